@@ -1,0 +1,46 @@
+"""Generator protocol: every backend turns a prompt and its passages into a DraftAdvice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..schema import DraftAdvice
+from ..types import Passage
+
+__all__ = ["GenerationRequest", "GenerationResult", "Generator"]
+
+
+@dataclass(slots=True)
+class GenerationRequest:
+    """Everything a generator may use. Passages are numbered 1..n in this order in the prompt."""
+
+    query: str  # de-identified patient text (symptoms plus condensed context)
+    language: str  # "en" | "zh": the language the answer must be written in
+    passages: list[Passage]
+    messages: list[dict[str, str]]  # chat messages from rag.prompt.render_prompt
+    triage_urgency: str | None = None  # "emergency" when a red flag fired, else None
+
+
+@dataclass(slots=True)
+class GenerationResult:
+    """A draft (None when the output was unusable after one repair) and what produced it."""
+
+    draft: DraftAdvice | None
+    raw_output: str
+    backend: str  # "extractive" | "transformers" | "openai"
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # why draft is None, in words
+    attempts: int = 1
+    description: str = ""  # e.g. "extractive: sentences copied from guideline passages, no language model"
+
+
+class Generator(Protocol):
+    backend: str
+    model: str
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Never raises for bad model output (returns draft=None with error); raises
+        BackendUnavailableError / BackendTimeoutError when the backend cannot be reached in time."""
+        ...

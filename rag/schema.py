@@ -1,0 +1,163 @@
+"""The answer schema: one JSON shape for every generator, the CLI and HTTP.
+
+`Draft*` models are what a generator (model or extractive) produces: items that cite passages by
+their number in the prompt. `Advice` is what clients get after verification: the same items with
+checked citations and final confidence, plus triage, sources and provenance.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Confidence",
+    "Urgency",
+    "URGENCY_ORDER",
+    "DraftCondition",
+    "DraftSelfCare",
+    "DraftSeekCare",
+    "DraftTest",
+    "DraftAdvice",
+    "RedFlag",
+    "Condition",
+    "SelfCareItem",
+    "SeekCare",
+    "SuggestedTest",
+    "Citation",
+    "GeneratorInfo",
+    "Advice",
+]
+
+Confidence = Literal["high", "medium", "low"]
+Urgency = Literal["emergency", "urgent", "soon", "routine", "self_care"]
+# most urgent first; max() over this order picks the more urgent of two levels
+URGENCY_ORDER: tuple[str, ...] = ("emergency", "urgent", "soon", "routine", "self_care")
+
+
+def more_urgent(a: str, b: str) -> str:
+    """The more urgent of two urgency levels."""
+    return a if URGENCY_ORDER.index(a) <= URGENCY_ORDER.index(b) else b
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- what a generator returns (citations are passage numbers, 1-based) ---------------------
+
+
+class DraftCondition(_Strict):
+    name: str = Field(max_length=200)
+    rationale: str = Field(max_length=1000)
+    confidence: Confidence
+    citations: list[int] = Field(max_length=8)
+
+
+class DraftSelfCare(_Strict):
+    advice: str = Field(max_length=1000)
+    confidence: Confidence
+    citations: list[int] = Field(max_length=8)
+
+
+class DraftSeekCare(_Strict):
+    needed: bool
+    urgency: Urgency
+    department: str = Field(max_length=200)
+    reason: str = Field(max_length=1000)
+    citations: list[int] = Field(max_length=8)
+
+
+class DraftTest(_Strict):
+    test: str = Field(max_length=200)
+    reason: str = Field(max_length=1000)
+    citations: list[int] = Field(max_length=8)
+
+
+class DraftAdvice(_Strict):
+    possible_conditions: list[DraftCondition] = Field(default_factory=list, max_length=6)
+    self_care: list[DraftSelfCare] = Field(default_factory=list, max_length=8)
+    seek_care: DraftSeekCare
+    suggested_tests: list[DraftTest] = Field(default_factory=list, max_length=6)
+
+
+# --- what clients get ----------------------------------------------------------------------
+
+
+class RedFlag(_Strict):
+    rule_id: str
+    label: str
+    matched_text: str
+    source: str
+    rules_version: str = ""
+
+
+class Condition(_Strict):
+    name: str
+    icd10: str | None = Field(None, description="looked up in the bundled ICD-10-CM table, never from a model")
+    rationale: str
+    confidence: Confidence
+    citations: list[int]
+    support: float = Field(0.0, description="0..1, how well the cited passages support the item")
+
+
+class SelfCareItem(_Strict):
+    advice: str
+    confidence: Confidence
+    citations: list[int]
+    support: float = 0.0
+
+
+class SeekCare(_Strict):
+    needed: bool
+    urgency: Urgency
+    department: str
+    reason: str
+    citations: list[int]
+
+
+class SuggestedTest(_Strict):
+    test: str
+    reason: str
+    citations: list[int]
+    support: float = 0.0
+
+
+class Citation(_Strict):
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    publisher: str
+    version: str
+    source: str
+    section: str
+    pages: str
+    quote: str
+    retrieval_score: float
+    support: Literal["supported", "weak", "unsupported", "not_cited"] = "not_cited"
+    active: bool = True
+
+
+class GeneratorInfo(_Strict):
+    backend: str
+    model: str
+    prompt_version: str
+    description: str = Field("", description="what produced the text, in plain words")
+
+
+class Advice(_Strict):
+    trace_id: str
+    language: Literal["en", "zh"]
+    urgency: Urgency
+    red_flags: list[RedFlag]
+    evidence_sufficient: bool
+    possible_conditions: list[Condition]
+    self_care: list[SelfCareItem]
+    seek_care: SeekCare
+    suggested_tests: list[SuggestedTest]
+    citations: list[Citation]
+    generator: GeneratorInfo
+    disclaimer: str
+    notes: list[str] = Field(default_factory=list, description="verification and abstention notes")

