@@ -28,6 +28,8 @@ __all__ = [
     "Citation",
     "GeneratorInfo",
     "Advice",
+    "ConsultRequest",
+    "more_urgent",
 ]
 
 Confidence = Literal["high", "medium", "low"]
@@ -161,3 +163,22 @@ class Advice(_Strict):
     generator: GeneratorInfo
     disclaimer: str
     notes: list[str] = Field(default_factory=list, description="verification and abstention notes")
+
+
+# --- what clients send ---------------------------------------------------------------------
+
+
+class ConsultRequest(_Strict):
+    """A patient's consultation request; free text is de-identified before it is logged or stored."""
+
+    symptoms: str = Field(min_length=1, max_length=4000, description="the patient's own words, English or Chinese")
+    age: float | None = Field(None, ge=0, le=130, description="age in years (0.1 = about five weeks)")
+    sex: Literal["female", "male", "other"] | None = None
+    pregnant: bool | None = None
+    duration: str | None = Field(None, max_length=200, description="how long, e.g. '3 days', '两周'")
+    history: str | None = Field(None, max_length=20_000, description="relevant history; long records are condensed")
+    medications: list[str] = Field(default_factory=list, max_length=50)
+    allergies: list[str] = Field(default_factory=list, max_length=50)
+    language: Literal["en", "zh"] | None = Field(None, description="answer language; default: detected from symptoms")
+    session_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                   description="earlier turns with the same id are taken into account")

@@ -1,0 +1,694 @@
+"""Append-only, hash-chained audit trail stored in SQLite or PostgreSQL.
+
+Every record carries `prev_hash` (the previous record's `hash`; 64 zeros for the first) and
+`hash` = sha256 of the canonical JSON of all its other fields. `verify()` walks the chain and
+names each record that was edited, deleted or moved. Triggers reject UPDATE and DELETE, but the
+chain is the real protection: it still catches tampering by someone who drops the triggers.
+It cannot catch someone who rewrites every later record too, or who deletes only the newest
+records; anchor `VerifyReport.head_hash` outside the database to close that gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import AuditIntegrityError, BackendUnavailableError, ConfigError, InputError, NotFoundError
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditRecord",
+    "VerifyReport",
+    "AuditStore",
+    "SqliteAuditStore",
+    "PostgresAuditStore",
+    "open_audit_store",
+    "record_hash",
+    "verify_records",
+]
+
+GENESIS_HASH = "0" * 64
+_BATCH = 500
+_MAX_PROBLEMS = 200
+_MAX_FIELD = 200
+_MOVE_SEARCH = 32  # how far verify looks for the seq a moved record was sealed with
+_TABLE_RE = re.compile(r"[a-z_][a-z0-9_]{0,39}")
+_COLUMNS = "seq, trace_id, created_at, kind, caller, status, payload, prev_hash, hash"
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def record_hash(
+    *, seq: int, trace_id: str, created_at: str, kind: str, caller: str, status: str, payload: dict[str, Any], prev_hash: str
+) -> str:
+    """Sha256 (hex) of the canonical JSON of every record field except `hash`."""
+    body = {
+        "seq": seq,
+        "trace_id": trace_id,
+        "created_at": created_at,
+        "kind": kind,
+        "caller": caller,
+        "status": status,
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One committed audit entry; `hash` seals its other fields and the previous record's hash."""
+
+    seq: int
+    trace_id: str
+    created_at: str  # ISO 8601 UTC, e.g. 2025-01-31T08:00:00.123456Z
+    kind: str  # "consultation" | "access_denied" | "ingest" | ...
+    caller: str  # API key id or name, "cli", "anonymous"
+    status: str  # "ok" | "abstained" | "error" | "denied" | ...
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def computed_hash(self) -> str:
+        """The hash these fields should have; differs from `hash` when the record was edited."""
+        return record_hash(
+            seq=self.seq,
+            trace_id=self.trace_id,
+            created_at=self.created_at,
+            kind=self.kind,
+            caller=self.caller,
+            status=self.status,
+            payload=self.payload,
+            prev_hash=self.prev_hash,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a JSON-ready dict (the export line format)."""
+        return {
+            "seq": self.seq,
+            "trace_id": self.trace_id,
+            "created_at": self.created_at,
+            "kind": self.kind,
+            "caller": self.caller,
+            "status": self.status,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """Outcome of walking the chain: `problems` names each bad record by seq and trace id."""
+
+    ok: bool
+    records: int
+    problems: list[str] = field(default_factory=list)
+    head_hash: str = GENESIS_HASH  # hash of the last record; keep it elsewhere to detect tail deletion
+
+    def raise_for_problems(self) -> None:
+        """Raise AuditIntegrityError listing the problems when the chain is broken."""
+        if not self.ok:
+            raise AuditIntegrityError(f"audit chain broken ({len(self.problems)} problem(s)): " + "; ".join(self.problems[:10]))
+
+
+class AuditStore(Protocol):
+    """Where audit records go; every backend keeps one chain and offers no update or delete."""
+
+    def append(self, *, trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> AuditRecord: ...
+    def get(self, trace_id: str) -> AuditRecord: ...
+    def verify(self) -> VerifyReport: ...
+    def export(self, since: str | None = None) -> Iterator[AuditRecord]: ...
+    def ping(self) -> None: ...
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime(_TIME_FORMAT)
+
+
+def _normalize_since(since: str | None) -> str:
+    if since is None or since == "":
+        return ""
+    try:
+        when = datetime.fromisoformat(since.strip())
+    except (ValueError, AttributeError):
+        raise InputError(f"since={since!r}: use an ISO 8601 time such as 2025-01-31T00:00:00Z") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+
+
+def _check_field(name: str, value: object, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"audit {name} must be a string, got {type(value).__name__}")
+    if not value and not allow_empty:
+        raise InputError(f"audit {name} must not be empty")
+    if len(value) > _MAX_FIELD or not value.isprintable():
+        raise InputError(f"audit {name} must be printable text of at most {_MAX_FIELD} characters")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    trace_id: str
+    kind: str
+    caller: str
+    status: str
+    payload: dict[str, Any]
+    payload_text: str
+
+
+def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> _Entry:
+    if not isinstance(payload, dict):
+        raise InputError(f"audit payload must be a dict, got {type(payload).__name__}")
+    try:
+        text = _canonical(payload)
+        text.encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        raise InputError(f"audit payload must be plain JSON (str, numbers, bools, None, lists, dicts): {exc}") from None
+    return _Entry(
+        trace_id=_check_field("trace_id", trace_id),
+        kind=_check_field("kind", kind),
+        caller=_check_field("caller", caller, allow_empty=True),
+        status=_check_field("status", status),
+        payload=json.loads(text),  # what we hash is exactly what we read back
+        payload_text=text,
+    )
+
+
+def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
+    seq, trace_id, created_at, kind, caller, status, payload, prev_hash, hash_ = row
+    return AuditRecord(int(seq), trace_id, created_at, kind, caller, status, json.loads(payload), prev_hash, hash_)
+
+
+def _check_table(table: str) -> str:
+    if not _TABLE_RE.fullmatch(table):
+        raise ConfigError(f"audit table name {table!r}: use lowercase letters, digits and _ (at most 40, not starting with a digit)")
+    return table
+
+
+def _redact(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _ChainChecker:
+    """Feeds records in stored order and collects what is wrong with the chain."""
+
+    def __init__(self, locate: Callable[[str], int | None]) -> None:
+        self._locate = locate  # hash -> seq of the record now stored with that hash, or None
+        self.count = 0
+        self.prev_seq = 0
+        self.prev_hash = GENESIS_HASH
+        self.problems: list[str] = []
+        self._dropped = 0
+
+    def _add(self, problem: str) -> None:
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self._dropped += 1
+
+    def feed(self, rec: AuditRecord, unreadable: str | None = None) -> None:
+        self.count += 1
+        who = f"seq {rec.seq} (trace {rec.trace_id})"
+        content_ok = unreadable is None and rec.computed_hash() == rec.hash
+        link_ok = rec.prev_hash == self.prev_hash
+        # where the record says it was written: right after `origin` (0 = first record); looked up only when needed
+        origin: int | None = None
+        if not (content_ok and link_ok):
+            origin = 0 if rec.prev_hash == GENESIS_HASH else self._locate(rec.prev_hash)
+        moved = False
+        if unreadable is not None:
+            self._add(f"{who}: edited: {unreadable}")
+        elif not content_ok:
+            written_as = self._written_as(rec, origin) if len(self.problems) < _MAX_PROBLEMS else None
+            if written_as is not None:
+                moved = True
+                self._add(f"{who}: reordered: written as seq {written_as}, now stored as seq {rec.seq}")
+            else:
+                self._add(f"{who}: edited: its content does not match its stored hash")
+        if rec.seq <= self.prev_seq:
+            self._add(f"{who}: reordered: seq does not increase after seq {self.prev_seq}")
+        elif not link_ok:
+            if origin is not None and origin != self.prev_seq:
+                if not moved:
+                    where = "as the first record" if origin == 0 else f"after the record now at seq {origin}"
+                    self._add(f"{who}: reordered: it was chained {where}, but is stored after seq {self.prev_seq}")
+            elif rec.seq > self.prev_seq + 1:
+                self._add(f"{who}: deleted: {self._gap(rec.seq)} missing before it")
+            else:
+                self._add(
+                    f"{who}: deleted or replaced: prev_hash does not match the hash of seq {self.prev_seq}"
+                    if self.prev_seq
+                    else f"{who}: deleted: the first record's prev_hash should be {GENESIS_HASH[:8]}…"
+                )
+        elif rec.seq > self.prev_seq + 1:
+            self._add(f"{who}: renumbered: {self._gap(rec.seq)} missing but the chain links")
+        self.prev_seq = max(self.prev_seq, rec.seq)
+        self.prev_hash = rec.hash
+
+    def _gap(self, seq: int) -> str:
+        first, last = self.prev_seq + 1, seq - 1
+        return f"seq {first}" if first == last else f"seq {first}..{last}"
+
+    def _written_as(self, rec: AuditRecord, origin: int | None) -> int | None:
+        """The seq under which an otherwise intact record was sealed, if it is near where it is now."""
+        near = [origin + 1] if origin is not None else []
+        near += [rec.seq + d for d in range(-_MOVE_SEARCH, _MOVE_SEARCH + 1) if d]
+        for seq in dict.fromkeys(near):
+            if seq != rec.seq and seq > 0 and self._hash_as(rec, seq) == rec.hash:
+                return seq
+        return None
+
+    @staticmethod
+    def _hash_as(rec: AuditRecord, seq: int) -> str:
+        return record_hash(
+            seq=seq,
+            trace_id=rec.trace_id,
+            created_at=rec.created_at,
+            kind=rec.kind,
+            caller=rec.caller,
+            status=rec.status,
+            payload=rec.payload,
+            prev_hash=rec.prev_hash,
+        )
+
+    def report(self) -> VerifyReport:
+        problems = list(self.problems)
+        if self._dropped:
+            problems.append(f"... and {self._dropped} more problem(s)")
+        return VerifyReport(ok=not problems, records=self.count, problems=problems, head_hash=self.prev_hash)
+
+
+def verify_records(records: Iterable[AuditRecord]) -> VerifyReport:
+    """Verify an exported chain offline (records in seq order, e.g. from `export()`)."""
+    recs = list(records)
+    where = {}
+    for r in recs:
+        where.setdefault(r.hash, r.seq)
+    checker = _ChainChecker(where.get)
+    for r in recs:
+        checker.feed(r)
+    return checker.report()
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+class SqliteAuditStore:
+    """Audit trail in one SQLite file (WAL, synchronous=FULL); one chain across threads and processes."""
+
+    def __init__(self, path: str | Path, *, table: str = "audit_log", busy_timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.table = _check_table(table)
+        self._busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackendUnavailableError(f"audit store {self.path}: cannot create its folder: {exc}") from None
+        with self._errors():
+            self._create_schema(self._conn())
+
+    # connection handling -------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise BackendUnavailableError(f"audit store {self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                str(self.path), timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_s * 1000)}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            raise InputError(f"audit store {self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise BackendUnavailableError(f"audit store {self.path} (CLINRAG_AUDIT_URL): {exc}") from None
+
+    @contextmanager
+    def _write(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        t = self.table
+        with self._write(conn):
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {t} ("
+                "seq INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
+                "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
+                "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
+            )
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_created_at ON {t}(created_at)")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_hash ON {t}(hash)")
+            for op in ("UPDATE", "DELETE"):
+                conn.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
+                    f"BEGIN SELECT RAISE(ABORT, 'audit log {t} is append-only: {op} rejected'); END"
+                )
+
+    # AuditStore ------------------------------------------------------------
+
+    def append(self, *, trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> AuditRecord:
+        """Add one record at the end of the chain; committed (fsynced) when this returns."""
+        e = _prepare(trace_id, kind, caller, status, payload)
+        t = self.table
+        with self._errors():
+            conn = self._conn()
+            with self._write(conn):
+                if conn.execute(f"SELECT 1 FROM {t} WHERE trace_id = ?", (e.trace_id,)).fetchone():
+                    raise InputError(f"trace {e.trace_id!r} already has an audit record; use a new trace id")
+                last = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (int(last[0]) + 1, last[1]) if last else (1, GENESIS_HASH)
+                rec = _seal(seq, e, prev)
+                conn.execute(
+                    f"INSERT INTO {t} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, e.payload_text, rec.prev_hash, rec.hash),
+                )
+        return rec
+
+    def get(self, trace_id: str) -> AuditRecord:
+        """The record of one trace; NotFoundError when there is none."""
+        with self._errors():
+            row = self._conn().execute(f"SELECT {_COLUMNS} FROM {self.table} WHERE trace_id = ?", (trace_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no audit record for trace {trace_id!r}")
+        return _row_to_record(row)
+
+    def export(self, since: str | None = None) -> Iterator[AuditRecord]:
+        """Records in seq order, optionally only those created at or after `since` (ISO time)."""
+        start = _normalize_since(since)
+        after = 0
+        while True:
+            with self._errors():
+                rows = self._conn().execute(
+                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > ? AND created_at >= ? ORDER BY seq LIMIT ?",
+                    (after, start, _BATCH),
+                ).fetchall()
+            for row in rows:
+                yield _row_to_record(row)
+            if len(rows) < _BATCH:
+                return
+            after = int(rows[-1][0])
+
+    def verify(self) -> VerifyReport:
+        """Walk the whole chain and report edited, deleted and reordered records."""
+
+        def locate(h: str) -> int | None:
+            row = self._conn().execute(f"SELECT seq FROM {self.table} WHERE hash = ? ORDER BY seq LIMIT 1", (h,)).fetchone()
+            return int(row[0]) if row else None
+
+        with self._errors():
+            checker = _ChainChecker(locate)
+            last_row = self._conn().execute(f"SELECT MAX(seq) FROM {self.table}").fetchone()
+            last = int(last_row[0]) if last_row and last_row[0] is not None else 0
+            after = -(2**62)
+            while True:
+                rows = self._conn().execute(
+                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                    (after, last, _BATCH),
+                ).fetchall()
+                for row in rows:
+                    _feed_row(checker, row)
+                if len(rows) < _BATCH:
+                    break
+                after = int(rows[-1][0])
+        return checker.report()
+
+    def ping(self) -> None:
+        """Raise BackendUnavailableError unless the file can be locked for writing."""
+        with self._errors():
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        self._closed = True
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+    def __enter__(self) -> SqliteAuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _seal(seq: int, e: _Entry, prev_hash: str) -> AuditRecord:
+    created = _now()
+    h = record_hash(
+        seq=seq, trace_id=e.trace_id, created_at=created, kind=e.kind, caller=e.caller, status=e.status, payload=e.payload, prev_hash=prev_hash
+    )
+    return AuditRecord(seq, e.trace_id, created, e.kind, e.caller, e.status, e.payload, prev_hash, h)
+
+
+def _feed_row(checker: _ChainChecker, row: tuple[Any, ...]) -> None:
+    try:
+        rec = _row_to_record(row)
+    except (ValueError, TypeError) as exc:
+        seq, trace_id, created_at, kind, caller, status, _payload, prev_hash, hash_ = row
+        rec = AuditRecord(int(seq), str(trace_id), str(created_at), str(kind), str(caller), str(status), {}, str(prev_hash), str(hash_))
+        checker.feed(rec, unreadable=f"payload is not valid JSON ({exc})")
+        return
+    if not isinstance(rec.payload, dict):
+        checker.feed(rec, unreadable="payload is not a JSON object")
+        return
+    checker.feed(rec)
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+class PostgresAuditStore:
+    """Audit trail in one PostgreSQL table; appends serialize on a transaction-scoped advisory lock."""
+
+    def __init__(self, url: str, *, table: str = "audit_log", connect_timeout_s: int = 5) -> None:
+        import psycopg  # imported here so SQLite-only installs never load it
+
+        self._psycopg = psycopg
+        self.url = url
+        self.table = _check_table(table)
+        self._connect_timeout_s = connect_timeout_s
+        self._lock_key = int.from_bytes(hashlib.sha256(f"clinrag-audit:{table}".encode()).digest()[:8], "big", signed=True)
+        self._lock = threading.RLock()
+        self._conn: Any = None
+        self._closed = False
+        with self._lock, self._errors():
+            self._create_schema(self._connection())
+
+    def _connection(self) -> Any:
+        if self._closed:
+            raise BackendUnavailableError(f"audit store {_redact(self.url)} is closed")
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self._connect_timeout_s)
+        return self._conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        pg = self._psycopg
+        try:
+            yield
+        except pg.errors.UniqueViolation as exc:
+            raise InputError(f"audit store: {exc}".strip()) from None
+        except pg.Error as exc:
+            if isinstance(exc, pg.OperationalError) and self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+            raise BackendUnavailableError(f"audit store {_redact(self.url)} (CLINRAG_AUDIT_URL): {str(exc).strip()}") from None
+
+    def _create_schema(self, conn: Any) -> None:
+        t = self.table
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {t} ("
+                "seq BIGINT PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
+                "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
+                "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
+            )
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_created_at ON {t}(created_at)")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_hash ON {t}(hash)")
+            conn.execute(
+                f"CREATE OR REPLACE FUNCTION {t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN RAISE EXCEPTION 'audit log {t} is append-only: % rejected', TG_OP; END $$"
+            )
+            have = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", (t,)
+                ).fetchall()
+            }
+            if f"{t}_no_update_delete" not in have:
+                conn.execute(
+                    f"CREATE TRIGGER {t}_no_update_delete BEFORE UPDATE OR DELETE ON {t} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {t}_append_only()"
+                )
+            if f"{t}_no_truncate" not in have:
+                conn.execute(
+                    f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION {t}_append_only()"
+                )
+
+    def append(self, *, trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> AuditRecord:
+        """Add one record at the end of the chain; committed when this returns."""
+        e = _prepare(trace_id, kind, caller, status, payload)
+        t = self.table
+        with self._lock, self._errors():
+            conn = self._connection()
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                if conn.execute(f"SELECT 1 FROM {t} WHERE trace_id = %s", (e.trace_id,)).fetchone():
+                    raise InputError(f"trace {e.trace_id!r} already has an audit record; use a new trace id")
+                last = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (int(last[0]) + 1, last[1]) if last else (1, GENESIS_HASH)
+                rec = _seal(seq, e, prev)
+                conn.execute(
+                    f"INSERT INTO {t} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, e.payload_text, rec.prev_hash, rec.hash),
+                )
+        return rec
+
+    def get(self, trace_id: str) -> AuditRecord:
+        """The record of one trace; NotFoundError when there is none."""
+        with self._lock, self._errors():
+            row = self._connection().execute(f"SELECT {_COLUMNS} FROM {self.table} WHERE trace_id = %s", (trace_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no audit record for trace {trace_id!r}")
+        return _row_to_record(row)
+
+    def export(self, since: str | None = None) -> Iterator[AuditRecord]:
+        """Records in seq order, optionally only those created at or after `since` (ISO time)."""
+        start = _normalize_since(since)
+        after = 0
+        while True:
+            with self._lock, self._errors():
+                rows = self._connection().execute(
+                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > %s AND created_at >= %s ORDER BY seq LIMIT %s",
+                    (after, start, _BATCH),
+                ).fetchall()
+            for row in rows:
+                yield _row_to_record(row)
+            if len(rows) < _BATCH:
+                return
+            after = int(rows[-1][0])
+
+    def verify(self) -> VerifyReport:
+        """Walk the whole chain and report edited, deleted and reordered records."""
+
+        def locate(h: str) -> int | None:
+            row = self._connection().execute(
+                f"SELECT seq FROM {self.table} WHERE hash = %s ORDER BY seq LIMIT 1", (h,)
+            ).fetchone()
+            return int(row[0]) if row else None
+
+        checker = _ChainChecker(locate)
+        with self._lock, self._errors():
+            row = self._connection().execute(f"SELECT MAX(seq) FROM {self.table}").fetchone()
+            last = int(row[0]) if row and row[0] is not None else 0
+            after = -(2**62)
+            while True:
+                rows = self._connection().execute(
+                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > %s AND seq <= %s ORDER BY seq LIMIT %s",
+                    (after, last, _BATCH),
+                ).fetchall()
+                for r in rows:
+                    _feed_row(checker, r)
+                if len(rows) < _BATCH:
+                    break
+                after = int(rows[-1][0])
+        return checker.report()
+
+    def ping(self) -> None:
+        """Raise BackendUnavailableError unless the server accepts writes to the audit table."""
+        with self._lock, self._errors():
+            in_recovery, can_insert = self._connection().execute(
+                "SELECT pg_is_in_recovery(), has_table_privilege(%s, 'INSERT')", (self.table,)
+            ).fetchone()
+        if in_recovery or not can_insert:
+            why = "the server is a read-only replica" if in_recovery else f"this user may not INSERT into {self.table}"
+            raise BackendUnavailableError(f"audit store {_redact(self.url)} (CLINRAG_AUDIT_URL) is not writable: {why}")
+
+    def close(self) -> None:
+        """Close the connection; later calls raise BackendUnavailableError."""
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> PostgresAuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def open_audit_store(location: str, *, table: str = "audit_log") -> AuditStore:
+    """Open (creating if needed) the store at 'sqlite:///abs/path.sqlite3' or 'postgresql://...'."""
+    if location.startswith("sqlite://"):
+        rest = location[len("sqlite://") :]
+        path = "/" + rest.lstrip("/") if rest.startswith("/") else ""
+        if path in ("", "/") or ":memory:" in rest:
+            raise ConfigError(f"CLINRAG_AUDIT_URL={location!r}: expected an absolute file path, e.g. sqlite:///var/lib/clinrag/audit.sqlite3")
+        return SqliteAuditStore(path, table=table)
+    if location.startswith(("postgresql://", "postgres://")):
+        return PostgresAuditStore(location, table=table)
+    raise ConfigError(
+        f"CLINRAG_AUDIT_URL={_redact(location)!r}: expected 'sqlite:///abs/path.sqlite3' or "
+        "'postgresql://user@host:5432/db' (empty selects SQLite in CLINRAG_DATA_DIR)"
+    )

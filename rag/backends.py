@@ -1,0 +1,81 @@
+"""Backends: the heavy objects (embedder, store, generator, audit store) built once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .embedders.base import Embedder, from_spec
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .audit import AuditStore
+    from .generators.base import Generator
+    from .store import MilvusStore
+
+__all__ = ["Backends", "build_generator"]
+
+
+def build_generator(settings: Settings) -> Generator:
+    """The generator named by CLINRAG_GENERATOR; heavy imports happen only for the chosen one."""
+    kind, _, arg = settings.generator.partition(":")
+    if kind == "transformers":
+        from .generators.transformers import TransformersGenerator
+
+        return TransformersGenerator(arg, max_new_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature)
+    if kind == "openai":
+        from .generators.openai import OpenAIGenerator
+
+        return OpenAIGenerator(
+            model=arg, base_url=settings.openai_base_url, api_key=settings.openai_api_key, timeout_s=settings.llm_timeout_s,
+            retries=settings.llm_retries, max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+        )
+    from .generators.extractive import ExtractiveGenerator
+
+    return ExtractiveGenerator()
+
+
+@dataclass
+class Backends:
+    """Lazily built, shared by every request of a process; tests may pass their own parts."""
+
+    settings: Settings
+    _embedder: Embedder | None = None
+    _store: MilvusStore | None = None
+    _generator: Generator | None = None
+    _audit: AuditStore | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = from_spec(s.embedder, batch_size=s.embed_batch_size, threads=s.embed_threads)
+        return self._embedder
+
+    @property
+    def store(self) -> MilvusStore:
+        if self._store is None:
+            from .store import MilvusStore
+
+            self._store = MilvusStore.from_settings(self.settings, self.embedder.dim)
+        return self._store
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = build_generator(self.settings)
+        return self._generator
+
+    @property
+    def audit(self) -> AuditStore:
+        if self._audit is None:
+            from .audit import open_audit_store
+
+            self._audit = open_audit_store(self.settings.audit_location())
+        return self._audit
+
+    def close(self) -> None:
+        for part in (self._store, self._audit):
+            if part is not None:
+                part.close()

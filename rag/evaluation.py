@@ -1,0 +1,78 @@
+"""Retrieval and triage metrics on labelled JSON lines (used by `clinrag eval` and the tests)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from .backends import Backends
+from .retrieve import retrieve
+
+__all__ = ["ranked_sources", "retrieval_metrics", "evaluate_retrieval", "evaluate_triage"]
+
+
+def ranked_sources(passages: Iterable[Any]) -> list[str]:
+    """Source file names in rank order, each once (document-level ranking)."""
+    out: list[str] = []
+    for p in passages:
+        if p.source not in out:
+            out.append(p.source)
+    return out
+
+
+def retrieval_metrics(ranked: list[str], relevant: set[str], k: int) -> dict[str, float]:
+    top = ranked[:k]
+    hits = [1.0 if s in relevant else 0.0 for s in top]
+    recall = sum(hits) / len(relevant) if relevant else 0.0
+    rr = next((1.0 / (i + 1) for i, s in enumerate(ranked) if s in relevant), 0.0)
+    dcg = sum(h / math.log2(i + 2) for i, h in enumerate(hits))
+    idcg = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), k)))
+    return {"recall": recall, "mrr": rr, "ndcg": dcg / idcg if idcg else 0.0}
+
+
+def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int = 5) -> dict[str, Any]:
+    """recall@k, MRR and nDCG@k over documents, overall and per language."""
+    settings = backends.settings.model_copy(update={"relevance_floor": 0.0})
+    per: dict[str, list[dict[str, float]]] = {}
+    misses = []
+    for row in rows:
+        found = retrieve(row["query"], backends.embedder, backends.store, settings, top_k=max(k * 4, 20))
+        ranked = ranked_sources(found.passages)
+        m = retrieval_metrics(ranked, set(row["relevant_sources"]), k)
+        lang = row.get("language", "en")
+        per.setdefault(lang, []).append(m)
+        per.setdefault("all", []).append(m)
+        if m["recall"] < 1.0:
+            misses.append({"query": row["query"], "expected": row["relevant_sources"], "got": ranked[:k]})
+    report: dict[str, Any] = {"k": k, "queries": len(rows)}
+    for group, ms in sorted(per.items()):
+        for name in ("recall", "mrr", "ndcg"):
+            report[f"{group}.{name}@{k}" if name != "mrr" else f"{group}.mrr"] = round(sum(m[name] for m in ms) / len(ms), 4)
+        report[f"{group}.n"] = len(ms)
+    report["misses"] = misses
+    return report
+
+
+def evaluate_triage(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Emergency recall (must be 1.0) and over-triage rate on vignettes."""
+    from .triage import triage
+
+    tp = fn = fp = tn = 0
+    failures = []
+    for row in rows:
+        res = triage(row["query"], age=row.get("age"), pregnant=row.get("pregnant"), language=row.get("language"))
+        fired = res.urgency == "emergency"
+        want = row["expect"] == "emergency"
+        if want and fired:
+            tp += 1
+        elif want:
+            fn += 1
+            failures.append({"query": row["query"], "expected": "emergency", "got": "none"})
+        elif fired:
+            fp += 1
+            failures.append({"query": row["query"], "expected": row["expect"], "got": [f.rule_id for f in res.red_flags]})
+        else:
+            tn += 1
+    return {"emergencies": tp + fn, "look_alikes": fp + tn, "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+            "over_triage_rate": round(fp / (fp + tn), 4) if fp + tn else None, "failures": failures}

@@ -1,0 +1,115 @@
+"""Query -> fused, filtered, de-duplicated, budgeted passages, or nothing below the relevance floor.
+
+Fusion (documented, tuned on tests/data/retrieval_queries.jsonl with `clinrag eval retrieval`):
+
+    score = w * dense + (1 - w) * bm25 / max(bm25 over the candidates)
+
+where `dense` is the cosine similarity of query and passage (exact for every candidate: passages
+found only by BM25 get their dense score from a second, id-filtered dense search) and
+w = CLINRAG_DENSE_WEIGHT. The abstention floor applies to the best *dense* similarity, which is
+an absolute measure, unlike BM25 scores or ranks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .embedders.base import Embedder
+from .settings import Settings
+from .store import DocVersion, MilvusStore
+from .types import Passage, age_group
+
+__all__ = ["PatientContext", "Retrieval", "retrieve", "allowed_documents"]
+
+_WORDS = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientContext:
+    age: float | None = None
+    sex: str | None = None  # "female" | "male"
+    pregnant: bool | None = None
+
+
+@dataclass(slots=True)
+class Retrieval:
+    passages: list[Passage]
+    best_dense: float
+    sufficient: bool
+    candidates: int
+    filtered_out_docs: list[str] = field(default_factory=list)
+
+
+def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tuple[list[DocVersion], list[str]]:
+    """Skip documents whose declared patient groups exclude this patient, judging only what we know."""
+    group = age_group(patient.age)
+    keep, dropped = [], []
+    for doc in active:
+        groups = set(doc.groups)
+        ages = groups & {"adult", "child", "infant"}
+        sexes = groups & {"female", "male"}
+        ok = True
+        if group and ages and group not in ages and not (group == "infant" and "child" in ages):
+            ok = False
+        if patient.sex in {"female", "male"} and sexes and patient.sex not in sexes:
+            ok = False
+        if "pregnant" in groups and (patient.pregnant is False or patient.sex == "male"):
+            ok = False
+        (keep if ok else dropped).append(doc)
+    return keep, [d.doc_id for d in dropped]
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    wa, wb = set(_WORDS.findall(a.lower())), set(_WORDS.findall(b.lower()))
+    if not wa or not wb:
+        return a.strip() == b.strip()
+    return len(wa & wb) / len(wa | wb) >= 0.8
+
+
+def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Settings,
+             patient: PatientContext | None = None, *, top_k: int | None = None) -> Retrieval:
+    """Hybrid search over active guideline versions allowed for this patient."""
+    k = top_k or settings.top_k
+    active, dropped = allowed_documents(store.active_documents(), patient or PatientContext())
+    if not active:
+        return Retrieval([], 0.0, False, 0, dropped)
+    vector = embedder.embed_query(query)
+    n = max(settings.candidate_k, k)
+    by_id: dict[str, Passage] = {}
+    for p in store.search_dense(vector, n, active):
+        by_id[p.chunk_id] = p
+    bm25 = store.search_bm25(query, n, active) if settings.dense_weight < 1.0 else []
+    missing = []
+    for p in bm25:
+        if p.chunk_id in by_id:
+            by_id[p.chunk_id].bm25_score = p.bm25_score
+        else:
+            by_id[p.chunk_id] = p
+            missing.append(p.chunk_id)
+    if missing:  # exact dense scores for passages only BM25 found
+        for p in store.search_dense_ids(vector, missing, active):
+            by_id[p.chunk_id].dense_score = p.dense_score
+    candidates = list(by_id.values())
+    best_dense = max((p.dense_score for p in candidates), default=0.0)
+    max_bm25 = max((p.bm25_score for p in candidates), default=0.0) or 1.0
+    w = settings.dense_weight
+    for p in candidates:
+        p.score = round(w * p.dense_score + (1 - w) * p.bm25_score / max_bm25, 6)
+    candidates.sort(key=lambda p: (-p.score, p.chunk_id))
+    if best_dense < settings.relevance_floor:
+        return Retrieval([], best_dense, False, len(candidates), dropped)
+    chosen: list[Passage] = []
+    used = 0
+    for p in candidates:
+        if len(chosen) >= k:
+            break
+        if any(_near_duplicate(p.text, c.text) for c in chosen):
+            continue
+        cost = embedder.count_tokens(p.text)
+        if chosen and used + cost > settings.prompt_token_budget:
+            continue
+        chosen.append(p)
+        used += cost
+    return Retrieval(chosen, best_dense, bool(chosen), len(candidates), dropped)
+

@@ -1,0 +1,354 @@
+"""Milvus knowledge base: chunks (dense + BM25), a document catalog, and atomic version switches.
+
+Two collections per configuration:
+
+- `<name>` holds every chunk of every version ever ingested, keyed by a deterministic chunk id,
+  with its dense vector and a BM25 sparse vector computed by Milvus from `bm25` text.
+- `<name>_docs` holds one `version` row per ingested document version and one `pointer` row per
+  document whose `content_hash` names the active version. Switching versions is one upsert of
+  the pointer row, so a query sees the old or the new version, never a mix or neither. Queries
+  filter chunks to the content hashes that pointers name; superseded chunks stay readable.
+
+The same code talks to Milvus Lite (a local .db folder, or a `milvus-lite server`) and to Milvus
+standalone/cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import BackendUnavailableError, NotFoundError
+from .lexical import bm25_text
+from .settings import Settings
+from .types import Chunk, GuidelineDoc, Passage
+
+__all__ = ["DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
+
+_TEXT_MAX = 16_384  # bytes; a 256-token chunk is far below this even in Chinese
+_CHUNK_FIELDS = [
+    "chunk_id", "text", "doc_id", "content_hash", "version", "title", "publisher", "source", "section",
+    "page_start", "page_end", "char_start", "char_end", "language", "groups", "idx",
+]
+_ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+
+def _q(value: str) -> str:
+    """Quote a string for a Milvus filter expression."""
+    return '"' + value.translate(_ESCAPE) + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class DocVersion:
+    """One row of the document catalog, as `clinrag guidelines list` shows it."""
+
+    doc_id: str
+    content_hash: str
+    version: str
+    title: str
+    publisher: str
+    language: str
+    source: str
+    license: str
+    date: str
+    topic: str
+    groups: tuple[str, ...]
+    status: str  # active | superseded | retired | pending
+    chunk_count: int
+    pages: int
+    ingested_at: str
+    metadata_origin: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["groups"] = list(self.groups)
+        return data
+
+
+def lite_server_address(data_dir: Path) -> str | None:
+    """The URI of a live `milvus-lite server` that `clinrag serve` advertised for data_dir, if any."""
+    info = data_dir / "milvus-server.json"
+    try:
+        data = json.loads(info.read_text())
+        host, port = data["host"], int(data["port"])
+    except (OSError, ValueError, KeyError):
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return f"http://{host}:{port}"
+    except OSError:
+        return None
+
+
+def resolve_uri(settings: Settings) -> str:
+    """Explicit CLINRAG_MILVUS_URI, else a shared local lite server, else the Lite file itself."""
+    if settings.milvus_uri:
+        return settings.milvus_uri
+    shared = lite_server_address(settings.data_dir)
+    if shared:
+        return shared
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return str(settings.lite_path().resolve())
+
+
+class MilvusStore:
+    """Chunks and document catalog in Milvus, through pymilvus' MilvusClient."""
+
+    def __init__(self, uri: str, collection: str, dim: int, *, token: str = "", db_name: str = "") -> None:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        self.uri = uri
+        self.collection = collection
+        self.docs_collection = f"{collection}_docs"
+        self.dim = dim
+        kwargs: dict[str, Any] = {"uri": uri}
+        if token:
+            kwargs["token"] = token
+        if db_name:
+            kwargs["db_name"] = db_name
+        try:
+            self._client = MilvusClient(**kwargs)
+        except MilvusException as exc:
+            hint = ""
+            if uri.endswith(".db"):
+                hint = (
+                    " Another process (a running `clinrag serve`?) holds this Milvus Lite file; Milvus Lite lets one "
+                    "process open it. Run the other command while `clinrag serve` is up (it shares the data through a "
+                    "local milvus-lite server), or set CLINRAG_MILVUS_URI to a Milvus server."
+                )
+            raise BackendUnavailableError(f"cannot open Milvus at {uri!r}: {exc}.{hint}") from None
+        except Exception as exc:  # grpc and socket errors come in many types
+            raise BackendUnavailableError(f"cannot reach Milvus at {uri!r}: {exc}. Check CLINRAG_MILVUS_URI.") from None
+        self._ensure_collections()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, dim: int) -> MilvusStore:
+        return cls(resolve_uri(settings), settings.collection_name(), dim, token=settings.milvus_token, db_name=settings.milvus_db)
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def _ensure_collections(self) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        c = self._client
+        if not c.has_collection(self.collection):
+            s = c.create_schema(auto_id=False, enable_dynamic_field=False)
+            s.add_field("chunk_id", DataType.VARCHAR, is_primary=True, max_length=64)
+            s.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+            s.add_field("text", DataType.VARCHAR, max_length=_TEXT_MAX)
+            s.add_field("bm25", DataType.VARCHAR, max_length=_TEXT_MAX, enable_analyzer=True, analyzer_params={"type": "standard"})
+            s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            for name, length in (("doc_id", 256), ("content_hash", 64), ("version", 128), ("title", 512),
+                                 ("publisher", 256), ("source", 512), ("section", 1024), ("language", 8), ("groups", 128)):
+                s.add_field(name, DataType.VARCHAR, max_length=length)
+            for name in ("page_start", "page_end", "char_start", "char_end", "idx"):
+                s.add_field(name, DataType.INT64)
+            s.add_function(Function(name="bm25_fn", function_type=FunctionType.BM25, input_field_names=["bm25"], output_field_names=["sparse"]))
+            ip = c.prepare_index_params()
+            ip.add_index("vector", index_type="AUTOINDEX", metric_type="IP")
+            ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            c.create_collection(self.collection, schema=s, index_params=ip, consistency_level="Strong")
+        if not c.has_collection(self.docs_collection):
+            s = c.create_schema(auto_id=False, enable_dynamic_field=False)
+            s.add_field("pk", DataType.VARCHAR, is_primary=True, max_length=400)
+            s.add_field("kind", DataType.VARCHAR, max_length=16)  # pointer | version
+            s.add_field("doc_id", DataType.VARCHAR, max_length=256)
+            s.add_field("content_hash", DataType.VARCHAR, max_length=64)
+            s.add_field("meta", DataType.VARCHAR, max_length=8192)  # JSON of DocVersion
+            s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs one vector field
+            ip = c.prepare_index_params()
+            ip.add_index("_v", index_type="AUTOINDEX", metric_type="L2")
+            c.create_collection(self.docs_collection, schema=s, index_params=ip, consistency_level="Strong")
+        c.load_collection(self.collection)
+        c.load_collection(self.docs_collection)
+
+    # --- writing --------------------------------------------------------------------------
+
+    def upsert_chunks(self, doc: GuidelineDoc, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> int:
+        """Write chunks by deterministic id: writing the same chunks twice keeps one copy."""
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        groups = "," + ",".join(doc.patient_groups) + "," if doc.patient_groups else ""
+        rows = [
+            {
+                "chunk_id": ch.chunk_id, "vector": list(vec), "text": ch.text, "bm25": bm25_text(f"{doc.title}. {ch.section}. {ch.text}"),
+                "doc_id": doc.doc_id, "content_hash": doc.content_hash, "version": doc.version, "title": doc.title[:500],
+                "publisher": doc.publisher[:250], "source": doc.source[:500], "section": ch.section[:1000],
+                "language": ch.language, "groups": groups, "page_start": ch.page_start, "page_end": ch.page_end,
+                "char_start": ch.char_start, "char_end": ch.char_end, "idx": ch.index,
+            }
+            for ch, vec in zip(chunks, vectors, strict=True)
+        ]
+        if rows:
+            self._client.upsert(self.collection, rows)
+        return len(rows)
+
+    def flush(self) -> None:
+        # sealed segments search much faster than growing ones (DESIGN.md: seconds vs ms)
+        self._client.flush(self.collection)
+        self._client.flush(self.docs_collection)
+
+    def _upsert_doc_row(self, pk: str, kind: str, info: DocVersion) -> None:
+        row = {"pk": pk, "kind": kind, "doc_id": info.doc_id, "content_hash": info.content_hash,
+               "meta": json.dumps(info.to_json(), ensure_ascii=False), "_v": [0.0, 0.0]}
+        self._client.upsert(self.docs_collection, [row])
+
+    def activate(self, info: DocVersion) -> DocVersion | None:
+        """Make this version the one queries see; returns the version it replaced, if any."""
+        previous = self.active_version(info.doc_id)
+        active = DocVersion(**{**asdict(info), "status": "active"})
+        self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", active)
+        # the commit point: one single-row upsert switches what queries see
+        self._upsert_doc_row(f"p:{info.doc_id}", "pointer", active)
+        if previous and previous.content_hash != info.content_hash:
+            old = DocVersion(**{**asdict(previous), "status": "superseded"})
+            self._upsert_doc_row(f"v:{old.doc_id}@{old.content_hash}", "version", old)
+        self.flush()
+        return previous if previous and previous.content_hash != info.content_hash else None
+
+    def retire(self, doc_id: str) -> DocVersion:
+        """Deactivate a document: its chunks stay stored (audits cite them) but queries skip them."""
+        current = self.active_version(doc_id)
+        if current is None:
+            raise NotFoundError(f"guideline {doc_id!r} is not active; `clinrag guidelines list` shows the ids")
+        retired = DocVersion(**{**asdict(current), "status": "retired"})
+        self._client.delete(self.docs_collection, ids=[f"p:{doc_id}"])
+        self._upsert_doc_row(f"v:{doc_id}@{current.content_hash}", "version", retired)
+        self.flush()
+        return retired
+
+    # --- reading the catalog --------------------------------------------------------------
+
+    def _doc_rows(self, expr: str) -> Iterator[tuple[str, DocVersion]]:
+        rows = self._client.query(self.docs_collection, filter=expr, output_fields=["pk", "meta"], limit=16_384)
+        for row in rows:
+            meta = json.loads(row["meta"])
+            meta["groups"] = tuple(meta.get("groups") or ())
+            yield row["pk"], DocVersion(**meta)
+
+    def active_version(self, doc_id: str) -> DocVersion | None:
+        for _, info in self._doc_rows(f"pk == {_q('p:' + doc_id)}"):
+            return info
+        return None
+
+    def active_documents(self) -> list[DocVersion]:
+        return [info for _, info in self._doc_rows('kind == "pointer"')]
+
+    def versions(self) -> list[DocVersion]:
+        """Every version row, newest ingest first within a document."""
+        rows = [info for _, info in self._doc_rows('kind == "version"')]
+        return sorted(rows, key=lambda d: (d.doc_id, d.ingested_at), reverse=False)
+
+    def count_chunks(self, content_hash: str | None = None) -> int:
+        expr = f"content_hash == {_q(content_hash)}" if content_hash else 'chunk_id != ""'
+        res = self._client.query(self.collection, filter=expr, output_fields=["count(*)"])
+        return int(res[0]["count(*)"])
+
+    def chunk_ids(self, content_hash: str) -> set[str]:
+        ids: set[str] = set()
+        it = self._client.query_iterator(self.collection, filter=f"content_hash == {_q(content_hash)}", output_fields=["chunk_id"], batch_size=1000)
+        while True:
+            batch = it.next()
+            if not batch:
+                it.close()
+                return ids
+            ids.update(r["chunk_id"] for r in batch)
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        if chunk_ids:
+            self._client.delete(self.collection, ids=list(chunk_ids))
+
+    # --- search ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _filter(content_hashes: Sequence[str]) -> str:
+        return "content_hash in [" + ",".join(_q(h) for h in content_hashes) + "]"
+
+    def _passages(self, hits: list[dict[str, Any]], score_field: str, catalog: dict[str, DocVersion]) -> list[Passage]:
+        out = []
+        for hit in hits:
+            e = hit["entity"]
+            info = catalog.get(e["content_hash"])
+            p = _passage(e, active=True, groups=info.groups if info else ())
+            # BM25 comes back as a negative distance in Milvus Lite; take the magnitude
+            setattr(p, score_field, abs(float(hit["distance"])))
+            out.append(p)
+        return out
+
+    def search_dense(self, vector: Sequence[float], k: int, active: Sequence[DocVersion]) -> list[Passage]:
+        if not active:
+            return []
+        hits = self._call(lambda: self._client.search(
+            self.collection, data=[list(vector)], anns_field="vector", limit=k, filter=self._filter([d.content_hash for d in active]),
+            output_fields=_CHUNK_FIELDS, search_params={"metric_type": "IP"}))
+        return self._passages(hits[0], "dense_score", {d.content_hash: d for d in active})
+
+    def search_dense_ids(self, vector: Sequence[float], chunk_ids: Sequence[str], active: Sequence[DocVersion]) -> list[Passage]:
+        """Dense scores for specific chunks (those only BM25 found)."""
+        if not chunk_ids:
+            return []
+        expr = "chunk_id in [" + ",".join(_q(c) for c in chunk_ids) + "]"
+        hits = self._call(lambda: self._client.search(
+            self.collection, data=[list(vector)], anns_field="vector", limit=len(chunk_ids), filter=expr,
+            output_fields=["chunk_id"], search_params={"metric_type": "IP"}))
+        out = []
+        for hit in hits[0]:
+            p = Passage(chunk_id=hit["entity"]["chunk_id"], doc_id="", title="", publisher="", version="", source="", section="",
+                        page_start=0, page_end=0, text="", language="")
+            p.dense_score = float(hit["distance"])
+            out.append(p)
+        return out
+
+    def search_bm25(self, text: str, k: int, active: Sequence[DocVersion]) -> list[Passage]:
+        if not active or not text.strip():
+            return []
+        hits = self._call(lambda: self._client.search(
+            self.collection, data=[bm25_text(text)], anns_field="sparse", limit=k, filter=self._filter([d.content_hash for d in active]),
+            output_fields=_CHUNK_FIELDS, search_params={"metric_type": "BM25"}))
+        return self._passages(hits[0], "bm25_score", {d.content_hash: d for d in active})
+
+    def get_passage(self, chunk_id: str) -> Passage:
+        rows = self._call(lambda: self._client.get(self.collection, ids=[chunk_id], output_fields=_CHUNK_FIELDS))
+        if not rows:
+            raise NotFoundError(f"passage {chunk_id!r} does not exist")
+        row = rows[0]
+        current = self.active_version(row["doc_id"])
+        return _passage(row, active=bool(current and current.content_hash == row["content_hash"]), groups=current.groups if current else ())
+
+    def ping(self) -> None:
+        self._call(lambda: self._client.has_collection(self.collection))
+
+    def close(self) -> None:
+        try:
+            self._client.close()
+        except Exception:  # closing a dead connection must not mask the real error
+            pass
+
+    @staticmethod
+    def _call(fn):  # type: ignore[no-untyped-def]
+        try:
+            return fn()
+        except Exception as exc:
+            name = type(exc).__name__
+            if "Milvus" in name or "Rpc" in name or "grpc" in type(exc).__module__:
+                raise BackendUnavailableError(f"Milvus call failed: {exc}") from None
+            raise
+
+
+def _passage(e: dict[str, Any], *, active: bool, groups: tuple[str, ...]) -> Passage:
+    return Passage(
+        chunk_id=e["chunk_id"], doc_id=e["doc_id"], title=e["title"], publisher=e["publisher"], version=e["version"],
+        source=e["source"], section=e["section"], page_start=int(e["page_start"]), page_end=int(e["page_end"]),
+        text=e["text"], language=e["language"], active=active, patient_groups=groups,
+        extra={"content_hash": e["content_hash"], "char_start": str(e["char_start"]), "char_end": str(e["char_end"])},
+    )
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
