@@ -87,7 +87,8 @@ def discover(paths: Iterable[Path]) -> Iterator[Path | tuple[Path, str]]:
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
-                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.endswith(".meta.yaml"):
+                # a folder's README describes the folder; it is not a guideline (name it explicitly to ingest it)
+                if p.is_file() and p.suffix.lower() in SUFFIXES and p.stem.lower() != "readme":
                     yield p
         elif path.is_file():
             yield path

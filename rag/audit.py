@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -175,14 +176,28 @@ class _Entry:
     payload_text: str
 
 
+def _jsonable(obj: Any) -> Any:
+    """Make NaN/Infinity and non-str keys JSON-safe (as strings); other odd values are str()-ed by the encoder."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k if isinstance(k, str) else str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
 def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> _Entry:
     if not isinstance(payload, dict):
         raise InputError(f"audit payload must be a dict, got {type(payload).__name__}")
     try:
-        text = _canonical(payload)
+        # an audit write must not fail on a stray datetime or NaN score: coerce, then hash what is stored
+        text = json.dumps(
+            _jsonable(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
+        )
         text.encode("utf-8")
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
-        raise InputError(f"audit payload must be plain JSON (str, numbers, bools, None, lists, dicts): {exc}") from None
+        raise InputError(f"audit payload cannot be stored as JSON text: {exc}") from None
     return _Entry(
         trace_id=_check_field("trace_id", trace_id),
         kind=_check_field("kind", kind),
@@ -211,7 +226,8 @@ def _redact(url: str) -> str:
         return "<unparseable URL>"
     if parts.password is None:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    netloc = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
     return urlunsplit(parts._replace(netloc=netloc))
 
 
@@ -553,18 +569,21 @@ class PostgresAuditStore:
         t = self.table
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {t} ("
-                "seq BIGINT PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
-                "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
-                "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
-            )
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_created_at ON {t}(created_at)")
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_hash ON {t}(hash)")
-            conn.execute(
-                f"CREATE OR REPLACE FUNCTION {t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                f"BEGIN RAISE EXCEPTION 'audit log {t} is append-only: % rejected', TG_OP; END $$"
-            )
+            # DDL only for what is missing, so an app role that may only INSERT and SELECT can open it
+            if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0] is None:
+                conn.execute(
+                    f"CREATE TABLE {t} ("
+                    "seq BIGINT PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
+                    "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
+                    "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
+                )
+                conn.execute(f"CREATE INDEX {t}_created_at ON {t}(created_at)")
+                conn.execute(f"CREATE INDEX {t}_hash ON {t}(hash)")
+            if conn.execute("SELECT to_regprocedure(%s)", (f"{t}_append_only()",)).fetchone()[0] is None:
+                conn.execute(
+                    f"CREATE FUNCTION {t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN RAISE EXCEPTION 'audit log {t} is append-only: % rejected', TG_OP; END $$"
+                )
             have = {
                 r[0]
                 for r in conn.execute(

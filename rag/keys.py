@@ -92,14 +92,16 @@ class KeyStore:
         loc = str(location)
         self._location = loc
         self._conn: Any = None
+        self.path: Path | None = None  # the SQLite file; None for PostgreSQL
         if loc.startswith(("postgresql://", "postgres://")):
-            import psycopg
+            import psycopg  # imported here so SQLite-only installs never load it
 
             self._pg = psycopg
         else:
             if loc.startswith("sqlite://"):
                 loc = "/" + loc[len("sqlite://") :].lstrip("/")
-            self.path: Path = Path(loc)
+            self.path = Path(loc)
+            self._location = loc
         with self._errors():
             self._create_schema()
 
@@ -113,6 +115,7 @@ class KeyStore:
                 self._conn = self._pg.connect(self._location, autocommit=True, connect_timeout=5)
             return self._conn
         if self._conn is None:
+            assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = not self.path.exists()
             conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)

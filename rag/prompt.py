@@ -17,7 +17,7 @@ from typing import Any
 from .schema import DraftAdvice
 from .types import Passage
 
-__all__ = ["PROMPT_VERSION", "Prompt", "sanitize", "render_prompt", "json_schema", "system_message"]
+__all__ = ["PROMPT_VERSION", "Prompt", "sanitize", "render_prompt", "json_schema", "tighten_schema", "system_message"]
 
 PROMPT_VERSION = "clinrag-advice-v1"
 
@@ -218,3 +218,12 @@ def json_schema(*, text_limit: int | None = None, list_limit: int | None = None)
     _tighten(schema, text_limit, list_limit)
     schema["title"] = "DraftAdvice"
     return schema
+
+
+def tighten_schema(
+    schema: dict[str, Any], *, text_limit: int | None = None, list_limit: int | None = None
+) -> dict[str, Any]:
+    """A copy of a (simplified) schema with every maxLength / maxItems capped further."""
+    tightened = copy.deepcopy(schema)
+    _tighten(tightened, text_limit, list_limit)
+    return tightened

@@ -100,8 +100,13 @@ class MilvusStore:
     """Chunks and document catalog in Milvus, through pymilvus' MilvusClient."""
 
     def __init__(self, uri: str, collection: str, dim: int, *, token: str = "", db_name: str = "") -> None:
+        import logging
+
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
+
+        # milvus-lite logs a traceback when its data folder is locked; we raise a clear error instead
+        logging.getLogger("milvus_lite.server_manager").setLevel(logging.CRITICAL)
 
         self.uri = uri
         self.collection = collection
@@ -251,14 +256,9 @@ class MilvusStore:
         return int(res[0]["count(*)"])
 
     def chunk_ids(self, content_hash: str) -> set[str]:
-        ids: set[str] = set()
-        it = self._client.query_iterator(self.collection, filter=f"content_hash == {_q(content_hash)}", output_fields=["chunk_id"], batch_size=1000)
-        while True:
-            batch = it.next()
-            if not batch:
-                it.close()
-                return ids
-            ids.update(r["chunk_id"] for r in batch)
+        rows = self._client.query(self.collection, filter=f"content_hash == {_q(content_hash)}", output_fields=["chunk_id"],
+                                  limit=16_384)
+        return {r["chunk_id"] for r in rows}
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         if chunk_ids:
@@ -329,6 +329,12 @@ class MilvusStore:
             self._client.close()
         except Exception:  # closing a dead connection must not mask the real error
             pass
+        if self.uri.endswith(".db"):
+            # Milvus Lite serves a .db folder from a thread of this process and holds its lock
+            # until released; release it so other processes (ingest, serve) can open the file
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.uri)
 
     @staticmethod
     def _call(fn):  # type: ignore[no-untyped-def]

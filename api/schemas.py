@@ -1,0 +1,136 @@
+"""HTTP request and response models (strict: unknown fields are rejected).
+
+The consultation request and answer are rag.schema.ConsultRequest and rag.schema.Advice, so the
+CLI's `--json` output and the HTTP answer are the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.schema import Advice, ConsultRequest
+
+__all__ = [
+    "Advice",
+    "ConsultRequest",
+    "ErrorBody",
+    "ErrorDetail",
+    "AuditRecordOut",
+    "PassageOut",
+    "GuidelineOut",
+    "GuidelineList",
+    "JobOut",
+    "Health",
+    "Readiness",
+    "ERROR_RESPONSES",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(_Strict):
+    code: str = Field(description="stable machine-readable code, e.g. 'rate_limited'")
+    message: str = Field(description="what went wrong and how to fix it")
+
+
+class ErrorBody(_Strict):
+    error: ErrorDetail
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# documented on every /v1 route so clients (and schemathesis) know every status they may see
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _err("malformed JSON or invalid input"),
+    401: _err("missing or invalid API key"),
+    403: _err("the key lacks the role this endpoint needs"),
+    404: _err("no such id"),
+    413: _err("request body too large"),
+    422: _err("the request does not match the schema"),
+    429: _err("rate limit of this key exceeded; see Retry-After"),
+    503: _err("overloaded or a backend is unavailable; see Retry-After"),
+    504: _err("a backend or the request ran past its deadline"),
+}
+
+
+class AuditRecordOut(_Strict):
+    """One hash-chained audit record: input (de-identified), passages, prompt, model, output, checks."""
+
+    seq: int
+    trace_id: str
+    created_at: str
+    kind: str
+    caller: str
+    status: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class PassageOut(_Strict):
+    chunk_id: str
+    doc_id: str
+    title: str
+    publisher: str
+    version: str
+    source: str
+    section: str
+    pages: str
+    page_start: int
+    page_end: int
+    language: str
+    text: str
+    active: bool = Field(description="false when this passage's guideline version was superseded or retired")
+    content_hash: str = Field(description="identifies the exact guideline version")
+
+
+class GuidelineOut(_Strict):
+    doc_id: str
+    content_hash: str
+    version: str
+    title: str
+    publisher: str
+    language: str
+    source: str
+    license: str
+    date: str
+    topic: str
+    groups: list[str]
+    status: Literal["active", "superseded", "retired", "pending"]
+    chunk_count: int
+    pages: int
+    ingested_at: str
+    metadata_origin: str
+
+
+class GuidelineList(_Strict):
+    active: int = Field(description="number of active documents")
+    guidelines: list[GuidelineOut] = Field(description="every stored version, with its status")
+
+
+class JobOut(_Strict):
+    job_id: str
+    kind: Literal["ingest"]
+    status: Literal["queued", "running", "succeeded", "failed"]
+    filename: str
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    caller: str
+    error: str | None = None
+    report: dict[str, Any] | None = Field(None, description="the ingest report (files, chunks, versions) once finished")
+
+
+class Health(_Strict):
+    status: Literal["ok"]
+
+
+class Readiness(_Strict):
+    ready: bool
+    checks: dict[str, str] = Field(description="'ok' or the reason a dependency is not ready")

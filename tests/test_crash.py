@@ -1,0 +1,86 @@
+"""SIGKILL a real `ingest` process at random moments; re-running must converge to exactly the right chunks."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.settings import Settings
+from rag.store import MilvusStore
+
+DIM = 32
+
+
+def _corpus(folder: Path, n: int) -> None:
+    folder.mkdir()
+    rnd = random.Random(7)
+    words = "fever cough rash pain fluids rest doctor emergency child adult dose hours days water sleep".split()
+    for i in range(n):
+        paras = "\n\n".join(" ".join(rnd.choice(words) for _ in range(60)) + "." for _ in range(12))
+        (folder / f"doc{i:02d}.md").write_text(f"---\ntitle: Doc {i}\npublisher: t\nversion: '1'\n---\n# Doc {i}\n## Part\n{paras}\n",
+                                                encoding="utf-8")
+
+
+def _run(folder: Path, data: Path, kill_after: float | None) -> int | None:
+    env = {**os.environ, "CLINRAG_DATA_DIR": str(data), "CLINRAG_EMBEDDER": f"hash:{DIM}", "CLINRAG_CHUNK_TOKENS": "64",
+           "CLINRAG_EMBED_BATCH_SIZE": "4"}
+    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", str(folder), "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if kill_after is None:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err.decode()[-2000:] + out.decode()[-2000:]
+        return proc.returncode
+    time.sleep(kill_after)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return None
+
+
+def _state(data: Path) -> tuple[dict[str, str], set[str]]:
+    settings = Settings(data_dir=data, embedder=f"hash:{DIM}", chunk_tokens=64)
+    store = MilvusStore.from_settings(settings, DIM)
+    try:
+        active = {d.doc_id: d.content_hash for d in store.active_documents()}
+        ids: set[str] = set()
+        for v in store.versions():
+            ids |= store.chunk_ids(v.content_hash)
+        assert store.count_chunks() == len(ids), "no duplicate rows"
+        for d in store.active_documents():
+            assert store.count_chunks(d.content_hash) == d.chunk_count, f"{d.doc_id}: active version incomplete"
+        return active, ids
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_converges(tmp_path):
+    corpus = tmp_path / "corpus"
+    _corpus(corpus, 30)
+    reference = tmp_path / "reference"
+    assert _run(corpus, reference, None) == 0
+    want_active, want_ids = _state(reference)
+    assert len(want_active) == 30
+
+    crashed = tmp_path / "crashed"
+    rnd = random.Random(int(os.environ.get("CLINRAG_CRASH_SEED", "11")))
+    for _ in range(4):
+        _run(corpus, crashed, kill_after=rnd.uniform(2.0, 9.0))
+        if (crashed / "milvus.db").exists():
+            active, _ = _state(crashed)  # consistent at every kill: active versions are complete
+            assert set(active.items()) <= set(want_active.items())
+    assert _run(corpus, crashed, None) == 0
+    active, ids = _state(crashed)
+    assert active == want_active
+    assert ids == want_ids, f"lost {len(want_ids - ids)}, extra {len(ids - want_ids)}"
+    # and the converged store is a no-op to ingest again
+    env = {**os.environ, "CLINRAG_DATA_DIR": str(crashed), "CLINRAG_EMBEDDER": f"hash:{DIM}", "CLINRAG_CHUNK_TOKENS": "64"}
+    out = subprocess.run([sys.executable, "-m", "ingest.cli", str(corpus), "--json"], env=env, capture_output=True, check=True)
+    assert json.loads(out.stdout)["unchanged"] == 30

@@ -1,0 +1,137 @@
+"""MilvusStore contract, run against real Milvus Lite (and a Milvus server when one is named)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+
+from rag.embedders.hashing import HashEmbedder
+from rag.errors import NotFoundError
+from rag.store import DocVersion, MilvusStore
+from rag.types import Chunk, GuidelineDoc
+
+EMB = HashEmbedder(dim=16)
+
+
+def _doc(doc_id: str, content_hash: str, version: str = "1", groups: tuple[str, ...] = ()) -> GuidelineDoc:
+    return GuidelineDoc(doc_id=doc_id, title=f"{doc_id} guide", publisher="test", version=version, language="en",
+                        source=f"{doc_id}.md", content_hash=content_hash, patient_groups=groups)
+
+
+def _chunks(doc: GuidelineDoc, texts: list[str]) -> list[Chunk]:
+    return [Chunk(doc_id=doc.doc_id, version=doc.version, content_hash=doc.content_hash, index=i, text=t, section="S",
+                  page_start=1, page_end=1, char_start=0, char_end=len(t), language="en") for i, t in enumerate(texts)]
+
+
+def _info(doc: GuidelineDoc, n: int) -> DocVersion:
+    return DocVersion(doc_id=doc.doc_id, content_hash=doc.content_hash, version=doc.version, title=doc.title,
+                      publisher=doc.publisher, language="en", source=doc.source, license="", date="", topic="",
+                      groups=doc.patient_groups, status="active", chunk_count=n, pages=1, ingested_at="t", metadata_origin="test")
+
+
+def _write(store: MilvusStore, doc: GuidelineDoc, texts: list[str]) -> None:
+    chunks = _chunks(doc, texts)
+    store.upsert_chunks(doc, chunks, EMB.embed_documents(texts))
+    store.flush()
+    store.activate(_info(doc, len(chunks)))
+
+
+class StoreContract:
+    def test_upsert_twice_keeps_one_copy(self, store: MilvusStore) -> None:
+        doc = _doc("fever", "h1")
+        chunks = _chunks(doc, ["fever above 38 degrees", "drink fluids and rest"])
+        store.upsert_chunks(doc, chunks, EMB.embed_documents([c.text for c in chunks]))
+        store.upsert_chunks(doc, chunks, EMB.embed_documents([c.text for c in chunks]))
+        store.flush()
+        assert store.count_chunks() == 2
+        assert store.chunk_ids("h1") == {c.chunk_id for c in chunks}
+
+    def test_unactivated_chunks_are_invisible(self, store: MilvusStore) -> None:
+        doc = _doc("cough", "h1")
+        chunks = _chunks(doc, ["a dry cough for three weeks"])
+        store.upsert_chunks(doc, chunks, EMB.embed_documents([chunks[0].text]))
+        store.flush()
+        assert store.search_dense(EMB.embed_query("cough"), 5, store.active_documents()) == []
+
+    def test_version_switch_shows_old_or_new_never_both(self, store: MilvusStore) -> None:
+        v1 = _doc("asthma", "hash-one", "2023")
+        _write(store, v1, ["old advice: inhaler twice daily", "old: see your doctor"])
+        v2 = replace(v1, content_hash="hash-two", version="2024")
+        _write(store, v2, ["new advice: inhaler as needed", "new: see your doctor soon", "new: peak flow"])
+        hits = store.search_dense(EMB.embed_query("inhaler advice doctor"), 10, store.active_documents())
+        assert {p.version for p in hits} == {"2024"}
+        assert len(hits) == 3
+        versions = {v.content_hash: v for v in store.versions()}
+        assert set(versions) == {"hash-one", "hash-two"}
+        assert store.active_version("asthma").content_hash == "hash-two"
+        # superseded chunks stay stored and readable, marked inactive
+        old_id = _chunks(v1, ["old advice: inhaler twice daily"])[0].chunk_id
+        passage = store.get_passage(old_id)
+        assert passage.version == "2023" and passage.active is False
+
+    def test_retire_hides_document_but_keeps_passages(self, store: MilvusStore) -> None:
+        doc = _doc("burns", "hb")
+        _write(store, doc, ["cool the burn under running water for 20 minutes"])
+        cid = _chunks(doc, ["cool the burn under running water for 20 minutes"])[0].chunk_id
+        store.retire("burns")
+        assert store.active_documents() == []
+        assert store.get_passage(cid).active is False
+        with pytest.raises(NotFoundError):
+            store.retire("burns")
+
+    def test_bm25_finds_chinese_words(self, store: MilvusStore) -> None:
+        doc = replace(_doc("fever-zh", "hz"), language="zh")
+        _write(store, doc, ["发热超过三天应就医", "多喝水，注意休息"])
+        hits = store.search_bm25("发热三天", 5, store.active_documents())
+        assert hits and hits[0].text == "发热超过三天应就医"
+
+    def test_unknown_passage_is_not_found(self, store: MilvusStore) -> None:
+        with pytest.raises(NotFoundError):
+            store.get_passage("0" * 32)
+
+
+class TestMilvusLite(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path):
+        s = MilvusStore(str(tmp_path / "kb.db"), "test_chunks", EMB.dim)
+        yield s
+        s.close()
+
+
+class TestMilvusLiteServer(StoreContract):
+    """The same contract through a `milvus-lite server` over gRPC: the mode `clinrag serve` shares."""
+
+    @pytest.fixture(scope="class")
+    def server(self, tmp_path_factory):
+        from tests.helpers import milvus_lite_server
+
+        with milvus_lite_server(tmp_path_factory.mktemp("srv") / "milvus.db") as uri:
+            yield uri
+
+    @pytest.fixture
+    def store(self, server):
+        import uuid
+
+        name = "t_" + uuid.uuid4().hex[:10]
+        s = MilvusStore(server, name, EMB.dim)
+        yield s
+        s._client.drop_collection(name)
+        s._client.drop_collection(name + "_docs")
+        s.close()
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not os.environ.get("CLINRAG_TEST_MILVUS_URI"), reason="set CLINRAG_TEST_MILVUS_URI to a Milvus standalone/cluster to run")
+class TestMilvusServer(StoreContract):
+    @pytest.fixture
+    def store(self):
+        import uuid
+
+        name = "t_" + uuid.uuid4().hex[:10]
+        s = MilvusStore(os.environ["CLINRAG_TEST_MILVUS_URI"], name, EMB.dim)
+        yield s
+        s._client.drop_collection(name)
+        s._client.drop_collection(name + "_docs")
+        s.close()
