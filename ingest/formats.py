@@ -20,7 +20,7 @@ from .pdf import PdfLimits, parse_pdf
 __all__ = ["SUFFIXES", "read_file", "resolve_metadata", "META_KEYS"]
 
 SUFFIXES = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
-META_KEYS = {"id", "title", "publisher", "version", "date", "language", "topic", "patient_groups", "license", "sources"}
+META_KEYS = {"id", "title", "publisher", "version", "date", "language", "topic", "patient_groups", "license", "sources", "published_as"}
 GROUPS = {"adult", "child", "infant", "pregnant", "female", "male"}
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 

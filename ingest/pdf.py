@@ -141,11 +141,7 @@ def _child(path: str, max_pages: int) -> dict[str, Any]:
             raw = re.sub(r"\(cid:\d+\)", "", raw).replace("\ufffd", "")
         text = clean_text(raw)
         if len(text) < 20:
-            has_images = False
-            try:
-                has_images = bool(page.images)
-            except Exception:
-                pass
+            has_images = _has_image_xobject(page)
             reason = "no text layer (scanned image?)" if has_images else "no text"
             warnings.append(f"page {i}: {reason}; nothing indexed from it")
             continue
@@ -153,6 +149,15 @@ def _child(path: str, max_pages: int) -> dict[str, Any]:
             text = _table_rows(clean_text(raw.replace("\t", "   ")))
         pages.append({"number": i, "text": text})
     return {"pages": pages, "metadata": meta, "warnings": warnings, "page_count": n}
+
+
+def _has_image_xobject(page: Any) -> bool:
+    """Whether the page draws an image, read from its resources without decoding any image."""
+    try:
+        xobjects = page.get("/Resources", {}).get_object().get("/XObject", {}).get_object()
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    except Exception:  # malformed resources: we only lose the hint in the warning
+        return False
 
 
 def _fail(message: str) -> int:

@@ -33,7 +33,7 @@ __all__ = ["FileResult", "IngestReport", "discover", "ingest_paths"]
 @dataclass(slots=True)
 class FileResult:
     path: str
-    status: str  # ingested | unchanged | failed | dry-run
+    status: str  # ingested | unchanged | skipped | failed | dry-run
     doc_id: str = ""
     version: str = ""
     pages: int = 0
@@ -166,6 +166,11 @@ def _ingest_one(
     result = FileResult(path=str(path), status="failed")
     try:
         parsed = read_file(path, limits, int(settings.max_file_mb * 1e6))
+        published = parsed.metadata.get("published_as") if parsed.fmt == "markdown" else None
+        if published and (path.parent / str(published)).exists():
+            # this Markdown is the source of a PDF beside it; the PDF is what gets ingested
+            result.status, result.warnings = "skipped", [f"source of {published}, which is ingested instead"]
+            return result
         doc, notes = resolve_metadata(parsed, overrides)
         result.warnings = parsed.warnings + notes
         if doc.doc_id in seen_ids:

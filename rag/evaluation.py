@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,12 +13,17 @@ from .retrieve import retrieve
 __all__ = ["ranked_sources", "retrieval_metrics", "evaluate_retrieval", "evaluate_triage"]
 
 
+def _stem(name: str) -> str:
+    # a Markdown source and the PDF rendered from it are the same document
+    return PurePath(name).stem
+
+
 def ranked_sources(passages: Iterable[Any]) -> list[str]:
-    """Source file names in rank order, each once (document-level ranking)."""
+    """Source file stems in rank order, each once (document-level ranking)."""
     out: list[str] = []
     for p in passages:
-        if p.source not in out:
-            out.append(p.source)
+        if _stem(p.source) not in out:
+            out.append(_stem(p.source))
     return out
 
 
@@ -39,7 +45,7 @@ def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int
     for row in rows:
         found = retrieve(row["query"], backends.embedder, backends.store, settings, top_k=max(k * 4, 20))
         ranked = ranked_sources(found.passages)
-        m = retrieval_metrics(ranked, set(row["relevant_sources"]), k)
+        m = retrieval_metrics(ranked, {_stem(s) for s in row["relevant_sources"]}, k)
         lang = row.get("language", "en")
         per.setdefault(lang, []).append(m)
         per.setdefault("all", []).append(m)

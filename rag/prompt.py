@@ -182,7 +182,10 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
-def _tighten(node: Any, text_limit: int | None, list_limit: int | None) -> None:
+_MAX_CITATION = 99
+
+
+def _tighten(node: Any, text_limit: int | None, list_limit: int | None, n_passages: int | None) -> None:
     if isinstance(node, dict):
         if node.get("type") == "object" and "properties" in node:
             node["required"] = list(node["properties"])  # strict mode: every key present
@@ -195,35 +198,47 @@ def _tighten(node: Any, text_limit: int | None, list_limit: int | None) -> None:
             if list_limit is not None:
                 node["maxItems"] = min(node.get("maxItems", list_limit), list_limit)
             items = node.get("items", {})
-            if items.get("type") == "integer":  # passage numbers
+            if items.get("type") == "integer":  # passage numbers, 1-based
                 items["minimum"] = 1
-                items["maximum"] = 99
+                items["maximum"] = min(items.get("maximum", _MAX_CITATION), _MAX_CITATION)
+                if n_passages is not None:
+                    if n_passages <= 0:
+                        node["maxItems"] = 0
+                    else:
+                        items["maximum"] = min(items["maximum"], n_passages)
         for value in node.values():
-            _tighten(value, text_limit, list_limit)
+            _tighten(value, text_limit, list_limit, n_passages)
     elif isinstance(node, list):
         for value in node:
-            _tighten(value, text_limit, list_limit)
+            _tighten(value, text_limit, list_limit, n_passages)
 
 
-def json_schema(*, text_limit: int | None = None, list_limit: int | None = None) -> dict[str, Any]:
+def json_schema(
+    *, text_limit: int | None = None, list_limit: int | None = None, n_passages: int | None = None
+) -> dict[str, Any]:
     """DraftAdvice's JSON schema, simplified for guided decoding (xgrammar, vLLM, OpenAI strict).
 
     `$ref`s are inlined, titles and defaults dropped, every property required and extra keys
     forbidden; string and list limits from the pydantic model are kept, so anything the schema
     admits also validates as DraftAdvice. `text_limit` / `list_limit` tighten every maxLength /
-    maxItems further (a small model then always finishes within its token budget).
+    maxItems further (a small model then always finishes within its token budget);
+    `n_passages` limits citations to the passage numbers actually shown (none when 0).
     """
     raw = DraftAdvice.model_json_schema()
     schema = _inline_refs(raw, raw.get("$defs", {}))
-    _tighten(schema, text_limit, list_limit)
+    _tighten(schema, text_limit, list_limit, n_passages)
     schema["title"] = "DraftAdvice"
     return schema
 
 
 def tighten_schema(
-    schema: dict[str, Any], *, text_limit: int | None = None, list_limit: int | None = None
+    schema: dict[str, Any],
+    *,
+    text_limit: int | None = None,
+    list_limit: int | None = None,
+    n_passages: int | None = None,
 ) -> dict[str, Any]:
-    """A copy of a (simplified) schema with every maxLength / maxItems capped further."""
+    """A copy of a (simplified) schema with limits capped further; see `json_schema`."""
     tightened = copy.deepcopy(schema)
-    _tighten(tightened, text_limit, list_limit)
+    _tighten(tightened, text_limit, list_limit, n_passages)
     return tightened

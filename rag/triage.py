@@ -205,8 +205,8 @@ _ZH_PSEUDO = {
     "无": re.compile(r"力|法|意识|反应|缘无故|故|明显(?:的)?(?:诱因|原因)|诱因|原因|征兆|预兆|精打采"),
     "未": re.compile(r"缓解|好转|见好|止|停|消退|减轻"),
 }
-_NEVER_AFFIRM = re.compile(r"^[^.;!?,\n]{0,40}?\b(?:like (?:this|that)|this bad|so bad|this severe|until (?:now|today)|till (?:now|today))\b")
-_POST_NEG = re.compile(r"^\s*[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b")
+_NEVER_AFFIRM = re.compile(r"[^.;!?,\n]{0,40}?\b(?:like (?:this|that)|this bad|so bad|this severe|until (?:now|today)|till (?:now|today))\b")
+_POST_NEG = re.compile(r"[^\n.;,:=\-]{0,30}?\s*[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b")
 _TOKEN = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
 _EN_WINDOW = 4  # words allowed between an English cue and the term
 _ZH_WINDOW = 6  # characters allowed between a Chinese cue and the term
@@ -262,6 +262,10 @@ _EN_AGE = re.compile(
     r"\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
     r"[\s-]*(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?|years?|yrs?|yr|y)[\s-]*(?:old|\/o|o\b)"
 )
+_EN_IS_AGE = re.compile(
+    r"\b(?:baby|infant|newborn|son|daughter|boy|girl|kid|child|he|she)(?:'s| is| who is| was)?\s+"
+    r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*(days?|weeks?|wks?|months?|mos?)\b(?!\s*(?:ago|into|later|after|before|of|in|since))"
+)
 _EN_AGED = re.compile(r"\b(?:aged?|age of)\s*(\d+(?:\.\d+)?)\s*(days?|weeks?|months?|years?)?\b")
 _EN_NEWBORN = re.compile(r"\b(?:new[\s-]?born|neonate|neonatal)\b")
 _ZH_NUM = r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十]+)"
@@ -298,6 +302,9 @@ def extract_age_years(text: str) -> list[float]:
     norm = _normalize(text)
     ages: list[float] = []
     for m in _EN_AGE.finditer(norm):
+        n = float(m.group(1)) if m.group(1)[0].isdigit() else float(_NUM_WORDS[m.group(1)])
+        ages.append(n * _UNIT_YEARS[m.group(2)[0]])
+    for m in _EN_IS_AGE.finditer(norm):
         n = float(m.group(1)) if m.group(1)[0].isdigit() else float(_NUM_WORDS[m.group(1)])
         ages.append(n * _UNIT_YEARS[m.group(2)[0]])
     for m in _EN_AGED.finditer(norm):

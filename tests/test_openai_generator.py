@@ -144,7 +144,10 @@ def test_valid_answer_gives_a_draft_and_sends_the_schema(server: FakeServer) -> 
     fmt = body["response_format"]
     assert fmt["type"] == "json_schema"
     assert fmt["json_schema"]["name"] == "advice" and fmt["json_schema"]["strict"] is True
-    assert set(fmt["json_schema"]["schema"]["properties"]) == set(DraftAdvice.model_fields)
+    schema = fmt["json_schema"]["schema"]
+    assert set(schema["properties"]) == set(DraftAdvice.model_fields)
+    # citations are limited to the one passage shown
+    assert schema["properties"]["seek_care"]["properties"]["citations"]["items"]["maximum"] == 1
     assert server.headers[0].get("Authorization") == "Bearer sk-test"
 
 

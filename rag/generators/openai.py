@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import BackendTimeoutError, BackendUnavailableError, ConfigError, GenerationError
-from ..prompt import PROMPT_VERSION, json_schema
+from ..prompt import PROMPT_VERSION, json_schema, tighten_schema
 from .base import GenerationRequest, GenerationResult
 from .parse import parse_draft, repair_messages
 
@@ -90,22 +90,28 @@ class OpenAIGenerator:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         messages = request.messages
-        raw, info = self._complete(messages)
+        schema = tighten_schema(self.schema, n_passages=len(request.passages))
+        raw, info = self._complete(messages, schema)
         params = {**self.params, **info}
         try:
             draft = parse_draft(raw)
             return self._result(draft, raw, params, None, attempts=1)
         except GenerationError as exc:
             first_error = str(exc)
+        if info.get("finish_reason") == "length":
+            first_error += f"; the reply was cut off at max_tokens={self.max_tokens}"
         params["first_attempt_error"] = first_error
         params["first_attempt_output"] = raw[:2000]
-        raw2, info2 = self._complete(repair_messages(messages, raw, first_error))
+        raw2, info2 = self._complete(repair_messages(messages, raw, first_error), schema)
         params.update({f"repair_{k}": v for k, v in info2.items()})
         try:
             draft = parse_draft(raw2)
             return self._result(draft, raw2, params, None, attempts=2)
         except GenerationError as exc:
-            error = f"unusable output after one repair: {exc} (first attempt: {first_error})"
+            second_error = str(exc)
+            if info2.get("finish_reason") == "length":
+                second_error += f"; the reply was cut off at max_tokens={self.max_tokens}"
+            error = f"unusable output after one repair: {second_error} (first attempt: {first_error})"
             return self._result(None, raw2, params, error, attempts=2)
 
     def close(self) -> None:
@@ -134,7 +140,7 @@ class OpenAIGenerator:
             "JSON constrained by the answer schema",
         )
 
-    def _body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def _body(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -143,19 +149,19 @@ class OpenAIGenerator:
             "stream": False,
             "response_format": {
                 "type": "json_schema",
-                "json_schema": {"name": "advice", "schema": self.schema, "strict": True},
+                "json_schema": {"name": "advice", "schema": schema, "strict": True},
             },
         }
         if self.seed is not None:
             body["seed"] = self.seed
         return body
 
-    def _complete(self, messages: list[dict[str, str]]) -> tuple[str, dict[str, Any]]:
+    def _complete(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """One chat completion with bounded retries; returns (content, facts about the call)."""
         import httpx
 
         url = f"{self.base_url}/chat/completions"
-        body = self._body(messages)
+        body = self._body(messages, schema)
         last_problem = ""
         last_retry_after: float | None = None
         for attempt in range(self.retries + 1):

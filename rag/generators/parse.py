@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,28 +36,36 @@ def _preview(raw: str, n: int = 80) -> str:
     return repr(text[:n] + ("..." if len(text) > n else ""))
 
 
-def extract_json_object(raw: str) -> dict[str, Any]:
+def extract_json_object(raw: str, expect_keys: Collection[str] = ()) -> dict[str, Any]:
     """The first complete JSON object in `raw` (after removing `<think>` blocks).
 
-    Raises GenerationError saying whether there was no object at all, or one that never closed.
+    With `expect_keys`, the first object having one of those keys wins, so a fragment nested in
+    a cut-off answer is not mistaken for the answer. Raises GenerationError saying whether there
+    was no object at all, or one that never closed.
     """
     text = _THINK.sub("", raw)
     # strict=False: raw control characters inside strings are accepted (grammar engines such as
     # xgrammar allow them; rejecting the whole answer for one would be pointless)
     decoder = json.JSONDecoder(strict=False)
     first_error: json.JSONDecodeError | None = None
+    first_object: dict[str, Any] | None = None
     start = text.find("{")
     if start < 0:
         raise GenerationError(f"model output contains no JSON object (output starts {_preview(raw)})")
     while start >= 0:
         try:
-            value, _ = decoder.raw_decode(text, start)
+            value, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             first_error = first_error or exc
-        else:
-            if isinstance(value, dict):
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(value, dict):
+            if not expect_keys or any(k in value for k in expect_keys):
                 return value
-        start = text.find("{", start + 1)
+            first_object = first_object or value
+        start = text.find("{", end)  # skip what was just decoded
+    if first_error is None and first_object is not None:
+        return first_object
     assert first_error is not None
     raise GenerationError(
         f"model output is not valid JSON: {first_error.msg} (character {first_error.pos} "
@@ -76,7 +85,7 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 def parse_draft(raw: str) -> DraftAdvice:
     """The DraftAdvice in a model's output; raises GenerationError explaining what is wrong."""
-    data = extract_json_object(raw)
+    data = extract_json_object(raw, DraftAdvice.model_fields)
     try:
         return DraftAdvice.model_validate(data)
     except ValidationError as exc:

@@ -123,11 +123,10 @@ class TransformersGenerator:
         self._compiler = xgr.GrammarCompiler(info, max_threads=max(1, min(8, os.cpu_count() or 1)))
         self.schema = schema if schema is not None else json_schema()
         # the repair schema must fit the token budget: ~12 strings of `text_limit` characters
-        text_limit = max(16, min(300, self.max_new_tokens // 6))
-        self.repair_schema = tighten_schema(self.schema, text_limit=text_limit, list_limit=2)
-        self._grammar = self._compile(self.schema)
-        self._repair_grammar = self._compile(self.repair_schema)
+        self._repair_text_limit = max(16, min(300, self.max_new_tokens // 6))
+        self._grammars: dict[tuple[bool, int], xgrammar.CompiledGrammar] = {}
         self._lock = threading.Lock()
+        self._grammar_for(n_passages=1, repair=False)  # fail at start-up if the schema cannot compile
 
     # --- public ------------------------------------------------------------------------------
 
@@ -150,15 +149,16 @@ class TransformersGenerator:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         with self._lock:
-            return self._generate_locked(request.messages)
+            return self._generate_locked(request.messages, len(request.passages))
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _generate_locked(self, messages: list[dict[str, str]]) -> GenerationResult:
+    def _generate_locked(self, messages: list[dict[str, str]], n_passages: int) -> GenerationResult:
         params = self.params
-        raw, info = self._run(messages, self._grammar)
+        schema, grammar = self._grammar_for(n_passages, repair=False)
+        raw, info = self._run(messages, grammar)
         params.update(info)
-        draft, error, clamped = self._parse(raw, self.schema)
+        draft, error, clamped = self._parse(raw, schema)
         if draft is not None:
             params["clamped"] = clamped
             return self._result(draft, raw, params, None, attempts=1)
@@ -167,9 +167,10 @@ class TransformersGenerator:
             error += f"; the reply was cut off at max_new_tokens={self.max_new_tokens}"
         params["first_attempt_error"] = error
         params["first_attempt_output"] = raw[:2000]
-        raw2, info2 = self._run(repair_messages(messages, raw, error), self._repair_grammar)
+        repair_schema, repair_grammar = self._grammar_for(n_passages, repair=True)
+        raw2, info2 = self._run(repair_messages(messages, raw, error), repair_grammar)
         params.update({f"repair_{k}": v for k, v in info2.items()})
-        draft, error2, clamped = self._parse(raw2, self.repair_schema)
+        draft, error2, clamped = self._parse(raw2, repair_schema)
         if draft is not None:
             params["clamped"] = clamped
             return self._result(draft, raw2, params, None, attempts=2)
@@ -275,11 +276,24 @@ class TransformersGenerator:
             return int(weight.shape[0])
         return int(self._model.config.vocab_size)
 
-    def _compile(self, schema: dict[str, Any]) -> xgrammar.CompiledGrammar:
-        try:
-            return self._compiler.compile_json_schema(json.dumps(schema), any_whitespace=False)
-        except Exception as exc:  # noqa: BLE001 - xgrammar raises RuntimeError subclasses
-            raise ConfigError(f"the answer schema cannot be compiled into a grammar: {exc}") from None
+    def _schema_for(self, n_passages: int, repair: bool) -> dict[str, Any]:
+        """The schema for a request: citations limited to the passages shown; for the repair,
+        texts and lists short enough to fit in max_new_tokens."""
+        if repair:
+            return tighten_schema(self.schema, text_limit=self._repair_text_limit, list_limit=2, n_passages=n_passages)
+        return tighten_schema(self.schema, n_passages=n_passages)
+
+    def _grammar_for(self, n_passages: int, repair: bool) -> tuple[dict[str, Any], xgrammar.CompiledGrammar]:
+        schema = self._schema_for(n_passages, repair)
+        key = (repair, n_passages)
+        grammar = self._grammars.get(key)
+        if grammar is None:
+            try:
+                grammar = self._compiler.compile_json_schema(json.dumps(schema), any_whitespace=False)
+            except Exception as exc:  # noqa: BLE001 - xgrammar raises RuntimeError subclasses
+                raise ConfigError(f"the answer schema cannot be compiled into a grammar: {exc}") from None
+            self._grammars[key] = grammar
+        return schema, grammar
 
     def _result(
         self, draft: DraftAdvice | None, raw: str, params: dict[str, Any], error: str | None, attempts: int

@@ -1,0 +1,146 @@
+"""create_app(): the FastAPI application. Nothing heavy happens at import time.
+
+The lifespan builds the backends once per worker process and warms the embedder, the Milvus
+connection and the audit store, so the first consultation is not the slow one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Scope
+
+from rag.backends import Backends
+from rag.errors import BackendUnavailableError
+from rag.settings import Settings, load_settings
+
+from .errors import install_error_handlers
+from .jobs import JobRunner, JobStore
+from .metrics import Metrics
+from .middleware import BodyLimitMiddleware, ObserveMiddleware
+from .state import AppState
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("clinrag.api")
+
+_UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and metadata fields around the file
+
+
+def _warm(backends: Backends) -> None:
+    """Load everything the first consultation would otherwise load (model, jieba, rules: seconds)."""
+    from rag.deid import scrub
+    from rag.icd10 import lookup_icd10
+    from rag.lexical import bm25_text
+    from rag.retrieve import retrieve
+    from rag.triage import triage
+
+    backends.embedder.embed_query("warm up")  # loads the model; fail fast if it cannot load
+    bm25_text("预热 warm up")
+    triage("warm up", age=None, pregnant=None, language="en")
+    scrub("warm up")
+    lookup_icd10("fever")  # builds the ICD-10-CM index (~7 s on 2 cores)
+    for name in ("store", "audit", "generator"):
+        try:
+            getattr(backends, name)
+        except BackendUnavailableError as exc:
+            # Milvus or PostgreSQL not up yet: start anyway, /readyz says 503 until they are
+            log.warning("%s not available at start-up: %s", name, exc)
+    try:
+        retrieve("warm up", backends.embedder, backends.store, backends.settings, None)
+    except BackendUnavailableError:
+        pass
+
+
+def create_app(settings: Settings | None = None, backends: Backends | None = None) -> FastAPI:
+    """The HTTP API; `backends` lets tests share a loaded embedder (its settings then win)."""
+    if settings is None:
+        settings = backends.settings if backends is not None else load_settings()
+    metrics = Metrics()
+    upload_limit = int(settings.max_upload_mb * 1024 * 1024) + _UPLOAD_OVERHEAD
+    json_limit = settings.max_body_kb * 1024
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from rag.ratelimit import make_rate_limiter
+        from rag.session import SessionMemory
+
+        owns = backends is None
+        b = backends if backends is not None else Backends(settings)
+        if "sessions" not in b.extra:
+            b.extra["sessions"] = SessionMemory(settings.data_dir / "sessions.sqlite3")
+        _warm(b)
+        keys = None
+        if settings.auth:
+            from rag.keys import KeyStore
+
+            keys = KeyStore(settings.data_dir / "keys.sqlite3")
+        else:
+            log.warning("CLINRAG_AUTH=false: every endpoint is open to anyone who can reach it (demo mode)")
+        jobs = JobStore(settings.data_dir / "jobs.sqlite3")
+        state = AppState(
+            settings=settings, backends=b, keys=keys, limiter=make_rate_limiter(settings.redis_url, settings.rate_limit_per_min),
+            metrics=metrics, jobs=jobs, runner=JobRunner(jobs),
+            consult_pool=ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="consult"),
+            slots=threading.BoundedSemaphore(settings.max_concurrency), owns_backends=owns,
+        )
+        app.state.clinrag = state
+        log.info("clinrag API ready (generator %s, max %d concurrent consultations)", settings.generator, settings.max_concurrency)
+        try:
+            yield
+        finally:
+            # let running consultations finish: their audit records must be committed
+            state.consult_pool.shutdown(wait=True)
+            state.runner.shutdown()
+            state.limiter.close()
+            jobs.close()
+            if keys is not None:
+                keys.close()
+            if owns:
+                b.close()
+                sessions = b.extra.get("sessions")
+                if sessions is not None:
+                    sessions.close()  # type: ignore[attr-defined]
+
+    app = FastAPI(
+        title="clinrag",
+        version="0.1.0",
+        summary="Clinical-guideline consultations with cited passages, red-flag triage and an audit trail",
+        description=(
+            "Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>` (create keys with "
+            "`clinrag keys create --name NAME --role consult`). Errors are `{\"error\": {\"code\", \"message\"}}`. "
+            "The advice is general information from guidelines, not a diagnosis."
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    from .routes import audit, consultations, guidelines, health
+
+    app.include_router(consultations.router)
+    app.include_router(guidelines.router)
+    app.include_router(audit.router)
+    app.include_router(health.router)
+
+    def limit_for(scope: Scope) -> int:
+        if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/v1/guidelines":
+            return upload_limit
+        return json_limit
+
+    # added innermost first: CORS (outermost) -> observe -> body limit -> routes
+    app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
+    app.add_middleware(ObserveMiddleware, metrics=metrics)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"], expose_headers=["Retry-After", "X-Trace-Id", "Location"],
+            max_age=600,
+        )
+    return app

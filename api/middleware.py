@@ -1,0 +1,120 @@
+"""Pure ASGI middleware: request body limits, and metrics plus access logs by route template."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import ApiError, error_body
+from .metrics import Metrics
+
+__all__ = ["BodyLimitMiddleware", "ObserveMiddleware"]
+
+access_log = logging.getLogger("clinrag.api.access")
+
+
+class BodyTooLarge(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "payload_too_large", f"request body larger than {limit} bytes; send less "
+                         "(limits: CLINRAG_MAX_BODY_KB for JSON, CLINRAG_MAX_UPLOAD_MB for uploads)")
+        self.limit = limit
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            (b"connection", b"close"), *(headers or [])]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class BodyLimitMiddleware:
+    """413 when Content-Length says too much, or when the streamed bytes exceed the limit.
+
+    `limit_for(scope)` returns the byte limit of a request (uploads get a bigger one than JSON).
+    """
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _send_json(send, 400, error_body("bad_request", "Content-Length is not a number"))
+                    return
+                if declared > limit:
+                    scope.setdefault("state", {})["rejected"] = "body_too_large"
+                    exc = BodyTooLarge(limit)
+                    await _send_json(send, 413, error_body(exc.code, str(exc.detail)))
+                    return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    scope.setdefault("state", {})["rejected"] = "body_too_large"
+                    raise BodyTooLarge(limit)  # FastAPI re-raises HTTPExceptions from body reading as they are
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracking_send)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await _send_json(send, 413, error_body(exc.code, str(exc.detail)))
+
+
+class ObserveMiddleware:
+    """Counts and times every request by route template (never the raw path) and logs one line per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope.get("method", "GET")
+            elapsed = time.perf_counter() - t0
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            if (scope.get("state") or {}).get("rejected") == "body_too_large":
+                self.metrics.rejected.labels("body_too_large").inc()
+            # route template, not the path: paths carry trace ids and the auditor page's query carries a key
+            access_log.info("%s %s %d %.1fms", method, route, status, elapsed * 1000)

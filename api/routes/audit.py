@@ -1,0 +1,61 @@
+"""GET /audit/{trace_id}: the auditor page (audit role).
+
+Browsers cannot send headers from a link, so the page also accepts `?key=<API key>`: the key is
+checked, stored in an HttpOnly, SameSite=Strict cookie scoped to /audit, and the browser is
+redirected to the same page without the key in its address (so it stays out of history and logs).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from rag.errors import NotFoundError
+
+from ..auditor import _CSS, PassageView, render_audit_page
+from ..auth import COOKIE
+from ..deps import AuditPageCaller, StateDep
+from ..schemas import ERROR_RESPONSES
+from .guidelines import guideline_rows
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
+
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
+_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+@router.get("/audit/{trace_id}", response_class=HTMLResponse, summary="Auditor page for one consultation (audit role)",
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "HTML page"},
+                       303: {"description": "key accepted from ?key=; continue without it (cookie set)"}})
+def audit_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+               request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
+    key = request.query_params.get("key")
+    if key and state.settings.auth:
+        resp = RedirectResponse(f"/audit/{trace_id}", status_code=303)
+        resp.set_cookie(COOKIE, key, max_age=3600, httponly=True, samesite="strict", path="/audit",
+                        secure=request.url.scheme == "https")
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    rec = state.backends.audit.get(trace_id)
+    if rec.kind != "consultation":
+        raise NotFoundError(f"no consultation with trace id {trace_id!r}")
+    store = state.backends.store
+    statuses = {(r["doc_id"], r["content_hash"]): r["status"] for r in guideline_rows(state)}
+
+    def lookup(chunk_id: str) -> PassageView | None:
+        try:
+            p = store.get_passage(chunk_id)
+        except NotFoundError:
+            return None
+        status = "active" if p.active else statuses.get((p.doc_id, p.extra.get("content_hash", "")), "superseded")
+        return PassageView(text=p.text, active=p.active, status=status)
+
+    html = render_audit_page(rec, lookup)
+    return HTMLResponse(html, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store",
+                                       "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})

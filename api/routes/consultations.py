@@ -1,0 +1,76 @@
+"""POST /v1/consultations and GET /v1/consultations/{trace_id}."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from rag.consult import ConsultOutcome, consult
+from rag.schema import Advice, ConsultRequest
+
+from ..deps import AuditCaller, ConsultCaller, StateDep
+from ..errors import ApiError
+from ..schemas import ERROR_RESPONSES, AuditRecordOut
+from ..state import AppState
+
+__all__ = ["router", "TRACE_ID"]
+
+log = logging.getLogger("clinrag.api.consult")
+router = APIRouter(prefix="/v1/consultations", tags=["consultations"], responses=ERROR_RESPONSES)
+
+TRACE_ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="trace id of a consultation")]
+
+
+def _run(state: AppState, request: ConsultRequest, caller: str) -> ConsultOutcome:
+    state.metrics.in_flight.inc()
+    try:
+        return consult(request, state.backends, caller=caller)
+    finally:
+        state.metrics.in_flight.dec()
+        state.slots.release()
+
+
+@router.post("", response_model=Advice, summary="Advice for a patient's symptoms, every item citing guideline passages")
+async def post_consultation(body: ConsultRequest, caller: ConsultCaller, state: StateDep, response: Response) -> Advice:
+    # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of max_concurrency threads.
+    # Admission is decided here, on the event loop and without waiting: a full service answers 503 at
+    # once instead of queueing requests that would blow their deadline (vLLM itself never says no).
+    if not state.slots.acquire(blocking=False):
+        state.metrics.rejected.labels("overload").inc()
+        raise ApiError(503, "overloaded", f"the service is at its limit of {state.settings.max_concurrency} concurrent "
+                       "consultations; retry shortly", headers={"Retry-After": "1"})
+    try:
+        future = state.consult_pool.submit(_run, state, body, caller.audit_name)
+    except RuntimeError:  # pool shut down: the process is stopping
+        state.slots.release()
+        raise ApiError(503, "overloaded", "the service is shutting down; retry shortly", headers={"Retry-After": "1"})
+    waiter = asyncio.wrap_future(future)
+    # the slot stays taken until the work ends, even when we stop waiting: concurrency stays bounded
+    done, _ = await asyncio.wait({waiter}, timeout=state.settings.request_deadline_s)
+    if not done:
+        state.metrics.rejected.labels("deadline").inc()
+        ref = uuid.uuid4().hex
+        log.warning("consultation past its deadline of %.1f s (ref %s); it finishes and is audited in the background",
+                    state.settings.request_deadline_s, ref)
+        raise ApiError(504, "deadline_exceeded", f"no answer within {state.settings.request_deadline_s:g} s "
+                       f"(CLINRAG_REQUEST_DEADLINE_S); reference {ref}", headers={"Retry-After": "5"})
+    outcome = waiter.result()  # re-raises BackendUnavailableError etc. for the error handlers
+    advice = outcome.advice
+    state.metrics.observe_consultation(outcome.timings_ms, abstained=not advice.evidence_sufficient,
+                                       red_flag=bool(advice.red_flags) and advice.urgency == "emergency", urgency=advice.urgency)
+    response.headers["X-Trace-Id"] = advice.trace_id
+    return advice
+
+
+@router.get("/{trace_id}", response_model=AuditRecordOut, summary="The audit record of one consultation (audit role)")
+def get_consultation(trace_id: TRACE_ID, caller: AuditCaller, state: StateDep) -> AuditRecordOut:
+    from rag.errors import NotFoundError
+
+    rec = state.backends.audit.get(trace_id)
+    if rec.kind != "consultation":
+        raise NotFoundError(f"no consultation with trace id {trace_id!r}")
+    return AuditRecordOut(**rec.to_dict())

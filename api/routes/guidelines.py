@@ -1,0 +1,139 @@
+"""Guideline catalog, uploads (background ingest jobs), retirement, and passages by id."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import uuid
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+
+from rag.store import DocVersion
+
+from ..deps import IngestCaller, ReaderCaller, StateDep
+from ..errors import ApiError
+from ..schemas import ERROR_RESPONSES, GuidelineList, GuidelineOut, JobOut, PassageOut
+from ..state import AppState
+
+__all__ = ["router", "guideline_rows"]
+
+log = logging.getLogger("clinrag.api.guidelines")
+router = APIRouter(tags=["guidelines"], responses=ERROR_RESPONSES)
+
+_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+DOC_ID = Annotated[str, Path(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f\"\\]+$", description="document id")]
+CHUNK_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="passage (chunk) id, as cited in an answer")]
+JOB_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="job id from POST /v1/guidelines")]
+
+
+def guideline_rows(state: AppState) -> list[dict[str, Any]]:
+    """Every stored version with its status: active, superseded or retired."""
+    store = state.backends.store
+    active = {d.doc_id: d.content_hash for d in store.active_documents()}
+    rows = []
+    for v in store.versions():
+        status = "active" if active.get(v.doc_id) == v.content_hash else ("retired" if v.status == "retired" else "superseded")
+        rows.append({**v.to_json(), "status": status})
+    return rows
+
+
+@router.get("/v1/guidelines", response_model=GuidelineList, summary="Guideline documents and versions with their status")
+def list_guidelines(caller: ReaderCaller, state: StateDep) -> GuidelineList:
+    rows = guideline_rows(state)
+    return GuidelineList(active=sum(1 for r in rows if r["status"] == "active"), guidelines=[GuidelineOut(**r) for r in rows])
+
+
+def _safe_name(filename: str | None) -> str:
+    name = FsPath((filename or "").replace("\\", "/")).name
+    name = _UNSAFE.sub("_", name).strip(" .")[:200]
+    if not name or not name.lower().endswith(_SUFFIXES):
+        raise ApiError(415, "unsupported_media_type",
+                       f"file {filename!r}: upload a guideline as .pdf, .md, .markdown or .txt (the name must end so)")
+    return name
+
+
+@router.post("/v1/guidelines", response_model=JobOut, status_code=202,
+             summary="Upload a guideline file; it is ingested by a background job (ingest role)")
+def upload_guideline(
+    caller: IngestCaller,
+    state: StateDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="PDF, Markdown or text file")],
+    title: Annotated[str | None, Form(max_length=500)] = None,
+    publisher: Annotated[str | None, Form(max_length=250)] = None,
+    version: Annotated[str | None, Form(max_length=120)] = None,
+    language: Annotated[Literal["en", "zh"] | None, Form()] = None,
+    license: Annotated[str | None, Form(max_length=250)] = None,
+) -> JobOut:
+    settings = state.settings
+    name = _safe_name(file.filename)
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    job = state.jobs.create("ingest", name, caller.audit_name)
+    folder = settings.data_dir / "uploads" / job.job_id
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / name
+    digest = hashlib.sha256()
+    size = 0
+    with dest.open("wb") as out:
+        while chunk := file.file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                shutil.rmtree(folder, ignore_errors=True)
+                state.jobs.update(job.job_id, status="failed", error="upload too large")
+                raise ApiError(413, "payload_too_large", f"file larger than CLINRAG_MAX_UPLOAD_MB={settings.max_upload_mb:g} MB")
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        state.jobs.update(job.job_id, status="failed", error="empty file")
+        raise ApiError(422, "validation_error", "file: the uploaded file is empty")
+    overrides = {k: v.strip() for k, v in {"title": title, "publisher": publisher, "version": version, "language": language,
+                                            "license": license}.items() if v and v.strip()}
+    sha = digest.hexdigest()
+
+    def work() -> tuple[bool, dict[str, Any], str | None]:
+        from ingest.run import ingest_paths
+
+        b = state.backends
+        report = ingest_paths([dest], settings, b.embedder, b.store, overrides=overrides)
+        data = report.to_json()
+        failed = [f["error"] for f in data["files"] if f["status"] == "failed"]
+        b.audit.append(trace_id=job.job_id, kind="ingest", caller=caller.audit_name, status="ok" if report.ok else "failed",
+                       payload={"file": name, "sha256": sha, "bytes": size, "overrides": overrides, "report": data})
+        return report.ok, data, (failed[0] if failed else None)
+
+    def done(_job: Any, ok: bool) -> None:
+        state.metrics.ingest_jobs.labels("succeeded" if ok else "failed").inc()
+
+    state.runner.submit(job, work, done)
+    response.headers["Location"] = f"/v1/jobs/{job.job_id}"
+    return JobOut(**state.jobs.get(job.job_id).to_json())
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobOut, summary="Status and report of an ingest job")
+def get_job(job_id: JOB_ID, caller: IngestCaller, state: StateDep) -> JobOut:
+    return JobOut(**state.jobs.get(job_id).to_json())
+
+
+@router.delete("/v1/guidelines/{doc_id}", response_model=GuidelineOut,
+               summary="Retire a guideline: queries stop using it; its passages stay readable for audits (ingest role)")
+def retire_guideline(doc_id: DOC_ID, caller: IngestCaller, state: StateDep) -> GuidelineOut:
+    info: DocVersion = state.backends.store.retire(doc_id)
+    state.backends.audit.append(trace_id=uuid.uuid4().hex, kind="retire", caller=caller.audit_name, status="ok",
+                                payload={"doc_id": info.doc_id, "version": info.version, "content_hash": info.content_hash})
+    return GuidelineOut(**{**info.to_json(), "status": "retired"})
+
+
+@router.get("/v1/passages/{chunk_id}", response_model=PassageOut, summary="One guideline passage by id, active or not")
+def get_passage(chunk_id: CHUNK_ID, caller: ReaderCaller, state: StateDep) -> PassageOut:
+    p = state.backends.store.get_passage(chunk_id)
+    return PassageOut(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher, version=p.version,
+                      source=p.source, section=p.section, pages=p.pages, page_start=p.page_start, page_end=p.page_end,
+                      language=p.language, text=p.text, active=p.active, content_hash=p.extra.get("content_hash", ""))
+

@@ -1,0 +1,41 @@
+"""Liveness, readiness and Prometheus metrics (no authentication: probes and scrapers call them)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from ..deps import StateDep
+from ..metrics import CONTENT_TYPE_LATEST
+from ..schemas import Health, Readiness
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, summary="Milvus, the audit store and the embedder are usable",
+            responses={503: {"model": Readiness, "description": "not ready; `checks` says why"}})
+def readyz(state: StateDep) -> JSONResponse:
+    b = state.backends
+    checks: dict[str, str] = {}
+    checks["embedder"] = "ok" if b._embedder is not None else "not loaded"
+    for name, probe in (("store", lambda: b.store.ping()), ("audit", lambda: b.audit.ping())):
+        try:
+            probe()
+            checks[name] = "ok"
+        except Exception as exc:  # any failure means not ready; say which
+            checks[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(Readiness(ready=ready, checks=checks).model_dump(), status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text format"}})
+def metrics(state: StateDep) -> Response:
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,156 @@
+"""Red-flag triage: recall on emergency vignettes, negation, rule files and versioning."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rag.schema import RedFlag
+from rag.triage import RULE_LANGUAGES, extract_age_years, load_rules, rules_version, triage
+
+VIGNETTES = Path(__file__).parent / "data" / "triage_vignettes.jsonl"
+
+
+def _vignettes() -> list[dict]:
+    return [json.loads(line) for line in VIGNETTES.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _run(v: dict):
+    return triage(v["query"], age=v.get("age"), pregnant=v.get("pregnant"), language=v["language"])
+
+
+def test_vignette_file_shape():
+    rows = _vignettes()
+    count = lambda e, lang: sum(1 for r in rows if r["expect"] == e and r["language"] == lang)  # noqa: E731
+    assert count("emergency", "en") + count("emergency", "zh") >= 50
+    assert count("not_emergency", "en") + count("not_emergency", "zh") >= 50
+    assert count("emergency", "zh") >= 20 and count("not_emergency", "zh") >= 20
+    for r in rows:
+        assert set(r) <= {"query", "expect", "language", "age", "pregnant", "rule"}
+        assert r["expect"] in ("emergency", "not_emergency") and r["language"] in ("en", "zh")
+
+
+def test_emergency_recall_is_100_percent():
+    misses, wrong_rule = [], []
+    for v in _vignettes():
+        if v["expect"] != "emergency":
+            continue
+        result = _run(v)
+        ids = [f.rule_id for f in result.red_flags]
+        if result.urgency != "emergency":
+            misses.append(v["query"])
+        elif v.get("rule") and v["rule"] not in ids:
+            wrong_rule.append((v["query"], v["rule"], ids))
+    assert not misses, f"missed emergencies: {misses}"
+    assert not wrong_rule, f"fired, but not the expected rule: {wrong_rule}"
+
+
+def test_over_triage_rate_reported():
+    rates = {}
+    for lang in RULE_LANGUAGES:
+        rows = [v for v in _vignettes() if v["expect"] == "not_emergency" and v["language"] == lang]
+        flagged = [(v["query"], [f.rule_id for f in _run(v).red_flags]) for v in rows]
+        flagged = [f for f in flagged if f[1]]
+        rates[lang] = (len(flagged), len(rows))
+        for q, ids in flagged:
+            print(f"over-triage [{lang}] {q!r} -> {ids}")
+    print("over-triage: " + ", ".join(f"{k} {n}/{d} = {n / d:.1%}" for k, (n, d) in rates.items()))
+    # reported, not tuned: only a gross regression fails
+    assert all(n / d < 0.5 for n, d in rates.values())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no chest pain", "denies chest pain", "without shortness of breath", "not vomiting blood",
+        "never had a seizure", "no fever", "No chest pain or sweating", "patient denies crushing chest pain",
+        "no suicidal thoughts", "I have no thoughts of suicide", "vomiting blood: no", "crushing chest pain - denied", "no throat swelling",
+        "he does not have slurred speech", "no crushing chest pain and no sweating",
+        "没有胸痛", "无呼吸困难", "否认呕血", "没有口角歪斜", "未见黑便", "无胸闷气短", "否认自杀念头", "没有喘不上气",
+        "没有胸痛，只是有点咳嗽",
+    ],
+)
+def test_negated_terms_do_not_fire(text):
+    assert triage(text).urgency is None, triage(text).red_flags
+
+
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("no fever but stiff neck and a rash that won't fade when pressed", "meningitis"),
+        ("no chest pain. but I can't breathe", "breathing_difficulty"),
+        ("I'm not sure but I think my face is drooping", "stroke_befast"),
+        ("the inhaler doesn't help and his lips are blue", "breathing_difficulty"),
+        ("I've never had chest pain like this, it's crushing", "chest_pain_cardiac"),
+        ("我不知道为什么突然胸痛，出冷汗", "chest_pain_cardiac"),
+        ("无明显诱因出现胸痛伴大汗", "chest_pain_cardiac"),
+        ("不小心误吞了纽扣电池", "button_battery"),
+        ("吃了花生没多久喉咙就肿了", "anaphylaxis"),
+        ("没有发烧，但是脖子很硬，身上有按压不褪色的出血点", "meningitis"),
+    ],
+)
+def test_negation_scope_ends_and_pseudo_negations_fire(text, rule):
+    assert rule in [f.rule_id for f in triage(text).red_flags]
+
+
+@pytest.mark.parametrize("text", ["chest pian and sweating", "cant breath", "cant breathe", "CRUSHING CHEST PAIN"])
+def test_typos_and_case(text):
+    assert triage(text).urgency == "emergency"
+
+
+def test_mixed_language_matches_both_rule_sets():
+    r = triage("my mom 突然口角歪斜 and her speech is slurred", language="en")
+    assert [f.rule_id for f in r.red_flags] == ["stroke_befast"]  # one flag per concept
+
+
+def test_infant_fever_uses_age_argument_and_text():
+    assert triage("fever 38.4", age=0.1).urgency == "emergency"
+    assert triage("fever 38.4", age=2).urgency is None
+    assert triage("fever 38.4").urgency is None
+    assert triage("my 6 week old has a fever").urgency == "emergency"
+    assert triage("宝宝两个月大，发烧").urgency == "emergency"
+    assert triage("my 6 month old has a fever").urgency is None
+
+
+def test_pregnancy_condition():
+    assert triage("bleeding and cramps", pregnant=True).urgency == "emergency"
+    assert triage("bleeding and cramps").urgency is None
+    assert triage("12 weeks pregnant and bleeding").urgency == "emergency"
+    assert triage("spotting, not pregnant").urgency is None
+
+
+def test_extract_age_years():
+    assert extract_age_years("my 6 week old")[0] == pytest.approx(6 * 7 / 365.25)
+    assert extract_age_years("两个月大")[0] == pytest.approx(2 / 12)
+    assert extract_age_years("咳嗽两个月了") == []
+
+
+def test_rule_files_load_and_every_rule_has_a_source():
+    ids = {}
+    for lang in RULE_LANGUAGES:
+        rs = load_rules(lang)
+        assert rs.rules, lang
+        assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", rs.version)
+        for rule in rs.rules:
+            assert rule.label and rule.source and "http" in rule.source, rule.id
+            assert re.search(r"\((?:19|20)\d{2}\)", rule.source), rule.id
+            assert rule.patterns or rule.combinations
+        ids[lang] = {r.id for r in rs.rules}
+    assert ids["en"] == ids["zh"], "every concept needs a rule in both languages"
+
+
+def test_rules_version_is_shared_and_stamped():
+    assert load_rules("en").version == load_rules("zh").version == rules_version()
+    r = triage("worst headache of my life, came on suddenly")
+    assert r.rules_version == rules_version()
+    assert r.red_flags and all(isinstance(f, RedFlag) and f.rules_version == rules_version() for f in r.red_flags)
+    assert all(f.matched_text and f.matched_text in "worst headache of my life, came on suddenly" for f in r.red_flags)
+
+
+def test_empty_and_benign_text():
+    assert triage("").urgency is None
+    assert triage("   ").red_flags == []
+    assert triage("how much ibuprofen can I take for back pain").urgency is None
