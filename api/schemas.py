@@ -15,6 +15,7 @@ from rag.schema import Advice, ConsultRequest
 __all__ = [
     "Advice",
     "ConsultRequest",
+    "ConsultBody",
     "ErrorBody",
     "ErrorDetail",
     "AuditRecordOut",
@@ -30,6 +31,12 @@ __all__ = [
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ConsultBody(ConsultRequest):
+    """The consultation request as HTTP takes it: strict types ("pregnant": 0 or "age": "40" are rejected)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="ConsultRequest")
 
 
 class ErrorDetail(_Strict):
@@ -107,6 +114,12 @@ class GuidelineOut(_Strict):
     pages: int
     ingested_at: str
     metadata_origin: str
+
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> GuidelineOut:
+        """From a DocVersion's JSON; fields the store adds later stay internal until published here."""
+        return cls(**{k: v for k, v in row.items() if k in cls.model_fields})
 
 
 class GuidelineList(_Strict):

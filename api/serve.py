@@ -123,6 +123,10 @@ def _log_config() -> dict[str, object]:
     return cfg
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
     """Run the API until interrupted; returns the exit status."""
     import uvicorn
@@ -154,12 +158,17 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir  # every worker writes here; /metrics sums them
         if not settings.auth:
             print("WARNING: CLINRAG_AUTH=false: the API is open to anyone who can reach it", file=sys.stderr)
+        # uvicorn re-raises the signal that stopped it once it has shut down; turn that into a normal
+        # return so the finally block below still removes the server file and stops Milvus
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         try:
             uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False,
                         log_config=_log_config(), timeout_graceful_shutdown=max(5, int(settings.request_deadline_s)),
                         proxy_headers=False)
-        except SystemExit as exc:  # uvicorn exits this way when it cannot bind
+        except SystemExit as exc:  # uvicorn exits this way when it cannot bind; we on SIGTERM
             return int(exc.code or 0) if isinstance(exc.code, int) else 1
+        except KeyboardInterrupt:
+            return 0
         return 0
     finally:
         if server is not None:

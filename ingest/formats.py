@@ -22,6 +22,7 @@ __all__ = ["SUFFIXES", "read_file", "resolve_metadata", "META_KEYS"]
 SUFFIXES = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 META_KEYS = {"id", "title", "publisher", "version", "date", "language", "topic", "patient_groups", "license", "sources", "published_as"}
 GROUPS = {"adult", "child", "infant", "pregnant", "female", "male"}
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
 
@@ -98,6 +99,8 @@ def _read_textual(path: Path, fmt: str) -> ParsedFile:
         meta = _load_yaml(source, m.group(1), "front matter")
         origin = "front matter"
         text = text[m.end():]
+    if fmt == "markdown":
+        text = _MD_EMPHASIS.sub(r"\2", text)  # **bold** and __bold__ markers are layout, not words
     return ParsedFile(source=source, fmt=fmt, pages=[Page(1, clean_text(text))], metadata=meta, metadata_origin=origin, page_count=1)
 
 

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
 
     def collection_name(self) -> str:
         """Changing the embedder or chunking never reuses a stale collection."""
-        key = f"{self.embedder}|{self.chunk_tokens}|{self.chunk_overlap}|v1"
+        key = f"{self.embedder}|{self.chunk_tokens}|{self.chunk_overlap}|v2"
         return f"{self.collection_prefix}_{sha256(key.encode()).hexdigest()[:12]}"
 
     def lite_path(self) -> Path:

@@ -63,6 +63,7 @@ class DocVersion:
     pages: int
     ingested_at: str
     metadata_origin: str
+    fingerprint: str = ""  # hash of the file's bytes, its sidecar and the ingest flags: skips unchanged files unparsed
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -107,6 +108,8 @@ class MilvusStore:
 
         # milvus-lite logs a traceback when its data folder is locked; we raise a clear error instead
         logging.getLogger("milvus_lite.server_manager").setLevel(logging.CRITICAL)
+        # the embedded server logs "AllocTimestamp not implemented" when a client closes; harmless
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
         self.uri = uri
         self.collection = collection
@@ -165,6 +168,7 @@ class MilvusStore:
             s.add_field("kind", DataType.VARCHAR, max_length=16)  # pointer | version
             s.add_field("doc_id", DataType.VARCHAR, max_length=256)
             s.add_field("content_hash", DataType.VARCHAR, max_length=64)
+            s.add_field("fingerprint", DataType.VARCHAR, max_length=64)
             s.add_field("meta", DataType.VARCHAR, max_length=8192)  # JSON of DocVersion
             s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs one vector field
             ip = c.prepare_index_params()
@@ -200,7 +204,7 @@ class MilvusStore:
         self._client.flush(self.docs_collection)
 
     def _upsert_doc_row(self, pk: str, kind: str, info: DocVersion) -> None:
-        row = {"pk": pk, "kind": kind, "doc_id": info.doc_id, "content_hash": info.content_hash,
+        row = {"pk": pk, "kind": kind, "doc_id": info.doc_id, "content_hash": info.content_hash, "fingerprint": info.fingerprint,
                "meta": json.dumps(info.to_json(), ensure_ascii=False), "_v": [0.0, 0.0]}
         self._client.upsert(self.docs_collection, [row])
 
@@ -239,6 +243,12 @@ class MilvusStore:
 
     def active_version(self, doc_id: str) -> DocVersion | None:
         for _, info in self._doc_rows(f"pk == {_q('p:' + doc_id)}"):
+            return info
+        return None
+
+    def active_by_fingerprint(self, fingerprint: str) -> DocVersion | None:
+        """The active version ingested from exactly these bytes and flags, if any."""
+        for _, info in self._doc_rows(f'kind == "pointer" and fingerprint == {_q(fingerprint)}'):
             return info
         return None
 

@@ -12,7 +12,7 @@ For each item of a draft:
    else the item is dropped: a number we cannot trace is never shown to a patient.
 4. Final confidence = min(model level, evidence level), where the evidence level comes from
    e = support * r with r = the best retrieval score among its cited passages, clamped to [0, 1]:
-   e >= 0.45 -> high, e >= 0.3 -> medium, else low. Then the weak-support downgrade applies.
+   e >= 0.6 -> high, e >= 0.4 -> medium, else low. Then the weak-support downgrade applies.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def numbers_traceable(item: str, passages: list[str]) -> bool:
 
 
 def _evidence_level(e: float) -> str:
-    return "high" if e >= 0.45 else "medium" if e >= 0.3 else "low"
+    return "high" if e >= 0.6 else "medium" if e >= 0.4 else "low"
 
 
 def _min_level(a: str, b: str) -> str:

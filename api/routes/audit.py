@@ -24,7 +24,10 @@ from .guidelines import guideline_rows
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
+# the page answers HTML, its errors JSON: say so, or the errors would be documented as text/html
+_JSON_ERRORS = {status: {**spec, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+                for status, spec in ERROR_RESPONSES.items()}
+router = APIRouter(tags=["audit"], responses=_JSON_ERRORS)
 
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
 _CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -36,7 +39,9 @@ _CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; 
 def audit_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
                request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
     key = request.query_params.get("key")
-    if key and state.settings.auth:
+    from_query = key and "authorization" not in request.headers and "x-api-key" not in request.headers
+    if from_query and state.settings.auth:  # the key that passed authentication came from the address
+        assert key is not None
         resp = RedirectResponse(f"/audit/{trace_id}", status_code=303)
         resp.set_cookie(COOKIE, key, max_age=3600, httponly=True, samesite="strict", path="/audit",
                         secure=request.url.scheme == "https")

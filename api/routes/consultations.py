@@ -14,7 +14,7 @@ from rag.schema import Advice, ConsultRequest
 
 from ..deps import AuditCaller, ConsultCaller, StateDep
 from ..errors import ApiError
-from ..schemas import ERROR_RESPONSES, AuditRecordOut
+from ..schemas import ERROR_RESPONSES, AuditRecordOut, ConsultBody
 from ..state import AppState
 
 __all__ = ["router", "TRACE_ID"]
@@ -35,7 +35,7 @@ def _run(state: AppState, request: ConsultRequest, caller: str) -> ConsultOutcom
 
 
 @router.post("", response_model=Advice, summary="Advice for a patient's symptoms, every item citing guideline passages")
-async def post_consultation(body: ConsultRequest, caller: ConsultCaller, state: StateDep, response: Response) -> Advice:
+async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: StateDep, response: Response) -> Advice:
     # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of max_concurrency threads.
     # Admission is decided here, on the event loop and without waiting: a full service answers 503 at
     # once instead of queueing requests that would blow their deadline (vLLM itself never says no).

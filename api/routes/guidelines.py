@@ -8,7 +8,7 @@ import re
 import shutil
 import uuid
 from pathlib import Path as FsPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
@@ -16,7 +16,7 @@ from rag.store import DocVersion
 
 from ..deps import IngestCaller, ReaderCaller, StateDep
 from ..errors import ApiError
-from ..schemas import ERROR_RESPONSES, GuidelineList, GuidelineOut, JobOut, PassageOut
+from ..schemas import ERROR_RESPONSES, ErrorBody, GuidelineList, GuidelineOut, JobOut, PassageOut
 from ..state import AppState
 
 __all__ = ["router", "guideline_rows"]
@@ -45,7 +45,7 @@ def guideline_rows(state: AppState) -> list[dict[str, Any]]:
 @router.get("/v1/guidelines", response_model=GuidelineList, summary="Guideline documents and versions with their status")
 def list_guidelines(caller: ReaderCaller, state: StateDep) -> GuidelineList:
     rows = guideline_rows(state)
-    return GuidelineList(active=sum(1 for r in rows if r["status"] == "active"), guidelines=[GuidelineOut(**r) for r in rows])
+    return GuidelineList(active=sum(1 for r in rows if r["status"] == "active"), guidelines=[GuidelineOut.from_row(r) for r in rows])
 
 
 def _safe_name(filename: str | None) -> str:
@@ -58,17 +58,18 @@ def _safe_name(filename: str | None) -> str:
 
 
 @router.post("/v1/guidelines", response_model=JobOut, status_code=202,
+             responses={415: {"model": ErrorBody, "description": "not a .pdf, .md, .markdown or .txt file"}},
              summary="Upload a guideline file; it is ingested by a background job (ingest role)")
 def upload_guideline(
     caller: IngestCaller,
     state: StateDep,
     response: Response,
     file: Annotated[UploadFile, File(description="PDF, Markdown or text file")],
-    title: Annotated[str | None, Form(max_length=500)] = None,
-    publisher: Annotated[str | None, Form(max_length=250)] = None,
-    version: Annotated[str | None, Form(max_length=120)] = None,
-    language: Annotated[Literal["en", "zh"] | None, Form()] = None,
-    license: Annotated[str | None, Form(max_length=250)] = None,
+    title: Annotated[str, Form(max_length=500, description="default: front matter, sidecar or PDF metadata")] = "",
+    publisher: Annotated[str, Form(max_length=250, description="issuing body")] = "",
+    version: Annotated[str, Form(max_length=120, description="version label, e.g. 2024 or 3.1")] = "",
+    language: Annotated[str, Form(pattern=r"^(en|zh)?$", description="en or zh; empty: detected")] = "",
+    license: Annotated[str, Form(max_length=250, description="licence of the document")] = "",
 ) -> JobOut:
     settings = state.settings
     name = _safe_name(file.filename)
@@ -127,7 +128,7 @@ def retire_guideline(doc_id: DOC_ID, caller: IngestCaller, state: StateDep) -> G
     info: DocVersion = state.backends.store.retire(doc_id)
     state.backends.audit.append(trace_id=uuid.uuid4().hex, kind="retire", caller=caller.audit_name, status="ok",
                                 payload={"doc_id": info.doc_id, "version": info.version, "content_hash": info.content_hash})
-    return GuidelineOut(**{**info.to_json(), "status": "retired"})
+    return GuidelineOut.from_row({**info.to_json(), "status": "retired"})
 
 
 @router.get("/v1/passages/{chunk_id}", response_model=PassageOut, summary="One guideline passage by id, active or not")

@@ -41,6 +41,8 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         transformers.utils.logging.disable_progress_bar()
+        # count_tokens measures whole sections on purpose; the "longer than max length" warning is noise
+        transformers.utils.logging.set_verbosity_error()
 
         if threads:
             torch.set_num_threads(threads)

@@ -42,7 +42,8 @@ def split_sentences(text: str) -> list[str]:
     out = []
     for s in _SENT.split(text):
         s = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", s).strip()
-        if len(_WORD.findall(s)) >= 4 and not s.startswith("#"):
+        # a sentence that introduces a list ("See a doctor if:") says nothing on its own
+        if len(_WORD.findall(s)) >= 4 and not s.startswith("#") and not s.rstrip().endswith((":", "：")):
             out.append(s)
     return out
 
