@@ -121,7 +121,11 @@ async def _on_clinrag_error(request: Request, exc: Exception) -> JSONResponse:
         # class name only: messages of some errors can quote request data
         log.warning("%s %s -> %d %s (%s)", request.method, _route(request), status, code, type(exc).__name__)
     message = str(exc) if status < 500 or status in (502, 503, 504) else _PUBLIC_500.get(code, "internal error")
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+    body = error_body(code, message)
+    trace_id = getattr(exc, "trace_id", None)  # set by consult() on errors it recorded in the audit trail
+    if isinstance(trace_id, str) and trace_id:
+        body["error"]["trace_id"] = trace_id
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 _PUBLIC_500 = {

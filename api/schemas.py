@@ -42,6 +42,7 @@ class ConsultBody(ConsultRequest):
 class ErrorDetail(_Strict):
     code: str = Field(description="stable machine-readable code, e.g. 'rate_limited'")
     message: str = Field(description="what went wrong and how to fix it")
+    trace_id: str | None = Field(None, description="audit trace of a consultation that failed after it was recorded")
 
 
 class ErrorBody(_Strict):

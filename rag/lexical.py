@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 
-__all__ = ["has_cjk", "detect_language", "bm25_text"]
+__all__ = ["has_cjk", "detect_language", "bm25_text", "chinese_content_words"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
@@ -44,3 +44,13 @@ def bm25_text(text: str) -> str:
         return text
     jieba = _segmenter()
     return _CJK_RUN.sub(lambda m: " " + " ".join(jieba.lcut(m.group(0))) + " ", text)
+
+
+# function words and question words that say nothing about the topic of a Chinese query
+_ZH_STOP = set("的 了 是 我 你 他 她 在 有 和 就 不 也 都 很 吗 呢 吧 啊 什么 怎么 怎么办 怎么样 原因 为什么 多少 哪里 "
+               "一下 可以 需要 要 会 能 还 又 好 这 那 去 给 到 后 前 个 几 是不是 有没有 应该 如何".split())
+
+
+def chinese_content_words(text: str) -> set[str]:
+    """jieba words of the Chinese parts of text, without function and question words."""
+    return {w for w in bm25_text(text).split() if _CJK.search(w) and w not in _ZH_STOP}

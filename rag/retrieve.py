@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .embedders.base import Embedder
+from .lexical import chinese_content_words, detect_language
 from .settings import Settings
 from .store import DocVersion, MilvusStore
 from .types import Passage, age_group
@@ -67,6 +68,22 @@ def _near_duplicate(a: str, b: str) -> bool:
     return len(wa & wb) / len(wa | wb) >= 0.8
 
 
+def _chinese_overlap(query: str, passages: list[Passage]) -> bool:
+    """For Chinese queries, at least one content word must occur in the top passages.
+
+    MiniLM was trained on English: it gives unrelated Chinese texts cosine ~0.6, so the dense
+    floor cannot tell a Chinese off-topic question from a real one. A lexical check can."""
+    if detect_language(query) != "zh":
+        return True
+    words = chinese_content_words(query)
+    if not words:
+        return False
+    have: set[str] = set()
+    for p in passages:
+        have |= chinese_content_words(p.text)
+    return bool(words & have)
+
+
 def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Settings,
              patient: PatientContext | None = None, *, top_k: int | None = None) -> Retrieval:
     """Hybrid search over active guideline versions allowed for this patient."""
@@ -97,7 +114,7 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
     for p in candidates:
         p.score = round(w * p.dense_score + (1 - w) * p.bm25_score / max_bm25, 6)
     candidates.sort(key=lambda p: (-p.score, p.chunk_id))
-    if best_dense < settings.relevance_floor:
+    if best_dense < settings.relevance_floor or not _chinese_overlap(query, candidates[: max(k, 5)]):
         return Retrieval([], best_dense, False, len(candidates), dropped)
     chosen: list[Passage] = []
     used = 0
