@@ -99,8 +99,8 @@ def discover(paths: Iterable[Path]) -> Iterator[Path | tuple[Path, str]]:
 
 
 def fingerprint(path: Path, overrides: dict[str, str]) -> str:
-    """Hash of a file's bytes, its sidecar and the flags; empty when the file cannot be read."""
-    h = hashlib.sha256()
+    """Hash of a file's name and bytes, its sidecar and the flags; empty when the file cannot be read."""
+    h = hashlib.sha256(path.name.encode() + b"\0")  # two files with equal bytes are still two documents
     try:
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):

@@ -21,8 +21,11 @@ def build_generator(settings: Settings) -> Generator:
     kind, _, arg = settings.generator.partition(":")
     if kind == "transformers":
         from .generators.transformers import TransformersGenerator
+        from .prompt import json_schema
 
-        return TransformersGenerator(arg, max_new_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature)
+        # tighter limits than the pydantic model so a local model finishes within its token budget
+        return TransformersGenerator(arg, max_new_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+                                     schema=json_schema(text_limit=300, list_limit=3))
     if kind == "openai":
         from .generators.openai import OpenAIGenerator
 
@@ -50,7 +53,7 @@ class Backends:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
-            self._embedder = from_spec(s.embedder, batch_size=s.embed_batch_size, threads=s.embed_threads)
+            self._embedder = from_spec(s.embedder, batch_size=s.embed_batch_size, threads=s.embed_threads, quantize=s.embed_quantize)
         return self._embedder
 
     @property

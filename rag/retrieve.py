@@ -1,13 +1,14 @@
 """Query -> fused, filtered, de-duplicated, budgeted passages, or nothing below the relevance floor.
 
-Fusion (documented, tuned on tests/data/retrieval_queries.jsonl with `clinrag eval retrieval`):
+Fusion:
 
     score = w * dense + (1 - w) * bm25 / max(bm25 over the candidates)
 
-where `dense` is the cosine similarity of query and passage (exact for every candidate: passages
-found only by BM25 get their dense score from a second, id-filtered dense search) and
-w = CLINRAG_DENSE_WEIGHT. The abstention floor applies to the best *dense* similarity, which is
-an absolute measure, unlike BM25 scores or ranks.
+`dense` is the cosine similarity of query and passage, exact for every candidate (passages found
+only by BM25 get theirs from a second, id-filtered dense search). w = CLINRAG_DENSE_WEIGHT (0.9)
+for English and CLINRAG_DENSE_WEIGHT_ZH (0.7) for Chinese queries, chosen with bench/fusion.py on
+the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies to the best
+*dense* similarity, an absolute measure, unlike BM25 scores or ranks.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
     by_id: dict[str, Passage] = {}
     for p in store.search_dense(vector, n, active):
         by_id[p.chunk_id] = p
-    bm25 = store.search_bm25(query, n, active) if settings.dense_weight < 1.0 else []
+    zh = detect_language(query) == "zh"
+    w = settings.dense_weight_zh if zh else settings.dense_weight
+    bm25 = store.search_bm25(query, n, active) if w < 1.0 else []
     missing = []
     for p in bm25:
         if p.chunk_id in by_id:
@@ -110,7 +113,6 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
     candidates = list(by_id.values())
     best_dense = max((p.dense_score for p in candidates), default=0.0)
     max_bm25 = max((p.bm25_score for p in candidates), default=0.0) or 1.0
-    w = settings.dense_weight
     for p in candidates:
         p.score = round(w * p.dense_score + (1 - w) * p.bm25_score / max_bm25, 6)
     candidates.sort(key=lambda p: (-p.score, p.chunk_id))

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
         "'sentence-transformers:/path/or/name' any local model (e.g. BAAI/bge-m3); 'hash:N' a test-only fake",
     )
     embed_batch_size: int = Field(64, ge=1, le=1024, description="texts per embedding batch")
+    embed_quantize: str = Field("none", pattern="^(none|int8)$", description="'int8': dynamic int8 quantisation of the embedder (faster on CPU; see bench/RESULTS.md)")
     embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default")
     milvus_uri: str = Field(
         "",
@@ -44,7 +45,8 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(24, ge=0, le=1024, description="overlap between chunks, in tokens")
     top_k: int = Field(6, ge=1, le=50, description="passages given to the generator")
     candidate_k: int = Field(30, ge=1, le=500, description="candidates per retriever before fusion")
-    dense_weight: float = Field(0.7, ge=0.0, le=1.0, description="fusion weight of dense similarity; BM25 gets 1 - this")
+    dense_weight: float = Field(0.9, ge=0.0, le=1.0, description="fusion weight of dense similarity for non-Chinese queries; BM25 gets 1 - this (bench/fusion.py)")
+    dense_weight_zh: float = Field(0.7, ge=0.0, le=1.0, description="fusion weight of dense similarity for Chinese queries (MiniLM is weak on Chinese)")
     relevance_floor: float = Field(0.28, ge=0.0, le=1.0, description="below this best dense similarity, abstain (tuned on tests/data; MiniLM)")
     prompt_token_budget: int = Field(2400, ge=200, le=100_000, description="token budget for passages in the prompt")
     generator: str = Field(
@@ -94,7 +96,7 @@ class Settings(BaseSettings):
 
     def collection_name(self) -> str:
         """Changing the embedder or chunking never reuses a stale collection."""
-        key = f"{self.embedder}|{self.chunk_tokens}|{self.chunk_overlap}|v2"
+        key = f"{self.embedder}|{self.embed_quantize}|{self.chunk_tokens}|{self.chunk_overlap}|v2"
         return f"{self.collection_prefix}_{sha256(key.encode()).hexdigest()[:12]}"
 
     def lite_path(self) -> Path:

@@ -20,13 +20,13 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0) -> Embedder:
+def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0, quantize: str = "none") -> Embedder:
     """Build an embedder from a 'kind:model' string (CLINRAG_EMBEDDER)."""
     kind, _, arg = spec.partition(":")
     if kind == "sentence-transformers":
         from .sentence_transformers import SentenceTransformerEmbedder  # torch loads only here
 
-        return SentenceTransformerEmbedder(arg or "bundled-minilm", batch_size=batch_size, threads=threads)
+        return SentenceTransformerEmbedder(arg or "bundled-minilm", batch_size=batch_size, threads=threads, quantize=quantize)
     if kind == "hash":  # unit tests only: no model, deterministic vectors
         from .hashing import HashEmbedder
 

@@ -1,0 +1,111 @@
+"""Latency and scale: `search` (retrieve) and `ask` (extractive consult) p50/p95 at 1k, 10k, 100k chunks.
+
+    .venv/bin/python bench/latency.py [--sizes 1000,10000,100000] [--queries 40] [--uri URI]
+
+The starter guidelines are ingested for real; the rest of each size is synthetic: chunks whose
+text is drawn from the starter passages with shuffled words and whose vectors are random unit
+vectors (so they compete in both BM25 and dense search), spread over 100-chunk synthetic
+documents. Queries are the labelled starter queries, timed warm (after 3 untimed runs), in the
+embedded mode (Milvus Lite in this process) or against --uri (a Milvus server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--uri", default="", help="a Milvus server URI instead of the embedded Milvus Lite")
+    args = ap.parse_args()
+
+    import numpy as np
+
+    from ingest.run import ingest_paths
+    from rag.backends import Backends
+    from rag.consult import consult
+    from rag.retrieve import retrieve
+    from rag.schema import ConsultRequest
+    from rag.settings import Settings
+    from rag.store import DocVersion, now_iso
+    from rag.types import Chunk, GuidelineDoc
+
+    rows = [json.loads(l) for l in (ROOT / "tests/data/retrieval_queries.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    queries = [r["query"] for r in rows if r["language"] == "en"][: args.queries]
+    rnd = random.Random(1)
+    print("| chunks | search p50 ms | search p95 ms | ask p50 ms | ask p95 ms | insert rows/s |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for size in [int(s) for s in args.sizes.split(",")]:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(data_dir=Path(tmp) / "kb", milvus_uri=args.uri,
+                                collection_prefix=f"bench{size}_{rnd.randrange(1 << 30)}")
+            b = Backends(settings)
+            store = b.store
+            report = ingest_paths([ROOT / "guidelines"], settings, b.embedder, store)
+            texts = []
+            for d in store.active_documents():
+                texts += [p.text for p in store.search_bm25(d.title, 20, [d])]
+            real = sum(d.chunk_count for d in store.active_documents())
+            n_syn = max(0, size - real)
+            t0 = time.perf_counter()
+            per_doc = 100
+            for start in range(0, n_syn, per_doc):
+                n = min(per_doc, n_syn - start)
+                h = f"syn{start:07d}"
+                doc = GuidelineDoc(doc_id=h, title=f"Synthetic guideline {start}", publisher="bench", version="1", language="en",
+                                   source=f"{h}.txt", content_hash=h)
+                chunks = []
+                for i in range(n):
+                    words = rnd.choice(texts).split()
+                    rnd.shuffle(words)
+                    chunks.append(Chunk(doc_id=h, version="1", content_hash=h, index=i, text=" ".join(words), section="Synthetic",
+                                        page_start=1, page_end=1, char_start=0, char_end=0, language="en"))
+                vecs = np.random.default_rng(start).normal(size=(n, b.embedder.dim)).astype("float32")
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+                store.upsert_chunks(doc, chunks, vecs.tolist())
+                store._upsert_doc_row(f"p:{h}", "pointer", DocVersion(
+                    doc_id=h, content_hash=h, version="1", title=doc.title, publisher="bench", language="en", source=doc.source,
+                    license="", date="", topic="", groups=(), status="active", chunk_count=n, pages=1, ingested_at=now_iso(),
+                    metadata_origin="bench"))
+            insert_s = time.perf_counter() - t0
+            store.flush()
+            store._client.release_collection(store.collection)
+            store._client.load_collection(store.collection)
+            total = store.count_chunks()
+            for q in queries[:3]:  # warm-up
+                retrieve(q, b.embedder, store, settings)
+                consult(ConsultRequest(symptoms=q), b)
+            search_ms, ask_ms = [], []
+            for q in queries:
+                t = time.perf_counter()
+                retrieve(q, b.embedder, store, settings)
+                search_ms.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                consult(ConsultRequest(symptoms=q), b)
+                ask_ms.append((time.perf_counter() - t) * 1000)
+            rate = n_syn / insert_s if n_syn else float("nan")
+            print(f"| {total} | {statistics.median(search_ms):.0f} | {pct(search_ms, 0.95):.0f} | {statistics.median(ask_ms):.0f} | "
+                  f"{pct(ask_ms, 0.95):.0f} | {rate:.0f} |", flush=True)
+            assert report.ok
+            b.close()
+
+
+if __name__ == "__main__":
+    main()
