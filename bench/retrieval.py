@@ -86,7 +86,8 @@ def main() -> None:
             variants["dense only"].append(ndcg_recall([Path(s).stem for s in dense], grades))
             variants["BM25 only"].append(ndcg_recall([Path(s).stem for s in bm25], grades))
             for w in weights:
-                s = settings.model_copy(update={"dense_weight": w, "relevance_floor": 0.0, "candidate_k": 50})
+                s = settings.model_copy(update={"dense_weight": w, "relevance_floor": 0.0, "candidate_k": 50,
+                                                "prompt_token_budget": 100_000})
                 r = retrieve(text, backends.embedder, store, s, top_k=50)
                 variants[f"hybrid w={w}"].append(ndcg_recall(ranked_sources(r.passages), grades))
         print(f"\n{len(questions)} questions, {len(answers)} answers; pooled retrieval over all answers\n")

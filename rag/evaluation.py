@@ -39,7 +39,8 @@ def retrieval_metrics(ranked: list[str], relevant: set[str], k: int) -> dict[str
 
 def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int = 5) -> dict[str, Any]:
     """recall@k, MRR and nDCG@k over documents, overall and per language."""
-    settings = backends.settings.model_copy(update={"relevance_floor": 0.0})
+    # ranking quality is measured without the abstention floor and the prompt's token budget
+    settings = backends.settings.model_copy(update={"relevance_floor": 0.0, "prompt_token_budget": 100_000})
     per: dict[str, list[dict[str, float]]] = {}
     misses = []
     for row in rows:

@@ -31,7 +31,9 @@ class Settings(BaseSettings):
         "'sentence-transformers:/path/or/name' any local model (e.g. BAAI/bge-m3); 'hash:N' a test-only fake",
     )
     embed_batch_size: int = Field(64, ge=1, le=1024, description="texts per embedding batch")
-    embed_quantize: str = Field("none", pattern="^(none|int8)$", description="'int8': dynamic int8 quantisation of the embedder (faster on CPU; see bench/RESULTS.md)")
+    embed_quantize: str = Field("int8", pattern="^(none|int8)$",
+                                description="'int8': dynamic int8 Linear layers in the embedder (CPU: 1.6x faster, same retrieval quality "
+                                "measured in bench/RESULTS.md); 'none': full fp32")
     embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default")
     milvus_uri: str = Field(
         "",

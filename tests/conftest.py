@@ -23,8 +23,10 @@ GUIDELINES = ROOT / "guidelines"
 def minilm():
     """The real default embedder, loaded once per test session."""
     from rag.embedders.base import from_spec
+    from rag.settings import Settings
 
-    return from_spec("sentence-transformers:bundled-minilm")
+    defaults = Settings()
+    return from_spec(defaults.embedder, quantize=defaults.embed_quantize)
 
 
 @pytest.fixture

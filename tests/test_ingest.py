@@ -172,6 +172,15 @@ def test_bad_inputs_each_reported_while_good_files_ingest(tmp_path, pdf_factory,
     locked.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 
+def test_identical_bytes_under_two_names_are_two_documents(tmp_path, settings):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("Rest and drink fluids when you have a cold.", encoding="utf-8")
+    store = _store(settings, HASH.dim)
+    report = ingest_paths([tmp_path / "a.txt", tmp_path / "b.txt"], settings, HASH, store)
+    assert [f.status for f in report.files] == ["ingested", "ingested"]
+    assert {d.doc_id for d in store.active_documents()} == {"a", "b"}
+
+
 def test_blank_pages_reported_by_page(pdf_factory, settings):
     pdf = pdf_factory("mixed.pdf", [["1 Rash", "An itchy rash after a new soap is often contact dermatitis."], [],
                                     ["2 Care", "Stop the soap and use a bland moisturiser twice a day."]])
