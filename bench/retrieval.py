@@ -88,7 +88,8 @@ def main() -> None:
             for w in weights:
                 s = settings.model_copy(update={"dense_weight": w, "relevance_floor": 0.0, "candidate_k": 50,
                                                 "prompt_token_budget": 100_000})
-                r = retrieve(text, backends.embedder, store, s, top_k=50)
+                # ranking only: near-duplicate collapsing is for prompts, and MEDIQA grades duplicates separately
+                r = retrieve(text, backends.embedder, store, s, top_k=50, collapse_duplicates=False)
                 variants[f"hybrid w={w}"].append(ndcg_recall(ranked_sources(r.passages), grades))
         print(f"\n{len(questions)} questions, {len(answers)} answers; pooled retrieval over all answers\n")
         print("| retrieval | nDCG@10 | recall@10 (score>=3) |")

@@ -168,6 +168,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli")
         audit_payload["latency_ms"] = timings
         backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller, status="error", payload=audit_payload)
         log.warning("consultation %s failed: %s", trace_id, type(exc).__name__)
+        exc.trace_id = trace_id  # type: ignore[attr-defined]  # the API puts it in the error body
         raise
     timings["total"] = round((time.perf_counter() - t0) * 1000, 2)
     audit_payload["answer"] = advice.model_dump()

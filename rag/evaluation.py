@@ -44,7 +44,7 @@ def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int
     per: dict[str, list[dict[str, float]]] = {}
     misses = []
     for row in rows:
-        found = retrieve(row["query"], backends.embedder, backends.store, settings, top_k=max(k * 4, 20))
+        found = retrieve(row["query"], backends.embedder, backends.store, settings, top_k=max(k * 4, 20), collapse_duplicates=False)
         ranked = ranked_sources(found.passages)
         m = retrieval_metrics(ranked, {_stem(s) for s in row["relevant_sources"]}, k)
         lang = row.get("language", "en")

@@ -86,7 +86,7 @@ def _chinese_overlap(query: str, passages: list[Passage]) -> bool:
 
 
 def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Settings,
-             patient: PatientContext | None = None, *, top_k: int | None = None) -> Retrieval:
+             patient: PatientContext | None = None, *, top_k: int | None = None, collapse_duplicates: bool = True) -> Retrieval:
     """Hybrid search over active guideline versions allowed for this patient."""
     k = top_k or settings.top_k
     active, dropped = allowed_documents(store.active_documents(), patient or PatientContext())
@@ -123,7 +123,7 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
     for p in candidates:
         if len(chosen) >= k:
             break
-        if any(_near_duplicate(p.text, c.text) for c in chosen):
+        if collapse_duplicates and any(_near_duplicate(p.text, c.text) for c in chosen):
             continue
         cost = embedder.count_tokens(p.text)
         if chosen and used + cost > settings.prompt_token_budget:

@@ -37,10 +37,14 @@ _DEPARTMENTS = [
 ]
 
 
+_SOFT_BREAK = re.compile(r"\n(?!\n)(?!\s*(?:[-*•]|\d+[.)])\s)")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage (English and Chinese punctuation), list markers stripped."""
     out = []
-    for s in _SENT.split(text):
+    # a single line break inside a paragraph is layout (hard-wrapped text), not a sentence end
+    for s in _SENT.split(_SOFT_BREAK.sub(" ", text)):
         s = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", s).strip()
         # a sentence that introduces a list ("See a doctor if:") says nothing on its own
         if len(_WORD.findall(s)) >= 4 and not s.startswith("#") and not s.rstrip().endswith((":", "：")):
