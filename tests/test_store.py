@@ -100,22 +100,23 @@ class TestMilvusLite(StoreContract):
         s.close()
 
 
+@pytest.fixture(scope="module")
+def lite_server(tmp_path_factory):
+    from tests.helpers import milvus_lite_server
+
+    with milvus_lite_server(tmp_path_factory.mktemp("srv") / "milvus.db") as uri:
+        yield uri
+
+
 class TestMilvusLiteServer(StoreContract):
     """The same contract through a `milvus-lite server` over gRPC: the mode `clinrag serve` shares."""
 
-    @pytest.fixture(scope="class")
-    def server(self, tmp_path_factory):
-        from tests.helpers import milvus_lite_server
-
-        with milvus_lite_server(tmp_path_factory.mktemp("srv") / "milvus.db") as uri:
-            yield uri
-
     @pytest.fixture
-    def store(self, server):
+    def store(self, lite_server):
         import uuid
 
         name = "t_" + uuid.uuid4().hex[:10]
-        s = MilvusStore(server, name, EMB.dim)
+        s = MilvusStore(lite_server, name, EMB.dim)
         yield s
         s._client.drop_collection(name)
         s._client.drop_collection(name + "_docs")
