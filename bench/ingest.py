@@ -8,7 +8,7 @@ Each variant runs in its own child process (so peak RSS is its own, read from wa
              (the same MiniLM) -> langchain-milvus on Milvus Lite (PDF metadata normalised to source/page,
              which it needs or it crashes on mixed metadata keys)
   clinrag    `ingest_paths` into a fresh Milvus Lite (first ingest), then again (unchanged re-ingest),
-             with the default int8 embedder; `clinrag-fp32` the same with CLINRAG_EMBED_QUANTIZE=none
+             with the default (fp32) embedder; `clinrag-int8` the same with CLINRAG_EMBED_QUANTIZE=int8
   clinrag-half  the smaller half of the PDFs, to show peak memory does not grow with corpus size
 Timings cover the ingest itself (after imports and model load); `wall` adds process start-up.
 """
@@ -51,7 +51,7 @@ def child_baseline(pdfs: list[Path], out: Path) -> dict:
     return {"pages": pages, "chunks": len(chunks), "seconds": seconds, "chunks_over_256_tokens": over}
 
 
-def child_clinrag(pdfs: list[Path], out: Path, runs: int, quantize: str = "int8") -> dict:
+def child_clinrag(pdfs: list[Path], out: Path, runs: int, quantize: str = "none") -> dict:
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.settings import Settings
@@ -96,7 +96,7 @@ def main() -> None:
         base = run_child("baseline", pdfs, Path(tmp) / "b")
         ours = run_child("clinrag", pdfs, Path(tmp) / "c", runs=2)
         small = run_child("clinrag", half, Path(tmp) / "h")
-        fp32 = run_child("clinrag-fp32", pdfs, Path(tmp) / "f")
+        int8 = run_child("clinrag-int8", pdfs, Path(tmp) / "f")
     first, second = ours["runs"]
     b_pps = base["pages"] / base["seconds"]
     c_pps = first["pages"] / first["seconds"]
@@ -104,8 +104,8 @@ def main() -> None:
         ("baseline (LangChain)", base["pages"], base["chunks"], base["seconds"], b_pps, base["chunks"] / base["seconds"], base["peak_rss_mb"], base["wall"]),
         ("clinrag first ingest", first["pages"], first["chunks"], first["seconds"], c_pps, first["chunks"] / first["seconds"], ours["peak_rss_mb"], ours["wall"]),
         ("clinrag unchanged re-ingest", second["pages"], second["chunks"], second["seconds"], second["pages"] / second["seconds"], float("nan"), ours["peak_rss_mb"], float("nan")),
-        ("clinrag first ingest, fp32 embedder", fp32["runs"][0]["pages"], fp32["runs"][0]["chunks"], fp32["runs"][0]["seconds"],
-         fp32["runs"][0]["pages"] / fp32["runs"][0]["seconds"], fp32["runs"][0]["chunks"] / fp32["runs"][0]["seconds"], fp32["peak_rss_mb"], fp32["wall"]),
+        ("clinrag first ingest, int8 embedder", int8["runs"][0]["pages"], int8["runs"][0]["chunks"], int8["runs"][0]["seconds"],
+         int8["runs"][0]["pages"] / int8["runs"][0]["seconds"], int8["runs"][0]["chunks"] / int8["runs"][0]["seconds"], int8["peak_rss_mb"], int8["wall"]),
         (f"clinrag first ingest, {len(half)} smallest PDFs", small["runs"][0]["pages"], small["runs"][0]["chunks"], small["runs"][0]["seconds"],
          small["runs"][0]["pages"] / small["runs"][0]["seconds"], small["runs"][0]["chunks"] / small["runs"][0]["seconds"], small["peak_rss_mb"], small["wall"]),
     ]
@@ -115,7 +115,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.2f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.0f} | {r[7]:.1f} |")
     print(f"\nfirst ingest speed-up (pages/s): {c_pps / b_pps:.2f}x the baseline "
-          f"({fp32['runs'][0]['pages'] / fp32['runs'][0]['seconds'] / b_pps:.2f}x with the fp32 embedder)")
+          f"({int8['runs'][0]['pages'] / int8['runs'][0]['seconds'] / b_pps:.2f}x with the int8 embedder)")
     print(f"unchanged re-ingest: {first['seconds'] / second['seconds']:.0f}x faster than the first ingest "
           f"({second['unchanged']} files unchanged)")
     print(f"baseline chunks longer than MiniLM's 256-token window (silently truncated): {base['chunks_over_256_tokens']} of {base['chunks']}")
@@ -129,7 +129,7 @@ if __name__ == "__main__":
         if kind == "baseline":
             result = child_baseline(files, out)
         else:
-            result = child_clinrag(files, out, runs, quantize="none" if kind == "clinrag-fp32" else "int8")
+            result = child_clinrag(files, out, runs, quantize="int8" if kind == "clinrag-int8" else "none")
         print(json.dumps(result))
     else:
         main()

@@ -20,7 +20,7 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0, quantize: str = "int8") -> Embedder:
+def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0, quantize: str = "none") -> Embedder:
     """Build an embedder from a 'kind:model' string (CLINRAG_EMBEDDER)."""
     kind, _, arg = spec.partition(":")
     if kind == "sentence-transformers":
