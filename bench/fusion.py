@@ -34,8 +34,8 @@ def candidates(query, backends):  # type: ignore[no-untyped-def]
         else:
             by[p.chunk_id] = [Path(p.source).stem, 0.0, p.bm25_score]
             missing.append(p.chunk_id)
-    for p in store.search_dense_ids(vec, missing, active):
-        by[p.chunk_id][1] = p.dense_score
+    for chunk_id, score in store.dense_scores(vec, missing).items():
+        by[chunk_id][1] = score
     return list(by.values())
 
 

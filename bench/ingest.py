@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def child_baseline(pdfs: list[Path], out: Path) -> dict:
@@ -71,7 +72,23 @@ def child_clinrag(pdfs: list[Path], out: Path, runs: int, quantize: str = "none"
     return {"runs": results}
 
 
-def run_child(kind: str, pdfs: list[Path], out: Path, runs: int = 1) -> dict:
+def run_child(kind: str, pdfs: list[Path], out: Path, runs: int = 1, *, lite_server: bool = False) -> dict:
+    """Run one variant in a child; with lite_server, Milvus runs in its own process (`milvus-lite server`,
+    as under `clinrag serve`), so the child's peak RSS is the ingest pipeline's alone."""
+    server = None
+    if lite_server:
+        from api.serve import start_lite_server
+        from rag.settings import Settings
+
+        server = start_lite_server(Settings(data_dir=out / "clinrag"))
+    try:
+        return _run_child(kind, pdfs, out, runs)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run_child(kind: str, pdfs: list[Path], out: Path, runs: int) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, str(out), str(runs), *map(str, pdfs)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=ROOT, env={**os.environ, "GRPC_VERBOSITY": "ERROR"})
@@ -97,6 +114,8 @@ def main() -> None:
         ours = run_child("clinrag", pdfs, Path(tmp) / "c", runs=2)
         small = run_child("clinrag", half, Path(tmp) / "h")
         int8 = run_child("clinrag-int8", pdfs, Path(tmp) / "f")
+        srv_all = run_child("clinrag", pdfs, Path(tmp) / "sa", lite_server=True)
+        srv_half = run_child("clinrag", half, Path(tmp) / "sh", lite_server=True)
     first, second = ours["runs"]
     b_pps = base["pages"] / base["seconds"]
     c_pps = first["pages"] / first["seconds"]
@@ -118,13 +137,15 @@ def main() -> None:
           f"({int8['runs'][0]['pages'] / int8['runs'][0]['seconds'] / b_pps:.2f}x with the int8 embedder)")
     print(f"unchanged re-ingest: {first['seconds'] / second['seconds']:.0f}x faster than the first ingest "
           f"({second['unchanged']} files unchanged)")
+    print(f"peak RSS of the ingest process alone (Milvus in its own `milvus-lite server` process): "
+          f"{srv_half['peak_rss_mb']:.0f} MB for {srv_half['runs'][0]['pages']} pages ({len(half)} PDFs), "
+          f"{srv_all['peak_rss_mb']:.0f} MB for {srv_all['runs'][0]['pages']} pages ({len(pdfs)} PDFs)")
     print(f"baseline chunks longer than MiniLM's 256-token window (silently truncated): {base['chunks_over_256_tokens']} of {base['chunks']}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         kind, out, runs, files = sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), [Path(p) for p in sys.argv[5:]]
-        sys.path.insert(0, str(ROOT))
         out.mkdir(parents=True, exist_ok=True)
         if kind == "baseline":
             result = child_baseline(files, out)

@@ -214,17 +214,18 @@ def _ingest_one(
         if dry_run or store is None:
             result.status = "dry-run"
             return result
-        batch = max(settings.embed_batch_size * 4, 64)
-        for i in range(0, len(chunks), batch):
-            part = chunks[i:i + batch]
-            vectors = embedder.embed_documents([embed_text(doc, c.section, c.text) for c in part])
-            store.upsert_chunks(doc, part, vectors)
         info = DocVersion(
             doc_id=doc.doc_id, content_hash=doc.content_hash, version=doc.version, title=doc.title, publisher=doc.publisher,
             language=doc.language, source=doc.source, license=doc.license, date=doc.date, topic=doc.topic,
             groups=doc.patient_groups, status="active", chunk_count=len(chunks), pages=parsed.page_count,
             ingested_at=now_iso(), metadata_origin=doc.metadata_origin, fingerprint=fp,
         )
+        store.mark_pending(info)  # searches exclude this version until the pointer names it
+        batch = max(settings.embed_batch_size * 4, 64)
+        for i in range(0, len(chunks), batch):
+            part = chunks[i:i + batch]
+            vectors = embedder.embed_documents([embed_text(doc, c.section, c.text) for c in part])
+            store.upsert_chunks(doc, part, vectors)
         store.flush()
         previous = store.activate(info)
         result.replaced_version = previous.version if previous else ""

@@ -5,7 +5,7 @@ Fusion:
     score = w * dense + (1 - w) * bm25 / max(bm25 over the candidates)
 
 `dense` is the cosine similarity of query and passage, exact for every candidate (passages found
-only by BM25 get theirs from a second, id-filtered dense search). w = CLINRAG_DENSE_WEIGHT (0.9)
+only by BM25 get theirs from their stored vectors, fetched by id). w = CLINRAG_DENSE_WEIGHT (0.9)
 for English and CLINRAG_DENSE_WEIGHT_ZH (0.7) for Chinese queries, chosen with bench/fusion.py on
 the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies to the best
 *dense* similarity, an absolute measure, unlike BM25 scores or ranks.
@@ -14,6 +14,7 @@ the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .embedders.base import Embedder
@@ -24,6 +25,7 @@ from .types import Passage, age_group
 
 __all__ = ["PatientContext", "Retrieval", "retrieve", "allowed_documents"]
 
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clinrag-search")
 _WORDS = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
 
 
@@ -89,17 +91,24 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
              patient: PatientContext | None = None, *, top_k: int | None = None, collapse_duplicates: bool = True) -> Retrieval:
     """Hybrid search over active guideline versions allowed for this patient."""
     k = top_k or settings.top_k
-    active, dropped = allowed_documents(store.active_documents(), patient or PatientContext())
+    snap = store.snapshot()
+    active, dropped = allowed_documents(snap.active, patient or PatientContext())
     if not active:
         return Retrieval([], 0.0, False, 0, dropped)
+    # exclude the few hashes that must not be seen rather than list every active one: the filter
+    # stays short as the knowledge base grows
+    dropped_hashes = {d.content_hash for d in snap.active} - {d.content_hash for d in active}
+    exclude = [*snap.inactive_hashes, *sorted(dropped_hashes)]
     vector = embedder.embed_query(query)
     n = max(settings.candidate_k, k)
-    by_id: dict[str, Passage] = {}
-    for p in store.search_dense(vector, n, active):
-        by_id[p.chunk_id] = p
     zh = detect_language(query) == "zh"
     w = settings.dense_weight_zh if zh else settings.dense_weight
-    bm25 = store.search_bm25(query, n, active) if w < 1.0 else []
+    # dense and BM25 searches run side by side (Milvus serves them concurrently)
+    bm25_future = _POOL.submit(store.search_bm25, query, n, active, exclude) if w < 1.0 else None
+    by_id: dict[str, Passage] = {}
+    for p in store.search_dense(vector, n, active, exclude):
+        by_id[p.chunk_id] = p
+    bm25 = bm25_future.result() if bm25_future is not None else []
     missing = []
     for p in bm25:
         if p.chunk_id in by_id:
@@ -107,9 +116,8 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
         else:
             by_id[p.chunk_id] = p
             missing.append(p.chunk_id)
-    if missing:  # exact dense scores for passages only BM25 found
-        for p in store.search_dense_ids(vector, missing, active):
-            by_id[p.chunk_id].dense_score = p.dense_score
+    for chunk_id, score in store.dense_scores(vector, missing).items():  # exact dense scores for BM25-only passages
+        by_id[chunk_id].dense_score = score
     candidates = list(by_id.values())
     best_dense = max((p.dense_score for p in candidates), default=0.0)
     max_bm25 = max((p.bm25_score for p in candidates), default=0.0) or 1.0

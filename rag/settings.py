@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     )
     milvus_token: str = Field("", description="Milvus token (user:password) for a secured server")
     milvus_db: str = Field("", description="Milvus database name; empty = default")
+    catalog_cache_s: float = Field(1.0, ge=0.0, le=60.0, description="seconds a process reuses its read of the active-version catalog")
     collection_prefix: str = Field("guidelines", description="collection name prefix; the full name hashes embedder and chunking")
     chunk_tokens: int = Field(240, ge=32, le=8192, description="chunk length in the embedder's tokens (capped at its max sequence length)")
     chunk_overlap: int = Field(24, ge=0, le=1024, description="overlap between chunks, in tokens")

@@ -28,7 +28,7 @@ from .lexical import bm25_text
 from .settings import Settings
 from .types import Chunk, GuidelineDoc, Passage
 
-__all__ = ["DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
+__all__ = ["Catalog", "DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
 
 _TEXT_MAX = 16_384  # bytes; a 256-token chunk is far below this even in Chinese
 _CHUNK_FIELDS = [
@@ -41,6 +41,14 @@ _ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"'})
 def _q(value: str) -> str:
     """Quote a string for a Milvus filter expression."""
     return '"' + value.translate(_ESCAPE) + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """One consistent read of the document catalog."""
+
+    active: list[DocVersion]
+    inactive_hashes: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +108,8 @@ def resolve_uri(settings: Settings) -> str:
 class MilvusStore:
     """Chunks and document catalog in Milvus, through pymilvus' MilvusClient."""
 
-    def __init__(self, uri: str, collection: str, dim: int, *, token: str = "", db_name: str = "") -> None:
+    def __init__(self, uri: str, collection: str, dim: int, *, token: str = "", db_name: str = "",
+                 catalog_cache_s: float = 1.0) -> None:
         import logging
 
         from pymilvus import MilvusClient
@@ -115,6 +124,8 @@ class MilvusStore:
         self.collection = collection
         self.docs_collection = f"{collection}_docs"
         self.dim = dim
+        self.catalog_cache_s = catalog_cache_s
+        self._snapshot: tuple[float, Catalog] | None = None
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -137,7 +148,8 @@ class MilvusStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, dim: int) -> MilvusStore:
-        return cls(resolve_uri(settings), settings.collection_name(), dim, token=settings.milvus_token, db_name=settings.milvus_db)
+        return cls(resolve_uri(settings), settings.collection_name(), dim, token=settings.milvus_token, db_name=settings.milvus_db,
+                   catalog_cache_s=settings.catalog_cache_s)
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -208,8 +220,15 @@ class MilvusStore:
                "meta": json.dumps(info.to_json(), ensure_ascii=False), "_v": [0.0, 0.0]}
         self._client.upsert(self.docs_collection, [row])
 
+    def mark_pending(self, info: DocVersion) -> None:
+        """Record a version before its chunks are written, so searches can exclude it until it is activated."""
+        pending = DocVersion(**{**asdict(info), "status": "pending"})
+        self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", pending)
+        self._snapshot = None
+
     def activate(self, info: DocVersion) -> DocVersion | None:
         """Make this version the one queries see; returns the version it replaced, if any."""
+        self._snapshot = None
         previous = self.active_version(info.doc_id)
         active = DocVersion(**{**asdict(info), "status": "active"})
         self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", active)
@@ -227,6 +246,7 @@ class MilvusStore:
         if current is None:
             raise NotFoundError(f"guideline {doc_id!r} is not active; `clinrag guidelines list` shows the ids")
         retired = DocVersion(**{**asdict(current), "status": "retired"})
+        self._snapshot = None
         self._client.delete(self.docs_collection, ids=[f"p:{doc_id}"])
         self._upsert_doc_row(f"v:{doc_id}@{current.content_hash}", "version", retired)
         self.flush()
@@ -255,6 +275,22 @@ class MilvusStore:
     def active_documents(self) -> list[DocVersion]:
         return [info for _, info in self._doc_rows('kind == "pointer"')]
 
+    def snapshot(self) -> Catalog:
+        """Active versions and the content hashes of every other version, read in one query (cached briefly).
+
+        Every chunk belongs to a version row (written as pending before its chunks), so "not one of
+        the inactive hashes" selects exactly the active chunks, with a filter as short as the history."""
+        now = time.monotonic()
+        if self._snapshot is not None and now - self._snapshot[0] < self.catalog_cache_s:
+            return self._snapshot[1]
+        pointers, versions = [], []
+        for pk, info in self._doc_rows('pk != ""'):
+            (pointers if pk.startswith("p:") else versions).append(info)
+        active_hashes = {p.content_hash for p in pointers}
+        snap = Catalog(active=pointers, inactive_hashes=sorted({v.content_hash for v in versions} - active_hashes))
+        self._snapshot = (now, snap)
+        return snap
+
     def versions(self) -> list[DocVersion]:
         """Every version row, newest ingest first within a document."""
         rows = [info for _, info in self._doc_rows('kind == "version"')]
@@ -277,8 +313,11 @@ class MilvusStore:
     # --- search ---------------------------------------------------------------------------
 
     @staticmethod
-    def _filter(content_hashes: Sequence[str]) -> str:
-        return "content_hash in [" + ",".join(_q(h) for h in content_hashes) + "]"
+    def _filter(active: Sequence[DocVersion], exclude: Sequence[str] | None) -> str:
+        """Only these active versions; or, given `exclude`, every chunk but those hashes (shorter at scale)."""
+        if exclude is None:
+            return "content_hash in [" + ",".join(_q(d.content_hash) for d in active) + "]"
+        return "content_hash not in [" + ",".join(_q(h) for h in exclude) + "]" if exclude else ""
 
     def _passages(self, hits: list[dict[str, Any]], score_field: str, catalog: dict[str, DocVersion]) -> list[Passage]:
         out = []
@@ -291,35 +330,28 @@ class MilvusStore:
             out.append(p)
         return out
 
-    def search_dense(self, vector: Sequence[float], k: int, active: Sequence[DocVersion]) -> list[Passage]:
+    def search_dense(self, vector: Sequence[float], k: int, active: Sequence[DocVersion],
+                     exclude: Sequence[str] | None = None) -> list[Passage]:
         if not active:
             return []
         hits = self._call(lambda: self._client.search(
-            self.collection, data=[list(vector)], anns_field="vector", limit=k, filter=self._filter([d.content_hash for d in active]),
+            self.collection, data=[list(vector)], anns_field="vector", limit=k, filter=self._filter(active, exclude),
             output_fields=_CHUNK_FIELDS, search_params={"metric_type": "IP"}))
         return self._passages(hits[0], "dense_score", {d.content_hash: d for d in active})
 
-    def search_dense_ids(self, vector: Sequence[float], chunk_ids: Sequence[str], active: Sequence[DocVersion]) -> list[Passage]:
-        """Dense scores for specific chunks (those only BM25 found)."""
+    def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Inner products of the query with stored vectors, fetched by primary key (cheaper than a filtered search)."""
         if not chunk_ids:
-            return []
-        expr = "chunk_id in [" + ",".join(_q(c) for c in chunk_ids) + "]"
-        hits = self._call(lambda: self._client.search(
-            self.collection, data=[list(vector)], anns_field="vector", limit=len(chunk_ids), filter=expr,
-            output_fields=["chunk_id"], search_params={"metric_type": "IP"}))
-        out = []
-        for hit in hits[0]:
-            p = Passage(chunk_id=hit["entity"]["chunk_id"], doc_id="", title="", publisher="", version="", source="", section="",
-                        page_start=0, page_end=0, text="", language="")
-            p.dense_score = float(hit["distance"])
-            out.append(p)
-        return out
+            return {}
+        rows = self._call(lambda: self._client.get(self.collection, ids=list(chunk_ids), output_fields=["vector"]))
+        q = list(vector)
+        return {r["chunk_id"]: float(sum(a * b for a, b in zip(q, r["vector"], strict=True))) for r in rows}
 
-    def search_bm25(self, text: str, k: int, active: Sequence[DocVersion]) -> list[Passage]:
+    def search_bm25(self, text: str, k: int, active: Sequence[DocVersion], exclude: Sequence[str] | None = None) -> list[Passage]:
         if not active or not text.strip():
             return []
         hits = self._call(lambda: self._client.search(
-            self.collection, data=[bm25_text(text)], anns_field="sparse", limit=k, filter=self._filter([d.content_hash for d in active]),
+            self.collection, data=[bm25_text(text)], anns_field="sparse", limit=k, filter=self._filter(active, exclude),
             output_fields=_CHUNK_FIELDS, search_params={"metric_type": "BM25"}))
         return self._passages(hits[0], "bm25_score", {d.content_hash: d for d in active})
 

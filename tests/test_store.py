@@ -55,6 +55,26 @@ class StoreContract:
         store.flush()
         assert store.search_dense(EMB.embed_query("cough"), 5, store.active_documents()) == []
 
+    def test_snapshot_excludes_pending_superseded_and_retired(self, store: MilvusStore) -> None:
+        v1 = _doc("copd", "c-one", "1")
+        _write(store, v1, ["copd inhaler advice one"])
+        v2 = replace(v1, content_hash="c-two", version="2")
+        store.mark_pending(_info(v2, 1))
+        chunks = _chunks(v2, ["copd inhaler advice two, pending"])
+        store.upsert_chunks(v2, chunks, EMB.embed_documents([chunks[0].text]))
+        store.flush()
+        snap = store.snapshot()
+        assert [d.content_hash for d in snap.active] == ["c-one"] and snap.inactive_hashes == ["c-two"]
+        hits = store.search_dense(EMB.embed_query("copd inhaler advice"), 10, snap.active, snap.inactive_hashes)
+        assert [h.version for h in hits] == ["1"]  # the pending version is invisible
+        store.activate(_info(v2, 1))
+        snap = store.snapshot()
+        hits = store.search_bm25("copd inhaler advice", 10, snap.active, snap.inactive_hashes)
+        assert [h.version for h in hits] == ["2"]
+        store.retire("copd")
+        snap = store.snapshot()
+        assert snap.active == [] and set(snap.inactive_hashes) == {"c-one", "c-two"}
+
     def test_version_switch_shows_old_or_new_never_both(self, store: MilvusStore) -> None:
         v1 = _doc("asthma", "hash-one", "2023")
         _write(store, v1, ["old advice: inhaler twice daily", "old: see your doctor"])
