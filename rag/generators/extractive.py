@@ -94,17 +94,19 @@ class ExtractiveGenerator:
             return "high" if score >= 0.9 else "medium" if score >= 0.6 else "low"
 
         conditions: list[DraftCondition] = []
+        describing = by_role.get("assessment", []) + by_role.get("other", [])
+        describing.sort(key=lambda t: (-t[0], t[2], t[1]))
         seen_docs: set[str] = set()
         for n, p in enumerate(request.passages, start=1):
             if p.doc_id in seen_docs or len(conditions) >= 3:
                 continue
             seen_docs.add(p.doc_id)
-            candidates = [t for t in by_role.get("assessment", []) + by_role.get("other", []) if t[2] == n] or \
-                         [(0.0, s, n) for s in split_sentences(p.text)]
-            if not candidates:
+            # the rationale must describe the condition (assessment text), not say where to go
+            best = next((t for t in describing if request.passages[t[2] - 1].doc_id == p.doc_id), None)
+            if best is None:
                 continue
-            conditions.append(DraftCondition(name=p.title, rationale=candidates[0][1][:1000], confidence=level(p.score + 0.3),
-                                             citations=[n]))
+            conditions.append(DraftCondition(name=p.title, rationale=best[1][:1000], confidence=level(p.score + 0.3),
+                                             citations=[best[2]]))
         self_care = [DraftSelfCare(advice=s[:1000], confidence=level(score), citations=[n])
                      for score, s, n in by_role.get("self_care", [])[:4]]
         tests = [DraftTest(test=s[:200], reason=s[:1000], citations=[n]) for _, s, n in by_role.get("tests", [])[:3]]
