@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from .errors import AuditIntegrityError, BackendUnavailableError, ConfigError, InputError, NotFoundError
+from .settings import redact_url
 
 __all__ = [
     "GENESIS_HASH",
@@ -219,16 +219,6 @@ def _check_table(table: str) -> str:
     return table
 
 
-def _redact(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is None:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    netloc = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class _ChainChecker:
@@ -545,7 +535,7 @@ class PostgresAuditStore:
 
     def _connection(self) -> Any:
         if self._closed:
-            raise BackendUnavailableError(f"audit store {_redact(self.url)} is closed")
+            raise BackendUnavailableError(f"audit store {redact_url(self.url)} is closed")
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self._connect_timeout_s)
         return self._conn
@@ -563,7 +553,7 @@ class PostgresAuditStore:
                     self._conn.close()
                 finally:
                     self._conn = None
-            raise BackendUnavailableError(f"audit store {_redact(self.url)} (CLINRAG_AUDIT_URL): {str(exc).strip()}") from None
+            raise BackendUnavailableError(f"audit store {redact_url(self.url)} (CLINRAG_AUDIT_URL): {str(exc).strip()}") from None
 
     def _create_schema(self, conn: Any) -> None:
         t = self.table
@@ -677,7 +667,7 @@ class PostgresAuditStore:
             ).fetchone()
         if in_recovery or not can_insert:
             why = "the server is a read-only replica" if in_recovery else f"this user may not INSERT into {self.table}"
-            raise BackendUnavailableError(f"audit store {_redact(self.url)} (CLINRAG_AUDIT_URL) is not writable: {why}")
+            raise BackendUnavailableError(f"audit store {redact_url(self.url)} (CLINRAG_AUDIT_URL) is not writable: {why}")
 
     def close(self) -> None:
         """Close the connection; later calls raise BackendUnavailableError."""
@@ -708,6 +698,6 @@ def open_audit_store(location: str, *, table: str = "audit_log") -> AuditStore:
     if location.startswith(("postgresql://", "postgres://")):
         return PostgresAuditStore(location, table=table)
     raise ConfigError(
-        f"CLINRAG_AUDIT_URL={_redact(location)!r}: expected 'sqlite:///abs/path.sqlite3' or "
+        f"CLINRAG_AUDIT_URL={redact_url(location)!r}: expected 'sqlite:///abs/path.sqlite3' or "
         "'postgresql://user@host:5432/db' (empty selects SQLite in CLINRAG_DATA_DIR)"
     )

@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from .errors import BackendUnavailableError, ConfigError
+from .settings import redact_url
 
 __all__ = [
     "RateDecision",
@@ -130,15 +130,6 @@ return {1, 0, limit - count - 1}
 """
 
 
-def _redact(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is None:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{hostport}"))
 
 
 class RedisRateLimiter:
@@ -156,7 +147,7 @@ class RedisRateLimiter:
     ) -> None:
         _check_limit(limit_per_min, window_s)
         if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(f"CLINRAG_REDIS_URL={_redact(url)!r}: expected redis://host:6379/0, rediss://... or unix://...")
+            raise ConfigError(f"CLINRAG_REDIS_URL={redact_url(url)!r}: expected redis://host:6379/0, rediss://... or unix://...")
         import redis  # imported here so processes without Redis never load it
 
         self._redis_errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
@@ -170,7 +161,7 @@ class RedisRateLimiter:
             self._client.ping()
         except (*self._redis_errors, ValueError) as exc:
             raise BackendUnavailableError(
-                f"Redis at CLINRAG_REDIS_URL={_redact(url)!r} is unreachable ({exc}); start it, fix the URL, "
+                f"Redis at CLINRAG_REDIS_URL={redact_url(url)!r} is unreachable ({exc}); start it, fix the URL, "
                 "or leave CLINRAG_REDIS_URL empty for per-process limits"
             ) from None
         self._script = self._client.register_script(_LUA_HIT)
@@ -184,7 +175,7 @@ class RedisRateLimiter:
         except self._redis_errors as exc:
             if self.fail_open:
                 return RateDecision(True, 0, -1)
-            raise BackendUnavailableError(f"Redis at CLINRAG_REDIS_URL={_redact(self._url)!r} failed: {exc}") from None
+            raise BackendUnavailableError(f"Redis at CLINRAG_REDIS_URL={redact_url(self._url)!r} failed: {exc}") from None
         if int(allowed):
             return RateDecision(True, 0, int(remaining))
         return RateDecision(False, max(1, math.ceil(int(wait_ms) / 1000)), 0)

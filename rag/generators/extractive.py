@@ -46,8 +46,9 @@ def split_sentences(text: str) -> list[str]:
     # a single line break inside a paragraph is layout (hard-wrapped text), not a sentence end
     for s in _SENT.split(_SOFT_BREAK.sub(" ", text)):
         s = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", s).strip()
-        # a sentence that introduces a list ("See a doctor if:") says nothing on its own
-        if len(_WORD.findall(s)) >= 4 and not s.startswith("#") and not s.rstrip().endswith((":", "：")):
+        # a sentence that introduces a list ("See a doctor if:") says nothing on its own;
+        # questions ("How many days has it lasted?") guide the clinician; they are not advice
+        if len(_WORD.findall(s)) >= 4 and not s.startswith("#") and not s.rstrip().endswith((":", "：", "?", "？")):
             out.append(s)
     return out
 
