@@ -72,14 +72,18 @@ def _describe(backend: str, model: str, language: str) -> str:
     return f"written by the language model {model} from the cited guideline passages, with citations checked"
 
 
-def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli") -> ConsultOutcome:
-    """Run the whole pipeline; the audit record is committed before the answer is returned."""
+def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli", trace_id: str | None = None,
+            deadline: float | None = None) -> ConsultOutcome:
+    """Run the whole pipeline; the audit record is committed before the answer is returned.
+
+    `deadline` (a time.monotonic() value) is the caller's: when the answer is ready only after it,
+    the record's status is `deadline_exceeded`, because the client was told it failed."""
     from .deid import scrub
     from .prompt import PROMPT_VERSION, render_prompt
     from .triage import triage
 
     settings = backends.settings
-    trace_id = uuid.uuid4().hex
+    trace_id = trace_id or uuid.uuid4().hex
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -171,6 +175,8 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli")
         exc.trace_id = trace_id  # type: ignore[attr-defined]  # the API puts it in the error body
         raise
     timings["total"] = round((time.perf_counter() - t0) * 1000, 2)
+    if deadline is not None and time.monotonic() > deadline:
+        status = "deadline_exceeded"  # the client already got a 504; the answer is kept for the audit
     audit_payload["answer"] = advice.model_dump()
     audit_payload["latency_ms"] = timings
     record = backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller, status=status, payload=audit_payload)

@@ -4,6 +4,7 @@ second `clinrag ingest` while `clinrag serve` holds the Milvus Lite data."""
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import signal
 import subprocess
@@ -107,6 +108,55 @@ def test_llm_fault_gives_clean_error_and_error_audit_record(kb, fault: str) -> N
     rec = _last_consultation(settings)
     assert rec.status == "error"
     assert ("BackendTimeoutError" if fault == "hanging_server" else "BackendUnavailableError") in rec.payload["error"]
+
+
+class _SlowValidHandler(http.server.BaseHTTPRequestHandler):
+    """A model that answers correctly, but only after 3 s."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(3)
+        draft = {"possible_conditions": [], "self_care": [], "suggested_tests": [],
+                 "seek_care": {"needed": True, "urgency": "routine", "department": "Primary care", "reason": "", "citations": []}}
+        body = json.dumps({"id": "x", "object": "chat.completion", "model": "x",
+                           "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps(draft)},
+                                        "finish_reason": "stop"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_answer_after_the_deadline_is_audited_as_deadline_exceeded(kb) -> None:
+    settings, base, key = kb
+    slow = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowValidHandler)
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{slow.server_address[1]}/v1"
+    gen = OpenAIGenerator("x", base_url=base_url, timeout_s=10, retries=0)
+    backends = Backends(settings, _embedder=base.embedder, _store=base.store, _audit=base.audit, _generator=gen)
+    app = create_app(settings.model_copy(update={"request_deadline_s": 1.0, "generator": "openai:x", "openai_base_url": base_url}),
+                     backends)
+    try:
+        with live_server(app) as url:
+            r = httpx.post(f"{url}/v1/consultations", json={"symptoms": "fever and aches for two days"},
+                           headers={"X-API-Key": key}, timeout=30)
+            assert r.status_code == 504 and r.json()["error"]["code"] == "deadline_exceeded"
+            trace = r.headers["x-trace-id"]
+            deadline = time.monotonic() + 30
+            rec = None
+            while time.monotonic() < deadline:  # the consultation finishes in the background
+                try:
+                    rec = base.audit.get(trace)
+                    break
+                except Exception:
+                    time.sleep(0.3)
+    finally:
+        slow.shutdown()
+    assert rec is not None and rec.status == "deadline_exceeded"
 
 
 # --- clinrag serve as a process ------------------------------------------------------------------

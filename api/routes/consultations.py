@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Annotated
 
@@ -25,10 +26,10 @@ router = APIRouter(prefix="/v1/consultations", tags=["consultations"], responses
 TRACE_ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="trace id of a consultation")]
 
 
-def _run(state: AppState, request: ConsultRequest, caller: str) -> ConsultOutcome:
+def _run(state: AppState, request: ConsultRequest, caller: str, trace_id: str, deadline: float) -> ConsultOutcome:
     state.metrics.in_flight.inc()
     try:
-        return consult(request, state.backends, caller=caller)
+        return consult(request, state.backends, caller=caller, trace_id=trace_id, deadline=deadline)
     finally:
         state.metrics.in_flight.dec()
         state.slots.release()
@@ -44,7 +45,9 @@ async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: Sta
         raise ApiError(503, "overloaded", f"the service is at its limit of {state.settings.max_concurrency} concurrent "
                        "consultations; retry shortly", headers={"Retry-After": "1"})
     try:
-        future = state.consult_pool.submit(_run, state, body, caller.audit_name)
+        trace_id = uuid.uuid4().hex
+        deadline = time.monotonic() + state.settings.request_deadline_s
+        future = state.consult_pool.submit(_run, state, body, caller.audit_name, trace_id, deadline)
     except RuntimeError:  # pool shut down: the process is stopping
         state.slots.release()
         raise ApiError(503, "overloaded", "the service is shutting down; retry shortly", headers={"Retry-After": "1"})
@@ -53,11 +56,10 @@ async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: Sta
     done, _ = await asyncio.wait({waiter}, timeout=state.settings.request_deadline_s)
     if not done:
         state.metrics.rejected.labels("deadline").inc()
-        ref = uuid.uuid4().hex
-        log.warning("consultation past its deadline of %.1f s (ref %s); it finishes and is audited in the background",
-                    state.settings.request_deadline_s, ref)
+        log.warning("consultation %s past its deadline of %.1f s; it finishes and is audited as deadline_exceeded",
+                    trace_id, state.settings.request_deadline_s)
         raise ApiError(504, "deadline_exceeded", f"no answer within {state.settings.request_deadline_s:g} s "
-                       f"(CLINRAG_REQUEST_DEADLINE_S); reference {ref}", headers={"Retry-After": "5"})
+                       f"(CLINRAG_REQUEST_DEADLINE_S); trace {trace_id}", headers={"Retry-After": "5", "X-Trace-Id": trace_id})
     outcome = waiter.result()  # re-raises BackendUnavailableError etc. for the error handlers
     advice = outcome.advice
     state.metrics.observe_consultation(outcome.timings_ms, abstained=not advice.evidence_sufficient,
