@@ -161,8 +161,8 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
                                   f"the model's output could not be used ({result.error})")
                 status = "abstained"
             else:
-                advice = _assemble(trace_id, language, tri, result, found, prompt.template_id)
-                audit_payload["verification"] = advice.notes
+                advice, verdicts = _assemble(trace_id, language, tri, result, found, prompt.template_id)
+                audit_payload["verification"] = {"items": verdicts, "notes": advice.notes}
                 if not advice.evidence_sufficient:
                     status = "abstained"
             lap("verify", t)
@@ -201,7 +201,8 @@ def _abstain(trace_id: str, language: str, tri: Any, backend: str, model: str, p
     )
 
 
-def _assemble(trace_id: str, language: str, tri: Any, result: Any, found: Retrieval, prompt_version: str) -> Advice:
+def _assemble(trace_id: str, language: str, tri: Any, result: Any, found: Retrieval,
+              prompt_version: str) -> tuple[Advice, list[dict[str, object]]]:
     from .verify import verify
 
     checked = verify(result.draft, found.passages)
@@ -223,10 +224,12 @@ def _assemble(trace_id: str, language: str, tri: Any, result: Any, found: Retrie
             urgency = "soon"
             seek = seek.model_copy(update={"urgency": "soon"})
     what = _describe(result.backend, result.model, language)
-    return Advice(
+    advice = Advice(
         trace_id=trace_id, language=language, urgency=urgency, red_flags=list(tri.red_flags), evidence_sufficient=has_items,
         possible_conditions=checked.conditions, self_care=checked.self_care, seek_care=seek, suggested_tests=checked.tests,
         citations=checked.citations, generator=GeneratorInfo(backend=result.backend, model=result.model,
                                                              prompt_version=prompt_version, description=what),
         disclaimer=DISCLAIMERS[language].format(what=what), notes=notes,
     )
+    return advice, checked.verdicts
+

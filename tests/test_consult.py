@@ -81,6 +81,8 @@ def test_audit_record_holds_passages_prompt_and_no_raw_identifiers(starter_kb, c
         assert needle not in text
         assert needle not in caplog.text
     assert rec.payload["retrieval"]["passages"] and rec.payload["prompt"]["template_id"]
+    verdicts = rec.payload["verification"]["items"]
+    assert verdicts and all(v["verdict"].startswith(("kept", "dropped")) for v in verdicts)
     assert rec.payload["answer"]["trace_id"] == out.advice.trace_id
     assert starter_kb.audit.verify().ok
 
