@@ -226,8 +226,7 @@ def _ingest_one(
             part = chunks[i:i + batch]
             vectors = embedder.embed_documents([embed_text(doc, c.section, c.text) for c in part])
             store.upsert_chunks(doc, part, vectors)
-        store.flush()
-        previous = store.activate(info)
+        previous = store.activate(info)  # flushes the new chunks with the catalog rows
         result.replaced_version = previous.version if previous else ""
         result.status = "ingested"
     except BackendUnavailableError:

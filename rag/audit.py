@@ -444,27 +444,8 @@ class SqliteAuditStore:
 
     def verify(self) -> VerifyReport:
         """Walk the whole chain and report edited, deleted and reordered records."""
-
-        def locate(h: str) -> int | None:
-            row = self._conn().execute(f"SELECT seq FROM {self.table} WHERE hash = ? ORDER BY seq LIMIT 1", (h,)).fetchone()
-            return int(row[0]) if row else None
-
         with self._errors():
-            checker = _ChainChecker(locate)
-            last_row = self._conn().execute(f"SELECT MAX(seq) FROM {self.table}").fetchone()
-            last = int(last_row[0]) if last_row and last_row[0] is not None else 0
-            after = -(2**62)
-            while True:
-                rows = self._conn().execute(
-                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-                    (after, last, _BATCH),
-                ).fetchall()
-                for row in rows:
-                    _feed_row(checker, row)
-                if len(rows) < _BATCH:
-                    break
-                after = int(rows[-1][0])
-        return checker.report()
+            return _verify_chain(lambda sql, args: self._conn().execute(sql, args).fetchall(), self.table, "?")
 
     def ping(self) -> None:
         """Raise BackendUnavailableError unless the file can be locked for writing."""
@@ -497,6 +478,27 @@ def _seal(seq: int, e: _Entry, prev_hash: str) -> AuditRecord:
         seq=seq, trace_id=e.trace_id, created_at=created, kind=e.kind, caller=e.caller, status=e.status, payload=e.payload, prev_hash=prev_hash
     )
     return AuditRecord(seq, e.trace_id, created, e.kind, e.caller, e.status, e.payload, prev_hash, h)
+
+
+def _verify_chain(query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]], table: str, ph: str) -> VerifyReport:
+    """The chain walk both SQL stores share; `ph` is the driver's placeholder ('?' or '%s')."""
+
+    def locate(h: str) -> int | None:
+        rows = query(f"SELECT seq FROM {table} WHERE hash = {ph} ORDER BY seq LIMIT 1", (h,))
+        return int(rows[0][0]) if rows else None
+
+    checker = _ChainChecker(locate)
+    top = query(f"SELECT MAX(seq) FROM {table}", ())
+    last = int(top[0][0]) if top and top[0][0] is not None else 0
+    after = -(2**62)
+    while True:
+        rows = query(f"SELECT {_COLUMNS} FROM {table} WHERE seq > {ph} AND seq <= {ph} ORDER BY seq LIMIT {ph}",
+                     (after, last, _BATCH))
+        for row in rows:
+            _feed_row(checker, row)
+        if len(rows) < _BATCH:
+            return checker.report()
+        after = int(rows[-1][0])
 
 
 def _feed_row(checker: _ChainChecker, row: tuple[Any, ...]) -> None:
@@ -635,29 +637,8 @@ class PostgresAuditStore:
 
     def verify(self) -> VerifyReport:
         """Walk the whole chain and report edited, deleted and reordered records."""
-
-        def locate(h: str) -> int | None:
-            row = self._connection().execute(
-                f"SELECT seq FROM {self.table} WHERE hash = %s ORDER BY seq LIMIT 1", (h,)
-            ).fetchone()
-            return int(row[0]) if row else None
-
-        checker = _ChainChecker(locate)
         with self._lock, self._errors():
-            row = self._connection().execute(f"SELECT MAX(seq) FROM {self.table}").fetchone()
-            last = int(row[0]) if row and row[0] is not None else 0
-            after = -(2**62)
-            while True:
-                rows = self._connection().execute(
-                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > %s AND seq <= %s ORDER BY seq LIMIT %s",
-                    (after, last, _BATCH),
-                ).fetchall()
-                for r in rows:
-                    _feed_row(checker, r)
-                if len(rows) < _BATCH:
-                    break
-                after = int(rows[-1][0])
-        return checker.report()
+            return _verify_chain(lambda sql, args: self._connection().execute(sql, args).fetchall(), self.table, "%s")
 
     def ping(self) -> None:
         """Raise BackendUnavailableError unless the server accepts writes to the audit table."""

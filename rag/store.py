@@ -19,7 +19,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +222,7 @@ class MilvusStore:
 
     def mark_pending(self, info: DocVersion) -> None:
         """Record a version before its chunks are written, so searches can exclude it until it is activated."""
-        pending = DocVersion(**{**asdict(info), "status": "pending"})
+        pending = replace(info, status="pending")
         self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", pending)
         self._snapshot = None
 
@@ -230,12 +230,12 @@ class MilvusStore:
         """Make this version the one queries see; returns the version it replaced, if any."""
         self._snapshot = None
         previous = self.active_version(info.doc_id)
-        active = DocVersion(**{**asdict(info), "status": "active"})
+        active = replace(info, status="active")
         self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", active)
         # the commit point: one single-row upsert switches what queries see
         self._upsert_doc_row(f"p:{info.doc_id}", "pointer", active)
         if previous and previous.content_hash != info.content_hash:
-            old = DocVersion(**{**asdict(previous), "status": "superseded"})
+            old = replace(previous, status="superseded")
             self._upsert_doc_row(f"v:{old.doc_id}@{old.content_hash}", "version", old)
         self.flush()
         return previous if previous and previous.content_hash != info.content_hash else None
@@ -245,7 +245,7 @@ class MilvusStore:
         current = self.active_version(doc_id)
         if current is None:
             raise NotFoundError(f"guideline {doc_id!r} is not active; `clinrag guidelines list` shows the ids")
-        retired = DocVersion(**{**asdict(current), "status": "retired"})
+        retired = replace(current, status="retired")
         self._snapshot = None
         self._client.delete(self.docs_collection, ids=[f"p:{doc_id}"])
         self._upsert_doc_row(f"v:{doc_id}@{current.content_hash}", "version", retired)
@@ -292,7 +292,7 @@ class MilvusStore:
         return snap
 
     def versions(self) -> list[DocVersion]:
-        """Every version row, newest ingest first within a document."""
+        """Every version row, by document, oldest ingest first."""
         rows = [info for _, info in self._doc_rows('kind == "version"')]
         return sorted(rows, key=lambda d: (d.doc_id, d.ingested_at), reverse=False)
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from ..schema import DraftAdvice
 from ..types import Passage
 
-__all__ = ["GenerationRequest", "GenerationResult", "Generator"]
+__all__ = ["GenerationRequest", "GenerationResult", "Generator", "model_result"]
 
 
 @dataclass(slots=True)
@@ -44,3 +44,10 @@ class Generator(Protocol):
         """Never raises for bad model output (returns draft=None with error); raises
         BackendUnavailableError / BackendTimeoutError when the backend cannot be reached in time."""
         ...
+
+
+def model_result(gen: Any, draft: DraftAdvice | None, raw: str, params: dict[str, Any], error: str | None,
+                 attempts: int) -> GenerationResult:
+    """The result of a language-model backend; `gen` gives backend, model and description."""
+    return GenerationResult(draft=draft, raw_output=raw, backend=gen.backend, model=gen.model, params=params,
+                            error=error, attempts=attempts, description=gen.description)

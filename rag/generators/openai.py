@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import BackendTimeoutError, BackendUnavailableError, ConfigError, GenerationError
 from ..prompt import PROMPT_VERSION, json_schema, tighten_schema
-from .base import GenerationRequest, GenerationResult
+from .base import GenerationRequest, GenerationResult, model_result
 from .parse import parse_draft, repair_messages
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class OpenAIGenerator:
         params = {**self.params, **info}
         try:
             draft = parse_draft(raw)
-            return self._result(draft, raw, params, None, attempts=1)
+            return model_result(self, draft, raw, params, None, attempts=1)
         except GenerationError as exc:
             first_error = str(exc)
         if info.get("finish_reason") == "length":
@@ -106,13 +106,13 @@ class OpenAIGenerator:
         params.update({f"repair_{k}": v for k, v in info2.items()})
         try:
             draft = parse_draft(raw2)
-            return self._result(draft, raw2, params, None, attempts=2)
+            return model_result(self, draft, raw2, params, None, attempts=2)
         except GenerationError as exc:
             second_error = str(exc)
             if info2.get("finish_reason") == "length":
                 second_error += f"; the reply was cut off at max_tokens={self.max_tokens}"
             error = f"unusable output after one repair: {second_error} (first attempt: {first_error})"
-            return self._result(None, raw2, params, error, attempts=2)
+            return model_result(self, None, raw2, params, error, attempts=2)
 
     def close(self) -> None:
         self._client.close()
@@ -125,20 +125,10 @@ class OpenAIGenerator:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _result(
-        self, draft: Any, raw: str, params: dict[str, Any], error: str | None, attempts: int
-    ) -> GenerationResult:
-        return GenerationResult(
-            draft=draft,
-            raw_output=raw,
-            backend=self.backend,
-            model=self.model,
-            params=params,
-            error=error,
-            attempts=attempts,
-            description=f"language model {self.model} on an OpenAI-compatible server at {self.host}, "
-            "JSON constrained by the answer schema",
-        )
+    @property
+    def description(self) -> str:
+        return (f"language model {self.model} on an OpenAI-compatible server at {self.host}, "
+                "JSON constrained by the answer schema")
 
     def _body(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from ..errors import ConfigError, GenerationError
 from ..prompt import PROMPT_VERSION, json_schema, tighten_schema
 from ..schema import DraftAdvice
-from .base import GenerationRequest, GenerationResult
+from .base import GenerationRequest, GenerationResult, model_result
 from .parse import clamp_to_limits, extract_json_object, parse_draft, repair_messages
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ class TransformersGenerator:
         draft, error, clamped = self._parse(raw, schema)
         if draft is not None:
             params["clamped"] = clamped
-            return self._result(draft, raw, params, None, attempts=1)
+            return model_result(self, draft, raw, params, None, attempts=1)
         assert error is not None
         if not info["finished"]:
             error += f"; the reply was cut off at max_new_tokens={self.max_new_tokens}"
@@ -173,10 +173,10 @@ class TransformersGenerator:
         draft, error2, clamped = self._parse(raw2, repair_schema)
         if draft is not None:
             params["clamped"] = clamped
-            return self._result(draft, raw2, params, None, attempts=2)
+            return model_result(self, draft, raw2, params, None, attempts=2)
         if not info2["finished"]:
             error2 = f"{error2}; the reply was cut off at max_new_tokens={self.max_new_tokens}"
-        return self._result(
+        return model_result(self, 
             None, raw2, params, f"unusable output after one repair: {error2} (first attempt: {error})", attempts=2
         )
 
@@ -295,20 +295,10 @@ class TransformersGenerator:
             self._grammars[key] = grammar
         return schema, grammar
 
-    def _result(
-        self, draft: DraftAdvice | None, raw: str, params: dict[str, Any], error: str | None, attempts: int
-    ) -> GenerationResult:
-        return GenerationResult(
-            draft=draft,
-            raw_output=raw,
-            backend=self.backend,
-            model=self.model,
-            params=params,
-            error=error,
-            attempts=attempts,
-            description=f"local language model {self.model} (transformers on {self.device}), "
-            "decoding constrained to the answer schema",
-        )
+    @property
+    def description(self) -> str:
+        return (f"local language model {self.model} (transformers on {self.device}), "
+                "decoding constrained to the answer schema")
 
 
 def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
