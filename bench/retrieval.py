@@ -1,12 +1,16 @@
 """Retrieval quality on MEDIQA 2019 Task 3 (pooled test), clinrag hybrid vs BM25-only vs dense-only.
 
-    .venv/bin/python bench/retrieval.py [--quantize none|int8] [--weights 0.5,0.7,0.85]
+    .venv/bin/python bench/retrieval.py [--quantize none|int8] [--weights 0.5,0.7,0.85] [--search local,milvus]
 
 Every answer becomes one document (its AID as source name); all are ingested with clinrag's own
 pipeline into one Milvus Lite collection; each question is a query; documents are ranked by their
 best chunk. Gains follow the dataset README: 2^(ReferenceScore-1) - 1 (score 1 counts 0).
 nDCG@10 and recall@10 of answers scored >= 3. Dense-only is CLINRAG_DENSE_WEIGHT=1, BM25-only is
 the BM25 search alone, hybrid is clinrag's fused score at the configured weight(s).
+
+--search picks who searches the same ingested data: `local`, clinrag's in-memory copy (the
+embedded default: exact dense, BM25 with corpus-wide statistics), and/or `milvus`, Milvus Lite's
+own search (approximate HNSW when faiss is installed, BM25 with per-segment statistics).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quantize", default="none", choices=["none", "int8"])
     ap.add_argument("--weights", default="0.7", help="comma-separated dense weights for the hybrid")
+    ap.add_argument("--search", default="local,milvus", help="comma-separated search modes over the same data: local, milvus")
     args = ap.parse_args()
 
     from ingest.run import ingest_paths
@@ -60,6 +65,7 @@ def main() -> None:
     from rag.evaluation import ranked_sources
     from rag.retrieve import retrieve
     from rag.settings import Settings
+    from rag.store import MilvusStore
 
     answers, questions = load()
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,27 +79,27 @@ def main() -> None:
         report = ingest_paths([docs], settings, backends.embedder, backends.store)
         print(f"ingested {report.count('ingested')} answers ({report.count('failed')} failed) in {time.perf_counter() - t0:.0f} s, "
               f"embedder int8={args.quantize == 'int8'}")
-        store = backends.store
-        active = store.active_documents()
-        variants: dict[str, list[tuple[float, float]]] = {"dense only": [], "BM25 only": []}
         weights = [float(w) for w in args.weights.split(",")]
-        for w in weights:
-            variants[f"hybrid w={w}"] = []
-        for text, grades in questions:
-            vec = backends.embedder.embed_query(text)
-            dense = ranked_sources(store.search_dense(vec, 50, active))
-            bm25 = ranked_sources(store.search_bm25(text, 50, active))
-            variants["dense only"].append(ndcg_recall([Path(s).stem for s in dense], grades))
-            variants["BM25 only"].append(ndcg_recall([Path(s).stem for s in bm25], grades))
-            for w in weights:
-                s = settings.model_copy(update={"dense_weight": w, "relevance_floor": 0.0, "candidate_k": 50,
-                                                "prompt_token_budget": 100_000})
-                # ranking only: near-duplicate collapsing is for prompts, and MEDIQA grades duplicates separately
-                r = retrieve(text, backends.embedder, store, s, top_k=50, collapse_duplicates=False)
-                variants[f"hybrid w={w}"].append(ndcg_recall(ranked_sources(r.passages), grades))
+        variants: dict[str, list[tuple[float, float]]] = {}
+        for mode in args.search.split(","):
+            store = MilvusStore(backends.store.uri, backends.store.collection, backends.embedder.dim, local_search=mode == "local")
+            active = store.active_documents()
+            for text, grades in questions:
+                vec = backends.embedder.embed_query(text)
+                dense = ranked_sources(store.search_dense(vec, 50, active))
+                bm25 = ranked_sources(store.search_bm25(text, 50, active))
+                variants.setdefault(f"{mode} | dense only", []).append(ndcg_recall([Path(s).stem for s in dense], grades))
+                variants.setdefault(f"{mode} | BM25 only", []).append(ndcg_recall([Path(s).stem for s in bm25], grades))
+                for w in weights:
+                    s = settings.model_copy(update={"dense_weight": w, "relevance_floor": 0.0, "candidate_k": 50,
+                                                    "prompt_token_budget": 100_000})
+                    # ranking only: near-duplicate collapsing is for prompts, and MEDIQA grades duplicates separately
+                    r = retrieve(text, backends.embedder, store, s, top_k=50, collapse_duplicates=False)
+                    variants.setdefault(f"{mode} | hybrid w={w}", []).append(ndcg_recall(ranked_sources(r.passages), grades))
+            store._client.close()  # the file's embedded server is released once, by backends.close()
         print(f"\n{len(questions)} questions, {len(answers)} answers; pooled retrieval over all answers\n")
-        print("| retrieval | nDCG@10 | recall@10 (score>=3) |")
-        print("|---|---:|---:|")
+        print("| search | retrieval | nDCG@10 | recall@10 (score>=3) |")
+        print("|---|---|---:|---:|")
         for name, vals in variants.items():
             nd = [v[0] for v in vals if not math.isnan(v[0])]
             rc = [v[1] for v in vals if not math.isnan(v[1])]

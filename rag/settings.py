@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     )
     milvus_token: str = Field("", description="Milvus token (user:password) for a secured server")
     milvus_db: str = Field("", description="Milvus database name; empty = default")
+    local_search: str = Field(
+        "auto", pattern="^(auto|on|off)$",
+        description="search an in-memory copy of the active chunks (exact dense + BM25) instead of asking Milvus; 'auto' = on for "
+        "the embedded Milvus Lite, whose pure-Python search walks every row (~0.4 s at 100k chunks), off for a Milvus server",
+    )
     catalog_cache_s: float = Field(1.0, ge=0.0, le=60.0, description="seconds a process reuses its read of the active-version catalog")
     collection_prefix: str = Field("guidelines", description="collection name prefix; the full name hashes embedder and chunking")
     chunk_tokens: int = Field(240, ge=32, le=8192, description="chunk length in the embedder's tokens (capped at its max sequence length)")

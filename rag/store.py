@@ -25,11 +25,13 @@ from typing import Any
 
 from .errors import BackendUnavailableError, NotFoundError
 from .lexical import bm25_text
+from .local_index import LocalIndex, LocalView, Row
 from .settings import Settings
 from .types import Chunk, GuidelineDoc, Passage
 
 __all__ = ["Catalog", "DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
 
+_QUERY_ROWS = 16_000  # rows per catalog-driven load query; Milvus caps offset + limit at 16,384
 _TEXT_MAX = 16_384  # bytes; a 256-token chunk is far below this even in Chinese
 _CHUNK_FIELDS = [
     "chunk_id", "text", "doc_id", "content_hash", "version", "title", "publisher", "source", "section",
@@ -109,7 +111,7 @@ class MilvusStore:
     """Chunks and document catalog in Milvus, through pymilvus' MilvusClient."""
 
     def __init__(self, uri: str, collection: str, dim: int, *, token: str = "", db_name: str = "",
-                 catalog_cache_s: float = 1.0) -> None:
+                 catalog_cache_s: float = 1.0, local_search: bool = False) -> None:
         import logging
 
         from pymilvus import MilvusClient
@@ -126,6 +128,7 @@ class MilvusStore:
         self.dim = dim
         self.catalog_cache_s = catalog_cache_s
         self._snapshot: tuple[float, Catalog] | None = None
+        self._local = LocalIndex(self._rows_of_versions, dim) if local_search else None
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -148,8 +151,9 @@ class MilvusStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, dim: int) -> MilvusStore:
+        local = settings.local_search == "on" or (settings.local_search == "auto" and not settings.milvus_uri)
         return cls(resolve_uri(settings), settings.collection_name(), dim, token=settings.milvus_token, db_name=settings.milvus_db,
-                   catalog_cache_s=settings.catalog_cache_s)
+                   catalog_cache_s=settings.catalog_cache_s, local_search=local)
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -334,26 +338,95 @@ class MilvusStore:
                      exclude: Sequence[str] | None = None) -> list[Passage]:
         if not active:
             return []
+        catalog = {d.content_hash: d for d in active}
+        if self._local is not None:
+            allowed = _allowed(active, exclude)
+            hits = self.local_index(allowed).search_dense(vector, k, allowed)
+            return self._passages_by_id(hits, "dense_score", catalog)
         hits = self._call(lambda: self._client.search(
             self.collection, data=[list(vector)], anns_field="vector", limit=k, filter=self._filter(active, exclude),
             output_fields=_CHUNK_FIELDS, search_params={"metric_type": "IP"}))
-        return self._passages(hits[0], "dense_score", {d.content_hash: d for d in active})
+        return self._passages(hits[0], "dense_score", catalog)
 
     def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Inner products of the query with stored vectors, fetched by primary key (cheaper than a filtered search)."""
-        if not chunk_ids:
-            return {}
-        rows = self._call(lambda: self._client.get(self.collection, ids=list(chunk_ids), output_fields=["vector"]))
+        scores = self._local.current().dense_scores(vector, chunk_ids) if self._local is not None else {}
+        rest = [c for c in chunk_ids if c not in scores]
+        if not rest:
+            return scores
+        rows = self._call(lambda: self._client.get(self.collection, ids=rest, output_fields=["vector"]))
         q = list(vector)
-        return {r["chunk_id"]: float(sum(a * b for a, b in zip(q, r["vector"], strict=True))) for r in rows}
+        return scores | {r["chunk_id"]: float(sum(a * b for a, b in zip(q, r["vector"], strict=True))) for r in rows}
 
     def search_bm25(self, text: str, k: int, active: Sequence[DocVersion], exclude: Sequence[str] | None = None) -> list[Passage]:
         if not active or not text.strip():
             return []
+        catalog = {d.content_hash: d for d in active}
+        if self._local is not None:
+            allowed = _allowed(active, exclude)
+            hits = self.local_index(allowed).search_bm25(bm25_text(text), k, allowed)
+            return self._passages_by_id(hits, "bm25_score", catalog)
         hits = self._call(lambda: self._client.search(
             self.collection, data=[bm25_text(text)], anns_field="sparse", limit=k, filter=self._filter(active, exclude),
             output_fields=_CHUNK_FIELDS, search_params={"metric_type": "BM25"}))
-        return self._passages(hits[0], "bm25_score", {d.content_hash: d for d in active})
+        return self._passages(hits[0], "bm25_score", catalog)
+
+    # --- the in-memory search copy (embedded mode) ----------------------------------------------
+
+    def local_index(self, also: set[str] | None = None) -> LocalView:
+        """The in-memory copy at the current catalog: its active versions, plus `also` (the versions a
+        caller's own, possibly older, catalog read allows; a search must never lose those)."""
+        if self._local is None:
+            raise RuntimeError("local search is off for this store")
+        return self._local.view({d.content_hash for d in self.snapshot().active} | (also or set()))
+
+    def _rows_of_versions(self, hashes: list[str]) -> Iterator[Row]:
+        """Chunk id, hash, vector and BM25 text of these versions, in queries of at most ~16k rows (Milvus' query limit)."""
+        counts = {d.content_hash: d.chunk_count for d in self.snapshot().active}
+        fields = ["chunk_id", "content_hash", "vector", "bm25"]
+        batch: list[str] = []
+        size = 0
+        for h in [*hashes, None]:
+            n = max(1, counts.get(h, 1)) if h is not None else 0
+            if batch and (h is None or size + n > _QUERY_ROWS):
+                expr = "content_hash in [" + ",".join(_q(x) for x in batch) + "]"
+                if size <= _QUERY_ROWS:
+                    rows = self._call(lambda e=expr: self._client.query(self.collection, filter=e, output_fields=fields, limit=16_384))
+                else:  # one version larger than a query may return
+                    rows = self._query_all(expr, fields)
+                for r in rows:
+                    yield r["chunk_id"], r["content_hash"], r["vector"], r["bm25"]
+                batch, size = [], 0
+            if h is not None:
+                batch.append(h)
+                size += n
+
+    def _query_all(self, expr: str, fields: list[str]) -> list[dict[str, Any]]:
+        it = self._call(lambda: self._client.query_iterator(self.collection, batch_size=4096, filter=expr, output_fields=fields))
+        out: list[dict[str, Any]] = []
+        try:
+            while page := self._call(it.next):
+                out += page
+        finally:
+            it.close()
+        return out
+
+    def _passages_by_id(self, hits: list[tuple[str, float]], score_field: str, catalog: dict[str, DocVersion]) -> list[Passage]:
+        """Passages for locally found (chunk id, score) pairs, read from Milvus in one call, in hit order."""
+        if not hits:
+            return []
+        rows = self._call(lambda: self._client.get(self.collection, ids=[c for c, _ in hits], output_fields=_CHUNK_FIELDS))
+        by_id = {r["chunk_id"]: r for r in rows}
+        out = []
+        for chunk_id, score in hits:
+            row = by_id.get(chunk_id)
+            if row is None:  # deleted since the copy was loaded
+                continue
+            info = catalog.get(row["content_hash"])
+            p = _passage(row, active=True, groups=info.groups if info else ())
+            setattr(p, score_field, score)
+            out.append(p)
+        return out
 
     def get_passage(self, chunk_id: str) -> Passage:
         rows = self._call(lambda: self._client.get(self.collection, ids=[chunk_id], output_fields=_CHUNK_FIELDS))
@@ -387,6 +460,10 @@ class MilvusStore:
             if "Milvus" in name or "Rpc" in name or "grpc" in type(exc).__module__:
                 raise BackendUnavailableError(f"Milvus call failed: {exc}") from None
             raise
+
+
+def _allowed(active: Sequence[DocVersion], exclude: Sequence[str] | None) -> set[str]:
+    return {d.content_hash for d in active} - set(exclude or ())
 
 
 def _passage(e: dict[str, Any], *, active: bool, groups: tuple[str, ...]) -> Passage:

@@ -120,6 +120,16 @@ class TestMilvusLite(StoreContract):
         s.close()
 
 
+class TestMilvusLiteLocalSearch(StoreContract):
+    """The embedded default: Milvus Lite stores, clinrag searches its in-memory copy of the active chunks."""
+
+    @pytest.fixture
+    def store(self, tmp_path):
+        s = MilvusStore(str(tmp_path / "kb.db"), "test_chunks", EMB.dim, local_search=True)
+        yield s
+        s.close()
+
+
 @pytest.fixture(scope="module")
 def lite_server(tmp_path_factory):
     from tests.helpers import milvus_lite_server
@@ -137,6 +147,21 @@ class TestMilvusLiteServer(StoreContract):
 
         name = "t_" + uuid.uuid4().hex[:10]
         s = MilvusStore(lite_server, name, EMB.dim)
+        yield s
+        s._client.drop_collection(name)
+        s._client.drop_collection(name + "_docs")
+        s.close()
+
+
+class TestMilvusLiteServerLocalSearch(TestMilvusLiteServer):
+    """`clinrag serve`'s workers: the shared lite server stores, each worker searches its own copy."""
+
+    @pytest.fixture
+    def store(self, lite_server):
+        import uuid
+
+        name = "t_" + uuid.uuid4().hex[:10]
+        s = MilvusStore(lite_server, name, EMB.dim, local_search=True)
         yield s
         s._client.drop_collection(name)
         s._client.drop_collection(name + "_docs")

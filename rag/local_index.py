@@ -1,0 +1,201 @@
+"""In-process search over the active chunks of an embedded (Milvus Lite) knowledge base.
+
+Milvus Lite 3 is a pure-Python engine: each search walks every stored row in Python to resolve
+versions and deletions before it touches an index, which costs ~70 ms for a dense search and
+~370 ms for a BM25 search at 100k chunks on a 2-core machine (bench/RESULTS.md). In the embedded
+mode clinrag therefore searches a copy of the active chunks held in memory:
+
+- dense: exact inner products over a float32 matrix of the stored vectors;
+- BM25: the formula Milvus uses (k1 1.5, b 0.75, IDF log((N - df + 0.5) / (df + 0.5) + 1)) over
+  the same analysed text Milvus indexes (the `bm25` field: `\\w+`, lower-cased, Chinese segmented
+  by jieba beforehand), with statistics over the whole active corpus, where Lite keeps them per
+  segment.
+
+Milvus stays the store of record. The copy is loaded from it by document version (content hash),
+follows the catalog (a newly activated version is loaded before any search that may see it, a
+superseded or retired one is dropped), and passages are read back from Milvus by id. Searches run
+on an immutable state that is swapped whole, so a query sees one catalog generation, never a mix.
+A Milvus server searches its own indexes: there the copy is off unless asked for.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LocalIndex", "LocalView", "analyze"]
+
+K1, B = 1.5, 0.75
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+# one stored row: chunk id, content hash, vector, analysed BM25 text
+Row = tuple[str, str, Sequence[float], str]
+
+
+def analyze(bm25_text: str) -> list[str]:
+    """Milvus' standard analyzer: word characters, lower-cased (Chinese arrives pre-segmented)."""
+    return _TOKEN.findall(bm25_text.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """The chunks of one document version: ids, vectors and term counts (CSR pieces)."""
+
+    chunk_ids: list[str]
+    vectors: np.ndarray  # (n, dim) float32
+    indptr: np.ndarray  # (n + 1,) int64
+    terms: np.ndarray  # term ids
+    counts: np.ndarray  # term frequencies, float32
+
+
+@dataclass(frozen=True, slots=True)
+class LocalView:
+    """One immutable generation of the copy: what a search sees from start to end."""
+
+    hashes: tuple[str, ...]  # loaded versions, in row order
+    row_hash: np.ndarray  # (N,) index into hashes
+    chunk_ids: list[str]
+    rows: dict[str, int]
+    vectors: np.ndarray  # (N, dim)
+    bm25: Any  # scipy CSC (N, V) of per-row BM25 term weights (IDF included)
+    vocab: dict[str, int]  # shared, append-only; ids >= bm25.shape[1] are newer than this view
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def nbytes(self) -> int:
+        m = self.bm25
+        return int(self.vectors.nbytes + m.data.nbytes + m.indices.nbytes + m.indptr.nbytes + self.row_hash.nbytes)
+
+    def _mask(self, allowed: set[str]) -> np.ndarray | None:
+        """Rows of allowed versions, or None when every loaded version is allowed."""
+        keep = np.fromiter((h in allowed for h in self.hashes), dtype=bool, count=len(self.hashes))
+        return None if keep.all() else keep[self.row_hash]
+
+    def _top(self, scores: np.ndarray, k: int, allowed: set[str]) -> list[tuple[str, float]]:
+        mask = self._mask(allowed)
+        if mask is not None:
+            scores[~mask] = -np.inf
+        k = min(k, int(np.count_nonzero(np.isfinite(scores))))
+        if k <= 0:
+            return []
+        idx = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        idx = idx[np.isfinite(scores[idx])]
+        order = sorted(idx.tolist(), key=lambda i: (-float(scores[i]), self.chunk_ids[i]))
+        return [(self.chunk_ids[i], float(scores[i])) for i in order]
+
+    def search_dense(self, vector: Sequence[float], k: int, allowed: set[str]) -> list[tuple[str, float]]:
+        """Top k (chunk id, inner product) among the allowed versions."""
+        if not self.chunk_ids:
+            return []
+        return self._top(self.vectors @ np.asarray(vector, dtype=np.float32), k, allowed)
+
+    def search_bm25(self, bm25_text: str, k: int, allowed: set[str]) -> list[tuple[str, float]]:
+        """Top k (chunk id, BM25 score) among the allowed versions; chunks sharing no term are not hits."""
+        width = self.bm25.shape[1]
+        query = Counter(i for t in analyze(bm25_text) if (i := self.vocab.get(t, width)) < width)
+        if not self.chunk_ids or not query:
+            return []
+        cols = np.fromiter(query.keys(), dtype=np.int64, count=len(query))
+        weights = np.fromiter(query.values(), dtype=np.float32, count=len(query))
+        scores = np.asarray(self.bm25[:, cols] @ weights, dtype=np.float64).ravel()
+        scores[scores <= 0] = -np.inf
+        return self._top(scores, k, allowed)
+
+    def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Inner products for the chunks of this view (others are left out)."""
+        rows = [(c, self.rows[c]) for c in chunk_ids if c in self.rows]
+        if not rows:
+            return {}
+        values = self.vectors[[r for _, r in rows]] @ np.asarray(vector, dtype=np.float32)
+        return {c: float(v) for (c, _), v in zip(rows, values, strict=True)}
+
+
+class LocalIndex:
+    """The copy: per-version blocks loaded through `fetch`, served as immutable views; thread-safe."""
+
+    def __init__(self, fetch: Callable[[list[str]], Iterable[Row]], dim: int) -> None:
+        self._fetch = fetch
+        self._dim = dim
+        self._lock = threading.Lock()
+        self._vocab: dict[str, int] = {}
+        self._blocks: dict[str, _Block] = {}
+        self._state = self._build()
+
+    # --- keeping up with the catalog -------------------------------------------------------
+
+    def view(self, wanted: Iterable[str]) -> LocalView:
+        """A generation holding exactly these versions: missing ones loaded, the rest dropped.
+
+        The caller searches the returned view, so a concurrent call that moves the copy on to a
+        newer catalog cannot pull versions out from under a search already running."""
+        wanted = set(wanted)
+        state = self._state
+        if wanted == set(state.hashes):
+            return state
+        with self._lock:
+            if wanted == set(self._state.hashes):
+                return self._state
+            missing = sorted(wanted - self._blocks.keys())
+            if missing:
+                self._load(missing)
+            for h in list(self._blocks):
+                if h not in wanted:
+                    del self._blocks[h]
+            self._state = self._build()
+            return self._state
+
+    def current(self) -> LocalView:
+        return self._state
+
+    def _load(self, hashes: list[str]) -> None:
+        grouped: dict[str, list[Row]] = {h: [] for h in hashes}
+        for row in self._fetch(hashes):
+            if row[1] in grouped:
+                grouped[row[1]].append(row)
+        for h, rows in grouped.items():
+            rows.sort(key=lambda r: r[0])
+            indptr, terms, counts = [0], [], []
+            for _, _, _, text in rows:
+                tf = Counter(analyze(text))
+                for term, n in tf.items():
+                    terms.append(self._vocab.setdefault(term, len(self._vocab)))
+                    counts.append(n)
+                indptr.append(len(terms))
+            vectors = np.asarray([r[2] for r in rows], dtype=np.float32).reshape(len(rows), self._dim)
+            self._blocks[h] = _Block([r[0] for r in rows], vectors, np.asarray(indptr, dtype=np.int64),
+                                     np.asarray(terms, dtype=np.int64), np.asarray(counts, dtype=np.float32))
+
+    def _build(self) -> LocalView:
+        from scipy.sparse import csr_matrix
+
+        hashes = tuple(sorted(self._blocks))
+        blocks = [self._blocks[h] for h in hashes]
+        n = sum(len(b.chunk_ids) for b in blocks)
+        vocab = max(len(self._vocab), 1)
+        if not blocks:
+            return LocalView((), np.zeros(0, dtype=np.int32), [], {}, np.zeros((0, self._dim), dtype=np.float32),
+                             csr_matrix((0, vocab), dtype=np.float32).tocsc(), self._vocab)
+        chunk_ids = [c for b in blocks for c in b.chunk_ids]
+        row_hash = np.repeat(np.arange(len(blocks), dtype=np.int32), [len(b.chunk_ids) for b in blocks])
+        offsets = np.cumsum([0] + [len(b.terms) for b in blocks])
+        indptr = np.concatenate([blocks[0].indptr[:1]] + [b.indptr[1:] + off for b, off in zip(blocks, offsets[:-1], strict=True)])
+        terms = np.concatenate([b.terms for b in blocks])
+        tf = np.concatenate([b.counts for b in blocks])
+        # BM25 weights per (row, term), with corpus statistics over every loaded row
+        lengths = np.add.reduceat(tf, indptr[:-1]) if len(tf) else np.zeros(n, dtype=np.float32)
+        lengths[np.diff(indptr) == 0] = 0.0  # reduceat repeats a value for empty rows
+        avgdl = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
+        df = np.bincount(terms, minlength=vocab).astype(np.float64)
+        idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
+        dl = np.repeat(lengths, np.diff(indptr))
+        weights = idf[terms] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * dl / avgdl))
+        bm25 = csr_matrix((weights.astype(np.float32), terms, indptr), shape=(n, vocab)).tocsc()
+        vectors = np.concatenate([b.vectors for b in blocks]) if len(blocks) > 1 else blocks[0].vectors
+        return LocalView(hashes, row_hash, chunk_ids, {c: i for i, c in enumerate(chunk_ids)}, vectors, bm25, self._vocab)

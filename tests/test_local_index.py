@@ -1,0 +1,178 @@
+"""The in-memory search copy (rag/local_index.py) against real Milvus Lite: same scores, same catalog."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from rag.local_index import LocalIndex, analyze
+from rag.store import MilvusStore
+from rag.types import Chunk, GuidelineDoc
+from tests.test_store import EMB, _chunks, _doc, _info, _write
+
+CORPUS = [
+    "Fever in adults: drink fluids, rest, and take paracetamol for comfort.",
+    "A fever above 39 degrees lasting more than three days needs a doctor.",
+    "Chest pain that spreads to the arm or jaw is an emergency: call an ambulance.",
+    "Cool a burn under cool running water for twenty minutes.",
+    "Asthma: use the reliever inhaler, sit upright, and seek help if it does not work.",
+    "Headache with a stiff neck and a rash needs urgent care.",
+    "Most coughs settle within three weeks; honey soothes a sore throat.",
+    "Diarrhoea: drink oral rehydration solution in small frequent sips.",
+]
+
+
+def _one_segment_store(path: str, local: bool) -> MilvusStore:
+    return MilvusStore(path, "parity", EMB.dim, local_search=local)
+
+
+def test_analyzer_matches_milvus_standard_words() -> None:
+    assert analyze("Fever > 39°C, NO rash; 发热 三天") == ["fever", "39", "c", "no", "rash", "发热", "三天"]
+
+
+def test_bm25_formula_by_hand() -> None:
+    """Two documents, one query term: the score is Milvus' BM25 (k1 1.5, b 0.75) computed by hand."""
+    rows = [("a", "h", [1.0, 0.0], "fever fever rest"), ("b", "h", [0.0, 1.0], "rest")]
+    index = LocalIndex(lambda hashes: rows, dim=2).view(["h"])
+    n, df, avgdl = 2, 1, 2.0
+    idf = math.log((n - df + 0.5) / (df + 0.5) + 1)
+    expected = idf * 2 * 2.5 / (2 + 1.5 * (1 - 0.75 + 0.75 * 3 / avgdl))
+    hits = index.search_bm25("fever", 5, {"h"})
+    assert [c for c, _ in hits] == ["a"]  # "b" shares no term: not a hit
+    assert hits[0][1] == pytest.approx(expected, rel=1e-6)
+    assert index.search_dense([0.0, 2.0], 1, {"h"}) == [("b", 2.0)]
+    assert index.search_dense([0.0, 2.0], 5, set()) == []  # nothing allowed, nothing found
+
+
+def test_scores_equal_milvus_lite_on_one_segment(tmp_path) -> None:
+    """With every chunk in one segment Lite's BM25 statistics are global too: scores must agree."""
+    store = _one_segment_store(str(tmp_path / "kb.db"), local=False)
+    local = _one_segment_store(str(tmp_path / "kb.db"), local=True)  # same file, same process
+    try:
+        doc = _doc("mixed", "hm")
+        _write(store, doc, CORPUS)
+        active = store.active_documents()
+        for query in ["fever three days", "chest pain arm", "burn water", "inhaler asthma help", "stiff neck rash"]:
+            milvus = store.search_bm25(query, 8, active)
+            mine = local.search_bm25(query, 8, active)
+            expected = {p.chunk_id: p.bm25_score for p in milvus}  # Milvus breaks ties in no fixed order
+            assert {p.chunk_id for p in mine} == expected.keys() and expected, query
+            for p in mine:
+                assert p.bm25_score == pytest.approx(expected[p.chunk_id], rel=1e-4)
+            assert [p.bm25_score for p in mine] == sorted((p.bm25_score for p in mine), reverse=True)
+            vec = EMB.embed_query(query)
+            milvus_d = {p.chunk_id: p.dense_score for p in store.search_dense(vec, 8, active)}
+            mine_d = {p.chunk_id: p.dense_score for p in local.search_dense(vec, 8, active)}
+            assert mine_d.keys() == milvus_d.keys()
+            for cid, score in mine_d.items():
+                assert score == pytest.approx(milvus_d[cid], abs=1e-5)
+            assert all(p.text and p.source == "mixed.md" and p.active for p in local.search_dense(vec, 3, active))
+    finally:
+        local._client.close()
+        store.close()
+
+
+def test_copy_follows_versions_and_frees_retired(tmp_path) -> None:
+    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, catalog_cache_s=0)
+    try:
+        v1 = _doc("fever", "f1", "1")
+        _write(store, v1, ["fever advice one", "fluids and rest one"])
+        other = _doc("burns", "b1")
+        _write(store, other, ["cool the burn"])
+        assert set(store.local_index().hashes) == {"f1", "b1"} and len(store.local_index()) == 3
+        v2 = replace(v1, content_hash="f2", version="2")
+        _write(store, v2, ["fever advice two"])
+        assert set(store.local_index().hashes) == {"f2", "b1"}  # the superseded version left memory
+        hits = store.search_bm25("fever advice", 10, store.active_documents())
+        assert [h.version for h in hits] == ["2"]
+        store.retire("fever")
+        store.retire("burns")
+        assert set(store.local_index().hashes) == set() and len(store.local_index()) == 0
+        assert store.search_dense(EMB.embed_query("fever"), 5, store.active_documents()) == []
+    finally:
+        store.close()
+
+
+def test_patient_filter_and_exclusions_apply(tmp_path) -> None:
+    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True)
+    try:
+        adult = _doc("fever-adult", "ha", groups=("adult",))
+        child = _doc("fever-child", "hc", groups=("child",))
+        _write(store, adult, ["fever in adults: paracetamol"])
+        _write(store, child, ["fever in children: paracetamol by weight"])
+        active = store.active_documents()
+        only_adult = [d for d in active if d.doc_id == "fever-adult"]
+        assert {p.doc_id for p in store.search_bm25("fever paracetamol", 5, only_adult)} == {"fever-adult"}
+        assert {p.doc_id for p in store.search_dense(EMB.embed_query("fever"), 5, active, ["hc"])} == {"fever-adult"}
+        assert set(store.local_index().hashes) == {"ha", "hc"}  # filtering never evicts
+    finally:
+        store.close()
+
+
+def test_loads_in_batches_and_large_versions(tmp_path, monkeypatch) -> None:
+    """Versions are fetched in queries under Milvus' row cap; a version above it is paged."""
+    import rag.store
+
+    monkeypatch.setattr(rag.store, "_QUERY_ROWS", 3)
+    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True)
+    try:
+        sizes = {"d1": 1, "d2": 2, "d3": 5, "d4": 1}
+        for name, n in sizes.items():
+            _write(store, _doc(name, "h" + name), [f"{name} passage {i}" for i in range(n)])
+        index = store.local_index()
+        assert len(index) == sum(sizes.values())
+        assert set(index.hashes) == {"h" + n for n in sizes}
+        assert Counter(index.hashes[i] for i in index.row_hash) == Counter({"h" + n: k for n, k in sizes.items()})
+    finally:
+        store.close()
+
+
+def test_searches_during_version_switches_see_one_version(tmp_path) -> None:
+    """Readers racing a writer that flips a document between versions never see a mix or nothing."""
+    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, catalog_cache_s=0)
+    try:
+        docs = [_doc("cough", f"v{i}", str(i)) for i in range(2)]
+        texts = {d.version: [f"cough advice version {d.version} part {j}" for j in range(3)] for d in docs}
+        for d in docs:
+            store.upsert_chunks(d, _chunks(d, texts[d.version]), EMB.embed_documents(texts[d.version]))
+        store.flush()
+        store.activate(_info(docs[0], 3))
+        seen: list[set[str]] = []
+        stop = threading.Event()
+
+        def reader() -> None:
+            while not stop.is_set():
+                snap = store.snapshot()
+                hits = store.search_bm25("cough advice", 10, snap.active, snap.inactive_hashes)
+                seen.append({h.version for h in hits})
+
+        threads = [threading.Thread(target=reader) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for i in range(6):
+            store.activate(_info(docs[(i + 1) % 2], 3))
+        stop.set()
+        for t in threads:
+            t.join()
+        assert seen and all(len(v) == 1 for v in seen)
+    finally:
+        store.close()
+
+
+def test_chunk_rows_carry_what_milvus_indexes(tmp_path) -> None:
+    """The copy indexes the stored `bm25` text (title, section and segmented Chinese), not just the chunk text."""
+    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True)
+    try:
+        doc = replace(_doc("fever-zh", "hz"), language="zh", title="发热指南")
+        chunk = Chunk(doc_id=doc.doc_id, version="1", content_hash="hz", index=0, text="多喝水，注意休息", section="家庭护理",
+                      page_start=1, page_end=1, char_start=0, char_end=8, language="zh")
+        store.upsert_chunks(doc, [chunk], EMB.embed_documents([chunk.text]))
+        store.flush()
+        store.activate(_info(doc, 1))
+        assert [p.chunk_id for p in store.search_bm25("发热 家庭护理", 5, store.active_documents())] == [chunk.chunk_id]
+    finally:
+        store.close()
