@@ -16,22 +16,35 @@ follows the catalog (a newly activated version is loaded before any search that 
 superseded or retired one is dropped), and passages are read back from Milvus by id. Searches run
 on an immutable state that is swapped whole, so a query sees one catalog generation, never a mix.
 A Milvus server searches its own indexes: there the copy is off unless asked for.
+
+Loading 100k chunks from Milvus Lite takes ~30 s (Lite's own query path, pymilvus decoding, and
+analysing the text), so each version's part of the copy is also kept as one .npz file in
+DATA_DIR/search-copy/<collection>/ (a version never changes once written): later processes load
+from there in a fraction of that. A damaged or mismatched file is ignored and the version is
+reloaded from Milvus.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = ["LocalIndex", "LocalView", "analyze"]
 
+log = logging.getLogger("clinrag.local_index")
+
 K1, B = 1.5, 0.75
+_CACHE_FORMAT = "v1"
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 # one stored row: chunk id, content hash, vector, analysed BM25 text
@@ -120,9 +133,10 @@ class LocalView:
 class LocalIndex:
     """The copy: per-version blocks loaded through `fetch`, served as immutable views; thread-safe."""
 
-    def __init__(self, fetch: Callable[[list[str]], Iterable[Row]], dim: int) -> None:
+    def __init__(self, fetch: Callable[[list[str]], Iterable[Row]], dim: int, cache_dir: Path | None = None) -> None:
         self._fetch = fetch
         self._dim = dim
+        self._cache_dir = cache_dir
         self._lock = threading.Lock()
         self._vocab: dict[str, int] = {}
         self._blocks: dict[str, _Block] = {}
@@ -155,22 +169,82 @@ class LocalIndex:
         return self._state
 
     def _load(self, hashes: list[str]) -> None:
-        grouped: dict[str, list[Row]] = {h: [] for h in hashes}
-        for row in self._fetch(hashes):
+        todo = []
+        for h in hashes:
+            block = self._read_cache(h)
+            if block is None:
+                todo.append(h)
+            else:
+                self._blocks[h] = block
+        if not todo:
+            return
+        grouped: dict[str, list[Row]] = {h: [] for h in todo}
+        for row in self._fetch(todo):
             if row[1] in grouped:
                 grouped[row[1]].append(row)
         for h, rows in grouped.items():
             rows.sort(key=lambda r: r[0])
+            words: dict[str, int] = {}  # this version's own vocabulary: what the cache file stores
             indptr, terms, counts = [0], [], []
             for _, _, _, text in rows:
-                tf = Counter(analyze(text))
-                for term, n in tf.items():
-                    terms.append(self._vocab.setdefault(term, len(self._vocab)))
+                for term, n in Counter(analyze(text)).items():
+                    terms.append(words.setdefault(term, len(words)))
                     counts.append(n)
                 indptr.append(len(terms))
-            vectors = np.asarray([r[2] for r in rows], dtype=np.float32).reshape(len(rows), self._dim)
-            self._blocks[h] = _Block([r[0] for r in rows], vectors, np.asarray(indptr, dtype=np.int64),
-                                     np.asarray(terms, dtype=np.int64), np.asarray(counts, dtype=np.float32))
+            parts = {
+                "ids": np.asarray([r[0] for r in rows], dtype=str),
+                "vectors": np.asarray([r[2] for r in rows], dtype=np.float32).reshape(len(rows), self._dim),
+                "indptr": np.asarray(indptr, dtype=np.int64), "terms": np.asarray(terms, dtype=np.int64),
+                "counts": np.asarray(counts, dtype=np.float32), "words": np.asarray(list(words), dtype=str),
+            }
+            self._write_cache(h, parts)
+            self._blocks[h] = self._block(parts)
+
+    def _block(self, parts: dict[str, np.ndarray]) -> _Block:
+        """A version's parts with its own term ids mapped to the copy's vocabulary."""
+        mapping = np.fromiter((self._vocab.setdefault(w, len(self._vocab)) for w in parts["words"].tolist()), dtype=np.int64,
+                              count=len(parts["words"]))
+        terms = mapping[parts["terms"]] if len(parts["terms"]) else parts["terms"].astype(np.int64)
+        return _Block(parts["ids"].tolist(), parts["vectors"], parts["indptr"], terms, parts["counts"])
+
+    # --- the on-disk cache: one file per version (a version's chunks never change) -------------
+
+    def _cache_path(self, content_hash: str) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        return self._cache_dir / f"{_CACHE_FORMAT}-{sha256(content_hash.encode()).hexdigest()[:40]}.npz"
+
+    def _read_cache(self, content_hash: str) -> _Block | None:
+        path = self._cache_path(content_hash)
+        if path is None or not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                parts = {k: z[k] for k in ("ids", "vectors", "indptr", "terms", "counts", "words")}
+                stored_hash = str(z["hash"])
+            n = len(parts["ids"])
+            ok = (stored_hash == content_hash and parts["vectors"].shape == (n, self._dim) and len(parts["indptr"]) == n + 1
+                  and len(parts["terms"]) == len(parts["counts"]) == int(parts["indptr"][-1])
+                  and (len(parts["terms"]) == 0 or int(parts["terms"].max()) < len(parts["words"])))
+            if not ok:
+                raise ValueError("contents do not match the version")
+            return self._block(parts)
+        except Exception as exc:  # a damaged file costs a reload from Milvus, never a wrong answer
+            log.warning("search copy: ignoring cache file %s (%s); reloading that version from Milvus", path.name, exc)
+            return None
+
+    def _write_cache(self, content_hash: str, parts: dict[str, np.ndarray]) -> None:
+        path = self._cache_path(content_hash)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(tmp, "wb") as f:
+                np.savez(f, hash=np.asarray(content_hash), **parts)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("search copy: cannot write cache file in %s (%s); the next process reloads from Milvus", path.parent, exc)
 
     def _build(self) -> LocalView:
         from scipy.sparse import csr_matrix

@@ -111,7 +111,7 @@ class MilvusStore:
     """Chunks and document catalog in Milvus, through pymilvus' MilvusClient."""
 
     def __init__(self, uri: str, collection: str, dim: int, *, token: str = "", db_name: str = "",
-                 catalog_cache_s: float = 1.0, local_search: bool = False) -> None:
+                 catalog_cache_s: float = 1.0, local_search: bool = False, local_cache_dir: Path | None = None) -> None:
         import logging
 
         from pymilvus import MilvusClient
@@ -128,7 +128,7 @@ class MilvusStore:
         self.dim = dim
         self.catalog_cache_s = catalog_cache_s
         self._snapshot: tuple[float, Catalog] | None = None
-        self._local = LocalIndex(self._rows_of_versions, dim) if local_search else None
+        self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir) if local_search else None
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -153,7 +153,8 @@ class MilvusStore:
     def from_settings(cls, settings: Settings, dim: int) -> MilvusStore:
         local = settings.local_search == "on" or (settings.local_search == "auto" and not settings.milvus_uri)
         return cls(resolve_uri(settings), settings.collection_name(), dim, token=settings.milvus_token, db_name=settings.milvus_db,
-                   catalog_cache_s=settings.catalog_cache_s, local_search=local)
+                   catalog_cache_s=settings.catalog_cache_s, local_search=local,
+                   local_cache_dir=settings.data_dir / "search-copy" / settings.collection_name())
 
     # --- schema ---------------------------------------------------------------------------
 

@@ -176,3 +176,37 @@ def test_chunk_rows_carry_what_milvus_indexes(tmp_path) -> None:
         assert [p.chunk_id for p in store.search_bm25("发热 家庭护理", 5, store.active_documents())] == [chunk.chunk_id]
     finally:
         store.close()
+
+
+def test_cache_files_reload_without_milvus_and_damage_is_ignored(tmp_path) -> None:
+    """A second process loads versions from the cache files; a damaged file is reloaded from Milvus."""
+    cache = tmp_path / "copy"
+    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, local_cache_dir=cache)
+    try:
+        _write(store, _doc("fever", "hf"), ["fever advice", "fluids and rest"])
+        _write(store, _doc("burns", "hb"), ["cool the burn"])
+        first = store.local_index()
+        files = sorted(cache.glob("*.npz"))
+        assert len(files) == 2
+        fetched: list[list[str]] = []
+        fresh = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, local_cache_dir=cache)
+        real_fetch = fresh._local._fetch  # type: ignore[union-attr]
+        fresh._local._fetch = lambda hashes: (fetched.append(list(hashes)), real_fetch(hashes))[1]  # type: ignore[union-attr]
+        view = fresh.local_index()
+        assert fetched == []  # everything came from the files
+        assert sorted(view.chunk_ids) == sorted(first.chunk_ids)
+        q = EMB.embed_query("fever advice")
+        assert view.search_dense(q, 3, {"hf", "hb"}) == first.search_dense(q, 3, {"hf", "hb"})
+        assert view.search_bm25("burn", 3, {"hf", "hb"}) == first.search_bm25("burn", 3, {"hf", "hb"})
+
+        files[0].write_bytes(b"not a numpy file")
+        again = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, local_cache_dir=cache)
+        fetched.clear()
+        again._local._fetch = lambda hashes: (fetched.append(list(hashes)), real_fetch(hashes))[1]  # type: ignore[union-attr]
+        assert sorted(again.local_index().chunk_ids) == sorted(first.chunk_ids)
+        assert len(fetched) == 1 and len(fetched[0]) == 1  # only the damaged version came from Milvus
+        assert files[0].read_bytes()[:2] == b"PK"  # rewritten as a valid .npz (a zip file)
+        for s in (fresh, again):
+            s._client.close()
+    finally:
+        store.close()
