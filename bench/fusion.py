@@ -50,7 +50,7 @@ def rank(cands, fuse):  # type: ignore[no-untyped-def]
 
 
 FORMULAS = {
-    **{f"max-norm w={w}": (lambda w: lambda d, b, mx: w * d + (1 - w) * b / mx)(w) for w in (1.0, 0.95, 0.9, 0.85, 0.7, 0.5)},
+    **{f"max-norm w={w}": (lambda w: lambda d, b, mx: w * d + (1 - w) * b / mx)(w) for w in (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.5)},
     **{f"saturating k={k} w={w}": (lambda k, w: lambda d, b, mx: w * d + (1 - w) * b / (b + k))(k, w)
        for k in (5.0, 10.0) for w in (0.9, 0.8, 0.7)},
 }

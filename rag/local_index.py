@@ -133,8 +133,10 @@ class LocalView:
 class LocalIndex:
     """The copy: per-version blocks loaded through `fetch`, served as immutable views; thread-safe."""
 
-    def __init__(self, fetch: Callable[[list[str]], Iterable[Row]], dim: int, cache_dir: Path | None = None) -> None:
+    def __init__(self, fetch: Callable[[list[str]], Iterable[Row]], dim: int, cache_dir: Path | None = None,
+                 expected_rows: Callable[[str], int | None] = lambda h: None) -> None:
         self._fetch = fetch
+        self._expected_rows = expected_rows
         self._dim = dim
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
@@ -197,7 +199,12 @@ class LocalIndex:
                 "indptr": np.asarray(indptr, dtype=np.int64), "terms": np.asarray(terms, dtype=np.int64),
                 "counts": np.asarray(counts, dtype=np.float32), "words": np.asarray(list(words), dtype=str),
             }
-            self._write_cache(h, parts)
+            expected = self._expected_rows(h)
+            if expected is None or expected == len(rows):
+                self._write_cache(h, parts)
+            else:  # searchable as read, but not frozen into a file that would outlive the discrepancy
+                log.warning("search copy: version %s has %d chunks in Milvus but %d in its catalog row; not caching it",
+                            h[:12], len(rows), expected)
             self._blocks[h] = self._block(parts)
 
     def _block(self, parts: dict[str, np.ndarray]) -> _Block:

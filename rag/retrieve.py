@@ -5,7 +5,7 @@ Fusion:
     score = w * dense + (1 - w) * bm25 / max(bm25 over the candidates)
 
 `dense` is the cosine similarity of query and passage, exact for every candidate (passages found
-only by BM25 get theirs from their stored vectors, fetched by id). w = CLINRAG_DENSE_WEIGHT (0.9)
+only by BM25 get theirs from their stored vectors, fetched by id). w = CLINRAG_DENSE_WEIGHT (0.95)
 for English and CLINRAG_DENSE_WEIGHT_ZH (0.7) for Chinese queries, chosen with bench/fusion.py on
 the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies to the best
 *dense* similarity, an absolute measure, unlike BM25 scores or ranks.

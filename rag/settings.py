@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(24, ge=0, le=1024, description="overlap between chunks, in tokens")
     top_k: int = Field(6, ge=1, le=50, description="passages given to the generator")
     candidate_k: int = Field(30, ge=1, le=500, description="candidates per retriever before fusion")
-    dense_weight: float = Field(0.9, ge=0.0, le=1.0, description="fusion weight of dense similarity for non-Chinese queries; BM25 gets 1 - this (bench/fusion.py)")
+    dense_weight: float = Field(0.95, ge=0.0, le=1.0, description="fusion weight of dense similarity for non-Chinese queries; BM25 gets 1 - this (bench/fusion.py)")
     dense_weight_zh: float = Field(0.7, ge=0.0, le=1.0, description="fusion weight of dense similarity for Chinese queries (MiniLM is weak on Chinese)")
     relevance_floor: float = Field(0.28, ge=0.0, le=1.0, description="below this best dense similarity, abstain (tuned on tests/data; MiniLM)")
     prompt_token_budget: int = Field(2400, ge=200, le=100_000, description="token budget for passages in the prompt")

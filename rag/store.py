@@ -128,7 +128,7 @@ class MilvusStore:
         self.dim = dim
         self.catalog_cache_s = catalog_cache_s
         self._snapshot: tuple[float, Catalog] | None = None
-        self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir) if local_search else None
+        self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir, self._catalog_chunk_count) if local_search else None
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -380,6 +380,9 @@ class MilvusStore:
         if self._local is None:
             raise RuntimeError("local search is off for this store")
         return self._local.view({d.content_hash for d in self.snapshot().active} | (also or set()))
+
+    def _catalog_chunk_count(self, content_hash: str) -> int | None:
+        return next((d.chunk_count for d in self.snapshot().active if d.content_hash == content_hash), None)
 
     def _rows_of_versions(self, hashes: list[str]) -> Iterator[Row]:
         """Chunk id, hash, vector and BM25 text of these versions, in queries of at most ~16k rows (Milvus' query limit)."""

@@ -210,3 +210,38 @@ def test_cache_files_reload_without_milvus_and_damage_is_ignored(tmp_path) -> No
             s._client.close()
     finally:
         store.close()
+
+
+def test_auto_means_copy_for_embedded_and_milvus_for_a_server(tmp_path) -> None:
+    from rag.settings import Settings
+    from tests.helpers import milvus_lite_server
+
+    embedded = MilvusStore.from_settings(Settings(data_dir=tmp_path / "a"), EMB.dim)
+    try:
+        assert embedded._local is not None
+    finally:
+        embedded.close()
+    with milvus_lite_server(tmp_path / "srv" / "milvus.db") as uri:
+        for mode, expected in (("auto", False), ("on", True), ("off", False)):
+            s = MilvusStore.from_settings(Settings(data_dir=tmp_path / "b", milvus_uri=uri, local_search=mode), EMB.dim)
+            try:
+                assert (s._local is not None) is expected, mode
+            finally:
+                s.close()
+
+
+def test_version_short_of_its_catalog_count_is_not_cached(tmp_path, caplog) -> None:
+    cache = tmp_path / "copy"
+    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, local_cache_dir=cache)
+    try:
+        doc = _doc("fever", "hf")
+        chunks = _chunks(doc, ["fever advice", "fluids and rest"])
+        store.upsert_chunks(doc, chunks, EMB.embed_documents([c.text for c in chunks]))
+        store.flush()
+        store.activate(_info(doc, 3))  # the catalog claims a chunk that is not stored
+        with caplog.at_level("WARNING", logger="clinrag.local_index"):
+            assert len(store.local_index()) == 2
+        assert list(cache.glob("*.npz")) == []
+        assert "2 chunks in Milvus but 3 in its catalog row" in caplog.text
+    finally:
+        store.close()
