@@ -89,6 +89,7 @@ def main() -> None:
                     doc_id=h, content_hash=h, version="1", title=doc.title, publisher="bench", language="en", source=doc.source,
                     license="", date="", topic="", groups=(), status="active", chunk_count=n, pages=1, ingested_at=now_iso(),
                     metadata_origin="bench"))
+            store.bump_generation()  # the pointer rows above were written directly, not through activate()
             insert_s = time.perf_counter() - t0
             store.flush()
             store._client.release_collection(store.collection)

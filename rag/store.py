@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from .types import Chunk, GuidelineDoc, Passage
 
 __all__ = ["Catalog", "DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
 
+_GENERATION_PK = "g:catalog"  # catalog row whose value changes with every catalog write
 _QUERY_ROWS = 16_000  # rows per catalog-driven load query; Milvus caps offset + limit at 16,384
 _TEXT_MAX = 16_384  # bytes; a 256-token chunk is far below this even in Chinese
 _CHUNK_FIELDS = [
@@ -127,7 +129,7 @@ class MilvusStore:
         self.docs_collection = f"{collection}_docs"
         self.dim = dim
         self.catalog_cache_s = catalog_cache_s
-        self._snapshot: tuple[float, Catalog] | None = None
+        self._snapshot: tuple[float, str | None, Catalog] | None = None  # (read at, catalog generation, catalog)
         self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir, self._catalog_chunk_count) if local_search else None
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
@@ -182,7 +184,7 @@ class MilvusStore:
         if not c.has_collection(self.docs_collection):
             s = c.create_schema(auto_id=False, enable_dynamic_field=False)
             s.add_field("pk", DataType.VARCHAR, is_primary=True, max_length=400)
-            s.add_field("kind", DataType.VARCHAR, max_length=16)  # pointer | version
+            s.add_field("kind", DataType.VARCHAR, max_length=16)  # pointer | version | generation
             s.add_field("doc_id", DataType.VARCHAR, max_length=256)
             s.add_field("content_hash", DataType.VARCHAR, max_length=64)
             s.add_field("fingerprint", DataType.VARCHAR, max_length=64)
@@ -229,6 +231,7 @@ class MilvusStore:
         """Record a version before its chunks are written, so searches can exclude it until it is activated."""
         pending = replace(info, status="pending")
         self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", pending)
+        self.bump_generation()
         self._snapshot = None
 
     def activate(self, info: DocVersion) -> DocVersion | None:
@@ -242,6 +245,7 @@ class MilvusStore:
         if previous and previous.content_hash != info.content_hash:
             old = replace(previous, status="superseded")
             self._upsert_doc_row(f"v:{old.doc_id}@{old.content_hash}", "version", old)
+        self.bump_generation()
         self.flush()
         return previous if previous and previous.content_hash != info.content_hash else None
 
@@ -254,8 +258,19 @@ class MilvusStore:
         self._snapshot = None
         self._client.delete(self.docs_collection, ids=[f"p:{doc_id}"])
         self._upsert_doc_row(f"v:{doc_id}@{current.content_hash}", "version", retired)
+        self.bump_generation()
         self.flush()
         return retired
+
+    def bump_generation(self) -> None:
+        """Tell every process the catalog changed: one row whose value is new after each catalog write."""
+        row = {"pk": _GENERATION_PK, "kind": "generation", "doc_id": "", "content_hash": "", "fingerprint": "",
+               "meta": json.dumps({"generation": uuid.uuid4().hex}), "_v": [0.0, 0.0]}
+        self._client.upsert(self.docs_collection, [row])
+
+    def _generation(self) -> str | None:
+        rows = self._call(lambda: self._client.get(self.docs_collection, ids=[_GENERATION_PK], output_fields=["meta"]))
+        return json.loads(rows[0]["meta"]).get("generation") if rows else None
 
     # --- reading the catalog --------------------------------------------------------------
 
@@ -287,13 +302,18 @@ class MilvusStore:
         the inactive hashes" selects exactly the active chunks, with a filter as short as the history."""
         now = time.monotonic()
         if self._snapshot is not None and now - self._snapshot[0] < self.catalog_cache_s:
-            return self._snapshot[1]
+            return self._snapshot[2]
+        # the full read costs ~55 ms at 1000 documents in Milvus Lite; the generation row ~1 ms
+        generation = self._generation()
+        if self._snapshot is not None and generation is not None and generation == self._snapshot[1]:
+            self._snapshot = (now, generation, self._snapshot[2])
+            return self._snapshot[2]
         pointers, versions = [], []
-        for pk, info in self._doc_rows('pk != ""'):
+        for pk, info in self._doc_rows('kind in ["pointer", "version"]'):
             (pointers if pk.startswith("p:") else versions).append(info)
         active_hashes = {p.content_hash for p in pointers}
         snap = Catalog(active=pointers, inactive_hashes=sorted({v.content_hash for v in versions} - active_hashes))
-        self._snapshot = (now, snap)
+        self._snapshot = (now, generation, snap)
         return snap
 
     def versions(self) -> list[DocVersion]:

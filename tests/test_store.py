@@ -181,3 +181,26 @@ class TestMilvusServer(StoreContract):
         s._client.drop_collection(name)
         s._client.drop_collection(name + "_docs")
         s.close()
+
+
+def test_catalog_is_reread_only_when_its_generation_changes(tmp_path) -> None:
+    """Another process's reader refreshes cheaply: the full catalog read happens only after a catalog write."""
+    writer = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim)
+    reader = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, catalog_cache_s=0)  # same file, same process
+    try:
+        _write(writer, _doc("fever", "hf"), ["fever advice"])
+        full_reads = []
+        real = reader._doc_rows
+        reader._doc_rows = lambda expr: (full_reads.append(expr), real(expr))[1]  # type: ignore[method-assign]
+        assert [d.doc_id for d in reader.snapshot().active] == ["fever"]
+        assert [d.doc_id for d in reader.snapshot().active] == ["fever"]
+        assert len(full_reads) == 1
+        _write(writer, _doc("burns", "hb"), ["cool the burn"])
+        assert sorted(d.doc_id for d in reader.snapshot().active) == ["burns", "fever"]
+        writer.retire("fever")
+        assert [d.doc_id for d in reader.snapshot().active] == ["burns"]
+        assert reader.snapshot().inactive_hashes == ["hf"]
+        assert len(full_reads) == 3
+    finally:
+        reader._client.close()
+        writer.close()
