@@ -349,6 +349,10 @@ class MilvusStore:
         for hit in hits:
             e = hit["entity"]
             info = catalog.get(e["content_hash"])
+            if info is None:
+                # a version the caller's catalog read does not allow: one another process marked
+                # pending and began writing after that read, which the exclusion filter cannot know
+                continue
             p = _passage(e, active=True, groups=info.groups if info else ())
             # BM25 comes back as a negative distance in Milvus Lite; take the magnitude
             setattr(p, score_field, abs(float(hit["distance"])))

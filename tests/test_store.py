@@ -75,6 +75,19 @@ class StoreContract:
         snap = store.snapshot()
         assert snap.active == [] and set(snap.inactive_hashes) == {"c-one", "c-two"}
 
+    def test_stale_catalog_read_never_shows_a_version_being_written(self, store: MilvusStore) -> None:
+        """A reader's catalog from before another writer marked a version pending must not see its chunks."""
+        _write(store, _doc("fever", "h-a"), ["fever advice one"])
+        snap = store.snapshot()
+        pending = _doc("burns", "h-b")
+        store.mark_pending(_info(pending, 1))
+        chunks = _chunks(pending, ["fever advice for burns, still being written"])
+        store.upsert_chunks(pending, chunks, EMB.embed_documents([chunks[0].text]))
+        store.flush()
+        assert {p.doc_id for p in store.search_bm25("fever advice", 10, snap.active, snap.inactive_hashes)} == {"fever"}
+        hits = store.search_dense(EMB.embed_query("fever advice"), 10, snap.active, snap.inactive_hashes)
+        assert {p.doc_id for p in hits} == {"fever"}
+
     def test_version_switch_shows_old_or_new_never_both(self, store: MilvusStore) -> None:
         v1 = _doc("asthma", "hash-one", "2023")
         _write(store, v1, ["old advice: inhaler twice daily", "old: see your doctor"])
