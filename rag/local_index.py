@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -158,6 +159,7 @@ class LocalIndex:
         with self._lock:
             if wanted == set(self._state.hashes):
                 return self._state
+            started = time.monotonic()
             missing = sorted(wanted - self._blocks.keys())
             if missing:
                 self._load(missing)
@@ -165,6 +167,8 @@ class LocalIndex:
                 if h not in wanted:
                     del self._blocks[h]
             self._state = self._build()
+            log.info("search copy: %d versions (%d loaded) in %.1f s; %d chunks, %.0f MB", len(self._state.hashes), len(missing),
+                     time.monotonic() - started, len(self._state), self._state.nbytes() / 2**20)
             return self._state
 
     def current(self) -> LocalView:
@@ -270,12 +274,12 @@ class LocalIndex:
         terms = np.concatenate([b.terms for b in blocks])
         tf = np.concatenate([b.counts for b in blocks])
         # BM25 weights per (row, term), with corpus statistics over every loaded row
-        lengths = np.add.reduceat(tf, indptr[:-1]) if len(tf) else np.zeros(n, dtype=np.float32)
-        lengths[np.diff(indptr) == 0] = 0.0  # reduceat repeats a value for empty rows
-        avgdl = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
+        row_of = np.repeat(np.arange(n), np.diff(indptr))  # the row of every (row, term) entry
+        lengths = np.bincount(row_of, weights=tf, minlength=n)  # tokens per row (0 for a row with none)
+        avgdl = float(lengths.mean()) if lengths.mean() > 0 else 1.0
         df = np.bincount(terms, minlength=vocab).astype(np.float64)
         idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
-        dl = np.repeat(lengths, np.diff(indptr))
+        dl = lengths[row_of]
         weights = idf[terms] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * dl / avgdl))
         bm25 = csr_matrix((weights.astype(np.float32), terms, indptr), shape=(n, vocab)).tocsc()
         vectors = np.concatenate([b.vectors for b in blocks]) if len(blocks) > 1 else blocks[0].vectors

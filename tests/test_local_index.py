@@ -48,6 +48,13 @@ def test_bm25_formula_by_hand() -> None:
     assert index.search_dense([0.0, 2.0], 5, set()) == []  # nothing allowed, nothing found
 
 
+def test_rows_without_words_are_searchable_by_vector_only() -> None:
+    rows = [("a", "h", [1.0, 0.0], "..."), ("b", "h", [0.0, 1.0], "rest now"), ("c", "h", [0.5, 0.5], "—")]
+    index = LocalIndex(lambda hashes: rows, dim=2).view(["h"])
+    assert [c for c, _ in index.search_bm25("rest", 5, {"h"})] == ["b"]
+    assert [c for c, _ in index.search_dense([1.0, 0.0], 3, {"h"})] == ["a", "c", "b"]
+
+
 def test_scores_equal_milvus_lite_on_one_segment(tmp_path) -> None:
     """With every chunk in one segment Lite's BM25 statistics are global too: scores must agree."""
     store = _one_segment_store(str(tmp_path / "kb.db"), local=False)
