@@ -32,7 +32,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -134,10 +134,8 @@ class LocalView:
 class LocalIndex:
     """The copy: per-version blocks loaded through `fetch`, served as immutable views; thread-safe."""
 
-    def __init__(self, fetch: Callable[[list[str]], Iterable[Row]], dim: int, cache_dir: Path | None = None,
-                 expected_rows: Callable[[str], int | None] = lambda h: None) -> None:
-        self._fetch = fetch
-        self._expected_rows = expected_rows
+    def __init__(self, fetch: Callable[[dict[str, int | None]], Iterable[Row]], dim: int, cache_dir: Path | None = None) -> None:
+        self._fetch = fetch  # {content hash: chunk count the catalog expects, or None} -> rows
         self._dim = dim
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
@@ -147,24 +145,26 @@ class LocalIndex:
 
     # --- keeping up with the catalog -------------------------------------------------------
 
-    def view(self, wanted: Iterable[str]) -> LocalView:
+    def view(self, wanted: Iterable[str] | Mapping[str, int | None]) -> LocalView:
         """A generation holding exactly these versions: missing ones loaded, the rest dropped.
 
-        The caller searches the returned view, so a concurrent call that moves the copy on to a
-        newer catalog cannot pull versions out from under a search already running."""
-        wanted = set(wanted)
+        `wanted` may map each version to the chunk count its catalog row expects; a version that
+        loads with another count is searched but not written to the cache. The caller searches the
+        returned view, so a concurrent call that moves the copy on to a newer catalog cannot pull
+        versions out from under a search already running."""
+        expected = dict(wanted) if isinstance(wanted, Mapping) else dict.fromkeys(wanted)
         state = self._state
-        if wanted == set(state.hashes):
+        if expected.keys() == set(state.hashes):
             return state
         with self._lock:
-            if wanted == set(self._state.hashes):
+            if expected.keys() == set(self._state.hashes):
                 return self._state
             started = time.monotonic()
-            missing = sorted(wanted - self._blocks.keys())
+            missing = {h: expected[h] for h in sorted(expected.keys() - self._blocks.keys())}
             if missing:
                 self._load(missing)
             for h in list(self._blocks):
-                if h not in wanted:
+                if h not in expected:
                     del self._blocks[h]
             self._state = self._build()
             log.info("search copy: %d versions (%d loaded) in %.1f s; %d chunks, %.0f MB", len(self._state.hashes), len(missing),
@@ -174,12 +174,12 @@ class LocalIndex:
     def current(self) -> LocalView:
         return self._state
 
-    def _load(self, hashes: list[str]) -> None:
-        todo = []
-        for h in hashes:
+    def _load(self, expected: dict[str, int | None]) -> None:
+        todo: dict[str, int | None] = {}
+        for h, count in expected.items():
             block = self._read_cache(h)
             if block is None:
-                todo.append(h)
+                todo[h] = count
             else:
                 self._blocks[h] = block
         if not todo:
@@ -203,12 +203,11 @@ class LocalIndex:
                 "indptr": np.asarray(indptr, dtype=np.int64), "terms": np.asarray(terms, dtype=np.int64),
                 "counts": np.asarray(counts, dtype=np.float32), "words": np.asarray(list(words), dtype=str),
             }
-            expected = self._expected_rows(h)
-            if expected is None or expected == len(rows):
+            if todo[h] is None or todo[h] == len(rows):
                 self._write_cache(h, parts)
             else:  # searchable as read, but not frozen into a file that would outlive the discrepancy
                 log.warning("search copy: version %s has %d chunks in Milvus but %d in its catalog row; not caching it",
-                            h[:12], len(rows), expected)
+                            h[:12], len(rows), todo[h])
             self._blocks[h] = self._block(parts)
 
     def _block(self, parts: dict[str, np.ndarray]) -> _Block:

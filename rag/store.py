@@ -130,7 +130,7 @@ class MilvusStore:
         self.dim = dim
         self.catalog_cache_s = catalog_cache_s
         self._snapshot: tuple[float, str | None, Catalog] | None = None  # (read at, catalog generation, catalog)
-        self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir, self._catalog_chunk_count) if local_search else None
+        self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir) if local_search else None
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -403,31 +403,31 @@ class MilvusStore:
         caller's own, possibly older, catalog read allows; a search must never lose those)."""
         if self._local is None:
             raise RuntimeError("local search is off for this store")
-        return self._local.view({d.content_hash for d in self.snapshot().active} | (also or set()))
+        wanted: dict[str, int | None] = dict.fromkeys(also or ())
+        wanted.update((d.content_hash, d.chunk_count) for d in self.snapshot().active)
+        return self._local.view(wanted)
 
-    def _catalog_chunk_count(self, content_hash: str) -> int | None:
-        return next((d.chunk_count for d in self.snapshot().active if d.content_hash == content_hash), None)
-
-    def _rows_of_versions(self, hashes: list[str]) -> Iterator[Row]:
-        """Chunk id, hash, vector and BM25 text of these versions, in queries of at most ~16k rows (Milvus' query limit)."""
-        counts = {d.content_hash: d.chunk_count for d in self.snapshot().active}
+    def _rows_of_versions(self, counts: dict[str, int | None]) -> Iterator[Row]:
+        """Chunk id, hash, vector and BM25 text of these versions (hash -> expected chunk count), in
+        queries of at most ~16k rows (Milvus caps a query's offset + limit at 16,384)."""
+        batches: list[list[str]] = []
+        sizes: list[int] = []
+        for h, n in counts.items():
+            n = max(1, n or 1)
+            if not batches or sizes[-1] + n > _QUERY_ROWS:
+                batches.append([])
+                sizes.append(0)
+            batches[-1].append(h)
+            sizes[-1] += n
         fields = ["chunk_id", "content_hash", "vector", "bm25"]
-        batch: list[str] = []
-        size = 0
-        for h in [*hashes, None]:
-            n = max(1, counts.get(h, 1)) if h is not None else 0
-            if batch and (h is None or size + n > _QUERY_ROWS):
-                expr = "content_hash in [" + ",".join(_q(x) for x in batch) + "]"
-                if size <= _QUERY_ROWS:
-                    rows = self._call(lambda e=expr: self._client.query(self.collection, filter=e, output_fields=fields, limit=16_384))
-                else:  # one version larger than a query may return
-                    rows = self._query_all(expr, fields)
-                for r in rows:
-                    yield r["chunk_id"], r["content_hash"], r["vector"], r["bm25"]
-                batch, size = [], 0
-            if h is not None:
-                batch.append(h)
-                size += n
+        for batch, size in zip(batches, sizes, strict=True):
+            expr = "content_hash in [" + ",".join(_q(x) for x in batch) + "]"
+            if size <= _QUERY_ROWS:
+                rows = self._call(lambda e=expr: self._client.query(self.collection, filter=e, output_fields=fields, limit=16_384))
+            else:  # one version larger than a query may return
+                rows = self._query_all(expr, fields)
+            for r in rows:
+                yield r["chunk_id"], r["content_hash"], r["vector"], r["bm25"]
 
     def _query_all(self, expr: str, fields: list[str]) -> list[dict[str, Any]]:
         it = self._call(lambda: self._client.query_iterator(self.collection, batch_size=4096, filter=expr, output_fields=fields))
