@@ -16,15 +16,14 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
+from api.errors import install_error_handlers
+from api.jobs import JobRunner, JobStore
+from api.metrics import Metrics
+from api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from api.state import AppState
 from rag.backends import Backends
 from rag.errors import BackendUnavailableError
 from rag.settings import Settings, load_settings
-
-from .errors import install_error_handlers
-from .jobs import JobRunner, JobStore
-from .metrics import Metrics
-from .middleware import BodyLimitMiddleware, ObserveMiddleware
-from .state import AppState
 
 __all__ = ["create_app"]
 
@@ -35,11 +34,11 @@ _UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and metadata fields around 
 
 def _warm(backends: Backends) -> None:
     """Load everything the first consultation would otherwise load (model, jieba, rules: seconds)."""
-    from rag.deid import scrub
-    from rag.icd10 import lookup_icd10
-    from rag.lexical import bm25_text
-    from rag.retrieve import retrieve
-    from rag.triage import triage
+    from rag.answer.icd10 import lookup_icd10
+    from rag.knowledge.search import retrieve
+    from rag.safety.deid import scrub
+    from rag.safety.triage import triage
+    from rag.text import bm25_text
 
     backends.embedder.embed_query("warm up")  # loads the model; fail fast if it cannot load
     bm25_text("预热 warm up")
@@ -68,8 +67,8 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from rag.ratelimit import make_rate_limiter
-        from rag.session import SessionMemory
+        from api.ratelimit import make_rate_limiter
+        from rag.audit.sessions import SessionMemory
 
         owns = backends is None
         b = backends if backends is not None else Backends(settings)
@@ -78,7 +77,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         _warm(b)
         keys = None
         if settings.auth:
-            from rag.keys import KeyStore
+            from api.keys import KeyStore
 
             keys = KeyStore(settings.data_dir / "keys.sqlite3")
         else:
@@ -121,7 +120,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     )
     install_error_handlers(app)
 
-    from .routes import audit, consultations, guidelines, health
+    from api.routes import audit, consultations, guidelines, health
 
     app.include_router(consultations.router)
     app.include_router(guidelines.router)

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from rag.audit import AuditRecord
+from rag.audit.trail import AuditRecord
+from rag.text import content_words
 
 __all__ = ["PassageView", "highlight_spans", "render_audit_page"]
 
-_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?", re.UNICODE)
-_STOP = set("a an and are as at be by for from has have in is it its of on or that the this to was were with".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +32,7 @@ class PassageView:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return content_words(text)
 
 
 def highlight_spans(passage: str, item: str) -> list[tuple[int, int]]:

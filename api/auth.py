@@ -14,16 +14,15 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from fastapi import Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
-from rag.keys import ROLES
-
-from .errors import ApiError
-from .state import AppState
+from api.errors import ApiError
+from api.keys import ROLES
+from api.state import AppState
 
 __all__ = ["Caller", "COOKIE", "require", "bearer_scheme", "header_scheme", "query_scheme", "cookie_scheme"]
 

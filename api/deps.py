@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.auth import Caller, require
+from api.state import AppState
 from rag.backends import Backends
 from rag.settings import Settings
-
-from .auth import Caller, require
-from .state import AppState
 
 __all__ = [
     "StateDep",

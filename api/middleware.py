@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ApiError, error_body
-from .metrics import Metrics
+from api.errors import ApiError, error_body
+from api.metrics import Metrics
 
 __all__ = ["BodyLimitMiddleware", "ObserveMiddleware"]
 

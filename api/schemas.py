@@ -1,6 +1,6 @@
 """HTTP request and response models (strict: unknown fields are rejected).
 
-The consultation request and answer are rag.schema.ConsultRequest and rag.schema.Advice, so the
+The consultation request and answer are rag.answer.schema.ConsultRequest and rag.answer.schema.Advice, so the
 CLI's `--json` output and the HTTP answer are the same shape.
 """
 
@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.schema import Advice, ConsultRequest
+from rag.answer.schema import Advice, ConsultRequest
 
 __all__ = [
     "Advice",

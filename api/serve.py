@@ -2,7 +2,7 @@
 
 In the embedded default (no CLINRAG_MILVUS_URI) Milvus Lite lets one process open its data folder.
 So serve first starts `milvus-lite server` on that folder, on a free loopback port, and advertises
-it in `<data_dir>/milvus-server.json`; rag.store.resolve_uri makes every process that uses the same
+it in `<data_dir>/milvus-server.json`; rag.knowledge.milvus.resolve_uri makes every process that uses the same
 data_dir (each API worker, a concurrent `clinrag ingest`, `clinrag ask`) connect to that server
 instead of opening the folder. On exit the file is removed and the server stopped.
 """
@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from rag.errors import ClinragError
+from rag.knowledge.milvus import lite_server_address
 from rag.settings import Settings, load_settings
-from rag.store import lite_server_address
 
 __all__ = ["serve", "LiteServer", "start_lite_server"]
 
@@ -106,7 +106,7 @@ def start_lite_server(settings: Settings, *, timeout_s: float = 120.0) -> LiteSe
         except OSError:
             if time.monotonic() > deadline:
                 proc.kill()
-                raise ClinragError(f"milvus-lite server did not accept connections within {timeout_s:.0f} s (log: {log_path})")
+                raise ClinragError(f"milvus-lite server did not accept connections within {timeout_s:.0f} s (log: {log_path})") from None
             time.sleep(0.2)
     info_file = data_dir / SERVER_FILE
     tmp = info_file.with_suffix(".tmp")

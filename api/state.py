@@ -6,13 +6,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from api.jobs import JobRunner, JobStore
+from api.keys import KeyStore
+from api.metrics import Metrics
+from api.ratelimit import RateLimiter
 from rag.backends import Backends
-from rag.keys import KeyStore
-from rag.ratelimit import RateLimiter
 from rag.settings import Settings
-
-from .jobs import JobRunner, JobStore
-from .metrics import Metrics
 
 __all__ = ["AppState"]
 

@@ -60,10 +60,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="/tmp/clinrag-fusion")
     args = ap.parse_args()
+    import importlib.util
+
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.settings import Settings
-    import importlib.util
 
     spec = importlib.util.spec_from_file_location("bench_retrieval", ROOT / "bench" / "retrieval.py")
     mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]

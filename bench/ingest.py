@@ -33,7 +33,7 @@ def child_baseline(pdfs: list[Path], out: Path) -> dict:
     from langchain_milvus import Milvus
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.embedders.sentence_transformers import bundled_minilm_path
+    from rag.knowledge.embedders.sentence_transformers import bundled_minilm_path
 
     emb = HuggingFaceEmbeddings(model_name=str(bundled_minilm_path()))
     t0 = time.perf_counter()

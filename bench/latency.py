@@ -9,7 +9,7 @@ documents. Queries are the labelled starter queries, timed warm (after 3 untimed
 embedded mode (Milvus Lite in this process) or against --uri (a Milvus server).
 
 Each size is timed in two search modes over the same data, one after the other in the same run:
-clinrag's in-memory copy of the active chunks (the embedded default, rag/local_index.py) and
+clinrag's in-memory copy of the active chunks (the embedded default, rag/knowledge/local.py) and
 Milvus Lite's own search (CLINRAG_LOCAL_SEARCH=off, the baseline). The copy's cold load time
 (from Milvus, then again from its cache files as the next process would) and size are shown.
 """
@@ -44,12 +44,12 @@ def main() -> None:
     import numpy as np
 
     from ingest.run import ingest_paths
+    from rag.answer.schema import ConsultRequest
     from rag.backends import Backends
     from rag.consult import consult
-    from rag.retrieve import retrieve
-    from rag.schema import ConsultRequest
+    from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
+    from rag.knowledge.search import retrieve
     from rag.settings import Settings
-    from rag.store import DocVersion, MilvusStore, now_iso
     from rag.types import Chunk, GuidelineDoc
 
     rows = [json.loads(l) for l in (ROOT / "tests/data/retrieval_queries.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]

@@ -63,9 +63,9 @@ def main() -> None:
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.evaluation import ranked_sources
-    from rag.retrieve import retrieve
+    from rag.knowledge.milvus import MilvusStore
+    from rag.knowledge.search import retrieve
     from rag.settings import Settings
-    from rag.store import MilvusStore
 
     answers, questions = load()
     with tempfile.TemporaryDirectory() as tmp:

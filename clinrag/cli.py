@@ -15,8 +15,8 @@ __all__ = ["main"]
 
 
 def _backends():  # type: ignore[no-untyped-def]
+    from rag.audit.sessions import SessionMemory
     from rag.backends import Backends
-    from rag.session import SessionMemory
     from rag.settings import load_settings
 
     settings = load_settings()
@@ -72,8 +72,8 @@ def _cites(ns: list[int]) -> str:
 def cmd_ask(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from rag.answer.schema import ConsultRequest
     from rag.consult import consult
-    from rag.schema import ConsultRequest
 
     try:
         req = ConsultRequest(symptoms=args.symptoms, age=args.age, sex=args.sex, pregnant=args.pregnant, duration=args.duration,
@@ -97,7 +97,7 @@ def _passage_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from rag.retrieve import retrieve
+    from rag.knowledge.search import retrieve
 
     backends = _backends()
     s = backends.settings
@@ -189,7 +189,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from rag.audit import open_audit_store
+    from rag.audit.trail import open_audit_store
     from rag.settings import load_settings
 
     store = open_audit_store(load_settings().audit_location())
@@ -224,7 +224,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from rag.keys import KeyStore
+    from api.keys import KeyStore
     from rag.settings import load_settings
 
     settings = load_settings()

@@ -14,9 +14,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ingest.document import Page
 from rag.types import Chunk, GuidelineDoc
-
-from .document import Page
 
 __all__ = ["Section", "sections", "chunk_document", "embed_text"]
 

@@ -9,11 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ingest.run import ingest_paths
 from rag.backends import Backends
 from rag.errors import ClinragError
 from rag.settings import load_settings
-
-from .run import ingest_paths
 
 __all__ = ["add_arguments", "main", "run"]
 

@@ -10,12 +10,11 @@ from typing import Any
 
 import yaml
 
+from ingest.document import Page, ParsedFile, clean_text, slugify
+from ingest.pdf import PdfLimits, parse_pdf
 from rag.errors import DocumentError
-from rag.lexical import detect_language
+from rag.text import detect_language
 from rag.types import GuidelineDoc
-
-from .document import Page, ParsedFile, clean_text, slugify
-from .pdf import PdfLimits, parse_pdf
 
 __all__ = ["SUFFIXES", "read_file", "resolve_metadata", "META_KEYS"]
 

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.document import Page, ParsedFile, clean_text
 from rag.errors import DocumentError
-
-from .document import Page, ParsedFile, clean_text
 
 __all__ = ["PdfLimits", "parse_pdf", "strip_running_lines"]
 
@@ -111,10 +110,10 @@ def _child(path: str, max_pages: int) -> dict[str, Any]:
                 if not reader.decrypt(""):
                     raise FileNotDecryptedError("password required")
             except (FileNotDecryptedError, NotImplementedError) as exc:
-                raise SystemExit(_fail(f"the PDF is encrypted ({exc}); ask the publisher for an unencrypted copy"))
+                raise SystemExit(_fail(f"the PDF is encrypted ({exc}); ask the publisher for an unencrypted copy")) from exc
         n = len(reader.pages)
     except PdfReadError as exc:
-        raise SystemExit(_fail(f"not a readable PDF ({exc}); the file may be truncated or corrupt"))
+        raise SystemExit(_fail(f"not a readable PDF ({exc}); the file may be truncated or corrupt")) from exc
     if n == 0:
         raise SystemExit(_fail("the PDF has no pages"))
     if n > max_pages:
@@ -169,11 +168,11 @@ if __name__ == "__main__":
     try:
         result = _child(sys.argv[1], int(sys.argv[2]))
     except MemoryError:
-        raise SystemExit(_fail("ran out of memory while parsing (CLINRAG_PARSE_MEMORY_MB); the file may be a decompression bomb"))
+        raise SystemExit(_fail("ran out of memory while parsing (CLINRAG_PARSE_MEMORY_MB); the file may be a decompression bomb")) from None
     except RecursionError:
-        raise SystemExit(_fail("the PDF's object structure is too deeply nested (pathological file)"))
+        raise SystemExit(_fail("the PDF's object structure is too deeply nested (pathological file)")) from None
     except SystemExit:
         raise
     except Exception as exc:  # any other parser failure becomes a per-file error, not a crash
-        raise SystemExit(_fail(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:200]})"))
+        raise SystemExit(_fail(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:200]})")) from exc
     sys.stdout.write(json.dumps(result, ensure_ascii=False))

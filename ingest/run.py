@@ -18,14 +18,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rag.embedders.base import Embedder
+from ingest.chunk import chunk_document, embed_text
+from ingest.formats import SUFFIXES, read_file, resolve_metadata
+from ingest.pdf import PdfLimits
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
+from rag.knowledge.embedders.base import Embedder
+from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
 from rag.settings import Settings
-from rag.store import DocVersion, MilvusStore, now_iso
-
-from .chunk import chunk_document, embed_text
-from .formats import SUFFIXES, read_file, resolve_metadata
-from .pdf import PdfLimits
 
 __all__ = ["FileResult", "IngestReport", "discover", "ingest_paths"]
 

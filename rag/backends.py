@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .embedders.base import Embedder, from_spec
-from .settings import Settings
+from rag.knowledge.embedders.base import Embedder, from_spec
+from rag.settings import Settings
 
 if TYPE_CHECKING:
-    from .audit import AuditStore
-    from .generators.base import Generator
-    from .store import MilvusStore
+    from rag.answer.generators.base import Generator
+    from rag.audit.trail import AuditStore
+    from rag.knowledge.milvus import MilvusStore
 
 __all__ = ["Backends", "build_generator"]
 
@@ -20,20 +20,20 @@ def build_generator(settings: Settings) -> Generator:
     """The generator named by CLINRAG_GENERATOR; heavy imports happen only for the chosen one."""
     kind, _, arg = settings.generator.partition(":")
     if kind == "transformers":
-        from .generators.transformers import TransformersGenerator
-        from .prompt import json_schema
+        from rag.answer.generators.transformers import TransformersGenerator
+        from rag.answer.prompt import json_schema
 
         # tighter limits than the pydantic model so a local model finishes within its token budget
         return TransformersGenerator(arg, max_new_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
                                      schema=json_schema(text_limit=300, list_limit=3))
     if kind == "openai":
-        from .generators.openai import OpenAIGenerator
+        from rag.answer.generators.openai import OpenAIGenerator
 
         return OpenAIGenerator(
             model=arg, base_url=settings.openai_base_url, api_key=settings.openai_api_key, timeout_s=settings.llm_timeout_s,
             retries=settings.llm_retries, max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
         )
-    from .generators.extractive import ExtractiveGenerator
+    from rag.answer.generators.extractive import ExtractiveGenerator
 
     return ExtractiveGenerator()
 
@@ -59,7 +59,7 @@ class Backends:
     @property
     def store(self) -> MilvusStore:
         if self._store is None:
-            from .store import MilvusStore
+            from rag.knowledge.milvus import MilvusStore
 
             self._store = MilvusStore.from_settings(self.settings, self.embedder.dim)
         return self._store
@@ -73,7 +73,7 @@ class Backends:
     @property
     def audit(self) -> AuditStore:
         if self._audit is None:
-            from .audit import open_audit_store
+            from rag.audit.trail import open_audit_store
 
             self._audit = open_audit_store(self.settings.audit_location())
         return self._audit

@@ -14,11 +14,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import Backends
-from .errors import BackendUnavailableError, ClinragError
-from .lexical import detect_language
-from .retrieve import PatientContext, Retrieval, retrieve
-from .schema import Advice, ConsultRequest, GeneratorInfo, SeekCare, more_urgent
+from rag.answer.schema import Advice, ConsultRequest, GeneratorInfo, SeekCare, more_urgent
+from rag.backends import Backends
+from rag.errors import BackendUnavailableError, ClinragError
+from rag.knowledge.search import PatientContext, Retrieval, retrieve
+from rag.text import detect_language, words
 
 __all__ = ["consult", "ConsultOutcome", "condense_history", "DISCLAIMERS"]
 
@@ -38,7 +38,6 @@ _EMERGENCY = {
     "en": "Warning signs of an emergency were found in your description. Seek emergency care now (call your local emergency number).",
     "zh": "您的描述中出现了急症危险信号。请立即就医（拨打120或前往急诊）。",
 }
-_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -53,8 +52,8 @@ def condense_history(history: str, symptoms: str, max_chars: int = 600) -> str:
     sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？；\n])\s*", history) if s.strip()]
     if sum(len(s) for s in sentences) <= max_chars:
         return " ".join(sentences)
-    q = set(_WORD.findall(symptoms.lower()))
-    ranked = sorted(range(len(sentences)), key=lambda i: -len(q & set(_WORD.findall(sentences[i].lower()))))
+    q = set(words(symptoms))
+    ranked = sorted(range(len(sentences)), key=lambda i: -len(q & set(words(sentences[i]))))
     keep, used = set(), 0
     for i in ranked:
         if used + len(sentences[i]) > max_chars:
@@ -78,9 +77,9 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
 
     `deadline` (a time.monotonic() value) is the caller's: when the answer is ready only after it,
     the record's status is `deadline_exceeded`, because the client was told it failed."""
-    from .deid import scrub
-    from .prompt import PROMPT_VERSION, render_prompt
-    from .triage import triage
+    from rag.answer.prompt import PROMPT_VERSION, render_prompt
+    from rag.safety.deid import scrub
+    from rag.safety.triage import triage
 
     settings = backends.settings
     trace_id = trace_id or uuid.uuid4().hex
@@ -147,7 +146,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
                               "no guideline passage reached the relevance floor")
             status = "abstained"
         else:
-            from .generators.base import GenerationRequest
+            from rag.answer.generators.base import GenerationRequest
 
             prompt = render_prompt(query, found.passages, language, context)
             audit_payload["prompt"] = {"template_id": prompt.template_id, "text": prompt.text}
@@ -203,7 +202,7 @@ def _abstain(trace_id: str, language: str, tri: Any, backend: str, model: str, p
 
 def _assemble(trace_id: str, language: str, tri: Any, result: Any, found: Retrieval,
               prompt_version: str) -> tuple[Advice, list[dict[str, object]]]:
-    from .verify import verify
+    from rag.safety.verify import verify
 
     checked = verify(result.draft, found.passages)
     seek = checked.seek_care

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import PurePath
 from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Any
 
-from .backends import Backends
-from .retrieve import retrieve
+from rag.backends import Backends
+from rag.knowledge.search import retrieve
 
 __all__ = ["ranked_sources", "retrieval_metrics", "evaluate_retrieval", "evaluate_triage"]
 
@@ -63,7 +63,7 @@ def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int
 
 def evaluate_triage(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Emergency recall (must be 1.0) and over-triage rate on vignettes."""
-    from .triage import triage
+    from rag.safety.triage import triage
 
     tp = fn = fp = tn = 0
     failures = []

@@ -22,7 +22,7 @@ GUIDELINES = ROOT / "guidelines"
 @pytest.fixture(scope="session")
 def minilm():
     """The real default embedder, loaded once per test session."""
-    from rag.embedders.base import from_spec
+    from rag.knowledge.embedders.base import from_spec
     from rag.settings import Settings
 
     defaults = Settings()
@@ -77,8 +77,8 @@ def pdf_factory(tmp_path: Path):
 def starter_kb(tmp_path_factory, minilm) -> Iterator[object]:
     """The starter guidelines ingested once into a Milvus Lite knowledge base, with audit and sessions."""
     from ingest.run import ingest_paths
+    from rag.audit.sessions import SessionMemory
     from rag.backends import Backends
-    from rag.session import SessionMemory
     from rag.settings import Settings
 
     data = tmp_path_factory.mktemp("starter")

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.keys import KeyStore
 from api.testing import live_server
-from rag.audit import SqliteAuditStore
+from rag.audit.trail import SqliteAuditStore
 from rag.backends import Backends
-from rag.keys import KeyStore
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -9,13 +9,13 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rag.audit import GENESIS_HASH, AuditStore, open_audit_store, verify_records
+from rag.audit.trail import GENESIS_HASH, AuditStore, open_audit_store, verify_records
 from rag.errors import BackendUnavailableError, ConfigError, InputError, NotFoundError
 
 PG_URLS = [
@@ -125,7 +125,7 @@ class AuditContract:
         assert store.verify().ok and store.verify().records == 1
 
     def test_odd_payload_values_are_coerced_not_rejected(self, store: AuditStore) -> None:
-        when = datetime(2025, 1, 31, 8, 0, tzinfo=timezone.utc)
+        when = datetime(2025, 1, 31, 8, 0, tzinfo=UTC)
         payload = {"score": float("nan"), "top": float("inf"), "at": when, "pair": (1, 2), 3: "int key"}
         rec = store.append(trace_id="odd", kind="consultation", caller="k", status="ok", payload=payload)
         expected = {"score": "nan", "top": "inf", "at": str(when), "pair": [1, 2], "3": "int key"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from rag.answer.generators.base import GenerationRequest, GenerationResult
+from rag.answer.schema import Advice, ConsultRequest, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare
 from rag.consult import consult
-from rag.generators.base import GenerationRequest, GenerationResult
-from rag.schema import Advice, ConsultRequest, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare
 
 DATA = Path(__file__).parent / "data"
 

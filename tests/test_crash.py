@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.knowledge.milvus import MilvusStore
 from rag.settings import Settings
-from rag.store import MilvusStore
 
 DIM = 32
 

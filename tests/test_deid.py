@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.deid import DeidResult, deidentify, scrub
+from rag.safety.deid import DeidResult, deidentify, scrub
 
 SEEDED = [
     ("EMAIL", "write to john.smith+clinic@example.co.uk please", "john.smith"),

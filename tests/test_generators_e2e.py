@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer.schema import Advice, ConsultRequest
 from rag.backends import Backends, build_generator
 from rag.consult import consult
 from rag.errors import BackendUnavailableError
-from rag.schema import Advice, ConsultRequest
 from tests.helpers import free_port
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import simple_icd_10_cm as cm
 
-from rag.icd10 import CURATED, ZH_TO_EN, lookup_icd10
+from rag.answer.icd10 import CURATED, ZH_TO_EN, lookup_icd10
 
 
 def test_every_curated_code_is_valid_and_billable():

@@ -12,9 +12,9 @@ import pytest
 
 from ingest.cli import main as ingest_main
 from ingest.run import ingest_paths
-from rag.embedders.hashing import HashEmbedder
+from rag.knowledge.embedders.hashing import HashEmbedder
+from rag.knowledge.milvus import MilvusStore
 from rag.settings import Settings
-from rag.store import MilvusStore
 from tests.conftest import REAL_PDFS
 
 HASH = HashEmbedder(dim=32)

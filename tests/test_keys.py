@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from api.keys import ROLES, KeyStore, parse_roles
 from rag.errors import InputError, NotFoundError
-from rag.keys import ROLES, KeyStore, parse_roles
 from tests.test_audit import pg_url
 
 

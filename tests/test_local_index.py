@@ -1,4 +1,4 @@
-"""The in-memory search copy (rag/local_index.py) against real Milvus Lite: same scores, same catalog."""
+"""The in-memory search copy (rag/knowledge/local.py) against real Milvus Lite: same scores, same catalog."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from rag.local_index import LocalIndex, analyze
-from rag.store import MilvusStore
-from rag.types import Chunk, GuidelineDoc
+from rag.knowledge.local import LocalIndex, analyze
+from rag.knowledge.milvus import MilvusStore
+from rag.types import Chunk
 from tests.test_store import EMB, _chunks, _doc, _info, _write
 
 CORPUS = [
@@ -122,9 +122,9 @@ def test_patient_filter_and_exclusions_apply(tmp_path) -> None:
 
 def test_loads_in_batches_and_large_versions(tmp_path, monkeypatch) -> None:
     """Versions are fetched in queries under Milvus' row cap; a version above it is paged."""
-    import rag.store
+    import rag.knowledge.milvus
 
-    monkeypatch.setattr(rag.store, "_QUERY_ROWS", 3)
+    monkeypatch.setattr(rag.knowledge.milvus, "_QUERY_ROWS", 3)
     store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True)
     try:
         sizes = {"d1": 1, "d2": 2, "d3": 5, "d4": 1}

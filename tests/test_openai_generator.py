@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from rag.answer.generators.base import GenerationRequest
+from rag.answer.generators.openai import OpenAIGenerator
+from rag.answer.prompt import render_prompt
+from rag.answer.schema import DraftAdvice
 from rag.errors import BackendTimeoutError, BackendUnavailableError
-from rag.generators.base import GenerationRequest
-from rag.generators.openai import OpenAIGenerator
-from rag.prompt import render_prompt
-from rag.schema import DraftAdvice
 from rag.types import Passage
 
 VALID = {

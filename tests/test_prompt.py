@@ -7,8 +7,8 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from rag.prompt import PROMPT_VERSION, json_schema, render_prompt, sanitize, tighten_schema
-from rag.schema import DraftAdvice
+from rag.answer.prompt import PROMPT_VERSION, json_schema, render_prompt, sanitize, tighten_schema
+from rag.answer.schema import DraftAdvice
 from rag.types import Passage
 
 CONTROL_TOKENS = [

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from api.ratelimit import MemoryRateLimiter, RedisRateLimiter, UnlimitedRateLimiter, make_rate_limiter
 from rag.errors import BackendUnavailableError, ConfigError
-from rag.ratelimit import MemoryRateLimiter, RedisRateLimiter, UnlimitedRateLimiter, make_rate_limiter
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

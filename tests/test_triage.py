@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.schema import RedFlag
-from rag.triage import RULE_LANGUAGES, extract_age_years, load_rules, rules_version, triage
+from rag.answer.schema import RedFlag
+from rag.safety.triage import RULE_LANGUAGES, extract_age_years, load_rules, rules_version, triage
 
 VIGNETTES = Path(__file__).parent / "data" / "triage_vignettes.jsonl"
 

@@ -14,13 +14,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auditor import _CSS, PassageView, render_audit_page
+from api.auth import COOKIE
+from api.deps import AuditPageCaller, StateDep
+from api.routes.guidelines import guideline_rows
+from api.schemas import ERROR_RESPONSES
 from rag.errors import NotFoundError
-
-from ..auditor import _CSS, PassageView, render_audit_page
-from ..auth import COOKIE
-from ..deps import AuditPageCaller, StateDep
-from ..schemas import ERROR_RESPONSES
-from .guidelines import guideline_rows
 
 __all__ = ["router"]
 

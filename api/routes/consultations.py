@@ -10,13 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from api.deps import AuditCaller, ConsultCaller, StateDep
+from api.errors import ApiError
+from api.schemas import ERROR_RESPONSES, AuditRecordOut, ConsultBody
+from api.state import AppState
+from rag.answer.schema import Advice, ConsultRequest
 from rag.consult import ConsultOutcome, consult
-from rag.schema import Advice, ConsultRequest
-
-from ..deps import AuditCaller, ConsultCaller, StateDep
-from ..errors import ApiError
-from ..schemas import ERROR_RESPONSES, AuditRecordOut, ConsultBody
-from ..state import AppState
 
 __all__ = ["router", "TRACE_ID"]
 
@@ -50,7 +49,7 @@ async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: Sta
         future = state.consult_pool.submit(_run, state, body, caller.audit_name, trace_id, deadline)
     except RuntimeError:  # pool shut down: the process is stopping
         state.slots.release()
-        raise ApiError(503, "overloaded", "the service is shutting down; retry shortly", headers={"Retry-After": "1"})
+        raise ApiError(503, "overloaded", "the service is shutting down; retry shortly", headers={"Retry-After": "1"}) from None
     waiter = asyncio.wrap_future(future)
     # the slot stays taken until the work ends, even when we stop waiting: concurrency stays bounded
     done, _ = await asyncio.wait({waiter}, timeout=state.settings.request_deadline_s)

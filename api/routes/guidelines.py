@@ -12,12 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
-from rag.store import DocVersion
-
-from ..deps import IngestCaller, ReaderCaller, StateDep
-from ..errors import ApiError
-from ..schemas import ERROR_RESPONSES, ErrorBody, GuidelineList, GuidelineOut, JobOut, PassageOut
-from ..state import AppState
+from api.deps import IngestCaller, ReaderCaller, StateDep
+from api.errors import ApiError
+from api.schemas import ERROR_RESPONSES, ErrorBody, GuidelineList, GuidelineOut, JobOut, PassageOut
+from api.state import AppState
+from rag.knowledge.milvus import DocVersion
 
 __all__ = ["router", "guideline_rows"]
 

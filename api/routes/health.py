@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from ..deps import StateDep
-from ..metrics import CONTENT_TYPE_LATEST
-from ..schemas import Health, Readiness
+from api.deps import StateDep
+from api.metrics import CONTENT_TYPE_LATEST
+from api.schemas import Health, Readiness
 
 __all__ = ["router"]
 

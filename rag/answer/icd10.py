@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 __all__ = ["lookup_icd10", "normalize_name", "CURATED", "ZH_TO_EN"]
 

@@ -19,12 +19,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import AuditIntegrityError, BackendUnavailableError, ConfigError, InputError, NotFoundError
-from .settings import redact_url
+from rag.errors import AuditIntegrityError, BackendUnavailableError, ConfigError, InputError, NotFoundError
+from rag.settings import redact_url
 
 __all__ = [
     "GENESIS_HASH",
@@ -141,7 +141,7 @@ class AuditStore(Protocol):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime(_TIME_FORMAT)
+    return datetime.now(UTC).strftime(_TIME_FORMAT)
 
 
 def _normalize_since(since: str | None) -> str:
@@ -152,8 +152,8 @@ def _normalize_since(since: str | None) -> str:
     except (ValueError, AttributeError):
         raise InputError(f"since={since!r}: use an ISO 8601 time such as 2025-01-31T00:00:00Z") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
 def _check_field(name: str, value: object, *, allow_empty: bool = False) -> str:

@@ -2,7 +2,7 @@
 
 The checkpoint is a local folder (config.json + weights) or a `.gguf` file that transformers
 de-quantises on load. Decoding is constrained by xgrammar to the answer schema
-(`rag.prompt.json_schema`), so the model can only emit JSON the schema admits; greedy when
+(`rag.answer.prompt.json_schema`), so the model can only emit JSON the schema admits; greedy when
 temperature is 0. The schema keeps DraftAdvice's length limits, but a model can still run out of
 `max_new_tokens` mid-object: then one repair generation runs under a tighter schema (shorter
 texts, fewer items) that fits the budget, and if that fails too the result is `draft=None`.
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, GenerationError
-from ..prompt import PROMPT_VERSION, json_schema, tighten_schema
-from ..schema import DraftAdvice
-from .base import GenerationRequest, GenerationResult, model_result
-from .parse import clamp_to_limits, extract_json_object, parse_draft, repair_messages
+from rag.answer.generators.base import GenerationRequest, GenerationResult, model_result
+from rag.answer.generators.parse import clamp_to_limits, extract_json_object, parse_draft, repair_messages
+from rag.answer.prompt import PROMPT_VERSION, json_schema, tighten_schema
+from rag.answer.schema import DraftAdvice
+from rag.errors import ConfigError, GenerationError
 
 if TYPE_CHECKING:
     import xgrammar
@@ -176,7 +176,7 @@ class TransformersGenerator:
             return model_result(self, draft, raw2, params, None, attempts=2)
         if not info2["finished"]:
             error2 = f"{error2}; the reply was cut off at max_new_tokens={self.max_new_tokens}"
-        return model_result(self, 
+        return model_result(self,
             None, raw2, params, f"unusable output after one repair: {error2} (first attempt: {error})", attempts=2
         )
 

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import ConfigError
+from rag.errors import ConfigError
 
 __all__ = ["SentenceTransformerEmbedder", "bundled_minilm_path"]
 

@@ -20,21 +20,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (
+from rag.answer.schema import (
     Citation,
     Condition,
+    Confidence,
     DraftAdvice,
     SeekCare,
     SelfCareItem,
     SuggestedTest,
 )
-from .types import Passage
+from rag.text import content_words
+from rag.types import Passage
 
 __all__ = ["Verified", "verify", "support_score", "numbers_traceable"]
 
-_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
 _NUM = re.compile(r"\d+(?:[.,]\d+)?")
-_STOP = set("a an and are as at be by for from has have in is it its of on or that the this to was were with".split())
 _LEVELS = ("low", "medium", "high")
 
 
@@ -50,7 +50,7 @@ class Verified:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return content_words(text)
 
 
 def _norm(text: str) -> str:
@@ -99,7 +99,7 @@ def verify(draft: DraftAdvice, passages: list[Passage]) -> Verified:
     n_max = len(passages)
     cited_support: dict[int, float] = {}
 
-    def check(kind: str, text: str, cites: list[int], model_level: str) -> tuple[list[int], float, str] | None:
+    def check(kind: str, text: str, cites: list[int], model_level: str) -> tuple[list[int], float, Confidence] | None:
         valid = sorted({c for c in cites if 1 <= c <= n_max})
         bad = sorted(set(cites) - set(valid))
         if bad:
@@ -137,7 +137,7 @@ def verify(draft: DraftAdvice, passages: list[Passage]) -> Verified:
     for c in draft.possible_conditions:
         r = check("possible_condition", c.rationale, c.citations, c.confidence)
         if r:
-            from .icd10 import lookup_icd10  # the table loads on first use
+            from rag.answer.icd10 import lookup_icd10  # the table loads on first use
 
             out.conditions.append(Condition(name=c.name, icd10=lookup_icd10(c.name), rationale=c.rationale,
                                             confidence=r[2], citations=r[0], support=round(r[1], 3)))

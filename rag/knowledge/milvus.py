@@ -19,16 +19,18 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .errors import BackendUnavailableError, NotFoundError
-from .lexical import bm25_text
-from .local_index import LocalIndex, LocalView, Row
-from .settings import Settings
-from .types import Chunk, GuidelineDoc, Passage
+from rag.errors import BackendUnavailableError, NotFoundError
+from rag.knowledge.local import LocalIndex, LocalView, Row
+from rag.settings import Settings
+from rag.text import bm25_text
+from rag.types import Chunk, GuidelineDoc, Passage
+
+T = TypeVar("T")
 
 __all__ = ["Catalog", "DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
 
@@ -308,7 +310,8 @@ class MilvusStore:
         if self._snapshot is not None and generation is not None and generation == self._snapshot[1]:
             self._snapshot = (now, generation, self._snapshot[2])
             return self._snapshot[2]
-        pointers, versions = [], []
+        pointers: list[DocVersion] = []
+        versions: list[DocVersion] = []
         for pk, info in self._doc_rows('kind in ["pointer", "version"]'):
             (pointers if pk.startswith("p:") else versions).append(info)
         active_hashes = {p.content_hash for p in pointers}
@@ -480,7 +483,7 @@ class MilvusStore:
             server_manager_instance.release_server(self.uri)
 
     @staticmethod
-    def _call(fn):  # type: ignore[no-untyped-def]
+    def _call(fn: Callable[[], T]) -> T:
         try:
             return fn()
         except Exception as exc:

@@ -1,6 +1,6 @@
 """Deterministic red-flag triage: versioned regex rules (English and Chinese) run before retrieval.
 
-Rules live in ``rag/rules/redflags.{en,zh}.yaml``. Every rule of both languages is matched whatever
+Rules live in ``rag/safety/rules/redflags.{en,zh}.yaml``. Every rule of both languages is matched whatever
 the query's language (patients mix languages). A rule fires when one of its ``patterns`` matches, or
 when every group of one of its ``combinations`` matches somewhere in the text, and its conditions
 (``max_age_years``, ``requires_pregnant``) hold. A match preceded by a negation cue in the same clause
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from rag.answer.schema import RedFlag
 from rag.errors import ConfigError
-from rag.schema import RedFlag
 
 __all__ = [
     "TriageResult",
@@ -143,7 +143,7 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
     return RuleSet(language=language, version=version, rules=tuple(rules))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_rules(language: str) -> RuleSet:
     """Load and compile ``redflags.<language>.yaml`` (cached)."""
     if language not in RULE_LANGUAGES:
@@ -151,7 +151,7 @@ def load_rules(language: str) -> RuleSet:
     import yaml
 
     name = f"redflags.{language}.yaml"
-    text = resources.files("rag").joinpath("rules", name).read_text(encoding="utf-8")
+    text = resources.files("rag.safety").joinpath("rules", name).read_text(encoding="utf-8")
     return _parse(yaml.safe_load(text), language, name)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ..errors import ConfigError
+from rag.errors import ConfigError
 
 __all__ = ["Embedder", "from_spec"]
 
@@ -24,11 +24,11 @@ def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0, quantize: st
     """Build an embedder from a 'kind:model' string (CLINRAG_EMBEDDER)."""
     kind, _, arg = spec.partition(":")
     if kind == "sentence-transformers":
-        from .sentence_transformers import SentenceTransformerEmbedder  # torch loads only here
+        from rag.knowledge.embedders.sentence_transformers import SentenceTransformerEmbedder  # torch loads only here
 
         return SentenceTransformerEmbedder(arg or "bundled-minilm", batch_size=batch_size, threads=threads, quantize=quantize)
     if kind == "hash":  # unit tests only: no model, deterministic vectors
-        from .hashing import HashEmbedder
+        from rag.knowledge.embedders.hashing import HashEmbedder
 
         return HashEmbedder(dim=int(arg or 64))
     raise ConfigError(

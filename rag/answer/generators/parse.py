@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import GenerationError
-from ..prompt import sanitize
-from ..schema import DraftAdvice
+from rag.answer.prompt import sanitize
+from rag.answer.schema import DraftAdvice
+from rag.errors import GenerationError
 
 __all__ = [
     "parse_draft",
@@ -97,7 +97,7 @@ def clamp_to_limits(data: Any, schema: dict[str, Any] | None = None) -> Any:
     maxLength / maxItems of `schema` (default: DraftAdvice's simplified schema). Only lengths are
     changed; keys, types and enum values are left for validation to judge."""
     if schema is None:
-        from ..prompt import json_schema
+        from rag.answer.prompt import json_schema
 
         schema = json_schema()
     return _clamp(data, schema)

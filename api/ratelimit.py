@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .errors import BackendUnavailableError, ConfigError
-from .settings import redact_url
+from rag.errors import BackendUnavailableError, ConfigError
+from rag.settings import redact_url
 
 __all__ = [
     "RateDecision",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..schema import DraftAdvice
-from ..types import Passage
+from rag.answer.schema import DraftAdvice
+from rag.types import Passage
 
 __all__ = ["GenerationRequest", "GenerationResult", "Generator", "model_result"]
 
@@ -18,7 +18,7 @@ class GenerationRequest:
     query: str  # de-identified patient text (symptoms plus condensed context)
     language: str  # "en" | "zh": the language the answer must be written in
     passages: list[Passage]
-    messages: list[dict[str, str]]  # chat messages from rag.prompt.render_prompt
+    messages: list[dict[str, str]]  # chat messages from rag.answer.prompt.render_prompt
     triage_urgency: str | None = None  # "emergency" when a red flag fired, else None
 
 

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import DraftAdvice
-from .types import Passage
+from rag.answer.schema import DraftAdvice
+from rag.types import Passage
 
 __all__ = ["PROMPT_VERSION", "Prompt", "sanitize", "render_prompt", "json_schema", "tighten_schema", "system_message"]
 

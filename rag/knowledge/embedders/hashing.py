@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 import zlib
 from collections.abc import Sequence
 
-__all__ = ["HashEmbedder"]
+from rag.text import words
 
-_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
+__all__ = ["HashEmbedder"]
 
 
 class HashEmbedder:
@@ -22,11 +21,11 @@ class HashEmbedder:
         self.name = f"hash:{dim}"
 
     def count_tokens(self, text: str) -> int:
-        return len(_WORD.findall(text))
+        return len(words(text))
 
     def _embed(self, text: str) -> list[float]:
         vec = [0.0] * self.dim
-        for word in _WORD.findall(text.lower()):
+        for word in words(text):
             vec[zlib.crc32(word.encode()) % self.dim] += 1.0
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
         return [v / norm for v in vec]

@@ -13,20 +13,18 @@ the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from .embedders.base import Embedder
-from .lexical import chinese_content_words, detect_language
-from .settings import Settings
-from .store import DocVersion, MilvusStore
-from .types import Passage, age_group
+from rag.knowledge.embedders.base import Embedder
+from rag.knowledge.milvus import DocVersion, MilvusStore
+from rag.settings import Settings
+from rag.text import chinese_content_words, detect_language, words
+from rag.types import Passage, age_group
 
 __all__ = ["PatientContext", "Retrieval", "retrieve", "allowed_documents"]
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clinrag-search")
-_WORDS = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,7 @@ def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tupl
 
 
 def _near_duplicate(a: str, b: str) -> bool:
-    wa, wb = set(_WORDS.findall(a.lower())), set(_WORDS.findall(b.lower()))
+    wa, wb = set(words(a)), set(words(b))
     if not wa or not wb:
         return a.strip() == b.strip()
     return len(wa & wb) / len(wa | wb) >= 0.8

@@ -16,11 +16,11 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import BackendUnavailableError, ConfigError, InputError, NotFoundError
+from rag.errors import BackendUnavailableError, ConfigError, InputError, NotFoundError
 
 __all__ = ["ROLES", "KEY_PREFIX", "KeyInfo", "KeyStore", "parse_roles"]
 
@@ -67,7 +67,7 @@ def parse_roles(roles: Iterable[str] | str) -> tuple[str, ...]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _digest(salt: bytes, secret: str) -> str:

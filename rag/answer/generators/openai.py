@@ -15,10 +15,10 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..errors import BackendTimeoutError, BackendUnavailableError, ConfigError, GenerationError
-from ..prompt import PROMPT_VERSION, json_schema, tighten_schema
-from .base import GenerationRequest, GenerationResult, model_result
-from .parse import parse_draft, repair_messages
+from rag.answer.generators.base import GenerationRequest, GenerationResult, model_result
+from rag.answer.generators.parse import parse_draft, repair_messages
+from rag.answer.prompt import PROMPT_VERSION, json_schema, tighten_schema
+from rag.errors import BackendTimeoutError, BackendUnavailableError, ConfigError, GenerationError
 
 if TYPE_CHECKING:
     import httpx
@@ -228,8 +228,8 @@ class OpenAIGenerator:
     @staticmethod
     def _backoff(attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(max(retry_after, 0.0), _MAX_BACKOFF_S)
-        return min(0.2 * 2 ** (attempt - 1), _MAX_BACKOFF_S) * (0.5 + random.random() / 2)
+            return float(min(max(retry_after, 0.0), _MAX_BACKOFF_S))
+        return float(min(0.2 * 2 ** (attempt - 1), _MAX_BACKOFF_S) * (0.5 + random.random() / 2))
 
 
 def _snippet(response: httpx.Response, n: int = 200) -> str:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import re
 
-from ..schema import DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest
-from ..types import Passage
-from .base import GenerationRequest, GenerationResult
+from rag.answer.generators.base import GenerationRequest, GenerationResult
+from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest
+from rag.text import QUESTION_STOP, content_words, words
+from rag.types import Passage
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "DESCRIPTION"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 _SENT = re.compile(r"(?<=[.!?。！？；])\s+|(?<=[。！？；])|\n+")
-_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
-_STOP = set("a an and are as at be by for from has have i in is it its my of on or that the this to was were with you your me "
-            "what should do does can how when".split()) | set("的了是我在有和就不也都很吗呢吧啊")
 _ROLES = {
     "self_care": ("self-care", "self care", "at home", "home care", "居家", "自我护理", "护理"),
     "seek_care": ("when to see", "seek", "clinician", "which department", "何时就诊", "就诊", "科室", "就医"),
@@ -48,13 +46,13 @@ def split_sentences(text: str) -> list[str]:
         s = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", s).strip()
         # a sentence that introduces a list ("See a doctor if:") says nothing on its own;
         # questions ("How many days has it lasted?") guide the clinician; they are not advice
-        if len(_WORD.findall(s)) >= 4 and not s.startswith("#") and not s.rstrip().endswith((":", "：", "?", "？")):
+        if len(words(s)) >= 4 and not s.startswith("#") and not s.rstrip().endswith((":", "：", "?", "？")):
             out.append(s)
     return out
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+    return set(content_words(text, QUESTION_STOP))
 
 
 def _role(p: Passage) -> str:
@@ -91,14 +89,14 @@ class ExtractiveGenerator:
         for items in by_role.values():
             items.sort(key=lambda t: (-t[0], t[2], t[1]))
 
-        def level(score: float) -> str:
+        def level(score: float) -> Confidence:
             return "high" if score >= 0.9 else "medium" if score >= 0.6 else "low"
 
         conditions: list[DraftCondition] = []
         describing = by_role.get("assessment", []) + by_role.get("other", [])
         describing.sort(key=lambda t: (-t[0], t[2], t[1]))
         seen_docs: set[str] = set()
-        for n, p in enumerate(request.passages, start=1):
+        for p in request.passages:
             if p.doc_id in seen_docs or len(conditions) >= 3:
                 continue
             seen_docs.add(p.doc_id)

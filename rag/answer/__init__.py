@@ -1,0 +1,1 @@
+"""Turning evidence into advice: answer schema, prompt, generators, ICD-10."""

@@ -1,0 +1,1 @@
+"""The hash-chained audit trail and per-caller session memory."""

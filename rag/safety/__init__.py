@@ -1,0 +1,1 @@
+"""What protects the patient whatever the generator says: triage, de-identification, verification."""

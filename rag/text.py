@@ -1,0 +1,79 @@
+"""Text analysis written once: word units, CJK ranges, stop lists, language detection, and text
+prepared for BM25 (Chinese segmented into words with jieba so Milvus' standard analyzer indexes
+words rather than single characters; other text passes through).
+
+`words()` is the unit every overlap check uses (verification, extractive composition, history
+condensing, duplicate collapsing, the auditor page's highlights): lower-cased Latin/digit runs and
+single Chinese characters. BM25 keeps its own analyzer (rag/knowledge/local.py mirrors Milvus'
+`standard` analyzer) and triage keeps its own tokens (apostrophes matter to negation cues)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+__all__ = ["CJK_RANGE", "WORD", "EN_STOP", "QUESTION_STOP", "words", "content_words", "has_cjk", "detect_language",
+           "bm25_text", "chinese_content_words"]
+
+CJK_RANGE = "\u3400-\u9fff"  # CJK Unified Ideographs and Extension A
+_CJK = re.compile(f"[{CJK_RANGE}]")
+_CJK_RUN = re.compile(f"[{CJK_RANGE}]+")
+WORD = re.compile(f"[a-z0-9]+|[{CJK_RANGE}]", re.IGNORECASE)
+EN_STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was were with".split())
+# also the words of a patient's question that say nothing about its topic
+QUESTION_STOP = EN_STOP | frozenset("i my you your me what should do does can how when".split()) | frozenset("的了是我在有和就不也都很吗呢吧啊")
+_lock = threading.Lock()
+_jieba = None
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word units: Latin/digit runs and single Chinese characters."""
+    return WORD.findall(text.lower())
+
+
+def content_words(text: str, stop: frozenset[str] = EN_STOP) -> list[str]:
+    """words() without stop words."""
+    return [w for w in WORD.findall(text.lower()) if w not in stop]
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def detect_language(text: str) -> str:
+    """'zh' when a meaningful share of the letters are Chinese characters, else 'en'."""
+    cjk = len(_CJK.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk and cjk * 3 >= latin * 0.5 else "en"
+
+
+def _segmenter() -> Any:
+    global _jieba
+    with _lock:
+        if _jieba is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba = jieba
+    return _jieba
+
+
+def bm25_text(text: str) -> str:
+    """Insert spaces between Chinese words; leave everything else unchanged."""
+    if not has_cjk(text):
+        return text
+    jieba = _segmenter()
+    return _CJK_RUN.sub(lambda m: " " + " ".join(jieba.lcut(m.group(0))) + " ", text)
+
+
+# function words and question words that say nothing about the topic of a Chinese query
+_ZH_STOP = set("的 了 是 我 你 他 她 在 有 和 就 不 也 都 很 吗 呢 吧 啊 什么 怎么 怎么办 怎么样 原因 为什么 多少 哪里 "
+               "一下 可以 需要 要 会 能 还 又 好 这 那 去 给 到 后 前 个 几 是不是 有没有 应该 如何".split())
+
+
+def chinese_content_words(text: str) -> set[str]:
+    """jieba words of the Chinese parts of text, without function and question words."""
+    return {w for w in bm25_text(text).split() if _CJK.search(w) and w not in _ZH_STOP}
