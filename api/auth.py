@@ -16,6 +16,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
@@ -138,7 +139,7 @@ def require(role: str | tuple[str, ...], *, browser: bool = False) -> Callable[.
     return dep
 
 
-def _sec(scheme: object) -> object:
+def _sec(scheme: object) -> Any:
     from fastapi import Security
 
     return Security(scheme)  # type: ignore[arg-type]

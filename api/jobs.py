@@ -94,7 +94,7 @@ class JobStore:
             row = self._db.execute(f"SELECT {self._COLS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no job {job_id!r}; the id comes from POST /v1/guidelines")
-        job = Job(*row[:10], report=json.loads(row[10]) if row[10] else None)  # type: ignore[arg-type]
+        job = Job(*row[:10], report=json.loads(row[10]) if row[10] else None)  # type: ignore[misc]
         if job.status in {"queued", "running"} and not _pid_alive(job.pid):
             job.status, job.error = "failed", "interrupted: the API process that ran this job stopped; upload again"
         return job

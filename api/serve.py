@@ -33,7 +33,8 @@ log = logging.getLogger("clinrag.serve")
 SERVER_FILE = "milvus-server.json"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -83,7 +84,7 @@ def start_lite_server(settings: Settings, *, timeout_s: float = 120.0) -> LiteSe
     exe = shutil.which("milvus-lite") or str(Path(sys.executable).parent / "milvus-lite")
     if not Path(exe).exists():
         raise ClinragError("the `milvus-lite` command is missing; reinstall clinrag (it depends on milvus-lite>=3.2.2)")
-    host, port = "127.0.0.1", _free_port()
+    host, port = "127.0.0.1", free_port()
     log_path = data_dir / "milvus-server.log"
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen([exe, "server", "--data-dir", str(folder), "--host", host, "--port", str(port)],
@@ -119,7 +120,7 @@ def _log_config() -> dict[str, object]:
     from uvicorn.config import LOGGING_CONFIG
 
     cfg = copy.deepcopy(LOGGING_CONFIG)
-    cfg["loggers"]["clinrag"] = {"handlers": ["default"], "level": "INFO", "propagate": False}  # type: ignore[index]
+    cfg["loggers"]["clinrag"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return cfg
 
 

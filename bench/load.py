@@ -18,7 +18,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from api.serve import free_port  # noqa: E402
 
 QUESTIONS = [
     "I have had a fever and body aches for two days",
@@ -167,12 +168,6 @@ class RssSampler:
             self._thread.join()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(data_dir: Path, docs: Path, max_concurrency: int, workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "CLINRAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "CLINRAG_RATE_LIMIT_PER_MIN": "0",
            "CLINRAG_MAX_CONCURRENCY": str(max_concurrency), "CLINRAG_WORKERS": str(workers)}
@@ -182,7 +177,7 @@ def start_server(data_dir: Path, docs: Path, max_concurrency: int, workers: int)
         subprocess.run([*cli, "ingest", str(docs)], env=env, check=True, stdout=subprocess.DEVNULL)
     key = subprocess.run([*cli, "keys", "create", "--name", f"bench-{os.getpid()}-{int(time.time())}", "--role", "consult"],
                          env=env, check=True, capture_output=True, text=True).stdout.strip()
-    port = _free_port()
+    port = free_port()
     log = open(data_dir / "bench-serve.log", "ab")  # noqa: SIM115  closed with the process
     proc = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

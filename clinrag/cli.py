@@ -9,12 +9,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.backends import Backends
 
 __all__ = ["main"]
 
 
-def _backends():  # type: ignore[no-untyped-def]
+def _backends() -> Backends:
     from rag.audit.sessions import SessionMemory
     from rag.backends import Backends
     from rag.settings import load_settings

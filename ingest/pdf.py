@@ -74,7 +74,7 @@ def strip_running_lines(pages: list[Page]) -> list[Page]:
     """Drop page numbers and header/footer lines that repeat (digits aside) on many pages."""
     if len(pages) < 3:
         return [Page(p.number, "\n".join(l for l in p.text.split("\n") if not _PAGE_NUM.match(l))) for p in pages]
-    edge = Counter()
+    edge: Counter[str] = Counter()
     for p in pages:
         lines = [l for l in p.text.split("\n") if l.strip()]
         for line in set(lines[:3] + lines[-3:]):
@@ -120,7 +120,7 @@ def _child(path: str, max_pages: int) -> dict[str, Any]:
         raise SystemExit(_fail(f"{n} pages is above the limit of {max_pages} (CLINRAG_MAX_PDF_PAGES); split the file or raise the limit"))
     meta: dict[str, Any] = {}
     try:
-        info = reader.metadata or {}
+        info: Any = reader.metadata or {}
         for key in ("/Title", "/Author", "/Subject", "/CreationDate", "/ModDate"):
             value = info.get(key)
             if value:

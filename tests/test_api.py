@@ -14,10 +14,10 @@ import pytest
 
 from api.app import create_app
 from api.keys import KeyStore
-from api.testing import live_server
 from rag.audit.trail import SqliteAuditStore
 from rag.backends import Backends
 from rag.settings import Settings
+from tests.helpers import live_server
 
 pytestmark = pytest.mark.slow
 

@@ -19,12 +19,12 @@ import pytest
 
 from api.app import create_app
 from api.keys import KeyStore
-from api.testing import free_port, live_server
 from rag.answer.generators.openai import OpenAIGenerator
 from rag.audit.trail import SqliteAuditStore
 from rag.backends import Backends
 from rag.knowledge.milvus import lite_server_address
 from rag.settings import Settings
+from tests.helpers import free_port, live_server
 from tests.test_api import FEVER_EN, FEVER_ZH, THROAT_V1
 
 pytestmark = pytest.mark.slow

@@ -17,9 +17,9 @@ import pytest
 from api.app import create_app
 from api.auditor import highlight_spans
 from api.keys import KeyStore
-from api.testing import live_server
 from rag.backends import Backends
 from rag.settings import Settings
+from tests.helpers import live_server
 from tests.test_api import FEVER_EN, THROAT_V1, THROAT_V2
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -31,9 +31,9 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.keys import KeyStore  # noqa: E402
-from api.testing import live_server  # noqa: E402
 from rag.backends import Backends  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from tests.helpers import live_server  # noqa: E402
 from tests.test_api import FEVER_EN, FEVER_ZH  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
@@ -25,7 +27,8 @@ def readyz(state: StateDep) -> JSONResponse:
     b = state.backends
     checks: dict[str, str] = {}
     checks["embedder"] = "ok" if b._embedder is not None else "not loaded"
-    for name, probe in (("store", lambda: b.store.ping()), ("audit", lambda: b.audit.ping())):
+    probes: tuple[tuple[str, Callable[[], None]], ...] = (("store", b.store.ping), ("audit", b.audit.ping))
+    for name, probe in probes:
         try:
             probe()
             checks[name] = "ok"

@@ -225,7 +225,7 @@ def json_schema(
     `n_passages` limits citations to the passage numbers actually shown (none when 0).
     """
     raw = DraftAdvice.model_json_schema()
-    schema = _inline_refs(raw, raw.get("$defs", {}))
+    schema: dict[str, Any] = _inline_refs(raw, raw.get("$defs", {}))
     _tighten(schema, text_limit, list_limit, n_passages)
     schema["title"] = "DraftAdvice"
     return schema

@@ -313,7 +313,7 @@ class _ChainChecker:
 def verify_records(records: Iterable[AuditRecord]) -> VerifyReport:
     """Verify an exported chain offline (records in seq order, e.g. from `export()`)."""
     recs = list(records)
-    where = {}
+    where: dict[str, int] = {}
     for r in recs:
         where.setdefault(r.hash, r.seq)
     checker = _ChainChecker(where.get)

@@ -251,7 +251,7 @@ class LocalIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             with open(tmp, "wb") as f:
-                np.savez(f, hash=np.asarray(content_hash), **parts)
+                np.savez(f, hash=np.asarray(content_hash), **parts)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("search copy: cannot write cache file in %s (%s); the next process reloads from Milvus", path.parent, exc)

@@ -22,15 +22,13 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from rag.errors import BackendUnavailableError, NotFoundError
 from rag.knowledge.local import LocalIndex, LocalView, Row
 from rag.settings import Settings
 from rag.text import bm25_text
 from rag.types import Chunk, GuidelineDoc, Passage
-
-T = TypeVar("T")
 
 __all__ = ["Catalog", "DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
 
@@ -483,7 +481,7 @@ class MilvusStore:
             server_manager_instance.release_server(self.uri)
 
     @staticmethod
-    def _call(fn: Callable[[], T]) -> T:
+    def _call(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
         except Exception as exc:

@@ -46,7 +46,8 @@ class Retrieval:
 def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tuple[list[DocVersion], list[str]]:
     """Skip documents whose declared patient groups exclude this patient, judging only what we know."""
     group = age_group(patient.age)
-    keep, dropped = [], []
+    keep: list[DocVersion] = []
+    dropped: list[DocVersion] = []
     for doc in active:
         groups = set(doc.groups)
         ages = groups & {"adult", "child", "infant"}

@@ -108,7 +108,7 @@ class TransformersGenerator:
                 f"CLINRAG_GENERATOR=transformers:{path}: cannot load the model locally "
                 f"(no downloads are attempted): {type(exc).__name__}: {exc}"
             ) from None
-        self._model = model.to(self.device).eval()
+        self._model = model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' stub types .to() for dtype only
         self.dtype = str(dtype).removeprefix("torch.")
 
         self.stop_token_ids = self._stop_tokens()
@@ -221,7 +221,7 @@ class TransformersGenerator:
             out = self._model.generate(**enc, **gen_kwargs)
         new_tokens = out[0, prompt_len:].tolist()
         finished = bool(new_tokens) and new_tokens[-1] in self.stop_token_ids
-        raw = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+        raw = str(self.tokenizer.decode(new_tokens, skip_special_tokens=True))
         info = {
             "prompt_tokens": prompt_len,
             "new_tokens": len(new_tokens),

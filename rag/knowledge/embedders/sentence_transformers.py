@@ -66,7 +66,10 @@ class SentenceTransformerEmbedder:
                 warnings.simplefilter("ignore")
                 self._model = torch.ao.quantization.quantize_dynamic(self._model, {torch.nn.Linear}, dtype=torch.qint8)
         self.name = f"sentence-transformers:{model}" + (f"#{quantize}" if quantize != "none" else "")
-        self.dim = int(self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else self._model.get_sentence_embedding_dimension())
+        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else self._model.get_sentence_embedding_dimension()
+        if dim is None or self._model.max_seq_length is None:
+            raise ConfigError(f"CLINRAG_EMBEDDER={model!r}: the model declares no embedding size or max sequence length")
+        self.dim = int(dim)
         self.max_tokens = int(self._model.max_seq_length)
         self._tokenizer = self._model.tokenizer
         self._batch_size = batch_size
@@ -87,4 +90,5 @@ class SentenceTransformerEmbedder:
             vectors = self._model.encode(
                 list(texts), batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
-        return vectors.tolist()
+        out: list[list[float]] = vectors.tolist()
+        return out
