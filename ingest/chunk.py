@@ -124,6 +124,15 @@ def chunk_document(
     """Chunks no longer than max_tokens (with their embed prefix), each with pages and offsets."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+    measured: dict[str, int] = {}
+    raw_count = count_tokens
+
+    def count_tokens(text: str) -> int:  # the splitter measures the same pieces and separators many times
+        n = measured.get(text)
+        if n is None:
+            n = measured[text] = raw_count(text)
+        return n
+
     chunks: list[Chunk] = []
     for sec in sections(pages, fmt):
         prefix_tokens = count_tokens(embed_text(doc, sec.path, ""))

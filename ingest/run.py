@@ -1,4 +1,4 @@
-"""ingest_paths: parse -> chunk -> embed -> upsert -> activate, one file at a time.
+"""ingest_paths: parse -> chunk, then per round of files: embed (reusing cached embeddings) -> upsert -> activate.
 
 Crash safety comes from the order of writes: chunks are upserted under deterministic ids first
 (at-least-once inserts cannot duplicate them), and only then does one pointer upsert make the
@@ -23,8 +23,10 @@ from ingest.formats import SUFFIXES, read_file, resolve_metadata
 from ingest.pdf import PdfLimits
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
 from rag.knowledge.embedders.base import Embedder
+from rag.knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
 from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
 from rag.settings import Settings
+from rag.types import Chunk, GuidelineDoc
 
 __all__ = ["FileResult", "IngestReport", "discover", "ingest_paths"]
 
@@ -32,7 +34,7 @@ __all__ = ["FileResult", "IngestReport", "discover", "ingest_paths"]
 @dataclass(slots=True)
 class FileResult:
     path: str
-    status: str  # ingested | unchanged | skipped | failed | dry-run
+    status: str  # ingested | unchanged | skipped | failed | dry-run (pending only while its round is open)
     doc_id: str = ""
     version: str = ""
     pages: int = 0
@@ -47,6 +49,8 @@ class FileResult:
 class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    embedded: int = 0  # chunk texts embedded in this run
+    reused: int = 0  # chunk texts whose embedding came from the cache (unchanged text of an earlier version or run)
 
     @property
     def ok(self) -> bool:
@@ -61,7 +65,8 @@ class IngestReport:
         return {
             "ok": self.ok, "seconds": round(self.seconds, 3),
             "ingested": self.count("ingested"), "unchanged": self.count("unchanged"), "failed": self.count("failed"),
-            "pages": pages, "chunks": chunks, "files": [asdict(f) for f in self.files],
+            "pages": pages, "chunks": chunks, "embedded": self.embedded, "reused": self.reused,
+            "files": [asdict(f) for f in self.files],
         }
 
     def summary(self) -> str:
@@ -142,6 +147,68 @@ class _Progress:
         sys.stderr.flush()
 
 
+@dataclass(slots=True)
+class _Prepared:
+    """A parsed and chunked file waiting for its round: embedded, written and activated with others."""
+
+    result: FileResult
+    doc: GuidelineDoc
+    info: DocVersion
+    chunks: list[Chunk]
+    t0: float
+
+
+class _Round:
+    """Files committed together: one embedding call over all their chunks (full, length-sorted
+    batches across file boundaries), one chunk upsert, one catalog write per kind, one flush. Each
+    document keeps its own commit point (its pointer row), so a version is visible whole or not at all."""
+
+    def __init__(self, max_docs: int, max_chunks: int) -> None:
+        self.max_docs, self.max_chunks = max_docs, max_chunks
+        self.items: list[_Prepared] = []
+        self.n_chunks = 0
+
+    def add(self, item: _Prepared) -> bool:
+        """Queue a file; True when the round is full."""
+        self.items.append(item)
+        self.n_chunks += len(item.chunks)
+        return len(self.items) >= self.max_docs or self.n_chunks >= self.max_chunks
+
+    def commit(self, embedder: Embedder, store: MilvusStore) -> list[FileResult]:
+        items, self.items, self.n_chunks = self.items, [], 0
+        if not items:
+            return []
+        try:
+            store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
+            texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
+            vectors = embedder.embed_documents(texts)
+            rows: list[dict[str, Any]] = []
+            at = 0
+            for it in items:
+                rows.extend(store.chunk_rows(it.doc, it.chunks, vectors[at:at + len(it.chunks)]))
+                at += len(it.chunks)
+            for i in range(0, len(rows), _UPSERT_ROWS):
+                store.upsert_rows(rows[i:i + _UPSERT_ROWS])
+            replaced = store.activate_many([it.info for it in items])  # flushes the new chunks with the catalog rows
+            for it, prev in zip(items, replaced, strict=True):
+                it.result.replaced_version = prev.version if prev else ""
+                it.result.status = "ingested"
+        except BackendUnavailableError:
+            raise  # the store is gone: no point trying the other files
+        except Exception as exc:  # noqa: BLE001 - reported per file; nothing of this round became visible unless activated
+            for it in items:
+                if it.result.status != "ingested":
+                    it.result.status = "failed"
+                    it.result.error = f"{Path(it.result.path).name}: {type(exc).__name__}: {str(exc)[:300]}"
+        now = time.perf_counter()
+        for it in items:
+            it.result.seconds = round(now - it.t0, 3)
+        return [it.result for it in items]
+
+
+_UPSERT_ROWS = 512
+
+
 def ingest_paths(
     paths: Iterable[Path],
     settings: Settings,
@@ -160,23 +227,49 @@ def ingest_paths(
     bar = _Progress(len(found), progress)
     limits = PdfLimits(settings.max_pdf_pages, settings.parse_timeout_s, settings.parse_memory_mb)
     seen_ids: dict[str, str] = {}
-    for item in found:
-        if isinstance(item, tuple):
-            result = FileResult(path=str(item[0]), status="failed", error=f"{item[0]}: {item[1]}")
-        else:
-            result = _ingest_one(item, settings, embedder, store, overrides or {}, dry_run, limits, seen_ids)
-        report.files.append(result)
-        bar.update(result)
-        if on_file:
-            on_file(result)
+    cached: CachedEmbedder | None = None
+    if store is not None and not dry_run and settings.embedding_cache:
+        cached = CachedEmbedder(embedder, EmbeddingCache(settings.data_dir / "embeddings.sqlite3"))
+        embedder = cached
+    batch = _Round(settings.ingest_round_docs, settings.ingest_round_chunks)
+
+    def done(results: Iterable[FileResult]) -> None:
+        for r in results:
+            bar.update(r)
+            if on_file:
+                on_file(r)
+
+    try:
+        for item in found:
+            if isinstance(item, tuple):
+                result = FileResult(path=str(item[0]), status="failed", error=f"{item[0]}: {item[1]}")
+                report.files.append(result)
+                done([result])
+                continue
+            prepared = _prepare(item, settings, embedder, store, overrides or {}, dry_run, limits, seen_ids)
+            if isinstance(prepared, FileResult):
+                report.files.append(prepared)
+                done([prepared])
+                continue
+            report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
+            if batch.add(prepared):
+                assert store is not None
+                done(batch.commit(embedder, store))
+        if store is not None:
+            done(batch.commit(embedder, store))
+    finally:
+        if cached is not None:
+            report.embedded, report.reused = cached.misses, cached.hits
+            cached.cache.close()
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _ingest_one(
+def _prepare(
     path: Path, settings: Settings, embedder: Embedder, store: MilvusStore | None, overrides: dict[str, str],
     dry_run: bool, limits: PdfLimits, seen_ids: dict[str, str],
-) -> FileResult:
+) -> FileResult | _Prepared:
+    """Parse and chunk one file; a FileResult when there is nothing to write (unchanged, skipped, failed, dry run)."""
     t0 = time.perf_counter()
     result = FileResult(path=str(path), status="failed")
     try:
@@ -219,15 +312,8 @@ def _ingest_one(
             groups=doc.patient_groups, status="active", chunk_count=len(chunks), pages=parsed.page_count,
             ingested_at=now_iso(), metadata_origin=doc.metadata_origin, fingerprint=fp,
         )
-        store.mark_pending(info)  # searches exclude this version until the pointer names it
-        batch = max(settings.embed_batch_size * 4, 64)
-        for i in range(0, len(chunks), batch):
-            part = chunks[i:i + batch]
-            vectors = embedder.embed_documents([embed_text(doc, c.section, c.text) for c in part])
-            store.upsert_chunks(doc, part, vectors)
-        previous = store.activate(info)  # flushes the new chunks with the catalog rows
-        result.replaced_version = previous.version if previous else ""
-        result.status = "ingested"
+        result.status = "pending"
+        return _Prepared(result=result, doc=doc, info=info, chunks=list(chunks), t0=t0)
     except BackendUnavailableError:
         raise  # the store is gone: no point trying the other files
     except ClinragError as exc:

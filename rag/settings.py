@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         "'sentence-transformers:/path/or/name' any local model (e.g. BAAI/bge-m3); 'hash:N' a test-only fake",
     )
     embed_batch_size: int = Field(64, ge=1, le=1024, description="texts per embedding batch")
+    embedding_cache: bool = Field(True, description="reuse chunk embeddings by (embedder, text hash) across versions, "
+                                  "runs and crashes (data_dir/embeddings.sqlite3)")
+    ingest_round_docs: int = Field(64, ge=1, le=10_000, description="files embedded, written and activated together")
+    ingest_round_chunks: int = Field(1024, ge=1, le=100_000, description="a round closes once it holds this many chunks")
     embed_quantize: str = Field("none", pattern="^(none|int8)$",
                                 description="'int8': dynamic int8 Linear layers in the embedder on CPU (embedding 1.6x faster; hybrid "
                                 "nDCG@10 on MEDIQA 0.549 vs 0.556 in fp32, see bench/RESULTS.md); 'none': fp32")

@@ -84,3 +84,50 @@ def test_sigkill_at_random_points_converges(tmp_path):
     env = {**os.environ, "CLINRAG_DATA_DIR": str(crashed), "CLINRAG_EMBEDDER": f"hash:{DIM}", "CLINRAG_CHUNK_TOKENS": "64"}
     out = subprocess.run([sys.executable, "-m", "ingest.cli", str(corpus), "--json"], env=env, capture_output=True, check=True)
     assert json.loads(out.stdout)["unchanged"] == 30
+
+
+def _vectors(data: Path) -> dict[str, list[float]]:
+    settings = Settings(data_dir=data, embedder=f"hash:{DIM}", chunk_tokens=64)
+    store = MilvusStore.from_settings(settings, DIM)
+    try:
+        rows = store._query_all('chunk_id != ""', ["chunk_id", "vector"])
+        return {r["chunk_id"]: [round(float(x), 6) for x in r["vector"]] for r in rows}
+    finally:
+        store.close()
+
+
+def _revise(folder: Path, every: int) -> None:
+    """A new version of every `every`-th document: one paragraph rewritten, the rest unchanged."""
+    for i, f in enumerate(sorted(folder.glob("*.md"))):
+        if i % every == 0:
+            text = f.read_text(encoding="utf-8").replace("version: '1'", "version: '2'")
+            f.write_text(text + "\nA new paragraph about dose and hours for this revised version.\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_twenty_kills_with_embedding_reuse_lose_and_duplicate_nothing(tmp_path):
+    """Reuse on (the default): 20 SIGKILLs during first ingests and revisions, then identical ids and vectors."""
+    corpus = tmp_path / "corpus"
+    _corpus(corpus, 24)
+    reference, crashed = tmp_path / "reference", tmp_path / "crashed"
+    rnd = random.Random(int(os.environ.get("CLINRAG_CRASH_SEED", "23")))
+    kills = 0
+    for stage in range(2):
+        if stage == 1:
+            _revise(corpus, 3)
+        assert _run(corpus, reference, None) == 0
+        for _ in range(10):
+            _run(corpus, crashed, kill_after=rnd.uniform(1.0, 7.0))
+            kills += 1
+            if (crashed / "milvus.db").exists():
+                active, _ = _state(crashed)  # every active version is complete at every kill
+                assert len(active) <= 24
+        assert _run(corpus, crashed, None) == 0
+        want_active, want_ids = _state(reference)
+        active, ids = _state(crashed)
+        assert active == want_active
+        assert ids == want_ids, f"lost {len(want_ids - ids)}, extra {len(ids - want_ids)}"
+        assert _vectors(crashed) == _vectors(reference)
+    assert kills == 20
+    cache = crashed / "embeddings.sqlite3"
+    assert cache.exists(), "the embedding cache is on by default"

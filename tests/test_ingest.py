@@ -212,3 +212,39 @@ def test_real_guideline_pdfs(tmp_path, minilm):
     assert hit.source == "statpearls_kawasaki_disease.pdf" and 1 <= hit.page_start <= 11
     again = ingest_paths(sorted(REAL_PDFS.glob("*.pdf")), settings, minilm, store)
     assert [f.status for f in again.files] == ["unchanged"] * 6
+
+
+def test_revised_version_embeds_only_changed_chunks(tmp_path):
+    """A new version of a guideline reuses the embeddings of its unchanged text (the cache is on by default)."""
+    from ingest.run import ingest_paths
+    from rag.knowledge.embedders.hashing import HashEmbedder
+    from rag.knowledge.milvus import MilvusStore
+    from rag.settings import Settings
+
+    def doc(extra: str) -> str:
+        body = "\n\n".join(f"## Part {k}\n\n" + " ".join(f"Sentence {k}.{j} about fever, fluids and rest." for j in range(40))
+                           for k in range(8))
+        return f"---\ntitle: Living guideline\npublisher: t\nversion: '{1 if not extra else 2}'\n---\n# Living guideline\n\n{body}\n{extra}"
+
+    settings = Settings(data_dir=tmp_path / "data", embedder="hash:32", chunk_tokens=64)
+    emb = HashEmbedder(32)
+    store = MilvusStore.from_settings(settings, emb.dim)
+    path = tmp_path / "living.md"
+    try:
+        path.write_text(doc(""), encoding="utf-8")
+        first = ingest_paths([path], settings, emb, store).to_json()
+        assert first["ingested"] == 1 and first["embedded"] == first["chunks"] and first["reused"] == 0
+        path.write_text(doc("## Part 9\n\nA new section on dosing in children.\n"), encoding="utf-8")
+        second = ingest_paths([path], settings, emb, store).to_json()
+        assert second["ingested"] == 1 and second["files"][0]["replaced_version"] == "1"
+        assert second["embedded"] == 1, second  # only the new section's chunk
+        assert second["reused"] == second["chunks"] - 1
+        # reused vectors are the vectors the embedder gives for that text
+        active = store.active_version(second["files"][0]["doc_id"])
+        assert active is not None and active.version == "2"
+        rows = store._query_all(f'content_hash == "{active.content_hash}"', ["text", "vector", "section"])
+        for r in rows[:5]:
+            fresh = emb.embed_documents([f"Living guideline — {r['section'].split(' > ')[-1]}\n{r['text']}"])[0]
+            assert [round(x, 5) for x in r["vector"]] == [round(x, 5) for x in fresh]
+    finally:
+        store.close()

@@ -200,10 +200,22 @@ class MilvusStore:
 
     def upsert_chunks(self, doc: GuidelineDoc, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> int:
         """Write chunks by deterministic id: writing the same chunks twice keeps one copy."""
+        rows = self.chunk_rows(doc, chunks, vectors)
+        if rows:
+            self._client.upsert(self.collection, rows)
+        return len(rows)
+
+    def upsert_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write chunk rows of several documents in one round trip (rows from `chunk_rows`)."""
+        if rows:
+            self._client.upsert(self.collection, list(rows))
+
+    @staticmethod
+    def chunk_rows(doc: GuidelineDoc, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> list[dict[str, Any]]:
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
         groups = "," + ",".join(doc.patient_groups) + "," if doc.patient_groups else ""
-        rows = [
+        return [
             {
                 "chunk_id": ch.chunk_id, "vector": list(vec), "text": ch.text, "bm25": bm25_text(f"{doc.title}. {ch.section}. {ch.text}"),
                 "doc_id": doc.doc_id, "content_hash": doc.content_hash, "version": doc.version, "title": doc.title[:500],
@@ -213,41 +225,63 @@ class MilvusStore:
             }
             for ch, vec in zip(chunks, vectors, strict=True)
         ]
-        if rows:
-            self._client.upsert(self.collection, rows)
-        return len(rows)
 
     def flush(self) -> None:
         # sealed segments search much faster than growing ones (DESIGN.md: seconds vs ms)
         self._client.flush(self.collection)
         self._client.flush(self.docs_collection)
 
+    @staticmethod
+    def _doc_row(pk: str, kind: str, info: DocVersion) -> dict[str, Any]:
+        return {"pk": pk, "kind": kind, "doc_id": info.doc_id, "content_hash": info.content_hash, "fingerprint": info.fingerprint,
+                "meta": json.dumps(info.to_json(), ensure_ascii=False), "_v": [0.0, 0.0]}
+
     def _upsert_doc_row(self, pk: str, kind: str, info: DocVersion) -> None:
-        row = {"pk": pk, "kind": kind, "doc_id": info.doc_id, "content_hash": info.content_hash, "fingerprint": info.fingerprint,
-               "meta": json.dumps(info.to_json(), ensure_ascii=False), "_v": [0.0, 0.0]}
-        self._client.upsert(self.docs_collection, [row])
+        self._client.upsert(self.docs_collection, [self._doc_row(pk, kind, info)])
 
     def mark_pending(self, info: DocVersion) -> None:
         """Record a version before its chunks are written, so searches can exclude it until it is activated."""
-        pending = replace(info, status="pending")
-        self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", pending)
+        self.mark_pending_many([info])
+
+    def mark_pending_many(self, infos: Sequence[DocVersion]) -> None:
+        """`mark_pending` for several versions in one round trip."""
+        rows = [self._doc_row(f"v:{i.doc_id}@{i.content_hash}", "version", replace(i, status="pending")) for i in infos]
+        if rows:
+            self._client.upsert(self.docs_collection, rows)
         self.bump_generation()
         self._snapshot = None
 
     def activate(self, info: DocVersion) -> DocVersion | None:
         """Make this version the one queries see; returns the version it replaced, if any."""
+        return self.activate_many([info])[0]
+
+    def activate_many(self, infos: Sequence[DocVersion]) -> list[DocVersion | None]:
+        """Make each version the one queries see (each document's pointer row is its own commit point);
+        returns, per version, the version it replaced. Chunks of every version must already be written."""
         self._snapshot = None
-        previous = self.active_version(info.doc_id)
-        active = replace(info, status="active")
-        self._upsert_doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", active)
-        # the commit point: one single-row upsert switches what queries see
-        self._upsert_doc_row(f"p:{info.doc_id}", "pointer", active)
-        if previous and previous.content_hash != info.content_hash:
-            old = replace(previous, status="superseded")
-            self._upsert_doc_row(f"v:{old.doc_id}@{old.content_hash}", "version", old)
+        current = {d.doc_id: d for d in self.active_documents()} if len(infos) > 1 else {}
+        replaced: list[DocVersion | None] = []
+        versions: list[dict[str, Any]] = []
+        pointers: list[dict[str, Any]] = []
+        superseded: list[dict[str, Any]] = []
+        for info in infos:
+            previous = current.get(info.doc_id) if len(infos) > 1 else self.active_version(info.doc_id)
+            active = replace(info, status="active")
+            versions.append(self._doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", active))
+            # the commit point: one pointer row per document switches what queries see
+            pointers.append(self._doc_row(f"p:{info.doc_id}", "pointer", active))
+            if previous and previous.content_hash != info.content_hash:
+                old = replace(previous, status="superseded")
+                superseded.append(self._doc_row(f"v:{old.doc_id}@{old.content_hash}", "version", old))
+                replaced.append(previous)
+            else:
+                replaced.append(None)
+        for rows in (versions, pointers, superseded):  # in this order, as a crash may stop between any two
+            if rows:
+                self._client.upsert(self.docs_collection, rows)
         self.bump_generation()
         self.flush()
-        return previous if previous and previous.content_hash != info.content_hash else None
+        return replaced
 
     def retire(self, doc_id: str) -> DocVersion:
         """Deactivate a document: its chunks stay stored (audits cite them) but queries skip them."""
