@@ -125,20 +125,19 @@ def chunk_document(
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     measured: dict[str, int] = {}
-    raw_count = count_tokens
 
-    def count_tokens(text: str) -> int:  # the splitter measures the same pieces and separators many times
+    def tokens(text: str) -> int:  # the splitter measures the same pieces and separators many times
         n = measured.get(text)
         if n is None:
-            n = measured[text] = raw_count(text)
+            n = measured[text] = count_tokens(text)
         return n
 
     chunks: list[Chunk] = []
     for sec in sections(pages, fmt):
-        prefix_tokens = count_tokens(embed_text(doc, sec.path, ""))
+        prefix_tokens = tokens(embed_text(doc, sec.path, ""))
         budget = max(16, min(chunk_tokens, max_tokens) - prefix_tokens)
         splitter = RecursiveCharacterTextSplitter(
-            chunk_size=budget, chunk_overlap=min(overlap_tokens, budget // 4), length_function=count_tokens,
+            chunk_size=budget, chunk_overlap=min(overlap_tokens, budget // 4), length_function=tokens,
             separators=SEPARATORS, keep_separator="end", add_start_index=True, strip_whitespace=True,
         )
         for piece in splitter.create_documents([sec.text]):
@@ -146,7 +145,7 @@ def chunk_document(
             pos = int(piece.metadata.get("start_index", -1))
             if pos < 0:
                 pos = sec.text.find(text)
-            for part, part_pos in _fit(text, pos, lambda t: count_tokens(embed_text(doc, sec.path, t)) <= max_tokens):
+            for part, part_pos in _fit(text, pos, lambda t: tokens(embed_text(doc, sec.path, t)) <= max_tokens):
                 if not part.strip():
                     continue
                 chunks.append(Chunk(
