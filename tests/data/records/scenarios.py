@@ -249,3 +249,183 @@ SCENARIOS["test"]["en"] = [
         "prog_labs": [("Peak expiratory flow", 250, 380, "L/min", "predicted 440")],
     },
 ]
+
+# --- dev split: tuned on; different patients, diseases and wording from the frozen test split ---
+
+SCENARIOS["dev"]["zh"] = [
+    {
+        "sex": "男", "dept": "心血管内科", "stay": 9,
+        "cc": "活动后[[胸闷|S]]、[[气短|S]]2年，加重伴[[双下肢水肿|S]]1周",
+        "hpi": "患者2年前开始出现爬楼后[[胸闷|S]]、[[气短|S]]，休息可缓解。1周前感冒后症状加重，夜间不能平卧，"
+               "出现[[双下肢水肿|S]]、[[尿少|S]]。无[[发热|S!]]，无[[咯血|S!]]，否认[[晕厥|S!]]。",
+        "pmh": "[[冠心病|D]]病史6年，曾行冠脉支架植入术。[[高脂血症|D]]病史，服用[[瑞舒伐他汀|M]]。否认[[糖尿病|D!]]。",
+        "exam": "BP 132/84mmHg，HR 92次/分。[[颈静脉|B]]怒张，[[双肺|B]]底可闻及湿啰音。[[心界|B]]向左下扩大，心尖部可闻及3/6级收缩期杂音。"
+                "[[肝脏|B]]肋下2cm。[[双下肢|B]]凹陷性水肿。",
+        "labs": [("[[NT-proBNP|T]]", "6820", "pg/ml", "<125"), ("[[肌钙蛋白I|T]]", "0.02", "ng/ml", "<0.04"),
+                 ("[[肌酐|T]]", "118", "μmol/L", "57-111"), ("[[血钠|T]]", "134", "mmol/L", "137-147")],
+        "imaging": "[[心脏彩超|T]]：[[左心室|B]]扩大，LVEF 35%。[[胸片|T]]：心影增大，双侧少量胸腔积液。",
+        "dx": [("[[心力衰竭|D]]（心功能III级）", "I50.9"), ("[[冠心病|D]] 冠脉支架植入术后", "I25.10"), ("[[高脂血症|D]]", "E78.5")],
+        "course": "予[[呋塞米|M]]静脉利尿，[[螺内酯|M]]20mg每日一次，[[美托洛尔|M]]缓释片23.75mg每日一次，"
+                  "[[沙库巴曲缬沙坦|M]]50mg每日两次，继续[[阿司匹林|M]]、[[瑞舒伐他汀|M]]二级预防。体重下降4kg，水肿消退。",
+        "followup": "1. 按时服药：[[托拉塞米|M]]10mg每日一次，[[螺内酯|M]]、[[美托洛尔|M]]、[[沙库巴曲缬沙坦|M]]同前。\n2. 低盐饮食，每日称体重。\n"
+                    "3. 2周后心内科门诊复诊，复查[[肾功能|T]]及[[电解质|T]]。",
+        "prog_sym": ["胸闷", "气短", "双下肢水肿"], "prog_neg": ["胸痛", "心悸"], "prog_med": ["呋塞米", "螺内酯"],
+        "prog_test": ["电解质", "肾功能", "NT-proBNP"], "prog_body": ["双肺", "双下肢"],
+        "prog_labs": [("肌酐", 90, 120, "μmol/L", "57-111"), ("血钾", 3.5, 4.8, "mmol/L", "3.5-5.3")],
+    },
+    {
+        "sex": "女", "dept": "肝胆外科", "stay": 6,
+        "cc": "[[右上腹痛|S]]2天，伴[[发热|S]]1天",
+        "hpi": "患者2天前进食油腻食物后出现[[右上腹痛|S]]，呈持续性绞痛，向[[右肩背部|B]]放射，伴[[恶心|S]]、[[呕吐|S]]。1天前出现[[发热|S]]，"
+               "体温38.5℃。无[[黄疸|S!]]，无[[陶土样便|S!]]。",
+        "pmh": "发现[[胆结石|D]]3年，未治疗。否认[[高血压|D!]]、[[糖尿病|D!]]病史。",
+        "exam": "T 38.4℃。[[皮肤|B]][[巩膜|B]]无黄染。[[右上腹|B]]压痛，Murphy征阳性，未触及包块。",
+        "labs": [("[[白细胞计数|T]]", "13.1", "×10^9/L", "3.5-9.5"), ("[[总胆红素|T]]", "18", "μmol/L", "3.4-20.5"),
+                 ("[[谷丙转氨酶|T]]", "46", "U/L", "7-40"), ("[[血淀粉酶|T]]", "62", "U/L", "35-135")],
+        "imaging": "[[腹部B超|T]]：[[胆囊|B]]增大，壁厚毛糙，[[胆囊|B]]颈部结石嵌顿，[[胆总管|B]]未见扩张。",
+        "dx": [("[[急性胆囊炎|D]]", "K81.0"), ("[[胆结石|D]]", "K80.20")],
+        "course": "予禁食、补液，[[头孢哌酮舒巴坦|M]]抗感染，[[山莨菪碱|M]]解痉止痛，入院第3天行腹腔镜[[胆囊|B]]切除术，术后恢复顺利。",
+        "followup": "1. 低脂饮食，逐步恢复正常饮食。\n2. 切口定期换药，术后7天拆线。\n3. 1个月后肝胆外科门诊复查[[肝功能|T]]。",
+        "prog_sym": ["腹痛", "腹胀"], "prog_neg": ["发热", "黄疸"], "prog_med": ["头孢哌酮舒巴坦"], "prog_test": ["血常规", "肝功能"],
+        "prog_body": ["腹部", "右上腹"], "prog_labs": [("白细胞计数", 5, 12, "×10^9/L", "3.5-9.5")],
+    },
+    {
+        "sex": "男", "dept": "消化内科", "stay": 7,
+        "cc": "[[黑便|S]]3天，[[头晕|S]]1天",
+        "hpi": "患者3天前无诱因解[[黑便|S]]，每日2-3次，成形，1天前出现[[头晕|S]]、[[心慌|S]]、[[乏力|S]]。无[[呕血|S!]]，无[[腹痛|S!]]。"
+               "近期因[[膝关节痛|S]]服用[[双氯芬酸|M]]。",
+        "pmh": "[[骨关节炎|D]]病史5年。否认[[肝硬化|D!]]病史。否认饮酒史。",
+        "exam": "P 108次/分，BP 98/60mmHg。[[睑结膜|B]]苍白。[[腹部|B]]软，剑突下轻压痛。",
+        "labs": [("[[血红蛋白|T]]", "72", "g/L", "130-175"), ("[[大便潜血|T]]", "阳性", "", "阴性"),
+                 ("[[尿素氮|T]]", "12.6", "mmol/L", "2.9-8.2"), ("[[血清铁蛋白|T]]", "11", "ng/ml", "30-400")],
+        "imaging": "[[胃镜|T]]：[[胃窦|B]]大弯侧见一1.0cm溃疡，底覆白苔，未见活动性出血。[[幽门螺杆菌|T]]检测阳性。",
+        "dx": [("[[消化性溃疡|D]]伴出血（胃窦溃疡）", "K27.9"), ("[[缺铁性贫血|D]]", "D50.9"), ("[[骨关节炎|D]]", "M19.90")],
+        "course": "停用[[双氯芬酸|M]]，禁食，[[奥美拉唑|M]]静脉泵入，输注悬浮红细胞2单位。出血停止后予[[阿莫西林|M]]、[[克拉霉素|M]]、"
+                  "[[艾司奥美拉唑|M]]及[[枸橼酸铋钾|M]]四联根除幽门螺杆菌治疗14天。",
+        "followup": "1. 完成四联疗程，之后[[艾司奥美拉唑|M]]20mg每日一次至8周。\n2. 避免服用非甾体抗炎药。\n"
+                    "3. 停药4周后复查[[碳13呼气试验|T]]，8周后复查[[胃镜|T]]。",
+        "prog_sym": ["乏力", "头晕"], "prog_neg": ["黑便", "呕血"], "prog_med": ["奥美拉唑"], "prog_test": ["血常规", "大便潜血"],
+        "prog_body": ["腹部"], "prog_labs": [("血红蛋白", 75, 95, "g/L", "130-175")],
+    },
+    {
+        "sex": "女", "dept": "肾内科", "stay": 5,
+        "cc": "[[尿频|S]]、[[尿急|S]]、[[尿痛|S]]3天，[[腰痛|S]]伴[[发热|S]]1天",
+        "hpi": "患者3天前出现[[尿频|S]]、[[尿急|S]]、[[尿痛|S]]，1天前出现[[左侧腰痛|S]]，伴[[寒战|S]]、[[发热|S]]，体温39.0℃。"
+               "无[[肉眼血尿|S!]]，无[[恶心|S!]]。",
+        "pmh": "[[2型糖尿病|D]]病史4年，服用[[阿卡波糖|M]]。否认[[肾结石|D!]]病史。",
+        "exam": "T 38.9℃。[[左肾区|B]]叩击痛阳性，[[输尿管|B]]走行区无压痛。",
+        "labs": [("[[尿白细胞|T]]", "大量", "/HP", "0-5"), ("[[尿亚硝酸盐|T]]", "阳性", "", "阴性"),
+                 ("[[白细胞计数|T]]", "14.2", "×10^9/L", "3.5-9.5"), ("[[空腹血糖|T]]", "9.8", "mmol/L", "3.9-6.1")],
+        "imaging": "[[泌尿系超声|T]]：[[双肾|B]]大小正常，未见结石及积水。[[尿培养|T]]：大肠埃希菌。",
+        "dx": [("[[尿路感染|D]]（急性肾盂肾炎）", "N39.0"), ("[[2型糖尿病|D]]", "E11.9")],
+        "course": "予[[左氧氟沙星|M]]0.5g静脉滴注每日一次抗感染，多饮水，控制血糖。体温第2天恢复正常。",
+        "followup": "1. 口服[[左氧氟沙星|M]]至满14天。\n2. 多饮水，勤排尿。\n3. 停药1周后复查[[尿常规|T]]，内分泌科随诊血糖。",
+        "prog_sym": ["尿痛", "腰痛"], "prog_neg": ["发热", "寒战"], "prog_med": ["左氧氟沙星"], "prog_test": ["尿常规", "血常规"],
+        "prog_body": ["左肾区"], "prog_labs": [("白细胞计数", 6, 12, "×10^9/L", "3.5-9.5")],
+    },
+    {
+        "sex": "男", "dept": "风湿免疫科", "stay": 4,
+        "cc": "[[右足第一跖趾关节红肿热痛|S]]2天",
+        "hpi": "患者2天前饮酒后夜间突发[[右足|B]]第一跖趾关节剧烈疼痛，伴局部[[红肿|S]]，不能行走。无[[发热|S!]]。既往类似发作3次。",
+        "pmh": "[[高血压|D]]病史5年，服用[[氢氯噻嗪|M]]。[[肥胖|D]]。否认[[类风湿关节炎|D!]]。",
+        "exam": "[[右足|B]]第一跖趾关节红肿，皮温高，触痛明显，活动受限。[[耳廓|B]]未见痛风石。",
+        "labs": [("[[血尿酸|T]]", "586", "μmol/L", "208-428"), ("[[红细胞沉降率|T]]", "42", "mm/h", "0-15"),
+                 ("[[C反应蛋白|T]]", "36", "mg/L", "<10")],
+        "imaging": "[[双能CT|T]]：[[右足|B]]第一跖趾关节周围尿酸盐沉积。",
+        "dx": [("[[痛风|D]]急性发作", "M10.9"), ("[[高血压|D]]", "I10"), ("[[肥胖|D]]", "E66.9")],
+        "course": "予[[秋水仙碱|M]]0.5mg每日两次，[[依托考昔|M]]120mg每日一次止痛，停用[[氢氯噻嗪|M]]，改[[氯沙坦|M]]降压。",
+        "followup": "1. 急性期过后2周开始[[非布司他|M]]20mg每日一次降尿酸。\n2. 戒酒，低嘌呤饮食，多饮水。\n3. 1个月后复查[[血尿酸|T]]。",
+        "prog_sym": ["关节痛"], "prog_neg": ["发热"], "prog_med": ["秋水仙碱"], "prog_test": ["血尿酸"], "prog_body": ["右足"],
+        "prog_labs": [("血尿酸", 450, 560, "μmol/L", "208-428")],
+    },
+]
+
+SCENARIOS["dev"]["en"] = [
+    {
+        "sex": "M", "dept": "Cardiology", "stay": 4,
+        "cc": "Crushing [[chest pain|S]] for 2 hours.",
+        "hpi": "61-year-old male smoker with 2 hours of central [[chest pain|S]] radiating to the left [[arm|B]], with [[diaphoresis|S]] and "
+               "[[nausea|S]]. No [[syncope|S!]]. No [[abdominal pain|S!]]. Pain not reproducible on palpation.",
+        "pmh": "[[Hypertension|D]], [[hyperlipidemia|D]], 40 pack-year smoker. Home meds: [[amlodipine|M]], [[simvastatin|M]].",
+        "exam": "HR 88, BP 156/94, SpO2 97%. Diaphoretic. [[Heart|B]] regular, no murmurs. [[Lungs|B]] clear bilaterally. No leg edema.",
+        "labs": [("[[Troponin T|T]] (hs)", "412", "ng/L", "<14"), ("[[LDL cholesterol|T]]", "162", "mg/dL", "<100"),
+                 ("[[Hemoglobin|T]]", "14.8", "g/dL", "13.5-17.5")],
+        "imaging": "[[ECG|T]]: ST elevation in leads II, III and aVF. [[Coronary angiography|T]]: 95% stenosis of the right coronary "
+                   "[[artery|B]], stented. [[Echocardiogram|T]]: inferior hypokinesis, EF 50%.",
+        "dx": [("[[Myocardial infarction|D]] (inferior STEMI) s/p PCI", "I21.9"), ("[[Hypertension|D]]", "I10"), ("[[Hyperlipidemia|D]]", "E78.5")],
+        "course": "Loaded with [[aspirin|M]] 325 mg and [[ticagrelor|M]] 180 mg, IV [[heparin|M]] during PCI. Started [[atorvastatin|M]] 80 mg, "
+                  "[[metoprolol tartrate|M]] 25 mg twice daily and [[lisinopril|M]] 5 mg. [[Simvastatin|M]] stopped.",
+        "followup": "[[Aspirin|M]] 81 mg daily for life and [[ticagrelor|M]] 90 mg twice daily for 12 months; do not stop without talking to "
+                    "your cardiologist. Cardiac rehab referral. Cardiology clinic in 2 weeks with [[lipid panel|T]] in 6 weeks. Stop smoking.",
+        "prog_sym": ["chest discomfort", "fatigue"], "prog_neg": ["chest pain", "shortness of breath"], "prog_med": ["ticagrelor", "atorvastatin"],
+        "prog_test": ["troponin", "ECG"], "prog_body": ["chest", "groin"], "prog_labs": [("Troponin T", 100, 400, "ng/L", "<14")],
+    },
+    {
+        "sex": "F", "dept": "Neurology", "stay": 3,
+        "cc": "Sudden [[left facial droop|S]] and [[slurred speech|S]].",
+        "hpi": "77-year-old woman with sudden [[left arm weakness|S]], [[slurred speech|S]] and [[facial droop|S]] noticed at breakfast, "
+               "last known well 07:30. No [[headache|S!]]. No [[seizure|S!]].",
+        "pmh": "[[Atrial fibrillation|D]] not anticoagulated, [[hypertension|D]], [[hypothyroidism|D]] on [[levothyroxine|M]].",
+        "exam": "NIHSS 7. Left facial droop, left [[arm|B]] drift, dysarthria. [[Pupils|B]] equal and reactive.",
+        "labs": [("[[Glucose|T]]", "6.2", "mmol/L", "3.9-7.8"), ("[[TSH|T]]", "2.1", "mIU/L", "0.4-4.0"), ("[[INR|T]]", "1.0", "", "0.9-1.1")],
+        "imaging": "[[CT head|T]]: no hemorrhage. [[CT angiography|T]]: right M2 occlusion. [[MRI brain|T]]: acute infarct in the right "
+                   "frontal [[lobe|B]].",
+        "dx": [("[[Ischemic stroke|D]], right MCA territory", "I63.9"), ("[[Atrial fibrillation|D]]", "I48.91"), ("[[Hypothyroidism|D]]", "E03.9")],
+        "course": "IV [[alteplase|M]] given at 09:10, followed by thrombectomy with TICI 2b reperfusion. Started [[apixaban|M]] on day 3. "
+                  "[[Atorvastatin|M]] 40 mg.",
+        "followup": "[[Apixaban|M]] 5 mg twice daily, [[atorvastatin|M]] 40 mg nightly, continue [[levothyroxine|M]]. Outpatient physical and "
+                    "speech therapy. Stroke clinic in 4 weeks. Call 911 for new weakness or trouble speaking.",
+        "prog_sym": ["arm weakness", "slurred speech"], "prog_neg": ["headache", "vomiting"], "prog_med": ["apixaban", "atorvastatin"],
+        "prog_test": ["CBC", "glucose"], "prog_body": ["arm", "face"], "prog_labs": [("Glucose", 5, 8, "mmol/L", "3.9-7.8")],
+    },
+    {
+        "sex": "M", "dept": "Internal Medicine", "stay": 5,
+        "cc": "[[Cough|S]], [[fever|S]] and [[pleuritic chest pain|S]] x 4 days.",
+        "hpi": "55-year-old man with 4 days of productive [[cough|S]], [[fever|S]] to 39.4 C and right [[pleuritic chest pain|S]]. "
+               "No [[hemoptysis|S!]]. No recent travel. No [[leg swelling|S!]].",
+        "pmh": "[[COPD|D]] on [[tiotropium|M]]; [[gout|D]] on [[allopurinol|M]]. No [[tuberculosis|D!]].",
+        "exam": "T 38.9 C, RR 24, SpO2 90% RA. Bronchial breathing and crackles at the right [[lung|B]] base.",
+        "labs": [("[[WBC|T]]", "18.4", "x10^9/L", "4.0-11.0"), ("[[Procalcitonin|T]]", "2.4", "ng/mL", "<0.1"),
+                 ("[[Sodium|T]]", "131", "mmol/L", "135-145")],
+        "imaging": "[[Chest X-ray|T]]: right lower lobe consolidation. [[Sputum culture|T]]: Streptococcus pneumoniae.",
+        "dx": [("[[Community-acquired pneumonia|D]], right lower lobe", "J18.9"), ("[[COPD|D]]", "J44.9"), ("[[Gout|D]]", "M10.9")],
+        "course": "IV [[ceftriaxone|M]] plus [[azithromycin|M]], oxygen by nasal cannula, [[ipratropium|M]] nebulizers. Afebrile by day 3, "
+                  "switched to oral [[amoxicillin|M]].",
+        "followup": "[[Amoxicillin|M]] 1 g three times daily for 2 more days. Repeat [[chest X-ray|T]] in 6 weeks. GP review in 1 week.",
+        "prog_sym": ["cough", "pleuritic chest pain"], "prog_neg": ["fever", "hemoptysis"], "prog_med": ["ceftriaxone", "azithromycin"],
+        "prog_test": ["WBC", "CRP"], "prog_body": ["lung", "chest"], "prog_labs": [("WBC", 8, 16, "x10^9/L", "4.0-11.0")],
+    },
+    {
+        "sex": "F", "dept": "Surgery", "stay": 3,
+        "cc": "[[Right lower quadrant pain|S]] since last night.",
+        "hpi": "24-year-old woman with [[periumbilical pain|S]] migrating to the right lower quadrant, [[anorexia|S]] and one episode of "
+               "[[vomiting|S]]. No [[vaginal bleeding|S!]], no [[dysuria|S!]]. LMP 2 weeks ago.",
+        "pmh": "No significant past medical history. No [[diabetes|D!]].",
+        "exam": "T 37.8 C. Tender at McBurney's point with rebound. Rovsing sign positive. [[Pelvis|B]] exam unremarkable.",
+        "labs": [("[[WBC|T]]", "14.1", "x10^9/L", "4.0-11.0"), ("[[Urine hCG|T]]", "negative", "", "negative"), ("[[CRP|T]]", "44", "mg/L", "<5")],
+        "imaging": "[[CT abdomen and pelvis|T]]: dilated [[appendix|B]] 11 mm with periappendiceal fat stranding.",
+        "dx": [("[[Acute appendicitis|D]]", "K35.80")],
+        "course": "Laparoscopic appendectomy on the day of admission. Perioperative [[cefoxitin|M]]. Pain controlled with [[acetaminophen|M]] "
+                  "and [[oxycodone|M]].",
+        "followup": "[[Acetaminophen|M]] 1 g every 6 hours as needed. No heavy lifting for 2 weeks. Surgical clinic in 10 days.",
+        "prog_sym": ["incisional pain"], "prog_neg": ["fever", "vomiting"], "prog_med": ["acetaminophen"], "prog_test": ["CBC"],
+        "prog_body": ["abdomen"], "prog_labs": [("WBC", 6, 12, "x10^9/L", "4.0-11.0")],
+    },
+    {
+        "sex": "M", "dept": "Endocrinology", "stay": 3,
+        "cc": "[[Polyuria|S]], [[polydipsia|S]] and [[abdominal pain|S]].",
+        "hpi": "19-year-old man with [[type 1 diabetes|D]] with 2 days of [[polyuria|S]], [[polydipsia|S]], [[abdominal pain|S]] and "
+               "[[vomiting|S]] after missing insulin doses. No [[fever|S!]]. No [[chest pain|S!]].",
+        "pmh": "[[Type 1 diabetes mellitus|D]] since age 11 on [[insulin lispro|M]] and [[insulin glargine|M]]. [[Depression|D]] on [[sertraline|M]].",
+        "exam": "HR 122, RR 30 with Kussmaul breathing. Dry [[mucous membranes|B]]. Diffuse [[abdominal|B]] tenderness, no peritonism.",
+        "labs": [("[[Glucose|T]]", "32.1", "mmol/L", "3.9-7.8"), ("[[Beta-hydroxybutyrate|T]]", "6.2", "mmol/L", "<0.6"),
+                 ("[[Arterial blood gas|T]] pH", "7.08", "", "7.35-7.45"), ("[[Potassium|T]]", "5.8", "mmol/L", "3.5-5.1")],
+        "imaging": "[[ECG|T]]: sinus tachycardia, peaked T waves.",
+        "dx": [("[[Diabetic ketoacidosis|D]]", "E11.10"), ("[[Type 1 diabetes mellitus|D]]", "E10.9"), ("[[Depression|D]]", "F32.A")],
+        "course": "Fixed-rate IV [[insulin|M]] infusion, IV fluids, potassium replacement. DKA resolved in 18 hours; back on basal-bolus.",
+        "followup": "[[Insulin glargine|M]] 22 units nightly and [[insulin lispro|M]] with meals. Sick-day rules reviewed. Diabetes clinic in "
+                    "1 week, [[HbA1c|T]] in 3 months.",
+        "prog_sym": ["abdominal pain", "thirst"], "prog_neg": ["vomiting", "fever"], "prog_med": ["insulin", "insulin glargine"],
+        "prog_test": ["glucose", "potassium"], "prog_body": ["abdomen"], "prog_labs": [("Glucose", 6, 15, "mmol/L", "3.9-7.8")],
+    },
+]
