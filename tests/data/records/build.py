@@ -167,7 +167,7 @@ def build_en(sc: dict, rid: str, rng: random.Random, long: bool, style: int) -> 
               {"cc": "CC", "hpi": "HPI", "pmh": "PMH", "exam": "Exam", "inv": "Labs/Imaging", "prog": "Progress Notes",
                "dx": "Assessment", "plan": "Plan", "fu": "Discharge instructions"})
     h = (lambda k: f"{labels[k].upper()}:\n") if style == 2 else (lambda k: f"{labels[k]}: ")
-    doc.add(("DISCHARGE SUMMARY\n" if style else "Admission/Discharge Note\n"))
+    doc.add("DISCHARGE SUMMARY\n" if style else "Admission/Discharge Note\n")
     doc.add(f"Patient: {name}    Sex: {sc['sex']}    Age: {age}    MRN: {mrn}\n")
     doc.add(f"Service: {sc['dept']}\n")
     doc.add(f"Admission date: {en_date(adm, style)}    Discharge date: {en_date(dis, style)}\n\n")
