@@ -71,6 +71,27 @@ class Lexicon:
         return self.en.get(tuple(stem(t) for t in TOKEN.findall(key)))
 
 
+def _add_alias_table(zh: dict[str, Concept], en: dict[tuple[str, ...], Concept], upper: set[tuple[str, ...]]) -> None:
+    """Condition names of the shared alias table (rag.terms) that our disease list lacks: one table for both issues."""
+    try:
+        from rag.terms import conditions
+    except ImportError:
+        return
+    for entry in conditions():
+        etype = "disease" if entry.kind == "condition" else "symptom"
+        concept = Concept(etype, entry.name)
+        for n in (entry.name, *entry.aliases_en):
+            key = tuple(stem(t) for t in TOKEN.findall(normalize(n)))
+            if key and key not in en:
+                en[key] = concept
+                if len(n) <= 4 and n not in _ORDINARY and n.isupper():
+                    upper.add(key)
+        for n in (entry.name_zh, *entry.aliases_zh):
+            n = normalize(n.strip())
+            if len(n) >= 2 and _CJK.search(n) and n not in zh:
+                zh[n] = concept
+
+
 @functools.lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
     """All five lexicons, parsed once per process."""
@@ -100,5 +121,6 @@ def load_lexicon() -> Lexicon:
                 # one-character Chinese words (心, 肺, 痛) are parts of too many other words to be matched alone
                 elif len(n) >= 2 and n not in zh:
                     zh[n] = concept
+    _add_alias_table(zh, en, upper)
     lengths = tuple(sorted({len(k) for k in zh}, reverse=True))
     return Lexicon(zh, lengths, en, frozenset(upper), max(len(k) for k in en))
