@@ -177,10 +177,12 @@ def _render_summary(data: dict[str, Any]) -> str:
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
+    from rag.backends import Backends
     from rag.records.service import read_record_file, summarize_record
+    from rag.settings import load_settings
 
     record = read_record_file(args.file)
-    backends = _backends()
+    backends = Backends(load_settings())
     generator = None if backends.settings.generator.startswith("extractive") else backends.generator
     outcome = summarize_record(record, audit=backends.audit, caller="cli", generator=generator, language=args.language,
                                include_identifiers=args.identifiers)
