@@ -40,7 +40,12 @@ def main() -> None:
 
     rows = [json.loads(line) for line in (ROOT / "tests/data/records/dev.jsonl").read_text(encoding="utf-8").splitlines()]
     t = time.perf_counter()
+    from rag.answer.icd10 import lookup_icd10
+    from rag.records.codes import code_exists
+
     recognize("预热 warm up 高血压 hypertension")
+    lookup_icd10("warm up")  # builds the ICD-10-CM description index, as the API does at start-up
+    code_exists("I10")
     summarize_extractive(rows[0]["text"])
     print(f"warm-up (lexicons, ICD-10-CM index): {time.perf_counter() - t:.2f} s")
     for lang in ("zh", "en"):
