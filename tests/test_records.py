@@ -389,6 +389,12 @@ def test_http_entities_and_summary(records_api: tuple[str, dict[str, str]]) -> N
         r = c.get(f"/v1/summaries/{trace}", headers=_h(keys["audit"]))
         assert r.status_code == 200 and r.json()["kind"] == "record_summary"
         assert "ZY20260001" not in r.text
+        page = c.get(f"/audit/summaries/{trace}", headers=_h(keys["audit"]))
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "ZY20260001" not in page.text and "[MRN]" in page.text
+        assert '<mark class="f3" title="chief_complaint">咳嗽、咳痰伴发热5天</mark>' in page.text
+        assert '<mark class="f4" title="diagnoses">社区获得性肺炎</mark>' in page.text
+        assert c.get(f"/audit/summaries/{trace}", headers=_h(keys["consult"])).status_code == 403
         r = c.post("/v1/summaries", json={"text": ZH, "include_identifiers": True}, headers=_h(keys["consult"]))
         assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
         r = c.post("/v1/summaries", json={"text": ZH, "include_identifiers": True}, headers=_h(keys["consult+admin"]))

@@ -25,7 +25,7 @@ from rag.records.schema import RecordSummary
 from rag.records.summary import check_grounding, check_summary, summarize_extractive
 
 __all__ = ["MAX_RECORD_CHARS", "RecordInput", "SummaryOutcome", "read_record_file", "record_from_bytes", "record_from_text",
-           "summarize_record", "deidentify_summary", "audit_entities", "entities_for"]
+           "summarize_record", "deidentify_summary", "audit_entities", "entities_for", "offset_map", "map_span"]
 
 MAX_RECORD_CHARS = 120_000  # "up to ~100k characters" with room for headers; above it the caller splits the record
 _TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text", ""}
@@ -121,6 +121,66 @@ def deidentify_summary(s: RecordSummary) -> dict[str, Any]:
     return data
 
 
+def offset_map(original: str, deidentified: str) -> list[tuple[int, int, int, int]] | None:
+    """Aligned blocks (orig_start, orig_end, deid_start, deid_end) between a record and its scrubbed text, line by line
+    (scrubbing never joins lines); None when the line counts differ and no alignment is attempted."""
+    import difflib
+
+    a_lines, b_lines = original.split("\n"), deidentified.split("\n")
+    if len(a_lines) != len(b_lines):
+        return None
+    blocks: list[tuple[int, int, int, int]] = []
+    ao = bo = 0
+    for la, lb in zip(a_lines, b_lines, strict=True):
+        if la == lb:
+            blocks.append((ao, ao + len(la), bo, bo + len(lb)))
+        else:
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
+                if tag == "equal" or (i2 > i1 and j2 > j1):
+                    blocks.append((ao + i1, ao + i2, bo + j1, bo + j2))
+        ao += len(la) + 1
+        bo += len(lb) + 1
+    return blocks
+
+
+def map_span(blocks: list[tuple[int, int, int, int]], span: tuple[int, int]) -> tuple[int, int] | None:
+    """A span of the record as a span of the scrubbed text (an identifier inside it widens it to its placeholder)."""
+    s, e = span
+
+    def one(x: int, end: bool) -> int | None:
+        for a0, a1, b0, b1 in blocks:
+            if a0 <= x <= a1 and (a1 > a0 or b1 == b0):
+                if a1 - a0 == b1 - b0:
+                    return b0 + (x - a0)
+                return b1 if end else b0  # inside a replaced identifier: snap to the placeholder's edge
+        return None
+
+    ms, me = one(s, False), one(e, True)
+    return (ms, me) if ms is not None and me is not None and me > ms else None
+
+
+def _deid_spans(data: dict[str, Any], blocks: list[tuple[int, int, int, int]] | None) -> dict[str, Any]:
+    """{field: [[start, end], ...]} of the summary's spans in the de-identified record text (for the auditor page)."""
+    out: dict[str, Any] = {}
+    if blocks is None:
+        return out
+
+    def mapped(spans: list[list[int]]) -> list[list[int]]:
+        res = []
+        for sp in spans:
+            m = map_span(blocks, (sp[0], sp[1]))
+            if m is not None:
+                res.append(list(m))
+        return res
+
+    for name, v in data.items():
+        if isinstance(v, dict) and "spans" in v:
+            out[name] = mapped(v["spans"])
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            out[name] = [mapped(x.get("spans", [])) for x in v]
+    return out
+
+
 # --- summaries -------------------------------------------------------------------------------------------------------
 
 
@@ -163,9 +223,11 @@ def summarize_record(record: RecordInput, *, audit: Any | None, caller: str, gen
     output["identifiers"] = "included" if include_identifiers else "de-identified"
     timings = {"generate": round((t1 - t0) * 1000, 1), "check": round((t2 - t1) * 1000, 1)}
     if audit is not None:
+        scrubbed = scrub(record.text)
         payload = {
             "input": {"sha256": hashlib.sha256(record.text.encode("utf-8")).hexdigest(), "chars": len(record.text),
-                      "source": record.source, "language": summary.language, "text_deidentified": scrub(record.text)},
+                      "source": record.source, "language": summary.language, "text_deidentified": scrubbed},
+            "spans_deidentified": _deid_spans(deid, offset_map(record.text, scrubbed)),
             "generator": summary.generator,
             "summary": deid,  # never the raw identifiers, whatever the caller received
             "identifiers_returned": include_identifiers,
