@@ -43,9 +43,9 @@ def _field_spans(p: dict[str, Any]) -> list[tuple[int, int, str, int]]:
             out.append((s, e, name, i % 5))
     out.sort()
     kept: list[tuple[int, int, str, int]] = []
-    for s in out:
-        if not kept or s[0] >= kept[-1][1]:
-            kept.append(s)
+    for item in out:
+        if not kept or item[0] >= kept[-1][1]:
+            kept.append(item)
     return kept
 
 
