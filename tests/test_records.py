@@ -149,6 +149,13 @@ def test_checks_drop_ungrounded_negated_invented_and_misordered() -> None:
     assert r.grounded == r.values
 
 
+def test_allergies_are_not_medications() -> None:
+    zh = summarize_extractive("既往史：否认药物过敏史。长期服用阿司匹林。青霉素过敏。")
+    en = summarize_extractive("PMH: none. Allergy: sulfa drugs (rash). Medications: metformin. Allergic to penicillin.")
+    assert [m.value for m in zh.medications] == ["阿司匹林"]
+    assert [m.value for m in en.medications] == ["metformin"]
+
+
 def test_date_order_check() -> None:
     text = "入院日期：2026-03-12\n出院日期：2026-03-04\n主诉：头痛1天\n诊断：偏头痛\n"
     s = check_summary(text, summarize_extractive(text))

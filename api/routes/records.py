@@ -193,7 +193,16 @@ def _page_csp() -> str:
     return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
-@router.get("/audit/summaries/{trace_id}", response_class=HTMLResponse, include_in_schema=True,
+# the page answers HTML, its errors JSON (as the consultation page documents them)
+_PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **{status: {**spec, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+       for status, spec in ERROR_RESPONSES.items()},
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "HTML page"},
+    303: {"description": "key accepted from ?key=; continue without it (cookie set)"},
+}
+
+
+@router.get("/audit/summaries/{trace_id}", response_class=HTMLResponse, responses=_PAGE_RESPONSES, tags=["audit"],
             summary="Auditor page for one record summary: the de-identified record with each field's spans (audit role)")
 def summary_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
                  request: Request, caller: AuditPageCaller, state: StateDep) -> Response:

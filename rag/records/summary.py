@@ -103,11 +103,11 @@ def _value(text: str, s: Section | None) -> Value | None:
 
 
 def _allergen(text: str, e: Entity) -> bool:
-    """A drug named as an allergy ("青霉素过敏", "Allergy: sulfa drugs") is not a medication."""
-    line_start = text.rfind("\n", 0, e.start) + 1
-    before = text[max(line_start, e.start - 25):e.start]
-    after = text[e.end:e.end + 12]
-    return bool(_ALLERGY.search(before) or _ALLERGY.match(after.lstrip("（( "))) or bool(re.match(r"\s*(?:drugs?\s*)?\(?(?:rash|allergy)", after, re.I)) and bool(_ALLERGY.search(text[line_start:e.start]))
+    """A drug named as an allergy ("青霉素过敏", "Allergy: sulfa drugs", "allergic to penicillin") is not a medication."""
+    clause_start = max(text.rfind(c, 0, e.start) for c in "\n。；;.") + 1
+    before = text[max(clause_start, e.start - 30):e.start]
+    after = text[e.end:e.end + 12].lstrip("（( ")
+    return bool(_ALLERGY.search(before) or _ALLERGY.match(after))
 
 
 def _unique(values: list[Value]) -> list[Value]:
