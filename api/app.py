@@ -30,6 +30,8 @@ __all__ = ["create_app"]
 log = logging.getLogger("clinrag.api")
 
 _UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and metadata fields around the file
+_RECORD_PATHS = frozenset({"/v1/summaries", "/v1/summaries/file", "/v1/entities"})
+_RECORD_LIMIT = 8 * 1024 * 1024  # record bodies: the service refuses text over its character limit with a clear 400
 
 
 def _warm(backends: Backends) -> None:
@@ -120,9 +122,10 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     )
     install_error_handlers(app)
 
-    from api.routes import audit, consultations, guidelines, health
+    from api.routes import audit, consultations, guidelines, health, records
 
     app.include_router(consultations.router)
+    app.include_router(records.router)
     app.include_router(guidelines.router)
     app.include_router(audit.router)
     app.include_router(health.router)
@@ -130,6 +133,8 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     def limit_for(scope: Scope) -> int:
         if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/v1/guidelines":
             return upload_limit
+        if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") in _RECORD_PATHS:
+            return max(json_limit, _RECORD_LIMIT)  # a 100k-character Chinese record is ~600 KB of escaped JSON
         return json_limit
 
     # added innermost first: CORS (outermost) -> observe -> body limit -> routes

@@ -139,6 +139,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluation import evaluate_retrieval, evaluate_triage
 
+    if args.what in ("summaries", "entities"):
+        return cmd_eval_records(args)
     lines = Path(args.file).read_text(encoding="utf-8").splitlines()
     rows = [json.loads(l) for l in lines if l.strip()]
     if args.what == "retrieval":
@@ -153,6 +155,90 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 print(f"{key}: {value}")
         for m in report.get("misses", report.get("failures", []))[:30]:
             print(f"  miss: {json.dumps(m, ensure_ascii=False)}")
+    return 0
+
+
+# --- records: entities, summaries and their evaluation ----------------------------------------------------------------
+
+
+def _render_summary(data: dict[str, Any]) -> str:
+    def v(name: str) -> str:
+        x = data.get(name)
+        return x["value"] if x else "(not found)"
+
+    out = [f"patient: {v('patient_id')}   admitted: {v('admission_date')}   discharged: {v('discharge_date')}",
+           f"chief complaint: {v('chief_complaint')}", "diagnoses:"]
+    out += [f"  - {d['name']}" + (f" [{d['icd10']}]" if d["icd10"] else " [no ICD-10 code in the table]") for d in data["diagnoses"]]
+    out.append("medications: " + ", ".join(m["value"] for m in data["medications"]))
+    out.append("tests: " + ", ".join(t["value"] for t in data["tests"]))
+    out.append(f"treatment: {v('treatment_plan')}")
+    out.append(f"follow-up: {v('follow_up')}")
+    out.append(f"summary: {v('summary')}")
+    out += [f"note: {n}" for n in data.get("notes", [])]
+    out.append(f"generator: {data['generator']}   identifiers: {data['identifiers']}   trace {data['trace_id']}")
+    return "\n".join(out)
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from rag.backends import Backends
+    from rag.records.service import read_record_file, summarize_record
+    from rag.settings import load_settings
+
+    record = read_record_file(args.file)
+    backends = Backends(load_settings())
+    generator = None if backends.settings.generator.startswith("extractive") else backends.generator
+    outcome = summarize_record(record, audit=backends.audit, caller="cli", generator=generator, language=args.language,
+                               include_identifiers=args.identifiers)
+    if args.json:
+        _print_json(outcome.output)
+    else:
+        print(_render_summary(outcome.output))
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    from rag.records.service import entities_for, read_record_file, record_from_text
+
+    if args.file:
+        record = read_record_file(args.file)
+    elif args.text:
+        record = record_from_text(args.text)
+    else:
+        print("error: give the text or --file FILE (.txt, .md or .pdf)", file=sys.stderr)
+        return 2
+    found = entities_for(record)
+    if args.json:
+        _print_json([e.to_json() for e in found])
+        return 0
+    for e in found:
+        extra = (" NEGATED" if e.negated else "") + (f" [{e.icd10}]" if e.icd10 else "")
+        print(f"{e.start:>6}-{e.end:<6} {e.type:<8} {e.text}  ({e.canonical}){extra}")
+    return 0
+
+
+def cmd_eval_records(args: argparse.Namespace) -> int:
+    from rag.records.evaluation import evaluate_entities, evaluate_summaries
+    from rag.records.summary import check_summary, summarize_extractive
+
+    rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.what == "entities":
+        report = evaluate_entities(rows)
+    else:
+        report = evaluate_summaries(rows, lambda text: check_summary(text, summarize_extractive(text)))
+    if args.json:
+        _print_json(report)
+        return 0
+    for key, value in report.items():
+        if key == "misses":
+            continue
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for k2, v2 in value.items():
+                print(f"  {k2}: {json.dumps(v2, ensure_ascii=False)}")
+        else:
+            print(f"{key}: {value}")
+    for m in report.get("misses", [])[:30]:
+        print(f"  miss: {json.dumps(m, ensure_ascii=False)}")
     return 0
 
 
@@ -254,6 +340,18 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_record_commands(sub: Any) -> None:
+    sp = sub.add_parser("summarize", help="structured, grounded summary of a medical record (.txt, .md or .pdf)")
+    sp.add_argument("file", help="the record: plain text, Markdown or PDF, Chinese or English, up to ~100k characters")
+    sp.add_argument("--language", choices=["en", "zh"], help="record language (default: detected)")
+    sp.add_argument("--identifiers", action="store_true", help="show patient id and dates (default: de-identified)")
+    sp.add_argument("--json", action="store_true", help="print the summary JSON (the HTTP schema)")
+    sp = sub.add_parser("entities", help="diseases, symptoms, drugs, tests and body parts in a text, with spans")
+    sp.add_argument("text", nargs="?", help="the text (or use --file)")
+    sp.add_argument("--file", help="read the text from a .txt, .md or .pdf file")
+    sp.add_argument("--json", action="store_true", help="print JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ingest.cli import add_arguments as add_ingest
 
@@ -283,10 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = sub.add_parser("eval", help="measure retrieval or triage on a labelled JSON lines file")
-    sp.add_argument("what", choices=["retrieval", "triage"])
+    sp.add_argument("what", choices=["retrieval", "triage", "summaries", "entities"])
     sp.add_argument("file", help='retrieval: {"query", "relevant_sources"}; triage: {"query", "expect"} per line')
     sp.add_argument("--k", type=int, default=5, help="cut-off for recall@k / nDCG@k (default 5)")
     sp.add_argument("--json", action="store_true", help="print JSON")
+
+    _add_record_commands(sub)
 
     sp = sub.add_parser("guidelines", help="list or retire guideline documents")
     gsub = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -323,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-COMMANDS = {"ask": cmd_ask, "search": cmd_search, "eval": cmd_eval, "guidelines": cmd_guidelines, "serve": cmd_serve,
+COMMANDS = {"summarize": cmd_summarize, "entities": cmd_entities, "ask": cmd_ask, "search": cmd_search, "eval": cmd_eval, "guidelines": cmd_guidelines, "serve": cmd_serve,
             "audit": cmd_audit, "keys": cmd_keys, "config": cmd_config}
 
 

@@ -1,0 +1,1 @@
+"""Medical records: entity recognition (disease, symptom, drug, test, body part) and grounded record summaries."""
