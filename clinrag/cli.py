@@ -9,20 +9,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.backends import Backends
 
 __all__ = ["main"]
 
 
-def _backends():  # type: ignore[no-untyped-def]
-    from rag.audit.sessions import SessionMemory
+def _backends() -> Backends:
     from rag.backends import Backends
     from rag.settings import load_settings
 
-    settings = load_settings()
-    backends = Backends(settings)
-    backends.extra["sessions"] = SessionMemory(settings.data_dir / "sessions.sqlite3")
-    return backends
+    return Backends(load_settings())
 
 
 def _print_json(data: Any) -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["DeidResult", "deidentify", "scrub", "PLACEHOLDERS", "SAFE_HARBOR"]
+__all__ = ["DeidResult", "deidentify", "scrub", "safe_age", "PLACEHOLDERS", "SAFE_HARBOR"]
 
 PLACEHOLDERS: tuple[str, ...] = (
     "[EMAIL]", "[URL]", "[IP]", "[ID]", "[MRN]", "[PLAN]", "[ACCOUNT]", "[LICENSE]", "[VEHICLE]", "[DEVICE]",
@@ -287,3 +287,8 @@ def deidentify(text: str) -> DeidResult:
 def scrub(text: str) -> str:
     """The de-identified text only."""
     return deidentify(text).text
+
+
+def safe_age(age: float) -> str:
+    """An age as it may be stored: Safe Harbor folds every age over 89 into "90+"."""
+    return "90+" if age >= 90 else f"{age:g}"
