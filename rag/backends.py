@@ -74,9 +74,15 @@ class Backends:
     @property
     def audit(self) -> AuditStore:
         if self._audit is None:
+            from rag.audit.checkpoint import CheckpointedAuditStore, checkpoint_setup
             from rag.audit.trail import open_audit_store
 
-            self._audit = open_audit_store(self.settings.audit_location())
+            store = open_audit_store(self.settings.audit_location())
+            setup = checkpoint_setup(self.settings)
+            if setup is not None:
+                signer, sink, trail = setup
+                store = CheckpointedAuditStore(store, signer, sink, trail, every=self.settings.audit_checkpoint_every)
+            self._audit = store
         return self._audit
 
     @property

@@ -4,8 +4,8 @@ Every record carries `prev_hash` (the previous record's `hash`; 64 zeros for the
 `hash` = sha256 of the canonical JSON of all its other fields. `verify()` walks the chain and
 names each record that was edited, deleted or moved. Triggers reject UPDATE and DELETE, but the
 chain is the real protection: it still catches tampering by someone who drops the triggers.
-It cannot catch someone who rewrites every later record too, or who deletes only the newest
-records; anchor `VerifyReport.head_hash` outside the database to close that gap.
+It cannot by itself catch someone who rewrites every later record too, or who deletes only the
+newest records: rag/audit/checkpoint.py signs the head into a separate sink to close that gap.
 """
 
 from __future__ import annotations
@@ -133,6 +133,8 @@ class AuditStore(Protocol):
     def get(self, trace_id: str) -> AuditRecord: ...
     def verify(self) -> VerifyReport: ...
     def export(self, since: str | None = None) -> Iterator[AuditRecord]: ...
+    def head(self) -> AuditRecord | None: ...
+    def record_at(self, seq: int) -> AuditRecord | None: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
 
@@ -313,7 +315,7 @@ class _ChainChecker:
 def verify_records(records: Iterable[AuditRecord]) -> VerifyReport:
     """Verify an exported chain offline (records in seq order, e.g. from `export()`)."""
     recs = list(records)
-    where = {}
+    where: dict[str, int] = {}
     for r in recs:
         where.setdefault(r.hash, r.seq)
     checker = _ChainChecker(where.get)
@@ -446,6 +448,18 @@ class SqliteAuditStore:
         """Walk the whole chain and report edited, deleted and reordered records."""
         with self._errors():
             return _verify_chain(lambda sql, args: self._conn().execute(sql, args).fetchall(), self.table, "?")
+
+    def head(self) -> AuditRecord | None:
+        """The record with the highest seq, or None for an empty trail."""
+        with self._errors():
+            row = self._conn().execute(f"SELECT {_COLUMNS} FROM {self.table} ORDER BY seq DESC LIMIT 1").fetchone()
+        return _row_to_record(row) if row else None
+
+    def record_at(self, seq: int) -> AuditRecord | None:
+        """The record stored with this seq, or None."""
+        with self._errors():
+            row = self._conn().execute(f"SELECT {_COLUMNS} FROM {self.table} WHERE seq = ?", (seq,)).fetchone()
+        return _row_to_record(row) if row else None
 
     def ping(self) -> None:
         """Raise BackendUnavailableError unless the file can be locked for writing."""
@@ -639,6 +653,18 @@ class PostgresAuditStore:
         """Walk the whole chain and report edited, deleted and reordered records."""
         with self._lock, self._errors():
             return _verify_chain(lambda sql, args: self._connection().execute(sql, args).fetchall(), self.table, "%s")
+
+    def head(self) -> AuditRecord | None:
+        """The record with the highest seq, or None for an empty trail."""
+        with self._lock, self._errors():
+            row = self._connection().execute(f"SELECT {_COLUMNS} FROM {self.table} ORDER BY seq DESC LIMIT 1").fetchone()
+        return _row_to_record(row) if row else None
+
+    def record_at(self, seq: int) -> AuditRecord | None:
+        """The record stored with this seq, or None."""
+        with self._lock, self._errors():
+            row = self._connection().execute(f"SELECT {_COLUMNS} FROM {self.table} WHERE seq = %s", (seq,)).fetchone()
+        return _row_to_record(row) if row else None
 
     def ping(self) -> None:
         """Raise BackendUnavailableError unless the server accepts writes to the audit table."""
