@@ -258,8 +258,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     from rag.settings import Settings, load_settings
 
     current = load_settings()
+    secret = {"audit_checkpoint_key", "openai_api_key", "milvus_token"}
     for name, f in Settings.model_fields.items():
-        print(f"CLINRAG_{name.upper()}={getattr(current, name)}\n    {f.description}")
+        value = getattr(current, name)
+        print(f"CLINRAG_{name.upper()}={'***' if name in secret and value else value}\n    {f.description}")
     return 0
 
 
