@@ -70,12 +70,9 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from api.ratelimit import make_rate_limiter
-        from rag.audit.sessions import SessionMemory
 
         owns = backends is None
         b = backends if backends is not None else Backends(settings)
-        if "sessions" not in b.extra:
-            b.extra["sessions"] = SessionMemory(settings.data_dir / "sessions.sqlite3")
         _warm(b)
         keys = None
         if settings.auth:
@@ -105,9 +102,6 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
                 keys.close()
             if owns:
                 b.close()
-                sessions = b.extra.get("sessions")
-                if sessions is not None:
-                    sessions.close()  # type: ignore[attr-defined]
 
     app = FastAPI(
         title="clinrag",

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import NotFoundError
+from rag.sqlite import SqliteFile
 
 __all__ = ["Job", "JobStore", "JobRunner"]
 
@@ -66,42 +65,42 @@ class JobStore:
     _COLS = "job_id, kind, status, filename, created_at, caller, pid, started_at, finished_at, error, report"
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, kind TEXT, status TEXT, filename TEXT, "
-                         "created_at TEXT, caller TEXT, pid INTEGER, started_at TEXT, finished_at TEXT, error TEXT, report TEXT)")
-        self._lock = threading.Lock()
+        self._db = SqliteFile(path, what="job store")
+        with self._db.errors():
+            self._db.query("CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, kind TEXT, status TEXT, filename TEXT, "
+                           "created_at TEXT, caller TEXT, pid INTEGER, started_at TEXT, finished_at TEXT, error TEXT, report TEXT)")
 
     def create(self, kind: str, filename: str, caller: str) -> Job:
         job = Job(job_id=uuid.uuid4().hex, kind=kind, status="queued", filename=filename, created_at=_now(), caller=caller,
                   pid=os.getpid())
-        with self._lock:
-            self._db.execute(f"INSERT INTO jobs ({self._COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                             (job.job_id, job.kind, job.status, job.filename, job.created_at, job.caller, job.pid,
-                              None, None, None, None))
+        with self._db.errors():
+            self._db.query(f"INSERT INTO jobs ({self._COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           (job.job_id, job.kind, job.status, job.filename, job.created_at, job.caller, job.pid,
+                            None, None, None, None))
         return job
 
     def update(self, job_id: str, **fields: Any) -> None:
         if "report" in fields and fields["report"] is not None:
             fields["report"] = json.dumps(fields["report"], ensure_ascii=False)
         sets = ", ".join(f"{k} = ?" for k in fields)
-        with self._lock:
-            self._db.execute(f"UPDATE jobs SET {sets} WHERE job_id = ?", (*fields.values(), job_id))
+        with self._db.errors():
+            self._db.query(f"UPDATE jobs SET {sets} WHERE job_id = ?", (*fields.values(), job_id))
 
     def get(self, job_id: str) -> Job:
-        with self._lock:
-            row = self._db.execute(f"SELECT {self._COLS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        with self._db.errors():
+            rows = self._db.query(f"SELECT {self._COLS} FROM jobs WHERE job_id = ?", (job_id,))
+        row = rows[0] if rows else None
         if row is None:
             raise NotFoundError(f"no job {job_id!r}; the id comes from POST /v1/guidelines")
-        job = Job(*row[:10], report=json.loads(row[10]) if row[10] else None)  # type: ignore[misc]
+        job_id, kind, status, filename, created_at, caller, pid, started_at, finished_at, error, report = row
+        job = Job(job_id=job_id, kind=kind, status=status, filename=filename, created_at=created_at, caller=caller, pid=pid,
+                  started_at=started_at, finished_at=finished_at, error=error, report=json.loads(report) if report else None)
         if job.status in {"queued", "running"} and not _pid_alive(job.pid):
             job.status, job.error = "failed", "interrupted: the API process that ran this job stopped; upload again"
         return job
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
 
 class JobRunner:

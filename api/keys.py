@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import sqlite3
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import BackendUnavailableError, ConfigError, InputError, NotFoundError
+from rag.sqlite import SqliteFile
 
 __all__ = ["ROLES", "KEY_PREFIX", "KeyInfo", "KeyStore", "parse_roles"]
 
@@ -102,6 +102,7 @@ class KeyStore:
                 loc = "/" + loc[len("sqlite://") :].lstrip("/")
             self.path = Path(loc)
             self._location = loc
+            self._db = SqliteFile(self.path, what="key store", private=True)  # hashes only, but nobody else's business
         with self._errors():
             self._create_schema()
 
@@ -114,18 +115,7 @@ class KeyStore:
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = self._pg.connect(self._location, autocommit=True, connect_timeout=5)
             return self._conn
-        if self._conn is None:
-            assert self.path is not None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fresh = not self.path.exists()
-            conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
-            if fresh:
-                os.chmod(self.path, 0o600)  # hashes only, but still nobody else's business
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            self._conn = conn
-        return self._conn
+        return self._db.conn()
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         if self._pg is not None:
@@ -256,6 +246,8 @@ class KeyStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._pg is None:
+                self._db.close()
 
     def __enter__(self) -> KeyStore:
         return self

@@ -18,14 +18,10 @@ __all__ = ["main"]
 
 
 def _backends() -> Backends:
-    from rag.audit.sessions import SessionMemory
     from rag.backends import Backends
     from rag.settings import load_settings
 
-    settings = load_settings()
-    backends = Backends(settings)
-    backends.extra["sessions"] = SessionMemory(settings.data_dir / "sessions.sqlite3")
-    return backends
+    return Backends(load_settings())
 
 
 def _print_json(data: Any) -> None:
@@ -278,19 +274,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from rag.audit.checkpoint import check_checkpoint, checkpoint_setup
     from rag.audit.trail import open_audit_store
     from rag.settings import load_settings
 
-    store = open_audit_store(load_settings().audit_location())
+    settings = load_settings()
+    store = open_audit_store(settings.audit_location())
     if args.action == "verify":
         rep = store.verify()
-        if args.json:
-            _print_json({"ok": rep.ok, "records": rep.records, "problems": rep.problems})
+        problems = list(rep.problems)
+        setup = checkpoint_setup(settings)
+        if setup is None:
+            cp_note, missing = "no checkpoint key (CLINRAG_AUDIT_CHECKPOINT_KEY): deletion of the newest records cannot be seen", 0
         else:
-            print(f"{'OK' if rep.ok else 'BROKEN'}: {rep.records} records checked")
-            for p in rep.problems:
+            cp = check_checkpoint(store, *setup)
+            cp_note, missing = cp.note, cp.missing
+            problems += cp.problems
+        ok = not problems
+        if args.json:
+            _print_json({"ok": ok, "records": rep.records, "missing": missing, "checkpoint": cp_note, "problems": problems})
+        else:
+            print(f"{'OK' if ok else 'BROKEN'}: {rep.records} records checked; {cp_note}")
+            if missing:
+                print(f"  {missing} record(s) missing at the tail")
+            for p in problems:
                 print(f"  {p}")
-        return 0 if rep.ok else 1
+        return 0 if ok else 1
     if args.action == "show":
         rec = store.get(args.trace)
         data = {"seq": rec.seq, "trace_id": rec.trace_id, "created_at": rec.created_at, "kind": rec.kind, "caller": rec.caller,
@@ -335,8 +344,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     from rag.settings import Settings, load_settings
 
     current = load_settings()
+    secret = {"audit_checkpoint_key", "openai_api_key", "milvus_token"}
     for name, f in Settings.model_fields.items():
-        print(f"CLINRAG_{name.upper()}={getattr(current, name)}\n    {f.description}")
+        value = getattr(current, name)
+        print(f"CLINRAG_{name.upper()}={'***' if name in secret and value else value}\n    {f.description}")
     return 0
 
 

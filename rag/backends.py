@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.knowledge.embedders.base import Embedder, from_spec
@@ -10,6 +10,7 @@ from rag.settings import Settings
 
 if TYPE_CHECKING:
     from rag.answer.generators.base import Generator
+    from rag.audit.sessions import SessionMemory
     from rag.audit.trail import AuditStore
     from rag.knowledge.milvus import MilvusStore
 
@@ -47,7 +48,7 @@ class Backends:
     _store: MilvusStore | None = None
     _generator: Generator | None = None
     _audit: AuditStore | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    _sessions: SessionMemory | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -73,12 +74,28 @@ class Backends:
     @property
     def audit(self) -> AuditStore:
         if self._audit is None:
+            from rag.audit.checkpoint import CheckpointedAuditStore, checkpoint_setup
             from rag.audit.trail import open_audit_store
 
-            self._audit = open_audit_store(self.settings.audit_location())
+            store = open_audit_store(self.settings.audit_location())
+            setup = checkpoint_setup(self.settings)
+            if setup is not None:
+                signer, sink, trail = setup
+                store = CheckpointedAuditStore(store, signer, sink, trail, every=self.settings.audit_checkpoint_every)
+            self._audit = store
         return self._audit
 
+    @property
+    def sessions(self) -> SessionMemory:
+        """Earlier turns per caller and session id, in `<data_dir>/sessions.sqlite3` (opened on first use)."""
+        if self._sessions is None:
+            from rag.audit.sessions import SessionMemory
+
+            s = self.settings
+            self._sessions = SessionMemory(s.data_dir / "sessions.sqlite3", ttl_s=s.session_ttl_s, max_turns=s.session_max_turns)
+        return self._sessions
+
     def close(self) -> None:
-        for part in (self._store, self._audit):
+        for part in (self._store, self._audit, self._sessions):
             if part is not None:
                 part.close()

@@ -78,7 +78,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     `deadline` (a time.monotonic() value) is the caller's: when the answer is ready only after it,
     the record's status is `deadline_exceeded`, because the client was told it failed."""
     from rag.answer.prompt import PROMPT_VERSION, render_prompt
-    from rag.safety.deid import scrub
+    from rag.safety.deid import safe_age, scrub
     from rag.safety.triage import triage
 
     settings = backends.settings
@@ -95,7 +95,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     symptoms = scrub(request.symptoms)
     context: dict[str, str] = {}
     if request.age is not None:
-        context["age"] = f"{request.age:g}"
+        context["age"] = safe_age(request.age)
     if request.sex:
         context["sex"] = request.sex
     if request.pregnant is not None:
@@ -109,9 +109,9 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     if request.allergies:
         context["allergies"] = scrub(", ".join(request.allergies))
     earlier: list[str] = []
-    sessions = backends.extra.get("sessions")
-    if request.session_id and sessions is not None:
-        earlier = sessions.earlier(request.session_id)  # type: ignore[attr-defined]
+    if request.session_id:
+        # a session is the caller's own: another key sending the same id starts afresh
+        earlier = backends.sessions.earlier(request.session_id, owner=caller)
         if earlier:
             context["earlier turns"] = " | ".join(earlier)
     t = lap("deidentify", t0)
@@ -179,8 +179,8 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     audit_payload["answer"] = advice.model_dump()
     audit_payload["latency_ms"] = timings
     record = backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller, status=status, payload=audit_payload)
-    if request.session_id and sessions is not None:
-        sessions.add(request.session_id, symptoms)  # type: ignore[attr-defined]
+    if request.session_id:
+        backends.sessions.add(request.session_id, symptoms, owner=caller)
     # no patient text in logs: ids, counts and timings only
     log.info("consultation %s status=%s urgency=%s red_flags=%d passages=%d total_ms=%.0f", trace_id, status,
              advice.urgency, len(advice.red_flags), len(advice.citations), timings["total"])

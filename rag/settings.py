@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(1024, ge=64, le=16_384, description="max tokens the model may generate")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature")
     audit_url: str = Field("", description="empty: SQLite in data_dir; else postgresql://user@host/db")
+    audit_checkpoint_key: str = Field("", description="secret (>= 16 chars) that signs checkpoints of the audit chain head; "
+                                      "keep it away from the trail. Empty and no key file: no checkpoints (tail deletion undetectable)")
+    audit_checkpoint_key_file: str = Field("", description="file holding the checkpoint key (outside data_dir), instead of audit_checkpoint_key")
+    audit_checkpoint_sink: str = Field("", description="where signed checkpoints go: empty = ~/.local/state/clinrag/audit-checkpoints.jsonl "
+                                       "($XDG_STATE_HOME), an absolute file path outside data_dir, or postgresql://... (split deployment)")
+    audit_checkpoint_every: int = Field(1, ge=1, le=1_000_000, description="sign the chain head every N records (and at shutdown)")
+    session_ttl_s: float = Field(24 * 3600.0, gt=0, description="a session's turns are deleted this many seconds after they were written")
+    session_max_turns: int = Field(5, ge=1, le=50, description="earlier turns of a session given to triage and retrieval")
     max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are rejected")
     max_file_mb: float = Field(200.0, gt=0, description="files larger than this are rejected")
     parse_timeout_s: float = Field(300.0, gt=0, description="per-file parse time limit (child process)")

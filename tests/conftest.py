@@ -77,14 +77,12 @@ def pdf_factory(tmp_path: Path):
 def starter_kb(tmp_path_factory, minilm) -> Iterator[object]:
     """The starter guidelines ingested once into a Milvus Lite knowledge base, with audit and sessions."""
     from ingest.run import ingest_paths
-    from rag.audit.sessions import SessionMemory
     from rag.backends import Backends
     from rag.settings import Settings
 
     data = tmp_path_factory.mktemp("starter")
     settings = Settings(data_dir=data)
     backends = Backends(settings, _embedder=minilm)
-    backends.extra["sessions"] = SessionMemory(data / "sessions.sqlite3")
     report = ingest_paths([GUIDELINES], settings, minilm, backends.store)
     assert report.ok, report.summary()
     yield backends

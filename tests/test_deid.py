@@ -85,3 +85,80 @@ def test_counts_and_scrub_agree():
     assert result.counts == {"NAME": 1, "PHONE": 2, "EMAIL": 1, "MRN": 1, "DATE": 1}
     assert scrub(text) == result.text
     assert "38.5" in scrub("Sarah Jones? no: temp 38.5")
+
+
+# --- the frozen evaluation sets (tests/data, written by bench/deid_sets.py before tuning) ----------
+
+def _load(name: str) -> list[dict]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_sets_cover_the_18_safe_harbor_kinds_in_both_languages():
+    from rag.safety.deid import SAFE_HARBOR
+
+    rows = _load("deid_identifiers.jsonl")
+    assert len(SAFE_HARBOR) == 18
+    assert len(rows) >= 200
+    kinds = {(r["kind"], r["language"]) for r in rows}
+    # AGE and DATE are one Safe Harbor kind; FAX and PHONE are two
+    assert len({k for k, _ in kinds}) == 19
+    assert {lang for _, lang in kinds} == {"en", "zh"}
+    assert len(_load("deid_clinical.jsonl")) >= 200
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_no_seeded_identifier_survives(split):
+    leaks = []
+    for row in _load("deid_identifiers.jsonl"):
+        if row["split"] != split:
+            continue
+        clean = scrub(row["text"]).lower()
+        leaks += [(row["id"], s) for s in row["secrets"] if s.lower() in clean]
+    assert leaks == []
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_at_most_one_percent_of_clinical_words_removed(split):
+    from collections import Counter
+
+    from rag.text import words
+
+    removed = total = 0
+    for row in _load("deid_clinical.jsonl"):
+        if row["split"] != split:
+            continue
+        before, after = Counter(words(row["text"])), Counter(words(scrub(row["text"])))
+        total += sum(before.values())
+        removed += sum((before - after).values())
+    assert total > 500
+    assert removed / total <= 0.01, (removed, total)
+
+
+@pytest.mark.parametrize(
+    "text, secret, placeholder",
+    [
+        ("I'm Dr. Wilhelmina Ostrowski's patient and my knee hurts", "Wilhelmina", "[NAME]"),
+        ("my health plan number HP-5562-0098, chest pain", "5562", "[PLAN]"),
+        ("my son Tom has a fever", "Tom", "[NAME]"),
+        ("She is 94 years old and confused", "94", "[AGE]"),
+        ("fax: 415-555-0199", "555-0199", "[FAX]"),
+        ("车牌号浙A12345，头痛", "A12345", "[VEHICLE]"),
+        ("报告在https://example.cn/r/1，咳嗽", "example.cn", "[URL]"),
+    ],
+)
+def test_issue_canaries(text, secret, placeholder):
+    clean = scrub(text)
+    assert secret not in clean and placeholder in clean, clean
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["This is Chest Pain again", "病人张口困难", "患者张力性头痛", "病人周身乏力", "It's Migraine again, I'm Dizzy",
+     "my son has a fever of 39", "patient is 45 years old, temp 99 F"],
+)
+def test_clinical_words_after_name_cues_survive(text):
+    assert scrub(text) == text

@@ -4,8 +4,8 @@ Every record carries `prev_hash` (the previous record's `hash`; 64 zeros for the
 `hash` = sha256 of the canonical JSON of all its other fields. `verify()` walks the chain and
 names each record that was edited, deleted or moved. Triggers reject UPDATE and DELETE, but the
 chain is the real protection: it still catches tampering by someone who drops the triggers.
-It cannot catch someone who rewrites every later record too, or who deletes only the newest
-records; anchor `VerifyReport.head_hash` outside the database to close that gap.
+It cannot by itself catch someone who rewrites every later record too, or who deletes only the
+newest records: rag/audit/checkpoint.py signs the head into a separate sink to close that gap.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from rag.errors import AuditIntegrityError, BackendUnavailableError, ConfigError, InputError, NotFoundError
 from rag.settings import redact_url
+from rag.sqlite import SqliteFile
 
 __all__ = [
     "GENESIS_HASH",
@@ -133,6 +134,8 @@ class AuditStore(Protocol):
     def get(self, trace_id: str) -> AuditRecord: ...
     def verify(self) -> VerifyReport: ...
     def export(self, since: str | None = None) -> Iterator[AuditRecord]: ...
+    def head(self) -> AuditRecord | None: ...
+    def record_at(self, seq: int) -> AuditRecord | None: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
 
@@ -322,120 +325,68 @@ def verify_records(records: Iterable[AuditRecord]) -> VerifyReport:
     return checker.report()
 
 
-# --------------------------------------------------------------------------- SQLite
+# --------------------------------------------------------------------------- one store, two dialects
 
 
-class SqliteAuditStore:
-    """Audit trail in one SQLite file (WAL, synchronous=FULL); one chain across threads and processes."""
+class _Dialect(Protocol):
+    """What differs between SQLite and PostgreSQL: connections, locking, schema, errors and the placeholder."""
 
-    def __init__(self, path: str | Path, *, table: str = "audit_log", busy_timeout_s: float = 30.0) -> None:
-        self.path = Path(path)
-        self.table = _check_table(table)
-        self._busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
-        self._closed = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BackendUnavailableError(f"audit store {self.path}: cannot create its folder: {exc}") from None
-        with self._errors():
-            self._create_schema(self._conn())
+    ph: str  # the driver's parameter placeholder
 
-    # connection handling -------------------------------------------------
+    def reading(self) -> AbstractContextManager[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]]: ...
+    def appending(self) -> AbstractContextManager[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]]: ...
+    def ping(self) -> None: ...
+    def close(self) -> None: ...
 
-    def _conn(self) -> sqlite3.Connection:
-        if self._closed:
-            raise BackendUnavailableError(f"audit store {self.path} is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                str(self.path), timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_s * 1000)}")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            self._local.conn = conn
-            with self._conns_lock:
-                self._conns.append(conn)
-        return conn
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.IntegrityError as exc:
-            raise InputError(f"audit store {self.path}: {exc}") from None
-        except sqlite3.Error as exc:
-            raise BackendUnavailableError(f"audit store {self.path} (CLINRAG_AUDIT_URL): {exc}") from None
+class _SqlAuditStore:
+    """append / get / export / verify written once; the dialect supplies connections, locks and errors."""
 
-    @contextmanager
-    def _write(self, conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def _create_schema(self, conn: sqlite3.Connection) -> None:
-        t = self.table
-        with self._write(conn):
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {t} ("
-                "seq INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
-                "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
-                "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
-            )
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_created_at ON {t}(created_at)")
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_hash ON {t}(hash)")
-            for op in ("UPDATE", "DELETE"):
-                conn.execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
-                    f"BEGIN SELECT RAISE(ABORT, 'audit log {t} is append-only: {op} rejected'); END"
-                )
-
-    # AuditStore ------------------------------------------------------------
+    table: str
+    _d: _Dialect
 
     def append(self, *, trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> AuditRecord:
-        """Add one record at the end of the chain; committed (fsynced) when this returns."""
+        """Add one record at the end of the chain; committed (and, for SQLite, fsynced) when this returns."""
         e = _prepare(trace_id, kind, caller, status, payload)
-        t = self.table
-        with self._errors():
-            conn = self._conn()
-            with self._write(conn):
-                if conn.execute(f"SELECT 1 FROM {t} WHERE trace_id = ?", (e.trace_id,)).fetchone():
-                    raise InputError(f"trace {e.trace_id!r} already has an audit record; use a new trace id")
-                last = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, prev = (int(last[0]) + 1, last[1]) if last else (1, GENESIS_HASH)
-                rec = _seal(seq, e, prev)
-                conn.execute(
-                    f"INSERT INTO {t} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, e.payload_text, rec.prev_hash, rec.hash),
-                )
+        t, ph = self.table, self._d.ph
+        with self._d.appending() as q:
+            if q(f"SELECT 1 FROM {t} WHERE trace_id = {ph}", (e.trace_id,)):
+                raise InputError(f"trace {e.trace_id!r} already has an audit record; use a new trace id")
+            last = q(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1", ())
+            seq, prev = (int(last[0][0]) + 1, last[0][1]) if last else (1, GENESIS_HASH)
+            rec = _seal(seq, e, prev)
+            q(f"INSERT INTO {t} ({_COLUMNS}) VALUES ({', '.join([ph] * 9)})",
+              (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, e.payload_text, rec.prev_hash, rec.hash))
         return rec
+
+    def _one(self, where: str, arg: Any) -> AuditRecord | None:
+        with self._d.reading() as q:
+            rows = q(f"SELECT {_COLUMNS} FROM {self.table} {where}", (arg,) if arg is not None else ())
+        return _row_to_record(rows[0]) if rows else None
 
     def get(self, trace_id: str) -> AuditRecord:
         """The record of one trace; NotFoundError when there is none."""
-        with self._errors():
-            row = self._conn().execute(f"SELECT {_COLUMNS} FROM {self.table} WHERE trace_id = ?", (trace_id,)).fetchone()
-        if row is None:
+        rec = self._one(f"WHERE trace_id = {self._d.ph}", trace_id)
+        if rec is None:
             raise NotFoundError(f"no audit record for trace {trace_id!r}")
-        return _row_to_record(row)
+        return rec
+
+    def head(self) -> AuditRecord | None:
+        """The record with the highest seq, or None for an empty trail."""
+        return self._one("ORDER BY seq DESC LIMIT 1", None)
+
+    def record_at(self, seq: int) -> AuditRecord | None:
+        """The record stored with this seq, or None."""
+        return self._one(f"WHERE seq = {self._d.ph}", seq)
 
     def export(self, since: str | None = None) -> Iterator[AuditRecord]:
         """Records in seq order, optionally only those created at or after `since` (ISO time)."""
         start = _normalize_since(since)
-        after = 0
+        after, ph = 0, self._d.ph
         while True:
-            with self._errors():
-                rows = self._conn().execute(
-                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > ? AND created_at >= ? ORDER BY seq LIMIT ?",
-                    (after, start, _BATCH),
-                ).fetchall()
+            with self._d.reading() as q:
+                rows = q(f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > {ph} AND created_at >= {ph} ORDER BY seq LIMIT {ph}",
+                         (after, start, _BATCH))
             for row in rows:
                 yield _row_to_record(row)
             if len(rows) < _BATCH:
@@ -444,28 +395,187 @@ class SqliteAuditStore:
 
     def verify(self) -> VerifyReport:
         """Walk the whole chain and report edited, deleted and reordered records."""
-        with self._errors():
-            return _verify_chain(lambda sql, args: self._conn().execute(sql, args).fetchall(), self.table, "?")
+        with self._d.reading() as q:
+            return _verify_chain(q, self.table, self._d.ph)
+
+    def ping(self) -> None:
+        """Raise BackendUnavailableError unless the store accepts writes."""
+        self._d.ping()
+
+    def close(self) -> None:
+        """Close every connection; later calls raise BackendUnavailableError."""
+        self._d.close()
+
+
+class _SqliteDialect:
+    ph = "?"
+
+    def __init__(self, path: Path, table: str, busy_timeout_s: float) -> None:
+        self.db = SqliteFile(path, what="audit store", setting="CLINRAG_AUDIT_URL", busy_timeout_s=busy_timeout_s)
+        self.table = table
+
+    @staticmethod
+    def _runner(conn: sqlite3.Connection) -> Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+        return lambda sql, args: conn.execute(sql, args).fetchall()
+
+    @contextmanager
+    def reading(self) -> Iterator[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        with self.db.errors():
+            yield self._runner(self.db.conn())
+
+    @contextmanager
+    def appending(self) -> Iterator[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        with self.db.errors(), self.db.write() as conn:
+            yield self._runner(conn)
+
+    def create_schema(self) -> None:
+        t = self.table
+        with self.appending() as q:
+            q(f"CREATE TABLE IF NOT EXISTS {t} ("
+              "seq INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
+              "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
+              "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)", ())
+            q(f"CREATE INDEX IF NOT EXISTS {t}_created_at ON {t}(created_at)", ())
+            q(f"CREATE INDEX IF NOT EXISTS {t}_hash ON {t}(hash)", ())
+            for op in ("UPDATE", "DELETE"):
+                q(f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
+                  f"BEGIN SELECT RAISE(ABORT, 'audit log {t} is append-only: {op} rejected'); END", ())
 
     def ping(self) -> None:
         """Raise BackendUnavailableError unless the file can be locked for writing."""
-        with self._errors():
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
+        with self.appending():
+            pass
 
     def close(self) -> None:
-        """Close every connection this store opened (in any thread)."""
-        self._closed = True
-        with self._conns_lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
+        self.db.close()
+
+
+class SqliteAuditStore(_SqlAuditStore):
+    """Audit trail in one SQLite file (WAL, synchronous=FULL); one chain across threads and processes."""
+
+    def __init__(self, path: str | Path, *, table: str = "audit_log", busy_timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.table = _check_table(table)
+        dialect = _SqliteDialect(self.path, self.table, busy_timeout_s)
+        self._d = dialect
+        dialect.create_schema()
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._d.db.conn()  # type: ignore[attr-defined, no-any-return]
 
     def __enter__(self) -> SqliteAuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _PostgresDialect:
+    ph = "%s"
+
+    def __init__(self, url: str, table: str, connect_timeout_s: int) -> None:
+        import psycopg  # imported here so SQLite-only installs never load it
+
+        self._psycopg = psycopg
+        self.url, self.table = url, table
+        self._connect_timeout_s = connect_timeout_s
+        self._lock_key = int.from_bytes(hashlib.sha256(f"clinrag-audit:{table}".encode()).digest()[:8], "big", signed=True)
+        self._lock = threading.RLock()
+        self._conn: Any = None
+        self._closed = False
+
+    def _connection(self) -> Any:
+        if self._closed:
+            raise BackendUnavailableError(f"audit store {redact_url(self.url)} is closed")
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self._connect_timeout_s)
+        return self._conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        pg = self._psycopg
+        try:
+            yield
+        except pg.errors.UniqueViolation as exc:
+            raise InputError(f"audit store: {exc}".strip()) from None
+        except pg.Error as exc:
+            if isinstance(exc, pg.OperationalError) and self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+            raise BackendUnavailableError(f"audit store {redact_url(self.url)} (CLINRAG_AUDIT_URL): {str(exc).strip()}") from None
+
+    @staticmethod
+    def _runner(conn: Any) -> Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+        def run(sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+            cur = conn.execute(sql, args) if args else conn.execute(sql)  # no args: a literal % stays literal
+            return list(cur.fetchall()) if cur.description else []
+
+        return run
+
+    @contextmanager
+    def reading(self) -> Iterator[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        with self._lock, self._errors():
+            yield self._runner(self._connection())
+
+    @contextmanager
+    def appending(self) -> Iterator[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        # appends from every process serialize on a transaction-scoped advisory lock
+        with self._lock, self._errors():
+            conn = self._connection()
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                yield self._runner(conn)
+
+    def create_schema(self) -> None:
+        t = self.table
+        with self.appending() as q:
+            # DDL only for what is missing, so an app role that may only INSERT and SELECT can open it
+            if q("SELECT to_regclass(%s)", (t,))[0][0] is None:
+                q(f"CREATE TABLE {t} ("
+                  "seq BIGINT PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
+                  "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
+                  "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)", ())
+                q(f"CREATE INDEX {t}_created_at ON {t}(created_at)", ())
+                q(f"CREATE INDEX {t}_hash ON {t}(hash)", ())
+            if q("SELECT to_regprocedure(%s)", (f"{t}_append_only()",))[0][0] is None:
+                q(f"CREATE FUNCTION {t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                  f"BEGIN RAISE EXCEPTION 'audit log {t} is append-only: % rejected', TG_OP; END $$", ())
+            have = {r[0] for r in q("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", (t,))}
+            if f"{t}_no_update_delete" not in have:
+                q(f"CREATE TRIGGER {t}_no_update_delete BEFORE UPDATE OR DELETE ON {t} "
+                  f"FOR EACH ROW EXECUTE FUNCTION {t}_append_only()", ())
+            if f"{t}_no_truncate" not in have:
+                q(f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION {t}_append_only()", ())
+
+    def ping(self) -> None:
+        """Raise BackendUnavailableError unless the server accepts writes to the audit table."""
+        with self.reading() as q:
+            in_recovery, can_insert = q("SELECT pg_is_in_recovery(), has_table_privilege(%s, 'INSERT')", (self.table,))[0]
+        if in_recovery or not can_insert:
+            why = "the server is a read-only replica" if in_recovery else f"this user may not INSERT into {self.table}"
+            raise BackendUnavailableError(f"audit store {redact_url(self.url)} (CLINRAG_AUDIT_URL) is not writable: {why}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+class PostgresAuditStore(_SqlAuditStore):
+    """Audit trail in one PostgreSQL table; appends serialize on a transaction-scoped advisory lock."""
+
+    def __init__(self, url: str, *, table: str = "audit_log", connect_timeout_s: int = 5) -> None:
+        self.url = url
+        self.table = _check_table(table)
+        dialect = _PostgresDialect(url, self.table, connect_timeout_s)
+        self._d = dialect
+        dialect.create_schema()
+
+    def __enter__(self) -> PostgresAuditStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -513,156 +623,6 @@ def _feed_row(checker: _ChainChecker, row: tuple[Any, ...]) -> None:
         checker.feed(rec, unreadable="payload is not a JSON object")
         return
     checker.feed(rec)
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-class PostgresAuditStore:
-    """Audit trail in one PostgreSQL table; appends serialize on a transaction-scoped advisory lock."""
-
-    def __init__(self, url: str, *, table: str = "audit_log", connect_timeout_s: int = 5) -> None:
-        import psycopg  # imported here so SQLite-only installs never load it
-
-        self._psycopg = psycopg
-        self.url = url
-        self.table = _check_table(table)
-        self._connect_timeout_s = connect_timeout_s
-        self._lock_key = int.from_bytes(hashlib.sha256(f"clinrag-audit:{table}".encode()).digest()[:8], "big", signed=True)
-        self._lock = threading.RLock()
-        self._conn: Any = None
-        self._closed = False
-        with self._lock, self._errors():
-            self._create_schema(self._connection())
-
-    def _connection(self) -> Any:
-        if self._closed:
-            raise BackendUnavailableError(f"audit store {redact_url(self.url)} is closed")
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self._connect_timeout_s)
-        return self._conn
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        pg = self._psycopg
-        try:
-            yield
-        except pg.errors.UniqueViolation as exc:
-            raise InputError(f"audit store: {exc}".strip()) from None
-        except pg.Error as exc:
-            if isinstance(exc, pg.OperationalError) and self._conn is not None:
-                try:
-                    self._conn.close()
-                finally:
-                    self._conn = None
-            raise BackendUnavailableError(f"audit store {redact_url(self.url)} (CLINRAG_AUDIT_URL): {str(exc).strip()}") from None
-
-    def _create_schema(self, conn: Any) -> None:
-        t = self.table
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            # DDL only for what is missing, so an app role that may only INSERT and SELECT can open it
-            if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0] is None:
-                conn.execute(
-                    f"CREATE TABLE {t} ("
-                    "seq BIGINT PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
-                    "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
-                    "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
-                )
-                conn.execute(f"CREATE INDEX {t}_created_at ON {t}(created_at)")
-                conn.execute(f"CREATE INDEX {t}_hash ON {t}(hash)")
-            if conn.execute("SELECT to_regprocedure(%s)", (f"{t}_append_only()",)).fetchone()[0] is None:
-                conn.execute(
-                    f"CREATE FUNCTION {t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                    f"BEGIN RAISE EXCEPTION 'audit log {t} is append-only: % rejected', TG_OP; END $$"
-                )
-            have = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", (t,)
-                ).fetchall()
-            }
-            if f"{t}_no_update_delete" not in have:
-                conn.execute(
-                    f"CREATE TRIGGER {t}_no_update_delete BEFORE UPDATE OR DELETE ON {t} "
-                    f"FOR EACH ROW EXECUTE FUNCTION {t}_append_only()"
-                )
-            if f"{t}_no_truncate" not in have:
-                conn.execute(
-                    f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION {t}_append_only()"
-                )
-
-    def append(self, *, trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> AuditRecord:
-        """Add one record at the end of the chain; committed when this returns."""
-        e = _prepare(trace_id, kind, caller, status, payload)
-        t = self.table
-        with self._lock, self._errors():
-            conn = self._connection()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-                if conn.execute(f"SELECT 1 FROM {t} WHERE trace_id = %s", (e.trace_id,)).fetchone():
-                    raise InputError(f"trace {e.trace_id!r} already has an audit record; use a new trace id")
-                last = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, prev = (int(last[0]) + 1, last[1]) if last else (1, GENESIS_HASH)
-                rec = _seal(seq, e, prev)
-                conn.execute(
-                    f"INSERT INTO {t} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, e.payload_text, rec.prev_hash, rec.hash),
-                )
-        return rec
-
-    def get(self, trace_id: str) -> AuditRecord:
-        """The record of one trace; NotFoundError when there is none."""
-        with self._lock, self._errors():
-            row = self._connection().execute(f"SELECT {_COLUMNS} FROM {self.table} WHERE trace_id = %s", (trace_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no audit record for trace {trace_id!r}")
-        return _row_to_record(row)
-
-    def export(self, since: str | None = None) -> Iterator[AuditRecord]:
-        """Records in seq order, optionally only those created at or after `since` (ISO time)."""
-        start = _normalize_since(since)
-        after = 0
-        while True:
-            with self._lock, self._errors():
-                rows = self._connection().execute(
-                    f"SELECT {_COLUMNS} FROM {self.table} WHERE seq > %s AND created_at >= %s ORDER BY seq LIMIT %s",
-                    (after, start, _BATCH),
-                ).fetchall()
-            for row in rows:
-                yield _row_to_record(row)
-            if len(rows) < _BATCH:
-                return
-            after = int(rows[-1][0])
-
-    def verify(self) -> VerifyReport:
-        """Walk the whole chain and report edited, deleted and reordered records."""
-        with self._lock, self._errors():
-            return _verify_chain(lambda sql, args: self._connection().execute(sql, args).fetchall(), self.table, "%s")
-
-    def ping(self) -> None:
-        """Raise BackendUnavailableError unless the server accepts writes to the audit table."""
-        with self._lock, self._errors():
-            in_recovery, can_insert = self._connection().execute(
-                "SELECT pg_is_in_recovery(), has_table_privilege(%s, 'INSERT')", (self.table,)
-            ).fetchone()
-        if in_recovery or not can_insert:
-            why = "the server is a read-only replica" if in_recovery else f"this user may not INSERT into {self.table}"
-            raise BackendUnavailableError(f"audit store {redact_url(self.url)} (CLINRAG_AUDIT_URL) is not writable: {why}")
-
-    def close(self) -> None:
-        """Close the connection; later calls raise BackendUnavailableError."""
-        with self._lock:
-            self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def __enter__(self) -> PostgresAuditStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # --------------------------------------------------------------------------- factory
