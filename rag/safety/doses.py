@@ -141,8 +141,11 @@ _WARNING = re.compile(r"\b(?:overdos\w*|toxic\w*|poison\w*|liver\s+(?:damage|fai
 _PROHIBIT = re.compile(r"\b(?:do\s+not|don't|never|must\s+not|should\s+not)\s+(?:take|give|use)\b|不要(?:服用|给|使用)|切勿|禁止",
                        re.IGNORECASE)
 _MORE_THAN = re.compile(r"\b(?:more\s+than|exceed\w*|above|over|beyond)\b|超过|多于|以上", re.IGNORECASE)
-_DOSE_WORDS = re.compile(r"\b(?:doses?|dosing|dosage|maximum|max|take|taken|give|given|tablets?|capsules?)\b"
-                         r"|剂量|服用|每次|用量|最大|口服|片", re.IGNORECASE)
+_TIMES_A_DAY = re.compile(r"\b(?:twice|thrice|(?:[2-9]|two|three|four|five|six)\s*(?:times|x))\s+(?:a|per|each|every)\s+day\b"
+                          r"|(?:每日|每天|一日|一天)[2-6二两三四五六]次", re.IGNORECASE)
+_PER_KG_BEFORE = re.compile(r"(?:每(?:公斤|千克|kg)(?:体重)?|per\s+(?:kg|kilogram)(?:\s+of\s+body\s*weight)?)\s*$", re.IGNORECASE)
+_DOSE_WORDS = re.compile(r"\b(?:doses?|dosing|dosage|maximum|max|take|taken|give|given|tablets?|capsules?|no more than|up to|exceed)\b"
+                         r"|剂量|服用|每次|用量|最大|口服|片|不超过|最多", re.IGNORECASE)
 _SAFE = re.compile(r"\b(?:safe(?:ly)?|fine|okay|ok|harmless|recommended|can\s+take|may\s+take)\b|安全|可以服用|可服用|无害|放心",
                    re.IGNORECASE)
 
@@ -211,7 +214,10 @@ def find_doses(text: str) -> list[DoseFinding]:
                 continue
             amount, per_kg = _to_mg(value, m.group("unit"))
             before, after = _clause(sentence, m.start(), m.end())
+            per_kg = per_kg or bool(_PER_KG_BEFORE.search(before))  # "每公斤体重15毫克", "per kg of body weight 15 mg"
             daily = bool(_DAILY.search(m.group(0)) or _DAILY.search(after) or _DAILY.search(before))
+            if daily and _TIMES_A_DAY.search(before + " " + after):  # "0.4 g three times a day" is one dose
+                daily = False
             out.append(DoseFinding(med.name, amount, per_kg, daily, group, _limit(med, group, per_kg, daily), m.group(0).strip()))
     return out
 

@@ -107,6 +107,7 @@ _RED_FLAG_CONCEPT = _rx(
 _STAND_DOWN = _rx(
     r"\b(?:does|do|did) not (?:require|need|warrant)\b[^.\n]{0,30}\b(?:emergency|urgent|immediate|hospital|ambulance|A&E|ER|911|999|112)",
     r"\b(?:no|without) need (?:to|for)\b[^.\n]{0,30}\b(?:call|emergency|urgent|ambulance|911|999|112|120|hospital|A&E|ER|doctor)",
+    r"\bneeds? no (?:emergency|urgent|immediate|hospital|medical)\b",
     r"\bnot (?:necessary|needed|required) to (?:call|seek|go|attend|visit)\b",
     r"\bneed not (?:call|seek|go|attend)\b",
     r"\b(?:don't|do not|never) (?:need to )?(?:call|dial|phone)\s+(?:911|999|112|120|an ambulance|emergency)",
@@ -200,7 +201,7 @@ class GuardResult:
 
 
 def _item_problem(text: str, urgency: str | None, self_care: bool) -> str | None:
-    flags = [f for f in screen_text(text) if f.kind != "red_flag_contradiction"]
+    flags = screen_text(text)
     if flags:
         return "; ".join(f.describe() for f in flags)
     if why := contradicts_urgency(text, urgency):
