@@ -211,7 +211,9 @@ def test_every_crafted_passage_is_flagged_and_no_starter_passage(poisoned_kb):
     starter = _files(report, attacks, False)
     assert len(starter) > 30 and sum(len(f.flagged) for f in starter) == 0
     text = report.summary()
-    assert "FLAGGED page 2" in text and "chat_token" in text  # the PDF's second page, in the report
+    pdf = next(f for f in crafted if f.path.endswith(".pdf"))
+    assert {q["pages"] for q in pdf.flagged} <= {"1", "2", "1-2"} and f"FLAGGED page {pdf.flagged[-1]['pages']}," in text
+    assert "chat_token" in text and "dose_out_of_range" in text and "red_flag_contradiction" in text
     assert report.to_json()["flagged"] == sum(f.chunks for f in crafted)
     held = backends.store.quarantine_entries()
     assert {e.chunk_id for e in held} == {q["chunk_id"] for f in crafted for q in f.flagged}
