@@ -7,6 +7,7 @@ into Milvus Lite with the real MiniLM; answers come from the extractive generato
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -326,8 +327,9 @@ def test_review_commands_are_audited(tmp_path, monkeypatch, capsys):
 
 @pytest.fixture(scope="module")
 def real_pdf_chunks(minilm):
-    if not REAL_PDFS.is_dir() or not list(REAL_PDFS.glob("*.pdf")):
-        pytest.skip(f"{REAL_PDFS} is absent")
+    real = Path(os.environ.get("CLINRAG_REAL_PDFS", str(REAL_PDFS)))  # a worktree elsewhere can point at the shared copy
+    if not real.is_dir() or not list(real.glob("*.pdf")):
+        pytest.skip(f"{real} is absent")
     from ingest.chunk import chunk_document
     from ingest.formats import read_file, resolve_metadata
     from ingest.pdf import PdfLimits
@@ -336,7 +338,7 @@ def real_pdf_chunks(minilm):
     s = Settings()
     limits = PdfLimits(s.max_pdf_pages, s.parse_timeout_s, s.parse_memory_mb)
     out = {}
-    for pdf in sorted(REAL_PDFS.glob("*.pdf")):  # parsed once for the module: real PDFs are slow
+    for pdf in sorted(real.glob("*.pdf")):  # parsed once for the module: real PDFs are slow
         parsed = read_file(pdf, limits, int(s.max_file_mb * 1e6))
         doc, _ = resolve_metadata(parsed, {})
         out[pdf.name] = chunk_document(doc, parsed.pages, parsed.fmt, minilm.count_tokens, chunk_tokens=s.chunk_tokens,
