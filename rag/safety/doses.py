@@ -161,15 +161,17 @@ def _to_mg(value: float, unit: str) -> tuple[float, bool]:
     return value, False
 
 
+@cache
+def _medicine_pattern() -> tuple[re.Pattern[str], dict[str, Medicine]]:
+    """One alternation of every medicine name (longest first), and name -> medicine."""
+    by_name = {n: med for med in load_table() for n in med.names}
+    alts = [rf"(?<![a-z]){re.escape(n)}(?![a-z])" if n.isascii() else re.escape(n) for n in sorted(by_name, key=len, reverse=True)]
+    return re.compile("|".join(alts)), by_name
+
+
 def _medicine_spans(sentence: str) -> list[tuple[int, Medicine]]:
-    low = sentence.lower()
-    spans: list[tuple[int, Medicine]] = []
-    for med in load_table():
-        for name in med.names:
-            ascii_name = name.isascii()
-            pattern = rf"(?<![a-z]){re.escape(name)}(?![a-z])" if ascii_name else re.escape(name)
-            spans += [(m.start(), med) for m in re.finditer(pattern, low)]
-    return sorted(spans, key=lambda s: s[0])
+    pattern, by_name = _medicine_pattern()
+    return [(m.start(), by_name[m.group(0)]) for m in pattern.finditer(sentence.lower())]
 
 
 def _clause(sentence: str, start: int, end: int) -> tuple[str, str]:
@@ -193,6 +195,8 @@ def _is_warning(sentence: str) -> bool:
 def find_doses(text: str) -> list[DoseFinding]:
     """Every medicine dose stated in the text, with the ceiling it is checked against."""
     out: list[DoseFinding] = []
+    if not _DOSE.search(text):  # most passages state no amount at all
+        return out
     carried: Medicine | None = None  # the medicine a heading or an earlier sentence named
     for sentence in _SENTENCE.split(text):
         if not sentence:
