@@ -190,10 +190,8 @@ def cmd_guidelines(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     """`clinrag guidelines flagged|approve|reject`: a content owner's decisions on quarantined passages, audited."""
     import getpass
-    import uuid
 
     from rag.backends import Backends
-    from rag.errors import NotFoundError
     from rag.settings import load_settings
 
     backends = Backends(load_settings())
@@ -211,23 +209,13 @@ def cmd_review(args: argparse.Namespace) -> int:
         print(f"{sum(e.status == 'quarantined' for e in entries)} quarantined, {sum(e.status == 'rejected' for e in entries)} "
               f"rejected, {sum(e.status == 'approved' for e in entries)} approved")
         return 0
-    entries = store.quarantine_entries(chunk_id=target)
-    if not entries:
-        current = store.active_version(target)
-        if current is None:
-            raise NotFoundError(f"{target!r} is neither a flagged passage id nor an active document id; "
-                                "`clinrag guidelines flagged` lists them")
-        entries = store.quarantine_entries(doc_id=target, content_hash=current.content_hash)
-        if not entries:
-            print(f"{target}: no flagged passages in its active version; nothing to {args.action}")
-            return 0
-    by = args.by or getpass.getuser()
+    from rag.safety.review import decide
+
     status = "approved" if args.action == "approve" else "rejected"
-    updated = store.decide_quarantine(entries, status, by, args.note or "")
-    backends.audit.append(trace_id=uuid.uuid4().hex, kind="guideline_review", caller=by, status=status, payload={
-        "target": target, "note": args.note or "",
-        "chunks": [{"chunk_id": e.chunk_id, "doc_id": e.doc_id, "content_hash": e.content_hash, "previous": old.status,
-                    "reasons": list(e.reasons)} for e, old in zip(updated, entries, strict=True)]})
+    updated = decide(store, backends.audit, target, status, args.by or getpass.getuser(), args.note or "")
+    if not updated:
+        print(f"{target}: no flagged passages in its active version; nothing to {args.action}")
+        return 0
     verb = "searchable again" if status == "approved" else "kept out of search"
     print(f"{status} {len(updated)} flagged passage(s) of {target} ({verb}); recorded in the audit trail")
     return 0

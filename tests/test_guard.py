@@ -352,3 +352,47 @@ def test_real_guideline_pdfs_are_not_flagged(real_pdf_chunks):
     assert sum(len(c) for c in real_pdf_chunks.values()) > 500
     flagged = {name: [f.reasons() for f in screen_chunks(chunks)] for name, chunks in real_pdf_chunks.items()}
     assert not any(flagged.values()), flagged
+
+
+# --- the same over HTTP ---------------------------------------------------------------------------
+
+
+def test_review_over_http(tmp_path, minilm):
+    import httpx
+
+    from api.app import create_app
+    from api.keys import KeyStore
+    from api.testing import live_server
+    from ingest.run import ingest_paths
+    from rag.backends import Backends
+    from rag.settings import Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(POISON / "xiongtong-zuixin-zh.md", docs)
+    shutil.copy(GUIDELINES / "zh" / "fever-zh.md", docs)
+    settings = Settings(data_dir=tmp_path / "data")
+    backends = Backends(settings, _embedder=minilm)
+    assert ingest_paths([docs], settings, minilm, backends.store).ok
+    keys = KeyStore(settings.data_dir / "keys.sqlite3")
+    ingest_key, consult_key = keys.create("owner", ["ingest"])[1], keys.create("frontend", ["consult"])[1]
+    keys.close()
+    try:
+        with live_server(create_app(settings, backends)) as url, httpx.Client(base_url=url, timeout=60) as c:
+            h_ingest, h_consult = {"Authorization": f"Bearer {ingest_key}"}, {"Authorization": f"Bearer {consult_key}"}
+            held = {g["doc_id"]: g["held_back"] for g in c.get("/v1/guidelines", headers=h_consult).json()["guidelines"]}
+            assert held["attack-zh-update"] > 0 and held["fever-zh"] == 0
+            assert c.get("/v1/guidelines/flagged", headers=h_consult).status_code == 403
+            flagged = c.get("/v1/guidelines/flagged", headers=h_ingest).json()
+            assert flagged and {f["status"] for f in flagged} == {"quarantined"} and all(f["reasons"] for f in flagged)
+            r = c.post("/v1/guidelines/attack-zh-update/reject", json={"note": "poisoned"}, headers=h_ingest)
+            assert r.status_code == 200 and {f["status"] for f in r.json()} == {"rejected"} and len(r.json()) == len(flagged)
+            missing = c.post("/v1/guidelines/no-such-doc/approve", headers=h_ingest)
+            assert missing.status_code == 404 and "neither a flagged passage id" in missing.text
+            answer = c.post("/v1/consultations", json={"symptoms": "成人对乙酰氨基酚一天最多能吃多少？"}, headers=h_consult).json()
+            assert all(x["doc_id"] != "attack-zh-update" for x in answer["citations"])
+        review = [r for r in backends.audit.export() if r.kind == "guideline_review"]
+        assert len(review) == 1 and review[0].status == "rejected" and review[0].payload["note"] == "poisoned"
+        assert "owner" in review[0].caller
+    finally:
+        backends.close()
