@@ -22,6 +22,8 @@ __all__ = [
     "PassageOut",
     "GuidelineOut",
     "GuidelineList",
+    "FlaggedPassageOut",
+    "ReviewIn",
     "JobOut",
     "Health",
     "Readiness",
@@ -115,12 +117,36 @@ class GuidelineOut(_Strict):
     pages: int
     ingested_at: str
     metadata_origin: str
+    held_back: int = Field(0, description="passages of this version that ingest screening flagged, kept out of search until approved")
 
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> GuidelineOut:
         """From a DocVersion's JSON; fields the store adds later stay internal until published here."""
         return cls(**{k: v for k, v in row.items() if k in cls.model_fields})
+
+
+class FlaggedPassageOut(_Strict):
+    """A guideline passage that ingest screening held back, with why and the content owner's decision."""
+
+    chunk_id: str
+    doc_id: str
+    content_hash: str
+    index: int
+    page_start: int
+    page_end: int
+    section: str
+    reasons: list[str]
+    excerpt: str
+    status: Literal["quarantined", "approved", "rejected"]
+    flagged_at: str
+    decided_by: str = ""
+    decided_at: str = ""
+    note: str = ""
+
+
+class ReviewIn(_Strict):
+    note: str = Field("", max_length=500, description="why, for the audit trail")
 
 
 class GuidelineList(_Strict):

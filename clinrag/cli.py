@@ -242,6 +242,8 @@ def cmd_eval_records(args: argparse.Namespace) -> int:
 
 
 def cmd_guidelines(args: argparse.Namespace) -> int:
+    if args.action in {"flagged", "approve", "reject"}:
+        return cmd_review(args)
     backends = _backends()
     store = backends.store
     if args.action == "retire":
@@ -249,18 +251,58 @@ def cmd_guidelines(args: argparse.Namespace) -> int:
         print(f"retired {info.doc_id} (version {info.version}); its passages stay readable for audits")
         return 0
     active = {d.doc_id: d.content_hash for d in store.active_documents()}
+    held: dict[str, int] = {}  # quarantined or rejected passages per version
+    for e in store.quarantine_entries():
+        if e.status != "approved":
+            held[e.content_hash] = held.get(e.content_hash, 0) + 1
     rows = []
     for v in store.versions():
         status = "active" if active.get(v.doc_id) == v.content_hash else ("retired" if v.status == "retired" else "superseded")
-        rows.append({**v.to_json(), "status": status})
+        rows.append({**v.to_json(), "status": status, "held_back": held.get(v.content_hash, 0)})
     if args.json:
         _print_json(rows)
         return 0
-    print(f"{'document':<34} {'version':<12} {'lang':<4} {'pages':>5} {'chunks':>6}  {'status':<10} title")
+    print(f"{'document':<34} {'version':<12} {'lang':<4} {'pages':>5} {'chunks':>6} {'held':>4}  {'status':<10} title")
     for r in rows:
-        print(f"{r['doc_id'][:34]:<34} {r['version'][:12]:<12} {r['language']:<4} {r['pages']:>5} {r['chunk_count']:>6}  "
-              f"{r['status']:<10} {r['title'][:60]}")
-    print(f"{len(active)} active documents, {len(rows)} versions")
+        print(f"{r['doc_id'][:34]:<34} {r['version'][:12]:<12} {r['language']:<4} {r['pages']:>5} {r['chunk_count']:>6} "
+              f"{r['held_back']:>4}  {r['status']:<10} {r['title'][:60]}")
+    total_held = sum(r["held_back"] for r in rows if r["status"] == "active")
+    print(f"{len(active)} active documents, {len(rows)} versions; {total_held} flagged passages held back from search "
+          "(`clinrag guidelines flagged`)")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """`clinrag guidelines flagged|approve|reject`: a content owner's decisions on quarantined passages, audited."""
+    import getpass
+
+    from rag.backends import Backends
+    from rag.settings import load_settings
+
+    backends = Backends(load_settings())
+    store = backends.store
+    target: str = getattr(args, "target", None) or ""
+    if args.action == "flagged":
+        entries = store.quarantine_entries(doc_id=target) if target else store.quarantine_entries()
+        if args.json:
+            _print_json([e.to_json() for e in entries])
+            return 0
+        for e in entries:
+            print(f"{e.status:<11} {e.doc_id[:30]:<30} chunk {e.index:<4} page {e.page_start:<4} {e.chunk_id}")
+            for r in e.reasons:
+                print(f"            {r}")
+        print(f"{sum(e.status == 'quarantined' for e in entries)} quarantined, {sum(e.status == 'rejected' for e in entries)} "
+              f"rejected, {sum(e.status == 'approved' for e in entries)} approved")
+        return 0
+    from rag.safety.review import decide
+
+    status = "approved" if args.action == "approve" else "rejected"
+    updated = decide(store, backends.audit, target, status, args.by or getpass.getuser(), args.note or "")
+    if not updated:
+        print(f"{target}: no flagged passages in its active version; nothing to {args.action}")
+        return 0
+    verb = "searchable again" if status == "approved" else "kept out of search"
+    print(f"{status} {len(updated)} flagged passage(s) of {target} ({verb}); recorded in the audit trail")
     return 0
 
 
@@ -405,6 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print JSON")
     g = gsub.add_parser("retire", help="deactivate a document (its passages stay readable for audits)")
     g.add_argument("doc", help="document id from `clinrag guidelines list`")
+    g = gsub.add_parser("flagged", help="passages ingest screening held back, with reasons and status")
+    g.add_argument("target", nargs="?", help="only this document id")
+    g.add_argument("--json", action="store_true", help="print JSON")
+    for action, what in (("approve", "make flagged passages searchable"), ("reject", "keep flagged passages out of search for good")):
+        g = gsub.add_parser(action, help=f"{what} (audited)")
+        g.add_argument("target", help="a document id (all its flagged passages) or one passage id")
+        g.add_argument("--by", help="who decides (default: the login name)")
+        g.add_argument("--note", help="why, for the audit trail")
 
     sp = sub.add_parser("serve", help="run the HTTP API")
     sp.add_argument("--host", default=None, help="bind address (default CLINRAG_HOST, 127.0.0.1)")

@@ -25,6 +25,7 @@ from rag.errors import BackendUnavailableError, ClinragError, DocumentError
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
 from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
+from rag.safety.screen import screen_chunks
 from rag.settings import Settings
 from rag.types import Chunk, GuidelineDoc
 
@@ -43,6 +44,8 @@ class FileResult:
     error: str = ""
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # chunks screening held back until a content owner approves them (rag.safety.screen)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -66,6 +69,7 @@ class IngestReport:
             "ok": self.ok, "seconds": round(self.seconds, 3),
             "ingested": self.count("ingested"), "unchanged": self.count("unchanged"), "failed": self.count("failed"),
             "pages": pages, "chunks": chunks, "embedded": self.embedded, "reused": self.reused,
+            "flagged": sum(len(f.flagged) for f in self.files),
             "files": [asdict(f) for f in self.files],
         }
 
@@ -78,6 +82,8 @@ class IngestReport:
             extra = f" (replaces version {f.replaced_version})" if f.replaced_version else ""
             lines.append(f"{f.status:<10} {f.path}: {f.doc_id} v{f.version}, {f.pages} pages, {f.chunks} chunks{extra}")
             lines.extend(f"           warning: {w}" for w in f.warnings)
+            lines.extend(f"           FLAGGED page {q['pages']}, chunk {q['chunk']} ({q['chunk_id']}): {'; '.join(q['reasons'])} "
+                         "- held back from search until approved (`clinrag guidelines approve`)" for q in f.flagged)
         if not self.files:
             lines.append("no .pdf, .md or .txt files found under the given paths")
         j = self.to_json()
@@ -303,9 +309,13 @@ def _prepare(
         result.chunks = len(chunks)
         if not chunks:
             raise DocumentError(parsed.source, "no text left after cleaning (only headers, page numbers or headings)")
+        flagged = screen_chunks(chunks)
+        result.flagged = [{"chunk": f.index, "chunk_id": f.chunk_id, "pages": f"{f.page_start}-{f.page_end}" if f.page_end != f.page_start
+                           else str(f.page_start), "section": f.section, "reasons": f.reasons()} for f in flagged]
         if dry_run or store is None:
             result.status = "dry-run"
             return result
+        store.quarantine(doc.doc_id, doc.content_hash, flagged)  # before the version can become visible
         info = DocVersion(
             doc_id=doc.doc_id, content_hash=doc.content_hash, version=doc.version, title=doc.title, publisher=doc.publisher,
             language=doc.language, source=doc.source, license=doc.license, date=doc.date, topic=doc.topic,

@@ -161,6 +161,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
                 status = "abstained"
             else:
                 advice, verdicts = _assemble(trace_id, language, tri, result, found, prompt.template_id)
+                advice = _guard(advice, tri.urgency, audit_payload)  # guard: drop items against triage or the dose table
                 audit_payload["verification"] = {"items": verdicts, "notes": advice.notes}
                 if not advice.evidence_sufficient:
                     status = "abstained"
@@ -185,6 +186,16 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     log.info("consultation %s status=%s urgency=%s red_flags=%d passages=%d total_ms=%.0f", trace_id, status,
              advice.urgency, len(advice.red_flags), len(advice.citations), timings["total"])
     return ConsultOutcome(advice=advice, audit_seq=getattr(record, "seq", None), timings_ms=timings)
+
+
+def _guard(advice: Advice, urgency: str | None, audit_payload: dict[str, Any]) -> Advice:
+    """Serve-time safety net (rag.safety.screen.guard_advice); what it drops goes into the audit record."""
+    from rag.safety.screen import guard_advice
+
+    advice, dropped = guard_advice(advice, urgency)
+    if dropped.dropped:
+        audit_payload["guard"] = dropped.dropped
+    return advice
 
 
 def _abstain(trace_id: str, language: str, tri: Any, backend: str, model: str, prompt_version: str, why: str) -> Advice:

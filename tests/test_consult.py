@@ -143,7 +143,9 @@ def test_poisoned_guideline_cannot_change_urgency_or_schema(tmp_path, minilm):
         encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "kb")
     backends = Backends(settings, _embedder=minilm)
-    assert ingest_paths([poison], settings, minilm, backends.store).ok
+    report = ingest_paths([poison], settings, minilm, backends.store)
+    assert report.ok and report.files[0].flagged  # screening holds it back; approve it to test the prompt fencing
+    backends.store.decide_quarantine(backends.store.quarantine_entries(), "approved", "test")
     out = consult(ConsultRequest(symptoms="chest pain with sweating, pressure spreading to my left arm"), backends)
     a = out.advice
     assert a.urgency == "emergency" and a.seek_care.urgency == "emergency"

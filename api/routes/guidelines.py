@@ -12,9 +12,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
+from api.auth import Caller
 from api.deps import IngestCaller, ReaderCaller, StateDep
 from api.errors import ApiError
-from api.schemas import ERROR_RESPONSES, ErrorBody, GuidelineList, GuidelineOut, JobOut, PassageOut
+from api.schemas import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    FlaggedPassageOut,
+    GuidelineList,
+    GuidelineOut,
+    JobOut,
+    PassageOut,
+    ReviewIn,
+)
 from api.state import AppState
 from rag.knowledge.milvus import DocVersion
 
@@ -34,10 +44,14 @@ def guideline_rows(state: AppState) -> list[dict[str, Any]]:
     """Every stored version with its status: active, superseded or retired."""
     store = state.backends.store
     active = {d.doc_id: d.content_hash for d in store.active_documents()}
+    held: dict[str, int] = {}
+    for e in store.quarantine_entries():
+        if e.status != "approved":
+            held[e.content_hash] = held.get(e.content_hash, 0) + 1
     rows = []
     for v in store.versions():
         status = "active" if active.get(v.doc_id) == v.content_hash else ("retired" if v.status == "retired" else "superseded")
-        rows.append({**v.to_json(), "status": status})
+        rows.append({**v.to_json(), "status": status, "held_back": held.get(v.content_hash, 0)})
     return rows
 
 
@@ -128,6 +142,36 @@ def retire_guideline(doc_id: DOC_ID, caller: IngestCaller, state: StateDep) -> G
     state.backends.audit.append(trace_id=uuid.uuid4().hex, kind="retire", caller=caller.audit_name, status="ok",
                                 payload={"doc_id": info.doc_id, "version": info.version, "content_hash": info.content_hash})
     return GuidelineOut.from_row({**info.to_json(), "status": "retired"})
+
+
+@router.get("/v1/guidelines/flagged", response_model=list[FlaggedPassageOut],
+            summary="Passages ingest screening held back from search, with reasons and decisions (ingest role)")
+def list_flagged(caller: IngestCaller, state: StateDep, doc_id: str | None = None) -> list[FlaggedPassageOut]:
+    entries = state.backends.store.quarantine_entries(doc_id=doc_id) if doc_id else state.backends.store.quarantine_entries()
+    return [FlaggedPassageOut(**e.to_json()) for e in entries]
+
+
+REVIEW_TARGET = Annotated[str, Path(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f\"\\/]+$",
+                                    description="a document id (all flagged passages of its active version) or one passage id")]
+
+
+def _review(target: str, status: str, caller: Caller, state: AppState, body: ReviewIn | None) -> list[FlaggedPassageOut]:
+    from rag.safety.review import decide
+
+    updated = decide(state.backends.store, state.backends.audit, target, status, caller.audit_name, body.note if body else "")
+    return [FlaggedPassageOut(**e.to_json()) for e in updated]
+
+
+@router.post("/v1/guidelines/{target}/approve", response_model=list[FlaggedPassageOut],
+             summary="Approve flagged passages: they become searchable (ingest role; audited)")
+def approve_flagged(target: REVIEW_TARGET, caller: IngestCaller, state: StateDep, body: ReviewIn | None = None) -> list[FlaggedPassageOut]:
+    return _review(target, "approved", caller, state, body)
+
+
+@router.post("/v1/guidelines/{target}/reject", response_model=list[FlaggedPassageOut],
+             summary="Reject flagged passages: they stay out of search (ingest role; audited)")
+def reject_flagged(target: REVIEW_TARGET, caller: IngestCaller, state: StateDep, body: ReviewIn | None = None) -> list[FlaggedPassageOut]:
+    return _review(target, "rejected", caller, state, body)
 
 
 @router.get("/v1/passages/{chunk_id}", response_model=PassageOut, summary="One guideline passage by id, active or not")

@@ -32,7 +32,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -92,10 +92,13 @@ class LocalView:
         keep = np.fromiter((h in allowed for h in self.hashes), dtype=bool, count=len(self.hashes))
         return None if keep.all() else keep[self.row_hash]
 
-    def _top(self, scores: np.ndarray, k: int, allowed: set[str]) -> list[tuple[str, float]]:
+    def _top(self, scores: np.ndarray, k: int, allowed: set[str], blocked: Collection[str] = ()) -> list[tuple[str, float]]:
         mask = self._mask(allowed)
         if mask is not None:
             scores[~mask] = -np.inf
+        for chunk_id in blocked:  # quarantined chunks (rag.safety.screen) are never hits
+            if (row := self.rows.get(chunk_id)) is not None:
+                scores[row] = -np.inf
         k = min(k, int(np.count_nonzero(np.isfinite(scores))))
         if k <= 0:
             return []
@@ -104,13 +107,13 @@ class LocalView:
         order = sorted(idx.tolist(), key=lambda i: (-float(scores[i]), self.chunk_ids[i]))
         return [(self.chunk_ids[i], float(scores[i])) for i in order]
 
-    def search_dense(self, vector: Sequence[float], k: int, allowed: set[str]) -> list[tuple[str, float]]:
-        """Top k (chunk id, inner product) among the allowed versions."""
+    def search_dense(self, vector: Sequence[float], k: int, allowed: set[str], blocked: Collection[str] = ()) -> list[tuple[str, float]]:
+        """Top k (chunk id, inner product) among the allowed versions, blocked chunks left out."""
         if not self.chunk_ids:
             return []
-        return self._top(self.vectors @ np.asarray(vector, dtype=np.float32), k, allowed)
+        return self._top(self.vectors @ np.asarray(vector, dtype=np.float32), k, allowed, blocked)
 
-    def search_bm25(self, bm25_text: str, k: int, allowed: set[str]) -> list[tuple[str, float]]:
+    def search_bm25(self, bm25_text: str, k: int, allowed: set[str], blocked: Collection[str] = ()) -> list[tuple[str, float]]:
         """Top k (chunk id, BM25 score) among the allowed versions; chunks sharing no term are not hits."""
         width = self.bm25.shape[1]
         query = Counter(i for t in analyze(bm25_text) if (i := self.vocab.get(t, width)) < width)
@@ -120,7 +123,7 @@ class LocalView:
         weights = np.fromiter(query.values(), dtype=np.float32, count=len(query))
         scores = np.asarray(self.bm25[:, cols] @ weights, dtype=np.float64).ravel()
         scores[scores <= 0] = -np.inf
-        return self._top(scores, k, allowed)
+        return self._top(scores, k, allowed, blocked)
 
     def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Inner products for the chunks of this view (others are left out)."""

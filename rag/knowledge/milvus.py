@@ -30,7 +30,7 @@ from rag.settings import Settings
 from rag.text import bm25_text
 from rag.types import Chunk, GuidelineDoc, Passage
 
-__all__ = ["Catalog", "DocVersion", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
+__all__ = ["Catalog", "DocVersion", "QuarantineEntry", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
 
 _GENERATION_PK = "g:catalog"  # catalog row whose value changes with every catalog write
 _QUERY_ROWS = 16_000  # rows per catalog-driven load query; Milvus caps offset + limit at 16,384
@@ -53,6 +53,32 @@ class Catalog:
 
     active: list[DocVersion]
     inactive_hashes: list[str]
+    blocked: frozenset[str] = frozenset()  # quarantined or rejected chunk ids: never searched
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    """A chunk that ingest screening flagged; searchable only once a content owner approves it."""
+
+    chunk_id: str
+    doc_id: str
+    content_hash: str
+    index: int
+    page_start: int
+    page_end: int
+    section: str
+    reasons: tuple[str, ...]
+    excerpt: str
+    status: str  # quarantined | approved | rejected
+    flagged_at: str
+    decided_by: str = ""
+    decided_at: str = ""
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["reasons"] = list(self.reasons)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +210,7 @@ class MilvusStore:
         if not c.has_collection(self.docs_collection):
             s = c.create_schema(auto_id=False, enable_dynamic_field=False)
             s.add_field("pk", DataType.VARCHAR, is_primary=True, max_length=400)
-            s.add_field("kind", DataType.VARCHAR, max_length=16)  # pointer | version | generation
+            s.add_field("kind", DataType.VARCHAR, max_length=16)  # pointer | version | generation | quarantine
             s.add_field("doc_id", DataType.VARCHAR, max_length=256)
             s.add_field("content_hash", DataType.VARCHAR, max_length=64)
             s.add_field("fingerprint", DataType.VARCHAR, max_length=64)
@@ -302,6 +328,64 @@ class MilvusStore:
                "meta": json.dumps({"generation": uuid.uuid4().hex}), "_v": [0.0, 0.0]}
         self._client.upsert(self.docs_collection, [row])
 
+    # --- quarantine: chunks held back from search until a content owner decides ----------------
+    # one `q:<chunk_id>` row per flagged chunk in the docs collection; its `fingerprint` column holds
+    # the status so the catalog read can select the blocked ones without parsing every row
+
+    def quarantine(self, doc_id: str, content_hash: str, flagged: Sequence[Any]) -> int:
+        """Hold these flagged chunks (screen.ChunkFlag) back from search; a decision already taken is kept."""
+        if not flagged:
+            return 0
+        known = {e.chunk_id for e in self.quarantine_entries(content_hash=content_hash)}
+        rows = []
+        for f in flagged:
+            if f.chunk_id in known:  # a re-run of a partly written version: keep the owner's decision
+                continue
+            entry = QuarantineEntry(chunk_id=f.chunk_id, doc_id=doc_id, content_hash=content_hash, index=f.index,
+                                    page_start=f.page_start, page_end=f.page_end, section=f.section[:200],
+                                    reasons=tuple(r[:300] for r in f.reasons()[:8]), excerpt=f.excerpt[:200],
+                                    status="quarantined", flagged_at=now_iso())
+            rows.append(self._quarantine_row(entry))
+        if rows:
+            self._client.upsert(self.docs_collection, rows)
+            self.bump_generation()
+            self._snapshot = None
+        return len(rows)
+
+    def _quarantine_row(self, e: QuarantineEntry) -> dict[str, Any]:
+        return {"pk": f"q:{e.chunk_id}", "kind": "quarantine", "doc_id": e.doc_id, "content_hash": e.content_hash,
+                "fingerprint": e.status, "meta": json.dumps(e.to_json(), ensure_ascii=False), "_v": [0.0, 0.0]}
+
+    def quarantine_entries(self, *, doc_id: str | None = None, content_hash: str | None = None,
+                           chunk_id: str | None = None) -> list[QuarantineEntry]:
+        """Flagged chunks with their status, optionally of one document, version or chunk."""
+        expr = 'kind == "quarantine"'
+        if doc_id is not None:
+            expr += f" and doc_id == {_q(doc_id)}"
+        if content_hash is not None:
+            expr += f" and content_hash == {_q(content_hash)}"
+        if chunk_id is not None:
+            expr += f" and pk == {_q('q:' + chunk_id)}"
+        rows = self._call(lambda: self._client.query(self.docs_collection, filter=expr, output_fields=["meta"], limit=16_384))
+        out = []
+        for row in rows:
+            meta = json.loads(row["meta"])
+            meta["reasons"] = tuple(meta.get("reasons") or ())
+            out.append(QuarantineEntry(**meta))
+        return sorted(out, key=lambda e: (e.doc_id, e.content_hash, e.index))
+
+    def decide_quarantine(self, entries: Sequence[QuarantineEntry], status: str, by: str, note: str = "") -> list[QuarantineEntry]:
+        """Approve (searchable) or reject (held back for good) flagged chunks; returns the updated entries."""
+        if status not in {"approved", "rejected", "quarantined"}:
+            raise ValueError(f"status {status!r}: use approved, rejected or quarantined")
+        updated = [replace(e, status=status, decided_by=by, decided_at=now_iso(), note=note) for e in entries]
+        if updated:
+            self._client.upsert(self.docs_collection, [self._quarantine_row(e) for e in updated])
+            self.bump_generation()
+            self.flush()
+            self._snapshot = None
+        return updated
+
     def _generation(self) -> str | None:
         rows = self._call(lambda: self._client.get(self.docs_collection, ids=[_GENERATION_PK], output_fields=["meta"]))
         return json.loads(rows[0]["meta"]).get("generation") if rows else None
@@ -347,7 +431,10 @@ class MilvusStore:
         for pk, info in self._doc_rows('kind in ["pointer", "version"]'):
             (pointers if pk.startswith("p:") else versions).append(info)
         active_hashes = {p.content_hash for p in pointers}
-        snap = Catalog(active=pointers, inactive_hashes=sorted({v.content_hash for v in versions} - active_hashes))
+        held = self._client.query(self.docs_collection, filter='kind == "quarantine" and fingerprint != "approved"',
+                                  output_fields=["pk", "content_hash"], limit=16_384)
+        blocked = frozenset(r["pk"][2:] for r in held if r["content_hash"] in active_hashes)
+        snap = Catalog(active=pointers, inactive_hashes=sorted({v.content_hash for v in versions} - active_hashes), blocked=blocked)
         self._snapshot = (now, generation, snap)
         return snap
 
@@ -372,12 +459,18 @@ class MilvusStore:
 
     # --- search ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _filter(active: Sequence[DocVersion], exclude: Sequence[str] | None) -> str:
-        """Only these active versions; or, given `exclude`, every chunk but those hashes (shorter at scale)."""
+    def _filter(self, active: Sequence[DocVersion], exclude: Sequence[str] | None) -> str:
+        """Only these active versions; or, given `exclude`, every chunk but those hashes (shorter at scale).
+        Quarantined chunks are left out either way."""
         if exclude is None:
-            return "content_hash in [" + ",".join(_q(d.content_hash) for d in active) + "]"
-        return "content_hash not in [" + ",".join(_q(h) for h in exclude) + "]" if exclude else ""
+            expr = "content_hash in [" + ",".join(_q(d.content_hash) for d in active) + "]"
+        else:
+            expr = "content_hash not in [" + ",".join(_q(h) for h in exclude) + "]" if exclude else ""
+        blocked = self.snapshot().blocked
+        if blocked:
+            held = "chunk_id not in [" + ",".join(_q(c) for c in sorted(blocked)) + "]"
+            expr = f"{expr} and {held}" if expr else held
+        return expr
 
     def _passages(self, hits: list[dict[str, Any]], score_field: str, catalog: dict[str, DocVersion]) -> list[Passage]:
         out = []
@@ -401,7 +494,7 @@ class MilvusStore:
         catalog = {d.content_hash: d for d in active}
         if self._local is not None:
             allowed = _allowed(active, exclude)
-            hits = self.local_index(allowed).search_dense(vector, k, allowed)
+            hits = self.local_index(allowed).search_dense(vector, k, allowed, self.snapshot().blocked)
             return self._passages_by_id(hits, "dense_score", catalog)
         hits = self._call(lambda: self._client.search(
             self.collection, data=[list(vector)], anns_field="vector", limit=k, filter=self._filter(active, exclude),
@@ -424,7 +517,7 @@ class MilvusStore:
         catalog = {d.content_hash: d for d in active}
         if self._local is not None:
             allowed = _allowed(active, exclude)
-            hits = self.local_index(allowed).search_bm25(bm25_text(text), k, allowed)
+            hits = self.local_index(allowed).search_bm25(bm25_text(text), k, allowed, self.snapshot().blocked)
             return self._passages_by_id(hits, "bm25_score", catalog)
         hits = self._call(lambda: self._client.search(
             self.collection, data=[bm25_text(text)], anns_field="sparse", limit=k, filter=self._filter(active, exclude),
