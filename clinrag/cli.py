@@ -250,15 +250,7 @@ def cmd_guidelines(args: argparse.Namespace) -> int:
         info = store.retire(args.doc)
         print(f"retired {info.doc_id} (version {info.version}); its passages stay readable for audits")
         return 0
-    active = {d.doc_id: d.content_hash for d in store.active_documents()}
-    held: dict[str, int] = {}  # quarantined or rejected passages per version
-    for e in store.quarantine_entries():
-        if e.status != "approved":
-            held[e.content_hash] = held.get(e.content_hash, 0) + 1
-    rows = []
-    for v in store.versions():
-        status = "active" if active.get(v.doc_id) == v.content_hash else ("retired" if v.status == "retired" else "superseded")
-        rows.append({**v.to_json(), "status": status, "held_back": held.get(v.content_hash, 0)})
+    rows = store.version_rows()
     if args.json:
         _print_json(rows)
         return 0

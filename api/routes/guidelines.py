@@ -42,17 +42,7 @@ JOB_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="job id from
 
 def guideline_rows(state: AppState) -> list[dict[str, Any]]:
     """Every stored version with its status: active, superseded or retired."""
-    store = state.backends.store
-    active = {d.doc_id: d.content_hash for d in store.active_documents()}
-    held: dict[str, int] = {}
-    for e in store.quarantine_entries():
-        if e.status != "approved":
-            held[e.content_hash] = held.get(e.content_hash, 0) + 1
-    rows = []
-    for v in store.versions():
-        status = "active" if active.get(v.doc_id) == v.content_hash else ("retired" if v.status == "retired" else "superseded")
-        rows.append({**v.to_json(), "status": status, "held_back": held.get(v.content_hash, 0)})
-    return rows
+    return state.backends.store.version_rows()
 
 
 @router.get("/v1/guidelines", response_model=GuidelineList, summary="Guideline documents and versions with their status")

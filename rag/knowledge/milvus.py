@@ -443,6 +443,19 @@ class MilvusStore:
         rows = [info for _, info in self._doc_rows('kind == "version"')]
         return sorted(rows, key=lambda d: (d.doc_id, d.ingested_at), reverse=False)
 
+    def version_rows(self) -> list[dict[str, Any]]:
+        """Every version as JSON with its status (active, superseded, retired) and passages held back by screening."""
+        active = {d.doc_id: d.content_hash for d in self.active_documents()}
+        held: dict[str, int] = {}  # quarantined or rejected passages per version
+        for e in self.quarantine_entries():
+            if e.status != "approved":
+                held[e.content_hash] = held.get(e.content_hash, 0) + 1
+        rows = []
+        for v in self.versions():
+            status = "active" if active.get(v.doc_id) == v.content_hash else ("retired" if v.status == "retired" else "superseded")
+            rows.append({**v.to_json(), "status": status, "held_back": held.get(v.content_hash, 0)})
+        return rows
+
     def count_chunks(self, content_hash: str | None = None) -> int:
         expr = f"content_hash == {_q(content_hash)}" if content_hash else 'chunk_id != ""'
         res = self._client.query(self.collection, filter=expr, output_fields=["count(*)"])
