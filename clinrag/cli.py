@@ -259,7 +259,7 @@ def cmd_guidelines(args: argparse.Namespace) -> int:
         print(f"{r['doc_id'][:34]:<34} {r['version'][:12]:<12} {r['language']:<4} {r['pages']:>5} {r['chunk_count']:>6} "
               f"{r['held_back']:>4}  {r['status']:<10} {r['title'][:60]}")
     total_held = sum(r["held_back"] for r in rows if r["status"] == "active")
-    print(f"{len(active)} active documents, {len(rows)} versions; {total_held} flagged passages held back from search "
+    print(f"{sum(r['status'] == 'active' for r in rows)} active documents, {len(rows)} versions; {total_held} flagged passages held back from search "
           "(`clinrag guidelines flagged`)")
     return 0
 
