@@ -87,8 +87,12 @@ def normalise_numerals(text: str) -> str:
     return _ZH_NUM.sub(repl, s)
 
 
+_LIST_MARK = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+|\*\*|__")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", normalise_numerals(text)).strip().lower()
+    """Comparable text: numerals normalised, list markers and bold marks gone, spaces collapsed, lower case."""
+    return re.sub(r"\s+", " ", _LIST_MARK.sub(" ", normalise_numerals(text))).strip().lower()
 
 
 # --- quantities ------------------------------------------------------------------------------
@@ -349,7 +353,10 @@ def _name_check(claim: str, passages: list[str]) -> str:
     want = _names(claim)
     if not any(want.values()):
         return ""
-    have = _names(" \n".join(passages))
+    have: dict[str, set[str]] = {"drug": set(), "condition": set(), "test": set()}
+    for p in passages:
+        for kind, names in _names(p).items():
+            have[kind] |= names
     for kind in ("drug", "condition", "test"):
         missing = sorted(want[kind] - have[kind])
         if missing:
@@ -391,8 +398,18 @@ def judge(claim: str, passages: list[str]) -> Judgement:
     scores = [support_score(claim, p) for p in passages]
     best = max(range(len(passages)), key=lambda i: scores[i])
     support = scores[best]
-    # contradiction from any cited passage that is about the claim wins (safety first)
+    # contradiction from any cited passage that is about the claim wins (safety first); a verbatim quote
+    # cannot contradict the passage it is quoted from
     for i, p in enumerate(passages):
+        np, nc = _norm(p), _norm(claim).rstrip(".。!！;； ")
+        at = np.find(nc) if nc else -1
+        if at >= 0:
+            # quoted: contradicted only when the quote leaves out a negation just before it
+            # ("give aspirin to children" cut from "do not give aspirin to children")
+            before = re.split(r"[.;:!?。；：，,]", np[max(0, at - 30):at])[-1] if at > 0 else ""
+            if before.strip() and is_negative(before + " x") and not is_negative(nc):
+                return Judgement("contradicted", support, [f"polarity: the quote leaves out \u201c{before.strip()}\u201d"], i)
+            continue
         contra, why = _polarity_check(claim, p)
         if contra:
             return Judgement("contradicted", support, [f"polarity: {why}"], i)
