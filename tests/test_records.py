@@ -149,6 +149,20 @@ def test_checks_drop_ungrounded_negated_invented_and_misordered() -> None:
     assert r.grounded == r.values
 
 
+def test_outpatient_and_discharge_summary_layouts() -> None:
+    zh = ("出院小结\n病案号：602318\n入院时间：2026-05-03 09:12    出院时间：2026-05-11 10:30\n"
+          "入院情况：患者因“反复上腹痛3年，加重伴黑便2天”入院。\n入院诊断：上消化道出血\n诊疗经过：予泮托拉唑抑酸。\n"
+          "出院诊断：1.十二指肠溃疡伴出血 2.幽门螺杆菌感染\n出院医嘱：6周后复查胃镜。\n")
+    s = check_summary(zh, summarize_extractive(zh))
+    assert s.chief_complaint and s.chief_complaint.value == "反复上腹痛3年，加重伴黑便2天"
+    assert [d.name for d in s.diagnoses] == ["十二指肠溃疡", "幽门螺杆菌感染"]  # the discharge diagnoses, not admission
+    assert s.treatment_plan and s.treatment_plan.value == "予泮托拉唑抑酸。"
+    out = "门诊病历\n主诉：咽痛4天。\n初步诊断：急性上呼吸道感染\n处理：对乙酰氨基酚口服。\n建议：1周后随访。\n"
+    s = check_summary(out, summarize_extractive(out))
+    assert s.treatment_plan and s.follow_up and s.follow_up.value == "1周后随访。"
+    assert s.admission_date is None and any("admission_date not found" in n for n in s.notes)
+
+
 def test_allergies_are_not_medications() -> None:
     zh = summarize_extractive("既往史：否认药物过敏史。长期服用阿司匹林。青霉素过敏。")
     en = summarize_extractive("PMH: none. Allergy: sulfa drugs (rash). Medications: metformin. Allergic to penicillin.")

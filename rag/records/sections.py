@@ -27,10 +27,13 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "diagnoses": ("出院诊断", "入院诊断", "诊断", "初步诊断", "最后诊断", "assessment", "diagnosis", "diagnoses", "impression",
                   "discharge diagnosis", "discharge diagnoses", "final diagnosis", "admission diagnosis", "problem list"),
     "assessment_plan": ("assessment and plan", "assessment & plan", "assessment/plan", "impression and plan"),
-    "treatment": ("治疗经过", "诊疗经过", "住院经过", "诊治经过", "治疗方案", "治疗", "plan", "treatment", "management",
-                  "treatment plan"),
-    "follow_up": ("出院医嘱", "出院建议", "出院指导", "医嘱", "随访", "discharge instructions", "discharge plan",
-                  "follow-up", "follow up", "followup", "instructions", "disposition", "discharge medications"),
+    "treatment": ("治疗经过", "诊疗经过", "住院经过", "诊治经过", "治疗方案", "治疗", "处理", "处理意见", "处置", "plan", "treatment",
+                  "management", "treatment plan", "brief hospital course"),
+    "follow_up": ("出院医嘱", "出院建议", "出院指导", "医嘱", "随访", "建议", "随诊", "discharge instructions", "discharge plan",
+                  "follow-up", "follow up", "followup", "followup instructions", "follow-up instructions",
+                  "follow up instructions", "instructions", "disposition"),
+    "medications": ("出院带药", "discharge medications", "medications on discharge"),
+    "other": ("入院情况", "出院情况", "discharge condition", "condition on discharge", "subjective", "objective"),
 }
 SECTION_KINDS: tuple[str, ...] = tuple(_HEADERS)
 _BY_NAME = {name: kind for kind, names in _HEADERS.items() for name in names}

@@ -110,6 +110,15 @@ def _allergen(text: str, e: Entity) -> bool:
     return bool(_ALLERGY.search(before) or _ALLERGY.match(after))
 
 
+_ADMITTED_FOR = re.compile(r"因[“\"「]([^”\"」\n]{2,80})[”\"」]\s*(?:入院|收入|就诊|来院)")
+
+
+def _admitted_for(text: str) -> Value | None:
+    """A discharge summary without a 主诉 section often quotes it: 患者因“反复上腹痛3年”入院."""
+    m = _ADMITTED_FOR.search(text[:6000])
+    return Value(m.group(1), [(m.start(1), m.end(1))]) if m else None
+
+
 def _unique(values: list[Value]) -> list[Value]:
     seen: dict[str, Value] = {}
     for v in values:
@@ -132,7 +141,7 @@ def summarize_extractive(text: str, language: str | None = None) -> RecordSummar
         out.patient_id = Value(pid.group("v"), [(pid.start("v"), pid.end("v"))])
     out.admission_date = _labelled_date(text, _ADMIT)
     out.discharge_date = _labelled_date(text, _DISCHARGE)
-    out.chief_complaint = _value(text, _section(sections, ("chief_complaint",)))
+    out.chief_complaint = _value(text, _section(sections, ("chief_complaint",))) or _admitted_for(text)
     out.treatment_plan = _value(text, _section(sections, _PLAN_KINDS))
     out.follow_up = _value(text, _section(sections, ("follow_up",)))
     dx_sec = _section(sections, _DX_KINDS, prefer=("出院", "discharge", "final", "最后"))
