@@ -174,7 +174,8 @@ def screen_chunks(chunks: Sequence[Chunk]) -> list[ChunkFlag]:
 _SELF_CARE_ONLY = _rx(r"\bself[- ]care\b", r"\bat home\b", r"\broutine\b", r"\bno need\b", r"\bwait\b", r"\bease with rest\b",
                       r"在家|自行|常规|观察|休息")
 _EMERGENCY_ACTION = _rx(r"\b(?:call|dial|phone)\b", r"\bemergency\b", r"\bambulance\b", r"\bCPR\b", r"\bAED\b", r"\b(?:911|999|112)\b",
-                        r"\bA&E\b", r"急救|急诊|120|救护车|心肺复苏")
+                        r"\bA&E\b", r"\b(?:adrenaline|epinephrine|auto-?injector|EpiPen)\b",
+                        r"急救|急诊|120|救护车|心肺复苏|肾上腺素")
 
 
 def contradicts_urgency(text: str, urgency: str | None) -> str | None:
