@@ -175,3 +175,33 @@ def test_cli_verify_names_the_missing_records(tmp_path: Path, monkeypatch, capsy
     out = json.loads(capsys.readouterr().out)
     assert out["missing"] == 3 and not out["ok"], out
     assert any("tail truncated" in p for p in out["problems"])
+
+
+def test_postgres_sink_of_a_split_deployment(tmp_path: Path) -> None:
+    import uuid
+
+    from rag.audit.checkpoint import PostgresCheckpointSink
+    from tests.test_audit import pg_url
+
+    url = pg_url()  # skips when no PostgreSQL is reachable
+    table = f"cp_{uuid.uuid4().hex[:12]}"
+    db = tmp_path / "audit.sqlite3"
+    trail = trail_id(f"sqlite:///{db}")
+    sink = PostgresCheckpointSink(url, table=table)
+    try:
+        store = CheckpointedAuditStore(SqliteAuditStore(db), Signer(KEY), sink, trail, every=5)
+        for i in range(12):
+            store.append(trace_id=f"p{i}", kind="consultation", caller="k", status="ok", payload={"i": i})
+        store.close()  # signs seq 12 at shutdown; also closes the sink
+        sink = PostgresCheckpointSink(url, table=table)
+        assert [c.seq for c in sink.latest(trail)] == [12, 10, 5]
+        conn = _raw(db)
+        conn.execute("DELETE FROM audit_log WHERE seq > 9")
+        conn.close()
+        s = SqliteAuditStore(db)
+        rep = check_checkpoint(s, Signer(KEY), sink, trail)
+        s.close()
+        assert not rep.ok and rep.missing == 3, rep
+    finally:
+        sink._conn.execute(f"DROP TABLE IF EXISTS {table}")
+        sink.close()

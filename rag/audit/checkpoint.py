@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -140,6 +141,8 @@ class PostgresCheckpointSink:
     def __init__(self, url: str, table: str = "audit_checkpoints") -> None:
         import psycopg
 
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", table):
+            raise ConfigError(f"checkpoint table name {table!r}: use lowercase letters, digits and _")
         self.url, self.table = url, table
         try:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
