@@ -52,10 +52,10 @@ def _occurrences(blob: bytes, secret: str) -> int:
 def run(rows: list[dict[str, Any]], root: Path, embedder: Any, guidelines: Path) -> LeakReport:
     """Ingest `guidelines`, serve, send each row's text (as symptoms, and in history/medications/sessions), then search."""
     import httpx
+    from api.testing import live_server
 
     from api.app import create_app
     from api.keys import KeyStore
-    from api.testing import live_server
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.settings import Settings

@@ -367,9 +367,10 @@ def test_frozen_set_targets() -> None:
 
 @pytest.fixture(scope="module")
 def records_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    from api.testing import live_server
+
     from api.app import create_app
     from api.keys import KeyStore
-    from api.testing import live_server
     from rag.backends import Backends
     from rag.knowledge.embedders.hashing import HashEmbedder
     from rag.settings import Settings
