@@ -459,6 +459,15 @@ class MilvusStore:
             out.append(p)
         return out
 
+    def document_passages(self, content_hash: str, limit: int = 400) -> list[Passage]:
+        """Every chunk of one document version, in document order (the extractive generator reads a
+        matched guideline's other sections from here)."""
+        rows = self._call(lambda: self._client.query(self.collection, filter=f"content_hash == {_q(content_hash)}",
+                                                     output_fields=_CHUNK_FIELDS, limit=limit))
+        info = next((d for d in self.snapshot().active if d.content_hash == content_hash), None)
+        rows.sort(key=lambda r: int(r["idx"]))
+        return [_passage(r, active=info is not None, groups=info.groups if info else ()) for r in rows]
+
     def get_passage(self, chunk_id: str) -> Passage:
         rows = self._call(lambda: self._client.get(self.collection, ids=[chunk_id], output_fields=_CHUNK_FIELDS))
         if not rows:
