@@ -146,11 +146,12 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
                               "no guideline passage reached the relevance floor")
             status = "abstained"
         else:
-            from rag.answer.evidence import complete_sections
+            from rag.answer.evidence import complete_sections, patient_groups
             from rag.answer.generators.base import GenerationRequest
 
             # the matched guideline's self-care, see-a-clinician and test sections, when retrieval missed them
-            found.passages = complete_sections(found.passages, backends.store, query, language)
+            found.passages = complete_sections(found.passages, backends.store, query, language,
+                                               patient=patient_groups(request.age, request.sex, request.pregnant, query))
 
             prompt = render_prompt(query, found.passages, language, context)
             audit_payload["prompt"] = {"template_id": prompt.template_id, "text": prompt.text}

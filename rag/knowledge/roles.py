@@ -67,6 +67,8 @@ _TESTS = _rx(r"\bblood tests?\b", r"\burine tests?\b", r"\bswab\b", r"\bx-?rays?
 _TREAT = _rx(r"\b\d+(?:\.\d+)? ?(?:mg|mcg|µg|g|ml|mL|units?)(?:/kg)?\b", r"\bmg/kg\b", r"\bprescri", r"\bintravenous", r"\bIVIG\b",
              r"\bantibiotics? (?:is|are) (?:given|prescribed|started|chosen)", r"\bcourse of\b", r"\bsurgery\b", r"\bsurgical\b",
              r"处方", r"静脉", r"遵医嘱")
+_PRESCRIBED = _rx(r"\bprescribed (?!by\b)(?:[a-z]+ )?(?:triptans?|antibiotics?|antivirals?|steroids?|opioids?|medicines?|drugs?)\b",
+                  r"\bprescription (?:medicine|drug)s?\b", r"遵医嘱使用")
 _PREVENT = _rx(r"\bvaccin", r"\bimmuni[sz]", r"\bprevent", r"\bscreening\b", r"\bhand hygiene\b", r"\bwash(?:ing)? (?:your )?hands\b",
                r"\bcondoms?\b", r"\breduce the risk\b", r"预防", r"疫苗", r"洗手")
 _SELF = _rx(r"^(?:rest|drink|sip|eat|keep|wear|use|take|avoid|try|stay|get|gargle|apply|offer|dress|cool|cover|raise|sit|lie|stop|"
@@ -130,6 +132,8 @@ def sentence_role(sentence: str, section: str = "") -> str:
         return "seek_care"
     if prior == "self_care":
         # advice lists mix in vaccines and hygiene ("Prevention: an annual flu vaccine ...")
+        if _PRESCRIBED.search(sentence):
+            return "treatment"  # "prescribed triptans work best" is a clinician's treatment, not self-care
         return cue if cue in {"prevention", "seek_care"} else "self_care"
     if prior in {"condition", "treatment", "prevention"}:
         if cue in {"seek_care", "tests"} or (prior == "condition" and cue in {"treatment", "prevention"}):

@@ -56,19 +56,30 @@ _GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _NOT_FOR = re.compile(r"not (?:for|in|to|give[n]? to) (?:young children|children|babies|infants)|(?:young children|babies)[^.;]*(?:may choke|should not)|"
                       r"不要给?[^，。；]{0,6}(?:婴儿|宝宝)|(?:婴儿|宝宝)禁止", re.I)
 _OLDER_CHILD = re.compile(r"older children|children (?:over|aged) \d|1岁以上", re.I)
-_NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|布洛芬", re.I)
-_NEGATION = re.compile(r"\b(?:avoid|not|never|don't)\b|不要|避免|禁止|不宜|忌", re.I)
+_NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|aspirin|布洛芬|阿司匹林", re.I)
+_ANY_RED_FLAG = re.compile(r"\b(?:any|for a|the) red flags?\b|red flags need|任何危险信号|出现危险信号", re.I)
+_ASPIRIN = re.compile(r"aspirin|阿司匹林", re.I)
+_DOSE_QUESTION = re.compile(r"\bhow (?:much|many)\b|\bdoses?\b|\bdosage\b|\bmaximum\b|\bsafe (?:amount|to take)\b|多少|剂量|用量|最多", re.I)
+_NSAID_AVOID = re.compile(r"(?:\bavoid|\bnot|\bnever|\bdon't|不要|避免|禁止|不宜|忌)[^.;,，。；]{0,20}(?:ibuprofen|nsaid|aspirin|布洛芬|阿司匹林)", re.I)
 _QUESTION_CHILD = re.compile(r"\b(?:child|son|daughter|kid|boy|girl|toddler|baby|infant|newborn)s?\b|year[- ]old|孩子|儿子|女儿|宝宝|婴儿|小孩|岁", re.I)
 _EN_SYNONYMS = {"diarrhea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
                 "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "hot": "fever", "throat": "throat",
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
                 "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
                 "heart": "palpitations", "fluttering": "palpitations", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
-                "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "itchy": "rash", "pregnant": "pregnancy",
+                "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
                 "baby": "newborn", "breathless": "copd", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
                 "diabetic": "diabetes", "ankle": "sprains", "blood pressure": "hypertension", "coughing": "cough", "flu": "influenza"}
 _ZH_SYNONYMS = {"发烧": "发热", "拉肚子": "腹泻", "拉稀": "腹泻", "嗓子": "咽喉", "喉咙": "咽喉", "头疼": "头痛", "睡不着": "失眠",
                 "风团": "皮疹", "起疹子": "皮疹", "红疹": "皮疹", "血压": "高血压", "心口": "胸痛", "胸口": "胸痛", "糖尿病": "糖尿病"}
+
+
+_DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
+_SITUATION = re.compile(r"^((?:For|If|In|With|When|After|Babies|Children|People)\b[^:]{0,40}):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
+_ABOUT_ROLES = {"condition", "red_flag", "seek_care", "tests"}
+_GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two", "old", "since", "feel", "get",
+            "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "晚上", "最近", "已经", "两天", "一个", "这两", "两天",
+            "多月", "个多", "一个"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +190,11 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
         return False
     if age is not None and age < 6 and re.search(r"older children", sentence, re.I) and not re.search(r"\bchildren\b(?! over)", sentence.replace("older children", ""), re.I):
         return False
-    if pregnant and _NSAID_USE.search(sentence) and not _NEGATION.search(sentence):
+    if pregnant and any(not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()]) for m in _NSAID_USE.finditer(sentence)):
         return False  # ibuprofen and other NSAIDs are avoided in pregnancy unless a doctor advises them
+    if age is not None and age < 16 and any(not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()])
+                                            for m in _ASPIRIN.finditer(sentence)):
+        return False  # aspirin is not offered to under-16s (Reye's syndrome), even as one option of several
     if not mentioned:
         return True
     if "adult" in patient and mentioned <= {"child", "infant"} and not young:
@@ -194,18 +208,28 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
 
 def _query_terms(query: str, zh: bool) -> set[str]:
     if zh:
-        terms = chinese_content_words(query)
+        terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query}
-        return terms
-    ws = [w.rstrip("s") if len(w) > 4 else w for w in content_words(query, QUESTION_STOP)]
-    low = query.lower()
+        return terms - _GENERIC
+    # "it burns when I pee" is about urine, not about burns
+    low = _DYSURIA.sub(" urinary ", query.lower())
+    ws = [w.rstrip("s") if len(w) > 4 else w for w in content_words(low, QUESTION_STOP)]
     return set(ws) | {v for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1) if _CJK.match(text[i]) and _CJK.match(text[i + 1])}
 
 
 def _text_terms(text: str, zh: bool) -> set[str]:
     if zh:
-        return chinese_content_words(text)
+        return chinese_content_words(text) | _bigrams(text)
     return {w.rstrip("s") if len(w) > 4 else w for w in content_words(text, QUESTION_STOP)}
+
+
+def _shared(q: set[str], text: str, zh: bool) -> set[str]:
+    shared = q & _text_terms(text, zh) - _GENERIC
+    return {w for w in shared if len(w) >= 2} if zh else shared
 
 
 def _title_match(q: set[str], title: str, zh: bool) -> float:
@@ -221,9 +245,11 @@ def _title_match(q: set[str], title: str, zh: bool) -> float:
 
 def _department(texts: list[str], language: str) -> str:
     joined = " ".join(texts).lower()
-    for key, name in _DEPARTMENTS:
-        if key in joined and (language == "zh") == bool(_CJK.search(name)):
-            return name
+    # the department named first in the referral sentences, not the first in our list
+    found = sorted((joined.find(key), i) for i, (key, name) in enumerate(_DEPARTMENTS)
+                   if key in joined and (language == "zh") == bool(_CJK.search(name)))
+    if found:
+        return _DEPARTMENTS[found[0][1]][1]
     return "全科/普通内科" if language == "zh" else "Primary care"
 
 
@@ -232,32 +258,42 @@ def _near(a: str, b: str) -> bool:
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.7
 
 
-def matching_documents(passages: list[Passage], query: str, language: str) -> list[str]:
+def matching_documents(passages: list[Passage], query: str, language: str, patient: set[str] | None = None) -> list[str]:
     """Documents that match the complaint, best first: the anchor, then any other whose title the
     complaint names or whose passages score nearly as well."""
     best: dict[str, float] = {}
     texts: dict[str, str] = {}
     titles: dict[str, str] = {}
+    groups: dict[str, tuple[str, ...]] = {}
     for p in passages:
+        groups[p.doc_id] = p.patient_groups
         best[p.doc_id] = max(best.get(p.doc_id, 0.0), p.score)
-        texts[p.doc_id] = texts.get(p.doc_id, "") + " " + p.text
+        # what a document is about: its title and the sentences that describe the condition, its
+        # warning signs and when to see someone; not its self-care lists ("chocolate" raises blood sugar)
+        about = [t for t in split_sentences(p.text) if sentence_role(t, p.section) in _ABOUT_ROLES]
+        texts[p.doc_id] = texts.get(p.doc_id, "") + " " + " ".join(about)
         titles[p.doc_id] = p.title
     if not best:
         return []
     zh = language == "zh"
     q = _query_terms(query, zh)
+    # a guideline written for this patient's own group (pregnancy, babies, children) outranks a general one
+    special = {d: bool(set(g) & (patient or set()) & {"pregnant", "infant", "child"}) for d, g in groups.items()}
     score = {d: best[d] + 0.15 * _title_match(q, titles[d], zh) for d in best}
     ranked = sorted(best, key=lambda d: (-score[d], d))
     anchor = ranked[0]
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
-    shared = q & (_text_terms(texts[anchor] + " " + titles[anchor], zh))
-    if not shared - {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two"}:
+    shared = q & (_text_terms(texts[anchor] + " " + titles[anchor], zh)) - _GENERIC
+    if zh:
+        shared = {w for w in shared if len(w) >= 2}
+    if not shared:
         return []
     keep = [anchor]
     for d in ranked[1:]:
         named = _title_match(q, titles[d], zh) > 0
-        if (named and score[d] >= score[anchor] - 0.2) or best[d] >= best[anchor] - 0.01:
+        related = bool(_shared(q, texts[d] + " " + titles[d], zh))
+        if related and ((named and score[d] >= score[anchor] - 0.2) or best[d] >= best[anchor] - 0.01 or special[d]):
             keep.append(d)
     return keep[:3]
 
@@ -278,7 +314,8 @@ class ExtractiveGenerator:
         """The advice: items from the matching guideline(s) only, fit for this patient."""
         zh = request.language == "zh"
         q = _query_terms(request.query, zh)
-        docs = matching_documents(request.passages, request.query, request.language)
+        patient = _patient_groups(request.age, request.sex, request.pregnant, request.query)
+        docs = matching_documents(request.passages, request.query, request.language, patient)
         emergency = request.triage_urgency == "emergency"
         empty = DraftAdvice(seek_care=DraftSeekCare(needed=True, urgency="emergency" if emergency else "routine",
                                                     department=("急诊科" if zh else "Emergency department") if emergency else "",
@@ -301,8 +338,12 @@ class ExtractiveGenerator:
                 seen.append(text)
                 s = Sentence(text=text, n=n, position=pos, role=sentence_role(text, p.section))
                 overlap = len(q & _text_terms(text, zh))
+                # advice for a situation the patient did not describe ("For motion sickness: ...",
+                # "胃食管反流引起的咳嗽：...") goes after general advice
+                lead = _SITUATION.match(text)
+                off_situation = bool(lead and not _shared(q, lead.group(1) or lead.group(2), zh))
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
-                key = (float(rank[p.doc_id]), -min(overlap, 3) * 0.5, float(n), float(pos))
+                key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
                 by_role.setdefault(s.role, []).append((key, s))
         for items in by_role.values():
             items.sort(key=lambda t: t[0])
@@ -312,13 +353,33 @@ class ExtractiveGenerator:
 
         top = max(p.score for p in request.passages if p.doc_id == docs[0])
         conf: Confidence = "high" if top >= 0.6 else "medium" if top >= 0.4 else "low"
-        self_care = take("self_care", 12)
+        pool = [(key, s) for key, s in by_role.get("self_care", [])]
+        if _DOSE_QUESTION.search(request.query):
+            # a question about how much to take is answered by the guideline's dosing sentences
+            doses = [(key, s) for key, s in by_role.get("treatment", []) if re.search(r"\d", s.text) and _shared(q, s.text, zh)]
+            pool = doses[:2] + pool
+        # the anchor guideline's main advice, then the best-matching line of another matched guideline
+        # (a pregnancy guideline's medicine advice for a pregnant woman with a cold), then the rest
+        first = [s for key, s in pool if key[0] == 0][:MAX_SELF_CARE - 1]
+        extra = sorted((s for key, s in pool if key[0] > 0 and _shared(q, s.text, zh) and not key[1]),
+                       key=lambda s: -len(_shared(q, s.text, zh)))[:1]
+        self_care = first + extra + [s for _, s in pool if s not in first and s not in extra]
         if emergency:
             self_care = [s for s in self_care if _FIRST_AID.search(s.text)]
-        seek = sorted(take("seek_care", 6), key=lambda s: -len(q & _text_terms(s.text, zh)))[:MAX_SEEK]
-        seek.sort(key=lambda s: (s.n, s.position))
+        # the referral criteria that match what the patient said, anchor guideline first
+        pool = [(key, s) for key, s in by_role.get("seek_care", [])]
+        # a guideline written for this patient's group (pregnancy, babies) says where they go first
+        special = {s.n for _, s in pool if set(request.passages[s.n - 1].patient_groups) & patient & {"pregnant", "infant"}}
+        # words of the guideline's own title do not tell its referral criteria apart; "for any red
+        # flag" criteria say nothing the triage does not already say
+        title_terms = _text_terms(request.passages[pool[0][1].n - 1].title, zh) if pool else set()
+        pool.sort(key=lambda t: (t[1].n not in special, t[0][0], bool(_ANY_RED_FLAG.search(t[1].text)),
+                                 -len((q - title_terms) & _text_terms(t[1].text, zh)), t[0][2], t[0][3]))
+        seek = [s for _, s in pool[:MAX_SEEK]]
         if emergency:
-            reasons = take("red_flag", 1)
+            # the warning sign that matches what the patient said, or none: triage already says why
+            flags = [s for s in take("red_flag", 20) if _shared(q, s.text, zh)]
+            reasons = sorted(flags, key=lambda s: -len(q & _text_terms(s.text, zh)))[:1]
         else:
             reasons = seek
         tests = take("tests", MAX_TESTS)
