@@ -1,0 +1,259 @@
+"""Possible conditions from the evidence: the conditions the cited passages name, never a document title.
+
+For every sentence of every passage, the conditions it names are found with the alias table
+(rag.terms: English and Chinese names and lay aliases -> canonical name -> ICD-10-CM code).
+Symptoms (R-codes such as "fever") are not offered as conditions. Each candidate is scored by how well
+the patient's words match the sentence that names it and, less, its passage:
+
+    score = 0.55 * sentence match + 0.30 * passage match + 0.15 * retrieval score
+
+where a match is the share of the patient's terms found: their content words (jieba words for
+Chinese), the symptoms and conditions they name (canonical, so 拉肚子 matches 腹泻 and "tummy ache"
+matches "abdominal pain"), and for Chinese patients over English passages the English terms of
+their words (rag.terms.english_terms). A candidate needs at least one matching term in its sentence
+or passage. The rationale names the patient's matching symptoms and quotes the sentence; the code
+comes from the table, never from a model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag import terms
+from rag.answer.schema import Confidence, DraftCondition
+from rag.text import QUESTION_STOP, chinese_content_words, content_words, has_cjk
+from rag.types import Passage
+
+__all__ = ["ConditionCandidate", "conditions_from_evidence", "draft_conditions", "patient_terms"]
+
+_SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s+|(?<=[。！？；])|\n+")
+_MARKUP = re.compile(r"^\s*(?:[-*•#]+|\d+[.)])\s*|\*\*|__|\*")
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionCandidate:
+    """A condition named in a passage, with the evidence for offering it to this patient."""
+
+    name: str  # in the answer language (canonical name from the table)
+    canonical: str  # canonical English name
+    icd10: str
+    score: float
+    confidence: Confidence
+    passage: int  # 1-based number of the passage that names it
+    quote: str  # the sentence that names it, verbatim
+    matched: tuple[str, ...]  # the patient's symptoms/words that the sentence or passage shares
+    rationale: str
+
+    def draft(self) -> DraftCondition:
+        """As a generator's draft item, citing its passage."""
+        return DraftCondition(name=self.name, rationale=self.rationale[:1000], confidence=self.confidence,
+                              citations=[self.passage])
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences without list markers; a lead-in ending in ':' takes the list items after it ("Features
+    that suggest a heart attack: pressure ...; pain spreading to the arm ...")."""
+    out: list[str] = []
+    lead: str | None = None
+    for raw in _SENTENCE.split(text):
+        s = _MARKUP.sub("", raw).strip()
+        if not s or s.startswith("#"):
+            continue
+        is_item = bool(re.match(r"^\s*(?:[-*•]|\d+[.)])\s+", raw))
+        if lead is not None and is_item and len(lead) < 400:
+            lead = f"{lead} {s}"
+            out[-1] = lead
+            continue
+        lead = None
+        out.append(s)
+        if s.endswith((":", "：")):
+            lead = s
+    return out
+
+
+_CHRONIC = re.compile(r"慢性|chronic|long-lasting|persistent|超过\s*\d+\s*周|\d+\s*周以上|more than \d+ weeks|over \d+ weeks|"
+                      r"\d+ weeks or (?:more|longer)", re.IGNORECASE)
+_ACUTE = re.compile(r"急性|acute|少于\s*\d+\s*周|less than \d+ weeks", re.IGNORECASE)
+_CLAUSE = re.compile(r"[，,；;、（）()]")
+_CHILD = re.compile(r"儿童|小儿|婴儿|幼儿|孩子|宝宝|\b(?:child|children|baby|babies|infant|infants|toddler|toddlers|newborn)\b",
+                    re.IGNORECASE)
+_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*(天|日|days?|周|星期|weeks?|个月|months?)", re.IGNORECASE)
+
+
+def _clause_of(sentence: str, start: int, end: int) -> str:
+    """The clause of a sentence around [start, end), cut at commas, semicolons and brackets."""
+    left = max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0)
+    right = next((m.start() for m in _CLAUSE.finditer(sentence, end)), len(sentence))
+    return sentence[left:right]
+
+
+def _days(query: str) -> float | None:
+    """How long the complaint has lasted, in days, when the patient says ("这两天", "for 3 days")."""
+    from rag.safety.verify import normalise_numerals
+
+    m = _DAYS.search(normalise_numerals(query))
+    if not m:
+        return None
+    unit = m.group(2).lower()
+    factor = 1 if unit[0] in "天日d" else 7 if unit[0] in "周星w" else 30
+    return float(m.group(1)) * factor
+
+
+# words of a complaint that say nothing about which condition it is
+_WEAK = frozenset("need needs all go going time times feel feeling felt very had have been day days week weeks two three "
+                  "get got since also just really much lot like bit some still keep keeps now today yesterday last "
+                  "started start getting think".split())
+# a condition named as a risk group or history ("people with diabetes", "糖尿病患者") is not offered as a cause
+_RISK_BEFORE = re.compile(r"(?:people|those|patients|anyone|someone|adults|children|women|men)\s+(?:who\s+have\s+|with\s+)"
+                          r"(?:\w+\s+){0,2}$|(?:history\s+of|known|have\s+had|if\s+you\s+have|living\s+with)\s+(?:\w+\s+){0,2}$"
+                          r"|(?:患有|有|合并)$", re.IGNORECASE)
+_RISK_AFTER = re.compile(r"^(?:患者|病人|人群|病史|的人|者)")
+_PREVENT = re.compile(r"(?:avoid|prevent|preventing|reduce\s+the\s+risk\s+of|protect\s+against|预防|避免|防止)\s*(?:\w+\s+){0,3}$",
+                      re.IGNORECASE)
+
+
+def _words(text: str) -> set[str]:
+    """Comparable words: English content words and, for Chinese, jieba words."""
+    out = {w for w in content_words(text, QUESTION_STOP) if not has_cjk(w) and w not in _WEAK and len(w) > 1}
+    if has_cjk(text):
+        out |= chinese_content_words(text)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Concept:
+    label: str  # as the patient wrote it
+    names: frozenset[str]  # canonical condition/symptom names (matched through the alias table)
+    variants: tuple[str, ...]  # lower-cased strings that also count (synonyms, English terms)
+
+
+_DURATION = re.compile(r"^[\d一二两三四五六七八九十几半多]+[天日周月年个小时分钟次岁]")
+
+
+def patient_terms(query: str) -> list[_Concept]:
+    """What the patient said, as concepts: each named symptom/condition, then each other content word,
+    with its synonyms (Chinese lay words) and English terms (for English passages)."""
+    concepts: list[_Concept] = []
+    spans = []
+    for m in terms.find_conditions(query):
+        spans.append((m.start, m.end))
+        # a named symptom matches through the alias table only, so "fever" does not match "scarlet fever"
+        concepts.append(_Concept(m.alias, frozenset({m.name}), ()))
+    rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(query))
+    for w in sorted(_words(rest)):
+        if _DURATION.match(w):
+            continue
+        variants = {w.lower(), *(v.lower() for v in terms.zh_synonyms(w))}
+        variants |= {t.lower() for t in (terms.english_terms(w) if has_cjk(w) else terms.english_medical(w))}
+        concepts.append(_Concept(w, frozenset(), tuple(sorted(variants))))
+    return concepts
+
+
+def _contains(text_low: str, variant: str) -> bool:
+    if has_cjk(variant):
+        return variant in text_low
+    return re.search(rf"(?<![a-z0-9]){re.escape(variant)}(?:s|es)?(?![a-z0-9])", text_low) is not None
+
+
+def _match(text: str, concepts: list[_Concept]) -> tuple[float, list[str]]:
+    """Share of the patient's concepts found in text, and their labels (as the patient said them)."""
+    if not concepts:
+        return 0.0, []
+    names = {m.name for m in terms.find_conditions(text)}
+    low = text.lower()
+    found = [c.label for c in concepts if (c.names & names) or any(_contains(low, v) for v in c.variants)]
+    return len(found) / len(concepts), found
+
+
+def _shown(query: str, matched: list[str]) -> list[str]:
+    """The matched terms the patient wrote, longest first kept, words inside a kept phrase dropped."""
+    low = query.lower()
+    said = [w for w in dict.fromkeys(matched) if w.lower() in low]
+    out: list[str] = []
+    for w in sorted(said, key=len, reverse=True):
+        if not any(w.lower() in k.lower() for k in out):
+            out.append(w)
+    # back in the patient's order
+    return sorted(out, key=lambda w: low.find(w.lower()))
+
+
+def _rationale(language: str, matched: list[str], quote: str, in_sentence: bool) -> str:
+    shown = matched[:4]
+    if language == "zh":
+        said = "、".join(shown)
+        if not shown:
+            return f"指南中写道：\u201c{quote}\u201d"
+        if in_sentence:
+            return f"您提到的{said}与指南中的这段描述相符：\u201c{quote}\u201d"
+        return f"与您提到的{said}相符的指南段落写道：\u201c{quote}\u201d"
+    said = ", ".join(shown)
+    if not shown:
+        return f"The guideline says: \u201c{quote}\u201d"
+    if in_sentence:
+        return f"You mention {said}, which the guideline describes: \u201c{quote}\u201d"
+    return f"The guideline section that matches your {said} says: \u201c{quote}\u201d"
+
+
+def _level(score: float) -> Confidence:
+    return "high" if score >= 0.5 else "medium" if score >= 0.25 else "low"
+
+
+def conditions_from_evidence(query: str, passages: list[Passage], language: str, *, limit: int = 3,
+                             age: float | None = None, exclude_patient_named: bool = False) -> list[ConditionCandidate]:
+    """Conditions named in the passages, best match to the patient's words first, one per condition.
+
+    A sentence about chronic illness counts half for a complaint of two weeks or less, and one about
+    children half for a patient aged 16 or more. `exclude_patient_named` leaves out conditions the
+    patient already named ("I have asthma")."""
+    concepts = patient_terms(query)
+    days = _days(query)
+    named = {name for c in concepts for name in c.names}
+    best: dict[str, ConditionCandidate] = {}
+    for n, p in enumerate(passages, start=1):
+        p_score, p_found = _match(p.text, concepts)
+        for sentence in _sentences(p.text):
+            mentions = [m for m in terms.find_conditions(sentence) if m.kind == "condition"]
+            if not mentions:
+                continue
+            s_score, s_found = _match(sentence, concepts)
+            if not s_found and not p_found:
+                continue
+            score = 0.55 * s_score + 0.30 * p_score + 0.15 * max(0.0, min(1.0, p.score))
+            lead = re.split(r"[:：]", sentence, maxsplit=1)[0] if re.search(r"[:：]", sentence) else ""
+            if age is not None and age >= 16 and _CHILD.search(sentence):
+                score *= 0.5
+            for m in mentions:
+                if exclude_patient_named and m.name in named:
+                    continue
+                before = sentence[max(0, m.start - 40):m.start]
+                if _PREVENT.search(before):
+                    continue  # "avoid long periods of dehydration" names no cause
+                risk = bool(_RISK_BEFORE.search(before) or _RISK_AFTER.match(sentence[m.end:m.end + 3]))
+                m_score = score * (0.4 if risk else 1.0)
+                # chronic illness, said of this mention (its clause) or of the whole list (the lead-in)
+                clause = _clause_of(sentence, m.start, m.end)
+                chronic = (_CHRONIC.search(clause) or _CHRONIC.search(lead)) if _ACUTE.search(sentence) else \
+                    _CHRONIC.search(sentence)
+                if days is not None and days <= 14 and chronic:
+                    m_score *= 0.5
+                if m.name in best and best[m.name].score >= m_score:
+                    continue
+                # the patient's words the quoted sentence shares (else those its passage shares), not the
+                # condition's own name
+                in_sentence = bool(s_found)
+                shown = _shown(query, [w for w in (s_found or p_found)
+                                       if getattr(terms.condition(w), "name", None) != m.name])
+                best[m.name] = ConditionCandidate(
+                    name=m.name_zh if language == "zh" else m.name, canonical=m.name, icd10=m.icd10,
+                    score=round(m_score, 4), confidence=_level(m_score), passage=n, quote=sentence,
+                    matched=tuple(shown), rationale=_rationale(language, shown, sentence, in_sentence),
+                )
+    ranked = sorted(best.values(), key=lambda c: (-c.score, c.passage, c.canonical))
+    return ranked[:limit]
+
+
+def draft_conditions(query: str, passages: list[Passage], language: str, *, limit: int = 3,
+                     age: float | None = None) -> list[DraftCondition]:
+    """conditions_from_evidence() as draft items for a generator."""
+    return [c.draft() for c in conditions_from_evidence(query, passages, language, limit=limit, age=age)]
