@@ -9,7 +9,7 @@ patient's context; every item cites the passage its sentence came from. Determin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest
@@ -293,7 +293,9 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     for d in ranked[1:]:
         named = _title_match(q, titles[d], zh) > 0
         related = bool(_shared(q, texts[d] + " " + titles[d], zh))
-        if related and ((named and score[d] >= score[anchor] - 0.2) or best[d] >= best[anchor] - 0.01 or special[d]):
+        # a near-tie in retrieval score is not a topic match: another guideline joins only when the
+        # complaint names its topic, or when it is written for this patient's group (pregnancy, babies)
+        if related and ((named and score[d] >= score[anchor] - 0.2) or special[d]):
             keep.append(d)
     return keep[:3]
 
@@ -397,19 +399,12 @@ class ExtractiveGenerator:
     @staticmethod
     def _conditions(request: GenerationRequest, docs: list[str], by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]],
                     conf: Confidence) -> list[DraftCondition]:
-        """Condition names found in the chosen sentences (rag.answer.conditions when present)."""
-        try:
-            from rag.answer import conditions as lexicon  # type: ignore[attr-defined]
-        except ImportError:
-            return []
-        out: list[DraftCondition] = []
-        finder = getattr(lexicon, "find_conditions", None)
-        if finder is None:
-            return []
-        for _, s in by_role.get("condition", []):
-            for name in finder(s.text, request.language):
-                if len(out) >= MAX_CONDITIONS:
-                    return out
-                if all(c.name != name for c in out):
-                    out.append(DraftCondition(name=str(name)[:200], rationale=s.text[:1000], confidence=conf, citations=[s.n]))
-        return out
+        """Conditions the matched guidelines' passages name (rag.answer.conditions), never a title."""
+        from rag.answer.conditions import conditions_from_evidence
+
+        keep = set(docs)
+        # only the matched guidelines' passages may name a condition; numbering stays the prompt's
+        shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
+        found = conditions_from_evidence(request.query, shown, request.language, limit=MAX_CONDITIONS, age=request.age)
+        return [c.draft() for c in found
+                if suits_patient(c.quote, request.age, request.sex, request.pregnant, request.query)]
