@@ -24,6 +24,7 @@ from ingest.pdf import PdfLimits
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
+from rag.knowledge.roles import tag_roles
 from rag.settings import Settings
 
 __all__ = ["FileResult", "IngestReport", "discover", "ingest_paths"]
@@ -207,6 +208,7 @@ def _ingest_one(
             return result
         chunks = chunk_document(doc, parsed.pages, parsed.fmt, embedder.count_tokens, chunk_tokens=settings.chunk_tokens,
                                 overlap_tokens=settings.chunk_overlap, max_tokens=embedder.max_tokens)
+        chunks = tag_roles(chunks)
         result.chunks = len(chunks)
         if not chunks:
             raise DocumentError(parsed.source, "no text left after cleaning (only headers, page numbers or headings)")

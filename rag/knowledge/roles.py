@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
-__all__ = ["ROLES", "heading_role", "content_role", "sentence_role", "chunk_roles", "encode_roles", "decode_roles"]
+from rag.types import Chunk
+
+__all__ = ["ROLES", "heading_role", "content_role", "sentence_role", "chunk_roles", "tag_roles", "encode_roles", "decode_roles"]
 
 ROLES: tuple[str, ...] = ("red_flag", "seek_care", "self_care", "tests", "treatment", "condition", "prevention", "background")
 
@@ -49,7 +52,7 @@ _HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("prevention", _rx(r"prevent", r"vaccin", r"immuni[sz]", r"infection control", r"\bipc\b", r"hygiene", r"precaution",
                        r"healthy (?:diet|eating|living)", r"预防", r"疫苗")),
     ("treatment", _rx(r"treatment", r"management", r"therap", r"medication", r"medicine", r"dosing", r"\bdoses?\b", r"drugs?\b",
-                      r"recommendation", r"prognosis", r"complication", r"治疗", r"用药", r"药物")),
+                      r"prognosis", r"complication", r"治疗", r"用药", r"药物")),
     ("condition", _rx(r"who (?:this|it) applies", r"overview", r"introduction", r"about\b", r"what is", r"definition", r"etiolog",
                       r"aetiolog", r"epidemiolog", r"pathophysiolog", r"histopatholog", r"history and physical", r"clinical (?:features|presentation)",
                       r"symptoms?", r"signs?\b", r"causes?\b", r"assessment", r"differential", r"适用", r"评估", r"概述", r"病因", r"症状", r"表现")),
@@ -60,8 +63,9 @@ _RED_FLAG = _rx(r"call (?:911|999|112|000|an ambulance|emergency services|your l
                 r"go (?:straight )?to (?:the|an|a hospital) emergency", r"拨打120", r"立即(?:就医|去急诊|到急诊|拨打)", r"直接(?:去|到)\**急诊")
 _SEEK = _rx(r"^(?:see|contact|call|book|ask|visit|tell) (?:a |an |your |the )?(?:child's |baby's )?(?:primary care |family |own )?"
             r"(?:doctor|clinician|gp|nurse|midwife|pharmacist|paediatrician|pediatrician|health ?care|diabetes team|health visitor|urgent care|clinic)",
-            r"\bmay (?:lead to |be )?referr?", r"\breferral\b", r"(?:到|看)\**[\u4e00-\u9fff]{1,6}科", r"建议就诊", r"就诊")
-_TESTS = _rx(r"\bblood tests?\b", r"\burine tests?\b", r"\bswab\b", r"\bx-?rays?\b", r"\bultrasound\b", r"\b(?:ct|mri) scan", r"\becg\b",
+            r"\bmay (?:lead to |be )?referr?", r"\breferral\b", r"should be consulted", r"\bwork with your\b", r"\bcan help you\b",
+            r"\b(?:call|contact|tell) (?:your|a) (?:doctor|health care provider|clinician|nurse)", r"\bnotify the (?:facility|clinic)", r"(?:到|看)\**[\u4e00-\u9fff]{1,6}科", r"建议就诊", r"就诊")
+_TESTS = _rx(r"\bblood tests?\b", r"\bPCR\b", r"\bCTA\b", r"\bimaging\b", r"\bA1C test", r"\burinalysis\b", r"\bCBC\b", r"\burine tests?\b", r"\bswab\b", r"\bx-?rays?\b", r"\bultrasound\b", r"\b(?:ct|mri) scan", r"\becg\b",
              r"\bechocardiogra", r"\bspirometry\b", r"\bculture\b", r"\bbiopsy\b", r"\bblood count\b", r"\bcrp\b", r"\besr\b", r"\bA1C\b",
              r"血常规", r"尿常规", r"心电图", r"胸片", r"B超", r"彩超", r"化验", r"抽血")
 _TREAT = _rx(r"\b\d+(?:\.\d+)? ?(?:mg|mcg|µg|g|ml|mL|units?)(?:/kg)?\b", r"\bmg/kg\b", r"\bprescri", r"\bintravenous", r"\bIVIG\b",
@@ -69,16 +73,30 @@ _TREAT = _rx(r"\b\d+(?:\.\d+)? ?(?:mg|mcg|µg|g|ml|mL|units?)(?:/kg)?\b", r"\bmg
              r"处方", r"静脉", r"遵医嘱")
 _PRESCRIBED = _rx(r"\bprescribed (?!by\b)(?:[a-z]+ )?(?:triptans?|antibiotics?|antivirals?|steroids?|opioids?|medicines?|drugs?)\b",
                   r"\bprescription (?:medicine|drug)s?\b", r"遵医嘱使用")
-_PREVENT = _rx(r"\bvaccin", r"\bimmuni[sz]", r"\bprevent", r"\bscreening\b", r"\bhand hygiene\b", r"\bwash(?:ing)? (?:your )?hands\b",
+_PREVENT = _rx(r"\bPPE\b", r"\bgloves\b", r"\bgowns\b", r"\bmasks?\b", r"\brespirators?\b", r"hand hygiene", r"infection prevention",
+               r"\bIPC\b", r"disinfect", r"sterili[sz]", r"reprocess", r"single-use", r"multi-dose vials?", r"\bsharps\b",
+               r"injection (?:practices|safety)", r"exposure control", r"\bcleaning\b", r"\bsurveillance\b", r"\bsanitation\b",
+               r"healthy diet", r"dietary practices", r"free sugars", r"saturated fats?", r"trans fats?", r"energy intake", r"\bsalt\b",
+               r"noncommunicable", r"breast ?milk", r"complementary foods", r"\btransmission\b", r"\bvaccin", r"\bimmuni[sz]", r"\bprevent", r"\bscreening\b", r"\bhand hygiene\b", r"\bwash(?:ing)? (?:your )?hands\b",
                r"\bcondoms?\b", r"\breduce the risk\b", r"预防", r"疫苗", r"洗手")
-_SELF = _rx(r"^(?:rest|drink|sip|eat|keep|wear|use|take|avoid|try|stay|get|gargle|apply|offer|dress|cool|cover|raise|sit|lie|stop|"
-            r"wash|remove|give|go to bed|limit|cut down|do not|don't|never)\b",
+_PREVENT_STRONG = _rx(r"^\W*prevention\b", r"\bvaccin", r"\bimmuni[sz]", r"预防", r"疫苗")
+_SELF = _rx(r",\s(?:have|eat|take|drink|check) (?:a|an|your|some)\b", r"^(?:(?:for example|other tips|also|then|remember),?:? )?(?:rest|drink|sip|eat|keep|wear|use|take|avoid|try|stay|get|gargle|apply|"
+            r"offer|dress|cool|cover|raise|sit|lie|stop|wash|remove|give|go to bed|limit|cut down|do not|don't|never|trim|sprinkle|cook|share|"
+            r"order|divide|walk|stretch|fill in|make sure|remember|have|choose|add|include|check|write|follow|learn|plan|measure|warm up|"
+            r"to add|to improve)\b", r"\byou(?:'re)? (?:can|should|will|need|may want)\b", r"\b(?:help|helps) you\b",
             r"^(?:多|少|避免|不要|保持|注意|可以|可用|可按|按时|坚持|每天|继续|穿|喝|吃|戒)")
-_CONDITION = _rx(r"\bis (?:a|an) (?:common |rare |acute |chronic )?(?:condition|disease|infection|disorder|illness)\b",
+_CONDITION = _rx(r"\bprognosis\b", r"\bpresentation\b", r"mistaken(?:ly)? (?:for|blamed)", r"\bpathogenesis\b",
+                 r"most commonly affected", r"\bgenetic\b", r"\bphase\b", r"suggest a diagnosis", r"increase (?:your|the) risk of",r"\bis (?:a|an) (?:common |rare |acute |chronic )?(?:condition|disease|infection|disorder|illness)\b",
                  r"\b(?:is|are) (?:usually |often |mostly )?caused by\b", r"\bsymptoms (?:include|are)\b", r"\bcommon(?:ly)? (?:in|among)\b",
                  r"\bincidence\b", r"\bprevalence\b", r"\bcharacteri[sz]ed by\b", r"引起", r"常见", r"表现为", r"症状")
 
 
+_TABLE = re.compile(r"(?:\b[1-4]\*?(?:/[1-4]\*?)?\s+){4,}")  # a chart of numeric categories (eligibility criteria)
+_REFERENCE = _rx(r"\[PubMed", r"\bPMC\d", r"\b(?:19|20)\d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", r"\d+\(\d+\):\s?e?\d",
+                 r"\bet al\b", r"Geneva: World Health", r"\bPublishing\b", r"\bYes No\b", r"not applicable", r"\.{4,}",
+                 r"table of contents", r"\bGDG\b", r"quality of (?:the )?evidence", r"meta-analys", r"\bdeclared?\b", r"research gaps",
+                 r"\bacceptability\b", r"cataloguing", r"report of a\b", r"World Health Assembly", r"\bWHA\b", r"\bclearinghouse\b",
+                 r"\bbooklet\b", r"\bsee pages?\b", r"\bobjectives?:", r"review questions", r"\bEPOC\b", r"\bPICO\b")
 _BACKGROUND = _rx(r"not a substitute for", r"educational (?:starter )?content", r"\bdoi:", r"\bet al\.", r"\bISBN\b", r"all rights reserved",
                   r"licen[cs]ed? under", r"creative commons", r"printed (?:on|in)", r"https?://", r"不能替代", r"仅供参考", r"科普")
 
@@ -94,15 +112,20 @@ def heading_role(heading: str) -> str | None:
 
 def content_role(sentence: str) -> str | None:
     """The role a sentence's own words make unambiguous, or None."""
-    s = re.sub(r"^[\s*_\-•]+", "", sentence.strip()).replace("**", "")
-    if _BACKGROUND.search(s):
+    s = re.sub(r"\s+", " ", re.sub(r"^[\s*_\-•●]+", "", sentence.strip()).replace("**", "").replace("●", " ")).strip()
+    personal = bool(re.search(r"\byou(?:r|'re)?\b", s, re.I))
+    if _BACKGROUND.search(s) or _REFERENCE.search(s):
         return "background"
+    if _TABLE.search(s):
+        return "treatment"
     if _RED_FLAG.search(s):
         return "red_flag"
     if _TESTS.search(s) and not _SELF.search(s):
         return "tests"
     if _SEEK.search(s):
         return "seek_care"
+    if personal and (_SELF.search(s) or _PREVENT.search(s)):
+        return "self_care"  # advice addressed to the reader is what they do themselves
     if _PREVENT.search(s):
         return "prevention"
     if _TREAT.search(s):
@@ -134,6 +157,8 @@ def sentence_role(sentence: str, section: str = "") -> str:
         # advice lists mix in vaccines and hygiene ("Prevention: an annual flu vaccine ...")
         if _PRESCRIBED.search(sentence):
             return "treatment"  # "prescribed triptans work best" is a clinician's treatment, not self-care
+        if cue == "prevention" and not _PREVENT_STRONG.search(sentence):
+            return "self_care"  # "eat less salt" in a self-care list is self-care; a vaccine line is prevention
         return cue if cue in {"prevention", "seek_care"} else "self_care"
     if prior in {"condition", "treatment", "prevention"}:
         if cue in {"seek_care", "tests"} or (prior == "condition" and cue in {"treatment", "prevention"}):
@@ -156,3 +181,10 @@ def encode_roles(roles: Sequence[str]) -> str:
 def decode_roles(value: str) -> list[str]:
     """Inverse of encode_roles."""
     return [r for r in value.split(",") if r]
+
+
+def tag_roles(chunks: Sequence[Chunk]) -> list[Chunk]:
+    """The chunks with the roles of their sentences set (ingest, before writing)."""
+    from rag.answer.generators.extractive import split_sentences  # the generator's sentences, so both agree
+
+    return [replace(ch, roles=tuple(chunk_roles(split_sentences(ch.text) or [ch.text], ch.section))) for ch in chunks]

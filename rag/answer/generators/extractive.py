@@ -78,8 +78,7 @@ _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (
 _SITUATION = re.compile(r"^((?:For|If|In|With|When|After|Babies|Children|People)\b[^:]{0,40}):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 _ABOUT_ROLES = {"condition", "red_flag", "seek_care", "tests"}
 _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two", "old", "since", "feel", "get",
-            "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "晚上", "最近", "已经", "两天", "一个", "这两", "两天",
-            "多月", "个多", "一个"}
+            "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "晚上", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +338,6 @@ class ExtractiveGenerator:
                     continue
                 seen.append(text)
                 s = Sentence(text=text, n=n, position=pos, role=sentence_role(text, p.section))
-                overlap = len(q & _text_terms(text, zh))
                 # advice for a situation the patient did not describe ("For motion sickness: ...",
                 # "胃食管反流引起的咳嗽：...") goes after general advice
                 lead = _SITUATION.match(text)
