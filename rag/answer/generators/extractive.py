@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rag.answer.generators.base import GenerationRequest, GenerationResult
-from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest
+from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest, Urgency
 from rag.knowledge.roles import sentence_role
 from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, words
 from rag.types import Passage, age_group
@@ -53,7 +53,7 @@ _GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("male", re.compile(r"\b(?:men|man|boys)\b|男性", re.I)),
     ("female", re.compile(r"\b(?:women|woman|girls)\b|女性", re.I)),
 )
-_NOT_FOR = re.compile(r"not (?:for|in|to|give[n]? to) (?:young children|children|babies|infants)|(?:young children|babies)[^.;]*(?:may choke|should not)|"
+_NOT_FOR = re.compile(r"not (?:be )?(?:used |given )?(?:for|in|to|give[n]? to) (?:young children|children|babies|infants)|(?:young children|babies)[^.;]*(?:may choke|should not)|"
                       r"不要给?[^，。；]{0,6}(?:婴儿|宝宝)|(?:婴儿|宝宝)禁止", re.I)
 _OLDER_CHILD = re.compile(r"older children|children (?:over|aged) \d|1岁以上", re.I)
 _NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|aspirin|布洛芬|阿司匹林", re.I)
@@ -205,6 +205,15 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
     return bool(mentioned & patient)
 
 
+def _stem(w: str) -> str:
+    """A light English stem so "burned", "burns" and "burn" meet."""
+    if len(w) > 5 and w.endswith("ing"):
+        return w[:-3]
+    if len(w) > 4 and w.endswith("ed"):
+        return w[:-2]
+    return w.rstrip("s") if len(w) > 4 else w
+
+
 def _query_terms(query: str, zh: bool) -> set[str]:
     if zh:
         terms = chinese_content_words(query) | _bigrams(query)
@@ -212,7 +221,7 @@ def _query_terms(query: str, zh: bool) -> set[str]:
         return terms - _GENERIC
     # "it burns when I pee" is about urine, not about burns
     low = _DYSURIA.sub(" urinary ", query.lower())
-    ws = [w.rstrip("s") if len(w) > 4 else w for w in content_words(low, QUESTION_STOP)]
+    ws = [_stem(w) for w in content_words(low, QUESTION_STOP)]
     return set(ws) | {v for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
 
 
@@ -223,7 +232,7 @@ def _bigrams(text: str) -> set[str]:
 def _text_terms(text: str, zh: bool) -> set[str]:
     if zh:
         return chinese_content_words(text) | _bigrams(text)
-    return {w.rstrip("s") if len(w) > 4 else w for w in content_words(text, QUESTION_STOP)}
+    return {_stem(w) for w in content_words(text, QUESTION_STOP)}
 
 
 def _shared(q: set[str], text: str, zh: bool) -> set[str]:
@@ -365,7 +374,8 @@ class ExtractiveGenerator:
                        key=lambda s: -len(_shared(q, s.text, zh)))[:1]
         self_care = first + extra + [s for _, s in pool if s not in first and s not in extra]
         if emergency:
-            self_care = [s for s in self_care if _FIRST_AID.search(s.text)]
+            # judged on the action itself, not on a "First aid:" lead-in shared by a whole list
+            self_care = [s for s in self_care if _FIRST_AID.search(re.sub(r"^first aid:\s*", "", s.text, flags=re.I))]
         # the referral criteria that match what the patient said, anchor guideline first
         pool = [(key, s) for key, s in by_role.get("seek_care", [])]
         # a guideline written for this patient's group (pregnancy, babies) says where they go first
@@ -383,7 +393,7 @@ class ExtractiveGenerator:
         else:
             reasons = seek
         tests = take("tests", MAX_TESTS)
-        urgency = "emergency" if emergency else ("soon" if seek else "routine")
+        urgency: Urgency = "emergency" if emergency else ("soon" if seek else "routine")
         department = ("急诊科" if zh else "Emergency department") if emergency else _department([s.text for s in seek], request.language)
         return DraftAdvice(
             possible_conditions=self._conditions(request, docs, by_role, conf),
