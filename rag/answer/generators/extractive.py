@@ -55,6 +55,7 @@ _GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _NOT_FOR = re.compile(r"not (?:be )?(?:used |given )?(?:for|in|to|give[n]? to) (?:young children|children|babies|infants)|(?:young children|babies)[^.;]*(?:may choke|should not)|"
                       r"不要给?[^，。；]{0,6}(?:婴儿|宝宝)|(?:婴儿|宝宝)禁止", re.I)
+_EVERYONE = re.compile(r"\banyone\b|\beveryone\b|\ball ages\b|任何人|所有人", re.I)
 _OLDER_CHILD = re.compile(r"older children|children (?:over|aged) \d|1岁以上", re.I)
 _NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|aspirin|布洛芬|阿司匹林", re.I)
 _ANY_RED_FLAG = re.compile(r"\b(?:any|for a|the) red flags?\b|red flags need|任何危险信号|出现危险信号", re.I)
@@ -75,7 +76,7 @@ _ZH_SYNONYMS = {"发烧": "发热", "拉肚子": "腹泻", "拉稀": "腹泻", "
 
 
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
-_SITUATION = re.compile(r"^((?:For|If|In|With|When|After|Babies|Children|People)\b[^:]{0,40}):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
+_SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 _ABOUT_ROLES = {"condition", "red_flag", "seek_care", "tests"}
 _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two", "old", "since", "feel", "get",
             "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "晚上", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
@@ -145,7 +146,7 @@ def split_sentences(text: str) -> list[str]:
                 continue  # an item whose lead-in was cut off into another chunk: half a sentence
             if not zh and part[:1].islower():
                 continue  # text that starts mid-sentence (chunk boundary)
-            if part.endswith(("?", "？")) or len(words(part)) < 4:
+            if part.endswith(("?", "？")) or len(words(part)) < 3:
                 continue
             if not zh and not part.endswith((".", "!", ")", '"', "”")):
                 part = part.rstrip(" ;,") + "."
@@ -176,6 +177,8 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
     child, pregnancy advice outside pregnancy, infant advice for anyone but an infant) or would harm them."""
     patient = _patient_groups(age, sex, pregnant, query)
     mentioned = {g for g, rx in _GROUPS if rx.search(sentence)}
+    if _EVERYONE.search(sentence):
+        mentioned = set()  # "the best choice for children, older adults and anyone at risk"
     if "older" in mentioned:
         mentioned.discard("adult")
     sexes = mentioned & {"male", "female"}
@@ -187,7 +190,7 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
         return False
     if "infant" in patient and _OLDER_CHILD.search(sentence) and "infant" not in mentioned:
         return False
-    if age is not None and age < 6 and re.search(r"older children", sentence, re.I) and not re.search(r"\bchildren\b(?! over)", sentence.replace("older children", ""), re.I):
+    if age is not None and age < 8 and re.search(r"older children", sentence, re.I) and not re.search(r"\bchildren\b(?! over)", sentence.replace("older children", ""), re.I):
         return False
     if pregnant and any(not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()]) for m in _NSAID_USE.finditer(sentence)):
         return False  # ibuprofen and other NSAIDs are avoided in pregnancy unless a doctor advises them
@@ -222,7 +225,7 @@ def _query_terms(query: str, zh: bool) -> set[str]:
     # "it burns when I pee" is about urine, not about burns
     low = _DYSURIA.sub(" urinary ", query.lower())
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP)]
-    return set(ws) | {v for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
+    return set(ws) | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
 
 
 def _bigrams(text: str) -> set[str]:
@@ -286,7 +289,8 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     zh = language == "zh"
     q = _query_terms(query, zh)
     # a guideline written for this patient's own group (pregnancy, babies, children) outranks a general one
-    special = {d: bool(set(g) & (patient or set()) & {"pregnant", "infant", "child"}) for d, g in groups.items()}
+    # (children's guidelines are not among them: a child's cough is not a child's fever)
+    special = {d: bool(set(g) & (patient or set()) & {"pregnant", "infant"}) for d, g in groups.items()}
     score = {d: best[d] + 0.15 * _title_match(q, titles[d], zh) for d in best}
     ranked = sorted(best, key=lambda d: (-score[d], d))
     anchor = ranked[0]
@@ -414,5 +418,6 @@ class ExtractiveGenerator:
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         found = conditions_from_evidence(request.query, shown, request.language, limit=MAX_CONDITIONS, age=request.age)
-        return [c.draft() for c in found
-                if suits_patient(c.quote, request.age, request.sex, request.pregnant, request.query)]
+        fit = [c for c in found if suits_patient(c.quote, request.age, request.sex, request.pregnant, request.query)]
+        # a weak match ("Lyme disease" for a wasp sting) is left out when a better one exists
+        return [c.draft() for c in fit if c.confidence != "low" or c is fit[0]]
