@@ -152,6 +152,10 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
             # the matched guideline's self-care, see-a-clinician and test sections, when retrieval missed them
             found.passages = complete_sections(found.passages, backends.store, query, language,
                                                patient=patient_groups(request.age, request.sex, request.pregnant, query))
+            audit_payload["retrieval"]["passages"] += [  # the audit lists every passage the prompt numbers
+                {"n": i, "chunk_id": p.chunk_id, "doc_id": p.doc_id, "version": p.version, "content_hash": p.extra.get("content_hash", ""),
+                 "score": p.score, "via": p.extra["via"]}
+                for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
 
             prompt = render_prompt(query, found.passages, language, context)
             audit_payload["prompt"] = {"template_id": prompt.template_id, "text": prompt.text}
