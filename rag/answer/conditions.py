@@ -203,8 +203,9 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
                              age: float | None = None, exclude_patient_named: bool = False) -> list[ConditionCandidate]:
     """Conditions named in the passages, best match to the patient's words first, one per condition.
 
-    A sentence about chronic illness counts half for a complaint of two weeks or less, and one about
-    children half for a patient aged 16 or more. `exclude_patient_named` leaves out conditions the
+    A sentence about chronic illness counts half for a complaint of two weeks or less (an acute cause,
+    said in the mention's clause, a quarter more), and one about children half for a patient aged 16
+    or more. `exclude_patient_named` leaves out conditions the
     patient already named ("I have asthma")."""
     concepts = patient_terms(query)
     days = _days(query)
@@ -237,6 +238,8 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
                     _CHRONIC.search(sentence)
                 if days is not None and days <= 14 and chronic:
                     m_score *= 0.5
+                elif days is not None and days <= 14 and _ACUTE.search(re.split(r"[）)。.;；]", before[-24:])[-1]):
+                    m_score = min(1.0, m_score * 1.25)  # "急性咳嗽…多由感冒、急性支气管炎引起" fits two days of cough
                 if m.name in best and best[m.name].score >= m_score:
                     continue
                 # the patient's words the quoted sentence shares (else those its passage shares), not the

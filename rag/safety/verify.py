@@ -353,7 +353,10 @@ def _name_check(claim: str, passages: list[str]) -> str:
     want = _names(claim)
     if not any(want.values()):
         return ""
-    have = _names(" \n".join(passages))
+    have: dict[str, set[str]] = {"drug": set(), "condition": set(), "test": set()}
+    for p in passages:
+        for kind, names in _names(p).items():
+            have[kind] |= names
     for kind in ("drug", "condition", "test"):
         missing = sorted(want[kind] - have[kind])
         if missing:
