@@ -181,6 +181,23 @@ def test_no_adult_advice_for_a_two_year_old() -> None:
     assert "Adults with mild" not in joined and "loperamide" not in joined
 
 
+def test_role_accuracy_on_hand_labelled_real_pdf_sentences() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_roles", Path(__file__).resolve().parent.parent / "bench" / "roles.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    PDFS, labelled, measure = bench.PDFS, bench.labelled, bench.measure
+
+    if not PDFS.is_dir():
+        pytest.skip("../shared/guidelines-real is not present")
+    rows = labelled(PDFS)
+    assert len(rows) >= 200, "labelled sentences must still be found in the PDFs"
+    report = measure(rows)
+    assert report["accuracy"] >= 0.8  # measured 0.821; the aim of 0.85 is not met
+
+
 # --- answer quality on the frozen vignettes -------------------------------------------------------
 
 
