@@ -137,6 +137,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.what in ("summaries", "entities"):
         return cmd_eval_records(args)
+    if args.what == "answers":
+        return cmd_eval_answers(args)
     lines = Path(args.file).read_text(encoding="utf-8").splitlines()
     rows = [json.loads(l) for l in lines if l.strip()]
     if args.what == "retrieval":
@@ -235,6 +237,31 @@ def cmd_eval_records(args: argparse.Namespace) -> int:
             print(f"{key}: {value}")
     for m in report.get("misses", [])[:30]:
         print(f"  miss: {json.dumps(m, ensure_ascii=False)}")
+    return 0
+
+
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    """Answer-quality measures over labelled vignettes (rag.answer.quality)."""
+    from rag.answer.quality import evaluate_answers, load_vignettes
+    from rag.consult import consult
+
+    try:
+        vignettes = load_vignettes(Path(args.file).read_text(encoding="utf-8").splitlines())
+    except (OSError, ValueError) as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    backends = _backends()
+    report = evaluate_answers(vignettes, lambda req: consult(req, backends, caller="eval").advice)
+    if args.json:
+        _print_json(report)
+        return 0
+    for key, value in report.items():
+        if key != "answers":
+            print(f"{key}: {value}")
+    for row in report["answers"]:
+        problems = {k: v for k, v in row.items() if k not in {"symptoms", "age", "urgency", "abstained", "roles"}}
+        if problems:
+            print(f"  {row['symptoms'][:60]!r} (age {row['age']}): {json.dumps(problems, ensure_ascii=False)}")
     return 0
 
 
@@ -426,8 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = sub.add_parser("eval", help="measure retrieval or triage on a labelled JSON lines file")
-    sp.add_argument("what", choices=["retrieval", "triage", "summaries", "entities"])
-    sp.add_argument("file", help='retrieval: {"query", "relevant_sources"}; triage: {"query", "expect"} per line')
+    sp.add_argument("what", choices=["retrieval", "triage", "answers", "summaries", "entities"])
+    sp.add_argument("file", help='retrieval: {"query", "relevant_sources"}; triage: {"query", "expect"}; answers: {"symptoms", "age", '
+                    '"docs", "must", "must_not"}; summaries/entities: records with gold fields, per line')
     sp.add_argument("--k", type=int, default=5, help="cut-off for recall@k / nDCG@k (default 5)")
     sp.add_argument("--json", action="store_true", help="print JSON")
 

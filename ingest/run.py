@@ -25,6 +25,7 @@ from rag.errors import BackendUnavailableError, ClinragError, DocumentError
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
 from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
+from rag.knowledge.roles import tag_roles
 from rag.safety.screen import screen_chunks
 from rag.settings import Settings
 from rag.types import Chunk, GuidelineDoc
@@ -306,6 +307,7 @@ def _prepare(
             return result
         chunks = chunk_document(doc, parsed.pages, parsed.fmt, embedder.count_tokens, chunk_tokens=settings.chunk_tokens,
                                 overlap_tokens=settings.chunk_overlap, max_tokens=embedder.max_tokens)
+        chunks = tag_roles(chunks)
         result.chunks = len(chunks)
         if not chunks:
             raise DocumentError(parsed.source, "no text left after cleaning (only headers, page numbers or headings)")

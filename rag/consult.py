@@ -146,12 +146,22 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
                               "no guideline passage reached the relevance floor")
             status = "abstained"
         else:
+            from rag.answer.evidence import complete_sections, patient_groups
             from rag.answer.generators.base import GenerationRequest
+
+            # the matched guideline's self-care, see-a-clinician and test sections, when retrieval missed them
+            found.passages = complete_sections(found.passages, backends.store, query, language,
+                                               patient=patient_groups(request.age, request.sex, request.pregnant, query))
+            audit_payload["retrieval"]["passages"] += [  # the audit lists every passage the prompt numbers
+                {"n": i, "chunk_id": p.chunk_id, "doc_id": p.doc_id, "version": p.version, "content_hash": p.extra.get("content_hash", ""),
+                 "score": p.score, "via": p.extra["via"]}
+                for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
 
             prompt = render_prompt(query, found.passages, language, context)
             audit_payload["prompt"] = {"template_id": prompt.template_id, "text": prompt.text}
             result = gen.generate(GenerationRequest(query=query, language=language, passages=found.passages,
-                                                    messages=prompt.messages, triage_urgency=tri.urgency))
+                                                    messages=prompt.messages, triage_urgency=tri.urgency,
+                                                    age=request.age, sex=request.sex, pregnant=request.pregnant))
             t = lap("generate", t)
             audit_payload["generation"] = {"backend": result.backend, "model": result.model, "params": result.params,
                                            "raw_output": result.raw_output, "attempts": result.attempts, "error": result.error}

@@ -48,6 +48,7 @@ class Chunk:
     char_start: int
     char_end: int
     language: str
+    roles: tuple[str, ...] = ()  # sentence roles present (rag.knowledge.roles), set at ingest; not part of the id
 
     @property
     def chunk_id(self) -> str:

@@ -16,6 +16,7 @@ standalone/cluster.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 import uuid
@@ -26,6 +27,7 @@ from typing import Any
 
 from rag.errors import BackendUnavailableError, NotFoundError
 from rag.knowledge.local import LocalIndex, LocalView, Row
+from rag.knowledge.roles import encode_roles
 from rag.settings import Settings
 from rag.text import bm25_text
 from rag.types import Chunk, GuidelineDoc, Passage
@@ -198,7 +200,8 @@ class MilvusStore:
             s.add_field("bm25", DataType.VARCHAR, max_length=_TEXT_MAX, enable_analyzer=True, analyzer_params={"type": "standard"})
             s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
             for name, length in (("doc_id", 256), ("content_hash", 64), ("version", 128), ("title", 512),
-                                 ("publisher", 256), ("source", 512), ("section", 1024), ("language", 8), ("groups", 128)):
+                                 ("publisher", 256), ("source", 512), ("section", 1024), ("language", 8), ("groups", 128),
+                                 ("roles", 256)):
                 s.add_field(name, DataType.VARCHAR, max_length=length)
             for name in ("page_start", "page_end", "char_start", "char_end", "idx"):
                 s.add_field(name, DataType.INT64)
@@ -221,6 +224,13 @@ class MilvusStore:
             c.create_collection(self.docs_collection, schema=s, index_params=ip, consistency_level="Strong")
         c.load_collection(self.collection)
         c.load_collection(self.docs_collection)
+        # collections made before sentence roles were stored have no `roles` field: they still load and
+        # answer (roles are then recomputed from the text); re-ingest into a new data dir to store them
+        fields = {f["name"] for f in c.describe_collection(self.collection).get("fields", [])}
+        self.has_roles = "roles" in fields
+        if not self.has_roles:
+            logging.getLogger("clinrag.milvus").warning("collection %s has no `roles` field (made before roles were stored); "
+                                                        "roles are recomputed when read", self.collection)
 
     # --- writing --------------------------------------------------------------------------
 
@@ -248,6 +258,7 @@ class MilvusStore:
                 "publisher": doc.publisher[:250], "source": doc.source[:500], "section": ch.section[:1000],
                 "language": ch.language, "groups": groups, "page_start": ch.page_start, "page_end": ch.page_end,
                 "char_start": ch.char_start, "char_end": ch.char_end, "idx": ch.index,
+                **({"roles": encode_roles(ch.roles)} if self.has_roles else {}),
             }
             for ch, vec in zip(chunks, vectors, strict=True)
         ]
@@ -511,7 +522,7 @@ class MilvusStore:
             return self._passages_by_id(hits, "dense_score", catalog)
         hits = self._call(lambda: self._client.search(
             self.collection, data=[list(vector)], anns_field="vector", limit=k, filter=self._filter(active, exclude),
-            output_fields=_CHUNK_FIELDS, search_params={"metric_type": "IP"}))
+            output_fields=self._fields, search_params={"metric_type": "IP"}))
         return self._passages(hits[0], "dense_score", catalog)
 
     def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
@@ -534,7 +545,7 @@ class MilvusStore:
             return self._passages_by_id(hits, "bm25_score", catalog)
         hits = self._call(lambda: self._client.search(
             self.collection, data=[bm25_text(text)], anns_field="sparse", limit=k, filter=self._filter(active, exclude),
-            output_fields=_CHUNK_FIELDS, search_params={"metric_type": "BM25"}))
+            output_fields=self._fields, search_params={"metric_type": "BM25"}))
         return self._passages(hits[0], "bm25_score", catalog)
 
     # --- the in-memory search copy (embedded mode) ----------------------------------------------
@@ -584,7 +595,7 @@ class MilvusStore:
         """Passages for locally found (chunk id, score) pairs, read from Milvus in one call, in hit order."""
         if not hits:
             return []
-        rows = self._call(lambda: self._client.get(self.collection, ids=[c for c, _ in hits], output_fields=_CHUNK_FIELDS))
+        rows = self._call(lambda: self._client.get(self.collection, ids=[c for c, _ in hits], output_fields=self._fields))
         by_id = {r["chunk_id"]: r for r in rows}
         out = []
         for chunk_id, score in hits:
@@ -597,8 +608,21 @@ class MilvusStore:
             out.append(p)
         return out
 
+    @property
+    def _fields(self) -> list[str]:
+        return [*_CHUNK_FIELDS, "roles"] if self.has_roles else _CHUNK_FIELDS
+
+    def document_passages(self, content_hash: str, limit: int = 400) -> list[Passage]:
+        """Every chunk of one document version, in document order (the extractive generator reads a
+        matched guideline's other sections from here)."""
+        rows = self._call(lambda: self._client.query(self.collection, filter=f"content_hash == {_q(content_hash)}",
+                                                     output_fields=self._fields, limit=limit))
+        info = next((d for d in self.snapshot().active if d.content_hash == content_hash), None)
+        rows.sort(key=lambda r: int(r["idx"]))
+        return [_passage(r, active=info is not None, groups=info.groups if info else ()) for r in rows]
+
     def get_passage(self, chunk_id: str) -> Passage:
-        rows = self._call(lambda: self._client.get(self.collection, ids=[chunk_id], output_fields=_CHUNK_FIELDS))
+        rows = self._call(lambda: self._client.get(self.collection, ids=[chunk_id], output_fields=self._fields))
         if not rows:
             raise NotFoundError(f"passage {chunk_id!r} does not exist")
         row = rows[0]
@@ -640,7 +664,8 @@ def _passage(e: dict[str, Any], *, active: bool, groups: tuple[str, ...]) -> Pas
         chunk_id=e["chunk_id"], doc_id=e["doc_id"], title=e["title"], publisher=e["publisher"], version=e["version"],
         source=e["source"], section=e["section"], page_start=int(e["page_start"]), page_end=int(e["page_end"]),
         text=e["text"], language=e["language"], active=active, patient_groups=groups,
-        extra={"content_hash": e["content_hash"], "char_start": str(e["char_start"]), "char_end": str(e["char_end"])},
+        extra={"content_hash": e["content_hash"], "char_start": str(e["char_start"]), "char_end": str(e["char_end"]),
+               **({"roles": e["roles"]} if e.get("roles") else {})},
     )
 
 

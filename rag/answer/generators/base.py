@@ -20,6 +20,10 @@ class GenerationRequest:
     passages: list[Passage]
     messages: list[dict[str, str]]  # chat messages from rag.answer.prompt.render_prompt
     triage_urgency: str | None = None  # "emergency" when a red flag fired, else None
+    # the patient's context, for sentence-level choices (no adult-only advice for a child)
+    age: float | None = None
+    sex: str | None = None
+    pregnant: bool | None = None
 
 
 @dataclass(slots=True)

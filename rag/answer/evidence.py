@@ -1,0 +1,61 @@
+"""Complete the evidence from the guideline that matches the complaint.
+
+Retrieval returns the k passages nearest to the patient's words, which are usually the guideline's
+description and warning signs; the same guideline's self-care, when-to-see-a-clinician and test
+sections often rank just below k. An answer anchored on one guideline should be able to quote
+them, so the matched document's sections for the roles the answer needs are added (a few chunks,
+read from the store by document version, marked `extra["via"] = "matched document"`)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from rag.answer.generators.extractive import _patient_groups as patient_groups
+from rag.answer.generators.extractive import matching_documents, split_sentences
+from rag.knowledge.roles import sentence_role
+from rag.text import content_words, words
+from rag.types import Passage
+
+__all__ = ["complete_sections", "patient_groups", "ANSWER_ROLES"]
+
+ANSWER_ROLES = ("red_flag", "self_care", "seek_care", "tests")
+
+
+class DocumentReader(Protocol):
+    def document_passages(self, content_hash: str, limit: int = 400) -> list[Passage]: ...
+
+
+def complete_sections(passages: list[Passage], store: DocumentReader, query: str, language: str,
+                      *, patient: set[str] | None = None, documents: int = 2, max_added: int = 6) -> list[Passage]:
+    """The passages plus, for each matched document, one chunk per answer role it lacks (the chunk of
+    that role that shares the most words with the query; document order breaks ties)."""
+    from rag.answer.generators.extractive import _DOSE_QUESTION
+
+    wanted = ANSWER_ROLES + (("treatment",) if _DOSE_QUESTION.search(query) else ())
+    have = {p.chunk_id for p in passages}
+    q = set(content_words(query))
+    added: list[Passage] = []
+    for doc_id in matching_documents(passages, query, language, patient)[:documents]:
+        mine = [p for p in passages if p.doc_id == doc_id]
+        content_hash = mine[0].extra.get("content_hash", "")
+        if not content_hash:
+            continue
+        present = {sentence_role(s, p.section) for p in mine for s in split_sentences(p.text)}
+        floor = min(p.score for p in mine)
+        best: dict[str, tuple[int, int, Passage]] = {}
+        for pos, p in enumerate(store.document_passages(content_hash)):
+            if p.chunk_id in have:
+                continue
+            roles = {sentence_role(s, p.section) for s in split_sentences(p.text)}
+            overlap = len(q & set(words(p.text)))
+            for role in roles & set(wanted) - present:
+                if role not in best or (overlap, -pos) > best[role][:2]:
+                    best[role] = (overlap, -pos, p)
+        for role in wanted:
+            if role in best and len(added) < max_added and best[role][2].chunk_id not in have:
+                p = best[role][2]
+                p.score = floor  # it belongs to a matched guideline; it was not itself retrieved higher
+                p.extra["via"] = "matched document"
+                have.add(p.chunk_id)
+                added.append(p)
+    return passages + added

