@@ -246,8 +246,7 @@ class MilvusStore:
         if rows:
             self._client.upsert(self.collection, list(rows))
 
-    @staticmethod
-    def chunk_rows(doc: GuidelineDoc, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> list[dict[str, Any]]:
+    def chunk_rows(self, doc: GuidelineDoc, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> list[dict[str, Any]]:
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
         groups = "," + ",".join(doc.patient_groups) + "," if doc.patient_groups else ""
