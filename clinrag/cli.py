@@ -134,12 +134,14 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluation import evaluate_retrieval, evaluate_triage
+    from rag.evaluation import evaluate_retrieval, evaluate_triage, evaluate_urgency
 
     lines = Path(args.file).read_text(encoding="utf-8").splitlines()
     rows = [json.loads(l) for l in lines if l.strip()]
     if args.what == "retrieval":
         report = evaluate_retrieval(rows, _backends(), k=args.k)
+    elif args.what == "urgency":
+        report = evaluate_urgency(rows, _backends())
     else:
         report = evaluate_triage(rows)
     if args.json:
@@ -279,9 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--batch", help='JSON lines file of {"query": ...}; prints one JSON line of results per query')
     sp.add_argument("--json", action="store_true", help="print JSON")
 
-    sp = sub.add_parser("eval", help="measure retrieval or triage on a labelled JSON lines file")
-    sp.add_argument("what", choices=["retrieval", "triage"])
-    sp.add_argument("file", help='retrieval: {"query", "relevant_sources"}; triage: {"query", "expect"} per line')
+    sp = sub.add_parser("eval", help="measure retrieval, triage or the urgency ladder on a labelled JSON lines file")
+    sp.add_argument("what", choices=["retrieval", "triage", "urgency"])
+    sp.add_argument("file", help='retrieval: {"query", "relevant_sources"}; triage: {"query", "expect"}; '
+                    'urgency: {"symptoms", "age", "sex", "pregnant", "accept": [levels], "docs": [doc ids]} per line')
     sp.add_argument("--k", type=int, default=5, help="cut-off for recall@k / nDCG@k (default 5)")
     sp.add_argument("--json", action="store_true", help="print JSON")
 
