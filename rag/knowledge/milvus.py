@@ -467,6 +467,19 @@ class MilvusStore:
         current = self.active_version(row["doc_id"])
         return _passage(row, active=bool(current and current.content_hash == row["content_hash"]), groups=current.groups if current else ())
 
+    def document_passages(self, versions: Sequence[DocVersion]) -> list[Passage]:
+        """Every chunk of these document versions, in document order (read once per version, then cached)."""
+        cache: dict[str, list[Passage]] = self.__dict__.setdefault("_doc_passages", {})
+        missing = [v.content_hash for v in versions if v.content_hash not in cache]
+        if missing:
+            expr = "content_hash in [" + ", ".join(_q(h) for h in missing) + "]"
+            rows = self._query_all(expr, _CHUNK_FIELDS)
+            groups = {v.content_hash: v.groups for v in versions}
+            for h in missing:
+                mine = sorted((r for r in rows if r["content_hash"] == h), key=lambda r: int(r.get("idx", 0)))
+                cache[h] = [_passage(r, active=True, groups=groups.get(h, ())) for r in mine]
+        return [p for v in versions for p in cache.get(v.content_hash, [])]
+
     def ping(self) -> None:
         self._call(lambda: self._client.has_collection(self.collection))
 
