@@ -205,6 +205,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 print(f"  {p}")
         return 0 if rep.ok else 1
     if args.action == "show":
+        from rag.audit.record import ConsultationRecord
+
         rec = store.get(args.trace)
         data = {"seq": rec.seq, "trace_id": rec.trace_id, "created_at": rec.created_at, "kind": rec.kind, "caller": rec.caller,
                 "status": rec.status, "hash": rec.hash, "prev_hash": rec.prev_hash, "payload": rec.payload}
@@ -212,11 +214,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
             _print_json(data)
         else:
             print(f"trace {rec.trace_id} #{rec.seq} {rec.created_at} {rec.kind} status={rec.status} caller={rec.caller}")
-            ans = rec.payload.get("answer") or {}
+            cr = ConsultationRecord.from_payload(rec.payload)
+            ans = cr.answer_dict()
             print(f"urgency: {ans.get('urgency')}  generator: {(ans.get('generator') or {}).get('description')}")
-            for p in (rec.payload.get("retrieval") or {}).get("passages", []):
-                print(f"  passage [{p['n']}] {p['doc_id']} v{p['version']} chunk {p['chunk_id']} score {p['score']}")
-            print(f"prompt template: {(rec.payload.get('prompt') or {}).get('template_id')}")
+            if cr.urgency is not None:
+                print(f"urgency basis: {cr.urgency.basis}  {cr.urgency.reason}")
+            if cr.failure is not None:
+                print(f"failed step: {cr.failure.step} ({cr.failure.error_type}): {cr.failure.message}")
+            for p in cr.retrieval.passages if cr.retrieval else []:
+                print(f"  passage [{p.n}] {p.doc_id} v{p.version} chunk {p.chunk_id} score {p.score}")
+            print(f"prompt template: {cr.prompt.template_id if cr.prompt else None}")
+            if cr.request.condensed_away:
+                print(f"history condensed away: {len(cr.request.condensed_away)} piece(s) (kept in the record)")
         return 0
     for rec in store.export(since=args.since):
         print(json.dumps({"seq": rec.seq, "trace_id": rec.trace_id, "created_at": rec.created_at, "kind": rec.kind,

@@ -507,7 +507,8 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         if len(text) < 2:
             continue
         age_range = _age_constraint(text)
-        words_only = _NUMERIC_PHRASE.sub(" ", _DEPT_PHRASE.sub(" ", text))
+        # a bracketed label ("(chronic)", "（可能是肺栓塞）") names the cause, not something the patient says
+        words_only = _NUMERIC_PHRASE.sub(" ", _DEPT_PHRASE.sub(" ", re.sub(r"\([^)]*\)|（[^）]*）", " ", text)))
         tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child|child(ren)?|toddler|adults?|newborn)\b|"
                                 r"婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿", " ", words_only, flags=re.IGNORECASE))
         needs_pregnant = bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
@@ -791,14 +792,16 @@ def escalate_by_model(decision: UrgencyDecision, model_level: str, cited: list[P
     """A generator's level counts only when it is more urgent and a passage it cited holds a criterion the facts meet."""
     if model_level not in LEVEL_RANK or LEVEL_RANK[model_level] >= LEVEL_RANK[decision.level]:
         return decision
-    backed = [m for m in match_criteria(facts, criteria_of(cited)) if LEVEL_RANK[m.level] <= LEVEL_RANK[model_level]]
+    backed = [m for m in match_criteria(facts, criteria_of(cited)) if LEVEL_RANK[m.level] < LEVEL_RANK[decision.level]]
     if not backed:
         return decision
     m = backed[0]
-    label = _LABEL["zh" if language == "zh" else "en"][m.level]
+    # raised as far as both the model and its cited criterion go, never further
+    level = LEVELS[max(LEVEL_RANK[m.level], LEVEL_RANK[model_level])]
+    label = _LABEL["zh" if language == "zh" else "en"][level]
     q = _quote(m.criterion.passage, m.criterion.text, language)
     reason = f"{label}：{q}（{m.grounds}）。" if language == "zh" else f"{label}: the model cited {q}; it applies because {m.grounds}."
-    return UrgencyDecision(m.level, reason, "model", m.criterion.passage, m.criterion.text, (m, *decision.matches))
+    return UrgencyDecision(level, reason, "model", m.criterion.passage, m.criterion.text, (m, *decision.matches))
 
 
 # --- departments --------------------------------------------------------------------------------
