@@ -112,6 +112,14 @@ def test_generator_raising_a_non_clinrag_error_still_answers_with_triage(kb) -> 
     assert record.failure is not None and record.failure.step == "generate" and record.failure.error_type == "RuntimeError"
     assert record.urgency is not None and record.urgency.level == "emergency"
     body = _assert_triage_only(plain, emergency=False)
+    # a long unpunctuated history is condensed, never to nothing, and what was left out is still audited
+    history = "patient notes " + " ".join(f"visit {i} routine review nothing new" for i in range(120))
+    with live_server(_app(settings, base, _RaisingGenerator())) as url:
+        h = httpx.post(f"{url}/v1/consultations", json={"symptoms": "fever for two days", "history": history},
+                       headers={"X-API-Key": key}, timeout=60)
+    assert h.status_code == 200, h.text
+    _, hrec = _record(base, h.headers["x-trace-id"])
+    assert hrec.request.context["history"] and hrec.request.condensed_away
     # retrieval worked, so the ladder still read the guideline: no criterion is met by two days of fever
     assert body["urgency"] in {"self_care", "soon"} and body["seek_care"]["reason"]
 
