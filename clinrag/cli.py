@@ -141,7 +141,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.what == "retrieval":
         report = evaluate_retrieval(rows, _backends(), k=args.k)
     elif args.what == "urgency":
-        report = evaluate_urgency(rows, _backends())
+        report = evaluate_urgency(rows, _backends())  # type: ignore[no-untyped-call]
     else:
         report = evaluate_triage(rows)
     if args.json:
@@ -221,8 +221,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 print(f"urgency basis: {cr.urgency.basis}  {cr.urgency.reason}")
             if cr.failure is not None:
                 print(f"failed step: {cr.failure.step} ({cr.failure.error_type}): {cr.failure.message}")
-            for p in cr.retrieval.passages if cr.retrieval else []:
-                print(f"  passage [{p.n}] {p.doc_id} v{p.version} chunk {p.chunk_id} score {p.score}")
+            for rp in cr.retrieval.passages if cr.retrieval else []:
+                print(f"  passage [{rp.n}] {rp.doc_id} v{rp.version} chunk {rp.chunk_id} score {rp.score}")
             print(f"prompt template: {cr.prompt.template_id if cr.prompt else None}")
             if cr.request.condensed_away:
                 print(f"history condensed away: {len(cr.request.condensed_away)} piece(s) (kept in the record)")

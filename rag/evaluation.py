@@ -93,7 +93,8 @@ def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str
     within = under = over = cited = 0
     misses: list[dict[str, Any]] = []
     for row in rows:
-        request = ConsultRequest(symptoms=row["symptoms"], age=row.get("age"), sex=row.get("sex"), pregnant=row.get("pregnant"))
+        request = ConsultRequest.model_validate({"symptoms": row["symptoms"], "age": row.get("age"), "sex": row.get("sex"),
+                                                 "pregnant": row.get("pregnant")})
         advice = consult(request, backends, caller="eval").advice
         accept = [str(a) for a in row["accept"]]
         got_docs = sorted({c.doc_id for c in advice.citations})
