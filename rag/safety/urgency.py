@@ -535,18 +535,38 @@ def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cu
     return "soon", "the guideline says to see a clinician and gives no time frame"
 
 
+_PARSED: dict[tuple[str, str], list[Criterion]] = {}  # (chunk id, text) -> criteria; chunks are immutable
+_PARSED_MAX = 20_000
+
+
 def criteria_of(passages: list[Passage]) -> list[Criterion]:
     """Every care criterion stated in these passages, each with its level and the reason for it."""
     out: list[Criterion] = []
     seen: set[tuple[str, str]] = set()
     for p in passages:
-        role = _section_role(p.section)
-        if role == "self_care":
-            continue
+        key = (p.chunk_id, p.text)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            parsed = _criteria_of_passage(p)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[key] = parsed
+        for cr in parsed:
+            if (p.doc_id, cr.text) not in seen:
+                seen.add((p.doc_id, cr.text))
+                out.append(cr)
+    return out
+
+
+def _criteria_of_passage(p: Passage) -> list[Criterion]:
+    out: list[Criterion] = []
+    seen: set[str] = set()
+    role = _section_role(p.section)
+    if role != "self_care":
         for lead, statement in _statements(p.text):
-            if (p.doc_id, statement) in seen or statement.endswith((":", "：")) or (_POINTER.search(statement) and not lead):
+            if statement in seen or statement.endswith((":", "：")) or (_POINTER.search(statement) and not lead):
                 continue
-            seen.add((p.doc_id, statement))
+            seen.add(statement)
             own_cue = _SEEK_VERB.search(statement) and (_SOON_CUE.search(statement) or _ROUTINE_CUE.search(statement))
             if role == "red_flag" and not own_cue:
                 level, why = "emergency", "it is listed under the guideline's red flags (seek emergency care)"
