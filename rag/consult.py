@@ -421,13 +421,15 @@ def _degraded(trace_id: str, language: Language, tri: TriageResult, facts: Facts
                                      "evidence_sufficient": False, "status": "degraded"})
 
 
-def triage_only_advice(request: ConsultRequest, trace_id: str, why: str) -> tuple[Advice, ConsultationRecord]:
-    """The answer and record for a consultation that ran out of time: de-identify, triage, urgency without evidence."""
+def triage_only_advice(request: ConsultRequest, trace_id: str, step: str, error_type: str = "DeadlineExceeded",
+                       message: str = "no answer within the request deadline") -> tuple[Advice, ConsultationRecord]:
+    """The answer and record for a consultation that could not finish (deadline, or a failure outside the
+    steps): de-identify, triage, urgency without evidence."""
     intake = _deidentify(request, None)
     tri, facts = _triage(request, intake)
     record = _new_record(request, intake, tri)
-    advice = _degraded(trace_id, intake.language, tri, facts, None, why, "deadline", record)
-    record.failure = FailurePart(step=why, error_type="DeadlineExceeded", message="no answer within the request deadline")
+    advice = _degraded(trace_id, intake.language, tri, facts, None, step, error_type, record)
+    record.failure = FailurePart(step=step, error_type=error_type, message=message)
     record.answer = advice
     return advice, record
 

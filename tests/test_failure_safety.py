@@ -214,3 +214,27 @@ def test_milvus_down_still_answers_with_triage(tmp_path: Path, minilm) -> None:
         if proc.poll() is None:
             proc.kill()
         base.close()
+
+
+class _FailingAudit:
+    """An audit store whose writes fail (disk full, database gone); reads go to the real one."""
+
+    def __init__(self, real: object) -> None:
+        self._real = real
+
+    def append(self, **kwargs: object) -> object:
+        raise OSError("disk full")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+def test_audit_store_failing_still_answers_with_triage(kb) -> None:
+    settings, base, key = kb
+    backends = Backends(settings, _embedder=base.embedder, _store=base.store, _audit=_FailingAudit(base.audit))  # type: ignore[arg-type]
+    with live_server(create_app(settings, backends)) as url:
+        r = _post(url, key, CHEST)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "degraded" and body["urgency"] == "emergency" and body["red_flags"]
+    assert any("not recorded" in n for n in body["notes"])

@@ -67,7 +67,23 @@ async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: Sta
         response.headers["X-Trace-Id"] = trace_id
         response.headers["X-Clinrag-Status"] = "degraded"
         return advice
-    outcome = waiter.result()  # re-raises what consult() could not turn into an answer (e.g. the audit store failing)
+    try:
+        outcome = waiter.result()
+    except Exception as exc:  # noqa: BLE001 - what consult() could not answer itself (e.g. the audit store failing)
+        log.error("consultation %s failed outside its steps (%s); answering with the triage result", trace_id,
+                  type(exc).__name__)
+        advice, record = triage_only_advice(body, trace_id, "record", type(exc).__name__,
+                                            "the consultation failed outside its steps (details in the server log)")
+        try:
+            record.answer = advice
+            state.backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller.audit_name,
+                                        status="degraded", payload=record.to_payload())
+        except Exception as audit_exc:  # noqa: BLE001 - the patient still gets the triage result; the log says why
+            log.error("consultation %s: the audit record could not be written (%s)", trace_id, type(audit_exc).__name__)
+            advice = advice.model_copy(update={"notes": [*advice.notes, "not recorded: the audit trail could not be written"]})
+        response.headers["X-Trace-Id"] = trace_id
+        response.headers["X-Clinrag-Status"] = "degraded"
+        return advice
     advice = outcome.advice
     response.headers["X-Clinrag-Status"] = advice.status
     state.metrics.observe_consultation(outcome.timings_ms, abstained=not advice.evidence_sufficient,
