@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from rag.audit.record import ConsultationRecord
 from rag.audit.trail import AuditRecord
 from rag.text import content_words
 
@@ -111,8 +112,9 @@ def _meta_table(rows: list[tuple[str, str]]) -> str:
 def render_audit_page(rec: AuditRecord, lookup: Callable[[str], PassageView | None]) -> str:
     """HTML for one audit record; `lookup(chunk_id)` gives the passage as stored now (None if gone)."""
     p: dict[str, Any] = rec.payload
-    answer: dict[str, Any] = p.get("answer") or {}
-    request: dict[str, Any] = p.get("request") or {}
+    record = ConsultationRecord.from_payload(p)
+    answer: dict[str, Any] = record.answer_dict()
+    request: dict[str, Any] = record.request.model_dump()
     citations = {int(c["n"]): c for c in answer.get("citations", []) if isinstance(c, dict) and "n" in c}
     views: dict[str, PassageView | None] = {}
 
@@ -186,6 +188,11 @@ def render_audit_page(rec: AuditRecord, lookup: Callable[[str], PassageView | No
         f"{''.join(items)}"
         f'<p class="muted">{escape(str(answer.get("disclaimer", "")))}</p></section>'
     )
+    if record.urgency is not None:
+        parts.append(f'<section><h2>Urgency decision</h2><p>{escape(record.urgency.basis)}: {escape(record.urgency.reason)}</p></section>')
+    if record.failure is not None:
+        parts.append(f'<section><h2>Degraded answer</h2><p class="flag">step {escape(record.failure.step)} failed '
+                     f'({escape(record.failure.error_type)}); the answer carried the triage result only.</p></section>')
     # provenance
     gen = p.get("generation") or {}
     gi = answer.get("generator") or {}

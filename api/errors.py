@@ -15,6 +15,12 @@ clients branch on ``code``, people read ``message``. Tracebacks never reach a cl
     RequestValidationError           -> 422 validation_error  (400 malformed_json for unparseable JSON)
     HTTPException(status)            -> status, code from HTTP_CODES
     anything else                    -> 500 internal_error
+
+POST /v1/consultations is the exception after triage: once the red-flag triage has run, a failure of
+retrieval, generation, verification or the request deadline is answered 200 with the triage-only
+answer (`status: "degraded"`, header `X-Clinrag-Status: degraded`, urgency, red flags, the emergency
+instruction, `evidence_sufficient: false`, a note naming the failed step), and audited. Errors
+before triage (invalid input, auth, rate limit, overload) and of the audit store keep the table above.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluation import evaluate_retrieval, evaluate_triage
+    from rag.evaluation import evaluate_retrieval, evaluate_triage, evaluate_urgency
 
     if args.what in ("summaries", "entities"):
         return cmd_eval_records(args)
@@ -143,6 +143,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows = [json.loads(l) for l in lines if l.strip()]
     if args.what == "retrieval":
         report = evaluate_retrieval(rows, _backends(), k=args.k)
+    elif args.what == "urgency":
+        report = evaluate_urgency(rows, _backends())
     else:
         report = evaluate_triage(rows)
     if args.json:
@@ -362,6 +364,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 print(f"  {p}")
         return 0 if ok else 1
     if args.action == "show":
+        from rag.audit.record import ConsultationRecord
+
         rec = store.get(args.trace)
         data = {"seq": rec.seq, "trace_id": rec.trace_id, "created_at": rec.created_at, "kind": rec.kind, "caller": rec.caller,
                 "status": rec.status, "hash": rec.hash, "prev_hash": rec.prev_hash, "payload": rec.payload}
@@ -369,11 +373,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
             _print_json(data)
         else:
             print(f"trace {rec.trace_id} #{rec.seq} {rec.created_at} {rec.kind} status={rec.status} caller={rec.caller}")
-            ans = rec.payload.get("answer") or {}
+            cr = ConsultationRecord.from_payload(rec.payload)
+            ans = cr.answer_dict()
             print(f"urgency: {ans.get('urgency')}  generator: {(ans.get('generator') or {}).get('description')}")
-            for p in (rec.payload.get("retrieval") or {}).get("passages", []):
-                print(f"  passage [{p['n']}] {p['doc_id']} v{p['version']} chunk {p['chunk_id']} score {p['score']}")
-            print(f"prompt template: {(rec.payload.get('prompt') or {}).get('template_id')}")
+            if cr.urgency is not None:
+                print(f"urgency basis: {cr.urgency.basis}  {cr.urgency.reason}")
+            if cr.failure is not None:
+                print(f"failed step: {cr.failure.step} ({cr.failure.error_type}): {cr.failure.message}")
+            for rp in cr.retrieval.passages if cr.retrieval else []:
+                print(f"  passage [{rp.n}] {rp.doc_id} v{rp.version} chunk {rp.chunk_id} score {rp.score}")
+            print(f"prompt template: {cr.prompt.template_id if cr.prompt else None}")
+            if cr.request.condensed_away:
+                print(f"history condensed away: {len(cr.request.condensed_away)} piece(s) (kept in the record)")
         return 0
     for rec in store.export(since=args.since):
         print(json.dumps({"seq": rec.seq, "trace_id": rec.trace_id, "created_at": rec.created_at, "kind": rec.kind,
@@ -452,10 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--batch", help='JSON lines file of {"query": ...}; prints one JSON line of results per query')
     sp.add_argument("--json", action="store_true", help="print JSON")
 
-    sp = sub.add_parser("eval", help="measure retrieval or triage on a labelled JSON lines file")
-    sp.add_argument("what", choices=["retrieval", "triage", "answers", "summaries", "entities"])
-    sp.add_argument("file", help='retrieval: {"query", "relevant_sources"}; triage: {"query", "expect"}; answers: {"symptoms", "age", '
-                    '"docs", "must", "must_not"}; summaries/entities: records with gold fields, per line')
+    sp = sub.add_parser("eval", help="measure retrieval, triage, the urgency ladder, answers or records on a labelled JSON lines file")
+    sp.add_argument("what", choices=["retrieval", "triage", "urgency", "answers", "summaries", "entities"])
+    sp.add_argument("file", help='retrieval: {"query", "relevant_sources"}; triage: {"query", "expect"}; '
+                    'urgency: {"symptoms", "age", "sex", "pregnant", "accept": [levels], "docs": [doc ids]}; '
+                    'answers: {"symptoms", "age", "docs", "must", "must_not"}; summaries/entities: records with gold fields; per line')
     sp.add_argument("--k", type=int, default=5, help="cut-off for recall@k / nDCG@k (default 5)")
     sp.add_argument("--json", action="store_true", help="print JSON")
 

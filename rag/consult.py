@@ -1,8 +1,14 @@
-"""consult(): symptoms in, verified and audited advice out.
+"""consult(): symptoms in, verified and audited advice out, as a short pipeline of named steps.
 
-    validate -> de-identify -> red-flag triage -> retrieve -> (abstain | prompt -> generate -> verify)
-    -> urgency = the more urgent of triage and the model (a model can escalate, never de-escalate a
-       red flag) -> audit record committed -> answer
+    validate -> deidentify -> triage -> retrieve -> generate -> verify -> decide urgency -> record
+
+Triage runs before anything that can fail; from then on a failure of any step (retrieval, generation,
+a timeout, any exception) turns the answer into the triage-only answer: urgency, red flags and the
+emergency instruction, `evidence_sufficient: false`, `status: "degraded"` and a note naming the step.
+Every outcome is recorded in the audit trail before the answer is returned.
+
+Urgency comes from the ladder in rag/safety/urgency.py (red flags, then the retrieved guidelines'
+own criteria); a generator may raise it only by citing a criterion the patient's facts meet.
 """
 
 from __future__ import annotations
@@ -12,15 +18,50 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
-from rag.answer.schema import Advice, ConsultRequest, GeneratorInfo, SeekCare, more_urgent
+from rag.answer.generators.base import GenerationRequest, GenerationResult
+from rag.answer.schema import (
+    URGENCY_ORDER,
+    Advice,
+    Citation,
+    Condition,
+    ConsultRequest,
+    GeneratorInfo,
+    SeekCare,
+    SelfCareItem,
+    Urgency,
+)
+from rag.audit.record import (
+    ConsultationRecord,
+    FailurePart,
+    GenerationPart,
+    PromptPart,
+    RequestPart,
+    RetrievalPart,
+    RetrievedPassage,
+    TriagePart,
+    UrgencyPart,
+    VerificationPart,
+)
+from rag.audit.sessions import SessionMemory
 from rag.backends import Backends
-from rag.errors import BackendUnavailableError, ClinragError
-from rag.knowledge.search import PatientContext, Retrieval, retrieve
+from rag.errors import ClinragError
+from rag.knowledge.search import PatientContext, Retrieval, allowed_documents, retrieve
+from rag.safety.triage import TriageResult
+from rag.safety.urgency import (
+    Facts,
+    UrgencyDecision,
+    decide_urgency,
+    escalate_by_model,
+    extract_facts,
+    fallback_department,
+    valid_department,
+)
 from rag.text import detect_language, words
+from rag.types import Passage
 
-__all__ = ["consult", "ConsultOutcome", "condense_history", "DISCLAIMERS"]
+__all__ = ["consult", "ConsultOutcome", "condense_history", "triage_only_advice", "DISCLAIMERS"]
 
 log = logging.getLogger("clinrag.consult")
 
@@ -34,10 +75,21 @@ _ABSTAIN = {
     "en": "The knowledge base has no guideline passage that covers this question well enough, so no advice is given. Please see a clinician.",
     "zh": "知识库中没有足以回答此问题的指南内容，因此不提供建议。请咨询医生。",
 }
+_ALL_FAILED = {
+    "en": ("Guideline passages on this were found, but none of the generated advice could be verified against them, "
+           "so none is shown."),
+    "zh": "找到了相关的指南内容，但生成的建议均未通过与指南原文的核对，因此不予显示。",
+}
+_DEGRADED = {
+    "en": ("Only the safety check of your description could be completed ({what} failed), so no guideline advice is "
+           "shown. The urgency above still applies."),
+    "zh": "只完成了对您描述的安全筛查（{what}失败），因此未给出指南建议。上面的紧急程度仍然适用。",
+}
 _EMERGENCY = {
     "en": "Warning signs of an emergency were found in your description. Seek emergency care now (call your local emergency number).",
     "zh": "您的描述中出现了急症危险信号。请立即就医（拨打120或前往急诊）。",
 }
+_URGENT_ASSESS = {"en": " — to be assessed urgently", "zh": "（需紧急评估）"}
 
 
 @dataclass(slots=True)
@@ -47,53 +99,109 @@ class ConsultOutcome:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+Language = Literal["en", "zh"]
+_URGENCY: dict[str, Urgency] = {"emergency": "emergency", "urgent": "urgent", "soon": "soon", "routine": "routine",
+                                "self_care": "self_care"}
+assert tuple(_URGENCY) == URGENCY_ORDER
+
+
+@dataclass(slots=True)
+class Intake:
+    """The request after de-identification: what every later step may see and store."""
+
+    language: Language
+    symptoms: str
+    context: dict[str, str]
+    earlier: list[str]
+    condensed_away: list[str]
+    query: str
+
+
+@dataclass(slots=True)
+class Evidence:
+    """Retrieved passages plus every care-criterion passage of the guidelines they come from."""
+
+    found: Retrieval
+    criteria_passages: list[Passage]
+    ranked_doc_ids: list[str]
+
+
+@dataclass(slots=True)
+class Composed:
+    """The advice before urgency is decided, and the record's status so far."""
+
+    advice: Advice
+    status: str
+    model_level: str | None = None
+    model_cited: list[Passage] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Clock:
+    t0: float = field(default_factory=time.perf_counter)
+    last: float = field(default_factory=time.perf_counter)
+    timings: dict[str, float] = field(default_factory=dict)
+    step: str = "validate"
+
+    def start(self, step: str) -> None:
+        self.step = step
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round((now - self.last) * 1000, 2)
+        self.last = now
+
+    def total(self) -> float:
+        self.timings["total"] = round((time.perf_counter() - self.t0) * 1000, 2)
+        return self.timings["total"]
+
+
+# --- condensing a long history ----------------------------------------------------------------
+
+
 def condense_history(history: str, symptoms: str, max_chars: int = 600) -> str:
-    """Keep the history sentences that share the most words with the symptoms, in their order."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？；\n])\s*", history) if s.strip()]
+    """Keep the history sentences that share the most words with the symptoms, in their order (never "" for a
+    non-empty history: an over-long sentence is cut at a word boundary)."""
+    kept, _ = _condense(history, symptoms, max_chars)
+    return kept
+
+
+def _condense(history: str, symptoms: str, max_chars: int) -> tuple[str, list[str]]:
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？；;\n])\s*", history) if s.strip()]
     if sum(len(s) for s in sentences) <= max_chars:
-        return " ".join(sentences)
+        return " ".join(sentences), []
+    # an unpunctuated record is one long "sentence": split it into pieces that can fit
+    pieces: list[str] = []
+    for s in sentences:
+        while len(s) > max_chars:
+            cut = s.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            pieces.append(s[:cut].strip())
+            s = s[cut:].strip()
+        if s:
+            pieces.append(s)
     q = set(words(symptoms))
-    ranked = sorted(range(len(sentences)), key=lambda i: -len(q & set(words(sentences[i]))))
-    keep, used = set(), 0
+    ranked = sorted(range(len(pieces)), key=lambda i: -len(q & set(words(pieces[i]))))
+    keep: set[int] = set()
+    used = 0
     for i in ranked:
-        if used + len(sentences[i]) > max_chars:
+        if used + len(pieces[i]) > max_chars:
             continue
         keep.add(i)
-        used += len(sentences[i])
-    return " ".join(sentences[i] for i in sorted(keep))
+        used += len(pieces[i])
+    return " ".join(pieces[i] for i in sorted(keep)), [pieces[i] for i in range(len(pieces)) if i not in keep]
 
 
-def _describe(backend: str, model: str, language: str) -> str:
-    if backend == "extractive":
-        return "抽取式：直接引用指南原文，未使用语言模型" if language == "zh" else "extractive: quoted from guideline passages, no language model"
-    if language == "zh":
-        return f"由语言模型 {model} 依据所引用指南生成，并经引文核对"
-    return f"written by the language model {model} from the cited guideline passages, with citations checked"
+# --- the steps --------------------------------------------------------------------------------
 
 
-def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli", trace_id: str | None = None,
-            deadline: float | None = None) -> ConsultOutcome:
-    """Run the whole pipeline; the audit record is committed before the answer is returned.
-
-    `deadline` (a time.monotonic() value) is the caller's: when the answer is ready only after it,
-    the record's status is `deadline_exceeded`, because the client was told it failed."""
-    from rag.answer.prompt import PROMPT_VERSION, render_prompt
+def _deidentify(request: ConsultRequest, sessions: SessionMemory | None, caller: str) -> Intake:
     from rag.safety.deid import safe_age, scrub
-    from rag.safety.triage import triage
 
-    settings = backends.settings
-    trace_id = trace_id or uuid.uuid4().hex
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = round((now - since) * 1000, 2)
-        return now
-
-    language = request.language or detect_language(request.symptoms)
+    language: Language = "zh" if (request.language or detect_language(request.symptoms)) == "zh" else "en"
     symptoms = scrub(request.symptoms)
     context: dict[str, str] = {}
+    condensed_away: list[str] = []
     if request.age is not None:
         context["age"] = safe_age(request.age)
     if request.sex:
@@ -103,153 +211,329 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     if request.duration:
         context["duration"] = scrub(request.duration)
     if request.history:
-        context["history"] = condense_history(scrub(request.history), symptoms)
+        context["history"], condensed_away = _condense(scrub(request.history), symptoms, 600)
     if request.medications:
         context["medications"] = scrub(", ".join(request.medications))
     if request.allergies:
         context["allergies"] = scrub(", ".join(request.allergies))
     earlier: list[str] = []
-    if request.session_id:
+    if request.session_id and sessions is not None:
         # a session is the caller's own: another key sending the same id starts afresh
-        earlier = backends.sessions.earlier(request.session_id, owner=caller)
+        earlier = sessions.earlier(request.session_id, owner=caller)
         if earlier:
             context["earlier turns"] = " | ".join(earlier)
-    t = lap("deidentify", t0)
+    query = " ".join([symptoms, context.get("duration", ""), *earlier]).strip()
+    return Intake(language=language, symptoms=symptoms, context=context, earlier=earlier, condensed_away=condensed_away,
+                  query=query)
+
+
+def _triage(request: ConsultRequest, intake: Intake) -> tuple[TriageResult, Facts]:
+    from rag.safety.triage import triage
 
     # triage reads the patient's words as written (never logged); history is excluded on purpose:
     # "had a stroke in 2019" is not an emergency today
-    tri = triage(" ".join([request.symptoms, request.duration or "", *earlier]), age=request.age,
-                 pregnant=request.pregnant, language=language)
-    t = lap("triage", t)
-
-    audit_payload: dict[str, Any] = {
-        "request": {"symptoms": symptoms, "language": language, "context": context, "session_id": request.session_id},
-        "triage": {"rules_version": tri.rules_version, "red_flags": [f.model_dump() for f in tri.red_flags]},
-    }
-    status = "ok"
-    try:
-        query = " ".join([symptoms, context.get("duration", ""), *earlier]).strip()
-        patient = PatientContext(age=request.age, sex=request.sex if request.sex in {"female", "male"} else None,
-                                 pregnant=request.pregnant)
-        found: Retrieval = retrieve(query, backends.embedder, backends.store, settings, patient)
-        t = lap("retrieve", t)
-        audit_payload["retrieval"] = {
-            "best_dense": round(found.best_dense, 4), "sufficient": found.sufficient, "candidates": found.candidates,
-            "filtered_out_docs": found.filtered_out_docs,
-            "passages": [{"n": i, "chunk_id": p.chunk_id, "doc_id": p.doc_id, "version": p.version,
-                          "content_hash": p.extra.get("content_hash", ""), "score": p.score, "dense": round(p.dense_score, 4),
-                          "bm25": round(p.bm25_score, 4)} for i, p in enumerate(found.passages, start=1)],
-        }
-        gen = backends.generator
-        if not found.sufficient:
-            advice = _abstain(trace_id, language, tri, gen.backend, gen.model, PROMPT_VERSION,
-                              "no guideline passage reached the relevance floor")
-            status = "abstained"
-        else:
-            from rag.answer.evidence import complete_sections, patient_groups
-            from rag.answer.generators.base import GenerationRequest
-
-            # the matched guideline's self-care, see-a-clinician and test sections, when retrieval missed them
-            found.passages = complete_sections(found.passages, backends.store, query, language,
-                                               patient=patient_groups(request.age, request.sex, request.pregnant, query))
-            audit_payload["retrieval"]["passages"] += [  # the audit lists every passage the prompt numbers
-                {"n": i, "chunk_id": p.chunk_id, "doc_id": p.doc_id, "version": p.version, "content_hash": p.extra.get("content_hash", ""),
-                 "score": p.score, "via": p.extra["via"]}
-                for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
-
-            prompt = render_prompt(query, found.passages, language, context)
-            audit_payload["prompt"] = {"template_id": prompt.template_id, "text": prompt.text}
-            result = gen.generate(GenerationRequest(query=query, language=language, passages=found.passages,
-                                                    messages=prompt.messages, triage_urgency=tri.urgency,
-                                                    age=request.age, sex=request.sex, pregnant=request.pregnant))
-            t = lap("generate", t)
-            audit_payload["generation"] = {"backend": result.backend, "model": result.model, "params": result.params,
-                                           "raw_output": result.raw_output, "attempts": result.attempts, "error": result.error}
-            if result.draft is None:
-                advice = _abstain(trace_id, language, tri, result.backend, result.model, prompt.template_id,
-                                  f"the model's output could not be used ({result.error})")
-                status = "abstained"
-            else:
-                advice, verdicts = _assemble(trace_id, language, tri, result, found, prompt.template_id)
-                advice = _guard(advice, tri.urgency, audit_payload)  # guard: drop items against triage or the dose table
-                audit_payload["verification"] = {"items": verdicts, "notes": advice.notes}
-                if not advice.evidence_sufficient:
-                    status = "abstained"
-            lap("verify", t)
-    except (BackendUnavailableError, ClinragError) as exc:
-        audit_payload["error"] = f"{type(exc).__name__}: {exc}"
-        timings["total"] = round((time.perf_counter() - t0) * 1000, 2)
-        audit_payload["latency_ms"] = timings
-        backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller, status="error", payload=audit_payload)
-        log.warning("consultation %s failed: %s", trace_id, type(exc).__name__)
-        exc.trace_id = trace_id  # type: ignore[attr-defined]  # the API puts it in the error body
-        raise
-    timings["total"] = round((time.perf_counter() - t0) * 1000, 2)
-    if deadline is not None and time.monotonic() > deadline:
-        status = "deadline_exceeded"  # the client already got a 504; the answer is kept for the audit
-    audit_payload["answer"] = advice.model_dump()
-    audit_payload["latency_ms"] = timings
-    record = backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller, status=status, payload=audit_payload)
-    if request.session_id:
-        backends.sessions.add(request.session_id, symptoms, owner=caller)
-    # no patient text in logs: ids, counts and timings only
-    log.info("consultation %s status=%s urgency=%s red_flags=%d passages=%d total_ms=%.0f", trace_id, status,
-             advice.urgency, len(advice.red_flags), len(advice.citations), timings["total"])
-    return ConsultOutcome(advice=advice, audit_seq=getattr(record, "seq", None), timings_ms=timings)
+    text = " ".join([request.symptoms, request.duration or "", *intake.earlier])
+    tri = triage(text, age=request.age, pregnant=request.pregnant, language=intake.language)
+    facts = extract_facts(" ".join([request.symptoms, *intake.earlier]), age=request.age, sex=request.sex,
+                          pregnant=request.pregnant, duration=request.duration)
+    return tri, facts
 
 
-def _guard(advice: Advice, urgency: str | None, audit_payload: dict[str, Any]) -> Advice:
-    """Serve-time safety net (rag.safety.screen.guard_advice); what it drops goes into the audit record."""
+def _patient(request: ConsultRequest) -> PatientContext:
+    return PatientContext(age=request.age, sex=request.sex if request.sex in {"female", "male"} else None,
+                          pregnant=request.pregnant)
+
+
+def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends) -> Evidence:
+    patient = _patient(request)
+    found = retrieve(intake.query, backends.embedder, backends.store, backends.settings, patient)
+    ranked = list(dict.fromkeys(p.doc_id for p in found.passages))
+    criteria: list[Passage] = list(found.passages)
+    if found.sufficient:
+        # the care criteria of every retrieved guideline, and of the guidelines written for this patient's
+        # group (pregnancy, young babies), even when the passage that holds them ranked lower
+        allowed, _ = allowed_documents(backends.store.snapshot().active, patient)
+        young = request.age is not None and request.age < 0.25
+        wanted = [v for v in allowed if v.doc_id in ranked or (request.pregnant and "pregnant" in v.groups)
+                  or (young and "infant" in v.groups and "child" not in v.groups)]
+        criteria = backends.store.passages_of(wanted)
+    return Evidence(found=found, criteria_passages=criteria, ranked_doc_ids=ranked)
+
+
+def _retrieval_part(found: Retrieval) -> RetrievalPart:
+    return RetrievalPart(
+        best_dense=round(found.best_dense, 4), sufficient=found.sufficient, candidates=found.candidates,
+        filtered_out_docs=found.filtered_out_docs,
+        passages=[RetrievedPassage(n=i, chunk_id=p.chunk_id, doc_id=p.doc_id, version=p.version,
+                                   content_hash=p.extra.get("content_hash", ""), score=p.score,
+                                   dense=round(p.dense_score, 4), bm25=round(p.bm25_score, 4))
+                  for i, p in enumerate(found.passages, start=1)],
+    )
+
+
+def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: TriageResult, backends: Backends,
+              record: ConsultationRecord) -> tuple[GenerationResult, str]:
+    from rag.answer.evidence import complete_sections, patient_groups
+    from rag.answer.prompt import render_prompt
+
+    found = evidence.found
+    # the matched guideline's self-care, see-a-clinician and test sections, when retrieval missed them
+    found.passages = complete_sections(found.passages, backends.store, intake.query, intake.language,
+                                       patient=patient_groups(request.age, request.sex, request.pregnant, intake.query))
+    if record.retrieval is not None:  # the audit lists every passage the prompt numbers
+        record.retrieval.passages += [
+            RetrievedPassage(n=i, chunk_id=p.chunk_id, doc_id=p.doc_id, version=p.version,
+                             content_hash=p.extra.get("content_hash", ""), score=p.score, via=p.extra["via"])
+            for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
+    prompt = render_prompt(intake.query, found.passages, intake.language, intake.context)
+    record.prompt = PromptPart(template_id=prompt.template_id, text=prompt.text)
+    result = backends.generator.generate(GenerationRequest(
+        query=intake.query, language=intake.language, passages=found.passages, messages=prompt.messages,
+        triage_urgency=tri.urgency, age=request.age, sex=request.sex, pregnant=request.pregnant))
+    record.generation = GenerationPart(backend=result.backend, model=result.model, params=result.params,
+                                       raw_output=result.raw_output, attempts=result.attempts, error=result.error)
+    return result, prompt.template_id
+
+
+def _verify(trace_id: str, intake: Intake, tri: TriageResult, result: GenerationResult, found: Retrieval,
+            prompt_version: str, record: ConsultationRecord) -> Composed:
+    from rag.safety.verify import verify
+
+    language = intake.language
+    if result.draft is None:
+        return Composed(_bare_advice(trace_id, language, tri, result.backend, result.model, prompt_version,
+                                     [f"abstained: the model's output could not be used ({result.error})"],
+                                     _ABSTAIN[language]), "abstained")
+    checked = verify(result.draft, found.passages)
+    record.verification = VerificationPart(items=checked.verdicts, notes=checked.notes)
+    seek = checked.seek_care
+    has_items = bool(checked.conditions or checked.self_care or checked.tests or (seek is not None and seek.reason))
+    notes = list(checked.notes)
+    if not has_items:
+        notes.append("abstained: passages were found but no generated item survived citation checks")
+    what = _describe(result.backend, result.model, language)
+    draft_seek = seek or SeekCare(needed=True, urgency="soon", department="", reason="", citations=[])
+    advice = Advice(
+        trace_id=trace_id, language=language, urgency=draft_seek.urgency, red_flags=list(tri.red_flags),
+        evidence_sufficient=has_items, possible_conditions=checked.conditions, self_care=checked.self_care,
+        seek_care=draft_seek if has_items else draft_seek.model_copy(update={"reason": _ALL_FAILED[language]}),
+        suggested_tests=checked.tests, citations=checked.citations,
+        generator=GeneratorInfo(backend=result.backend, model=result.model, prompt_version=prompt_version, description=what),
+        disclaimer=DISCLAIMERS[language].format(what=what), notes=notes, status="ok" if has_items else "abstained",
+    )
+    by_n = {c.n: c.chunk_id for c in checked.citations}
+    cited = [p for p in found.passages if p.chunk_id in {by_n.get(n) for n in draft_seek.citations}]
+    return Composed(advice, "ok" if has_items else "abstained", model_level=draft_seek.urgency if seek else None,
+                    model_cited=cited)
+
+
+def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evidence | None, language: Language,
+            record: ConsultationRecord) -> Advice:
+    """The final urgency and seek-care advice from the ladder; emergency answers lose reassurance."""
+    passages = evidence.criteria_passages if evidence is not None and evidence.found.sufficient else []
+    decision = decide_urgency(facts, passages, red_flag_labels=[f.label for f in tri.red_flags], language=language,
+                              ranked_doc_ids=evidence.ranked_doc_ids if evidence is not None else [])
+    if composed.model_level is not None:
+        decision = escalate_by_model(decision, composed.model_level, composed.model_cited, facts, language)
+    record.urgency = UrgencyPart(level=decision.level, basis=decision.basis, reason=decision.reason, quote=decision.quote,
+                                 doc_id=decision.passage.doc_id if decision.passage else "",
+                                 chunk_id=decision.passage.chunk_id if decision.passage else "",
+                                 model_level=composed.model_level,
+                                 matches=[f"{m.level}: {m.criterion.text[:200]}" for m in decision.matches[:5]])
+    return _apply_urgency(composed.advice, decision, facts, language)
+
+
+def _guard(advice: Advice, record: ConsultationRecord) -> Advice:
+    """Serve-time safety net (rag.safety.screen.guard_advice): drop items that stand the patient down
+    against the urgency, speak to a model or state a dose above the table; what it drops is audited."""
     from rag.safety.screen import guard_advice
 
-    advice, dropped = guard_advice(advice, urgency)
+    guarded, dropped = guard_advice(advice, advice.urgency)
     if dropped.dropped:
-        audit_payload["guard"] = dropped.dropped
-    return advice
+        record.guard = dropped.dropped
+    return guarded
 
 
-def _abstain(trace_id: str, language: str, tri: Any, backend: str, model: str, prompt_version: str, why: str) -> Advice:
+def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, language: Language) -> Advice:
+    citations = list(advice.citations)
+    seek_cites: list[int] = []
+    if decision.passage is not None:
+        n = next((c.n for c in citations if c.chunk_id == decision.passage.chunk_id), None)
+        if n is None:
+            n = max((c.n for c in citations), default=0) + 1
+            p = decision.passage
+            citations.append(Citation(n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher,
+                                      version=p.version, source=p.source, section=p.section, pages=p.pages, quote=p.text,
+                                      retrieval_score=round(p.score, 4), support="supported", active=p.active))
+        seek_cites = [n]
+    level = _URGENCY[decision.level]
+    emergency = level == "emergency"
+    department = advice.seek_care.department
+    if emergency or not valid_department(department):
+        department = fallback_department(level, facts, language)
+    reason = decision.reason
+    if emergency and _EMERGENCY[language] not in reason:
+        reason = f"{_EMERGENCY[language]} {reason}"
+    seek = SeekCare(needed=level != "self_care", urgency=level, department=department, reason=reason, citations=seek_cites)
+    update: dict[str, object] = {"urgency": level, "seek_care": seek, "citations": citations}
+    if emergency:
+        # no reassurance under an emergency: only first-aid steps that cite an emergency section survive,
+        # and conditions are named only as what the emergency team will assess
+        red = {c.n for c in citations if re.search(r"red flag|emergency|危险信号|急症|立即就医", c.section, re.IGNORECASE)}
+        first_aid = [s for s in advice.self_care if s.citations and set(s.citations) <= red]
+        dropped = len(advice.self_care) - len(first_aid)
+        update["self_care"] = [SelfCareItem(advice=s.advice, confidence=s.confidence, citations=s.citations, support=s.support)
+                               for s in first_aid]
+        update["possible_conditions"] = [
+            c if c.name.endswith(_URGENT_ASSESS[language]) else
+            Condition(name=c.name + _URGENT_ASSESS[language], icd10=c.icd10, rationale=c.rationale, confidence=c.confidence,
+                      citations=c.citations, support=c.support)
+            for c in advice.possible_conditions]
+        if dropped:
+            update["notes"] = [*advice.notes, f"emergency: {dropped} self-care item(s) not from an emergency section withheld"]
+    return advice.model_copy(update=update)
+
+
+def _bare_advice(trace_id: str, language: Language, tri: TriageResult, backend: str, model: str, prompt_version: str,
+                 notes: list[str], reason: str, status: str = "abstained") -> Advice:
+    """An answer without guideline items: the triage result, a reason, and the notes saying why."""
     emergency = tri.urgency == "emergency"
-    reason = _EMERGENCY[language] if emergency else _ABSTAIN[language]
-    dept = ("急诊科" if language == "zh" else "Emergency department") if emergency else ("全科/普通内科" if language == "zh" else "Primary care")
     return Advice(
         trace_id=trace_id, language=language, urgency="emergency" if emergency else "soon", red_flags=list(tri.red_flags),
         evidence_sufficient=False, possible_conditions=[], self_care=[], suggested_tests=[], citations=[],
-        seek_care=SeekCare(needed=True, urgency="emergency" if emergency else "soon", department=dept, reason=reason, citations=[]),
-        generator=GeneratorInfo(backend=backend, model=model, prompt_version=prompt_version, description=_describe(backend, model, language)),
-        disclaimer=DISCLAIMERS[language].format(what=_describe(backend, model, language)), notes=[f"abstained: {why}"],
+        seek_care=SeekCare(needed=True, urgency="emergency" if emergency else "soon", department="",
+                           reason=_EMERGENCY[language] if emergency else reason, citations=[]),
+        generator=GeneratorInfo(backend=backend, model=model, prompt_version=prompt_version,
+                                description=_describe(backend, model, language)),
+        disclaimer=DISCLAIMERS[language].format(what=_describe(backend, model, language)), notes=notes,
+        status="degraded" if status == "degraded" else "abstained",
     )
 
 
-def _assemble(trace_id: str, language: str, tri: Any, result: Any, found: Retrieval,
-              prompt_version: str) -> tuple[Advice, list[dict[str, object]]]:
-    from rag.safety.verify import verify
+def _describe(backend: str, model: str, language: str) -> str:
+    if backend == "extractive":
+        return "抽取式：直接引用指南原文，未使用语言模型" if language == "zh" else "extractive: quoted from guideline passages, no language model"
+    if not backend:
+        return "仅安全筛查，未生成建议" if language == "zh" else "safety check only, no advice generated"
+    if language == "zh":
+        return f"由语言模型 {model} 依据所引用指南生成，并经引文核对"
+    return f"written by the language model {model} from the cited guideline passages, with citations checked"
 
-    checked = verify(result.draft, found.passages)
-    seek = checked.seek_care
-    assert seek is not None
-    urgency = more_urgent(tri.urgency or "self_care", seek.urgency)
-    if tri.urgency == "emergency":
-        # red flags win whatever the model said
-        seek = SeekCare(needed=True, urgency="emergency", department="急诊科" if language == "zh" else "Emergency department",
-                        reason=_EMERGENCY[language] + (" " + seek.reason if seek.reason else ""), citations=seek.citations)
-    elif seek.urgency != urgency:
-        seek = seek.model_copy(update={"urgency": urgency})
-    has_items = bool(checked.conditions or checked.self_care or checked.tests or seek.reason)
-    notes = checked.notes
-    if not has_items:
-        notes = [*notes, "abstained: no generated item survived citation checks"]
-        seek = seek.model_copy(update={"needed": True, "reason": seek.reason or _ABSTAIN[language]})
-        if urgency in {"routine", "self_care"}:
-            urgency = "soon"
-            seek = seek.model_copy(update={"urgency": "soon"})
-    what = _describe(result.backend, result.model, language)
-    advice = Advice(
-        trace_id=trace_id, language=language, urgency=urgency, red_flags=list(tri.red_flags), evidence_sufficient=has_items,
-        possible_conditions=checked.conditions, self_care=checked.self_care, seek_care=seek, suggested_tests=checked.tests,
-        citations=checked.citations, generator=GeneratorInfo(backend=result.backend, model=result.model,
-                                                             prompt_version=prompt_version, description=what),
-        disclaimer=DISCLAIMERS[language].format(what=what), notes=notes,
-    )
-    return advice, checked.verdicts
 
+_STEP_WORDS = {
+    "en": {"retrieve": "searching the guidelines", "generate": "writing the answer", "verify": "checking the answer",
+           "decide urgency": "deciding the urgency", "deadline": "answering in time"},
+    "zh": {"retrieve": "检索指南", "generate": "生成回答", "verify": "核对回答", "decide urgency": "判断紧急程度",
+           "deadline": "按时作答"},
+}
+
+
+def _degraded(trace_id: str, language: Language, tri: TriageResult, facts: Facts, evidence: Evidence | None, step: str,
+              exc_name: str, record: ConsultationRecord) -> Advice:
+    what = _STEP_WORDS[language].get(step, step)
+    note = f"degraded: {step} failed ({exc_name}); the answer carries the triage result and urgency only"
+    bare = _bare_advice(trace_id, language, tri, "", "", "", [note], _DEGRADED[language].format(what=what), status="degraded")
+    try:
+        advice = _decide(Composed(bare, "degraded"), tri, facts, evidence, language, record)
+    except Exception:  # the ladder itself failed: triage alone decides, and says so
+        log.exception("urgency ladder failed for %s", trace_id)
+        advice = bare
+    reason = f"{advice.seek_care.reason} {_DEGRADED[language].format(what=what)}"
+    return advice.model_copy(update={"seek_care": advice.seek_care.model_copy(update={"reason": reason}),
+                                     "evidence_sufficient": False, "status": "degraded"})
+
+
+def triage_only_advice(request: ConsultRequest, trace_id: str, step: str, error_type: str = "DeadlineExceeded",
+                       message: str = "no answer within the request deadline") -> tuple[Advice, ConsultationRecord]:
+    """The answer and record for a consultation that could not finish (deadline, or a failure outside the
+    steps): de-identify, triage, urgency without evidence."""
+    intake = _deidentify(request, None, "")
+    tri, facts = _triage(request, intake)
+    record = _new_record(request, intake, tri)
+    advice = _degraded(trace_id, intake.language, tri, facts, None, step, error_type, record)
+    record.failure = FailurePart(step=step, error_type=error_type, message=message)
+    record.answer = advice
+    return advice, record
+
+
+def _new_record(request: ConsultRequest, intake: Intake, tri: TriageResult) -> ConsultationRecord:
+    req = RequestPart(symptoms=intake.symptoms, language=intake.language, context=intake.context,
+                      session_id=request.session_id)
+    if intake.condensed_away:
+        req.condensed_away = intake.condensed_away  # audited although left out of the prompt
+    return ConsultationRecord(
+        request=req, triage=TriagePart(rules_version=tri.rules_version, red_flags=[f.model_dump() for f in tri.red_flags]))
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli", trace_id: str | None = None,
+            deadline: float | None = None) -> ConsultOutcome:
+    """Run the pipeline; the audit record is committed before the answer is returned.
+
+    `deadline` (a time.monotonic() value) is the caller's: when the answer is ready only after it, the
+    record is kept under `<trace_id>-late` (status `completed_after_deadline`), because the caller
+    already answered and recorded the triage-only answer under the trace id itself."""
+    from rag.answer.prompt import PROMPT_VERSION
+
+    trace_id = trace_id or uuid.uuid4().hex
+    clock = _Clock()
+    sessions = backends.sessions
+    clock.start("deidentify")
+    intake = _deidentify(request, sessions, caller)
+    clock.lap("deidentify")
+    clock.start("triage")
+    tri, facts = _triage(request, intake)
+    clock.lap("triage")
+    record = _new_record(request, intake, tri)
+    language = intake.language
+    evidence: Evidence | None = None
+    try:
+        clock.start("retrieve")
+        evidence = _retrieve(request, intake, backends)
+        record.retrieval = _retrieval_part(evidence.found)
+        clock.lap("retrieve")
+        # (triage's guideline red flags over evidence.criteria_passages are one step here)
+        if not evidence.found.sufficient:
+            gen = backends.generator
+            composed = Composed(_bare_advice(trace_id, language, tri, gen.backend, gen.model, PROMPT_VERSION,
+                                             ["abstained: no guideline passage reached the relevance floor"],
+                                             _ABSTAIN[language]), "abstained")
+        else:
+            clock.start("generate")
+            result, template_id = _generate(request, intake, evidence, tri, backends, record)
+            clock.lap("generate")
+            clock.start("verify")
+            composed = _verify(trace_id, intake, tri, result, evidence.found, template_id, record)
+            clock.lap("verify")
+        clock.start("decide urgency")
+        advice = _decide(composed, tri, facts, evidence, language, record)
+        advice = _guard(advice, record)
+        clock.lap("urgency")
+        status = composed.status
+    except Exception as exc:  # noqa: BLE001 - any failure after triage still answers with the triage result
+        name = type(exc).__name__
+        log.warning("consultation %s: step %s failed (%s); answering with the triage result", trace_id, clock.step, name)
+        message = str(exc) if isinstance(exc, ClinragError) else f"{name} (details in the server log)"
+        if not isinstance(exc, ClinragError):
+            log.debug("step %s failed", clock.step, exc_info=True)
+        record.failure = FailurePart(step=clock.step, error_type=name, message=message[:500])
+        record.error = f"{name}: {message[:500]}"
+        advice = _degraded(trace_id, language, tri, facts, evidence if clock.step != "retrieve" else None, clock.step,
+                           name, record)
+        status = "degraded"
+    clock.total()
+    record_id = trace_id
+    if deadline is not None and time.monotonic() > deadline:
+        status, record_id = "completed_after_deadline", f"{trace_id}-late"
+    record.answer = advice
+    record.latency_ms = clock.timings
+    stored = backends.audit.append(trace_id=record_id, kind="consultation", caller=caller, status=status,
+                                   payload=record.to_payload())
+    if request.session_id:
+        sessions.add(request.session_id, intake.symptoms, owner=caller)
+    # no patient text in logs: ids, counts and timings only
+    log.info("consultation %s status=%s urgency=%s red_flags=%d passages=%d total_ms=%.0f", trace_id, status,
+             advice.urgency, len(advice.red_flags), len(advice.citations), clock.timings["total"])
+    return ConsultOutcome(advice=advice, audit_seq=stored.seq, timings_ms=clock.timings)

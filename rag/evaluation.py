@@ -10,7 +10,7 @@ from typing import Any
 from rag.backends import Backends
 from rag.knowledge.search import retrieve
 
-__all__ = ["ranked_sources", "retrieval_metrics", "evaluate_retrieval", "evaluate_triage"]
+__all__ = ["ranked_sources", "retrieval_metrics", "evaluate_retrieval", "evaluate_triage", "evaluate_urgency"]
 
 
 def _stem(name: str) -> str:
@@ -83,3 +83,38 @@ def evaluate_triage(rows: list[dict[str, Any]]) -> dict[str, Any]:
             tn += 1
     return {"emergencies": tp + fn, "look_alikes": fp + tn, "recall": round(tp / (tp + fn), 4) if tp + fn else None,
             "over_triage_rate": round(fp / (fp + tn), 4) if fp + tn else None, "failures": failures}
+
+
+def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str, Any]:
+    """Urgency ladder on labelled vignettes: within the accepted levels, under/over-triage, right guideline cited."""
+    from rag.answer.schema import URGENCY_ORDER, ConsultRequest
+    from rag.consult import consult
+
+    within = under = over = cited = 0
+    misses: list[dict[str, Any]] = []
+    for row in rows:
+        request = ConsultRequest.model_validate({"symptoms": row["symptoms"], "age": row.get("age"), "sex": row.get("sex"),
+                                                 "pregnant": row.get("pregnant")})
+        advice = consult(request, backends, caller="eval").advice
+        accept = [str(a) for a in row["accept"]]
+        got_docs = sorted({c.doc_id for c in advice.citations})
+        doc_ok = bool(set(got_docs) & set(row.get("docs", [])))
+        cited += doc_ok
+        rank = URGENCY_ORDER.index(advice.urgency)
+        if advice.urgency in accept:
+            within += 1
+            verdict = "ok"
+        elif rank > max(URGENCY_ORDER.index(a) for a in accept):
+            under += 1  # less urgent than the least urgent accepted level
+            verdict = "under"
+        else:
+            over += 1
+            verdict = "over"
+        if verdict != "ok" or not doc_ok:
+            misses.append({"symptoms": row["symptoms"], "accept": accept, "got": advice.urgency, "verdict": verdict,
+                           "reason": advice.seek_care.reason[:300], "docs_expected": row.get("docs", []), "docs_cited": got_docs})
+    n = len(rows)
+    emerg = [r for r in rows if "emergency" in r["accept"] and len(r["accept"]) == 1]
+    return {"vignettes": n, "within_accepted": within, "within_accepted_rate": round(within / n, 4) if n else None,
+            "under_triage": under, "over_triage": over, "right_guideline_cited": cited, "emergencies": len(emerg),
+            "misses": misses}

@@ -15,7 +15,8 @@ from api.errors import ApiError
 from api.schemas import ERROR_RESPONSES, AuditRecordOut, ConsultBody
 from api.state import AppState
 from rag.answer.schema import Advice, ConsultRequest
-from rag.consult import ConsultOutcome, consult
+from rag.audit.record import ConsultationRecord
+from rag.consult import ConsultOutcome, consult, triage_only_advice
 
 __all__ = ["router", "TRACE_ID"]
 
@@ -54,13 +55,37 @@ async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: Sta
     # the slot stays taken until the work ends, even when we stop waiting: concurrency stays bounded
     done, _ = await asyncio.wait({waiter}, timeout=state.settings.request_deadline_s)
     if not done:
+        # Safety survives the deadline: the patient still gets the triage result (urgency, red flags and the
+        # emergency instruction) with status "degraded", recorded now under the trace id; the late answer is
+        # recorded as <trace>-late when the work finishes.
         state.metrics.rejected.labels("deadline").inc()
-        log.warning("consultation %s past its deadline of %.1f s; it finishes and is audited as deadline_exceeded",
+        log.warning("consultation %s past its deadline of %.1f s; answering with the triage result",
                     trace_id, state.settings.request_deadline_s)
-        raise ApiError(504, "deadline_exceeded", f"no answer within {state.settings.request_deadline_s:g} s "
-                       f"(CLINRAG_REQUEST_DEADLINE_S); trace {trace_id}", headers={"Retry-After": "5", "X-Trace-Id": trace_id})
-    outcome = waiter.result()  # re-raises BackendUnavailableError etc. for the error handlers
+        advice, record = triage_only_advice(body, trace_id, "deadline")
+        state.backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller.audit_name,
+                                    status="deadline_exceeded", payload=record.to_payload())
+        response.headers["X-Trace-Id"] = trace_id
+        response.headers["X-Clinrag-Status"] = "degraded"
+        return advice
+    try:
+        outcome = waiter.result()
+    except Exception as exc:  # noqa: BLE001 - what consult() could not answer itself (e.g. the audit store failing)
+        log.error("consultation %s failed outside its steps (%s); answering with the triage result", trace_id,
+                  type(exc).__name__)
+        advice, record = triage_only_advice(body, trace_id, "record", type(exc).__name__,
+                                            "the consultation failed outside its steps (details in the server log)")
+        try:
+            record.answer = advice
+            state.backends.audit.append(trace_id=trace_id, kind="consultation", caller=caller.audit_name,
+                                        status="degraded", payload=record.to_payload())
+        except Exception as audit_exc:  # noqa: BLE001 - the patient still gets the triage result; the log says why
+            log.error("consultation %s: the audit record could not be written (%s)", trace_id, type(audit_exc).__name__)
+            advice = advice.model_copy(update={"notes": [*advice.notes, "not recorded: the audit trail could not be written"]})
+        response.headers["X-Trace-Id"] = trace_id
+        response.headers["X-Clinrag-Status"] = "degraded"
+        return advice
     advice = outcome.advice
+    response.headers["X-Clinrag-Status"] = advice.status
     state.metrics.observe_consultation(outcome.timings_ms, abstained=not advice.evidence_sufficient,
                                        red_flag=bool(advice.red_flags) and advice.urgency == "emergency", urgency=advice.urgency)
     response.headers["X-Trace-Id"] = advice.trace_id
@@ -74,4 +99,6 @@ def get_consultation(trace_id: TRACE_ID, caller: AuditCaller, state: StateDep) -
     rec = state.backends.audit.get(trace_id)
     if rec.kind != "consultation":
         raise NotFoundError(f"no consultation with trace id {trace_id!r}")
-    return AuditRecordOut(**rec.to_dict())
+    data = rec.to_dict()
+    data["payload"] = ConsultationRecord.from_payload(rec.payload).to_payload()  # typed; old records load unchanged
+    return AuditRecordOut(**data)

@@ -22,7 +22,7 @@ ANSWER_ROLES = ("red_flag", "self_care", "seek_care", "tests")
 
 
 class DocumentReader(Protocol):
-    def document_passages(self, content_hash: str, limit: int = 400) -> list[Passage]: ...
+    def document_passages(self, content_hash: str) -> list[Passage]: ...
 
 
 def complete_sections(passages: list[Passage], store: DocumentReader, query: str, language: str,

@@ -163,6 +163,8 @@ class Advice(_Strict):
     generator: GeneratorInfo
     disclaimer: str
     notes: list[str] = Field(default_factory=list, description="verification and abstention notes")
+    status: Literal["ok", "abstained", "degraded"] = Field(
+        "ok", description="degraded: a step after triage failed; the answer carries the triage result and urgency only")
 
 
 # --- what clients send ---------------------------------------------------------------------

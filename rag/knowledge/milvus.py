@@ -611,14 +611,15 @@ class MilvusStore:
     def _fields(self) -> list[str]:
         return [*_CHUNK_FIELDS, "roles"] if self.has_roles else _CHUNK_FIELDS
 
-    def document_passages(self, content_hash: str, limit: int = 400) -> list[Passage]:
+    def document_passages(self, content_hash: str) -> list[Passage]:
         """Every chunk of one document version, in document order (the extractive generator reads a
         matched guideline's other sections from here)."""
-        rows = self._call(lambda: self._client.query(self.collection, filter=f"content_hash == {_q(content_hash)}",
-                                                     output_fields=self._fields, limit=limit))
         info = next((d for d in self.snapshot().active if d.content_hash == content_hash), None)
+        if info is not None:
+            return self.passages_of([info])
+        rows = self._query_all(f"content_hash == {_q(content_hash)}", self._fields)
         rows.sort(key=lambda r: int(r["idx"]))
-        return [_passage(r, active=info is not None, groups=info.groups if info else ()) for r in rows]
+        return [_passage(r, active=False, groups=()) for r in rows]
 
     def get_passage(self, chunk_id: str) -> Passage:
         rows = self._call(lambda: self._client.get(self.collection, ids=[chunk_id], output_fields=self._fields))
@@ -627,6 +628,20 @@ class MilvusStore:
         row = rows[0]
         current = self.active_version(row["doc_id"])
         return _passage(row, active=bool(current and current.content_hash == row["content_hash"]), groups=current.groups if current else ())
+
+    def passages_of(self, versions: Sequence[DocVersion]) -> list[Passage]:
+        """Every chunk of these document versions, in document order (read once per version, then cached)."""
+        cache: dict[str, list[Passage]] = self.__dict__.setdefault("_doc_passages", {})
+        missing = [v.content_hash for v in versions if v.content_hash not in cache]
+        if missing:
+            expr = "content_hash in [" + ", ".join(_q(h) for h in missing) + "]"
+            rows = self._query_all(expr, self._fields)
+            groups = {v.content_hash: v.groups for v in versions}
+            for h in missing:
+                mine = sorted((r for r in rows if r["content_hash"] == h), key=lambda r: int(r.get("idx", 0)))
+                cache[h] = [_passage(r, active=True, groups=groups.get(h, ())) for r in mine]
+        # copies: callers set scores and notes on what they get; the cache stays as stored
+        return [replace(p, extra=dict(p.extra)) for v in versions for p in cache.get(v.content_hash, [])]
 
     def ping(self) -> None:
         self._call(lambda: self._client.has_collection(self.collection))

@@ -1,0 +1,855 @@
+"""The urgency ladder from evidence: the patient's facts matched against the guidelines' own criteria.
+
+    emergency  any red flag (triage) or a matched criterion from a red-flag / emergency section
+    urgent     a matched "see a clinician" criterion that says same day / urgently / today
+    soon       a matched criterion with a time frame of days, or none stated
+    routine    a matched criterion about persistence over weeks, recurrence or regular review
+    self_care  no criterion matched and a retrieved guideline gives self-care for this presentation
+
+Criteria are the sentences and list items of the retrieved guidelines' red-flag and seek-care
+sections (plus any sentence elsewhere that names a time frame for care). Numbers are understood on
+both sides: temperatures (°C and °F), durations ("3 days", "两周", "for a week"), ages ("2 weeks
+old", "两个月大", the request's `age`), weeks of pregnancy. No level is a default: every decision
+carries the reason, and a matched criterion is quoted. Lay and guideline wordings meet through the
+concept table in urgency_terms.yaml.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+from rag.text import CJK_RANGE
+from rag.types import Passage
+
+__all__ = [
+    "Facts",
+    "Criterion",
+    "UrgencyDecision",
+    "extract_facts",
+    "criteria_of",
+    "self_care_of",
+    "decide_urgency",
+    "escalate_by_model",
+    "valid_department",
+    "fallback_department",
+    "LEVEL_RANK",
+]
+
+LEVELS: tuple[str, ...] = ("emergency", "urgent", "soon", "routine", "self_care")
+LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}  # lower is more urgent
+_LABEL = {
+    "en": {"emergency": "Emergency", "urgent": "Same day", "soon": "Within a few days", "routine": "Routine appointment",
+           "self_care": "Self-care at home"},
+    "zh": {"emergency": "急诊", "urgent": "当天就医", "soon": "几天内就医", "routine": "择期门诊", "self_care": "居家自我护理"},
+}
+
+# --- the concept table -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _concepts() -> tuple[tuple[str, str], ...]:
+    """(surface form, concept token) pairs, longest form first."""
+    raw = yaml.safe_load(resources.files("rag.safety").joinpath("urgency_terms.yaml").read_text(encoding="utf-8"))
+    pairs = [(str(form).lower(), f"c{name}") for name, forms in raw["concepts"].items() for form in forms]
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+@functools.lru_cache(maxsize=1)
+def _concept_tokens() -> frozenset[str]:
+    return frozenset(token for _, token in _concepts())
+
+
+_CJK = re.compile(f"[{CJK_RANGE}]")
+_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|nor|free of)\b")
+_ZH_NEG = re.compile("(没有|没|无|不|未|否认)")
+_CLAUSE = re.compile(r"[,;:.!?，；。！？、\n()（）]|\bbut\b|\band\b|而且|但是|但")
+_GENERIC = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was were with i my me you your "
+    "he she his her they their we our who which what when if any some very more less than one two also can could may "
+    "should will would been being do does did get gets getting got there here than then so such just about after "
+    "before over under up down out off into onto see doctor clinician primary care contact seek call go visit clinic "
+    "department gp nurse midwife team hospital urgent emergency advice usual usually feel feels feeling felt now today "
+    "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
+    "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
+    "concern concerns just something wrong health visitor suspect".split())
+_ZH_GENERIC = frozenset("出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童".split())
+
+
+def _stem(w: str) -> str:
+    for suf in ("ingly", "edly", "ness", "ing", "ion", "ed", "es", "ly", "s", "y"):
+        if w.endswith(suf) and len(w) - len(suf) >= 4:
+            return w[: -len(suf)]
+    return w
+
+
+@functools.lru_cache(maxsize=1)
+def _concept_regex() -> tuple[re.Pattern[str], dict[str, str]]:
+    lookup = dict(_concepts())
+    alts = [re.escape(f) if _CJK.search(f) else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])" for f, _ in _concepts()]
+    return re.compile("|".join(alts)), lookup
+
+
+def _normalise(text: str) -> str:
+    """Lower-cased text with every concept form replaced by its token, in one pass (longest form first)."""
+    rx, lookup = _concept_regex()
+    # a space either side: the token stays a word of its own next to Chinese characters
+    return rx.sub(lambda m: f" {lookup[m.group(0)]} ", text.lower().replace("’", "'"))
+
+
+def _clause_tokens(clause: str) -> set[str]:
+    """Content tokens of one clause; words under a negation cue become "not_<word>"."""
+    out: set[str] = set()
+    neg_en = _EN_NEG.search(clause)
+    neg_start = neg_en.end() if neg_en else None
+    for m in re.finditer(r"c[a-z_]+(?=\s)|[a-z][a-z']+|[" + CJK_RANGE + r"]+", clause + " "):
+        tok = m.group(0)
+        if _CJK.match(tok):
+            for part, negated in _zh_parts(tok):
+                for bg in _bigrams(part):
+                    out.add(f"not_{bg}" if negated else bg)
+            continue
+        if tok in _concept_tokens():
+            zh_neg = bool(re.search("(没有|没|无|不|未|否认)\\s*$", clause[max(0, m.start() - 4):m.start()]))
+            out.add(f"not_{tok}" if zh_neg or (neg_start is not None and m.start() >= neg_start) else tok)
+            continue
+        if tok in _GENERIC or _EN_NEG.fullmatch(tok):
+            continue
+        stem = _stem(tok.strip("'"))
+        if len(stem) < 3:
+            continue
+        out.add(f"not_{stem}" if neg_start is not None and m.start() >= neg_start else stem)
+    return out
+
+
+def _zh_parts(run: str) -> list[tuple[str, bool]]:
+    """A run of Chinese split at negation cues; the part after a cue (up to 4 characters) is negated."""
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _ZH_NEG.finditer(run):
+        if m.start() > pos:
+            parts.append((run[pos:m.start()], False))
+        end = min(len(run), m.end() + 4)
+        parts.append((run[m.end():end], True))
+        pos = end
+    if pos < len(run):
+        parts.append((run[pos:], False))
+    return parts
+
+
+def _bigrams(s: str) -> set[str]:
+    s = "".join(ch for ch in s if _CJK.match(ch))
+    grams = {s[i:i + 2] for i in range(len(s) - 1)} if len(s) > 1 else ({s} if s else set())
+    return {g for g in grams if g not in _ZH_GENERIC}
+
+
+def _tokens(text: str) -> set[str]:
+    norm = _normalise(text)
+    out: set[str] = set()
+    for clause in _CLAUSE.split(norm):
+        if clause and clause.strip():
+            out |= _clause_tokens(clause)
+    return out
+
+
+# --- numbers: temperatures, durations, ages, pregnancy ------------------------------------------
+
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "半": 0.5, "几": 3}
+_EN_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3,
+           "several": 4, "half a": 0.5}
+_UNIT_DAYS = {"minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "night": 1, "day": 1, "week": 7,
+              "wk": 7, "month": 30, "year": 365, "分钟": 1 / 1440, "小时": 1 / 24, "天": 1, "日": 1, "晚": 1, "周": 7,
+              "星期": 7, "礼拜": 7, "个月": 30, "月": 30, "年": 365, "岁": 365}
+_EN_NUMBER = r"(\d+(?:\.\d+)?|a couple of|couple of|a few|few|several|half a|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_EN_SPAN = re.compile(_EN_NUMBER + r"(\+|-plus)?\s*(minute|min|hour|hr|night|day|week|wk|month|year)s?\b(\s+(old|of age|pregnant|along|gestation))?",
+                      re.IGNORECASE)
+_ZH_NUMBER = r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十半几]+)"
+_ZH_SPAN = re.compile("(第)?" + _ZH_NUMBER + "(多)?(个多|个)?(分钟|小时|天|日|晚|周|星期|礼拜|个月|月|年|岁)(多)?(大)?")
+
+
+def _num(s: str) -> float | None:
+    s = s.strip().lower()
+    if s in _EN_NUM:
+        return float(_EN_NUM[s])
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    if all(ch in _ZH_DIGITS for ch in s):
+        if s == "十":
+            return 10.0
+        if "十" in s:
+            a, _, b = s.partition("十")
+            return float((_ZH_DIGITS[a] if a else 1) * 10 + (_ZH_DIGITS[b] if b else 0))
+        total = 0.0
+        for ch in s:
+            total = total * 10 + _ZH_DIGITS[ch]
+        return total
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    days: float
+    kind: str  # "duration" | "age" | "pregnancy"
+    start: int
+    end: int
+
+
+def _spans(text: str) -> list[_Span]:
+    out: list[_Span] = []
+    for m in _EN_SPAN.finditer(text):
+        n = _num(m.group(1))
+        if n is None:
+            continue
+        tail = (m.group(5) or "").lower()
+        unit = m.group(3).lower()
+        kind = "age" if tail in {"old", "of age"} else "pregnancy" if tail in {"pregnant", "along", "gestation"} else "duration"
+        before = text[max(0, m.start() - 12):m.start()].lower()
+        if kind == "duration" and re.search(r"(aged?|is|baby|child)\s*$", before) and unit in {"week", "month", "year"} \
+                and re.match(r"\s*-?old", text[m.end():m.end() + 5]):
+            kind = "age"
+        if kind == "duration" and re.match(r"[\s-]*old\b", text[m.end():m.end() + 6], re.IGNORECASE):
+            kind = "age"
+        out.append(_Span(n * _UNIT_DAYS[unit], kind, m.start(), m.end()))
+    for m in _ZH_SPAN.finditer(text):
+        n = _num(m.group(2))
+        if n is None:
+            continue
+        unit = m.group(5)
+        after = text[m.end():m.end() + 2]
+        before = text[max(0, m.start() - 2):m.start()]
+        kind = "duration"
+        if unit == "岁" or m.group(7) or after.startswith("大"):
+            kind = "age"
+        elif unit in {"周", "个月"} and ("孕" in before or "怀孕" in text[max(0, m.start() - 4):m.start()]):
+            kind = "pregnancy"
+        extra = 0.5 if (m.group(3) or m.group(6) or (m.group(4) or "") == "个多") else 0.0
+        out.append(_Span((n + extra) * _UNIT_DAYS[unit], kind, m.start(), m.end()))
+    return out
+
+
+_TEMP = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(°\s*[cf]|℃|℉|度|degrees?\s*[cf]?|[cf]\b)?", re.IGNORECASE)
+_TEMP_WORD = re.compile(r"temp|fever|thermometer|reads|says|体温|发烧|发热|烧到|度", re.IGNORECASE)
+
+
+def _temperatures(text: str) -> list[float]:
+    out: list[float] = []
+    for m in _TEMP.finditer(text):
+        value = float(m.group(1))
+        unit = (m.group(2) or "").lower().replace(" ", "")
+        after = text[m.end():m.end() + 12].lower()
+        if re.match(r"\s*(/|weeks?|days?|months?|years?|kg|mmhg|breaths|times|%)", after) or text[max(0, m.start() - 1):m.start()] == "/":
+            continue
+        near = text[max(0, m.start() - 30):m.end() + 5]
+        if unit in {"°f", "℉", "f", "degreesf"} or (95 <= value <= 110 and (unit or _TEMP_WORD.search(near))):
+            c = (value - 32) * 5 / 9
+        elif 34 <= value <= 43 and (unit or _TEMP_WORD.search(near)):
+            c = value
+        else:
+            continue
+        if 34 <= c <= 43:
+            out.append(round(c, 1))
+    return out
+
+
+# --- the patient's facts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the ladder compares with the criteria; None where the patient did not say."""
+
+    age_years: float | None
+    sex: str | None
+    pregnant: bool | None
+    pregnancy_weeks: float | None
+    temperature_c: float | None
+    duration_days: float | None
+    tokens: frozenset[str]
+    readings: tuple[str, ...] = ()  # numbers the ladder does not interpret (blood sugar, blood pressure, ...)
+
+    def describe(self, language: str) -> str:
+        """The facts that were understood, for the reason text."""
+        bits: list[str] = []
+        zh = language == "zh"
+        if self.age_years is not None:
+            bits.append(_age_text(self.age_years, zh))
+        if self.pregnant:
+            bits.append(("怀孕" + (f"{self.pregnancy_weeks / 7:g}周" if self.pregnancy_weeks else "")) if zh else
+                        ("pregnant" + (f" ({self.pregnancy_weeks / 7:g} weeks)" if self.pregnancy_weeks else "")))
+        if self.temperature_c is not None:
+            bits.append(f"{'体温' if zh else 'temperature '}{self.temperature_c:g} °C")
+        if self.duration_days is not None:
+            bits.append(_days_text(self.duration_days, zh))
+        return ("、" if zh else ", ").join(bits)
+
+
+def _age_text(years: float, zh: bool) -> str:
+    if years < 1 / 12:
+        v = f"{years * 52:.0f}"
+        return f"{v}周大" if zh else f"{v} weeks old"
+    if years < 2:
+        v = f"{years * 12:.0f}"
+        return f"{v}个月大" if zh else f"{v} months old"
+    return f"{years:g}岁" if zh else f"aged {years:g}"
+
+
+def _days_text(days: float, zh: bool) -> str:
+    if days < 1:
+        v = f"{days * 24:.0f}"
+        return f"持续{v}小时" if zh else f"for {v} hours"
+    return f"持续{days:g}天" if zh else f"for {days:g} days"
+
+
+def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
+                  duration: str | None = None) -> Facts:
+    """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
+    text = " ".join(t for t in (symptoms, duration or "") if t)
+    spans = _spans(text)
+    ages = [s.days / 365 for s in spans if s.kind == "age"]
+    preg = [s.days for s in spans if s.kind == "pregnancy"]
+    durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
+    low = text.lower()
+    if re.search(r"since yesterday|from yesterday|昨天", low):
+        durations.append(1.0)
+    if re.search(r"since this morning|since last night|今天|this morning", low):
+        durations.append(0.5)
+    temps = _temperatures(text)
+    is_pregnant = pregnant
+    if is_pregnant is None and (preg or re.search(r"\bpregnant\b|怀孕|孕\d|孕期", low)):
+        is_pregnant = True
+    tokens = set(_tokens(symptoms))
+    t = max(temps) if temps else None
+    if t is not None and t >= 38.0:
+        tokens.add("cfever")
+        if t >= 39.0:
+            tokens.add("high")
+    # what is left of the numbers once ages, durations and temperatures are taken out
+    rest = _TEMP.sub(lambda m: " " if _temperatures(m.group(0) + " fever") else m.group(0), text)
+    for sp in sorted(spans, key=lambda x: -x.start):
+        rest = rest[:sp.start] + " " + rest[sp.end:]
+    readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
+                     if "/" in m.group(0) or "." in m.group(0))
+    return Facts(age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
+                 pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
+                 duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings)
+
+
+# --- criteria from guideline passages -----------------------------------------------------------
+
+_RED_SECTION = re.compile(r"red flag|emergency|danger sign|urgent maternal|call 9\d\d|危险信号|急症|立即就医|紧急", re.IGNORECASE)
+_SEEK_SECTION = re.compile(r"when to (see|get|seek)|see a (doctor|clinician|gp)|seek (care|help|advice)|which department|何时就诊|就诊|科室",
+                           re.IGNORECASE)
+_SELF_SECTION = re.compile(r"self[- ]care|at home|home care|居家|自我护理", re.IGNORECASE)
+_POINTER = re.compile(r"red flag|any emergency|emergencies (go|need)|emergency symptoms need|任何危险信号|出现危险信号|属于急症", re.IGNORECASE)
+_URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent medical|immediate|straight away|right away|"
+                         r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
+_SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|early|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早", re.IGNORECASE)
+_ROUTINE_CUE = re.compile(r"regular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
+                          r"several a week|most days|定期|每年|反复|频繁|每周数次|越来越", re.IGNORECASE)
+_SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|needs? (urgent )?(medical )?(assessment|checking|review)|"
+                        r"should be checked|tell your)\b|就医|就诊|找医生|看医生|到.{0,6}(科|门诊)", re.IGNORECASE)
+_WORD_AGE = (
+    (re.compile(r"newborn|新生儿"), 0.0, 0.1),
+    (re.compile(r"\bbab(y|ies)\b|\binfants?\b|婴儿|小婴儿"), 0.0, 1.0),
+    (re.compile(r"young child|toddler|婴幼儿|幼儿"), 0.0, 5.0),
+    (re.compile(r"\bchild(ren)?\b|\bkids?\b|儿童|孩子"), 0.0, 16.0),
+    (re.compile(r"\badults?\b|成人"), 16.0, 200.0),
+    (re.compile(r"older adults?|老人|老年"), 65.0, 200.0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    text: str
+    tokens: frozenset[str]
+    min_temp: float | None
+    min_days: float | None
+    age_range: tuple[float, float] | None
+    needs_pregnant: bool
+    needs_sex: str | None
+    routine_cue: bool
+    head: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One "when to get care" statement of a guideline, with the level it stands for and why."""
+
+    text: str
+    level: str
+    level_why: str
+    passage: Passage
+    clauses: tuple[_Clause, ...]
+    lead_tokens: frozenset[str] = frozenset()
+
+
+def _section_role(section: str) -> str:
+    last = section.split(">")[-1]
+    if _RED_SECTION.search(last):
+        return "red_flag"
+    if _SELF_SECTION.search(last):
+        return "self_care"
+    if _SEEK_SECTION.search(last):
+        return "seek_care"
+    return "other"
+
+
+def _statements(text: str) -> list[tuple[str, str]]:
+    """(lead-in, statement) pairs: list items carry the line that introduced them, sentences stand alone."""
+    out: list[tuple[str, str]] = []
+    lead = ""
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        # PDF text wraps mid-sentence: a line that neither starts an item nor follows a finished one continues it
+        if line and lines and lines[-1] and not re.match(r"^([-*•]|\d+[.)])\s+", line) \
+                and not lines[-1].endswith((".", "。", ":", "：", "!", "?", "；", ";")):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    for line in lines:
+        if not line:
+            continue
+        item = re.match(r"^([-*•]|\d+[.)])\s+", line)
+        body = line[item.end():] if item else line
+        body = body.replace("**", "")
+        if item:
+            out.append((lead, body))
+            continue
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？])\s*", body) if s.strip()]
+        for s in sentences:
+            out.append(("", s))
+        lead = body if body.endswith((":", "：")) else ""
+    return out
+
+
+def _age_constraint(text: str) -> tuple[float, float] | None:
+    low = text.lower()
+    lo, hi = None, None
+    m = re.search(r"(under|younger than|less than|below)\s+(\d+)\s*(week|month|year)s?", low) or \
+        re.search(r"(\d+)\s*(个月|岁|周)(以下|以内)", low)
+    if m:
+        if m.re.pattern.startswith("(under"):
+            n, unit = float(m.group(2)), m.group(3)
+        else:
+            n, unit = float(m.group(1)), m.group(2)
+        hi = n * {"week": 7, "month": 30, "year": 365, "个月": 30, "岁": 365, "周": 7}[unit] / 365
+    m = re.search(r"(over|older than|aged over|above)\s+(\d+)", low) or re.search(r"(\d+)\s*岁(以上|以后)", low)
+    if m:
+        lo = float(m.group(2) if m.re.pattern.startswith("(over") else m.group(1))
+    m = re.search(r"(\d+)\s*(?:to|–|-|至)\s*(\d+)\s*(months?|个月)", low)
+    if m:
+        lo, hi = float(m.group(1)) * 30 / 365, float(m.group(2)) * 30 / 365
+    if lo is None and hi is None:
+        for rx, a, b in _WORD_AGE:
+            if rx.search(low):
+                lo = a if lo is None else min(lo, a)
+                hi = b if hi is None else max(hi, b)
+    if lo is None and hi is None:
+        return None
+    return (lo or 0.0, hi or 200.0)
+
+
+def _temp_constraint(text: str) -> float | None:
+    if not re.search(r"or higher|or more|or above|and above|≥|以上|及以上|或更高|达到|above|over", text, re.IGNORECASE):
+        return None
+    temps = _temperatures(text.replace("≥", " "))
+    return min(temps) if temps else None
+
+
+def _days_constraint(text: str) -> float | None:
+    if not re.search(r"more than|longer than|over|at least|or more|after|lasts?|lasting|持续|超过|以上|及以上|多于|未见好转|还没好",
+                     text, re.IGNORECASE):
+        return None
+    # minutes and seconds time an event ("a fit longer than 5 minutes"), not how long the illness lasted
+    days = [s.days for s in _spans(text) if s.kind == "duration" and s.days >= 1 / 24]
+    if re.search(r"a few days", text, re.IGNORECASE):
+        days.append(3.0)
+    if re.search(r"a few weeks", text, re.IGNORECASE):
+        days.append(21.0)
+    return min(days) if days else None
+
+
+# numbers with their units and comparison words are checked as numbers, not as words
+_NUMERIC_PHRASE = re.compile(
+    r"(more than|longer than|less than|at least|after about|after|about|under|over|above|持续|超过|达到|多于|第)?\s*"
+    r"[0-9零一二两三四五六七八九十半几.]+\s*(°\s*[cf]|℃|℉|度|minutes?|hours?|days?|nights?|weeks?|months?|years?|分钟|小时|天|日|周|星期|"
+    r"个多月|个月|月|年|岁)?\s*(old|or higher|or more|or above|and above|及以上|以上|以下|或更高|以内)?|≥|a few (days|weeks)",
+    re.IGNORECASE)
+_DEPT_PHRASE = re.compile(r"(看|到|去)[^，；。、]{0,10}(科|门诊|医院|中心)")
+
+
+def _clauses(statement: str) -> tuple[_Clause, ...]:
+    # the "if ..." part holds the conditions; a lead like "See your doctor if" is not a condition
+    body = re.split(r"\bif\b|\bfor\b(?! \d)|如果|出现以下", statement, maxsplit=1, flags=re.IGNORECASE)
+    has_head = len(body) == 2 and len(body[1]) > 8 and bool(_SEEK_VERB.search(body[0]))
+    conditions = body[1] if has_head else statement
+    head = body[0] if has_head else ""
+    conditions = re.sub(r"^\s*,?\s*(or\s+)?if\b", " ", conditions)
+    parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
+                        conditions) if p and p.strip()]
+    # "burns to the face, hands, ... that cause blisters": the closing qualifier belongs to every part
+    qualifier = re.search(r"\b(that|which|who)\b.*$", parts[-1]) if len(parts) > 1 else None
+    if qualifier:
+        parts = [p if p is parts[-1] or re.search(r"\b(that|which|who)\b", p) else f"{p} {qualifier.group(0)}" for p in parts]
+    out: list[_Clause] = []
+    for raw in parts:
+        text = raw.strip(" .。:：")
+        if len(text) < 2:
+            continue
+        age_range = _age_constraint(text)
+        # a bracketed label ("(chronic)", "（可能是肺栓塞）") names the cause, not something the patient says
+        words_only = _NUMERIC_PHRASE.sub(" ", _DEPT_PHRASE.sub(" ", re.sub(r"\([^)]*\)|（[^）]*）", " ", text)))
+        tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child|child(ren)?|toddler|adults?|newborn)\b|"
+                                r"婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿", " ", words_only, flags=re.IGNORECASE))
+        needs_pregnant = bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
+        tokens = {t for t in tokens if not t.startswith(("pregnan", "孕"))}
+        sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else None
+        out.append(_Clause(text=text, tokens=frozenset(tokens), min_temp=_temp_constraint(text), min_days=_days_constraint(text),
+                           age_range=age_range, needs_pregnant=needs_pregnant, needs_sex=sex,
+                           routine_cue=bool(_ROUTINE_CUE.search(text)), head=head))
+    return tuple(out)
+
+
+def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cue: bool) -> tuple[str, str]:
+    context = f"{lead} {statement}"
+    if routine_cue and not _URGENT_CUE.search(statement) and not _SOON_CUE.search(statement):
+        return "routine", "the criterion is about recurring, long-standing or regularly measured findings"
+    if _URGENT_CUE.search(context):
+        return "urgent", f"the guideline says “{_URGENT_CUE.search(context).group(0)}”"  # type: ignore[union-attr]
+    if _SOON_CUE.search(context):
+        return "soon", f"the guideline says “{_SOON_CUE.search(context).group(0)}”"  # type: ignore[union-attr]
+    if clause_days is not None and clause_days >= 14:
+        return "routine", "the criterion is about symptoms lasting weeks"
+    if routine_cue:
+        return "routine", "the criterion is about recurring or long-standing symptoms"
+    return "soon", "the guideline says to see a clinician and gives no time frame"
+
+
+_PARSED: dict[tuple[str, str], list[Criterion]] = {}  # (chunk id, text) -> criteria; chunks are immutable
+_PARSED_MAX = 20_000
+
+
+def criteria_of(passages: list[Passage]) -> list[Criterion]:
+    """Every care criterion stated in these passages, each with its level and the reason for it."""
+    out: list[Criterion] = []
+    seen: set[tuple[str, str]] = set()
+    for p in passages:
+        key = (p.chunk_id, p.text)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            parsed = _criteria_of_passage(p)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[key] = parsed
+        for cr in parsed:
+            if (p.doc_id, cr.text) not in seen:
+                seen.add((p.doc_id, cr.text))
+                out.append(cr)
+    return out
+
+
+def _criteria_of_passage(p: Passage) -> list[Criterion]:
+    out: list[Criterion] = []
+    seen: set[str] = set()
+    role = _section_role(p.section)
+    if role != "self_care":
+        for lead, statement in _statements(p.text):
+            if statement in seen or statement.endswith((":", "：")) or (_POINTER.search(statement) and not lead):
+                continue
+            seen.add(statement)
+            own_cue = _SEEK_VERB.search(statement) and (_SOON_CUE.search(statement) or _ROUTINE_CUE.search(statement))
+            if role == "red_flag" and not own_cue:
+                level, why = "emergency", "it is listed under the guideline's red flags (seek emergency care)"
+            elif role in {"seek_care", "red_flag"} or (_URGENT_CUE.search(statement) and _SEEK_VERB.search(statement)):
+                level, why = "", ""
+            else:
+                continue
+            clauses = _clauses(statement)
+            if not clauses:
+                continue
+            if not level:
+                days = [c.min_days for c in clauses if c.min_days is not None]
+                level, why = _seek_level(statement, lead, min(days) if days else None, False)
+            out.append(Criterion(text=statement, level=level, level_why=why, passage=p, clauses=clauses,
+                                 lead_tokens=frozenset(_lead_tokens(lead))))
+    return out
+
+
+def _lead_tokens(lead: str) -> set[str]:
+    """Words of a list's lead-in that name a condition ("if palpitations come with:"), not a place or a person."""
+    if not lead:
+        return set()
+    conditions = re.split(r"\bif\b|如果", lead, maxsplit=1, flags=re.IGNORECASE)
+    if len(conditions) < 2:
+        conditions = re.split(r"\bwith\b|伴", lead, maxsplit=1, flags=re.IGNORECASE)
+    if len(conditions) < 2:
+        return set()
+    cleaned = re.sub(r"\b(your|the|a|an)?\s*(bab(y|ies)|infants?|young child|child(ren)?|toddler|adults?|newborn|you|come|comes|"
+                     r"have|has|are|and|any|of|these|following)\b", " ", conditions[1], flags=re.IGNORECASE)
+    return _tokens(cleaned)
+
+
+def self_care_of(passages: list[Passage]) -> list[tuple[str, Passage]]:
+    """Self-care statements of these passages (from self-care sections), in order."""
+    out: list[tuple[str, Passage]] = []
+    for p in passages:
+        if _section_role(p.section) == "self_care":
+            out += [(s, p) for _, s in _statements(p.text) if len(s) > 10]
+    return out
+
+
+# --- matching -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A criterion the patient's facts satisfy: which clause and on what grounds."""
+
+    criterion: Criterion
+    clause: str
+    level: str
+    level_why: str
+    grounds: str
+
+
+def _title_tokens(p: Passage) -> set[str]:
+    return _tokens(p.title)
+
+
+def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
+    """Why this clause holds for the patient, or None."""
+    grounds: list[str] = []
+    if c.needs_pregnant:
+        if not facts.pregnant:
+            return None
+        grounds.append("pregnant")
+    if c.needs_sex and facts.sex != c.needs_sex:
+        return None
+    if c.age_range is not None:
+        if facts.age_years is None or not (c.age_range[0] <= facts.age_years < c.age_range[1]):
+            return None
+        grounds.append("age")
+    numeric = False
+    if c.min_temp is not None:
+        if facts.temperature_c is None or facts.temperature_c < c.min_temp - 0.05:
+            return None
+        grounds.append(f"temperature {facts.temperature_c:g} °C ≥ {c.min_temp:g} °C")
+        numeric = True
+    if c.min_days is not None:
+        if facts.duration_days is None or facts.duration_days < c.min_days:
+            return None
+        grounds.append(f"{facts.duration_days:g} days ≥ {c.min_days:g} days")
+        numeric = True
+    # the patient denies what the criterion names ("no blisters" against "a burn ... that blisters")
+    if any((f"not_{t}" in facts.tokens) or (t.startswith("not_") and t[4:] in facts.tokens) for t in c.tokens):
+        return None
+    content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
+    shared = content & facts.tokens
+    if numeric:
+        # a number matched: the clause's words must not be about something else
+        rest = {t for t in c.tokens if t not in topic}
+        if rest and not (rest & facts.tokens):
+            return None
+        return "; ".join(grounds)
+    if not content:
+        return "; ".join(grounds) if grounds and (c.needs_pregnant or c.needs_sex) else None
+    need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
+    if len(shared) < need:
+        return None
+    grounds.append("you mention " + ", ".join(sorted(_show(t) for t in shared)))
+    return "; ".join(grounds)
+
+
+def _show(token: str) -> str:
+    negated = token.startswith("not_")
+    bare = token.removeprefix("not_")
+    word = bare[1:].replace("_", " ") if bare in _concept_tokens() else bare
+    return f"no {word}" if negated else word
+
+
+def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
+    """Every criterion one of whose clauses holds for the patient, most urgent first."""
+    out: list[Match] = []
+    for cr in criteria:
+        topic = _title_tokens(cr.passage)
+        if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
+            continue  # the list is about a condition the patient does not have
+        for cl in cr.clauses:
+            grounds = _match_clause(cl, facts, topic)
+            if grounds is None:
+                continue
+            level, why = cr.level, cr.level_why
+            if level != "emergency" and cl.head:
+                # the time frame is the one the sentence gives this condition, not another condition's
+                level, why = _seek_level(cl.text, cl.head, cl.min_days, cl.routine_cue)
+            if level not in {"emergency", "urgent"} and cl.min_days is not None and cl.min_days >= 14:
+                level, why = "routine", "the criterion is about symptoms lasting weeks"
+            elif level == "soon" and cl.routine_cue and "no time frame" in why:
+                level, why = "routine", "the criterion is about recurring or long-standing symptoms"
+            out.append(Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds))
+            break
+    return sorted(out, key=lambda m: LEVEL_RANK[m.level])
+
+
+# --- the decision -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyDecision:
+    """The level, the reason in the patient's language, and the passage that backs it (if any)."""
+
+    level: str
+    reason: str
+    basis: str  # red_flag | criterion | self_care | no_criterion | model
+    passage: Passage | None = None
+    quote: str = ""
+    matches: tuple[Match, ...] = ()
+
+
+def _quote(p: Passage, text: str, language: str) -> str:
+    return f"《{p.title}》：“{text}”" if language == "zh" else f"“{text}” ({p.title})"
+
+
+def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: list[str], language: str,
+                   ranked_doc_ids: list[str] | None = None) -> UrgencyDecision:
+    """Walk the ladder: red flags, then the most urgent matched criterion, then self-care, else say why not."""
+    zh = language == "zh"
+    label = _LABEL["zh" if zh else "en"]
+    criteria = criteria_of(passages)
+    matches = match_criteria(facts, criteria)
+    understood = facts.describe(language)
+    if red_flag_labels:
+        flags = "、".join(red_flag_labels) if zh else "; ".join(red_flag_labels)
+        reason = (f"{label['emergency']}：您的描述中有危险信号（{flags}）。" if zh else
+                  f"{label['emergency']}: your description has warning signs of an emergency ({flags}).")
+        red = next((m for m in matches if m.level == "emergency"), None)
+        if red is not None:
+            reason += (f" 指南的危险信号：{_quote(red.criterion.passage, red.criterion.text, language)}" if zh else
+                       f" The guideline's red flag: {_quote(red.criterion.passage, red.criterion.text, language)}")
+        return UrgencyDecision("emergency", reason, "red_flag", red.criterion.passage if red else None,
+                               red.criterion.text if red else "", tuple(matches))
+    if matches:
+        top = matches[0]
+        cr = top.criterion
+        if zh:
+            grounds = top.grounds
+            for en_text, zh_text in (("you mention ", "您提到"), ("pregnant", "怀孕"), ("age", "年龄符合"), ("temperature ", "体温"),
+                                     (" days", "天"), ("the guideline says to see a clinician and gives no time frame",
+                                                       "指南建议就医但未给出时限")):
+                grounds = grounds.replace(en_text, zh_text)
+            reason = (f"{label[top.level]}：{_quote(cr.passage, cr.text, language)}。依据：{grounds}"
+                      f"（{top.level_why}）。")
+        else:
+            reason = (f"{label[top.level]}: the guideline says {_quote(cr.passage, cr.text, language)}. This applies because "
+                      f"{top.grounds} ({top.level_why}).")
+        return UrgencyDecision(top.level, reason, "criterion", cr.passage, cr.text, tuple(matches))
+    # no criterion holds: self-care only where the guideline gives self-care for this presentation and
+    # nothing about the patient asks for a clinician's eyes anyway
+    risk = _risk_without_criterion(facts, language)
+    self_care = _self_care_for(facts, passages, ranked_doc_ids or [])
+    if self_care is not None and not risk:
+        text, p = self_care
+        reason = (f"{label['self_care']}：检索到的指南中没有与您的情况相符的就医标准，指南对此给出了居家护理建议：{_quote(p, text, language)}"
+                  if zh else
+                  f"{label['self_care']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                  f"describe{f' ({understood})' if understood else ''}, and the guideline gives self-care for this: "
+                  f"{_quote(p, text, language)}")
+        return UrgencyDecision("self_care", reason, "self_care", p, text, ())
+    why = risk or ("检索到的指南没有给出适用的居家护理建议" if zh else "the retrieved guidelines give no self-care for this presentation")
+    reason = (f"{label['soon']}：没有找到与您的情况相符的就医标准，但{why}，因此建议几天内请医生评估。" if zh else
+              f"{label['soon']}: no guideline criterion matched what you describe, but {why}, so a clinician should "
+              "assess it within a few days.")
+    return UrgencyDecision("soon", reason, "no_criterion", None, "", ())
+
+
+def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[str]) -> tuple[str, Passage] | None:
+    """The self-care statement of the best-ranked guideline that is about this presentation (shares a word
+    with the patient in its title or scope), the statement sharing most words with the patient first."""
+    order = {d: i for i, d in enumerate(ranked_doc_ids)}
+    by_doc: dict[str, list[tuple[str, Passage]]] = {}
+    for text, p in self_care_of(passages):
+        by_doc.setdefault(p.doc_id, []).append((text, p))
+    for doc_id in sorted(by_doc, key=lambda d: order.get(d, len(order))):
+        if order and doc_id not in order:
+            continue
+        scope = set(_title_tokens(by_doc[doc_id][0][1]))
+        for p in passages:
+            if p.doc_id == doc_id and re.search(r"who this applies|scope|适用", p.section, re.IGNORECASE):
+                # concepts and English words only: shared Chinese character pairs say little about the topic
+                scope |= {t for t in _tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
+        if not (scope & facts.tokens):
+            continue
+        return max(by_doc[doc_id], key=lambda sp: len(_tokens(sp[0]) & facts.tokens))
+    return None
+
+
+def _risk_without_criterion(facts: Facts, language: str) -> str:
+    zh = language == "zh"
+    if facts.readings:
+        shown = ", ".join(facts.readings[:3])
+        return f"您提到的测量值（{shown}）需要医生解读" if zh else f"you report a measurement ({shown}) that a clinician should interpret"
+    if facts.pregnant:
+        return "您正在怀孕" if zh else "you are pregnant"
+    if facts.age_years is not None and facts.age_years < 0.25:
+        return "宝宝不到3个月大" if zh else "the baby is under 3 months old"
+    if facts.temperature_c is not None and facts.temperature_c >= 39.0:
+        return f"体温达{facts.temperature_c:g} °C" if zh else f"the temperature is {facts.temperature_c:g} °C"
+    return ""
+
+
+def escalate_by_model(decision: UrgencyDecision, model_level: str, cited: list[Passage], facts: Facts,
+                      language: str) -> UrgencyDecision:
+    """A generator's level counts only when it is more urgent and a passage it cited holds a criterion the facts meet."""
+    if model_level not in LEVEL_RANK or LEVEL_RANK[model_level] >= LEVEL_RANK[decision.level]:
+        return decision
+    backed = [m for m in match_criteria(facts, criteria_of(cited)) if LEVEL_RANK[m.level] < LEVEL_RANK[decision.level]]
+    if not backed:
+        return decision
+    m = backed[0]
+    # raised as far as both the model and its cited criterion go, never further
+    level = LEVELS[max(LEVEL_RANK[m.level], LEVEL_RANK[model_level])]
+    label = _LABEL["zh" if language == "zh" else "en"][level]
+    q = _quote(m.criterion.passage, m.criterion.text, language)
+    reason = f"{label}：{q}（{m.grounds}）。" if language == "zh" else f"{label}: the model cited {q}; it applies because {m.grounds}."
+    return UrgencyDecision(level, reason, "model", m.criterion.passage, m.criterion.text, (m, *decision.matches))
+
+
+# --- departments --------------------------------------------------------------------------------
+
+_DEPARTMENTS = re.compile(
+    r"emergency|a&e|accident|primary care|general practi|family (medicine|doctor)|\bgp\b|urgent care|minor injur|paediatric|"
+    r"pediatric|neonat|obstetric|gynaecolog|gynecolog|maternity|midwi|cardiolog|respirator|pulmonolog|gastro|neurolog|"
+    r"dermatolog|endocrin|diabetes|urolog|nephrolog|ent\b|otolaryngolog|ophthalm|orthopaed|orthoped|physiother|psychiatr|"
+    r"psycholog|mental health|sexual health|allerg|infectious|surgery|surgical|pharmac|sleep|geriatric|internal medicine|"
+    r"急诊|全科|内科|外科|儿科|妇科|产科|心内|呼吸|消化|神经|皮肤|内分泌|泌尿|肾|耳鼻喉|眼科|骨科|精神|心理|感染|发热门诊|胸痛中心|门诊",
+    re.IGNORECASE)
+
+
+def valid_department(name: str) -> bool:
+    """True when the text names a real clinical department or service (not a level like "self_care")."""
+    return bool(name.strip()) and bool(_DEPARTMENTS.search(name)) and not re.fullmatch(r"\s*(self[_ ]care|none|n/?a)\s*", name, re.IGNORECASE)
+
+
+def fallback_department(level: str, facts: Facts, language: str) -> str:
+    """The department for a level when the generator gave none that is real."""
+    zh = language == "zh"
+    child = facts.age_years is not None and facts.age_years < 16
+    if level == "emergency":
+        return ("儿科急诊" if child else "急诊科") if zh else ("Paediatric emergency department" if child else "Emergency department")
+    if facts.pregnant:
+        return "产科" if zh else "Maternity services (midwife or obstetrics)"
+    if child:
+        return "儿科" if zh else "Paediatrics (or your family doctor)"
+    if level == "self_care":
+        return "居家护理；如无好转请到全科/普通内科" if zh else "Self-care at home; primary care if it does not improve"
+    return "全科/普通内科" if zh else "Primary care"

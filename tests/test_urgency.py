@@ -1,0 +1,178 @@
+"""The urgency ladder's logic on hand-made guideline passages (no model, no store): facts and numbers,
+criterion matching, levels and reasons, self-care, model escalation, departments, condensing history."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.consult import _apply_urgency, condense_history
+from rag.safety.urgency import (
+    criteria_of,
+    decide_urgency,
+    escalate_by_model,
+    extract_facts,
+    fallback_department,
+    valid_department,
+)
+from rag.types import Passage
+
+GUIDE = "Diarrhoea (test)"
+
+
+def passage(section: str, text: str, doc_id: str = "diarrhoea-test", title: str = GUIDE, n: int = 0) -> Passage:
+    return Passage(chunk_id=f"{doc_id}-{n}-{abs(hash(section)) % 1000}", doc_id=doc_id, title=title, publisher="Test",
+                   version="1", source=f"{doc_id}.md", section=f"{title} > {section}", page_start=1, page_end=1,
+                   text=text, language="zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en")
+
+
+RED = passage("3 Red flags: seek emergency care now",
+              "- A baby or young child who is floppy, unusually sleepy, or refusing to drink.\n- Bloody or black stools.", n=1)
+SEEK = passage("5 When to see a clinician", "See a doctor if:\n\n- diarrhoea lasts more than 2 days in an adult;\n"
+               "- there is a fever of 102 °F (38.9 °C) or higher;\n- diarrhoea lasts more than 4 weeks (chronic).", n=2)
+SELF = passage("4 Self-care at home", "- Drink more fluids, taking small frequent sips of oral rehydration solution.", n=3)
+SCOPE = passage("1 Who this applies to", "Anyone with loose, watery stools: diarrhoea, the runs.", n=4)
+ZH_SEEK = passage("5 何时就诊及科室", "- 发热持续5天及以上；\n- 孩子喝水明显减少，或家长感到担心。", doc_id="fever-children-zh",
+                  title="儿童发热", n=5)
+ALL = [SCOPE, RED, SELF, SEEK]
+
+
+@pytest.mark.parametrize(("text", "kw", "temp", "days", "age"), [
+    ("fever of 101.5F for 4 days", {}, 38.6, 4, None),
+    ("temperature 39.2 since this morning", {}, 39.2, 0.5, None),
+    ("my 6 week old has felt hot for a week", {}, None, 7, 6 * 7 / 365),
+    ("宝宝两个月大，发烧38.5度，已经三天了", {}, 38.5, 3, 60 / 365),
+    ("咳嗽两周了", {}, None, 14, None),
+    ("coughing for a couple of months", {"age": 40}, None, 60, 40),
+    ("34 weeks pregnant with a headache", {}, None, None, None),
+])
+def test_numbers_are_understood(text: str, kw: dict[str, float], temp: float | None, days: float | None,
+                                age: float | None) -> None:
+    f = extract_facts(text, **kw)
+    assert f.temperature_c == (pytest.approx(temp, abs=0.1) if temp is not None else None)
+    assert f.duration_days == (pytest.approx(days) if days is not None else None)
+    assert f.age_years == (pytest.approx(age, rel=0.05) if age is not None else None)
+
+
+def test_pregnancy_weeks_are_not_a_duration() -> None:
+    f = extract_facts("34 weeks pregnant with a headache")
+    assert f.pregnant is True and f.pregnancy_weeks == 34 * 7 and f.duration_days is None
+
+
+def test_duration_criterion_quoted_and_level_explained() -> None:
+    d = decide_urgency(extract_facts("diarrhoea for four days, no blood", age=40), ALL, red_flag_labels=[], language="en",
+                       ranked_doc_ids=["diarrhoea-test"])
+    assert d.level == "soon" and d.basis == "criterion"
+    assert "diarrhoea lasts more than 2 days in an adult" in d.reason and "4 days ≥ 2 days" in d.reason
+    assert d.passage is SEEK
+
+
+def test_weeks_long_criterion_is_routine_and_temperature_threshold_in_fahrenheit() -> None:
+    chronic = decide_urgency(extract_facts("diarrhoea for 5 weeks", age=50), ALL, red_flag_labels=[], language="en")
+    # both criteria hold; the ladder takes the more urgent one and keeps the other among its matches
+    assert chronic.level == "soon" and any(m.level == "routine" and "4 weeks" in m.clause for m in chronic.matches)
+    hot = decide_urgency(extract_facts("diarrhoea since yesterday and a temperature of 103F", age=30), ALL,
+                         red_flag_labels=[], language="en")
+    assert hot.level == "soon" and "38.9" in hot.reason
+    cool = decide_urgency(extract_facts("diarrhoea since yesterday, temperature 37.9", age=30), ALL, red_flag_labels=[],
+                          language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert cool.level == "self_care"
+
+
+def test_guideline_red_flag_with_age_makes_an_emergency_only_for_a_child() -> None:
+    child = decide_urgency(extract_facts("孩子拉肚子三天了，现在软绵绵的，不肯喝水", age=2), ALL, red_flag_labels=[],
+                           language="zh")
+    assert child.level == "emergency" and "refusing to drink" in child.reason
+    adult = decide_urgency(extract_facts("I feel floppy and tired with diarrhoea since yesterday", age=30), ALL,
+                           red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert adult.level != "emergency"
+
+
+def test_negation_blocks_a_criterion() -> None:
+    d = decide_urgency(extract_facts("loose stools since yesterday, no blood in the stool", age=30), ALL, red_flag_labels=[],
+                       language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert d.level == "self_care" and "oral rehydration" in d.reason
+
+
+def test_self_care_needs_a_guideline_about_this_presentation() -> None:
+    d = decide_urgency(extract_facts("my elbow clicks when I bend it", age=30), ALL, red_flag_labels=[], language="en",
+                       ranked_doc_ids=["diarrhoea-test"])
+    assert d.level == "soon" and d.basis == "no_criterion" and "no self-care" in d.reason
+
+
+def test_no_criterion_in_a_young_baby_is_never_self_care() -> None:
+    d = decide_urgency(extract_facts("loose stools since yesterday", age=0.1), ALL, red_flag_labels=[], language="en",
+                       ranked_doc_ids=["diarrhoea-test"])
+    assert d.level == "soon" and "under 3 months" in d.reason
+
+
+def test_chinese_duration_criterion() -> None:
+    d = decide_urgency(extract_facts("孩子发烧第5天了，精神还可以", age=3), [ZH_SEEK], red_flag_labels=[], language="zh")
+    assert d.level == "soon" and "发热持续5天及以上" in d.reason
+    early = decide_urgency(extract_facts("孩子发烧两天了", age=3), [ZH_SEEK], red_flag_labels=[], language="zh")
+    assert early.level != "soon" or early.basis != "criterion"
+
+
+def test_red_flags_always_win_and_reason_says_so() -> None:
+    d = decide_urgency(extract_facts("diarrhoea for 4 days", age=40), ALL, red_flag_labels=["chest pain"], language="en")
+    assert d.level == "emergency" and "chest pain" in d.reason
+
+
+def test_model_may_raise_only_with_a_cited_criterion() -> None:
+    facts = extract_facts("diarrhoea for four days", age=40)
+    base = decide_urgency(facts, [SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert base.level == "self_care"
+    unbacked = escalate_by_model(base, "emergency", [SELF], facts, "en")
+    assert unbacked.level == "self_care"
+    backed = escalate_by_model(base, "emergency", [SEEK], facts, "en")
+    assert backed.level == "soon" and backed.basis == "model"  # raised only as far as the cited criterion goes
+    lower = escalate_by_model(backed, "self_care", [SEEK], facts, "en")
+    assert lower.level == "soon"
+
+
+def test_departments_are_validated() -> None:
+    assert valid_department("Emergency department") and valid_department("急诊科") and valid_department("Primary care")
+    assert not valid_department("self_care") and not valid_department("") and not valid_department("none")
+    f = extract_facts("fever", age=0.5)
+    assert "Paediatric" in fallback_department("emergency", f, "en")
+
+
+def test_emergency_answer_has_no_reassurance() -> None:
+    from rag.answer.schema import Advice, Citation, Condition, GeneratorInfo, SeekCare, SelfCareItem
+
+    cites = [Citation(n=1, chunk_id=RED.chunk_id, doc_id="d", title=GUIDE, publisher="", version="1", source="", section=RED.section,
+                      pages="1", quote="", retrieval_score=0.5),
+             Citation(n=2, chunk_id=SELF.chunk_id, doc_id="d", title=GUIDE, publisher="", version="1", source="",
+                      section=SELF.section, pages="1", quote="", retrieval_score=0.5)]
+    advice = Advice(trace_id="t", language="en", urgency="soon", red_flags=[], evidence_sufficient=True,
+                    possible_conditions=[Condition(name="Gastroenteritis", rationale="r", confidence="medium", citations=[2])],
+                    self_care=[SelfCareItem(advice="Lie the child on their side", confidence="high", citations=[1]),
+                               SelfCareItem(advice="Drink fluids, it usually settles", confidence="high", citations=[2])],
+                    seek_care=SeekCare(needed=True, urgency="soon", department="self_care", reason="", citations=[]),
+                    suggested_tests=[], citations=cites, generator=GeneratorInfo(backend="x", model="x", prompt_version="p"),
+                    disclaimer="d")
+    facts = extract_facts("floppy and refusing to drink", age=1)
+    decision = decide_urgency(facts, ALL, red_flag_labels=[], language="en")
+    out = _apply_urgency(advice, decision, facts, "en")
+    assert out.urgency == "emergency" and out.seek_care.urgency == "emergency"
+    assert [s.advice for s in out.self_care] == ["Lie the child on their side"]
+    assert out.possible_conditions[0].name.endswith("to be assessed urgently")
+    assert "emergency" in out.seek_care.department.lower()
+    assert out.seek_care.citations == [1]
+
+
+def test_criteria_skip_pointer_sentences() -> None:
+    p = passage("5 When to see a clinician", "See a doctor if it lasts more than 3 days. Red flags need the emergency department.")
+    texts = [c.text for c in criteria_of([p])]
+    assert texts == ["See a doctor if it lasts more than 3 days."]
+
+
+def test_condense_history_never_returns_empty_and_reports_what_it_dropped() -> None:
+    from rag.consult import _condense
+
+    record = "patient reports " + " ".join(f"item{i} stable no change" for i in range(300))  # no punctuation
+    assert len(record) > 600
+    kept = condense_history(record, "asthma cough")
+    assert kept and len(kept) <= 600
+    kept2, dropped = _condense(record, "asthma cough", 600)
+    assert kept2 == kept and dropped
+    assert len(kept2) + sum(len(d) for d in dropped) >= len(record) - len(dropped) - 2
