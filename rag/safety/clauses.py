@@ -30,15 +30,21 @@ _CLAUSE_BREAK = re.compile(
 )
 
 _EN_DENIAL = re.compile(
-    r"\b(?:no|denies|denied|deny|denying|without|never|negative for|free of|absence of|ruled out"
-    r"|(?:do|does|did)(?:n'?t| not) (?:have|get|feel|notice|see)|(?:have|has|had)(?:n'?t| not) (?:had|got|noticed|been)"
-    r"|not (?:having|had|got|experiencing|feeling|any|in|a|an)|isn'?t (?:in|having)|nor|neither)\b"
+    r"\b(?:no|denies|denied|deny|denying|without|never|negative for|free of|absence of|ruled out|nor|neither|not)\b"
+    r"|\b(?:do|does|did|is|are|was|were|have|has|had|ain|can|could|wo|would|should|must|need|ca)n'?t\b|\bcannot\b"
 )
-# after a denial cue these words describe the emergency itself, not its absence
+# after a denial cue these words describe the emergency itself ("not responding", "isn't waking",
+# "no response", "hasn't come round"), not the absence of a symptom
 _EN_DENIAL_PSEUDO = re.compile(
-    r"\s*(?:longer|response|reaction|pulse|urine|pee|wee|wet|one|point|reason|way|hope|energy|feeling|sensation"
-    r"|strength|control|idea|clue|better|improvement|relief|change|sign of (?:life|breathing)|future|more|matter"
-    r"|doubt|warning|sleep|sooner|stopping|end|choice|longer able|able|air|breath)\b"
+    r"\s*(?:(?:properly|fully|really|even|yet|at all|been|be|got|getting|any|being|able to|going to|gonna)\s+)*"
+    r"(?:respon\w*|wak\w*|woke\w*|breath\w*|mov\w*|react\w*|eat\w*|drink\w*|feed\w*|pee\w*|wee\w*|urinat\w*|pass\w*"
+    r"|com\w* (?:round|to)|came (?:round|to)|mak\w* sense|stop\w*|improv\w*|better|help\w*|work\w*|able|well|himself|herself"
+    r"|myself|themselves|sure|longer|point|reason|way|hope|energy|sensation|strength|control|idea|clue|relief|change|sign"
+    r"|future|more|matter|doubt|warning|sleep|sooner|end|choice|air|breath|one|pulse|urine|wet|go\w* away|fad\w*"
+    r"|blanch\w*|disappear\w*|settl\w*|eas\w*|answer\w*|open\w*|talk\w*|speak\w*|recogni\w*|see\w*|stay\w*|conscious"
+    r"|responsive|rousable|alert|budg\w*|shift\w*|catch\w*|get\w*|lift\w*|rais\w*|feel\w* (?:my|his|her|their)|grip\w*"
+    r"|hold\w*|keep\w*|swallow\w*|walk\w*|stand\w*|sit\w*|focus\w*|know|remember\w*|live|want|care|miss|around|here"
+    r"|alive|exist|like|do this|cop\w*|manag\w*|cope|bear|take (?:it|this|any)|see the point|normal|himself|right|making)\b"
 )
 _ZH_DENIAL = re.compile(r"否认|并无|并没有|从未|从没|没有|没|无|未|不")
 _ZH_DENIAL_PSEUDO = {

@@ -9,6 +9,7 @@ when every group of one of its ``combinations`` matches somewhere in the text, a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -384,8 +385,12 @@ def triage(
     age: float | None = None,
     pregnant: bool | None = None,
     language: str | None = None,
+    embedder: Any | None = None,
 ) -> TriageResult:
-    """Run every red-flag rule (both languages) over the text; "emergency" when any fires."""
+    """Rules (both languages), then the meaning layer, over the text; "emergency" when any fires.
+
+    ``embedder``: the configured embedder; the English meaning layer runs only when it is the model
+    its thresholds were calibrated for (bundled MiniLM). The Chinese meaning layer needs none."""
     version = rules_version()
     if not text or not text.strip():
         return TriageResult(urgency=None, red_flags=[], rules_version=version)
@@ -414,4 +419,22 @@ def triage(
                 RedFlag(rule_id=rule.id, label=rule.label, matched_text=matched, source=rule.source, rules_version=version,
                         layer="rule", concept=rule.id)
             )
+    flags.extend(_meaning_flags(text, clauses, embedder, seen, version))
     return TriageResult(urgency="emergency" if flags else None, red_flags=flags, rules_version=version)
+
+
+def _meaning_flags(text: str, clauses: list[Clause], embedder: Any | None, seen: set[str], version: str) -> list[RedFlag]:
+    """Meaning-layer flags for concepts the rules did not already raise."""
+    from rag.safety.meaning import load_bank, meaning_hits
+
+    original = [dataclasses.replace(c, text=text[c.start:c.end]) for c in clauses]
+    out = []
+    for hit in meaning_hits(original, embedder):
+        if hit.concept.id in seen:
+            continue
+        seen.add(hit.concept.id)
+        out.append(RedFlag(
+            rule_id=f"meaning:{hit.concept.id}", label=hit.concept.label, matched_text=hit.text, source=hit.concept.source,
+            rules_version=f"{version}+concepts.{load_bank().version}", layer="meaning", concept=hit.concept.id, score=hit.score,
+        ))
+    return out
