@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import re
 import time
@@ -119,7 +121,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     # triage reads the patient's words as written (never logged); history is excluded on purpose:
     # "had a stroke in 2019" is not an emergency today
     tri = triage(" ".join([request.symptoms, request.duration or "", *earlier]), age=request.age,
-                 pregnant=request.pregnant, language=language)
+                 pregnant=request.pregnant, language=language, embedder=backends.embedder)
     t = lap("triage", t)
 
     audit_payload: dict[str, Any] = {
@@ -133,6 +135,13 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
                                  pregnant=request.pregnant)
         found: Retrieval = retrieve(query, backends.embedder, backends.store, settings, patient)
         t = lap("retrieve", t)
+        # --- triage layer 3 (owner: triage): the retrieved guidelines' own red-flag sentences escalate ---
+        from rag.safety.guideline_flags import guideline_red_flags
+
+        if gflags := guideline_red_flags(request.symptoms, found.passages, language, backends.embedder):
+            tri = dataclasses.replace(tri, urgency="emergency", red_flags=[*tri.red_flags, *gflags])
+            audit_payload["triage"]["red_flags"] = [f.model_dump() for f in tri.red_flags]
+        # --- end triage layer 3 ---
         audit_payload["retrieval"] = {
             "best_dense": round(found.best_dense, 4), "sufficient": found.sufficient, "candidates": found.candidates,
             "filtered_out_docs": found.filtered_out_docs,
