@@ -133,7 +133,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 # --- eval --------------------------------------------------------------------------------------
 
 
-def _triage_embedder():  # type: ignore[no-untyped-def]
+def _triage_embedder() -> Any:
     """The configured embedder, for triage's meaning layer (no store, no generator)."""
     from rag.knowledge.embedders.base import from_spec
     from rag.settings import load_settings

@@ -97,10 +97,10 @@ class RedFlag(_Strict):
     # guideline's own red-flag sentence); defaults keep records written before the layers existed valid
     layer: Literal["rule", "meaning", "guideline"] = "rule"
     concept: str = ""
-    score: float | None = Field(None, description="meaning/guideline layers: similarity that crossed the threshold")
-    doc_id: str | None = Field(None, description="guideline layer: the document whose red-flag sentence matched")
+    score: float | None = None  # meaning/guideline layers: the similarity that crossed the threshold
+    doc_id: str | None = None  # guideline layer: the document whose red-flag sentence matched
     chunk_id: str | None = None
-    quote: str | None = Field(None, description="guideline layer: the red-flag sentence, quoted")
+    quote: str | None = None  # guideline layer: the red-flag sentence, quoted
 
 
 class Condition(_Strict):
