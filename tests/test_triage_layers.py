@@ -229,3 +229,19 @@ def test_guideline_layer_raises_no_frozen_look_alike(minilm):
     raised = [r["query"] for r in _rows("triage_frozen.jsonl") if r["expect"] == "not_emergency"
               and guideline_red_flags(r["query"], passages, r["language"], minilm)]
     assert raised == []
+
+
+def test_eval_triage_prints_per_concept_misses_and_false_alarms(capsys, tmp_path):
+    from clinrag.cli import main
+
+    f = tmp_path / "v.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [
+        {"query": "my husband collapsed and is not responding", "expect": "emergency", "language": "en", "concept": "collapse"},
+        {"query": "I have a mild cold", "expect": "emergency", "language": "en", "concept": "made_up_miss"},
+        {"query": "crushing chest pain and sweating", "expect": "not_emergency", "language": "en", "concept": "made_up_alarm"},
+    ]), encoding="utf-8")
+    assert main(["eval", "triage", str(f), "--rules-only"]) == 0
+    out = capsys.readouterr().out
+    assert "recall: 0.5" in out and "over_triage_rate: 1.0" in out
+    assert re.search(r"made_up_miss\s+1 / 1", out) and re.search(r"made_up_alarm\s+0 / 0\s+1 / 1", out)
+    assert "MISSED: I have a mild cold" in out and "FALSE ALARM" in out
