@@ -132,6 +132,27 @@ def cmd_search(args: argparse.Namespace) -> int:
 # --- eval --------------------------------------------------------------------------------------
 
 
+def _triage_embedder() -> Any:
+    """The configured embedder, for triage's meaning layer (no store, no generator)."""
+    from rag.knowledge.embedders.base import from_spec
+    from rag.settings import load_settings
+
+    s = load_settings()
+    return from_spec(s.embedder, batch_size=s.embed_batch_size, quantize=s.embed_quantize)
+
+
+def _print_triage(report: dict) -> None:  # type: ignore[type-arg]
+    """Headline figures, then per concept: emergencies missed and look-alikes raised."""
+    for key in ("emergencies", "look_alikes", "recall", "over_triage_rate", "meaning_layer", "emergencies_found_by_layer"):
+        print(f"{key}: {report[key]}")
+    print(f"\n{'concept':28s} {'missed':>12s} {'false alarms':>14s}")
+    for concept, c in report["by_concept"].items():
+        print(f"{concept:28s} {c['missed']:>5d} / {c['emergencies']:<5d} {c['false_alarms']:>6d} / {c['look_alikes']:<5d}")
+    for f in report["failures"]:
+        kind = "MISSED" if f["expected"] == "emergency" else f"FALSE ALARM {f['got']}"
+        print(f"  [{f['concept']}] {kind}: {f['query']}")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluation import evaluate_retrieval, evaluate_triage, evaluate_urgency
 
@@ -146,7 +167,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     elif args.what == "urgency":
         report = evaluate_urgency(rows, _backends())
     else:
-        report = evaluate_triage(rows)
+        report = evaluate_triage(rows, embedder=None if args.rules_only else _triage_embedder())
+        if not args.json:
+            _print_triage(report)
+            return 0
     if args.json:
         _print_json(report)
     else:
@@ -470,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
                     'answers: {"symptoms", "age", "docs", "must", "must_not"}; summaries/entities: records with gold fields; per line')
     sp.add_argument("--k", type=int, default=5, help="cut-off for recall@k / nDCG@k (default 5)")
     sp.add_argument("--json", action="store_true", help="print JSON")
+    sp.add_argument("--rules-only", action="store_true", help="triage: rules and the Chinese term layer only, no embedder")
 
     _add_record_commands(sub)
 

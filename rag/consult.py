@@ -13,6 +13,7 @@ own criteria); a generator may raise it only by citing a criterion the patient's
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -47,6 +48,7 @@ from rag.audit.record import (
 from rag.audit.sessions import SessionMemory
 from rag.backends import Backends
 from rag.errors import ClinragError
+from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.search import PatientContext, Retrieval, allowed_documents, retrieve
 from rag.safety.triage import TriageResult
 from rag.safety.urgency import (
@@ -227,13 +229,13 @@ def _deidentify(request: ConsultRequest, sessions: SessionMemory | None, caller:
                   query=query)
 
 
-def _triage(request: ConsultRequest, intake: Intake) -> tuple[TriageResult, Facts]:
+def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None = None) -> tuple[TriageResult, Facts]:
     from rag.safety.triage import triage
 
     # triage reads the patient's words as written (never logged); history is excluded on purpose:
     # "had a stroke in 2019" is not an emergency today
     text = " ".join([request.symptoms, request.duration or "", *intake.earlier])
-    tri = triage(text, age=request.age, pregnant=request.pregnant, language=intake.language)
+    tri = triage(text, age=request.age, pregnant=request.pregnant, language=intake.language, embedder=embedder)
     facts = extract_facts(" ".join([request.symptoms, *intake.earlier]), age=request.age, sex=request.sex,
                           pregnant=request.pregnant, duration=request.duration)
     return tri, facts
@@ -258,6 +260,20 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends) -> Ev
                   or (young and "infant" in v.groups and "child" not in v.groups)]
         criteria = backends.store.passages_of(wanted)
     return Evidence(found=found, criteria_passages=criteria, ranked_doc_ids=ranked)
+
+
+def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: TriageResult,
+                         backends: Backends, record: ConsultationRecord) -> TriageResult:
+    """Triage's third layer: the retrieved guidelines' own red-flag sentences, matched against the patient's
+    clauses, escalate to emergency and are cited (a new guideline extends triage without a code change)."""
+    from rag.safety.guideline_flags import guideline_red_flags
+
+    found = guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, backends.embedder)
+    if not found:
+        return tri
+    tri = dataclasses.replace(tri, urgency="emergency", red_flags=[*tri.red_flags, *found])
+    record.triage.red_flags = [f.model_dump() for f in tri.red_flags]
+    return tri
 
 
 def _retrieval_part(found: Retrieval) -> RetrievalPart:
@@ -484,7 +500,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     intake = _deidentify(request, sessions, caller)
     clock.lap("deidentify")
     clock.start("triage")
-    tri, facts = _triage(request, intake)
+    tri, facts = _triage(request, intake, backends.embedder)
     clock.lap("triage")
     record = _new_record(request, intake, tri)
     language = intake.language
@@ -494,7 +510,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
         evidence = _retrieve(request, intake, backends)
         record.retrieval = _retrieval_part(evidence.found)
         clock.lap("retrieve")
-        # (triage's guideline red flags over evidence.criteria_passages are one step here)
+        tri = _guideline_red_flags(request, intake, evidence, tri, backends, record)
         if not evidence.found.sufficient:
             gen = backends.generator
             composed = Composed(_bare_advice(trace_id, language, tri, gen.backend, gen.model, PROMPT_VERSION,

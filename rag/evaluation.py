@@ -61,28 +61,44 @@ def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int
     return report
 
 
-def evaluate_triage(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Emergency recall (must be 1.0) and over-triage rate on vignettes."""
+def evaluate_triage(rows: list[dict[str, Any]], embedder: Any | None = None) -> dict[str, Any]:
+    """Emergency recall (must be 1.0) and over-triage rate on vignettes, with misses and false alarms per concept.
+
+    ``embedder``: passed to triage so the English meaning layer runs (bundled MiniLM only)."""
     from rag.safety.triage import triage
 
     tp = fn = fp = tn = 0
     failures = []
+    by_concept: dict[str, dict[str, Any]] = {}
+    by_layer: dict[str, int] = {}
     for row in rows:
-        res = triage(row["query"], age=row.get("age"), pregnant=row.get("pregnant"), language=row.get("language"))
+        res = triage(row["query"], age=row.get("age"), pregnant=row.get("pregnant"), language=row.get("language"),
+                     embedder=embedder)
         fired = res.urgency == "emergency"
         want = row["expect"] == "emergency"
+        concept = str(row.get("concept") or row.get("rule") or "unlabelled")
+        c = by_concept.setdefault(concept, {"emergencies": 0, "missed": 0, "look_alikes": 0, "false_alarms": 0})
+        c["emergencies" if want else "look_alikes"] += 1
+        layers = sorted({f.layer for f in res.red_flags})
         if want and fired:
             tp += 1
+            for layer in layers:
+                by_layer[layer] = by_layer.get(layer, 0) + 1
         elif want:
             fn += 1
-            failures.append({"query": row["query"], "expected": "emergency", "got": "none"})
+            c["missed"] += 1
+            failures.append({"query": row["query"], "concept": concept, "expected": "emergency", "got": "none"})
         elif fired:
             fp += 1
-            failures.append({"query": row["query"], "expected": row["expect"], "got": [f.rule_id for f in res.red_flags]})
+            c["false_alarms"] += 1
+            failures.append({"query": row["query"], "concept": concept, "expected": row["expect"],
+                             "got": [f"{f.layer}:{f.concept or f.rule_id}" for f in res.red_flags]})
         else:
             tn += 1
     return {"emergencies": tp + fn, "look_alikes": fp + tn, "recall": round(tp / (tp + fn), 4) if tp + fn else None,
-            "over_triage_rate": round(fp / (fp + tn), 4) if fp + tn else None, "failures": failures}
+            "over_triage_rate": round(fp / (fp + tn), 4) if fp + tn else None, "missed": fn, "false_alarms": fp,
+            "meaning_layer": embedder is not None, "emergencies_found_by_layer": by_layer,
+            "by_concept": dict(sorted(by_concept.items())), "failures": failures}
 
 
 def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str, Any]:

@@ -93,6 +93,14 @@ class RedFlag(_Strict):
     matched_text: str
     source: str
     rules_version: str = ""
+    # which layer found it: "rule" (regex files), "meaning" (clause vs exemplar bank), "guideline" (a retrieved
+    # guideline's own red-flag sentence); defaults keep records written before the layers existed valid
+    layer: Literal["rule", "meaning", "guideline"] = "rule"
+    concept: str = ""
+    score: float | None = None  # meaning/guideline layers: the similarity that crossed the threshold
+    doc_id: str | None = None  # guideline layer: the document whose red-flag sentence matched
+    chunk_id: str | None = None
+    quote: str | None = None  # guideline layer: the red-flag sentence, quoted
 
 
 class Condition(_Strict):

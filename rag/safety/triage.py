@@ -9,6 +9,7 @@ when every group of one of its ``combinations`` matches somewhere in the text, a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -18,6 +19,7 @@ from typing import Any
 
 from rag.answer.schema import RedFlag
 from rag.errors import ConfigError
+from rag.safety.clauses import Clause, clause_at, split_clauses
 
 __all__ = [
     "TriageResult",
@@ -55,6 +57,8 @@ class Rule:
     combinations: tuple[tuple[tuple[re.Pattern[str], ...], ...], ...]
     max_age_years: float | None = None
     requires_pregnant: bool = False
+    # per pattern: a benign explanation in the same sentence that cancels it ("black stools ... iron tablets")
+    unless: tuple[re.Pattern[str] | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,9 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
         if not refs or any(r not in sources for r in refs):
             raise ConfigError(f"{where}: source must name entries of the top-level sources")
         source = "; ".join(_format_source(sources[r], f"{name} source {r}") for r in refs)
-        patterns = tuple(_compile(p, defs, where) for p in raw.get("patterns") or [])
+        raw_patterns = [p if isinstance(p, dict) else {"pattern": p} for p in raw.get("patterns") or []]
+        patterns = tuple(_compile(p.get("pattern"), defs, where) for p in raw_patterns)
+        unless = tuple(_compile(p["unless"], defs, where) if p.get("unless") else None for p in raw_patterns)
         combos = tuple(
             tuple(tuple(_compile(p, defs, where) for p in (g if isinstance(g, list) else [g])) for g in combo)
             for combo in raw.get("combinations") or []
@@ -138,6 +144,7 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
                 combinations=combos,
                 max_age_years=float(max_age) if max_age is not None else None,
                 requires_pregnant=bool(raw.get("requires_pregnant", False)),
+                unless=unless,
             )
         )
     return RuleSet(language=language, version=version, rules=tuple(rules))
@@ -242,12 +249,24 @@ def _negated(norm: str, start: int, end: int) -> bool:
     return False
 
 
-def _find(pattern: re.Pattern[str], norm: str) -> re.Match[str] | None:
-    """First non-negated match of pattern in the normalised text."""
+def _find(pattern: re.Pattern[str], norm: str, clauses: list[Clause] | None = None) -> re.Match[str] | None:
+    """First non-negated match of pattern in the normalised text, outside history/hypothetical/topic clauses."""
     for m in pattern.finditer(norm):
         if m.end() > m.start() and not _negated(norm, m.start(), m.end()):
+            if clauses is not None:
+                c = clause_at(clauses, m.start())
+                if c is not None and (c.history or c.hypothetical or c.topic):
+                    continue
             return m
     return None
+
+
+def _sentence_text(clauses: list[Clause], pos: int, norm: str) -> str:
+    c = clause_at(clauses, pos)
+    if c is None:
+        return norm
+    parts = [x for x in clauses if x.sentence == c.sentence]
+    return norm[parts[0].start:parts[-1].end]
 
 
 # --- age and pregnancy from the text --------------------------------------------------------
@@ -335,16 +354,19 @@ def _pregnant_in_text(norm: str) -> bool:
 # --- matching --------------------------------------------------------------------------------
 
 
-def _match_rule(rule: Rule, norm: str, text: str) -> str | None:
+def _match_rule(rule: Rule, norm: str, text: str, clauses: list[Clause]) -> str | None:
     """The original-text span that made the rule fire, or None."""
-    for p in rule.patterns:
-        m = _find(p, norm)
+    for i, p in enumerate(rule.patterns):
+        m = _find(p, norm, clauses)
         if m:
+            unless = rule.unless[i] if i < len(rule.unless) else None
+            if unless is not None and unless.search(_sentence_text(clauses, m.start(), norm)):
+                continue
             return text[m.start():m.end()]
     for combo in rule.combinations:
         spans: list[tuple[int, int]] = []
         for group in combo:
-            hit = next((m for m in (_find(p, norm) for p in group) if m), None)
+            hit = next((m for m in (_find(p, norm, clauses) for p in group) if m), None)
             if hit is None:
                 break
             spans.append((hit.start(), hit.end()))
@@ -363,12 +385,17 @@ def triage(
     age: float | None = None,
     pregnant: bool | None = None,
     language: str | None = None,
+    embedder: Any | None = None,
 ) -> TriageResult:
-    """Run every red-flag rule (both languages) over the text; "emergency" when any fires."""
+    """Rules (both languages), then the meaning layer, over the text; "emergency" when any fires.
+
+    ``embedder``: the configured embedder; the English meaning layer runs only when it is the model
+    its thresholds were calibrated for (bundled MiniLM). The Chinese meaning layer needs none."""
     version = rules_version()
     if not text or not text.strip():
         return TriageResult(urgency=None, red_flags=[], rules_version=version)
     norm = _normalize(text)
+    clauses = split_clauses(norm)
     ages = extract_age_years(norm)
     if age is not None:
         ages.append(float(age))
@@ -384,11 +411,30 @@ def triage(
                 continue
             if rule.max_age_years is not None and not any(0 <= a <= rule.max_age_years for a in ages):
                 continue
-            matched = _match_rule(rule, norm, text)
+            matched = _match_rule(rule, norm, text, clauses)
             if matched is None:
                 continue
             seen.add(rule.id)
             flags.append(
-                RedFlag(rule_id=rule.id, label=rule.label, matched_text=matched, source=rule.source, rules_version=version)
+                RedFlag(rule_id=rule.id, label=rule.label, matched_text=matched, source=rule.source, rules_version=version,
+                        layer="rule", concept=rule.id)
             )
+    flags.extend(_meaning_flags(text, clauses, embedder, seen, version))
     return TriageResult(urgency="emergency" if flags else None, red_flags=flags, rules_version=version)
+
+
+def _meaning_flags(text: str, clauses: list[Clause], embedder: Any | None, seen: set[str], version: str) -> list[RedFlag]:
+    """Meaning-layer flags for concepts the rules did not already raise."""
+    from rag.safety.meaning import load_bank, meaning_hits
+
+    original = [dataclasses.replace(c, text=text[c.start:c.end]) for c in clauses]
+    out = []
+    for hit in meaning_hits(original, embedder):
+        if hit.concept.id in seen:
+            continue
+        seen.add(hit.concept.id)
+        out.append(RedFlag(
+            rule_id=f"meaning:{hit.concept.id}", label=hit.concept.label, matched_text=hit.text, source=hit.concept.source,
+            rules_version=f"{version}+concepts.{load_bank().version}", layer="meaning", concept=hit.concept.id, score=hit.score,
+        ))
+    return out

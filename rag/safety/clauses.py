@@ -1,0 +1,193 @@
+"""Patient text split into clauses, each marked for negation, history, hypotheticals and topic talk.
+
+Red-flag layers read a clause as affirmed (the patient reports it now) unless one of these holds:
+
+* ``negated``: a denial cue governs it ("no chest pain", "denies", "没有胸痛"); words that only contain a
+  cue and describe the emergency ("isn't responding", "can't wake", "没反应") are not denials;
+* ``history``: it is placed in the past ("in 2019", "years ago", "as a child", "以前", "中过风");
+* ``hypothetical``: a question about signs or a conditional ("what should I do if someone collapses",
+  "how do you know if", "如果…怎么办", "有什么症状");
+* ``topic``: talk about a condition as a subject ("an essay about suicide", "a documentary about
+  stroke", "我在写关于自杀的论文"), or a fear of one ("scared of having a heart attack").
+
+Offsets index the input string, so rule matches can be mapped to their clause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Clause", "split_clauses", "units", "clause_at"]
+
+# a sentence ends at . ! ? ; newline (not a decimal point); a clause also at , : and contrastive words
+_SENTENCE_BREAK = re.compile(r"[;!?\n\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.+|\.(?!\d)")
+_CLAUSE_BREAK = re.compile(
+    r"[,:\uff0c\uff1a\u3001]|\s[-\u2013\u2014]\s"
+    r"|\b(?:but|however|although|though|whereas|except)\b"
+    r"|\b(?:and |but )?(?:now|then)\b"
+    r"|但是|但|可是|(?<![喘透受比说跑打斗熬挺忍])不过|然而|现在|后来|然后"
+)
+
+_EN_DENIAL = re.compile(
+    r"\b(?:no|denies|denied|deny|denying|without|never|negative for|free of|absence of|ruled out|nor|neither|not)\b"
+    r"|\b(?:do|does|did|is|are|was|were|have|has|had|ain|can|could|wo|would|should|must|need|ca)n'?t\b|\bcannot\b"
+)
+# after a denial cue these words describe the emergency itself ("not responding", "isn't waking",
+# "no response", "hasn't come round"), not the absence of a symptom
+_EN_DENIAL_PSEUDO = re.compile(
+    r"\s*(?:(?:properly|fully|really|even|yet|at all|been|be|got|getting|any|being|able to|going to|gonna)\s+)*"
+    r"(?:respon\w*|wak\w*|woke\w*|breath\w*|mov\w*|react\w*|eat\w*|drink\w*|feed\w*|pee\w*|wee\w*|urinat\w*|pass\w*"
+    r"|com\w* (?:round|to)|came (?:round|to)|mak\w* sense|stop\w*|improv\w*|better|help\w*|work\w*|able|well|himself|herself"
+    r"|myself|themselves|sure|longer|point|reason|way|hope|energy|sensation|strength|control|idea|clue|relief|change|sign"
+    r"|future|more|matter|doubt|warning|sleep|sooner|end|choice|air|breath|one|pulse|urine|wet|go\w* away|fad\w*"
+    r"|blanch\w*|disappear\w*|settl\w*|eas\w*|answer\w*|open\w*|talk\w*|speak\w*|recogni\w*|see\w*|stay\w*|conscious"
+    r"|responsive|rousable|alert|budg\w*|shift\w*|catch\w*|get\w*|lift\w*|rais\w*|feel\w* (?:my|his|her|their)|grip\w*"
+    r"|hold\w*|keep\w*|swallow\w*|walk\w*|stand\w*|sit\w*|focus\w*|know|remember\w*|live|want|care|miss|around|here"
+    r"|alive|exist|like|do this|cop\w*|manag\w*|cope|bear|take (?:it|this|any)|see the point|normal|himself|right|making)\b"
+)
+_ZH_DENIAL = re.compile(r"否认|并无|并没有|从未|从没|没有|没|无|未|不")
+_ZH_DENIAL_PSEUDO = {
+    "不": re.compile(
+        r"错|舒服|适|停|止|住|了|清|醒|出|上|能|动|好|断|退|省|对|来|下|开|起|行|见|到|知|晓|确定|明|小心|慎|管|但|得|久|少|想|应|去|要"
+        r"|稳|利索|听使唤|动了|过气"
+    ),
+    "没": re.compile(r"有?(?:力|劲|反应|意识|知觉|法|办法|停|醒|完|事|多久|一会|几分钟|过多久|过一会|精神|呼吸(?!困难|急促|不畅|费力)|气(?!短|促|急|喘)|动静|意思|用|救|希望)"),
+    "无": re.compile(r"力|法|意识|反应|缘无故|故|明显|诱因|原因|征兆|预兆|精打采|尿|呼吸|意义|望|助"),
+    "未": re.compile(r"缓解|好转|见好|止|停|消退|减轻|醒"),
+}
+_POST_DENIAL = re.compile(r"[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b|\b(?:denied|absent|ruled out)\s*$")
+
+_HISTORY = re.compile(
+    r"\b(?:in|since|back in) (?:19|20)\d\d\b|\b(?:\d+|a few|several|many|two|three|four|five|ten|some) (?:years?|yrs?|months?) ago\b"
+    r"|\b(?:years|months|decades) ago\b|\blast (?:year|month|summer|winter|spring|autumn|fall)\b|\bas a (?:child|kid|teen\w*|baby|toddler|student|youngster)\b"
+    r"|\bwhen (?:i|he|she|they) (?:was|were) (?:a |younger|little|small|\d)|\bused to\b|\bhistory of\b|\bprevious(?:ly)?\b|\bin the past\b"
+    r"|\byears back\b|\bin (?:my|his|her) (?:childhood|twenties|thirties|youth)\b|\bold (?:stroke|mi|heart attack)\b|\bprior\b"
+    r"|(?:19|20)\d\d\s*年|\d+\s*年前|[一二两三四五六七八九十几多]+年前|几个月前|以前|从前|小时候|曾经|去年|上个月|既往|过去曾|早年"
+    r"|(?:中|梗|抽|吐|发作|得|患|犯)过(?!去|来|气)"
+)
+# recent time words keep a clause current even with a history word in it ("had a fit an hour ago")
+_RECENT = re.compile(
+    r"\b(?:today|tonight|right now|just|this (?:morning|afternoon|evening)|(?:an?|\d+|few) (?:hours?|minutes?|mins?) ago"
+    r"|last night|yesterday|currently|at the moment)\b|刚才|刚刚|今天|正在|今晚|昨晚"
+)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:what (?:should|do|would|could|can) (?:i|you|we|one|people) do if|what (?:would|will|could) happen if|what happens if"
+    r"|how (?:do|can|would|should) (?:you|i|we|one|people) (?:know|tell|recogni[sz]e|spot)|(?:what|which) are the (?:\w+ )?(?:signs|symptoms)"
+    r"|(?:signs|symptoms) of (?:a |an )?(?:stroke|heart attack|anaphylaxis|sepsis|meningitis|overdose)|in case (?:someone|somebody|anyone)"
+    r"|if (?:someone|somebody|anyone|a person|a child|my (?:child|kid|son|daughter|baby)|i ever)\b.{0,60}\b(?:would|what|how|should))"
+    r"|如果|假如|万一|要是.{0,20}(?:怎么办|怎么|会怎样)|有(?:什么|哪些)(?:症状|表现|征兆|信号)|(?:症状|表现)(?:是什么|有哪些)|怎么(?:判断|识别|知道)"
+)
+_TOPIC = re.compile(
+    r"\b(?:essay|dissertation|thesis|research\w*|studying|study on|lesson|lecture|seminar|documentary|novel|book club|film|movie"
+    r"|article|podcast|training|course|class(?:es)?|discuss\w*|talk(?:ing)? (?:about|with \w+ about)|prevention|awareness|statistics|rates? of"
+    r"|suicide rates|scared of (?:having|getting)|afraid of (?:having|getting)|worried about (?:having|getting)|fear of (?:having|getting)"
+    r"|at risk of|risk of (?:having|getting))\b"
+    r"|论文|课上|课堂|讲座|研究|文章|电影|小说|纪录片|讨论|预防|科普|统计|担心(?:会|得)|害怕(?:会|得)"
+)
+# first-person intent or current experience overrides a topic word ("studying for exams and want to kill myself")
+_FIRST_PERSON_NOW = re.compile(
+    r"\b(?:myself|i want to|i'?m going to|i will|i'?ll|i plan|my life|i can'?t go on|i am having|i'?m having)\b|我想|我要|我打算|我不想活"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One clause of the patient text: its offsets, its text and how it is asserted."""
+
+    start: int
+    end: int
+    text: str
+    sentence: int
+    negated: bool = False
+    history: bool = False
+    hypothetical: bool = False
+    topic: bool = False
+
+    @property
+    def affirmed(self) -> bool:
+        """True when the clause reports something happening to the patient now."""
+        return not (self.negated or self.history or self.hypothetical or self.topic)
+
+    @property
+    def context(self) -> str:
+        """'affirmed', or the first reason the clause is not (negated, history, hypothetical, topic)."""
+        for name in ("negated", "history", "hypothetical", "topic"):
+            if getattr(self, name):
+                return name
+        return "affirmed"
+
+
+def _negated(low: str) -> bool:
+    if _POST_DENIAL.search(low):
+        return True
+    for cue in _EN_DENIAL.finditer(low):
+        if _EN_DENIAL_PSEUDO.match(low, cue.end()):
+            continue
+        return True
+    for cue in _ZH_DENIAL.finditer(low):
+        pseudo = _ZH_DENIAL_PSEUDO.get(cue.group(0)[0])
+        if pseudo is not None and pseudo.match(low, cue.start() + 1):
+            continue
+        if cue.group(0) in {"不", "没", "无", "未"} and cue.start() > 0 and low[cue.start() - 1] in "叫喊醒停止动":
+            continue  # 叫不醒 / 喊不醒 / 停不下来: the emergency itself
+        return True
+    return False
+
+
+def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out, pos = [], start
+    for m in pattern.finditer(text, start, end):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if end > pos:
+        out.append((pos, end))
+    return out
+
+
+def split_clauses(text: str) -> list[Clause]:
+    """Clauses of the text (empty ones dropped), each with its context flags."""
+    low = text.lower().replace("\u2019", "'")
+    clauses: list[Clause] = []
+    for si, (s0, s1) in enumerate(_spans(_SENTENCE_BREAK, low, 0, len(low))):
+        for c0, c1 in _spans(_CLAUSE_BREAK, low, s0, s1):
+            raw = text[c0:c1]
+            stripped = raw.strip()
+            if not re.search(r"\w", stripped):
+                continue
+            lead = len(raw) - len(raw.lstrip())
+            a, b = c0 + lead, c0 + lead + len(stripped)
+            clow = low[a:b]
+            recent = bool(_RECENT.search(clow))
+            clauses.append(Clause(
+                start=a, end=b, text=text[a:b], sentence=si,
+                negated=_negated(clow),
+                history=bool(_HISTORY.search(clow)) and not recent,
+                hypothetical=bool(_HYPOTHETICAL.search(clow)),
+                topic=bool(_TOPIC.search(clow)) and not _FIRST_PERSON_NOW.search(clow),
+            ))
+    return clauses
+
+
+def units(clauses: list[Clause]) -> list[tuple[str, tuple[Clause, ...]]]:
+    """Affirmed clauses alone and adjacent affirmed pairs of one sentence: what the meaning layers compare."""
+    out: list[tuple[str, tuple[Clause, ...]]] = []
+    for i, c in enumerate(clauses):
+        if not c.affirmed:
+            continue
+        out.append((c.text, (c,)))
+        if i + 1 < len(clauses):
+            n = clauses[i + 1]
+            if n.affirmed and n.sentence == c.sentence:
+                joiner = "，" if re.search(r"[\u3400-\u9fff]", c.text) else ", "
+                out.append((c.text + joiner + n.text, (c, n)))
+    return out
+
+
+def clause_at(clauses: list[Clause], pos: int) -> Clause | None:
+    """The clause holding character offset pos, or None between clauses."""
+    for c in clauses:
+        if c.start <= pos < c.end:
+            return c
+    return None

@@ -1,0 +1,172 @@
+"""The guidelines' own red flags: patient clauses matched against red-flag sentences of retrieved passages.
+
+A criterion is a sentence of a retrieved passage that either sits in a red-flag section (its heading
+says red flags / emergency / call 999 / 危险信号 / 急诊 / 立即就医, or the chunk's role says so) or itself
+sends the reader to emergency care ("call 999", "go to A&E", "拨打120", "立即去急诊"). Each affirmed
+patient clause (or adjacent pair) is compared with each criterion, and with the criterion's
+alternatives (split at ";", ", or", "、", "或"): English by MiniLM cosine (the calibrated model only),
+Chinese by shared canonical terms of the meaning layer's zh_terms table. A match escalates to
+emergency and cites the guideline sentence. Any ingested guideline thereby extends triage with no
+code change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rag.answer.schema import RedFlag
+from rag.safety.clauses import split_clauses
+from rag.safety.meaning import _calibrated, _unit, load_bank, split_units, zh_terms
+from rag.text import EN_STOP, content_words
+
+__all__ = ["Criterion", "criteria", "guideline_red_flags", "EN_THRESHOLD", "ZH_MIN_SHARED"]
+
+# calibrated on the dev split against every starter guideline's red-flag sentences (scripts/calibrate_guideline_flags.py):
+# just above the best score a benign dev or vignette clause reached; then frozen
+EN_THRESHOLD = 0.75
+ZH_MIN_SHARED = 2  # canonical terms a Chinese clause must share with a criterion
+LEXICAL_COVER = 0.6  # share of the criterion's content words (5-letter stems) the English clause must hold
+
+_SECTION = re.compile(
+    r"red[- ]?flag|emergenc|urgent help|call (?:999|911|112|000|an ambulance)|危险信号|急诊|立即就医|紧急|警示|120", re.IGNORECASE
+)
+_ROLE = {"red_flag", "red_flags", "emergency", "seek_emergency", "seek_emergency_care"}
+_ACTION = re.compile(
+    r"\b(?:call (?:999|911|112|000|an ambulance|emergency services)|dial (?:999|911|112)|go (?:straight )?to (?:a&e|the emergency"
+    r"|an emergency)|emergency department|seek emergency|emergency care|ambulance)\b|拨打\s*\*{0,2}120|急诊|立即就医|马上就医|急救",
+    re.IGNORECASE,
+)
+# a clause that reassures ("mild", "breathing fine", "a bit") is never read as a guideline's emergency criterion
+_MILD = re.compile(r"\b(?:mild\w*|slight\w*|a (?:bit|little)|little|fine|ok|okay|normal\w*|better|improv\w*|settl\w*|usual|stopped|gone|resolved|went away|cleared)\b")
+_POLARITY = re.compile(r"\b(?:not|no|never|cannot|unable|without)\b|n't\b|\bwont\b|\bdont\b|\bdoesnt\b|\bcant\b")
+_GENERIC = EN_STOP | frozenset(
+    "you your i my he she they someone person child children any also very more than or if who after before with".split()
+)
+_SENT = re.compile(r"(?<=[.!?。！？；;])\s+|\n+|(?<=[。！？；])")
+_ALT = re.compile(r";|；|、|,\s*or\s|，或|或者|\bor\b")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|[（(]?\d+[）)])\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One red-flag sentence of a passage, with its alternatives."""
+
+    sentence: str
+    parts: tuple[str, ...]
+    doc_id: str
+    chunk_id: str
+    title: str
+    publisher: str
+    version: str
+    language: str
+
+
+def _is_red_section(p: Any) -> bool:
+    role = str((getattr(p, "extra", None) or {}).get("role", "")).lower()
+    return role in _ROLE or bool(_SECTION.search(str(getattr(p, "section", "") or "")))
+
+
+def criteria(passages: Sequence[Any]) -> list[Criterion]:
+    """Red-flag criteria in the passages: every sentence of a red-flag section, and emergency-action sentences elsewhere."""
+    out: list[Criterion] = []
+    seen: set[tuple[str, str]] = set()
+    for p in passages:
+        red = _is_red_section(p)
+        for raw in _SENT.split(str(p.text)):
+            s = _BULLET.sub("", raw).strip().strip("*").strip()
+            if len(s) < 4 or s.endswith((":", "：")) or s.startswith("#"):
+                continue
+            if not red and not _ACTION.search(s):
+                continue
+            key = (p.doc_id, s)
+            if key in seen:
+                continue
+            seen.add(key)
+            # an alternative is compared on its own only when it says enough (three content words, or four characters)
+            parts = tuple(x.strip(" ,，.。") for x in _ALT.split(s)
+                          if len(_stems(x)) >= 3 or len(re.findall(r"[\u3400-\u9fff]", x)) >= 4)
+            out.append(Criterion(sentence=s, parts=parts if len(parts) > 1 else (), doc_id=str(p.doc_id),
+                                 chunk_id=str(p.chunk_id), title=str(p.title), publisher=str(p.publisher),
+                                 version=str(getattr(p, "version", "")), language=str(getattr(p, "language", ""))))
+    return out
+
+
+_cache: dict[tuple[str, str], np.ndarray] = {}
+_CACHE_MAX = 20_000
+
+
+def _criterion_vectors(texts: list[str], embedder: Any) -> np.ndarray:
+    """Unit vectors of criterion texts; guideline sentences repeat across requests, so they are cached."""
+    name = str(embedder.name)
+    missing = [t for t in dict.fromkeys(texts) if (name, t) not in _cache]
+    if missing:
+        if len(_cache) + len(missing) > _CACHE_MAX:
+            _cache.clear()
+        for t, v in zip(missing, _unit(np.asarray(embedder.embed_documents(missing), dtype=np.float32)), strict=True):
+            _cache[(name, t)] = v
+    return np.stack([_cache[(name, t)] for t in texts])
+
+
+def _flag(c: Criterion, clause: str, score: float, matched: str) -> RedFlag:
+    return RedFlag(
+        rule_id=f"guideline:{c.doc_id}", label=c.sentence[:200], matched_text=clause,
+        source=f"{c.publisher}, {c.title}" + (f" ({c.version})" if c.version else ""), layer="guideline",
+        concept="guideline_red_flag", score=round(score, 4), doc_id=c.doc_id, chunk_id=c.chunk_id, quote=c.sentence if matched == c.sentence else f"{c.sentence} [{matched}]",
+    )
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in content_words(text, _GENERIC) if not w.isdigit()}
+
+
+def _agrees(clause: str, matched: str, sentence: str) -> bool:
+    """A close embedding is not enough: same polarity as the matched text, and 60% of its content words in the clause."""
+    if bool(_POLARITY.search(clause)) != bool(_POLARITY.search(matched)):
+        return False
+    want = _stems(matched)
+    return len(want) >= 2 and len(want & _stems(clause)) / len(want) >= LEXICAL_COVER
+
+
+def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None = None,
+                        embedder: Any | None = None) -> list[RedFlag]:
+    """Flags for patient clauses that match a red-flag sentence of the retrieved passages (one per document)."""
+    crit = criteria(passages)
+    if not text or not text.strip() or not crit:
+        return []
+    en_units, zh_units = split_units(split_clauses(text))
+    best: dict[str, tuple[float, RedFlag]] = {}
+
+    def keep(c: Criterion, clause: str, score: float, matched: str) -> None:
+        if c.doc_id not in best or score > best[c.doc_id][0]:
+            best[c.doc_id] = (score, _flag(c, clause, score, matched))
+
+    if zh_units:
+        bank = load_bank()
+        crit_terms = [[(t, zh_terms(t, bank)) for t in (c.sentence, *c.parts)] for c in crit]
+        for u in zh_units:
+            have = zh_terms(u, bank)
+            if len(have) < ZH_MIN_SHARED:
+                continue
+            for c, options in zip(crit, crit_terms, strict=True):
+                for t, terms in options:
+                    shared = len(have & terms)
+                    if shared >= ZH_MIN_SHARED:
+                        keep(c, u, shared / max(len(terms), 1), t)
+    if en_units and embedder is not None and _calibrated(embedder):
+        texts = [t for c in crit for t in (c.sentence, *c.parts)]
+        owners = [i for i, c in enumerate(crit) for _ in (c.sentence, *c.parts)]
+        q = _unit(np.asarray(embedder.embed_documents(list(en_units)), dtype=np.float32))
+        sims = q @ _criterion_vectors(texts, embedder).T
+        for i, u in enumerate(en_units):
+            low = u.lower()
+            if _MILD.search(low):
+                continue
+            for j in np.nonzero(sims[i] >= EN_THRESHOLD)[0]:
+                if _agrees(low, texts[j].lower(), crit[owners[j]].sentence.lower()):
+                    keep(crit[owners[j]], u, float(sims[i, j]), texts[j])
+    return [f for _, f in sorted(best.values(), key=lambda x: -x[0])]

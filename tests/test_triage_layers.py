@@ -1,0 +1,247 @@
+"""Layered triage: clause contexts, widened rules, the meaning layer (real MiniLM), the guidelines' own red
+flags, and the FROZEN test set (tests/data/triage_frozen.jsonl: never tuned on, never edited to pass)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from rag.answer.schema import RedFlag
+from rag.evaluation import evaluate_triage
+from rag.safety.clauses import split_clauses
+from rag.safety.guideline_flags import criteria, guideline_red_flags
+from rag.safety.meaning import load_bank, zh_terms
+from rag.safety.triage import triage
+
+DATA = Path(__file__).parent / "data"
+GUIDELINES = Path(__file__).resolve().parents[1] / "guidelines"
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from rag.knowledge.embedders.base import from_spec
+
+    return from_spec("sentence-transformers:bundled-minilm")
+
+
+# --- clauses -------------------------------------------------------------------------------------
+
+
+def _contexts(text: str) -> list[str]:
+    return [c.context for c in split_clauses(text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("no chest pain, just a cough", ["negated", "affirmed"]),
+    ("he isn't responding", ["affirmed"]),
+    ("she hasn't properly come round", ["affirmed"]),
+    ("I don't want to live anymore", ["affirmed"]),
+    ("not vomiting blood, only nausea", ["negated", "affirmed"]),
+    ("I had a stroke in 2019", ["history"]),
+    ("had a seizure as a teenager", ["history"]),
+    ("my uncle had a seizure last year, now she has a cold", ["history", "affirmed"]),
+    ("had a fit an hour ago", ["affirmed"]),
+    ("what should I do if someone collapses?", ["hypothetical"]),
+    ("I'm writing an essay about suicide", ["topic"]),
+    ("studying for exams and I want to kill myself", ["affirmed"]),
+    ("没有胸痛，就是咳嗽", ["negated", "affirmed"]),
+    ("他昏迷了，没有反应", ["affirmed", "affirmed"]),
+    ("没有呼吸困难", ["negated"]),
+    ("我三年前脑梗过", ["history"]),
+    ("如果有人晕倒了怎么办", ["hypothetical"]),
+    ("感觉喘不过气", ["affirmed"]),  # 不过 inside 喘不过气 is not "but"
+])
+def test_clause_contexts(text, expected):
+    assert _contexts(text) == expected
+
+
+def test_clause_offsets_index_the_input():
+    text = "Chest pain, but no sweating. 今天头晕"
+    for c in split_clauses(text):
+        assert text[c.start:c.end] == c.text
+
+
+# --- rules: tense, amounts and look-alikes -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("having a fit for 8 minutes now", "prolonged_seizure"),
+    ("he had a fit for 8 minutes", "prolonged_seizure"),
+    ("took 30 tablets", "poisoning_overdose"),
+    ("I've had 30 sleeping tablets tonight", "poisoning_overdose"),
+    ("swallowed 20 of my sleeping pills", "poisoning_overdose"),
+    ("my wife fainted and she is not waking up", "collapse_unresponsive"),
+    ("sharp tearing chest pain radiating through to my back", "aortic_dissection"),
+    ("I am coughing up a lot of blood", "haemoptysis"),
+    ("my meter reads HI and I feel very drowsy", "severe_hyperglycaemia"),
+    ("my child has a fever and is really floppy and hard to wake", "unrousable_child"),
+    ("I've written a note for my family and got the pills ready", "suicide_self_harm"),
+    ("我妈突然晕倒了，叫不醒", "collapse_unresponsive"),
+    ("血糖仪显示HI，很想睡", "severe_hyperglycaemia"),
+])
+def test_widened_rules(text, rule):
+    assert rule in [f.rule_id for f in triage(text).red_flags]
+
+
+@pytest.mark.parametrize("text", [
+    "stuffy nose and can't breathe at night",
+    "my poo is black because I take iron supplements",
+    "I'm researching suicide rates for a university essay",
+    "I had a heart attack in 2015, now stable on medication",
+    "how do you know if someone is having a stroke?",
+    "I take 2 sleeping tablets a night prescribed by my doctor",
+    "吃铁剂后大便是黑色的",
+    "我鼻子堵了，感觉喘不过气",
+    "孩子吃了退烧药，还在烧",
+])
+def test_look_alikes_do_not_fire(text):
+    assert triage(text).red_flags == []
+
+
+def test_every_flag_names_its_layer_concept_and_source():
+    r = triage("crushing chest pain and sweating")
+    assert r.red_flags and all(f.layer == "rule" and f.concept == f.rule_id and "http" in f.source for f in r.red_flags)
+
+
+def test_old_red_flag_records_stay_valid():
+    f = RedFlag(rule_id="stroke_befast", label="x", matched_text="y", source="z", rules_version="2026.11.1")
+    assert f.layer == "rule" and f.concept == "" and f.doc_id is None
+
+
+# --- meaning layer -------------------------------------------------------------------------------
+
+
+def test_concept_bank_loads_with_sources_and_both_languages():
+    bank = load_bank()
+    assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", bank.version)
+    for c in bank.concepts:
+        assert c.en and c.zh and "http" in c.source and 0.5 <= c.threshold_en < 1 and 0 < c.threshold_zh <= 1
+    assert zh_terms("爷爷倒在地上，叫不醒", bank) >= {"倒地", "无反应"}
+
+
+def test_chinese_meaning_layer_needs_no_model():
+    r = triage("爷爷一下子倒在地上，叫他没有反应")  # no rule pattern for this combination of words
+    assert r.urgency == "emergency"
+    assert any(f.concept == "collapse_unresponsive" for f in r.red_flags)
+
+
+def test_english_meaning_layer_is_off_for_an_uncalibrated_embedder():
+    from rag.knowledge.embedders.hashing import HashEmbedder
+
+    r = triage("it feels as though my ribs are in a vice and I am drenched", embedder=HashEmbedder(dim=64))
+    assert all(f.layer != "meaning" for f in r.red_flags)
+
+
+def test_meaning_layer_catches_unseen_wording_and_respects_negation(minilm):
+    for text, concept in [("my dad slumped over in his chair and we get nothing out of him", "collapse_unresponsive"),
+                          ("I feel like my life should end", "suicide_self_harm")]:
+        assert triage(text).urgency is None  # no rule knows these words
+        hit = triage(text, embedder=minilm)
+        assert [(f.layer, f.concept) for f in hit.red_flags] == [("meaning", concept)]
+        assert hit.red_flags[0].score is not None and hit.red_flags[0].score >= 0.6
+    neg = triage("no loss of consciousness at any point", embedder=minilm)
+    assert neg.urgency is None, neg.red_flags
+
+
+# --- the frozen test set -------------------------------------------------------------------------
+
+
+def test_frozen_set_shape():
+    rows = _rows("triage_frozen.jsonl")
+    em = [r for r in rows if r["expect"] == "emergency"]
+    la = [r for r in rows if r["expect"] == "not_emergency"]
+    assert len(em) >= 60 and len(la) >= 40
+    assert {r["language"] for r in em} == {"en", "zh"} and {r["language"] for r in la} == {"en", "zh"}
+    assert all(set(r) == {"query", "expect", "language", "concept"} for r in rows)
+
+
+def test_frozen_set_rules_only():
+    # measured, never tuned on: 78/79 emergencies, 0/47 look-alikes raised (rules + Chinese term layer)
+    rep = evaluate_triage(_rows("triage_frozen.jsonl"))
+    print({k: v for k, v in rep.items() if k not in ("failures", "by_concept")})
+    assert rep["missed"] <= 1 and rep["false_alarms"] == 0, rep["failures"]
+
+
+def test_frozen_set_with_meaning_layer(minilm):
+    # target: recall 100 %, look-alike over-triage <= 10 %; reached 79/79 and 2/47 (4.3 %)
+    rep = evaluate_triage(_rows("triage_frozen.jsonl"), embedder=minilm)
+    print({k: v for k, v in rep.items() if k not in ("failures", "by_concept")}, rep["failures"])
+    assert rep["recall"] == 1.0, rep["failures"]
+    assert rep["over_triage_rate"] <= 0.10, rep["failures"]
+
+
+def test_dev_set_with_meaning_layer(minilm):
+    rep = evaluate_triage(_rows("triage_dev.jsonl"), embedder=minilm)
+    assert rep["recall"] == 1.0 and rep["false_alarms"] == 0, rep["failures"]
+    assert set(rep["by_concept"]) >= {"collapse_unresponsive", "blocked_nose"}
+
+
+# --- the guidelines' own red flags ---------------------------------------------------------------
+
+
+@dataclass
+class _Passage:
+    chunk_id: str
+    doc_id: str
+    title: str
+    publisher: str
+    version: str
+    section: str
+    text: str
+    language: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _starter_passages() -> list[_Passage]:
+    out = []
+    for f in sorted(GUIDELINES.glob("*/*.md")):
+        if f.name == "README.md":
+            continue
+        for i, sec in enumerate(re.split(r"\n(?=## )", f.read_text(encoding="utf-8"))):
+            out.append(_Passage(f"{f.stem}#{i}", f.stem, f.stem, "clinrag", "1", sec.split("\n", 1)[0].lstrip("# "), sec, f.parent.name))
+    return out
+
+
+def test_criteria_come_from_red_flag_sections_and_action_sentences():
+    p = _Passage("c1", "d1", "T", "P", "1", "3 Red flags: seek emergency care now",
+                 "- Pain with fainting.\n- A rigid belly.", "en")
+    q = _Passage("c2", "d2", "T", "P", "1", "Self-care", "Rest at home. If you cannot keep fluids down for a day, go to A&E.", "en")
+    got = [c.sentence for c in criteria([p, q])]
+    assert got == ["Pain with fainting.", "A rigid belly.", "If you cannot keep fluids down for a day, go to A&E."]
+
+
+def test_guideline_flag_cites_the_sentence(minilm):
+    passages = [p for p in _starter_passages() if p.doc_id in {"chest-pain-zh", "diarrhoea"}]
+    zh = guideline_red_flags("突发撕裂样的疼痛，从胸口一直到后背", passages, "zh", minilm)
+    assert zh and zh[0].layer == "guideline" and zh[0].doc_id == "chest-pain-zh" and zh[0].quote and "撕裂" in zh[0].quote
+
+
+def test_guideline_layer_raises_no_frozen_look_alike(minilm):
+    passages = _starter_passages()  # worst case: every starter red-flag section retrieved at once
+    raised = [r["query"] for r in _rows("triage_frozen.jsonl") if r["expect"] == "not_emergency"
+              and guideline_red_flags(r["query"], passages, r["language"], minilm)]
+    assert raised == []
+
+
+def test_eval_triage_prints_per_concept_misses_and_false_alarms(capsys, tmp_path):
+    from clinrag.cli import main
+
+    f = tmp_path / "v.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [
+        {"query": "my husband collapsed and is not responding", "expect": "emergency", "language": "en", "concept": "collapse"},
+        {"query": "I have a mild cold", "expect": "emergency", "language": "en", "concept": "made_up_miss"},
+        {"query": "crushing chest pain and sweating", "expect": "not_emergency", "language": "en", "concept": "made_up_alarm"},
+    ]), encoding="utf-8")
+    assert main(["eval", "triage", str(f), "--rules-only"]) == 0
+    out = capsys.readouterr().out
+    assert "recall: 0.5" in out and "over_triage_rate: 1.0" in out
+    assert re.search(r"made_up_miss\s+1 / 1", out) and re.search(r"made_up_alarm\s+0 / 0\s+1 / 1", out)
+    assert "MISSED: I have a mild cold" in out and "FALSE ALARM" in out
