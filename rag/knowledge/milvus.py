@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -574,7 +575,7 @@ class MilvusStore:
         for batch, size in zip(batches, sizes, strict=True):
             expr = "content_hash in [" + ",".join(_q(x) for x in batch) + "]"
             if size <= _QUERY_ROWS:
-                rows = self._call(lambda e=expr: self._client.query(self.collection, filter=e, output_fields=fields, limit=16_384))
+                rows = self._call(partial(self._client.query, self.collection, filter=expr, output_fields=fields, limit=16_384))
             else:  # one version larger than a query may return
                 rows = self._query_all(expr, fields)
             for r in rows:

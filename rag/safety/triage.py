@@ -335,9 +335,9 @@ def extract_age_years(text: str) -> list[float]:
     zh_units = {"天": "d", "周": "w", "星期": "w", "礼拜": "w", "月": "m", "岁": "y"}
     for rx in _ZH_AGE:
         for m in rx.finditer(norm):
-            n = _zh_number(m.group(1))
-            if n is not None:
-                ages.append(n * _UNIT_YEARS[zh_units[m.group(2)]])
+            zn = _zh_number(m.group(1))
+            if zn is not None:
+                ages.append(zn * _UNIT_YEARS[zh_units[m.group(2)]])
     return ages
 
 
