@@ -52,13 +52,13 @@ def _occurrences(blob: bytes, secret: str) -> int:
 def run(rows: list[dict[str, Any]], root: Path, embedder: Any, guidelines: Path) -> LeakReport:
     """Ingest `guidelines`, serve, send each row's text (as symptoms, and in history/medications/sessions), then search."""
     import httpx
-    from api.testing import live_server
 
     from api.app import create_app
     from api.keys import KeyStore
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.settings import Settings
+    from tests.helpers import live_server
 
     data, outside = root / "data", root / "outside"
     outside.mkdir(parents=True, exist_ok=True)

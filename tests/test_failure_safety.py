@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api.testing import free_port, live_server
 
 from api.app import create_app
 from api.keys import KeyStore
@@ -23,6 +22,7 @@ from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.audit.record import ConsultationRecord
 from rag.backends import Backends
 from rag.settings import Settings
+from tests.helpers import free_port, live_server
 from tests.test_api import FEVER_EN
 
 pytestmark = pytest.mark.slow

@@ -359,13 +359,13 @@ def test_real_guideline_pdfs_are_not_flagged(real_pdf_chunks):
 
 def test_review_over_http(tmp_path, minilm):
     import httpx
-    from api.testing import live_server
 
     from api.app import create_app
     from api.keys import KeyStore
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.settings import Settings
+    from tests.helpers import live_server
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -367,13 +367,12 @@ def test_frozen_set_targets() -> None:
 
 @pytest.fixture(scope="module")
 def records_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    from api.testing import live_server
-
     from api.app import create_app
     from api.keys import KeyStore
     from rag.backends import Backends
     from rag.knowledge.embedders.hashing import HashEmbedder
     from rag.settings import Settings
+    from tests.helpers import live_server
 
     root = tmp_path_factory.mktemp("records-api")
     settings = Settings(data_dir=root / "data", max_body_kb=16, rate_limit_per_min=100)

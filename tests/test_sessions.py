@@ -66,13 +66,12 @@ def test_ttl_setting_reaches_the_memory(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def two_keys(tmp_path_factory, minilm) -> Iterator[tuple[str, str, str, Path]]:
-    from api.testing import live_server
-
     from api.app import create_app
     from api.keys import KeyStore
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.settings import Settings
+    from tests.helpers import live_server
     from tests.test_api import FEVER_EN
 
     root = tmp_path_factory.mktemp("sessions")
