@@ -22,8 +22,9 @@ from ingest.chunk import chunk_document, embed_text
 from ingest.formats import SUFFIXES, read_file, resolve_metadata
 from ingest.pdf import PdfLimits
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
+from rag.knowledge.base import ChunkStore, DocVersion
 from rag.knowledge.embedders.base import Embedder
-from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
+from rag.knowledge.milvus import now_iso
 from rag.settings import Settings
 
 __all__ = ["FileResult", "IngestReport", "discover", "ingest_paths"]
@@ -146,7 +147,7 @@ def ingest_paths(
     paths: Iterable[Path],
     settings: Settings,
     embedder: Embedder,
-    store: MilvusStore | None,
+    store: ChunkStore | None,
     *,
     overrides: dict[str, str] | None = None,
     dry_run: bool = False,
@@ -174,7 +175,7 @@ def ingest_paths(
 
 
 def _ingest_one(
-    path: Path, settings: Settings, embedder: Embedder, store: MilvusStore | None, overrides: dict[str, str],
+    path: Path, settings: Settings, embedder: Embedder, store: ChunkStore | None, overrides: dict[str, str],
     dry_run: bool, limits: PdfLimits, seen_ids: dict[str, str],
 ) -> FileResult:
     t0 = time.perf_counter()

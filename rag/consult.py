@@ -137,7 +137,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
             "best_dense": round(found.best_dense, 4), "sufficient": found.sufficient, "candidates": found.candidates,
             "filtered_out_docs": found.filtered_out_docs,
             "passages": [{"n": i, "chunk_id": p.chunk_id, "doc_id": p.doc_id, "version": p.version,
-                          "content_hash": p.extra.get("content_hash", ""), "score": p.score, "dense": round(p.dense_score, 4),
+                          "content_hash": p.content_hash, "score": p.score, "dense": round(p.dense_score, 4),
                           "bm25": round(p.bm25_score, 4)} for i, p in enumerate(found.passages, start=1)],
         }
         gen = backends.generator

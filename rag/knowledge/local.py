@@ -40,7 +40,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LocalIndex", "LocalView", "analyze"]
+from rag.knowledge.base import Hit, Scope
+from rag.text import bm25_text as analysed_for_bm25
+from rag.types import Passage
+
+__all__ = ["LocalIndex", "LocalSearch", "LocalView", "analyze"]
 
 log = logging.getLogger("clinrag.local_index")
 
@@ -122,6 +126,9 @@ class LocalView:
         scores[scores <= 0] = -np.inf
         return self._top(scores, k, allowed)
 
+    def content_hash(self, chunk_id: str) -> str:
+        return self.hashes[int(self.row_hash[self.rows[chunk_id]])]
+
     def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Inner products for the chunks of this view (others are left out)."""
         rows = [(c, self.rows[c]) for c in chunk_ids if c in self.rows]
@@ -129,6 +136,31 @@ class LocalView:
             return {}
         values = self.vectors[[r for _, r in rows]] @ np.asarray(vector, dtype=np.float32)
         return {c: float(v) for (c, _), v in zip(rows, values, strict=True)}
+
+
+class LocalSearch:
+    """The `Searcher` of the embedded mode: both engines over the in-memory copy, no store call; passages
+    are read from the store of record by id."""
+
+    def __init__(self, view_for: Callable[[set[str]], LocalView], read: Callable[[Sequence[str]], dict[str, Passage]]) -> None:
+        self._view_for = view_for  # allowed versions -> a view holding (at least) them
+        self._read = read
+
+    def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
+        if not scope.active:
+            return []
+        allowed = scope.allowed()
+        view = self._view_for(allowed)
+        hits = {c: Hit(c, view.content_hash(c), s, 0.0) for c, s in view.search_dense(vector, k, allowed)}
+        bm25 = view.search_bm25(analysed_for_bm25(text), k, allowed) if text.strip() else []
+        missing = [c for c, _ in bm25 if c not in hits]
+        exact = view.dense_scores(vector, missing)  # BM25-only hits get their exact dense scores too
+        for c, s in bm25:
+            hits[c] = Hit(c, hits[c].content_hash, hits[c].dense, s) if c in hits else Hit(c, view.content_hash(c), exact[c], s)
+        return list(hits.values())
+
+    def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
+        return self._read(ids)
 
 
 class LocalIndex:

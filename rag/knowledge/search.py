@@ -13,19 +13,15 @@ the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from rag.knowledge.base import DocVersion, Scope, SearchStore
 from rag.knowledge.embedders.base import Embedder
-from rag.knowledge.milvus import DocVersion, MilvusStore
 from rag.settings import Settings
 from rag.text import chinese_content_words, detect_language, words
 from rag.types import Passage, age_group
 
 __all__ = ["PatientContext", "Retrieval", "retrieve", "allowed_documents"]
-
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clinrag-search")
-
 
 @dataclass(frozen=True, slots=True)
 class PatientContext:
@@ -46,7 +42,8 @@ class Retrieval:
 def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tuple[list[DocVersion], list[str]]:
     """Skip documents whose declared patient groups exclude this patient, judging only what we know."""
     group = age_group(patient.age)
-    keep, dropped = [], []
+    keep: list[DocVersion] = []
+    dropped: list[DocVersion] = []
     for doc in active:
         groups = set(doc.groups)
         ages = groups & {"adult", "child", "infant"}
@@ -85,7 +82,7 @@ def _chinese_overlap(query: str, passages: list[Passage]) -> bool:
     return bool(words & have)
 
 
-def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Settings,
+def retrieve(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
              patient: PatientContext | None = None, *, top_k: int | None = None, collapse_duplicates: bool = True) -> Retrieval:
     """Hybrid search over active guideline versions allowed for this patient."""
     k = top_k or settings.top_k
@@ -96,27 +93,21 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
     # exclude the few hashes that must not be seen rather than list every active one: the filter
     # stays short as the knowledge base grows
     dropped_hashes = {d.content_hash for d in snap.active} - {d.content_hash for d in active}
-    exclude = [*snap.inactive_hashes, *sorted(dropped_hashes)]
+    scope = Scope(active, [*snap.inactive_hashes, *sorted(dropped_hashes)])
     vector = embedder.embed_query(query)
     n = max(settings.candidate_k, k)
     zh = detect_language(query) == "zh"
     w = settings.dense_weight_zh if zh else settings.dense_weight
-    # dense and BM25 searches run side by side (Milvus serves them concurrently)
-    bm25_future = _POOL.submit(store.search_bm25, query, n, active, exclude) if w < 1.0 else None
-    by_id: dict[str, Passage] = {}
-    for p in store.search_dense(vector, n, active, exclude):
-        by_id[p.chunk_id] = p
-    bm25 = bm25_future.result() if bm25_future is not None else []
-    missing = []
-    for p in bm25:
-        if p.chunk_id in by_id:
-            by_id[p.chunk_id].bm25_score = p.bm25_score
-        else:
-            by_id[p.chunk_id] = p
-            missing.append(p.chunk_id)
-    for chunk_id, score in store.dense_scores(vector, missing).items():  # exact dense scores for BM25-only passages
-        by_id[chunk_id].dense_score = score
-    candidates = list(by_id.values())
+    hits = store.searcher.search(vector, query if w < 1.0 else "", n, scope)
+    found = store.searcher.passages([h.chunk_id for h in hits])  # the one read of passage text
+    groups = {d.content_hash: d.groups for d in active}
+    candidates: list[Passage] = []
+    for h in hits:
+        p = found.get(h.chunk_id)
+        if p is None:  # deleted since the copy was loaded
+            continue
+        p.dense_score, p.bm25_score, p.patient_groups = h.dense, h.bm25, groups.get(p.content_hash, ())
+        candidates.append(p)
     best_dense = max((p.dense_score for p in candidates), default=0.0)
     max_bm25 = max((p.bm25_score for p in candidates), default=0.0) or 1.0
     for p in candidates:
@@ -137,4 +128,3 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
         chosen.append(p)
         used += cost
     return Retrieval(chosen, best_dense, bool(chosen), len(candidates), dropped)
-
