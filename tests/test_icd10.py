@@ -52,7 +52,13 @@ def test_gastroenteritis_maps_to_a_gastroenteritis_code():
     assert lookup_icd10("gastroenteritis") in {"A09", "K52.9"}
 
 
-@pytest.mark.parametrize("name", ["", "   ", "something weird", "cancer", "diabetes", "heart disease", "不知道的病", "x" * 400])
+def test_diabetes_of_unstated_type_defaults_to_type_2():
+    # ICD-10-CM Official Guidelines I.C.4.a.2: type not documented -> E11.- (changed from None on purpose)
+    assert lookup_icd10("diabetes") == "E11.9"
+    assert lookup_icd10("糖尿病") == "E11.9"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "something weird", "cancer", "heart disease", "不知道的病", "x" * 400])
 def test_unsure_returns_none(name):
     assert lookup_icd10(name) is None
 

@@ -1,8 +1,10 @@
 """Condition name -> ICD-10-CM code, from the CMS table bundled with `simple_icd_10_cm` (public domain).
 
-Order: exact normalised description of a billable code, then the curated synonym table, then an
-exact description of a (non-billable) category, then a unique inclusion term. Chinese names go
-through a small curated Chinese->English map first. Anything else returns None: never a guess.
+Order: the condition alias table (rag/terms/conditions.yaml: English and Chinese names and lay
+aliases, every code validated against the CMS table), then the exact normalised description of a
+billable code, then the curated synonym table below, then an exact description of a (non-billable)
+category, then a unique inclusion term. Chinese names not in the alias table go through a small
+curated Chinese->English map. Anything else returns None: never a guess.
 """
 
 from __future__ import annotations
@@ -306,6 +308,14 @@ def lookup_icd10(name: str) -> str | None:
     """ICD-10-CM code for a condition name (English or common Chinese), or None when unsure."""
     if not isinstance(name, str) or not name.strip() or len(name) > 300:
         return None
+    from rag.terms import condition_code
+
+    code = condition_code(name)
+    if code is None:
+        stripped_name = _PAREN.sub(" ", name).strip()
+        code = condition_code(stripped_name) if stripped_name and stripped_name != name.strip() else None
+    if code is not None:
+        return code
     key = normalize_name(name)
     if _CJK.search(key):
         zh = _PAREN.sub("", key).replace(" ", "")

@@ -1,0 +1,502 @@
+"""Medical term tables (English and Chinese) and typed lookups over them.
+
+Tables (data files next to this module, loaded once on first use):
+
+- conditions.yaml   condition names and lay aliases (en + zh) -> canonical name -> ICD-10-CM code
+- drugs.yaml        generic (INN) names, other generic names, brands and Chinese names
+- tests.yaml        tests and examinations, en + zh
+- departments.yaml  departments and services, en + zh
+- zh_synonyms.txt   Chinese lay-term synonym groups (发烧/发热, 拉肚子/腹泻 ...)
+- zh_en.tsv         Chinese -> English medical terms (symptoms, body parts, tests ...)
+- en_lay.tsv        English lay phrase -> medical terms
+- jieba_medical.txt extra words for jieba (every Chinese term of the tables is added too)
+
+Matching: English aliases match whole words, case-insensitive, with British/US spellings, hyphen or
+space between words, and a plural -s/-es; a few short abbreviations that are also ordinary words
+("MI", "AF", "ED", "AIDS") match only when written in capitals. Chinese aliases match as substrings.
+Longest alias wins; mentions never overlap.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+__all__ = [
+    "ConditionEntry",
+    "ConditionMention",
+    "TermMention",
+    "conditions",
+    "condition",
+    "condition_code",
+    "find_conditions",
+    "find_drugs",
+    "find_tests",
+    "find_departments",
+    "normalise_drug",
+    "drug_names",
+    "test_names",
+    "department_names",
+    "expand_zh",
+    "zh_synonyms",
+    "english_terms",
+    "english_medical",
+    "jieba_words",
+    "add_to_jieba",
+]
+
+Language = Literal["en", "zh"]
+TermKind = Literal["drug", "test", "department"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionEntry:
+    """One row of the alias table: a condition with its code and names."""
+
+    name: str  # canonical English name
+    name_zh: str  # canonical Chinese name
+    icd10: str  # ICD-10-CM code, validated against the CMS table in tests/test_terms.py
+    aliases_en: tuple[str, ...]
+    aliases_zh: tuple[str, ...]
+    kind: Literal["condition", "symptom"]  # symptom: an R-code complaint rather than a diagnosis
+
+    def display(self, language: str) -> str:
+        """The canonical name in the answer language."""
+        return self.name_zh if language == "zh" else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionMention:
+    """A condition named in a text: canonical name, code, and the alias as written at [start, end)."""
+
+    name: str
+    icd10: str
+    start: int
+    end: int
+    alias: str
+    name_zh: str = ""
+    kind: Literal["condition", "symptom"] = "condition"
+
+
+@dataclass(frozen=True, slots=True)
+class TermMention:
+    """A drug, test or department named in a text: canonical name and the alias as written at [start, end)."""
+
+    kind: TermKind
+    name: str
+    start: int
+    end: int
+    alias: str
+
+
+# British -> US spelling pieces; aliases are stored in one spelling and matched in both
+_SPELLINGS = (
+    ("oesophag", "esophag"), ("haemorrh", "hemorrh"), ("haemat", "hemat"), ("haemo", "hemo"),
+    ("anaemi", "anemi"), ("ischaem", "ischem"), ("oedema", "edema"), ("diarrhoea", "diarrhea"),
+    ("leukaem", "leukem"), ("tumour", "tumor"), ("foetal", "fetal"), ("paediatr", "pediatr"),
+    ("glycaem", "glycem"), ("lipidaem", "lipidem"), ("orthopaed", "orthoped"), ("coeliac", "celiac"),
+    ("dyspnoea", "dyspnea"), ("apnoea", "apnea"), ("gonorrhoea", "gonorrhea"), ("septicaem", "septicem"),
+    ("sulph", "sulf"), ("gynaecol", "gynecol"), ("paracetamol", "paracetamol"), ("centre", "center"),
+    ("generalised", "generalized"), ("counsell", "counsel"), ("faec", "fec"), ("manoeuvre", "maneuver"),
+)
+# short aliases that are also ordinary words or other abbreviations: match only as written in capitals
+_CAPS_ONLY = frozenset({"mi", "af", "er", "ed", "pe", "ct", "gad", "bv", "pid", "osa", "ent", "asa", "ors",
+                        "aids", "trich", "hhs", "tbe", "nrt", "pct", "echo", "hbp", "gtn", "apap", "tsh", "tb"})
+# longer phrases that contain a condition alias but name something else ("感冒药" is a medicine)
+# (and "pee burns" is a symptom, not a burn)
+_BLOCK = ("感冒药", "感冒灵", "感冒冲剂", "感冒颗粒", "止咳感冒", "发热门诊", "pee burns", "that burns", "it burns",
+          "burns when", "burns on", "burning")
+_CJK = re.compile("[\u3400-\u9fff]")
+_SEP = re.compile(r"[\s\-‐‑–_/]+")
+
+
+def _fold(text: str) -> str:
+    """NFKC, lower case, curly apostrophes straightened (length-preserving for typical text)."""
+    return unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+
+
+def _us(text: str) -> str:
+    s = text
+    for uk, us in _SPELLINGS:
+        s = s.replace(uk, us)
+    return s
+
+
+def _key(text: str) -> str:
+    """Lookup key of an English alias: folded, US-spelled, words joined by single spaces."""
+    return _SEP.sub(" ", _us(_fold(text))).strip(" .,;:")
+
+
+def _data(name: str) -> str:
+    return resources.files("rag.terms").joinpath(name).read_text(encoding="utf-8")
+
+
+def _yaml_rows(name: str) -> list[dict[str, Any]]:
+    rows = yaml.safe_load(_data(name))
+    if not isinstance(rows, list):
+        raise ValueError(f"rag/terms/{name}: expected a list of rows")
+    return rows
+
+
+def _tsv(name: str) -> list[tuple[str, list[str]]]:
+    out = []
+    for line in _data(name).splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        left, _, right = line.partition("\t")
+        out.append((left.strip(), [t.strip() for t in right.split("|") if t.strip()]))
+    return out
+
+
+# --- a matcher over many aliases ------------------------------------------------------------
+
+
+class _Matcher:
+    """Leftmost-longest, non-overlapping alias matching for English (whole words) and Chinese (substrings)."""
+
+    def __init__(self, en: dict[str, str], zh: dict[str, str]) -> None:
+        # en: alias key -> canonical; zh: folded alias -> canonical
+        self.en = en
+        self.zh = zh
+        self.en_re = self._en_regex(en, caps=False)
+        self.en_caps_re = self._en_regex(en, caps=True)
+        alts = sorted(zh, key=len, reverse=True)
+        self.zh_re = re.compile("|".join(re.escape(a) for a in alts)) if alts else None
+
+    @staticmethod
+    def _en_regex(en: dict[str, str], *, caps: bool) -> re.Pattern[str] | None:
+        pieces = set()
+        for key in en:
+            if (key in _CAPS_ONLY) != caps:
+                continue
+            variants = {key}
+            for uk, us in _SPELLINGS:
+                if us in key:
+                    variants.add(key.replace(us, uk))
+            for v in variants:
+                parts = [re.escape(p).replace("'", "['\u2019]?") for p in v.split(" ")]
+                body = r"[\s\-‐‑–]+".join(parts)
+                if caps:
+                    body = body.upper()
+                elif len(v) > 3 and v[-1].isalpha() and not v.endswith("s"):
+                    body += "(?:e?s)?"
+                pieces.add(body)
+        if not pieces:
+            return None
+        alts = sorted(pieces, key=len, reverse=True)
+        flags = 0 if caps else re.IGNORECASE
+        return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(alts) + r")(?![A-Za-z0-9])", flags)
+
+    def _en_canonical(self, matched: str) -> str | None:
+        k = _key(matched)
+        for cand in (k, k[:-2] if k.endswith("es") else "", k[:-1] if k.endswith("s") else ""):
+            if cand and cand in self.en:
+                return self.en[cand]
+        return None
+
+    def find(self, text: str, language: str | None) -> list[tuple[int, int, str, str]]:
+        """(start, end, alias as written, canonical) for every mention, in text order."""
+        spans: list[tuple[int, int, str, str]] = []
+        folded = _fold(text) if len(_fold(text)) == len(text) else text.lower()
+        blocked = [(m.start(), m.end()) for b in _BLOCK for m in re.finditer(re.escape(b), folded)]
+        if language in (None, "en"):
+            for rx in (self.en_re, self.en_caps_re):
+                if rx is None:
+                    continue
+                for m in rx.finditer(text):
+                    canon = self._en_canonical(m.group(0))
+                    if canon is not None and not any(bs <= m.start() and m.end() <= be for bs, be in blocked):
+                        spans.append((m.start(), m.end(), m.group(0), canon))
+        if language in (None, "zh") and self.zh_re is not None and _CJK.search(text):
+            for m in self.zh_re.finditer(folded):
+                if any(bs <= m.start() and m.end() <= be for bs, be in blocked):
+                    continue
+                spans.append((m.start(), m.end(), text[m.start():m.end()], self.zh[m.group(0)]))
+        # keep the longest of overlapping mentions, then text order
+        spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+        kept: list[tuple[int, int, str, str]] = []
+        for s in spans:
+            if all(s[1] <= k[0] or s[0] >= k[1] for k in kept):
+                kept.append(s)
+        return sorted(kept)
+
+
+def _matcher(rows: Iterable[tuple[str, Iterable[str], Iterable[str]]]) -> _Matcher:
+    en: dict[str, str] = {}
+    zh: dict[str, str] = {}
+    for canon, en_names, zh_names in rows:
+        for a in en_names:
+            en.setdefault(_key(a), canon)
+        for a in zh_names:
+            zh.setdefault(_fold(a), canon)
+    return _Matcher(en, zh)
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _conditions() -> tuple[tuple[ConditionEntry, ...], dict[str, ConditionEntry], _Matcher]:
+    entries = []
+    for row in _yaml_rows("conditions.yaml"):
+        kind = row.get("kind", "condition")
+        entries.append(ConditionEntry(
+            name=str(row["name"]), name_zh=str(row["zh"]), icd10=str(row["icd10"]),
+            aliases_en=tuple(str(a) for a in row.get("en", [])), aliases_zh=tuple(str(a) for a in row.get("zh_aliases", [])),
+            kind="symptom" if kind == "symptom" else "condition",
+        ))
+    by_key: dict[str, ConditionEntry] = {}
+    for e in entries:
+        for a in (e.name, *e.aliases_en):
+            by_key.setdefault(_key(a), e)
+        for a in (e.name_zh, *e.aliases_zh):
+            by_key.setdefault(_fold(a), e)
+    matcher = _matcher((e.name, (e.name, *e.aliases_en), (e.name_zh, *e.aliases_zh)) for e in entries)
+    return tuple(entries), by_key, matcher
+
+
+def conditions() -> tuple[ConditionEntry, ...]:
+    """Every row of the alias table."""
+    return _conditions()[0]
+
+
+def condition(name: str) -> ConditionEntry | None:
+    """The table row for a condition name or alias (English or Chinese), or None."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    _, by_key, _ = _conditions()
+    return by_key.get(_key(name)) or by_key.get(_fold(name).strip())
+
+
+def condition_code(name: str) -> str | None:
+    """ICD-10-CM code of a condition name or alias from the table, or None (never a guess)."""
+    e = condition(name)
+    return e.icd10 if e else None
+
+
+def find_conditions(text: str, language: str | None = None) -> list[ConditionMention]:
+    """Conditions named in text (language 'en', 'zh' or None for both), in text order, non-overlapping."""
+    entries, by_key, matcher = _conditions()
+    by_name = {e.name: e for e in entries}
+    out = []
+    for start, end, alias, canon in matcher.find(text, language):
+        e = by_name[canon]
+        out.append(ConditionMention(name=e.name, icd10=e.icd10, start=start, end=end, alias=alias,
+                                    name_zh=e.name_zh, kind=e.kind))
+    return out
+
+
+# --- drugs, tests, departments ----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=3)
+def _terms(kind: TermKind) -> tuple[dict[str, tuple[str, ...]], dict[str, str], _Matcher]:
+    """(canonical -> all names, name key -> canonical, matcher) for one table."""
+    names: dict[str, tuple[str, ...]] = {}
+    if kind == "drug":
+        for row in _yaml_rows("drugs.yaml"):
+            g = str(row["generic"])
+            en = [g, *row.get("names", []), *row.get("brands", [])]
+            names[g] = tuple(str(x) for x in (*en, *row.get("zh", [])))
+    else:
+        for row in _yaml_rows("tests.yaml" if kind == "test" else "departments.yaml"):
+            n = str(row["name"])
+            names[n] = tuple(str(x) for x in (n, *row.get("en", []), *row.get("zh", [])))
+    index: dict[str, str] = {}
+    rows = []
+    for canon, all_names in names.items():
+        en = [a for a in all_names if not _CJK.search(a)]
+        zh = [a for a in all_names if _CJK.search(a)]
+        rows.append((canon, en, zh))
+        for a in en:
+            index.setdefault(_key(a), canon)
+        for a in zh:
+            index.setdefault(_fold(a), canon)
+    return names, index, _matcher(rows)
+
+
+def _find(kind: TermKind, text: str, language: str | None) -> list[TermMention]:
+    return [TermMention(kind=kind, name=c, start=s, end=e, alias=a) for s, e, a, c in _terms(kind)[2].find(text, language)]
+
+
+def find_drugs(text: str, language: str | None = None) -> list[TermMention]:
+    """Drugs named in text (generic, brand or Chinese name), canonical generic name, in text order."""
+    return _find("drug", text, language)
+
+
+def find_tests(text: str, language: str | None = None) -> list[TermMention]:
+    """Tests and examinations named in text, in text order."""
+    return _find("test", text, language)
+
+
+def find_departments(text: str, language: str | None = None) -> list[TermMention]:
+    """Departments and services named in text, in text order."""
+    return _find("department", text, language)
+
+
+def normalise_drug(name: str) -> str | None:
+    """Canonical generic name for a drug name, brand or Chinese name ('Tylenol' -> 'paracetamol'), or None."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    _, index, _ = _terms("drug")
+    hit = index.get(_key(name)) or index.get(_fold(name).strip())
+    if hit:
+        return hit
+    found = {m.name for m in find_drugs(name)}
+    return found.pop() if len(found) == 1 else None
+
+
+def drug_names(generic: str) -> tuple[str, ...]:
+    """Every name of a drug (generic, other generic names, brands, Chinese); empty when unknown."""
+    g = normalise_drug(generic)
+    return _terms("drug")[0].get(g, ()) if g else ()
+
+
+def test_names(name: str) -> tuple[str, ...]:
+    """Every name of a test (English and Chinese); empty when unknown."""
+    names, index, _ = _terms("test")
+    canon = index.get(_key(name)) or index.get(_fold(name).strip())
+    return names.get(canon, ()) if canon else ()
+
+
+def department_names(name: str) -> tuple[str, ...]:
+    """Every name of a department (English and Chinese); empty when unknown."""
+    names, index, _ = _terms("department")
+    canon = index.get(_key(name)) or index.get(_fold(name).strip())
+    return names.get(canon, ()) if canon else ()
+
+
+# --- Chinese synonyms and zh -> en ----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_groups() -> tuple[tuple[tuple[str, ...], ...], re.Pattern[str]]:
+    groups = []
+    for line in _data("zh_synonyms.txt").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        words = tuple(dict.fromkeys(w for w in line.split() if len(w) > 1))
+        if len(words) > 1:
+            groups.append(words)
+    every = sorted({w for g in groups for w in g}, key=len, reverse=True)
+    return tuple(groups), re.compile("|".join(re.escape(w) for w in every))
+
+
+def zh_synonyms(word: str) -> list[str]:
+    """Other words for a Chinese term (发烧 -> 发热, 高烧 ...); empty when it has none."""
+    groups, _ = _zh_groups()
+    out: dict[str, None] = {}
+    for g in groups:
+        if word in g:
+            out.update(dict.fromkeys(w for w in g if w != word))
+    return list(out)
+
+
+def expand_zh(text: str) -> list[str]:
+    """Synonyms of the Chinese lay and medical terms in text that the text does not already contain."""
+    groups, rx = _zh_groups()
+    present = [m.group(0) for m in rx.finditer(text)]
+    out: dict[str, None] = {}
+    for word in present:
+        for g in groups:
+            if word in g:
+                out.update(dict.fromkeys(w for w in g if w not in text))
+    return list(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
+    table: dict[str, dict[str, None]] = {}
+
+    def add(zh: str, en: Iterable[str]) -> None:
+        table.setdefault(_fold(zh), {}).update(dict.fromkeys(en))
+
+    for zh, en in _tsv("zh_en.tsv"):
+        add(zh, en)
+    for e in conditions():
+        # the canonical name and the most common English alias
+        en_names = [e.name, *e.aliases_en[:1]]
+        for a in (e.name_zh, *e.aliases_zh):
+            if _CJK.search(a):
+                add(a, en_names)
+    drugs, _, _ = _terms("drug")
+    for names in drugs.values():
+        en_names = [n for n in names if not _CJK.search(n)][:2]
+        for n in names:
+            if _CJK.search(n):
+                add(n, en_names)
+    # lay words translate through their canonical synonym (拉稀 -> 腹泻 -> diarrhoea)
+    groups, _ = _zh_groups()
+    for group in groups:
+        known = [w for w in group if _fold(w) in table]
+        if known:
+            for w in group:
+                if _fold(w) not in table:
+                    add(w, table[_fold(known[0])])
+    frozen = {k: tuple(v) for k, v in table.items()}
+    return frozen, re.compile("|".join(re.escape(k) for k in sorted(frozen, key=len, reverse=True)))
+
+
+def english_terms(text_zh: str) -> list[str]:
+    """English medical terms for the Chinese terms in text (疟疾 -> malaria, 沙丁胺醇 -> salbutamol, albuterol)."""
+    table, rx = _zh_en()
+    folded = _fold(text_zh) if len(_fold(text_zh)) == len(text_zh) else text_zh.lower()
+    out: dict[str, None] = {}
+    for m in rx.finditer(folded):
+        out.update(dict.fromkeys(table[m.group(0)]))
+    return list(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _en_lay() -> tuple[dict[str, tuple[str, ...]], _Matcher]:
+    table: dict[str, dict[str, None]] = {}
+    for lay, med in _tsv("en_lay.tsv"):
+        table.setdefault(_key(lay), {}).update(dict.fromkeys(med))
+    return {k: tuple(v) for k, v in table.items()}, _matcher((k, [k], []) for k in table)
+
+
+def english_medical(text: str) -> list[str]:
+    """Medical terms for the English lay phrases in text ('tummy ache' -> abdominal pain)."""
+    table, matcher = _en_lay()
+    out: dict[str, None] = {}
+    for _, _, _, canon in matcher.find(text, "en"):
+        out.update(dict.fromkeys(table[canon]))
+    return list(out)
+
+
+# --- jieba ------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def jieba_words() -> tuple[str, ...]:
+    """Medical words for jieba: jieba_medical.txt plus every Chinese term of the tables."""
+    words: dict[str, None] = {}
+    for line in _data("jieba_medical.txt").splitlines():
+        if line.strip() and not line.startswith("#"):
+            words[line.split()[0]] = None
+    for e in conditions():
+        words.update(dict.fromkeys(a for a in (e.name_zh, *e.aliases_zh) if _CJK.search(a)))
+    kinds: tuple[TermKind, ...] = ("drug", "test", "department")
+    for kind in kinds:
+        for names in _terms(kind)[0].values():
+            words.update(dict.fromkeys(a for a in names if _CJK.search(a) and not re.search(r"[A-Za-z0-9]", a)))
+    groups, _ = _zh_groups()
+    for g in groups:
+        words.update(dict.fromkeys(g))
+    words.update(dict.fromkeys(k for k in _zh_en()[0] if not re.search(r"[A-Za-z0-9]", k)))
+    return tuple(words)
+
+
+def add_to_jieba(jieba: Any, freq: int = 2000) -> int:
+    """Add the medical words to a jieba module or Tokenizer; returns how many were added."""
+    words = jieba_words()
+    for w in words:
+        jieba.add_word(w, freq=freq)
+    return len(words)
