@@ -251,6 +251,19 @@ class FakeSearcher:
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         return {c: replace(self.rows[c][3]) for c in ids if c in self.rows}
 
+    def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
+        out = {}
+        for h in content_hashes:
+            vs = [r[1] for r in self.rows.values() if r[0] == h]
+            if vs:
+                mean = [sum(col) for col in zip(*vs, strict=True)]
+                norm = sum(x * x for x in mean) ** 0.5 or 1.0
+                out[h] = sum(a * b / norm for a, b in zip(vector, mean, strict=True))
+        return out
+
+    def spell(self, word: str) -> str | None:
+        return None
+
 
 class SearcherContract:
     """`searcher` is a (searcher, add(doc, texts)) pair; every implementation must pass these."""

@@ -86,6 +86,14 @@ class Searcher(Protocol):
         """Stored passages by chunk id, in one read; ids no longer stored are left out."""
         ...
 
+    def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
+        """Inner product of the query with each version's mean passage vector; empty when the searcher cannot tell."""
+        ...
+
+    def spell(self, word: str) -> str | None:
+        """A known word one edit away from a word the index does not know, or None (also when it cannot tell)."""
+        ...
+
 
 class SearchStore(Protocol):
     """What retrieval needs: a catalog read and a searcher."""

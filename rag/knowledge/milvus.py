@@ -33,7 +33,7 @@ from rag.errors import BackendUnavailableError, NotFoundError
 from rag.knowledge.base import Catalog, DocVersion, Hit, Scope, Searcher
 from rag.knowledge.local import LocalIndex, LocalSearch, LocalView, Row
 from rag.settings import Settings
-from rag.text import bm25_text
+from rag.text import bm25_query_text, bm25_text
 from rag.types import Chunk, GuidelineDoc, Passage
 
 T = TypeVar("T")
@@ -480,7 +480,7 @@ class MilvusSearch:
     def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
         if not scope.active:
             return []
-        bm25_future = _POOL.submit(self._search, bm25_text(text), "sparse", "BM25", k, scope) if text.strip() else None
+        bm25_future = _POOL.submit(self._search, bm25_query_text(text), "sparse", "BM25", k, scope) if text.strip() else None
         hits: dict[str, Hit] = {}
         for e, score in self._search(list(vector), "vector", "IP", k, scope):
             hits[e["chunk_id"]] = Hit(e["chunk_id"], e["content_hash"], score, 0.0)
@@ -498,6 +498,12 @@ class MilvusSearch:
             for r in rows:
                 hits[r["chunk_id"]] = replace(hits[r["chunk_id"]], dense=float(np.asarray(r["vector"], dtype=np.float32) @ q))
         return list(hits.values())
+
+    def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
+        return {}  # would need every passage vector of each version: documents rank by their passages alone here
+
+    def spell(self, word: str) -> str | None:
+        return None  # Milvus does not expose its BM25 vocabulary: no spelling correction in this mode
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         with self._lock:
