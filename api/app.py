@@ -120,12 +120,13 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     )
     install_error_handlers(app)
 
-    from api.routes import audit, consultations, guidelines, health
+    from api.routes import audit, consultations, guidelines, health, search
 
     app.include_router(consultations.router)
     app.include_router(guidelines.router)
     app.include_router(audit.router)
     app.include_router(health.router)
+    app.include_router(search.router)
 
     def limit_for(scope: Scope) -> int:
         if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/v1/guidelines":

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
 
 from rag.errors import NotFoundError
-from rag.knowledge.base import Hit, Scope
+from rag.knowledge.base import Scope
 from rag.knowledge.embedders.hashing import HashEmbedder
-from rag.knowledge.local import LocalSearch, analyze
+from rag.knowledge.local import LocalSearch
 from rag.knowledge.milvus import DocVersion, MilvusSearch, MilvusStore
-from rag.types import Chunk, GuidelineDoc, Passage
+from rag.types import Chunk, GuidelineDoc
 
 EMB = HashEmbedder(dim=16)
 
@@ -224,45 +223,7 @@ def test_catalog_is_reread_only_when_its_generation_changes(tmp_path) -> None:
 
 # --- the Searcher protocol: both engines and a small fake answer the same contract -------------------
 
-
-class FakeSearcher:
-    """A brute-force Searcher over rows held in a list: the contract's reference, for unit tests of ranking logic."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[str, list[float], str, Passage]] = {}
-
-    def add(self, doc: GuidelineDoc, texts: list[str]) -> None:
-        for ch, vec in zip(_chunks(doc, texts), EMB.embed_documents(texts), strict=True):
-            p = Passage(chunk_id=ch.chunk_id, doc_id=doc.doc_id, title=doc.title, publisher=doc.publisher, version=doc.version,
-                        source=doc.source, section=ch.section, page_start=1, page_end=1, text=ch.text, language="en",
-                        content_hash=doc.content_hash)
-            self.rows[ch.chunk_id] = (doc.content_hash, vec, f"{doc.title}. {ch.section}. {ch.text}", p)
-
-    def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
-        allowed = scope.allowed()
-        rows = {c: r for c, r in self.rows.items() if r[0] in allowed}
-        dense = {c: float(sum(a * b for a, b in zip(vector, r[1], strict=True))) for c, r in rows.items()}
-        top_dense = sorted(rows, key=lambda c: (-dense[c], c))[:k]
-        terms = set(analyze(text))
-        bm25 = {c: float(len(terms & set(analyze(r[2])))) for c, r in rows.items()} if text.strip() else {}
-        top_bm25 = [c for c in sorted(bm25, key=lambda c: (-bm25[c], c)) if bm25[c] > 0][:k]
-        return [Hit(c, rows[c][0], dense[c], bm25[c] if c in top_bm25 else 0.0) for c in dict.fromkeys(top_dense + top_bm25)]
-
-    def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
-        return {c: replace(self.rows[c][3]) for c in ids if c in self.rows}
-
-    def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
-        out = {}
-        for h in content_hashes:
-            vs = [r[1] for r in self.rows.values() if r[0] == h]
-            if vs:
-                mean = [sum(col) for col in zip(*vs, strict=True)]
-                norm = sum(x * x for x in mean) ** 0.5 or 1.0
-                out[h] = sum(a * b / norm for a, b in zip(vector, mean, strict=True))
-        return out
-
-    def spell(self, word: str) -> str | None:
-        return None
+from tests.fakes import FakeSearcher  # noqa: E402
 
 
 class SearcherContract:
