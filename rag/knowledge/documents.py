@@ -5,7 +5,7 @@
 "best passage" and "second best" are fused passage scores; "document vector" is the cosine of the
 query with the document's mean passage vector (what the whole document is about, which one
 strong sentence of an otherwise unrelated document cannot fake). a = CLINRAG_DOC_VECTOR_WEIGHT
-(0.7), share = CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG),
+(0.15; 0 for Chinese questions), share = CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG),
 chosen on the MEDIQA 2019 dev part (docs/notes-ranking.md). Where the searcher has no document
 vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
 the documents returned are read from the store.
@@ -19,6 +19,7 @@ from rag.knowledge.base import Hit, SearchStore
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.search import PatientContext, abstains, candidates, read_passages
 from rag.settings import Settings
+from rag.text import detect_language
 from rag.types import Passage
 
 __all__ = ["DocumentHit", "DocumentRetrieval", "aggregate", "retrieve_documents"]
@@ -66,9 +67,11 @@ def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, setti
     found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, settings.document_candidates))
     if not found.versions:
         return DocumentRetrieval([], 0.0, False, 0, found.dropped)
+    # Chinese text: MiniLM's mean vectors of Chinese documents are alike, so they do not rank (measured)
+    weight = 0.0 if detect_language(query) == "zh" else settings.doc_vector_weight
     doc_scores = (store.searcher.document_scores(found.vector, list(dict.fromkeys(h.content_hash for h, _ in found.hits)))
-                  if settings.doc_vector_weight > 0 else {})
-    ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, settings.doc_vector_weight)[:k]
+                  if weight > 0 else {})
+    ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight)[:k]
     wanted = [x for _, _, own in ranked for x in own[:per_document]]
     passages = {p.chunk_id: p for p in read_passages(store, found, wanted)}
     documents = []

@@ -60,6 +60,8 @@ def clean(text: str) -> str:
     out = text
     for rx in _BOILER:
         out = rx.sub(" ", out)
+    if _SPACES.sub(" ", out).strip() == _SPACES.sub(" ", text).strip():
+        return text.strip()  # nothing to remove: the question as written
     out = re.sub(r"\s+([.,!?])", r"\1", _SPACES.sub(" ", out)).strip(" .,;:-")
     out = re.sub(r"^[.,!?\s]+", "", out)
     # never clean a question away entirely: a bare "Hello?" stays what it was

@@ -14,7 +14,7 @@ the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.knowledge.base import DocVersion, Hit, Scope, SearchStore
 from rag.knowledge.embedders.base import Embedder
@@ -114,6 +114,17 @@ def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Set
     zh = detect_language(query) == "zh"
     w = settings.dense_weight_zh if zh else settings.dense_weight
     hits = store.searcher.search(vector, (q.bm25 if q else query) if w < 1.0 else "", n, scope)
+    english = [e for e in q.expansions if not has_cjk(e)] if q is not None and zh and settings.cross_language else []
+    if english:
+        # a Chinese question over English guidelines: a second dense search with its English terms
+        # alone (MiniLM reads English; a Chinese text is ~0.6 similar to any Chinese text), each
+        # chunk keeping its better dense score
+        extra = store.searcher.search(embedder.embed_query(", ".join(english)), "", n, scope)
+        merged = {h.chunk_id: h for h in hits}
+        for h in extra:
+            old = merged.get(h.chunk_id)
+            merged[h.chunk_id] = h if old is None else replace(old, dense=max(old.dense, h.dense))
+        hits = list(merged.values())
     max_bm25 = max((h.bm25 for h in hits), default=0.0) or 1.0
     fused = sorted(((h, round(w * h.dense + (1 - w) * h.bm25 / max_bm25, 6)) for h in hits), key=lambda x: (-x[1], x[0].chunk_id))
     return Candidates(fused, {d.content_hash: d for d in active}, dropped, max((h.dense for h in hits), default=0.0),
