@@ -166,12 +166,13 @@ class LocalSearch:
         self._read = read
         self._lock = threading.Lock()
         self._speller: tuple[LocalView, Speller] | None = None  # built per generation of the copy, on first use
+        self._last_view: LocalView | None = None
 
     def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
         if not scope.active:
             return []
         allowed = scope.allowed()
-        view = self._view_for(allowed)
+        view = self._last_view = self._view_for(allowed)
         hits = {c: Hit(c, view.content_hash(c), s, 0.0) for c, s in view.search_dense(vector, k, allowed)}
         bm25 = view.search_bm25(bm25_query_text(text), k, allowed) if text.strip() else []
         missing = [c for c, _ in bm25 if c not in hits]
@@ -187,7 +188,8 @@ class LocalSearch:
         return self._view_for(set(content_hashes)).document_scores(vector, content_hashes)
 
     def spell(self, word: str) -> str | None:
-        view = self._view_for(set())
+        # the copy as the last search saw it: a query spells ~10 words, each must not re-read the catalog
+        view = self._last_view if self._last_view is not None else self._view_for(set())
         with self._lock:
             if self._speller is None or self._speller[0] is not view:
                 from rag.knowledge.query import Speller, term_names
