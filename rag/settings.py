@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     candidate_k: int = Field(30, ge=1, le=500, description="candidates per retriever before fusion")
     query_understanding: bool = Field(True, description="clean, correct and expand questions before searching (rag/knowledge/query.py)")
     cross_language: bool = Field(True, description="Chinese questions also search by their English terms (rag/terms zh->en)")
+    cross_language_weight: float = Field(0.9, ge=0.0, le=1.0, description="discount on the dense score a Chinese question's English terms give (docs/notes-ranking.md)")
     document_candidates: int = Field(50, ge=1, le=500, description="candidates per retriever for document-level search")
     doc_vector_weight: float = Field(0.15, ge=0.0, le=1.0, description="document score: weight of the document's mean passage vector against its best passage (docs/notes-ranking.md)")
     doc_second_share: float = Field(0.0, ge=0.0, le=1.0, description="document score = best passage + this x second best (docs/notes-ranking.md)")

@@ -123,7 +123,9 @@ def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Set
         merged = {h.chunk_id: h for h in hits}
         for h in extra:
             old = merged.get(h.chunk_id)
-            merged[h.chunk_id] = h if old is None else replace(old, dense=max(old.dense, h.dense))
+            # discounted: an English passage must not outrank a Chinese one that answers as well
+            dense = settings.cross_language_weight * h.dense
+            merged[h.chunk_id] = replace(h, dense=dense) if old is None else replace(old, dense=max(old.dense, dense))
         hits = list(merged.values())
     max_bm25 = max((h.bm25 for h in hits), default=0.0) or 1.0
     fused = sorted(((h, round(w * h.dense + (1 - w) * h.bm25 / max_bm25, 6)) for h in hits), key=lambda x: (-x[1], x[0].chunk_id))
