@@ -116,13 +116,14 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     )
     install_error_handlers(app)
 
-    from api.routes import audit, consultations, guidelines, health, records
+    from api.routes import audit, consultations, guidelines, health, records, search
 
     app.include_router(consultations.router)
     app.include_router(records.router)
     app.include_router(guidelines.router)
     app.include_router(audit.router)
     app.include_router(health.router)
+    app.include_router(search.router)
 
     def limit_for(scope: Scope) -> int:
         if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/v1/guidelines":

@@ -21,22 +21,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def candidates(query, backends):  # type: ignore[no-untyped-def]
+    from rag.knowledge.base import Scope
+
     store, emb = backends.store, backends.embedder
-    active = store.active_documents()
-    vec = emb.embed_query(query)
-    by = {}
-    for p in store.search_dense(vec, 50, active):
-        by[p.chunk_id] = [Path(p.source).stem, p.dense_score, 0.0]
-    missing = []
-    for p in store.search_bm25(query, 50, active):
-        if p.chunk_id in by:
-            by[p.chunk_id][2] = p.bm25_score
-        else:
-            by[p.chunk_id] = [Path(p.source).stem, 0.0, p.bm25_score]
-            missing.append(p.chunk_id)
-    for chunk_id, score in store.dense_scores(vec, missing).items():
-        by[chunk_id][1] = score
-    return list(by.values())
+    hits = store.searcher.search(emb.embed_query(query), query, 50, Scope(store.active_documents()))
+    found = store.passages([h.chunk_id for h in hits])
+    return [[Path(found[h.chunk_id].source).stem, h.dense, h.bm25] for h in hits if h.chunk_id in found]
 
 
 def rank(cands, fuse):  # type: ignore[no-untyped-def]

@@ -1,34 +1,57 @@
-"""Retrieval quality on MEDIQA 2019 Task 3 (pooled test), clinrag hybrid vs BM25-only vs dense-only.
+"""Retrieval quality on MEDIQA 2019 Task 3 (pooled), stage by stage, at the document and the passage level.
 
-    .venv/bin/python bench/retrieval.py [--quantize none|int8] [--weights 0.5,0.7,0.85] [--search local,milvus]
+    .venv/bin/python bench/retrieval.py [--kb /tmp/clinrag-mediqa] [--search local,milvus] [--weights 0.95] [--shares 0,0.2]
 
 Every answer becomes one document (its AID as source name); all are ingested with clinrag's own
-pipeline into one Milvus Lite collection; each question is a query; documents are ranked by their
-best chunk. Gains follow the dataset README: 2^(ReferenceScore-1) - 1 (score 1 counts 0).
-nDCG@10 and recall@10 of answers scored >= 3. Dense-only is CLINRAG_DENSE_WEIGHT=1, BM25-only is
-the BM25 search alone, hybrid is clinrag's fused score at the configured weight(s).
+pipeline into one Milvus Lite collection (kept in --kb between runs, so a second run skips the
+ingest; query embeddings are cached there too); each question is a query.
 
---search picks who searches the same ingested data: `local`, clinrag's in-memory copy (the
-embedded default: exact dense, BM25 with corpus-wide statistics), and/or `milvus`, Milvus Lite's
-own search (approximate HNSW when faiss is installed, BM25 with per-segment statistics).
+Document level (what people judge): documents ranked by clinrag's document mode (best passage +
+share x second best; share 0 is "documents ranked by their best chunk"). Gains follow the dataset
+README: 2^(ReferenceScore-1) - 1 (score 1 counts 0). nDCG@10, and recall@10 of answers scored >= 3.
+Passage level: the passages in fused order, each judged by its document's grade: P@10 (share of
+the top 10 passages from an answer scored >= 3) and MRR of the first such passage.
+
+Stages, each adding to the one before: dense only (CLINRAG_DENSE_WEIGHT=1, raw question), BM25
+only, the hybrid as it was (raw question, best chunk), + query understanding
+(rag/knowledge/query.py), + document aggregation. Questions are split by a hash of their file and
+QID into a dev part (2/3, used to choose settings) and a held-out part (1/3, reported, never used to
+choose); both are printed with the whole set.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import math
+import os
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "eval-public" / "mediqa2019"
 
 
-def load() -> tuple[dict[str, str], list[tuple[str, dict[str, int]]]]:
+def _data_dir() -> Path:
+    """The MEDIQA folder: $CLINRAG_MEDIQA, else shared/eval-public/mediqa2019 beside or above the checkout."""
+    if os.environ.get("CLINRAG_MEDIQA"):
+        return Path(os.environ["CLINRAG_MEDIQA"])
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "eval-public" / "mediqa2019").is_dir():
+            return base / "shared" / "eval-public" / "mediqa2019"
+    return ROOT.parent / "shared" / "eval-public" / "mediqa2019"
+
+
+DATA = _data_dir()
+
+
+def load() -> tuple[dict[str, str], list[tuple[str, str, dict[str, int]]]]:
+    """Answers by AID, and (question key, text, grades by AID) per question."""
     answers: dict[str, str] = {}
     questions = []
     for f in sorted(DATA.glob("*.xml")):
@@ -36,74 +59,157 @@ def load() -> tuple[dict[str, str], list[tuple[str, dict[str, int]]]]:
             text = (q.findtext("QuestionText") or "").strip()
             grades = {}
             for a in q.iter("Answer"):
-                aid = a.get("AID")
+                aid = a.get("AID") or ""
                 answers[aid] = (a.findtext("AnswerText") or "").strip()
                 grades[aid] = int(a.get("ReferenceScore") or 0)
-            questions.append((text, grades))
+            questions.append((f"{f.stem}:{q.get('QID')}", text, grades))
     return answers, questions
 
 
+def held_out(key: str) -> bool:
+    """One question in three, by a hash of its file and QID: never used to choose a setting."""
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 3 == 0
+
+
+def _gain(s: int) -> float:
+    return 2 ** (s - 1) - 1 if s >= 1 else 0
+
+
 def ndcg_recall(ranked: list[str], grades: dict[str, int], k: int = 10) -> tuple[float, float]:
-    gain = lambda s: 2 ** (s - 1) - 1 if s >= 1 else 0  # noqa: E731
-    dcg = sum(gain(grades.get(d, 0)) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
-    ideal = sorted((gain(s) for s in grades.values()), reverse=True)[:k]
+    dcg = sum(_gain(grades.get(d, 0)) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted((_gain(s) for s in grades.values()), reverse=True)[:k]
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     good = {d for d, s in grades.items() if s >= 3}
     recall = len(good & set(ranked[:k])) / len(good) if good else float("nan")
     return (dcg / idcg if idcg else float("nan")), recall
 
 
+def passage_metrics(passage_docs: list[str], grades: dict[str, int], k: int = 10) -> tuple[float, float]:
+    """P@k and MRR over passages, each judged by its document (answer) grade >= 3."""
+    good = {d for d, s in grades.items() if s >= 3}
+    if not good:
+        return float("nan"), float("nan")
+    p = sum(1 for d in passage_docs[:k] if d in good) / k
+    rr = next((1.0 / (i + 1) for i, d in enumerate(passage_docs) if d in good), 0.0)
+    return p, rr
+
+
+class CachedQueries:
+    """The embedder with query vectors kept in a JSON file (the bench embeds the same questions every run)."""
+
+    def __init__(self, inner: Any, path: Path) -> None:
+        self._inner = inner
+        self._path = path
+        self._cache: dict[str, list[float]] = json.loads(path.read_text()) if path.exists() else {}
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return int(self._inner.count_tokens(text))
+
+    def embed_query(self, text: str) -> list[float]:
+        if text not in self._cache:
+            self._cache[text] = [float(x) for x in self._inner.embed_query(text)]
+        return self._cache[text]
+
+    def embed_documents(self, texts: Any) -> list[list[float]]:
+        return list(self._inner.embed_documents(texts))
+
+    def save(self) -> None:
+        self._path.write_text(json.dumps(self._cache))
+
+
+def stages(weights: list[float], shares: list[float], doc_weights: list[float]) -> list[tuple[str, dict[str, Any]]]:
+    plain = {"query_understanding": False, "doc_second_share": 0.0, "doc_vector_weight": 0.0}
+    out: list[tuple[str, dict[str, Any]]] = [
+        ("dense only", {**plain, "dense_weight": 1.0}),
+        ("BM25 only", {**plain, "dense_weight": 0.0}),
+    ]
+    for w in weights:
+        out.append((f"hybrid w={w} (raw question, best chunk)", {**plain, "dense_weight": w}))
+        understood = {**plain, "dense_weight": w, "query_understanding": True}
+        out.append((f"hybrid w={w} + query understanding", understood))
+        for share in shares:
+            out.append((f"hybrid w={w} + query understanding + 2nd passage x{share}", {**understood, "doc_second_share": share}))
+        for a in doc_weights:
+            out.append((f"hybrid w={w} + query understanding + document vector x{a}", {**understood, "doc_vector_weight": a}))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--kb", help="knowledge-base folder kept between runs (default: a temporary one)")
     ap.add_argument("--quantize", default="none", choices=["none", "int8"])
-    ap.add_argument("--weights", default="0.7", help="comma-separated dense weights for the hybrid")
-    ap.add_argument("--search", default="local,milvus", help="comma-separated search modes over the same data: local, milvus")
+    ap.add_argument("--weights", default="0.95", help="comma-separated dense weights for the hybrid")
+    ap.add_argument("--shares", default="", help="comma-separated second-passage shares to try in document aggregation")
+    ap.add_argument("--doc-weights", default="0.7", help="comma-separated weights of the document vector in document aggregation")
+    ap.add_argument("--search", default="local", help="comma-separated search modes over the same data: local, milvus")
+    ap.add_argument("--json", help="also write the table as JSON to this file")
     args = ap.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"MEDIQA data not found at {DATA}; set CLINRAG_MEDIQA to the mediqa2019 folder")
 
     from ingest.run import ingest_paths
     from rag.backends import Backends
-    from rag.evaluation import ranked_sources
+    from rag.knowledge.documents import aggregate
     from rag.knowledge.milvus import MilvusStore
-    from rag.knowledge.search import retrieve
+    from rag.knowledge.search import candidates
     from rag.settings import Settings
 
     answers, questions = load()
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
+        base = Path(args.kb) if args.kb else Path(tmp)
+        docs = base / "docs"
+        docs.mkdir(parents=True, exist_ok=True)
         for aid, text in answers.items():
-            (docs / f"{aid}.txt").write_text(text or "(empty)", encoding="utf-8")
-        settings = Settings(data_dir=Path(tmp) / "kb", embed_quantize=args.quantize)
+            f = docs / f"{aid}.txt"
+            if not f.exists():
+                f.write_text(text or "(empty)", encoding="utf-8")
+        settings = Settings(data_dir=base / "kb", embed_quantize=args.quantize)
         backends = Backends(settings)
         t0 = time.perf_counter()
         report = ingest_paths([docs], settings, backends.embedder, backends.store)
-        print(f"ingested {report.count('ingested')} answers ({report.count('failed')} failed) in {time.perf_counter() - t0:.0f} s, "
-              f"embedder int8={args.quantize == 'int8'}")
-        weights = [float(w) for w in args.weights.split(",")]
-        variants: dict[str, list[tuple[float, float]]] = {}
+        print(f"ingested {report.count('ingested')} answers, {report.count('unchanged')} unchanged ({report.count('failed')} failed) "
+              f"in {time.perf_counter() - t0:.0f} s, embedder int8={args.quantize == 'int8'}")
+        embedder = CachedQueries(backends.embedder, base / f"queries-{args.quantize}.json")
+        rows: dict[str, dict[str, list[tuple[float, float, float, float]]]] = {}
         for mode in args.search.split(","):
             store = MilvusStore(backends.store.uri, backends.store.collection, backends.embedder.dim, local_search=mode == "local")
-            active = store.active_documents()
-            for text, grades in questions:
-                vec = backends.embedder.embed_query(text)
-                dense = ranked_sources(store.search_dense(vec, 50, active))
-                bm25 = ranked_sources(store.search_bm25(text, 50, active))
-                variants.setdefault(f"{mode} | dense only", []).append(ndcg_recall([Path(s).stem for s in dense], grades))
-                variants.setdefault(f"{mode} | BM25 only", []).append(ndcg_recall([Path(s).stem for s in bm25], grades))
-                for w in weights:
-                    s = settings.model_copy(update={"dense_weight": w, "relevance_floor": 0.0, "candidate_k": 50,
-                                                    "prompt_token_budget": 100_000})
-                    # ranking only: near-duplicate collapsing is for prompts, and MEDIQA grades duplicates separately
-                    r = retrieve(text, backends.embedder, store, s, top_k=50, collapse_duplicates=False)
-                    variants.setdefault(f"{mode} | hybrid w={w}", []).append(ndcg_recall(ranked_sources(r.passages), grades))
+            source = {d.content_hash: Path(d.source).stem for d in store.active_documents()}
+            floats = lambda v: [float(x) for x in v.split(",") if x.strip()]  # noqa: E731
+            for name, update in stages(floats(args.weights), floats(args.shares), floats(args.doc_weights)):
+                s = settings.model_copy(update={**update, "relevance_floor": 0.0})
+                n = s.document_candidates
+                per = rows.setdefault(f"{mode} | {name}", {"dev": [], "held-out": [], "all": []})
+                for key, text, grades in questions:
+                    found = candidates(text, embedder, store, s, None, n)
+                    hits = found.hits
+                    if update["dense_weight"] == 0.0:  # BM25 only: the BM25 list alone, in its own order
+                        hits = sorted(((h, h.bm25) for h, _ in hits if h.bm25 > 0), key=lambda x: (-x[1], x[0].chunk_id))
+                    doc_scores = (store.searcher.document_scores(found.vector, list(dict.fromkeys(h.content_hash for h, _ in hits)))
+                                  if s.doc_vector_weight > 0 else {})
+                    ranked = [source[c] for c, _, _ in aggregate(hits, s.doc_second_share, doc_scores, s.doc_vector_weight)]
+                    nd, rc = ndcg_recall(ranked, grades)
+                    pp, prr = passage_metrics([source[h.content_hash] for h, _ in hits], grades)
+                    for part in ("held-out" if held_out(key) else "dev", "all"):
+                        per[part].append((nd, rc, pp, prr))
             store._client.close()  # the file's embedded server is released once, by backends.close()
-        print(f"\n{len(questions)} questions, {len(answers)} answers; pooled retrieval over all answers\n")
-        print("| search | retrieval | nDCG@10 | recall@10 (score>=3) |")
-        print("|---|---|---:|---:|")
-        for name, vals in variants.items():
-            nd = [v[0] for v in vals if not math.isnan(v[0])]
-            rc = [v[1] for v in vals if not math.isnan(v[1])]
-            print(f"| {name} | {sum(nd) / len(nd):.4f} | {sum(rc) / len(rc):.4f} |")
+        embedder.save()
+        n_dev = sum(not held_out(k) for k, _, _ in questions)
+        print(f"\n{len(questions)} questions ({n_dev} dev, {len(questions) - n_dev} held-out), {len(answers)} answers; pooled retrieval\n")
+        print("| search | stage | part | doc nDCG@10 | doc recall@10 | passage P@10 | passage MRR |")
+        print("|---|---|---|---:|---:|---:|---:|")
+        table = []
+        for name, parts in rows.items():
+            for part in ("all", "dev", "held-out"):
+                vals = parts[part]
+                means = [sum(v[i] for v in vals if not math.isnan(v[i])) / max(1, sum(not math.isnan(v[i]) for v in vals))
+                         for i in range(4)]
+                mode, stage = name.split(" | ", 1)
+                print(f"| {mode} | {stage} | {part} | {means[0]:.4f} | {means[1]:.4f} | {means[2]:.4f} | {means[3]:.4f} |")
+                table.append({"search": mode, "stage": stage, "part": part, "ndcg@10": means[0], "recall@10": means[1],
+                              "passage_p@10": means[2], "passage_mrr": means[3]})
+        if args.json:
+            Path(args.json).write_text(json.dumps(table, indent=1))
         backends.close()
 
 

@@ -95,6 +95,42 @@ def _passage_json(p: Any) -> dict[str, Any]:
             "bm25": round(p.bm25_score, 4), "text": p.text}
 
 
+def _search_documents(args: argparse.Namespace, backends: Any) -> int:
+    """`clinrag search --documents`: documents ranked by their passages, each with its supporting passages."""
+    from rag.knowledge.documents import retrieve_documents
+
+    s = backends.settings.model_copy(update={"relevance_floor": 0.0})
+
+    def as_json(query: str) -> dict[str, Any]:
+        d = retrieve_documents(query, backends.embedder, backends.store, s, k=args.k)
+        return {"query": query, "best_dense": d.best_dense, "documents": [
+            {"doc_id": x.doc_id, "title": x.title, "version": x.version, "source": x.source, "score": round(x.score, 4),
+             "passages": [_passage_json(p) for p in x.passages]} for x in d.documents]}
+
+    if args.batch:
+        for line_no, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    query = json.loads(line)["query"]
+                except (ValueError, KeyError, TypeError):
+                    print(json.dumps({"line": line_no, "error": 'expected {"query": "..."}'}), flush=True)
+                    continue
+                print(json.dumps(as_json(query), ensure_ascii=False), flush=True)
+        return 0
+    if not args.query:
+        print("error: give a query or --batch FILE.jsonl", file=sys.stderr)
+        return 2
+    out = as_json(args.query)
+    if args.json:
+        _print_json(out)
+        return 0
+    for i, d in enumerate(out["documents"], start=1):
+        print(f"[{i}] {d['score']:.3f}  {d['title']} v{d['version']} — {d['source']}")
+        for p in d["passages"]:
+            print(f"      {p['score']:.3f} {p['section']} p.{p['pages']}: {p['text'][:160].replace(chr(10), ' ')}")
+    return 0
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from rag.knowledge.search import retrieve
 
@@ -103,6 +139,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     def run(query: str) -> Any:
         return retrieve(query, backends.embedder, backends.store, s.model_copy(update={"relevance_floor": 0.0}), top_k=args.k)
+
+    if args.documents:
+        return _search_documents(args, backends)
 
     if args.batch:
         for line_no, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), start=1):
@@ -483,7 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("search", help="show ranked passages for a query")
     sp.add_argument("query", nargs="?", help="the query")
-    sp.add_argument("--k", type=int, default=10, help="passages to show (default 10)")
+    sp.add_argument("--k", type=int, default=10, help="passages (or documents) to show (default 10)")
+    sp.add_argument("--documents", action="store_true", help="rank documents by their passages, each with its supporting passages")
     sp.add_argument("--batch", help='JSON lines file of {"query": ...}; prints one JSON line of results per query')
     sp.add_argument("--json", action="store_true", help="print JSON")
 

@@ -22,9 +22,10 @@ from ingest.chunk import chunk_document, embed_text
 from ingest.formats import SUFFIXES, read_file, resolve_metadata
 from ingest.pdf import PdfLimits
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
+from rag.knowledge.base import ChunkStore, DocVersion
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
-from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
+from rag.knowledge.milvus import now_iso
 from rag.knowledge.roles import tag_roles
 from rag.safety.screen import screen_chunks
 from rag.settings import Settings
@@ -181,7 +182,7 @@ class _Round:
         self.n_chunks += len(item.chunks)
         return len(self.items) >= self.max_docs or self.n_chunks >= self.max_chunks
 
-    def commit(self, embedder: Embedder, store: MilvusStore) -> list[FileResult]:
+    def commit(self, embedder: Embedder, store: ChunkStore) -> list[FileResult]:
         items, self.items, self.n_chunks = self.items, [], 0
         if not items:
             return []
@@ -220,7 +221,7 @@ def ingest_paths(
     paths: Iterable[Path],
     settings: Settings,
     embedder: Embedder,
-    store: MilvusStore | None,
+    store: ChunkStore | None,
     *,
     overrides: dict[str, str] | None = None,
     dry_run: bool = False,
@@ -273,7 +274,7 @@ def ingest_paths(
 
 
 def _prepare(
-    path: Path, settings: Settings, embedder: Embedder, store: MilvusStore | None, overrides: dict[str, str],
+    path: Path, settings: Settings, embedder: Embedder, store: ChunkStore | None, overrides: dict[str, str],
     dry_run: bool, limits: PdfLimits, seen_ids: dict[str, str],
 ) -> FileResult | _Prepared:
     """Parse and chunk one file; a FileResult when there is nothing to write (unchanged, skipped, failed, dry run)."""

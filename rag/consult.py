@@ -281,7 +281,7 @@ def _retrieval_part(found: Retrieval) -> RetrievalPart:
         best_dense=round(found.best_dense, 4), sufficient=found.sufficient, candidates=found.candidates,
         filtered_out_docs=found.filtered_out_docs,
         passages=[RetrievedPassage(n=i, chunk_id=p.chunk_id, doc_id=p.doc_id, version=p.version,
-                                   content_hash=p.extra.get("content_hash", ""), score=p.score,
+                                   content_hash=p.content_hash, score=p.score,
                                    dense=round(p.dense_score, 4), bm25=round(p.bm25_score, 4))
                   for i, p in enumerate(found.passages, start=1)],
     )
@@ -299,7 +299,7 @@ def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: 
     if record.retrieval is not None:  # the audit lists every passage the prompt numbers
         record.retrieval.passages += [
             RetrievedPassage(n=i, chunk_id=p.chunk_id, doc_id=p.doc_id, version=p.version,
-                             content_hash=p.extra.get("content_hash", ""), score=p.score, via=p.extra["via"])
+                             content_hash=p.content_hash, score=p.score, via=p.extra["via"])
             for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
     prompt = render_prompt(intake.query, found.passages, intake.language, intake.context)
     record.prompt = PromptPart(template_id=prompt.template_id, text=prompt.text)

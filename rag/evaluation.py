@@ -10,7 +10,7 @@ from typing import Any
 from rag.backends import Backends
 from rag.knowledge.search import retrieve
 
-__all__ = ["ranked_sources", "retrieval_metrics", "evaluate_retrieval", "evaluate_triage", "evaluate_urgency"]
+__all__ = ["ranked_sources", "retrieval_metrics", "passage_metrics", "evaluate_retrieval", "evaluate_triage", "evaluate_urgency"]
 
 
 def _stem(name: str) -> str:
@@ -37,16 +37,29 @@ def retrieval_metrics(ranked: list[str], relevant: set[str], k: int) -> dict[str
     return {"recall": recall, "mrr": rr, "ndcg": dcg / idcg if idcg else 0.0}
 
 
+def passage_metrics(passages: list[Any], relevant: set[str], k: int) -> dict[str, float]:
+    """Passage level: share of the top k passages from a relevant document, and MRR of the first such passage."""
+    top = [1.0 if _stem(p.source) in relevant else 0.0 for p in passages[:k]]
+    rr = next((1.0 / (i + 1) for i, p in enumerate(passages) if _stem(p.source) in relevant), 0.0)
+    return {"passage_precision": sum(top) / k, "passage_mrr": rr}
+
+
 def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int = 5) -> dict[str, Any]:
-    """recall@k, MRR and nDCG@k over documents, overall and per language."""
+    """Document level (clinrag's document mode): recall@k, MRR and nDCG@k; passage level: precision@k and
+    MRR of passages from a relevant document; overall and per language."""
+    from rag.knowledge.documents import retrieve_documents
+
     # ranking quality is measured without the abstention floor and the prompt's token budget
     settings = backends.settings.model_copy(update={"relevance_floor": 0.0, "prompt_token_budget": 100_000})
     per: dict[str, list[dict[str, float]]] = {}
     misses = []
     for row in rows:
-        found = retrieve(row["query"], backends.embedder, backends.store, settings, top_k=max(k * 4, 20), collapse_duplicates=False)
-        ranked = ranked_sources(found.passages)
-        m = retrieval_metrics(ranked, {_stem(s) for s in row["relevant_sources"]}, k)
+        relevant = {_stem(s) for s in row["relevant_sources"]}
+        docs = retrieve_documents(row["query"], backends.embedder, backends.store, settings, k=max(k * 4, 20), per_document=1)
+        ranked = [_stem(d.source) for d in docs.documents]
+        m = retrieval_metrics(ranked, relevant, k)
+        found = retrieve(row["query"], backends.embedder, backends.store, settings, top_k=k, collapse_duplicates=False)
+        m |= passage_metrics(found.passages, relevant, k)
         lang = row.get("language", "en")
         per.setdefault(lang, []).append(m)
         per.setdefault("all", []).append(m)
@@ -54,8 +67,8 @@ def evaluate_retrieval(rows: list[dict[str, Any]], backends: Backends, *, k: int
             misses.append({"query": row["query"], "expected": row["relevant_sources"], "got": ranked[:k]})
     report: dict[str, Any] = {"k": k, "queries": len(rows)}
     for group, ms in sorted(per.items()):
-        for name in ("recall", "mrr", "ndcg"):
-            report[f"{group}.{name}@{k}" if name != "mrr" else f"{group}.mrr"] = round(sum(m[name] for m in ms) / len(ms), 4)
+        for name in ("recall", "mrr", "ndcg", "passage_precision", "passage_mrr"):
+            report[f"{group}.{name}" if name.endswith("mrr") else f"{group}.{name}@{k}"] = round(sum(m[name] for m in ms) / len(ms), 4)
         report[f"{group}.n"] = len(ms)
     report["misses"] = misses
     return report

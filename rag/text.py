@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 __all__ = ["CJK_RANGE", "WORD", "EN_STOP", "QUESTION_STOP", "words", "content_words", "has_cjk", "detect_language",
-           "bm25_text", "chinese_content_words"]
+           "bm25_text", "bm25_query_text", "chinese_content_words"]
 
 CJK_RANGE = "\u3400-\u9fff"  # CJK Unified Ideographs and Extension A
 _CJK = re.compile(f"[{CJK_RANGE}]")
@@ -57,6 +57,12 @@ def _segmenter() -> Any:
 
             jieba.setLogLevel(logging.WARNING)
             jieba.initialize()
+            try:  # medical words (rag/terms) so 沙丁胺醇 or 盗汗 stay one word
+                from rag.terms import add_to_jieba
+
+                add_to_jieba(jieba)
+            except ImportError:  # the term tables are optional for text analysis
+                pass
             _jieba = jieba
     return _jieba
 
@@ -67,6 +73,15 @@ def bm25_text(text: str) -> str:
         return text
     jieba = _segmenter()
     return _CJK_RUN.sub(lambda m: " " + " ".join(jieba.lcut(m.group(0))) + " ", text)
+
+
+def bm25_query_text(text: str) -> str:
+    """Like bm25_text, plus the shorter words inside long Chinese words, so a query matches text
+    segmented with or without the medical word list."""
+    if not has_cjk(text):
+        return text
+    jieba = _segmenter()
+    return _CJK_RUN.sub(lambda m: " " + " ".join(jieba.lcut_for_search(m.group(0))) + " ", text)
 
 
 # function words and question words that say nothing about the topic of a Chinese query

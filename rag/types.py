@@ -76,6 +76,7 @@ class Passage:
     dense_score: float = 0.0  # cosine similarity
     bm25_score: float = 0.0
     patient_groups: tuple[str, ...] = ()
+    content_hash: str = ""  # of the document version the passage belongs to
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

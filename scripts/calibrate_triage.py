@@ -1,7 +1,8 @@
 """Calibrate the meaning layer's English thresholds on the DEVELOPMENT data (never the frozen set).
 
-Reads tests/data/triage_dev.jsonl and tests/data/triage_vignettes.jsonl (labelled) and
-tests/data/out_of_domain.jsonl (all benign). For each concept the threshold is set just above the best
+Reads tests/data/triage_dev.jsonl and tests/data/triage_vignettes.jsonl (labelled),
+tests/data/out_of_domain.jsonl (all benign) and tests/data/urgency_dev.jsonl (everyday presentations:
+a row is an emergency only when "emergency" is its one accepted level). For each concept the threshold is set just above the best
 similarity any affirmed clause of a benign row reaches (margin 0.03), floored at 0.60, and printed
 with the development recall it leaves; the numbers are then written into rag/safety/rules/concepts.yaml
 by hand and frozen. Run: .venv/bin/python scripts/calibrate_triage.py
@@ -30,6 +31,13 @@ def rows() -> list[dict]:
                 r.setdefault("expect", "not_emergency")
                 r["file"] = name
                 out.append(r)
+    # everyday presentations ("a fever for two days and I feel achy") must not reach any threshold
+    for line in (ROOT / "urgency_dev.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            u = json.loads(line)
+            out.append({"query": u["symptoms"], "expect": "emergency" if u["accept"] == ["emergency"] else "not_emergency",
+                        "language": "zh" if any("\u4e00" <= c <= "\u9fff" for c in u["symptoms"]) else "en",
+                        "file": "urgency_dev.jsonl"})
     return out
 
 

@@ -371,3 +371,19 @@ def test_unknown_route_and_method_use_the_error_shape(api: Api, client: httpx.Cl
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = client.put("/v1/consultations", json={}, headers=api.h(api.consult))
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_search_passages_and_documents(api: Api, client: httpx.Client) -> None:
+    h = api.h(api.consult)
+    r = client.post("/v1/search", json={"query": "fever for two days with aches", "k": 3}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["documents"] is False and body["sufficient"] and 1 <= len(body["passages"]) <= 3
+    assert body["passages"][0]["doc_id"] == "fever-test" and body["passages"][0]["content_hash"]
+    r = client.get("/v1/search", params={"q": "fever for two days with aches", "k": 2, "documents": "true"}, headers=h)
+    assert r.status_code == 200, r.text
+    docs = r.json()["results"]
+    assert docs[0]["doc_id"] == "fever-test" and len(docs) <= 2
+    assert docs[0]["passages"] and all(p["doc_id"] == "fever-test" for p in docs[0]["passages"])
+    assert client.post("/v1/search", json={"query": ""}, headers=h).status_code == 422
+    assert client.get("/v1/search", params={"q": "fever"}).status_code == 401

@@ -83,6 +83,11 @@ def test_cli_workflow(kb_env, tmp_path, capsys):
     assert lines[1]["results"][0]["source"] == "fever-zh.md"
     assert "error" in lines[2]
 
+    assert main(["search", "I burnt my hand on the oven, what do I do?", "--documents", "--k", "2", "--json"]) == 0
+    docs = json.loads(capsys.readouterr().out)["documents"]
+    assert docs[0]["source"] == "burns.md" and docs[0]["passages"] and len(docs) <= 2
+    assert all(p["doc_id"] == docs[0]["doc_id"] for p in docs[0]["passages"])
+
     labelled = tmp_path / "labelled.jsonl"
     labelled.write_text('{"query": "cooled my burn with water, what next", "relevant_sources": ["burns.md"]}\n', encoding="utf-8")
     assert main(["eval", "retrieval", str(labelled), "--k", "3", "--json"]) == 0

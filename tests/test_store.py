@@ -8,8 +8,10 @@ from dataclasses import replace
 import pytest
 
 from rag.errors import NotFoundError
+from rag.knowledge.base import Scope
 from rag.knowledge.embedders.hashing import HashEmbedder
-from rag.knowledge.milvus import DocVersion, MilvusStore
+from rag.knowledge.local import LocalSearch
+from rag.knowledge.milvus import DocVersion, MilvusSearch, MilvusStore
 from rag.types import Chunk, GuidelineDoc
 
 EMB = HashEmbedder(dim=16)
@@ -217,3 +219,56 @@ def test_catalog_is_reread_only_when_its_generation_changes(tmp_path) -> None:
     finally:
         reader._client.close()
         writer.close()
+
+
+# --- the Searcher protocol: both engines and a small fake answer the same contract -------------------
+
+from tests.fakes import FakeSearcher  # noqa: E402
+
+
+class SearcherContract:
+    """`searcher` is a (searcher, add(doc, texts)) pair; every implementation must pass these."""
+
+    def test_hits_carry_both_scores_and_stay_in_scope(self, searcher) -> None:
+        s, add = searcher
+        fever, burns = _doc("fever", "hf"), _doc("burns", "hb")
+        add(fever, ["fever above 38 degrees: drink fluids", "paracetamol lowers a fever"])
+        add(burns, ["cool the burn under running water"])
+        scope = Scope([_info(fever, 2), _info(burns, 1)])
+        vec = EMB.embed_query("fever fluids")
+        hits = s.search(vec, "fever fluids", 5, scope)
+        assert {h.content_hash for h in hits} <= {"hf", "hb"} and len({h.chunk_id for h in hits}) == len(hits)
+        both = [h for h in hits if h.bm25 > 0]
+        assert both and all(h.content_hash == "hf" for h in both)  # only the fever chunks share a word with the query
+        stored = s.passages([h.chunk_id for h in hits])
+        for h in hits:  # the dense score is the exact inner product, BM25-only hits included
+            assert abs(h.dense - sum(a * b for a, b in zip(vec, EMB.embed_documents([stored[h.chunk_id].text])[0], strict=True))) < 1e-4
+        only_burns = s.search(vec, "fever fluids", 5, Scope([_info(fever, 2), _info(burns, 1)], exclude=["hf"]))
+        assert {h.content_hash for h in only_burns} == {"hb"} and all(h.bm25 == 0 for h in only_burns)
+
+    def test_blank_text_is_dense_only_and_passages_read_by_id(self, searcher) -> None:
+        s, add = searcher
+        doc = _doc("cough", "hc")
+        add(doc, ["a dry cough for three weeks", "honey soothes a cough"])
+        hits = s.search(EMB.embed_query("cough"), "", 1, Scope([_info(doc, 2)]))
+        assert len(hits) == 1 and hits[0].bm25 == 0.0
+        ids = [c.chunk_id for c in _chunks(doc, ["a dry cough for three weeks", "honey soothes a cough"])]
+        got = s.passages([*ids, "0" * 32])
+        assert set(got) == set(ids) and got[ids[1]].text == "honey soothes a cough" and got[ids[1]].content_hash == "hc"
+        assert s.search(EMB.embed_query("cough"), "cough", 5, Scope([])) == []
+
+
+class TestFakeSearcher(SearcherContract):
+    @pytest.fixture
+    def searcher(self):
+        fake = FakeSearcher()
+        return fake, fake.add
+
+
+class TestMilvusSearch(SearcherContract):
+    @pytest.fixture(params=[False, True], ids=["milvus", "local-copy"])
+    def searcher(self, request, tmp_path):
+        s = MilvusStore(str(tmp_path / "kb.db"), "test_chunks", EMB.dim, local_search=request.param)
+        assert isinstance(s.searcher, LocalSearch if request.param else MilvusSearch)
+        yield s.searcher, lambda doc, texts: _write(s, doc, texts)
+        s.close()

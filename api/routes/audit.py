@@ -57,7 +57,7 @@ def audit_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, patter
             p = store.get_passage(chunk_id)
         except NotFoundError:
             return None
-        status = "active" if p.active else statuses.get((p.doc_id, p.extra.get("content_hash", "")), "superseded")
+        status = "active" if p.active else statuses.get((p.doc_id, p.content_hash), "superseded")
         return PassageView(text=p.text, active=p.active, status=status)
 
     html = render_audit_page(rec, lookup)

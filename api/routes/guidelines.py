@@ -169,5 +169,5 @@ def get_passage(chunk_id: CHUNK_ID, caller: ReaderCaller, state: StateDep) -> Pa
     p = state.backends.store.get_passage(chunk_id)
     return PassageOut(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher, version=p.version,
                       source=p.source, section=p.section, pages=p.pages, page_start=p.page_start, page_end=p.page_end,
-                      language=p.language, text=p.text, active=p.active, content_hash=p.extra.get("content_hash", ""))
+                      language=p.language, text=p.text, active=p.active, content_hash=p.content_hash)
 

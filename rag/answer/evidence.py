@@ -37,7 +37,7 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
     added: list[Passage] = []
     for doc_id in matching_documents(passages, query, language, patient)[:documents]:
         mine = [p for p in passages if p.doc_id == doc_id]
-        content_hash = mine[0].extra.get("content_hash", "")
+        content_hash = mine[0].content_hash
         if not content_hash:
             continue
         present = {sentence_role(s, p.section) for p in mine for s in split_sentences(p.text)}

@@ -32,15 +32,22 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["LocalIndex", "LocalView", "analyze"]
+from rag.knowledge.base import Hit, Scope
+from rag.text import bm25_query_text
+from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.knowledge.query import Speller
+
+__all__ = ["LocalIndex", "LocalSearch", "LocalView", "analyze"]
 
 log = logging.getLogger("clinrag.local_index")
 
@@ -79,6 +86,7 @@ class LocalView:
     vectors: np.ndarray  # (N, dim)
     bm25: Any  # scipy CSC (N, V) of per-row BM25 term weights (IDF included)
     vocab: dict[str, int]  # shared, append-only; ids >= bm25.shape[1] are newer than this view
+    doc_vectors: np.ndarray  # (len(hashes), dim): each version's mean passage vector, unit length
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -125,6 +133,24 @@ class LocalView:
         scores[scores <= 0] = -np.inf
         return self._top(scores, k, allowed, blocked)
 
+    def vocabulary(self) -> Iterator[tuple[str, int]]:
+        """(term, document frequency) of every term this view indexes."""
+        df = np.diff(self.bm25.indptr)  # CSC: rows per term column
+        width = self.bm25.shape[1]
+        return ((t, int(df[i])) for t, i in list(self.vocab.items()) if i < width and df[i] > 0)
+
+    def document_scores(self, vector: Sequence[float], content_hashes: Iterable[str]) -> dict[str, float]:
+        """Inner products of the query with these versions' mean passage vectors (versions not loaded are left out)."""
+        pos = {h: i for i, h in enumerate(self.hashes)}
+        wanted = [(h, pos[h]) for h in dict.fromkeys(content_hashes) if h in pos]
+        if not wanted:
+            return {}
+        values = self.doc_vectors[[i for _, i in wanted]] @ np.asarray(vector, dtype=np.float32)
+        return {h: float(v) for (h, _), v in zip(wanted, values, strict=True)}
+
+    def content_hash(self, chunk_id: str) -> str:
+        return self.hashes[int(self.row_hash[self.rows[chunk_id]])]
+
     def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Inner products for the chunks of this view (others are left out)."""
         rows = [(c, self.rows[c]) for c in chunk_ids if c in self.rows]
@@ -132,6 +158,48 @@ class LocalView:
             return {}
         values = self.vectors[[r for _, r in rows]] @ np.asarray(vector, dtype=np.float32)
         return {c: float(v) for (c, _), v in zip(rows, values, strict=True)}
+
+
+class LocalSearch:
+    """The `Searcher` of the embedded mode: both engines over the in-memory copy, no store call; passages
+    are read from the store of record by id."""
+
+    def __init__(self, view_for: Callable[[set[str]], LocalView], read: Callable[[Sequence[str]], dict[str, Passage]]) -> None:
+        self._view_for = view_for  # allowed versions -> a view holding (at least) them
+        self._read = read
+        self._lock = threading.Lock()
+        self._speller: tuple[LocalView, Speller] | None = None  # built per generation of the copy, on first use
+        self._last_view: LocalView | None = None
+
+    def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
+        if not scope.active:
+            return []
+        allowed = scope.allowed()
+        view = self._last_view = self._view_for(allowed)
+        hits = {c: Hit(c, view.content_hash(c), s, 0.0) for c, s in view.search_dense(vector, k, allowed, scope.blocked)}
+        bm25 = view.search_bm25(bm25_query_text(text), k, allowed, scope.blocked) if text.strip() else []
+        missing = [c for c, _ in bm25 if c not in hits]
+        exact = view.dense_scores(vector, missing)  # BM25-only hits get their exact dense scores too
+        for c, s in bm25:
+            hits[c] = Hit(c, hits[c].content_hash, hits[c].dense, s) if c in hits else Hit(c, view.content_hash(c), exact[c], s)
+        return list(hits.values())
+
+    def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
+        return self._read(ids)
+
+    def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
+        return self._view_for(set(content_hashes)).document_scores(vector, content_hashes)
+
+    def spell(self, word: str) -> str | None:
+        # the copy as the last search saw it: a query spells ~10 words, each must not re-read the catalog
+        view = self._last_view if self._last_view is not None else self._view_for(set())
+        with self._lock:
+            if self._speller is None or self._speller[0] is not view:
+                from rag.knowledge.query import Speller, term_names
+
+                self._speller = (view, Speller(view.vocabulary(), term_names()))
+            speller = self._speller[1]
+        return speller.correct(word)
 
 
 class LocalIndex:
@@ -268,7 +336,7 @@ class LocalIndex:
         vocab = max(len(self._vocab), 1)
         if not blocks:
             return LocalView((), np.zeros(0, dtype=np.int32), [], {}, np.zeros((0, self._dim), dtype=np.float32),
-                             csr_matrix((0, vocab), dtype=np.float32).tocsc(), self._vocab)
+                             csr_matrix((0, vocab), dtype=np.float32).tocsc(), self._vocab, np.zeros((0, self._dim), dtype=np.float32))
         chunk_ids = [c for b in blocks for c in b.chunk_ids]
         row_hash = np.repeat(np.arange(len(blocks), dtype=np.int32), [len(b.chunk_ids) for b in blocks])
         offsets = np.cumsum([0] + [len(b.terms) for b in blocks])
@@ -285,4 +353,7 @@ class LocalIndex:
         weights = idf[terms] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * dl / avgdl))
         bm25 = csr_matrix((weights.astype(np.float32), terms, indptr), shape=(n, vocab)).tocsc()
         vectors = np.concatenate([b.vectors for b in blocks]) if len(blocks) > 1 else blocks[0].vectors
-        return LocalView(hashes, row_hash, chunk_ids, {c: i for i, c in enumerate(chunk_ids)}, vectors, bm25, self._vocab)
+        doc_vectors = np.stack([b.vectors.sum(axis=0) if len(b.vectors) else np.zeros(self._dim, np.float32) for b in blocks])
+        doc_vectors /= np.maximum(np.linalg.norm(doc_vectors, axis=1, keepdims=True), 1e-12)
+        return LocalView(hashes, row_hash, chunk_ids, {c: i for i, c in enumerate(chunk_ids)}, vectors, bm25, self._vocab,
+                         doc_vectors.astype(np.float32))

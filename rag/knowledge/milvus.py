@@ -18,22 +18,29 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.errors import BackendUnavailableError, NotFoundError
-from rag.knowledge.local import LocalIndex, LocalView, Row
+from rag.knowledge.base import Catalog, DocVersion, Hit, Scope, Searcher
+from rag.knowledge.local import LocalIndex, LocalSearch, LocalView, Row
 from rag.knowledge.roles import encode_roles
 from rag.settings import Settings
-from rag.text import bm25_text
+from rag.text import bm25_query_text, bm25_text
 from rag.types import Chunk, GuidelineDoc, Passage
 
-__all__ = ["Catalog", "DocVersion", "QuarantineEntry", "MilvusStore", "lite_server_address", "now_iso", "resolve_uri"]
+__all__ = ["Catalog", "DocVersion", "MilvusSearch", "MilvusStore", "QuarantineEntry", "lite_server_address", "now_iso",
+           "resolve_uri"]
 
 _GENERATION_PK = "g:catalog"  # catalog row whose value changes with every catalog write
 _QUERY_ROWS = 16_000  # rows per catalog-driven load query; Milvus caps offset + limit at 16,384
@@ -42,21 +49,13 @@ _CHUNK_FIELDS = [
     "chunk_id", "text", "doc_id", "content_hash", "version", "title", "publisher", "source", "section",
     "page_start", "page_end", "char_start", "char_end", "language", "groups", "idx",
 ]
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clinrag-milvus-search")
 _ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
 def _q(value: str) -> str:
     """Quote a string for a Milvus filter expression."""
     return '"' + value.translate(_ESCAPE) + '"'
-
-
-@dataclass(frozen=True, slots=True)
-class Catalog:
-    """One consistent read of the document catalog."""
-
-    active: list[DocVersion]
-    inactive_hashes: list[str]
-    blocked: frozenset[str] = frozenset()  # quarantined or rejected chunk ids: never searched
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,34 +80,6 @@ class QuarantineEntry:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["reasons"] = list(self.reasons)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class DocVersion:
-    """One row of the document catalog, as `clinrag guidelines list` shows it."""
-
-    doc_id: str
-    content_hash: str
-    version: str
-    title: str
-    publisher: str
-    language: str
-    source: str
-    license: str
-    date: str
-    topic: str
-    groups: tuple[str, ...]
-    status: str  # active | superseded | retired | pending
-    chunk_count: int
-    pages: int
-    ingested_at: str
-    metadata_origin: str
-    fingerprint: str = ""  # hash of the file's bytes, its sidecar and the ingest flags: skips unchanged files unparsed
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["groups"] = list(self.groups)
         return data
 
 
@@ -179,6 +150,8 @@ class MilvusStore:
         except Exception as exc:  # grpc and socket errors come in many types
             raise BackendUnavailableError(f"cannot reach Milvus at {uri!r}: {exc}. Check CLINRAG_MILVUS_URI.") from None
         self._ensure_collections()
+        self.searcher: Searcher = (LocalSearch(self.local_index, self._read) if self._local is not None
+                                   else MilvusSearch(self._client, self.collection, self._call))
 
     @classmethod
     def from_settings(cls, settings: Settings, dim: int) -> MilvusStore:
@@ -481,72 +454,36 @@ class MilvusStore:
         if chunk_ids:
             self._client.delete(self.collection, ids=list(chunk_ids))
 
-    # --- search ---------------------------------------------------------------------------
-
-    def _filter(self, active: Sequence[DocVersion], exclude: Sequence[str] | None) -> str:
-        """Only these active versions; or, given `exclude`, every chunk but those hashes (shorter at scale).
-        Quarantined chunks are left out either way."""
-        if exclude is None:
-            expr = "content_hash in [" + ",".join(_q(d.content_hash) for d in active) + "]"
-        else:
-            expr = "content_hash not in [" + ",".join(_q(h) for h in exclude) + "]" if exclude else ""
-        blocked = self.snapshot().blocked
-        if blocked:
-            held = "chunk_id not in [" + ",".join(_q(c) for c in sorted(blocked)) + "]"
-            expr = f"{expr} and {held}" if expr else held
-        return expr
-
-    def _passages(self, hits: list[dict[str, Any]], score_field: str, catalog: dict[str, DocVersion]) -> list[Passage]:
-        out = []
-        for hit in hits:
-            e = hit["entity"]
-            info = catalog.get(e["content_hash"])
-            if info is None:
-                # a version the caller's catalog read does not allow: one another process marked
-                # pending and began writing after that read, which the exclusion filter cannot know
-                continue
-            p = _passage(e, active=True, groups=info.groups if info else ())
-            # BM25 comes back as a negative distance in Milvus Lite; take the magnitude
-            setattr(p, score_field, abs(float(hit["distance"])))
-            out.append(p)
-        return out
+    # --- search (through `self.searcher`; these two serve tools and tests that want one engine) ---
 
     def search_dense(self, vector: Sequence[float], k: int, active: Sequence[DocVersion],
                      exclude: Sequence[str] | None = None) -> list[Passage]:
-        if not active:
-            return []
-        catalog = {d.content_hash: d for d in active}
-        if self._local is not None:
-            allowed = _allowed(active, exclude)
-            hits = self.local_index(allowed).search_dense(vector, k, allowed, self.snapshot().blocked)
-            return self._passages_by_id(hits, "dense_score", catalog)
-        hits = self._call(lambda: self._client.search(
-            self.collection, data=[list(vector)], anns_field="vector", limit=k, filter=self._filter(active, exclude),
-            output_fields=self._fields, search_params={"metric_type": "IP"}))
-        return self._passages(hits[0], "dense_score", catalog)
-
-    def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
-        """Inner products of the query with stored vectors, fetched by primary key (cheaper than a filtered search)."""
-        scores = self._local.current().dense_scores(vector, chunk_ids) if self._local is not None else {}
-        rest = [c for c in chunk_ids if c not in scores]
-        if not rest:
-            return scores
-        rows = self._call(lambda: self._client.get(self.collection, ids=rest, output_fields=["vector"]))
-        q = list(vector)
-        return scores | {r["chunk_id"]: float(sum(a * b for a, b in zip(q, r["vector"], strict=True))) for r in rows}
+        """The dense top k alone, as passages with their dense scores."""
+        return self._one_engine(self.searcher.search(vector, "", k, Scope(active, exclude, self.snapshot().blocked)), "dense")
 
     def search_bm25(self, text: str, k: int, active: Sequence[DocVersion], exclude: Sequence[str] | None = None) -> list[Passage]:
-        if not active or not text.strip():
+        """The BM25 top k alone, as passages with their BM25 scores."""
+        if not text.strip():
             return []
-        catalog = {d.content_hash: d for d in active}
-        if self._local is not None:
-            allowed = _allowed(active, exclude)
-            hits = self.local_index(allowed).search_bm25(bm25_text(text), k, allowed, self.snapshot().blocked)
-            return self._passages_by_id(hits, "bm25_score", catalog)
-        hits = self._call(lambda: self._client.search(
-            self.collection, data=[bm25_text(text)], anns_field="sparse", limit=k, filter=self._filter(active, exclude),
-            output_fields=self._fields, search_params={"metric_type": "BM25"}))
-        return self._passages(hits[0], "bm25_score", catalog)
+        hits = self.searcher.search([0.0] * self.dim, text, k, Scope(active, exclude, self.snapshot().blocked))
+        return self._one_engine([h for h in hits if h.bm25 > 0], "bm25")
+
+    def _one_engine(self, hits: list[Hit], engine: str) -> list[Passage]:
+        hits = sorted(hits, key=lambda h: (-(h.dense if engine == "dense" else h.bm25), h.chunk_id))
+        found = self.passages([h.chunk_id for h in hits])
+        out = []
+        for h in hits:
+            if (p := found.get(h.chunk_id)) is not None:
+                p.dense_score, p.bm25_score = (h.dense, 0.0) if engine == "dense" else (0.0, h.bm25)
+                out.append(p)
+        return out
+
+    def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
+        """Stored passages by chunk id (at most one Milvus call)."""
+        return self.searcher.passages(ids)
+
+    def _read(self, ids: Sequence[str]) -> dict[str, Passage]:
+        return _read_passages(self._client, self.collection, self._call, ids)
 
     # --- the in-memory search copy (embedded mode) ----------------------------------------------
 
@@ -589,23 +526,6 @@ class MilvusStore:
                 out += page
         finally:
             it.close()
-        return out
-
-    def _passages_by_id(self, hits: list[tuple[str, float]], score_field: str, catalog: dict[str, DocVersion]) -> list[Passage]:
-        """Passages for locally found (chunk id, score) pairs, read from Milvus in one call, in hit order."""
-        if not hits:
-            return []
-        rows = self._call(lambda: self._client.get(self.collection, ids=[c for c, _ in hits], output_fields=self._fields))
-        by_id = {r["chunk_id"]: r for r in rows}
-        out = []
-        for chunk_id, score in hits:
-            row = by_id.get(chunk_id)
-            if row is None:  # deleted since the copy was loaded
-                continue
-            info = catalog.get(row["content_hash"])
-            p = _passage(row, active=True, groups=info.groups if info else ())
-            setattr(p, score_field, score)
-            out.append(p)
         return out
 
     @property
@@ -670,18 +590,105 @@ class MilvusStore:
             raise
 
 
-def _allowed(active: Sequence[DocVersion], exclude: Sequence[str] | None) -> set[str]:
-    return {d.content_hash for d in active} - set(exclude or ())
-
-
 def _passage(e: dict[str, Any], *, active: bool, groups: tuple[str, ...]) -> Passage:
     return Passage(
         chunk_id=e["chunk_id"], doc_id=e["doc_id"], title=e["title"], publisher=e["publisher"], version=e["version"],
         source=e["source"], section=e["section"], page_start=int(e["page_start"]), page_end=int(e["page_end"]),
-        text=e["text"], language=e["language"], active=active, patient_groups=groups,
-        extra={"content_hash": e["content_hash"], "char_start": str(e["char_start"]), "char_end": str(e["char_end"]),
+        text=e["text"], language=e["language"], active=active, patient_groups=groups, content_hash=e["content_hash"],
+        extra={"char_start": str(e["char_start"]), "char_end": str(e["char_end"]),
                **({"roles": e["roles"]} if e.get("roles") else {})},
     )
+
+
+def _read_passages(client: Any, collection: str, call: Callable[[Callable[[], Any]], Any], ids: Sequence[str]) -> dict[str, Passage]:
+    if not ids:
+        return {}
+    rows = call(lambda: client.get(collection, ids=list(dict.fromkeys(ids)), output_fields=_CHUNK_FIELDS))
+    return {r["chunk_id"]: _passage(r, active=True, groups=()) for r in rows}
+
+
+def _scope_filter(scope: Scope) -> str:
+    """Only these active versions; or, given `exclude`, every chunk but those hashes (shorter at scale).
+    Quarantined chunks are left out either way."""
+    if scope.exclude is None:
+        expr = "content_hash in [" + ",".join(_q(d.content_hash) for d in scope.active) + "]"
+    else:
+        expr = "content_hash not in [" + ",".join(_q(h) for h in scope.exclude) + "]" if scope.exclude else ""
+    if scope.blocked:
+        held = "chunk_id not in [" + ",".join(_q(c) for c in sorted(scope.blocked)) + "]"
+        expr = f"{expr} and {held}" if expr else held
+    return expr
+
+
+class MilvusSearch:
+    """Milvus' own search (a Milvus server, or Lite with CLINRAG_LOCAL_SEARCH=off): dense and BM25 side by side.
+
+    The rows a search returns are kept (bounded, by chunk id: a chunk id names its text and version,
+    so a kept row never goes stale), so `passages()` after a search costs no further call."""
+
+    _KEEP = 4096
+
+    def __init__(self, client: Any, collection: str, call: Callable[[Callable[[], Any]], Any]) -> None:
+        self._client = client
+        self._collection = collection
+        self._call = call
+        self._rows: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _keep(self, rows: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for r in rows:
+                self._rows[r["chunk_id"]] = r
+                self._rows.move_to_end(r["chunk_id"])
+            while len(self._rows) > self._KEEP:
+                self._rows.popitem(last=False)
+
+    def _search(self, data: Any, field: str, metric: str, k: int, scope: Scope) -> list[tuple[dict[str, Any], float]]:
+        allowed = scope.allowed()
+        res = self._call(lambda: self._client.search(
+            self._collection, data=[data], anns_field=field, limit=k, filter=_scope_filter(scope),
+            output_fields=_CHUNK_FIELDS, search_params={"metric_type": metric}))
+        # a version the caller's catalog read does not allow (one another process marked pending and
+        # began writing after that read, which the exclusion filter cannot know) is dropped;
+        # BM25 comes back as a negative distance in Milvus Lite: take the magnitude
+        out = [(h["entity"], abs(float(h["distance"]))) for h in res[0] if h["entity"]["content_hash"] in allowed]
+        self._keep([e for e, _ in out])
+        return out
+
+    def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
+        if not scope.active:
+            return []
+        bm25_future = _POOL.submit(self._search, bm25_query_text(text), "sparse", "BM25", k, scope) if text.strip() else None
+        hits: dict[str, Hit] = {}
+        for e, score in self._search(list(vector), "vector", "IP", k, scope):
+            hits[e["chunk_id"]] = Hit(e["chunk_id"], e["content_hash"], score, 0.0)
+        missing = []
+        for e, score in bm25_future.result() if bm25_future is not None else []:
+            cid = e["chunk_id"]
+            if cid in hits:
+                hits[cid] = replace(hits[cid], bm25=score)
+            else:
+                hits[cid] = Hit(cid, e["content_hash"], 0.0, score)
+                missing.append(cid)
+        if missing:  # exact dense scores of BM25-only hits, from their stored vectors (cheaper than a filtered search)
+            rows = self._call(lambda: self._client.get(self._collection, ids=missing, output_fields=["vector"]))
+            q = np.asarray(vector, dtype=np.float32)
+            for r in rows:
+                hits[r["chunk_id"]] = replace(hits[r["chunk_id"]], dense=float(np.asarray(r["vector"], dtype=np.float32) @ q))
+        return list(hits.values())
+
+    def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
+        return {}  # would need every passage vector of each version: documents rank by their passages alone here
+
+    def spell(self, word: str) -> str | None:
+        return None  # Milvus does not expose its BM25 vocabulary: no spelling correction in this mode
+
+    def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
+        with self._lock:
+            kept = {c: self._rows[c] for c in ids if c in self._rows}
+        out = {c: _passage(r, active=True, groups=()) for c, r in kept.items()}
+        rest = [c for c in ids if c not in kept]
+        return out | _read_passages(self._client, self._collection, self._call, rest) if rest else out
 
 
 def now_iso() -> str:

@@ -13,19 +13,17 @@ the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
+from rag.knowledge.base import DocVersion, Hit, Scope, SearchStore
 from rag.knowledge.embedders.base import Embedder
-from rag.knowledge.milvus import DocVersion, MilvusStore
+from rag.knowledge.query import understand
 from rag.settings import Settings
-from rag.text import chinese_content_words, detect_language, words
+from rag.text import chinese_content_words, detect_language, has_cjk, words
 from rag.types import Passage, age_group
 
-__all__ = ["PatientContext", "Retrieval", "retrieve", "allowed_documents"]
-
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clinrag-search")
-
+__all__ = ["Candidates", "PatientContext", "Retrieval", "abstains", "allowed_documents", "candidates", "read_passages", "retrieve"]
 
 @dataclass(frozen=True, slots=True)
 class PatientContext:
@@ -70,64 +68,105 @@ def _near_duplicate(a: str, b: str) -> bool:
     return len(wa & wb) / len(wa | wb) >= 0.8
 
 
-def _chinese_overlap(query: str, passages: list[Passage]) -> bool:
+def _chinese_overlap(query: str, passages: list[Passage], expansions: tuple[str, ...] = ()) -> bool:
     """For Chinese queries, at least one content word must occur in the top passages.
 
     MiniLM was trained on English: it gives unrelated Chinese texts cosine ~0.6, so the dense
     floor cannot tell a Chinese off-topic question from a real one. A lexical check can."""
     if detect_language(query) != "zh":
         return True
-    words = chinese_content_words(query)
-    if not words:
+    words = chinese_content_words(query) | {w for e in expansions if has_cjk(e) for w in chinese_content_words(e)}
+    english = [e.lower() for e in expansions if not has_cjk(e)]
+    if not words and not english:
         return False
     have: set[str] = set()
     for p in passages:
         have |= chinese_content_words(p.text)
-    return bool(words & have)
+    # an English term counts when it occurs whole in a passage (a cross-language match)
+    return bool(words & have) or any(re.search(rf"\b{re.escape(e)}\b", p.text.lower()) for e in english for p in passages)
 
 
-def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Settings,
-             patient: PatientContext | None = None, *, top_k: int | None = None, collapse_duplicates: bool = True) -> Retrieval:
-    """Hybrid search over active guideline versions allowed for this patient."""
-    k = top_k or settings.top_k
+@dataclass(slots=True)
+class Candidates:
+    """Fused hits of one query, best first, before any passage text is read."""
+
+    hits: list[tuple[Hit, float]]  # (hit, fused score)
+    versions: dict[str, DocVersion]  # the allowed active versions, by content hash
+    dropped: list[str]  # documents left out for this patient
+    best_dense: float
+    vector: tuple[float, ...] = ()  # the query's embedding
+    expansions: tuple[str, ...] = ()  # terms query understanding added (English ones let Chinese queries match English text)
+
+
+def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Settings, patient: PatientContext | None,
+               n: int) -> Candidates:
+    """Search both engines within the documents allowed for this patient and fuse their scores."""
     snap = store.snapshot()
     active, dropped = allowed_documents(snap.active, patient or PatientContext())
     if not active:
-        return Retrieval([], 0.0, False, 0, dropped)
+        return Candidates([], {}, dropped, 0.0)
     # exclude the few hashes that must not be seen rather than list every active one: the filter
     # stays short as the knowledge base grows
     dropped_hashes = {d.content_hash for d in snap.active} - {d.content_hash for d in active}
-    exclude = [*snap.inactive_hashes, *sorted(dropped_hashes)]
-    vector = embedder.embed_query(query)
-    n = max(settings.candidate_k, k)
+    scope = Scope(active, [*snap.inactive_hashes, *sorted(dropped_hashes)], snap.blocked)
+    q = understand(query, store.searcher.spell) if settings.query_understanding else None
+    vector = embedder.embed_query(q.text if q else query)
     zh = detect_language(query) == "zh"
     w = settings.dense_weight_zh if zh else settings.dense_weight
-    # dense and BM25 searches run side by side (Milvus serves them concurrently)
-    bm25_future = _POOL.submit(store.search_bm25, query, n, active, exclude) if w < 1.0 else None
-    by_id: dict[str, Passage] = {}
-    for p in store.search_dense(vector, n, active, exclude):
-        by_id[p.chunk_id] = p
-    bm25 = bm25_future.result() if bm25_future is not None else []
-    missing = []
-    for p in bm25:
-        if p.chunk_id in by_id:
-            by_id[p.chunk_id].bm25_score = p.bm25_score
-        else:
-            by_id[p.chunk_id] = p
-            missing.append(p.chunk_id)
-    for chunk_id, score in store.dense_scores(vector, missing).items():  # exact dense scores for BM25-only passages
-        by_id[chunk_id].dense_score = score
-    candidates = list(by_id.values())
-    best_dense = max((p.dense_score for p in candidates), default=0.0)
-    max_bm25 = max((p.bm25_score for p in candidates), default=0.0) or 1.0
-    for p in candidates:
-        p.score = round(w * p.dense_score + (1 - w) * p.bm25_score / max_bm25, 6)
-    candidates.sort(key=lambda p: (-p.score, p.chunk_id))
-    if best_dense < settings.relevance_floor or not _chinese_overlap(query, candidates[: max(k, 5)]):
-        return Retrieval([], best_dense, False, len(candidates), dropped)
+    hits = store.searcher.search(vector, (q.bm25 if q else query) if w < 1.0 else "", n, scope)
+    english = [e for e in q.expansions if not has_cjk(e)] if q is not None and zh and settings.cross_language else []
+    if english:
+        # a Chinese question over English guidelines: a second dense search with its English terms
+        # alone (MiniLM reads English; a Chinese text is ~0.6 similar to any Chinese text), each
+        # chunk keeping its better dense score
+        extra = store.searcher.search(embedder.embed_query(", ".join(english)), "", n, scope)
+        merged = {h.chunk_id: h for h in hits}
+        for h in extra:
+            old = merged.get(h.chunk_id)
+            # discounted: an English passage must not outrank a Chinese one that answers as well
+            dense = settings.cross_language_weight * h.dense
+            merged[h.chunk_id] = replace(h, dense=dense) if old is None else replace(old, dense=max(old.dense, dense))
+        hits = list(merged.values())
+    max_bm25 = max((h.bm25 for h in hits), default=0.0) or 1.0
+    fused = sorted(((h, round(w * h.dense + (1 - w) * h.bm25 / max_bm25, 6)) for h in hits), key=lambda x: (-x[1], x[0].chunk_id))
+    return Candidates(fused, {d.content_hash: d for d in active}, dropped, max((h.dense for h in hits), default=0.0),
+                      tuple(vector), q.expansions if q else ())
+
+
+def read_passages(store: SearchStore, found: Candidates, hits: list[tuple[Hit, float]]) -> list[Passage]:
+    """The passages of these hits, scores attached, in one read; hits whose chunk is gone are skipped."""
+    stored = store.searcher.passages([h.chunk_id for h, _ in hits])
+    out = []
+    for h, score in hits:
+        p = stored.get(h.chunk_id)
+        if p is None:  # deleted since the copy was loaded
+            continue
+        info = found.versions.get(p.content_hash)
+        p.score, p.dense_score, p.bm25_score, p.patient_groups = score, h.dense, h.bm25, info.groups if info else ()
+        out.append(p)
+    return out
+
+
+def abstains(query: str, best_dense: float, top: list[Passage], settings: Settings, expansions: tuple[str, ...] = ()) -> bool:
+    """Below the dense floor, or a Chinese query sharing no content word (or English term of its
+    words) with the top passages."""
+    return best_dense < settings.relevance_floor or not _chinese_overlap(query, top, expansions)
+
+
+def retrieve(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
+             patient: PatientContext | None = None, *, top_k: int | None = None, collapse_duplicates: bool = True) -> Retrieval:
+    """Hybrid search over active guideline versions allowed for this patient."""
+    k = top_k or settings.top_k
+    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, k))
+    if not found.versions:
+        return Retrieval([], 0.0, False, 0, found.dropped)
+    passages = read_passages(store, found, found.hits)  # the one read of passage text
+    best_dense = max((p.dense_score for p in passages), default=0.0)
+    if abstains(query, best_dense, passages[: max(k, 5)], settings, found.expansions):
+        return Retrieval([], best_dense, False, len(passages), found.dropped)
     chosen: list[Passage] = []
     used = 0
-    for p in candidates:
+    for p in passages:
         if len(chosen) >= k:
             break
         if collapse_duplicates and any(_near_duplicate(p.text, c.text) for c in chosen):
@@ -137,5 +176,4 @@ def retrieve(query: str, embedder: Embedder, store: MilvusStore, settings: Setti
             continue
         chosen.append(p)
         used += cost
-    return Retrieval(chosen, best_dense, bool(chosen), len(candidates), dropped)
-
+    return Retrieval(chosen, best_dense, bool(chosen), len(passages), found.dropped)

@@ -1,0 +1,87 @@
+"""Document-level ranking: documents scored by an aggregate of their passages, each with the passages that support it.
+
+    doc score = (1 - a) * best passage + a * document vector + share * second best passage
+
+"best passage" and "second best" are fused passage scores; "document vector" is the cosine of the
+query with the document's mean passage vector (what the whole document is about, which one
+strong sentence of an otherwise unrelated document cannot fake). a = CLINRAG_DOC_VECTOR_WEIGHT
+(0.15; 0 for Chinese questions), share = CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG),
+chosen on the MEDIQA 2019 dev part (docs/notes-ranking.md). Where the searcher has no document
+vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
+the documents returned are read from the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.knowledge.base import Hit, SearchStore
+from rag.knowledge.embedders.base import Embedder
+from rag.knowledge.search import PatientContext, abstains, candidates, read_passages
+from rag.settings import Settings
+from rag.text import detect_language
+from rag.types import Passage
+
+__all__ = ["DocumentHit", "DocumentRetrieval", "aggregate", "retrieve_documents"]
+
+
+@dataclass(slots=True)
+class DocumentHit:
+    doc_id: str
+    title: str
+    source: str
+    version: str
+    score: float
+    passages: list[Passage] = field(default_factory=list)  # supporting passages, best first
+
+
+@dataclass(slots=True)
+class DocumentRetrieval:
+    documents: list[DocumentHit]
+    best_dense: float
+    sufficient: bool
+    candidates: int  # passages considered
+    filtered_out_docs: list[str] = field(default_factory=list)
+
+
+def aggregate(hits: list[tuple[Hit, float]], share: float, doc_scores: dict[str, float] | None = None,
+              doc_weight: float = 0.0) -> list[tuple[str, float, list[tuple[Hit, float]]]]:
+    """(content hash, document score, its hits best first) per document version, best document first."""
+    by_doc: dict[str, list[tuple[Hit, float]]] = {}
+    for h, s in hits:
+        by_doc.setdefault(h.content_hash, []).append((h, s))
+    out = []
+    for content_hash, own in by_doc.items():
+        own.sort(key=lambda x: (-x[1], x[0].chunk_id))
+        best = own[0][1]
+        whole = (doc_scores or {}).get(content_hash, best)
+        score = (1 - doc_weight) * best + doc_weight * whole + (share * own[1][1] if len(own) > 1 else 0.0)
+        out.append((content_hash, round(score, 6), own))
+    out.sort(key=lambda x: (-x[1], x[0]))
+    return out
+
+
+def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
+                       patient: PatientContext | None = None, *, k: int = 10, per_document: int = 3) -> DocumentRetrieval:
+    """The k best documents for a query, each with up to `per_document` supporting passages."""
+    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, settings.document_candidates))
+    if not found.versions:
+        return DocumentRetrieval([], 0.0, False, 0, found.dropped)
+    # Chinese text: MiniLM's mean vectors of Chinese documents are alike, so they do not rank (measured)
+    weight = 0.0 if detect_language(query) == "zh" else settings.doc_vector_weight
+    doc_scores = (store.searcher.document_scores(found.vector, list(dict.fromkeys(h.content_hash for h, _ in found.hits)))
+                  if weight > 0 else {})
+    ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight)[:k]
+    wanted = [x for _, _, own in ranked for x in own[:per_document]]
+    passages = {p.chunk_id: p for p in read_passages(store, found, wanted)}
+    documents = []
+    for content_hash, score, own in ranked:
+        support = [passages[h.chunk_id] for h, _ in own[:per_document] if h.chunk_id in passages]
+        info = found.versions.get(content_hash)
+        if not support or info is None:
+            continue
+        documents.append(DocumentHit(info.doc_id, info.title, info.source, info.version, score, support))
+    top = sorted(passages.values(), key=lambda p: (-p.score, p.chunk_id))[:5]
+    if abstains(query, found.best_dense, top, settings, found.expansions):
+        return DocumentRetrieval([], found.best_dense, False, len(found.hits), found.dropped)
+    return DocumentRetrieval(documents, found.best_dense, bool(documents), len(found.hits), found.dropped)

@@ -1,0 +1,99 @@
+"""Query understanding and document-level ranking, on their own (fakes for the store; real term tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.knowledge.base import DocVersion, Hit
+from rag.knowledge.documents import aggregate, retrieve_documents
+from rag.knowledge.query import Speller, clean, split_parts, term_names, understand
+from rag.knowledge.search import retrieve
+from rag.settings import Settings
+from rag.types import GuidelineDoc
+from tests.fakes import EMB, FakeSearcher, FakeStore
+
+
+def test_clean_strips_boilerplate_but_keeps_the_question() -> None:
+    q = "Gluten information. Re:NDC# 0115-0672-50 Zolmitriptan tablets 5mg. I have celiac disease, Thank you!"
+    out = clean(q)
+    assert "0115" not in out and "Thank" not in out and "Re:" not in out
+    assert "Zolmitriptan" in out and "celiac disease" in out
+    out = clean("ClinicalTrials.gov - Question - general information. Hello, please help. My wife is allergic to milk. Regards, NAME")
+    assert out == "My wife is allergic to milk"
+    assert clean("Hello?") == "Hello?"  # nothing left to search with: the text stays as written
+
+
+def test_split_parts_puts_questions_first() -> None:
+    assert split_parts("I have a rash. Is it measles? Can I go to work?") == ["Is it measles?", "Can I go to work?", "I have a rash."]
+
+
+def test_speller_corrects_one_edit_to_known_words_only() -> None:
+    sp = Speller([("tablets", 40), ("tables", 2), ("chronic", 30)], term_names())
+    assert sp.correct("tabkets") == "tablets"  # 'tables' is two edits away
+    assert sp.correct("ibuprofin") == "ibuprofen"  # from the drug table
+    assert sp.correct("Cronic") == "chronic"
+    assert sp.correct("tablets") is None and sp.correct("zzzzzz") is None and sp.correct("flu") is None
+
+
+def test_understand_expands_lay_terms_brands_and_chinese() -> None:
+    sp = Speller([("tablets", 40)], term_names())
+    q = understand("Hello, can I take ibuprofin with tylenol? I have a tummy ache. Thanks!", sp.correct)
+    assert q.corrections == (("ibuprofin", "ibuprofen"),)
+    assert "ibuprofen" in q.text and "Hello" not in q.text and "Thanks" not in q.text
+    assert "paracetamol" in q.bm25 and "abdominal pain" in q.bm25
+    zh = understand("我发烧三天了，去过非洲，会不会是疟疾？")
+    assert zh.language == "zh" and "malaria" in zh.expansions and "发热" in zh.expansions
+    assert "malaria" in zh.text  # embedded with its English terms: MiniLM reads English
+
+
+def _hit(chunk: str, doc: str, dense: float) -> tuple[Hit, float]:
+    return Hit(chunk, doc, dense, 0.0), dense
+
+
+def test_aggregate_best_passage_document_vector_and_second_share() -> None:
+    hits = [_hit("a1", "A", 0.80), _hit("b1", "B", 0.78), _hit("b2", "B", 0.75), _hit("a2", "A", 0.30)]
+    assert [d for d, _, _ in aggregate(hits, 0.0)] == ["A", "B"]
+    assert [d for d, _, _ in aggregate(hits, 0.5)] == ["B", "A"]  # B's second passage counts
+    # a document whose whole text is about the question beats one strong sentence of another
+    assert [d for d, _, _ in aggregate(hits, 0.0, {"A": 0.2, "B": 0.7}, 0.7)] == ["B", "A"]
+    ranked = aggregate(hits, 0.0)
+    assert [h.chunk_id for h, _ in ranked[0][2]] == ["a1", "a2"]  # supporting passages, best first
+
+
+def _info(doc: GuidelineDoc, n: int) -> DocVersion:
+    return DocVersion(doc_id=doc.doc_id, content_hash=doc.content_hash, version="1", title=doc.title, publisher="t", language="en",
+                      source=doc.source, license="", date="", topic="", groups=(), status="active", chunk_count=n, pages=1,
+                      ingested_at="t", metadata_origin="test")
+
+
+@pytest.fixture
+def store() -> FakeStore:
+    fake = FakeSearcher()
+    docs = {"burns": ["cool the burn under running water", "cover the burn with cling film", "burn blisters: do not pop"],
+            "fever": ["fever above 38 degrees: drink fluids", "a burn can cause fever when infected"]}
+    active = []
+    for name, texts in docs.items():
+        doc = GuidelineDoc(doc_id=name, title=f"{name} guide", publisher="t", version="1", language="en", source=f"{name}.md",
+                           content_hash=f"h-{name}")
+        fake.add(doc, texts)
+        active.append(_info(doc, len(texts)))
+    return FakeStore(fake, active)
+
+
+def test_retrieve_documents_returns_documents_with_supporting_passages(store: FakeStore) -> None:
+    s = Settings(data_dir=Path("/nonexistent"), relevance_floor=0.0)
+    found = retrieve_documents("burn blisters cling film", EMB, store, s, k=5, per_document=2)
+    assert found.sufficient and [d.doc_id for d in found.documents][0] == "burns"
+    top = found.documents[0]
+    assert 1 <= len(top.passages) <= 2 and all(p.doc_id == "burns" and p.content_hash == "h-burns" for p in top.passages)
+    assert [p.score for p in top.passages] == sorted((p.score for p in top.passages), reverse=True)
+    # the passage mode over the same store agrees on the best passage's document
+    assert retrieve("burn blisters cling film", EMB, store, s, top_k=3).passages[0].doc_id == "burns"
+
+
+def test_retrieve_documents_abstains_below_the_floor(store: FakeStore) -> None:
+    s = Settings(data_dir=Path("/nonexistent"), relevance_floor=0.99)
+    found = retrieve_documents("burn blisters", EMB, store, s)
+    assert not found.sufficient and found.documents == []
