@@ -59,7 +59,7 @@ def chat_server():
 
 def _with_generator(kb: Backends, **settings_update) -> Backends:
     s = kb.settings.model_copy(update=settings_update)
-    return Backends(s, _embedder=kb.embedder, _store=kb.store, _generator=build_generator(s), _audit=kb.audit, extra=kb.extra)
+    return Backends(s, _embedder=kb.embedder, _store=kb.store, _generator=build_generator(s), _audit=kb.audit, _sessions=kb.sessions)
 
 
 def test_openai_backend_through_consult(starter_kb, chat_server):

@@ -50,7 +50,9 @@ _CHUNK_FIELDS = [
     "page_start", "page_end", "char_start", "char_end", "language", "groups", "idx",
 ]
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clinrag-milvus-search")
-_ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"'})
+# backslash and quote escaped; control characters (a newline ends a Milvus string literal) become U+FFFD:
+# no id, hash or fingerprint we store contains either, so a value with one simply matches nothing
+_ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"', **{chr(c): "\ufffd" for c in range(32)}, "\x7f": "\ufffd"})
 
 
 def _q(value: str) -> str:
