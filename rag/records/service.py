@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import InputError
-from rag.text import words
 from rag.records.entities import Entity, recognize
 from rag.records.schema import RecordSummary
 from rag.records.summary import check_grounding, check_summary, summarize_extractive
+from rag.text import words
 
 __all__ = ["MAX_RECORD_CHARS", "RecordInput", "SummaryOutcome", "read_record_file", "record_from_bytes", "record_from_text",
            "summarize_record", "deidentify_summary", "audit_entities", "entities_for", "offset_map", "map_span"]
