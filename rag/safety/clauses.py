@@ -56,6 +56,8 @@ _ZH_DENIAL_PSEUDO = {
     "无": re.compile(r"力|法|意识|反应|缘无故|故|明显|诱因|原因|征兆|预兆|精打采|尿|呼吸|意义|望|助"),
     "未": re.compile(r"缓解|好转|见好|止|停|消退|减轻|醒"),
 }
+# "my breathing and lips are fine", "breathing is normal": the symptom named is reported as absent
+_FINE = re.compile(r"\b(?:is|are|was|were|seems?|looks?|feels?)\s+(?:fine|ok|okay|normal|good|all right|alright|unaffected)\b")
 _POST_DENIAL = re.compile(r"[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b|\b(?:denied|absent|ruled out)\s*$")
 
 _HISTORY = re.compile(
@@ -119,7 +121,7 @@ class Clause:
 
 
 def _negated(low: str) -> bool:
-    if _POST_DENIAL.search(low):
+    if _POST_DENIAL.search(low) or _FINE.search(low):
         return True
     for cue in _EN_DENIAL.finditer(low):
         if _EN_DENIAL_PSEUDO.match(low, cue.end()):

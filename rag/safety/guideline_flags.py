@@ -30,6 +30,9 @@ __all__ = ["Criterion", "criteria", "guideline_red_flags", "EN_THRESHOLD", "ZH_M
 # just above the best score a benign dev or vignette clause reached; then frozen
 EN_THRESHOLD = 0.75
 ZH_MIN_SHARED = 2  # canonical terms a Chinese clause must share with a criterion
+# and, like the meaning layer's Chinese exemplars, every term of the criterion ("婴儿咳嗽时憋气" is not
+# matched by a five-year-old's cough: 2 of its 3 terms)
+ZH_MIN_COVERAGE = 1.0
 LEXICAL_COVER = 0.6  # share of the criterion's content words (5-letter stems) the English clause must hold
 
 _SECTION = re.compile(
@@ -155,7 +158,7 @@ def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None
             for c, options in zip(crit, crit_terms, strict=True):
                 for t, terms in options:
                     shared = len(have & terms)
-                    if shared >= ZH_MIN_SHARED:
+                    if shared >= ZH_MIN_SHARED and shared >= ZH_MIN_COVERAGE * len(terms):
                         keep(c, u, shared / max(len(terms), 1), t)
     if en_units and embedder is not None and _calibrated(embedder):
         texts = [t for c in crit for t in (c.sentence, *c.parts)]
