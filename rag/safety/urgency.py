@@ -773,6 +773,8 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
 
 
 def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[str]) -> tuple[str, Passage] | None:
+    from rag.answer.generators.extractive import suits_patient  # the generator's own per-sentence patient check
+
     """The self-care statement of the best-ranked guideline that is about this presentation (shares a word
     with the patient in its title or scope), the statement sharing most words with the patient first."""
     order = {d: i for i, d in enumerate(ranked_doc_ids)}
@@ -789,7 +791,9 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
                 scope |= {t for t in _tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
         if not (scope & facts.tokens):
             continue
-        return max(by_doc[doc_id], key=lambda sp: len(_tokens(sp[0]) & facts.tokens))
+        suitable = [sp for sp in by_doc[doc_id] if suits_patient(sp[0], facts.age_years, facts.sex, facts.pregnant)]
+        if suitable:
+            return max(suitable, key=lambda sp: len(_tokens(sp[0]) & facts.tokens))
     return None
 
 
@@ -802,6 +806,10 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         return "您正在怀孕" if zh else "you are pregnant"
     if facts.age_years is not None and facts.age_years < 0.25:
         return "宝宝不到3个月大" if zh else "the baby is under 3 months old"
+    if facts.age_years is not None and facts.age_years < 2:
+        # a toddler dehydrates and worsens faster than the adult wording of most criteria says; a nurse line
+        # does not leave a child under two at home on a guideline's silence
+        return "孩子不到2岁" if zh else "the child is under two"
     if facts.temperature_c is not None and facts.temperature_c >= 39.0:
         return f"体温达{facts.temperature_c:g} °C" if zh else f"the temperature is {facts.temperature_c:g} °C"
     return ""
