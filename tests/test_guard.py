@@ -254,13 +254,16 @@ def test_quarantined_passages_are_not_searched_by_milvus_either(poisoned_kb):
     backends, report, attacks = poisoned_kb
     store = backends.store
     crafted = _crafted_ids(report, attacks)
-    local, store._local = store._local, None  # Milvus Lite's own search path, as with a Milvus server
+    from rag.knowledge.milvus import MilvusSearch
+
+    # Milvus Lite's own search path, as with a Milvus server
+    local, store.searcher = store.searcher, MilvusSearch(store._client, store.collection, store._call)
     try:
         for q, _ in QUESTIONS:
             found = retrieve(q, backends.embedder, store, backends.settings, top_k=20)
             assert not {p.doc_id for p in found.passages} & crafted, q
     finally:
-        store._local = local
+        store.searcher = local
 
 
 def test_approved_poison_is_still_stopped_by_the_serve_time_guard(poisoned_kb):

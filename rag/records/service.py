@@ -44,14 +44,14 @@ def record_from_text(text: str, source: str = "text") -> RecordInput:
     """Validate a record given as text: not empty, not binary, not over the size limit."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("the record is empty; send the text of an admission/discharge record or clinic note")
-    if len(words(text)) < 3:
-        raise InputError(f"the record has {len(words(text))} word(s); send the text of an admission/discharge record or "
-                         "clinic note, not a fragment")
     if "\x00" in text:
         raise InputError("the record contains NUL bytes (a binary file?); send plain text, Markdown or a PDF with a text layer")
     if len(text) > MAX_RECORD_CHARS:
         raise InputError(f"the record has {len(text)} characters; the limit is {MAX_RECORD_CHARS}: split it (for example one "
                          "admission per request)")
+    if len(words(text)) < 3:
+        raise InputError(f"the record has {len(words(text))} word(s); send the text of an admission/discharge record or "
+                         "clinic note, not a fragment")
     return RecordInput(text, source)
 
 
