@@ -19,7 +19,9 @@ from rag.safety.clauses import split_clauses
 from rag.safety.meaning import en_scores, load_bank, split_units, zh_scores
 
 ROOT = Path(__file__).resolve().parents[1] / "tests" / "data"
-FLOOR, MARGIN = 0.70, 0.03  # floor raised 2026-11-30: everyday presentations reached 0.6-0.7 (see docs/triage.md)
+# 2026-11-30: a wider margin above the closest benign row (everyday presentations reached 0.6-0.7 at
+# margin 0.03, see docs/triage.md); the floor stays where unseen wording is still caught
+FLOOR, MARGIN = 0.60, 0.08
 
 
 def rows() -> list[dict]:

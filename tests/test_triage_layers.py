@@ -171,13 +171,12 @@ def test_frozen_set_rules_only():
 
 
 def test_frozen_set_with_meaning_layer(minilm):
-    # target: recall 100 %, look-alike over-triage <= 10 %. Reached 79/79 and 2/47 with concepts 2026.11.2
-    # (meaning floor 0.60), which also raised everyday presentations ("fever and aches for two days" ->
-    # sepsis, "tonsils with white spots" -> anaphylaxis); with 2026.11.3 (floor 0.70, calibrated on the
-    # development data) 78/79 and 1/47: the recall target is NOT met (docs/triage.md)
+    # target: recall 100 %, look-alike over-triage <= 10 %. Reached 79/79 and 2/47 (4.3 %) with concepts
+    # 2026.11.2 and again with 2026.11.3 (margin 0.08 over the closest benign development row, everyday
+    # presentations added to the development set; docs/triage.md)
     rep = evaluate_triage(_rows("triage_frozen.jsonl"), embedder=minilm)
     print({k: v for k, v in rep.items() if k not in ("failures", "by_concept")}, rep["failures"])
-    assert rep["missed"] <= 1, rep["failures"]
+    assert rep["recall"] == 1.0, rep["failures"]
     assert rep["over_triage_rate"] <= 0.10, rep["failures"]
 
 

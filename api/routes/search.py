@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ReaderCaller, StateDep
@@ -20,11 +20,18 @@ __all__ = ["router", "SearchBody", "SearchOut"]
 router = APIRouter(tags=["search"], responses=ERROR_RESPONSES)
 
 
+def _whole_number(value: object) -> object:
+    """JSON has one number type: 15.0 is the integer 15 there (15.5 and "15" are still rejected)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class SearchBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     query: str = Field(min_length=1, max_length=4000, description="the question, in the patient's words")
-    k: int = Field(10, ge=1, le=50, description="passages, or documents, to return")
+    k: Annotated[int, BeforeValidator(_whole_number)] = Field(10, ge=1, le=50, description="passages, or documents, to return")
     documents: bool = Field(False, description="rank documents by an aggregate of their passages, each with its supporting passages")
     age: float | None = Field(None, ge=0, le=130, description="years; documents for other age groups are left out")
     sex: Literal["female", "male"] | None = None
