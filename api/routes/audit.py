@@ -8,6 +8,7 @@ redirected to the same page without the key in its address (so it stays out of h
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from api.auth import COOKIE
 from api.deps import AuditPageCaller, StateDep
 from api.routes.guidelines import guideline_rows
 from api.schemas import ERROR_RESPONSES
+from api.state import AppState
 from rag.errors import NotFoundError
 
 __all__ = ["router"]
@@ -28,8 +30,33 @@ _JSON_ERRORS = {status: {**spec, "content": {"application/json": {"schema": {"$r
                 for status, spec in ERROR_RESPONSES.items()}
 router = APIRouter(tags=["audit"], responses=_JSON_ERRORS)
 
-_STYLE_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
-_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+@functools.cache
+def page_csp(css: str) -> str:
+    """The Content-Security-Policy of a page whose only style is `css` (no scripts, no other sources)."""
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+def html_page(html: str, css: str) -> HTMLResponse:
+    return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(css), "Cache-Control": "no-store",
+                                       "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+
+def key_from_address(request: Request, state: AppState, path: str) -> Response | None:
+    """A key that authenticated from `?key=` goes into an HttpOnly cookie scoped to /audit and the page
+    reloads without it (a key in an address ends up in histories and logs); None when there is none."""
+    key = request.query_params.get("key")
+    from_query = key and "authorization" not in request.headers and "x-api-key" not in request.headers
+    if not (from_query and state.settings.auth):
+        return None
+    assert key is not None
+    resp = RedirectResponse(path, status_code=303)
+    resp.set_cookie(COOKIE, key, max_age=3600, httponly=True, samesite="strict", path="/audit",
+                    secure=request.url.scheme == "https")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @router.get("/audit/{trace_id}", response_class=HTMLResponse, summary="Auditor page for one consultation (audit role)",
@@ -37,15 +64,8 @@ _CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; 
                        303: {"description": "key accepted from ?key=; continue without it (cookie set)"}})
 def audit_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
                request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
-    key = request.query_params.get("key")
-    from_query = key and "authorization" not in request.headers and "x-api-key" not in request.headers
-    if from_query and state.settings.auth:  # the key that passed authentication came from the address
-        assert key is not None
-        resp = RedirectResponse(f"/audit/{trace_id}", status_code=303)
-        resp.set_cookie(COOKIE, key, max_age=3600, httponly=True, samesite="strict", path="/audit",
-                        secure=request.url.scheme == "https")
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+    if (moved := key_from_address(request, state, f"/audit/{trace_id}")) is not None:
+        return moved
     rec = state.backends.audit.get(trace_id)
     if rec.kind != "consultation":
         raise NotFoundError(f"no consultation with trace id {trace_id!r}")
@@ -60,6 +80,4 @@ def audit_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, patter
         status = "active" if p.active else statuses.get((p.doc_id, p.content_hash), "superseded")
         return PassageView(text=p.text, active=p.active, status=status)
 
-    html = render_audit_page(rec, lookup)
-    return HTMLResponse(html, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store",
-                                       "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+    return html_page(render_audit_page(rec, lookup), _CSS)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Caller
@@ -183,16 +183,6 @@ def get_summary(trace_id: Annotated[str, Path(min_length=1, max_length=64, patte
     return AuditRecordOut(**rec.to_dict())
 
 
-def _page_csp() -> str:
-    import base64
-    import hashlib
-
-    from api.records_page import PAGE_CSS
-
-    digest = base64.b64encode(hashlib.sha256(PAGE_CSS.encode()).digest()).decode()
-    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-
-
 # the page answers HTML, its errors JSON (as the consultation page documents them)
 _PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **{status: {**spec, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
@@ -206,21 +196,13 @@ _PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
             summary="Auditor page for one record summary: the de-identified record with each field's spans (audit role)")
 def summary_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
                  request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
-    from api.auth import COOKIE
-    from api.records_page import render_summary_page
+    from api.records_page import PAGE_CSS, render_summary_page
+    from api.routes.audit import html_page, key_from_address
     from rag.errors import NotFoundError
 
-    key = request.query_params.get("key")
-    if key and state.settings.auth and "authorization" not in request.headers and "x-api-key" not in request.headers:
-        # same as the consultation page: take the key from the address once, keep it in a cookie, drop it from the URL
-        resp = RedirectResponse(f"/audit/summaries/{trace_id}", status_code=303)
-        resp.set_cookie(COOKIE, key, max_age=3600, httponly=True, samesite="strict", path="/audit",
-                        secure=request.url.scheme == "https")
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+    if (moved := key_from_address(request, state, f"/audit/summaries/{trace_id}")) is not None:
+        return moved
     rec = state.backends.audit.get(trace_id)
     if rec.kind != "record_summary":
         raise NotFoundError(f"no record summary with trace id {trace_id!r}")
-    return HTMLResponse(render_summary_page(rec), headers={
-        "Content-Security-Policy": _page_csp(), "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer"})
+    return html_page(render_summary_page(rec), PAGE_CSS)

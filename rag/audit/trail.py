@@ -84,10 +84,11 @@ class AuditRecord:
     prev_hash: str
     hash: str
 
-    def computed_hash(self) -> str:
-        """The hash these fields should have; differs from `hash` when the record was edited."""
+    def computed_hash(self, seq: int | None = None) -> str:
+        """The hash these fields should have (at position `seq`, default its own); differs from `hash`
+        when the record was edited or moved."""
         return record_hash(
-            seq=self.seq,
+            seq=self.seq if seq is None else seq,
             trace_id=self.trace_id,
             created_at=self.created_at,
             kind=self.kind,
@@ -289,22 +290,9 @@ class _ChainChecker:
         near = [origin + 1] if origin is not None else []
         near += [rec.seq + d for d in range(-_MOVE_SEARCH, _MOVE_SEARCH + 1) if d]
         for seq in dict.fromkeys(near):
-            if seq != rec.seq and seq > 0 and self._hash_as(rec, seq) == rec.hash:
+            if seq != rec.seq and seq > 0 and rec.computed_hash(seq) == rec.hash:
                 return seq
         return None
-
-    @staticmethod
-    def _hash_as(rec: AuditRecord, seq: int) -> str:
-        return record_hash(
-            seq=seq,
-            trace_id=rec.trace_id,
-            created_at=rec.created_at,
-            kind=rec.kind,
-            caller=rec.caller,
-            status=rec.status,
-            payload=rec.payload,
-            prev_hash=rec.prev_hash,
-        )
 
     def report(self) -> VerifyReport:
         problems = list(self.problems)
