@@ -16,9 +16,10 @@ Offsets index the input string, so rule matches can be mapped to their clause.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Clause", "split_clauses", "units", "clause_at"]
+__all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "denial_cues"]
 
 # a sentence ends at . ! ? ; newline (not a decimal point); a clause also at , : and contrastive words
 _SENTENCE_BREAK = re.compile(r"[;!?\n\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.+|\.(?!\d)")
@@ -120,21 +121,40 @@ class Clause:
         return "affirmed"
 
 
+@dataclass(frozen=True, slots=True)
+class DenialTable:
+    """Denial cues of both languages, and what after a cue makes it describe the emergency instead of deny."""
+
+    en: re.Pattern[str]
+    en_pseudo: re.Pattern[str]  # matched right after an English cue: "isn't responding", "can't breathe"
+    zh: re.Pattern[str]
+    zh_pseudo: dict[str, re.Pattern[str]]  # by the cue's first character, matched after it: 没反应, 不醒
+    zh_emergency_before: str = ""  # characters that make a following 不/没/无/未 part of the emergency: 叫不醒
+
+
+# the clause table: a clause is negated when any cue in it denies
+CLAUSE_DENIALS = DenialTable(_EN_DENIAL, _EN_DENIAL_PSEUDO, _ZH_DENIAL, _ZH_DENIAL_PSEUDO, "叫喊醒停止动")
+
+
+def denial_cues(low: str, table: DenialTable = CLAUSE_DENIALS) -> Iterator[re.Match[str]]:
+    """The cues of `table` in low (lower-cased text) that deny something, English ones first; a cue
+    followed by words that describe the emergency itself ("isn't responding", "没反应") is skipped."""
+    for cue in table.en.finditer(low):
+        if not table.en_pseudo.match(low, cue.end()):
+            yield cue
+    for cue in table.zh.finditer(low):
+        pseudo = table.zh_pseudo.get(cue.group(0)[0])
+        if pseudo is not None and pseudo.match(low, cue.start() + 1):
+            continue
+        if cue.group(0) in {"不", "没", "无", "未"} and cue.start() > 0 and low[cue.start() - 1] in table.zh_emergency_before:
+            continue  # 叫不醒 / 喊不醒 / 停不下来: the emergency itself
+        yield cue
+
+
 def _negated(low: str) -> bool:
     if _POST_DENIAL.search(low) or _FINE.search(low):
         return True
-    for cue in _EN_DENIAL.finditer(low):
-        if _EN_DENIAL_PSEUDO.match(low, cue.end()):
-            continue
-        return True
-    for cue in _ZH_DENIAL.finditer(low):
-        pseudo = _ZH_DENIAL_PSEUDO.get(cue.group(0)[0])
-        if pseudo is not None and pseudo.match(low, cue.start() + 1):
-            continue
-        if cue.group(0) in {"不", "没", "无", "未"} and cue.start() > 0 and low[cue.start() - 1] in "叫喊醒停止动":
-            continue  # 叫不醒 / 喊不醒 / 停不下来: the emergency itself
-        return True
-    return False
+    return next(denial_cues(low), None) is not None
 
 
 def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
