@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "denial_cues"]
+__all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "ZH_RULE_PSEUDO", "denial_cues"]
 
 # a sentence ends at . ! ? ; newline (not a decimal point); a clause also at , : and contrastive words
 _SENTENCE_BREAK = re.compile(r"[;!?\n\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.+|\.(?!\d)")
@@ -48,15 +48,26 @@ _EN_DENIAL_PSEUDO = re.compile(
     r"|alive|exist|like|do this|cop\w*|manag\w*|cope|bear|take (?:it|this|any)|see the point|normal|himself|right|making)\b"
 )
 _ZH_DENIAL = re.compile(r"否认|并无|并没有|从未|从没|没有|没|无|未|不")
-_ZH_DENIAL_PSEUDO = {
-    "不": re.compile(
-        r"错|舒服|适|停|止|住|了|清|醒|出|上|能|动|好|断|退|省|对|来|下|开|起|行|见|到|知|晓|确定|明|小心|慎|管|但|得|久|少|想|应|去|要"
-        r"|稳|利索|听使唤|动了|过气"
-    ),
-    "没": re.compile(r"有?(?:力|劲|反应|意识|知觉|法|办法|停|醒|完|事|多久|一会|几分钟|过多久|过一会|精神|呼吸(?!困难|急促|不畅|费力)|气(?!短|促|急|喘)|动静|意思|用|救|希望)"),
-    "无": re.compile(r"力|法|意识|反应|缘无故|故|明显|诱因|原因|征兆|预兆|精打采|尿|呼吸|意义|望|助"),
-    "未": re.compile(r"缓解|好转|见好|止|停|消退|减轻|醒"),
+# after 不/没/无/未 these words describe the emergency, not a denial ("不舒服", "没反应", "无力", "未缓解"): the
+# first set serves the rule matcher (rag.safety.triage), clauses read both
+_ZH_PSEUDO_WORDS = {
+    "不": ("舒服|适|停|止|住|了|清|醒|出|上|能|动|好|断|退|省|对|来|下|开|起|行|见|到|知|晓|确定|明|小心|慎|管|但|得|久|少",
+          "错|想|应|去|要|稳|利索|听使唤|动了|过气"),
+    "没": ("力|劲|反应|意识|知觉|法|办法|停|醒|完|事|多久|一会|几分钟|过多久|过一会|精神",
+          "呼吸(?!困难|急促|不畅|费力)|气(?!短|促|急|喘)|动静|意思|用|救|希望"),
+    "无": ("力|法|意识|反应|缘无故|故|明显(?:的)?(?:诱因|原因)|诱因|原因|征兆|预兆|精打采", "明显|尿|呼吸|意义|望|助"),
+    "未": ("缓解|好转|见好|止|停|消退|减轻", "醒"),
 }
+
+
+def _zh_pseudo(*, wide: bool) -> dict[str, re.Pattern[str]]:
+    lead = {"没": "有?"}  # 没有反应 as well as 没反应
+    return {cue: re.compile(lead.get(cue, "") + "(?:" + (f"{core}|{more}" if wide else core) + ")")
+            for cue, (core, more) in _ZH_PSEUDO_WORDS.items()}
+
+
+_ZH_DENIAL_PSEUDO = _zh_pseudo(wide=True)
+ZH_RULE_PSEUDO = _zh_pseudo(wide=False)
 # "my breathing and lips are fine", "breathing is normal": the symptom named is reported as absent
 _FINE = re.compile(r"\b(?:is|are|was|were|seems?|looks?|feels?)\s+(?:fine|ok|okay|normal|good|all right|alright|unaffected)\b")
 _POST_DENIAL = re.compile(r"[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b|\b(?:denied|absent|ruled out)\s*$")
