@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import BackendUnavailableError, ConfigError, InputError, NotFoundError
+from rag.postgres import PgConnection
 from rag.sqlite import SqliteFile
 
 __all__ = ["ROLES", "KEY_PREFIX", "KeyInfo", "KeyStore", "parse_roles"]
@@ -88,15 +89,12 @@ class KeyStore:
         self.table = table
         self._lock = threading.RLock()
         self._closed = False
-        self._pg: Any = None
+        self._pg: PgConnection | None = None
         loc = str(location)
         self._location = loc
-        self._conn: Any = None
         self.path: Path | None = None  # the SQLite file; None for PostgreSQL
         if loc.startswith(("postgresql://", "postgres://")):
-            import psycopg  # imported here so SQLite-only installs never load it
-
-            self._pg = psycopg
+            self._pg = PgConnection(loc, closed_message="key store is closed")
         else:
             if loc.startswith("sqlite://"):
                 loc = "/" + loc[len("sqlite://") :].lstrip("/")
@@ -112,9 +110,7 @@ class KeyStore:
         if self._closed:
             raise BackendUnavailableError("key store is closed")
         if self._pg is not None:
-            if self._conn is None or self._conn.closed or self._conn.broken:
-                self._conn = self._pg.connect(self._location, autocommit=True, connect_timeout=5)
-            return self._conn
+            return self._pg.get()
         return self._db.conn()
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -126,18 +122,12 @@ class KeyStore:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         conn = self._connection()
-        if self._pg is not None:
-            with conn.transaction():
+        if self._pg is None:
+            with self._db.write():
                 yield
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with conn.transaction():
             yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -152,12 +142,11 @@ class KeyStore:
             except (sqlite3.Error, OSError) as exc:
                 raise BackendUnavailableError(f"key store {where}: {exc}") from None
             except Exception as exc:
-                if self._pg is not None and isinstance(exc, self._pg.Error):
-                    if isinstance(exc, self._pg.errors.UniqueViolation):
+                if self._pg is not None and isinstance(exc, self._pg.psycopg.Error):
+                    if isinstance(exc, self._pg.psycopg.errors.UniqueViolation):
                         raise InputError(f"key store: {str(exc).strip()}") from None
-                    if isinstance(exc, self._pg.OperationalError) and self._conn is not None:
-                        self._conn.close()
-                        self._conn = None
+                    if isinstance(exc, self._pg.psycopg.OperationalError):
+                        self._pg.drop()
                     raise BackendUnavailableError(f"key store {where}: {str(exc).strip()}") from None
                 raise
 
@@ -243,10 +232,9 @@ class KeyStore:
         """Close the database connection."""
         with self._lock:
             self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-            if self._pg is None:
+            if self._pg is not None:
+                self._pg.close()
+            else:
                 self._db.close()
 
     def __enter__(self) -> KeyStore:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.answer.schema import Advice, ConsultRequest
+from rag.answer.schema import Advice, ConsultRequest, PassageSource
 
 __all__ = [
     "Advice",
@@ -83,15 +83,7 @@ class AuditRecordOut(_Strict):
     hash: str
 
 
-class PassageOut(_Strict):
-    chunk_id: str
-    doc_id: str
-    title: str
-    publisher: str
-    version: str
-    source: str
-    section: str
-    pages: str
+class PassageOut(PassageSource):
     page_start: int
     page_end: int
     language: str

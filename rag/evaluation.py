@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from rag.backends import Backends
 from rag.knowledge.search import retrieve
+from rag.types import Passage
 
-__all__ = ["ranked_sources", "retrieval_metrics", "passage_metrics", "evaluate_retrieval", "evaluate_triage", "evaluate_urgency"]
+__all__ = ["section_passage", "starter_passages", "ranked_sources", "retrieval_metrics", "passage_metrics", "evaluate_retrieval", "evaluate_triage", "evaluate_urgency"]
+
+
+def section_passage(chunk_id: str, doc_id: str, section: str, text: str, language: str, *, title: str = "",
+                    publisher: str = "clinrag", version: str = "1") -> Passage:
+    """A passage built by hand (no store, no pages): for calibrating and testing the guideline layer."""
+    return Passage(chunk_id=chunk_id, doc_id=doc_id, title=title or doc_id, publisher=publisher, version=version,
+                   source="", section=section, page_start=0, page_end=0, text=text, language=language)
+
+
+def starter_passages(folder: Path) -> list[Passage]:
+    """One passage per `## ` section of each starter guideline (folder/<language>/*.md), its heading as the section."""
+    out = []
+    for f in sorted(folder.glob("*/*.md")):
+        if f.name == "README.md":
+            continue
+        for i, sec in enumerate(re.split(r"\n(?=## )", f.read_text(encoding="utf-8"))):
+            out.append(section_passage(f"{f.stem}#{i}", f.stem, sec.split("\n", 1)[0].lstrip("# "), sec, f.parent.name))
+    return out
 
 
 def _stem(name: str) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.evaluation import starter_passages
 from rag.knowledge.embedders.base import from_spec
 from rag.safety import guideline_flags as g
 
@@ -22,36 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-@dataclass
-class StandIn:
-    """The fields of a retrieved Passage the guideline layer reads."""
-
-    chunk_id: str
-    doc_id: str
-    title: str
-    publisher: str
-    version: str
-    section: str
-    text: str
-    language: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-def starter_passages() -> list[StandIn]:
-    out = []
-    for f in sorted((ROOT / "guidelines").glob("*/*.md")):
-        if f.name == "README.md":
-            continue
-        for i, sec in enumerate(re.split(r"\n(?=## )", f.read_text(encoding="utf-8"))):
-            head = sec.split("\n", 1)[0].lstrip("# ")
-            out.append(StandIn(f"{f.stem}#{i}", f.stem, f.stem, "clinrag", "1", head, sec, f.parent.name))
-    return out
-
-
 def main(files: list[str]) -> int:
     if any("frozen" in a for a in files):
         raise SystemExit("never calibrate on the frozen test set")
-    passages = starter_passages()
+    passages = starter_passages(ROOT / "guidelines")
     emb = from_spec("sentence-transformers:bundled-minilm")
     g.EN_THRESHOLD = 0.55  # score everything above the floor, then sweep
     res = []

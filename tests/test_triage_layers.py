@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from rag.answer.schema import RedFlag
-from rag.evaluation import evaluate_triage
+from rag.evaluation import evaluate_triage, section_passage, starter_passages
 from rag.safety.clauses import split_clauses
 from rag.safety.guideline_flags import criteria, guideline_red_flags
 from rag.safety.meaning import load_bank, zh_terms
@@ -189,45 +188,23 @@ def test_dev_set_with_meaning_layer(minilm):
 # --- the guidelines' own red flags ---------------------------------------------------------------
 
 
-@dataclass
-class _Passage:
-    chunk_id: str
-    doc_id: str
-    title: str
-    publisher: str
-    version: str
-    section: str
-    text: str
-    language: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-def _starter_passages() -> list[_Passage]:
-    out = []
-    for f in sorted(GUIDELINES.glob("*/*.md")):
-        if f.name == "README.md":
-            continue
-        for i, sec in enumerate(re.split(r"\n(?=## )", f.read_text(encoding="utf-8"))):
-            out.append(_Passage(f"{f.stem}#{i}", f.stem, f.stem, "clinrag", "1", sec.split("\n", 1)[0].lstrip("# "), sec, f.parent.name))
-    return out
-
-
 def test_criteria_come_from_red_flag_sections_and_action_sentences():
-    p = _Passage("c1", "d1", "T", "P", "1", "3 Red flags: seek emergency care now",
-                 "- Pain with fainting.\n- A rigid belly.", "en")
-    q = _Passage("c2", "d2", "T", "P", "1", "Self-care", "Rest at home. If you cannot keep fluids down for a day, go to A&E.", "en")
+    p = section_passage("c1", "d1", "3 Red flags: seek emergency care now", "- Pain with fainting.\n- A rigid belly.", "en",
+                        title="T", publisher="P")
+    q = section_passage("c2", "d2", "Self-care", "Rest at home. If you cannot keep fluids down for a day, go to A&E.", "en",
+                        title="T", publisher="P")
     got = [c.sentence for c in criteria([p, q])]
     assert got == ["Pain with fainting.", "A rigid belly.", "If you cannot keep fluids down for a day, go to A&E."]
 
 
 def test_guideline_flag_cites_the_sentence(minilm):
-    passages = [p for p in _starter_passages() if p.doc_id in {"chest-pain-zh", "diarrhoea"}]
+    passages = [p for p in starter_passages(GUIDELINES) if p.doc_id in {"chest-pain-zh", "diarrhoea"}]
     zh = guideline_red_flags("突发撕裂样的疼痛，从胸口一直到后背", passages, "zh", minilm)
     assert zh and zh[0].layer == "guideline" and zh[0].doc_id == "chest-pain-zh" and zh[0].quote and "撕裂" in zh[0].quote
 
 
 def test_guideline_layer_raises_no_frozen_look_alike(minilm):
-    passages = _starter_passages()  # worst case: every starter red-flag section retrieved at once
+    passages = starter_passages(GUIDELINES)  # worst case: every starter red-flag section retrieved at once
     raised = [r["query"] for r in _rows("triage_frozen.jsonl") if r["expect"] == "not_emergency"
               and guideline_red_flags(r["query"], passages, r["language"], minilm)]
     assert raised == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,14 +21,21 @@ from api.deps import AuditPageCaller, StateDep
 from api.routes.guidelines import guideline_rows
 from api.schemas import ERROR_RESPONSES
 from api.state import AppState
+from rag.audit.trail import AuditRecord
 from rag.errors import NotFoundError
 
 __all__ = ["router"]
 
-# the page answers HTML, its errors JSON: say so, or the errors would be documented as text/html
-_JSON_ERRORS = {status: {**spec, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-                for status, spec in ERROR_RESPONSES.items()}
-router = APIRouter(tags=["audit"], responses=_JSON_ERRORS)
+# the pages answer HTML, their errors JSON: say so, or the errors would be documented as text/html
+JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {**spec, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    for status, spec in ERROR_RESPONSES.items()}
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "HTML page"},
+    303: {"description": "key accepted from ?key=; continue without it (cookie set)"},
+}
+PAGE_TRACE_ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+router = APIRouter(tags=["audit"], responses=JSON_ERRORS)
 
 
 
@@ -59,16 +66,20 @@ def key_from_address(request: Request, state: AppState, path: str) -> Response |
     return resp
 
 
+def audit_record_of(state: AppState, trace_id: str, kind: str, what: str) -> AuditRecord:
+    """The audit record of trace_id when it is of this kind; NotFoundError ("no {what} with trace id ...") otherwise."""
+    rec = state.backends.audit.get(trace_id)
+    if rec.kind != kind:
+        raise NotFoundError(f"no {what} with trace id {trace_id!r}")
+    return rec
+
+
 @router.get("/audit/{trace_id}", response_class=HTMLResponse, summary="Auditor page for one consultation (audit role)",
-            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "HTML page"},
-                       303: {"description": "key accepted from ?key=; continue without it (cookie set)"}})
-def audit_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
-               request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
+            responses=PAGE_RESPONSES)
+def audit_page(trace_id: PAGE_TRACE_ID, request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
     if (moved := key_from_address(request, state, f"/audit/{trace_id}")) is not None:
         return moved
-    rec = state.backends.audit.get(trace_id)
-    if rec.kind != "consultation":
-        raise NotFoundError(f"no consultation with trace id {trace_id!r}")
+    rec = audit_record_of(state, trace_id, "consultation", "consultation")
     store = state.backends.store
     statuses = {(r["doc_id"], r["content_hash"]): r["status"] for r in guideline_rows(state)}
 

@@ -167,7 +167,6 @@ def reject_flagged(target: REVIEW_TARGET, caller: IngestCaller, state: StateDep,
 @router.get("/v1/passages/{chunk_id}", response_model=PassageOut, summary="One guideline passage by id, active or not")
 def get_passage(chunk_id: CHUNK_ID, caller: ReaderCaller, state: StateDep) -> PassageOut:
     p = state.backends.store.get_passage(chunk_id)
-    return PassageOut(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher, version=p.version,
-                      source=p.source, section=p.section, pages=p.pages, page_start=p.page_start, page_end=p.page_end,
+    return PassageOut(**PassageOut.fields_of(p), page_start=p.page_start, page_end=p.page_end,
                       language=p.language, text=p.text, active=p.active, content_hash=p.content_hash)
 

@@ -11,13 +11,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Caller
 from api.deps import AuditCaller, AuditPageCaller, ConsultCaller, StateDep
 from api.errors import ApiError
+from api.routes.audit import JSON_ERRORS, PAGE_RESPONSES, PAGE_TRACE_ID, audit_record_of
 from api.schemas import ERROR_RESPONSES, AuditRecordOut
 from api.state import AppState
 
@@ -173,36 +174,18 @@ async def post_summary_file(
 
 
 @router.get("/v1/summaries/{trace_id}", response_model=AuditRecordOut, summary="The audit record of one summary (audit role)")
-def get_summary(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
-                caller: AuditCaller, state: StateDep) -> AuditRecordOut:
-    from rag.errors import NotFoundError
-
-    rec = state.backends.audit.get(trace_id)
-    if rec.kind != "record_summary":
-        raise NotFoundError(f"no record summary with trace id {trace_id!r}")
-    return AuditRecordOut(**rec.to_dict())
+def get_summary(trace_id: PAGE_TRACE_ID, caller: AuditCaller, state: StateDep) -> AuditRecordOut:
+    return AuditRecordOut(**audit_record_of(state, trace_id, "record_summary", "record summary").to_dict())
 
 
 # the page answers HTML, its errors JSON (as the consultation page documents them)
-_PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **{status: {**spec, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-       for status, spec in ERROR_RESPONSES.items()},
-    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "HTML page"},
-    303: {"description": "key accepted from ?key=; continue without it (cookie set)"},
-}
-
-
-@router.get("/audit/summaries/{trace_id}", response_class=HTMLResponse, responses=_PAGE_RESPONSES, tags=["audit"],
+@router.get("/audit/summaries/{trace_id}", response_class=HTMLResponse, responses={**JSON_ERRORS, **PAGE_RESPONSES},
+            tags=["audit"],
             summary="Auditor page for one record summary: the de-identified record with each field's spans (audit role)")
-def summary_page(trace_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
-                 request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
+def summary_page(trace_id: PAGE_TRACE_ID, request: Request, caller: AuditPageCaller, state: StateDep) -> Response:
     from api.records_page import PAGE_CSS, render_summary_page
     from api.routes.audit import html_page, key_from_address
-    from rag.errors import NotFoundError
 
     if (moved := key_from_address(request, state, f"/audit/summaries/{trace_id}")) is not None:
         return moved
-    rec = state.backends.audit.get(trace_id)
-    if rec.kind != "record_summary":
-        raise NotFoundError(f"no record summary with trace id {trace_id!r}")
-    return html_page(render_summary_page(rec), PAGE_CSS)
+    return html_page(render_summary_page(audit_record_of(state, trace_id, "record_summary", "record summary")), PAGE_CSS)

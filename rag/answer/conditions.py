@@ -178,21 +178,21 @@ def _shown(query: str, matched: list[str]) -> list[str]:
     return sorted(out, key=lambda w: low.find(w.lower()))
 
 
+# per language: how matched words are joined, then the rationale with no match, with matches in the quoted
+# sentence, and with matches elsewhere in its section
+_RATIONALE = {
+    "zh": ("、", "指南中写道：\u201c{quote}\u201d", "您提到的{said}与指南中的这段描述相符：\u201c{quote}\u201d",
+           "与您提到的{said}相符的指南段落写道：\u201c{quote}\u201d"),
+    "en": (", ", "The guideline says: \u201c{quote}\u201d", "You mention {said}, which the guideline describes: \u201c{quote}\u201d",
+           "The guideline section that matches your {said} says: \u201c{quote}\u201d"),
+}
+
+
 def _rationale(language: str, matched: list[str], quote: str, in_sentence: bool) -> str:
+    joiner, unmatched, in_quote, in_section = _RATIONALE["zh" if language == "zh" else "en"]
     shown = matched[:4]
-    if language == "zh":
-        said = "、".join(shown)
-        if not shown:
-            return f"指南中写道：\u201c{quote}\u201d"
-        if in_sentence:
-            return f"您提到的{said}与指南中的这段描述相符：\u201c{quote}\u201d"
-        return f"与您提到的{said}相符的指南段落写道：\u201c{quote}\u201d"
-    said = ", ".join(shown)
-    if not shown:
-        return f"The guideline says: \u201c{quote}\u201d"
-    if in_sentence:
-        return f"You mention {said}, which the guideline describes: \u201c{quote}\u201d"
-    return f"The guideline section that matches your {said} says: \u201c{quote}\u201d"
+    template = unmatched if not shown else in_quote if in_sentence else in_section
+    return template.format(said=joiner.join(shown), quote=quote)
 
 
 def _level(score: float) -> Confidence:

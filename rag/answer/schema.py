@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.types import Passage
+
 __all__ = [
     "Confidence",
     "Urgency",
@@ -25,6 +27,7 @@ __all__ = [
     "SelfCareItem",
     "SeekCare",
     "SuggestedTest",
+    "PassageSource",
     "Citation",
     "GeneratorInfo",
     "Advice",
@@ -134,8 +137,9 @@ class SuggestedTest(_Strict):
     support: float = 0.0
 
 
-class Citation(_Strict):
-    n: int
+class PassageSource(_Strict):
+    """Which guideline passage, of which document version: what a citation and the passage API both show."""
+
     chunk_id: str
     doc_id: str
     title: str
@@ -144,6 +148,18 @@ class Citation(_Strict):
     source: str
     section: str
     pages: str
+
+    @classmethod
+    def fields_of(cls, p: Passage) -> dict[str, str]:
+        """These fields, read from a retrieved passage."""
+        return {name: getattr(p, name) for name in PassageSource.model_fields}
+
+
+class _Numbered(_Strict):
+    n: int
+
+
+class Citation(PassageSource, _Numbered):  # fields in reverse MRO order: n, then the source, then these
     quote: str
     retrieval_score: float
     support: Literal["supported", "weak", "unsupported", "not_cited"] = "not_cited"

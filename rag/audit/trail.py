@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rag.errors import AuditIntegrityError, BackendUnavailableError, ConfigError, InputError, NotFoundError
+from rag.postgres import PgConnection
 from rag.settings import redact_url
 from rag.sqlite import SqliteFile
 
@@ -316,6 +317,19 @@ def verify_records(records: Iterable[AuditRecord]) -> VerifyReport:
 # --------------------------------------------------------------------------- one store, two dialects
 
 
+def _table_ddl(t: str, *, seq_type: str, if_not_exists: bool) -> list[str]:
+    """The audit table and its indexes, the same columns in both dialects (only the seq type differs)."""
+    maybe = "IF NOT EXISTS " if if_not_exists else ""
+    return [
+        f"CREATE TABLE {maybe}{t} ("
+        f"seq {seq_type} PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
+        "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
+        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        f"CREATE INDEX {maybe}{t}_created_at ON {t}(created_at)",
+        f"CREATE INDEX {maybe}{t}_hash ON {t}(hash)",
+    ]
+
+
 class _Dialect(Protocol):
     """What differs between SQLite and PostgreSQL: connections, locking, schema, errors and the placeholder."""
 
@@ -419,12 +433,8 @@ class _SqliteDialect:
     def create_schema(self) -> None:
         t = self.table
         with self.appending() as q:
-            q(f"CREATE TABLE IF NOT EXISTS {t} ("
-              "seq INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
-              "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
-              "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)", ())
-            q(f"CREATE INDEX IF NOT EXISTS {t}_created_at ON {t}(created_at)", ())
-            q(f"CREATE INDEX IF NOT EXISTS {t}_hash ON {t}(hash)", ())
+            for ddl in _table_ddl(t, seq_type="INTEGER", if_not_exists=True):
+                q(ddl, ())
             for op in ("UPDATE", "DELETE"):
                 q(f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
                   f"BEGIN SELECT RAISE(ABORT, 'audit log {t} is append-only: {op} rejected'); END", ())
@@ -462,36 +472,25 @@ class _PostgresDialect:
     ph = "%s"
 
     def __init__(self, url: str, table: str, connect_timeout_s: int) -> None:
-        import psycopg  # imported here so SQLite-only installs never load it
-
-        self._psycopg = psycopg
         self.url, self.table = url, table
-        self._connect_timeout_s = connect_timeout_s
+        self._pg = PgConnection(url, closed_message=f"audit store {redact_url(url)} is closed",
+                                connect_timeout_s=connect_timeout_s)
         self._lock_key = int.from_bytes(hashlib.sha256(f"clinrag-audit:{table}".encode()).digest()[:8], "big", signed=True)
         self._lock = threading.RLock()
-        self._conn: Any = None
-        self._closed = False
 
     def _connection(self) -> Any:
-        if self._closed:
-            raise BackendUnavailableError(f"audit store {redact_url(self.url)} is closed")
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self._connect_timeout_s)
-        return self._conn
+        return self._pg.get()
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        pg = self._psycopg
+        pg = self._pg.psycopg
         try:
             yield
         except pg.errors.UniqueViolation as exc:
             raise InputError(f"audit store: {exc}".strip()) from None
         except pg.Error as exc:
-            if isinstance(exc, pg.OperationalError) and self._conn is not None:
-                try:
-                    self._conn.close()
-                finally:
-                    self._conn = None
+            if isinstance(exc, pg.OperationalError):
+                self._pg.drop()
             raise BackendUnavailableError(f"audit store {redact_url(self.url)} (CLINRAG_AUDIT_URL): {str(exc).strip()}") from None
 
     @staticmethod
@@ -521,12 +520,8 @@ class _PostgresDialect:
         with self.appending() as q:
             # DDL only for what is missing, so an app role that may only INSERT and SELECT can open it
             if q("SELECT to_regclass(%s)", (t,))[0][0] is None:
-                q(f"CREATE TABLE {t} ("
-                  "seq BIGINT PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
-                  "kind TEXT NOT NULL, caller TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, "
-                  "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)", ())
-                q(f"CREATE INDEX {t}_created_at ON {t}(created_at)", ())
-                q(f"CREATE INDEX {t}_hash ON {t}(hash)", ())
+                for ddl in _table_ddl(t, seq_type="BIGINT", if_not_exists=False):
+                    q(ddl, ())
             if q("SELECT to_regprocedure(%s)", (f"{t}_append_only()",))[0][0] is None:
                 q(f"CREATE FUNCTION {t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
                   f"BEGIN RAISE EXCEPTION 'audit log {t} is append-only: % rejected', TG_OP; END $$", ())
@@ -547,10 +542,7 @@ class _PostgresDialect:
 
     def close(self) -> None:
         with self._lock:
-            self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._pg.close()
 
 
 class PostgresAuditStore(_SqlAuditStore):

@@ -16,9 +16,10 @@ Offsets index the input string, so rule matches can be mapped to their clause.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Clause", "split_clauses", "units", "clause_at"]
+__all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "ZH_RULE_PSEUDO", "denial_cues"]
 
 # a sentence ends at . ! ? ; newline (not a decimal point); a clause also at , : and contrastive words
 _SENTENCE_BREAK = re.compile(r"[;!?\n\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.+|\.(?!\d)")
@@ -47,15 +48,26 @@ _EN_DENIAL_PSEUDO = re.compile(
     r"|alive|exist|like|do this|cop\w*|manag\w*|cope|bear|take (?:it|this|any)|see the point|normal|himself|right|making)\b"
 )
 _ZH_DENIAL = re.compile(r"否认|并无|并没有|从未|从没|没有|没|无|未|不")
-_ZH_DENIAL_PSEUDO = {
-    "不": re.compile(
-        r"错|舒服|适|停|止|住|了|清|醒|出|上|能|动|好|断|退|省|对|来|下|开|起|行|见|到|知|晓|确定|明|小心|慎|管|但|得|久|少|想|应|去|要"
-        r"|稳|利索|听使唤|动了|过气"
-    ),
-    "没": re.compile(r"有?(?:力|劲|反应|意识|知觉|法|办法|停|醒|完|事|多久|一会|几分钟|过多久|过一会|精神|呼吸(?!困难|急促|不畅|费力)|气(?!短|促|急|喘)|动静|意思|用|救|希望)"),
-    "无": re.compile(r"力|法|意识|反应|缘无故|故|明显|诱因|原因|征兆|预兆|精打采|尿|呼吸|意义|望|助"),
-    "未": re.compile(r"缓解|好转|见好|止|停|消退|减轻|醒"),
+# after 不/没/无/未 these words describe the emergency, not a denial ("不舒服", "没反应", "无力", "未缓解"): the
+# first set serves the rule matcher (rag.safety.triage), clauses read both
+_ZH_PSEUDO_WORDS = {
+    "不": ("舒服|适|停|止|住|了|清|醒|出|上|能|动|好|断|退|省|对|来|下|开|起|行|见|到|知|晓|确定|明|小心|慎|管|但|得|久|少",
+          "错|想|应|去|要|稳|利索|听使唤|动了|过气"),
+    "没": ("力|劲|反应|意识|知觉|法|办法|停|醒|完|事|多久|一会|几分钟|过多久|过一会|精神",
+          "呼吸(?!困难|急促|不畅|费力)|气(?!短|促|急|喘)|动静|意思|用|救|希望"),
+    "无": ("力|法|意识|反应|缘无故|故|明显(?:的)?(?:诱因|原因)|诱因|原因|征兆|预兆|精打采", "明显|尿|呼吸|意义|望|助"),
+    "未": ("缓解|好转|见好|止|停|消退|减轻", "醒"),
 }
+
+
+def _zh_pseudo(*, wide: bool) -> dict[str, re.Pattern[str]]:
+    lead = {"没": "有?"}  # 没有反应 as well as 没反应
+    return {cue: re.compile(lead.get(cue, "") + "(?:" + (f"{core}|{more}" if wide else core) + ")")
+            for cue, (core, more) in _ZH_PSEUDO_WORDS.items()}
+
+
+_ZH_DENIAL_PSEUDO = _zh_pseudo(wide=True)
+ZH_RULE_PSEUDO = _zh_pseudo(wide=False)
 # "my breathing and lips are fine", "breathing is normal": the symptom named is reported as absent
 _FINE = re.compile(r"\b(?:is|are|was|were|seems?|looks?|feels?)\s+(?:fine|ok|okay|normal|good|all right|alright|unaffected)\b")
 _POST_DENIAL = re.compile(r"[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b|\b(?:denied|absent|ruled out)\s*$")
@@ -120,21 +132,40 @@ class Clause:
         return "affirmed"
 
 
+@dataclass(frozen=True, slots=True)
+class DenialTable:
+    """Denial cues of both languages, and what after a cue makes it describe the emergency instead of deny."""
+
+    en: re.Pattern[str]
+    en_pseudo: re.Pattern[str]  # matched right after an English cue: "isn't responding", "can't breathe"
+    zh: re.Pattern[str]
+    zh_pseudo: dict[str, re.Pattern[str]]  # by the cue's first character, matched after it: 没反应, 不醒
+    zh_emergency_before: str = ""  # characters that make a following 不/没/无/未 part of the emergency: 叫不醒
+
+
+# the clause table: a clause is negated when any cue in it denies
+CLAUSE_DENIALS = DenialTable(_EN_DENIAL, _EN_DENIAL_PSEUDO, _ZH_DENIAL, _ZH_DENIAL_PSEUDO, "叫喊醒停止动")
+
+
+def denial_cues(low: str, table: DenialTable = CLAUSE_DENIALS) -> Iterator[re.Match[str]]:
+    """The cues of `table` in low (lower-cased text) that deny something, English ones first; a cue
+    followed by words that describe the emergency itself ("isn't responding", "没反应") is skipped."""
+    for cue in table.en.finditer(low):
+        if not table.en_pseudo.match(low, cue.end()):
+            yield cue
+    for cue in table.zh.finditer(low):
+        pseudo = table.zh_pseudo.get(cue.group(0)[0])
+        if pseudo is not None and pseudo.match(low, cue.start() + 1):
+            continue
+        if cue.group(0) in {"不", "没", "无", "未"} and cue.start() > 0 and low[cue.start() - 1] in table.zh_emergency_before:
+            continue  # 叫不醒 / 喊不醒 / 停不下来: the emergency itself
+        yield cue
+
+
 def _negated(low: str) -> bool:
     if _POST_DENIAL.search(low) or _FINE.search(low):
         return True
-    for cue in _EN_DENIAL.finditer(low):
-        if _EN_DENIAL_PSEUDO.match(low, cue.end()):
-            continue
-        return True
-    for cue in _ZH_DENIAL.finditer(low):
-        pseudo = _ZH_DENIAL_PSEUDO.get(cue.group(0)[0])
-        if pseudo is not None and pseudo.match(low, cue.start() + 1):
-            continue
-        if cue.group(0) in {"不", "没", "无", "未"} and cue.start() > 0 and low[cue.start() - 1] in "叫喊醒停止动":
-            continue  # 叫不醒 / 喊不醒 / 停不下来: the emergency itself
-        return True
-    return False
+    return next(denial_cues(low), None) is not None
 
 
 def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:

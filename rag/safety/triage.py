@@ -19,7 +19,7 @@ from typing import Any
 
 from rag.answer.schema import RedFlag
 from rag.errors import ConfigError
-from rag.safety.clauses import Clause, clause_at, split_clauses
+from rag.safety.clauses import CLAUSE_DENIALS, ZH_RULE_PSEUDO, Clause, DenialTable, clause_at, denial_cues, split_clauses
 
 __all__ = [
     "TriageResult",
@@ -202,16 +202,9 @@ _EN_PSEUDO = re.compile(
     r"|waking|wake|breathing|fade|fading|blanch\w*|make sense|making sense|feel right|seem right"
     r"|improvement|relief|response|change|idea|clue|warning|reason)\b"
 )
-_ZH_CUE = re.compile(r"否认|并无|并没有|从未|从没|没有|没|无|不|未")
-_ZH_PSEUDO = {
-    "不": re.compile(
-        r"舒服|适|停|止|住|了|清|醒|出|上|能|动|好|断|退|省|对|来|下|开|起|行|见|到|知|晓|确定|明|小心|慎"
-        r"|管|但|得|久|少"
-    ),
-    "没": re.compile(r"有?(?:力|劲|反应|意识|知觉|法|办法|停|醒|完|事|多久|一会|几分钟|过多久|过一会|精神)"),
-    "无": re.compile(r"力|法|意识|反应|缘无故|故|明显(?:的)?(?:诱因|原因)|诱因|原因|征兆|预兆|精打采"),
-    "未": re.compile(r"缓解|好转|见好|止|停|消退|减轻"),
-}
+# narrower than the clause table (rag.safety.clauses.CLAUSE_DENIALS): here a cue must also stand within a few
+# words before the rule's term, and modal cues ("shouldn't have taken 30 tablets") are not denials
+_RULE_DENIALS = DenialTable(_EN_CUE, _EN_PSEUDO, CLAUSE_DENIALS.zh, ZH_RULE_PSEUDO)
 _NEVER_AFFIRM = re.compile(r"[^.;!?,\n]{0,40}?\b(?:like (?:this|that)|this bad|so bad|this severe|until (?:now|today)|till (?:now|today))\b")
 _POST_NEG = re.compile(r"[^\n.;,:=\-]{0,30}?\s*[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b")
 _TOKEN = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
@@ -229,21 +222,11 @@ def _negated(norm: str, start: int, end: int) -> bool:
     for m in _CLAUSE_BREAK.finditer(prefix):
         cut = m.end()
     scope = prefix[cut:]
-    for cue in _EN_CUE.finditer(scope):
-        gap = scope[cue.end():]
-        if _EN_PSEUDO.match(gap):
-            continue
-        if len(_TOKEN.findall(gap)) > _EN_WINDOW:
+    for cue in denial_cues(scope, _RULE_DENIALS):
+        english = cue.group(0).isascii()
+        if len(_TOKEN.findall(scope, cue.end())) > (_EN_WINDOW if english else _ZH_WINDOW):
             continue
         if cue.group(0) == "never" and _NEVER_AFFIRM.match(norm, end):
-            continue
-        return True
-    for cue in _ZH_CUE.finditer(scope):
-        gap = scope[cue.end():]
-        pseudo = _ZH_PSEUDO.get(cue.group(0)[0])
-        if pseudo is not None and cue.group(0)[0] in "不没无未" and pseudo.match(gap):
-            continue
-        if len(_TOKEN.findall(gap)) > _ZH_WINDOW:
             continue
         return True
     return False

@@ -93,26 +93,29 @@ class OpenAIGenerator:
         schema = tighten_schema(self.schema, n_passages=len(request.passages))
         raw, info = self._complete(messages, schema)
         params = {**self.params, **info}
-        try:
-            draft = parse_draft(raw)
-            return model_result(self, draft, raw, params, None, attempts=1)
-        except GenerationError as exc:
-            first_error = str(exc)
-        if info.get("finish_reason") == "length":
-            first_error += f"; the reply was cut off at max_tokens={self.max_tokens}"
-        params["first_attempt_error"] = first_error
+        first = self._result_or_error(raw, info, params, attempts=1)
+        if not isinstance(first, str):
+            return first
+        params["first_attempt_error"] = first
         params["first_attempt_output"] = raw[:2000]
-        raw2, info2 = self._complete(repair_messages(messages, raw, first_error), schema)
+        raw2, info2 = self._complete(repair_messages(messages, raw, first), schema)
         params.update({f"repair_{k}": v for k, v in info2.items()})
+        second = self._result_or_error(raw2, info2, params, attempts=2)
+        if not isinstance(second, str):
+            return second
+        error = f"unusable output after one repair: {second} (first attempt: {first})"
+        return model_result(self, None, raw2, params, error, attempts=2)
+
+    def _result_or_error(self, raw: str, info: dict[str, Any], params: dict[str, Any], *,
+                         attempts: int) -> GenerationResult | str:
+        """The result of one reply, or why the reply is unusable (naming a cut-off at max_tokens)."""
         try:
-            draft = parse_draft(raw2)
-            return model_result(self, draft, raw2, params, None, attempts=2)
+            return model_result(self, parse_draft(raw), raw, params, None, attempts=attempts)
         except GenerationError as exc:
-            second_error = str(exc)
-            if info2.get("finish_reason") == "length":
-                second_error += f"; the reply was cut off at max_tokens={self.max_tokens}"
-            error = f"unusable output after one repair: {second_error} (first attempt: {first_error})"
-            return model_result(self, None, raw2, params, error, attempts=2)
+            error = str(exc)
+        if info.get("finish_reason") == "length":
+            error += f"; the reply was cut off at max_tokens={self.max_tokens}"
+        return error
 
     def close(self) -> None:
         self._client.close()
