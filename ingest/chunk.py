@@ -11,7 +11,7 @@ if needed, so nothing is ever silently truncated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ingest.document import Page
@@ -99,16 +99,6 @@ def embed_text(doc: GuidelineDoc, section: str, text: str) -> str:
     leaf = section.split(" > ")[-1] if section else ""
     head = f"{doc.title}" + (f" — {leaf}" if leaf else "")
     return f"{head}\n{text}"
-
-
-_DOCUMENT_CHARS = 2000  # ~400 English tokens: the embedder reads its first max_tokens (256 for MiniLM) of it
-
-
-def document_embed_text(doc: GuidelineDoc, chunks: Sequence[Chunk]) -> str:
-    """What the document vector embeds: the title and the opening of the text (the embedder truncates
-    it at its max sequence length), as one would embed a whole short document."""
-    body = " ".join(c.text for c in sorted(chunks, key=lambda c: c.index))
-    return f"{doc.title}\n{body[:_DOCUMENT_CHARS]}"
 
 
 def _page_at(bounds: list[tuple[int, int]], pos: int) -> int:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ingest.chunk import chunk_document, document_embed_text, embed_text
+from ingest.chunk import chunk_document, embed_text
 from ingest.formats import SUFFIXES, read_file, resolve_metadata
 from ingest.pdf import PdfLimits
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
@@ -189,10 +189,7 @@ class _Round:
         try:
             store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
             texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
-            # one whole-document vector per version (title + opening), in the same embedding call
-            texts += [document_embed_text(it.doc, it.chunks) for it in items]
             vectors = embedder.embed_documents(texts)
-            vectors, doc_vectors = vectors[:len(texts) - len(items)], vectors[len(texts) - len(items):]
             rows: list[dict[str, Any]] = []
             at = 0
             for it in items:
@@ -200,7 +197,6 @@ class _Round:
                 at += len(it.chunks)
             for i in range(0, len(rows), _UPSERT_ROWS):
                 store.upsert_rows(rows[i:i + _UPSERT_ROWS])
-            store.upsert_document_vectors([(it.doc.content_hash, v) for it, v in zip(items, doc_vectors, strict=True)])
             replaced = store.activate_many([it.info for it in items])  # flushes the new chunks with the catalog rows
             for it, prev in zip(items, replaced, strict=True):
                 it.result.replaced_version = prev.version if prev else ""

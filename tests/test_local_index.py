@@ -252,38 +252,3 @@ def test_version_short_of_its_catalog_count_is_not_cached(tmp_path, caplog) -> N
         assert "2 chunks in Milvus but 3 in its catalog row" in caplog.text
     finally:
         store.close()
-
-
-def test_whole_document_vector_ranks_documents_in_both_searchers(tmp_path) -> None:
-    """Ingest stores one whole-document vector per version (title + opening); the copy (also from its cache
-    files) and Milvus' own search score documents by it; a version without one falls back to its mean
-    passage vector in the copy and is left out by Milvus' search."""
-    from ingest.chunk import document_embed_text
-
-    cache = tmp_path / "copy"
-    store = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, local_cache_dir=cache)
-    try:
-        fever = _doc("fever", "hf")
-        _write(store, fever, ["fever advice", "fluids and rest"])
-        whole = EMB.embed_documents([document_embed_text(fever, _chunks(fever, ["fever advice", "fluids and rest"]))])[0]
-        store.upsert_document_vectors([("hf", whole)])
-        _write(store, _doc("burns", "hb"), ["cool the burn", "cover it loosely"])  # no document vector: a knowledge base from before
-        assert set(store.document_vectors(["hf", "hb"])) == {"hf"}
-        assert store.document_vectors(["hf"])["hf"].tolist() == pytest.approx(whole, abs=1e-6)
-        q = EMB.embed_query("fever fluids")
-        dot = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731
-        burn_vectors = EMB.embed_documents(["cool the burn", "cover it loosely"])
-        mean = [a + b for a, b in zip(*burn_vectors, strict=True)]
-        mean_score = dot(q, mean) / math.sqrt(dot(mean, mean))
-        local = store.searcher.document_scores(q, ["hf", "hb"])
-        assert local["hf"] == pytest.approx(dot(q, whole), abs=1e-5)
-        assert local["hb"] == pytest.approx(mean_score, abs=1e-5)
-        milvus = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=False).searcher
-        assert milvus.document_scores(q, ["hf", "hb"]) == pytest.approx({"hf": dot(q, whole)}, abs=1e-5)
-        fresh = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, local_cache_dir=cache)
-        fresh._local._fetch_doc_vectors = lambda hashes: pytest.fail("read from Milvus, not the cache")  # type: ignore[union-attr]
-        assert fresh.searcher.document_scores(q, ["hf", "hb"]) == pytest.approx(local, abs=1e-6)
-        with pytest.raises(ValueError):
-            store.upsert_document_vectors([("hx", [1.0, 2.0])])  # another embedder's size
-    finally:
-        store.close()

@@ -52,7 +52,7 @@ __all__ = ["LocalIndex", "LocalSearch", "LocalView", "analyze"]
 log = logging.getLogger("clinrag.local_index")
 
 K1, B = 1.5, 0.75
-_CACHE_FORMAT = "v2"  # v2: with the whole-document vector
+_CACHE_FORMAT = "v1"
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 # one stored row: chunk id, content hash, vector, analysed BM25 text
@@ -73,7 +73,6 @@ class _Block:
     indptr: np.ndarray  # (n + 1,) int64
     terms: np.ndarray  # term ids
     counts: np.ndarray  # term frequencies, float32
-    doc_vector: np.ndarray  # (dim,) the stored whole-document vector (title + opening), or (0,) when the version has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +86,7 @@ class LocalView:
     vectors: np.ndarray  # (N, dim)
     bm25: Any  # scipy CSC (N, V) of per-row BM25 term weights (IDF included)
     vocab: dict[str, int]  # shared, append-only; ids >= bm25.shape[1] are newer than this view
-    doc_vectors: np.ndarray  # (len(hashes), dim): each version's whole-document vector, else its mean passage vector; unit length
+    doc_vectors: np.ndarray  # (len(hashes), dim): each version's mean passage vector, unit length
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -206,10 +205,8 @@ class LocalSearch:
 class LocalIndex:
     """The copy: per-version blocks loaded through `fetch`, served as immutable views; thread-safe."""
 
-    def __init__(self, fetch: Callable[[dict[str, int | None]], Iterable[Row]], dim: int, cache_dir: Path | None = None,
-                 fetch_doc_vectors: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None) -> None:
+    def __init__(self, fetch: Callable[[dict[str, int | None]], Iterable[Row]], dim: int, cache_dir: Path | None = None) -> None:
         self._fetch = fetch  # {content hash: chunk count the catalog expects, or None} -> rows
-        self._fetch_doc_vectors = fetch_doc_vectors  # content hashes -> their stored whole-document vectors
         self._dim = dim
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
@@ -259,7 +256,6 @@ class LocalIndex:
         if not todo:
             return
         grouped: dict[str, list[Row]] = {h: [] for h in todo}
-        whole = self._fetch_doc_vectors(list(todo)) if self._fetch_doc_vectors is not None else {}
         for row in self._fetch(todo):
             if row[1] in grouped:
                 grouped[row[1]].append(row)
@@ -277,7 +273,6 @@ class LocalIndex:
                 "vectors": np.asarray([r[2] for r in rows], dtype=np.float32).reshape(len(rows), self._dim),
                 "indptr": np.asarray(indptr, dtype=np.int64), "terms": np.asarray(terms, dtype=np.int64),
                 "counts": np.asarray(counts, dtype=np.float32), "words": np.asarray(list(words), dtype=str),
-                "doc_vector": np.asarray(whole[h], dtype=np.float32).reshape(-1) if h in whole else np.zeros(0, dtype=np.float32),
             }
             if todo[h] is None or todo[h] == len(rows):
                 self._write_cache(h, parts)
@@ -291,7 +286,7 @@ class LocalIndex:
         mapping = np.fromiter((self._vocab.setdefault(w, len(self._vocab)) for w in parts["words"].tolist()), dtype=np.int64,
                               count=len(parts["words"]))
         terms = mapping[parts["terms"]] if len(parts["terms"]) else parts["terms"].astype(np.int64)
-        return _Block(parts["ids"].tolist(), parts["vectors"], parts["indptr"], terms, parts["counts"], parts["doc_vector"])
+        return _Block(parts["ids"].tolist(), parts["vectors"], parts["indptr"], terms, parts["counts"])
 
     # --- the on-disk cache: one file per version (a version's chunks never change) -------------
 
@@ -306,13 +301,12 @@ class LocalIndex:
             return None
         try:
             with np.load(path, allow_pickle=False) as z:
-                parts = {k: z[k] for k in ("ids", "vectors", "indptr", "terms", "counts", "words", "doc_vector")}
+                parts = {k: z[k] for k in ("ids", "vectors", "indptr", "terms", "counts", "words")}
                 stored_hash = str(z["hash"])
             n = len(parts["ids"])
             ok = (stored_hash == content_hash and parts["vectors"].shape == (n, self._dim) and len(parts["indptr"]) == n + 1
                   and len(parts["terms"]) == len(parts["counts"]) == int(parts["indptr"][-1])
-                  and (len(parts["terms"]) == 0 or int(parts["terms"].max()) < len(parts["words"]))
-                  and len(parts["doc_vector"]) in (0, self._dim))
+                  and (len(parts["terms"]) == 0 or int(parts["terms"].max()) < len(parts["words"])))
             if not ok:
                 raise ValueError("contents do not match the version")
             return self._block(parts)
@@ -359,8 +353,7 @@ class LocalIndex:
         weights = idf[terms] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * dl / avgdl))
         bm25 = csr_matrix((weights.astype(np.float32), terms, indptr), shape=(n, vocab)).tocsc()
         vectors = np.concatenate([b.vectors for b in blocks]) if len(blocks) > 1 else blocks[0].vectors
-        doc_vectors = np.stack([b.doc_vector if len(b.doc_vector) else b.vectors.sum(axis=0) if len(b.vectors)
-                                else np.zeros(self._dim, np.float32) for b in blocks])
+        doc_vectors = np.stack([b.vectors.sum(axis=0) if len(b.vectors) else np.zeros(self._dim, np.float32) for b in blocks])
         doc_vectors /= np.maximum(np.linalg.norm(doc_vectors, axis=1, keepdims=True), 1e-12)
         return LocalView(hashes, row_hash, chunk_ids, {c: i for i, c in enumerate(chunk_ids)}, vectors, bm25, self._vocab,
                          doc_vectors.astype(np.float32))

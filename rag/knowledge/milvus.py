@@ -15,7 +15,6 @@ standalone/cluster.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import socket
@@ -133,7 +132,7 @@ class MilvusStore:
         self.dim = dim
         self.catalog_cache_s = catalog_cache_s
         self._snapshot: tuple[float, str | None, Catalog] | None = None  # (read at, catalog generation, catalog)
-        self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir, self.document_vectors) if local_search else None
+        self._local = LocalIndex(self._rows_of_versions, dim, local_cache_dir) if local_search else None
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -238,19 +237,6 @@ class MilvusStore:
             }
             for ch, vec in zip(chunks, vectors, strict=True)
         ]
-
-    def upsert_document_vectors(self, vectors: Sequence[tuple[str, Sequence[float]]]) -> None:
-        """One whole-document vector per version (title + opening, ingest/chunk.py), as a `d:<hash>` row of
-        the docs collection (its `meta` holds the float32 vector, base64): no schema change, so knowledge
-        bases made before keep working (their versions rank by the mean passage vector instead)."""
-        rows = [{"pk": f"d:{h}", "kind": "docvector", "doc_id": "", "content_hash": h, "fingerprint": "",
-                 "meta": encode_vector(v, self.dim), "_v": [0.0, 0.0]} for h, v in vectors]
-        if rows:
-            self._client.upsert(self.docs_collection, rows)
-
-    def document_vectors(self, content_hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored whole-document vectors of these versions (versions without one are left out)."""
-        return _document_vectors(self._client, self.docs_collection, self._call, content_hashes, self.dim)
 
     def flush(self) -> None:
         # sealed segments search much faster than growing ones (DESIGN.md: seconds vs ms)
@@ -616,28 +602,6 @@ def _passage(e: dict[str, Any], *, active: bool, groups: tuple[str, ...]) -> Pas
     )
 
 
-def encode_vector(vector: Sequence[float], dim: int) -> str:
-    """A vector as base64 of little-endian float32 (1,536 bytes -> 2,048 characters for 384 dimensions)."""
-    v = np.asarray(vector, dtype="<f4").reshape(-1)
-    if len(v) != dim:
-        raise ValueError(f"document vector has {len(v)} dimensions, the collection {dim}")
-    return base64.b64encode(v.tobytes()).decode("ascii")
-
-
-def _document_vectors(client: Any, docs_collection: str, call: Callable[[Callable[[], Any]], Any], content_hashes: Sequence[str],
-                      dim: int) -> dict[str, np.ndarray]:
-    wanted = list(dict.fromkeys(content_hashes))
-    if not wanted:
-        return {}
-    rows = call(lambda: client.get(docs_collection, ids=[f"d:{h}" for h in wanted], output_fields=["content_hash", "meta"]))
-    out: dict[str, np.ndarray] = {}
-    for r in rows:
-        v = np.frombuffer(base64.b64decode(r["meta"]), dtype="<f4")
-        if len(v) == dim:  # a row of another embedder's size is ignored, never misread
-            out[r["content_hash"]] = v.astype(np.float32)
-    return out
-
-
 def _read_passages(client: Any, collection: str, call: Callable[[Callable[[], Any]], Any], ids: Sequence[str]) -> dict[str, Passage]:
     if not ids:
         return {}
@@ -669,7 +633,6 @@ class MilvusSearch:
     def __init__(self, client: Any, collection: str, call: Callable[[Callable[[], Any]], Any]) -> None:
         self._client = client
         self._collection = collection
-        self._docs_collection = f"{collection}_docs"
         self._call = call
         self._rows: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
@@ -717,11 +680,7 @@ class MilvusSearch:
         return list(hits.values())
 
     def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
-        """The query against each version's stored whole-document vector, read by id in one call (versions
-        without one, ingested before document vectors, are left out: they rank by their passages alone)."""
-        q = np.asarray(vector, dtype=np.float32)
-        stored = _document_vectors(self._client, self._docs_collection, self._call, content_hashes, len(q))
-        return {h: float(v @ q) for h, v in stored.items()}
+        return {}  # would need every passage vector of each version: documents rank by their passages alone here
 
     def spell(self, word: str) -> str | None:
         return None  # Milvus does not expose its BM25 vocabulary: no spelling correction in this mode
