@@ -1,6 +1,7 @@
 """Retrieval quality on MEDIQA 2019 Task 3 (pooled), stage by stage, at the document and the passage level.
 
     .venv/bin/python bench/retrieval.py [--kb /tmp/clinrag-mediqa] [--search local,milvus] [--weights 0.95] [--shares 0,0.2]
+        [--doc-weights 0.15,0.7] [--doc-chunks 0,2]
 
 Every answer becomes one document (its AID as source name); all are ingested with clinrag's own
 pipeline into one Milvus Lite collection (kept in --kb between runs, so a second run skips the
@@ -14,7 +15,8 @@ the top 10 passages from an answer scored >= 3) and MRR of the first such passag
 
 Stages, each adding to the one before: dense only (CLINRAG_DENSE_WEIGHT=1, raw question), BM25
 only, the hybrid as it was (raw question, best chunk), + query understanding
-(rag/knowledge/query.py), + document aggregation. Questions are split by a hash of their file and
+(rag/knowledge/query.py), + document aggregation (document vector weight, optionally scaled by
+min(1, n / the document's chunk count): --doc-weights, --doc-chunks). Questions are split by a hash of their file and
 QID into a dev part (2/3, used to choose settings) and a held-out part (1/3, reported, never used to
 choose); both are printed with the whole set.
 """
@@ -118,8 +120,8 @@ class CachedQueries:
         self._path.write_text(json.dumps(self._cache))
 
 
-def stages(weights: list[float], shares: list[float], doc_weights: list[float]) -> list[tuple[str, dict[str, Any]]]:
-    plain = {"query_understanding": False, "doc_second_share": 0.0, "doc_vector_weight": 0.0}
+def stages(weights: list[float], shares: list[float], doc_weights: list[float], doc_chunks: list[int]) -> list[tuple[str, dict[str, Any]]]:
+    plain = {"query_understanding": False, "doc_second_share": 0.0, "doc_vector_weight": 0.0, "doc_vector_chunks": 0}
     out: list[tuple[str, dict[str, Any]]] = [
         ("dense only", {**plain, "dense_weight": 1.0}),
         ("BM25 only", {**plain, "dense_weight": 0.0}),
@@ -131,7 +133,10 @@ def stages(weights: list[float], shares: list[float], doc_weights: list[float]) 
         for share in shares:
             out.append((f"hybrid w={w} + query understanding + 2nd passage x{share}", {**understood, "doc_second_share": share}))
         for a in doc_weights:
-            out.append((f"hybrid w={w} + query understanding + document vector x{a}", {**understood, "doc_vector_weight": a}))
+            for n in doc_chunks:
+                scaled = f", x min(1, {n}/chunks)" if n else ""
+                out.append((f"hybrid w={w} + query understanding + document vector x{a}{scaled}",
+                            {**understood, "doc_vector_weight": a, "doc_vector_chunks": n}))
     return out
 
 
@@ -141,7 +146,8 @@ def main() -> None:
     ap.add_argument("--quantize", default="none", choices=["none", "int8"])
     ap.add_argument("--weights", default="0.95", help="comma-separated dense weights for the hybrid")
     ap.add_argument("--shares", default="", help="comma-separated second-passage shares to try in document aggregation")
-    ap.add_argument("--doc-weights", default="0.7", help="comma-separated weights of the document vector in document aggregation")
+    ap.add_argument("--doc-weights", default="0.15,0.7", help="comma-separated weights of the document vector in document aggregation")
+    ap.add_argument("--doc-chunks", default="0,2", help="comma-separated doc_vector_chunks (0: weight not scaled by document length)")
     ap.add_argument("--search", default="local", help="comma-separated search modes over the same data: local, milvus")
     ap.add_argument("--json", help="also write the table as JSON to this file")
     args = ap.parse_args()
@@ -175,8 +181,10 @@ def main() -> None:
         for mode in args.search.split(","):
             store = MilvusStore(backends.store.uri, backends.store.collection, backends.embedder.dim, local_search=mode == "local")
             source = {d.content_hash: Path(d.source).stem for d in store.active_documents()}
+            counts = {d.content_hash: d.chunk_count for d in store.active_documents()}
             floats = lambda v: [float(x) for x in v.split(",") if x.strip()]  # noqa: E731
-            for name, update in stages(floats(args.weights), floats(args.shares), floats(args.doc_weights)):
+            for name, update in stages(floats(args.weights), floats(args.shares), floats(args.doc_weights),
+                                       [int(x) for x in floats(args.doc_chunks)]):
                 s = settings.model_copy(update={**update, "relevance_floor": 0.0})
                 n = s.document_candidates
                 per = rows.setdefault(f"{mode} | {name}", {"dev": [], "held-out": [], "all": []})
@@ -187,7 +195,8 @@ def main() -> None:
                         hits = sorted(((h, h.bm25) for h, _ in hits if h.bm25 > 0), key=lambda x: (-x[1], x[0].chunk_id))
                     doc_scores = (store.searcher.document_scores(found.vector, list(dict.fromkeys(h.content_hash for h, _ in hits)))
                                   if s.doc_vector_weight > 0 else {})
-                    ranked = [source[c] for c, _, _ in aggregate(hits, s.doc_second_share, doc_scores, s.doc_vector_weight)]
+                    ranked = [source[c] for c, _, _ in aggregate(hits, s.doc_second_share, doc_scores, s.doc_vector_weight, counts,
+                                                                               s.doc_vector_chunks)]
                     nd, rc = ndcg_recall(ranked, grades)
                     pp, prr = passage_metrics([source[h.content_hash] for h, _ in hits], grades)
                     for part in ("held-out" if held_out(key) else "dev", "all"):

@@ -62,6 +62,23 @@ def test_aggregate_best_passage_document_vector_and_second_share() -> None:
     assert [h.chunk_id for h, _ in ranked[0][2]] == ["a1", "a2"]  # supporting passages, best first
 
 
+def test_document_vector_weight_falls_with_document_length() -> None:
+    """Full weight up to `full_weight_chunks` chunks, then weight x (full_weight_chunks / chunks): a long
+    document's blurred mean vector cannot carry it past the one with the better passage."""
+    hits = [_hit("a1", "A", 0.80), _hit("b1", "B", 0.70)]
+    doc_scores = {"A": 0.70, "B": 0.85}
+    short = {"A": 1, "B": 2}
+    ranked = aggregate(hits, 0.0, doc_scores, 0.7, short, 2)
+    assert [d for d, _, _ in ranked] == ["B", "A"]  # both short: the document vector at full weight decides
+    assert ranked[0][1] == pytest.approx(0.3 * 0.70 + 0.7 * 0.85, abs=1e-6)
+    ranked = aggregate(hits, 0.0, doc_scores, 0.7, {"A": 1, "B": 14}, 2)
+    assert [d for d, _, _ in ranked] == ["A", "B"]  # B is long: its document vector weighs 0.7 x 2/14 = 0.1
+    assert dict((d, s) for d, s, _ in ranked)["B"] == pytest.approx(0.9 * 0.70 + 0.1 * 0.85, abs=1e-6)
+    # not scaled (0), or a chunk count unknown: the plain weight
+    assert [d for d, _, _ in aggregate(hits, 0.0, doc_scores, 0.7, {"A": 1, "B": 14}, 0)] == ["B", "A"]
+    assert [d for d, _, _ in aggregate(hits, 0.0, doc_scores, 0.7, {}, 2)] == ["B", "A"]
+
+
 def _info(doc: GuidelineDoc, n: int) -> DocVersion:
     return DocVersion(doc_id=doc.doc_id, content_hash=doc.content_hash, version="1", title=doc.title, publisher="t", language="en",
                       source=doc.source, license="", date="", topic="", groups=(), status="active", chunk_count=n, pages=1,

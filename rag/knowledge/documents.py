@@ -1,18 +1,23 @@
 """Document-level ranking: documents scored by an aggregate of their passages, each with the passages that support it.
 
     doc score = (1 - a) * best passage + a * document vector + share * second best passage
+    a = CLINRAG_DOC_VECTOR_WEIGHT * min(1, CLINRAG_DOC_VECTOR_CHUNKS / the document's chunk count)
 
 "best passage" and "second best" are fused passage scores; "document vector" is the cosine of the
 query with the document's mean passage vector (what the whole document is about, which one
-strong sentence of an otherwise unrelated document cannot fake). a = CLINRAG_DOC_VECTOR_WEIGHT
-(0.15; 0 for Chinese questions), share = CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG),
-chosen on the MEDIQA 2019 dev part (docs/notes-ranking.md). Where the searcher has no document
+strong sentence of an otherwise unrelated document cannot fake). The weight is full (0.7) for
+documents of up to 2 chunks and falls with length: a short answer's mean vector is what it says,
+a long guideline's mean blurs sections a question asks about one of (the starter guidelines, 6-8
+chunks each, lost recall with the full weight). 0 for Chinese questions. share =
+CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG). Chosen on the MEDIQA
+2019 dev part and the starter set (docs/ranking.md). Where the searcher has no document
 vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
 the documents returned are read from the store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rag.knowledge.base import Hit, SearchStore
@@ -45,8 +50,12 @@ class DocumentRetrieval:
 
 
 def aggregate(hits: list[tuple[Hit, float]], share: float, doc_scores: dict[str, float] | None = None,
-              doc_weight: float = 0.0) -> list[tuple[str, float, list[tuple[Hit, float]]]]:
-    """(content hash, document score, its hits best first) per document version, best document first."""
+              doc_weight: float = 0.0, chunk_counts: Mapping[str, int] | None = None,
+              full_weight_chunks: int = 0) -> list[tuple[str, float, list[tuple[Hit, float]]]]:
+    """(content hash, document score, its hits best first) per document version, best document first.
+
+    With `full_weight_chunks` > 0, a document of n chunks (from `chunk_counts`) gets the document
+    vector's weight times min(1, full_weight_chunks / n)."""
     by_doc: dict[str, list[tuple[Hit, float]]] = {}
     for h, s in hits:
         by_doc.setdefault(h.content_hash, []).append((h, s))
@@ -55,7 +64,9 @@ def aggregate(hits: list[tuple[Hit, float]], share: float, doc_scores: dict[str,
         own.sort(key=lambda x: (-x[1], x[0].chunk_id))
         best = own[0][1]
         whole = (doc_scores or {}).get(content_hash, best)
-        score = (1 - doc_weight) * best + doc_weight * whole + (share * own[1][1] if len(own) > 1 else 0.0)
+        n = (chunk_counts or {}).get(content_hash, 0)
+        a = doc_weight * min(1.0, full_weight_chunks / n) if full_weight_chunks > 0 and n > 0 else doc_weight
+        score = (1 - a) * best + a * whole + (share * own[1][1] if len(own) > 1 else 0.0)
         out.append((content_hash, round(score, 6), own))
     out.sort(key=lambda x: (-x[1], x[0]))
     return out
@@ -71,7 +82,8 @@ def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, setti
     weight = 0.0 if detect_language(query) == "zh" else settings.doc_vector_weight
     doc_scores = (store.searcher.document_scores(found.vector, list(dict.fromkeys(h.content_hash for h, _ in found.hits)))
                   if weight > 0 else {})
-    ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight)[:k]
+    counts = {h: v.chunk_count for h, v in found.versions.items()}
+    ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight, counts, settings.doc_vector_chunks)[:k]
     wanted = [x for _, _, own in ranked for x in own[:per_document]]
     passages = {p.chunk_id: p for p in read_passages(store, found, wanted)}
     documents = []
