@@ -103,6 +103,9 @@ def zh_terms(text: str, bank: ConceptBank) -> frozenset[str]:
     return frozenset(bank.zh_variants[w] for w in words if w in bank.zh_variants)
 
 
+_NORMAL = re.compile(r"\b(?:fine|normal(?:ly)?|ok|okay|all right|alright)\b|正常|没事|没问题|挺好", re.IGNORECASE)
+
+
 def _pattern(raw: Any, where: str) -> re.Pattern[str] | None:
     """An optional list of cue regexes (either language), joined into one case-insensitive pattern."""
     if raw is None:
@@ -234,7 +237,8 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
     by_id = {c.id: c for c in bank.concepts}
     best: dict[str, MeaningHit] = {}
 
-    whole = " ".join(c.text for c in clauses)
+    # what the patient affirms: "breathing fine" or "no swelling of the lips" is not a body-wide sign
+    whole = " ".join(c.text for c in clauses if not c.negated and not _NORMAL.search(c.text))
 
     def keep(cid: str, score: float, text: str, exemplar: str) -> None:
         concept = by_id[cid]

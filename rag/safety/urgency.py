@@ -66,7 +66,8 @@ def _concept_tokens() -> frozenset[str]:
 
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
-_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|nor|free of)\b")
+_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|haven't|hasn't|hadn't|nor|free of|"
+                     r"isnt|wasnt|doesnt|dont|didnt|havent|hasnt|hadnt)\b")
 _ZH_NEG = re.compile("(没有|没|无|不|未|否认)")
 _CLAUSE = re.compile(r"[,;:.!?，；。！？、\n()（）]|\bbut\b|\band\b|而且|但是|但")
 _GENERIC = frozenset(
@@ -496,6 +497,8 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     conditions = body[1] if has_head else statement
     head = body[0] if has_head else ""
     conditions = re.sub(r"^\s*,?\s*(or\s+)?if\b", " ", conditions)
+    # a bracket names examples or a cause ("（出血点、瘀斑）"): its commas do not make new alternatives
+    conditions = re.sub(r"（[^）]*）", lambda m: m.group(0).replace("、", "/").replace("，", "/"), conditions)
     parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
                         conditions) if p and p.strip()]
     # "burns to the face, hands, ... that cause blisters": the closing qualifier belongs to every part
@@ -669,6 +672,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
             return None
         return "; ".join(grounds)
     if not content:
+        # a group named on its own in a list ("burns in babies, young children, ..."): the patient is in it and the
+        # guideline is about what they describe
+        if c.age_range is not None and grounds and topic & facts.tokens:
+            return "; ".join(grounds)
         return "; ".join(grounds) if grounds and (c.needs_pregnant or c.needs_sex) else None
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
