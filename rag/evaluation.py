@@ -141,6 +141,8 @@ def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str
 
     within = under = over = cited = 0
     misses: list[dict[str, Any]] = []
+    # strictest accepted level -> level given -> count (a confusion table that shows no patient text)
+    table: dict[str, dict[str, int]] = {}
     for row in rows:
         request = ConsultRequest.model_validate({"symptoms": row["symptoms"], "age": row.get("age"), "sex": row.get("sex"),
                                                  "pregnant": row.get("pregnant")})
@@ -150,6 +152,9 @@ def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str
         doc_ok = bool(set(got_docs) & set(row.get("docs", [])))
         cited += doc_ok
         rank = URGENCY_ORDER.index(advice.urgency)
+        strictest = min(accept, key=URGENCY_ORDER.index)
+        row_counts = table.setdefault(strictest, {})
+        row_counts[advice.urgency] = row_counts.get(advice.urgency, 0) + 1
         if advice.urgency in accept:
             within += 1
             verdict = "ok"
@@ -166,4 +171,4 @@ def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str
     emerg = [r for r in rows if "emergency" in r["accept"] and len(r["accept"]) == 1]
     return {"vignettes": n, "within_accepted": within, "within_accepted_rate": round(within / n, 4) if n else None,
             "under_triage": under, "over_triage": over, "right_guideline_cited": cited, "emergencies": len(emerg),
-            "misses": misses}
+            "by_level": {lvl: table[lvl] for lvl in URGENCY_ORDER if lvl in table}, "misses": misses}

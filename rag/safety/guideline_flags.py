@@ -45,7 +45,9 @@ _ACTION = re.compile(
     re.IGNORECASE,
 )
 # a clause that reassures ("mild", "breathing fine", "a bit") is never read as a guideline's emergency criterion
-_MILD = re.compile(r"\b(?:mild\w*|slight\w*|a (?:bit|little)|little|fine|ok|okay|normal\w*|better|improv\w*|settl\w*|usual|stopped|gone|resolved|went away|cleared)\b")
+# mild, settled or small-amount wording: "a few streaks of blood" does not meet "a large amount of blood"
+_MILD = re.compile(r"\b(?:mild\w*|slight\w*|a (?:bit|little)|little|fine|ok|okay|normal\w*|better|improv\w*|settl\w*|usual|stopped|gone|"
+                   r"resolved|went away|cleared|streak\w*|fleck\w*|speck\w*|tinge\w*|traces? of)\b")
 _POLARITY = re.compile(r"\b(?:not|no|never|cannot|unable|without)\b|n't\b|\bwont\b|\bdont\b|\bdoesnt\b|\bcant\b")
 _GENERIC = EN_STOP | frozenset(
     "you your i my he she they someone person child children any also very more than or if who after before with".split()

@@ -47,6 +47,10 @@ class Concept:
     en: tuple[str, ...]
     zh: tuple[frozenset[str], ...]  # canonical term sets of the Chinese exemplars
     zh_text: tuple[str, ...]
+    # a clause matching `not_when` does not count ("a few streaks of blood" is not "a lot of blood");
+    # `needs_any`: the patient's text must hold one of these cues (a sting is anaphylaxis only with a body-wide sign)
+    not_when: re.Pattern[str] | None = None
+    needs_any: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,20 @@ def zh_terms(text: str, bank: ConceptBank) -> frozenset[str]:
     return frozenset(bank.zh_variants[w] for w in words if w in bank.zh_variants)
 
 
+_NORMAL = re.compile(r"\b(?:fine|normal(?:ly)?|ok|okay|all right|alright)\b|正常|没事|没问题|挺好", re.IGNORECASE)
+
+
+def _pattern(raw: Any, where: str) -> re.Pattern[str] | None:
+    """An optional list of cue regexes (either language), joined into one case-insensitive pattern."""
+    if raw is None:
+        return None
+    cues = [str(x) for x in (raw if isinstance(raw, list) else [raw]) if str(x).strip()]
+    try:
+        return re.compile("|".join(f"(?:{c})" for c in cues), re.IGNORECASE) if cues else None
+    except re.error as exc:
+        raise ConfigError(f"{where}: not a valid pattern ({exc}); write a list of regular expressions") from exc
+
+
 @functools.cache
 def load_bank() -> ConceptBank:
     """Load and check ``rules/concepts.yaml`` (cached)."""
@@ -136,6 +154,8 @@ def load_bank() -> ConceptBank:
             source="; ".join(_format_source(sources[r], f"{name} source {r}") for r in refs),
             threshold_en=float(raw["threshold_en"]), threshold_zh=float(raw["threshold_zh"]),
             en=en, zh=zh, zh_text=zh_text,
+            not_when=_pattern(raw.get("not_when"), f"{where} not_when"),
+            needs_any=_pattern(raw.get("needs_any"), f"{where} needs_any"),
         ))
     return ConceptBank(version=partial.version, concepts=tuple(concepts), zh_variants=variants)
 
@@ -217,7 +237,15 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
     by_id = {c.id: c for c in bank.concepts}
     best: dict[str, MeaningHit] = {}
 
+    # what the patient affirms: "breathing fine" or "no swelling of the lips" is not a body-wide sign
+    whole = " ".join(c.text for c in clauses if not c.negated and not _NORMAL.search(c.text))
+
     def keep(cid: str, score: float, text: str, exemplar: str) -> None:
+        concept = by_id[cid]
+        if concept.not_when is not None and concept.not_when.search(text):
+            return
+        if concept.needs_any is not None and not concept.needs_any.search(whole):
+            return
         if cid not in best or score > best[cid].score:
             best[cid] = MeaningHit(concept=by_id[cid], score=round(score, 4), text=text, exemplar=exemplar)
 

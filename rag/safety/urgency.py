@@ -66,7 +66,8 @@ def _concept_tokens() -> frozenset[str]:
 
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
-_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|nor|free of)\b")
+_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|haven't|hasn't|hadn't|nor|free of|"
+                     r"isnt|wasnt|doesnt|dont|didnt|havent|hasnt|hadnt)\b")
 _ZH_NEG = re.compile("(没有|没|无|不|未|否认)")
 _CLAUSE = re.compile(r"[,;:.!?，；。！？、\n()（）]|\bbut\b|\band\b|而且|但是|但")
 _GENERIC = frozenset(
@@ -485,6 +486,7 @@ _NUMERIC_PHRASE = re.compile(
     r"[0-9零一二两三四五六七八九十半几.]+\s*(°\s*[cf]|℃|℉|度|minutes?|hours?|days?|nights?|weeks?|months?|years?|分钟|小时|天|日|周|星期|"
     r"个多月|个月|月|年|岁)?\s*(old|or higher|or more|or above|and above|及以上|以上|以下|或更高|以内)?|≥|a few (days|weeks)",
     re.IGNORECASE)
+_ACTION_PHRASE = re.compile(r"应当|应该|也要|需要|就医|就诊|找医生看|找医生|看医生|当天|立即|马上|尽快|尽早|及早|体温|\btemperature\b")
 _DEPT_PHRASE = re.compile(r"(看|到|去)[^，；。、]{0,10}(科|门诊|医院|中心)")
 
 
@@ -495,6 +497,8 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     conditions = body[1] if has_head else statement
     head = body[0] if has_head else ""
     conditions = re.sub(r"^\s*,?\s*(or\s+)?if\b", " ", conditions)
+    # a bracket names examples or a cause ("（出血点、瘀斑）"): its commas do not make new alternatives
+    conditions = re.sub(r"（[^）]*）", lambda m: m.group(0).replace("、", "/").replace("，", "/"), conditions)
     parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
                         conditions) if p and p.strip()]
     # "burns to the face, hands, ... that cause blisters": the closing qualifier belongs to every part
@@ -509,6 +513,9 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         age_range = _age_constraint(text)
         # a bracketed label ("(chronic)", "（可能是肺栓塞）") names the cause, not something the patient says
         words_only = _NUMERIC_PHRASE.sub(" ", _DEPT_PHRASE.sub(" ", re.sub(r"\([^)]*\)|（[^）]*）", " ", text)))
+        # what to do and how soon ("应当天找医生看") is not something the patient has; Chinese has no spaces to
+        # keep those words apart from the condition's, so they go before the text is cut into character pairs
+        words_only = _ACTION_PHRASE.sub(" ", words_only)
         tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child|child(ren)?|toddler|adults?|newborn)\b|"
                                 r"婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿", " ", words_only, flags=re.IGNORECASE))
         needs_pregnant = bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
@@ -651,17 +658,24 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
         grounds.append(f"{facts.duration_days:g} days ≥ {c.min_days:g} days")
         numeric = True
     # the patient denies what the criterion names ("no blisters" against "a burn ... that blisters")
-    if any((f"not_{t}" in facts.tokens) or (t.startswith("not_") and t[4:] in facts.tokens) for t in c.tokens):
+    # (an affirmed mention wins over a denied one: "咳嗽一个多月，也没有咳血" still has a cough)
+    if any((f"not_{t}" in facts.tokens and t not in facts.tokens) or (t.startswith("not_") and t[4:] in facts.tokens)
+           for t in c.tokens):
         return None
     content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
     shared = content & facts.tokens
     if numeric:
-        # a number matched: the clause's words must not be about something else
-        rest = {t for t in c.tokens if t not in topic}
+        # a number matched: the clause's words must not be about something else (a temperature threshold is
+        # about fever whatever else the sentence says; a duration needs the clause's own words too)
+        rest = {t for t in c.tokens if t not in topic} if c.min_days is not None or c.min_temp is None else set()
         if rest and not (rest & facts.tokens):
             return None
         return "; ".join(grounds)
     if not content:
+        # a group named on its own in a list ("burns in babies, young children, ..."): the patient is in it and the
+        # guideline is about what they describe
+        if c.age_range is not None and grounds and topic & facts.tokens:
+            return "; ".join(grounds)
         return "; ".join(grounds) if grounds and (c.needs_pregnant or c.needs_sex) else None
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
