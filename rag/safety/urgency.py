@@ -346,10 +346,6 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
 
 # --- criteria from guideline passages -----------------------------------------------------------
 
-_RED_SECTION = re.compile(r"red flag|emergency|danger sign|urgent maternal|call 9\d\d|危险信号|急症|立即就医|紧急", re.IGNORECASE)
-_SEEK_SECTION = re.compile(r"when to (see|get|seek)|see a (doctor|clinician|gp)|seek (care|help|advice)|which department|何时就诊|就诊|科室",
-                           re.IGNORECASE)
-_SELF_SECTION = re.compile(r"self[- ]care|at home|home care|居家|自我护理", re.IGNORECASE)
 _POINTER = re.compile(r"red flag|any emergency|emergencies (go|need)|emergency symptoms need|任何危险信号|出现危险信号|属于急症", re.IGNORECASE)
 _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent medical|immediate|straight away|right away|"
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
@@ -394,14 +390,11 @@ class Criterion:
 
 
 def _section_role(section: str) -> str:
-    last = section.split(">")[-1]
-    if _RED_SECTION.search(last):
-        return "red_flag"
-    if _SELF_SECTION.search(last):
-        return "self_care"
-    if _SEEK_SECTION.search(last):
-        return "seek_care"
-    return "other"
+    """red_flag / self_care / seek_care / other, from the last heading (the same heading table ingest uses for roles)."""
+    from rag.knowledge.roles import heading_role
+
+    role = heading_role(section.split(">")[-1])
+    return role if role in {"red_flag", "self_care", "seek_care"} else "other"
 
 
 def _statements(text: str) -> list[tuple[str, str]]:
