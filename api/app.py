@@ -23,6 +23,7 @@ from api.middleware import BodyLimitMiddleware, ObserveMiddleware
 from api.state import AppState
 from rag.backends import Backends
 from rag.errors import BackendUnavailableError
+from rag.knowledge.embedders.batching import BatchingEmbedder
 from rag.settings import Settings, load_settings
 
 __all__ = ["create_app"]
@@ -59,6 +60,23 @@ def _warm(backends: Backends) -> None:
         pass
 
 
+def _serve_embedder(backends: Backends, *, threads: bool) -> BatchingEmbedder | None:
+    """Concurrent consultations share encode calls (CLINRAG_EMBED_MICRO_BATCH); with the default
+    CLINRAG_EMBED_THREADS=0 a serving process gives torch one thread: the parallelism is across
+    requests (the other core runs the Python of the other requests), and torch's own threads fight
+    them for the cores (a single-text encode took 20x the CPU with 2 threads on a busy 2-core machine)."""
+    s = backends.settings
+    if threads and s.embed_threads == 0 and s.embedder.startswith("sentence-transformers"):
+        import torch
+
+        torch.set_num_threads(1)
+    if s.embed_micro_batch <= 0 or isinstance(backends._embedder, BatchingEmbedder):
+        return None
+    batcher = BatchingEmbedder(backends.embedder, max_batch=s.embed_micro_batch, wait_ms=s.embed_batch_wait_ms)
+    backends._embedder = batcher
+    return batcher
+
+
 def create_app(settings: Settings | None = None, backends: Backends | None = None) -> FastAPI:
     """The HTTP API; `backends` lets tests share a loaded embedder (its settings then win)."""
     if settings is None:
@@ -73,6 +91,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
 
         owns = backends is None
         b = backends if backends is not None else Backends(settings)
+        batcher = _serve_embedder(b, threads=owns)
         _warm(b)
         keys = None
         if settings.auth:
@@ -100,6 +119,9 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             jobs.close()
             if keys is not None:
                 keys.close()
+            if batcher is not None:
+                batcher.close()
+                b._embedder = batcher.inner  # a test's shared backends get their own embedder back
             if owns:
                 b.close()
 

@@ -39,7 +39,11 @@ class Settings(BaseSettings):
     embed_quantize: str = Field("none", pattern="^(none|int8)$",
                                 description="'int8': dynamic int8 Linear layers in the embedder on CPU (embedding 1.6x faster; hybrid "
                                 "nDCG@10 on MEDIQA 0.549 vs 0.556 in fp32, see bench/RESULTS.md); 'none': fp32")
-    embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default")
+    embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default (1 in `clinrag serve`, "
+                               "whose concurrent requests keep the other cores busy)")
+    embed_micro_batch: int = Field(32, ge=0, le=1024, description="`clinrag serve`: concurrent requests' texts encoded together, "
+                                   "up to this many per encode; 0 = off")
+    embed_batch_wait_ms: float = Field(2.0, ge=0, le=100, description="`clinrag serve`: the longest a micro-batch waits to fill")
     milvus_uri: str = Field(
         "",
         description="empty: embedded Milvus Lite in data_dir (shared through a local milvus-lite server when "
