@@ -104,7 +104,10 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         state = AppState(
             settings=settings, backends=b, keys=keys, limiter=make_rate_limiter(settings.redis_url, settings.rate_limit_per_min),
             metrics=metrics, jobs=jobs, runner=JobRunner(jobs),
-            consult_pool=ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="consult"),
+            # few threads, many slots: admitted consultations queue in arrival order instead of two dozen threads
+            # contending for the GIL with the event loop, which must still answer 503 at once when full
+            consult_pool=ThreadPoolExecutor(max_workers=min(settings.max_concurrency, settings.consult_threads),
+                                            thread_name_prefix="consult"),
             slots=threading.BoundedSemaphore(settings.max_concurrency), owns_backends=owns,
         )
         app.state.clinrag = state

@@ -37,7 +37,8 @@ def _run(state: AppState, request: ConsultRequest, caller: str, trace_id: str, d
 
 @router.post("", response_model=Advice, summary="Advice for a patient's symptoms, every item citing guideline passages")
 async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: StateDep, response: Response) -> Advice:
-    # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of max_concurrency threads.
+    # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of consult_threads threads; at most
+    # max_concurrency consultations are admitted (running or waiting for a thread).
     # Admission is decided here, on the event loop and without waiting: a full service answers 503 at
     # once instead of queueing requests that would blow their deadline (vLLM itself never says no).
     if not state.slots.acquire(blocking=False):
