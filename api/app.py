@@ -7,6 +7,7 @@ connection and the audit store, so the first consultation is not the slow one.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from api.middleware import BodyLimitMiddleware, ObserveMiddleware
 from api.state import AppState
 from rag.backends import Backends
 from rag.errors import BackendUnavailableError
+from rag.knowledge.embedders.batching import BatchingEmbedder
 from rag.settings import Settings, load_settings
 
 __all__ = ["create_app"]
@@ -59,6 +61,27 @@ def _warm(backends: Backends) -> None:
         pass
 
 
+def _serve_embedder(backends: Backends, *, threads: bool) -> BatchingEmbedder | None:
+    """Concurrent consultations share encode calls (CLINRAG_EMBED_MICRO_BATCH); with the default
+    CLINRAG_EMBED_THREADS=0 a serving process gives torch one thread: the parallelism is across
+    requests (the other core runs the Python of the other requests), and torch's own threads fight
+    them for the cores (a single-text encode took 20x the CPU with 2 threads on a busy 2-core machine)."""
+    s = backends.settings
+    if threads and s.embed_threads == 0 and s.embedder.startswith("sentence-transformers"):
+        import torch
+
+        torch.set_num_threads(1)
+    if threads:
+        # a dozen consultation threads run Python: a 1 ms GIL switch interval (5 ms by default) lets the event
+        # loop in sooner, which answers the 503s of a full service
+        sys.setswitchinterval(0.001)
+    if s.embed_micro_batch <= 0 or isinstance(backends._embedder, BatchingEmbedder):
+        return None
+    batcher = BatchingEmbedder(backends.embedder, max_batch=s.embed_micro_batch, wait_ms=s.embed_batch_wait_ms)
+    backends._embedder = batcher
+    return batcher
+
+
 def create_app(settings: Settings | None = None, backends: Backends | None = None) -> FastAPI:
     """The HTTP API; `backends` lets tests share a loaded embedder (its settings then win)."""
     if settings is None:
@@ -73,6 +96,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
 
         owns = backends is None
         b = backends if backends is not None else Backends(settings)
+        batcher = _serve_embedder(b, threads=owns)
         _warm(b)
         keys = None
         if settings.auth:
@@ -85,7 +109,10 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         state = AppState(
             settings=settings, backends=b, keys=keys, limiter=make_rate_limiter(settings.redis_url, settings.rate_limit_per_min),
             metrics=metrics, jobs=jobs, runner=JobRunner(jobs),
-            consult_pool=ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="consult"),
+            # few threads, many slots: admitted consultations queue in arrival order instead of two dozen threads
+            # contending for the GIL with the event loop, which must still answer 503 at once when full
+            consult_pool=ThreadPoolExecutor(max_workers=min(settings.max_concurrency, settings.consult_threads),
+                                            thread_name_prefix="consult"),
             slots=threading.BoundedSemaphore(settings.max_concurrency), owns_backends=owns,
         )
         app.state.clinrag = state
@@ -100,6 +127,10 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             jobs.close()
             if keys is not None:
                 keys.close()
+            if batcher is not None:
+                batcher.close()
+                log.info("embedding micro-batches: %d encodes of %d texts", batcher.batches, batcher.texts)
+                b._embedder = batcher.inner  # a test's shared backends get their own embedder back
             if owns:
                 b.close()
 

@@ -35,7 +35,11 @@ def get_backends(request: Request) -> Backends:
     return get_state(request).backends
 
 
-StateDep = Annotated[AppState, Depends(get_state)]
+async def _state(request: Request) -> AppState:
+    return get_state(request)  # async: resolved on the event loop, not handed to a thread (and back) per request
+
+
+StateDep = Annotated[AppState, Depends(_state)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BackendsDep = Annotated[Backends, Depends(get_backends)]
 

@@ -25,7 +25,8 @@ class AppState:
     metrics: Metrics
     jobs: JobStore
     runner: JobRunner
-    # consultations run here, at most max_concurrency at once; `slots` turns the excess away at once
+    # consultations run here (consult_threads at a time, the rest of the admitted ones queued); `slots` admits at
+    # most max_concurrency and turns the excess away at once
     consult_pool: ThreadPoolExecutor
     slots: threading.BoundedSemaphore
     owns_backends: bool = True

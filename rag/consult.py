@@ -49,6 +49,7 @@ from rag.audit.sessions import SessionMemory
 from rag.backends import Backends
 from rag.errors import ClinragError
 from rag.knowledge.embedders.base import Embedder
+from rag.knowledge.embedders.batching import RequestEmbedder
 from rag.knowledge.search import PatientContext, Retrieval, allowed_documents, retrieve
 from rag.safety.triage import TriageResult
 from rag.safety.urgency import (
@@ -246,9 +247,9 @@ def _patient(request: ConsultRequest) -> PatientContext:
                           pregnant=request.pregnant)
 
 
-def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends) -> Evidence:
+def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embedder: Embedder | None = None) -> Evidence:
     patient = _patient(request)
-    found = retrieve(intake.query, backends.embedder, backends.store, backends.settings, patient)
+    found = retrieve(intake.query, embedder or backends.embedder, backends.store, backends.settings, patient)
     ranked = list(dict.fromkeys(p.doc_id for p in found.passages))
     criteria: list[Passage] = list(found.passages)
     if found.sufficient:
@@ -263,12 +264,12 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends) -> Ev
 
 
 def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: TriageResult,
-                         backends: Backends, record: ConsultationRecord) -> TriageResult:
+                         embedder: Embedder, record: ConsultationRecord) -> TriageResult:
     """Triage's third layer: the retrieved guidelines' own red-flag sentences, matched against the patient's
     clauses, escalate to emergency and are cited (a new guideline extends triage without a code change)."""
     from rag.safety.guideline_flags import guideline_red_flags
 
-    found = guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, backends.embedder)
+    found = guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, embedder)
     if not found:
         return tri
     tri = dataclasses.replace(tri, urgency="emergency", red_flags=[*tri.red_flags, *found])
@@ -496,21 +497,24 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     trace_id = trace_id or uuid.uuid4().hex
     clock = _Clock()
     sessions = backends.sessions
+    # the patient's clauses are embedded by the meaning layer and again by the guideline red-flag layer:
+    # once per request is enough (nothing is kept after the request)
+    embedder = RequestEmbedder(backends.embedder)
     clock.start("deidentify")
     intake = _deidentify(request, sessions, caller)
     clock.lap("deidentify")
     clock.start("triage")
-    tri, facts = _triage(request, intake, backends.embedder)
+    tri, facts = _triage(request, intake, embedder)
     clock.lap("triage")
     record = _new_record(request, intake, tri)
     language = intake.language
     evidence: Evidence | None = None
     try:
         clock.start("retrieve")
-        evidence = _retrieve(request, intake, backends)
+        evidence = _retrieve(request, intake, backends, embedder)
         record.retrieval = _retrieval_part(evidence.found)
         clock.lap("retrieve")
-        tri = _guideline_red_flags(request, intake, evidence, tri, backends, record)
+        tri = _guideline_red_flags(request, intake, evidence, tri, embedder, record)
         if not evidence.found.sufficient:
             gen = backends.generator
             composed = Composed(_bare_advice(trace_id, language, tri, gen.backend, gen.model, PROMPT_VERSION,

@@ -39,7 +39,11 @@ class Settings(BaseSettings):
     embed_quantize: str = Field("none", pattern="^(none|int8)$",
                                 description="'int8': dynamic int8 Linear layers in the embedder on CPU (embedding 1.6x faster; hybrid "
                                 "nDCG@10 on MEDIQA 0.549 vs 0.556 in fp32, see bench/RESULTS.md); 'none': fp32")
-    embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default")
+    embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default (1 in `clinrag serve`, "
+                               "whose concurrent requests keep the other cores busy)")
+    embed_micro_batch: int = Field(32, ge=0, le=1024, description="`clinrag serve`: concurrent requests' texts encoded together, "
+                                   "up to this many per encode; 0 = off")
+    embed_batch_wait_ms: float = Field(2.0, ge=0, le=100, description="`clinrag serve`: the longest a micro-batch waits to fill")
     milvus_uri: str = Field(
         "",
         description="empty: embedded Milvus Lite in data_dir (shared through a local milvus-lite server when "
@@ -100,6 +104,8 @@ class Settings(BaseSettings):
     max_body_kb: int = Field(256, ge=1, le=102_400, description="request body limit for JSON endpoints (413 above)")
     max_upload_mb: float = Field(50.0, gt=0, description="upload limit for POST /v1/guidelines")
     max_concurrency: int = Field(8, ge=1, le=1024, description="consultations in flight per worker; more get 503")
+    consult_threads: int = Field(16, ge=1, le=1024, description="threads that run a worker's consultations (at most "
+                                 "max_concurrency); admitted consultations beyond them wait their turn in arrival order")
     rate_limit_per_min: int = Field(120, ge=0, description="requests per minute per API key; 0 = unlimited")
     redis_url: str = Field("", description="redis://host:6379/0 to share rate limits between workers; empty = per process")
     request_deadline_s: float = Field(90.0, gt=0, description="overall deadline for one consultation")

@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from api.deps import AuditCaller, ConsultCaller, StateDep
 from api.errors import ApiError
@@ -35,15 +35,30 @@ def _run(state: AppState, request: ConsultRequest, caller: str, trace_id: str, d
         state.slots.release()
 
 
-@router.post("", response_model=Advice, summary="Advice for a patient's symptoms, every item citing guideline passages")
+def _overloaded(state: AppState) -> ApiError:
+    state.metrics.rejected.labels("overload").inc()
+    return ApiError(503, "overloaded", f"the service is at its limit of {state.settings.max_concurrency} concurrent "
+                    "consultations; retry shortly", headers={"Retry-After": "1"})
+
+
+async def shed_when_full(request: Request) -> None:
+    """A full service says 503 before anything else: on the event loop, before the key check (which runs in a
+    thread and would wait for the GIL behind the running consultations). Admission itself is decided below."""
+    state: AppState = request.app.state.clinrag
+    if not state.slots.acquire(blocking=False):
+        raise _overloaded(state)
+    state.slots.release()
+
+
+@router.post("", response_model=Advice, dependencies=[Depends(shed_when_full)],
+             summary="Advice for a patient's symptoms, every item citing guideline passages")
 async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: StateDep, response: Response) -> Advice:
-    # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of max_concurrency threads.
+    # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of consult_threads threads; at most
+    # max_concurrency consultations are admitted (running or waiting for a thread).
     # Admission is decided here, on the event loop and without waiting: a full service answers 503 at
     # once instead of queueing requests that would blow their deadline (vLLM itself never says no).
     if not state.slots.acquire(blocking=False):
-        state.metrics.rejected.labels("overload").inc()
-        raise ApiError(503, "overloaded", f"the service is at its limit of {state.settings.max_concurrency} concurrent "
-                       "consultations; retry shortly", headers={"Retry-After": "1"})
+        raise _overloaded(state)
     try:
         trace_id = uuid.uuid4().hex
         deadline = time.monotonic() + state.settings.request_deadline_s
