@@ -252,3 +252,15 @@ def test_a_changed_bare_number_is_contradicted():
     passage = "A reading of 140/90 mmHg or higher on repeated checks is high blood pressure."
     assert judge("A blood pressure of 14/90 is high.", [passage]).verdict == "contradicted"
     assert judge("A blood pressure of 140/90 is high.", [passage]).verdict in ("supported", "weak")
+
+
+def test_referral_criteria_that_repeat_a_negation_are_not_contradicted():
+    # seek-care reasons of the extractive generator: lead-in + criterion, judged against the list
+    passage = ("See your primary care doctor if:\n- you have a high fever, pus on the tonsils and no cough (possible strep)\n"
+               "- the sore throat has not improved after about 1 week")
+    assert judge("See your primary care doctor if you have a high fever, pus on the tonsils and no cough (possible strep).",
+                 [passage]).verdict == "supported"
+    child = "See your child's doctor if:\n- the fever lasts 5 days or more;\n- your child is not drinking well, or you are worried"
+    assert judge("See your child's doctor if the fever lasts 5 days or more.", [child]).verdict == "supported"
+    zh = "请立即拨打120，不要自己开车去医院：\n- 胸痛持续超过几分钟不缓解\n- 或反复发作"
+    assert judge("请立即拨打120，不要自己开车去医院：胸痛持续超过几分钟不缓解，或反复发作。", [zh]).verdict == "supported"

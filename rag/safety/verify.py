@@ -353,7 +353,11 @@ def _scope(clause: str) -> tuple[set[str], set[str]]:
     after, before = main[m.end():], main[: m.start()]
     if m_en is not None:
         after = _SCOPE_END.split(after, maxsplit=1)[0]
-        words = _align_words(after) | (_align_words(before) if before.strip() else set())
+        words = _align_words(after)
+        if before.strip() and len(words) <= 1:
+            # a predicate negation ("antibiotics do not help", "inhalers should not be shared"): its subject
+            # is what it is about; not "your child is not drinking well"
+            words |= _align_words(before)
         return {w for w in words if not w.isdigit()}, set()
     after = re.split(r"[，,;；。.、:：]|以免|以防|否则", after, maxsplit=1)[0][:8]
     grams = {after[i:i + 2] for i in range(len(after) - 1)}
@@ -395,6 +399,27 @@ _BOUNDED = re.compile(r"\b(?:no|not)\s+more\s+than\b|\bup\s+to\b|\bat\s+most\b|\
                       r"除了|除外|仅|只|大多数|部分|短期", re.IGNORECASE)
 
 
+def _neg_phrases(text: str) -> set[str]:
+    """Each negation cue with the word after it ("no cough", "not drinking", "不要仰头"[:4]): a claim that repeats
+    the clause's own negation (as a condition: "see a doctor if … no cough") does not say the opposite."""
+    t = normalise_numerals(text).lower()
+    out = {re.sub(r"\s+", " ", m.group(0) + " " + (re.findall(r"\w+", t[m.end():])[:1] or [""])[0]).strip()
+           for m in _NEG_EN.finditer(t)}
+    out |= {t[m.start():m.end() + 2] for m in _NEG_ZH.finditer(t)}
+    return out
+
+
+def _claim_polarity(claim: str) -> bool:
+    """A claim's polarity; a lead-in that starts with a positive instruction ("请立即拨打120，不要自己开车去医院：
+    胸痛持续…", "Call 911, do not drive: chest pain that …") leaves the polarity to what follows it."""
+    parts = re.split(r"[:：]\s*", claim, maxsplit=1)
+    if len(parts) == 2 and parts[1].strip():
+        first = next((c for c in _CLAUSE_COMMA.split(parts[0]) if c and c.strip()), parts[0])
+        if not _polarity(first):
+            return _polarity(parts[1])
+    return _polarity(claim)
+
+
 def _polarity_check(claim: str, passage: str) -> tuple[bool, str]:
     """(contradicted?, reason): the clauses sharing most words with the claim say the opposite
     (prohibit what it recommends, recommend what it prohibits, or go the other direction: more/less)."""
@@ -410,14 +435,16 @@ def _polarity_check(claim: str, passage: str) -> tuple[bool, str]:
         scored.append((overlap, clause, neg))
         if overlap > best[neg]:
             best[neg], best_text[neg] = overlap, clause
-    claim_neg = _polarity(claim)
+    claim_neg = _claim_polarity(claim)
     # the claim must be about what the clause says: at least 2 shared words and a third of the claim's words
     need = max(min(2, len(cw)), (len(cw) + 1) // 3)
     agree, disagree = best[claim_neg], best[not claim_neg]
-    if disagree >= need and disagree > agree:
+    if disagree >= need and disagree > agree and not (_neg_phrases(best_text[not claim_neg]) & _neg_phrases(claim)):
         side = "prohibits" if not claim_neg else "recommends"
         return True, f"the passage {side} it: \u201c{best_text[not claim_neg][:160]}\u201d"
-    if not claim_neg:
+    if not claim_neg and not is_negative(claim):
+        # a claim with no negation at all (one that repeats "no cough" or "not drinking" as a condition
+        # is read by the overlap rule above only)
         clause = _scope_check(claim, clauses)
         if clause:
             return True, f"the passage prohibits it: \u201c{clause[:160]}\u201d"
