@@ -1,10 +1,10 @@
 """Contradiction detection of rag.safety.verify on labelled claim/passage pairs.
 
-    .venv/bin/python bench/verify_stress.py                      # frozen set and dev set
+    .venv/bin/python bench/verify_stress.py                      # frozen set and dev sets
     .venv/bin/python bench/verify_stress.py FILE.jsonl [--json] [--errors]
 
 Frozen set: tests/data/verify_stress.jsonl (74 pairs, en + zh, written and committed before tuning).
-Dev set: tests/data/verify_dev.jsonl (53 pairs, used for tuning).
+Dev sets: tests/data/verify_dev.jsonl (53 pairs) and tests/data/verify_dev2.jsonl (61 pairs), used for tuning.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from rag.safety.stress import evaluate_pairs, load_pairs  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*", type=Path,
-                    default=[ROOT / "tests/data/verify_stress.jsonl", ROOT / "tests/data/verify_dev.jsonl"])
+                    default=[ROOT / "tests/data/verify_stress.jsonl", ROOT / "tests/data/verify_dev.jsonl",
+                             ROOT / "tests/data/verify_dev2.jsonl"])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list the pairs judged wrongly")
     args = ap.parse_args()

@@ -181,15 +181,86 @@ def test_stress_set_is_big_enough_and_bilingual():
 
 
 def test_frozen_stress_set_reaches_what_we_report():
-    # figures reported in docs/notes-verify.md; the issue's target is recall >= 0.95 at precision >= 0.90,
-    # which is NOT met on recall (lexical gaps: "bundle in blankets" vs "wrap in blankets")
+    # figures reported in docs/verification.md: the issue's target, recall >= 0.95 at precision >= 0.90
     r = evaluate_pairs(load_pairs(DATA / "verify_stress.jsonl"))
     assert r.contradiction_precision >= 0.90
-    assert r.contradiction_recall >= 0.85
+    assert r.contradiction_recall >= 0.95
     assert r.blocked_recall >= 0.95  # contradicted or unsupported: the item is never shown
 
 
-def test_dev_set_reaches_what_we_report():
-    r = evaluate_pairs(load_pairs(DATA / "verify_dev.jsonl"))
+@pytest.mark.parametrize("name", ["verify_dev.jsonl", "verify_dev2.jsonl"])
+def test_dev_sets_reach_what_we_report(name: str):
+    r = evaluate_pairs(load_pairs(DATA / name))
     assert r.contradiction_precision >= 0.95
-    assert r.contradiction_recall >= 0.85
+    assert r.contradiction_recall >= 0.90
+    assert r.blocked_recall >= 0.95
+
+
+# --- scope of negation, limits, conditions (issue 12, second round) ----------------------------
+
+def test_the_object_of_a_prohibition_contradicts_a_claim_that_recommends_it():
+    passage = "Keep the blister clean and covered; don't pop or peel it."
+    assert judge("Pop the blister to let it heal faster.", [passage]).verdict == "contradicted"
+    assert judge("Keep the blister clean and covered.", [passage]).verdict == "supported"
+
+
+def test_a_word_of_the_prohibition_on_the_way_does_not_contradict():
+    passage = "Try not to scratch bites, as this can lead to infection; a cold compress eases itching."
+    assert judge("A cold compress eases itching from bites.", [passage]).verdict == "supported"
+    assert judge("Scratch insect bites to relieve them.", [passage]).verdict == "contradicted"
+
+
+def test_a_generic_verb_alone_does_not_contradict():
+    # "use" is in the prohibition's scope and in no positive clause, but it is all the claim shares with it
+    assert judge("Use a cold compress.", ["Do not use ice; a cold compress helps."]).verdict == "supported"
+
+
+def test_the_subject_of_a_predicate_negation_is_in_scope():
+    passage = "Colds are caused by viruses, so antibiotics do not help."
+    assert judge("Antibiotics help with a cold.", [passage]).verdict == "contradicted"
+    assert judge("Colds are caused by viruses.", [passage]).verdict == "supported"
+
+
+def test_chinese_prohibition_scope():
+    passage = "扭伤后48小时内应冷敷，不宜热敷或按摩。"
+    assert judge("扭伤后马上热敷按摩。", [passage]).verdict == "contradicted"
+    assert judge("扭伤后48小时内应冷敷。", [passage]).verdict == "supported"
+    assert judge("腹泻时应该禁食。", ["腹泻期间不必禁食，可少量多餐进食清淡食物。"]).verdict == "contradicted"
+
+
+def test_a_limit_is_not_a_prohibition_and_an_unbounded_claim_breaks_it():
+    passage = "Do not take more than 4 g of paracetamol in 24 hours."
+    assert judge("Take no more than 4000 mg of paracetamol in 24 hours.", [passage]).verdict == "supported"
+    assert judge("Use the nasal spray for as long as you like.",
+                 ["Use decongestant nasal sprays for no more than 7 days."]).verdict == "contradicted"
+    assert judge("Ibuprofen is safe for everyone.",
+                 ["Ibuprofen is safe for most people, except those with stomach ulcers."]).verdict == "contradicted"
+
+
+def test_a_leading_condition_does_not_hide_the_polarity_of_what_follows():
+    passage = "If you have COPD, stopping smoking is the most important thing you can do; avoid smoky places."
+    assert judge("Smoking is fine if you have COPD.", [passage]).verdict == "contradicted"
+
+
+def test_to_stop_is_a_purpose_not_a_negation():
+    passage = "For a nosebleed, sit up, lean forward and pinch the soft part of the nose; do not tilt the head back."
+    assert judge("Tilt your head back to stop a nosebleed.", [passage]).verdict == "contradicted"
+    assert judge("Pinch the soft part of the nose to stop a nosebleed.", [passage]).verdict in ("supported", "weak")
+
+
+def test_a_changed_bare_number_is_contradicted():
+    passage = "A reading of 140/90 mmHg or higher on repeated checks is high blood pressure."
+    assert judge("A blood pressure of 14/90 is high.", [passage]).verdict == "contradicted"
+    assert judge("A blood pressure of 140/90 is high.", [passage]).verdict in ("supported", "weak")
+
+
+def test_referral_criteria_that_repeat_a_negation_are_not_contradicted():
+    # seek-care reasons of the extractive generator: lead-in + criterion, judged against the list
+    passage = ("See your primary care doctor if:\n- you have a high fever, pus on the tonsils and no cough (possible strep)\n"
+               "- the sore throat has not improved after about 1 week")
+    assert judge("See your primary care doctor if you have a high fever, pus on the tonsils and no cough (possible strep).",
+                 [passage]).verdict == "supported"
+    child = "See your child's doctor if:\n- the fever lasts 5 days or more;\n- your child is not drinking well, or you are worried"
+    assert judge("See your child's doctor if the fever lasts 5 days or more.", [child]).verdict == "supported"
+    zh = "请立即拨打120，不要自己开车去医院：\n- 胸痛持续超过几分钟不缓解\n- 或反复发作"
+    assert judge("请立即拨打120，不要自己开车去医院：胸痛持续超过几分钟不缓解，或反复发作。", [zh]).verdict == "supported"

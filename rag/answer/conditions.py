@@ -113,11 +113,15 @@ _PREVENT = re.compile(r"(?:avoid|prevent|preventing|reduce\s+the\s+risk\s+of|pro
                       re.IGNORECASE)
 
 
+# Chinese words that are grammar, not symptoms ("胸口像被压着一样痛" is not like a headache "像被箍住一样")
+_ZH_FUNCTION = frozenset("的了着过是在有和就不也都很吗呢吧啊像被把一样些个这那我你他她它们得地么什怎还又再才")
+
+
 def _words(text: str) -> set[str]:
     """Comparable words: English content words and, for Chinese, jieba words."""
     out = {w for w in content_words(text, QUESTION_STOP) if not has_cjk(w) and w not in _WEAK and len(w) > 1}
     if has_cjk(text):
-        out |= chinese_content_words(text)
+        out |= {w for w in chinese_content_words(text) if not set(w) <= _ZH_FUNCTION}
     return out
 
 

@@ -183,6 +183,12 @@ def _quantity_check(claim: str, passage: str) -> tuple[str | None, str]:
     for q in quantities(claim):
         if q.unit is None:
             if not any(h.value == q.value for h in have):
+                # another bare number of the passage is missing from the claim: the claim changed it
+                # ("14/90" where the passage says "140/90")
+                claim_values = {c.value for c in quantities(claim)}
+                changed = [h for h in have if h.unit is None and h.value not in claim_values]
+                if changed:
+                    return "contradicted", f"number {q.value:g} where the passage says {changed[0].value:g}"
                 return "unsupported", f"number {q.value:g} not in the passage"
             continue
         if any(q.same_amount(h) for h in have):
@@ -220,12 +226,18 @@ _CLAUSE_COMMA = re.compile(r"[，,]\s*(?=(?:because|as|since|so|which|but|unless
                            re.IGNORECASE)
 
 
-_STOP_VERB = re.compile(r"\b(?:stop(?:s|ped|ping)?|discontinu\w*|quit(?:s|ting)?|skip(?:s|ped|ping)?|miss(?:es|ed|ing)?|"
+_STOP_VERB = re.compile(r"(?<!\bto\s)(?<!\bhelp\s)\b(?:stop(?:s|ped|ping)?|discontinu\w*|quit(?:s|ting)?|skip(?:s|ped|ping)?|miss(?:es|ed|ing)?|"
                         r"cut\s+out|give\s+up)\b(?<!after\sstopping)|(?:停药|停用|停服|停掉|中断|漏服|自行停)(?!后|以后|之后)",
                         re.IGNORECASE)
 # a condition on the action ("if you are not eating", "when …") says nothing about the action's polarity
 _CONDITION = re.compile(r"\b(?:if|when|whenever|unless|until|while|even\s+when|even\s+if)\b.*$|(?:如果|若|假如|一旦).*$",
                         re.IGNORECASE)
+_LEADING_CONDITION = re.compile(r"^\s*(?:if|when|whenever|while|for|with|after|before|during|in)\b[^,，:;]{0,80}[,，]\s*",
+                                re.IGNORECASE)
+# a limit is not a prohibition: "do not take more than 4 g" says what "take no more than 4 g" says
+_LIMIT = re.compile(r"\b(?:do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not)\s+((?:\w+\s+){0,2}?)"
+                    r"(?:more\s+than|exceed\w*|go\s+over|over)\b", re.IGNORECASE)
+_LIMIT_ZH = re.compile(r"(?:不要|不宜|不能|不应|不得|不可|勿|切勿)(?=超过|多于|大于|高于)")
 # word pairs of opposite direction: an item saying one where its clause says the other is contradicted
 _ANTONYMS = (
     (r"\bmore\b|\bincreas\w*|\braise\w*|\bplenty\b|\bextra\b", r"\bless\b|\bfewer\b|\breduc\w*|\bdecreas\w*|\bcut\s+down\b|\blimit\w*"),
@@ -238,9 +250,17 @@ def is_negative(text: str) -> bool:
     return bool(_NEG_EN.search(text) or _NEG_ZH.search(text))
 
 
+def _main(text: str) -> str:
+    """The text without its conditions ("If you have COPD, ..." keeps what follows the comma) and with
+    limits written as limits ("do not take more than" -> "take no more than")."""
+    text = _LEADING_CONDITION.sub("", text, count=1)
+    text = _LIMIT.sub(lambda m: f"{m.group(1)}no more than", text)
+    return _CONDITION.sub("", _LIMIT_ZH.sub("", text))
+
+
 def _polarity(text: str) -> bool:
     """True for 'do not do it': a cue or a verb of stopping, but not both ("don't stop taking" = keep taking)."""
-    main = _CONDITION.sub("", text)
+    main = _main(text)
     return is_negative(main) != bool(_STOP_VERB.search(main))
 
 
@@ -278,7 +298,7 @@ def _clauses(passage: str) -> list[tuple[str, bool]]:
         for i, clause in enumerate(pieces):
             reason = (i > 0 or explains) and (bool(_REASON.match(clause)) or (explains and not is_negative(clause)
                                                                                  and i == 0))
-            neg = prev_neg if reason else _polarity(clause)
+            neg = (_polarity(clause) if is_negative(_main(clause)) else prev_neg) if reason else _polarity(clause)
             out.append((f"{lead}: {clause}" if lead and not reason else clause, neg))
             prev_neg = neg
             if i == 0 and not lead and len(pieces) > 1:
@@ -294,15 +314,110 @@ def _clauses(passage: str) -> list[tuple[str, bool]]:
 
 
 def _stem(word: str) -> str:
-    """A light English stem so 'burning'/'burn' and 'blisters'/'blister' align; Chinese characters pass."""
+    """A light English stem so 'burning'/'burn', 'blisters'/'blister', 'babies'/'baby' and 'shared'/'share'
+    align; Chinese characters pass."""
+    if not word.isascii() or word.isdigit():
+        return word
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
     for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix) and word.isascii() and not word.isdigit():
-            return word[: -len(suffix)]
-    return word
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def _align_words(text: str) -> set[str]:
     return {_stem(w) for w in content_words(normalise_numerals(text)) if w not in _POLARITY_WORDS}
+
+
+# where the scope of an English negation ends: a preposition or a conjunction starts what modifies it
+# ("avoid putting weight | on the ankle", "never give honey | to babies")
+_SCOPE_END = re.compile(r"\b(?:for|to|on|onto|in|into|with|at|during|until|after|before|while|when|if|unless|because|as|"
+                        r"since|so|from|than|under|over|near|around|without|unless|or\s+else|even)\b|[,，;；.。]",
+                        re.IGNORECASE)
+# verbs that say little on their own: a claim sharing only one of these with a prohibition needs more overlap
+_GENERIC = frozenset("use give take put apply make get have keep let try go see help".split()) | frozenset(
+    {"使用", "服用", "食用", "进行", "可以", "应该", "需要", "自行", "一定", "尽量"})
+
+
+def _scope(clause: str) -> tuple[set[str], set[str]]:
+    """(English words, Chinese bigrams) in the scope of a negative clause's cue: what follows the cue up to a
+    preposition ("don't apply butter, toothpaste or ice"), and the subject before it when the clause does not
+    start with the cue ("inhalers should not be shared", "antibiotics do not help")."""
+    main = _main(clause.rsplit(": ", 1)[-1])
+    m_en = _NEG_EN.search(main)
+    m = m_en or _NEG_ZH.search(main)
+    if not m:
+        return set(), set()
+    after, before = main[m.end():], main[: m.start()]
+    if m_en is not None:
+        after = _SCOPE_END.split(after, maxsplit=1)[0]
+        words = _align_words(after)
+        if before.strip() and len(words) <= 1:
+            # a predicate negation ("antibiotics do not help", "inhalers should not be shared"): its subject
+            # is what it is about; not "your child is not drinking well"
+            words |= _align_words(before)
+        return {w for w in words if not w.isdigit()}, set()
+    after = re.split(r"[，,;；。.、:：]|以免|以防|否则", after, maxsplit=1)[0][:8]
+    grams = {after[i:i + 2] for i in range(len(after) - 1)}
+    return set(), {g for g in grams if re.fullmatch(r"[\u3400-\u9fff]{2}", g)}
+
+
+def _scope_check(claim: str, clauses: list[tuple[str, bool]]) -> str:
+    """A positive claim that names what a negative clause prohibits and no positive clause mentions
+    ("Pop the blister" against "Keep it clean; don't pop or peel it"): the clause, else ''."""
+    positive = [c for c, neg in clauses if not neg]
+    pos_words = set().union(*(_align_words(c) for c in positive)) if positive else set()
+    pos_text = _norm(" ".join(positive))
+    cw = _align_words(claim)
+    nc = _norm(claim)
+    for clause, neg in clauses:
+        if not neg:
+            continue
+        en, zh = _scope(clause)
+        hit = {w for w in (en & cw) if w not in pos_words} | {g for g in zh if g in nc and g not in pos_text}
+        if not hit:
+            continue
+        # the claim says what a positive clause says, and only mentions the prohibited thing on the way
+        # ("A cold compress eases itching from bites" against "Try not to scratch bites; a cold compress ...")
+        rest = cw - hit - {ch for g in hit for ch in g}
+        if rest and max((len(rest & _align_words(c)) for c in positive), default=0) >= max(2, 0.75 * len(rest)):
+            continue
+        if hit - _GENERIC or len(cw & _align_words(clause)) >= 2:
+            return clause
+    return ""
+
+
+_UNBOUNDED = re.compile(r"\bas\s+(?:long|much|often|many)\s+as\s+you\s+(?:like|want|need|wish)\b|\bwhenever\s+you\s+"
+                        r"(?:like|want)\b|\bindefinitely\b|\bany\s+amount\b|\bunlimited\b|\bno\s+limit\b|"
+                        r"\bevery\s*(?:day|one|body)\b|\ball\s+(?:people|patients|adults|children)\b|\banyone\b|"
+                        r"\balways\b|\blong[- ]term\b|长期|天天|随意|随便|不限|无限|任何人|所有人|人人|都可以|越多越好",
+                        re.IGNORECASE)
+_BOUNDED = re.compile(r"\b(?:no|not)\s+more\s+than\b|\bup\s+to\b|\bat\s+most\b|\bmaximum\b|\bonly\b|\bexcept\b|"
+                      r"\bmost\b|\bsome\b|\bunless\b|\blimit\w*|\bshort[- ]term\b|不超过|不宜超过|最多|以内|少于|"
+                      r"除了|除外|仅|只|大多数|部分|短期", re.IGNORECASE)
+
+
+def _neg_phrases(text: str) -> set[str]:
+    """Each negation cue with the word after it ("no cough", "not drinking", "不要仰头"[:4]): a claim that repeats
+    the clause's own negation (as a condition: "see a doctor if … no cough") does not say the opposite."""
+    t = normalise_numerals(text).lower()
+    out = {re.sub(r"\s+", " ", m.group(0) + " " + (re.findall(r"\w+", t[m.end():])[:1] or [""])[0]).strip()
+           for m in _NEG_EN.finditer(t)}
+    out |= {t[m.start():m.end() + 2] for m in _NEG_ZH.finditer(t)}
+    return out
+
+
+def _claim_polarity(claim: str) -> bool:
+    """A claim's polarity; a lead-in that starts with a positive instruction ("请立即拨打120，不要自己开车去医院：
+    胸痛持续…", "Call 911, do not drive: chest pain that …") leaves the polarity to what follows it."""
+    parts = re.split(r"[:：]\s*", claim, maxsplit=1)
+    if len(parts) == 2 and parts[1].strip():
+        first = next((c for c in _CLAUSE_COMMA.split(parts[0]) if c and c.strip()), parts[0])
+        if not _polarity(first):
+            return _polarity(parts[1])
+    return _polarity(claim)
 
 
 def _polarity_check(claim: str, passage: str) -> tuple[bool, str]:
@@ -320,13 +435,23 @@ def _polarity_check(claim: str, passage: str) -> tuple[bool, str]:
         scored.append((overlap, clause, neg))
         if overlap > best[neg]:
             best[neg], best_text[neg] = overlap, clause
-    claim_neg = _polarity(claim)
+    claim_neg = _claim_polarity(claim)
     # the claim must be about what the clause says: at least 2 shared words and a third of the claim's words
     need = max(min(2, len(cw)), (len(cw) + 1) // 3)
     agree, disagree = best[claim_neg], best[not claim_neg]
-    if disagree >= need and disagree > agree:
+    if disagree >= need and disagree > agree and not (_neg_phrases(best_text[not claim_neg]) & _neg_phrases(claim)):
         side = "prohibits" if not claim_neg else "recommends"
         return True, f"the passage {side} it: \u201c{best_text[not claim_neg][:160]}\u201d"
+    if not claim_neg and not is_negative(claim):
+        # a claim with no negation at all (one that repeats "no cough" or "not drinking" as a condition
+        # is read by the overlap rule above only)
+        clause = _scope_check(claim, clauses)
+        if clause:
+            return True, f"the passage prohibits it: \u201c{clause[:160]}\u201d"
+    if _UNBOUNDED.search(claim) and not _BOUNDED.search(claim) and scored:
+        overlap, clause, neg = max(scored, key=lambda t: t[0])
+        if overlap >= need and _BOUNDED.search(clause):
+            return True, f"the passage sets a limit: \u201c{clause[:160]}\u201d"
     direction = _direction(claim)
     if direction and scored:
         overlap, clause, neg = max(scored, key=lambda t: t[0])

@@ -238,9 +238,13 @@ def _text_terms(text: str, zh: bool) -> set[str]:
     return {_stem(w) for w in content_words(text, QUESTION_STOP)}
 
 
+# characters that make a Chinese character pair a piece of grammar, not a topic ("像被", "压着", "样痛")
+_ZH_FUNCTION = frozenset("的了着过是在有和就不也都很吗呢吧啊像被把一样些个这那我你他她它们得地么什怎还又再才")
+
+
 def _shared(q: set[str], text: str, zh: bool) -> set[str]:
     shared = q & _text_terms(text, zh) - _GENERIC
-    return {w for w in shared if len(w) >= 2} if zh else shared
+    return {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)} if zh else shared
 
 
 def _title_match(q: set[str], title: str, zh: bool) -> float:
@@ -291,16 +295,18 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # a guideline written for this patient's own group (pregnancy, babies, children) outranks a general one
     # (children's guidelines are not among them: a child's cough is not a child's fever)
     special = {d: bool(set(g) & (patient or set()) & {"pregnant", "infant"}) for d, g in groups.items()}
-    score = {d: best[d] + 0.15 * _title_match(q, titles[d], zh) for d in best}
+    # a document-level score: its best passage, how much of its title the complaint names, and how many
+    # of the complaint's topic words its description/warning-sign/referral sentences share (a headache
+    # guideline's "像被箍住一样" shares grammar with "胸口像被压着一样痛", not a topic)
+    topic = {d: _shared(q, texts[d] + " " + titles[d], zh) for d in best}
+    score = {d: best[d] + 0.15 * _title_match(q, titles[d], zh) + 0.04 * min(4, len(topic[d])) for d in best}
     ranked = sorted(best, key=lambda d: (-score[d], d))
-    anchor = ranked[0]
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
-    shared = q & (_text_terms(texts[anchor] + " " + titles[anchor], zh)) - _GENERIC
-    if zh:
-        shared = {w for w in shared if len(w) >= 2}
-    if not shared:
+    ranked = [d for d in ranked if topic[d]]
+    if not ranked:
         return []
+    anchor = ranked[0]
     keep = [anchor]
     for d in ranked[1:]:
         named = _title_match(q, titles[d], zh) > 0
