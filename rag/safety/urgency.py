@@ -318,6 +318,10 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     ages = [s.days / 365 for s in spans if s.kind == "age"]
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
+    # "孩子十个月了" with age 0.83 is the child's age, not how long the illness has lasted
+    known_age = age if age is not None else (ages[0] if ages else None)
+    if known_age is not None and known_age > 0:
+        durations = [d for d in durations if d < 28 or abs(d - known_age * 365) > max(15.0, 0.05 * known_age * 365)]
     low = text.lower()
     if re.search(r"since yesterday|from yesterday|昨天", low):
         durations.append(1.0)
