@@ -252,3 +252,32 @@ def test_version_short_of_its_catalog_count_is_not_cached(tmp_path, caplog) -> N
         assert "2 chunks in Milvus but 3 in its catalog row" in caplog.text
     finally:
         store.close()
+
+
+def test_passages_of_reads_through_the_copy_like_the_query(tmp_path) -> None:
+    """A version's passages come from the copy's chunk ids (a read by key) and equal what the filter query returns."""
+    path = str(tmp_path / "kb.db")
+    texts = ["first part about fever", "second part about fluids", "third part about when to see a doctor"]
+    doc = _doc("fever", "f1", groups=("adult",))
+    store = MilvusStore(path, "c", EMB.dim, local_search=True)
+    try:
+        offsets = [0, 40, 90]
+        chunks = [replace(c, char_start=o, char_end=o + len(c.text)) for c, o in zip(_chunks(doc, texts), offsets, strict=True)]
+        store.upsert_chunks(doc, chunks[::-1], EMB.embed_documents(texts[::-1]))  # stored out of order on purpose
+        store.flush()
+        store.activate(_info(doc, len(chunks)))
+        calls: list[str] = []
+        original = store._query_all
+        store._query_all = lambda expr, fields: calls.append(expr) or original(expr, fields)  # type: ignore[method-assign]
+        via_copy = store.passages_of([_info(doc, 3)])
+        assert calls == []  # no filter query: the copy knew the chunk ids
+        assert [p.text for p in via_copy] == texts and all(p.patient_groups == ("adult",) for p in via_copy)
+    finally:
+        store.close()
+    plain = MilvusStore(path, "c", EMB.dim, local_search=False)
+    try:
+        via_query = plain.passages_of([_info(doc, 3)])
+    finally:
+        plain.close()
+    assert [(p.chunk_id, p.text, p.section, p.patient_groups, p.extra) for p in via_copy] == \
+        [(p.chunk_id, p.text, p.section, p.patient_groups, p.extra) for p in via_query]
