@@ -669,10 +669,6 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
             return None
         return "; ".join(grounds)
     if not content:
-        # a group named on its own in a list ("burns in babies, young children, ..."): the patient is in it and the
-        # guideline is about what they describe
-        if c.age_range is not None and grounds and topic & facts.tokens:
-            return "; ".join(grounds)
         return "; ".join(grounds) if grounds and (c.needs_pregnant or c.needs_sex) else None
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
