@@ -139,7 +139,7 @@ class MilvusStore:
         if db_name:
             kwargs["db_name"] = db_name
         try:
-            self._client = MilvusClient(**kwargs)
+            self._client = _open_client(MilvusClient, MilvusException, kwargs)
         except MilvusException as exc:
             hint = ""
             if uri.endswith(".db"):
@@ -608,6 +608,24 @@ class MilvusStore:
             if "Milvus" in name or "Rpc" in name or "grpc" in type(exc).__module__:
                 raise BackendUnavailableError(f"Milvus call failed: {exc}") from None
             raise
+
+
+def _open_client(client_cls: Any, error_cls: type[Exception], kwargs: dict[str, Any], attempts: int = 3) -> Any:
+    """A MilvusClient; for Milvus Lite, up to `attempts` tries: on a busy machine the embedded server it starts can
+    miss the client's first connection ("Fail connecting to server"). Other errors, and the last one, are raised."""
+    uri = str(kwargs.get("uri", ""))
+    for attempt in range(1, attempts + 1):
+        try:
+            return client_cls(**kwargs)
+        except error_cls as exc:
+            if not uri.endswith(".db") or "Fail connecting" not in str(exc) or attempt == attempts:
+                raise
+            from milvus_lite.server_manager import server_manager_instance
+
+            logging.getLogger("clinrag.milvus").warning("Milvus Lite did not answer its first connection (attempt %d of %d); restarting it", attempt, attempts)
+            server_manager_instance.release_server(uri)
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _passage(e: dict[str, Any], *, active: bool, groups: tuple[str, ...]) -> Passage:
