@@ -24,6 +24,7 @@ from importlib import resources
 
 import yaml
 
+from rag.knowledge.roles import heading_role
 from rag.text import CJK_RANGE
 from rag.types import Passage
 
@@ -395,8 +396,6 @@ class Criterion:
 
 def _section_role(section: str) -> str:
     """red_flag / self_care / seek_care / other, from the last heading (the same heading table ingest uses for roles)."""
-    from rag.knowledge.roles import heading_role
-
     role = heading_role(section.split(">")[-1])
     return role if role in {"red_flag", "self_care", "seek_care"} else "other"
 

@@ -180,12 +180,13 @@ def numbers_traceable(item: str, passages: list[str]) -> bool:
 def _quantity_check(claim: str, passage: str) -> tuple[str | None, str]:
     """(None | 'contradicted' | 'unsupported', reason) for the claim's quantities against one passage."""
     have = quantities(passage)
-    for q in quantities(claim):
+    claimed = quantities(claim)
+    claim_values = {c.value for c in claimed}
+    for q in claimed:
         if q.unit is None:
             if not any(h.value == q.value for h in have):
                 # another bare number of the passage is missing from the claim: the claim changed it
                 # ("14/90" where the passage says "140/90")
-                claim_values = {c.value for c in quantities(claim)}
                 changed = [h for h in have if h.unit is None and h.value not in claim_values]
                 if changed:
                     return "contradicted", f"number {q.value:g} where the passage says {changed[0].value:g}"
@@ -334,7 +335,7 @@ def _align_words(text: str) -> set[str]:
 # where the scope of an English negation ends: a preposition or a conjunction starts what modifies it
 # ("avoid putting weight | on the ankle", "never give honey | to babies")
 _SCOPE_END = re.compile(r"\b(?:for|to|on|onto|in|into|with|at|during|until|after|before|while|when|if|unless|because|as|"
-                        r"since|so|from|than|under|over|near|around|without|unless|or\s+else|even)\b|[,，;；.。]",
+                        r"since|so|from|than|under|over|near|around|without|or\s+else|even)\b|[,，;；.。]",
                         re.IGNORECASE)
 # verbs that say little on their own: a claim sharing only one of these with a prohibition needs more overlap
 _GENERIC = frozenset("use give take put apply make get have keep let try go see help".split()) | frozenset(
