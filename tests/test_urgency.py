@@ -176,3 +176,82 @@ def test_condense_history_never_returns_empty_and_reports_what_it_dropped() -> N
     kept2, dropped = _condense(record, "asthma cough", 600)
     assert kept2 == kept and dropped
     assert len(kept2) + sum(len(d) for d in dropped) >= len(record) - len(dropped) - 2
+
+
+# --- blood pressure and blood sugar as numbers (issue 10, third round) ----------------------------
+
+BP_SEEK = passage("5 When to see a clinician and which department",
+                  "Contact your clinician the same day if a repeat reading is still 180/120 mmHg or higher and you have no "
+                  "symptoms.\n\nSee your clinician within a few days if home readings are often 160/100 mmHg or higher.\n\n"
+                  "See your primary care doctor for a regular review if home readings are regularly 130/80 mmHg or higher.",
+                  doc_id="bp-test", title="High blood pressure (test)", n=6)
+BP_RED = passage("3 Red flags: seek emergency care now",
+                 "In pregnancy, a reading of 140/90 or higher, or a severe headache or vision changes, needs urgent assessment.",
+                 doc_id="bp-test", title="High blood pressure (test)", n=7)
+SUGAR_SEEK = passage("5 When to see a clinician and which department",
+                     "Contact your clinician the same day if your blood sugar stays above 15 mmol/L (270 mg/dL) while you are ill."
+                     "\n\nBook a routine appointment if a check-up or home test shows a fasting blood sugar of 7.0 mmol/L "
+                     "(126 mg/dL) or higher, to confirm the diagnosis.", doc_id="dm-test", title="Diabetes (test)", n=8)
+
+
+@pytest.mark.parametrize(("text", "bp", "sugar"), [
+    ("BP 185/110 twice this morning", (185, 110), None),
+    ("pharmacy said 146/92, at home about 142/90", (146, 92), None),
+    ("his pressure was 160 over 100", (160, 100), None),
+    ("sugar was 250 this morning", None, 13.9),
+    ("morning readings usually 7-8 mmol", None, 8.0),
+    ("糖尿病十年了，血糖一直二十几，嘴巴特别干", None, 23.0),
+    ("空腹血糖一般7点几", None, 7.5),
+    ("my meter just says HI and he's drowsy", None, 33.3),
+    ("diarrhoea 3/7 for 24/7 of the day, 2 days", None, None),  # not blood pressure: implausible pairs
+])
+def test_blood_pressure_and_sugar_are_read_as_numbers(text: str, bp: tuple[int, int] | None, sugar: float | None) -> None:
+    f = extract_facts(text)
+    assert f.blood_pressure == bp
+    assert f.glucose_mmol == sugar
+    if bp or sugar:
+        assert not f.readings  # understood numbers no longer count as "a measurement a clinician should interpret"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("BP 185/110 twice, no headache, feel fine", "urgent"),
+    ("home readings about 160/100 most days", "soon"),
+    ("pharmacy BP check said 146/92", "routine"),
+    ("BP 125/78, feel fine", None),
+])
+def test_blood_pressure_thresholds_of_the_guideline_set_the_level(text: str, level: str | None) -> None:
+    matches = [m for m in decide_urgency(extract_facts(text, age=60), [BP_SEEK, BP_RED], red_flag_labels=[],
+                                         language="en").matches]
+    assert (matches[0].level if matches else None) == level
+    if level:
+        assert "blood pressure" in matches[0].grounds
+
+
+def test_an_opening_in_pregnancy_holds_for_every_part_of_the_statement() -> None:
+    not_pregnant = decide_urgency(extract_facts("BP 150/95", age=30, sex="female"), [BP_RED], red_flag_labels=[], language="en")
+    pregnant = decide_urgency(extract_facts("BP 150/95", age=30, sex="female", pregnant=True), [BP_RED], red_flag_labels=[],
+                              language="en")
+    assert not not_pregnant.matches
+    assert pregnant.level == "emergency"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("type 2, sick with flu, sugars in the 20s for two days", "urgent"),
+    ("体检发现空腹血糖7.2，没有什么不舒服", "routine"),  # a routine cue in the action part ("Book a routine appointment")
+    ("fasting sugar 5.4", None),
+])
+def test_blood_sugar_thresholds_of_the_guideline_set_the_level(text: str, level: str | None) -> None:
+    d = decide_urgency(extract_facts(text, age=55), [SUGAR_SEEK], red_flag_labels=[], language="en")
+    assert (d.matches[0].level if d.matches else None) == level
+
+
+def test_a_decimal_threshold_is_not_cut_into_two_sentences() -> None:
+    texts = [cr.text for cr in criteria_of([SUGAR_SEEK])]
+    assert any("7.0 mmol/L (126 mg/dL) or higher" in t for t in texts)
+
+
+def test_how_often_is_not_an_age_and_two_or_three_months_is_not_twenty_three() -> None:
+    zh = passage("5 何时就诊及科室", "到内分泌科定期复查，糖化血红蛋白一般每3–6个月查一次。", doc_id="dm-zh", title="糖尿病", n=9)
+    d = decide_urgency(extract_facts("想问下糖化血红蛋白多久查一次", age=60), [zh], red_flag_labels=[], language="zh")
+    assert d.matches and d.matches[0].level == "routine"
+    assert extract_facts("这两三个月经常头疼").duration_days == 60

@@ -190,6 +190,8 @@ def _num(s: str) -> float | None:
         if "十" in s:
             a, _, b = s.partition("十")
             return float((_ZH_DIGITS[a] if a else 1) * 10 + (_ZH_DIGITS[b] if b else 0))
+        if len(s) == 2 and s[0] != s[1] and "几" not in s and "零" not in s:
+            return float(min(_ZH_DIGITS[s[0]], _ZH_DIGITS[s[1]]))  # "两三个月" is two or three months, not 23
         total = 0.0
         for ch in s:
             total = total * 10 + _ZH_DIGITS[ch]
@@ -262,6 +264,49 @@ def _temperatures(text: str) -> list[float]:
     return out
 
 
+_BP = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:/|over)\s*(\d{2,3})(?![\d.])", re.IGNORECASE)
+_GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|血糖|糖尿病|胰岛素", re.IGNORECASE)
+_GLUCOSE_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)", re.IGNORECASE)
+_GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖)[^0-9。；;!?\n]{0,14}?"
+                           r"(\d+(?:\.\d+)?|[一二两三四五六七八九十几]+(?=[多左上了的点，,。；\s]|$))(点几|点[0-9一二三四五六七八九])?(s\b)?",
+                           re.IGNORECASE)
+_GLUCOSE_HI = re.compile(r"\b(?:says|reads|reading|shows?|just)\s+[\"']?HI\b|\bHI\b[\"']?\s+on\s+(?:the|my|his|her)\s+meter")
+
+
+def _blood_pressures(text: str) -> list[tuple[int, int]]:
+    """Systolic/diastolic pairs ("185/110", "160 over 100"): a plausible pair, systolic above diastolic."""
+    out: list[tuple[int, int]] = []
+    for m in _BP.finditer(text):
+        sys_, dia = int(m.group(1)), int(m.group(2))
+        if 70 <= sys_ <= 300 and 30 <= dia <= 200 and sys_ > dia:
+            out.append((sys_, dia))
+    return out
+
+
+def _glucose_values(text: str) -> list[float]:
+    """Blood sugar readings in mmol/L ("15.2 mmol", "250 mg/dL", "血糖一直二十几", "readings in the 20s", a meter's HI)."""
+    out: list[float] = [33.3] if _GLUCOSE_HI.search(text) else []  # "HI" on a glucose meter: above its range
+    if not _GLUCOSE_CONTEXT.search(text):
+        return out
+    text = _BP.sub(" ", text)
+    for m in _GLUCOSE_UNIT.finditer(text):
+        v = float(m.group(1))
+        out.append(v / 18.0 if m.group(2).lower().startswith("mg") else v)
+    for m in _GLUCOSE_NEAR.finditer(text):
+        if _GLUCOSE_UNIT.match(text, m.start(1)):
+            continue  # counted above with its unit
+        after = text[m.end():m.end() + 8].lower()
+        if re.match(r"\s*(%|°|℃|度|years?|岁|yrs?|days?|天|weeks?|周|months?|个月|times?|次|hours?|小时)", after):
+            continue
+        v = _num(m.group(1))
+        if v is None or v <= 0:
+            continue
+        if m.group(2):
+            v += 0.5 if m.group(2) == "点几" else (_num(m.group(2)[1:]) or 0) / 10
+        out.append(v / 18.0 if v >= 40 else v)  # 40 and above is mg/dL; meters read up to ~33 mmol/L
+    return [round(v, 1) for v in out if 1.0 <= v <= 40.0]
+
+
 # --- the patient's facts ------------------------------------------------------------------------
 
 
@@ -276,7 +321,9 @@ class Facts:
     temperature_c: float | None
     duration_days: float | None
     tokens: frozenset[str]
-    readings: tuple[str, ...] = ()  # numbers the ladder does not interpret (blood sugar, blood pressure, ...)
+    readings: tuple[str, ...] = ()  # numbers the ladder does not interpret
+    blood_pressure: tuple[int, int] | None = None  # highest systolic and highest diastolic reported, mmHg
+    glucose_mmol: float | None = None  # highest blood sugar reported, mmol/L
 
     def describe(self, language: str) -> str:
         """The facts that were understood, for the reason text."""
@@ -291,6 +338,10 @@ class Facts:
             bits.append(f"{'体温' if zh else 'temperature '}{self.temperature_c:g} °C")
         if self.duration_days is not None:
             bits.append(_days_text(self.duration_days, zh))
+        if self.blood_pressure is not None:
+            bits.append(f"{'血压' if zh else 'blood pressure '}{self.blood_pressure[0]}/{self.blood_pressure[1]} mmHg")
+        if self.glucose_mmol is not None:
+            bits.append(f"{'血糖' if zh else 'blood sugar '}{self.glucose_mmol:g} mmol/L")
         return ("、" if zh else ", ").join(bits)
 
 
@@ -339,14 +390,23 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         if t >= 39.0:
             tokens.add("high")
     # what is left of the numbers once ages, durations and temperatures are taken out
+    pressures = _blood_pressures(text)
+    sugars = _glucose_values(text)
     rest = _TEMP.sub(lambda m: " " if _temperatures(m.group(0) + " fever") else m.group(0), text)
+    if pressures:
+        rest = _BP.sub(" ", rest)
+    if sugars:
+        rest = _GLUCOSE_UNIT.sub(" ", rest)
+        rest = _GLUCOSE_NEAR.sub(" ", rest)
     for sp in sorted(spans, key=lambda x: -x.start):
         rest = rest[:sp.start] + " " + rest[sp.end:]
     readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
                      if "/" in m.group(0) or "." in m.group(0))
     return Facts(age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
-                 duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings)
+                 duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
+                 blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
+                 glucose_mmol=max(sugars) if sugars else None)
 
 
 # --- criteria from guideline passages -----------------------------------------------------------
@@ -356,7 +416,7 @@ _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent me
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
 _SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|early|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早", re.IGNORECASE)
 _ROUTINE_CUE = re.compile(r"regular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
-                          r"several a week|most days|定期|每年|反复|频繁|每周数次|越来越", re.IGNORECASE)
+                          r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越|预约|复查", re.IGNORECASE)
 _SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|needs? (urgent )?(medical )?(assessment|checking|review)|"
                         r"should be checked|tell your)\b|就医|就诊|找医生|看医生|到.{0,6}(科|门诊)", re.IGNORECASE)
 _WORD_AGE = (
@@ -380,6 +440,8 @@ class _Clause:
     needs_sex: str | None
     routine_cue: bool
     head: str = ""
+    min_bp: tuple[int, int] | None = None
+    glucose: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +484,7 @@ def _statements(text: str) -> list[tuple[str, str]]:
         if item:
             out.append((lead, body))
             continue
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？])\s*", body) if s.strip()]
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？])(?!\d)\s*", body) if s.strip()]  # not inside "7.0"
         for s in sentences:
             out.append(("", s))
         lead = body if body.endswith((":", "：")) else ""
@@ -444,7 +506,7 @@ def _age_constraint(text: str) -> tuple[float, float] | None:
     if m:
         lo = float(m.group(2) if m.re.pattern.startswith("(over") else m.group(1))
     m = re.search(r"(\d+)\s*(?:to|–|-|至)\s*(\d+)\s*(months?|个月)", low)
-    if m:
+    if m and not re.search(r"(every|each|每)\s*$", low[:m.start()]):  # "每3–6个月查一次" is how often, not an age
         lo, hi = float(m.group(1)) * 30 / 365, float(m.group(2)) * 30 / 365
     if lo is None and hi is None:
         for rx, a, b in _WORD_AGE:
@@ -476,6 +538,34 @@ def _days_constraint(text: str) -> float | None:
     return min(days) if days else None
 
 
+_MORE = r"(?:or higher|or above|or more|and above|及以上|以上|或更高)"
+_BP_LIMIT = re.compile(r"(≥|above|over|at least|达到|超过|高于)?\s*(\d{2,3})\s*/\s*(\d{2,3})\s*(?:mm\s*hg)?\s*" + _MORE + "?",
+                       re.IGNORECASE)
+_GLUCOSE_LIMIT = re.compile(r"(≥|above|over|higher than|more than|at least|高于|超过|below|under|less than|lower than|低于|<)?\s*"
+                            r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)\s*(?:\([^)]*\)|（[^）]*）)?\s*(" + _MORE + "|以下)?",
+                            re.IGNORECASE)
+
+
+def _bp_constraint(text: str) -> tuple[int, int] | None:
+    """A blood pressure threshold ("180/120 mmHg or higher", "≥140/90"): met when either number is reached."""
+    for m in _BP_LIMIT.finditer(text):
+        if m.group(1) or m.group(0).rstrip().lower().endswith(("higher", "above", "more", "以上", "更高")):
+            return int(m.group(2)), int(m.group(3))
+    return None
+
+
+def _glucose_constraint(text: str) -> tuple[str, float] | None:
+    """A blood sugar threshold in mmol/L: ("ge", 15.0) for "above 15 mmol/L", ("le", 3.9) for "below 3.9 mmol/L"."""
+    for m in _GLUCOSE_LIMIT.finditer(text):
+        v = float(m.group(2)) / (18.0 if m.group(3).lower().startswith("mg") else 1.0)
+        cue, tail = (m.group(1) or "").lower(), (m.group(4) or "")
+        if cue in {"below", "under", "less than", "lower than", "低于", "<"} or tail == "以下":
+            return "le", round(v, 1)
+        if cue or tail:
+            return "ge", round(v, 1)
+    return None
+
+
 # numbers with their units and comparison words are checked as numbers, not as words
 _NUMERIC_PHRASE = re.compile(
     r"(more than|longer than|less than|at least|after about|after|about|under|over|above|持续|超过|达到|多于|第)?\s*"
@@ -501,6 +591,9 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     qualifier = re.search(r"\b(that|which|who)\b.*$", parts[-1]) if len(parts) > 1 else None
     if qualifier:
         parts = [p if p is parts[-1] or re.search(r"\b(that|which|who)\b", p) else f"{p} {qualifier.group(0)}" for p in parts]
+    # "In pregnancy, a reading of 140/90 or higher, or a severe headache ...": the opening group holds for every part
+    pregnant_all = bool(re.match(r"\s*(in pregnancy|during pregnancy|if you are pregnant|pregnant women|孕妇|怀孕|孕期)", conditions,
+                                 re.IGNORECASE))
     out: list[_Clause] = []
     for raw in parts:
         text = raw.strip(" .。:：")
@@ -514,17 +607,20 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         words_only = _ACTION_PHRASE.sub(" ", words_only)
         tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child|child(ren)?|toddler|adults?|newborn)\b|"
                                 r"婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿", " ", words_only, flags=re.IGNORECASE))
-        needs_pregnant = bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
+        needs_pregnant = pregnant_all or bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
         tokens = {t for t in tokens if not t.startswith(("pregnan", "孕"))}
         sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else None
         out.append(_Clause(text=text, tokens=frozenset(tokens), min_temp=_temp_constraint(text), min_days=_days_constraint(text),
                            age_range=age_range, needs_pregnant=needs_pregnant, needs_sex=sex,
-                           routine_cue=bool(_ROUTINE_CUE.search(text)), head=head))
+                           routine_cue=bool(_ROUTINE_CUE.search(text)), head=head, min_bp=_bp_constraint(text),
+                           glucose=_glucose_constraint(text)))
     return tuple(out)
 
 
 def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cue: bool) -> tuple[str, str]:
     context = f"{lead} {statement}"
+    # "Book a routine appointment if ...": a routine cue in the action part holds for every condition
+    routine_cue = routine_cue or bool(_ROUTINE_CUE.search(lead))
     if routine_cue and not _URGENT_CUE.search(statement) and not _SOON_CUE.search(statement):
         return "routine", "the criterion is about recurring, long-standing or regularly measured findings"
     if _URGENT_CUE.search(context):
@@ -648,6 +744,19 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
             return None
         grounds.append(f"temperature {facts.temperature_c:g} °C ≥ {c.min_temp:g} °C")
         numeric = True
+    if c.min_bp is not None:
+        bp = facts.blood_pressure
+        if bp is None or not (bp[0] >= c.min_bp[0] or bp[1] >= c.min_bp[1]):
+            return None
+        grounds.append(f"blood pressure {bp[0]}/{bp[1]} mmHg, threshold {c.min_bp[0]}/{c.min_bp[1]}")
+        numeric = True
+    if c.glucose is not None:
+        op, limit = c.glucose
+        g = facts.glucose_mmol
+        if g is None or (g < limit if op == "ge" else g > limit):
+            return None
+        grounds.append(f"blood sugar {g:g} mmol/L {'≥' if op == 'ge' else '≤'} {limit:g} mmol/L")
+        numeric = True
     if c.min_days is not None:
         if facts.duration_days is None or facts.duration_days < c.min_days:
             return None
@@ -663,7 +772,9 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
     if numeric:
         # a number matched: the clause's words must not be about something else (a temperature threshold is
         # about fever whatever else the sentence says; a duration needs the clause's own words too)
-        rest = {t for t in c.tokens if t not in topic} if c.min_days is not None or c.min_temp is None else set()
+        # (so is a blood pressure or blood sugar threshold)
+        by_number_alone = c.min_temp is not None or c.min_bp is not None or c.glucose is not None
+        rest = {t for t in c.tokens if t not in topic} if c.min_days is not None or not by_number_alone else set()
         if rest and not (rest & facts.tokens):
             return None
         return "; ".join(grounds)
