@@ -255,3 +255,45 @@ def test_how_often_is_not_an_age_and_two_or_three_months_is_not_twenty_three() -
     d = decide_urgency(extract_facts("想问下糖化血红蛋白多久查一次", age=60), [zh], red_flag_labels=[], language="zh")
     assert d.matches and d.matches[0].level == "routine"
     assert extract_facts("这两三个月经常头疼").duration_days == 60
+
+
+# --- list fragments, groups and denials (issue 10, third round) -----------------------------------
+
+BURN_RED = passage("3 Red flags: seek emergency care now",
+                   "- burns that go all the way around a limb or the chest;\n"
+                   "- burns in babies, young children, pregnant people, older adults, or people with diabetes;",
+                   doc_id="burns-test", title="Burns and scalds", n=10)
+RASH_RED = passage("3 危险信号：立即就医", "- 舌头、嘴唇或喉咙肿胀，声音嘶哑，吞咽困难；", doc_id="rash-test", title="皮疹", n=11)
+AORTA = passage("3 Red flags: seek emergency care now", "In older adults, severe pain spreading to the back.",
+                doc_id="belly-test", title="Abdominal pain", n=12)
+UTI_SEEK = passage("5 When to see a clinician", "See a doctor if:\n\n- you are a man, pregnant, or the patient is a child;",
+                   doc_id="uti-test", title="Urinary tract infection", n=13)
+
+
+def _levels(text: str, passages: list[Passage], **kw: object) -> list[str]:
+    return [m.level for m in decide_urgency(extract_facts(text, **kw), passages, red_flag_labels=[],  # type: ignore[arg-type]
+                                            language="zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en").matches]
+
+
+def test_a_body_part_cut_from_a_list_does_not_match_on_its_own() -> None:
+    assert _levels("ate too much, burning in my upper chest, burping", [BURN_RED], age=45) == []
+    assert _levels("身上起了红疹子，嘴唇眼睛都不肿，喘气正常", [RASH_RED], age=30) == []
+    assert _levels("嘴唇肿起来了", [RASH_RED], age=30) == ["emergency"]
+
+
+def test_a_group_in_a_list_about_the_subject_needs_the_subject() -> None:
+    assert _levels("my toddler pulled hot tea over himself, the burn covers his arm", [BURN_RED], age=2) == ["emergency"]
+    assert _levels("burning when I pee, started yesterday", [BURN_RED], age=29, pregnant=True) == []
+    # a sentence that does not name its guideline's subject keeps its groups as criteria of their own
+    assert _levels("burning when I pee, started yesterday", [UTI_SEEK], age=29, pregnant=True) == ["soon"]
+
+
+def test_an_opening_age_group_holds_for_the_whole_statement() -> None:
+    assert _levels("severe pain in my belly spreading to the back", [AORTA], age=30) == []
+    assert _levels("severe pain in my belly spreading to the back", [AORTA], age=72) == ["emergency"]
+
+
+def test_a_chinese_denial_covers_a_run_of_symptoms_and_plurals_meet_their_concept() -> None:
+    from rag.safety.urgency import _tokens
+    assert {"not_cchest_pain", "not_cbreathless"} <= _tokens("没有胸闷气短")
+    assert "cburn" in _tokens("Burns and scalds") and "cheadache" in _tokens("my migraines")

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from typing import Any
+
 import yaml
 
 from rag.knowledge.roles import heading_role
@@ -54,9 +56,21 @@ _LABEL = {
 
 
 @functools.lru_cache(maxsize=1)
+def _terms() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load(resources.files("rag.safety").joinpath("urgency_terms.yaml").read_text(encoding="utf-8"))
+    return raw
+
+
+@functools.lru_cache(maxsize=1)
+def _body_words() -> frozenset[str]:
+    """Body parts and plain descriptions ("lips", "hot", "嘴唇"): a clause made only of these is a fragment of a list."""
+    return frozenset(str(w).lower() for w in _terms().get("body_words", []))
+
+
+@functools.lru_cache(maxsize=1)
 def _concepts() -> tuple[tuple[str, str], ...]:
     """(surface form, concept token) pairs, longest form first."""
-    raw = yaml.safe_load(resources.files("rag.safety").joinpath("urgency_terms.yaml").read_text(encoding="utf-8"))
+    raw = _terms()
     pairs = [(str(form).lower(), f"c{name}") for name, forms in raw["concepts"].items() for form in forms]
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
@@ -93,7 +107,8 @@ def _stem(w: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _concept_regex() -> tuple[re.Pattern[str], dict[str, str]]:
     lookup = dict(_concepts())
-    alts = [re.escape(f) if _CJK.search(f) else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])" for f, _ in _concepts()]
+    # an English form also stands for its plural ("burn" for "burns")
+    alts = [re.escape(f) if _CJK.search(f) else r"(?<![a-z])" + re.escape(f) + r"(?:s|es)?(?![a-z])" for f, _ in _concepts()]
     return re.compile("|".join(alts)), lookup
 
 
@@ -101,7 +116,11 @@ def _normalise(text: str) -> str:
     """Lower-cased text with every concept form replaced by its token, in one pass (longest form first)."""
     rx, lookup = _concept_regex()
     # a space either side: the token stays a word of its own next to Chinese characters
-    return rx.sub(lambda m: f" {lookup[m.group(0)]} ", text.lower().replace("’", "'"))
+    def token(m: re.Match[str]) -> str:
+        form = m.group(0)
+        return f" {lookup.get(form) or lookup.get(form[:-1]) or lookup[form[:-2]]} "
+
+    return rx.sub(token, text.lower().replace("’", "'"))
 
 
 def _clause_tokens(clause: str) -> set[str]:
@@ -117,7 +136,8 @@ def _clause_tokens(clause: str) -> set[str]:
                     out.add(f"not_{bg}" if negated else bg)
             continue
         if tok in _concept_tokens():
-            zh_neg = bool(re.search("(没有|没|无|不|未|否认)\\s*$", clause[max(0, m.start() - 4):m.start()]))
+            # "没有胸闷气短": a cue before a run of concepts denies each of them
+            zh_neg = bool(re.search("(没有|没|无|不|未|否认)\\s*(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
             out.add(f"not_{tok}" if zh_neg or (neg_start is not None and m.start() >= neg_start) else tok)
             continue
         if tok in _GENERIC or _EN_NEG.fullmatch(tok):
@@ -419,13 +439,13 @@ _ROUTINE_CUE = re.compile(r"regular(ly)?\b|review|yearly|every \d|keep(s)? comin
                           r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越|预约|复查", re.IGNORECASE)
 _SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|needs? (urgent )?(medical )?(assessment|checking|review)|"
                         r"should be checked|tell your)\b|就医|就诊|找医生|看医生|到.{0,6}(科|门诊)", re.IGNORECASE)
-_WORD_AGE = (
+_WORD_AGE = (  # most specific first: a matched phrase is taken out before the next is looked for
     (re.compile(r"newborn|新生儿"), 0.0, 0.1),
-    (re.compile(r"\bbab(y|ies)\b|\binfants?\b|婴儿|小婴儿"), 0.0, 1.0),
-    (re.compile(r"young child|toddler|婴幼儿|幼儿"), 0.0, 5.0),
+    (re.compile(r"older adults?|老人|老年"), 65.0, 200.0),
+    (re.compile(r"young child(ren)?|toddlers?|婴幼儿|幼儿"), 0.0, 5.0),
+    (re.compile(r"\bbab(y|ies)\b|\binfants?\b|小婴儿|婴儿"), 0.0, 1.0),
     (re.compile(r"\bchild(ren)?\b|\bkids?\b|儿童|孩子"), 0.0, 16.0),
     (re.compile(r"\badults?\b|成人"), 16.0, 200.0),
-    (re.compile(r"older adults?|老人|老年"), 65.0, 200.0),
 )
 
 
@@ -513,6 +533,7 @@ def _age_constraint(text: str) -> tuple[float, float] | None:
             if rx.search(low):
                 lo = a if lo is None else min(lo, a)
                 hi = b if hi is None else max(hi, b)
+                low = rx.sub(" ", low)
     if lo is None and hi is None:
         return None
     return (lo or 0.0, hi or 200.0)
@@ -594,19 +615,27 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     # "In pregnancy, a reading of 140/90 or higher, or a severe headache ...": the opening group holds for every part
     pregnant_all = bool(re.match(r"\s*(in pregnancy|during pregnancy|if you are pregnant|pregnant women|孕妇|怀孕|孕期)", conditions,
                                  re.IGNORECASE))
+    # so does an opening age group ("In older adults, severe pain spreading to the back")
+    opening = re.fullmatch(r"\s*(?:in|for)\s+([a-z ]{3,30})\s*", parts[0], re.IGNORECASE) if len(parts) > 1 else None
+    age_all = _age_constraint(opening.group(1)) if opening else None
+    if age_all is not None:
+        parts = parts[1:]
+    if not head:
+        # "体检发现空腹血糖≥7.0 mmol/L时，请预约门诊复查": a part that only says what to do is the head of the others
+        head = " ".join(p for p in parts if re.match(r"\s*(请|需要|应当|应该|应|建议)", p))
     out: list[_Clause] = []
     for raw in parts:
         text = raw.strip(" .。:：")
         if len(text) < 2:
             continue
-        age_range = _age_constraint(text)
+        age_range = _age_constraint(text) or age_all
         # a bracketed label ("(chronic)", "（可能是肺栓塞）") names the cause, not something the patient says
         words_only = _NUMERIC_PHRASE.sub(" ", _DEPT_PHRASE.sub(" ", re.sub(r"\([^)]*\)|（[^）]*）", " ", text)))
         # what to do and how soon ("应当天找医生看") is not something the patient has; Chinese has no spaces to
         # keep those words apart from the condition's, so they go before the text is cut into character pairs
         words_only = _ACTION_PHRASE.sub(" ", words_only)
-        tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child|child(ren)?|toddler|adults?|newborn)\b|"
-                                r"婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿", " ", words_only, flags=re.IGNORECASE))
+        tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child(ren)?|child(ren)?|toddlers?|(older )?adults?|newborns?|"
+                                r"pregnant people)\b|婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿|老人|老年人", " ", words_only, flags=re.IGNORECASE))
         needs_pregnant = pregnant_all or bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
         tokens = {t for t in tokens if not t.startswith(("pregnan", "孕"))}
         sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else None
@@ -725,8 +754,10 @@ def _title_tokens(p: Passage) -> set[str]:
     return _tokens(p.title)
 
 
-def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
-    """Why this clause holds for the patient, or None."""
+def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
+                  title: frozenset[str] = frozenset()) -> str | None:
+    """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
+    guideline's title)."""
     grounds: list[str] = []
     if c.needs_pregnant:
         if not facts.pregnant:
@@ -779,10 +810,20 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str]) -> str | None:
             return None
         return "; ".join(grounds)
     if not content:
-        return "; ".join(grounds) if grounds and (c.needs_pregnant or c.needs_sex) else None
+        # a group alone ("young children" in "burns in babies, young children, ...") holds when the patient has
+        # what the sentence is about (the guideline's subject named in it), not for any child
+        # (a sentence that does not name the subject, "you are a man, pregnant, or the patient is a child", keeps
+        # its groups as criteria of their own)
+        if sentence & title:
+            holds = bool(sentence & title & facts.tokens) and bool(grounds)
+        else:
+            holds = bool(grounds) and (c.needs_pregnant or c.needs_sex)
+        return "; ".join(grounds) if holds else None
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
         return None
+    if content <= _body_words() and not ((sentence - content - topic) & facts.tokens):
+        return None  # "lips" alone, cut from "blue ... lips or tongue": the sentence's symptom word is missing
     grounds.append("you mention " + ", ".join(sorted(_show(t) for t in shared)))
     return "; ".join(grounds)
 
@@ -798,11 +839,14 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
     """Every criterion one of whose clauses holds for the patient, most urgent first."""
     out: list[Match] = []
     for cr in criteria:
-        topic = _title_tokens(cr.passage)
+        title = frozenset(_title_tokens(cr.passage))
+        # the guideline's own subject goes without saying only for a patient who has it
+        topic = set(title) if title & facts.tokens else set()
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
+        sentence = frozenset().union(*(cl.tokens for cl in cr.clauses))
         for cl in cr.clauses:
-            grounds = _match_clause(cl, facts, topic)
+            grounds = _match_clause(cl, facts, topic, sentence, title)
             if grounds is None:
                 continue
             level, why = cr.level, cr.level_why
