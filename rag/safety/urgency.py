@@ -21,7 +21,6 @@ import math
 import re
 from dataclasses import dataclass
 from importlib import resources
-
 from typing import Any
 
 import yaml
@@ -318,9 +317,10 @@ def _glucose_values(text: str) -> list[float]:
         after = text[m.end():m.end() + 8].lower()
         if re.match(r"\s*(%|°|℃|度|years?|岁|yrs?|days?|天|weeks?|周|months?|个月|times?|次|hours?|小时)", after):
             continue
-        v = _num(m.group(1))
-        if v is None or v <= 0:
+        parsed = _num(m.group(1))
+        if parsed is None or parsed <= 0:
             continue
+        v = parsed
         if m.group(2):
             v += 0.5 if m.group(2) == "点几" else (_num(m.group(2)[1:]) or 0) / 10
         out.append(v / 18.0 if v >= 40 else v)  # 40 and above is mg/dL; meters read up to ~33 mmol/L
@@ -817,7 +817,7 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         if sentence & title:
             holds = bool(sentence & title & facts.tokens) and bool(grounds)
         else:
-            holds = bool(grounds) and (c.needs_pregnant or c.needs_sex)
+            holds = bool(grounds) and (c.needs_pregnant or c.needs_sex is not None)
         return "; ".join(grounds) if holds else None
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
