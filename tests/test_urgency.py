@@ -297,3 +297,16 @@ def test_a_chinese_denial_covers_a_run_of_symptoms_and_plurals_meet_their_concep
     from rag.safety.urgency import _tokens
     assert {"not_cchest_pain", "not_cbreathless"} <= _tokens("没有胸闷气短")
     assert "cburn" in _tokens("Burns and scalds") and "cheadache" in _tokens("my migraines")
+
+
+def test_the_most_urgent_clause_of_a_matched_criterion_sets_its_level() -> None:
+    fever = passage("5 When to see a clinician", "See your doctor if the fever keeps coming back, or lasts more than 5 days.",
+                    doc_id="fever-test", title="Fever", n=14)
+    # the first clause alone would say routine (recurring); the second, which also holds, says within days
+    assert _levels("fever keeps coming back, 6 days now", [fever], age=40) == ["soon"]
+
+
+def test_a_colour_beside_a_body_part_is_not_the_sentence_symptom() -> None:
+    cellulitis = passage("3 Red flags: seek emergency care now", "- a rapidly spreading red, hot, painful area of skin with fever;",
+                         doc_id="skin-test", title="Skin", n=15)
+    assert _levels("touched the oven tray, small red patch on my finger, no blisters", [cellulitis], age=30) == []

@@ -822,7 +822,7 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
         return None
-    if content <= _body_words() and not ((sentence - content - topic) & facts.tokens):
+    if content <= _body_words() and not ((sentence - content - topic - _body_words()) & facts.tokens):
         return None  # "lips" alone, cut from "blue ... lips or tongue": the sentence's symptom word is missing
     grounds.append("you mention " + ", ".join(sorted(_show(t) for t in shared)))
     return "; ".join(grounds)
@@ -845,6 +845,7 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
         sentence = frozenset().union(*(cl.tokens for cl in cr.clauses))
+        best: Match | None = None  # the most urgent reading of the criterion among the clauses that hold
         for cl in cr.clauses:
             grounds = _match_clause(cl, facts, topic, sentence, title)
             if grounds is None:
@@ -857,8 +858,10 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
                 level, why = "routine", "the criterion is about symptoms lasting weeks"
             elif level == "soon" and cl.routine_cue and "no time frame" in why:
                 level, why = "routine", "the criterion is about recurring or long-standing symptoms"
-            out.append(Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds))
-            break
+            if best is None or LEVEL_RANK[level] < LEVEL_RANK[best.level]:
+                best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds)
+        if best is not None:
+            out.append(best)
     return sorted(out, key=lambda m: LEVEL_RANK[m.level])
 
 
