@@ -310,3 +310,12 @@ def test_a_colour_beside_a_body_part_is_not_the_sentence_symptom() -> None:
     cellulitis = passage("3 Red flags: seek emergency care now", "- a rapidly spreading red, hot, painful area of skin with fever;",
                          doc_id="skin-test", title="Skin", n=15)
     assert _levels("touched the oven tray, small red patch on my finger, no blisters", [cellulitis], age=30) == []
+
+
+def test_yearly_is_not_early_and_an_overdue_review_is_routine() -> None:
+    diabetes = passage("5 When to see a clinician", "Book a routine appointment if your yearly eye check (ophthalmology), foot "
+                       "check (podiatry) or kidney tests are due.", doc_id="dm-test", title="Type 2 diabetes", n=16)
+    asthma = passage("5 When to see a clinician", "Book a routine appointment if your asthma review is overdue (it is due once "
+                     "a year).", doc_id="asthma-test", title="Asthma", n=17)
+    assert _levels("type 2 diabetic, when am I due for eye and foot checks?", [diabetes], age=60) == ["routine"]
+    assert _levels("my asthma is ok, havent had a review in over a year", [asthma], age=19) == ["routine"]

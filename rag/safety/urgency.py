@@ -434,7 +434,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
 _POINTER = re.compile(r"red flag|any emergency|emergencies (go|need)|emergency symptoms need|任何危险信号|出现危险信号|属于急症", re.IGNORECASE)
 _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent medical|immediate|straight away|right away|"
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
-_SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|early|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早", re.IGNORECASE)
+_SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早", re.IGNORECASE)
 _ROUTINE_CUE = re.compile(r"regular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
                           r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越|预约|复查", re.IGNORECASE)
 _SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|needs? (urgent )?(medical )?(assessment|checking|review)|"
