@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer.schema import Advice, ConsultRequest, PassageSource
+from rag.audit.trail import AuditRecord
 from rag.knowledge.base import DocVersion
 from rag.knowledge.milvus import QuarantineEntry
 from rag.published import fields_model
@@ -73,18 +74,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class AuditRecordOut(_Strict):
+class AuditRecordOut(fields_model(AuditRecord, _Strict)):  # type: ignore[misc]  # a computed base
     """One hash-chained audit record: input (de-identified), passages, prompt, model, output, checks."""
-
-    seq: int
-    trace_id: str
-    created_at: str
-    kind: str
-    caller: str
-    status: str
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
 
 
 class PassageOut(fields_model(Passage, PassageSource, ("page_start", "page_end", "language", "text", "active", "content_hash"),  # type: ignore[misc]
