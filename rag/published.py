@@ -1,8 +1,8 @@
 """Pydantic models that publish fields of one of rag's dataclass records.
 
 A record's fields are declared once, in its dataclass; the JSON model that shows them (a citation's
-source, the API's catalog row or flagged passage) is built from that declaration, in its order, with
-its types and defaults. A tuple is a list in JSON; `types` narrows a field for the published contract.
+source; the API's catalog row, passage, search hit, flagged passage and audit record) is built from
+that declaration, in its order, with its types and defaults. A tuple is a list in JSON; `types` narrows a field for the published contract.
 """
 
 from __future__ import annotations
