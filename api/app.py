@@ -75,10 +75,10 @@ def _serve_embedder(backends: Backends, *, threads: bool) -> BatchingEmbedder | 
         # a dozen consultation threads run Python: a 1 ms GIL switch interval (5 ms by default) lets the event
         # loop in sooner, which answers the 503s of a full service
         sys.setswitchinterval(0.001)
-    if s.embed_micro_batch <= 0 or isinstance(backends._embedder, BatchingEmbedder):
+    if s.embed_micro_batch <= 0 or isinstance(backends.embedder, BatchingEmbedder):
         return None
     batcher = BatchingEmbedder(backends.embedder, max_batch=s.embed_micro_batch, wait_ms=s.embed_batch_wait_ms)
-    backends._embedder = batcher
+    backends.replace_embedder(batcher)
     return batcher
 
 
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             if batcher is not None:
                 batcher.close()
                 log.info("embedding micro-batches: %d encodes of %d texts", batcher.batches, batcher.texts)
-                b._embedder = batcher.inner  # a test's shared backends get their own embedder back
+                b.replace_embedder(batcher.inner)  # a test's shared backends get their own embedder back
             if owns:
                 b.close()
 

@@ -11,6 +11,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer.schema import Advice, ConsultRequest, PassageSource
+from rag.audit.trail import AuditRecord
+from rag.knowledge.base import DocVersion
+from rag.knowledge.milvus import QuarantineEntry
+from rag.published import fields_model
+from rag.types import Passage
 
 __all__ = [
     "Advice",
@@ -69,48 +74,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class AuditRecordOut(_Strict):
+class AuditRecordOut(fields_model(AuditRecord, _Strict)):  # type: ignore[misc]  # a computed base
     """One hash-chained audit record: input (de-identified), passages, prompt, model, output, checks."""
 
-    seq: int
-    trace_id: str
-    created_at: str
-    kind: str
-    caller: str
-    status: str
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
+
+class PassageOut(fields_model(Passage, PassageSource, ("page_start", "page_end", "language", "text", "active", "content_hash"),  # type: ignore[misc]
+                              required=True, descriptions={
+                                  "active": "false when this passage's guideline version was superseded or retired",
+                                  "content_hash": "identifies the exact guideline version"})):
+    pass  # every field is the Passage's (no docstring: the published schema has no description here)
 
 
-class PassageOut(PassageSource):
-    page_start: int
-    page_end: int
-    language: str
-    text: str
-    active: bool = Field(description="false when this passage's guideline version was superseded or retired")
-    content_hash: str = Field(description="identifies the exact guideline version")
-
-
-class GuidelineOut(_Strict):
-    doc_id: str
-    content_hash: str
-    version: str
-    title: str
-    publisher: str
-    language: str
-    source: str
-    license: str
-    date: str
-    topic: str
-    groups: list[str]
-    status: Literal["active", "superseded", "retired", "pending"]
-    chunk_count: int
-    pages: int
-    ingested_at: str
-    metadata_origin: str
+class GuidelineOut(fields_model(DocVersion, _Strict, omit=("fingerprint",),  # type: ignore[misc]
+                                types={"status": Literal["active", "superseded", "retired", "pending"]})):
+    # a catalog row (DocVersion) as published: every field but the file fingerprint, then these
     held_back: int = Field(0, description="passages of this version that ingest screening flagged, kept out of search until approved")
-
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> GuidelineOut:
@@ -118,23 +96,9 @@ class GuidelineOut(_Strict):
         return cls(**{k: v for k, v in row.items() if k in cls.model_fields})
 
 
-class FlaggedPassageOut(_Strict):
+class FlaggedPassageOut(fields_model(QuarantineEntry, _Strict,  # type: ignore[misc]
+                                      types={"status": Literal["quarantined", "approved", "rejected"]})):
     """A guideline passage that ingest screening held back, with why and the content owner's decision."""
-
-    chunk_id: str
-    doc_id: str
-    content_hash: str
-    index: int
-    page_start: int
-    page_end: int
-    section: str
-    reasons: list[str]
-    excerpt: str
-    status: Literal["quarantined", "approved", "rejected"]
-    flagged_at: str
-    decided_by: str = ""
-    decided_at: str = ""
-    note: str = ""
 
 
 class ReviewIn(_Strict):

@@ -58,6 +58,17 @@ class Backends:
         return self._embedder
 
     @property
+    def embedder_loaded(self) -> bool:
+        """Whether the embedder is built (asking for `embedder` would build it)."""
+        return self._embedder is not None
+
+    def replace_embedder(self, embedder: Embedder) -> Embedder:
+        """Serve `embedder` from now on, e.g. a wrapper of the current one; returns the one it replaces."""
+        previous = self.embedder
+        self._embedder = embedder
+        return previous
+
+    @property
     def store(self) -> MilvusStore:
         if self._store is None:
             from rag.knowledge.milvus import MilvusStore

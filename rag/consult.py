@@ -29,6 +29,7 @@ from rag.answer.schema import (
     Condition,
     ConsultRequest,
     GeneratorInfo,
+    PassageSource,
     SeekCare,
     SelfCareItem,
     Urgency,
@@ -379,9 +380,8 @@ def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, lang
         if n is None:
             n = max((c.n for c in citations), default=0) + 1
             p = decision.passage
-            citations.append(Citation(n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher,
-                                      version=p.version, source=p.source, section=p.section, pages=p.pages, quote=p.text,
-                                      retrieval_score=round(p.score, 4), support="supported", active=p.active))
+            citations.append(Citation(n=n, **PassageSource.fields_of(p), quote=p.text, retrieval_score=round(p.score, 4),
+                                      support="supported", active=p.active))
         seek_cites = [n]
     level = _URGENCY[decision.level]
     emergency = level == "emergency"

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from typing import Any
 
-__all__ = ["CJK_RANGE", "WORD", "EN_STOP", "QUESTION_STOP", "words", "content_words", "has_cjk", "detect_language",
-           "bm25_text", "bm25_query_text", "chinese_content_words"]
+__all__ = ["CJK_RANGE", "WORD", "EN_STOP", "QUESTION_STOP", "UK_US_SPELLINGS", "words", "content_words", "has_cjk",
+           "detect_language", "fold", "us_spelling", "bm25_text", "bm25_query_text", "chinese_content_words"]
 
 CJK_RANGE = "\u3400-\u9fff"  # CJK Unified Ideographs and Extension A
 _CJK = re.compile(f"[{CJK_RANGE}]")
@@ -24,6 +25,17 @@ WORD = re.compile(f"[a-z0-9]+|[{CJK_RANGE}]", re.IGNORECASE)
 EN_STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was were with".split())
 # also the words of a patient's question that say nothing about its topic
 QUESTION_STOP = EN_STOP | frozenset("i my you your me what should do does can how when".split()) | frozenset("的了是我在有和就不也都很吗呢吧啊")
+# British -> US spelling pieces: condition names and their aliases are compared in US spelling
+UK_US_SPELLINGS = (
+    ("oesophag", "esophag"), ("haemorrh", "hemorrh"), ("haemat", "hemat"), ("haemo", "hemo"),
+    ("anaemi", "anemi"), ("ischaem", "ischem"), ("oedema", "edema"), ("diarrhoea", "diarrhea"),
+    ("leukaem", "leukem"), ("tumour", "tumor"), ("foetal", "fetal"), ("paediatr", "pediatr"),
+    ("glycaem", "glycem"), ("lipidaem", "lipidem"), ("orthopaed", "orthoped"), ("coeliac", "celiac"),
+    ("oestrogen", "estrogen"), ("dyspnoea", "dyspnea"), ("apnoea", "apnea"), ("gonorrhoea", "gonorrhea"),
+    ("septicaem", "septicem"), ("uraem", "urem"), ("sulph", "sulf"), ("gynaecol", "gynecol"),
+    ("paracetamol", "paracetamol"), ("centre", "center"), ("generalised", "generalized"), ("counsell", "counsel"),
+    ("faec", "fec"), ("manoeuvre", "maneuver"),
+)
 _lock = threading.Lock()
 _jieba = None
 
@@ -36,6 +48,18 @@ def words(text: str) -> list[str]:
 def content_words(text: str, stop: frozenset[str] = EN_STOP) -> list[str]:
     """words() without stop words."""
     return [w for w in WORD.findall(text.lower()) if w not in stop]
+
+
+def fold(text: str) -> str:
+    """NFKC, lower case, curly apostrophes straightened (length-preserving for typical text)."""
+    return unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+
+
+def us_spelling(text: str) -> str:
+    """British spelling pieces replaced by their US forms (UK_US_SPELLINGS; expects lower case)."""
+    for uk, us in UK_US_SPELLINGS:
+        text = text.replace(uk, us)
+    return text
 
 
 def has_cjk(text: str) -> bool:

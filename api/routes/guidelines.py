@@ -27,6 +27,7 @@ from api.schemas import (
 )
 from api.state import AppState
 from rag.knowledge.milvus import DocVersion
+from rag.published import read_fields
 
 __all__ = ["router", "guideline_rows"]
 
@@ -167,6 +168,5 @@ def reject_flagged(target: REVIEW_TARGET, caller: IngestCaller, state: StateDep,
 @router.get("/v1/passages/{chunk_id}", response_model=PassageOut, summary="One guideline passage by id, active or not")
 def get_passage(chunk_id: CHUNK_ID, caller: ReaderCaller, state: StateDep) -> PassageOut:
     p = state.backends.store.get_passage(chunk_id)
-    return PassageOut(**PassageOut.fields_of(p), page_start=p.page_start, page_end=p.page_end,
-                      language=p.language, text=p.text, active=p.active, content_hash=p.content_hash)
+    return PassageOut(**read_fields(PassageOut, p))
 

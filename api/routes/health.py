@@ -26,7 +26,7 @@ async def healthz() -> Health:
 def readyz(state: StateDep) -> JSONResponse:
     b = state.backends
     checks: dict[str, str] = {}
-    checks["embedder"] = "ok" if b._embedder is not None else "not loaded"
+    checks["embedder"] = "ok" if b.embedder_loaded else "not loaded"
     probes: tuple[tuple[str, Callable[[], None]], ...] = (("store", b.store.ping), ("audit", b.audit.ping))
     for name, probe in probes:
         try:

@@ -13,6 +13,7 @@ from api.schemas import ERROR_RESPONSES
 from api.state import AppState
 from rag.knowledge.documents import retrieve_documents
 from rag.knowledge.search import PatientContext, retrieve
+from rag.published import fields_model
 from rag.types import Passage
 
 __all__ = ["router", "SearchBody", "SearchOut"]
@@ -38,25 +39,18 @@ class SearchBody(BaseModel):
     pregnant: bool | None = None
 
 
-class SearchPassage(BaseModel):
-    chunk_id: str
-    doc_id: str
-    title: str
-    version: str
-    source: str
-    section: str
-    pages: str
-    language: str
-    text: str
-    content_hash: str
+# a passage as search shows it: these fields are the Passage's, then its scores, rounded
+_PASSAGE_FIELDS = ("chunk_id", "doc_id", "title", "version", "source", "section", "pages", "language", "text", "content_hash")
+
+
+class SearchPassage(fields_model(Passage, BaseModel, _PASSAGE_FIELDS, required=True)):  # type: ignore[misc]
     score: float = Field(description="fused relevance")
     dense: float = Field(description="cosine similarity of question and passage")
     bm25: float
 
     @classmethod
     def of(cls, p: Passage) -> SearchPassage:
-        return cls(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, version=p.version, source=p.source, section=p.section,
-                   pages=p.pages, language=p.language, text=p.text, content_hash=p.content_hash, score=round(p.score, 4),
+        return cls(**{name: getattr(p, name) for name in _PASSAGE_FIELDS}, score=round(p.score, 4),
                    dense=round(p.dense_score, 4), bm25=round(p.bm25_score, 4))
 
 

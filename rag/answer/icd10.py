@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
+
+from rag.text import fold, has_cjk, us_spelling
 
 __all__ = ["lookup_icd10", "normalize_name", "CURATED", "ZH_TO_EN"]
 
@@ -257,26 +258,14 @@ ZH_TO_EN: Mapping[str, str] = MappingProxyType({
     "腹泻": "diarrhea",
 })
 
-_BRITISH = (
-    ("oesophag", "esophag"), ("haemorrh", "hemorrh"), ("haemat", "hemat"), ("haemo", "hemo"),
-    ("anaemi", "anemi"), ("ischaem", "ischem"), ("oedema", "edema"), ("diarrhoea", "diarrhea"),
-    ("leukaem", "leukem"), ("tumour", "tumor"), ("foetal", "fetal"), ("paediatr", "pediatr"),
-    ("glycaem", "glycem"), ("lipidaem", "lipidem"), ("orthopaed", "orthoped"), ("coeliac", "celiac"),
-    ("oestrogen", "estrogen"), ("dyspnoea", "dyspnea"), ("apnoea", "apnea"), ("gonorrhoea", "gonorrhea"),
-    ("septicaem", "septicem"), ("uraem", "urem"), ("sulph", "sulf"),
-)
 _SPACES = re.compile(r"\s+")
 _EDGE = re.compile(r"^[\s\"'.,;:!?-]+|[\s\"'.,;:!?-]+$")
 _PAREN = re.compile(r"\s*[(\uff08][^)\uff09]*[)\uff09]\s*")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def normalize_name(name: str) -> str:
     """Lower-cased, NFKC, US-spelled, whitespace-collapsed condition name."""
-    s = unicodedata.normalize("NFKC", name).lower().replace("\u2019", "'")
-    for uk, us in _BRITISH:
-        s = s.replace(uk, us)
-    s = _SPACES.sub(" ", s)
+    s = _SPACES.sub(" ", us_spelling(fold(name)))
     return _EDGE.sub("", s)
 
 
@@ -317,13 +306,13 @@ def lookup_icd10(name: str) -> str | None:
     if code is not None:
         return code
     key = normalize_name(name)
-    if _CJK.search(key):
+    if has_cjk(key):
         zh = _PAREN.sub("", key).replace(" ", "")
         english = ZH_TO_EN.get(zh)
         if english is None:
             # "高血压 (hypertension)" style: try the bracketed English
             inner = re.findall(r"[(\uff08]([^)\uff09]+)[)\uff09]", key)
-            return lookup_icd10(inner[0]) if inner and not _CJK.search(inner[0]) else None
+            return lookup_icd10(inner[0]) if inner and not has_cjk(inner[0]) else None
         key = english
     candidates = [key]
     stripped = _PAREN.sub(" ", key).strip()

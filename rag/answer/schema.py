@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.published import fields_model, read_fields
 from rag.types import Passage
 
 __all__ = [
@@ -137,22 +138,17 @@ class SuggestedTest(_Strict):
     support: float = 0.0
 
 
-class PassageSource(_Strict):
-    """Which guideline passage, of which document version: what a citation and the passage API both show."""
+# the passage's fields that say where it came from, as a Passage declares them
+_SOURCE_FIELDS = ("chunk_id", "doc_id", "title", "publisher", "version", "source", "section", "pages")
 
-    chunk_id: str
-    doc_id: str
-    title: str
-    publisher: str
-    version: str
-    source: str
-    section: str
-    pages: str
+
+class PassageSource(fields_model(Passage, _Strict, _SOURCE_FIELDS)):  # type: ignore[misc]  # a computed base
+    """Which guideline passage, of which document version: what a citation and the passage API both show."""
 
     @classmethod
     def fields_of(cls, p: Passage) -> dict[str, str]:
         """These fields, read from a retrieved passage."""
-        return {name: getattr(p, name) for name in PassageSource.model_fields}
+        return read_fields(PassageSource, p)
 
 
 class _Numbered(_Strict):

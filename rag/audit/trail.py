@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,30 +88,15 @@ class AuditRecord:
     def computed_hash(self, seq: int | None = None) -> str:
         """The hash these fields should have (at position `seq`, default its own); differs from `hash`
         when the record was edited or moved."""
-        return record_hash(
-            seq=self.seq if seq is None else seq,
-            trace_id=self.trace_id,
-            created_at=self.created_at,
-            kind=self.kind,
-            caller=self.caller,
-            status=self.status,
-            payload=self.payload,
-            prev_hash=self.prev_hash,
-        )
+        sealed = self.to_dict()
+        del sealed["hash"]
+        if seq is not None:
+            sealed["seq"] = seq
+        return record_hash(**sealed)
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a JSON-ready dict (the export line format)."""
-        return {
-            "seq": self.seq,
-            "trace_id": self.trace_id,
-            "created_at": self.created_at,
-            "kind": self.kind,
-            "caller": self.caller,
-            "status": self.status,
-            "payload": self.payload,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        }
+        """All fields as a JSON-ready dict, in their order (the export line format)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True, slots=True)

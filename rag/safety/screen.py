@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TypeVar
 
 from rag.answer.schema import Advice
@@ -44,15 +44,11 @@ class Flag:
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkFlag:
-    """A flagged chunk of an ingested document, as the ingest report and the quarantine list show it."""
+class ChunkFlag(Chunk):
+    """A flagged chunk of an ingested document (its section cut to 200 characters), with why and an excerpt,
+    as the ingest report and the quarantine list show it."""
 
-    chunk_id: str
-    index: int
-    page_start: int
-    page_end: int
-    section: str
-    flags: tuple[Flag, ...]
+    flags: tuple[Flag, ...] = ()
     excerpt: str = ""
 
     def reasons(self) -> list[str]:
@@ -164,8 +160,8 @@ def screen_chunks(chunks: Sequence[Chunk]) -> list[ChunkFlag]:
     for ch in chunks:
         flags = screen_text(ch.section + "\n" + ch.text)
         if flags:
-            out.append(ChunkFlag(chunk_id=ch.chunk_id, index=ch.index, page_start=ch.page_start, page_end=ch.page_end,
-                                 section=ch.section[:200], flags=tuple(flags), excerpt=" ".join(ch.text.split())[:200]))
+            same = {f.name: getattr(ch, f.name) for f in fields(Chunk)} | {"section": ch.section[:200]}
+            out.append(ChunkFlag(**same, flags=tuple(flags), excerpt=" ".join(ch.text.split())[:200]))
     return out
 
 

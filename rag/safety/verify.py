@@ -36,6 +36,7 @@ from rag.answer.schema import (
     Condition,
     Confidence,
     DraftAdvice,
+    PassageSource,
     SeekCare,
     SelfCareItem,
     SuggestedTest,
@@ -695,9 +696,6 @@ def verify(draft: DraftAdvice, passages: list[Passage]) -> Verified:
         verdict: Literal["supported", "weak", "unsupported", "not_cited"] = (
             ("unsupported" if n in failed_cites else "not_cited") if best is None
             else "supported" if best >= 0.75 else "weak")
-        out.citations.append(Citation(
-            n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher, version=p.version,
-            source=p.source, section=p.section, pages=p.pages, quote=p.text, retrieval_score=round(p.score, 4),
-            support=verdict, active=p.active,
-        ))
+        out.citations.append(Citation(n=n, **PassageSource.fields_of(p), quote=p.text, retrieval_score=round(p.score, 4),
+                                      support=verdict, active=p.active))
     return out

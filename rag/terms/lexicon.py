@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
 import yaml
+
+from rag.text import UK_US_SPELLINGS, fold, has_cjk, us_spelling
 
 __all__ = [
     "ConditionEntry",
@@ -96,16 +97,6 @@ class TermMention:
     alias: str
 
 
-# British -> US spelling pieces; aliases are stored in one spelling and matched in both
-_SPELLINGS = (
-    ("oesophag", "esophag"), ("haemorrh", "hemorrh"), ("haemat", "hemat"), ("haemo", "hemo"),
-    ("anaemi", "anemi"), ("ischaem", "ischem"), ("oedema", "edema"), ("diarrhoea", "diarrhea"),
-    ("leukaem", "leukem"), ("tumour", "tumor"), ("foetal", "fetal"), ("paediatr", "pediatr"),
-    ("glycaem", "glycem"), ("lipidaem", "lipidem"), ("orthopaed", "orthoped"), ("coeliac", "celiac"),
-    ("dyspnoea", "dyspnea"), ("apnoea", "apnea"), ("gonorrhoea", "gonorrhea"), ("septicaem", "septicem"),
-    ("sulph", "sulf"), ("gynaecol", "gynecol"), ("paracetamol", "paracetamol"), ("centre", "center"),
-    ("generalised", "generalized"), ("counsell", "counsel"), ("faec", "fec"), ("manoeuvre", "maneuver"),
-)
 # short aliases that are also ordinary words or other abbreviations: match only as written in capitals
 _CAPS_ONLY = frozenset({"mi", "af", "er", "ed", "pe", "ct", "gad", "bv", "pid", "osa", "ent", "asa", "ors",
                         "aids", "trich", "hhs", "tbe", "nrt", "pct", "echo", "hbp", "gtn", "apap", "tsh", "tb"})
@@ -113,25 +104,12 @@ _CAPS_ONLY = frozenset({"mi", "af", "er", "ed", "pe", "ct", "gad", "bv", "pid", 
 # (and "pee burns" is a symptom, not a burn)
 _BLOCK = ("感冒药", "感冒灵", "感冒冲剂", "感冒颗粒", "止咳感冒", "发热门诊", "pee burns", "that burns", "it burns",
           "burns when", "burns on", "burning")
-_CJK = re.compile("[\u3400-\u9fff]")
 _SEP = re.compile(r"[\s\-‐‑–_/]+")
-
-
-def _fold(text: str) -> str:
-    """NFKC, lower case, curly apostrophes straightened (length-preserving for typical text)."""
-    return unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
-
-
-def _us(text: str) -> str:
-    s = text
-    for uk, us in _SPELLINGS:
-        s = s.replace(uk, us)
-    return s
 
 
 def _key(text: str) -> str:
     """Lookup key of an English alias: folded, US-spelled, words joined by single spaces."""
-    return _SEP.sub(" ", _us(_fold(text))).strip(" .,;:")
+    return _SEP.sub(" ", us_spelling(fold(text))).strip(" .,;:")
 
 
 def _data(name: str) -> str:
@@ -179,7 +157,7 @@ class _Matcher:
             if (key in _CAPS_ONLY) != caps:
                 continue
             variants.add(key)
-            for uk, us in _SPELLINGS:
+            for uk, us in UK_US_SPELLINGS:  # aliases are stored in one spelling and matched in both
                 if us in key:
                     variants.add(key.replace(us, uk))
         if not variants:
@@ -206,7 +184,7 @@ class _Matcher:
     def find(self, text: str, language: str | None) -> list[tuple[int, int, str, str]]:
         """(start, end, alias as written, canonical) for every mention, in text order."""
         spans: list[tuple[int, int, str, str]] = []
-        folded = _fold(text) if len(_fold(text)) == len(text) else text.lower()
+        folded = fold(text) if len(fold(text)) == len(text) else text.lower()
         blocked = [(m.start(), m.end()) for b in _BLOCK for m in re.finditer(re.escape(b), folded)]
         if language in (None, "en"):
             for rx in (self.en_re, self.en_caps_re):
@@ -216,7 +194,7 @@ class _Matcher:
                     canon = self._en_canonical(m.group(0))
                     if canon is not None and not any(bs <= m.start() and m.end() <= be for bs, be in blocked):
                         spans.append((m.start(), m.end(), m.group(0), canon))
-        if language in (None, "zh") and self.zh_re is not None and _CJK.search(text):
+        if language in (None, "zh") and self.zh_re is not None and has_cjk(text):
             for m in self.zh_re.finditer(folded):
                 if any(bs <= m.start() and m.end() <= be for bs, be in blocked):
                     continue
@@ -256,7 +234,7 @@ def _matcher(rows: Iterable[tuple[str, Iterable[str], Iterable[str]]]) -> _Match
         for a in en_names:
             en.setdefault(_key(a), canon)
         for a in zh_names:
-            zh.setdefault(_fold(a), canon)
+            zh.setdefault(fold(a), canon)
     return _Matcher(en, zh)
 
 
@@ -278,7 +256,7 @@ def _conditions() -> tuple[tuple[ConditionEntry, ...], dict[str, ConditionEntry]
         for a in (e.name, *e.aliases_en):
             by_key.setdefault(_key(a), e)
         for a in (e.name_zh, *e.aliases_zh):
-            by_key.setdefault(_fold(a), e)
+            by_key.setdefault(fold(a), e)
     matcher = _matcher((e.name, (e.name, *e.aliases_en), (e.name_zh, *e.aliases_zh)) for e in entries)
     return tuple(entries), by_key, matcher
 
@@ -293,7 +271,7 @@ def condition(name: str) -> ConditionEntry | None:
     if not isinstance(name, str) or not name.strip():
         return None
     _, by_key, _ = _conditions()
-    return by_key.get(_key(name)) or by_key.get(_fold(name).strip())
+    return by_key.get(_key(name)) or by_key.get(fold(name).strip())
 
 
 def condition_code(name: str) -> str | None:
@@ -339,13 +317,13 @@ def _terms(kind: TermKind) -> tuple[dict[str, tuple[str, ...]], dict[str, str], 
     index: dict[str, str] = {}
     rows = []
     for canon, all_names in names.items():
-        en = [a for a in all_names if not _CJK.search(a)]
-        zh = [a for a in all_names if _CJK.search(a)]
+        en = [a for a in all_names if not has_cjk(a)]
+        zh = [a for a in all_names if has_cjk(a)]
         rows.append((canon, en, zh))
         for a in en:
             index.setdefault(_key(a), canon)
         for a in zh:
-            index.setdefault(_fold(a), canon)
+            index.setdefault(fold(a), canon)
     return names, index, _matcher(rows)
 
 
@@ -378,7 +356,7 @@ def normalise_drug(name: str) -> str | None:
     if not isinstance(name, str) or not name.strip():
         return None
     _, index, _ = _terms("drug")
-    hit = index.get(_key(name)) or index.get(_fold(name).strip())
+    hit = index.get(_key(name)) or index.get(fold(name).strip())
     if hit:
         return hit
     found = {m.name for m in find_drugs(name)}
@@ -394,14 +372,14 @@ def drug_names(generic: str) -> tuple[str, ...]:
 def test_names(name: str) -> tuple[str, ...]:
     """Every name of a test (English and Chinese); empty when unknown."""
     names, index, _ = _terms("test")
-    canon = index.get(_key(name)) or index.get(_fold(name).strip())
+    canon = index.get(_key(name)) or index.get(fold(name).strip())
     return names.get(canon, ()) if canon else ()
 
 
 def department_names(name: str) -> tuple[str, ...]:
     """Every name of a department (English and Chinese); empty when unknown."""
     names, index, _ = _terms("department")
-    canon = index.get(_key(name)) or index.get(_fold(name).strip())
+    canon = index.get(_key(name)) or index.get(fold(name).strip())
     return names.get(canon, ()) if canon else ()
 
 
@@ -448,7 +426,7 @@ def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
     table: dict[str, dict[str, None]] = {}
 
     def add(zh: str, en: Iterable[str]) -> None:
-        table.setdefault(_fold(zh), {}).update(dict.fromkeys(en))
+        table.setdefault(fold(zh), {}).update(dict.fromkeys(en))
 
     for zh, en in _tsv("zh_en.tsv"):
         add(zh, en)
@@ -456,22 +434,22 @@ def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
         # the canonical name and the most common English alias
         en_names = [e.name, *e.aliases_en[:1]]
         for a in (e.name_zh, *e.aliases_zh):
-            if _CJK.search(a):
+            if has_cjk(a):
                 add(a, en_names)
     drugs, _, _ = _terms("drug")
     for names in drugs.values():
-        en_names = [n for n in names if not _CJK.search(n)][:2]
+        en_names = [n for n in names if not has_cjk(n)][:2]
         for n in names:
-            if _CJK.search(n):
+            if has_cjk(n):
                 add(n, en_names)
     # lay words translate through their canonical synonym (拉稀 -> 腹泻 -> diarrhoea)
     groups, _ = _zh_groups()
     for group in groups:
-        known = [w for w in group if _fold(w) in table]
+        known = [w for w in group if fold(w) in table]
         if known:
             for w in group:
-                if _fold(w) not in table:
-                    add(w, table[_fold(known[0])])
+                if fold(w) not in table:
+                    add(w, table[fold(known[0])])
     frozen = {k: tuple(v) for k, v in table.items()}
     return frozen, re.compile("|".join(re.escape(k) for k in sorted(frozen, key=len, reverse=True)))
 
@@ -479,7 +457,7 @@ def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
 def english_terms(text_zh: str) -> list[str]:
     """English medical terms for the Chinese terms in text (疟疾 -> malaria, 沙丁胺醇 -> salbutamol, albuterol)."""
     table, rx = _zh_en()
-    folded = _fold(text_zh) if len(_fold(text_zh)) == len(text_zh) else text_zh.lower()
+    folded = fold(text_zh) if len(fold(text_zh)) == len(text_zh) else text_zh.lower()
     out: dict[str, None] = {}
     for m in rx.finditer(folded):
         out.update(dict.fromkeys(table[m.group(0)]))
@@ -514,11 +492,11 @@ def jieba_words() -> tuple[str, ...]:
         if line.strip() and not line.startswith("#"):
             words[line.split()[0]] = None
     for e in conditions():
-        words.update(dict.fromkeys(a for a in (e.name_zh, *e.aliases_zh) if _CJK.search(a)))
+        words.update(dict.fromkeys(a for a in (e.name_zh, *e.aliases_zh) if has_cjk(a)))
     kinds: tuple[TermKind, ...] = ("drug", "test", "department")
     for kind in kinds:
         for names in _terms(kind)[0].values():
-            words.update(dict.fromkeys(a for a in names if _CJK.search(a) and not re.search(r"[A-Za-z0-9]", a)))
+            words.update(dict.fromkeys(a for a in names if has_cjk(a) and not re.search(r"[A-Za-z0-9]", a)))
     groups, _ = _zh_groups()
     for g in groups:
         words.update(dict.fromkeys(g))
