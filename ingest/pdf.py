@@ -236,53 +236,58 @@ _CACHE_FORMAT = "1"  # bump when the key or the stored text changes meaning
 
 class _PageKeys:
     """A content key per page: sha256 of everything pypdf's text extraction reads (the page dictionary
-    without /Parent, its content streams and resources, fonts and forms, resolved recursively and
-    hashed by their stored bytes), so equal keys give equal extracted text. Object numbers are not
-    part of the key: a revised file that renumbers its objects still matches."""
+    without /Parent and /Annots, its content streams and resources, fonts and forms, resolved
+    recursively and hashed by their stored bytes), so equal keys give equal extracted text. Object
+    numbers are not part of the key: a revised file that renumbers its objects still matches."""
+
+    _SKIP = frozenset({"/Parent", "/Annots"})  # the page tree (every page) and annotations: extraction reads neither
 
     def __init__(self) -> None:
         import pypdf
 
         self._seed = f"clinrag-page/{_CACHE_FORMAT}/pypdf-{pypdf.__version__}".encode()
-        self._streams: dict[int, bytes] = {}  # object number -> digest of a stream, within this file
+        self._memo: dict[int, bytes] = {}  # object number -> digest of an object with no cycle through it, in this file
 
     def key(self, page: Any) -> bytes:
         import hashlib
 
         h = hashlib.sha256(self._seed)
-        self._feed(h, page, {}, top=True)
+        own = getattr(page, "indirect_reference", None)
+        self._feed(h, page, [own.idnum] if own is not None else [], top=True)
         return h.digest()
 
-    def _feed(self, h: Any, obj: Any, seen: dict[int, int], top: bool = False) -> None:
+    def _feed(self, h: Any, obj: Any, path: list[int], top: bool = False) -> bool:
+        """Hash obj into h; False when it refers back to an object on the path (a cycle: not memoised)."""
+        import hashlib
+
         from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
         if isinstance(obj, IndirectObject):
             num = obj.idnum
-            if num in seen:  # a cycle (e.g. a form that names its parent): its position, not its number
-                h.update(b"@%d;" % seen[num])
-                return
-            seen[num] = len(seen)
-            target = obj.get_object()
-            if isinstance(target, StreamObject) and num in self._streams:
-                h.update(self._streams[num])
-                return
-            if isinstance(target, StreamObject):
-                import hashlib
-
+            if num in path:  # a cycle: how far up it points, which is the same in a renumbered file
+                h.update(b"@%d;" % (len(path) - path.index(num)))
+                return False
+            digest = self._memo.get(num)
+            if digest is None:
                 sub = hashlib.sha256()
-                self._feed(sub, target, seen)
-                self._streams[num] = sub.digest()
-                h.update(self._streams[num])
-                return
-            self._feed(h, target, seen)
-            return
+                path.append(num)
+                closed = self._feed(sub, obj.get_object(), path)
+                path.pop()
+                digest = sub.digest()
+                if closed:
+                    self._memo[num] = digest
+            else:
+                closed = True
+            h.update(b"R" + digest)
+            return closed
+        closed = True
         if isinstance(obj, DictionaryObject):
             h.update(b"<<")
             for k in sorted(obj.keys()):
-                if top and k == "/Parent":  # the page tree: every page would depend on every other
+                if top and k in self._SKIP:
                     continue
                 h.update(str(k).encode() + b"=")
-                self._feed(h, obj.raw_get(k), seen)
+                closed = self._feed(h, obj.raw_get(k), path) and closed
             if isinstance(obj, StreamObject):
                 data = obj._data if isinstance(obj._data, bytes) else str(obj._data).encode()
                 h.update(b"stream%d:" % len(data) + data)
@@ -290,10 +295,11 @@ class _PageKeys:
         elif isinstance(obj, ArrayObject):
             h.update(b"[")
             for item in obj:
-                self._feed(h, item, seen)
+                closed = self._feed(h, item, path) and closed
             h.update(b"]")
         else:
             h.update(type(obj).__name__.encode() + b":" + repr(obj).encode() + b";")
+        return closed
 
 
 def _open_page_cache(path: str) -> Any:

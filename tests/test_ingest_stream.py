@@ -165,3 +165,23 @@ def test_cli_events_are_json_lines_ending_with_the_report(tmp_path, monkeypatch,
     assert [e["event"] for e in lines] == ["progress", "progress", "report"]
     assert lines[1]["files_done"] == 2 and lines[1]["chunks"] == lines[2]["chunks"] > 0
     assert lines[2]["ingested"] == 2 and lines[2]["ok"] is True
+
+
+def test_real_pdfs_reparsed_with_the_page_cache_give_the_same_pages(tmp_path):
+    import os
+
+    import pytest
+
+    from tests.conftest import REAL_PDFS
+
+    folder = Path(os.environ.get("CLINRAG_REAL_PDFS", str(REAL_PDFS)))  # a worktree elsewhere can point at the shared copy
+    real = sorted(folder.glob("*.pdf")) if folder.is_dir() else []
+    if not real:
+        pytest.skip(f"{folder} is absent")
+    cache = tmp_path / "pages.sqlite3"
+    for pdf in real:  # real files: fonts, annotations and shared resources
+        plain = parse_pdf(pdf, PdfLimits())
+        parse_pdf(pdf, PdfLimits(), cache)
+        again = parse_pdf(pdf, PdfLimits(), cache)
+        assert again.reused_pages == plain.page_count - sum("could not be extracted" in w for w in plain.warnings)
+        assert [(p.number, p.text) for p in again.pages] == [(p.number, p.text) for p in plain.pages], pdf.name
