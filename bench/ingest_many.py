@@ -11,6 +11,9 @@ Every variant runs in its own child process on a fresh data folder (peak RSS is 
   clinrag-100  the defaults on 100 files, to show peak RSS does not grow with the corpus.
   pipeline   the defaults with the test-only hashing embedder (CLINRAG_EMBEDDER=hash:384): what the
              pipeline itself (parse, chunk, catalog, Milvus) can do when embedding costs nothing.
+  rss-100, rss-N  (--rss, alone) the pipeline's own peak RSS for 100 and all files: Milvus in its own
+             `milvus-lite server` process, the hashing embedder (the model's memory is the same for any
+             corpus), so what is left is what the pipeline holds per file.
 Every clinrag variant also reports the time spent outside the embedder's embed_documents calls
 (non-embedding overhead) and the load average before and after it.
   baseline   (only with --baseline-python: a venv with langchain-community, langchain-huggingface,
@@ -215,11 +218,28 @@ def _spawn(args: list[str], env: dict[str, str], python: str = sys.executable) -
     return result, usage.ru_maxrss / 1024
 
 
+def _rss_apart(t: Path, n: int, base_env: dict[str, str]) -> None:
+    from api.serve import start_lite_server
+    from rag.settings import Settings
+
+    env = {**base_env, "CLINRAG_EMBEDDER": "hash:384"}
+    for name, corpus in (("rss-100", t / "hundred"), (f"rss-{n}", t / "all")):
+        data = t / f"rss-{name}"
+        server = start_lite_server(Settings(data_dir=data, embedder="hash:384"))
+        try:
+            r, rss = _spawn(["--child", "clinrag", str(corpus), str(data)], {**env, "CLINRAG_DATA_DIR": str(data)})
+        finally:
+            server.stop()
+        print(f"{name:<12} {r['docs']} docs, {r['chunks']} chunks in {float(r['seconds']):.1f} s (hashing embedder, Milvus apart): "  # type: ignore[arg-type]
+              f"peak RSS {rss:.0f} MB; load {r['load']}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--per-file-files", type=int, default=300, help="0: skip the one-file-per-round variant")
     ap.add_argument("--baseline-python", default="", help="python of a venv with the LangChain packages")
+    ap.add_argument("--rss", action="store_true", help="only the peak-RSS variants with Milvus in its own process")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -237,6 +257,9 @@ def main() -> None:
             for f in sorted((t / "all").glob("*.md"))[:n]:
                 (t / name / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
         base_env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRPC_VERBOSITY": "ERROR"}
+        if a.rss:
+            _rss_apart(t, a.files, base_env)
+            return
         rows: dict[str, dict[str, object]] = {}
         runs: list[tuple[str, list[str], dict[str, str], str]] = [
             ("per-file", ["--child", "clinrag", str(t / "small"), str(t / "d1")],

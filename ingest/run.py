@@ -192,7 +192,7 @@ class _Progress:
             return
         frac = (self.done_bytes + self.round_bytes * self.round_done) / max(self.total_bytes, 1)
         bar = "#" * int(20 * min(frac, 1.0))
-        eta = "?" if ev["eta_s"] is None else f"{ev['eta_s']:.0f}s"
+        eta = "0s" if self.done == self.total else "?" if ev["eta_s"] is None else f"{ev['eta_s']:.0f}s"
         sys.stderr.write(f"\r[{bar:<20}] {self.done}/{self.total} files  {self.pages} pages  {self.chunks} chunks  "
                          f"{ev['chunks_per_s']:.1f} chunks/s  ETA {eta} ")
         if self.done == self.total:

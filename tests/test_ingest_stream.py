@@ -185,3 +185,13 @@ def test_real_pdfs_reparsed_with_the_page_cache_give_the_same_pages(tmp_path):
         again = parse_pdf(pdf, PdfLimits(), cache)
         assert again.reused_pages == plain.page_count - sum("could not be extracted" in w for w in plain.warnings)
         assert [(p.number, p.text) for p in again.pages] == [(p.number, p.text) for p in plain.pages], pdf.name
+
+
+def test_terminal_status_line_shows_files_pages_chunks_rate_and_eta(tmp_path, settings, capsys):
+    for i in range(3):
+        (tmp_path / f"l{i}.md").write_text(f"# L{i}\n\nRest and fluids, leaflet {i}.\n", encoding="utf-8")
+    store = MilvusStore.from_settings(settings, HASH.dim)
+    ingest_paths(sorted(tmp_path.glob("*.md")), settings, HASH, store, progress=True)
+    err = capsys.readouterr().err
+    last = err.rstrip("\n").split("\r")[-1]
+    assert err.endswith("\n") and "3/3 files" in last and "3 chunks" in last and "chunks/s" in last and "ETA 0s" in last
