@@ -42,11 +42,12 @@ class Job:
     finished_at: str | None = None
     error: str | None = None
     report: dict[str, Any] | None = None
+    progress: dict[str, Any] | None = None  # the latest ingest progress event while it runs (ingest.run._Progress)
 
     def to_json(self) -> dict[str, Any]:
         return {"job_id": self.job_id, "kind": self.kind, "status": self.status, "filename": self.filename,
                 "created_at": self.created_at, "started_at": self.started_at, "finished_at": self.finished_at,
-                "caller": self.caller, "error": self.error, "report": self.report}
+                "caller": self.caller, "error": self.error, "report": self.report, "progress": self.progress}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -62,26 +63,31 @@ def _pid_alive(pid: int) -> bool:
 class JobStore:
     """Jobs table in `<data_dir>/jobs.sqlite3`."""
 
-    _COLS = "job_id, kind, status, filename, created_at, caller, pid, started_at, finished_at, error, report"
+    _COLS = "job_id, kind, status, filename, created_at, caller, pid, started_at, finished_at, error, report, progress"
 
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, what="job store")
         with self._db.errors():
             self._db.query("CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, kind TEXT, status TEXT, filename TEXT, "
-                           "created_at TEXT, caller TEXT, pid INTEGER, started_at TEXT, finished_at TEXT, error TEXT, report TEXT)")
+                           "created_at TEXT, caller TEXT, pid INTEGER, started_at TEXT, finished_at TEXT, error TEXT, report TEXT, "
+                           "progress TEXT)")
+            columns = {row[1] for row in self._db.query("PRAGMA table_info(jobs)")}
+            if "progress" not in columns:  # a jobs file from before progress was recorded
+                self._db.query("ALTER TABLE jobs ADD COLUMN progress TEXT")
 
     def create(self, kind: str, filename: str, caller: str) -> Job:
         job = Job(job_id=uuid.uuid4().hex, kind=kind, status="queued", filename=filename, created_at=_now(), caller=caller,
                   pid=os.getpid())
         with self._db.errors():
-            self._db.query(f"INSERT INTO jobs ({self._COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            self._db.query(f"INSERT INTO jobs ({self._COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            (job.job_id, job.kind, job.status, job.filename, job.created_at, job.caller, job.pid,
-                            None, None, None, None))
+                            None, None, None, None, None))
         return job
 
     def update(self, job_id: str, **fields: Any) -> None:
-        if "report" in fields and fields["report"] is not None:
-            fields["report"] = json.dumps(fields["report"], ensure_ascii=False)
+        for key in ("report", "progress"):
+            if fields.get(key) is not None:
+                fields[key] = json.dumps(fields[key], ensure_ascii=False)
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self._db.errors():
             self._db.query(f"UPDATE jobs SET {sets} WHERE job_id = ?", (*fields.values(), job_id))
@@ -92,9 +98,10 @@ class JobStore:
         row = rows[0] if rows else None
         if row is None:
             raise NotFoundError(f"no job {job_id!r}; the id comes from POST /v1/guidelines")
-        job_id, kind, status, filename, created_at, caller, pid, started_at, finished_at, error, report = row
+        job_id, kind, status, filename, created_at, caller, pid, started_at, finished_at, error, report, progress = row
         job = Job(job_id=job_id, kind=kind, status=status, filename=filename, created_at=created_at, caller=caller, pid=pid,
-                  started_at=started_at, finished_at=finished_at, error=error, report=json.loads(report) if report else None)
+                  started_at=started_at, finished_at=finished_at, error=error, report=json.loads(report) if report else None,
+                  progress=json.loads(progress) if progress else None)
         if job.status in {"queued", "running"} and not _pid_alive(job.pid):
             job.status, job.error = "failed", "interrupted: the API process that ran this job stopped; upload again"
         return job

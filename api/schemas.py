@@ -121,6 +121,9 @@ class JobOut(_Strict):
     caller: str
     error: str | None = None
     report: dict[str, Any] | None = Field(None, description="the ingest report (files, chunks, versions) once finished")
+    progress: dict[str, Any] | None = Field(
+        None, description="latest progress while running and at the end: files_total, files_done, pages, chunks, "
+                          "chunks_per_s, elapsed_s, eta_s (null until a rate is measured)")
 
 
 class Health(_Strict):

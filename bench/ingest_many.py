@@ -9,6 +9,13 @@ Every variant runs in its own child process on a fresh data folder (peak RSS is 
   clinrag    the defaults: rounds of files embedded in full batches across file boundaries, one
              upsert, one catalog write per kind and one flush per round, embeddings cached.
   clinrag-100  the defaults on 100 files, to show peak RSS does not grow with the corpus.
+  pipeline   the defaults with the test-only hashing embedder (CLINRAG_EMBEDDER=hash:384): what the
+             pipeline itself (parse, chunk, catalog, Milvus) can do when embedding costs nothing.
+  rss-100, rss-N  (--rss, alone) the pipeline's own peak RSS for 100 and all files: Milvus in its own
+             `milvus-lite server` process, the hashing embedder (the model's memory is the same for any
+             corpus), so what is left is what the pipeline holds per file.
+Every clinrag variant also reports the time spent outside the embedder's embed_documents calls
+(non-embedding overhead) and the load average before and after it.
   baseline   (only with --baseline-python: a venv with langchain-community, langchain-huggingface,
              langchain-milvus) TextLoader -> RecursiveCharacterTextSplitter(1000, 200) ->
              HuggingFaceEmbeddings (the same bundled MiniLM) -> langchain-milvus on Milvus Lite.
@@ -30,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -114,13 +122,36 @@ def child_clinrag(corpus: Path, data: Path) -> dict[str, object]:
     os.environ["CLINRAG_DATA_DIR"] = str(data)
     settings = load_settings()
     b = Backends(settings)
-    b.embedder.embed_documents(["warm up"])
+    emb = TimedEmbedder(b.embedder)
+    emb.embed_documents(["warm up"])
+    emb.seconds = 0.0
     t0 = time.perf_counter()
-    report = ingest_paths([corpus], settings, b.embedder, b.store)
+    report = ingest_paths([corpus], settings, emb, b.store)
     seconds = time.perf_counter() - t0
     j = report.to_json()
     b.close()
-    return {"seconds": seconds, "docs": j["ingested"], "chunks": j["chunks"], "failed": j["failed"]}
+    return {"seconds": seconds, "embed_seconds": emb.seconds, "docs": j["ingested"], "chunks": j["chunks"], "failed": j["failed"]}
+
+
+class TimedEmbedder:
+    """Passes everything to the embedder; adds up the wall time spent in embed_documents."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.seconds = inner, 0.0
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return int(self.inner.count_tokens(text))
+
+    def embed_query(self, text: str) -> list[float]:
+        return list(self.inner.embed_query(text))
+
+    def embed_documents(self, texts: Any) -> list[list[float]]:
+        t0 = time.perf_counter()
+        try:
+            return list(self.inner.embed_documents(texts))
+        finally:
+            self.seconds += time.perf_counter() - t0
 
 
 def child_baseline(corpus: Path, data: Path) -> dict[str, object]:
@@ -166,27 +197,49 @@ def child_revised(work: Path) -> dict[str, object]:
             report = ingest_paths([path], settings, b.embedder, b.store)
             j = report.to_json()
             timings.append({"seconds": time.perf_counter() - t0, "chunks": j["chunks"], "embedded": j["embedded"],
-                            "reused": j["reused"], "status": j["files"][0]["status"]})
+                            "reused": j["reused"], "reused_pages": j["reused_pages"], "status": j["files"][0]["status"]})
         out[kind] = {"first": timings[0], "revised": timings[1], "speedup": timings[0]["seconds"] / timings[1]["seconds"]}
     b.close()
     return out
 
 
 def _spawn(args: list[str], env: dict[str, str], python: str = sys.executable) -> tuple[dict[str, object], float]:
-    proc = subprocess.Popen([python, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:  # files: a full pipe would block the child
+        proc = subprocess.Popen([python, __file__, *args], stdout=out_f, stderr=err_f, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read().decode(), err_f.read().decode()
     if status != 0:
         raise SystemExit(f"child {args[:2]} failed:\n{err[-3000:]}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    result = json.loads(out.strip().splitlines()[-1])
+    result["load"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+    return result, usage.ru_maxrss / 1024
+
+
+def _rss_apart(t: Path, n: int, base_env: dict[str, str]) -> None:
+    from api.serve import start_lite_server
+    from rag.settings import Settings
+
+    env = {**base_env, "CLINRAG_EMBEDDER": "hash:384"}
+    for name, corpus in (("rss-100", t / "hundred"), (f"rss-{n}", t / "all")):
+        data = t / f"rss-{name}"
+        server = start_lite_server(Settings(data_dir=data, embedder="hash:384"))
+        try:
+            r, rss = _spawn(["--child", "clinrag", str(corpus), str(data)], {**env, "CLINRAG_DATA_DIR": str(data)})
+        finally:
+            server.stop()
+        print(f"{name:<12} {r['docs']} docs, {r['chunks']} chunks in {float(r['seconds']):.1f} s (hashing embedder, Milvus apart): "  # type: ignore[arg-type]
+              f"peak RSS {rss:.0f} MB; load {r['load']}", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=2000)
-    ap.add_argument("--per-file-files", type=int, default=300)
+    ap.add_argument("--per-file-files", type=int, default=300, help="0: skip the one-file-per-round variant")
     ap.add_argument("--baseline-python", default="", help="python of a venv with the LangChain packages")
+    ap.add_argument("--rss", action="store_true", help="only the peak-RSS variants with Milvus in its own process")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -204,12 +257,19 @@ def main() -> None:
             for f in sorted((t / "all").glob("*.md"))[:n]:
                 (t / name / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
         base_env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRPC_VERBOSITY": "ERROR"}
+        if a.rss:
+            _rss_apart(t, a.files, base_env)
+            return
         rows: dict[str, dict[str, object]] = {}
         runs: list[tuple[str, list[str], dict[str, str], str]] = [
             ("per-file", ["--child", "clinrag", str(t / "small"), str(t / "d1")],
              {**base_env, "CLINRAG_INGEST_ROUND_DOCS": "1", "CLINRAG_EMBEDDING_CACHE": "false"}, sys.executable),
+        ] if a.per_file_files else []
+        runs += [
             ("clinrag", ["--child", "clinrag", str(t / "all"), str(t / "d2")], base_env, sys.executable),
             ("clinrag-100", ["--child", "clinrag", str(t / "hundred"), str(t / "d3")], base_env, sys.executable),
+            ("pipeline", ["--child", "clinrag", str(t / "all"), str(t / "d5")], {**base_env, "CLINRAG_EMBEDDER": "hash:384"},
+             sys.executable),
         ]
         if a.baseline_python:
             runs.append(("baseline", ["--child", "baseline", str(t / "all"), str(t / "d4")], base_env, a.baseline_python))
@@ -218,17 +278,21 @@ def main() -> None:
             secs = float(r["seconds"])  # type: ignore[arg-type]
             rows[name] = {**r, "docs_per_s": round(float(r["docs"]) / secs, 2),  # type: ignore[arg-type]
                           "chunks_per_s": round(float(r["chunks"]) / secs, 2), "peak_rss_mb": round(rss, 1)}  # type: ignore[arg-type]
+            over = f", non-embedding {secs - float(r['embed_seconds']):.1f} s ({100 * (secs - float(r['embed_seconds'])) / secs:.0f}%)" \
+                if "embed_seconds" in r else ""  # type: ignore[arg-type]
             print(f"{name:<12} {r['docs']} docs, {r['chunks']} chunks in {secs:.1f} s: {rows[name]['docs_per_s']} docs/s, "
-                  f"{rows[name]['chunks_per_s']} chunks/s, peak RSS {rss:.0f} MB", flush=True)
+                  f"{rows[name]['chunks_per_s']} chunks/s, peak RSS {rss:.0f} MB{over}; load {r['load']}", flush=True)
         (t / "rev").mkdir()
         rev, rss = _spawn(["--child", "revised", str(t / "rev")], base_env)
         for kind in ("markdown", "pdf"):
             k = rev[kind]
             assert isinstance(k, dict)
             print(f"revised {kind:<8} first {k['first']['seconds']:.2f} s ({k['first']['embedded']} embedded), revised "
-                  f"{k['revised']['seconds']:.2f} s ({k['revised']['embedded']} embedded, {k['revised']['reused']} reused): "
-                  f"{k['speedup']:.1f}x", flush=True)
-        ratios = {"docs_per_s_vs_per_file": round(float(rows["clinrag"]["docs_per_s"]) / float(rows["per-file"]["docs_per_s"]), 2)}  # type: ignore[arg-type]
+                  f"{k['revised']['seconds']:.2f} s ({k['revised']['embedded']} embedded, {k['revised']['reused']} reused, "
+                  f"{k['revised']['reused_pages']} pages' text reused): {k['speedup']:.1f}x; load {rev['load']}", flush=True)
+        ratios = {}
+        if "per-file" in rows:
+            ratios["docs_per_s_vs_per_file"] = round(float(rows["clinrag"]["docs_per_s"]) / float(rows["per-file"]["docs_per_s"]), 2)  # type: ignore[arg-type]
         if "baseline" in rows:
             ratios["chunks_per_s_vs_baseline"] = round(float(rows["clinrag"]["chunks_per_s"]) / float(rows["baseline"]["chunks_per_s"]), 2)  # type: ignore[arg-type]
         print(json.dumps({"runs": rows, "revised": rev, "ratios": ratios}, indent=2))

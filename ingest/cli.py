@@ -8,7 +8,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from ingest.pdf import shared_parser
 from ingest.run import ingest_paths
 from rag.backends import Backends
 from rag.errors import ClinragError
@@ -26,6 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--license", help="licence of the document")
     parser.add_argument("--dry-run", action="store_true", help="parse and chunk, write nothing")
     parser.add_argument("--json", action="store_true", help="print a machine-readable JSON report instead of text")
+    parser.add_argument("--events", action="store_true",
+                        help="print JSON Lines: one progress event per file (files, pages, chunks, chunks/s, ETA), "
+                             "then the report as the last line with \"event\": \"report\"")
+
+
+def _print_event(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,13 +44,19 @@ def run(args: argparse.Namespace) -> int:
         backends = Backends(settings)
         overrides = {k: v for k, v in {"title": args.title, "publisher": args.publisher, "version": args.doc_version,
                                         "language": args.language, "license": args.license}.items() if v}
+        if any(p.is_dir() or p.suffix.lower() == ".pdf" for p in args.paths):
+            shared_parser().start()  # pypdf loads in the parse server while the embedder loads here
         store = None if args.dry_run else backends.store
         report = ingest_paths(args.paths, settings, backends.embedder, store, overrides=overrides, dry_run=args.dry_run,
-                              progress=sys.stderr.isatty() and not args.json)
+                              progress=sys.stderr.isatty() and not args.json and not args.events,
+                              on_progress=_print_event if args.events else None)
     except ClinragError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.summary())
+    if args.events:
+        _print_event({"event": "report", **report.to_json()})
+    else:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.summary())
     backends.close()
     return 0 if report.ok else 1
 

@@ -32,6 +32,7 @@ class ParsedFile:
     warnings: list[str] = field(default_factory=list)
     page_count: int = 0
     raw_hash: str = ""  # sha256 of the file's bytes
+    reused_pages: int = 0  # PDF pages whose text came from the page cache (unchanged since an earlier parse)
 
 
 def clean_text(text: str) -> str:

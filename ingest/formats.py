@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from ingest.document import Page, ParsedFile, clean_text, slugify
-from ingest.pdf import PdfLimits, parse_pdf
+from ingest.pdf import PdfLimits, PdfParser, PdfTicket, parse_pdf
 from rag.errors import DocumentError
 from rag.text import detect_language
 from rag.types import GuidelineDoc
@@ -46,8 +46,11 @@ def _load_yaml(source: str, text: str, what: str) -> dict[str, Any]:
     return data
 
 
-def read_file(path: Path, limits: PdfLimits, max_bytes: int) -> ParsedFile:
-    """Parse a PDF, Markdown or text file; raise DocumentError naming the file and problem."""
+def read_file(path: Path, limits: PdfLimits, max_bytes: int, *, parser: PdfParser | None = None,
+              ticket: PdfTicket | None = None, page_cache: Path | None = None) -> ParsedFile:
+    """Parse a PDF, Markdown or text file; raise DocumentError naming the file and problem.
+
+    A PDF whose parse was started ahead (`parser.submit`) passes its ticket; its result is collected here."""
     source = path.name
     try:
         size = path.stat().st_size
@@ -66,7 +69,7 @@ def read_file(path: Path, limits: PdfLimits, max_bytes: int) -> ParsedFile:
     if fmt == "pdf":
         if b"%PDF-" not in head:
             raise DocumentError(source, "has a .pdf name but is not a PDF (no %PDF- header)")
-        parsed = parse_pdf(path, limits)
+        parsed = parser.result(ticket) if parser is not None and ticket is not None else parse_pdf(path, limits, page_cache)
     elif fmt in {"markdown", "text"}:
         parsed = _read_textual(path, fmt)
     else:

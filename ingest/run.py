@@ -13,14 +13,16 @@ import hashlib
 import json
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ingest.chunk import chunk_document, embed_text
+from ingest.document import slugify
 from ingest.formats import SUFFIXES, read_file, resolve_metadata
-from ingest.pdf import PdfLimits
+from ingest.pdf import PdfLimits, PdfParser, PdfTicket, shared_parser
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
 from rag.knowledge.base import ChunkStore, DocVersion
 from rag.knowledge.embedders.base import Embedder
@@ -42,6 +44,7 @@ class FileResult:
     version: str = ""
     pages: int = 0
     chunks: int = 0
+    reused_pages: int = 0  # PDF pages whose text came from the page cache
     replaced_version: str = ""
     error: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -71,6 +74,7 @@ class IngestReport:
             "ok": self.ok, "seconds": round(self.seconds, 3),
             "ingested": self.count("ingested"), "unchanged": self.count("unchanged"), "failed": self.count("failed"),
             "pages": pages, "chunks": chunks, "embedded": self.embedded, "reused": self.reused,
+            "reused_pages": sum(f.reused_pages for f in self.files),
             "flagged": sum(len(f.flagged) for f in self.files),
             "files": [asdict(f) for f in self.files],
         }
@@ -132,24 +136,65 @@ def _content_hash(raw_hash: str, doc_fields: dict[str, Any]) -> str:
 
 
 class _Progress:
-    """One status line on a terminal: files, pages/s, chunks/s, ETA."""
+    """Running totals after each file and each embedded slice: a status line on a terminal, events for callers.
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
+    The ETA comes from measured throughput in bytes of files that needed work (unchanged, skipped and
+    failed files take no time, so they do not count towards the rate), including the part of the
+    current round already embedded, so a single large file still shows progress."""
+
+    def __init__(self, total: int, sizes: dict[str, int], enabled: bool,
+                 on_progress: Callable[[dict[str, Any]], None] | None) -> None:
+        self.sizes, self.enabled, self.on_progress = sizes, enabled, on_progress
+        self.total, self.total_bytes = total, sum(sizes.values())
         self.start = time.perf_counter()
         self.done = self.pages = self.chunks = 0
+        self.counts: dict[str, int] = {}
+        self.done_bytes = self.idle_bytes = 0
+        self.round_bytes = 0.0  # bytes of the open round's files, credited as its chunks are embedded
+        self.round_done = 0.0
 
     def update(self, result: FileResult) -> None:
         self.done += 1
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        size = self.sizes.get(result.path, 0)
+        self.done_bytes += size
+        if result.status in {"unchanged", "skipped", "failed"}:
+            self.idle_bytes += size
         self.pages += result.pages if result.status == "ingested" else 0
         self.chunks += result.chunks if result.status == "ingested" else 0
+        self.round_done = 0.0
+        self._emit()
+
+    def embedding(self, round_bytes: int, fraction: float) -> None:
+        """Part of an open round's chunks are embedded (its files are reported when it commits)."""
+        self.round_bytes, self.round_done = float(round_bytes), fraction
+        self._emit()
+
+    def event(self) -> dict[str, Any]:
+        el = max(time.perf_counter() - self.start, 1e-6)
+        partial = self.round_bytes * self.round_done
+        worked = self.done_bytes - self.idle_bytes + partial
+        left = max(self.total_bytes - self.done_bytes - partial, 0.0)
+        eta = left / (worked / el) if worked > 0 else None
+        return {"event": "progress", "files_total": self.total, "files_done": self.done,
+                "ingested": self.counts.get("ingested", 0), "unchanged": self.counts.get("unchanged", 0),
+                "failed": self.counts.get("failed", 0), "pages": self.pages, "chunks": self.chunks,
+                "chunks_per_s": round(self.chunks / el, 2), "pages_per_s": round(self.pages / el, 2),
+                "elapsed_s": round(el, 2), "eta_s": None if self.done == self.total else (round(eta, 1) if eta is not None else None)}
+
+    def _emit(self) -> None:
+        if not self.enabled and self.on_progress is None:
+            return
+        ev = self.event()
+        if self.on_progress is not None:
+            self.on_progress(ev)
         if not self.enabled:
             return
-        el = max(time.perf_counter() - self.start, 1e-6)
-        eta = el / self.done * (self.total - self.done)
-        bar = "#" * int(20 * self.done / max(self.total, 1))
-        sys.stderr.write(f"\r[{bar:<20}] {self.done}/{self.total} files  {self.pages / el:.1f} pages/s  "
-                         f"{self.chunks / el:.1f} chunks/s  ETA {eta:.0f}s ")
+        frac = (self.done_bytes + self.round_bytes * self.round_done) / max(self.total_bytes, 1)
+        bar = "#" * int(20 * min(frac, 1.0))
+        eta = "0s" if self.done == self.total else "?" if ev["eta_s"] is None else f"{ev['eta_s']:.0f}s"
+        sys.stderr.write(f"\r[{bar:<20}] {self.done}/{self.total} files  {self.pages} pages  {self.chunks} chunks  "
+                         f"{ev['chunks_per_s']:.1f} chunks/s  ETA {eta} ")
         if self.done == self.total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -182,14 +227,15 @@ class _Round:
         self.n_chunks += len(item.chunks)
         return len(self.items) >= self.max_docs or self.n_chunks >= self.max_chunks
 
-    def commit(self, embedder: Embedder, store: ChunkStore) -> list[FileResult]:
+    def commit(self, embedder: Embedder, store: ChunkStore, progress: _Progress | None = None) -> list[FileResult]:
         items, self.items, self.n_chunks = self.items, [], 0
         if not items:
             return []
         try:
             store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
             texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
-            vectors = embedder.embed_documents(texts)
+            vectors = _embed_in_slices(embedder, texts, progress, sum(progress.sizes.get(it.result.path, 0) for it in items)
+                                       if progress is not None else 0)
             rows: list[dict[str, Any]] = []
             at = 0
             for it in items:
@@ -215,6 +261,92 @@ class _Round:
 
 
 _UPSERT_ROWS = 512
+_SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
+
+
+def _embed_in_slices(embedder: Embedder, texts: list[str], progress: _Progress | None, round_bytes: int) -> list[list[float]]:
+    """Embed length-sorted slices (the same full batches as one call) and report progress after each."""
+    if progress is None or len(texts) <= _SLICE:
+        return embedder.embed_documents(texts)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out: list[list[float]] = [[] for _ in texts]
+    for at in range(0, len(order), _SLICE):
+        part = order[at:at + _SLICE]
+        for i, vec in zip(part, embedder.embed_documents([texts[i] for i in part]), strict=True):
+            out[i] = vec
+        progress.embedding(round_bytes, min(at + _SLICE, len(order)) / len(order))
+    return out
+
+
+@dataclass(slots=True)
+class _Ahead:
+    """A file looked at ahead of its turn: fingerprint checked (one query per window), PDF parse started."""
+
+    path: Path
+    fingerprint: str = ""
+    known: DocVersion | None = None  # the active version made from exactly these bytes and flags
+    active: DocVersion | None = None  # the active version under the file's likely id (its file stem), if any
+    guessed_id: str = ""
+    ticket: PdfTicket | None = None
+
+
+class _Lookahead:
+    """Files in their order, each fingerprinted and (PDFs) being parsed in a child process before its turn.
+
+    Parsing runs in child processes while this process chunks and embeds, bounded to `pdfs` parses in
+    flight; catalog look-ups are made for a window of files in one query each instead of per file."""
+
+    def __init__(self, paths: list[Path], store: ChunkStore | None, overrides: dict[str, str], limits: PdfLimits,
+                 parser: PdfParser | None, window: int, pdfs: int, max_bytes: int, page_cache: Path | None) -> None:
+        self._todo = deque(paths)
+        self._queue: deque[_Ahead] = deque()
+        self._store, self._overrides, self._limits, self._parser = store, overrides, limits, parser
+        self._window, self._pdfs, self._max_bytes, self._page_cache = window, pdfs, max_bytes, page_cache
+
+    def top_up(self) -> None:
+        if len(self._queue) < self._window // 2 and self._todo:
+            fresh = [_Ahead(self._todo.popleft()) for _ in range(min(self._window - len(self._queue), len(self._todo)))]
+            for a in fresh:
+                a.fingerprint = fingerprint(a.path, self._overrides)
+                a.guessed_id = slugify(a.path.stem)
+            if self._store is not None:
+                known = self._store.active_by_fingerprints([a.fingerprint for a in fresh if a.fingerprint])
+                active = self._store.active_versions([a.guessed_id for a in fresh])
+                for a in fresh:
+                    a.known = known.get(a.fingerprint) if a.fingerprint else None
+                    a.active = active.get(a.guessed_id)
+            self._queue.extend(fresh)
+        if self._parser is None:
+            return
+        in_flight = sum(1 for a in self._queue if a.ticket is not None)
+        for a in self._queue:
+            if in_flight >= self._pdfs:
+                break
+            if a.ticket is None and a.known is None and a.path.suffix.lower() == ".pdf" and _parsable_pdf(a.path, self._max_bytes):
+                a.ticket = self._parser.submit(a.path, self._limits, self._page_cache)
+                in_flight += 1
+
+    def next(self) -> _Ahead | None:
+        self.top_up()
+        return self._queue.popleft() if self._queue else None
+
+
+def _size(item: Path | tuple[Path, str]) -> int:
+    try:
+        return item.stat().st_size if isinstance(item, Path) else 0
+    except OSError:
+        return 0
+
+
+def _parsable_pdf(path: Path, max_bytes: int) -> bool:
+    """Whether read_file will get as far as parsing (else it reports the problem itself, with no parse to wait for)."""
+    try:
+        if not 0 < path.stat().st_size <= max_bytes:
+            return False
+        with path.open("rb") as fh:
+            return b"%PDF-" in fh.read(1024)
+    except OSError:
+        return False
 
 
 def ingest_paths(
@@ -227,19 +359,31 @@ def ingest_paths(
     dry_run: bool = False,
     progress: bool = False,
     on_file: Callable[[FileResult], None] | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> IngestReport:
-    """Ingest every file; a bad file is reported and the rest carry on."""
+    """Ingest every file; a bad file is reported and the rest carry on.
+
+    on_file hears each file's result as its round commits; on_progress hears the running totals
+    (files, pages, chunks, chunks/s, ETA) after each file, for `--json` events and API job status."""
     t0 = time.perf_counter()
     report = IngestReport()
     found = list(discover(paths))
-    bar = _Progress(len(found), progress)
     limits = PdfLimits(settings.max_pdf_pages, settings.parse_timeout_s, settings.parse_memory_mb)
     seen_ids: dict[str, str] = {}
     cached: CachedEmbedder | None = None
+    # unchanged PDF pages keep their extracted text, beside the embedding cache (the same switch)
+    page_cache = settings.data_dir / "pdf_pages.sqlite3" if store is not None and not dry_run and settings.embedding_cache else None
     if store is not None and not dry_run and settings.embedding_cache:
         cached = CachedEmbedder(embedder, EmbeddingCache(settings.data_dir / "embeddings.sqlite3"))
         embedder = cached
     batch = _Round(settings.ingest_round_docs, settings.ingest_round_chunks)
+    files = [item for item in found if not isinstance(item, tuple)]
+    bar = _Progress(len(found), {str(item if isinstance(item, Path) else item[0]): _size(item) for item in found},
+                    progress, on_progress)
+    # one warm parse server per process (it stays up for the next run, e.g. in the API)
+    parser = shared_parser() if any(f.suffix.lower() == ".pdf" for f in files) else None
+    ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=max(8, settings.ingest_round_docs),
+                       pdfs=settings.ingest_parse_ahead, max_bytes=int(settings.max_file_mb * 1e6), page_cache=page_cache)
 
     def done(results: Iterable[FileResult]) -> None:
         for r in results:
@@ -254,7 +398,9 @@ def ingest_paths(
                 report.files.append(result)
                 done([result])
                 continue
-            prepared = _prepare(item, settings, embedder, store, overrides or {}, dry_run, limits, seen_ids)
+            look = ahead.next()
+            assert look is not None and look.path == item  # the look-ahead keeps the files' order
+            prepared = _prepare(look, settings, embedder, store, overrides or {}, dry_run, limits, seen_ids, parser, page_cache)
             if isinstance(prepared, FileResult):
                 report.files.append(prepared)
                 done([prepared])
@@ -262,9 +408,10 @@ def ingest_paths(
             report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
             if batch.add(prepared):
                 assert store is not None
-                done(batch.commit(embedder, store))
+                ahead.top_up()  # the next files parse in their child processes while this round embeds
+                done(batch.commit(embedder, store, bar))
         if store is not None:
-            done(batch.commit(embedder, store))
+            done(batch.commit(embedder, store, bar))
     finally:
         if cached is not None:
             report.embedded, report.reused = cached.misses, cached.hits
@@ -274,20 +421,20 @@ def ingest_paths(
 
 
 def _prepare(
-    path: Path, settings: Settings, embedder: Embedder, store: ChunkStore | None, overrides: dict[str, str],
-    dry_run: bool, limits: PdfLimits, seen_ids: dict[str, str],
+    look: _Ahead, settings: Settings, embedder: Embedder, store: ChunkStore | None, overrides: dict[str, str],
+    dry_run: bool, limits: PdfLimits, seen_ids: dict[str, str], parser: PdfParser | None, page_cache: Path | None,
 ) -> FileResult | _Prepared:
     """Parse and chunk one file; a FileResult when there is nothing to write (unchanged, skipped, failed, dry run)."""
     t0 = time.perf_counter()
+    path, fp, known = look.path, look.fingerprint, look.known
     result = FileResult(path=str(path), status="failed")
     try:
-        fp = fingerprint(path, overrides)
-        known = store.active_by_fingerprint(fp) if store is not None and fp else None
         if known is not None:  # same bytes, same sidecar, same flags: nothing to parse
             result.status, result.doc_id, result.version = "unchanged", known.doc_id, known.version
             result.pages, result.chunks = known.pages, known.chunk_count
             return result
-        parsed = read_file(path, limits, int(settings.max_file_mb * 1e6))
+        parsed = read_file(path, limits, int(settings.max_file_mb * 1e6), parser=parser, ticket=look.ticket, page_cache=page_cache)
+        result.reused_pages = parsed.reused_pages
         published = parsed.metadata.get("published_as") if parsed.fmt == "markdown" else None
         if published and (path.parent / str(published)).exists():
             # this Markdown is the source of a PDF beside it; the PDF is what gets ingested
@@ -302,7 +449,12 @@ def _prepare(
         fields = {k: v for k, v in asdict(doc).items() if k not in {"content_hash", "metadata_origin"}}
         doc = replace(doc, content_hash=_content_hash(parsed.raw_hash, fields))
         result.doc_id, result.version, result.pages = doc.doc_id, doc.version, len(parsed.pages)
-        current = store.active_version(doc.doc_id) if store is not None else None
+        if store is None:
+            current = None
+        elif doc.doc_id == look.guessed_id:  # looked up with the window's query
+            current = look.active
+        else:  # an `id` from front matter or a sidecar
+            current = store.active_version(doc.doc_id)
         if current is not None and current.content_hash == doc.content_hash:
             result.status, result.chunks = "unchanged", current.chunk_count
             return result

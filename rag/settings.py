@@ -36,6 +36,7 @@ class Settings(BaseSettings):
                                   "runs and crashes (data_dir/embeddings.sqlite3)")
     ingest_round_docs: int = Field(64, ge=1, le=10_000, description="files embedded, written and activated together")
     ingest_round_chunks: int = Field(1024, ge=1, le=100_000, description="a round closes once it holds this many chunks")
+    ingest_parse_ahead: int = Field(2, ge=1, le=32, description="PDFs parsed ahead in child processes while a round embeds")
     embed_quantize: str = Field("none", pattern="^(none|int8)$",
                                 description="'int8': dynamic int8 Linear layers in the embedder on CPU (embedding 1.6x faster; hybrid "
                                 "nDCG@10 on MEDIQA 0.549 vs 0.556 in fp32, see bench/RESULTS.md); 'none': fp32")

@@ -300,6 +300,9 @@ def test_passages_upload_supersede_and_retire(api: Api, client: httpx.Client) ->
     job = _wait_job(client, api, up.json()["job_id"])
     assert job["status"] == "succeeded", job
     assert job["report"]["files"][0]["replaced_version"] == "1.0"
+    progress = job["progress"]  # the last progress event the job recorded
+    assert (progress["files_done"], progress["files_total"], progress["ingested"]) == (1, 1, 1)
+    assert progress["chunks"] == job["report"]["chunks"] > 0 and progress["eta_s"] is None
 
     old = client.get(f"/v1/passages/{old_chunk}", headers=api.h(api.audit)).json()
     assert old["active"] is False and old["version"] == "1.0"  # superseded, still readable for audits

@@ -18,6 +18,7 @@ from rag.settings import Settings
 from tests.conftest import REAL_PDFS
 
 HASH = HashEmbedder(dim=32)
+REAL = Path(os.environ.get("CLINRAG_REAL_PDFS", str(REAL_PDFS)))  # a worktree elsewhere can point at the shared copy
 
 GUIDE_PAGES = [
     ["1 Introduction", "Acute otitis media is a common infection of the middle ear in young chil-",
@@ -198,11 +199,11 @@ def test_dry_run_writes_nothing(pdf_factory, settings):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not REAL_PDFS.is_dir(), reason="../shared/guidelines-real is not present")
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/guidelines-real is not present")
 def test_real_guideline_pdfs(tmp_path, minilm):
     settings = Settings(data_dir=tmp_path / "kb")
     store = MilvusStore.from_settings(settings, minilm.dim)
-    report = ingest_paths(sorted(REAL_PDFS.glob("*.pdf")), settings, minilm, store)
+    report = ingest_paths(sorted(REAL.glob("*.pdf")), settings, minilm, store)
     assert report.ok, report.summary()
     pages = {Path(f.path).name: f.pages for f in report.files}
     assert pages["statpearls_kawasaki_disease.pdf"] == 11
@@ -210,7 +211,7 @@ def test_real_guideline_pdfs(tmp_path, minilm):
     assert len(store.active_documents()) == 6
     hit = store.search_dense(minilm.embed_query("Kawasaki disease coronary artery aneurysm"), 3, store.active_documents())[0]
     assert hit.source == "statpearls_kawasaki_disease.pdf" and 1 <= hit.page_start <= 11
-    again = ingest_paths(sorted(REAL_PDFS.glob("*.pdf")), settings, minilm, store)
+    again = ingest_paths(sorted(REAL.glob("*.pdf")), settings, minilm, store)
     assert [f.status for f in again.files] == ["unchanged"] * 6
 
 

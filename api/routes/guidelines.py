@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path as FsPath
 from typing import Annotated, Any
@@ -106,7 +107,15 @@ def upload_guideline(
         from ingest.run import ingest_paths
 
         b = state.backends
-        report = ingest_paths([dest], settings, b.embedder, b.store, overrides=overrides)
+        last = [0.0]
+
+        def progress(event: dict[str, Any]) -> None:  # at most ~2 writes a second, and always the last one
+            now = time.monotonic()
+            if now - last[0] >= 0.5 or event["files_done"] == event["files_total"]:
+                last[0] = now
+                state.jobs.update(job.job_id, progress=event)
+
+        report = ingest_paths([dest], settings, b.embedder, b.store, overrides=overrides, on_progress=progress)
         data = report.to_json()
         failed = [f["error"] for f in data["files"] if f["status"] == "failed"]
         b.audit.append(trace_id=job.job_id, kind="ingest", caller=caller.audit_name, status="ok" if report.ok else "failed",

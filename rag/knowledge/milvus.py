@@ -396,6 +396,26 @@ class MilvusStore:
             return info
         return None
 
+    def active_versions(self, doc_ids: Sequence[str]) -> dict[str, DocVersion]:
+        """`active_version` for many documents in one query per 500 ids; absent ids have no active version."""
+        out: dict[str, DocVersion] = {}
+        ids = sorted(set(doc_ids))
+        for i in range(0, len(ids), 500):
+            pks = ", ".join(_q("p:" + d) for d in ids[i:i + 500])
+            for _, info in self._doc_rows(f"pk in [{pks}]"):
+                out[info.doc_id] = info
+        return out
+
+    def active_by_fingerprints(self, fingerprints: Sequence[str]) -> dict[str, DocVersion]:
+        """`active_by_fingerprint` for many files in one query per 500 fingerprints."""
+        out: dict[str, DocVersion] = {}
+        fps = sorted({f for f in fingerprints if f})
+        for i in range(0, len(fps), 500):
+            wanted = ", ".join(_q(f) for f in fps[i:i + 500])
+            for _, info in self._doc_rows(f'kind == "pointer" and fingerprint in [{wanted}]'):
+                out[info.fingerprint] = info
+        return out
+
     def active_documents(self) -> list[DocVersion]:
         return [info for _, info in self._doc_rows('kind == "pointer"')]
 
