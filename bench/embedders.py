@@ -136,7 +136,7 @@ def main() -> None:
     pdf_dir = Path(args.pdfs)
     if not pdf_dir.is_dir():
         sys.exit(f"no PDF folder at {pdf_dir}")
-    from rag.knowledge.embedders.onnx import OnnxEmbedder, _export, onnx_model_file
+    from rag.knowledge.embedders.onnx import OnnxEmbedder, _export, default_cache_dir, onnx_model_file
     from rag.knowledge.embedders.sentence_transformers import bundled_minilm_path
 
     with tempfile.TemporaryDirectory(prefix="clinrag-embedbench-") as tmp:
@@ -144,7 +144,7 @@ def main() -> None:
         texts = chunk_texts(pdf_dir)
         tokens = sum(OnnxEmbedder().count_tokens(t) for t in texts)
         (work / "texts.json").write_text(json.dumps(texts))
-        cache = work / "cache"
+        cache = default_cache_dir()  # made once, like a user's first run; timed below
         t0 = time.perf_counter()
         onnx_model_file(bundled_minilm_path(), "none", cache)
         t_fp32 = time.perf_counter() - t0
@@ -155,7 +155,7 @@ def main() -> None:
         if "openvino-fp32" in variants:
             _export(bundled_minilm_path(), raw)
         print(f"{len(texts)} texts, {tokens} tokens (with [CLS]/[SEP], before truncation) from {pdf_dir}; cores {os.cpu_count()}; "
-              f"one-time ONNX export {t_fp32:.1f} s (fp32), {t_int8:.1f} s (int8)")
+              f"ONNX files ready in {t_fp32:.1f} s (fp32), {t_int8:.1f} s (int8) (a first export, or 0 when cached)")
         print(f"start: {load_avg()}", flush=True)
         times: dict[str, list[float]] = {v: [] for v in variants}
         for r in range(args.rounds):
