@@ -1,6 +1,6 @@
 """Embedder speed, side by side: torch (sentence-transformers) vs ONNX Runtime vs OpenVINO, fp32 and int8.
 
-    .venv/bin/python bench/embedders.py [PDF_DIR] [--rounds 3] [--variants torch-fp32,onnx-fp32,...]
+    .venv/bin/python bench/embedders.py [PDF_DIR] [--rounds 3] [--sample N] [--variants torch-fp32,onnx-fp32,...]
 
 The texts are what clinrag embeds for the PDFs in PDF_DIR (default ../shared/guidelines-real): its own
 parse -> chunk -> embed_text, 240-token chunks. Each variant runs in its own child process (no thread
@@ -119,6 +119,7 @@ def main() -> None:
     ap.add_argument("pdfs", nargs="?", default=str(ROOT.parent / "shared" / "guidelines-real"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--sample", type=int, default=1, help="keep every Nth text (same length mix, shorter run)")
     ap.add_argument("--child", nargs=5, metavar=("VARIANT", "TEXTS", "OUT", "RAW", "CACHE"))
     args = ap.parse_args()
     if args.child:
@@ -141,7 +142,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="clinrag-embedbench-") as tmp:
         work = Path(tmp)
-        texts = chunk_texts(pdf_dir)
+        texts = chunk_texts(pdf_dir)[::args.sample]
         tokens = sum(OnnxEmbedder().count_tokens(t) for t in texts)
         (work / "texts.json").write_text(json.dumps(texts))
         cache = default_cache_dir()  # made once, like a user's first run; timed below

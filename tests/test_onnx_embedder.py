@@ -86,7 +86,8 @@ def test_int8_is_another_embedder(cache: Path, onnx_fp32) -> None:
 
     q = OnnxEmbedder(quantize="int8", cache_dir=cache)
     assert q.name == "sentence-transformers:bundled-minilm#onnx-int8"
-    assert q.path != onnx_fp32.path and q.path.stat().st_size < onnx_fp32.path.stat().st_size / 2
+    # MatMul weights in int8; the word embeddings and the fused attention's weights stay fp32
+    assert q.path != onnx_fp32.path and q.path.stat().st_size < onnx_fp32.path.stat().st_size * 0.8
     texts = _texts()[:50]
     cos = (np.asarray(q.embed_documents(texts)) * np.asarray(onnx_fp32.embed_documents(texts))).sum(axis=1)
     assert cos.min() > 0.98  # close (per-channel MatMul weights), not equal: its own knowledge base
