@@ -240,10 +240,6 @@ class OnnxEmbedder:
         vectors: list[list[float]] = out.tolist()
         return vectors
 
-    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
-        """float32 [n, dim]; the same vectors as embed_documents without the Python lists."""
-        return self._embed(list(texts)) if texts else np.empty((0, self.dim), dtype=np.float32)
-
     def _embed(self, texts: list[str]) -> np.ndarray:
         encs = self._tok.encode_batch(texts)
         lengths = np.array([len(e.ids) for e in encs])
