@@ -68,9 +68,12 @@ def _serve_embedder(backends: Backends, *, threads: bool) -> BatchingEmbedder | 
     them for the cores (a single-text encode took 20x the CPU with 2 threads on a busy 2-core machine)."""
     s = backends.settings
     if threads and s.embed_threads == 0 and s.embedder.startswith("sentence-transformers"):
-        import torch
+        if s.embed_backend == "torch":
+            import torch
 
-        torch.set_num_threads(1)
+            torch.set_num_threads(1)
+        elif backends._embedder is None:  # an onnxruntime session takes its thread count when it opens
+            backends.settings = s = s.model_copy(update={"embed_threads": 1})
     if threads:
         # a dozen consultation threads run Python: a 1 ms GIL switch interval (5 ms by default) lets the event
         # loop in sooner, which answers the 503s of a full service

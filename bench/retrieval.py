@@ -144,6 +144,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kb", help="knowledge-base folder kept between runs (default: a temporary one)")
     ap.add_argument("--quantize", default="none", choices=["none", "int8"])
+    ap.add_argument("--backend", default="onnx", choices=["onnx", "torch"], help="embedder backend (CLINRAG_EMBED_BACKEND)")
     ap.add_argument("--weights", default="0.95", help="comma-separated dense weights for the hybrid")
     ap.add_argument("--shares", default="", help="comma-separated second-passage shares to try in document aggregation")
     ap.add_argument("--doc-weights", default="0.15,0.7", help="comma-separated weights of the document vector in document aggregation")
@@ -170,13 +171,13 @@ def main() -> None:
             f = docs / f"{aid}.txt"
             if not f.exists():
                 f.write_text(text or "(empty)", encoding="utf-8")
-        settings = Settings(data_dir=base / "kb", embed_quantize=args.quantize)
+        settings = Settings(data_dir=base / "kb", embed_quantize=args.quantize, embed_backend=args.backend)
         backends = Backends(settings)
         t0 = time.perf_counter()
         report = ingest_paths([docs], settings, backends.embedder, backends.store)
         print(f"ingested {report.count('ingested')} answers, {report.count('unchanged')} unchanged ({report.count('failed')} failed) "
-              f"in {time.perf_counter() - t0:.0f} s, embedder int8={args.quantize == 'int8'}")
-        embedder = CachedQueries(backends.embedder, base / f"queries-{args.quantize}.json")
+              f"in {time.perf_counter() - t0:.0f} s, embedder {backends.embedder.name} ({args.backend})")
+        embedder = CachedQueries(backends.embedder, base / f"queries-{args.backend}-{args.quantize}.json")
         rows: dict[str, dict[str, list[tuple[float, float, float, float]]]] = {}
         for mode in args.search.split(","):
             store = MilvusStore(backends.store.uri, backends.store.collection, backends.embedder.dim, local_search=mode == "local")

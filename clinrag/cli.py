@@ -177,7 +177,8 @@ def _triage_embedder() -> Any:
     from rag.settings import load_settings
 
     s = load_settings()
-    return from_spec(s.embedder, batch_size=s.embed_batch_size, quantize=s.embed_quantize)
+    return from_spec(s.embedder, batch_size=s.embed_batch_size, quantize=s.embed_quantize, backend=s.embed_backend,
+                     cache_dir=s.model_cache_dir or None)
 
 
 def _print_triage(report: dict) -> None:  # type: ignore[type-arg]

@@ -54,7 +54,8 @@ class Backends:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
-            self._embedder = from_spec(s.embedder, batch_size=s.embed_batch_size, threads=s.embed_threads, quantize=s.embed_quantize)
+            self._embedder = from_spec(s.embedder, batch_size=s.embed_batch_size, threads=s.embed_threads, quantize=s.embed_quantize,
+                                       backend=s.embed_backend, cache_dir=s.model_cache_dir or None)
         return self._embedder
 
     @property

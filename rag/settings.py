@@ -37,11 +37,17 @@ class Settings(BaseSettings):
     ingest_round_docs: int = Field(64, ge=1, le=10_000, description="files embedded, written and activated together")
     ingest_round_chunks: int = Field(1024, ge=1, le=100_000, description="a round closes once it holds this many chunks")
     ingest_parse_ahead: int = Field(2, ge=1, le=32, description="PDFs parsed ahead in child processes while a round embeds")
+    embed_backend: str = Field("onnx", pattern="^(onnx|torch)$",
+                               description="'onnx': the sentence-transformers model exported once to ONNX (into model_cache_dir) and "
+                               "run with onnxruntime, the same vectors as 'torch' (sentence-transformers on torch) and faster on CPU "
+                               "(bench/RESULTS.md); a knowledge base built with either serves the other")
     embed_quantize: str = Field("none", pattern="^(none|int8)$",
-                                description="'int8': dynamic int8 Linear layers in the embedder on CPU (embedding 1.6x faster; hybrid "
-                                "nDCG@10 on MEDIQA 0.549 vs 0.556 in fp32, see bench/RESULTS.md); 'none': fp32")
-    embed_threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default (1 in `clinrag serve`, "
+                                description="'int8': int8 weights (onnx: onnxruntime dynamic quantization; torch: dynamic int8 Linear "
+                                "layers) on CPU, faster but different vectors, so a separate knowledge base (bench/RESULTS.md); 'none': fp32")
+    embed_threads: int = Field(0, ge=0, le=256, description="embedder CPU threads; 0 = the runtime's default (1 in `clinrag serve`, "
                                "whose concurrent requests keep the other cores busy)")
+    model_cache_dir: str = Field("", description="where the ONNX export of the embedder is kept (made on first use); "
+                                 "empty = $XDG_CACHE_HOME/clinrag or ~/.cache/clinrag")
     embed_micro_batch: int = Field(32, ge=0, le=1024, description="`clinrag serve`: concurrent requests' texts encoded together, "
                                    "up to this many per encode; 0 = off")
     embed_batch_wait_ms: float = Field(2.0, ge=0, le=100, description="`clinrag serve`: the longest a micro-batch waits to fill")
@@ -131,7 +137,10 @@ class Settings(BaseSettings):
 
     def collection_name(self) -> str:
         """Changing the embedder or chunking never reuses a stale collection."""
-        key = f"{self.embedder}|{self.embed_quantize}|{self.chunk_tokens}|{self.chunk_overlap}|v2"
+        # fp32 vectors are the same from either backend (tests/test_onnx_embedder.py), so they share a collection;
+        # int8 ones differ by backend, and the torch int8 key is the one it always had
+        quantize = "onnx-int8" if self.embed_quantize == "int8" and self.embed_backend == "onnx" else self.embed_quantize
+        key = f"{self.embedder}|{quantize}|{self.chunk_tokens}|{self.chunk_overlap}|v2"
         return f"{self.collection_prefix}_{sha256(key.encode()).hexdigest()[:12]}"
 
     def lite_path(self) -> Path:

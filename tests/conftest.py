@@ -26,7 +26,7 @@ def minilm():
     from rag.settings import Settings
 
     defaults = Settings()
-    return from_spec(defaults.embedder, quantize=defaults.embed_quantize)
+    return from_spec(defaults.embedder, quantize=defaults.embed_quantize, backend=defaults.embed_backend)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from rag.errors import ConfigError
@@ -20,10 +21,18 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0, quantize: str = "none") -> Embedder:
-    """Build an embedder from a 'kind:model' string (CLINRAG_EMBEDDER)."""
+def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0, quantize: str = "none", backend: str = "onnx",
+              cache_dir: str | Path | None = None) -> Embedder:
+    """Build an embedder from a 'kind:model' string (CLINRAG_EMBEDDER) run by `backend` (CLINRAG_EMBED_BACKEND)."""
     kind, _, arg = spec.partition(":")
     if kind == "sentence-transformers":
+        if backend == "onnx":
+            from rag.knowledge.embedders.onnx import OnnxEmbedder  # onnxruntime loads only here; torch only to export once
+
+            return OnnxEmbedder(arg or "bundled-minilm", batch_size=min(batch_size, 32), threads=threads, quantize=quantize,
+                                cache_dir=Path(cache_dir) if cache_dir else None)
+        if backend != "torch":
+            raise ConfigError(f"CLINRAG_EMBED_BACKEND={backend!r}: use 'onnx' (default) or 'torch'")
         from rag.knowledge.embedders.sentence_transformers import SentenceTransformerEmbedder  # torch loads only here
 
         return SentenceTransformerEmbedder(arg or "bundled-minilm", batch_size=batch_size, threads=threads, quantize=quantize)
