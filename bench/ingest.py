@@ -25,10 +25,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timed_embedder import TimedEmbedder  # noqa: E402 - bench/ is the script's folder, on sys.path
 
 
 def child_baseline(pdfs: list[Path], out: Path) -> dict:
@@ -79,25 +80,6 @@ def child_clinrag(pdfs: list[Path], out: Path, runs: int, quantize: str = "none"
     return {"runs": results}
 
 
-class TimedEmbedder:
-    """Passes everything to the embedder; adds up the wall time spent in embed_documents."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.seconds = inner, 0.0
-        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
-
-    def count_tokens(self, text: str) -> int:
-        return int(self.inner.count_tokens(text))
-
-    def embed_query(self, text: str) -> list[float]:
-        return list(self.inner.embed_query(text))
-
-    def embed_documents(self, texts: Any) -> list[list[float]]:
-        t0 = time.perf_counter()
-        try:
-            return list(self.inner.embed_documents(texts))
-        finally:
-            self.seconds += time.perf_counter() - t0
 
 
 def run_child(kind: str, pdfs: list[Path], out: Path, runs: int = 1, *, lite_server: bool = False, python: str = sys.executable) -> dict:

@@ -37,10 +37,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timed_embedder import TimedEmbedder  # noqa: E402 - bench/ is the script's folder, on sys.path
 
 _TOPICS = ("asthma", "eczema", "gout", "shingles", "anaemia", "migraine", "psoriasis", "tonsillitis", "sinusitis", "cystitis",
            "bronchitis", "conjunctivitis", "sciatica", "vertigo", "acne", "head lice", "scabies", "thrush", "piles", "angina")
@@ -133,25 +134,6 @@ def child_clinrag(corpus: Path, data: Path) -> dict[str, object]:
     return {"seconds": seconds, "embed_seconds": emb.seconds, "docs": j["ingested"], "chunks": j["chunks"], "failed": j["failed"]}
 
 
-class TimedEmbedder:
-    """Passes everything to the embedder; adds up the wall time spent in embed_documents."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.seconds = inner, 0.0
-        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
-
-    def count_tokens(self, text: str) -> int:
-        return int(self.inner.count_tokens(text))
-
-    def embed_query(self, text: str) -> list[float]:
-        return list(self.inner.embed_query(text))
-
-    def embed_documents(self, texts: Any) -> list[list[float]]:
-        t0 = time.perf_counter()
-        try:
-            return list(self.inner.embed_documents(texts))
-        finally:
-            self.seconds += time.perf_counter() - t0
 
 
 def child_baseline(corpus: Path, data: Path) -> dict[str, object]:
