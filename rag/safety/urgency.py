@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -474,6 +474,12 @@ class Criterion:
     passage: Passage
     clauses: tuple[_Clause, ...]
     lead_tokens: frozenset[str] = frozenset()
+    # every clause's tokens: the whole sentence's words, for a clause that is a fragment of a list (set once:
+    # criteria are parsed once per passage and matched on every consultation)
+    tokens: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", frozenset().union(*(cl.tokens for cl in self.clauses)))
 
 
 def _section_role(section: str) -> str:
@@ -844,10 +850,9 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
         topic = set(title) if title & facts.tokens else set()
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
-        sentence = frozenset().union(*(cl.tokens for cl in cr.clauses))
         best: Match | None = None  # the most urgent reading of the criterion among the clauses that hold
         for cl in cr.clauses:
-            grounds = _match_clause(cl, facts, topic, sentence, title)
+            grounds = _match_clause(cl, facts, topic, cr.tokens, title)
             if grounds is None:
                 continue
             level, why = cr.level, cr.level_why
