@@ -252,6 +252,15 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
     patient = _patient(request)
     found = retrieve(intake.query, embedder or backends.embedder, backends.store, backends.settings, patient)
     ranked = list(dict.fromkeys(p.doc_id for p in found.passages))
+    if found.sufficient:
+        # the guidelines about this complaint first (the answer's own choice), then retrieval's order: where
+        # two guidelines' criteria are equally urgent, the one about the complaint is quoted
+        from rag.answer.evidence import patient_groups
+        from rag.answer.generators.extractive import matching_documents
+
+        topic = matching_documents(found.passages, intake.query, intake.language,
+                                   patient_groups(request.age, request.sex, request.pregnant, intake.query))
+        ranked = list(dict.fromkeys([*topic, *ranked]))
     criteria: list[Passage] = list(found.passages)
     if found.sufficient:
         # the care criteria of every retrieved guideline, and of the guidelines written for this patient's
@@ -307,7 +316,7 @@ def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: 
     record.prompt = PromptPart(template_id=prompt.template_id, text=prompt.text)
     result = backends.generator.generate(GenerationRequest(
         query=intake.query, language=intake.language, passages=found.passages, messages=prompt.messages,
-        triage_urgency=tri.urgency, age=request.age, sex=request.sex, pregnant=request.pregnant))
+        triage_urgency=tri.urgency, red_flags=tuple(f.label for f in tri.red_flags), age=request.age, sex=request.sex, pregnant=request.pregnant))
     record.generation = GenerationPart(backend=result.backend, model=result.model, params=result.params,
                                        raw_output=result.raw_output, attempts=result.attempts, error=result.error)
     return result, prompt.template_id
@@ -358,7 +367,14 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
                                  chunk_id=decision.passage.chunk_id if decision.passage else "",
                                  model_level=composed.model_level,
                                  matches=[f"{m.level}: {m.criterion.text[:200]}" for m in decision.matches[:5]])
-    return _apply_urgency(composed.advice, decision, facts, language)
+    advice = _apply_urgency(composed.advice, decision, facts, language)
+    if decision.basis == "red_flag" and decision.passage is not None and not advice.evidence_sufficient:
+        # an emergency answer rests on the guideline red flag it quotes, even when nothing else was composed
+        note = ("emergency: the answer is the emergency instruction and the guideline red flag it quotes; "
+                "no other item was composed")
+        advice = advice.model_copy(update={"evidence_sufficient": True, "status": "ok", "notes": [
+            *(n for n in advice.notes if not n.startswith("abstained: passages were found")), note]})
+    return advice
 
 
 def _guard(advice: Advice, record: ConsultationRecord) -> Advice:
@@ -531,7 +547,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
         advice = _decide(composed, tri, facts, evidence, language, record)
         advice = _guard(advice, record)
         clock.lap("urgency")
-        status = composed.status
+        status = advice.status if composed.status == "abstained" else composed.status
     except Exception as exc:  # noqa: BLE001 - any failure after triage still answers with the triage result
         name = type(exc).__name__
         log.warning("consultation %s: step %s failed (%s); answering with the triage result", trace_id, clock.step, name)

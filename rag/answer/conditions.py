@@ -211,7 +211,9 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
     said in the mention's clause, a quarter more), and one about children half for a patient aged 16
     or more. `exclude_patient_named` leaves out conditions the
     patient already named ("I have asthma")."""
-    concepts = patient_terms(query)
+    from rag.safety.clauses import affirmed_text
+
+    concepts = patient_terms(affirmed_text(query))  # "没有血" names no symptom to match
     days = _days(query)
     named = {name for c in concepts for name in c.names}
     best: dict[str, ConditionCandidate] = {}

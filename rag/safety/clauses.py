@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "ZH_RULE_PSEUDO", "denial_cues"]
+__all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "ZH_RULE_PSEUDO", "denial_cues",
+           "affirmed_text"]
 
 # a sentence ends at . ! ? ; newline (not a decimal point); a clause also at , : and contrastive words
 _SENTENCE_BREAK = re.compile(r"[;!?\n\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.+|\.(?!\d)")
@@ -52,7 +53,7 @@ _ZH_DENIAL = re.compile(r"否认|并无|并没有|从未|从没|没有|没|无|�
 # first set serves the rule matcher (rag.safety.triage), clauses read both
 _ZH_PSEUDO_WORDS = {
     "不": ("舒服|适|停|止|住|了|清|醒|出|上|能|动|好|断|退|省|对|来|下|开|起|行|见|到|知|晓|确定|明|小心|慎|管|但|得|久|少",
-          "错|想|应|去|要|稳|利索|听使唤|动了|过气"),
+          "错|想|应|去|要|稳|利索|听使唤|动了|过气|肯|愿|吃|喝"),
     "没": ("力|劲|反应|意识|知觉|法|办法|停|醒|完|事|多久|一会|几分钟|过多久|过一会|精神",
           "呼吸(?!困难|急促|不畅|费力)|气(?!短|促|急|喘)|动静|意思|用|救|希望"),
     "无": ("力|法|意识|反应|缘无故|故|明显(?:的)?(?:诱因|原因)|诱因|原因|征兆|预兆|精打采", "明显|尿|呼吸|意义|望|助"),
@@ -224,3 +225,25 @@ def clause_at(clauses: list[Clause], pos: int) -> Clause | None:
         if c.start <= pos < c.end:
             return c
     return None
+
+
+# a Chinese cue denies a symptom at the start of its clause or after an adverb or a subject ("不发烧", "都不肿",
+# "孩子没发烧"); after a verb it is a verb complement that reports one ("睡不着", "吃不下", "喘不上气")
+_ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女])(?:否认|并无|没有|没|无|未|不)")
+
+
+def _denies_symptom(clause: str) -> bool:
+    if not re.search(r"[\u3400-\u9fff]", clause):
+        return True
+    return bool(_ZH_DENIES.search(clause.strip()))
+
+
+def affirmed_text(text: str) -> str:
+    """The text without its denied and past clauses ("no fever", "没有血", "had a stroke in 2019"): what a
+    complaint is about, for choosing the guideline and the conditions it describes. The whole text when
+    every clause is denied or past (a question made only of denials still has a topic)."""
+    kept = [c.text for c in split_clauses(text) if not (c.history or (c.negated and _denies_symptom(c.text)))]
+    if not kept:
+        return text
+    joiner = "，" if re.search(r"[\u3400-\u9fff]", text) else ", "
+    return joiner.join(kept)

@@ -30,6 +30,8 @@ from rag.text import CJK_RANGE
 from rag.types import Passage
 
 __all__ = [
+    "blood_pressures",
+    "glucose_values",
     "Facts",
     "Criterion",
     "UrgencyDecision",
@@ -292,7 +294,7 @@ _GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?
 _GLUCOSE_HI = re.compile(r"\b(?:says|reads|reading|shows?|just)\s+[\"']?HI\b|\bHI\b[\"']?\s+on\s+(?:the|my|his|her)\s+meter")
 
 
-def _blood_pressures(text: str) -> list[tuple[int, int]]:
+def blood_pressures(text: str) -> list[tuple[int, int]]:
     """Systolic/diastolic pairs ("185/110", "160 over 100"): a plausible pair, systolic above diastolic."""
     out: list[tuple[int, int]] = []
     for m in _BP.finditer(text):
@@ -302,7 +304,7 @@ def _blood_pressures(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _glucose_values(text: str) -> list[float]:
+def glucose_values(text: str) -> list[float]:
     """Blood sugar readings in mmol/L ("15.2 mmol", "250 mg/dL", "血糖一直二十几", "readings in the 20s", a meter's HI)."""
     out: list[float] = [33.3] if _GLUCOSE_HI.search(text) else []  # "HI" on a glucose meter: above its range
     if not _GLUCOSE_CONTEXT.search(text):
@@ -410,8 +412,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         if t >= 39.0:
             tokens.add("high")
     # what is left of the numbers once ages, durations and temperatures are taken out
-    pressures = _blood_pressures(text)
-    sugars = _glucose_values(text)
+    pressures = blood_pressures(text)
+    sugars = glucose_values(text)
     rest = _TEMP.sub(lambda m: " " if _temperatures(m.group(0) + " fever") else m.group(0), text)
     if pressures:
         rest = _BP.sub(" ", rest)
@@ -895,7 +897,10 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
     zh = language == "zh"
     label = _LABEL["zh" if zh else "en"]
     criteria = criteria_of(passages)
-    matches = match_criteria(facts, criteria)
+    # equally urgent matches: the guideline about the complaint first (ranked_doc_ids), then the rest
+    order = {d: i for i, d in enumerate(ranked_doc_ids or [])}
+    matches = sorted(match_criteria(facts, criteria),
+                     key=lambda m: (LEVEL_RANK[m.level], order.get(m.criterion.passage.doc_id, len(order))))
     understood = facts.describe(language)
     if red_flag_labels:
         flags = "、".join(red_flag_labels) if zh else "; ".join(red_flag_labels)

@@ -20,6 +20,7 @@ class GenerationRequest:
     passages: list[Passage]
     messages: list[dict[str, str]]  # chat messages from rag.answer.prompt.render_prompt
     triage_urgency: str | None = None  # "emergency" when a red flag fired, else None
+    red_flags: tuple[str, ...] = ()  # the labels of the red flags that fired (what the emergency is)
     # the patient's context, for sentence-level choices (no adult-only advice for a child)
     age: float | None = None
     sex: str | None = None

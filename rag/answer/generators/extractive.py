@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest, Urgency
 from rag.knowledge.roles import sentence_role
+from rag.safety.clauses import affirmed_text
 from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, words
 from rag.types import Passage, age_group
 
@@ -64,21 +65,32 @@ _DOSE_QUESTION = re.compile(r"\bhow (?:much|many)\b|\bdoses?\b|\bdosage\b|\bmaxi
 _NSAID_AVOID = re.compile(r"(?:\bavoid|\bnot|\bnever|\bdon't|不要|避免|禁止|不宜|忌)[^.;,，。；]{0,20}(?:ibuprofen|nsaid|aspirin|布洛芬|阿司匹林)", re.I)
 _QUESTION_CHILD = re.compile(r"\b(?:child|son|daughter|kid|boy|girl|toddler|baby|infant|newborn)s?\b|year[- ]old|孩子|儿子|女儿|宝宝|婴儿|小孩|岁", re.I)
 _EN_SYNONYMS = {"diarrhea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
-                "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "hot": "fever", "throat": "throat",
+                "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "throat": "throat",
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
                 "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
                 "heart": "palpitations", "fluttering": "palpitations", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
                 "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
                 "baby": "newborn", "breathless": "copd", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
-                "diabetic": "diabetes", "ankle": "sprains", "blood pressure": "hypertension", "coughing": "cough", "flu": "influenza"}
-_ZH_SYNONYMS = {"发烧": "发热", "拉肚子": "腹泻", "拉稀": "腹泻", "嗓子": "咽喉", "喉咙": "咽喉", "头疼": "头痛", "睡不着": "失眠",
+                "diabetic": "diabetes", "ankle": "sprains", "poo": "diarrhoea", "poos": "diarrhoea", "poop": "diarrhoea",
+                "fed up": "depression", "low mood": "depression", "flat": "depression", "hopeless": "depression",
+                "anxious": "anxiety", "panic": "anxiety", "pulled": "strains", "twisted": "sprains", "rolled": "sprains", "blood pressure": "hypertension", "coughing": "cough", "flu": "influenza"}
+_ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低烧": "发热", "退烧": "发热", "拉肚子": "腹泻", "拉稀": "腹泻", "嗓子": "咽喉", "喉咙": "咽喉", "头疼": "头痛", "睡不着": "失眠",
                 "风团": "皮疹", "起疹子": "皮疹", "红疹": "皮疹", "血压": "高血压", "心口": "胸痛", "胸口": "胸痛", "糖尿病": "糖尿病"}
 
 
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
+_LOW_SUGAR = re.compile(r"hypoglyc|low blood sugar|rule of 15|\b15 ?g(?:rams)?\b|glucagon|fast-acting|低血糖|15 ?克|胰高血糖素", re.I)
+_FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:really |very )?hot\b|\bhot to (?:the )?touch\b")
+_STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect )(?<!\bhornet )(?<!\bjellyfish )\bstings?\b|\bstinging\b")
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
+# words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
+_LABEL_GENERIC = {"possible", "severe", "sign", "signs", "sudden", "suddenly", "feature", "features", "serious", "large", "amount",
+                  "very", "high", "person", "child", "lasting", "minute", "minutes", "repeated", "infant", "month", "months",
+                  "difficulty", "illness", "will", "stop", "疑似", "征象", "严重", "突然", "特征", "可能", "孩子"}
 _ABOUT_ROLES = {"condition", "red_flag", "seek_care", "tests"}
 _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two", "old", "since", "feel", "get",
+            "so", "some", "had", "up", "last", "month", "bit", "still", "again", "start", "said", "just", "all", "first",
+            "before", "after", "about", "hav", "m", "s", "t", "l", "take", "got", "what", "can",
             "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "晚上", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
 
 
@@ -218,14 +230,34 @@ def _stem(w: str) -> str:
 
 
 def _query_terms(query: str, zh: bool) -> set[str]:
+    # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question
+    query = affirmed_text(query)
     if zh:
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query}
-        return terms - _GENERIC
+        return terms - _GENERIC | _reading_terms(query, zh)
     # "it burns when I pee" is about urine, not about burns
-    low = _DYSURIA.sub(" urinary ", query.lower())
-    ws = [_stem(w) for w in content_words(low, QUESTION_STOP)]
-    return set(ws) | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
+    low = _DYSURIA.sub(" urinary pee ", query.lower())
+    # "feels hot" is a fever, a hot oven tray is not; "it stings" is a sensation, not an insect sting
+    low = _FEELS_HOT.sub(" fever ", low)
+    low = _STINGING.sub(" sore ", low)
+    low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
+    ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
+    return set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)} \
+        | _reading_terms(query, zh)
+
+
+def _reading_terms(query: str, zh: bool) -> set[str]:
+    """What a blood sugar reading says the complaint is about: below 4 mmol/L a low, from 7 diabetes."""
+    from rag.safety.urgency import glucose_values
+
+    out: set[str] = set()
+    for v in glucose_values(query):
+        if v < 4.0:
+            out.add("低血糖" if zh else "hypoglycaemia")
+        elif v >= 7.0:
+            out.add("糖尿病" if zh else "diabete")  # stemmed, as the title's "diabetes" is
+    return out
 
 
 def _bigrams(text: str) -> set[str]:
@@ -247,15 +279,38 @@ def _shared(q: set[str], text: str, zh: bool) -> set[str]:
     return {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)} if zh else shared
 
 
+def _title_words(title: str, zh: bool) -> set[str]:
+    if zh:  # words, not character pairs: "皮疹与过敏反应" is two topics, not six pairs
+        return {w for w in chinese_content_words(title) if len(w) >= 2}
+    return _text_terms(title, zh) - {"care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including",
+                                     "safety", "testing", "long", "lasting", "common", "trouble"}
+
+
+def _title_terms(q: set[str], title: str, zh: bool) -> set[str]:
+    """The complaint's terms the document's title names."""
+    t = _title_words(title, zh)
+    if zh:
+        return {w for w in q if any(g in w for g in t)}
+    return t & q
+
+
 def _title_match(q: set[str], title: str, zh: bool) -> float:
     """How much of the document's title the complaint names (0..1)."""
+    t = _title_words(title, zh)
     if zh:
-        grams = {title[i:i + 2] for i in range(len(title) - 1) if _CJK.match(title[i]) and _CJK.match(title[i + 1])}
-        hit = {g for g in grams if any(g in t for t in q)}
-        return len(hit) / len(grams) if grams else 0.0
-    t = _text_terms(title, zh) - {"care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including",
-                                   "safety", "testing", "long", "lasting", "common", "trouble"}
+        return len({g for g in t if any(g in w for w in q)}) / len(t) if t else 0.0
     return len(t & q) / len(t) if t else 0.0
+
+
+def _covered(q: set[str], topic: set[str], zh: bool) -> set[str]:
+    """The complaint's terms a guideline covers: those its sentences share, with their lay synonyms
+    ("pee" covers "urinary" and the other way round)."""
+    pairs = [(_stem(k), _stem(v)) for k, v in _EN_SYNONYMS.items()] if not zh else list(_ZH_SYNONYMS.items())
+    out = set(topic)
+    for a, b in pairs:
+        if a in topic or b in topic:
+            out |= {a, b} & q
+    return out
 
 
 def _department(texts: list[str], language: str) -> str:
@@ -294,7 +349,9 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     q = _query_terms(query, zh)
     # a guideline written for this patient's own group (pregnancy, babies, children) outranks a general one
     # (children's guidelines are not among them: a child's cough is not a child's fever)
-    special = {d: bool(set(g) & (patient or set()) & {"pregnant", "infant"}) for d, g in groups.items()}
+    # (only guidelines written for that group alone: a children's guideline that also covers babies is a general one)
+    special = {d: bool(set(g) & (patient or set()) & {"pregnant", "infant"}) and set(g) <= {"pregnant", "infant", "female"}
+               for d, g in groups.items()}
     # a document-level score: its best passage, how much of its title the complaint names, and how many
     # of the complaint's topic words its description/warning-sign/referral sentences share (a headache
     # guideline's "像被箍住一样" shares grammar with "胸口像被压着一样痛", not a topic)
@@ -308,13 +365,18 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         return []
     anchor = ranked[0]
     keep = [anchor]
+    covered = _covered(q, topic[anchor], zh)
     for d in ranked[1:]:
-        named = _title_match(q, titles[d], zh) > 0
+        # the part of the complaint only this guideline's title names: "burning when I pee" is covered by
+        # an STI guideline that describes it, so a UTI guideline adds nothing; a rash beside a fever does
+        named = _title_terms(q, titles[d], zh) - covered
         related = bool(_shared(q, texts[d] + " " + titles[d], zh))
         # a near-tie in retrieval score is not a topic match: another guideline joins only when the
-        # complaint names its topic, or when it is written for this patient's group (pregnancy, babies)
+        # complaint names a topic the anchor does not cover, or when it is written for this patient's
+        # group alone (pregnancy, babies)
         if related and ((named and score[d] >= score[anchor] - 0.2) or special[d]):
             keep.append(d)
+            covered |= _covered(q, topic[d], zh)
     return keep[:3]
 
 
@@ -380,9 +442,15 @@ class ExtractiveGenerator:
         # the anchor guideline's main advice, then the best-matching line of another matched guideline
         # (a pregnancy guideline's medicine advice for a pregnant woman with a cold), then the rest
         first = [s for key, s in pool if key[0] == 0][:MAX_SELF_CARE - 1]
-        extra = sorted((s for key, s in pool if key[0] > 0 and _shared(q, s.text, zh) and not key[1]),
-                       key=lambda s: -len(_shared(q, s.text, zh)))[:1]
+        # (the complaint's own words count, not the patient's group: "pregnancy" is in every line of a pregnancy guideline)
+        qc = q - {"pregnant", "pregnancy", "newborn", "baby", "怀孕", "孕妇", "宝宝", "婴儿"}
+        extra = sorted((s for key, s in pool if key[0] > 0 and _shared(qc, s.text, zh) and not key[1]),
+                       key=lambda s: -len(_shared(qc, s.text, zh)))[:1]
         self_care = first + extra + [s for _, s in pool if s not in first and s not in extra]
+        reading = _reading_terms(request.query, zh)
+        if reading & {"diabete", "糖尿病"} and not reading & {"hypoglycaemia", "低血糖"}:
+            # a high reading is not treated as a low: no "rule of 15" or glucagon for it
+            self_care = [s for s in self_care if not _LOW_SUGAR.search(s.text)]
         if emergency:
             # judged on the action itself, not on a "First aid:" lead-in shared by a whole list
             self_care = [s for s in self_care if _FIRST_AID.search(re.sub(r"^first aid:\s*", "", s.text, flags=re.I))]
@@ -396,17 +464,30 @@ class ExtractiveGenerator:
         pool.sort(key=lambda t: (t[1].n not in special, t[0][0], bool(_ANY_RED_FLAG.search(t[1].text)),
                                  -len((q - title_terms) & _text_terms(t[1].text, zh)), t[0][2], t[0][3]))
         seek = [s for _, s in pool[:MAX_SEEK]]
+        tests = take("tests", MAX_TESTS)
+        conditions = self._conditions(request, docs, by_role, conf)
         if emergency:
             # the warning sign that matches what the patient said, or none: triage already says why
             flags = [s for s in take("red_flag", 20) if _shared(q, s.text, zh)]
             reasons = sorted(flags, key=lambda s: -len(q & _text_terms(s.text, zh)))[:1]
+            # conditions and tests only from the guideline about this emergency: the anchor, when one of its
+            # warning signs matches what the patient said or it is about what the red flags name (a
+            # sprains guideline retrieved for "can't lift his arm" is not about a stroke); else none,
+            # which would only distract from "call now"
+            anchor = docs[0]
+            label_terms = _text_terms(" ".join(request.red_flags), zh) - _LABEL_GENERIC
+            anchor_text = " ".join(p.title + " " + p.text for p in request.passages if p.doc_id == anchor)
+            if any(request.passages[s.n - 1].doc_id == anchor for s in flags) or _shared(label_terms, anchor_text, zh):
+                tests = [s for s in tests if request.passages[s.n - 1].doc_id == anchor]
+                conditions = [c for c in conditions if c.citations and request.passages[c.citations[0] - 1].doc_id == anchor]
+            else:
+                tests, conditions = [], []
         else:
             reasons = seek
-        tests = take("tests", MAX_TESTS)
         urgency: Urgency = "emergency" if emergency else ("soon" if seek else "routine")
         department = ("急诊科" if zh else "Emergency department") if emergency else _department([s.text for s in seek], request.language)
         return DraftAdvice(
-            possible_conditions=self._conditions(request, docs, by_role, conf),
+            possible_conditions=conditions,
             self_care=[DraftSelfCare(advice=s.text[:1000], confidence=conf, citations=[s.n]) for s in self_care[:MAX_SELF_CARE]],
             seek_care=DraftSeekCare(needed=True, urgency=urgency, department=department,
                                     reason=" ".join(s.text for s in reasons)[:1000], citations=sorted({s.n for s in reasons})),
