@@ -85,6 +85,7 @@ _CJK = re.compile(f"[{CJK_RANGE}]")
 _EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|haven't|hasn't|hadn't|nor|free of|"
                      r"isnt|wasnt|doesnt|dont|didnt|havent|hasnt|hadnt)\b")
 _ZH_NEG = re.compile("(没有|没|无|不|未|否认)")
+_FINE_AFTER = re.compile(r"\b(?:are|is|look|looks|seem|seems|feel|feels)?\s*(?:fine|ok|okay|normal|all right|alright)\s*$")
 _CLAUSE = re.compile(r"[,;:.!?，；。！？、\n()（）]|\bbut\b|\band\b|而且|但是|但")
 _GENERIC = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was were with i my me you your "
@@ -129,6 +130,8 @@ def _clause_tokens(clause: str) -> set[str]:
     out: set[str] = set()
     neg_en = _EN_NEG.search(clause)
     neg_start = neg_en.end() if neg_en else None
+    # "hands and face fine": the body parts it names are reported as normal ("asthma is mostly ok" still has asthma)
+    fine = bool(_FINE_AFTER.search(clause))
     for m in re.finditer(r"c[a-z_]+(?=\s)|[a-z][a-z']+|[" + CJK_RANGE + r"]+", clause + " "):
         tok = m.group(0)
         if _CJK.match(tok):
@@ -146,7 +149,8 @@ def _clause_tokens(clause: str) -> set[str]:
         stem = _stem(tok.strip("'"))
         if len(stem) < 3:
             continue
-        out.add(f"not_{stem}" if neg_start is not None and m.start() >= neg_start else stem)
+        denied = (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or stem in _body_words()))
+        out.add(f"not_{stem}" if denied else stem)
     return out
 
 
@@ -173,6 +177,8 @@ def _bigrams(s: str) -> set[str]:
 
 def _tokens(text: str) -> set[str]:
     norm = _normalise(text)
+    # "hands and face fine": each of them is fine ("and" ends a clause below)
+    norm = re.sub(r"\b([a-z]+) and ([a-z]+) ((?:are |look |seem |feel )?(?:fine|ok|okay|normal))\b", r"\1 \3, \2 \3", norm)
     out: set[str] = set()
     for clause in _CLAUSE.split(norm):
         if clause and clause.strip():
@@ -285,7 +291,7 @@ def _temperatures(text: str) -> list[float]:
     return out
 
 
-_BP = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:/|over)\s*(\d{2,3})(?![\d.])", re.IGNORECASE)
+_BP = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:/|over)\s*(\d{2,3})(?!\d|\.\d)", re.IGNORECASE)  # "165/104." ends a sentence
 _GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|血糖|糖尿病|胰岛素", re.IGNORECASE)
 _GLUCOSE_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)", re.IGNORECASE)
 _GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖)[^0-9。；;!?\n]{0,14}?"
@@ -384,9 +390,13 @@ def _days_text(days: float, zh: bool) -> str:
     return f"持续{days:g}天" if zh else f"for {days:g} days"
 
 
+_NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|haven|wasn|aren|weren)(t)\b", re.I)
+
+
 def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
                   duration: str | None = None) -> Facts:
     """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
+    symptoms = _NO_APOSTROPHE.sub(r"\1'\2", symptoms)  # "cant put any weight on it" is "can't"
     text = " ".join(t for t in (symptoms, duration or "") if t)
     spans = _spans(text)
     ages = [s.days / 365 for s in spans if s.kind == "age"]
@@ -555,7 +565,8 @@ def _temp_constraint(text: str) -> float | None:
 
 
 def _days_constraint(text: str) -> float | None:
-    if not re.search(r"more than|longer than|over|at least|or more|after|lasts?|lasting|持续|超过|以上|及以上|多于|未见好转|还没好",
+    # (words, not pieces of words: "overdue" says nothing about how long)
+    if not re.search(r"\b(?:more than|longer than|over|at least|or more|after|lasts?|lasting)\b|持续|超过|以上|及以上|多于|未见好转|还没好",
                      text, re.IGNORECASE):
         return None
     # minutes and seconds time an event ("a fit longer than 5 minutes"), not how long the illness lasted
@@ -605,6 +616,10 @@ _ACTION_PHRASE = re.compile(r"应当|应该|也要|需要|就医|就诊|找医�
 _DEPT_PHRASE = re.compile(r"(看|到|去)[^，；。、]{0,10}(科|门诊|医院|中心)")
 
 
+_MALE_BODY = re.compile(r"\btestic\w*|\btestes\b|\btestis\b|\bscrot\w*|\bpenis\b|睾丸|阴囊|阴茎", re.I)
+_FEMALE_BODY = re.compile(r"\bvagina\w*|\bvulva\w*|\bwomb\b|\bmenstrua\w*|\bperiods?\b|阴道|外阴|月经", re.I)
+
+
 def _clauses(statement: str) -> tuple[_Clause, ...]:
     # the "if ..." part holds the conditions; a lead like "See your doctor if" is not a condition
     body = re.split(r"\bif\b|\bfor\b(?! \d)|如果|出现以下", statement, maxsplit=1, flags=re.IGNORECASE)
@@ -621,13 +636,20 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     if qualifier:
         parts = [p if p is parts[-1] or re.search(r"\b(that|which|who)\b", p) else f"{p} {qualifier.group(0)}" for p in parts]
     # "In pregnancy, a reading of 140/90 or higher, or a severe headache ...": the opening group holds for every part
-    pregnant_all = bool(re.match(r"\s*(in pregnancy|during pregnancy|if you are pregnant|pregnant women|孕妇|怀孕|孕期)", conditions,
-                                 re.IGNORECASE))
+    pregnant_all = bool(re.match(r"\s*(in pregnancy|during pregnancy|if you are pregnant|you are pregnant and|you're pregnant and|"
+                                 r"pregnant women|孕妇|怀孕|孕期)", conditions, re.IGNORECASE))
+    # a sentence about one sex's organs ("pain in a testicle, especially with swelling") holds for that sex only
+    male, female = bool(_MALE_BODY.search(statement)), bool(_FEMALE_BODY.search(statement))
+    sex_all = "male" if male and not female else "female" if female and not male else None
     # so does an opening age group ("In older adults, severe pain spreading to the back")
     opening = re.fullmatch(r"\s*(?:in|for)\s+([a-z ]{3,30})\s*", parts[0], re.IGNORECASE) if len(parts) > 1 else None
     age_all = _age_constraint(opening.group(1)) if opening else None
     if age_all is not None:
         parts = parts[1:]
+    if pregnant_all and len(parts) > 1 and re.fullmatch(r"\s*(?:in|during) pregnancy\s*|\s*孕期\s*|\s*怀孕期间\s*", parts[0], re.I):
+        parts = parts[1:]  # "In pregnancy," opens the sentence; it is not a criterion of its own
+    # "unlike normal morning sickness" says what the sign is not
+    parts = [p for p in parts if not re.match(r"\s*(?:unlike|other than|except|apart from)\b", p, re.I)] or parts
     if not head:
         # "体检发现空腹血糖≥7.0 mmol/L时，请预约门诊复查": a part that only says what to do is the head of the others
         head = " ".join(p for p in parts if re.match(r"\s*(请|需要|应当|应该|应|建议)", p))
@@ -646,7 +668,7 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
                                 r"pregnant people)\b|婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿|老人|老年人", " ", words_only, flags=re.IGNORECASE))
         needs_pregnant = pregnant_all or bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
         tokens = {t for t in tokens if not t.startswith(("pregnan", "孕"))}
-        sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else None
+        sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else sex_all
         out.append(_Clause(text=text, tokens=frozenset(tokens), min_temp=_temp_constraint(text), min_days=_days_constraint(text),
                            age_range=age_range, needs_pregnant=needs_pregnant, needs_sex=sex,
                            routine_cue=bool(_ROUTINE_CUE.search(text)), head=head, min_bp=_bp_constraint(text),
@@ -762,6 +784,10 @@ def _title_tokens(p: Passage) -> set[str]:
     return _tokens(p.title)
 
 
+# a clause that qualifies the one before it ("..., especially with swelling"): the body part it is about is named there
+_ATTACHED = re.compile(r"\s*(?:especially|particularly|in particular|along with|together with|accompanied by|with)\b|\s*(?:尤其|特别是|伴有|伴)", re.I)
+
+
 def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
                   title: frozenset[str] = frozenset()) -> str | None:
     """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
@@ -832,6 +858,9 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if content <= _body_words() and not ((sentence - content - topic - _body_words()) & facts.tokens):
         return None  # "lips" alone, cut from "blue ... lips or tongue": the sentence's symptom word is missing
+    body = sentence & _body_words()
+    if body and _ATTACHED.match(c.text) and not content & _body_words() and not body & facts.tokens:
+        return None  # "especially with swelling", cut from "pain in a testicle, ...": not an ankle's swelling
     grounds.append("you mention " + ", ".join(sorted(_show(t) for t in shared)))
     return "; ".join(grounds)
 
