@@ -95,7 +95,7 @@ _GENERIC = frozenset(
     "department gp nurse midwife team hospital urgent emergency advice usual usually feel feels feeling felt now today "
     "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
-    "concern concerns just something wrong health visitor suspect".split())
+    "concern concerns just something wrong health visitor suspect way all too bit through".split())
 _ZH_GENERIC = frozenset("出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童".split())
 
 
