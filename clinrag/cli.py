@@ -35,7 +35,8 @@ def _render_advice(a: Any) -> str:
     zh = a.language == "zh"
     out = []
     head = {"emergency": "EMERGENCY", "urgent": "URGENT", "soon": "SEE A CLINICIAN SOON", "routine": "ROUTINE", "self_care": "SELF-CARE"}
-    out.append(f"Urgency: {head[a.urgency]}    (trace {a.trace_id})")
+    outside = not a.seek_care.needed and not a.seek_care.department and not a.evidence_sufficient
+    out.append(f"Urgency: {'NONE (outside what clinrag covers)' if outside else head[a.urgency]}    (trace {a.trace_id})")
     for f in a.red_flags:
         out.append(f"  RED FLAG {f.rule_id}: {f.label} (matched {f.matched_text!r}; source: {f.source})")
     if not a.evidence_sufficient:
@@ -49,7 +50,10 @@ def _render_advice(a: Any) -> str:
         out.append("\nSelf-care:" if not zh else "\n居家护理：")
         out.extend(f"  - {s.advice} ({s.confidence}) {_cites(s.citations)}" for s in a.self_care)
     sc = a.seek_care
-    out.append(("\nSeek care: " if not zh else "\n就医：") + f"{sc.urgency}, {sc.department}. {sc.reason} {_cites(sc.citations)}")
+    if not sc.needed and not sc.department:  # outside what clinrag covers: nobody to see, the reason says why
+        out.append(("\nNote: " if not zh else "\n说明：") + sc.reason)
+    else:
+        out.append(("\nSeek care: " if not zh else "\n就医：") + f"{sc.urgency}, {sc.department}. {sc.reason} {_cites(sc.citations)}")
     if a.suggested_tests:
         out.append("\nTests a clinician may order:" if not zh else "\n医生可能安排的检查：")
         out.extend(f"  - {t.reason} {_cites(t.citations)}" for t in a.suggested_tests)

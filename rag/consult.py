@@ -355,11 +355,16 @@ def _verify(trace_id: str, intake: Intake, tri: TriageResult, result: Generation
 
 
 def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evidence | None, language: Language,
-            record: ConsultationRecord) -> Advice:
+            record: ConsultationRecord, text: str = "") -> Advice:
     """The final urgency and seek-care advice from the ladder; emergency answers lose reassurance."""
+    from rag.safety.urgency import out_of_scope
+
     passages = evidence.criteria_passages if evidence is not None and evidence.found.sufficient else []
     decision = decide_urgency(facts, passages, red_flag_labels=[f.label for f in tri.red_flags], language=language,
                               ranked_doc_ids=evidence.ranked_doc_ids if evidence is not None else [])
+    if composed.status == "abstained" and decision.basis == "no_criterion":
+        # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
+        decision = out_of_scope(facts, text, language) or decision
     if composed.model_level is not None:
         decision = escalate_by_model(decision, composed.model_level, composed.model_cited, facts, language)
     record.urgency = UrgencyPart(level=decision.level, basis=decision.basis, reason=decision.reason, quote=decision.quote,
@@ -402,12 +407,14 @@ def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, lang
     level = _URGENCY[decision.level]
     emergency = level == "emergency"
     department = advice.seek_care.department
-    if emergency or not valid_department(department):
+    if decision.basis == "out_of_scope":
+        department = ""
+    elif emergency or not valid_department(department):
         department = fallback_department(level, facts, language)
     reason = decision.reason
     if emergency and _EMERGENCY[language] not in reason:
         reason = f"{_EMERGENCY[language]} {reason}"
-    seek = SeekCare(needed=level != "self_care", urgency=level, department=department, reason=reason, citations=seek_cites)
+    seek = SeekCare(needed=level != "self_care" and decision.basis != "out_of_scope", urgency=level, department=department, reason=reason, citations=seek_cites)
     update: dict[str, object] = {"urgency": level, "seek_care": seek, "citations": citations}
     if emergency:
         # no reassurance under an emergency: only first-aid steps that cite an emergency section survive,
@@ -544,7 +551,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
             composed = _verify(trace_id, intake, tri, result, evidence.found, template_id, record)
             clock.lap("verify")
         clock.start("decide urgency")
-        advice = _decide(composed, tri, facts, evidence, language, record)
+        advice = _decide(composed, tri, facts, evidence, language, record, intake.query)
         advice = _guard(advice, record)
         clock.lap("urgency")
         status = advice.status if composed.status == "abstained" else composed.status

@@ -65,10 +65,21 @@ def test_out_of_domain_abstains(starter_kb):
         if a.evidence_sufficient:
             answered[line["language"]].append(line["query"])
         else:
-            assert not a.possible_conditions and not a.self_care and a.seek_care.needed
+            # told it is outside what clinrag covers, not sent to a clinician (issue 12)
+            assert not a.possible_conditions and not a.self_care and not a.seek_care.needed, line["query"]
+            assert "outside what clinrag covers" in a.seek_care.reason or "不在clinrag的范围内" in a.seek_care.reason
     n_zh = sum(1 for l in OOD if l["language"] == "zh")
     assert answered["en"] == []
     assert len(answered["zh"]) <= n_zh * 3 // 8, answered["zh"]  # measured: 3 of 8 still answered
+
+
+def test_vague_health_question_without_evidence_still_goes_to_a_clinician(starter_kb):
+    """Out of scope only when nothing clinical is named: a symptom, a body part, a medicine or a measurement
+    keeps the ladder's answer (a clinician within days) even when no guideline passage matched."""
+    for text in ("my left knee makes a clicking noise sometimes", "is it ok to take my metformin with grapefruit juice"):
+        a = ask(starter_kb, text)
+        if not a.evidence_sufficient:
+            assert a.seek_care.needed and "outside" not in a.seek_care.reason, text
 
 
 def test_audit_record_holds_passages_prompt_and_no_raw_identifiers(starter_kb, caplog):

@@ -319,3 +319,24 @@ def test_yearly_is_not_early_and_an_overdue_review_is_routine() -> None:
                      "a year).", doc_id="asthma-test", title="Asthma", n=17)
     assert _levels("type 2 diabetic, when am I due for eye and foot checks?", [diabetes], age=60) == ["routine"]
     assert _levels("my asthma is ok, havent had a review in over a year", [asthma], age=19) == ["routine"]
+
+
+def test_out_of_scope_only_when_nothing_clinical_is_named() -> None:
+    from rag.safety.urgency import out_of_scope
+
+    d = out_of_scope(extract_facts("how do I get red wine out of a carpet"), "how do I get red wine out of a carpet", "en")
+    assert d is not None and d.basis == "out_of_scope" and "outside what clinrag covers" in d.reason
+    zh = out_of_scope(extract_facts("个人所得税怎么申报"), "个人所得税怎么申报", "zh")
+    assert zh is not None and "不在clinrag的范围内" in zh.reason
+    for text in ("temperature of 38.9 since yesterday", "my knee clicks when I walk", "is it ok to take ibuprofen with coffee",
+                 "I have diabetes, what can I eat", "孩子发烧了"):
+        assert out_of_scope(extract_facts(text), text, "en") is None, text
+    assert out_of_scope(extract_facts("can I fly next month", pregnant=True), "can I fly next month", "en") is None
+
+
+def test_blood_pressure_at_a_sentence_end_and_cant_without_apostrophe() -> None:
+    assert extract_facts("home readings mostly around 165/104. no symptoms").blood_pressure == (165, 104)
+    assert "cweight_bear" in extract_facts("now i cant put any weight on it at all").tokens
+    # "hands and face fine": the body parts are reported normal
+    tokens = extract_facts("ankles a bit puffy by the evening. hands and face fine").tokens
+    assert "not_hand" in tokens and "not_face" in tokens

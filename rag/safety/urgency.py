@@ -39,6 +39,7 @@ __all__ = [
     "criteria_of",
     "self_care_of",
     "decide_urgency",
+    "out_of_scope",
     "escalate_by_model",
     "valid_department",
     "fallback_department",
@@ -910,7 +911,7 @@ class UrgencyDecision:
 
     level: str
     reason: str
-    basis: str  # red_flag | criterion | self_care | no_criterion | model
+    basis: str  # red_flag | criterion | self_care | no_criterion | model | out_of_scope
     passage: Passage | None = None
     quote: str = ""
     matches: tuple[Match, ...] = ()
@@ -973,6 +974,39 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
               f"{label['soon']}: no guideline criterion matched what you describe, but {why}, so a clinician should "
               "assess it within a few days.")
     return UrgencyDecision("soon", reason, "no_criterion", None, "", ())
+
+
+_COLOURS = frozenset("hot cold red pale blue grey gray green white dark blotchy".split())
+# body parts, functions and the words people use for feeling unwell, beyond the concept table
+_CLINICAL_WORDS = re.compile(
+    r"\b(?:knees?|ankles?|back|shoulders?|hips?|elbows?|wrists?|ears?|nose|stomach|tummy|belly|head|heart|lungs?|kidneys?|"
+    r"bladder|bowels?|teeth|tooth|gums?|joints?|muscles?|bones?|spine|breasts?|penis|testicles?|vagina\w*|periods?|pee\w*|"
+    r"wee\w*|poo\w*|stools?|urine|blood|sleep\w*|pain\w*|ach(?:e|es|ing|y)|hurt\w*|sore\w*|itch\w*|rash\w*|lumps?|"
+    r"swell\w*|swollen|cough\w*|fever\w*|vomit\w*|sick|dizz\w*|tired\w*|faint\w*|breath\w*|numb\w*|tingl\w*|"
+    r"bleed\w*|bruis\w*|injur\w*|wound|cut|burn\w*|bite|sting|health|medic\w*|doctor|symptom\w*|ill|illness|unwell|"
+    r"mood|anxious|anxiety|depress\w*|stress\w*|weight|diet|vaccin\w*|pregnan\w*|baby|newborn)\b"
+    r"|头痛|头疼|头晕|胸痛|胸闷|胸口|肚子|腹痛|腹泻|拉肚子|腰|腿|膝盖|肩|脖子|耳朵|鼻子|眼睛|牙|胃|心脏|心跳|心慌|肺|肾|肝|皮肤"
+    r"|疼|痛|痒|肿|咳|发烧|发热|高烧|低烧|呕吐|想吐|晕|麻木|出血|流血|尿|大便|生病|医生|医院|吃药|怀孕|孕|失眠|睡不着|乏力", re.I)
+
+
+def out_of_scope(facts: Facts, text: str, language: str) -> UrgencyDecision | None:
+    """For a question the guidelines could not answer and that names nothing clinical (no symptom, body part,
+    condition, medicine, measurement, pregnancy or young baby): say it is outside what clinrag covers instead
+    of sending the asker to a clinician. None when anything clinical is there."""
+    from rag.terms import lexicon
+
+    body = _body_words() - _COLOURS  # "red wine" names no body part
+    clinical = (facts.tokens & (_concept_tokens() | body) or _CLINICAL_WORDS.search(text)
+                or facts.temperature_c is not None or facts.blood_pressure is not None or facts.glucose_mmol is not None
+                or facts.readings or facts.pregnant or (facts.age_years is not None and facts.age_years < 1)
+                or lexicon.find_conditions(text) or lexicon.find_drugs(text))
+    if clinical:
+        return None
+    reason = ("这个问题不在clinrag的范围内（clinrag根据临床指南回答症状及其处理），因此不提供建议。"
+              "如果与您的健康有关，请描述您的症状，或咨询医生。" if language == "zh" else
+              "This question is outside what clinrag covers (symptoms and their care, from clinical guidelines), so no "
+              "advice is given. If it is about your health, describe your symptoms, or ask a clinician.")
+    return UrgencyDecision("routine", reason, "out_of_scope", None, "", ())
 
 
 def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[str]) -> tuple[str, Passage] | None:
