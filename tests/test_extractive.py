@@ -218,5 +218,20 @@ def test_answer_quality_on_the_frozen_vignettes(starter_kb) -> None:
     assert report["off_topic_abstained"] == "4/4"
 
 
-# measured 2026-11-30 (docs/notes-compose.md): right guideline 0.935, must-not 3, unrelated items 23
-FROZEN_FLOOR = {"must_not_violations": 3, "right_guideline_cited": 0.93, "items_from_unrelated_documents": 23}
+# measured 2026-12-01 (docs/answers.md, round 3): right guideline 0.935, must-not 1, unrelated items 16
+FROZEN_FLOOR = {"must_not_violations": 1, "right_guideline_cited": 0.93, "items_from_unrelated_documents": 16}
+
+
+def test_answer_quality_on_the_second_frozen_set(starter_kb) -> None:
+    """answers_frozen2.jsonl: written blind (2026-12-01) and committed before the round-3 answer changes; never
+    tuned on. Floors at what was measured after them (before: right 0.90, must-not 3, unrelated 55)."""
+    from rag.answer.quality import evaluate_answers, load_vignettes
+    from rag.consult import consult
+
+    vignettes = load_vignettes((DATA / "answers_frozen2.jsonl").read_text(encoding="utf-8").splitlines())
+    report = evaluate_answers(vignettes, lambda req: consult(req, starter_kb, caller="test").advice)
+    assert report["adult_only_items_for_children"] == 0 and report["mixed_language_items"] == 0
+    assert report["must_not_violations"] <= 2
+    assert report["right_guideline_cited"] >= 0.92
+    assert report["items_from_unrelated_documents"] <= 18
+    assert report["emergency_answers_with_self_care"].startswith("0/")

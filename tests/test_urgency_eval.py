@@ -4,7 +4,8 @@ The thresholds are regression guards at the figures measured on 2026-12-01 (docs
 targets (within ≥ 90 %, under-triage 0), which the frozen set does not meet. urgency_frozen.jsonl (v1) was
 consumed by the round that described its misses and is development data since; urgency_frozen2.jsonl was
 written blind to the rules and committed before any change of that round, and is never tuned on. urgency_dev3.jsonl
-(48, blind writer, 2026-11-30) is development data of the third round."""
+(48, blind writer, 2026-11-30) is development data of the third round; urgency_dev4.jsonl (48, blind writer,
+2026-12-01) of the fourth."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def _rows(name: str) -> list[dict[str, object]]:
 
 def test_vignette_sets_are_well_formed() -> None:
     levels = {"emergency", "urgent", "soon", "routine", "self_care"}
-    for name in ("urgency_dev.jsonl", "urgency_frozen.jsonl", "urgency_dev2.jsonl", "urgency_dev3.jsonl", "urgency_frozen2.jsonl"):
+    for name in ("urgency_dev.jsonl", "urgency_frozen.jsonl", "urgency_dev2.jsonl", "urgency_dev3.jsonl", "urgency_dev4.jsonl",
+                 "urgency_frozen2.jsonl"):
         rows = _rows(name)
         assert len(rows) >= 30
         assert {lvl for r in rows for lvl in r["accept"]} == levels  # type: ignore[attr-defined]
@@ -38,12 +40,14 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     v1 = evaluate_urgency(_rows("urgency_frozen.jsonl"), starter_kb)
     dev2 = evaluate_urgency(_rows("urgency_dev2.jsonl"), starter_kb)
     dev3 = evaluate_urgency(_rows("urgency_dev3.jsonl"), starter_kb)
+    dev4 = evaluate_urgency(_rows("urgency_dev4.jsonl"), starter_kb)
     frozen = evaluate_urgency(_rows("urgency_frozen2.jsonl"), starter_kb)
     assert dev["within_accepted"] >= 30 and dev["under_triage"] == 0, dev["misses"]
     assert v1["within_accepted"] >= 31 and v1["under_triage"] == 0, v1["misses"]
-    assert dev2["within_accepted"] >= 33 and dev2["under_triage"] <= 4, dev2["misses"]
-    assert dev3["within_accepted"] >= 35 and dev3["under_triage"] <= 2, dev3["misses"]
+    assert dev2["within_accepted"] >= 37 and dev2["under_triage"] <= 2, dev2["misses"]
+    assert dev3["within_accepted"] >= 36 and dev3["under_triage"] <= 2, dev3["misses"]
+    assert dev4["within_accepted"] >= 41 and dev4["under_triage"] <= 2, dev4["misses"]
     # frozen v2: no worse than measured (the misses' text is not printed: the set is not for reading)
-    assert frozen["within_accepted"] >= 28 and frozen["under_triage"] <= 7, frozen["by_level"]
-    for report in (dev, v1, dev2, dev3, frozen):
+    assert frozen["within_accepted"] >= 30 and frozen["under_triage"] <= 6, frozen["by_level"]
+    for report in (dev, v1, dev2, dev3, dev4, frozen):
         assert report["right_guideline_cited"] >= 0.9 * report["vignettes"], report["by_level"]
