@@ -268,7 +268,7 @@ class _Sealer:
     round made a small segment per round, each with its own index build and background compaction, and
     bought no safety: unsealed rows are durable and visible (MilvusStore.activate_many)."""
 
-    def __init__(self, store: ChunkStore | None, every_chunks: int = 4096, every_s: float = 60.0) -> None:
+    def __init__(self, store: ChunkStore | None, every_chunks: int, every_s: float) -> None:
         self.store, self.every_chunks, self.every_s = store, every_chunks, every_s
         self.last = time.monotonic()
         self.unsealed = 0  # chunks written since the last seal
@@ -293,6 +293,8 @@ class _Sealer:
                 pass
 
 
+_SEAL_CHUNKS = 4096  # a seal's index build stays this size however large the corpus
+_SEAL_S = 60.0
 _UPSERT_ROWS = 512
 _SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
 
@@ -418,7 +420,7 @@ def ingest_paths(
     ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=max(8, settings.ingest_round_docs),
                        pdfs=settings.ingest_parse_ahead, max_bytes=int(settings.max_file_mb * 1e6), page_cache=page_cache)
 
-    sealer = _Sealer(store)
+    sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S)
 
     def done(results: Iterable[FileResult]) -> None:
         for r in results:
