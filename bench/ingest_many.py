@@ -1,13 +1,14 @@
 """Ingest at a content team's scale: many one-page leaflets, and revised versions of big guidelines.
 
     .venv/bin/python bench/ingest_many.py [--files 2000] [--per-file-files 300] [--baseline-python /path/to/python]
+        [--only clinrag,clinrag-100,...] [--before /path/to/other/checkout] [--repeat N]
 
 Every variant runs in its own child process on a fresh data folder (peak RSS is its own, from wait4):
   per-file   clinrag with the pre-round behaviour: one file per round (own embedding batch, catalog
              writes and flush per file) and no embedding cache; CLINRAG_INGEST_ROUND_DOCS=1,
              CLINRAG_EMBEDDING_CACHE=false. Run on the first --per-file-files files (it is slow).
   clinrag    the defaults: rounds of files embedded in full batches across file boundaries, one
-             upsert, one catalog write per kind and one flush per round, embeddings cached.
+             upsert and one catalog write per kind per round, sealed once per 4096 chunks, embeddings cached.
   clinrag-100  the defaults on 100 files, to show peak RSS does not grow with the corpus.
   pipeline   the defaults with the test-only hashing embedder (CLINRAG_EMBEDDER=hash:384): what the
              pipeline itself (parse, chunk, catalog, Milvus) can do when embedding costs nothing.
@@ -21,6 +22,9 @@ Every clinrag variant also reports the time spent outside the embedder's embed_d
              HuggingFaceEmbeddings (the same bundled MiniLM) -> langchain-milvus on Milvus Lite.
   revised    one process: first ingest of a 40-section Markdown guideline and of a 30-page PDF,
              then the same documents with 3 sections / 3 pages changed; revised/first time ratio.
+--only picks variants by name; --before DIR runs each clinrag, clinrag-100, pipeline and rss variant a
+second time as `before-<name>` with the code of another checkout (e.g. main), alternating with this
+one, so before and after share one session's load; --repeat N runs each N times and reports medians.
 Timings cover the ingest itself (after imports and model load). The files are generated here
 from our own sentence templates (MedQuAD-like leaflets: what it is, symptoms, when to see a
 doctor, treatment), seeded, so every run ingests the same text.
@@ -39,7 +43,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# a `before-*` child imports clinrag from the other checkout (--before); every other run from this one
+sys.path.insert(0, os.environ.get("CLINRAG_BENCH_CODE") or str(ROOT))
 
 from timed_embedder import TimedEmbedder  # noqa: E402 - bench/ is the script's folder, on sys.path
 
@@ -131,7 +136,10 @@ def child_clinrag(corpus: Path, data: Path) -> dict[str, object]:
     seconds = time.perf_counter() - t0
     j = report.to_json()
     b.close()
-    return {"seconds": seconds, "embed_seconds": emb.seconds, "docs": j["ingested"], "chunks": j["chunks"], "failed": j["failed"]}
+    import ingest.run
+
+    return {"seconds": seconds, "embed_seconds": emb.seconds, "docs": j["ingested"], "chunks": j["chunks"], "failed": j["failed"],
+            "code": str(Path(ingest.run.__file__).resolve().parent.parent)}
 
 
 
@@ -200,20 +208,33 @@ def _spawn(args: list[str], env: dict[str, str], python: str = sys.executable) -
     return result, usage.ru_maxrss / 1024
 
 
-def _rss_apart(t: Path, n: int, base_env: dict[str, str]) -> None:
-    from api.serve import start_lite_server
-    from rag.settings import Settings
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
-    env = {**base_env, "CLINRAG_EMBEDDER": "hash:384"}
-    for name, corpus in (("rss-100", t / "hundred"), (f"rss-{n}", t / "all")):
-        data = t / f"rss-{name}"
-        server = start_lite_server(Settings(data_dir=data, embedder="hash:384"))
-        try:
-            r, rss = _spawn(["--child", "clinrag", str(corpus), str(data)], {**env, "CLINRAG_DATA_DIR": str(data)})
-        finally:
+
+def _variant(name: str, args: list[str], env: dict[str, str], python: str, apart: Path | None = None) -> dict[str, object]:
+    """One child run; with `apart`, Milvus runs in its own `milvus-lite server` on that data folder."""
+    server = None
+    if apart is not None:
+        from api.serve import start_lite_server
+        from rag.settings import Settings
+
+        server = start_lite_server(Settings(data_dir=apart, embedder="hash:384"))
+    try:
+        r, rss = _spawn(args, env, python)
+    finally:
+        if server is not None:
             server.stop()
-        print(f"{name:<12} {r['docs']} docs, {r['chunks']} chunks in {float(r['seconds']):.1f} s (hashing embedder, Milvus apart): "  # type: ignore[arg-type]
-              f"peak RSS {rss:.0f} MB; load {r['load']}", flush=True)
+    secs = float(r["seconds"])  # type: ignore[arg-type]
+    row = {**r, "docs_per_s": round(float(r["docs"]) / secs, 2), "chunks_per_s": round(float(r["chunks"]) / secs, 2),  # type: ignore[arg-type]
+           "peak_rss_mb": round(rss, 1)}
+    if "embed_seconds" in r:
+        row["embed_share"] = round(float(r["embed_seconds"]) / secs, 3)  # type: ignore[arg-type]
+    over = f", embedding {100 * float(row['embed_share']):.0f}% of it" if "embed_share" in row else ""  # type: ignore[arg-type]
+    print(f"{name:<20} {r['docs']} docs, {r['chunks']} chunks in {secs:.1f} s: {row['docs_per_s']} docs/s, "
+          f"{row['chunks_per_s']} chunks/s, peak RSS {rss:.0f} MB{over}; load {r['load']}", flush=True)
+    return row
 
 
 def main() -> None:
@@ -222,6 +243,10 @@ def main() -> None:
     ap.add_argument("--per-file-files", type=int, default=300, help="0: skip the one-file-per-round variant")
     ap.add_argument("--baseline-python", default="", help="python of a venv with the LangChain packages")
     ap.add_argument("--rss", action="store_true", help="only the peak-RSS variants with Milvus in its own process")
+    ap.add_argument("--only", default="", help="comma-separated variants: per-file, clinrag, clinrag-100, pipeline, baseline, "
+                    "revised, rss-100, rss-N (default: all but rss-*, or only rss-* with --rss)")
+    ap.add_argument("--before", default="", help="another checkout (e.g. /work/main): its code runs as before-<variant>")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each variant; medians are reported")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -231,6 +256,14 @@ def main() -> None:
                   "revised": lambda: child_revised(Path(rest[0]))}[kind]()
         print(json.dumps(result))
         return
+    rss_names = ["rss-100", f"rss-{a.files}"]
+    if a.only:
+        wanted = [w.strip() for w in a.only.split(",") if w.strip()]
+    elif a.rss:
+        wanted = rss_names
+    else:
+        wanted = (["per-file"] if a.per_file_files else []) + ["clinrag", "clinrag-100", "pipeline"] + \
+                 (["baseline"] if a.baseline_python else []) + ["revised"]
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         make_corpus(t / "all", a.files)
@@ -239,44 +272,68 @@ def main() -> None:
             for f in sorted((t / "all").glob("*.md"))[:n]:
                 (t / name / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
         base_env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRPC_VERBOSITY": "ERROR"}
-        if a.rss:
-            _rss_apart(t, a.files, base_env)
-            return
+        hashing = {"CLINRAG_EMBEDDER": "hash:384"}
+        specs: dict[str, tuple[Path, dict[str, str], bool]] = {  # corpus, extra env, Milvus apart
+            "per-file": (t / "small", {"CLINRAG_INGEST_ROUND_DOCS": "1", "CLINRAG_EMBEDDING_CACHE": "false"}, False),
+            "clinrag": (t / "all", {}, False),
+            "clinrag-100": (t / "hundred", {}, False),
+            "pipeline": (t / "all", hashing, False),
+            "rss-100": (t / "hundred", hashing, True),
+            f"rss-{a.files}": (t / "all", hashing, True),
+        }
+        runs: dict[str, list[dict[str, object]]] = {}
+        k = 0
+        for _ in range(a.repeat):
+            for name in wanted:
+                if name not in specs:
+                    continue
+                corpus, extra, apart = specs[name]
+                sides = [("", "")] + ([("before-", a.before)] if a.before and name != "per-file" else [])
+                for prefix, code in sides:
+                    k += 1
+                    data = t / f"d{k}"
+                    env = {**base_env, **extra, **({"CLINRAG_BENCH_CODE": code} if code else {})}
+                    if apart:
+                        env["CLINRAG_DATA_DIR"] = str(data)
+                    runs.setdefault(prefix + name, []).append(
+                        _variant(prefix + name, ["--child", "clinrag", str(corpus), str(data)], env, sys.executable,
+                                 data if apart else None))
+        if "baseline" in wanted and a.baseline_python:
+            runs["baseline"] = [_variant("baseline", ["--child", "baseline", str(t / "all"), str(t / "d-baseline")], base_env,
+                                         a.baseline_python)]
         rows: dict[str, dict[str, object]] = {}
-        runs: list[tuple[str, list[str], dict[str, str], str]] = [
-            ("per-file", ["--child", "clinrag", str(t / "small"), str(t / "d1")],
-             {**base_env, "CLINRAG_INGEST_ROUND_DOCS": "1", "CLINRAG_EMBEDDING_CACHE": "false"}, sys.executable),
-        ] if a.per_file_files else []
-        runs += [
-            ("clinrag", ["--child", "clinrag", str(t / "all"), str(t / "d2")], base_env, sys.executable),
-            ("clinrag-100", ["--child", "clinrag", str(t / "hundred"), str(t / "d3")], base_env, sys.executable),
-            ("pipeline", ["--child", "clinrag", str(t / "all"), str(t / "d5")], {**base_env, "CLINRAG_EMBEDDER": "hash:384"},
-             sys.executable),
-        ]
-        if a.baseline_python:
-            runs.append(("baseline", ["--child", "baseline", str(t / "all"), str(t / "d4")], base_env, a.baseline_python))
-        for name, args, env, python in runs:
-            r, rss = _spawn(args, env, python)
-            secs = float(r["seconds"])  # type: ignore[arg-type]
-            rows[name] = {**r, "docs_per_s": round(float(r["docs"]) / secs, 2),  # type: ignore[arg-type]
-                          "chunks_per_s": round(float(r["chunks"]) / secs, 2), "peak_rss_mb": round(rss, 1)}  # type: ignore[arg-type]
-            over = f", non-embedding {secs - float(r['embed_seconds']):.1f} s ({100 * (secs - float(r['embed_seconds'])) / secs:.0f}%)" \
-                if "embed_seconds" in r else ""  # type: ignore[arg-type]
-            print(f"{name:<12} {r['docs']} docs, {r['chunks']} chunks in {secs:.1f} s: {rows[name]['docs_per_s']} docs/s, "
-                  f"{rows[name]['chunks_per_s']} chunks/s, peak RSS {rss:.0f} MB{over}; load {r['load']}", flush=True)
-        (t / "rev").mkdir()
-        rev, rss = _spawn(["--child", "revised", str(t / "rev")], base_env)
-        for kind in ("markdown", "pdf"):
-            k = rev[kind]
-            assert isinstance(k, dict)
-            print(f"revised {kind:<8} first {k['first']['seconds']:.2f} s ({k['first']['embedded']} embedded), revised "
-                  f"{k['revised']['seconds']:.2f} s ({k['revised']['embedded']} embedded, {k['revised']['reused']} reused, "
-                  f"{k['revised']['reused_pages']} pages' text reused): {k['speedup']:.1f}x; load {rev['load']}", flush=True)
+        for name, rs in runs.items():
+            rows[name] = {key: _median([float(r[key]) for r in rs]) for key in  # type: ignore[arg-type]
+                          ("seconds", "docs_per_s", "chunks_per_s", "peak_rss_mb", "embed_share") if key in rs[0]}
+            rows[name].update(docs=rs[0]["docs"], chunks=rs[0]["chunks"], runs=len(rs), loads=[r["load"] for r in rs],
+                              **({"code": rs[0]["code"]} if "code" in rs[0] else {}))
+        if a.repeat > 1:
+            print("medians:")
+            for name, row in rows.items():
+                print(f"  {name:<20} {row['seconds']:.1f} s, {row['docs_per_s']} docs/s, {row['chunks_per_s']} chunks/s, "
+                      f"peak RSS {row['peak_rss_mb']:.0f} MB" + (f", embedding {100 * float(row['embed_share']):.0f}%"  # type: ignore[arg-type]
+                                                                 if "embed_share" in row else ""), flush=True)
+        rev: dict[str, object] = {}
+        if "revised" in wanted:
+            (t / "rev").mkdir()
+            rev, _ = _spawn(["--child", "revised", str(t / "rev")], base_env)
+            for kind in ("markdown", "pdf"):
+                r = rev[kind]
+                assert isinstance(r, dict)
+                print(f"revised {kind:<8} first {r['first']['seconds']:.2f} s ({r['first']['embedded']} embedded), revised "
+                      f"{r['revised']['seconds']:.2f} s ({r['revised']['embedded']} embedded, {r['revised']['reused']} reused, "
+                      f"{r['revised']['reused_pages']} pages' text reused): {r['speedup']:.1f}x; load {rev['load']}", flush=True)
         ratios = {}
-        if "per-file" in rows:
-            ratios["docs_per_s_vs_per_file"] = round(float(rows["clinrag"]["docs_per_s"]) / float(rows["per-file"]["docs_per_s"]), 2)  # type: ignore[arg-type]
-        if "baseline" in rows:
-            ratios["chunks_per_s_vs_baseline"] = round(float(rows["clinrag"]["chunks_per_s"]) / float(rows["baseline"]["chunks_per_s"]), 2)  # type: ignore[arg-type]
+        for side in ("", "before-"):
+            if side + "clinrag" in rows and "per-file" in rows:
+                ratios[side + "docs_per_s_vs_per_file"] = round(float(rows[side + "clinrag"]["docs_per_s"])  # type: ignore[arg-type]
+                                                                / float(rows["per-file"]["docs_per_s"]), 2)  # type: ignore[arg-type]
+            if side + "clinrag" in rows and "baseline" in rows:
+                ratios[side + "chunks_per_s_vs_baseline"] = round(float(rows[side + "clinrag"]["chunks_per_s"])  # type: ignore[arg-type]
+                                                                  / float(rows["baseline"]["chunks_per_s"]), 2)  # type: ignore[arg-type]
+        if "clinrag" in rows and "before-clinrag" in rows:
+            ratios["docs_per_s_vs_before"] = round(float(rows["clinrag"]["docs_per_s"])  # type: ignore[arg-type]
+                                                   / float(rows["before-clinrag"]["docs_per_s"]), 2)  # type: ignore[arg-type]
         print(json.dumps({"runs": rows, "revised": rev, "ratios": ratios}, indent=2))
 
 

@@ -213,8 +213,9 @@ class _Prepared:
 
 class _Round:
     """Files committed together: one embedding call over all their chunks (full, length-sorted
-    batches across file boundaries), one chunk upsert, one catalog write per kind, one flush. Each
-    document keeps its own commit point (its pointer row), so a version is visible whole or not at all."""
+    batches across file boundaries), one chunk upsert, one catalog write per kind (sealing is left to
+    `_Sealer`). Each document keeps its own commit point (its pointer row), so a version is visible
+    whole or not at all."""
 
     def __init__(self, max_docs: int, max_chunks: int) -> None:
         self.max_docs, self.max_chunks = max_docs, max_chunks
@@ -243,7 +244,7 @@ class _Round:
                 at += len(it.chunks)
             for i in range(0, len(rows), _UPSERT_ROWS):
                 store.upsert_rows(rows[i:i + _UPSERT_ROWS])
-            replaced = store.activate_many([it.info for it in items])  # flushes the new chunks with the catalog rows
+            replaced = store.activate_many([it.info for it in items], flush=False)  # ingest_paths seals at the end
             for it, prev in zip(items, replaced, strict=True):
                 it.result.replaced_version = prev.version if prev else ""
                 it.result.status = "ingested"
@@ -260,6 +261,40 @@ class _Round:
         return [it.result for it in items]
 
 
+class _Sealer:
+    """Seals (flushes) what rounds wrote: at the end of a run, and during a long one after `every_chunks`
+    chunks or `every_s` seconds, whichever comes first, so a server searching meanwhile never scans a
+    big growing segment and no single seal (its index build) grows with the corpus. Sealing after every
+    round made a small segment per round, each with its own index build and background compaction, and
+    bought no safety: unsealed rows are durable and visible (MilvusStore.activate_many)."""
+
+    def __init__(self, store: ChunkStore | None, every_chunks: int, every_s: float) -> None:
+        self.store, self.every_chunks, self.every_s = store, every_chunks, every_s
+        self.last = time.monotonic()
+        self.unsealed = 0  # chunks written since the last seal
+        self.pending = False
+
+    def written(self, chunks: int) -> None:
+        self.pending, self.unsealed = True, self.unsealed + chunks
+        if self.unsealed >= self.every_chunks or time.monotonic() - self.last >= self.every_s:
+            self.seal()
+
+    def seal(self) -> None:
+        if self.store is not None:
+            self.store.flush()
+        self.last, self.unsealed, self.pending = time.monotonic(), 0, False
+
+    def close(self) -> None:
+        """At the end of a run, also one cut short by an error: what was written gets sealed."""
+        if self.pending:
+            try:
+                self.seal()
+            except Exception:  # noqa: BLE001 - never mask the run's own error; the rows are durable unsealed
+                pass
+
+
+_SEAL_CHUNKS = 4096  # a seal's index build stays this size however large the corpus
+_SEAL_S = 60.0
 _UPSERT_ROWS = 512
 _SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
 
@@ -385,11 +420,19 @@ def ingest_paths(
     ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=max(8, settings.ingest_round_docs),
                        pdfs=settings.ingest_parse_ahead, max_bytes=int(settings.max_file_mb * 1e6), page_cache=page_cache)
 
+    sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S)
+
     def done(results: Iterable[FileResult]) -> None:
         for r in results:
             bar.update(r)
             if on_file:
                 on_file(r)
+
+    def commit() -> None:
+        if store is not None and batch.items:
+            chunks = batch.n_chunks
+            done(batch.commit(embedder, store, bar))
+            sealer.written(chunks)
 
     try:
         for item in found:
@@ -407,12 +450,11 @@ def ingest_paths(
                 continue
             report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
             if batch.add(prepared):
-                assert store is not None
                 ahead.top_up()  # the next files parse in their child processes while this round embeds
-                done(batch.commit(embedder, store, bar))
-        if store is not None:
-            done(batch.commit(embedder, store, bar))
+                commit()
+        commit()
     finally:
+        sealer.close()
         if cached is not None:
             report.embedded, report.reused = cached.misses, cached.hits
             cached.cache.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ingest.cli import main as ingest_main
 from ingest.pdf import PdfLimits, PdfParser, parse_pdf
 from ingest.run import ingest_paths
@@ -131,6 +133,47 @@ def test_batched_catalog_lookups_match_the_single_ones(tmp_path, settings):
     assert set(by_fp) == set(fps)
     for fp, info in by_fp.items():
         assert info == store.active_by_fingerprint(fp)
+
+
+def test_rounds_are_sealed_once_per_run_and_activation_reads_only_their_pointers(tmp_path, monkeypatch):
+    """One-file rounds: one flush at the end of the run, not one per round; each activation reads its own
+    documents' pointers, never the whole catalog; every version is searchable as soon as it is activated."""
+    from ingest import run
+
+    settings = Settings(data_dir=tmp_path / "kb", ingest_round_docs=1)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(5):
+        (docs / f"l{i}.md").write_text(f"# L{i}\n\nRest and drink fluids, leaflet {i}.\n", encoding="utf-8")
+    store = MilvusStore.from_settings(settings, HASH.dim)
+    flushes: list[int] = []  # versions activated when each flush came
+    visible: list[int] = []  # active versions a catalog read sees after each activation, before any flush
+    real_flush, real_activate = store.flush, store.activate_many
+
+    def activate_many(infos, *, flush=True):
+        out = real_activate(infos, flush=flush)
+        visible.append(len(store.snapshot().active))
+        return out
+
+    monkeypatch.setattr(store, "flush", lambda: (flushes.append(len(visible)), real_flush()))
+    monkeypatch.setattr(store, "activate_many", activate_many)
+    active_documents = store.active_documents
+    monkeypatch.setattr(store, "active_documents", lambda: pytest.fail("activation read every pointer"))
+    report = ingest_paths([docs], settings, HASH, store)
+    assert report.count("ingested") == 5
+    assert visible == [1, 2, 3, 4, 5] and flushes == [5]
+
+    # a long run also seals along the way (every 4096 chunks in production; every 2 here)
+    monkeypatch.setattr(run, "_SEAL_CHUNKS", 2)
+    for f in sorted(docs.glob("*.md")):
+        f.write_text(f.read_text(encoding="utf-8") + "\nSee a doctor if it lasts a week.\n", encoding="utf-8")
+    flushes.clear()
+    visible.clear()
+    report = ingest_paths([docs], settings, HASH, store)
+    assert report.count("ingested") == 5 and all(f.replaced_version for f in report.files)
+    assert [f.chunks for f in report.files] == [1] * 5 and flushes == [2, 4, 5]
+    monkeypatch.setattr(store, "active_documents", active_documents)
+    assert {d.doc_id: d for d in store.active_documents()} == store.active_versions([f"l{i}" for i in range(5)])
 
 
 def test_progress_events_count_files_pages_chunks_and_end_with_no_eta(tmp_path, settings):

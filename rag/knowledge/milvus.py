@@ -267,17 +267,23 @@ class MilvusStore:
         """Make this version the one queries see; returns the version it replaced, if any."""
         return self.activate_many([info])[0]
 
-    def activate_many(self, infos: Sequence[DocVersion]) -> list[DocVersion | None]:
+    def activate_many(self, infos: Sequence[DocVersion], *, flush: bool = True) -> list[DocVersion | None]:
         """Make each version the one queries see (each document's pointer row is its own commit point);
-        returns, per version, the version it replaced. Chunks of every version must already be written."""
+        returns, per version, the version it replaced. Chunks of every version must already be written.
+
+        flush=False leaves sealing to the caller (`flush()`): an ingest run seals once at its end and not
+        after every round. Unsealed rows are durable all the same (Milvus Lite's write-ahead log is written
+        through on every insert; a Milvus server acknowledges an insert once its log has it) and visible
+        to queries; sealing only makes them faster to search."""
         self._snapshot = None
-        current = {d.doc_id: d for d in self.active_documents()} if len(infos) > 1 else {}
+        # the pointers of these documents only: reading every pointer made each round cost O(corpus)
+        current = self.active_versions([i.doc_id for i in infos])
         replaced: list[DocVersion | None] = []
         versions: list[dict[str, Any]] = []
         pointers: list[dict[str, Any]] = []
         superseded: list[dict[str, Any]] = []
         for info in infos:
-            previous = current.get(info.doc_id) if len(infos) > 1 else self.active_version(info.doc_id)
+            previous = current.get(info.doc_id)
             active = replace(info, status="active")
             versions.append(self._doc_row(f"v:{info.doc_id}@{info.content_hash}", "version", active))
             # the commit point: one pointer row per document switches what queries see
@@ -292,7 +298,8 @@ class MilvusStore:
             if rows:
                 self._client.upsert(self.docs_collection, rows)
         self.bump_generation()
-        self.flush()
+        if flush:
+            self.flush()
         return replaced
 
     def retire(self, doc_id: str) -> DocVersion:
