@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from rag.text import has_cjk
+
 __all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "ZH_RULE_PSEUDO", "denial_cues",
            "affirmed_text"]
 
@@ -229,11 +231,11 @@ def clause_at(clauses: list[Clause], pos: int) -> Clause | None:
 
 # a Chinese cue denies a symptom at the start of its clause or after an adverb or a subject ("不发烧", "都不肿",
 # "孩子没发烧"); after a verb it is a verb complement that reports one ("睡不着", "吃不下", "喘不上气")
-_ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女])(?:否认|并无|没有|没|无|未|不)")
+_ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女])(?:" + _ZH_DENIAL.pattern + ")")
 
 
 def _denies_symptom(clause: str) -> bool:
-    if not re.search(r"[\u3400-\u9fff]", clause):
+    if not has_cjk(clause):
         return True
     return bool(_ZH_DENIES.search(clause.strip()))
 
@@ -245,5 +247,4 @@ def affirmed_text(text: str) -> str:
     kept = [c.text for c in split_clauses(text) if not (c.history or (c.negated and _denies_symptom(c.text)))]
     if not kept:
         return text
-    joiner = "，" if re.search(r"[\u3400-\u9fff]", text) else ", "
-    return joiner.join(kept)
+    return ("，" if has_cjk(text) else ", ").join(kept)

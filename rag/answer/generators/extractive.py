@@ -8,7 +8,9 @@ patient's context; every item cites the passage its sentence came from. Determin
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from rag.answer.generators.base import GenerationRequest, GenerationResult
@@ -229,13 +231,16 @@ def _stem(w: str) -> str:
     return w.rstrip("s") if len(w) > 4 else w
 
 
-def _query_terms(query: str, zh: bool) -> set[str]:
+@functools.lru_cache(maxsize=256)
+def _query_terms(query: str, zh: bool) -> frozenset[str]:
+    """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
+    the generator)."""
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question
     query = affirmed_text(query)
     if zh:
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query}
-        return terms - _GENERIC | _reading_terms(query, zh)
+        return frozenset(terms - _GENERIC | _reading_terms(query, zh))
     # "it burns when I pee" is about urine, not about burns
     low = _DYSURIA.sub(" urinary pee ", query.lower())
     # "feels hot" is a fever, a hot oven tray is not; "it stings" is a sensation, not an insect sting
@@ -243,8 +248,8 @@ def _query_terms(query: str, zh: bool) -> set[str]:
     low = _STINGING.sub(" sore ", low)
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
-    return set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)} \
-        | _reading_terms(query, zh)
+    return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
+                     | _reading_terms(query, zh))
 
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
@@ -274,8 +279,8 @@ def _text_terms(text: str, zh: bool) -> set[str]:
 _ZH_FUNCTION = frozenset("的了着过是在有和就不也都很吗呢吧啊像被把一样些个这那我你他她它们得地么什怎还又再才")
 
 
-def _shared(q: set[str], text: str, zh: bool) -> set[str]:
-    shared = q & _text_terms(text, zh) - _GENERIC
+def _shared(q: AbstractSet[str], text: str, zh: bool) -> set[str]:
+    shared = set(q & _text_terms(text, zh)) - _GENERIC
     return {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)} if zh else shared
 
 
@@ -286,7 +291,7 @@ def _title_words(title: str, zh: bool) -> set[str]:
                                      "safety", "testing", "long", "lasting", "common", "trouble"}
 
 
-def _title_terms(q: set[str], title: str, zh: bool) -> set[str]:
+def _title_terms(q: AbstractSet[str], title: str, zh: bool) -> set[str]:
     """The complaint's terms the document's title names."""
     t = _title_words(title, zh)
     if zh:
@@ -294,7 +299,7 @@ def _title_terms(q: set[str], title: str, zh: bool) -> set[str]:
     return t & q
 
 
-def _title_match(q: set[str], title: str, zh: bool) -> float:
+def _title_match(q: AbstractSet[str], title: str, zh: bool) -> float:
     """How much of the document's title the complaint names (0..1)."""
     t = _title_words(title, zh)
     if zh:
@@ -302,7 +307,7 @@ def _title_match(q: set[str], title: str, zh: bool) -> float:
     return len(t & q) / len(t) if t else 0.0
 
 
-def _covered(q: set[str], topic: set[str], zh: bool) -> set[str]:
+def _covered(q: AbstractSet[str], topic: set[str], zh: bool) -> set[str]:
     """The complaint's terms a guideline covers: those its sentences share, with their lay synonyms
     ("pee" covers "urinary" and the other way round)."""
     pairs = [(_stem(k), _stem(v)) for k, v in _EN_SYNONYMS.items()] if not zh else list(_ZH_SYNONYMS.items())
