@@ -339,4 +339,56 @@ def test_blood_pressure_at_a_sentence_end_and_cant_without_apostrophe() -> None:
     assert "cweight_bear" in extract_facts("now i cant put any weight on it at all").tokens
     # "hands and face fine": the body parts are reported normal
     tokens = extract_facts("ankles a bit puffy by the evening. hands and face fine").tokens
-    assert "not_hand" in tokens and "not_face" in tokens
+    assert "not_chand" in tokens and "not_cface" in tokens
+
+
+BLISTER_RED = passage("3 Red flags: seek emergency care now",
+                   "- burns to the face, hands, arms, feet, legs, genitals or across a joint that cause blisters;", doc_id="burns-test",
+                   title="Burns and scalds", n=6)
+BLISTER_SELF = passage("4 Self-care at home", "- Cool the burn with cool running water for 20 minutes.", doc_id="burns-test",
+                    title="Burns and scalds", n=7)
+BLISTER_SCOPE = passage("1 Who this applies to", "Anyone with a burn or scald.", doc_id="burns-test", title="Burns and scalds", n=8)
+BLISTER_BURNS = [BLISTER_SCOPE, BLISTER_RED, BLISTER_SELF]
+
+
+def test_a_body_part_names_its_region() -> None:
+    """"forearm" is an arm and "palm" or "fingers" a hand: a criterion about blistering burns to the arms or hands holds."""
+    for text in ("spilled boiling water on my forearm, there's a blister", "grabbed a hot tray, my palm and two fingers have big blisters"):
+        d = decide_urgency(extract_facts(text, age=38), BLISTER_BURNS, red_flag_labels=[], language="en", ranked_doc_ids=["burns-test"])
+        assert d.level == "emergency" and "blister" in d.reason, (text, d.reason)
+    small = decide_urgency(extract_facts("tiny burn on my finger from the kettle, red, no blisters", age=38), BLISTER_BURNS,
+                           red_flag_labels=[], language="en", ranked_doc_ids=["burns-test"])
+    assert small.level == "self_care", small.reason
+
+
+def test_worse_is_a_course_not_a_time_of_day() -> None:
+    assert "cworse" not in extract_facts("dry cough for 8 weeks, worse at night").tokens
+    assert "cworse" in extract_facts("my cough is getting worse").tokens
+    assert "not_cworse" in extract_facts("it is not getting worse").tokens
+
+
+def test_no_criterion_but_lasting_recurring_or_not_improving_is_a_routine_appointment() -> None:
+    for text in ("loose stools for 6 weeks now", "loose stools keep coming back", "loose stools, not getting better"):
+        d = decide_urgency(extract_facts(text, age=30), [SCOPE, SELF], red_flag_labels=[], language="en",
+                           ranked_doc_ids=["diarrhoea-test"])
+        assert d.level == "routine" and d.basis == "no_criterion" and "book a routine appointment" in d.reason, (text, d.reason)
+    short = decide_urgency(extract_facts("loose stools since yesterday", age=30), [SCOPE, SELF], red_flag_labels=[],
+                           language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert short.level == "self_care"
+
+
+def test_a_symptom_after_starting_a_medicine_or_getting_worse_is_never_self_care() -> None:
+    for text in ("started amoxicillin 2 days ago, now loose stools", "loose stools since I started new tablets",
+                 "loose stools and getting worse"):
+        d = decide_urgency(extract_facts(text, age=30), [SCOPE, SELF], red_flag_labels=[], language="en",
+                           ranked_doc_ids=["diarrhoea-test"])
+        assert d.level == "soon", (text, d.reason)
+    assert not extract_facts("I started coughing yesterday").new_medicine
+
+
+def test_a_low_reading_is_a_hypo_and_chinese_persistence_is_met_by_the_days() -> None:
+    assert "chypo" in extract_facts("测血糖3.2，吃了糖就好了").tokens
+    assert "chypo" not in extract_facts("blood sugar 6.1 this morning").tokens
+    zh = passage("5 何时就诊及科室", "- 发热超过3天不退：到发热门诊就诊。", doc_id="fever-zh-test", title="成人发热", n=9)
+    d = decide_urgency(extract_facts("发烧已经四天了，38度左右，吃退烧药能退", age=40), [zh], red_flag_labels=[], language="zh")
+    assert d.level == "soon" and d.basis == "criterion", d.reason

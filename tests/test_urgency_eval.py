@@ -5,7 +5,8 @@ targets (within ≥ 90 %, under-triage 0), which the frozen set does not meet. u
 consumed by the round that described its misses and is development data since; urgency_frozen2.jsonl was
 written blind to the rules and committed before any change of that round, and is never tuned on. urgency_dev3.jsonl
 (48, blind writer, 2026-11-30) is development data of the third round; urgency_dev4.jsonl (48, blind writer,
-2026-12-01) of the fourth."""
+2026-12-01) of the fourth; urgency_dev5.jsonl (64, blind writer, 2026-12-01) of the fifth. urgency_frozen3.jsonl (64)
+was written blind by the same session and committed before any change of the fifth round: never tuned on."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _rows(name: str) -> list[dict[str, object]]:
 def test_vignette_sets_are_well_formed() -> None:
     levels = {"emergency", "urgent", "soon", "routine", "self_care"}
     for name in ("urgency_dev.jsonl", "urgency_frozen.jsonl", "urgency_dev2.jsonl", "urgency_dev3.jsonl", "urgency_dev4.jsonl",
-                 "urgency_frozen2.jsonl"):
+                 "urgency_dev5.jsonl", "urgency_frozen2.jsonl", "urgency_frozen3.jsonl"):
         rows = _rows(name)
         assert len(rows) >= 30
         assert {lvl for r in rows for lvl in r["accept"]} == levels  # type: ignore[attr-defined]
@@ -41,13 +42,19 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     dev2 = evaluate_urgency(_rows("urgency_dev2.jsonl"), starter_kb)
     dev3 = evaluate_urgency(_rows("urgency_dev3.jsonl"), starter_kb)
     dev4 = evaluate_urgency(_rows("urgency_dev4.jsonl"), starter_kb)
+    dev5 = evaluate_urgency(_rows("urgency_dev5.jsonl"), starter_kb)
     frozen = evaluate_urgency(_rows("urgency_frozen2.jsonl"), starter_kb)
+    frozen3 = evaluate_urgency(_rows("urgency_frozen3.jsonl"), starter_kb)
     assert dev["within_accepted"] >= 30 and dev["under_triage"] == 0, dev["misses"]
     assert v1["within_accepted"] >= 31 and v1["under_triage"] == 0, v1["misses"]
     assert dev2["within_accepted"] >= 37 and dev2["under_triage"] <= 2, dev2["misses"]
-    assert dev3["within_accepted"] >= 36 and dev3["under_triage"] <= 2, dev3["misses"]
-    assert dev4["within_accepted"] >= 41 and dev4["under_triage"] <= 2, dev4["misses"]
-    # frozen v2: no worse than measured (the misses' text is not printed: the set is not for reading)
-    assert frozen["within_accepted"] >= 30 and frozen["under_triage"] <= 6, frozen["by_level"]
-    for report in (dev, v1, dev2, dev3, dev4, frozen):
+    assert dev3["within_accepted"] >= 38 and dev3["under_triage"] <= 1, dev3["misses"]
+    assert dev4["within_accepted"] >= 42 and dev4["under_triage"] <= 2, dev4["misses"]
+    assert dev5["within_accepted"] >= 46 and dev5["under_triage"] <= 3, dev5["misses"]
+    # frozen sets: no worse than measured (the misses' text is not printed: the sets are not for reading)
+    assert frozen["within_accepted"] >= 30 and frozen["under_triage"] <= 5, frozen["by_level"]
+    assert frozen3["within_accepted"] >= 42 and frozen3["under_triage"] <= 8, frozen3["by_level"]
+    # every emergency of the newest frozen set is recognised (16 of 16 on 2026-12-01)
+    assert frozen3["by_level"]["emergency"].get("emergency", 0) == 16, frozen3["by_level"]
+    for report in (dev, v1, dev2, dev3, dev4, dev5, frozen, frozen3):
         assert report["right_guideline_cited"] >= 0.9 * report["vignettes"], report["by_level"]

@@ -96,8 +96,8 @@ _GENERIC = frozenset(
     "department gp nurse midwife team hospital urgent emergency advice usual usually feel feels feeling felt now today "
     "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
-    "concern concerns just something wrong health visitor suspect way all too bit through".split())
-_ZH_GENERIC = frozenset("出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童".split())
+    "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused".split())
+_ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童".split())
 
 
 def _stem(w: str) -> str:
@@ -143,7 +143,8 @@ def _clause_tokens(clause: str) -> set[str]:
         if tok in _concept_tokens():
             # "没有胸闷气短": a cue before a run of concepts denies each of them
             zh_neg = bool(re.search("(没有|没|无|不|未|否认)\\s*(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
-            out.add(f"not_{tok}" if zh_neg or (neg_start is not None and m.start() >= neg_start) else tok)
+            denied = zh_neg or (neg_start is not None and m.start() >= neg_start) or (fine and tok in _body_words())
+            out.add(f"not_{tok}" if denied else tok)
             continue
         if tok in _GENERIC or _EN_NEG.fullmatch(tok):
             continue
@@ -179,7 +180,7 @@ def _bigrams(s: str) -> set[str]:
 def _tokens(text: str) -> set[str]:
     norm = _normalise(text)
     # "hands and face fine": each of them is fine ("and" ends a clause below)
-    norm = re.sub(r"\b([a-z]+) and ([a-z]+) ((?:are |look |seem |feel )?(?:fine|ok|okay|normal))\b", r"\1 \3, \2 \3", norm)
+    norm = re.sub(r"\b([a-z_]+)\s+and\s+([a-z_]+)\s+((?:are |look |seem |feel )?(?:fine|ok|okay|normal))\b", r"\1 \3, \2 \3", norm)
     out: set[str] = set()
     for clause in _CLAUSE.split(norm):
         if clause and clause.strip():
@@ -353,6 +354,7 @@ class Facts:
     readings: tuple[str, ...] = ()  # numbers the ladder does not interpret
     blood_pressure: tuple[int, int] | None = None  # highest systolic and highest diastolic reported, mmHg
     glucose_mmol: float | None = None  # highest blood sugar reported, mmol/L
+    new_medicine: bool = False  # a symptom since starting a medicine (a possible side effect or allergy)
 
     def describe(self, language: str) -> str:
         """The facts that were understood, for the reason text."""
@@ -425,6 +427,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     # what is left of the numbers once ages, durations and temperatures are taken out
     pressures = blood_pressures(text)
     sugars = glucose_values(text)
+    if sugars and min(sugars) < 3.9:
+        tokens.add("chypo")  # a reading below 3.9 mmol/L is a hypo, whatever the patient calls it
     rest = _TEMP.sub(lambda m: " " if _temperatures(m.group(0) + " fever") else m.group(0), text)
     if pressures:
         rest = _BP.sub(" ", rest)
@@ -436,10 +440,28 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
                      if "/" in m.group(0) or "." in m.group(0))
     return Facts(age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
+                 new_medicine=_after_new_medicine(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
                  blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
                  glucose_mmol=max(sugars) if sugars else None)
+
+
+_STARTED = re.compile(r"\b(?:started|starting|began|begun|since (?:i )?(?:started|starting|going on|taking)|put me on|switched to|"
+                      r"changed to|new (?:tablets?|medicines?|medication|pills?))\b|开始吃|开始服|开始用|换了.{0,4}药|新开的药|新换的药",
+                      re.IGNORECASE)
+_MEDICINE_WORD = re.compile(r"\b(?:tablets?|pills?|medicines?|medications?|antibiotics?|capsules?|inhalers?|injections?|"
+                            r"the pill|statins?|jabs?|vaccines?)\b|药|针", re.IGNORECASE)
+
+
+def _after_new_medicine(symptoms: str) -> bool:
+    """A new symptom after starting a medicine ("started amoxicillin 2 days ago, now a rash all over")."""
+    from rag.terms import lexicon
+
+    started = _STARTED.search(symptoms)
+    if not started:
+        return False
+    return bool(lexicon.find_drugs(symptoms) or _MEDICINE_WORD.search(symptoms))
 
 
 # --- criteria from guideline passages -----------------------------------------------------------
@@ -841,6 +863,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         # (so is a blood pressure or blood sugar threshold)
         by_number_alone = c.min_temp is not None or c.min_bp is not None or c.glucose is not None
         rest = {t for t in c.tokens if t not in topic} if c.min_days is not None or not by_number_alone else set()
+        if c.min_days is not None:
+            rest.discard("cnot_improving")  # "发热超过3天不退": lasting past the days is what "not settling" means
         if rest and not (rest & facts.tokens):
             return None
         return "; ".join(grounds)
@@ -961,6 +985,17 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
     # nothing about the patient asks for a clinician's eyes anyway
     risk = _risk_without_criterion(facts, language)
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [])
+    review = _review_without_criterion(facts, language)
+    if self_care is not None and not risk and review:
+        # self-care was given for this presentation, but it has lasted, keeps coming back or is not improving:
+        # what a nurse line says then is "book an appointment", not "carry on at home"
+        text, p = self_care
+        reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，但{review}，因此建议预约门诊评估；"
+                  f"在此之前可参考：{_quote(p, text, language)}" if zh else
+                  f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                  f"describe, but {review}, so book a routine appointment; meanwhile the guideline's self-care: "
+                  f"{_quote(p, text, language)}")
+        return UrgencyDecision("routine", reason, "no_criterion", p, text, ())
     if self_care is not None and not risk:
         text, p = self_care
         reason = (f"{label['self_care']}：检索到的指南中没有与您的情况相符的就医标准，指南对此给出了居家护理建议：{_quote(p, text, language)}"
@@ -1049,6 +1084,25 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         return "孩子不到2岁" if zh else "the child is under two"
     if facts.temperature_c is not None and facts.temperature_c >= 39.0:
         return f"体温达{facts.temperature_c:g} °C" if zh else f"the temperature is {facts.temperature_c:g} °C"
+    if facts.new_medicine:
+        return ("症状是在开始用一种药之后出现的（可能是副作用或过敏），应由开药医生或药师评估" if zh else
+                "it began after starting a medicine (a possible side effect or allergy), which the prescriber or a "
+                "pharmacist should assess")
+    if "cworse" in facts.tokens:
+        return "您说症状在加重" if zh else "you say it is getting worse"
+    return ""
+
+
+def _review_without_criterion(facts: Facts, language: str) -> str:
+    """Why a presentation the guideline gives self-care for still wants a routine appointment: it has lasted four
+    weeks or more, keeps coming back, or is not improving. Empty when none of these holds."""
+    zh = language == "zh"
+    if "cnot_improving" in facts.tokens:
+        return "您说症状没有好转" if zh else "you say it is not improving"
+    if "crecur" in facts.tokens:
+        return "症状反复出现" if zh else "it keeps coming back"
+    if facts.duration_days is not None and facts.duration_days >= 28:
+        return f"症状已持续{facts.duration_days:g}天" if zh else f"it has lasted {facts.duration_days:g} days"
     return ""
 
 
