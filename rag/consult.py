@@ -291,10 +291,7 @@ def _retrieval_part(found: Retrieval) -> RetrievalPart:
     return RetrievalPart(
         best_dense=round(found.best_dense, 4), sufficient=found.sufficient, candidates=found.candidates,
         filtered_out_docs=found.filtered_out_docs,
-        passages=[RetrievedPassage(n=i, chunk_id=p.chunk_id, doc_id=p.doc_id, version=p.version,
-                                   content_hash=p.content_hash, score=p.score,
-                                   dense=round(p.dense_score, 4), bm25=round(p.bm25_score, 4))
-                  for i, p in enumerate(found.passages, start=1)],
+        passages=[RetrievedPassage.of(i, p) for i, p in enumerate(found.passages, start=1)],
     )
 
 
@@ -308,10 +305,8 @@ def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: 
     found.passages = complete_sections(found.passages, backends.store, intake.query, intake.language,
                                        patient=patient_groups(request.age, request.sex, request.pregnant, intake.query))
     if record.retrieval is not None:  # the audit lists every passage the prompt numbers
-        record.retrieval.passages += [
-            RetrievedPassage(n=i, chunk_id=p.chunk_id, doc_id=p.doc_id, version=p.version,
-                             content_hash=p.content_hash, score=p.score, via=p.extra["via"])
-            for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
+        record.retrieval.passages += [RetrievedPassage.of(i, p, via=p.extra["via"])
+                                      for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
     prompt = render_prompt(intake.query, found.passages, intake.language, intake.context)
     record.prompt = PromptPart(template_id=prompt.template_id, text=prompt.text)
     result = backends.generator.generate(GenerationRequest(
@@ -367,11 +362,7 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         decision = out_of_scope(facts, text, language) or decision
     if composed.model_level is not None:
         decision = escalate_by_model(decision, composed.model_level, composed.model_cited, facts, language)
-    record.urgency = UrgencyPart(level=decision.level, basis=decision.basis, reason=decision.reason, quote=decision.quote,
-                                 doc_id=decision.passage.doc_id if decision.passage else "",
-                                 chunk_id=decision.passage.chunk_id if decision.passage else "",
-                                 model_level=composed.model_level,
-                                 matches=[f"{m.level}: {m.criterion.text[:200]}" for m in decision.matches[:5]])
+    record.urgency = UrgencyPart.of(decision, composed.model_level)
     advice = _apply_urgency(composed.advice, decision, facts, language)
     if decision.basis == "red_flag" and decision.passage is not None and not advice.evidence_sufficient:
         # an emergency answer rests on the guideline red flag it quotes, even when nothing else was composed

@@ -394,3 +394,52 @@ def test_offline_verify_of_an_export(tmp_path: Path) -> None:
     forged = [recs[0], recs[2]]
     report = verify_records(forged)
     assert not report.ok and "deleted" in report.problems[0] and "seq 2" in report.problems[0]
+
+
+def test_hash_formula_is_the_one_old_records_were_sealed_with(tmp_path: Path) -> None:
+    """Sealing and verifying share AuditRecord.computed_hash: pin it to the documented formula and to a hash
+    written by the earlier code, so that old records keep verifying."""
+    import hashlib
+
+    from rag.audit.trail import AuditRecord
+
+    old = AuditRecord(7, "trace-7", "2025-01-31T08:00:00.123456Z", "consultation", "cli", "ok",
+                      {"request": {"symptoms": "发烧 38.5"}, "n": [1, 2.5]}, "ab" * 32, "")
+    assert old.computed_hash() == "425bf440ec7eaf82a96d17b45fd23fd952cf86c3ebe885d63b6d195c12927365"
+    store = open_audit_store(f"sqlite://{tmp_path / 'a.sqlite3'}")
+    try:
+        rec = store.append(trace_id="t1", kind="consultation", caller="cli", status="ok", payload={"b": 1, "a": "é"})
+    finally:
+        store.close()
+    body = {k: v for k, v in rec.to_dict().items() if k != "hash"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert rec.hash == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_record_parts_store_the_keys_they_always_stored() -> None:
+    """A retrieved passage is stored with its scores and no `via`; one the prompt added, with `via` and no scores;
+    the urgency part with every key, its passage named when it has one."""
+    from rag.audit.record import ConsultationRecord, RetrievalPart, RetrievedPassage, UrgencyPart
+    from rag.safety.urgency import Criterion, Match, UrgencyDecision
+    from rag.types import Passage
+
+    p = Passage(chunk_id="c1", doc_id="d1", title="Fever", publisher="us", version="2", source="fever.md", section="Self-care",
+                page_start=1, page_end=1, text="Drink fluids.", language="en", score=0.5, dense_score=0.612345,
+                bm25_score=7.123456, content_hash="h1")
+    rec = ConsultationRecord(retrieval=RetrievalPart(passages=[RetrievedPassage.of(1, p),
+                                                               RetrievedPassage.of(2, p, via="matched document")]))
+    found, added = rec.to_payload()["retrieval"]["passages"]
+    base = {"chunk_id": "c1", "doc_id": "d1", "version": "2", "content_hash": "h1", "score": 0.5}
+    assert found == {"n": 1, **base, "dense": 0.6123, "bm25": 7.1235}
+    assert added == {"n": 2, **base, "via": "matched document"}
+
+    crit = Criterion(text="See a GP if the fever lasts " + "x" * 300, level="soon", level_why="w", passage=p, clauses=())
+    match = Match(criterion=crit, clause="c", level="soon", level_why="w", grounds="g")
+    rec = ConsultationRecord(urgency=UrgencyPart.of(UrgencyDecision("soon", "why", "criterion", p, "quoted", (match,)), "urgent"))
+    assert rec.to_payload()["urgency"] == {"level": "soon", "basis": "criterion", "reason": "why", "quote": "quoted",
+                                           "doc_id": "d1", "chunk_id": "c1", "model_level": "urgent",
+                                           "matches": [f"soon: {crit.text[:200]}"]}
+    bare = UrgencyPart.of(UrgencyDecision("soon", "why", "no_criterion"), None)
+    assert ConsultationRecord(urgency=bare).to_payload()["urgency"] == {
+        "level": "soon", "basis": "no_criterion", "reason": "why", "quote": "", "doc_id": "", "chunk_id": "",
+        "model_level": None, "matches": []}

@@ -5,11 +5,15 @@ load unchanged (and their hashes still verify, since stored JSON is never rewrit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer.schema import Advice
+
+if TYPE_CHECKING:
+    from rag.safety.urgency import UrgencyDecision
+    from rag.types import Passage
 
 __all__ = [
     "ConsultationRecord",
@@ -54,6 +58,14 @@ class RetrievedPassage(_Part):
     bm25: float = 0.0
     via: str = ""  # "matched document": added from the matched guideline's own sections, not by retrieval
 
+    @classmethod
+    def of(cls, n: int, p: Passage, *, via: str = "") -> RetrievedPassage:
+        """Passage `n` of the prompt: found by retrieval (with its dense and BM25 scores), or added `via` another
+        route (then without scores, which it never had)."""
+        how: dict[str, Any] = {"via": via} if via else {"dense": round(p.dense_score, 4), "bm25": round(p.bm25_score, 4)}
+        return cls(n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, version=p.version, content_hash=p.content_hash,
+                   score=p.score, **how)
+
 
 class RetrievalPart(_Part):
     best_dense: float = 0.0
@@ -93,6 +105,14 @@ class UrgencyPart(_Part):
     chunk_id: str = ""
     model_level: str | None = None
     matches: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, decision: UrgencyDecision, model_level: str | None) -> UrgencyPart:
+        """The record of `decision`, with the level the generator proposed (None: it proposed none)."""
+        p = decision.passage
+        return cls(level=decision.level, basis=decision.basis, reason=decision.reason, quote=decision.quote,
+                   doc_id=p.doc_id if p else "", chunk_id=p.chunk_id if p else "", model_level=model_level,
+                   matches=[f"{m.level}: {m.criterion.text[:200]}" for m in decision.matches[:5]])
 
 
 class FailurePart(_Part):

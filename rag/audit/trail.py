@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -156,16 +156,6 @@ def _check_field(name: str, value: object, *, allow_empty: bool = False) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    trace_id: str
-    kind: str
-    caller: str
-    status: str
-    payload: dict[str, Any]
-    payload_text: str
-
-
 def _jsonable(obj: Any) -> Any:
     """Make NaN/Infinity and non-str keys JSON-safe (as strings); other odd values are str()-ed by the encoder."""
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -177,7 +167,8 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> _Entry:
+def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> tuple[AuditRecord, str]:
+    """The record before it is sealed (no seq, time or hashes yet) and its payload as the text to store."""
     if not isinstance(payload, dict):
         raise InputError(f"audit payload must be a dict, got {type(payload).__name__}")
     try:
@@ -188,14 +179,18 @@ def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[s
         text.encode("utf-8")
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         raise InputError(f"audit payload cannot be stored as JSON text: {exc}") from None
-    return _Entry(
+    unsealed = AuditRecord(
+        seq=0,
         trace_id=_check_field("trace_id", trace_id),
+        created_at="",
         kind=_check_field("kind", kind),
         caller=_check_field("caller", caller, allow_empty=True),
         status=_check_field("status", status),
         payload=json.loads(text),  # what we hash is exactly what we read back
-        payload_text=text,
+        prev_hash="",
+        hash="",
     )
+    return unsealed, text
 
 
 def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
@@ -334,16 +329,16 @@ class _SqlAuditStore:
 
     def append(self, *, trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> AuditRecord:
         """Add one record at the end of the chain; committed (and, for SQLite, fsynced) when this returns."""
-        e = _prepare(trace_id, kind, caller, status, payload)
+        unsealed, payload_text = _prepare(trace_id, kind, caller, status, payload)
         t, ph = self.table, self._d.ph
         with self._d.appending() as q:
-            if q(f"SELECT 1 FROM {t} WHERE trace_id = {ph}", (e.trace_id,)):
-                raise InputError(f"trace {e.trace_id!r} already has an audit record; use a new trace id")
+            if q(f"SELECT 1 FROM {t} WHERE trace_id = {ph}", (unsealed.trace_id,)):
+                raise InputError(f"trace {unsealed.trace_id!r} already has an audit record; use a new trace id")
             last = q(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1", ())
             seq, prev = (int(last[0][0]) + 1, last[0][1]) if last else (1, GENESIS_HASH)
-            rec = _seal(seq, e, prev)
+            rec = _seal(unsealed, seq, prev)
             q(f"INSERT INTO {t} ({_COLUMNS}) VALUES ({', '.join([ph] * 9)})",
-              (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, e.payload_text, rec.prev_hash, rec.hash))
+              (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, payload_text, rec.prev_hash, rec.hash))
         return rec
 
     def _one(self, where: str, arg: Any) -> AuditRecord | None:
@@ -547,12 +542,10 @@ class PostgresAuditStore(_SqlAuditStore):
         self.close()
 
 
-def _seal(seq: int, e: _Entry, prev_hash: str) -> AuditRecord:
-    created = _now()
-    h = record_hash(
-        seq=seq, trace_id=e.trace_id, created_at=created, kind=e.kind, caller=e.caller, status=e.status, payload=e.payload, prev_hash=prev_hash
-    )
-    return AuditRecord(seq, e.trace_id, created, e.kind, e.caller, e.status, e.payload, prev_hash, h)
+def _seal(unsealed: AuditRecord, seq: int, prev_hash: str) -> AuditRecord:
+    """The record placed at `seq` after `prev_hash`, now, and sealed by the same hash verify() recomputes."""
+    placed = replace(unsealed, seq=seq, created_at=_now(), prev_hash=prev_hash)
+    return replace(placed, hash=placed.computed_hash())
 
 
 def _verify_chain(query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]], table: str, ph: str) -> VerifyReport:
