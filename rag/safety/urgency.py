@@ -296,7 +296,7 @@ def _temperatures(text: str) -> list[float]:
 _BP = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:/|over)\s*(\d{2,3})(?!\d|\.\d)", re.IGNORECASE)  # "165/104." ends a sentence
 _GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|血糖|糖尿病|胰岛素", re.IGNORECASE)
 _GLUCOSE_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)", re.IGNORECASE)
-_GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖)[^0-9。；;!?\n]{0,14}?"
+_GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖)[^0-9。；;!?\n]{0,20}?"
                            r"(\d+(?:\.\d+)?|[一二两三四五六七八九十几]+(?=[多左上了的点，,。；\s]|$))(点几|点[0-9一二三四五六七八九])?(s\b)?",
                            re.IGNORECASE)
 _GLUCOSE_HI = re.compile(r"\b(?:says|reads|reading|shows?|just)\s+[\"']?HI\b|\bHI\b[\"']?\s+on\s+(?:the|my|his|her)\s+meter")
@@ -334,6 +334,11 @@ def glucose_values(text: str) -> list[float]:
         if m.group(2):
             v += 0.5 if m.group(2) == "点几" else (_num(m.group(2)[1:]) or 0) / 10
         out.append(v / 18.0 if v >= 40 else v)  # 40 and above is mg/dL; meters read up to ~33 mmol/L
+        upper = re.match(r"\s*(?:-|–|to|到|至)\s*(\d+(?:\.\d+)?)(?!\s*(?:%|°|℃|度|years?|岁|days?|天|weeks?|周|months?|个月|hours?|小时))",
+                         text[m.end():m.end() + 12])
+        if upper:  # a range ("crept up to 12-14"): its top counts too
+            w = float(upper.group(1))
+            out.append(w / 18.0 if w >= 40 else w)
     return [round(v, 1) for v in out if 1.0 <= v <= 40.0]
 
 
@@ -405,6 +410,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     ages = [s.days / 365 for s in spans if s.kind == "age"]
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
+    if re.search(r"\bstill\b|还是|仍然|一直", text, re.IGNORECASE):
+        # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then
+        durations += [s.days for s in spans if s.kind == "duration" and re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
     # "孩子十个月了" with age 0.83 is the child's age, not how long the illness has lasted
     known_age = age if age is not None else (ages[0] if ages else None)
     if known_age is not None and known_age > 0:
