@@ -392,3 +392,24 @@ def test_a_low_reading_is_a_hypo_and_chinese_persistence_is_met_by_the_days() ->
     zh = passage("5 何时就诊及科室", "- 发热超过3天不退：到发热门诊就诊。", doc_id="fever-zh-test", title="成人发热", n=9)
     d = decide_urgency(extract_facts("发烧已经四天了，38度左右，吃退烧药能退", age=40), [zh], red_flag_labels=[], language="zh")
     assert d.level == "soon" and d.basis == "criterion", d.reason
+
+
+TESTIS_RED = passage("3 Red flags: seek emergency care now",
+                     "- Sudden, severe pain in a testicle, especially with swelling or vomiting (possible testicular torsion).\n"
+                     "- Being unable to pee at all, with a painful swollen bladder.", doc_id="sti-test", title="STIs", n=14)
+ASTHMA_RED = passage("3 Red flags: seek emergency care now", "- Peak flow in the red zone (below 50% of your best).",
+                     doc_id="asthma-test", title="Asthma", n=15)
+
+
+def test_a_qualifier_stands_alone_only_when_all_of_it_is_the_patients_and_the_sign_is_not_denied() -> None:
+    assert _levels("woke up in agony in his left testicle, it's swollen and he has thrown up", [TESTIS_RED], age=14,
+                   sex="male") == ["emergency"]
+    assert _levels("my testicle has got swollen and painful over 2 days, it didn't come on suddenly", [TESTIS_RED], age=25,
+                   sex="male") == []
+    assert _levels("my ankle is swollen and painful", [TESTIS_RED], age=25, sex="male") == []
+
+
+def test_a_percentage_ceiling_of_the_criterion_is_compared() -> None:
+    assert _levels("asthma worse, peak flow about 60% of my best", [ASTHMA_RED], age=29) == []
+    assert _levels("asthma worse, peak flow only 40% of my best", [ASTHMA_RED], age=29) == ["emergency"]
+    assert _levels("asthma worse, my peak flow is in the red zone", [ASTHMA_RED], age=29) == ["emergency"]

@@ -360,6 +360,7 @@ class Facts:
     blood_pressure: tuple[int, int] | None = None  # highest systolic and highest diastolic reported, mmHg
     glucose_mmol: float | None = None  # highest blood sugar reported, mmol/L
     new_medicine: bool = False  # a symptom since starting a medicine (a possible side effect or allergy)
+    percent: float | None = None  # the lowest percentage reported ("peak flow about 60% of my best")
 
     def describe(self, language: str) -> str:
         """The facts that were understood, for the reason text."""
@@ -448,7 +449,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
                      if "/" in m.group(0) or "." in m.group(0))
     return Facts(age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
-                 new_medicine=_after_new_medicine(symptoms),
+                 new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
                  blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
@@ -460,6 +461,11 @@ _STARTED = re.compile(r"\b(?:started|starting|began|begun|since (?:i )?(?:starte
                       re.IGNORECASE)
 _MEDICINE_WORD = re.compile(r"\b(?:tablets?|pills?|medicines?|medications?|antibiotics?|capsules?|inhalers?|injections?|"
                             r"the pill|statins?|jabs?|vaccines?)\b|药|针", re.IGNORECASE)
+
+
+def _lowest_percent(symptoms: str) -> float | None:
+    values = [float(a or b) for a, b in _PERCENT.findall(symptoms)]
+    return min(values) if values else None
 
 
 def _after_new_medicine(symptoms: str) -> bool:
@@ -505,6 +511,7 @@ class _Clause:
     head: str = ""
     min_bp: tuple[int, int] | None = None
     glucose: tuple[str, float] | None = None
+    max_percent: float | None = None  # "below 50% of your best": a reading at or above this does not meet the clause
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,6 +624,16 @@ _GLUCOSE_LIMIT = re.compile(r"(≥|above|over|higher than|more than|at least|高
                             re.IGNORECASE)
 
 
+_PERCENT_LIMIT = re.compile(r"(?:below|under|less than|lower than|低于|不到|<)\s*(\d+(?:\.\d+)?)\s*%")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%|百分之(\d+(?:\.\d+)?)")
+
+
+def _percent_constraint(text: str) -> float | None:
+    """A percentage ceiling ("peak flow below 50% of your best")."""
+    m = _PERCENT_LIMIT.search(text)
+    return float(m.group(1)) if m else None
+
+
 def _bp_constraint(text: str) -> tuple[int, int] | None:
     """A blood pressure threshold ("180/120 mmHg or higher", "≥140/90"): met when either number is reached."""
     for m in _BP_LIMIT.finditer(text):
@@ -702,7 +719,7 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else sex_all
         out.append(_Clause(text=text, tokens=frozenset(tokens), min_temp=_temp_constraint(text), min_days=_days_constraint(text),
                            age_range=age_range, needs_pregnant=needs_pregnant, needs_sex=sex,
-                           routine_cue=bool(_ROUTINE_CUE.search(text)), head=head, min_bp=_bp_constraint(text),
+                           routine_cue=bool(_ROUTINE_CUE.search(text)), head=head, min_bp=_bp_constraint(text), max_percent=_percent_constraint(text),
                            glucose=_glucose_constraint(text)))
     return tuple(out)
 
@@ -858,6 +875,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
             return None
         grounds.append(f"{facts.duration_days:g} days ≥ {c.min_days:g} days")
         numeric = True
+    if c.max_percent is not None and facts.percent is not None and facts.percent >= c.max_percent:
+        return None  # "peak flow about 60% of my best" is not "below 50% of your best"
     # the patient denies what the criterion names ("no blisters" against "a burn ... that blisters")
     # (an affirmed mention wins over a denied one: "咳嗽一个多月，也没有咳血" still has a cough)
     if any((f"not_{t}" in facts.tokens and t not in facts.tokens) or (t.startswith("not_") and t[4:] in facts.tokens)
@@ -915,9 +934,24 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
         best: Match | None = None  # the most urgent reading of the criterion among the clauses that hold
+        # "…, especially with swelling" / "…, with a painful swollen bladder" qualifies the clauses before it: without
+        # them it stands only when every word of it is the patient's, the patient names something of what it qualifies
+        # (the testicle, not an ankle) and does not deny the qualified sign ("it didn't come on suddenly")
+        main: frozenset[str] = frozenset()
+        main_holds = False
         for cl in cr.clauses:
+            attached = bool(_ATTACHED.match(cl.text))
+            if not attached:
+                main |= cl.tokens
             grounds = _match_clause(cl, facts, topic, cr.tokens, title)
+            if not attached:
+                main_holds = main_holds or grounds is not None
             if grounds is None:
+                continue
+            if attached and not main_holds and (
+                    not {t for t in cl.tokens if t not in topic} <= facts.tokens
+                    or not ((main - topic) & facts.tokens)
+                    or any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in main)):
                 continue
             level, why = cr.level, cr.level_why
             if level != "emergency" and cl.head:
