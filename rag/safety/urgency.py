@@ -568,7 +568,8 @@ def _statements(text: str) -> list[tuple[str, str]]:
 
 
 def _age_constraint(text: str) -> tuple[float, float] | None:
-    low = text.lower()
+    # "your baby's movements slow down" in pregnancy is about the unborn baby, not a patient under one
+    low = re.sub(r"\b(?:your |the )?bab(?:y|ies)(?:'s|’s)?\s+(?:movements?|moving|kicks?|kicking|heartbeat)|胎动", " ", text.lower())
     lo, hi = None, None
     m = re.search(r"(under|younger than|less than|below)\s+(\d+)\s*(week|month|year)s?", low) or \
         re.search(r"(\d+)\s*(个月|岁|周)(以下|以内)", low)
