@@ -413,3 +413,20 @@ def test_a_percentage_ceiling_of_the_criterion_is_compared() -> None:
     assert _levels("asthma worse, peak flow about 60% of my best", [ASTHMA_RED], age=29) == []
     assert _levels("asthma worse, peak flow only 40% of my best", [ASTHMA_RED], age=29) == ["emergency"]
     assert _levels("asthma worse, my peak flow is in the red zone", [ASTHMA_RED], age=29) == ["emergency"]
+
+
+PREG_RED = passage("3 Red flags: seek emergency care now", "Call emergency services or get immediate care for:\n\n"
+                   "- baby's movement stopping or slowing during pregnancy;", doc_id="preg-test", title="Pregnancy warning signs", n=16)
+HEART_SEEK = passage("5 何时就诊及科室", "- 反酸、烧心、饭后胸骨后烧灼感：看消化内科。", doc_id="chest-zh-test", title="胸痛", n=17)
+CHEST_RED = passage("3 危险信号：立即就医", "- 胸痛、胸闷、呼吸困难；", doc_id="fever-zh-test", title="成人发热", n=18)
+
+
+def test_reduced_fetal_movements_are_the_pregnant_patients_red_flag_not_a_babys() -> None:
+    assert _levels("I'm 34 weeks pregnant and the baby has been moving less than usual today", [PREG_RED], age=30,
+                   sex="female", pregnant=True) == ["emergency"]
+    assert _levels("34周了，今天胎动明显减少", [PREG_RED], age=30, sex="female", pregnant=True) == ["emergency"]
+
+
+def test_burning_in_the_chest_after_meals_is_not_chest_pain() -> None:
+    assert _levels("吃完饭胸口烧得慌，老是反酸", [HEART_SEEK, CHEST_RED], age=40) == ["soon"]
+    assert _levels("胸口像被压着一样痛", [HEART_SEEK, CHEST_RED], age=60) == ["emergency"]
