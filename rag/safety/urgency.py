@@ -100,6 +100,12 @@ _GENERIC = frozenset(
 _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童".split())
 
 
+_WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
+_COURSE = frozenset({"cnot_improving", "cworse", "crecur"})  # how it goes, which a criterion that names it needs
+_PAIN_WORDS = {"hurt": "pain", "hurts": "pain", "hurting": "pain", "ache": "pain", "aches": "pain", "aching": "pain",
+               "achy": "pain", "painful": "pain"}
+
+
 def _stem(w: str) -> str:
     for suf in ("ingly", "edly", "ness", "ing", "ion", "ed", "es", "ly", "s", "y"):
         if w.endswith(suf) and len(w) - len(suf) >= 4:
@@ -142,13 +148,14 @@ def _clause_tokens(clause: str) -> set[str]:
             continue
         if tok in _concept_tokens():
             # "没有胸闷气短": a cue before a run of concepts denies each of them
-            zh_neg = bool(re.search("(没有|没|无|不|未|否认)\\s*(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
+            zh_neg = bool(re.search("(没有|没|无|不|未|否认)[出有起见长]?\\s*(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
             denied = zh_neg or (neg_start is not None and m.start() >= neg_start) or (fine and tok in _body_words())
             out.add(f"not_{tok}" if denied else tok)
             continue
         if tok in _GENERIC or _EN_NEG.fullmatch(tok):
             continue
         stem = _stem(tok.strip("'"))
+        stem = _PAIN_WORDS.get(stem, stem)  # "my ear has been hurting" has ear pain
         if len(stem) < 3:
             continue
         denied = (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or stem in _body_words()))
@@ -906,11 +913,18 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         else:
             holds = bool(grounds) and (c.needs_pregnant or c.needs_sex is not None)
         return "; ".join(grounds) if holds else None
+    course = content & _COURSE
+    if course and not course & facts.tokens:
+        return None  # "吃了退烧药仍不退烧" is about a fever that does not come down: the other words do not make it
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
         return None
-    if content <= _body_words() and not ((sentence - content - topic - _body_words()) & facts.tokens):
-        return None  # "lips" alone, cut from "blue ... lips or tongue": the sentence's symptom word is missing
+    if shared <= _WEAK and not content <= _WEAK:
+        return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
+    if content <= _body_words() | _WEAK and not ((sentence - content - topic - _body_words() - _WEAK) & facts.tokens):
+        # "lips" alone, cut from "blue ... lips or tongue", or "painful", cut from "a rash that is widespread, painful,
+        # blistering": the sentence's symptom word is missing
+        return None
     body = sentence & _body_words()
     if body and _ATTACHED.match(c.text) and not content & _body_words() and not body & facts.tokens:
         return None  # "especially with swelling", cut from "pain in a testicle, ...": not an ankle's swelling
