@@ -430,3 +430,21 @@ def test_reduced_fetal_movements_are_the_pregnant_patients_red_flag_not_a_babys(
 def test_burning_in_the_chest_after_meals_is_not_chest_pain() -> None:
     assert _levels("吃完饭胸口烧得慌，老是反酸", [HEART_SEEK, CHEST_RED], age=40) == ["soon"]
     assert _levels("胸口像被压着一样痛", [HEART_SEEK, CHEST_RED], age=60) == ["emergency"]
+
+
+COLD_SEEK = passage("5 When to see a clinician", "Also see a doctor if you have ear pain, or sinus pain with high fever.",
+                    doc_id="cold-test", title="Common cold", n=19)
+KID_FEVER = passage("5 何时就诊及科室", "请当天就医：\n\n- 吃了退烧药仍不退烧；", doc_id="kid-fever-test", title="儿童发热", n=20)
+RASH_SEEK = passage("5 When to see a clinician", "See your primary care doctor if a rash is widespread, painful, blistering.",
+                    doc_id="rash-test", title="Skin rash", n=21)
+
+
+def test_lay_pain_words_weak_words_and_the_course_a_criterion_names() -> None:
+    assert _levels("my ear has been hurting for 3 days", [COLD_SEEK], age=38) == ["soon"]
+    # aches and a fever do not make "sinus pain with high fever"; "painful" cut from a rash list needs the rash
+    assert _levels("flu for 2 days, aching all over, temp 39.2", [COLD_SEEK], age=40) == []
+    assert _levels("got a cold, achy all over", [RASH_SEEK], age=30) == []
+    # "仍不退烧" is about a fever that does not come down with medicine
+    assert _levels("昨晚烧到38.5，吃了退烧药今早37.2，在家玩", [KID_FEVER], age=5) == []
+    assert _levels("吃了退烧药还是不退", [KID_FEVER], age=5) == ["urgent"]
+    assert "not_crash" in extract_facts("没抽筋也没出疹子").tokens
