@@ -50,9 +50,9 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     assert dev2["within_accepted"] >= 37 and dev2["under_triage"] <= 2, dev2["misses"]
     assert dev3["within_accepted"] >= 38 and dev3["under_triage"] <= 1, dev3["misses"]
     assert dev4["within_accepted"] >= 42 and dev4["under_triage"] <= 2, dev4["misses"]
-    assert dev5["within_accepted"] >= 46 and dev5["under_triage"] <= 3, dev5["misses"]
+    assert dev5["within_accepted"] >= 50 and dev5["under_triage"] <= 2, dev5["misses"]
     # frozen sets: no worse than measured (the misses' text is not printed: the sets are not for reading)
-    assert frozen["within_accepted"] >= 30 and frozen["under_triage"] <= 5, frozen["by_level"]
+    assert frozen["within_accepted"] >= 31 and frozen["under_triage"] <= 5, frozen["by_level"]
     assert frozen3["within_accepted"] >= 42 and frozen3["under_triage"] <= 8, frozen3["by_level"]
     # every emergency of the newest frozen set is recognised (16 of 16 on 2026-12-01)
     assert frozen3["by_level"]["emergency"].get("emergency", 0) == 16, frozen3["by_level"]
