@@ -55,10 +55,12 @@ def from_spec(spec: str, *, batch_size: int = 64, threads: int = 0, quantize: st
             raise ConfigError(f"CLINRAG_EMBED_THREADS={threads!r}: use 0 (the runtime's default) or a positive number of threads")
         if backend == "openvino":
             try:
-                from rag.knowledge.embedders.openvino import OpenVinoEmbedder  # openvino loads only here
-            except ImportError as exc:
+                import openvino  # noqa: F401  # loads only here
+            except (ImportError, OSError) as exc:
                 raise ConfigError(f"CLINRAG_EMBED_BACKEND=openvino: cannot import openvino ({exc}); install it with "
                                   "`pip install 'openvino>=2026.4.1'` or use CLINRAG_EMBED_BACKEND=onnx") from None
+            from rag.knowledge.embedders.openvino import OpenVinoEmbedder
+
             return OpenVinoEmbedder(arg or "bundled-minilm", batch_size=min(batch_size, 32), threads=threads, quantize=quantize,
                                     cache_dir=cache)
         if backend == "onnx":
