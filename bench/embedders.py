@@ -16,8 +16,10 @@ Variants:
   onnx-fp32         OnnxEmbedder (the exported, fused graph on onnxruntime), batch 32: the new default
   onnx-fp32-b8 / onnx-fp32-b64   the same with batches of 8 / 64
   onnx-int8         OnnxEmbedder with onnxruntime dynamic int8 weights
-  openvino-fp32     the unfused export on OpenVINO's CPU plugin (if the openvino package is installed),
-                    the same tokenisation, pooling and normalisation
+  openvino-bf16     OpenVinoEmbedder (the same fused export on OpenVINO's CPU plugin), CLINRAG_EMBED_QUANTIZE=auto:
+                    bf16 where the CPU has it (the default); batches in flight on the THROUGHPUT hint's streams
+  openvino-fp32     the same pinned to fp32 (CLINRAG_EMBED_QUANTIZE=none)
+  openvino-*-1stream  the same with one stream (the LATENCY hint's compiled model for every batch, one at a time)
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ["torch-fp32", "torch-fp32-tuned", "torch-int8", "onnx-fp32", "onnx-fp32-b8", "onnx-fp32-b64", "onnx-int8", "openvino-fp32"]
+VARIANTS = ["torch-fp32", "torch-fp32-tuned", "torch-int8", "onnx-fp32", "onnx-fp32-b8", "onnx-fp32-b64", "onnx-int8", "openvino-bf16",
+            "openvino-bf16-1stream", "openvino-fp32", "openvino-fp32-1stream"]
 
 
 def chunk_texts(pdf_dir: Path) -> list[str]:
@@ -57,30 +60,7 @@ def chunk_texts(pdf_dir: Path) -> list[str]:
     return out
 
 
-class _OpenVino:
-    """The raw (unfused) ONNX export on OpenVINO, pooled as sentence-transformers does."""
-
-    def __init__(self, raw: Path, threads: int) -> None:
-        import openvino as ov
-
-        from rag.knowledge.embedders.onnx import OnnxEmbedder
-
-        self._base = OnnxEmbedder()  # tokenizer and pooling
-        core = ov.Core()
-        self._compiled = core.compile_model(core.read_model(str(raw)), "CPU",
-                                            {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"})
-        self._req = self._compiled.create_infer_request()
-
-        def run(_outputs: None, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
-            return [self._req.infer(feed)[self._compiled.output(0)]]
-
-        self._base._session.run = run  # type: ignore[method-assign]  # same batching code, OpenVINO underneath
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._base.embed_documents(texts)
-
-
-def child(variant: str, texts_file: Path, out: Path, raw_onnx: Path, cache: Path) -> dict:
+def child(variant: str, texts_file: Path, out: Path, cache: Path) -> dict:
     texts = json.loads(texts_file.read_text())
     cores = os.cpu_count() or 1
     if variant.startswith("torch"):
@@ -98,8 +78,11 @@ def child(variant: str, texts_file: Path, out: Path, raw_onnx: Path, cache: Path
 
         batch = {"onnx-fp32-b8": 8, "onnx-fp32-b64": 64}.get(variant, 32)
         emb = OnnxEmbedder(quantize="int8" if variant == "onnx-int8" else "none", batch_size=batch, cache_dir=cache)
-    elif variant == "openvino-fp32":
-        emb = _OpenVino(raw_onnx, cores)  # type: ignore[assignment]
+    elif variant.startswith("openvino"):
+        from rag.knowledge.embedders.openvino import OpenVinoEmbedder
+
+        emb = OpenVinoEmbedder(quantize="none" if "fp32" in variant else "auto", cache_dir=cache,  # type: ignore[assignment]
+                               streams=1 if variant.endswith("-1stream") else 0)
     else:
         raise SystemExit(f"unknown variant {variant}")
     emb.embed_documents(texts[:8])
@@ -120,24 +103,23 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--sample", type=int, default=1, help="keep every Nth text (same length mix, shorter run)")
-    ap.add_argument("--child", nargs=5, metavar=("VARIANT", "TEXTS", "OUT", "RAW", "CACHE"))
+    ap.add_argument("--child", nargs=4, metavar=("VARIANT", "TEXTS", "OUT", "CACHE"))
     args = ap.parse_args()
     if args.child:
-        v, texts, out, raw, cache = args.child
-        print(json.dumps(child(v, Path(texts), Path(out), Path(raw), Path(cache))))
+        v, texts, out, cache = args.child
+        print(json.dumps(child(v, Path(texts), Path(out), Path(cache))))
         return
 
     variants = [v for v in args.variants.split(",") if v]
-    if "openvino-fp32" in variants:
-        try:
-            import openvino  # noqa: F401
-        except ImportError:
-            print("openvino not installed: openvino-fp32 skipped")
-            variants.remove("openvino-fp32")
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        print("openvino not installed: its variants skipped")
+        variants = [v for v in variants if not v.startswith("openvino")]
     pdf_dir = Path(args.pdfs)
     if not pdf_dir.is_dir():
         sys.exit(f"no PDF folder at {pdf_dir}")
-    from rag.knowledge.embedders.onnx import OnnxEmbedder, _export, default_cache_dir, onnx_model_file
+    from rag.knowledge.embedders.onnx import OnnxEmbedder, default_cache_dir, onnx_model_file
     from rag.knowledge.embedders.sentence_transformers import bundled_minilm_path
 
     with tempfile.TemporaryDirectory(prefix="clinrag-embedbench-") as tmp:
@@ -152,9 +134,6 @@ def main() -> None:
         t0 = time.perf_counter()
         onnx_model_file(bundled_minilm_path(), "int8", cache)
         t_int8 = time.perf_counter() - t0
-        raw = work / "raw.onnx"
-        if "openvino-fp32" in variants:
-            _export(bundled_minilm_path(), raw)
         print(f"{len(texts)} texts, {tokens} tokens (with [CLS]/[SEP], before truncation) from {pdf_dir}; cores {os.cpu_count()}; "
               f"ONNX files ready in {t_fp32:.1f} s (fp32), {t_int8:.1f} s (int8) (a first export, or 0 when cached)")
         print(f"start: {load_avg()}", flush=True)
@@ -163,7 +142,7 @@ def main() -> None:
             order = variants[r % len(variants):] + variants[:r % len(variants)]
             for v in order:
                 res = subprocess.run([sys.executable, __file__, "--child", v, str(work / "texts.json"), str(work / f"{v}.npy"),
-                                      str(raw), str(cache)], capture_output=True, text=True, cwd=ROOT)
+                                      str(cache)], capture_output=True, text=True, cwd=ROOT)
                 if res.returncode != 0:
                     print(f"{v} failed: {res.stderr[-2000:]}")
                     times[v].append(float("nan"))
