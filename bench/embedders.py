@@ -5,7 +5,8 @@
 The texts are what clinrag embeds for the PDFs in PDF_DIR (default ../shared/guidelines-real): its own
 parse -> chunk -> embed_text, 240-token chunks. Each variant runs in its own child process (no thread
 pool left spinning from another runtime), one after another, `--rounds` times in rotating order; the
-time is one `embed_documents` call over all the texts after a warm-up call, model loading excluded.
+time is one `embed_documents` call over all the texts after a warm-up call, model loading excluded;
+then 100 single-query calls (the first 12 words of a text each, the consultation path), median ms.
 Reported: median texts/s and tokens/s, the ratio to torch fp32 (the previous default), and the cosine of
 each variant's vectors to torch fp32's (min and mean over all texts).
 
@@ -90,7 +91,14 @@ def child(variant: str, texts_file: Path, out: Path, cache: Path) -> dict:
     vecs = np.asarray(emb.embed_documents(texts), dtype=np.float32)
     seconds = time.perf_counter() - t0
     np.save(out, vecs)
-    return {"variant": variant, "seconds": seconds, "texts": len(texts)}
+    # single queries, one call each (the consultation path): the first 12 words of 100 texts
+    queries = [" ".join(t.split()[:12]) for t in texts[:100]]
+    per: list[float] = []
+    for q in queries:
+        t1 = time.perf_counter()
+        emb.embed_query(q)
+        per.append(time.perf_counter() - t1)
+    return {"variant": variant, "seconds": seconds, "texts": len(texts), "query_ms": 1000 * statistics.median(per)}
 
 
 def load_avg() -> str:
@@ -138,6 +146,7 @@ def main() -> None:
               f"ONNX files ready in {t_fp32:.1f} s (fp32), {t_int8:.1f} s (int8) (a first export, or 0 when cached)")
         print(f"start: {load_avg()}", flush=True)
         times: dict[str, list[float]] = {v: [] for v in variants}
+        query_ms: dict[str, list[float]] = {v: [] for v in variants}
         for r in range(args.rounds):
             order = variants[r % len(variants):] + variants[:r % len(variants)]
             for v in order:
@@ -149,19 +158,21 @@ def main() -> None:
                     continue
                 line = [x for x in res.stdout.splitlines() if x.startswith("{")][-1]
                 times[v].append(json.loads(line)["seconds"])
-                print(f"round {r + 1} {v}: {times[v][-1]:.2f} s ({load_avg()})", flush=True)
+                query_ms[v].append(json.loads(line)["query_ms"])
+                print(f"round {r + 1} {v}: {times[v][-1]:.2f} s, one query {query_ms[v][-1]:.1f} ms ({load_avg()})", flush=True)
         print(f"end: {load_avg()}\n")
         ref = np.load(work / "torch-fp32.npy") if (work / "torch-fp32.npy").exists() else None
         base = statistics.median(times["torch-fp32"]) if "torch-fp32" in times else float("nan")
-        print("| variant | median s | texts/s | tokens/s | vs torch fp32 | cosine to torch fp32, min / mean | runs (s) |")
-        print("|---|---:|---:|---:|---:|---|---|")
+        print("| variant | median s | texts/s | tokens/s | vs torch fp32 | cosine to torch fp32, min / mean | one query, median ms | runs (s) |")
+        print("|---|---:|---:|---:|---:|---|---:|---|")
         for v in variants:
             med = statistics.median(times[v])
             cos = ""
             if ref is not None and (work / f"{v}.npy").exists():
                 c = (np.load(work / f"{v}.npy") * ref).sum(axis=1)
                 cos = f"{c.min():.6f} / {c.mean():.6f}"
-            print(f"| {v} | {med:.2f} | {len(texts) / med:.1f} | {tokens / med:.0f} | {base / med:.2f}x | {cos} | "
+            qms = statistics.median(query_ms[v]) if query_ms[v] else float("nan")
+            print(f"| {v} | {med:.2f} | {len(texts) / med:.1f} | {tokens / med:.0f} | {base / med:.2f}x | {cos} | {qms:.1f} | "
                   f"{', '.join(f'{t:.1f}' for t in times[v])} |")
 
 
