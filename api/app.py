@@ -72,7 +72,7 @@ def _serve_embedder(backends: Backends, *, threads: bool) -> BatchingEmbedder | 
             import torch
 
             torch.set_num_threads(1)
-        elif backends._embedder is None:  # an onnxruntime session takes its thread count when it opens
+        elif backends._embedder is None:  # an onnxruntime session or OpenVINO compiled model takes its thread count when made
             backends.settings = s = s.model_copy(update={"embed_threads": 1})
     if threads:
         # a dozen consultation threads run Python: a 1 ms GIL switch interval (5 ms by default) lets the event

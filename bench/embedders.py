@@ -5,7 +5,8 @@
 The texts are what clinrag embeds for the PDFs in PDF_DIR (default ../shared/guidelines-real): its own
 parse -> chunk -> embed_text, 240-token chunks. Each variant runs in its own child process (no thread
 pool left spinning from another runtime), one after another, `--rounds` times in rotating order; the
-time is one `embed_documents` call over all the texts after a warm-up call, model loading excluded.
+time is one `embed_documents` call over all the texts after a warm-up call, model loading excluded;
+then 100 single-query calls (the first 12 words of a text each, the consultation path), median ms.
 Reported: median texts/s and tokens/s, the ratio to torch fp32 (the previous default), and the cosine of
 each variant's vectors to torch fp32's (min and mean over all texts).
 
@@ -16,8 +17,10 @@ Variants:
   onnx-fp32         OnnxEmbedder (the exported, fused graph on onnxruntime), batch 32: the new default
   onnx-fp32-b8 / onnx-fp32-b64   the same with batches of 8 / 64
   onnx-int8         OnnxEmbedder with onnxruntime dynamic int8 weights
-  openvino-fp32     the unfused export on OpenVINO's CPU plugin (if the openvino package is installed),
-                    the same tokenisation, pooling and normalisation
+  openvino-bf16     OpenVinoEmbedder (the same fused export on OpenVINO's CPU plugin), CLINRAG_EMBED_QUANTIZE=auto:
+                    bf16 where the CPU has it (the default); batches in flight on the THROUGHPUT hint's streams
+  openvino-fp32     the same pinned to fp32 (CLINRAG_EMBED_QUANTIZE=none)
+  openvino-*-1stream  the same with one stream (the LATENCY hint's compiled model for every batch, one at a time)
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ["torch-fp32", "torch-fp32-tuned", "torch-int8", "onnx-fp32", "onnx-fp32-b8", "onnx-fp32-b64", "onnx-int8", "openvino-fp32"]
+VARIANTS = ["torch-fp32", "torch-fp32-tuned", "torch-int8", "onnx-fp32", "onnx-fp32-b8", "onnx-fp32-b64", "onnx-int8", "openvino-bf16",
+            "openvino-bf16-1stream", "openvino-fp32", "openvino-fp32-1stream"]
 
 
 def chunk_texts(pdf_dir: Path) -> list[str]:
@@ -57,30 +61,7 @@ def chunk_texts(pdf_dir: Path) -> list[str]:
     return out
 
 
-class _OpenVino:
-    """The raw (unfused) ONNX export on OpenVINO, pooled as sentence-transformers does."""
-
-    def __init__(self, raw: Path, threads: int) -> None:
-        import openvino as ov
-
-        from rag.knowledge.embedders.onnx import OnnxEmbedder
-
-        self._base = OnnxEmbedder()  # tokenizer and pooling
-        core = ov.Core()
-        self._compiled = core.compile_model(core.read_model(str(raw)), "CPU",
-                                            {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"})
-        self._req = self._compiled.create_infer_request()
-
-        def run(_outputs: None, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
-            return [self._req.infer(feed)[self._compiled.output(0)]]
-
-        self._base._session.run = run  # type: ignore[method-assign]  # same batching code, OpenVINO underneath
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._base.embed_documents(texts)
-
-
-def child(variant: str, texts_file: Path, out: Path, raw_onnx: Path, cache: Path) -> dict:
+def child(variant: str, texts_file: Path, out: Path, cache: Path) -> dict:
     texts = json.loads(texts_file.read_text())
     cores = os.cpu_count() or 1
     if variant.startswith("torch"):
@@ -98,8 +79,11 @@ def child(variant: str, texts_file: Path, out: Path, raw_onnx: Path, cache: Path
 
         batch = {"onnx-fp32-b8": 8, "onnx-fp32-b64": 64}.get(variant, 32)
         emb = OnnxEmbedder(quantize="int8" if variant == "onnx-int8" else "none", batch_size=batch, cache_dir=cache)
-    elif variant == "openvino-fp32":
-        emb = _OpenVino(raw_onnx, cores)  # type: ignore[assignment]
+    elif variant.startswith("openvino"):
+        from rag.knowledge.embedders.openvino import OpenVinoEmbedder
+
+        emb = OpenVinoEmbedder(quantize="none" if "fp32" in variant else "auto", cache_dir=cache,  # type: ignore[assignment]
+                               streams=1 if variant.endswith("-1stream") else 0)
     else:
         raise SystemExit(f"unknown variant {variant}")
     emb.embed_documents(texts[:8])
@@ -107,7 +91,14 @@ def child(variant: str, texts_file: Path, out: Path, raw_onnx: Path, cache: Path
     vecs = np.asarray(emb.embed_documents(texts), dtype=np.float32)
     seconds = time.perf_counter() - t0
     np.save(out, vecs)
-    return {"variant": variant, "seconds": seconds, "texts": len(texts)}
+    # single queries, one call each (the consultation path): the first 12 words of 100 texts
+    queries = [" ".join(t.split()[:12]) for t in texts[:100]]
+    per: list[float] = []
+    for q in queries:
+        t1 = time.perf_counter()
+        emb.embed_query(q)
+        per.append(time.perf_counter() - t1)
+    return {"variant": variant, "seconds": seconds, "texts": len(texts), "query_ms": 1000 * statistics.median(per)}
 
 
 def load_avg() -> str:
@@ -120,24 +111,23 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--sample", type=int, default=1, help="keep every Nth text (same length mix, shorter run)")
-    ap.add_argument("--child", nargs=5, metavar=("VARIANT", "TEXTS", "OUT", "RAW", "CACHE"))
+    ap.add_argument("--child", nargs=4, metavar=("VARIANT", "TEXTS", "OUT", "CACHE"))
     args = ap.parse_args()
     if args.child:
-        v, texts, out, raw, cache = args.child
-        print(json.dumps(child(v, Path(texts), Path(out), Path(raw), Path(cache))))
+        v, texts, out, cache = args.child
+        print(json.dumps(child(v, Path(texts), Path(out), Path(cache))))
         return
 
     variants = [v for v in args.variants.split(",") if v]
-    if "openvino-fp32" in variants:
-        try:
-            import openvino  # noqa: F401
-        except ImportError:
-            print("openvino not installed: openvino-fp32 skipped")
-            variants.remove("openvino-fp32")
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        print("openvino not installed: its variants skipped")
+        variants = [v for v in variants if not v.startswith("openvino")]
     pdf_dir = Path(args.pdfs)
     if not pdf_dir.is_dir():
         sys.exit(f"no PDF folder at {pdf_dir}")
-    from rag.knowledge.embedders.onnx import OnnxEmbedder, _export, default_cache_dir, onnx_model_file
+    from rag.knowledge.embedders.onnx import OnnxEmbedder, default_cache_dir, onnx_model_file
     from rag.knowledge.embedders.sentence_transformers import bundled_minilm_path
 
     with tempfile.TemporaryDirectory(prefix="clinrag-embedbench-") as tmp:
@@ -152,37 +142,37 @@ def main() -> None:
         t0 = time.perf_counter()
         onnx_model_file(bundled_minilm_path(), "int8", cache)
         t_int8 = time.perf_counter() - t0
-        raw = work / "raw.onnx"
-        if "openvino-fp32" in variants:
-            _export(bundled_minilm_path(), raw)
         print(f"{len(texts)} texts, {tokens} tokens (with [CLS]/[SEP], before truncation) from {pdf_dir}; cores {os.cpu_count()}; "
               f"ONNX files ready in {t_fp32:.1f} s (fp32), {t_int8:.1f} s (int8) (a first export, or 0 when cached)")
         print(f"start: {load_avg()}", flush=True)
         times: dict[str, list[float]] = {v: [] for v in variants}
+        query_ms: dict[str, list[float]] = {v: [] for v in variants}
         for r in range(args.rounds):
             order = variants[r % len(variants):] + variants[:r % len(variants)]
             for v in order:
                 res = subprocess.run([sys.executable, __file__, "--child", v, str(work / "texts.json"), str(work / f"{v}.npy"),
-                                      str(raw), str(cache)], capture_output=True, text=True, cwd=ROOT)
+                                      str(cache)], capture_output=True, text=True, cwd=ROOT)
                 if res.returncode != 0:
                     print(f"{v} failed: {res.stderr[-2000:]}")
                     times[v].append(float("nan"))
                     continue
                 line = [x for x in res.stdout.splitlines() if x.startswith("{")][-1]
                 times[v].append(json.loads(line)["seconds"])
-                print(f"round {r + 1} {v}: {times[v][-1]:.2f} s ({load_avg()})", flush=True)
+                query_ms[v].append(json.loads(line)["query_ms"])
+                print(f"round {r + 1} {v}: {times[v][-1]:.2f} s, one query {query_ms[v][-1]:.1f} ms ({load_avg()})", flush=True)
         print(f"end: {load_avg()}\n")
         ref = np.load(work / "torch-fp32.npy") if (work / "torch-fp32.npy").exists() else None
         base = statistics.median(times["torch-fp32"]) if "torch-fp32" in times else float("nan")
-        print("| variant | median s | texts/s | tokens/s | vs torch fp32 | cosine to torch fp32, min / mean | runs (s) |")
-        print("|---|---:|---:|---:|---:|---|---|")
+        print("| variant | median s | texts/s | tokens/s | vs torch fp32 | cosine to torch fp32, min / mean | one query, median ms | runs (s) |")
+        print("|---|---:|---:|---:|---:|---|---:|---|")
         for v in variants:
             med = statistics.median(times[v])
             cos = ""
             if ref is not None and (work / f"{v}.npy").exists():
                 c = (np.load(work / f"{v}.npy") * ref).sum(axis=1)
                 cos = f"{c.min():.6f} / {c.mean():.6f}"
-            print(f"| {v} | {med:.2f} | {len(texts) / med:.1f} | {tokens / med:.0f} | {base / med:.2f}x | {cos} | "
+            qms = statistics.median(query_ms[v]) if query_ms[v] else float("nan")
+            print(f"| {v} | {med:.2f} | {len(texts) / med:.1f} | {tokens / med:.0f} | {base / med:.2f}x | {cos} | {qms:.1f} | "
                   f"{', '.join(f'{t:.1f}' for t in times[v])} |")
 
 

@@ -58,12 +58,13 @@ def child_baseline(pdfs: list[Path], out: Path) -> dict:
     return {"pages": pages, "chunks": len(chunks), "seconds": seconds, "chunks_over_256_tokens": over}
 
 
-def child_clinrag(pdfs: list[Path], out: Path, runs: int, quantize: str = "none") -> dict:
+def child_clinrag(pdfs: list[Path], out: Path, runs: int, quantize: str = "") -> dict:
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.settings import Settings
 
-    settings = Settings(data_dir=out / "clinrag", embed_quantize=quantize)
+    # CLINRAG_EMBED_BACKEND / _QUANTIZE from the environment (bench/ingest_backends.py sets them) unless int8 is asked for
+    settings = Settings(data_dir=out / "clinrag", **({"embed_quantize": quantize} if quantize else {}))
     backends = Backends(settings)
     emb, store = TimedEmbedder(backends.embedder), backends.store
     emb.embed_documents(["warm up"])
@@ -178,7 +179,7 @@ if __name__ == "__main__":
         if kind == "baseline":
             result = child_baseline(files, out)
         else:
-            result = child_clinrag(files, out, runs, quantize="int8" if kind == "clinrag-int8" else "none")
+            result = child_clinrag(files, out, runs, quantize="int8" if kind == "clinrag-int8" else "")
         print(json.dumps(result))
     else:
         main()

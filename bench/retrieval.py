@@ -143,8 +143,9 @@ def stages(weights: list[float], shares: list[float], doc_weights: list[float], 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kb", help="knowledge-base folder kept between runs (default: a temporary one)")
-    ap.add_argument("--quantize", default="none", choices=["none", "int8"])
-    ap.add_argument("--backend", default="onnx", choices=["onnx", "torch"], help="embedder backend (CLINRAG_EMBED_BACKEND)")
+    ap.add_argument("--quantize", default="auto", choices=["auto", "none", "fp32", "bf16", "int8"],
+                    help="CLINRAG_EMBED_QUANTIZE; bf16 and fp32 share an embedder name, so give each its own --kb (the embedding cache)")
+    ap.add_argument("--backend", default="auto", choices=["auto", "openvino", "onnx", "torch"], help="embedder backend (CLINRAG_EMBED_BACKEND)")
     ap.add_argument("--weights", default="0.95", help="comma-separated dense weights for the hybrid")
     ap.add_argument("--shares", default="", help="comma-separated second-passage shares to try in document aggregation")
     ap.add_argument("--doc-weights", default="0.15,0.7", help="comma-separated weights of the document vector in document aggregation")
@@ -176,7 +177,8 @@ def main() -> None:
         t0 = time.perf_counter()
         report = ingest_paths([docs], settings, backends.embedder, backends.store)
         print(f"ingested {report.count('ingested')} answers, {report.count('unchanged')} unchanged ({report.count('failed')} failed) "
-              f"in {time.perf_counter() - t0:.0f} s, embedder {backends.embedder.name} ({args.backend})")
+              f"in {time.perf_counter() - t0:.0f} s, embedder {backends.embedder.name} ({args.backend}, "
+              f"{getattr(backends.embedder, 'precision', args.quantize)})")
         embedder = CachedQueries(backends.embedder, base / f"queries-{args.backend}-{args.quantize}.json")
         rows: dict[str, dict[str, list[tuple[float, float, float, float]]]] = {}
         for mode in args.search.split(","):

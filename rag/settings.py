@@ -37,13 +37,17 @@ class Settings(BaseSettings):
     ingest_round_docs: int = Field(64, ge=1, le=10_000, description="files embedded, written and activated together")
     ingest_round_chunks: int = Field(1024, ge=1, le=100_000, description="a round closes once it holds this many chunks")
     ingest_parse_ahead: int = Field(2, ge=1, le=32, description="PDFs parsed ahead in child processes while a round embeds")
-    embed_backend: str = Field("onnx", pattern="^(onnx|torch)$",
-                               description="'onnx': the sentence-transformers model exported once to ONNX (into model_cache_dir) and "
-                               "run with onnxruntime, the same vectors as 'torch' (sentence-transformers on torch) and faster on CPU "
-                               "(bench/RESULTS.md); a knowledge base built with either serves the other")
-    embed_quantize: str = Field("none", pattern="^(none|int8)$",
-                                description="'int8': int8 weights (onnx: onnxruntime dynamic quantization; torch: dynamic int8 Linear "
-                                "layers) on CPU, faster but different vectors, so a separate knowledge base (bench/RESULTS.md); 'none': fp32")
+    embed_backend: str = Field("auto", pattern="^(auto|openvino|onnx|torch)$",
+                               description="'auto': openvino where the package imports, else onnx (with a log line); 'openvino': the "
+                               "sentence-transformers model exported once to ONNX (into model_cache_dir) and run by OpenVINO's CPU plugin, "
+                               "the fastest here (bench/RESULTS.md); 'onnx': the same file on onnxruntime; 'torch': sentence-transformers "
+                               "on torch. fp32 and bf16 vectors agree to cosine >= 0.9999, so a knowledge base built with any of them "
+                               "serves the others")
+    embed_quantize: str = Field("auto", pattern="^(auto|none|fp32|bf16|int8)$",
+                                description="'auto': bf16 matrix products on openvino where the CPU has bf16 instructions (AVX512-BF16, "
+                                "AMX), else fp32; 'none' or 'fp32': fp32; 'bf16': bf16 (openvino only); 'int8': int8 weights (onnx: "
+                                "onnxruntime dynamic quantization, also what 'auto' backend picks; torch: dynamic int8 Linear layers), "
+                                "faster but different vectors, so a separate knowledge base (bench/RESULTS.md)")
     embed_threads: int = Field(0, ge=0, le=256, description="embedder CPU threads; 0 = the runtime's default (1 in `clinrag serve`, "
                                "whose concurrent requests keep the other cores busy)")
     model_cache_dir: str = Field("", description="where the ONNX export of the embedder is kept (made on first use); "
@@ -137,9 +141,13 @@ class Settings(BaseSettings):
 
     def collection_name(self) -> str:
         """Changing the embedder or chunking never reuses a stale collection."""
-        # fp32 vectors are the same from either backend (tests/test_onnx_embedder.py), so they share a collection;
-        # int8 ones differ by backend, and the torch int8 key is the one it always had
-        quantize = "onnx-int8" if self.embed_quantize == "int8" and self.embed_backend == "onnx" else self.embed_quantize
+        # fp32 and bf16 vectors agree from every backend (tests/test_onnx_embedder.py, tests/test_openvino_embedder.py), so
+        # they share a collection under the key fp32 always had; int8 ones differ by backend, and the torch int8 key is the
+        # one it always had
+        if self.embed_quantize == "int8":
+            quantize = "int8" if self.embed_backend == "torch" else "onnx-int8"
+        else:
+            quantize = "none"
         key = f"{self.embedder}|{quantize}|{self.chunk_tokens}|{self.chunk_overlap}|v2"
         return f"{self.collection_prefix}_{sha256(key.encode()).hexdigest()[:12]}"
 

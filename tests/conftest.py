@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,34 @@ def minilm():
 
     defaults = Settings()
     return from_spec(defaults.embedder, quantize=defaults.embed_quantize, backend=defaults.embed_backend)
+
+
+def real_passages() -> list[str]:
+    """A few hundred real passages from the shipped guidelines, short queries, and text past MiniLM's 256-token window."""
+    out: list[str] = []
+    for f in sorted(GUIDELINES.rglob("*.md")):
+        for para in re.split(r"\n\s*\n", f.read_text(encoding="utf-8")):
+            para = para.strip()
+            if len(para) > 40:
+                out.append(para)
+    out = out[:360]
+    out += ["fever", "chest pain when climbing stairs", "孩子发烧三天，咳嗽", "What should I do about a sore throat?", "a"]
+    out.append(" ".join(out[:40]))  # far longer than max_seq_length: truncated the same way by every backend
+    return out
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache folder of this test session: the ONNX export is made once here, then shared by the backend tests."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def torch_minilm():
+    """MiniLM on sentence-transformers and torch: the reference the exported backends are compared with."""
+    from rag.knowledge.embedders.base import from_spec
+
+    return from_spec("sentence-transformers:bundled-minilm", backend="torch")
 
 
 @pytest.fixture

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import GUIDELINES
+from tests.conftest import real_passages as _texts
 
 pytestmark = pytest.mark.slow
 
 
-def _texts() -> list[str]:
-    """A few hundred real passages from the shipped guidelines, short queries, and text past the 256-token window."""
-    out: list[str] = []
-    for f in sorted(GUIDELINES.rglob("*.md")):
-        for para in re.split(r"\n\s*\n", f.read_text(encoding="utf-8")):
-            para = para.strip()
-            if len(para) > 40:
-                out.append(para)
-    out = out[:360]
-    out += ["fever", "chest pain when climbing stairs", "孩子发烧三天，咳嗽", "What should I do about a sore throat?", "a"]
-    out.append(" ".join(out[:40]))  # far longer than max_seq_length: truncated the same way by both
-    return out
-
-
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("onnx-cache")
+def cache(onnx_cache: Path) -> Path:
+    return onnx_cache
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +25,8 @@ def onnx_fp32(cache: Path):
 
 
 @pytest.fixture(scope="module")
-def torch_fp32():
-    from rag.knowledge.embedders.base import from_spec
-
-    return from_spec("sentence-transformers:bundled-minilm", backend="torch")
+def torch_fp32(torch_minilm):
+    return torch_minilm
 
 
 def test_onnx_vectors_equal_torch_vectors(onnx_fp32, torch_fp32) -> None:
@@ -73,7 +56,7 @@ def test_export_is_cached_and_keyed_by_quantisation(onnx_fp32, cache: Path) -> N
     from rag.knowledge.embedders.onnx import OnnxEmbedder
 
     before = {p: p.stat().st_mtime_ns for p in (cache / "onnx").glob("*.onnx")}
-    assert list(before) == [onnx_fp32.path]
+    assert onnx_fp32.path in before
     again = OnnxEmbedder(cache_dir=cache)  # a second process: reuses the file, exports nothing
     assert again.path == onnx_fp32.path
     assert {p: p.stat().st_mtime_ns for p in (cache / "onnx").glob("*.onnx")} == before
@@ -93,9 +76,12 @@ def test_int8_is_another_embedder(cache: Path, onnx_fp32) -> None:
     assert cos.min() > 0.98  # close (per-channel MatMul weights), not equal: its own knowledge base
     # the collection name follows the vectors: one for fp32 whatever the backend, its own for ONNX int8,
     # and torch int8 keeps the key it always had
-    fp32 = {Settings(embed_backend=b).collection_name() for b in ("onnx", "torch")}
+    fp32 = {Settings(embed_backend=b, embed_quantize=q).collection_name()
+            for b in ("auto", "openvino", "onnx", "torch") for q in ("auto", "none", "fp32")}
+    fp32 |= {Settings(embed_backend=b, embed_quantize="bf16").collection_name() for b in ("auto", "openvino")}
     assert len(fp32) == 1
     onnx_int8 = Settings(embed_backend="onnx", embed_quantize="int8").collection_name()
+    assert Settings(embed_quantize="int8").collection_name() == onnx_int8  # the default backend runs int8 on onnxruntime
     torch_int8 = Settings(embed_backend="torch", embed_quantize="int8").collection_name()
     assert len(fp32 | {onnx_int8, torch_int8}) == 3
 

@@ -1,16 +1,17 @@
 """ONNX Runtime embedder: the same sentence-transformers model, exported once, run without torch at query time.
 
-The default backend (CLINRAG_EMBED_BACKEND=onnx). On first use the model folder is exported with
+CLINRAG_EMBED_BACKEND=onnx (the default where OpenVINO is not installed; OpenVINO runs the same
+file, openvino.py). On first use the model folder is exported with
 torch.onnx (the TorchScript exporter, eager attention so the padding mask is part of the graph),
 its layers fused by onnxruntime's transformer optimizer (attention, skip-layer-norm, GELU), and,
 for CLINRAG_EMBED_QUANTIZE=int8, its weights quantized to int8 (onnxruntime dynamic quantization).
 The file goes to a cache folder (CLINRAG_MODEL_CACHE_DIR, default ~/.cache/clinrag), keyed by the
 model's own files, so a changed model is exported again and an unchanged one never is.
 
-What runs per call is what sentence-transformers does for MiniLM: the model's fast tokenizer
-(tokenizer.json) truncating at max_seq_length, the transformer, mean pooling over the attention mask
-(or the [CLS] token where the model's pooling config says so), L2 normalisation. In fp32 the vectors
-equal the torch backend's to float rounding (tests/test_onnx_embedder.py: cosine >= 0.99999 on real
+What runs per call is what sentence-transformers does for MiniLM (exported.py, shared with the
+OpenVINO backend, which runs this same file): the model's fast tokenizer truncating at
+max_seq_length, the transformer, mean pooling over the attention mask (or the [CLS] token),
+L2 normalisation. In fp32 the vectors equal the torch backend's to float rounding (tests/test_onnx_embedder.py: cosine >= 0.99999 on real
 guideline text), so both backends share one embedder name and a knowledge base built with either
 serves the other. int8 vectors differ, so that variant has its own name (`#onnx-int8`).
 """
@@ -23,13 +24,14 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rag.errors import ConfigError
+from rag.knowledge.embedders.exported import ExportedEmbedder, Sink
 
 __all__ = ["OnnxEmbedder", "default_cache_dir", "onnx_model_file"]
 
@@ -37,7 +39,6 @@ log = logging.getLogger(__name__)
 
 # bump when the export recipe changes: every cached file is then made again
 _EXPORT_VERSION = "2"
-_SORT_CHUNK = 4096  # texts tokenised and length-sorted together (bounded memory for any call size)
 
 
 def default_cache_dir() -> Path:
@@ -146,61 +147,22 @@ def _quantize(src: Path, out: Path) -> None:
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
-def _read_st_config(folder: Path) -> tuple[int, str, bool]:
-    """(max_seq_length, pooling, normalize) from the sentence-transformers files of a model folder."""
-    try:
-        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
-        st_conf = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"CLINRAG_EMBED_BACKEND=onnx: {folder} is not a sentence-transformers model folder ({exc}); "
-                          "use CLINRAG_EMBED_BACKEND=torch for other models") from None
-    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
-    pooling, normalize = "mean", "Normalize" in kinds
-    pool_mod = next((m for m in modules if str(m.get("type", "")).endswith("Pooling")), None)
-    if pool_mod is not None:
-        conf = json.loads((folder / pool_mod["path"] / "config.json").read_text(encoding="utf-8"))
-        modes = [k for k, v in conf.items() if k.startswith("pooling_mode_") and v]
-        if modes == ["pooling_mode_mean_tokens"]:
-            pooling = "mean"
-        elif modes == ["pooling_mode_cls_token"]:
-            pooling = "cls"
-        else:
-            raise ConfigError(f"CLINRAG_EMBED_BACKEND=onnx: pooling {modes} of {folder} is not supported (mean or CLS); "
-                              "use CLINRAG_EMBED_BACKEND=torch")
-    if set(kinds) - {"Transformer", "Pooling", "Normalize"}:
-        raise ConfigError(f"CLINRAG_EMBED_BACKEND=onnx: modules {kinds} of {folder} are not supported; use CLINRAG_EMBED_BACKEND=torch")
-    return int(st_conf.get("max_seq_length") or 512), pooling, normalize
-
-
-class OnnxEmbedder:
+class OnnxEmbedder(ExportedEmbedder):
     """Length-sorted batches through onnxruntime; vectors as sentence-transformers makes them."""
+
+    backend = "onnx"
 
     def __init__(self, model: str = "bundled-minilm", *, batch_size: int = 32, threads: int = 0, quantize: str = "none",
                  cache_dir: Path | None = None) -> None:
+        quantize = {"auto": "none", "fp32": "none"}.get(quantize, quantize)
         if quantize not in {"none", "int8"}:
-            raise ConfigError(f"CLINRAG_EMBED_QUANTIZE={quantize!r}: use 'none' or 'int8'")
-        from rag.knowledge.embedders.sentence_transformers import bundled_minilm_path
-
-        folder = bundled_minilm_path() if model == "bundled-minilm" else Path(model)
-        if not (folder / "config.json").exists() or not (folder / "tokenizer.json").exists():
-            raise ConfigError(f"CLINRAG_EMBEDDER=sentence-transformers:{model}: CLINRAG_EMBED_BACKEND=onnx needs a local model folder "
-                              "with config.json and tokenizer.json; use CLINRAG_EMBED_BACKEND=torch for other models")
-        self.max_tokens, self._pooling, self._normalize = _read_st_config(folder)
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        self.dim = int(config["hidden_size"])
+            raise ConfigError(f"CLINRAG_EMBED_QUANTIZE={quantize!r}: CLINRAG_EMBED_BACKEND=onnx runs 'none' (fp32) or 'int8'; "
+                              "bf16 needs CLINRAG_EMBED_BACKEND=openvino")
+        super().__init__(model, batch_size=batch_size)
         # fp32 vectors equal the torch backend's (tested), so the name is the same; int8 ones are not
         self.name = f"sentence-transformers:{model}" + ("#onnx-int8" if quantize == "int8" else "")
         self.quantize = quantize
-        self.path = onnx_model_file(folder, quantize, cache_dir)
-        from tokenizers import Tokenizer
-
-        self._count_tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._count_tok.no_truncation()
-        self._count_tok.no_padding()
-        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tok.enable_truncation(self.max_tokens)
-        self._tok.no_padding()
-        self._batch_size = batch_size
+        self.path = onnx_model_file(self.folder, quantize, cache_dir)
         self._threads = threads
         self._session = self._open(threads)
 
@@ -223,50 +185,6 @@ class OnnxEmbedder:
             self._threads = threads
             self._session = self._open(threads)
 
-    def count_tokens(self, text: str) -> int:
-        # with [CLS] and [SEP], which count against max_seq_length
-        return len(self._count_tok.encode(text).ids)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), _SORT_CHUNK):
-            part = list(texts[start:start + _SORT_CHUNK])
-            out[start:start + len(part)] = self._embed(part)
-        vectors: list[list[float]] = out.tolist()
-        return vectors
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        encs = self._tok.encode_batch(texts)
-        lengths = np.array([len(e.ids) for e in encs])
-        order = np.argsort(-lengths, kind="stable")  # longest first: little padding, the big batch's memory early
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for i in range(0, len(order), self._batch_size):
-            idx = order[i:i + self._batch_size]
-            width = int(lengths[idx].max())
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, j in enumerate(idx):
-                n = int(lengths[j])
-                ids[row, :n] = encs[j].ids
-                mask[row, :n] = 1
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feed["token_type_ids"] = np.zeros_like(ids)
-            hidden = self._session.run(None, feed)[0]
-            out[idx] = self._pool(hidden, mask)
-        return out
-
-    def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        if self._pooling == "cls":
-            vec = hidden[:, 0, :].astype(np.float32)
-        else:  # sentence-transformers: sum over unmasked tokens / clamp(count, 1e-9)
-            m = mask[:, :, None].astype(np.float32)
-            vec = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-        if self._normalize:  # torch.nn.functional.normalize: x / max(||x||, 1e-12)
-            vec = vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)
-        return np.asarray(vec, dtype=np.float32)
+    def _run(self, batches: Iterable[dict[str, np.ndarray]], sink: Sink) -> None:
+        for i, feed in enumerate(batches):
+            sink(i, self._session.run(None, feed)[0])

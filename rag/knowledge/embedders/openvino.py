@@ -1,0 +1,156 @@
+"""OpenVINO embedder: the ONNX export of onnx.py run by OpenVINO's CPU plugin, bf16 where the CPU has it.
+
+CLINRAG_EMBED_BACKEND=openvino, the default wherever `import openvino` works (rag/knowledge/embedders/base.py
+falls back to onnx otherwise). It reads the same exported, fused file as the onnx backend (made once, kept
+in CLINRAG_MODEL_CACHE_DIR) and shares its tokenisation, length-sorted batching and pooling
+(exported.py); only the step from token ids to hidden states differs.
+
+Precision (CLINRAG_EMBED_QUANTIZE): 'auto' (default) runs the matrix products in bf16 where the CPU has
+bf16 instructions (AVX512-BF16 or AMX; OpenVINO's own default there), else fp32; 'none' (or 'fp32')
+pins fp32; 'bf16' insists on bf16. Threads: one compiled model with the LATENCY hint (one stream, every
+thread on one request) serves queries and single batches; a call with several batches goes to a
+second one with the THROUGHPUT hint (one stream per core, batches in flight together, tokenising and
+pooling overlapped with inference), compiled on first use. CLINRAG_EMBED_THREADS caps the threads
+(`clinrag serve` gives 1, whose concurrent requests keep the other cores busy; then there is one stream).
+
+Identity, decided: every precision keeps the embedder name `sentence-transformers:<model>`, the name of
+the torch and onnx fp32 backends, so stored vectors, the embedding cache and the collection are shared.
+bf16 vectors differ from fp32 by about 1e-3 per component, but their cosine to torch fp32 stays
+>= 0.9999 on real guideline passages (tests/test_openvino_embedder.py; lowest measured 0.99997) and
+MEDIQA nDCG@10 moves by -0.0010 (bench/RESULTS.md, the default requires 0.005), far below the
+differences ranking and the calibrated thresholds resolve. A name of its own would cost more than it protects: 'auto' picks bf16 or fp32 by the
+CPU, so one configuration would name two collections, and a knowledge base built on one machine would
+look empty on another (or after OpenVINO is installed or removed) until it was re-ingested. int8 is
+different vectors (cosine ~0.988) and keeps its own name on the onnx backend.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import ConfigError
+from rag.knowledge.embedders.exported import ExportedEmbedder, Sink
+from rag.knowledge.embedders.onnx import onnx_model_file
+
+__all__ = ["OpenVinoEmbedder", "precision_hint"]
+
+_PRECISIONS = {"auto": "auto", "none": "f32", "fp32": "f32", "bf16": "bf16"}
+
+
+def precision_hint(quantize: str) -> str:
+    """CLINRAG_EMBED_QUANTIZE as OpenVINO's precision: 'auto', 'f32' or 'bf16'."""
+    if quantize not in _PRECISIONS:
+        raise ConfigError(f"CLINRAG_EMBED_QUANTIZE={quantize!r}: CLINRAG_EMBED_BACKEND=openvino runs 'auto' (bf16 where the CPU "
+                          "has it, else fp32), 'bf16' or 'none' (fp32); int8 runs on CLINRAG_EMBED_BACKEND=onnx")
+    return _PRECISIONS[quantize]
+
+
+class OpenVinoEmbedder(ExportedEmbedder):
+    """Length-sorted batches through OpenVINO's CPU plugin; vectors as sentence-transformers makes them (bf16: to 1e-4 cosine)."""
+
+    backend = "openvino"
+
+    def __init__(self, model: str = "bundled-minilm", *, batch_size: int = 32, threads: int = 0, quantize: str = "auto",
+                 cache_dir: Path | None = None, streams: int = 0) -> None:
+        precision = precision_hint(quantize)
+        if threads < 0:
+            raise ConfigError(f"CLINRAG_EMBED_THREADS={threads!r}: use 0 (all cores) or a positive number of threads")
+        if streams < 0:
+            raise ValueError(f"streams={streams!r}: use 0 (the THROUGHPUT hint's choice) or a positive number")
+        super().__init__(model, batch_size=batch_size)
+        import openvino as ov
+
+        self._core = ov.Core()
+        has_bf16 = "BF16" in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        if precision == "bf16" and not has_bf16:
+            raise ConfigError("CLINRAG_EMBED_QUANTIZE=bf16: this CPU has no bf16 instructions (AVX512-BF16 or AMX); "
+                              "use 'auto' or 'none' (fp32)")
+        self.precision = precision if precision != "auto" else ("bf16" if has_bf16 else "f32")
+        self.quantize = quantize
+        # the fp32 name whatever the precision: see the module docstring
+        self.name = f"sentence-transformers:{model}"
+        self.path = onnx_model_file(self.folder, "none", cache_dir)
+        self._model = self._core.read_model(str(self.path))
+        self._inputs = {n for port in self._model.inputs for n in port.get_names()}
+        self._streams = streams  # 0: the THROUGHPUT hint's choice (one per core) for multi-batch calls; 1: never
+        self._threads = threads
+        self._open(threads)
+
+    def _open(self, threads: int) -> None:
+        config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self._config = config
+        self._latency = self._core.compile_model(self._model, "CPU", config)
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()  # infer requests of the latency model, one per concurrent caller
+        self._queue: Any = None  # the THROUGHPUT model's AsyncInferQueue, made on the first multi-batch call
+        self._queue_lock = threading.Lock()
+
+    def set_threads(self, threads: int) -> None:
+        """Compile again with this many threads (a server gives it 1: its requests run in parallel)."""
+        if threads != self._threads:
+            self._threads = threads
+            self._open(threads)
+
+    def _async_queue(self) -> Any:
+        if self._queue is None:
+            import openvino as ov
+
+            config = {**self._config, "PERFORMANCE_HINT": "THROUGHPUT"}
+            if self._streams:
+                config["NUM_STREAMS"] = self._streams
+            compiled = self._core.compile_model(self._model, "CPU", config)
+            jobs = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+            self._queue = ov.AsyncInferQueue(compiled, max(2, jobs))
+        return self._queue
+
+    def _parallel(self) -> bool:
+        return self._streams != 1 and self._threads != 1
+
+    def _run(self, batches: Iterable[dict[str, np.ndarray]], sink: Sink) -> None:
+        it = iter(batches)
+        head = list(next(it, None) for _ in range(2))
+        feeds = chain((f for f in head if f is not None), it)
+        # several batches and nobody else using the streams: run them in flight together
+        if head[1] is not None and self._parallel() and self._queue_lock.acquire(blocking=False):
+            try:
+                self._run_async(feeds, sink)
+            finally:
+                self._queue_lock.release()
+            return
+        try:
+            request = self._idle.get_nowait()
+        except queue.Empty:
+            request = self._latency.create_infer_request()
+        try:
+            for i, feed in enumerate(feeds):
+                request.infer(feed)
+                sink(i, request.get_output_tensor(0).data)  # pooled before the next infer reuses the buffer
+        finally:
+            self._idle.put(request)
+
+    def _run_async(self, feeds: Iterable[dict[str, np.ndarray]], sink: Sink) -> None:
+        q = self._async_queue()
+        errors: list[BaseException] = []
+
+        def done(request: Any, i: int) -> None:
+            try:
+                sink(i, request.get_output_tensor(0).data)
+            except BaseException as exc:  # raised in OpenVINO's thread: re-raised below, in the caller's
+                errors.append(exc)
+
+        q.set_callback(done)
+        try:
+            for i, feed in enumerate(feeds):
+                q.start_async(feed, i)  # waits for a free request: the next batch is tokenised while these run
+        finally:
+            q.wait_all()
+        if errors:
+            raise errors[0]

@@ -1,0 +1,175 @@
+"""The OpenVINO embedder against sentence-transformers on torch: the real bundled MiniLM, real vectors, a real Milvus Lite."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.errors import ConfigError
+from tests.conftest import GUIDELINES, real_passages
+
+pytestmark = pytest.mark.slow
+openvino = pytest.importorskip("openvino")
+
+
+@pytest.fixture(scope="module")
+def ov_auto(onnx_cache: Path):
+    from rag.knowledge.embedders.base import from_spec
+
+    return from_spec("sentence-transformers:bundled-minilm", cache_dir=onnx_cache)  # the defaults: backend and precision auto
+
+
+@pytest.fixture(scope="module")
+def ov_fp32(onnx_cache: Path):
+    from rag.knowledge.embedders.base import from_spec
+
+    return from_spec("sentence-transformers:bundled-minilm", backend="openvino", quantize="none", cache_dir=onnx_cache)
+
+
+def _has_bf16() -> bool:
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def test_default_is_openvino_with_the_cpus_precision(ov_auto, ov_fp32, onnx_cache: Path) -> None:
+    from rag.knowledge.embedders.onnx import onnx_model_file
+    from rag.knowledge.embedders.openvino import OpenVinoEmbedder
+
+    assert isinstance(ov_auto, OpenVinoEmbedder)
+    assert ov_auto.precision == ("bf16" if _has_bf16() else "f32")
+    assert ov_fp32.precision == "f32"
+    # it runs the onnx backend's own export, from the same cache: nothing exported twice
+    assert ov_auto.path == ov_fp32.path == onnx_model_file(ov_auto.folder, "none", onnx_cache)
+    assert sorted(p.name for p in (onnx_cache / "onnx").glob("*-none.onnx")) == [ov_auto.path.name]
+
+
+@pytest.mark.parametrize("which", ["auto", "fp32"])
+def test_vectors_agree_with_torch(which: str, ov_auto, ov_fp32, torch_minilm) -> None:
+    """The tolerance behind sharing the fp32 name (openvino.py): cosine >= 0.9999 to torch on every real passage."""
+    emb = ov_auto if which == "auto" else ov_fp32
+    texts = real_passages()
+    assert len(texts) >= 300
+    a = np.asarray(emb.embed_documents(texts))
+    b = np.asarray(torch_minilm.embed_documents(texts))
+    assert a.shape == b.shape == (len(texts), 384)
+    cos = (a * b).sum(axis=1)
+    assert cos.min() >= 0.9999, f"{emb.precision}: lowest cosine {cos.min():.6f} at {texts[int(cos.argmin())][:60]!r}"
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    if emb.precision == "f32":
+        assert np.abs(a - b).max() < 2e-3
+    # a query alone (no padding, the latency path) and the same text inside a batch (the throughput path) agree
+    single = np.asarray(emb.embed_query(texts[7]))
+    assert single.shape == (384,)
+    assert float(single @ a[7]) >= 0.9999
+
+
+def test_identity_shapes_and_token_counts_match_torch(ov_auto, torch_minilm) -> None:
+    # one name for every precision and backend in fp32/bf16: the same collection and embedding-cache rows
+    assert ov_auto.name == torch_minilm.name == "sentence-transformers:bundled-minilm"
+    assert (ov_auto.dim, ov_auto.max_tokens) == (torch_minilm.dim, torch_minilm.max_tokens) == (384, 256)
+    texts = real_passages()
+    assert [ov_auto.count_tokens(t) for t in texts] == [torch_minilm.count_tokens(t) for t in texts]
+    assert ov_auto.embed_documents([]) == []
+    docs = ov_auto.embed_documents(["fever", "a rash that does not fade under a glass"])
+    assert len(docs) == 2 and all(len(v) == 384 for v in docs)
+
+
+def test_server_threads_and_concurrent_callers(ov_auto) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = real_passages()[:40]
+    batch = np.asarray(ov_auto.embed_documents(texts))
+    ov_auto.set_threads(1)  # `clinrag serve`: one thread, one stream, a request per concurrent caller
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            singles = np.asarray(list(pool.map(ov_auto.embed_query, texts)))
+        assert ((singles * batch).sum(axis=1) >= 0.9999).all()
+        assert ((np.asarray(ov_auto.embed_documents(texts)) * batch).sum(axis=1) >= 0.9999).all()
+    finally:
+        ov_auto.set_threads(0)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"backend": "openvino", "quantize": "int8"}, r"CLINRAG_EMBED_QUANTIZE='int8'.*CLINRAG_EMBED_BACKEND=onnx"),
+    ({"backend": "openvino", "quantize": "fp16"}, r"CLINRAG_EMBED_QUANTIZE='fp16'"),
+    ({"backend": "onnx", "quantize": "bf16"}, r"CLINRAG_EMBED_QUANTIZE='bf16'.*CLINRAG_EMBED_BACKEND=openvino"),
+    ({"backend": "torch", "quantize": "bf16"}, r"CLINRAG_EMBED_QUANTIZE='bf16'.*CLINRAG_EMBED_BACKEND=openvino"),
+    ({"backend": "openvino", "threads": -2}, r"CLINRAG_EMBED_THREADS=-2"),
+    ({"backend": "openvno"}, r"CLINRAG_EMBED_BACKEND='openvno'.*'openvino'"),
+])
+def test_bad_backend_precision_or_threads_name_the_variable(kwargs: dict, match: str, onnx_cache: Path) -> None:
+    from rag.knowledge.embedders.base import from_spec
+
+    with pytest.raises(ConfigError, match=match):
+        from_spec("sentence-transformers:bundled-minilm", cache_dir=onnx_cache, **kwargs)
+
+
+@pytest.mark.parametrize(("env", "value"), [("CLINRAG_EMBED_QUANTIZE", "fp16"), ("CLINRAG_EMBED_BACKEND", "openvino-gpu"),
+                                            ("CLINRAG_EMBED_THREADS", "-1"), ("CLINRAG_EMBED_THREADS", "two")])
+def test_bad_settings_name_the_variable(env: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.settings import load_settings
+
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigError, match=f"{env}: .*{value!r}"):
+        load_settings()
+
+
+def test_bf16_on_a_cpu_without_it_is_a_config_error(monkeypatch: pytest.MonkeyPatch, onnx_cache: Path) -> None:
+    from rag.knowledge.embedders.openvino import OpenVinoEmbedder
+
+    real = openvino.Core.get_property
+
+    def no_bf16(self, device: str, key: str):  # a CPU with fp32 only: AVX2, no AVX512-BF16 or AMX
+        value = real(self, device, key)
+        return [c for c in value if c != "BF16"] if key == "OPTIMIZATION_CAPABILITIES" else value
+
+    monkeypatch.setattr(openvino.Core, "get_property", no_bf16)
+    with pytest.raises(ConfigError, match="CLINRAG_EMBED_QUANTIZE=bf16: this CPU has no bf16"):
+        OpenVinoEmbedder(quantize="bf16", cache_dir=onnx_cache)
+    assert OpenVinoEmbedder(quantize="auto", cache_dir=onnx_cache).precision == "f32"  # auto falls back to fp32
+
+
+def test_without_openvino_auto_falls_back_to_onnx(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+                                                  onnx_cache: Path) -> None:
+    from rag.knowledge.embedders.base import from_spec
+    from rag.knowledge.embedders.onnx import OnnxEmbedder
+
+    monkeypatch.setitem(sys.modules, "openvino", None)  # `import openvino` raises ImportError, as when it is not installed
+    monkeypatch.delitem(sys.modules, "rag.knowledge.embedders.openvino", raising=False)
+    with caplog.at_level(logging.WARNING, logger="rag.knowledge.embedders.base"):
+        emb = from_spec("sentence-transformers:bundled-minilm", cache_dir=onnx_cache)
+    assert isinstance(emb, OnnxEmbedder) and emb.name == "sentence-transformers:bundled-minilm"
+    lines = [r for r in caplog.records if "OpenVINO unavailable" in r.getMessage()]
+    assert len(lines) == 1 and "CLINRAG_EMBED_BACKEND=onnx" in lines[0].getMessage()
+    assert lines[0].exc_info is None  # one clear line, no traceback
+    with pytest.raises(ConfigError, match="CLINRAG_EMBED_BACKEND=openvino: cannot import openvino"):
+        from_spec("sentence-transformers:bundled-minilm", backend="openvino", cache_dir=onnx_cache)
+
+
+def test_ingest_and_search_on_milvus_lite(tmp_path: Path, ov_auto, onnx_cache: Path) -> None:
+    """The default backend end to end: starter guidelines into Milvus Lite, then searched, also with fp32 onnx query vectors."""
+    from ingest.run import ingest_paths
+    from rag.knowledge.embedders.base import from_spec
+    from rag.knowledge.milvus import MilvusStore
+    from rag.knowledge.search import retrieve
+    from rag.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "kb")
+    store = MilvusStore.from_settings(settings, ov_auto.dim)
+    try:
+        report = ingest_paths([GUIDELINES], settings, ov_auto, store)
+        assert report.ok, report.summary()
+        assert report.count("ingested") >= 5
+        found = retrieve("bee sting swelling on my arm", ov_auto, store, settings)
+        assert found.sufficient and found.passages[0].source == "insect-bites-stings.md"
+        # the knowledge base bf16 built serves fp32 query vectors from another backend (one name, one collection)
+        onnx = from_spec("sentence-transformers:bundled-minilm", backend="onnx", cache_dir=onnx_cache)
+        for question in ("bee sting swelling on my arm", "my child has a fever and a rash", "sore throat for three days"):
+            a = retrieve(question, ov_auto, store, settings).passages[:3]
+            b = retrieve(question, onnx, store, settings).passages[:3]
+            assert [p.chunk_id for p in a] == [p.chunk_id for p in b], question
+    finally:
+        store.close()
