@@ -13,6 +13,9 @@ CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG). Cho
 2019 dev part and the starter set (docs/ranking.md). Where the searcher has no document
 vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
 the documents returned are read from the store.
+
+For English questions the first 30 documents are then re-ordered by the feature-based reranker
+(rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md round 3); each keeps its formula score.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class DocumentHit:
     title: str
     source: str
     version: str
-    score: float
+    score: float  # the formula's document score; with the reranker on, the order is the reranker's
     passages: list[Passage] = field(default_factory=list)  # supporting passages, best first
 
 
