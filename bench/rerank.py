@@ -332,7 +332,7 @@ def main() -> None:
         assert model is not None
         meta = {"name": Path(args.write_weights).stem, "trained_on": f"MEDIQA 2019 task 3 dev part ({len(dev)} questions, "
                 "bench/retrieval.py held_out() split)", "date": dt.date.today().isoformat(), "feature_set": name,
-                "model": pick[1], "C": pick[2], "command": "bench/rerank.py --write-weights"}
+                "model": pick[1], "C": pick[2], "command": ".venv/bin/python " + " ".join(sys.argv)}
         Path(args.write_weights).write_text(json.dumps(model.to_json(**meta), indent=1) + "\n")
         print(f"wrote {args.write_weights}", file=sys.stderr)
 
