@@ -1,4 +1,5 @@
-"""Latency and scale: `search` (retrieve) and `ask` (extractive consult) p50/p95 at 1k, 10k, 100k chunks.
+"""Latency and scale: `search` (retrieve), `documents` (document search) and `ask` (extractive consult) p50/p95 at 1k,
+10k, 100k chunks.
 
     .venv/bin/python bench/latency.py [--sizes 1000,10000,100000] [--queries 40] [--uri URI]
 
@@ -12,6 +13,9 @@ Each size is timed in two search modes over the same data, one after the other i
 clinrag's in-memory copy of the active chunks (the embedded default, rag/knowledge/local.py) and
 Milvus Lite's own search (CLINRAG_LOCAL_SEARCH=off, the baseline). The copy's cold load time
 (from Milvus, then again from its cache files as the next process would) and size are shown.
+`documents` is `retrieve_documents` (k 10) with the settings as they are (the reranker on by default);
+`documents, no rerank` is the same call with CLINRAG_DOC_RERANK off, timed alternately with it, query by
+query, so the two see the same machine load.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ def main() -> None:
     from rag.answer.schema import ConsultRequest
     from rag.backends import Backends
     from rag.consult import consult
+    from rag.knowledge.documents import retrieve_documents
     from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
     from rag.knowledge.search import retrieve
     from rag.settings import Settings
@@ -55,8 +60,9 @@ def main() -> None:
     rows = [json.loads(l) for l in (ROOT / "tests/data/retrieval_queries.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
     queries = [r["query"] for r in rows if r["language"] == "en"][: args.queries]
     rnd = random.Random(1)
-    print("| chunks | search mode | search p50 ms | search p95 ms | ask p50 ms | ask p95 ms | search speed-up (p50) | copy cold load / size | insert rows/s |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| chunks | search mode | search p50 ms | search p95 ms | documents p50 / p95 ms | documents, no rerank p50 / p95 ms "
+          "| ask p50 ms | ask p95 ms | search speed-up (p50) | copy cold load / size | insert rows/s |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in [int(s) for s in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(data_dir=Path(tmp) / "kb", milvus_uri=args.uri,
@@ -110,27 +116,35 @@ def main() -> None:
                     reload_s = time.perf_counter() - t
                     again._client.close()
                 mode_settings = settings.model_copy(update={"data_dir": Path(tmp) / f"audit-{local}"})
-                modes[local] = (Backends(mode_settings, _embedder=b.embedder, _store=st), load_s, mb, [], [])
+                modes[local] = (Backends(mode_settings, _embedder=b.embedder, _store=st), load_s, mb, [], [], [], [])
             # one mode after the other: Milvus Lite's search leaves garbage and busy threads that would
             # slow whatever runs right after it in the same process
-            for mb_, _, _, search_ms, ask_ms in modes.values():
+            plain = settings.model_copy(update={"doc_rerank": False})
+            for mb_, _, _, search_ms, ask_ms, doc_ms, plain_ms in modes.values():
                 for q in queries[:3]:  # warm-up
                     retrieve(q, mb_.embedder, mb_.store, settings)
+                    retrieve_documents(q, mb_.embedder, mb_.store, settings)
+                    retrieve_documents(q, mb_.embedder, mb_.store, plain)
                     consult(ConsultRequest(symptoms=q), mb_)
-                for q in queries:
+                for i, q in enumerate(queries):
                     t = time.perf_counter()
                     retrieve(q, mb_.embedder, mb_.store, settings)
                     search_ms.append((time.perf_counter() - t) * 1000)
+                    for s_, out in ((settings, doc_ms), (plain, plain_ms))[:: 1 if i % 2 else -1]:  # alternating order
+                        t = time.perf_counter()
+                        retrieve_documents(q, mb_.embedder, mb_.store, s_)
+                        out.append((time.perf_counter() - t) * 1000)
                     t = time.perf_counter()
                     consult(ConsultRequest(symptoms=q), mb_)
                     ask_ms.append((time.perf_counter() - t) * 1000)
             rate = n_syn / insert_s if n_syn else float("nan")
             base = modes[False]
-            for local, (_, load_s, mb, search_ms, ask_ms) in modes.items():
+            for local, (_, load_s, mb, search_ms, ask_ms, doc_ms, plain_ms) in modes.items():
                 label = "in-memory copy (default)" if local else "Milvus Lite search"
                 ratio = statistics.median(base[3]) / statistics.median(search_ms)
                 extra = f"{load_s:.1f} s ({reload_s:.1f} s from cache files) / {mb:.0f} MB" if local else "-"
                 print(f"| {total} | {label} | {statistics.median(search_ms):.0f} | {pct(search_ms, 0.95):.0f} | "
+                      f"{statistics.median(doc_ms):.1f} / {pct(doc_ms, 0.95):.1f} | {statistics.median(plain_ms):.1f} / {pct(plain_ms, 0.95):.1f} | "
                       f"{statistics.median(ask_ms):.0f} | {pct(ask_ms, 0.95):.0f} | {ratio:.1f}x | {extra} | {rate:.0f} |", flush=True)
             assert report.ok
             for mb_, *_ in modes.values():

@@ -16,7 +16,9 @@ the top 10 passages from an answer scored >= 3) and MRR of the first such passag
 Stages, each adding to the one before: dense only (CLINRAG_DENSE_WEIGHT=1, raw question), BM25
 only, the hybrid as it was (raw question, best chunk), + query understanding
 (rag/knowledge/query.py), + document aggregation (document vector weight, optionally scaled by
-min(1, n / the document's chunk count): --doc-weights, --doc-chunks). Questions are split by a hash of their file and
+min(1, n / the document's chunk count): --doc-weights, --doc-chunks), + the packaged document reranker
+(rag/knowledge/rerank.py; trained on the dev part, so only its held-out figure is out of sample; bench/rerank.py
+reports it out-of-fold). Questions are split by a hash of their file and
 QID into a dev part (2/3, used to choose settings) and a held-out part (1/3, reported, never used to
 choose); both are printed with the whole set.
 """
@@ -120,7 +122,8 @@ class CachedQueries:
         self._path.write_text(json.dumps(self._cache))
 
 
-def stages(weights: list[float], shares: list[float], doc_weights: list[float], doc_chunks: list[int]) -> list[tuple[str, dict[str, Any]]]:
+def stages(weights: list[float], shares: list[float], doc_weights: list[float], doc_chunks: list[int], rerank: bool = True,
+           default_a: float = 0.7, default_n: int = 2) -> list[tuple[str, dict[str, Any]]]:
     plain = {"query_understanding": False, "doc_second_share": 0.0, "doc_vector_weight": 0.0, "doc_vector_chunks": 0}
     out: list[tuple[str, dict[str, Any]]] = [
         ("dense only", {**plain, "dense_weight": 1.0}),
@@ -137,6 +140,9 @@ def stages(weights: list[float], shares: list[float], doc_weights: list[float], 
                 scaled = f", x min(1, {n}/chunks)" if n else ""
                 out.append((f"hybrid w={w} + query understanding + document vector x{a}{scaled}",
                             {**understood, "doc_vector_weight": a, "doc_vector_chunks": n}))
+        if rerank:  # the shipped document stage: the default formula, then the packaged reranker
+            out.append((f"hybrid w={w} + query understanding + default document vector + reranker (trained on dev: dev in-sample)",
+                        {**understood, "doc_vector_weight": default_a, "doc_vector_chunks": default_n, "doc_rerank": True}))
     return out
 
 
@@ -150,6 +156,7 @@ def main() -> None:
     ap.add_argument("--shares", default="", help="comma-separated second-passage shares to try in document aggregation")
     ap.add_argument("--doc-weights", default="0.15,0.7", help="comma-separated weights of the document vector in document aggregation")
     ap.add_argument("--doc-chunks", default="0,2", help="comma-separated doc_vector_chunks (0: weight not scaled by document length)")
+    ap.add_argument("--no-rerank", action="store_true", help="leave out the reranker stage (rag/knowledge/rerank.py)")
     ap.add_argument("--search", default="local", help="comma-separated search modes over the same data: local, milvus")
     ap.add_argument("--json", help="also write the table as JSON to this file")
     args = ap.parse_args()
@@ -158,8 +165,9 @@ def main() -> None:
 
     from ingest.run import ingest_paths
     from rag.backends import Backends
-    from rag.knowledge.documents import aggregate
+    from rag.knowledge.documents import aggregate, rerank
     from rag.knowledge.milvus import MilvusStore
+    from rag.knowledge.rerank import WEIGHTS, load_reranker
     from rag.knowledge.search import candidates
     from rag.settings import Settings
 
@@ -187,7 +195,8 @@ def main() -> None:
             counts = {d.content_hash: d.chunk_count for d in store.active_documents()}
             floats = lambda v: [float(x) for x in v.split(",") if x.strip()]  # noqa: E731
             for name, update in stages(floats(args.weights), floats(args.shares), floats(args.doc_weights),
-                                       [int(x) for x in floats(args.doc_chunks)]):
+                                       [int(x) for x in floats(args.doc_chunks)], not args.no_rerank, settings.doc_vector_weight,
+                                       settings.doc_vector_chunks):
                 s = settings.model_copy(update={**update, "relevance_floor": 0.0})
                 n = s.document_candidates
                 per = rows.setdefault(f"{mode} | {name}", {"dev": [], "held-out": [], "all": []})
@@ -198,8 +207,10 @@ def main() -> None:
                         hits = sorted(((h, h.bm25) for h, _ in hits if h.bm25 > 0), key=lambda x: (-x[1], x[0].chunk_id))
                     doc_scores = (store.searcher.document_scores(found.vector, list(dict.fromkeys(h.content_hash for h, _ in hits)))
                                   if s.doc_vector_weight > 0 else {})
-                    ranked = [source[c] for c, _, _ in aggregate(hits, s.doc_second_share, doc_scores, s.doc_vector_weight, counts,
-                                                                               s.doc_vector_chunks)]
+                    docs_ranked = aggregate(hits, s.doc_second_share, doc_scores, s.doc_vector_weight, counts, s.doc_vector_chunks)
+                    if update.get("doc_rerank"):  # what retrieve_documents does for an English question
+                        docs_ranked = rerank(docs_ranked, found, store, doc_scores, load_reranker(WEIGHTS))
+                    ranked = [source[c] for c, _, _ in docs_ranked]
                     nd, rc = ndcg_recall(ranked, grades)
                     pp, prr = passage_metrics([source[h.content_hash] for h, _ in hits], grades)
                     for part in ("held-out" if held_out(key) else "dev", "all"):

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     document_candidates: int = Field(50, ge=1, le=500, description="candidates per retriever for document-level search")
     doc_vector_weight: float = Field(0.7, ge=0.0, le=1.0, description="document score: weight of the document's mean passage vector against its best passage, before doc_vector_chunks scales it (docs/ranking.md)")
     doc_vector_chunks: int = Field(2, ge=0, le=10_000, description="the document vector's weight is scaled by min(1, this / the document's chunk count): full for short documents; 0 = not scaled (docs/ranking.md)")
+    doc_rerank: bool = Field(True, description="English document search re-orders its first candidates with the feature-based reranker (rag/knowledge/rerank.py, docs/ranking.md)")
+    doc_rerank_weights: str = Field("", description="reranker weights file; empty = the one in the package (rag/knowledge/reranker-*.json)")
     doc_second_share: float = Field(0.0, ge=0.0, le=1.0, description="document score = best passage + this x second best (docs/ranking.md)")
     dense_weight: float = Field(0.95, ge=0.0, le=1.0, description="fusion weight of dense similarity for non-Chinese queries; BM25 gets 1 - this (bench/fusion.py)")
     dense_weight_zh: float = Field(0.7, ge=0.0, le=1.0, description="fusion weight of dense similarity for Chinese queries (MiniLM is weak on Chinese)")

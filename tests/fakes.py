@@ -55,6 +55,17 @@ class FakeSearcher:
                 out[h] = sum(a * b / norm for a, b in zip(vector, mean, strict=True))
         return out
 
+    def term_coverage(self, text: str, content_hashes: Sequence[str]) -> dict[str, tuple[float, float]]:
+        """Unweighted here: the share of the query's indexed terms in the version, and of its 3 longest."""
+        indexed = {t for r in self.rows.values() for t in analyze(r[2])}
+        terms = sorted({t for t in analyze(text) if t in indexed}, key=lambda t: (-len(t), t))
+        out = {}
+        for h in content_hashes:
+            have = {t for r in self.rows.values() if r[0] == h for t in analyze(r[2])}
+            if have and terms:
+                out[h] = (sum(t in have for t in terms) / len(terms), sum(t in have for t in terms[:3]) / len(terms[:3]))
+        return out
+
     def spell(self, word: str) -> str | None:
         return None
 

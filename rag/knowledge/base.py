@@ -92,6 +92,11 @@ class Searcher(Protocol):
         """Inner product of the query with each version's mean passage vector; empty when the searcher cannot tell."""
         ...
 
+    def term_coverage(self, text: str, content_hashes: Sequence[str]) -> dict[str, tuple[float, float]]:
+        """Per version: (IDF-weighted share of the query's terms found anywhere in it, share of its 3 rarest terms found);
+        empty when the searcher cannot tell."""
+        ...
+
     def spell(self, word: str) -> str | None:
         """A known word one edit away from a word the index does not know, or None (also when it cannot tell)."""
         ...

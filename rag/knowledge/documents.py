@@ -13,21 +13,26 @@ CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG). Cho
 2019 dev part and the starter set (docs/ranking.md). Where the searcher has no document
 vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
 the documents returned are read from the store.
+
+For English questions the first 30 documents are then re-ordered by the feature-based reranker
+(rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md round 3); each keeps its formula score.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rag.knowledge.base import Hit, SearchStore
 from rag.knowledge.embedders.base import Embedder
-from rag.knowledge.search import PatientContext, abstains, candidates, read_passages
+from rag.knowledge.rerank import WEIGHTS, Reranker, document_features, load_reranker
+from rag.knowledge.search import Candidates, PatientContext, abstains, candidates, read_passages
 from rag.settings import Settings
 from rag.text import detect_language
 from rag.types import Passage
 
-__all__ = ["DocumentHit", "DocumentRetrieval", "aggregate", "retrieve_documents"]
+__all__ = ["DocumentHit", "DocumentRetrieval", "aggregate", "rerank", "retrieve_documents"]
 
 
 @dataclass(slots=True)
@@ -36,7 +41,7 @@ class DocumentHit:
     title: str
     source: str
     version: str
-    score: float
+    score: float  # the formula's document score; with the reranker on, the order is the reranker's
     passages: list[Passage] = field(default_factory=list)  # supporting passages, best first
 
 
@@ -72,6 +77,19 @@ def aggregate(hits: list[tuple[Hit, float]], share: float, doc_scores: dict[str,
     return out
 
 
+def rerank(ranked: list[tuple[str, float, list[tuple[Hit, float]]]], found: Candidates, store: SearchStore,
+           doc_scores: dict[str, float], model: Reranker) -> list[tuple[str, float, list[tuple[Hit, float]]]]:
+    """`aggregate()`'s documents, the first `model.depth` re-ordered by the reranker (scores unchanged). Features are
+    measured against every candidate (ranks, gaps, z-scores), as in training (bench/rerank.py)."""
+    wants_coverage = {"term_coverage", "rare_coverage"} & set(model.features)
+    coverage = (store.searcher.term_coverage(found.bm25_text or found.text, [h for h, _, _ in ranked[: model.depth]])
+                if wants_coverage else {})
+    titles = {h: v.title for h, v in found.versions.items()}
+    counts = {h: v.chunk_count for h, v in found.versions.items()}
+    features = document_features(ranked, doc_scores, coverage, counts, titles, found.text)
+    return [ranked[i] for i in model.order(features)]
+
+
 def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
                        patient: PatientContext | None = None, *, k: int = 10, per_document: int = 3) -> DocumentRetrieval:
     """The k best documents for a query, each with up to `per_document` supporting passages."""
@@ -83,7 +101,11 @@ def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, setti
     doc_scores = (store.searcher.document_scores(found.vector, list(dict.fromkeys(h.content_hash for h, _ in found.hits)))
                   if weight > 0 else {})
     counts = {h: v.chunk_count for h, v in found.versions.items()}
-    ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight, counts, settings.doc_vector_chunks)[:k]
+    ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight, counts, settings.doc_vector_chunks)
+    if settings.doc_rerank and detect_language(query) != "zh":  # trained on English questions (MEDIQA): not applied to Chinese
+        ranked = rerank(ranked, found, store, doc_scores, load_reranker(Path(settings.doc_rerank_weights) if settings.doc_rerank_weights
+                                                                          else WEIGHTS))
+    ranked = ranked[:k]
     wanted = [x for _, _, own in ranked for x in own[:per_document]]
     passages = {p.chunk_id: p for p in read_passages(store, found, wanted)}
     documents = []

@@ -148,6 +148,31 @@ class LocalView:
         values = self.doc_vectors[[i for _, i in wanted]] @ np.asarray(vector, dtype=np.float32)
         return {h: float(v) for (h, _), v in zip(wanted, values, strict=True)}
 
+    def term_coverage(self, bm25_text: str, content_hashes: Iterable[str], rare: int = 3) -> dict[str, tuple[float, float]]:
+        """Per version: (IDF-weighted share of the query's indexed terms found in any of its chunks, share of the
+        query's `rare` rarest terms found); versions not loaded are left out, and all when no query term is indexed."""
+        width = self.bm25.shape[1]
+        cols = sorted({i for t in analyze(bm25_text) if (i := self.vocab.get(t, width)) < width})
+        pos = {h: i for i, h in enumerate(self.hashes)}
+        wanted = [h for h in dict.fromkeys(content_hashes) if h in pos]
+        df = np.diff(self.bm25.indptr)[cols] if cols else np.zeros(0)
+        keep = [j for j in range(len(cols)) if df[j] > 0]
+        if not wanted or not keep:
+            return {}
+        n = len(self.chunk_ids)
+        idf = np.log((n - df[keep] + 0.5) / (df[keep] + 0.5) + 1.0)
+        index = {pos[h]: k for k, h in enumerate(wanted)}
+        present = np.zeros((len(wanted), len(keep)), dtype=bool)
+        for j, c in enumerate(cols[i] for i in keep):
+            rows = self.bm25.indices[self.bm25.indptr[c]:self.bm25.indptr[c + 1]]
+            for d in np.unique(self.row_hash[rows]).tolist():
+                if (k := index.get(d)) is not None:
+                    present[k, j] = True
+        rarest = np.argsort(-idf, kind="stable")[:rare]
+        weighted = present @ idf / idf.sum()
+        share = present[:, rarest].mean(axis=1)
+        return {h: (float(weighted[k]), float(share[k])) for k, h in enumerate(wanted)}
+
     def content_hash(self, chunk_id: str) -> str:
         return self.hashes[int(self.row_hash[self.rows[chunk_id]])]
 
@@ -189,6 +214,9 @@ class LocalSearch:
 
     def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
         return self._view_for(set(content_hashes)).document_scores(vector, content_hashes)
+
+    def term_coverage(self, text: str, content_hashes: Sequence[str]) -> dict[str, tuple[float, float]]:
+        return self._view_for(set(content_hashes)).term_coverage(bm25_query_text(text), content_hashes)
 
     def spell(self, word: str) -> str | None:
         # the copy as the last search saw it: a query spells ~10 words, each must not re-read the catalog

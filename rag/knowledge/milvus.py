@@ -745,6 +745,9 @@ class MilvusSearch:
     def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
         return {}  # would need every passage vector of each version: documents rank by their passages alone here
 
+    def term_coverage(self, text: str, content_hashes: Sequence[str]) -> dict[str, tuple[float, float]]:
+        return {}  # Milvus does not expose its BM25 statistics: the reranker goes without this feature here
+
     def spell(self, word: str) -> str | None:
         return None  # Milvus does not expose its BM25 vocabulary: no spelling correction in this mode
 

@@ -96,6 +96,8 @@ class Candidates:
     best_dense: float
     vector: tuple[float, ...] = ()  # the query's embedding
     expansions: tuple[str, ...] = ()  # terms query understanding added (English ones let Chinese queries match English text)
+    text: str = ""  # the question as embedded (after query understanding)
+    bm25_text: str = ""  # what BM25 matched (with the expansions)
 
 
 def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Settings, patient: PatientContext | None,
@@ -130,7 +132,7 @@ def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Set
     max_bm25 = max((h.bm25 for h in hits), default=0.0) or 1.0
     fused = sorted(((h, round(w * h.dense + (1 - w) * h.bm25 / max_bm25, 6)) for h in hits), key=lambda x: (-x[1], x[0].chunk_id))
     return Candidates(fused, {d.content_hash: d for d in active}, dropped, max((h.dense for h in hits), default=0.0),
-                      tuple(vector), q.expansions if q else ())
+                      tuple(vector), q.expansions if q else (), q.text if q else query, q.bm25 if q else query)
 
 
 def read_passages(store: SearchStore, found: Candidates, hits: list[tuple[Hit, float]]) -> list[Passage]:

@@ -1,0 +1,155 @@
+"""The feature-based document reranker (rag/knowledge/rerank.py): features, scoring, the weights file, and document search."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.knowledge.base import Hit
+from rag.knowledge.documents import aggregate, retrieve_documents
+from rag.knowledge.local import LocalIndex
+from rag.knowledge.milvus import MilvusStore
+from rag.knowledge.rerank import FEATURES, WEIGHTS, DocumentFeatures, Reranker, RerankerError, document_features, load_reranker
+from rag.settings import Settings
+from tests.test_store import EMB, _doc, _write
+
+
+def _ranked() -> list[tuple[str, float, list[tuple[Hit, float]]]]:
+    hits = [(Hit("a1", "A", 0.80, 4.0), 0.80), (Hit("a2", "A", 0.60, 0.0), 0.57),
+            (Hit("b1", "B", 0.75, 8.0), 0.76), (Hit("c1", "C", 0.50, 0.0), 0.475)]
+    return aggregate(hits, 0.0)
+
+
+def _col(found: DocumentFeatures, name: str) -> list[float]:
+    return [float(x) for x in found.matrix[:, FEATURES.index(name)]]
+
+
+def test_features_of_each_candidate_document() -> None:
+    ranked = _ranked()
+    assert [h for h, _, _ in ranked] == ["A", "B", "C"]
+    titles = {"A": "Burns and scalds", "B": "Asthma attacks in children", "C": "Fever"}
+    found = document_features(ranked, {"A": 0.5, "B": 0.7}, {"B": (0.9, 1.0)}, {"A": 4, "B": 1, "C": 2}, titles,
+                              "What to do in an asthma attack at night?")
+    assert found.hashes == ["A", "B", "C"]
+    assert _col(found, "dense") == pytest.approx([0.80, 0.75, 0.50])
+    assert _col(found, "bm25") == pytest.approx([0.5, 1.0, 0.0])  # over the query's best BM25 score
+    assert _col(found, "has_bm25") == [1.0, 1.0, 0.0]
+    assert _col(found, "hits") == pytest.approx([math.log1p(2), math.log1p(1), math.log1p(1)])
+    assert _col(found, "hit_share") == pytest.approx([0.5, 1.0, 0.5])
+    assert _col(found, "dense_rank") == pytest.approx([0.0, math.log1p(1), math.log1p(2)])
+    assert _col(found, "base_gap")[0] == 0.0 and _col(found, "base_gap")[2] < 0
+    # "asthma" and "attack" of the question's 3 content words (asthma, attack, night) are in B's title ("attacks")
+    assert _col(found, "title_overlap") == pytest.approx([0.0, 2 / 3, 0.0])
+    cov = _col(found, "term_coverage")
+    assert cov[1] == 0.9 and math.isnan(cov[0]) and math.isnan(cov[2])  # the searcher could not tell for A and C
+    vec = _col(found, "doc_vector")
+    assert vec[:2] == pytest.approx([0.5, 0.7]) and math.isnan(vec[2])
+    assert _col(found, "doc_vector_gap")[:2] == pytest.approx([-0.2, 0.0])
+    # no document vectors at all (Milvus' own search): those features are unknown, the rest still measured
+    bare = document_features(ranked, {}, {}, {}, {}, "asthma")
+    assert all(math.isnan(x) for x in _col(bare, "doc_vector") + _col(bare, "hit_share") + _col(bare, "title_overlap"))
+    assert _col(bare, "dense") == pytest.approx([0.80, 0.75, 0.50])
+    assert document_features([], {}, {}, {}, {}, "x").hashes == []
+
+
+def _model(features: tuple[str, ...], weights: list[float], depth: int = 10) -> Reranker:
+    n = len(features)
+    return Reranker(features, np.zeros(n), np.ones(n), np.asarray(weights, dtype=np.float64), depth)
+
+
+def test_order_changes_when_a_feature_says_so() -> None:
+    found = document_features(_ranked(), {}, {}, {}, {"A": "Burns", "B": "Fever", "C": "Asthma attack"}, "asthma attack")
+    assert _model(("base", "title_overlap"), [1.0, 0.0]).order(found) == [0, 1, 2]  # the formula's order
+    assert _model(("base", "title_overlap"), [1.0, 10.0]).order(found) == [2, 0, 1]  # the title decides
+    assert _model(("title_overlap",), [1.0], depth=2).order(found) == [0, 1, 2]  # C is below the depth: not re-scored
+    assert _model(("bm25",), [1.0]).order(found) == [1, 0, 2]
+
+
+def test_unknown_features_count_as_their_training_mean() -> None:
+    found = document_features(_ranked(), {}, {}, {}, {}, "asthma attack")  # no coverage, no titles, no document vectors
+    model = Reranker(("term_coverage", "doc_vector", "dense"), np.array([0.5, 0.6, 0.7]), np.ones(3), np.array([5.0, 5.0, 0.0]), 10)
+    assert np.allclose(model.score(found), 0.0)  # nothing known: no feature moves anything
+    assert model.order(found) == [0, 1, 2]  # ties keep the formula's order
+    with_dense = replace(model, weights=np.array([5.0, 5.0, -1.0]))
+    assert with_dense.order(found) == [2, 1, 0]  # the known feature still ranks
+
+
+def _valid() -> dict[str, object]:
+    return {"format": "clinrag-document-reranker", "version": 1, "depth": 30, "features": ["base", "title_overlap"],
+            "mean": [0.5, 0.1], "scale": [0.1, 0.2], "weights": [1.0, 2.0]}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"format": "something-else"}, "format is 'something-else'"),
+    ({"version": 2}, "version 2 is not supported"),
+    ({"features": ["base", "shoe_size"]}, "unknown feature(s) shoe_size"),
+    ({"features": []}, "'features' must be a non-empty list"),
+    ({"weights": [1.0]}, "'weights' must be a list of 2 numbers"),
+    ({"mean": [0.5, "x"]}, "'mean' must be a list of 2 numbers"),
+    ({"scale": [0.1, 0.0]}, "'scale' values must be > 0"),
+    ({"depth": 0}, "'depth' must be an integer >= 1"),
+])
+def test_weights_file_errors_are_named(tmp_path: Path, change: dict[str, object], message: str) -> None:
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({**_valid(), **change}))
+    with pytest.raises(RerankerError) as err:
+        load_reranker(path)
+    assert "w.json" in str(err.value) and message in str(err.value)
+
+
+def test_weights_file_missing_or_not_json(tmp_path: Path) -> None:
+    with pytest.raises(RerankerError, match="file not found"):
+        load_reranker(tmp_path / "absent.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(RerankerError, match="not valid JSON"):
+        load_reranker(tmp_path / "bad.json")
+    (tmp_path / "ok.json").write_text(json.dumps(_valid()))
+    assert load_reranker(tmp_path / "ok.json").features == ("base", "title_overlap")
+
+
+def test_packaged_weights_load() -> None:
+    model = load_reranker(WEIGHTS)
+    assert "mediqa2019" in WEIGHTS.name and model.depth >= 1 and set(model.features) <= set(FEATURES)
+    meta = json.loads(WEIGHTS.read_text())
+    assert meta["trained_on"] and meta["date"] in WEIGHTS.name
+
+
+def test_term_coverage_weights_rare_terms() -> None:
+    rows = [("a1", "A", [1.0, 0.0], "fever and rash in a child"), ("b1", "B", [0.0, 1.0], "fever and cough"),
+            ("c1", "C", [0.5, 0.5], "cough and cold"), ("c2", "C", [0.5, 0.5], "fever at night")]
+    view = LocalIndex(lambda hashes: rows, dim=2).view(["A", "B", "C"])
+    cov = view.term_coverage("fever rash unknownword", ["A", "B", "C", "Z"])
+    assert set(cov) == {"A", "B", "C"}  # Z is not loaded
+    assert cov["A"] == pytest.approx((1.0, 1.0))  # every indexed query term; the unknown one does not count
+    assert 0 < cov["B"][0] < 0.5 < cov["A"][0]  # only "fever", the commoner term
+    assert cov["B"][1] == pytest.approx(0.5)
+    assert cov["C"] == cov["B"]  # found across its two chunks
+    assert view.term_coverage("nothing indexed", ["A"]) == {}
+
+
+def test_document_search_on_milvus_lite_is_reranked(tmp_path: Path) -> None:
+    store = MilvusStore(str(tmp_path / "kb.db"), "rerank", EMB.dim, local_search=True)
+    try:
+        burns = replace(_doc("burns", "h-burns"), title="Burns and scalds")
+        asthma = replace(_doc("asthma", "h-asthma"), title="Asthma attack: what to do")
+        _write(store, burns, ["an asthma attack can follow smoke from a burn: asthma attack, asthma inhaler", "cool a burn in water"])
+        _write(store, asthma, ["sit upright and use the reliever", "call an ambulance if it does not help"])
+        weights = tmp_path / "w.json"
+        weights.write_text(json.dumps({**_valid(), "features": ["base", "title_overlap"], "mean": [0.0, 0.0], "scale": [1.0, 1.0],
+                                       "weights": [1.0, 10.0]}))
+        s = Settings(data_dir=tmp_path, relevance_floor=0.0, doc_rerank=False)
+        plain = retrieve_documents("asthma attack inhaler", EMB, store, s, k=5, per_document=2)
+        assert [d.doc_id for d in plain.documents] == ["burns", "asthma"]  # the formula: the strong passage wins
+        s = s.model_copy(update={"doc_rerank": True, "doc_rerank_weights": str(weights)})
+        found = retrieve_documents("asthma attack inhaler", EMB, store, s, k=5, per_document=2)
+        assert found.sufficient and [d.doc_id for d in found.documents] == ["asthma", "burns"]  # the title says so
+        for d in found.documents:
+            assert 1 <= len(d.passages) <= 2 and all(p.doc_id == d.doc_id and p.text for p in d.passages)
+        assert found.documents[0].title == "Asthma attack: what to do"
+    finally:
+        store.close()
