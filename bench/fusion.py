@@ -70,12 +70,7 @@ def main() -> None:
     starter = [(r, candidates(r["query"], b1)) for r in rows]
     # MEDIQA
     answers, questions = load()
-    docs = work / "mediqa-docs"
-    docs.mkdir(parents=True, exist_ok=True)
-    for aid, text in answers.items():
-        f = docs / f"{aid}.txt"
-        if not f.exists():
-            f.write_text(text or "(empty)", encoding="utf-8")
+    docs = mod.write_docs(answers, work / "mediqa-docs")
     s2 = Settings(data_dir=work / "mediqa")
     b2 = Backends(s2, _embedder=b1.embedder)
     ingest_paths([docs], s2, b2.embedder, b2.store)

@@ -72,12 +72,7 @@ def collect(kb: Path) -> dict[str, Any]:
     from rag.settings import Settings
 
     answers, questions = R.load()
-    docs = kb / "docs"
-    docs.mkdir(parents=True, exist_ok=True)
-    for aid, text in answers.items():
-        f = docs / f"{aid}.txt"
-        if not f.exists():
-            f.write_text(text or "(empty)", encoding="utf-8")
+    docs = R.write_docs(answers, kb / "docs")
     settings = Settings(data_dir=kb / "kb")
     backends = Backends(settings)
     report = ingest_paths([docs], settings, backends.embedder, backends.store)

@@ -70,6 +70,16 @@ def load() -> tuple[dict[str, str], list[tuple[str, str, dict[str, int]]]]:
     return answers, questions
 
 
+def write_docs(answers: dict[str, str], folder: Path) -> Path:
+    """Every MEDIQA answer as one text document named by its answer id (written once; kept between runs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for aid, text in answers.items():
+        f = folder / f"{aid}.txt"
+        if not f.exists():
+            f.write_text(text or "(empty)", encoding="utf-8")
+    return folder
+
+
 def held_out(key: str) -> bool:
     """One question in three, by a hash of its file and QID: never used to choose a setting."""
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 3 == 0
@@ -174,12 +184,7 @@ def main() -> None:
     answers, questions = load()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(args.kb) if args.kb else Path(tmp)
-        docs = base / "docs"
-        docs.mkdir(parents=True, exist_ok=True)
-        for aid, text in answers.items():
-            f = docs / f"{aid}.txt"
-            if not f.exists():
-                f.write_text(text or "(empty)", encoding="utf-8")
+        docs = write_docs(answers, base / "docs")
         settings = Settings(data_dir=base / "kb", embed_quantize=args.quantize, embed_backend=args.backend)
         backends = Backends(settings)
         t0 = time.perf_counter()
