@@ -1,7 +1,7 @@
 """CPU time of each step of an extractive consultation, in-process and sequential (issue 14 item 5).
 
 Wraps the pipeline's steps with thread-CPU timers (time.thread_time: the machine is shared, so wall
-time says little) and runs bench/load.py's questions through rag.consult.consult() on one torch thread,
+time says little; wall time is printed beside it because the audit commit's fsync is I/O wait) and runs bench/load.py's questions through rag.consult.consult() on one torch thread,
 as `clinrag serve` does. Prints a Markdown table. Run from the checkout to profile (its own code):
 
     CLINRAG_DATA_DIR=/path/to/kb .venv/bin/python bench/consult_profile.py 36
@@ -19,12 +19,15 @@ import rag.consult as C
 from api.app import _warm
 from load import QUESTIONS
 T = {}
+W = {}  # wall ms: the audit commit's fsync is I/O wait, not CPU
 def timed(name, fn):
     @functools.wraps(fn)
     def w(*a, **k):
-        t = time.thread_time()
+        t, w0 = time.thread_time(), time.perf_counter()
         try: return fn(*a, **k)
-        finally: T.setdefault(name, []).append((time.thread_time() - t) * 1000)
+        finally:
+            T.setdefault(name, []).append((time.thread_time() - t) * 1000)
+            W.setdefault(name, []).append((time.perf_counter() - w0) * 1000)
     return w
 def patch(modname, attr, name):
     m = importlib.import_module(modname); setattr(m, attr, timed(name, getattr(m, attr)))
@@ -53,11 +56,11 @@ C.ConsultationRecord.to_payload = timed("audit record to_payload (pydantic dump)
 C.consult = timed("consult() total", C.consult)
 reqs = [ConsultRequest(symptoms=q, age=20 + i % 50) for i, q in enumerate(QUESTIONS)]
 for r in reqs: C.consult(r, b)
-T.clear()
+T.clear(); W.clear()
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 48
 w0 = time.perf_counter()
 for i in range(N): C.consult(reqs[i % len(reqs)], b)
 print(f"wall ms/consult {(time.perf_counter()-w0)/N*1000:.1f}")
-print("| step | CPU ms per consultation (mean) | median per call |")
-print("|---|---:|---:|")
-for k, v in T.items(): print(f"| {k} | {sum(v)/N:.1f} | {statistics.median(v):.1f} |")
+print("| step | CPU ms per consultation (mean) | median per call | wall ms per consultation (mean) |")
+print("|---|---:|---:|---:|")
+for k, v in T.items(): print(f"| {k} | {sum(v)/N:.1f} | {statistics.median(v):.1f} | {sum(W[k])/N:.1f} |")

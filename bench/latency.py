@@ -38,6 +38,38 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def add_synthetic(store, dim: int, texts: list[str], n_syn: int, rnd) -> float:
+    """Add n_syn synthetic chunks in 100-chunk active documents (shuffled real words, random unit vectors);
+    seconds taken. bench/workers_memory.py fills its knowledge base with the same."""
+    import numpy as np
+
+    from rag.knowledge.milvus import DocVersion, now_iso
+    from rag.types import Chunk, GuidelineDoc
+
+    t0 = time.perf_counter()
+    per_doc = 100
+    for start in range(0, n_syn, per_doc):
+        n = min(per_doc, n_syn - start)
+        h = f"syn{start:07d}"
+        doc = GuidelineDoc(doc_id=h, title=f"Synthetic guideline {start}", publisher="bench", version="1", language="en",
+                           source=f"{h}.txt", content_hash=h)
+        chunks = []
+        for i in range(n):
+            words = rnd.choice(texts).split()
+            rnd.shuffle(words)
+            chunks.append(Chunk(doc_id=h, version="1", content_hash=h, index=i, text=" ".join(words), section="Synthetic",
+                                page_start=1, page_end=1, char_start=0, char_end=0, language="en"))
+        vecs = np.random.default_rng(start).normal(size=(n, dim)).astype("float32")
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        store.upsert_chunks(doc, chunks, vecs.tolist())
+        store._upsert_doc_row(f"p:{h}", "pointer", DocVersion(
+            doc_id=h, content_hash=h, version="1", title=doc.title, publisher="bench", language="en", source=doc.source,
+            license="", date="", topic="", groups=(), status="active", chunk_count=n, pages=1, ingested_at=now_iso(),
+            metadata_origin="bench"))
+    store.bump_generation()  # the pointer rows above were written directly, not through activate()
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000,100000")
@@ -45,17 +77,15 @@ def main() -> None:
     ap.add_argument("--uri", default="", help="a Milvus server URI instead of the embedded Milvus Lite")
     args = ap.parse_args()
 
-    import numpy as np
 
     from ingest.run import ingest_paths
     from rag.answer.schema import ConsultRequest
     from rag.backends import Backends
     from rag.consult import consult
     from rag.knowledge.documents import retrieve_documents
-    from rag.knowledge.milvus import DocVersion, MilvusStore, now_iso
+    from rag.knowledge.milvus import MilvusStore
     from rag.knowledge.search import retrieve
     from rag.settings import Settings
-    from rag.types import Chunk, GuidelineDoc
 
     rows = [json.loads(l) for l in (ROOT / "tests/data/retrieval_queries.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
     queries = [r["query"] for r in rows if r["language"] == "en"][: args.queries]
@@ -75,28 +105,7 @@ def main() -> None:
                 texts += [p.text for p in store.search_bm25(d.title, 20, [d])]
             real = sum(d.chunk_count for d in store.active_documents())
             n_syn = max(0, size - real)
-            t0 = time.perf_counter()
-            per_doc = 100
-            for start in range(0, n_syn, per_doc):
-                n = min(per_doc, n_syn - start)
-                h = f"syn{start:07d}"
-                doc = GuidelineDoc(doc_id=h, title=f"Synthetic guideline {start}", publisher="bench", version="1", language="en",
-                                   source=f"{h}.txt", content_hash=h)
-                chunks = []
-                for i in range(n):
-                    words = rnd.choice(texts).split()
-                    rnd.shuffle(words)
-                    chunks.append(Chunk(doc_id=h, version="1", content_hash=h, index=i, text=" ".join(words), section="Synthetic",
-                                        page_start=1, page_end=1, char_start=0, char_end=0, language="en"))
-                vecs = np.random.default_rng(start).normal(size=(n, b.embedder.dim)).astype("float32")
-                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-                store.upsert_chunks(doc, chunks, vecs.tolist())
-                store._upsert_doc_row(f"p:{h}", "pointer", DocVersion(
-                    doc_id=h, content_hash=h, version="1", title=doc.title, publisher="bench", language="en", source=doc.source,
-                    license="", date="", topic="", groups=(), status="active", chunk_count=n, pages=1, ingested_at=now_iso(),
-                    metadata_origin="bench"))
-            store.bump_generation()  # the pointer rows above were written directly, not through activate()
-            insert_s = time.perf_counter() - t0
+            insert_s = add_synthetic(store, b.embedder.dim, texts, n_syn, rnd)
             store.flush()
             store._client.release_collection(store.collection)
             store._client.load_collection(store.collection)

@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     max_body_kb: int = Field(256, ge=1, le=102_400, description="request body limit for JSON endpoints (413 above)")
     max_upload_mb: float = Field(50.0, gt=0, description="upload limit for POST /v1/guidelines")
     max_concurrency: int = Field(8, ge=1, le=1024, description="consultations in flight per worker; more get 503")
-    consult_threads: int = Field(16, ge=1, le=1024, description="threads that run a worker's consultations (at most "
+    consult_threads: int = Field(8, ge=1, le=1024, description="threads that run a worker's consultations (at most "
                                  "max_concurrency); admitted consultations beyond them wait their turn in arrival order")
     rate_limit_per_min: int = Field(120, ge=0, description="requests per minute per API key; 0 = unlimited")
     redis_url: str = Field("", description="redis://host:6379/0 to share rate limits between workers; empty = per process")

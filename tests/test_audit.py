@@ -7,8 +7,10 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,15 @@ def _append_many(location: str, table: str, prefix: str, n: int) -> None:
             store.append(trace_id=f"{prefix}-{i}", kind="consultation", caller=prefix, status="ok", payload={"i": i})
     finally:
         store.close()
+
+
+def _wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Poll until `condition` holds; a guard against hanging, not a timing assertion."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.005)
 
 
 def _fill(store: AuditStore, n: int, prefix: str = "t") -> list[Any]:
@@ -291,6 +302,132 @@ class AuditContract:
         assert [r.seq for r in recs] == list(range(1, 62))
         report = store.verify()
         assert report.ok and report.records == 61, report.problems
+
+
+    # ------------------------------------------------------------------ group commit
+
+    def _readable(self, target: tuple[str, str], trace_id: str) -> bool:
+        """Whether a fresh connection (as another process would open) sees the record."""
+        return bool(self.sql(target, "SELECT seq FROM {t} WHERE trace_id = ?", trace_id))
+
+    def test_group_commit_threads_each_durable_before_return(self, store: AuditStore, target: tuple[str, str]) -> None:
+        problems: list[str] = []
+
+        def work(w: int) -> None:
+            try:
+                for i in range(6):
+                    rec = store.append(trace_id=f"g{w}-{i}", kind="consultation", caller=f"w{w}", status="ok", payload={"i": i})
+                    if not self._readable(target, rec.trace_id):
+                        problems.append(f"{rec.trace_id} returned before it was readable")
+            except BaseException as exc:  # pragma: no cover - reported below
+                problems.append(repr(exc))
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(10)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert not problems, problems
+        recs = list(store.export())
+        assert [r.seq for r in recs] == list(range(1, 61))
+        assert store.verify().ok
+        group = store._group  # type: ignore[attr-defined]
+        assert group.records == 60 and 1 <= group.transactions <= 60
+
+    def _hold_first_transaction(self, store: AuditStore) -> tuple[threading.Event, threading.Event]:
+        """Make the next transaction wait until `release` is set; `entered` is set once it is waiting."""
+        group = store._group  # type: ignore[attr-defined]
+        real = group._write
+        entered, release = threading.Event(), threading.Event()
+        calls = {"n": 0}
+
+        def write(batch: list[Any]) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                entered.set()
+                assert release.wait(120), "test never released the first transaction"
+            return real(batch)
+
+        group._write = write
+        return entered, release
+
+    def _start_queued(self, store: AuditStore, ids: list[str], results: dict[str, Any]) -> list[threading.Thread]:
+        def work(tid: str) -> None:
+            try:
+                results[tid] = store.append(trace_id=tid, kind="consultation", caller="q", status="ok", payload={"t": tid})
+            except BaseException as exc:
+                results[tid] = exc
+
+        threads = [threading.Thread(target=work, args=(tid,)) for tid in ids]
+        for th in threads:
+            th.start()
+        group = store._group  # type: ignore[attr-defined]
+        _wait_until(lambda: group.queued() == len(ids), f"{len(ids)} queued records")
+        return threads
+
+    def test_group_commit_writes_queued_records_in_one_transaction(self, store: AuditStore, target: tuple[str, str]) -> None:
+        _fill(store, 1, prefix="old")
+        entered, release = self._hold_first_transaction(store)
+        results: dict[str, Any] = {}
+        first = threading.Thread(target=lambda: results.__setitem__("lead", store.append(
+            trace_id="lead", kind="consultation", caller="q", status="ok", payload={})))
+        first.start()
+        assert entered.wait(60)
+        queued = self._start_queued(store, [f"q{i}" for i in range(6)] + ["old1"], results)  # old1: a trace id already used
+        release.set()
+        for th in [first, *queued]:
+            th.join()
+        group = store._group  # type: ignore[attr-defined]
+        assert group.transactions == 3  # old1, then lead alone, then the seven queued behind it together
+        assert isinstance(results["old1"], InputError)  # only the duplicate is refused; the rest of its transaction commits
+        seqs = {tid: r.seq for tid, r in results.items() if tid != "old1"}
+        assert seqs["lead"] == 2 and sorted(seqs.values()) == list(range(2, 9))
+        assert all(self._readable(target, tid) for tid in seqs)
+        recs = list(store.export())
+        assert [r.trace_id for r in recs][:2] == ["old1", "lead"] and len(recs) == 8
+        report = store.verify()
+        assert report.ok and report.records == 8, report.problems
+
+    def test_failed_group_commit_fails_every_record_in_it(self, store: AuditStore, target: tuple[str, str]) -> None:
+        entered, release = self._hold_first_transaction(store)
+        results: dict[str, Any] = {}
+        first = threading.Thread(target=lambda: results.__setitem__("lead", store.append(
+            trace_id="lead", kind="consultation", caller="q", status="ok", payload={})))
+        first.start()
+        assert entered.wait(60)
+        dialect = store._d  # type: ignore[attr-defined]
+        real_appending = dialect.appending
+        opened = {"n": 0}
+
+        @contextmanager
+        def failing_appending() -> Iterator[Any]:
+            opened["n"] += 1
+            with real_appending() as q:
+                def run(sql: str, args: tuple[Any, ...]) -> Any:
+                    rows = q(sql, args)
+                    if sql.startswith("INSERT") and opened["n"] > 1:  # written, then the disk fills up before the commit
+                        raise BackendUnavailableError("simulated: no space left on device")
+                    return rows
+
+                yield run
+
+        ids = [f"q{i}" for i in range(5)]
+        queued = self._start_queued(store, ids, results)
+        dialect.appending = failing_appending  # the lead's transaction commits; the next one fails
+        release.set()
+        for th in [first, *queued]:
+            th.join()
+        assert results["lead"].seq == 1
+        for tid in ids:
+            assert isinstance(results[tid], BackendUnavailableError), results[tid]
+            assert "no space left" in str(results[tid])
+            assert not self._readable(target, tid)
+        assert store._group.transactions == 2  # type: ignore[attr-defined]
+        dialect.appending = real_appending
+        after = store.append(trace_id="after", kind="consultation", caller="q", status="ok", payload={})
+        assert after.seq == 2 and after.prev_hash == results["lead"].hash
+        report = store.verify()
+        assert report.ok and report.records == 2, report.problems
 
 
 class TestSqliteAudit(AuditContract):

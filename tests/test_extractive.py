@@ -236,3 +236,31 @@ def test_answer_quality_on_the_second_frozen_set(starter_kb) -> None:
     # 18 after round 3; 19 after the same-day tiers of twelve guidelines (round 5 of urgency, 2026-12-01)
     assert report["items_from_unrelated_documents"] <= 19
     assert report["emergency_answers_with_self_care"].startswith("0/")
+
+
+
+def test_guideline_text_caches_change_no_answer_and_hold_no_patient_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-process caches of guideline-text work (sentences, topic words, groups named) give the same
+    answer cold and warm, and the patient's own words never become one of their keys."""
+    import functools
+
+    from rag.answer.generators import extractive
+    from rag.safety import urgency
+
+    query = "I have had a fever of 38.5 and a sore throat for two days, says zebrafinch"
+    for c in (extractive.guideline_sentences, extractive._guideline_terms, extractive._sentence_words, extractive._groups_named,
+              urgency._guideline_tokens):
+        c.cache_clear()
+    cold = compose(query, SORE, age=30.0, sex="male").model_dump()
+    warm = compose(query, SORE, age=30.0, sex="male").model_dump()
+    assert cold == warm and cold["self_care"]
+    assert extractive._guideline_terms.cache_info().hits > 0
+
+    keys: list[tuple[object, ...]] = []
+    for module, name in ((extractive, "guideline_sentences"), (extractive, "_guideline_terms"), (extractive, "_sentence_words"),
+                         (extractive, "_groups_named"), (urgency, "_guideline_tokens")):
+        inner = getattr(module, name).__wrapped__
+        monkeypatch.setattr(module, name, functools.lru_cache(maxsize=None)(
+            lambda *a, _f=inner: (keys.append(a), _f(*a))[1]))
+    assert compose(query, SORE, age=30.0, sex="male").model_dump() == cold
+    assert keys and not [k for k in keys if "zebrafinch" in str(k) or "38.5" in str(k)]

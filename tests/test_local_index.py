@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import multiprocessing
+import random
+import shutil
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -206,6 +210,8 @@ def test_cache_files_reload_without_milvus_and_damage_is_ignored(tmp_path) -> No
         assert view.search_dense(q, 3, {"hf", "hb"}) == first.search_dense(q, 3, {"hf", "hb"})
         assert view.search_bm25("burn", 3, {"hf", "hb"}) == first.search_bm25("burn", 3, {"hf", "hb"})
 
+        for gen in cache.glob("gen-*"):  # the shared generation folders sit above the per-version files: test those alone
+            shutil.rmtree(gen)
         files[0].write_bytes(b"not a numpy file")
         again = MilvusStore(str(tmp_path / "kb.db"), "c", EMB.dim, local_search=True, local_cache_dir=cache)
         fetched.clear()
@@ -281,3 +287,129 @@ def test_passages_of_reads_through_the_copy_like_the_query(tmp_path) -> None:
         plain.close()
     assert [(p.chunk_id, p.text, p.section, p.patient_groups, p.extra) for p in via_copy] == \
         [(p.chunk_id, p.text, p.section, p.patient_groups, p.extra) for p in via_query]
+
+
+# ---------------------------------------------------------------------- generations shared between processes
+
+_GEN_QUERIES = ["fever three days", "chest pain arm", "burn water", "inhaler asthma", "stiff neck rash", "zzz nothing"]
+
+
+def _gen_rows(hashes: list[str]) -> list[tuple[str, str, list[float], str]]:
+    rnd = random.Random(7)
+    rows = []
+    for h in hashes:
+        for i in range(40):
+            words = rnd.sample(" ".join(CORPUS).lower().replace(".", "").replace(",", "").replace(":", "").split(), 8)
+            vec = [rnd.gauss(0, 1) for _ in range(16)]
+            rows.append((f"{h}-{i:03d}", h, vec, " ".join(words)))
+    return rows
+
+
+def _gen_results(view, hashes: set[str]) -> list[object]:
+    rnd = random.Random(3)
+    out: list[object] = []
+    for q in _GEN_QUERIES:
+        vec = [rnd.gauss(0, 1) for _ in range(16)]
+        out += [view.search_dense(vec, 10, hashes), view.search_bm25(q, 10, hashes), view.search_bm25(q, 5, hashes - {"h1"}),
+                view.document_scores(vec, sorted(hashes))]
+    return out
+
+
+def _map_in_child(cache: str, hashes: list[str]) -> tuple[list[object], str, bool]:
+    """Another process (spawned): open the copy from the generation folder alone (no Milvus, no per-version files)."""
+    def no_fetch(expected):
+        raise AssertionError(f"the child read {sorted(expected)} from the store of record")
+
+    view = LocalIndex(no_fetch, dim=16, cache_dir=__import__("pathlib").Path(cache)).view(hashes)
+    return _gen_results(view, set(hashes)), str(view.vectors.filename), bool(view.vectors.flags.writeable)
+
+
+def _is_mapped(a: object) -> bool:
+    """Whether an array's memory is (a view of) a mapped file."""
+    import mmap
+
+    import numpy as np
+
+    while a is not None:
+        if isinstance(a, (np.memmap, mmap.mmap)):
+            return True
+        a = getattr(a, "base", None)
+    return False
+
+
+def _fetch_of(rows, fetched: list[list[str]]):
+    def fetch(expected):
+        fetched.append(sorted(expected))
+        return [r for r in rows if r[1] in expected]
+    return fetch
+
+
+def test_generation_is_memory_mapped_and_searches_like_the_in_memory_copy(tmp_path) -> None:
+    hashes = ["h1", "h2", "h3"]
+    rows = _gen_rows(hashes)
+    in_memory = LocalIndex(_fetch_of(rows, []), dim=16).view(hashes)
+    assert not isinstance(in_memory.vectors, __import__("numpy").memmap)
+    mapped = LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=tmp_path / "copy").view(hashes)
+    import numpy as np
+
+    assert isinstance(mapped.vectors, np.memmap) and not mapped.vectors.flags.writeable
+    assert all(_is_mapped(a) for a in (mapped.bm25.data, mapped.bm25.indices, mapped.bm25.indptr, mapped.row_hash))
+    assert sorted(mapped.chunk_ids) == sorted(in_memory.chunk_ids)
+    assert _gen_results(mapped, set(hashes)) == _gen_results(in_memory, set(hashes))
+    assert len(list((tmp_path / "copy").glob("gen-*"))) == 1
+
+
+def test_two_processes_map_the_same_generation_files(tmp_path) -> None:
+    cache = tmp_path / "copy"
+    hashes = ["h1", "h2", "h3"]
+    rows = _gen_rows(hashes)
+    expected = _gen_results(LocalIndex(_fetch_of(rows, []), dim=16).view(hashes), set(hashes))
+    parent = LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache).view(hashes)
+    for f in cache.glob("*.npz"):  # the child must need the generation folder only
+        f.unlink()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        results, filename, writeable = pool.apply(_map_in_child, (str(cache), hashes))
+    assert results == expected == _gen_results(parent, set(hashes))
+    assert filename == str(parent.vectors.filename) and not writeable  # the same file, read-only in both
+
+
+def test_damaged_or_foreign_generation_is_rebuilt_not_trusted(tmp_path, caplog) -> None:
+    cache = tmp_path / "copy"
+    hashes = ["h1", "h2"]
+    rows = _gen_rows(hashes)
+    expected = _gen_results(LocalIndex(_fetch_of(rows, []), dim=16).view(hashes), set(hashes))
+    LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache).view(hashes)
+    (gen,) = cache.glob("gen-*")
+    (gen / "vectors.npy").write_bytes((gen / "vectors.npy").read_bytes()[:200])  # cut short
+    fetched: list[list[str]] = []
+    with caplog.at_level("WARNING", logger="clinrag.local_index"):
+        view = LocalIndex(_fetch_of(rows, fetched), dim=16, cache_dir=cache).view(hashes)
+    assert "ignoring generation folder" in caplog.text
+    assert fetched == []  # rebuilt from the per-version files
+    assert _gen_results(view, set(hashes)) == expected
+    import numpy as np
+
+    assert isinstance(view.vectors, np.memmap)  # written again, mapped again
+    # a folder whose description names other versions is not taken for these
+    meta = json.loads((gen / "meta.json").read_text())
+    (gen / "meta.json").write_text(json.dumps({**meta, "hashes": ["h1", "hX"]}))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="clinrag.local_index"):
+        again = LocalIndex(_fetch_of(rows, fetched), dim=16, cache_dir=cache).view(hashes)
+    assert "made for other versions" in caplog.text
+    assert _gen_results(again, set(hashes)) == expected and fetched == []
+
+
+def test_generations_follow_versions_and_old_folders_are_pruned(tmp_path) -> None:
+    cache = tmp_path / "copy"
+    all_hashes = [f"h{i}" for i in range(8)]
+    rows = _gen_rows(all_hashes)
+    index = LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache)
+    for i in range(1, 8):
+        view = index.view(all_hashes[:i])
+        assert set(view.hashes) == set(all_hashes[:i])
+        fresh = LocalIndex(_fetch_of(rows, []), dim=16).view(all_hashes[:i])
+        assert _gen_results(view, set(all_hashes[:i])) == _gen_results(fresh, set(all_hashes[:i]))
+    assert len(list(cache.glob("gen-*"))) == 4
+    assert not list(cache.glob(".gen-*"))  # no temporary folder left behind

@@ -6,10 +6,17 @@ names each record that was edited, deleted or moved. Triggers reject UPDATE and 
 chain is the real protection: it still catches tampering by someone who drops the triggers.
 It cannot by itself catch someone who rewrites every later record too, or who deletes only the
 newest records: rag/audit/checkpoint.py signs the head into a separate sink to close that gap.
+
+Appends are group-committed: the records of concurrent callers are sealed in arrival order and
+written in one transaction (one fsync for SQLite, one WAL flush for PostgreSQL) by whichever caller
+found the store idle (the leader); the others wait. Every caller returns only once the transaction
+holding its own record has committed, and when that transaction fails, every caller in it gets the
+error: no record is acknowledged before it is durable.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -42,6 +49,7 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 _BATCH = 500
+_GROUP_MAX = 64  # records per group commit (9 parameters each: far below SQLite's and psycopg's limits)
 _MAX_PROBLEMS = 200
 _MAX_FIELD = 200
 _MOVE_SEARCH = 32  # how far verify looks for the seq a moved record was sealed with
@@ -294,6 +302,85 @@ def verify_records(records: Iterable[AuditRecord]) -> VerifyReport:
     return checker.report()
 
 
+# --------------------------------------------------------------------------- group commit
+
+
+class _Pending:
+    """One caller's record on its way into a group commit, and what became of it."""
+
+    __slots__ = ("unsealed", "payload_text", "done", "outcome", "shared")
+
+    def __init__(self, unsealed: AuditRecord, payload_text: str) -> None:
+        self.unsealed, self.payload_text = unsealed, payload_text
+        self.done = False
+        self.outcome: AuditRecord | BaseException | None = None
+        self.shared = False  # outcome is the error of the whole transaction
+
+
+class _GroupCommit:
+    """Leader/follower group commit without a thread of its own.
+
+    A caller queues its record; if no transaction is running it becomes the leader: it takes every
+    queued record (at most `max_batch`), writes them with `write` in one transaction and, only after
+    that returns (committed), hands each waiting caller its outcome. Records queued meanwhile go in
+    the next transaction, led by one of their own callers. If `write` raises, every record of that
+    transaction gets the exception and none is in the store (the transaction rolled back)."""
+
+    def __init__(self, write: Callable[[list[_Pending]], list[AuditRecord | Exception]], max_batch: int = _GROUP_MAX) -> None:
+        self._write = write
+        self._max = max_batch
+        self._cv = threading.Condition(threading.Lock())
+        self._queue: list[_Pending] = []
+        self._busy = False
+        self.transactions = 0  # committed or failed; the tests read these
+        self.records = 0
+
+    def queued(self) -> int:
+        """Records waiting for a transaction (not counting one being written)."""
+        with self._cv:
+            return len(self._queue)
+
+    def submit(self, item: _Pending) -> AuditRecord:
+        with self._cv:
+            self._queue.append(item)
+            while True:
+                while self._busy and not item.done:
+                    self._cv.wait()
+                if item.done:
+                    break
+                self._busy = True  # lead one transaction (it may not reach this item when the queue is long)
+                batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+                self._cv.release()
+                try:
+                    outcomes: list[AuditRecord | BaseException] = []
+                    shared = False
+                    try:
+                        outcomes = list(self._write(batch))
+                    except BaseException as exc:  # the whole transaction failed: so did every record in it
+                        outcomes, shared = [exc] * len(batch), True
+                finally:
+                    self._cv.acquire()
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    pending.outcome, pending.shared, pending.done = outcome, shared, True
+                self.transactions += 1
+                self.records += len(batch)
+                self._busy = False
+                self._cv.notify_all()
+        if isinstance(item.outcome, BaseException):
+            if item.shared:  # one exception for the whole transaction: each thread raises its own copy
+                raise _copy_error(item.outcome) from item.outcome
+            raise item.outcome
+        assert isinstance(item.outcome, AuditRecord)
+        return item.outcome
+
+
+def _copy_error(exc: BaseException) -> BaseException:
+    try:
+        return copy.copy(exc)
+    except Exception:  # an exception type that cannot be rebuilt from its args
+        return BackendUnavailableError(f"audit store: the transaction holding this record failed: {exc}")
+
+
 # --------------------------------------------------------------------------- one store, two dialects
 
 
@@ -326,20 +413,41 @@ class _SqlAuditStore:
 
     table: str
     _d: _Dialect
+    _group: _GroupCommit
 
     def append(self, *, trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> AuditRecord:
-        """Add one record at the end of the chain; committed (and, for SQLite, fsynced) when this returns."""
+        """Add one record at the end of the chain; committed (and, for SQLite, fsynced) when this returns.
+
+        Concurrent calls share one transaction (group commit); each returns its own record or raises
+        the error that stopped its transaction."""
         unsealed, payload_text = _prepare(trace_id, kind, caller, status, payload)
+        return self._group.submit(_Pending(unsealed, payload_text))
+
+    def _write_batch(self, batch: list[_Pending]) -> list[AuditRecord | Exception]:
+        """Seal and insert `batch` in arrival order in one transaction; per record its sealed form or the
+        InputError that kept it out (a trace id already used). Raises when the transaction fails."""
         t, ph = self.table, self._d.ph
+        out: list[AuditRecord | Exception] = []
         with self._d.appending() as q:
-            if q(f"SELECT 1 FROM {t} WHERE trace_id = {ph}", (unsealed.trace_id,)):
-                raise InputError(f"trace {unsealed.trace_id!r} already has an audit record; use a new trace id")
+            ids = [p.unsealed.trace_id for p in batch]
+            taken = {r[0] for r in q(f"SELECT trace_id FROM {t} WHERE trace_id IN ({', '.join([ph] * len(ids))})", tuple(ids))}
             last = q(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1", ())
             seq, prev = (int(last[0][0]) + 1, last[0][1]) if last else (1, GENESIS_HASH)
-            rec = _seal(unsealed, seq, prev)
-            q(f"INSERT INTO {t} ({_COLUMNS}) VALUES ({', '.join([ph] * 9)})",
-              (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, payload_text, rec.prev_hash, rec.hash))
-        return rec
+            values: list[Any] = []
+            for p in batch:
+                if p.unsealed.trace_id in taken:
+                    out.append(InputError(f"trace {p.unsealed.trace_id!r} already has an audit record; use a new trace id"))
+                    continue
+                taken.add(p.unsealed.trace_id)
+                rec = _seal(p.unsealed, seq, prev)
+                values += (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, p.payload_text, rec.prev_hash,
+                           rec.hash)
+                out.append(rec)
+                seq, prev = seq + 1, rec.hash
+            if values:
+                row = f"({', '.join([ph] * 9)})"
+                q(f"INSERT INTO {t} ({_COLUMNS}) VALUES {', '.join([row] * (len(values) // 9))}", tuple(values))
+        return out
 
     def _one(self, where: str, arg: Any) -> AuditRecord | None:
         with self._d.reading() as q:
@@ -436,6 +544,7 @@ class SqliteAuditStore(_SqlAuditStore):
         self.table = _check_table(table)
         dialect = _SqliteDialect(self.path, self.table, busy_timeout_s)
         self._d = dialect
+        self._group = _GroupCommit(self._write_batch)
         dialect.create_schema()
 
     def _conn(self) -> sqlite3.Connection:
@@ -533,6 +642,7 @@ class PostgresAuditStore(_SqlAuditStore):
         self.table = _check_table(table)
         dialect = _PostgresDialect(url, self.table, connect_timeout_s)
         self._d = dialect
+        self._group = _GroupCommit(self._write_batch)
         dialect.create_schema()
 
     def __enter__(self) -> PostgresAuditStore:

@@ -22,13 +22,22 @@ analysing the text), so each version's part of the copy is also kept as one .npz
 DATA_DIR/search-copy/<collection>/ (a version never changes once written): later processes load
 from there in a fraction of that. A damaged or mismatched file is ignored and the version is
 reloaded from Milvus.
+
+Several API workers share one copy: each generation of the copy (the arrays searched: vectors, BM25
+weights, ids) is also written once as .npy files in a folder named after its set of versions
+(`gen-g1-<hash>/`) and memory-mapped read-only. Every process that searches the same versions maps
+the same files, so the page cache holds them once and a second worker adds little memory; it needs
+neither Milvus nor the per-version files to start. A damaged or mismatched folder is ignored (the
+generation is rebuilt from the per-version files and written again).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import shutil
 import threading
 import time
 from collections import Counter
@@ -53,6 +62,9 @@ log = logging.getLogger("clinrag.local_index")
 
 K1, B = 1.5, 0.75
 _CACHE_FORMAT = "v1"
+_GEN_FORMAT = "g1"
+_GEN_ARRAYS = ("vectors", "row_hash", "doc_vectors", "bm25_data", "bm25_indices", "bm25_indptr", "chunk_ids", "words")
+_GEN_KEEP = 4  # generation folders kept (the newest); a process still mapping a removed one keeps its pages
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 # one stored row: chunk id, content hash, vector, analysed BM25 text
@@ -73,6 +85,7 @@ class _Block:
     indptr: np.ndarray  # (n + 1,) int64
     terms: np.ndarray  # term ids
     counts: np.ndarray  # term frequencies, float32
+    cached: bool  # its per-version file holds it (it can be dropped from memory and read again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +98,7 @@ class LocalView:
     rows: dict[str, int]
     vectors: np.ndarray  # (N, dim)
     bm25: Any  # scipy CSC (N, V) of per-row BM25 term weights (IDF included)
-    vocab: dict[str, int]  # shared, append-only; ids >= bm25.shape[1] are newer than this view
+    vocab: dict[str, int]  # term -> BM25 column (ids >= bm25.shape[1] belong to no column of this view)
     doc_vectors: np.ndarray  # (len(hashes), dim): each version's mean passage vector, unit length
 
     def __len__(self) -> int:
@@ -259,6 +272,13 @@ class LocalIndex:
             if expected.keys() == set(self._state.hashes):
                 return self._state
             started = time.monotonic()
+            mapped = self._read_generation(expected)
+            if mapped is not None:  # another process (or an earlier run) wrote this generation: share its pages
+                self._blocks = {}
+                self._state = mapped
+                log.info("search copy: %d versions mapped from %s in %.1f s; %d chunks", len(mapped.hashes),
+                         self._generation_dir(mapped.hashes).name, time.monotonic() - started, len(mapped))  # type: ignore[union-attr]
+                return mapped
             missing = {h: expected[h] for h in sorted(expected.keys() - self._blocks.keys())}
             if missing:
                 self._load(missing)
@@ -266,8 +286,9 @@ class LocalIndex:
                 if h not in expected:
                     del self._blocks[h]
             self._state = self._build()
-            log.info("search copy: %d versions (%d loaded) in %.1f s; %d chunks, %.0f MB", len(self._state.hashes), len(missing),
-                     time.monotonic() - started, len(self._state), self._state.nbytes() / 2**20)
+            log.info("search copy: %d versions (%d loaded) in %.1f s; %d chunks, %.0f MB%s", len(self._state.hashes), len(missing),
+                     time.monotonic() - started, len(self._state), self._state.nbytes() / 2**20,
+                     " (memory-mapped)" if isinstance(self._state.vectors, np.memmap) else "")
             return self._state
 
     def current(self) -> LocalView:
@@ -302,19 +323,20 @@ class LocalIndex:
                 "indptr": np.asarray(indptr, dtype=np.int64), "terms": np.asarray(terms, dtype=np.int64),
                 "counts": np.asarray(counts, dtype=np.float32), "words": np.asarray(list(words), dtype=str),
             }
+            cached = False
             if todo[h] is None or todo[h] == len(rows):
-                self._write_cache(h, parts)
+                cached = self._write_cache(h, parts)
             else:  # searchable as read, but not frozen into a file that would outlive the discrepancy
                 log.warning("search copy: version %s has %d chunks in Milvus but %d in its catalog row; not caching it",
                             h[:12], len(rows), todo[h])
-            self._blocks[h] = self._block(parts)
+            self._blocks[h] = self._block(parts, cached=cached)
 
-    def _block(self, parts: dict[str, np.ndarray]) -> _Block:
+    def _block(self, parts: dict[str, np.ndarray], *, cached: bool) -> _Block:
         """A version's parts with its own term ids mapped to the copy's vocabulary."""
         mapping = np.fromiter((self._vocab.setdefault(w, len(self._vocab)) for w in parts["words"].tolist()), dtype=np.int64,
                               count=len(parts["words"]))
         terms = mapping[parts["terms"]] if len(parts["terms"]) else parts["terms"].astype(np.int64)
-        return _Block(parts["ids"].tolist(), parts["vectors"], parts["indptr"], terms, parts["counts"])
+        return _Block(parts["ids"].tolist(), parts["vectors"], parts["indptr"], terms, parts["counts"], cached)
 
     # --- the on-disk cache: one file per version (a version's chunks never change) -------------
 
@@ -337,15 +359,15 @@ class LocalIndex:
                   and (len(parts["terms"]) == 0 or int(parts["terms"].max()) < len(parts["words"])))
             if not ok:
                 raise ValueError("contents do not match the version")
-            return self._block(parts)
+            return self._block(parts, cached=True)
         except Exception as exc:  # a damaged file costs a reload from Milvus, never a wrong answer
             log.warning("search copy: ignoring cache file %s (%s); reloading that version from Milvus", path.name, exc)
             return None
 
-    def _write_cache(self, content_hash: str, parts: dict[str, np.ndarray]) -> None:
+    def _write_cache(self, content_hash: str, parts: dict[str, np.ndarray]) -> bool:
         path = self._cache_path(content_hash)
         if path is None:
-            return
+            return False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -354,17 +376,36 @@ class LocalIndex:
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("search copy: cannot write cache file in %s (%s); the next process reloads from Milvus", path.parent, exc)
+            return False
+        return True
 
     def _build(self) -> LocalView:
+        """The generation of the blocks held now; written to a generation folder and mapped when every block
+        is in its per-version file (so any process could rebuild it), else kept in this process' memory."""
+        hashes = tuple(sorted(self._blocks))
+        if not hashes:
+            return self._as_view((), self._arrays([]))
+        blocks = [self._blocks[h] for h in hashes]
+        arrays = self._arrays(blocks)
+        if self._cache_dir is not None and all(b.cached for b in blocks):
+            mapped = self._write_generation(hashes, [len(b.chunk_ids) for b in blocks], arrays)
+            if mapped is not None:
+                self._blocks = {}  # read again from their files when the next generation needs them
+                return mapped
+        return self._as_view(hashes, arrays)
+
+    def _arrays(self, blocks: list[_Block]) -> dict[str, np.ndarray]:
+        """What a generation searches, as plain arrays (the .npy files of a generation folder)."""
         from scipy.sparse import csr_matrix
 
-        hashes = tuple(sorted(self._blocks))
-        blocks = [self._blocks[h] for h in hashes]
         n = sum(len(b.chunk_ids) for b in blocks)
         vocab = max(len(self._vocab), 1)
+        words = np.asarray(list(self._vocab) or [""], dtype=str)  # column id -> term ("" pads an empty vocabulary)
         if not blocks:
-            return LocalView((), np.zeros(0, dtype=np.int32), [], {}, np.zeros((0, self._dim), dtype=np.float32),
-                             csr_matrix((0, vocab), dtype=np.float32).tocsc(), self._vocab, np.zeros((0, self._dim), dtype=np.float32))
+            empty = csr_matrix((0, vocab), dtype=np.float32).tocsc()
+            return {"vectors": np.zeros((0, self._dim), dtype=np.float32), "row_hash": np.zeros(0, dtype=np.int32),
+                    "doc_vectors": np.zeros((0, self._dim), dtype=np.float32), "bm25_data": empty.data,
+                    "bm25_indices": empty.indices, "bm25_indptr": empty.indptr, "chunk_ids": np.zeros(0, dtype=str), "words": words}
         chunk_ids = [c for b in blocks for c in b.chunk_ids]
         row_hash = np.repeat(np.arange(len(blocks), dtype=np.int32), [len(b.chunk_ids) for b in blocks])
         offsets = np.cumsum([0] + [len(b.terms) for b in blocks])
@@ -383,5 +424,88 @@ class LocalIndex:
         vectors = np.concatenate([b.vectors for b in blocks]) if len(blocks) > 1 else blocks[0].vectors
         doc_vectors = np.stack([b.vectors.sum(axis=0) if len(b.vectors) else np.zeros(self._dim, np.float32) for b in blocks])
         doc_vectors /= np.maximum(np.linalg.norm(doc_vectors, axis=1, keepdims=True), 1e-12)
-        return LocalView(hashes, row_hash, chunk_ids, {c: i for i, c in enumerate(chunk_ids)}, vectors, bm25, self._vocab,
-                         doc_vectors.astype(np.float32))
+        return {"vectors": np.ascontiguousarray(vectors, dtype=np.float32), "row_hash": row_hash,
+                "doc_vectors": doc_vectors.astype(np.float32), "bm25_data": bm25.data, "bm25_indices": bm25.indices,
+                "bm25_indptr": bm25.indptr, "chunk_ids": np.asarray(chunk_ids, dtype=str), "words": words}
+
+    def _as_view(self, hashes: tuple[str, ...], a: Mapping[str, np.ndarray]) -> LocalView:
+        from scipy.sparse import csc_matrix
+
+        chunk_ids: list[str] = a["chunk_ids"].tolist()
+        words: list[str] = a["words"].tolist()
+        # copy=False: over memory-mapped arrays the matrix searches the mapped pages themselves
+        bm25 = csc_matrix((a["bm25_data"], a["bm25_indices"], a["bm25_indptr"]), shape=(len(chunk_ids), len(words)), copy=False)
+        return LocalView(hashes, a["row_hash"], chunk_ids, {c: i for i, c in enumerate(chunk_ids)}, a["vectors"], bm25,
+                         {w: i for i, w in enumerate(words)}, a["doc_vectors"])
+
+    # --- generations shared between processes: .npy files mapped read-only -----------------------
+
+    def _generation_dir(self, hashes: Iterable[str]) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        key = sha256("\n".join(sorted(hashes)).encode()).hexdigest()[:40]
+        return self._cache_dir / f"gen-{_GEN_FORMAT}-{key}"
+
+    def _write_generation(self, hashes: tuple[str, ...], counts: list[int], arrays: dict[str, np.ndarray]) -> LocalView | None:
+        """Write this generation's arrays once (unless a process already did) and map them; None when that fails."""
+        final = self._generation_dir(hashes)
+        assert final is not None
+        if not final.exists():
+            tmp = final.with_name(f".{final.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            try:
+                tmp.mkdir(parents=True, exist_ok=True)
+                for name, arr in arrays.items():
+                    with open(tmp / f"{name}.npy", "wb") as f:
+                        np.save(f, arr, allow_pickle=False)
+                        f.flush()
+                        os.fsync(f.fileno())
+                meta = {"format": _GEN_FORMAT, "hashes": list(hashes), "counts": counts, "dim": self._dim}
+                (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")  # written last: its presence says complete
+                try:
+                    os.rename(tmp, final)
+                except OSError:  # another process renamed its identical folder first
+                    shutil.rmtree(tmp, ignore_errors=True)
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                log.warning("search copy: cannot write generation folder in %s (%s); searching this process' own copy",
+                            final.parent, exc)
+                return None
+            self._prune_generations(keep=final)
+        return self._read_generation(dict(zip(hashes, counts, strict=True)))
+
+    def _read_generation(self, expected: Mapping[str, int | None]) -> LocalView | None:
+        """The generation of exactly these versions mapped from its folder, or None (no folder, or it does not match)."""
+        path = self._generation_dir(expected.keys())
+        if path is None or not expected or not (path / "meta.json").exists():
+            return None
+        try:
+            meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+            hashes = tuple(sorted(expected))
+            if meta.get("format") != _GEN_FORMAT or tuple(meta.get("hashes", ())) != hashes or meta.get("dim") != self._dim:
+                raise ValueError("made for other versions")
+            counts = [int(c) for c in meta["counts"]]
+            if any(expected[h] is not None and expected[h] != c for h, c in zip(hashes, counts, strict=True)):
+                return None  # the catalog expects other chunk counts: load from the per-version files / Milvus
+            a = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _GEN_ARRAYS}
+            n, width = sum(counts), len(a["words"])
+            ok = (a["vectors"].shape == (n, self._dim) and a["row_hash"].shape == (n,) and len(a["chunk_ids"]) == n
+                  and a["doc_vectors"].shape == (len(hashes), self._dim) and len(a["bm25_indptr"]) == width + 1
+                  and len(a["bm25_data"]) == len(a["bm25_indices"]) == int(a["bm25_indptr"][-1])
+                  and (n == 0 or int(a["row_hash"][-1]) == len(hashes) - 1))
+            if not ok:
+                raise ValueError("array shapes do not match")
+            return self._as_view(hashes, a)
+        except Exception as exc:  # a damaged folder costs a rebuild from the per-version files, never a wrong answer
+            log.warning("search copy: ignoring generation folder %s (%s); rebuilding it", path.name, exc)
+            shutil.rmtree(path, ignore_errors=True)
+            return None
+
+    def _prune_generations(self, keep: Path) -> None:
+        """Remove all but the newest few generation folders (a process still mapping one keeps its pages)."""
+        try:
+            gens = sorted((p for p in keep.parent.glob(f"gen-{_GEN_FORMAT}-*") if p != keep),
+                          key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            return
+        for old in gens[_GEN_KEEP - 1:]:
+            shutil.rmtree(old, ignore_errors=True)

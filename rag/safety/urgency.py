@@ -836,8 +836,15 @@ class Match:
     grounds: str
 
 
-def _title_tokens(p: Passage) -> set[str]:
-    return _tokens(p.title)
+@functools.lru_cache(maxsize=4096)
+def _guideline_tokens(text: str) -> frozenset[str]:
+    """_tokens of guideline text (titles, scope passages, self-care statements: the same strings on every
+    request), computed once per process. Never called with patient text, which is not kept across requests."""
+    return frozenset(_tokens(text))
+
+
+def _title_tokens(p: Passage) -> frozenset[str]:
+    return _guideline_tokens(p.title)
 
 
 # a clause that qualifies the one before it ("..., especially with swelling"): the body part it is about is named there
@@ -1117,12 +1124,12 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
         for p in passages:
             if p.doc_id == doc_id and re.search(r"who this applies|scope|适用", p.section, re.IGNORECASE):
                 # concepts and English words only: shared Chinese character pairs say little about the topic
-                scope |= {t for t in _tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
+                scope |= {t for t in _guideline_tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
         if not (scope & facts.tokens):
             continue
         suitable = [sp for sp in by_doc[doc_id] if suits_patient(sp[0], facts.age_years, facts.sex, facts.pregnant)]
         if suitable:
-            return max(suitable, key=lambda sp: len(_tokens(sp[0]) & facts.tokens))
+            return max(suitable, key=lambda sp: len(_guideline_tokens(sp[0]) & facts.tokens))
     return None
 
 

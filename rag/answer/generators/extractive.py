@@ -186,15 +186,23 @@ def _patient_groups(age: float | None, sex: str | None, pregnant: bool | None, q
     return groups
 
 
-def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: bool | None, query: str = "") -> bool:
-    """False when a sentence is about a patient group this patient is not in (adult-only advice for a
-    child, pregnancy advice outside pregnancy, infant advice for anyone but an infant) or would harm them."""
-    patient = _patient_groups(age, sex, pregnant, query)
+@functools.lru_cache(maxsize=4096)
+def _groups_named(sentence: str) -> frozenset[str]:
+    """The patient groups a guideline sentence is about, once per sentence and process (guideline text only)."""
     mentioned = {g for g, rx in _GROUPS if rx.search(sentence)}
     if _EVERYONE.search(sentence):
         mentioned = set()  # "the best choice for children, older adults and anyone at risk"
     if "older" in mentioned:
         mentioned.discard("adult")
+    return frozenset(mentioned)
+
+
+def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: bool | None, query: str = "") -> bool:
+    """False when a sentence is about a patient group this patient is not in (adult-only advice for a
+    child, pregnancy advice outside pregnancy, infant advice for anyone but an infant) or would harm them.
+    `sentence` is guideline text: the groups it names are cached per process."""
+    patient = _patient_groups(age, sex, pregnant, query)
+    mentioned = set(_groups_named(sentence))
     sexes = mentioned & {"male", "female"}
     if sexes and not sexes & patient:
         return False
@@ -279,8 +287,22 @@ def _text_terms(text: str, zh: bool) -> set[str]:
 _ZH_FUNCTION = frozenset("的了着过是在有和就不也都很吗呢吧啊像被把一样些个这那我你他她它们得地么什怎还又再才")
 
 
+@functools.lru_cache(maxsize=4096)
+def _guideline_terms(text: str, zh: bool) -> frozenset[str]:
+    """_text_terms of guideline text (titles, sentences, passages: the same few thousand strings on every
+    request), computed once per process. Never called with patient text, which is not kept across requests."""
+    return frozenset(_text_terms(text, zh))
+
+
+@functools.lru_cache(maxsize=2048)
+def guideline_sentences(text: str) -> tuple[str, ...]:
+    """split_sentences of a guideline passage, computed once per process (never for patient text)."""
+    return tuple(split_sentences(text))
+
+
 def _shared(q: AbstractSet[str], text: str, zh: bool) -> set[str]:
-    shared = set(q & _text_terms(text, zh)) - _GENERIC
+    """Topic words of q in `text`, which is guideline text (its terms are cached)."""
+    shared = set(q & _guideline_terms(text, zh)) - _GENERIC
     return {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)} if zh else shared
 
 
@@ -328,8 +350,14 @@ def _department(texts: list[str], language: str) -> str:
     return "全科/普通内科" if language == "zh" else "Primary care"
 
 
+@functools.lru_cache(maxsize=4096)
+def _sentence_words(sentence: str) -> frozenset[str]:
+    return frozenset(words(sentence))
+
+
 def _near(a: str, b: str) -> bool:
-    wa, wb = set(words(a)), set(words(b))
+    """Two guideline sentences that say nearly the same (their word sets are cached)."""
+    wa, wb = _sentence_words(a), _sentence_words(b)
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.7
 
 
@@ -345,7 +373,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         best[p.doc_id] = max(best.get(p.doc_id, 0.0), p.score)
         # what a document is about: its title and the sentences that describe the condition, its
         # warning signs and when to see someone; not its self-care lists ("chocolate" raises blood sugar)
-        about = [t for t in split_sentences(p.text) if sentence_role(t, p.section) in _ABOUT_ROLES]
+        about = [t for t in guideline_sentences(p.text) if sentence_role(t, p.section) in _ABOUT_ROLES]
         texts[p.doc_id] = texts.get(p.doc_id, "") + " " + " ".join(about)
         titles[p.doc_id] = p.title
     if not best:
@@ -415,7 +443,7 @@ class ExtractiveGenerator:
         for n, p in enumerate(request.passages, start=1):
             if p.doc_id not in rank:
                 continue
-            for pos, text in enumerate(split_sentences(p.text)):
+            for pos, text in enumerate(guideline_sentences(p.text)):
                 if (detect_language(text) == "zh") != zh:
                     continue  # never mix languages in one answer
                 if not suits_patient(text, request.age, request.sex, request.pregnant, request.query):
@@ -465,16 +493,16 @@ class ExtractiveGenerator:
         special = {s.n for _, s in pool if set(request.passages[s.n - 1].patient_groups) & patient & {"pregnant", "infant"}}
         # words of the guideline's own title do not tell its referral criteria apart; "for any red
         # flag" criteria say nothing the triage does not already say
-        title_terms = _text_terms(request.passages[pool[0][1].n - 1].title, zh) if pool else set()
+        title_terms = _guideline_terms(request.passages[pool[0][1].n - 1].title, zh) if pool else frozenset()
         pool.sort(key=lambda t: (t[1].n not in special, t[0][0], bool(_ANY_RED_FLAG.search(t[1].text)),
-                                 -len((q - title_terms) & _text_terms(t[1].text, zh)), t[0][2], t[0][3]))
+                                 -len((q - title_terms) & _guideline_terms(t[1].text, zh)), t[0][2], t[0][3]))
         seek = [s for _, s in pool[:MAX_SEEK]]
         tests = take("tests", MAX_TESTS)
         conditions = self._conditions(request, docs, by_role, conf)
         if emergency:
             # the warning sign that matches what the patient said, or none: triage already says why
             flags = [s for s in take("red_flag", 20) if _shared(q, s.text, zh)]
-            reasons = sorted(flags, key=lambda s: -len(q & _text_terms(s.text, zh)))[:1]
+            reasons = sorted(flags, key=lambda s: -len(q & _guideline_terms(s.text, zh)))[:1]
             # conditions and tests only from the guideline about this emergency: the anchor, when one of its
             # warning signs matches what the patient said or it is about what the red flags name (a
             # sprains guideline retrieved for "can't lift his arm" is not about a stroke); else none,
