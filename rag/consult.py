@@ -400,7 +400,9 @@ def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, lang
     department = advice.seek_care.department
     if decision.basis == "out_of_scope":
         department = ""
-    elif emergency or not valid_department(department):
+    elif emergency or not valid_department(department) or re.search(r"emergency|a&e|急诊", department, re.IGNORECASE):
+        # the emergency department only for an emergency: a referral sentence that names it ("swallowing emergencies
+        # belong in the emergency department") does not make it the place for a same-day or self-care answer
         department = fallback_department(level, facts, language)
     reason = decision.reason
     if emergency and _EMERGENCY[language] not in reason:

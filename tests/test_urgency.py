@@ -448,3 +448,22 @@ def test_lay_pain_words_weak_words_and_the_course_a_criterion_names() -> None:
     assert _levels("昨晚烧到38.5，吃了退烧药今早37.2，在家玩", [KID_FEVER], age=5) == []
     assert _levels("吃了退烧药还是不退", [KID_FEVER], age=5) == ["urgent"]
     assert "not_crash" in extract_facts("没抽筋也没出疹子").tokens
+
+
+def test_the_emergency_department_only_for_an_emergency() -> None:
+    """A referral sentence naming the emergency department ("swallowing emergencies belong in the emergency
+    department") does not make it the department of a self-care or same-day answer."""
+    from rag.answer.schema import Advice, Citation, GeneratorInfo, SeekCare
+
+    cites = [Citation(n=1, chunk_id=SELF.chunk_id, doc_id="d", title=GUIDE, publisher="", version="1", source="",
+                      section=SELF.section, pages="1", quote="", retrieval_score=0.5)]
+    advice = Advice(trace_id="t", language="en", urgency="soon", red_flags=[], evidence_sufficient=True, possible_conditions=[],
+                    self_care=[], seek_care=SeekCare(needed=True, urgency="soon", department="Emergency department", reason="",
+                                                     citations=[]),
+                    suggested_tests=[], citations=cites, generator=GeneratorInfo(backend="x", model="x", prompt_version="p"),
+                    disclaimer="d")
+    facts = extract_facts("loose stools since yesterday", age=30)
+    decision = decide_urgency(facts, [SCOPE, SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    out = _apply_urgency(advice, decision, facts, "en")
+    assert out.urgency == "self_care" and "emergency" not in out.seek_care.department.lower()
+    assert out.seek_care.department == fallback_department("self_care", facts, "en")
