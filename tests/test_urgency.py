@@ -467,3 +467,8 @@ def test_the_emergency_department_only_for_an_emergency() -> None:
     out = _apply_urgency(advice, decision, facts, "en")
     assert out.urgency == "self_care" and "emergency" not in out.seek_care.department.lower()
     assert out.seek_care.department == fallback_department("self_care", facts, "en")
+
+
+def test_a_possessive_is_the_word_itself() -> None:
+    tokens = extract_facts("asthma's been getting worse, she's using her inhaler").tokens
+    assert "asthma" in tokens and "cworse" in tokens and "she" not in tokens
