@@ -32,6 +32,15 @@ PG_URLS = [
 _pg_probe: dict[str, Any] = {}
 
 
+def _run_threads(work, n: int) -> None:
+    """Run work(0) … work(n-1) in n threads at once and wait for all of them."""
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
 def pg_url() -> str:
     """First reachable PostgreSQL URL, or skip the test saying what was tried."""
     if "url" not in _pg_probe:
@@ -277,11 +286,7 @@ class AuditContract:
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        _run_threads(work, 8)
         assert not errors, errors
         recs = list(store.export())
         assert [r.seq for r in recs] == list(range(1, 161))
@@ -322,11 +327,7 @@ class AuditContract:
             except BaseException as exc:  # pragma: no cover - reported below
                 problems.append(repr(exc))
 
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(10)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        _run_threads(work, 10)
         assert not problems, problems
         recs = list(store.export())
         assert [r.seq for r in recs] == list(range(1, 61))

@@ -157,7 +157,8 @@ def _clause_tokens(clause: str) -> set[str]:
         bare = re.sub(r"'s$", "", tok).strip("'")  # "asthma's been getting worse" is about asthma; "she's" is "she"
         if bare in _GENERIC:
             continue
-        stem = _PAIN_WORDS.get(_stem(bare), _stem(bare))  # "my ear has been hurting" has ear pain
+        stem = _stem(bare)
+        stem = _PAIN_WORDS.get(stem, stem)  # "my ear has been hurting" has ear pain
         if len(stem) < 3:
             continue
         denied = (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or stem in _body_words()))
