@@ -154,3 +154,31 @@ def test_empty_and_benign_text():
     assert triage("").urgency is None
     assert triage("   ").red_flags == []
     assert triage("how much ibuprofen can I take for back pain").urgency is None
+
+
+@pytest.mark.parametrize("text, age, rule", [
+    ("BP 212/124 on my home machine, checked twice. thumping headache and my vision's gone blurry", 58, "hypertensive_emergency"),
+    ("在家量血压190/125，头很痛，看东西模糊", 62, "hypertensive_emergency"),
+    ("period is 2 weeks late, sharp pain low down on the left, a bit of brown bleeding", 27, "ectopic_pregnancy"),
+    ("月经推迟了十天，右边小腹一阵阵疼，有点褐色出血", 29, "ectopic_pregnancy"),
+    ("on chemo for breast cancer, last dose 8 days ago, temp 38.1 tonight, bit shivery but I feel ok", 49, "neutropenic_sepsis"),
+    ("在做化疗，今天发烧38.3度，还打寒战", 55, "neutropenic_sepsis"),
+    ("my 2 year old had a fit with her fever, about a minute, never had one before, now sleepy but wakes", 2, "first_seizure"),
+    ("孩子一岁半，发烧39度多，刚才突然翻白眼、手脚一抽一抽的，抽了两三分钟停了，现在叫得醒", 1.5, "first_seizure"),
+])
+def test_new_rules_fire(text: str, age: float, rule: str) -> None:
+    assert rule in [f.rule_id for f in triage(text, age=age).red_flags]
+
+
+@pytest.mark.parametrize("text, age", [
+    ("my bp was 185/95 at the pharmacy, I feel fine, nothing else", 60),
+    ("had chemo years ago, now a cold and a sore throat", 60),
+    ("my period is late and the test is negative, mild cramps like my usual period", 25),
+    ("my son has epilepsy and had his usual seizure this morning for a minute", 12),
+    ("我有癫痫，昨天又抽了一次，一分钟就好了", 30),
+    ("小腿抽筋，晚上疼醒", 50),
+    ("what should I do if my child has a febrile seizure?", 30),
+])
+def test_new_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
+    fired = {f.rule_id for f in triage(text, age=age).red_flags}
+    assert not fired & {"hypertensive_emergency", "ectopic_pregnancy", "neutropenic_sepsis", "first_seizure"}

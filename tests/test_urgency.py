@@ -472,3 +472,32 @@ def test_the_emergency_department_only_for_an_emergency() -> None:
 def test_a_possessive_is_the_word_itself() -> None:
     tokens = extract_facts("asthma's been getting worse, she's using her inhaler").tokens
     assert "asthma" in tokens and "cworse" in tokens and "she" not in tokens
+
+
+PALP_SEEK = passage("5 When to see a clinician", "See your primary care doctor if palpitations keep coming back, last a long time, "
+                    "are getting worse, feel irregular, or if you have heart disease.", doc_id="palp-test", title="Palpitations", n=22)
+THROAT_RED = passage("3 Red flags", "- Severe neck swelling or stiffness.", doc_id="throat-test", title="Sore throat", n=23)
+COUGH_RED = passage("3 Red flags", "Arrange a prompt (within days) medical review if you have: blood-streaked sputum; night sweats or "
+                    "fevers; a hoarse voice for more than 3 weeks; or swollen glands in the neck.", doc_id="cough-test",
+                    title="Chronic cough", n=24)
+DM_SEEK = passage("5 何时就诊及科室", "- 经常发生低血糖、夜间低血糖或低血糖时没有感觉，需要尽快复诊调整用药。", doc_id="dm-test",
+                  title="2型糖尿病与低血糖", n=25)
+
+
+def test_irregular_is_no_routine_cue_and_how_bad_a_criterion_says_it_is() -> None:
+    # "irregular" contains "regular" (a routine cue); an irregular heartbeat is seen within a few days, not routinely
+    assert _levels("67, my heart flutters and feels irregular, several times this week", [PALP_SEEK], age=67) == ["soon"]
+    # "Severe neck swelling" is not met by swollen glands the patient does not call severe; it is by "really bad"
+    assert _levels("sore throat 8 days, lumps in my neck are swollen", [THROAT_RED], age=19) == []
+    assert _levels("my neck is swollen and it's really bad, can hardly swallow", [THROAT_RED], age=19) == ["emergency"]
+
+
+def test_a_criterion_keeps_its_own_time_frame_and_a_two_subject_title_is_not_all_topic() -> None:
+    # "prompt (within days)" for a hoarse voice over 3 weeks stays within days (the weeks do not make it routine),
+    # and it is not an emergency although it sits under a red-flag heading
+    assert _levels("hoarse voice for about 5 weeks now, I smoke", [COUGH_RED], age=52) == ["soon"]
+    # coughing blood in lay Chinese, sweating at night
+    assert _levels("咳嗽三个多礼拜了，这几天痰里带血丝，晚上出虚汗", [COUGH_RED], age=40) == ["soon"]
+    # a diabetic's numb feet are not "经常发生低血糖": the title's other subject (低血糖) still has to be the patient's
+    assert _levels("得糖尿病八年了，这几个月两个脚底老是发麻", [DM_SEEK], age=58) == []
+    assert _levels("糖尿病，最近老是低血糖，晚上出汗醒过来", [DM_SEEK], age=58) == ["soon"]

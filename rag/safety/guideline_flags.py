@@ -54,6 +54,9 @@ _GENERIC = EN_STOP | frozenset(
 )
 _SENT = re.compile(r"(?<=[.!?。！？；;])\s+|\n+|(?<=[。！？；])")
 _ALT = re.compile(r";|；|、|,\s*or\s|，或|或者|\bor\b")
+# a sentence that gives its own, lesser time frame (same day, within days, a routine appointment) is not an emergency criterion
+_LESSER = re.compile(r"\b(?:within (?:a few |\d+ )?days|prompt(?:ly)?|soon|routine|same[- ]day|today|urgent (?:gp |doctor )?appointment|"
+                     r"book an? appointment)\b|几天内|尽快|预约|门诊|当天", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|[（(]?\d+[）)])\s*")
 
 
@@ -82,12 +85,14 @@ def criteria(passages: Sequence[Any]) -> list[Criterion]:
     seen: set[tuple[str, str]] = set()
     for p in passages:
         red = _is_red_section(p)
-        for raw in _SENT.split(str(p.text)):
+        for raw, whole in _sentences(str(p.text)):
             s = _BULLET.sub("", raw).strip().strip("*").strip()
             if len(s) < 4 or s.endswith((":", "：")) or s.startswith("#"):
                 continue
             if not red and not _ACTION.search(s):
                 continue
+            if red and not _ACTION.search(whole) and _LESSER.search(whole):
+                continue  # "Arrange a prompt (within days) medical review if ...; ..." under a red-flag heading: a lesser time frame
             key = (p.doc_id, s)
             if key in seen:
                 continue
@@ -98,6 +103,15 @@ def criteria(passages: Sequence[Any]) -> list[Criterion]:
             out.append(Criterion(sentence=s, parts=parts if len(parts) > 1 else (), doc_id=str(p.doc_id),
                                  chunk_id=str(p.chunk_id), title=str(p.title), publisher=str(p.publisher),
                                  version=str(getattr(p, "version", "")), language=str(getattr(p, "language", ""))))
+    return out
+
+
+def _sentences(text: str) -> list[tuple[str, str]]:
+    """(piece, the whole sentence it belongs to): pieces are cut at ";" as well, a sentence only at its end."""
+    out: list[tuple[str, str]] = []
+    for line in re.split(r"\n+", text):
+        for whole in re.split(r"(?<=[.!?。！？])\s+|(?<=[。！？])", line):
+            out += [(piece, whole) for piece in _SENT.split(whole) if piece]
     return out
 
 

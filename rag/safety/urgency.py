@@ -102,6 +102,12 @@ _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
 _COURSE = frozenset({"cnot_improving", "cworse", "crecur"})  # how it goes, which a criterion that names it needs
+# how bad it is: "Severe neck swelling" is not met by "lumps in my neck are swollen"; a patient says it in many ways
+_SEVERITY = frozenset({"severe", "剧烈", "csevere_pain"})
+_INTENSE = re.compile(r"\b(severe(ly)?|really bad|very bad|so bad|terrible|terribly|awful|horrendous|horrible|worst|"
+                      r"excruciating|agony|agonising|agonizing|unbearable|can'?t bear|can'?t stand|intense|extreme(ly)?|"
+                      r"crushing|(10|9|8) ?(/|out of) ?10)\b|剧烈|剧痛|厉害|受不了|特别痛|特别疼|非常痛|非常疼|痛死|疼死|要命|撕裂",
+                      re.IGNORECASE)
 _PAIN_WORDS = {"hurt": "pain", "hurts": "pain", "hurting": "pain", "ache": "pain", "aches": "pain", "aching": "pain",
                "achy": "pain", "painful": "pain"}
 
@@ -438,6 +444,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     if is_pregnant is None and (preg or re.search(r"\bpregnant\b|怀孕|孕\d|孕期", low)):
         is_pregnant = True
     tokens = set(_tokens(symptoms))
+    if _INTENSE.search(symptoms):
+        tokens.add("severe")  # "really bad", "unbearable", "痛得受不了": the patient says how bad it is
     t = max(temps) if temps else None
     if t is not None and t >= 38.0:
         tokens.add("cfever")
@@ -494,9 +502,9 @@ _POINTER = re.compile(r"red flag|any emergency|emergencies (go|need)|emergency s
 _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent medical|immediate|straight away|right away|"
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
 _SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早", re.IGNORECASE)
-_ROUTINE_CUE = re.compile(r"regular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
+_ROUTINE_CUE = re.compile(r"\bregular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
                           r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越|预约|复查", re.IGNORECASE)
-_SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|needs? (urgent )?(medical )?(assessment|checking|review)|"
+_SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|arrange|needs? (urgent )?(medical )?(assessment|checking|review)|"
                         r"should be checked|tell your)\b|就医|就诊|找医生|看医生|到.{0,6}(科|门诊)", re.IGNORECASE)
 _WORD_AGE = (  # most specific first: a matched phrase is taken out before the next is looked for
     (re.compile(r"newborn|新生儿"), 0.0, 0.1),
@@ -739,7 +747,8 @@ def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cu
     context = f"{lead} {statement}"
     # "Book a routine appointment if ...": a routine cue in the action part holds for every condition
     routine_cue = routine_cue or bool(_ROUTINE_CUE.search(lead))
-    if routine_cue and not _URGENT_CUE.search(statement) and not _SOON_CUE.search(statement):
+    if routine_cue and not _URGENT_CUE.search(context) and not _SOON_CUE.search(context):
+        # (a time frame the sentence states wins: "Arrange a prompt (within days) medical review if ...")
         return "routine", "the criterion is about recurring, long-standing or regularly measured findings"
     if _URGENT_CUE.search(context):
         return "urgent", f"the guideline says “{_URGENT_CUE.search(context).group(0)}”"  # type: ignore[union-attr]
@@ -923,6 +932,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         else:
             holds = bool(grounds) and (c.needs_pregnant or c.needs_sex is not None)
         return "; ".join(grounds) if holds else None
+    if content & _SEVERITY and not facts.tokens & _SEVERITY:
+        return None  # the criterion is about how bad it is, and the patient does not say it is bad
     course = content & _COURSE
     if course and not course & facts.tokens:
         return None  # "吃了退烧药仍不退烧" is about a fever that does not come down: the other words do not make it
@@ -955,7 +966,7 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
     for cr in criteria:
         title = frozenset(_title_tokens(cr.passage))
         # the guideline's own subject goes without saying only for a patient who has it
-        topic = set(title) if title & facts.tokens else set()
+        topic = set(title & facts.tokens)  # (a title with two subjects, "2型糖尿病与低血糖": only the one the patient has)
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
         best: Match | None = None  # the most urgent reading of the criterion among the clauses that hold
@@ -982,7 +993,8 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
             if level != "emergency" and cl.head:
                 # the time frame is the one the sentence gives this condition, not another condition's
                 level, why = _seek_level(cl.text, cl.head, cl.min_days, cl.routine_cue)
-            if level not in {"emergency", "urgent"} and cl.min_days is not None and cl.min_days >= 14:
+            if level not in {"emergency", "urgent"} and cl.min_days is not None and cl.min_days >= 14 and "no time frame" in why:
+                # (a criterion that gives its own time frame keeps it: "a prompt (within days) review if ... more than 3 weeks")
                 level, why = "routine", "the criterion is about symptoms lasting weeks"
             elif level == "soon" and cl.routine_cue and "no time frame" in why:
                 level, why = "routine", "the criterion is about recurring or long-standing symptoms"
