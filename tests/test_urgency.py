@@ -501,3 +501,44 @@ def test_a_criterion_keeps_its_own_time_frame_and_a_two_subject_title_is_not_all
     # a diabetic's numb feet are not "经常发生低血糖": the title's other subject (低血糖) still has to be the patient's
     assert _levels("得糖尿病八年了，这几个月两个脚底老是发麻", [DM_SEEK], age=58) == []
     assert _levels("糖尿病，最近老是低血糖，晚上出汗醒过来", [DM_SEEK], age=58) == ["soon"]
+
+
+DIARRHOEA_RED = passage("3 Red flags", "- A baby or young child who is floppy, unusually sleepy, or refusing to drink.",
+                        doc_id="diarr-test", title="Diarrhoea and dehydration", n=26)
+PREG_LEG_RED = passage("3 Red flags", "- swelling, redness or pain in your leg;", doc_id="preg-test",
+                   title="Warning signs during and after pregnancy", n=27)
+HEAD_RED = passage("3 Red flags", "- A severe headache in pregnancy or just after birth, especially with vision changes or swelling.",
+                   doc_id="head-test", title="Headache", n=28)
+COVID_SEEK = passage("5 When to see a clinician", "Contact your primary care doctor promptly if you test positive and are at "
+                     "higher risk.", doc_id="covid-test", title="COVID-19", n=29)
+BREATH_RED = passage("3 Red flags", "- trouble breathing;", doc_id="covid-test", title="COVID-19", n=30)
+
+
+def test_a_group_opening_a_list_and_a_closing_place_hold_for_every_part() -> None:
+    # "A baby or young child who is ..., or refusing to drink": not an adult who has not drunk much
+    assert _levels("went light-headed standing up, hot day and I've not drunk much", [DIARRHOEA_RED], age=33) == []
+    assert _levels("my 2 year old is refusing to drink", [DIARRHOEA_RED], age=2) == ["emergency"]
+    # "swelling, redness or pain in your leg": swollen ankles... are a leg only when the leg is named
+    assert _levels("38 weeks pregnant, hands a bit swollen", [PREG_LEG_RED], age=32, pregnant=True) == []
+    assert _levels("pregnant, my left leg is swollen and red", [PREG_LEG_RED], age=32, pregnant=True) == ["emergency"]
+    # "especially with vision changes or swelling": the swelling belongs to the qualifier, not a criterion of its own
+    assert _levels("38 weeks pregnant, ankles swollen by the evening, no headache", [HEAD_RED], age=32, pregnant=True) == []
+
+
+def test_every_sign_a_clause_names_is_needed_and_higher_risk_comes_from_the_patient() -> None:
+    assert _levels("positive covid test yesterday, sore throat, I'm 26 and healthy", [COVID_SEEK], age=26) == []
+    assert _levels("positive covid test, I'm on chemo", [COVID_SEEK], age=50) == ["soon"]
+    assert _levels("positive covid test yesterday, stuffy nose", [COVID_SEEK], age=78) == ["soon"]  # age makes the risk
+
+
+def test_breathless_only_on_exertion_is_not_an_emergency_criterion() -> None:
+    assert _levels("4 months after covid, still tired, get breathless walking the dog", [BREATH_RED], age=43) == []
+    assert _levels("covid, now breathless even sitting down", [BREATH_RED], age=43) == ["emergency"]
+
+
+def test_signs_of_dehydration_in_a_child_are_seen_the_same_day_without_a_criterion() -> None:
+    facts = extract_facts("tonsillitis, hardly drinking anything because it hurts to swallow, only had 1 wee today", age=7)
+    decision = decide_urgency(facts, [SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert decision.level == "urgent" and "dehydration" in decision.reason
+    adult = extract_facts("hardly drinking anything, only had 1 wee today", age=30)
+    assert decide_urgency(adult, [SELF], red_flag_labels=[], language="en").level != "urgent"

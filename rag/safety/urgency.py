@@ -427,7 +427,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     ages = [s.days / 365 for s in spans if s.kind == "age"]
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
-    if re.search(r"\bstill\b|还是|仍然|一直", text, re.IGNORECASE):
+    if re.search(r"\bstill\b|\bkeeps?\b|还是|仍然|一直", text, re.IGNORECASE):
         # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then
         durations += [s.days for s in spans if s.kind == "duration" and re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
     # "孩子十个月了" with age 0.83 is the child's age, not how long the illness has lasted
@@ -446,6 +446,12 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     tokens = set(_tokens(symptoms))
     if _INTENSE.search(symptoms):
         tokens.add("severe")  # "really bad", "unbearable", "痛得受不了": the patient says how bad it is
+    if _breathless_on_exertion_only(symptoms):
+        tokens.add("breath_on_exertion")
+    if "crefuse_drink" in tokens:
+        tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
+    if "cweak_immune" in tokens or (age is not None and age >= 65) or pregnant:
+        tokens.add("chigh_risk")  # "if you test positive and are at higher risk"
     t = max(temps) if temps else None
     if t is not None and t >= 38.0:
         tokens.add("cfever")
@@ -472,6 +478,18 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
                  blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
                  glucose_mmol=max(sugars) if sugars else None)
+
+
+_BREATH = re.compile(r"breath\w*|puffed|winded|气短|气促|喘", re.IGNORECASE)
+_EXERTION = re.compile(r"walk\w*|stairs|upstairs|uphill|hills?\b|exercis\w*|running|jogging|gym|climb\w*|走快|走路|走几步|上楼|爬楼|"
+                       r"爬坡|运动|活动后|干活", re.IGNORECASE)
+_AT_REST = re.compile(r"at rest|sitting|lying|even when|talking|can'?t (?:speak|talk|finish)|静息|坐着|躺着|休息时|说话", re.IGNORECASE)
+
+
+def _breathless_on_exertion_only(symptoms: str) -> bool:
+    """Every mention of breathlessness comes with exertion ("puffed going upstairs", "走快一点就气短") and none with rest."""
+    parts = [c for c in re.split(r"[,.;!?，。；！？]|\bbut\b", symptoms) if _BREATH.search(c)]
+    return bool(parts) and all(_EXERTION.search(c) and not _AT_REST.search(c) for c in parts)
 
 
 _STARTED = re.compile(r"\b(?:started|starting|began|begun|since (?:i )?(?:started|starting|going on|taking)|put me on|switched to|"
@@ -696,8 +714,23 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     conditions = re.sub(r"^\s*,?\s*(or\s+)?if\b", " ", conditions)
     # a bracket names examples or a cause ("（出血点、瘀斑）"): its commas do not make new alternatives
     conditions = re.sub(r"（[^）]*）", lambda m: m.group(0).replace("、", "/").replace("，", "/"), conditions)
+    # a group that opens a list of what it is ("A baby or young child who is floppy, unusually sleepy, or refusing to drink")
+    # holds for every part
+    who = re.match(r"\s*(?:an? |the |your )?((?:bab(?:y|ies)|infants?|young child(?:ren)?|child(?:ren)?|toddlers?|older adults?)"
+                   r"(?: or (?:an? )?(?:bab(?:y|ies)|infants?|young child(?:ren)?|child(?:ren)?|toddlers?))?)\s+who (?:is|are|has|have)\b",
+                   conditions, re.IGNORECASE)
+    who_age = _age_constraint(who.group(1)) if who else None
+    if who and who_age is not None and re.search(r",|、|，", conditions[who.end():]):
+        conditions = conditions[who.end():]
+    else:
+        who_age = None
     parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
                         conditions) if p and p.strip()]
+    # "swelling, redness or pain in your leg": the closing place belongs to every short part before it
+    place = re.search(r"\s(?:in|on|around|of) (?:your|the|a|one|his|her) [a-z]+\s*$", parts[-1]) if len(parts) > 1 else None
+    if place and place.group(0).split()[-1].lower() in _body_words() | {"legs", "leg", "arm", "arms", "chest", "calf"}:
+        parts = [p if p is parts[-1] or len(p.split()) > 2 or any(w.lower() in _body_words() for w in p.split())
+                 else f"{p.rstrip()}{place.group(0)}" for p in parts]
     # "burns to the face, hands, ... that cause blisters": the closing qualifier belongs to every part
     qualifier = re.search(r"\b(that|which|who)\b.*$", parts[-1]) if len(parts) > 1 else None
     if qualifier:
@@ -713,6 +746,8 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     age_all = _age_constraint(opening.group(1)) if opening else None
     if age_all is not None:
         parts = parts[1:]
+    if who_age is not None and age_all is None:
+        age_all = who_age
     if pregnant_all and len(parts) > 1 and re.fullmatch(r"\s*(?:in|during) pregnancy\s*|\s*孕期\s*|\s*怀孕期间\s*", parts[0], re.I):
         parts = parts[1:]  # "In pregnancy," opens the sentence; it is not a criterion of its own
     # "unlike normal morning sickness" says what the sign is not
@@ -940,6 +975,11 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
     if len(shared) < need:
         return None
+    # every sign the clause names is the patient's: "a panic attack that you cannot tell from chest pain" needs the chest
+    # pain, "if you test positive and are at higher risk" the risk (the share above is for the other words)
+    signs = {t for t in content if t in _concept_tokens()} - _COURSE - _WEAK - _body_words()
+    if signs - facts.tokens:
+        return None
     if shared <= _WEAK and not content <= _WEAK:
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
     if content <= _body_words() | _WEAK and not ((sentence - content - topic - _body_words() - _WEAK) & facts.tokens):
@@ -975,8 +1015,10 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
         # (the testicle, not an ankle) and does not deny the qualified sign ("it didn't come on suddenly")
         main: frozenset[str] = frozenset()
         main_holds = False
+        attached = False
         for cl in cr.clauses:
-            attached = bool(_ATTACHED.match(cl.text))
+            # once a qualifier starts, what follows belongs to it ("especially with vision changes or swelling")
+            attached = attached or bool(_ATTACHED.match(cl.text))
             if not attached:
                 main |= cl.tokens
             grounds = _match_clause(cl, facts, topic, cr.tokens, title)
@@ -990,6 +1032,9 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
                     or any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in main)):
                 continue
             level, why = cr.level, cr.level_why
+            if level == "emergency" and "breath_on_exertion" in facts.tokens and "cbreathless" in cl.tokens \
+                    and not ((cl.tokens - {"cbreathless"} - topic - _WEAK) & facts.tokens):
+                continue  # breathless walking the dog or up the stairs is not breathing difficulty that is an emergency
             if level != "emergency" and cl.head:
                 # the time frame is the one the sentence gives this condition, not another condition's
                 level, why = _seek_level(cl.text, cl.head, cl.min_days, cl.routine_cue)
@@ -1062,6 +1107,12 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
         return UrgencyDecision(top.level, reason, "criterion", cr.passage, cr.text, tuple(matches))
     # no criterion holds: self-care only where the guideline gives self-care for this presentation and
     # nothing about the patient asks for a clinician's eyes anyway
+    same_day = _same_day_without_criterion(facts, language)
+    if same_day:
+        reason = (f"{label['urgent']}：检索到的指南中没有与您的情况完全相符的就医标准，但{same_day}，因此建议当天就医。" if zh else
+                  f"{label['urgent']}: no retrieved guideline criterion matched exactly, but {same_day}, so a clinician should "
+                  "see this today.")
+        return UrgencyDecision("urgent", reason, "no_criterion", None, "", ())
     risk = _risk_without_criterion(facts, language)
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [])
     review = _review_without_criterion(facts, language)
@@ -1170,6 +1221,22 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
     if "cworse" in facts.tokens:
         return "您说症状在加重" if zh else "you say it is getting worse"
     return ""
+
+
+_DRY = frozenset({"cless_urine", "cno_urine", "cdry_mouth", "cfewer_tears"})
+_LOSING = frozenset({"cdrink_less", "crefuse_drink", "cvomit", "cdiarrhoea", "cfluids_down"})
+
+
+def _same_day_without_criterion(facts: Facts, language: str) -> str:
+    """Signs of dehydration (less urine, a dry mouth, fewer tears) while drinking less or losing fluid, in a child or an
+    older adult: every starter guideline that names them sends them for same-day assessment, whichever was retrieved."""
+    age = facts.age_years
+    if not (facts.tokens & _DRY and facts.tokens & _LOSING) or age is None or 16 <= age < 65:
+        return ""
+    if language == "zh":
+        return "孩子有脱水迹象（尿少、口干或眼泪少）" if age < 16 else "老人有脱水迹象（尿少、口干）"
+    return ("the child shows signs of dehydration (less urine, a dry mouth or fewer tears)" if age < 16 else
+            "an older adult shows signs of dehydration (less urine or a dry mouth)")
 
 
 def _review_without_criterion(facts: Facts, language: str) -> str:
