@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from rag.errors import ClinragError
-from rag.knowledge.milvus import lite_server_address
+from rag.knowledge.milvus import discard_flushed_wal, lite_server_address
 from rag.settings import Settings, load_settings
 
 __all__ = ["serve", "LiteServer", "start_lite_server"]
@@ -84,6 +84,7 @@ def start_lite_server(settings: Settings, *, timeout_s: float = 120.0) -> LiteSe
     exe = shutil.which("milvus-lite") or str(Path(sys.executable).parent / "milvus-lite")
     if not Path(exe).exists():
         raise ClinragError("the `milvus-lite` command is missing; reinstall clinrag (it depends on milvus-lite>=3.2.2)")
+    discard_flushed_wal(folder)  # the server replays the folder's log as it opens it
     host, port = "127.0.0.1", free_port()
     log_path = data_dir / "milvus-server.log"
     with log_path.open("ab") as log_file:

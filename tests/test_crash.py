@@ -19,6 +19,43 @@ from rag.settings import Settings
 DIM = 32
 
 
+# A child that writes 40 chunk rows, flushes, and is SIGKILLed inside the flush after Milvus Lite committed its
+# manifest and before it deleted the write-ahead log (the moment `discard_flushed_wal` is about).
+_KILLED_IN_FLUSH = r"""
+import os, signal, sys
+from milvus_lite.storage import wal
+from rag.knowledge.milvus import MilvusStore
+
+store = MilvusStore(sys.argv[1], "kb", 4)
+store.upsert_rows([{"chunk_id": f"c{i}", "vector": [1.0, 0.0, 0.0, float(i)], "text": "rest and fluids", "bm25": "rest fluids",
+                    "doc_id": "d", "content_hash": "h", "version": "1", "title": "T", "publisher": "p", "source": "s",
+                    "section": "x", "language": "en", "groups": "", "page_start": 1, "page_end": 1, "char_start": 0,
+                    "char_end": 1, "idx": i, "roles": ""} for i in range(40)])
+wal.WAL.close_and_delete = lambda self: os.kill(os.getpid(), signal.SIGKILL)
+store.flush()
+"""
+
+
+def test_killed_between_manifest_commit_and_wal_delete_leaves_no_duplicate_rows(tmp_path):
+    """Milvus Lite 3.2.2 replays a WAL it had already flushed when a kill lands between the two: every row of it
+    came back twice (same sequence number, so neither shadows the other). Opening the store must not."""
+    folder = tmp_path / "kb.db"
+    proc = subprocess.run([sys.executable, "-c", _KILLED_IN_FLUSH, str(folder)], capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    wal_files = [p.name for p in (folder / "collections" / "kb" / "wal").iterdir()]
+    assert wal_files, "the kill landed after the WAL was deleted: this test no longer reaches the window"
+    assert (folder / "collections" / "kb" / "partitions" / "_default" / "data").is_dir()  # and after the data file
+    store = MilvusStore(str(folder), "kb", 4)
+    try:
+        rows = store._query_all('chunk_id != ""', ["chunk_id"])
+        assert sorted(r["chunk_id"] for r in rows) == sorted(f"c{i}" for i in range(40))
+        assert store.count_chunks() == 40
+    finally:
+        store.close()
+    assert not (folder / "collections" / "kb" / "wal").exists() or not [
+        p for p in (folder / "collections" / "kb" / "wal").iterdir() if p.name in wal_files]
+
+
 def _corpus(folder: Path, n: int) -> None:
     folder.mkdir()
     rnd = random.Random(7)

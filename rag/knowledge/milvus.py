@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import socket
 import threading
 import time
@@ -39,8 +41,8 @@ from rag.settings import Settings
 from rag.text import bm25_query_text, bm25_text
 from rag.types import Chunk, GuidelineDoc, Passage
 
-__all__ = ["Catalog", "DocVersion", "MilvusSearch", "MilvusStore", "QuarantineEntry", "lite_server_address", "now_iso",
-           "resolve_uri"]
+__all__ = ["Catalog", "DocVersion", "MilvusSearch", "MilvusStore", "QuarantineEntry", "discard_flushed_wal",
+           "lite_server_address", "now_iso", "resolve_uri"]
 
 _GENERATION_PK = "g:catalog"  # catalog row whose value changes with every catalog write
 _QUERY_ROWS = 16_000  # rows per catalog-driven load query; Milvus caps offset + limit at 16,384
@@ -100,6 +102,55 @@ def lite_server_address(data_dir: Path) -> str | None:
         return None
 
 
+_WAL_FILE = re.compile(r"^wal_(?:data|delta)_(\d+)\.arrow$")
+
+
+def discard_flushed_wal(folder: Path) -> list[Path]:
+    """Delete the write-ahead log files of a Milvus Lite folder that its manifests say are already flushed.
+
+    Milvus Lite 3.2.2 flushes by writing a data file, committing its manifest (which names the next WAL
+    number) and only then fsyncing and deleting the old WAL. A process killed between the last two leaves
+    a WAL whose rows are also in a data file; on the next open Milvus Lite replays every WAL it finds, so
+    each of those rows is there twice with the same sequence number: both copies are counted, queried and
+    searched, and the next flush writes them out again. A WAL numbered below the manifest's
+    `active_wal_number` holds only flushed rows, so deleting it before Milvus Lite opens the folder loses
+    nothing. Skipped while another process (or this one) has the folder open: it holds the folder's LOCK.
+    Returns the files deleted."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: leave the folder to Milvus Lite
+        return []
+    if not folder.is_dir():
+        return []
+    fd = os.open(folder / "LOCK", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return []  # open elsewhere: it already replayed its WAL, and deleting files under it is not ours to do
+        removed: list[Path] = []
+        for manifest in folder.rglob("manifest.json"):
+            try:
+                active = json.loads(manifest.read_text(encoding="utf-8")).get("active_wal_number")
+            except (OSError, ValueError):
+                continue  # Milvus Lite falls back to manifest.json.prev itself; without a reading, touch nothing
+            wal_dir = manifest.parent / "wal"
+            if not isinstance(active, int) or not wal_dir.is_dir():
+                continue
+            for f in sorted(wal_dir.iterdir()):
+                m = _WAL_FILE.match(f.name)
+                if m and int(m.group(1)) < active:
+                    f.unlink()
+                    removed.append(f)
+        if removed:
+            logging.getLogger("clinrag.milvus").warning(
+                "Milvus Lite: deleted %d write-ahead log file(s) under %s that a killed process had already flushed "
+                "(replaying them would have duplicated their rows)", len(removed), folder)
+        return removed
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def resolve_uri(settings: Settings) -> str:
     """Explicit CLINRAG_MILVUS_URI, else a shared local lite server, else the Lite file itself."""
     if settings.milvus_uri:
@@ -138,6 +189,8 @@ class MilvusStore:
             kwargs["token"] = token
         if db_name:
             kwargs["db_name"] = db_name
+        if uri.endswith(".db"):
+            discard_flushed_wal(Path(uri))  # before Milvus Lite replays its log (duplicates after a kill otherwise)
         try:
             self._client = _open_client(MilvusClient, MilvusException, kwargs)
         except MilvusException as exc:
