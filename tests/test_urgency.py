@@ -542,3 +542,29 @@ def test_signs_of_dehydration_in_a_child_are_seen_the_same_day_without_a_criteri
     assert decision.level == "urgent" and "dehydration" in decision.reason
     adult = extract_facts("hardly drinking anything, only had 1 wee today", age=30)
     assert decide_urgency(adult, [SELF], red_flag_labels=[], language="en").level != "urgent"
+
+
+CELLULITIS_RED = passage("3 Red flags", "Other emergencies: a non-blanching rash with fever or feeling very unwell; a rapidly "
+                         "spreading red, hot, painful area with fever.", doc_id="skin-test", title="Skin rash", n=31)
+BITE_SEEK = passage("5 When to see a clinician", "Get an urgent appointment today if:\n\n- redness spreads around the bite or "
+                    "sting (possible cellulitis);\n- you have a high temperature after a bite or sting;", doc_id="bite-test",
+                    title="Insect bites", n=32)
+POINTER_SEEK = passage("5 When to see a clinician", "Breathing or swallowing emergencies belong in the emergency department.",
+                       doc_id="throat-test", title="Sore throat", n=33)
+
+
+def test_how_fast_a_criterion_says_it_goes_is_needed_too() -> None:
+    # "rapidly spreading ... with fever" (an emergency) is not met by a red patch spreading over days, nor by "hot" cut
+    # from its list; the bite guideline's "redness spreads around the bite" (same day) is
+    text = "got a bite on my shin last tuesday, now there's a red hot patch spreading up my leg and a temp of 101F"
+    assert _levels(text, [CELLULITIS_RED], age=45) == []
+    assert _levels(text, [CELLULITIS_RED, BITE_SEEK], age=45)[0] == "urgent"
+    assert _levels("red hot painful area on my leg spreading fast, I can see it grow by the hour, fever 38.9", [CELLULITIS_RED],
+                   age=45) == ["emergency"]
+    # "a high temperature" in a criterion is a fever (38 °C and up), not a "high" reading
+    assert _levels("bitten 2 days ago, temp 38.2 now", [BITE_SEEK], age=30) == ["urgent"]
+
+
+def test_where_emergencies_belong_is_not_a_criterion() -> None:
+    assert _levels("can't breathe through my nose, blocked with a cold, breathing fine through my mouth", [POINTER_SEEK],
+                   age=32) == []

@@ -104,6 +104,10 @@ _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too co
 _COURSE = frozenset({"cnot_improving", "cworse", "crecur"})  # how it goes, which a criterion that names it needs
 # how bad it is: "Severe neck swelling" is not met by "lumps in my neck are swollen"; a patient says it in many ways
 _SEVERITY = frozenset({"severe", "剧烈", "csevere_pain"})
+# and how fast it goes: "a rapidly spreading red, hot, painful area with fever" is not met by "spreading" alone
+_SPEED = frozenset({"rapid", "迅速"})
+_FAST = re.compile(r"\b(rapid(ly)?|quick(ly)?|fast|by the (hour|minute)|in (a few|just) hours|within hours|every hour|"
+                   r"getting bigger and bigger|spreading so fast)\b|迅速|很快|越来越快|一会儿|几个小时", re.IGNORECASE)
 _INTENSE = re.compile(r"\b(severe(ly)?|really bad|very bad|so bad|terrible|terribly|awful|horrendous|horrible|worst|"
                       r"excruciating|agony|agonising|agonizing|unbearable|can'?t bear|can'?t stand|intense|extreme(ly)?|"
                       r"crushing|(10|9|8) ?(/|out of) ?10)\b|剧烈|剧痛|厉害|受不了|特别痛|特别疼|非常痛|非常疼|痛死|疼死|要命|撕裂",
@@ -446,6 +450,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     tokens = set(_tokens(symptoms))
     if _INTENSE.search(symptoms):
         tokens.add("severe")  # "really bad", "unbearable", "痛得受不了": the patient says how bad it is
+    if _FAST.search(symptoms):
+        tokens.add("rapid")  # "spreading fast", "by the hour", "越来越快": the patient says how fast it goes
     if _breathless_on_exertion_only(symptoms):
         tokens.add("breath_on_exertion")
     if "crefuse_drink" in tokens:
@@ -516,7 +522,7 @@ def _after_new_medicine(symptoms: str) -> bool:
 
 # --- criteria from guideline passages -----------------------------------------------------------
 
-_POINTER = re.compile(r"red flag|any emergency|emergencies (go|need)|emergency symptoms need|任何危险信号|出现危险信号|属于急症", re.IGNORECASE)
+_POINTER = re.compile(r"red flag|any emergency|emergencies (go|need|belong)|emergency symptoms need|任何危险信号|出现危险信号|属于急症", re.IGNORECASE)
 _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent medical|immediate|straight away|right away|"
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
 _SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早", re.IGNORECASE)
@@ -697,7 +703,7 @@ _NUMERIC_PHRASE = re.compile(
     r"[0-9零一二两三四五六七八九十半几.]+\s*(°\s*[cf]|℃|℉|度|minutes?|hours?|days?|nights?|weeks?|months?|years?|分钟|小时|天|日|周|星期|"
     r"个多月|个月|月|年|岁)?\s*(old|or higher|or more|or above|and above|及以上|以上|以下|或更高|以内)?|≥|a few (days|weeks)",
     re.IGNORECASE)
-_ACTION_PHRASE = re.compile(r"应当|应该|也要|需要|就医|就诊|找医生看|找医生|看医生|当天|立即|马上|尽快|尽早|及早|体温|\btemperature\b")
+_ACTION_PHRASE = re.compile(r"应当|应该|也要|需要|就医|就诊|找医生看|找医生|看医生|当天|立即|马上|尽快|尽早|及早|体温|(?<!high )\btemperature\b")
 _DEPT_PHRASE = re.compile(r"(看|到|去)[^，；。、]{0,10}(科|门诊|医院|中心)")
 
 
@@ -969,6 +975,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return "; ".join(grounds) if holds else None
     if content & _SEVERITY and not facts.tokens & _SEVERITY:
         return None  # the criterion is about how bad it is, and the patient does not say it is bad
+    if content & _SPEED and not facts.tokens & _SPEED:
+        return None
     course = content & _COURSE
     if course and not course & facts.tokens:
         return None  # "吃了退烧药仍不退烧" is about a fever that does not come down: the other words do not make it
@@ -982,7 +990,11 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if shared <= _WEAK and not content <= _WEAK:
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
-    if content <= _body_words() | _WEAK and not ((sentence - content - topic - _body_words() - _WEAK) & facts.tokens):
+    if content <= _body_words() | _WEAK and any(sentence & q and not facts.tokens & q for q in (_SEVERITY, _SPEED)):
+        return None  # "hot", cut from "a rapidly spreading red, hot, painful area": the list's "rapidly" holds for it too
+    if content <= _body_words() | _WEAK and not c.tokens & topic \
+            and not ((sentence - content - topic - _body_words() - _WEAK) & facts.tokens):
+        # (a clause that names the guideline's subject is whole: "a high temperature after a bite")
         # "lips" alone, cut from "blue ... lips or tongue", or "painful", cut from "a rash that is widespread, painful,
         # blistering": the sentence's symptom word is missing
         return None
