@@ -182,3 +182,48 @@ def test_new_rules_fire(text: str, age: float, rule: str) -> None:
 def test_new_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
     fired = {f.rule_id for f in triage(text, age=age).red_flags}
     assert not fired & {"hypertensive_emergency", "ectopic_pregnancy", "neutropenic_sepsis", "first_seizure"}
+
+
+@pytest.mark.parametrize("text, age, rule", [
+    ("got a heavy pressing feeling in the middle of my chest thats been there 20 mins and wont shift", 61, "chest_pain_persisting"),
+    ("I have angina, used my GTN spray twice and the pain is still there after 15 minutes", 70, "angina_not_relieved"),
+    ("haven't pooed or passed wind for 3 days, keep being sick, tummy blown up like a balloon", 66, "bowel_obstruction"),
+    ("bad back since lifting, since this morning I can't get a wee out and I wet myself without noticing", 51, "cauda_equina"),
+    ("fell off a ladder, about 3 metres, landed flat on my back", 55, "major_trauma"),
+    ("my husband got a shock off the mains rewiring a plug, burn on his palm", 43, "electrical_burn"),
+    ("we got out of a house fire, her voice has gone croaky and she's coughing up black stuff", 39, "smoke_inhalation"),
+    ("toddler playing with lego suddenly started coughing and coughing and now he's wheezy", 2, "choking_foreign_body"),
+    ("today she's suddenly really confused, she doesn't recognise me", 58, "sudden_confusion"),
+    ("my son has been hearing voices telling him people are after him", 21, "psychosis"),
+    ("my 2 week old feels cold to touch, under-arm temp is 35.4", 0.04, "infant_cold_or_not_feeding"),
+    ("had my baby 5 days ago, pounding headache that won't go, seeing spots and my face is puffy", 31, "pre_eclampsia"),
+    ("treated a hypo 3 times with jelly babies but my sugar is still 2.8", 45, "hypo_not_responding"),
+    ("got stung and now I've got hives all over my body and I've thrown up twice", 26, "anaphylaxis_systemic"),
+    ("2 paracetamol every 3 hours plus Lemsip for 2 days, feel fine though", 38, "paracetamol_staggered"),
+    ("heart rate's been 190 for the last hour and won't come down", 26, "very_fast_heart"),
+    ("fell on my wrist skiing, it's bent at a funny angle", 45, "fracture_deformity"),
+    ("10 puffs of my blue inhaler in half an hour and it's not touching it", 24, "reliever_not_working"),
+    ("flu for 4 days, now really out of breath just walking to the loo", 52, "breathless_minimal_exertion"),
+    ("my son hasn't drunk anything since yesterday, no wee since this morning and his lips are cracked", 5, "child_dehydration"),
+    ("I've started thinking about ending my life", 33, "suicide_self_harm"),
+    ("好几个月睡不着，最近老想着死了算了", 38, "suicide_self_harm"),
+    ("发烧，腿上出了紫红色的点点，拿杯子压也不褪", 30, "meningitis"),
+    ("我有心绞痛，含了两次硝酸甘油，过了十五分钟还是疼", 71, "angina_not_relieved"),
+    ("全身起风疙瘩，还吐了，肚子一阵一阵绞着疼", 26, "anaphylaxis_systemic"),
+])
+def test_red_flags_in_patients_words_round_6(text: str, age: float, rule: str) -> None:
+    assert rule in [f.rule_id for f in triage(text, age=age).red_flags]
+
+
+@pytest.mark.parametrize("text, age", [
+    ("hoarse voice for about 5 weeks, I smoke about 15 a day", 52),
+    ("my dad takes gliclazide, sugar was 3.2 this morning, fine after some sugar", 70),
+    ("sharp pain in my chest when I press on one spot since moving furniture yesterday", 35),
+    ("I'm a bit confused about which tablets to take today", 60),
+    ("I got a static electric shock off the car door", 30),
+    ("fell off the bottom step of a ladder, 2 feet, grazed my knee", 40),
+    ("I take paracetamol every 4-6 hours for my back, no more than 8 a day", 50),
+    ("my heart rate hit 175 on my run this morning, fine now", 30),
+])
+def test_round_6_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
+    assert triage(text, age=age).red_flags == []

@@ -568,3 +568,8 @@ def test_how_fast_a_criterion_says_it_goes_is_needed_too() -> None:
 def test_where_emergencies_belong_is_not_a_criterion() -> None:
     assert _levels("can't breathe through my nose, blocked with a cold, breathing fine through my mouth", [POINTER_SEEK],
                    age=32) == []
+
+
+def test_a_chinese_number_range_reads_as_its_lower_end() -> None:
+    # "血糖一直十六七" raised a KeyError before (a request that failed into the triage-only answer)
+    assert extract_facts("糖尿病，这两天感冒了，血糖一直十六七，能吃能喝", age=59).glucose_mmol == 16.0

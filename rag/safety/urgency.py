@@ -238,7 +238,10 @@ def _num(s: str) -> float | None:
             return 10.0
         if "十" in s:
             a, _, b = s.partition("十")
-            return float((_ZH_DIGITS[a] if a else 1) * 10 + (_ZH_DIGITS[b] if b else 0))
+            # "十六七" is sixteen or seventeen, "二三十" twenty or thirty: a range reads as its lower end
+            tens = min((_ZH_DIGITS[ch] for ch in a), default=1)
+            ones = min((_ZH_DIGITS[ch] for ch in b), default=0)
+            return float(tens * 10 + ones)
         if len(s) == 2 and s[0] != s[1] and "几" not in s and "零" not in s:
             return float(min(_ZH_DIGITS[s[0]], _ZH_DIGITS[s[1]]))  # "两三个月" is two or three months, not 23
         total = 0.0
@@ -489,7 +492,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
 _BREATH = re.compile(r"breath\w*|puffed|winded|气短|气促|喘", re.IGNORECASE)
 _EXERTION = re.compile(r"walk\w*|stairs|upstairs|uphill|hills?\b|exercis\w*|running|jogging|gym|climb\w*|走快|走路|走几步|上楼|爬楼|"
                        r"爬坡|运动|活动后|干活", re.IGNORECASE)
-_AT_REST = re.compile(r"at rest|sitting|lying|even when|talking|can'?t (?:speak|talk|finish)|静息|坐着|躺着|休息时|说话", re.IGNORECASE)
+# at rest or on the slightest effort (walking to the loo, getting dressed) is breathlessness at rest
+_AT_REST = re.compile(r"at rest|sitting|lying|even when|talking|can'?t (?:speak|talk|finish)|to the (?:loo|toilet|bathroom)|"
+                      r"getting dressed|across the room|静息|坐着|躺着|休息时|说话|上厕所|穿衣", re.IGNORECASE)
 
 
 def _breathless_on_exertion_only(symptoms: str) -> bool:
