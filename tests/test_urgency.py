@@ -573,3 +573,9 @@ def test_where_emergencies_belong_is_not_a_criterion() -> None:
 def test_a_chinese_number_range_reads_as_its_lower_end() -> None:
     # "血糖一直十六七" raised a KeyError before (a request that failed into the triage-only answer)
     assert extract_facts("糖尿病，这两天感冒了，血糖一直十六七，能吃能喝", age=59).glucose_mmol == 16.0
+
+
+def test_a_time_frame_the_guideline_rules_out_is_not_its_time_frame() -> None:
+    zh = passage("5 何时就诊及科室", "出现以下情况，请预约门诊（一般不需要当天就医）：\n\n- 失眠持续几周以上；", doc_id="sleep-zh-test",
+                 title="失眠", n=34)
+    assert _levels("失眠好几年了，每天靠安眠药", [zh], age=50) == ["routine"]

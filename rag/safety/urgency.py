@@ -789,8 +789,15 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     return tuple(out)
 
 
+# a time frame the sentence rules out is not its time frame: "请预约门诊（一般不需要当天就医）", "does not need same-day care"
+_NOT_CUE = re.compile(r"(?:一般)?(?:不需要|不必|不用|无需)(?:当天|立即|马上|急诊)(?:就医|就诊)?|"
+                      r"(?:usually )?(?:does not|doesn't|do not|don't|no) need (?:to be seen )?(?:the )?(?:same[- ]day|urgent|emergency)\w*"
+                      r"(?: care| appointment| treatment)?|not (?:usually )?(?:an? )?(?:emergency|urgent|same[- ]day)", re.IGNORECASE)
+
+
 def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cue: bool) -> tuple[str, str]:
-    context = f"{lead} {statement}"
+    context = _NOT_CUE.sub(" ", f"{lead} {statement}")
+    statement = _NOT_CUE.sub(" ", statement)
     # "Book a routine appointment if ...": a routine cue in the action part holds for every condition
     routine_cue = routine_cue or bool(_ROUTINE_CUE.search(lead))
     if routine_cue and not _URGENT_CUE.search(context) and not _SOON_CUE.search(context):
