@@ -6,7 +6,10 @@ consumed by the round that described its misses and is development data since; u
 written blind to the rules and committed before any change of that round, and is never tuned on. urgency_dev3.jsonl
 (48, blind writer, 2026-11-30) is development data of the third round; urgency_dev4.jsonl (48, blind writer,
 2026-12-01) of the fourth; urgency_dev5.jsonl (64, blind writer, 2026-12-01) of the fifth. urgency_frozen3.jsonl (64)
-was written blind by the same session and committed before any change of the fifth round: never tuned on."""
+was written blind by the same session and committed before any change of the fifth round: never tuned on.
+Round 6 (2026-12-01): urgency_frozen4.jsonl (64, blind, committed before any change of the round, never tuned on),
+urgency_dev6.jsonl (64, blind, development) and urgency_redflags_dev.jsonl (343, blind: one lay vignette per red flag
+of every starter guideline plus two look-alikes per guideline, development)."""
 
 from __future__ import annotations
 
@@ -28,7 +31,8 @@ def _rows(name: str) -> list[dict[str, object]]:
 def test_vignette_sets_are_well_formed() -> None:
     levels = {"emergency", "urgent", "soon", "routine", "self_care"}
     for name in ("urgency_dev.jsonl", "urgency_frozen.jsonl", "urgency_dev2.jsonl", "urgency_dev3.jsonl", "urgency_dev4.jsonl",
-                 "urgency_dev5.jsonl", "urgency_frozen2.jsonl", "urgency_frozen3.jsonl"):
+                 "urgency_dev5.jsonl", "urgency_dev6.jsonl", "urgency_frozen2.jsonl", "urgency_frozen3.jsonl",
+                 "urgency_frozen4.jsonl", "urgency_redflags_dev.jsonl"):
         rows = _rows(name)
         assert len(rows) >= 30
         assert {lvl for r in rows for lvl in r["accept"]} == levels  # type: ignore[attr-defined]
@@ -45,6 +49,8 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     dev5 = evaluate_urgency(_rows("urgency_dev5.jsonl"), starter_kb)
     frozen = evaluate_urgency(_rows("urgency_frozen2.jsonl"), starter_kb)
     frozen3 = evaluate_urgency(_rows("urgency_frozen3.jsonl"), starter_kb)
+    dev6 = evaluate_urgency(_rows("urgency_dev6.jsonl"), starter_kb)
+    frozen4 = evaluate_urgency(_rows("urgency_frozen4.jsonl"), starter_kb)
     assert dev["within_accepted"] >= 30 and dev["under_triage"] == 0, dev["misses"]
     assert v1["within_accepted"] >= 31 and v1["under_triage"] == 0, v1["misses"]
     assert dev2["within_accepted"] >= 37 and dev2["under_triage"] <= 2, dev2["misses"]
@@ -52,9 +58,22 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     assert dev4["within_accepted"] >= 42 and dev4["under_triage"] <= 2, dev4["misses"]
     assert dev5["within_accepted"] >= 50 and dev5["under_triage"] <= 2, dev5["misses"]
     # frozen sets: no worse than measured (the misses' text is not printed: the sets are not for reading)
-    assert frozen["within_accepted"] >= 31 and frozen["under_triage"] <= 5, frozen["by_level"]
-    assert frozen3["within_accepted"] >= 42 and frozen3["under_triage"] <= 8, frozen3["by_level"]
+    assert dev6["within_accepted"] >= 49 and dev6["under_triage"] <= 6, dev6["misses"]
+    assert frozen["within_accepted"] >= 33 and frozen["under_triage"] <= 5, frozen["by_level"]
+    assert frozen3["within_accepted"] >= 44 and frozen3["under_triage"] <= 7, frozen3["by_level"]
+    assert frozen4["within_accepted"] >= 41 and frozen4["under_triage"] <= 13, frozen4["by_level"]
     # every emergency of the newest frozen set is recognised (16 of 16 on 2026-12-01)
     assert frozen3["by_level"]["emergency"].get("emergency", 0) == 16, frozen3["by_level"]
-    for report in (dev, v1, dev2, dev3, dev4, dev5, frozen, frozen3):
+    for report in (dev, v1, dev2, dev3, dev4, dev5, dev6, frozen, frozen3, frozen4):
         assert report["right_guideline_cited"] >= 0.9 * report["vignettes"], report["by_level"]
+
+
+def test_every_starter_red_flag_in_lay_words(starter_kb) -> None:
+    """One lay vignette per red flag of every starter guideline (261) and two look-alikes per guideline (82): 255 of
+    the red flags were emergencies and 51 look-alikes within their accepted levels on 2026-12-01 (187 before the
+    round's rules)."""
+    rows = _rows("urgency_redflags_dev.jsonl")
+    red = evaluate_urgency([r for r in rows if r["accept"][0] == "emergency"], starter_kb)  # type: ignore[index]
+    alike = evaluate_urgency([r for r in rows if r["accept"][0] != "emergency"], starter_kb)  # type: ignore[index]
+    assert red["vignettes"] == 261 and red["within_accepted"] >= 250, red["misses"]
+    assert alike["within_accepted"] >= 48, alike["misses"]

@@ -102,6 +102,8 @@ _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
 _COURSE = frozenset({"cnot_improving", "cworse", "crecur"})  # how it goes, which a criterion that names it needs
+# concepts that say who or when, not a sign ("your partner notices loud snoring", "comes on with exercise")
+_CONTEXT = frozenset({"cpartner", "cbp", "cglucose", "cexertion", "crest_relief"})
 # how bad it is: "Severe neck swelling" is not met by "lumps in my neck are swollen"; a patient says it in many ways
 _SEVERITY = frozenset({"severe", "剧烈", "csevere_pain"})
 # and how fast it goes: "a rapidly spreading red, hot, painful area with fever" is not met by "spreading" alone
@@ -997,7 +999,7 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     # every sign the clause names is the patient's: "a panic attack that you cannot tell from chest pain" needs the chest
     # pain, "if you test positive and are at higher risk" the risk (the share above is for the other words)
-    signs = {t for t in content if t in _concept_tokens()} - _COURSE - _WEAK - _body_words()
+    signs = {t for t in content if t in _concept_tokens()} - _COURSE - _WEAK - _body_words() - _CONTEXT
     if signs - facts.tokens:
         return None
     if shared <= _WEAK and not content <= _WEAK:
