@@ -63,7 +63,7 @@ SETS: dict[str, tuple[str, ...]] = {
 
 # --- collection -------------------------------------------------------------------------------
 
-def collect(kb: Path) -> dict[str, Any]:
+def collect(kb: Path, answers_mode: str = "texts") -> dict[str, Any]:
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.knowledge.documents import aggregate
@@ -71,7 +71,7 @@ def collect(kb: Path) -> dict[str, Any]:
     from rag.knowledge.search import candidates
     from rag.settings import Settings
 
-    answers, questions = R.load()
+    answers, questions = R.load(answers_mode)
     docs = R.write_docs(answers, kb / "docs")
     settings = Settings(data_dir=kb / "kb")
     backends = Backends(settings)
@@ -233,13 +233,14 @@ def main() -> None:
     ap.add_argument("--sets", default=";".join(SETS), help="feature sets to report, separated by ; (names from SETS)")
     ap.add_argument("--write-weights", help="write the dev-trained model to this JSON file")
     ap.add_argument("--json", help="also write the results as JSON")
+    ap.add_argument("--answers", default="texts", choices=R.ANSWER_MODES, help="documents as bench/retrieval.py --answers makes them")
     args = ap.parse_args()
     kb = Path(args.kb)
     cache = Path(args.cache) if args.cache else kb / "rerank-candidates.pkl"
     if cache.exists():
         data = pickle.loads(cache.read_bytes())
     else:
-        data = collect(kb)
+        data = collect(kb, args.answers)
         cache.write_bytes(pickle.dumps(data))
     qs = [Query(q, data) for q in data["questions"]]
     dev = [q for q in qs if not q.held_out]
