@@ -1,7 +1,7 @@
 """Feature-based document reranker on MEDIQA 2019 (issue 13, round 3): train, cross-validate, report, write weights.
 
     .venv/bin/python bench/rerank.py --kb /tmp/ranking/mediqa [--cache /tmp/ranking/cands.pkl]
-        [--write-weights rag/knowledge/reranker-mediqa2019-dev-<date>.json]
+        [--write-weights rag/knowledge/reranker-mediqa2019-texts-dev-<date>.json] [--answers texts|ids|legacy]
 
 1. Candidates, collected once (cached in --cache): for each of the 129 questions, the dense-only
    ranking (raw question, w = 1, best chunk: the baseline) and the shipped document stage's candidates
@@ -32,6 +32,7 @@ import importlib.util
 import itertools
 import json
 import pickle
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -327,8 +328,8 @@ def main() -> None:
         name, pick, model = chosen_final
         assert model is not None
         meta = {"name": Path(args.write_weights).stem, "trained_on": f"MEDIQA 2019 task 3 dev part ({len(dev)} questions, "
-                "bench/retrieval.py held_out() split)", "date": dt.date.today().isoformat(), "feature_set": name,
-                "model": pick[1], "C": pick[2], "command": ".venv/bin/python " + " ".join(sys.argv)}
+                "bench/retrieval.py held_out() split)", "documents": f"--answers {args.answers} (bench/retrieval.py load())", "date": dt.date.today().isoformat(), "feature_set": name,
+                "model": pick[1], "C": pick[2], "command": ".venv/bin/python " + shlex.join(sys.argv)}
         Path(args.write_weights).write_text(json.dumps(model.to_json(**meta), indent=1) + "\n")
         print(f"wrote {args.write_weights}", file=sys.stderr)
 
