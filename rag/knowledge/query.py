@@ -195,9 +195,10 @@ def understand(text: str, known: Callable[[str], str | None] | None = None) -> Q
     bm25 = " ".join([fixed_text, *expansions])
     if _CJK.search(fixed_text):
         # the topic words alone: Chinese segmented (jieba) without _ZH_QUERY_STOP, and no term only a stop word gave
-        from_stop = {e for w in set(bm25_text(fixed_text).split()) & _ZH_QUERY_STOP for e in (*expand_zh(w), *english_terms(w))}
+        segmented = bm25_text(fixed_text).split()
+        from_stop = {e for w in set(segmented) & _ZH_QUERY_STOP for e in (*expand_zh(w), *english_terms(w))}
         expansions = [e for e in expansions if e not in from_stop and e not in _ZH_QUERY_STOP]
-        topic = [w for w in bm25_text(fixed_text).split() if w not in _ZH_QUERY_STOP]
+        topic = [w for w in segmented if w not in _ZH_QUERY_STOP]
         bm25 = " ".join([*topic, *expansions]) if topic or expansions else bm25
         if language == "zh":
             english = [e for e in expansions if not _CJK.search(e)]
