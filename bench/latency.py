@@ -1,13 +1,16 @@
 """Latency and scale: `search` (retrieve), `documents` (document search) and `ask` (extractive consult) p50/p95 at 1k,
 10k, 100k chunks.
 
-    .venv/bin/python bench/latency.py [--sizes 1000,10000,100000] [--queries 40] [--uri URI]
+    .venv/bin/python bench/latency.py [--sizes 1000,10000,100000] [--queries 40] [--uri URI] [--language en|zh]
+        [--search local,milvus]
 
 The starter guidelines are ingested for real; the rest of each size is synthetic: chunks whose
 text is drawn from the starter passages with shuffled words and whose vectors are random unit
 vectors (so they compete in both BM25 and dense search), spread over 100-chunk synthetic
 documents. Queries are the labelled starter queries, timed warm (after 3 untimed runs), in the
-embedded mode (Milvus Lite in this process) or against --uri (a Milvus server).
+embedded mode (Milvus Lite in this process) or against --uri (a Milvus server). `--language zh` times the
+Chinese starter queries instead of the English ones (query understanding segments them, and one with English
+terms runs a second dense search).
 
 Each size is timed in two search modes over the same data, one after the other in the same run:
 clinrag's in-memory copy of the active chunks (the embedded default, rag/knowledge/local.py) and
@@ -75,7 +78,10 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--uri", default="", help="a Milvus server URI instead of the embedded Milvus Lite")
+    ap.add_argument("--language", default="en", choices=["en", "zh"], help="which starter queries to time")
+    ap.add_argument("--search", default="local,milvus", help="search modes to time: local (the in-memory copy), milvus (Lite's own)")
     args = ap.parse_args()
+    wanted = {m.strip() for m in args.search.split(",") if m.strip()}
 
 
     from ingest.run import ingest_paths
@@ -88,7 +94,7 @@ def main() -> None:
     from rag.settings import Settings
 
     rows = [json.loads(l) for l in (ROOT / "tests/data/retrieval_queries.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
-    queries = [r["query"] for r in rows if r["language"] == "en"][: args.queries]
+    queries = [r["query"] for r in rows if r["language"] == args.language][: args.queries]
     rnd = random.Random(1)
     print("| chunks | search mode | search p50 ms | search p95 ms | documents p50 / p95 ms | documents, no rerank p50 / p95 ms "
           "| ask p50 ms | ask p95 ms | search speed-up (p50) | copy cold load / size | insert rows/s |")
@@ -111,7 +117,7 @@ def main() -> None:
             store._client.load_collection(store.collection)
             total = store.count_chunks()
             modes = {}
-            for local in (True, False):
+            for local in [m == "local" for m in ("local", "milvus") if m in wanted]:
                 cache = Path(tmp) / "search-copy"
                 st = MilvusStore(store.uri, store.collection, b.embedder.dim, local_search=local, local_cache_dir=cache)
                 t = time.perf_counter()
@@ -147,10 +153,10 @@ def main() -> None:
                     consult(ConsultRequest(symptoms=q), mb_)
                     ask_ms.append((time.perf_counter() - t) * 1000)
             rate = n_syn / insert_s if n_syn else float("nan")
-            base = modes[False]
+            base = modes.get(False)
             for local, (_, load_s, mb, search_ms, ask_ms, doc_ms, plain_ms) in modes.items():
                 label = "in-memory copy (default)" if local else "Milvus Lite search"
-                ratio = statistics.median(base[3]) / statistics.median(search_ms)
+                ratio = statistics.median(base[3]) / statistics.median(search_ms) if base else float("nan")
                 extra = f"{load_s:.1f} s ({reload_s:.1f} s from cache files) / {mb:.0f} MB" if local else "-"
                 print(f"| {total} | {label} | {statistics.median(search_ms):.0f} | {pct(search_ms, 0.95):.0f} | "
                       f"{statistics.median(doc_ms):.1f} / {pct(doc_ms, 0.95):.1f} | {statistics.median(plain_ms):.1f} / {pct(plain_ms, 0.95):.1f} | "

@@ -1,7 +1,7 @@
 """Feature-based document reranker on MEDIQA 2019 (issue 13, round 3): train, cross-validate, report, write weights.
 
     .venv/bin/python bench/rerank.py --kb /tmp/ranking/mediqa [--cache /tmp/ranking/cands.pkl]
-        [--write-weights rag/knowledge/reranker-mediqa2019-dev-<date>.json]
+        [--write-weights rag/knowledge/reranker-mediqa2019-texts-dev-<date>.json] [--answers texts|ids|legacy]
 
 1. Candidates, collected once (cached in --cache): for each of the 129 questions, the dense-only
    ranking (raw question, w = 1, best chunk: the baseline) and the shipped document stage's candidates
@@ -32,6 +32,7 @@ import importlib.util
 import itertools
 import json
 import pickle
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -63,7 +64,7 @@ SETS: dict[str, tuple[str, ...]] = {
 
 # --- collection -------------------------------------------------------------------------------
 
-def collect(kb: Path) -> dict[str, Any]:
+def collect(kb: Path, answers_mode: str = "texts") -> dict[str, Any]:
     from ingest.run import ingest_paths
     from rag.backends import Backends
     from rag.knowledge.documents import aggregate
@@ -71,7 +72,7 @@ def collect(kb: Path) -> dict[str, Any]:
     from rag.knowledge.search import candidates
     from rag.settings import Settings
 
-    answers, questions = R.load()
+    answers, questions = R.load(answers_mode)
     docs = R.write_docs(answers, kb / "docs")
     settings = Settings(data_dir=kb / "kb")
     backends = Backends(settings)
@@ -233,13 +234,14 @@ def main() -> None:
     ap.add_argument("--sets", default=";".join(SETS), help="feature sets to report, separated by ; (names from SETS)")
     ap.add_argument("--write-weights", help="write the dev-trained model to this JSON file")
     ap.add_argument("--json", help="also write the results as JSON")
+    ap.add_argument("--answers", default="texts", choices=R.ANSWER_MODES, help="documents as bench/retrieval.py --answers makes them")
     args = ap.parse_args()
     kb = Path(args.kb)
     cache = Path(args.cache) if args.cache else kb / "rerank-candidates.pkl"
     if cache.exists():
         data = pickle.loads(cache.read_bytes())
     else:
-        data = collect(kb)
+        data = collect(kb, args.answers)
         cache.write_bytes(pickle.dumps(data))
     qs = [Query(q, data) for q in data["questions"]]
     dev = [q for q in qs if not q.held_out]
@@ -326,8 +328,8 @@ def main() -> None:
         name, pick, model = chosen_final
         assert model is not None
         meta = {"name": Path(args.write_weights).stem, "trained_on": f"MEDIQA 2019 task 3 dev part ({len(dev)} questions, "
-                "bench/retrieval.py held_out() split)", "date": dt.date.today().isoformat(), "feature_set": name,
-                "model": pick[1], "C": pick[2], "command": ".venv/bin/python " + " ".join(sys.argv)}
+                "bench/retrieval.py held_out() split)", "documents": f"--answers {args.answers} (bench/retrieval.py load())", "date": dt.date.today().isoformat(), "feature_set": name,
+                "model": pick[1], "C": pick[2], "command": ".venv/bin/python " + shlex.join(sys.argv)}
         Path(args.write_weights).write_text(json.dumps(model.to_json(**meta), indent=1) + "\n")
         print(f"wrote {args.write_weights}", file=sys.stderr)
 

@@ -3,7 +3,10 @@
     .venv/bin/python bench/retrieval.py [--kb /tmp/clinrag-mediqa] [--search local,milvus] [--weights 0.95] [--shares 0,0.2]
         [--doc-weights 0.15,0.7] [--doc-chunks 0,2]
 
-Every answer becomes one document (its AID as source name); all are ingested with clinrag's own
+Every distinct answer text becomes one document (source name: the file's part after "-QA-" and the AID of
+the first answer with that text, since the two files reuse AIDs and many answers are shared between
+questions: `load`; `--answers ids` keeps every answer as its own document, `--answers legacy` names them by
+AID alone as before 2026-12-01, which loses 188 training answers); all are ingested with clinrag's own
 pipeline into one Milvus Lite collection (kept in --kb between runs, so a second run skips the
 ingest; query embeddings are cached there too); each question is a query.
 
@@ -54,9 +57,32 @@ def _data_dir() -> Path:
 DATA = _data_dir()
 
 
-def load() -> tuple[dict[str, str], list[tuple[str, str, dict[str, int]]]]:
-    """Answers by AID, and (question key, text, grades by AID) per question."""
+ANSWER_MODES = ("texts", "ids", "legacy")
+
+
+def answer_key(xml_stem: str, aid: str) -> str:
+    """A document name unique across the files: the two files reuse AIDs ("2_Answer1" is in both, 188 of them
+    for different answers), so the file's part after "-QA-" ("TrainingSet2-Alexa", "ValidationSet") leads."""
+    return f"{xml_stem.rsplit('-QA-', 1)[-1]}_{aid}"
+
+
+def load(mode: str = "texts") -> tuple[dict[str, str], list[tuple[str, str, dict[str, int]]]]:
+    """Answers by document name, and (question key, text, grades by document name) per question.
+
+    mode "texts" (the default since 2026-12-01): one document per distinct answer text, named by the first
+    answer that has it (`answer_key`); a question's grade for it is its grade for its own answer with that
+    text. MEDIQA reuses answers across questions: the 1,096 answers hold 741 distinct texts, and 69 of the
+    129 questions have a relevant answer whose exact text is also another question's answer. As separate
+    documents, the copies tie on every score, and whichever copy ranks first decides whether the relevant
+    one is found (a copy graded for another question counts 0 and takes a top-10 place).
+    mode "ids": every answer its own document (`answer_key`), copies kept.
+    mode "legacy": answers named by AID alone, as before 2026-12-01: the validation file's answers replace
+    the training file's 188 answers with the same AIDs, so 25 training questions are graded against other
+    questions' answers (kept only to reproduce older figures)."""
+    if mode not in ANSWER_MODES:
+        raise ValueError(f"answer mode {mode!r}: use one of {', '.join(ANSWER_MODES)}")
     answers: dict[str, str] = {}
+    by_text: dict[str, str] = {}
     questions = []
     for f in sorted(DATA.glob("*.xml")):
         for q in ET.parse(f).getroot().iter("Question"):
@@ -64,14 +90,18 @@ def load() -> tuple[dict[str, str], list[tuple[str, str, dict[str, int]]]]:
             grades = {}
             for a in q.iter("Answer"):
                 aid = a.get("AID") or ""
-                answers[aid] = (a.findtext("AnswerText") or "").strip()
-                grades[aid] = int(a.get("ReferenceScore") or 0)
+                body = (a.findtext("AnswerText") or "").strip()
+                name = aid if mode == "legacy" else answer_key(f.stem, aid)
+                if mode == "texts":
+                    name = by_text.setdefault(body, name)
+                answers[name] = body
+                grades[name] = max(grades.get(name, 0), int(a.get("ReferenceScore") or 0))
             questions.append((f"{f.stem}:{q.get('QID')}", text, grades))
     return answers, questions
 
 
 def write_docs(answers: dict[str, str], folder: Path) -> Path:
-    """Every MEDIQA answer as one text document named by its answer id (written once; kept between runs)."""
+    """Every MEDIQA answer document as one text file named by its document name (written once; kept between runs)."""
     folder.mkdir(parents=True, exist_ok=True)
     for aid, text in answers.items():
         f = folder / f"{aid}.txt"
@@ -169,6 +199,9 @@ def main() -> None:
     ap.add_argument("--no-rerank", action="store_true", help="leave out the reranker stage (rag/knowledge/rerank.py)")
     ap.add_argument("--search", default="local", help="comma-separated search modes over the same data: local, milvus")
     ap.add_argument("--json", help="also write the table as JSON to this file")
+    ap.add_argument("--answers", default="texts", choices=ANSWER_MODES,
+                    help="documents: one per distinct answer text (default), one per answer (ids), or by AID alone as before "
+                         "2026-12-01 (legacy); give each mode its own --kb")
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"MEDIQA data not found at {DATA}; set CLINRAG_MEDIQA to the mediqa2019 folder")
@@ -181,7 +214,7 @@ def main() -> None:
     from rag.knowledge.search import candidates
     from rag.settings import Settings
 
-    answers, questions = load()
+    answers, questions = load(args.answers)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(args.kb) if args.kb else Path(tmp)
         docs = write_docs(answers, base / "docs")

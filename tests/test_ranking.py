@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from rag.knowledge.base import DocVersion, Hit
+from rag.knowledge.base import DocVersion, Hit, Scope
 from rag.knowledge.documents import aggregate, retrieve_documents
 from rag.knowledge.query import Speller, clean, split_parts, term_names, understand
-from rag.knowledge.search import retrieve
+from rag.knowledge.search import candidates, retrieve
 from rag.settings import Settings
 from rag.types import GuidelineDoc
 from tests.fakes import EMB, FakeSearcher, FakeStore
@@ -114,3 +115,62 @@ def test_retrieve_documents_abstains_below_the_floor(store: FakeStore) -> None:
     s = Settings(data_dir=Path("/nonexistent"), relevance_floor=0.99)
     found = retrieve_documents("burn blisters", EMB, store, s)
     assert not found.sufficient and found.documents == []
+
+
+def test_chinese_bm25_text_keeps_topic_words_only() -> None:
+    """Function, question and where-to-go words ("的", "要不要", "医院") and the synonyms they bring ("诊所") are not
+    matched: in a mixed-language knowledge base they are in every Chinese passage and in no English one."""
+    q = understand("有哮喘的人运动后喘得厉害，要不要去医院")
+    words = q.bm25.split()
+    assert "哮喘" in words and "asthma" in words and "exercise" in words
+    assert not {"的", "要不要", "医院", "厉害", "诊所", "门诊"} & set(words)
+    assert "医院" in q.original and "asthma" in q.text  # the question itself is unchanged; its English terms are embedded
+    # a question made only of such words keeps what it had (never an empty BM25 query)
+    assert understand("怎么办？").bm25.strip()
+
+
+def test_general_vocabulary_reaches_english_terms() -> None:
+    """Body parts, lay phrasings, tests and lifestyle words of rag/terms/zh_en.tsv (round 4) give English terms."""
+    for zh, en in [("肚脐周围疼", "belly button"), ("扁桃体肿了", "tonsils"), ("被蜱虫咬了", "tick"), ("孕晚期", "late pregnancy"),
+                   ("抽烟二十年", "smoking"), ("拍片子", "x-ray"), ("私处长疙瘩", "genital area"), ("核酸阳性", "covid test")]:
+        assert en in understand(zh).expansions, zh
+
+
+class _PresetSearcher(FakeSearcher):
+    """Returns preset hits for the question's own search, nothing for the English-term search."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        super().__init__()
+        self.hits = hits
+
+    def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
+        return list(self.hits) if text.strip() else []
+
+
+def _version(name: str, language: str) -> DocVersion:
+    return DocVersion(doc_id=name, content_hash=name, version="1", title=name, publisher="t", language=language, source=f"{name}.md",
+                      license="", date="", topic="", groups=(), status="active", chunk_count=1, pages=1, ingested_at="t",
+                      metadata_origin="test")
+
+
+def test_chinese_passages_fuse_with_the_questions_mean_dense_score() -> None:
+    """MiniLM gives a Chinese question ~0.6 with any Chinese text: Chinese passages fuse with the question's mean over
+    them, so BM25 orders them; English passages keep their own dense score; the hits keep theirs (audit, floor)."""
+    hits = [Hit("zh-noise", "zh-a", 0.90, 0.0), Hit("zh-match", "zh-b", 0.40, 8.0), Hit("en", "en-c", 0.62, 4.0)]
+    store = FakeStore(_PresetSearcher(hits), [_version("zh-a", "zh"), _version("zh-b", "zh"), _version("en-c", "en")])
+    s = Settings(data_dir=Path("/nonexistent"), relevance_floor=0.0)
+    found = candidates("蜜蜂蜇了怎么办", EMB, store, s, None, 10)
+    scores = {h.chunk_id: score for h, score in found.hits}
+    w = s.dense_weight_zh
+    assert scores["zh-noise"] == pytest.approx(w * 0.65, abs=1e-6)  # the mean of 0.90 and 0.40, no BM25
+    assert scores["zh-match"] == pytest.approx(w * 0.65 + (1 - w) * 1.0, abs=1e-6)
+    assert scores["en"] == pytest.approx(w * 0.62 + (1 - w) * 0.5, abs=1e-6)
+    assert [h.chunk_id for h, _ in found.hits] == ["zh-match", "en", "zh-noise"]
+    assert {h.chunk_id: h.dense for h, _ in found.hits} == {"zh-noise": 0.90, "zh-match": 0.40, "en": 0.62}
+    assert found.best_dense == 0.90
+    # off: the passages' own dense scores, as before (the noisy one first)
+    raw = candidates("蜜蜂蜇了怎么办", EMB, store, s.model_copy(update={"zh_dense_level": False}), None, 10)
+    assert [h.chunk_id for h, _ in raw.hits][0] == "zh-noise"
+    # an English question is not touched
+    english = candidates("bee sting", EMB, store, s, None, 10)
+    assert {h.chunk_id: sc for h, sc in english.hits}["zh-noise"] == pytest.approx(s.dense_weight * 0.90, abs=1e-6)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from rag.text import CJK_RANGE, detect_language
+from rag.text import CJK_RANGE, bm25_text, detect_language
 
 __all__ = ["Query", "Speller", "clean", "split_parts", "understand"]
 
@@ -53,6 +53,18 @@ _SPACES = re.compile(r"\s+")
 _SENT = re.compile(r"[^.!?？。！]+[.!?？。！]*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{3,}")
 _CJK = re.compile(f"[{CJK_RANGE}]")
+# Chinese words that say nothing about a question's topic: function and question words, how long and how
+# much, and asking where to go ("要不要去医院"). Left out of what BM25 matches: in a knowledge base that mixes
+# languages, every Chinese passage contains "的" or "医院" and no English one does, so these words gave any
+# Chinese guideline a head start over the English one that answers the question (docs/ranking.md, round 4).
+_ZH_QUERY_STOP = frozenset("""
+的 了 是 我 你 他 她 它 在 有 和 与 就 不 也 都 很 吗 呢 吧 啊 呀 么 嘛 哦 得 地 着 过 被 把 让 给 对 从 向 跟 比
+什么 怎么 怎么办 怎么样 怎样 怎么回事 为什么 为啥 多少 多久 多长时间 哪里 哪儿 哪个 是否 是不是 有没有 要不要 能不能 会不会 可不可以 需不需要 用不用
+一下 可以 需要 要 会 能 还 又 再 好 这 那 这个 那个 这样 那样 这些 那些 去 到 后 前 以后 之后 以前 之前 时 时候 的时候
+个 几 一 一个 一次 两次 几次 几个 一些 有点 有些 一点 一点儿 特别 非常 比较 很多 太 更 最 挺 老是 总是 经常 常常 一直 还是 或者
+应该 如何 如果 因为 所以 但是 可是 而且 然后 就是 只是 已经 刚才 刚刚 突然 最近 现在 今天 昨天 前天 这两天 这几天 几天 平时
+自己 我们 你们 他们 人 东西 事 问题 情况 办法 厉害 严重 觉得 感觉 好像 感到 担心 害怕 没事 正常 请问 谢谢 医院 诊所 门诊 医生 大夫 医师 看医生 看病 就医
+""".split())
 
 
 def clean(text: str) -> str:
@@ -181,4 +193,14 @@ def understand(text: str, known: Callable[[str], str | None] | None = None) -> Q
         if english:
             embed = f"{fixed_text} ({', '.join(english)})"
     bm25 = " ".join([fixed_text, *expansions])
+    if _CJK.search(fixed_text):
+        # the topic words alone: Chinese segmented (jieba) without _ZH_QUERY_STOP, and no term only a stop word gave
+        segmented = bm25_text(fixed_text).split()
+        from_stop = {e for w in set(segmented) & _ZH_QUERY_STOP for e in (*expand_zh(w), *english_terms(w))}
+        expansions = [e for e in expansions if e not in from_stop and e not in _ZH_QUERY_STOP]
+        topic = [w for w in segmented if w not in _ZH_QUERY_STOP]
+        bm25 = " ".join([*topic, *expansions]) if topic or expansions else bm25
+        if language == "zh":
+            english = [e for e in expansions if not _CJK.search(e)]
+            embed = f"{fixed_text} ({', '.join(english)})" if english else fixed_text
     return Query(text, embed, bm25, tuple(split_parts(fixed_text)), language, tuple(corrections), tuple(expansions))

@@ -100,6 +100,22 @@ class Candidates:
     bm25_text: str = ""  # what BM25 matched (with the expansions)
 
 
+def _dense_for_fusion(hits: list[Hit], active: list[DocVersion]) -> dict[str, float]:
+    """A Chinese question's dense score for each Chinese passage: the question's mean over its Chinese hits.
+
+    MiniLM does not read Chinese: a Chinese question is ~0.5-0.6 similar to any Chinese passage, relevant or
+    not, which ordered Chinese passages by noise and gave every Chinese guideline a head start over the English
+    one a question's English terms found. The mean keeps the level (a Chinese guideline that answers as well
+    still comes first) and leaves BM25 to order the Chinese passages (docs/ranking.md, round 4). The hits keep
+    their own dense scores (audit, abstention floor)."""
+    zh_docs = {d.content_hash for d in active if d.language == "zh"}
+    zh_hits = [h for h in hits if h.content_hash in zh_docs]
+    if not zh_hits:
+        return {}
+    level = sum(h.dense for h in zh_hits) / len(zh_hits)
+    return {h.chunk_id: level for h in zh_hits}
+
+
 def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Settings, patient: PatientContext | None,
                n: int) -> Candidates:
     """Search both engines within the documents allowed for this patient and fuse their scores."""
@@ -130,7 +146,9 @@ def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Set
             merged[h.chunk_id] = replace(h, dense=dense) if old is None else replace(old, dense=max(old.dense, dense))
         hits = list(merged.values())
     max_bm25 = max((h.bm25 for h in hits), default=0.0) or 1.0
-    fused = sorted(((h, round(w * h.dense + (1 - w) * h.bm25 / max_bm25, 6)) for h in hits), key=lambda x: (-x[1], x[0].chunk_id))
+    level = _dense_for_fusion(hits, active) if zh and settings.zh_dense_level else {}
+    fused = sorted(((h, round(w * level.get(h.chunk_id, h.dense) + (1 - w) * h.bm25 / max_bm25, 6)) for h in hits),
+                   key=lambda x: (-x[1], x[0].chunk_id))
     return Candidates(fused, {d.content_hash: d for d in active}, dropped, max((h.dense for h in hits), default=0.0),
                       tuple(vector), q.expansions if q else (), q.text if q else query, q.bm25 if q else query)
 
