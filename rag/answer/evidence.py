@@ -8,15 +8,19 @@ read from the store by document version, marked `extra["via"] = "matched documen
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from rag.answer.generators.extractive import _patient_groups as patient_groups
-from rag.answer.generators.extractive import matching_documents, split_sentences
+from rag.answer.generators.extractive import about_terms, matching_documents, names_title, split_sentences
 from rag.knowledge.roles import sentence_role
 from rag.text import content_words, words
 from rag.types import Passage
 
-__all__ = ["complete_sections", "patient_groups", "ANSWER_ROLES"]
+if TYPE_CHECKING:
+    from rag.knowledge.base import DocVersion
+
+__all__ = ["complete_sections", "candidate_documents", "patient_groups", "ANSWER_ROLES"]
 
 ANSWER_ROLES = ("red_flag", "self_care", "seek_care", "tests")
 
@@ -26,17 +30,21 @@ class DocumentReader(Protocol):
 
 
 def complete_sections(passages: list[Passage], store: DocumentReader, query: str, language: str,
-                      *, patient: set[str] | None = None, documents: int = 2, max_added: int = 6) -> list[Passage]:
-    """The passages plus, for each matched document, one chunk per answer role it lacks (the chunk of
-    that role that shares the most words with the query; document order breaks ties)."""
+                      *, patient: set[str] | None = None, documents: Sequence[str] | None = None, max_documents: int = 2,
+                      max_added: int = 6) -> list[Passage]:
+    """The passages plus, for each matched document (`documents`, else chosen here from the passages), one chunk per
+    answer role it lacks (the chunk of that role that shares the most words with the query; document order breaks ties)."""
     from rag.answer.generators.extractive import _DOSE_QUESTION
 
     wanted = ANSWER_ROLES + (("treatment",) if _DOSE_QUESTION.search(query) else ())
     have = {p.chunk_id for p in passages}
     q = set(content_words(query))
     added: list[Passage] = []
-    for doc_id in matching_documents(passages, query, language, patient)[:documents]:
+    chosen = list(documents) if documents is not None else matching_documents(passages, query, language, patient)
+    for doc_id in chosen[:max_documents]:
         mine = [p for p in passages if p.doc_id == doc_id]
+        if not mine:
+            continue
         content_hash = mine[0].content_hash
         if not content_hash:
             continue
@@ -59,3 +67,35 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
                 have.add(p.chunk_id)
                 added.append(p)
     return passages + added
+
+
+def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion], store: DocumentReader, query: str,
+                        language: str, *, patient: set[str] | None = None, limit: int = 2) -> list[Passage]:
+    """Guidelines retrieval did not reach that the answer should still be able to choose: one whose title the
+    complaint names ("胸口疼" names 胸痛 when Chinese retrieval ranked the cough and headache guidelines first), and
+    one written for this patient's group alone (pregnancy; babies under 3 months). One passage of each, the one
+    whose description and warning signs share most of the complaint's words (document order breaks ties), scored at
+    the retrieved passages' floor and marked `extra["via"]`. Only guidelines in the question's language (an answer
+    never mixes languages) among `versions` (those allowed for this patient)."""
+    if not passages:
+        return []
+    have = {p.doc_id for p in passages}
+    floor = min(p.score for p in passages)
+    patient = patient or set()
+    out: list[Passage] = []
+    for v in versions:
+        if v.doc_id in have or v.language != language or len(out) >= limit:
+            continue
+        group = set(v.groups) <= {"pregnant", "infant", "female"} and bool(
+            ("pregnant" in v.groups and "pregnant" in patient) or ("infant" in v.groups and "young_infant" in patient))
+        named = names_title(query, v.title, language)
+        if not (named or group):
+            continue
+        chunks = store.document_passages(v.content_hash)
+        if not chunks:
+            continue
+        pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
+        best.score = floor  # it was not retrieved higher; the choice of guideline rests on its title or its group
+        best.extra["via"] = "named in the complaint" if named else "written for the patient's group"
+        out.append(best)
+    return out
