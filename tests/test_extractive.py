@@ -343,6 +343,26 @@ def test_guidelines_retrieval_did_not_reach_can_be_chosen() -> None:
     assert candidate_documents(retrieved, versions, Reader(), "咳嗽两周了", "zh") == []
 
 
+def test_a_chinese_character_pair_counts_only_when_it_is_a_word() -> None:
+    """"尿布比平时干" shares the pairs "比平" and "时干" with any text that says "比平时干"; they name no topic."""
+    from rag.answer.generators.extractive import _query_terms, _shared
+
+    q = _query_terms("宝宝今天拉了7次水样便，尿布比平时干", True)
+    shared = _shared(q, "孩子尿布湿得比平时少、精神差，请当天就医。", True)
+    assert "尿布" in shared and not shared & {"比平", "平时", "时干"}
+    assert "腹泻" in _shared(q, "腹泻时继续喂奶。", True)  # a lay word's topic ("水样便" -> 腹泻) always counts
+
+
+def test_an_emergency_is_about_its_red_flag_before_the_patients_history() -> None:
+    """Chest pain with sweating in a man who has high blood pressure: the chest-pain guideline, whose title the red
+    flag names, not the hypertension guideline his history names and retrieval ranked first."""
+    passages = [passage("hypertension-zh", "高血压", "5 何时就诊及科室", "家庭血压多次≥160/100 mmHg：几天内尽快就诊。", 0.71, language="zh"),
+                passage("chest-pain-zh", "胸痛", "3 危险信号：立即就医", "胸痛持续超过几分钟不缓解，疼痛放射到手臂、下巴，伴出冷汗。", 0.63,
+                        language="zh")]
+    query = "半小时前开始胸口像压了块大石头，一直串到左胳膊和下巴，出了一身冷汗，他有高血压"
+    assert matching_documents(passages, query, "zh", red_flags=("胸痛伴心梗特征（压榨感、放射痛、出冷汗、气短）",))[0] == "chest-pain-zh"
+
+
 def test_role_accuracy_on_hand_labelled_real_pdf_sentences() -> None:
     import importlib.util
 

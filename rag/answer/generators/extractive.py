@@ -84,6 +84,7 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
                 "红包": "皮疹", "疙瘩": "皮疹", "起包": "皮疹", "湿疹": "皮疹", "荨麻疹": "皮疹", "水泡": "皮疹", "水疱": "皮疹",
                 "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
                 "二甲双胍": "糖尿病", "胰岛素": "糖尿病"}
+_ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
 # a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
 _ZH_PAIN = ((re.compile(r"头[^，。,.；;]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;]{0,3}[痛疼闷]"), "胸痛"))
 
@@ -115,10 +116,10 @@ _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "toda
             "even", "been", "keep", "kept", "down", "haven", "okay", "ok", "around", "mostly", "gone", "really", "little",
             "lot", "lots", "now", "like", "think", "know", "need", "want", "tried", "try", "could", "would", "should", "much",
             "thing", "every", "morn", "afternoon", "tonight", "yesterday", "hour", "minute", "sure", "few", "ive",
-            "see", "says", "say", "home", "machine", "very", "she", "her", "he", "his", "him", "they", "them", "their", "it", "its", "than", "tak", "was", "were",
+            "not", "no", "see", "says", "say", "home", "machine", "very", "she", "her", "he", "his", "him", "they", "them", "their", "it", "its", "than", "tak", "was", "were",
             "right", "left", "under", "over", "side", "bad", "worse", "better", "normal", "fine", "symptom",
             "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
-            "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
+            "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
             "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
 
 
@@ -296,7 +297,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
     """What a reading says the complaint is about: a blood pressure reading is about blood pressure, a temperature
-    from 37.8 °C about a fever, a duration about an acute or a chronic illness; a blood sugar below 4 mmol/L about a
+    from 38 °C about a fever, a duration about an acute or a chronic illness; a blood sugar below 4 mmol/L about a
     low, from 7 about diabetes."""
     from rag.safety.urgency import blood_pressures, extract_facts, glucose_values
 
@@ -304,7 +305,7 @@ def _reading_terms(query: str, zh: bool) -> set[str]:
     if blood_pressures(query):
         out.add("高血压" if zh else "hypertension")
     facts = extract_facts(query)
-    if facts.temperature_c is not None and facts.temperature_c >= 37.8:
+    if facts.temperature_c is not None and facts.temperature_c >= 38.0:
         out.add("发热" if zh else "fever")  # "temp was 39.2" is a fever
     if facts.duration_days is not None and not zh:
         # how long it has lasted says which of an "acute" and a "chronic" guideline it is (a cough of 6 weeks is
@@ -344,6 +345,12 @@ def _guideline_terms(text: str, zh: bool) -> frozenset[str]:
     return frozenset(_text_terms(text, zh))
 
 
+@functools.lru_cache(maxsize=4096)
+def _guideline_words(text: str) -> frozenset[str]:
+    """The jieba words of a Chinese guideline text, once per process (guideline text only)."""
+    return frozenset(chinese_content_words(text))
+
+
 @functools.lru_cache(maxsize=2048)
 def guideline_sentences(text: str) -> tuple[str, ...]:
     """split_sentences of a guideline passage, computed once per process (never for patient text)."""
@@ -355,7 +362,11 @@ def _shared(q: AbstractSet[str], text: str, zh: bool) -> set[str]:
     shared = set(q & _guideline_terms(text, zh)) - _GENERIC
     if not zh:
         return shared
-    shared = {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)}
+    # a word on at least one side: a character pair of the patient's text ("比平", "时干" of "尿布比平时干") must be a word
+    # of the guideline's; a longer term is a word of the patient's (their pairs are two characters long)
+    words_of_text = _guideline_words(text)
+    shared = {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)
+              and (w in words_of_text or len(w) > 2 or w in _ZH_TOPIC_WORDS)}
     # one word once: "深呼吸" is not also "深呼" and "呼吸" (a jieba word and the character pairs inside it)
     return {w for w in shared if not any(w != v and w in v for v in shared)}
 
@@ -440,10 +451,10 @@ def _about_sentences(text: str, section: str) -> tuple[str, ...]:
 
 def names_title(query: str, title: str, language: str) -> bool:
     """True when the complaint names all of one topic the guideline's title lists ("chest pain" or "胸口疼" for
-    "Chest pain"/"胸痛"; "hypoglycaemia" for "Low blood sugar (hypoglycaemia)"); the words for who the patient is
-    do not count."""
+    "Chest pain"/"胸痛"; "hypoglycaemia" for "Low blood sugar (hypoglycaemia)"; a cough of 6 weeks for "Chronic
+    cough"); the words for who the patient is do not count."""
     zh = language == "zh"
-    return _title_match(_query_terms(query, zh) - _GROUP_WORDS - _QUALIFIERS, title, zh) >= 1.0
+    return _title_match(_query_terms(query, zh) - _GROUP_WORDS, title, zh) >= 1.0
 
 
 def about_terms(query: str, passage: Passage, language: str) -> set[str]:
@@ -519,7 +530,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
     # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
     flags = _label_terms(red_flags, zh)
-    emergency = {d: 0.1 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
+    emergency = {d: 0.2 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
                  for d in best} if flags else dict.fromkeys(best, 0.0)
     # a document-level score: its best passage, how much of its title the complaint names, and how many of the
     # complaint's topic words its description/warning-sign/referral sentences share, each weighted by how few of
