@@ -272,7 +272,8 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
         # guidelines retrieval did not reach that the complaint names by title, or that are written for this
         # patient's group, may be chosen too (Chinese retrieval often ranks other guidelines first)
         groups = patient_groups(request.age, request.sex, request.pregnant, intake.query)
-        extra = candidate_documents(found.passages, allowed, backends.store, intake.query, intake.language, patient=groups)
+        extra = candidate_documents(found.passages, allowed, backends.store, intake.query, intake.language, patient=groups,
+                                    red_flags=red_flags)
         extra_docs = [v for v in allowed if v.doc_id in {p.doc_id for p in extra}]
         context = [*criteria, *backends.store.passages_of([v for v in extra_docs if v.doc_id not in {w.doc_id for w in wanted}])]
         # the guidelines about this complaint (the answer's own choice, read from the whole of each candidate

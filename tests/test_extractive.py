@@ -286,6 +286,7 @@ def test_how_long_it_has_lasted_chooses_the_acute_or_the_chronic_guideline() -> 
     ("now burning in my upper chest, burping a lot", "pain", "burn"),
     ("ran my hand under cold water for 20 mins", "water", "cold"),
     ("she feels cold and clammy", "clammy", "cold"),
+    ("fever 38.6, didn't take the malaria tablets", "malaria", ""),  # what was not done is no denied symptom
 ])
 def test_what_the_complaint_is_about(query: str, has: str, lacks: str) -> None:
     from rag.answer.generators.extractive import _query_terms
@@ -361,6 +362,41 @@ def test_an_emergency_is_about_its_red_flag_before_the_patients_history() -> Non
                         language="zh")]
     query = "半小时前开始胸口像压了块大石头，一直串到左胳膊和下巴，出了一身冷汗，他有高血压"
     assert matching_documents(passages, query, "zh", red_flags=("胸痛伴心梗特征（压榨感、放射痛、出冷汗、气短）",))[0] == "chest-pain-zh"
+
+
+def test_tests_that_match_the_complaint_come_first_and_outrank_no_tests_needed() -> None:
+    fever = [passage("fever-adults", "Fever in adults", "6 Tests a clinician may order",
+                     "Many short fevers need no tests at all. A full blood count and blood cultures when the fever lasts. "
+                     "Malaria tests after travel to a malaria area.", 0.69)]
+    d = compose("back from kenya 3 days ago, fever 38.6, didn't take the malaria tablets", fever, age=36.0)
+    assert [t.test for t in d.suggested_tests][0].startswith("Malaria tests") and "no tests" not in " ".join(texts(d))
+    d = compose("fever 38.6 since yesterday", fever, age=36.0)  # nothing specific: the guideline's own order
+    assert [t.test for t in d.suggested_tests][0].startswith("Many short fevers")
+
+
+def test_an_emergency_answer_names_conditions_only_from_the_guideline_about_it() -> None:
+    """"One side of her mouth" shares one word with a tonsil abscess warning sign: no abscess for a stroke."""
+    sore = [passage("sore-throat", "Sore throat", "3 Red flags: seek emergency care now",
+                    "Call 911 for:\n\n- unable to open the mouth fully, a muffled voice, or a swelling pushing one tonsil to one side "
+                    "(possible peritonsillar abscess).", 0.5),
+            passage("sore-throat", "Sore throat", "6 Tests a clinician may order", "A rapid strep test or a throat swab culture.", 0.45)]
+    query = "mum suddenly couldn't find her words, tea dribbled out one side of her mouth, her right arm feels heavy"
+    d = compose(query, sore, triage_urgency="emergency", red_flags=("Possible stroke (BE FAST signs)",), age=80.0)
+    assert d.possible_conditions == [] and d.suggested_tests == []
+    d = compose("I can't open my mouth fully, my voice is muffled and one tonsil is swollen", sore, triage_urgency="emergency",
+                red_flags=("Severe throat swelling",), age=30.0)
+    assert [c.name for c in d.possible_conditions] == ["peritonsillar abscess"]
+
+
+def test_a_condition_named_in_a_list_is_quoted_by_its_own_item() -> None:
+    from rag.answer.conditions import conditions_from_evidence
+
+    p = passage("diabetes-zh", "2型糖尿病与低血糖", "3 危险信号：立即就医",
+                "出现以下情况请立即拨打120：\n\n- 血糖很高并伴呕吐、嗜睡（可能是糖尿病酮症酸中毒）；\n- 严重口渴、尿量很少等明显脱水；\n"
+                "- 低血糖患者昏迷——有胰高血糖素可按培训使用；", 0.6, language="zh")
+    found = {c.name: c for c in conditions_from_evidence("最近老口渴，尿很少", [p], "zh")}
+    quote = next(c.quote for c in found.values() if "脱水" in c.quote)
+    assert quote.startswith("严重口渴") and "胰高血糖素" not in quote
 
 
 def test_role_accuracy_on_hand_labelled_real_pdf_sentences() -> None:

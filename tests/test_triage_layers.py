@@ -235,3 +235,4 @@ def test_denied_and_affirmed_text_of_a_complaint() -> None:
     assert denied_text("咳嗽三个星期了还没好，没发烧") == "没发烧"
     assert "咳嗽" in affirmed_text("咳嗽三个星期了还没好，没发烧")
     assert denied_text("睡不着") == "" and denied_text("吃了药一直不见好") == ""
+    assert denied_text("fever 38.6, didn't take the malaria tablets") == ""  # an action not done, not an absent symptom

@@ -70,9 +70,11 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
 
 
 def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion], store: DocumentReader, query: str,
-                        language: str, *, patient: set[str] | None = None, limit: int = 2) -> list[Passage]:
+                        language: str, *, patient: set[str] | None = None, red_flags: Sequence[str] = (),
+                        limit: int = 2) -> list[Passage]:
     """Guidelines retrieval did not reach that the answer should still be able to choose: one whose title the
-    complaint names ("胸口疼" names 胸痛 when Chinese retrieval ranked the cough and headache guidelines first), and
+    complaint or a red flag that fired names ("胸口疼" names 胸痛 when Chinese retrieval ranked the cough and headache
+    guidelines first; "Possible anaphylaxis" names the allergic-reactions guideline), and
     one written for this patient's group alone (pregnancy; babies under 3 months). One passage of each, the one
     whose description and warning signs share most of the complaint's words (document order breaks ties), scored at
     the retrieved passages' floor and marked `extra["via"]`. Only guidelines in the question's language (an answer
@@ -88,7 +90,7 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
             continue
         group = set(v.groups) <= {"pregnant", "infant", "female"} and bool(
             ("pregnant" in v.groups and "pregnant" in patient) or ("infant" in v.groups and "young_infant" in patient))
-        named = names_title(query, v.title, language)
+        named = names_title(query, v.title, language) or any(names_title(label, v.title, language) for label in red_flags)
         if not (named or group):
             continue
         chunks = store.document_passages(v.content_hash)

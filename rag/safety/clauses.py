@@ -238,9 +238,14 @@ _ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子
 _ZH_PERSISTS = re.compile(r"(?:还|仍|仍然|一直|都)?(?:没有?|未|不见|没见)(?:好转?|见好|好利索|缓解|减轻|退|消)")
 
 
+# "didn't take the malaria tablets", "haven't used my inhaler": what was not done, not a symptom that is absent
+_EN_NOT_DONE = re.compile(r"\b(?:didn'?t|did not|haven'?t|have not|hasn'?t|has not|never|forgot to|wasn'?t able to)\s+"
+                          r"(?:take|took|taken|use|used|finish|finished|get|got|go|went|bring|brought)\b", re.IGNORECASE)
+
+
 def _denies_symptom(clause: str) -> bool:
     if not has_cjk(clause):
-        return True
+        return not _EN_NOT_DONE.search(clause.replace("\u2019", "'"))
     return bool(_ZH_DENIES.search(_ZH_PERSISTS.sub("", clause.strip())))
 
 

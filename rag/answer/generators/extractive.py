@@ -97,6 +97,7 @@ _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect
 _BURNING = re.compile(r"\b(?:a |the )?burning(?: (?:pain|feeling|sensation))?\b(?! (?:clothes|building|house|car|oil|fat|candle))")
 _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|pack|shower|bath|weather|air|drinks?|tap|"
                          r"ice|clammy|skin|room|food|and clammy)\b)|\b(?:feels?|felt|feeling|is|was|so|too|very) cold\b")
+_NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
 _LABEL_GENERIC = {"possible", "severe", "sign", "signs", "sudden", "suddenly", "feature", "features", "serious", "large", "amount",
@@ -375,7 +376,7 @@ def _title_words(title: str, zh: bool) -> set[str]:
     if zh:  # words, not character pairs: "皮疹与过敏反应" is two topics, not six pairs
         return {w for w in chinese_content_words(title) if len(w) >= 2}
     return {w for w in _text_terms(title, zh) if not w.isdigit()} - _GENERIC - {
-        "care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including", "safety", "testing", "long",
+        "care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including", "includ", "safety", "testing", "long",
         "lasting", "common", "trouble", "during"}
 
 
@@ -530,7 +531,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
     # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
     flags = _label_terms(red_flags, zh)
-    emergency = {d: 0.2 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
+    emergency = {d: 0.3 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
                  for d in best} if flags else dict.fromkeys(best, 0.0)
     # a document-level score: its best passage, how much of its title the complaint names, and how many of the
     # complaint's topic words its description/warning-sign/referral sentences share, each weighted by how few of
@@ -662,20 +663,31 @@ class ExtractiveGenerator:
         pool.sort(key=lambda t: (t[1].n not in special, t[0][0], bool(_ANY_RED_FLAG.search(t[1].text)),
                                  -len((q - title_terms) & _guideline_terms(t[1].text, zh)), t[0][2], t[0][3]))
         seek = [s for _, s in pool[:MAX_SEEK]]
-        tests = take("tests", MAX_TESTS)
+        # the tests that match what the patient said first ("malaria tests after travel" for a fever after Kenya);
+        # "many short fevers need no tests" only when no test sentence matches the complaint
+        pool = by_role.get("tests", [])
+        anchor_title = next(p.title for p in request.passages if p.doc_id == docs[0])
+        matched = {id(s) for _, s in pool if _shared(qc - _guideline_terms(anchor_title, zh), s.text, zh)}
+        specific = {key[0] for key, s in pool if id(s) in matched}  # guidelines with a test for this complaint
+        pool = sorted(pool, key=lambda t: (t[0][0], id(t[1]) not in matched, t[0][2], t[0][3]))
+        tests = [s for key, s in pool if not (key[0] in specific and _NO_TESTS.search(s.text))][:MAX_TESTS]
         conditions = self._conditions(request, docs, by_role, conf)
         if emergency:
             # the warning sign that matches what the patient said, or none: triage already says why
             flags = [s for s in take("red_flag", 20) if _shared(q, s.text, zh)]
             reasons = sorted(flags, key=lambda s: -len(q & _guideline_terms(s.text, zh)))[:1]
             # conditions and tests only from the guideline about this emergency: the anchor, when one of its
-            # warning signs matches what the patient said or it is about what the red flags name (a
-            # sprains guideline retrieved for "can't lift his arm" is not about a stroke); else none,
+            # warning signs matches what the patient said or its title or warning signs name what the red flags
+            # name (a sprains guideline retrieved for "can't lift his arm" is not about a stroke); else none,
             # which would only distract from "call now"
+            # (a warning sign matches when it shares two of the complaint's topic words: "one side of her mouth" is not
+            # a tonsil abscess's "swelling pushing one tonsil to one side")
             anchor = docs[0]
-            label_terms = _text_terms(" ".join(request.red_flags), zh) - _LABEL_GENERIC
-            anchor_text = " ".join(p.title + " " + p.text for p in request.passages if p.doc_id == anchor)
-            if any(request.passages[s.n - 1].doc_id == anchor for s in flags) or _shared(label_terms, anchor_text, zh):
+            label_terms = _label_terms(request.red_flags, zh)
+            anchor_flags = [s for s in flags if request.passages[s.n - 1].doc_id == anchor]
+            about_emergency = " ".join([request.passages[n].title for n, p in enumerate(request.passages) if p.doc_id == anchor][:1]
+                                       + [s.text for s in take("red_flag", 50) if request.passages[s.n - 1].doc_id == anchor])
+            if any(len(_shared(qc, s.text, zh)) >= 2 for s in anchor_flags) or _shared(label_terms, about_emergency, zh):
                 tests = [s for s in tests if request.passages[s.n - 1].doc_id == anchor]
                 conditions = [c for c in conditions if c.citations and request.passages[c.citations[0] - 1].doc_id == anchor]
             else:
