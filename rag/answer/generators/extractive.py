@@ -372,12 +372,14 @@ def _shared(q: AbstractSet[str], text: str, zh: bool) -> set[str]:
     return {w for w in shared if not any(w != v and w in v for v in shared)}
 
 
-def _title_words(title: str, zh: bool) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _title_words(title: str, zh: bool) -> frozenset[str]:
+    """A guideline title's topic words, once per process (guideline text only)."""
     if zh:  # words, not character pairs: "皮疹与过敏反应" is two topics, not six pairs
-        return {w for w in chinese_content_words(title) if len(w) >= 2}
-    return {w for w in _text_terms(title, zh) if not w.isdigit()} - _GENERIC - {
+        return frozenset(w for w in chinese_content_words(title) if len(w) >= 2)
+    return frozenset({w for w in _text_terms(title, zh) if not w.isdigit()} - _GENERIC - {
         "care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including", "includ", "safety", "testing", "long",
-        "lasting", "common", "trouble", "during"}
+        "lasting", "common", "trouble", "during"})
 
 
 def _title_terms(q: AbstractSet[str], title: str, zh: bool) -> set[str]:
@@ -385,10 +387,11 @@ def _title_terms(q: AbstractSet[str], title: str, zh: bool) -> set[str]:
     t = _title_words(title, zh)
     if zh:
         return {w for w in q if any(g in w for g in t)}
-    return t & q
+    return set(t & q)
 
 
-def _title_topics(title: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _title_topics(title: str) -> tuple[str, ...]:
     """The topics a title lists, each of which it is wholly about: "Skin rash, hives and allergic reactions
     (including anaphylaxis)" is about a skin rash, hives, allergic reactions and anaphylaxis; "Low blood sugar
     (hypoglycaemia)" is about low blood sugar, which is hypoglycaemia; "Chronic (long-lasting) cough" is about
@@ -396,7 +399,7 @@ def _title_topics(title: str) -> list[str]:
     alt = re.search(r"\(([^()]*)\)\s*$", title)
     main = re.sub(r"\([^()]*\)", " ", title[:alt.start()] if alt else title)
     parts = re.split(r"\band\b|[,:;，：；与和及]", main)
-    return [p for p in [*parts, alt.group(1) if alt else ""] if p.strip()]
+    return tuple(p for p in [*parts, alt.group(1) if alt else ""] if p.strip())
 
 
 def _title_match(q: AbstractSet[str], title: str, zh: bool) -> float:
@@ -524,9 +527,9 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # a guideline whose topic the patient denies ("no fever") is not what the complaint is about
     denied = _denied_terms(query, zh)
     for d in best:
-        named = _title_words(titles[d], zh) - _GROUP_WORDS
-        if denied and named and not _title_terms(q, titles[d], zh) and all(
-                any(n in w or w in n for w in denied) if zh else n in denied for n in named):
+        title_named = _title_words(titles[d], zh) - _GROUP_WORDS
+        if denied and title_named and not _title_terms(q, titles[d], zh) and all(
+                any(n in w or w in n for w in denied) if zh else n in denied for n in title_named):
             topic[d] = set()
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
     # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
