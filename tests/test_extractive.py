@@ -342,6 +342,10 @@ def test_guidelines_retrieval_did_not_reach_can_be_chosen() -> None:
     assert added[0].section.endswith("危险信号：立即就医")  # the passage that shares most of the complaint
     assert matching_documents([*retrieved, *added], "胸口像压了块石头，出冷汗，左胳膊发麻", "zh", context=chest)[0] == "chest-pain-zh"
     assert candidate_documents(retrieved, versions, Reader(), "咳嗽两周了", "zh") == []
+    # a retrieved guideline whose title the complaint names already: a second named title is a second topic, not a miss
+    assert candidate_documents(retrieved, versions, Reader(), "咳嗽两周了，胸口也疼", "zh") == []
+    assert [p.doc_id for p in candidate_documents(retrieved, versions, Reader(), "咳嗽两周了", "zh",
+                                                  red_flags=("胸痛伴心梗特征（压榨感、放射痛、出冷汗、气短）",))] == ["chest-pain-zh"]
 
 
 def test_a_chinese_character_pair_counts_only_when_it_is_a_word() -> None:

@@ -73,7 +73,7 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
                         language: str, *, patient: set[str] | None = None, red_flags: Sequence[str] = (),
                         limit: int = 2) -> list[Passage]:
     """Guidelines retrieval did not reach that the answer should still be able to choose: one whose title the
-    complaint or a red flag that fired names ("胸口疼" names 胸痛 when Chinese retrieval ranked the cough and headache
+    complaint (when no retrieved guideline's title is named) or a red flag that fired names ("胸口疼" names 胸痛 when Chinese retrieval ranked the cough and headache
     guidelines first; "Possible anaphylaxis" names the allergic-reactions guideline), and
     one written for this patient's group alone (pregnancy; babies under 3 months). One passage of each, the one
     whose description and warning signs share most of the complaint's words (document order breaks ties), scored at
@@ -84,13 +84,17 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
     have = {p.doc_id for p in passages}
     floor = min(p.score for p in passages)
     patient = patient or set()
+    # a title is read only to correct a retrieval that missed the complaint's topic: when a retrieved guideline's
+    # title is named already, another named one would be a second topic ("caught the flu" beside type 2 diabetes)
+    titled = any(names_title(query, p.title, language) for p in {p.doc_id: p for p in passages}.values())
     out: list[Passage] = []
     for v in versions:
         if v.doc_id in have or v.language != language or len(out) >= limit:
             continue
         group = set(v.groups) <= {"pregnant", "infant", "female"} and bool(
             ("pregnant" in v.groups and "pregnant" in patient) or ("infant" in v.groups and "young_infant" in patient))
-        named = names_title(query, v.title, language) or any(names_title(label, v.title, language) for label in red_flags)
+        named = (not titled and names_title(query, v.title, language)) or any(names_title(label, v.title, language)
+                                                                                for label in red_flags)
         if not (named or group):
             continue
         chunks = store.document_passages(v.content_hash)
