@@ -264,18 +264,21 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
 
         # the care criteria of every retrieved guideline, and of the guidelines written for this patient's
         # group (pregnancy, young babies), even when the passage that holds them ranked lower
-        allowed, _ = allowed_documents(backends.store.snapshot().active, patient)
+        snapshot = backends.store.snapshot()
+        allowed, _ = allowed_documents(snapshot.active, patient)
+        # passages read by document rather than by search skip what screening holds back, as search does
+        blocked = snapshot.blocked
         young = request.age is not None and request.age < 0.25
         wanted = [v for v in allowed if v.doc_id in ranked or (request.pregnant and "pregnant" in v.groups)
                   or (young and "infant" in v.groups and "child" not in v.groups)]
-        criteria = backends.store.passages_of(wanted)
+        criteria = [p for p in backends.store.passages_of(wanted) if p.chunk_id not in blocked]
         # guidelines retrieval did not reach that the complaint names by title, or that are written for this
         # patient's group, may be chosen too (Chinese retrieval often ranks other guidelines first)
         groups = patient_groups(request.age, request.sex, request.pregnant, intake.query)
         extra = candidate_documents(found.passages, allowed, backends.store, intake.query, intake.language, patient=groups,
-                                    red_flags=red_flags)
-        extra_docs = [v for v in allowed if v.doc_id in {p.doc_id for p in extra}]
-        context = [*criteria, *backends.store.passages_of([v for v in extra_docs if v.doc_id not in {w.doc_id for w in wanted}])]
+                                    red_flags=red_flags, blocked=blocked)
+        extra_docs = [v for v in allowed if v.doc_id in {p.doc_id for p in extra} and v.doc_id not in {w.doc_id for w in wanted}]
+        context = [*criteria, *(p for p in backends.store.passages_of(extra_docs) if p.chunk_id not in blocked)]
         # the guidelines about this complaint (the answer's own choice, read from the whole of each candidate
         # guideline), then retrieval's order: where two guidelines' criteria are equally urgent, the one about
         # the complaint is quoted
@@ -319,7 +322,7 @@ def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: 
     # test sections, when retrieval missed them
     found.passages = complete_sections([*found.passages, *evidence.named], backends.store, intake.query, intake.language,
                                        patient=patient_groups(request.age, request.sex, request.pregnant, intake.query),
-                                       documents=evidence.topic_doc_ids)
+                                       documents=evidence.topic_doc_ids, blocked=backends.store.snapshot().blocked)
     if record.retrieval is not None:  # the audit lists every passage the prompt numbers
         record.retrieval.passages += [RetrievedPassage.of(i, p, via=p.extra["via"])
                                       for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]

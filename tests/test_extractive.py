@@ -342,6 +342,10 @@ def test_guidelines_retrieval_did_not_reach_can_be_chosen() -> None:
     assert added[0].section.endswith("危险信号：立即就医")  # the passage that shares most of the complaint
     assert matching_documents([*retrieved, *added], "胸口像压了块石头，出冷汗，左胳膊发麻", "zh", context=chest)[0] == "chest-pain-zh"
     assert candidate_documents(retrieved, versions, Reader(), "咳嗽两周了", "zh") == []
+    # a chunk screening holds back is never offered (quarantined text must not reach an answer by this road either)
+    held = candidate_documents(retrieved, versions, Reader(), "胸口像压了块石头，出冷汗，左胳膊发麻", "zh",
+                               blocked={chest[1].chunk_id})
+    assert [p.chunk_id for p in held] == [chest[0].chunk_id]
     # a retrieved guideline whose title the complaint names already: a second named title is a second topic, not a miss
     assert candidate_documents(retrieved, versions, Reader(), "咳嗽两周了，胸口也疼", "zh") == []
     assert [p.doc_id for p in candidate_documents(retrieved, versions, Reader(), "咳嗽两周了", "zh",
@@ -401,6 +405,25 @@ def test_a_condition_named_in_a_list_is_quoted_by_its_own_item() -> None:
     found = {c.name: c for c in conditions_from_evidence("最近老口渴，尿很少", [p], "zh")}
     quote = next(c.quote for c in found.values() if "脱水" in c.quote)
     assert quote.startswith("严重口渴") and "胰高血糖素" not in quote
+
+
+def test_the_evidence_completion_never_adds_a_held_back_chunk() -> None:
+    from dataclasses import replace
+
+    from rag.answer.evidence import complete_sections
+
+    retrieved = [replace(SORE[0], content_hash="h-sore")]
+    doc = [replace(p, content_hash="h-sore") for p in SORE[:4]]
+
+    class Reader:
+        def document_passages(self, content_hash: str) -> list[Passage]:
+            return [replace(p) for p in doc] if content_hash == "h-sore" else []
+
+    query = "sore throat for two days, it hurts to swallow"
+    added = {p.chunk_id for p in complete_sections(list(retrieved), Reader(), query, "en")} - {retrieved[0].chunk_id}
+    assert SORE[1].chunk_id in added  # the self-care section
+    held = {p.chunk_id for p in complete_sections(list(retrieved), Reader(), query, "en", blocked={SORE[1].chunk_id})}
+    assert SORE[1].chunk_id not in held and held - {retrieved[0].chunk_id}
 
 
 def test_role_accuracy_on_hand_labelled_real_pdf_sentences() -> None:

@@ -9,6 +9,7 @@ read from the store by document version, marked `extra["via"] = "matched documen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Protocol
 
 from rag.answer.generators.extractive import _patient_groups as patient_groups
@@ -31,7 +32,7 @@ class DocumentReader(Protocol):
 
 def complete_sections(passages: list[Passage], store: DocumentReader, query: str, language: str,
                       *, patient: set[str] | None = None, documents: Sequence[str] | None = None, max_documents: int = 2,
-                      max_added: int = 6) -> list[Passage]:
+                      max_added: int = 6, blocked: AbstractSet[str] = frozenset()) -> list[Passage]:
     """The passages plus, for each matched document (`documents`, else chosen here from the passages), one chunk per
     answer role it lacks (the chunk of that role that shares the most words with the query; document order breaks ties)."""
     from rag.answer.generators.extractive import _DOSE_QUESTION
@@ -52,7 +53,7 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
         floor = min(p.score for p in mine)
         best: dict[str, tuple[int, int, Passage]] = {}
         for pos, p in enumerate(store.document_passages(content_hash)):
-            if p.chunk_id in have:
+            if p.chunk_id in have or p.chunk_id in blocked:  # held back by screening: never searched, never added
                 continue
             roles = {sentence_role(s, p.section) for s in split_sentences(p.text)}
             overlap = len(q & set(words(p.text)))
@@ -71,14 +72,15 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
 
 def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion], store: DocumentReader, query: str,
                         language: str, *, patient: set[str] | None = None, red_flags: Sequence[str] = (),
-                        limit: int = 2) -> list[Passage]:
+                        blocked: AbstractSet[str] = frozenset(), limit: int = 2) -> list[Passage]:
     """Guidelines retrieval did not reach that the answer should still be able to choose: one whose title the
     complaint (when no retrieved guideline's title is named) or a red flag that fired names ("胸口疼" names 胸痛 when Chinese retrieval ranked the cough and headache
     guidelines first; "Possible anaphylaxis" names the allergic-reactions guideline), and
     one written for this patient's group alone (pregnancy; babies under 3 months). One passage of each, the one
     whose description and warning signs share most of the complaint's words (document order breaks ties), scored at
     the retrieved passages' floor and marked `extra["via"]`. Only guidelines in the question's language (an answer
-    never mixes languages) among `versions` (those allowed for this patient)."""
+    never mixes languages) among `versions` (those allowed for this patient); chunks screening holds back (`blocked`)
+    are never offered."""
     if not passages:
         return []
     have = {p.doc_id for p in passages}
@@ -97,7 +99,7 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
                                                                                 for label in red_flags)
         if not (named or group):
             continue
-        chunks = store.document_passages(v.content_hash)
+        chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
         if not chunks:
             continue
         pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
