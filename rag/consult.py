@@ -128,6 +128,8 @@ class Evidence:
     found: Retrieval
     criteria_passages: list[Passage]
     ranked_doc_ids: list[str]
+    topic_doc_ids: list[str] = field(default_factory=list)  # the guidelines about the complaint (the answer's anchor first)
+    named: list[Passage] = field(default_factory=list)  # chosen guidelines retrieval did not reach: one passage each
 
 
 @dataclass(slots=True)
@@ -248,29 +250,44 @@ def _patient(request: ConsultRequest) -> PatientContext:
                           pregnant=request.pregnant)
 
 
-def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embedder: Embedder | None = None) -> Evidence:
+def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embedder: Embedder | None = None,
+              red_flags: tuple[str, ...] = ()) -> Evidence:
     patient = _patient(request)
     found = retrieve(intake.query, embedder or backends.embedder, backends.store, backends.settings, patient)
     ranked = list(dict.fromkeys(p.doc_id for p in found.passages))
+    criteria: list[Passage] = list(found.passages)
+    topic: list[str] = []
+    named: list[Passage] = []
     if found.sufficient:
-        # the guidelines about this complaint first (the answer's own choice), then retrieval's order: where
-        # two guidelines' criteria are equally urgent, the one about the complaint is quoted
-        from rag.answer.evidence import patient_groups
+        from rag.answer.evidence import candidate_documents, patient_groups
         from rag.answer.generators.extractive import matching_documents
 
-        topic = matching_documents(found.passages, intake.query, intake.language,
-                                   patient_groups(request.age, request.sex, request.pregnant, intake.query))
-        ranked = list(dict.fromkeys([*topic, *ranked]))
-    criteria: list[Passage] = list(found.passages)
-    if found.sufficient:
         # the care criteria of every retrieved guideline, and of the guidelines written for this patient's
         # group (pregnancy, young babies), even when the passage that holds them ranked lower
-        allowed, _ = allowed_documents(backends.store.snapshot().active, patient)
+        snapshot = backends.store.snapshot()
+        allowed, _ = allowed_documents(snapshot.active, patient)
+        # passages read by document rather than by search skip what screening holds back, as search does
+        blocked = snapshot.blocked
         young = request.age is not None and request.age < 0.25
         wanted = [v for v in allowed if v.doc_id in ranked or (request.pregnant and "pregnant" in v.groups)
                   or (young and "infant" in v.groups and "child" not in v.groups)]
-        criteria = backends.store.passages_of(wanted)
-    return Evidence(found=found, criteria_passages=criteria, ranked_doc_ids=ranked)
+        criteria = [p for p in backends.store.passages_of(wanted) if p.chunk_id not in blocked]
+        # guidelines retrieval did not reach that the complaint names by title, or that are written for this
+        # patient's group, may be chosen too (Chinese retrieval often ranks other guidelines first)
+        groups = patient_groups(request.age, request.sex, request.pregnant, intake.query)
+        extra = candidate_documents(found.passages, allowed, backends.store, intake.query, intake.language, patient=groups,
+                                    red_flags=red_flags, blocked=blocked)
+        extra_docs = [v for v in allowed if v.doc_id in {p.doc_id for p in extra} and v.doc_id not in {w.doc_id for w in wanted}]
+        context = [*criteria, *(p for p in backends.store.passages_of(extra_docs) if p.chunk_id not in blocked)]
+        # the guidelines about this complaint (the answer's own choice, read from the whole of each candidate
+        # guideline), then retrieval's order: where two guidelines' criteria are equally urgent, the one about
+        # the complaint is quoted
+        topic = matching_documents([*found.passages, *extra], intake.query, intake.language, groups, context=context,
+                                   red_flags=red_flags)
+        named = [p for p in extra if p.doc_id in topic]
+        criteria = [*criteria, *(p for p in context[len(criteria):] if p.doc_id in topic)]
+        ranked = list(dict.fromkeys([*topic, *ranked]))
+    return Evidence(found=found, criteria_passages=criteria, ranked_doc_ids=ranked, topic_doc_ids=topic, named=named)
 
 
 def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: TriageResult,
@@ -301,9 +318,11 @@ def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: 
     from rag.answer.prompt import render_prompt
 
     found = evidence.found
-    # the matched guideline's self-care, see-a-clinician and test sections, when retrieval missed them
-    found.passages = complete_sections(found.passages, backends.store, intake.query, intake.language,
-                                       patient=patient_groups(request.age, request.sex, request.pregnant, intake.query))
+    # the chosen guidelines retrieval did not reach, then the matched guideline's self-care, see-a-clinician and
+    # test sections, when retrieval missed them
+    found.passages = complete_sections([*found.passages, *evidence.named], backends.store, intake.query, intake.language,
+                                       patient=patient_groups(request.age, request.sex, request.pregnant, intake.query),
+                                       documents=evidence.topic_doc_ids, blocked=backends.store.snapshot().blocked)
     if record.retrieval is not None:  # the audit lists every passage the prompt numbers
         record.retrieval.passages += [RetrievedPassage.of(i, p, via=p.extra["via"])
                                       for i, p in enumerate(found.passages, start=1) if p.extra.get("via")]
@@ -311,7 +330,8 @@ def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: 
     record.prompt = PromptPart(template_id=prompt.template_id, text=prompt.text)
     result = backends.generator.generate(GenerationRequest(
         query=intake.query, language=intake.language, passages=found.passages, messages=prompt.messages,
-        triage_urgency=tri.urgency, red_flags=tuple(f.label for f in tri.red_flags), age=request.age, sex=request.sex, pregnant=request.pregnant))
+        triage_urgency=tri.urgency, red_flags=tuple(f.label for f in tri.red_flags), age=request.age, sex=request.sex,
+        pregnant=request.pregnant, documents=tuple(evidence.topic_doc_ids)))
     record.generation = GenerationPart(backend=result.backend, model=result.model, params=result.params,
                                        raw_output=result.raw_output, attempts=result.attempts, error=result.error)
     return result, prompt.template_id
@@ -355,8 +375,19 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
     from rag.safety.urgency import out_of_scope
 
     passages = evidence.criteria_passages if evidence is not None and evidence.found.sufficient else []
-    decision = decide_urgency(facts, passages, red_flag_labels=[f.label for f in tri.red_flags], language=language,
-                              ranked_doc_ids=evidence.ranked_doc_ids if evidence is not None else [])
+    labels = [f.label for f in tri.red_flags]
+    ranked = evidence.ranked_doc_ids if evidence is not None else []
+    decision = decide_urgency(facts, passages, red_flag_labels=labels, language=language, ranked_doc_ids=ranked)
+    topic = set(evidence.topic_doc_ids) if evidence is not None else set()
+    if topic and decision.passage is not None and decision.passage.doc_id not in topic and composed.advice.evidence_sufficient:
+        # the level comes from every retrieved guideline, but the reason quotes the guideline about the complaint
+        # when its own criteria lead to the same level (a back-pain answer does not quote the UTI guideline's
+        # "not better after..." when the back-pain guideline says as much, or nothing more urgent); an answer with
+        # nothing else in it keeps the quote it rests on
+        own = decide_urgency(facts, [p for p in passages if p.doc_id in topic], red_flag_labels=labels, language=language,
+                             ranked_doc_ids=ranked)
+        if own.level == decision.level:
+            decision = own
     if composed.status == "abstained" and decision.basis == "no_criterion":
         # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
         decision = out_of_scope(facts, text, language) or decision
@@ -527,7 +558,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     evidence: Evidence | None = None
     try:
         clock.start("retrieve")
-        evidence = _retrieve(request, intake, backends, embedder)
+        evidence = _retrieve(request, intake, backends, embedder, tuple(f.label for f in tri.red_flags))
         record.retrieval = _retrieval_part(evidence.found)
         clock.lap("retrieve")
         tri = _guideline_red_flags(request, intake, evidence, tri, embedder, record)

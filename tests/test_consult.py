@@ -54,6 +54,31 @@ def test_negated_red_flag_does_not_escalate(starter_kb):
     assert a.urgency != "emergency" and not a.red_flags
 
 
+def _docs(a: Advice, ns: list[int]) -> set[str]:
+    return {c.doc_id for c in a.citations if c.n in ns}
+
+
+def test_a_guideline_the_complaint_names_is_read_when_retrieval_missed_it(starter_kb):
+    """Chinese retrieval ranks the English chest-pain, cough and fever guidelines above 胸痛 for "胸口发闷": the
+    complaint names 胸痛, so that guideline is read too, and the answer's items come from it (the audit says how)."""
+    out = consult(ConsultRequest(symptoms="55岁，最近爬楼梯或者走快了就胸口发闷，停下来歇两三分钟就好了，有两个礼拜了", age=55),
+                  starter_kb)
+    a = out.advice
+    items = [n for item in [*a.possible_conditions, *a.self_care, *a.suggested_tests] for n in item.citations]
+    assert items and _docs(a, items) == {"chest-pain-zh"}
+    record = starter_kb.audit.get(a.trace_id).payload
+    assert any(p.get("via") == "named in the complaint" and p["doc_id"] == "chest-pain-zh"
+               for p in record["retrieval"]["passages"])
+
+
+def test_the_urgency_reason_quotes_the_guideline_about_the_complaint(starter_kb):
+    """Both the English and the Chinese insomnia guideline have a criterion that holds at the same level: a Chinese
+    answer about insomnia quotes 失眠, the guideline it is composed from."""
+    a = ask(starter_kb, "晚上睡不着，凌晨三四点才能睡着，已经一个多月了", age=45)
+    assert a.seek_care.citations and _docs(a, a.seek_care.citations) == {"insomnia-zh"}
+    assert _docs(a, [n for s in a.self_care for n in s.citations]) == {"insomnia-zh"}
+
+
 OOD = [json.loads(l) for l in (DATA / "out_of_domain.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
 
 

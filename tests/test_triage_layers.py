@@ -224,3 +224,15 @@ def test_eval_triage_prints_per_concept_misses_and_false_alarms(capsys, tmp_path
     assert "recall: 0.5" in out and "over_triage_rate: 1.0" in out
     assert re.search(r"made_up_miss\s+1 / 1", out) and re.search(r"made_up_alarm\s+0 / 0\s+1 / 1", out)
     assert "MISSED: I have a mild cold" in out and "FALSE ALARM" in out
+
+
+def test_denied_and_affirmed_text_of_a_complaint() -> None:
+    """What the complaint says is absent ("no fever", "没发烧") apart from what it reports; a symptom that "还没好"
+    (is not better yet) is still there."""
+    from rag.safety.clauses import affirmed_text, denied_text
+
+    assert denied_text("it burns when she wees. no fever") == "no fever"
+    assert denied_text("咳嗽三个星期了还没好，没发烧") == "没发烧"
+    assert "咳嗽" in affirmed_text("咳嗽三个星期了还没好，没发烧")
+    assert denied_text("睡不着") == "" and denied_text("吃了药一直不见好") == ""
+    assert denied_text("fever 38.6, didn't take the malaria tablets") == ""  # an action not done, not an absent symptom

@@ -154,6 +154,23 @@ def patient_terms(query: str) -> list[_Concept]:
     return concepts
 
 
+def _item_quote(sentence: str, start: int, end: int) -> str:
+    """The part of a sentence to quote for the mention at [start, end): of a list joined to its lead-in ("请立即就医：
+    血糖很高…；严重口渴…；低血糖患者…"), the one item that names the condition, so the quote says what is said of that
+    condition and nothing of the others."""
+    lead = re.match(r"^[^:：]{2,200}[:：]\s*", sentence)
+    if lead is None or start < lead.end():
+        return sentence
+    rest = sentence[lead.end():]
+    items = list(re.finditer(r"[^;；]+(?:[;；]|$)", rest))
+    if len(items) < 2:
+        return sentence
+    for item in items:
+        if lead.end() + item.start() <= start and end <= lead.end() + item.end():
+            return item.group(0).strip()  # verbatim, so verification reads it as a quote
+    return sentence
+
+
 def _contains(text_low: str, variant: str) -> bool:
     if has_cjk(variant):
         return variant in text_low
@@ -250,13 +267,18 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
                     continue
                 # the patient's words the quoted sentence shares (else those its passage shares), not the
                 # condition's own name
+                quote = _item_quote(sentence, m.start, m.end)
+                if quote != sentence:
+                    # the patient's words said in the quoted item (else those its passage shares)
+                    _, q_found = _match(quote, concepts)
+                    s_found = q_found
                 in_sentence = bool(s_found)
                 shown = _shown(query, [w for w in (s_found or p_found)
                                        if getattr(terms.condition(w), "name", None) != m.name])
                 best[m.name] = ConditionCandidate(
                     name=m.name_zh if language == "zh" else m.name, canonical=m.name, icd10=m.icd10,
-                    score=round(m_score, 4), confidence=_level(m_score), passage=n, quote=sentence,
-                    matched=tuple(shown), rationale=_rationale(language, shown, sentence, in_sentence),
+                    score=round(m_score, 4), confidence=_level(m_score), passage=n, quote=quote,
+                    matched=tuple(shown), rationale=_rationale(language, shown, quote, in_sentence),
                 )
     ranked = sorted(best.values(), key=lambda c: (-c.score, c.passage, c.canonical))
     return ranked[:limit]

@@ -8,15 +8,20 @@ read from the store by document version, marked `extra["via"] = "matched documen
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Protocol
 
 from rag.answer.generators.extractive import _patient_groups as patient_groups
-from rag.answer.generators.extractive import matching_documents, split_sentences
+from rag.answer.generators.extractive import about_terms, matching_documents, names_title, split_sentences
 from rag.knowledge.roles import sentence_role
 from rag.text import content_words, words
 from rag.types import Passage
 
-__all__ = ["complete_sections", "patient_groups", "ANSWER_ROLES"]
+if TYPE_CHECKING:
+    from rag.knowledge.base import DocVersion
+
+__all__ = ["complete_sections", "candidate_documents", "patient_groups", "ANSWER_ROLES"]
 
 ANSWER_ROLES = ("red_flag", "self_care", "seek_care", "tests")
 
@@ -26,17 +31,21 @@ class DocumentReader(Protocol):
 
 
 def complete_sections(passages: list[Passage], store: DocumentReader, query: str, language: str,
-                      *, patient: set[str] | None = None, documents: int = 2, max_added: int = 6) -> list[Passage]:
-    """The passages plus, for each matched document, one chunk per answer role it lacks (the chunk of
-    that role that shares the most words with the query; document order breaks ties)."""
+                      *, patient: set[str] | None = None, documents: Sequence[str] | None = None, max_documents: int = 2,
+                      max_added: int = 6, blocked: AbstractSet[str] = frozenset()) -> list[Passage]:
+    """The passages plus, for each matched document (`documents`, else chosen here from the passages), one chunk per
+    answer role it lacks (the chunk of that role that shares the most words with the query; document order breaks ties)."""
     from rag.answer.generators.extractive import _DOSE_QUESTION
 
     wanted = ANSWER_ROLES + (("treatment",) if _DOSE_QUESTION.search(query) else ())
     have = {p.chunk_id for p in passages}
     q = set(content_words(query))
     added: list[Passage] = []
-    for doc_id in matching_documents(passages, query, language, patient)[:documents]:
+    chosen = list(documents) if documents is not None else matching_documents(passages, query, language, patient)
+    for doc_id in chosen[:max_documents]:
         mine = [p for p in passages if p.doc_id == doc_id]
+        if not mine:
+            continue
         content_hash = mine[0].content_hash
         if not content_hash:
             continue
@@ -44,7 +53,7 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
         floor = min(p.score for p in mine)
         best: dict[str, tuple[int, int, Passage]] = {}
         for pos, p in enumerate(store.document_passages(content_hash)):
-            if p.chunk_id in have:
+            if p.chunk_id in have or p.chunk_id in blocked:  # held back by screening: never searched, never added
                 continue
             roles = {sentence_role(s, p.section) for s in split_sentences(p.text)}
             overlap = len(q & set(words(p.text)))
@@ -59,3 +68,42 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
                 have.add(p.chunk_id)
                 added.append(p)
     return passages + added
+
+
+def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion], store: DocumentReader, query: str,
+                        language: str, *, patient: set[str] | None = None, red_flags: Sequence[str] = (),
+                        blocked: AbstractSet[str] = frozenset(), limit: int = 2) -> list[Passage]:
+    """Guidelines retrieval did not reach that the answer should still be able to choose: one whose title the
+    complaint (when no retrieved guideline's title is named) or a red flag that fired names ("胸口疼" names 胸痛 when Chinese retrieval ranked the cough and headache
+    guidelines first; "Possible anaphylaxis" names the allergic-reactions guideline), and
+    one written for this patient's group alone (pregnancy; babies under 3 months). One passage of each, the one
+    whose description and warning signs share most of the complaint's words (document order breaks ties), scored at
+    the retrieved passages' floor and marked `extra["via"]`. Only guidelines in the question's language (an answer
+    never mixes languages) among `versions` (those allowed for this patient); chunks screening holds back (`blocked`)
+    are never offered."""
+    if not passages:
+        return []
+    have = {p.doc_id for p in passages}
+    floor = min(p.score for p in passages)
+    patient = patient or set()
+    # a title is read only to correct a retrieval that missed the complaint's topic: when a retrieved guideline's
+    # title is named already, another named one would be a second topic ("caught the flu" beside type 2 diabetes)
+    titled = any(names_title(query, p.title, language) for p in {p.doc_id: p for p in passages}.values())
+    out: list[Passage] = []
+    for v in versions:
+        if v.doc_id in have or v.language != language or len(out) >= limit:
+            continue
+        group = set(v.groups) <= {"pregnant", "infant", "female"} and bool(
+            ("pregnant" in v.groups and "pregnant" in patient) or ("infant" in v.groups and "young_infant" in patient))
+        named = (not titled and names_title(query, v.title, language)) or any(names_title(label, v.title, language)
+                                                                                for label in red_flags)
+        if not (named or group):
+            continue
+        chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
+        if not chunks:
+            continue
+        pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
+        best.score = floor  # it was not retrieved higher; the choice of guideline rests on its title or its group
+        best.extra["via"] = "named in the complaint" if named else "written for the patient's group"
+        out.append(best)
+    return out

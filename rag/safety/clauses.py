@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from rag.text import has_cjk
 
 __all__ = ["Clause", "split_clauses", "units", "clause_at", "DenialTable", "CLAUSE_DENIALS", "ZH_RULE_PSEUDO", "denial_cues",
-           "affirmed_text"]
+           "affirmed_text", "denied_text"]
 
 # a sentence ends at . ! ? ; newline (not a decimal point); a clause also at , : and contrastive words
 _SENTENCE_BREAK = re.compile(r"[;!?\n\u3002\uff1b\uff01\uff1f]+|(?<!\d)\.+|\.(?!\d)")
@@ -234,10 +234,19 @@ def clause_at(clauses: list[Clause], pos: int) -> Clause | None:
 _ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女])(?:" + _ZH_DENIAL.pattern + ")")
 
 
+# "还没好", "一直不见好", "未缓解": the symptom goes on; that says it is there, not that it is absent
+_ZH_PERSISTS = re.compile(r"(?:还|仍|仍然|一直|都)?(?:没有?|未|不见|没见)(?:好转?|见好|好利索|缓解|减轻|退|消)")
+
+
+# "didn't take the malaria tablets", "haven't used my inhaler": what was not done, not a symptom that is absent
+_EN_NOT_DONE = re.compile(r"\b(?:didn'?t|did not|haven'?t|have not|hasn'?t|has not|never|forgot to|wasn'?t able to)\s+"
+                          r"(?:take|took|taken|use|used|finish|finished|get|got|go|went|bring|brought)\b", re.IGNORECASE)
+
+
 def _denies_symptom(clause: str) -> bool:
     if not has_cjk(clause):
-        return True
-    return bool(_ZH_DENIES.search(clause.strip()))
+        return not _EN_NOT_DONE.search(clause.replace("\u2019", "'"))
+    return bool(_ZH_DENIES.search(_ZH_PERSISTS.sub("", clause.strip())))
 
 
 def affirmed_text(text: str) -> str:
@@ -247,4 +256,10 @@ def affirmed_text(text: str) -> str:
     kept = [c.text for c in split_clauses(text) if not (c.history or (c.negated and _denies_symptom(c.text)))]
     if not kept:
         return text
+    return ("，" if has_cjk(text) else ", ").join(kept)
+
+
+def denied_text(text: str) -> str:
+    """The denied clauses of the text ("no fever", "不发烧"), joined; "" when none: what the complaint says is not there."""
+    kept = [c.text for c in split_clauses(text) if c.negated and not c.history and _denies_symptom(c.text)]
     return ("，" if has_cjk(text) else ", ").join(kept)

@@ -25,6 +25,9 @@ class GenerationRequest:
     age: float | None = None
     sex: str | None = None
     pregnant: bool | None = None
+    # the guidelines about the complaint, anchor first, when the pipeline chose them from the whole of each retrieved
+    # guideline (rag.consult); None: the extractive generator chooses from the passages alone
+    documents: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest, Urgency
 from rag.knowledge.roles import sentence_role
-from rag.safety.clauses import affirmed_text
+from rag.safety.clauses import affirmed_text, denied_text
 from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, words
 from rag.types import Passage, age_group
 
-__all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "matching_documents", "DESCRIPTION", "Sentence"]
+__all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "matching_documents", "names_title", "about_terms",
+           "DESCRIPTION", "Sentence"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -77,23 +79,49 @@ _EN_SYNONYMS = {"diarrhea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrho
                 "fed up": "depression", "low mood": "depression", "flat": "depression", "hopeless": "depression",
                 "anxious": "anxiety", "panic": "anxiety", "pulled": "strains", "twisted": "sprains", "rolled": "sprains", "blood pressure": "hypertension", "coughing": "cough", "flu": "influenza"}
 _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低烧": "发热", "退烧": "发热", "拉肚子": "腹泻", "拉稀": "腹泻", "嗓子": "咽喉", "喉咙": "咽喉", "头疼": "头痛", "睡不着": "失眠",
-                "风团": "皮疹", "起疹子": "皮疹", "红疹": "皮疹", "血压": "高血压", "心口": "胸痛", "胸口": "胸痛", "糖尿病": "糖尿病"}
+                "风团": "皮疹", "起疹子": "皮疹", "红疹": "皮疹", "血压": "高血压", "心口": "胸痛", "胸口": "胸痛", "糖尿病": "糖尿病",
+                # lay words for a rash, loose stools, chest tightness and blood sugar
+                "红包": "皮疹", "疙瘩": "皮疹", "起包": "皮疹", "湿疹": "皮疹", "荨麻疹": "皮疹", "水泡": "皮疹", "水疱": "皮疹",
+                "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
+                "二甲双胍": "糖尿病", "胰岛素": "糖尿病"}
+_ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
+# a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
+_ZH_PAIN = ((re.compile(r"头[^，。,.；;]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;]{0,3}[痛疼闷]"), "胸痛"))
 
 
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
+_METER = re.compile(r"(?:\b(?:meter|glucometer|monitor|sensor|libre|cgm)\b|血糖仪)[^.;,，。；0-9]{0,25}?(\d{1,2}\.\d)(?!\d)", re.I)
 _LOW_SUGAR = re.compile(r"hypoglyc|low blood sugar|rule of 15|\b15 ?g(?:rams)?\b|glucagon|fast-acting|低血糖|15 ?克|胰高血糖素", re.I)
 _FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:really |very )?hot\b|\bhot to (?:the )?touch\b")
 _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect )(?<!\bhornet )(?<!\bjellyfish )\bstings?\b|\bstinging\b")
+_BURNING = re.compile(r"\b(?:a |the )?burning(?: (?:pain|feeling|sensation))?\b(?! (?:clothes|building|house|car|oil|fat|candle))")
+_COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|pack|shower|bath|weather|air|drinks?|tap|"
+                         r"ice|clammy|skin|room|food|and clammy)\b)|\b(?:feels?|felt|feeling|is|was|so|too|very) cold\b")
+_NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
 _LABEL_GENERIC = {"possible", "severe", "sign", "signs", "sudden", "suddenly", "feature", "features", "serious", "large", "amount",
                   "very", "high", "person", "child", "lasting", "minute", "minutes", "repeated", "infant", "month", "months",
                   "difficulty", "illness", "will", "stop", "疑似", "征象", "严重", "突然", "特征", "可能", "孩子"}
 _ABOUT_ROLES = {"condition", "red_flag", "seek_care", "tests"}
+# words that name a patient group (stemmed as _query_terms stems): a pregnancy guideline shares "pregnant" with every
+# pregnant patient, whatever her complaint
+_GROUP_WORDS = frozenset({"pregnant", "pregnancy", "newborn", "baby", "babie", "infant", "child", "children", "kid",
+                          "怀孕", "孕妇", "孕期", "妊娠", "宝宝", "婴儿", "新生儿", "孩子", "儿童"})
+# qualifiers the complaint's duration adds (rag.answer: _reading_terms): they choose between titles, they name no topic
+_QUALIFIERS = frozenset({"acute", "chronic"})
 _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two", "old", "since", "feel", "get",
             "so", "some", "had", "up", "last", "month", "bit", "still", "again", "start", "said", "just", "all", "first",
             "before", "after", "about", "hav", "m", "s", "t", "l", "take", "got", "what", "can",
-            "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "晚上", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
+            # words of how people talk, not of what they have ("my ankles swell by the evening": stemmed "even")
+            "even", "been", "keep", "kept", "down", "haven", "okay", "ok", "around", "mostly", "gone", "really", "little",
+            "lot", "lots", "now", "like", "think", "know", "need", "want", "tried", "try", "could", "would", "should", "much",
+            "thing", "every", "morn", "afternoon", "tonight", "yesterday", "hour", "minute", "sure", "few", "ive",
+            "not", "no", "see", "says", "say", "home", "machine", "very", "she", "her", "he", "his", "him", "they", "them", "their", "it", "its", "than", "tak", "was", "were",
+            "right", "left", "under", "over", "side", "bad", "worse", "better", "normal", "fine", "symptom",
+            "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
+            "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
+            "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +205,8 @@ def _patient_groups(age: float | None, sex: str | None, pregnant: bool | None, q
         groups.add("older")
     if age is not None and age < 1:
         groups.add("child")  # most "child" advice covers babies too; infant-excluding wording is checked apart
+    if age is not None and age < 0.25:
+        groups.add("young_infant")  # under 3 months: what a newborn guideline is written for
     if pregnant:
         groups.add("pregnant")
     if sex in {"female", "male"}:
@@ -231,7 +261,9 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
 
 
 def _stem(w: str) -> str:
-    """A light English stem so "burned", "burns" and "burn" meet."""
+    """A light English stem so "burned", "burns" and "burn" meet ("moving" and "movements" too)."""
+    if len(w) > 7 and w.endswith(("ement", "ements")):
+        return w[:w.rindex("ement")]
     if len(w) > 5 and w.endswith("ing"):
         return w[:-3]
     if len(w) > 4 and w.endswith("ed"):
@@ -243,29 +275,49 @@ def _stem(w: str) -> str:
 def _query_terms(query: str, zh: bool) -> frozenset[str]:
     """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
     the generator)."""
-    # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question
+    # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
+    # read in the whole text: "readings are good at about 135/85" is about blood pressure)
+    readings = _reading_terms(query, zh)
     query = affirmed_text(query)
     if zh:
         terms = chinese_content_words(query) | _bigrams(query)
-        terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query}
-        return frozenset(terms - _GENERIC | _reading_terms(query, zh))
+        terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query} | {v for rx, v in _ZH_PAIN if rx.search(query)}
+        return frozenset(terms - _GENERIC | readings)
     # "it burns when I pee" is about urine, not about burns
     low = _DYSURIA.sub(" urinary pee ", query.lower())
     # "feels hot" is a fever, a hot oven tray is not; "it stings" is a sensation, not an insect sting
     low = _FEELS_HOT.sub(" fever ", low)
     low = _STINGING.sub(" sore ", low)
+    low = _BURNING.sub(" pain ", low)  # "burning in my upper chest" is a sensation; "burned my hand" is a burn
+    low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
-                     | _reading_terms(query, zh))
+                     | readings)
 
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
-    """What a blood sugar reading says the complaint is about: below 4 mmol/L a low, from 7 diabetes."""
-    from rag.safety.urgency import glucose_values
+    """What a reading says the complaint is about: a blood pressure reading is about blood pressure, a temperature
+    from 38 °C about a fever, a duration about an acute or a chronic illness; a blood sugar below 4 mmol/L about a
+    low, from 7 about diabetes."""
+    from rag.safety.urgency import blood_pressures, extract_facts, glucose_values
 
     out: set[str] = set()
-    for v in glucose_values(query):
+    if blood_pressures(query):
+        out.add("高血压" if zh else "hypertension")
+    facts = extract_facts(query)
+    if facts.temperature_c is not None and facts.temperature_c >= 38.0:
+        out.add("发热" if zh else "fever")  # "temp was 39.2" is a fever
+    if facts.duration_days is not None and not zh:
+        # how long it has lasted says which of an "acute" and a "chronic" guideline it is (a cough of 6 weeks is
+        # past the acute guideline's 3 weeks)
+        if facts.duration_days < 21:
+            out.add("acute")
+        elif facts.duration_days >= 28:
+            out.add("chronic")
+    # a meter reading with a decimal ("meter reads 2.1", "血糖仪测出来2.8") is a blood sugar in mmol/L
+    metered = [float(m.group(1)) for m in _METER.finditer(query)]
+    for v in [*glucose_values(query), *metered]:
         if v < 4.0:
             out.add("低血糖" if zh else "hypoglycaemia")
         elif v >= 7.0:
@@ -294,6 +346,12 @@ def _guideline_terms(text: str, zh: bool) -> frozenset[str]:
     return frozenset(_text_terms(text, zh))
 
 
+@functools.lru_cache(maxsize=4096)
+def _guideline_words(text: str) -> frozenset[str]:
+    """The jieba words of a Chinese guideline text, once per process (guideline text only)."""
+    return frozenset(chinese_content_words(text))
+
+
 @functools.lru_cache(maxsize=2048)
 def guideline_sentences(text: str) -> tuple[str, ...]:
     """split_sentences of a guideline passage, computed once per process (never for patient text)."""
@@ -303,14 +361,25 @@ def guideline_sentences(text: str) -> tuple[str, ...]:
 def _shared(q: AbstractSet[str], text: str, zh: bool) -> set[str]:
     """Topic words of q in `text`, which is guideline text (its terms are cached)."""
     shared = set(q & _guideline_terms(text, zh)) - _GENERIC
-    return {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)} if zh else shared
+    if not zh:
+        return shared
+    # a word on at least one side: a character pair of the patient's text ("比平", "时干" of "尿布比平时干") must be a word
+    # of the guideline's; a longer term is a word of the patient's (their pairs are two characters long)
+    words_of_text = _guideline_words(text)
+    shared = {w for w in shared if len(w) >= 2 and not (set(w) & _ZH_FUNCTION)
+              and (w in words_of_text or len(w) > 2 or w in _ZH_TOPIC_WORDS)}
+    # one word once: "深呼吸" is not also "深呼" and "呼吸" (a jieba word and the character pairs inside it)
+    return {w for w in shared if not any(w != v and w in v for v in shared)}
 
 
-def _title_words(title: str, zh: bool) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _title_words(title: str, zh: bool) -> frozenset[str]:
+    """A guideline title's topic words, once per process (guideline text only)."""
     if zh:  # words, not character pairs: "皮疹与过敏反应" is two topics, not six pairs
-        return {w for w in chinese_content_words(title) if len(w) >= 2}
-    return _text_terms(title, zh) - {"care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including",
-                                     "safety", "testing", "long", "lasting", "common", "trouble"}
+        return frozenset(w for w in chinese_content_words(title) if len(w) >= 2)
+    return frozenset({w for w in _text_terms(title, zh) if not w.isdigit()} - _GENERIC - {
+        "care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including", "includ", "safety", "testing", "long",
+        "lasting", "common", "trouble", "during"})
 
 
 def _title_terms(q: AbstractSet[str], title: str, zh: bool) -> set[str]:
@@ -318,15 +387,31 @@ def _title_terms(q: AbstractSet[str], title: str, zh: bool) -> set[str]:
     t = _title_words(title, zh)
     if zh:
         return {w for w in q if any(g in w for g in t)}
-    return t & q
+    return set(t & q)
+
+
+@functools.lru_cache(maxsize=4096)
+def _title_topics(title: str) -> tuple[str, ...]:
+    """The topics a title lists, each of which it is wholly about: "Skin rash, hives and allergic reactions
+    (including anaphylaxis)" is about a skin rash, hives, allergic reactions and anaphylaxis; "Low blood sugar
+    (hypoglycaemia)" is about low blood sugar, which is hypoglycaemia; "Chronic (long-lasting) cough" is about
+    a chronic cough."""
+    alt = re.search(r"\(([^()]*)\)\s*$", title)
+    main = re.sub(r"\([^()]*\)", " ", title[:alt.start()] if alt else title)
+    parts = re.split(r"\band\b|[,:;，：；与和及]", main)
+    return tuple(p for p in [*parts, alt.group(1) if alt else ""] if p.strip())
 
 
 def _title_match(q: AbstractSet[str], title: str, zh: bool) -> float:
-    """How much of the document's title the complaint names (0..1)."""
-    t = _title_words(title, zh)
-    if zh:
-        return len({g for g in t if any(g in w for w in q)}) / len(t) if t else 0.0
-    return len(t & q) / len(t) if t else 0.0
+    """How much of the document's title the complaint names (0..1): the best-named of the topics it lists."""
+    best = 0.0
+    for part in _title_topics(title):
+        t = _title_words(part, zh)
+        if not t:
+            continue
+        named = len({g for g in t if any(g in w for w in q)}) if zh else len(t & q)
+        best = max(best, named / len(t))
+    return best
 
 
 def _covered(q: AbstractSet[str], topic: set[str], zh: bool) -> set[str]:
@@ -361,57 +446,135 @@ def _near(a: str, b: str) -> bool:
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.7
 
 
-def matching_documents(passages: list[Passage], query: str, language: str, patient: set[str] | None = None) -> list[str]:
-    """Documents that match the complaint, best first: the anchor, then any other whose title the
-    complaint names or whose passages score nearly as well."""
+@functools.lru_cache(maxsize=4096)
+def _about_sentences(text: str, section: str) -> tuple[str, ...]:
+    """The sentences of a guideline passage that say what it is about: the condition, its warning signs, when to
+    see someone and the tests; not its self-care lists ("chocolate" raises blood sugar). Guideline text only."""
+    return tuple(t for t in guideline_sentences(text) if sentence_role(t, section) in _ABOUT_ROLES)
+
+
+def names_title(query: str, title: str, language: str) -> bool:
+    """True when the complaint names all of one topic the guideline's title lists ("chest pain" or "胸口疼" for
+    "Chest pain"/"胸痛"; "hypoglycaemia" for "Low blood sugar (hypoglycaemia)"; a cough of 6 weeks for "Chronic
+    cough"); the words for who the patient is do not count."""
+    zh = language == "zh"
+    return _title_match(_query_terms(query, zh) - _GROUP_WORDS, title, zh) >= 1.0
+
+
+def about_terms(query: str, passage: Passage, language: str) -> set[str]:
+    """The complaint's topic words that a passage's description, warning-sign, referral and test sentences share."""
+    zh = language == "zh"
+    return _shared(_query_terms(query, zh) - _GROUP_WORDS - _QUALIFIERS, " ".join(_about_sentences(passage.text, passage.section)), zh)
+
+
+def _denied_terms(query: str, zh: bool) -> set[str]:
+    """The complaint's terms that appear only in denied clauses ("no fever", "不发烧")."""
+    denied = denied_text(query)
+    if not denied:
+        return set()
+    terms = set(_query_terms(denied, zh)) - set(_query_terms(query, zh)) - _GENERIC
+    return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
+
+
+def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
+    """What the red flags that fired are about ("Possible anaphylaxis": anaphylaxis), without the words every label has."""
+    text = " ".join(labels)
+    found = {w for w in chinese_content_words(text) if len(w) >= 2} if zh else _text_terms(text, zh)
+    return found - _LABEL_GENERIC
+
+
+def matching_documents(passages: list[Passage], query: str, language: str, patient: set[str] | None = None, *,
+                       context: Sequence[Passage] = (), red_flags: Sequence[str] = ()) -> list[str]:
+    """Documents that match the complaint, best first: the anchor, then any other that covers a part of the
+    complaint the anchor does not, or that is written for this patient's group alone.
+
+    `passages` are the numbered passages (their documents are the candidates); `context` may hold every passage
+    of those documents, so that what a document is about is read from all of it rather than from the chunks
+    retrieval happened to rank; `red_flags` are the labels of the red flags that fired (an emergency answer is
+    anchored on the guideline about that emergency)."""
     best: dict[str, float] = {}
-    texts: dict[str, str] = {}
     titles: dict[str, str] = {}
     groups: dict[str, tuple[str, ...]] = {}
     for p in passages:
         groups[p.doc_id] = p.patient_groups
         best[p.doc_id] = max(best.get(p.doc_id, 0.0), p.score)
-        # what a document is about: its title and the sentences that describe the condition, its
-        # warning signs and when to see someone; not its self-care lists ("chocolate" raises blood sugar)
-        about = [t for t in guideline_sentences(p.text) if sentence_role(t, p.section) in _ABOUT_ROLES]
-        texts[p.doc_id] = texts.get(p.doc_id, "") + " " + " ".join(about)
         titles[p.doc_id] = p.title
     if not best:
         return []
+    whole = {p.doc_id for p in context} & set(best)
+    texts: dict[str, list[str]] = {d: [] for d in best}
+    flag_texts: dict[str, list[str]] = {d: [] for d in best}
+    for p in [*(c for c in context if c.doc_id in whole), *(p for p in passages if p.doc_id not in whole)]:
+        about = _about_sentences(p.text, p.section)
+        texts[p.doc_id] += about
+        flag_texts[p.doc_id] += [t for t in about if sentence_role(t, p.section) == "red_flag"]
     zh = language == "zh"
-    q = _query_terms(query, zh)
-    # a guideline written for this patient's own group (pregnancy, babies, children) outranks a general one
-    # (children's guidelines are not among them: a child's cough is not a child's fever)
-    # (only guidelines written for that group alone: a children's guideline that also covers babies is a general one)
-    special = {d: bool(set(g) & (patient or set()) & {"pregnant", "infant"}) and set(g) <= {"pregnant", "infant", "female"}
-               for d, g in groups.items()}
-    # a document-level score: its best passage, how much of its title the complaint names, and how many
-    # of the complaint's topic words its description/warning-sign/referral sentences share (a headache
-    # guideline's "像被箍住一样" shares grammar with "胸口像被压着一样痛", not a topic)
-    topic = {d: _shared(q, texts[d] + " " + titles[d], zh) for d in best}
-    score = {d: best[d] + 0.15 * _title_match(q, titles[d], zh) + 0.04 * min(4, len(topic[d])) for d in best}
-    ranked = sorted(best, key=lambda d: (-score[d], d))
+    # the complaint's topic terms; the words that name who the patient is ("baby", "pregnant") say nothing of what
+    # the complaint is about
+    q_all = _query_terms(query, zh)
+    q = q_all - _GROUP_WORDS - _QUALIFIERS
+    patient = patient or set()
+    # a guideline written for this patient's own group alone (pregnancy, young babies; a children's guideline that
+    # also covers babies is a general one): the words that name the group do not make it about the complaint
+    special = {d: bool(("pregnant" in g and "pregnant" in patient) or ("infant" in g and "young_infant" in patient))
+               and set(g) <= {"pregnant", "infant", "female"} for d, g in groups.items()}
+    about_text = {d: " ".join(texts[d]) + " " + titles[d] for d in best}
+    topic = {d: _shared(q, about_text[d], zh) for d in best}
+    # such a guideline may also join for its advice alone ("paracetamol is the usual choice" in pregnancy)
+    advice_topic = {d: _shared(q, " ".join(t for p in [*context, *passages] if p.doc_id == d
+                                                          for t in guideline_sentences(p.text)), zh) if special[d] else set()
+                    for d in best}
+    # a guideline whose topic the patient denies ("no fever") is not what the complaint is about
+    denied = _denied_terms(query, zh)
+    for d in best:
+        title_named = _title_words(titles[d], zh) - _GROUP_WORDS
+        if denied and title_named and not _title_terms(q, titles[d], zh) and all(
+                any(n in w or w in n for w in denied) if zh else n in denied for n in title_named):
+            topic[d] = set()
+    # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
+    # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
+    flags = _label_terms(red_flags, zh)
+    emergency = {d: 0.3 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
+                 for d in best} if flags else dict.fromkeys(best, 0.0)
+    # a document-level score: its best passage, how much of its title the complaint names, and how many of the
+    # complaint's topic words its description/warning-sign/referral sentences share, each weighted by how few of
+    # the candidates share it ("pain" and "back" are in every guideline retrieved for a kidney infection,
+    # "cystitis" only in one; a headache guideline's "像被箍住一样" shares grammar with "胸口像被压着一样痛", not a topic)
+    holders: dict[str, int] = {}
+    for d in best:
+        for w in topic[d]:
+            holders[w] = holders.get(w, 0) + 1
+    weight = {d: sum(1 / holders[w] for w in topic[d]) for d in best}
+    # a guideline written for this patient's own group that is about the complaint too reads it as that group's
+    # problem: a headache with swelling at 34 weeks is the pregnancy guideline's warning sign before the headache
+    # guideline's
+    group = {d: 0.1 if special[d] and topic[d] else 0.0 for d in best}
+    # (a guideline written for the patient's group is named by the words that name the group: "Warning signs during
+    # and after pregnancy" for a pregnant woman)
+    # ("acute" and "chronic", from how long it has lasted, tell an acute from a chronic guideline's title apart)
+    title = {d: _title_match(q | (q_all & (_GROUP_WORDS | _QUALIFIERS if special[d] else _QUALIFIERS)), titles[d], zh)
+             for d in best}
+    score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] for d in best}
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
-    ranked = [d for d in ranked if topic[d]]
+    ordered = sorted(best, key=lambda d: (-score[d], d))
+    ranked = [d for d in ordered if topic[d]]
     if not ranked:
         return []
     anchor = ranked[0]
     keep = [anchor]
     covered = _covered(q, topic[anchor], zh)
-    for d in ranked[1:]:
+    for d in [*ranked[1:], *(d for d in ordered if not topic[d] and advice_topic[d])]:
         # the part of the complaint only this guideline's title names: "burning when I pee" is covered by
         # an STI guideline that describes it, so a UTI guideline adds nothing; a rash beside a fever does
         named = _title_terms(q, titles[d], zh) - covered
-        related = bool(_shared(q, texts[d] + " " + titles[d], zh))
         # a near-tie in retrieval score is not a topic match: another guideline joins only when the
         # complaint names a topic the anchor does not cover, or when it is written for this patient's
-        # group alone (pregnancy, babies)
-        if related and ((named and score[d] >= score[anchor] - 0.2) or special[d]):
+        # group alone (pregnancy, babies) and shares a topic word besides the group's name
+        if (named and score[d] >= score[anchor] - 0.2 and topic[d]) or special[d]:
             keep.append(d)
             covered |= _covered(q, topic[d], zh)
     return keep[:3]
-
 
 
 class ExtractiveGenerator:
@@ -430,7 +593,9 @@ class ExtractiveGenerator:
         zh = request.language == "zh"
         q = _query_terms(request.query, zh)
         patient = _patient_groups(request.age, request.sex, request.pregnant, request.query)
-        docs = matching_documents(request.passages, request.query, request.language, patient)
+        docs = list(request.documents) if request.documents is not None else matching_documents(
+            request.passages, request.query, request.language, patient, red_flags=request.red_flags)
+        docs = [d for d in docs if any(p.doc_id == d for p in request.passages)]
         emergency = request.triage_urgency == "emergency"
         empty = DraftAdvice(seek_care=DraftSeekCare(needed=True, urgency="emergency" if emergency else "routine",
                                                     department=("急诊科" if zh else "Emergency department") if emergency else "",
@@ -438,6 +603,8 @@ class ExtractiveGenerator:
         if not docs:
             return empty  # nothing in the passages is about this complaint: say so rather than fill
         rank = {d: i for i, d in enumerate(docs)}
+        # the complaint's own words, not the patient's group: "pregnancy" is in every line of a pregnancy guideline
+        qc = q - _GROUP_WORDS
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
         for n, p in enumerate(request.passages, start=1):
@@ -456,6 +623,10 @@ class ExtractiveGenerator:
                 # "胃食管反流引起的咳嗽：...") goes after general advice
                 lead = _SITUATION.match(text)
                 off_situation = bool(lead and not _shared(q, lead.group(1) or lead.group(2), zh))
+                if rank[p.doc_id] > 0 and (off_situation or not _shared(qc, text, zh)):
+                    # another guideline joined for a part of the complaint: only its sentences about that complaint
+                    # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever)
+                    continue
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
                 by_role.setdefault(s.role, []).append((key, s))
@@ -475,8 +646,6 @@ class ExtractiveGenerator:
         # the anchor guideline's main advice, then the best-matching line of another matched guideline
         # (a pregnancy guideline's medicine advice for a pregnant woman with a cold), then the rest
         first = [s for key, s in pool if key[0] == 0][:MAX_SELF_CARE - 1]
-        # (the complaint's own words count, not the patient's group: "pregnancy" is in every line of a pregnancy guideline)
-        qc = q - {"pregnant", "pregnancy", "newborn", "baby", "怀孕", "孕妇", "宝宝", "婴儿"}
         extra = sorted((s for key, s in pool if key[0] > 0 and _shared(qc, s.text, zh) and not key[1]),
                        key=lambda s: -len(_shared(qc, s.text, zh)))[:1]
         self_care = first + extra + [s for _, s in pool if s not in first and s not in extra]
@@ -497,20 +666,31 @@ class ExtractiveGenerator:
         pool.sort(key=lambda t: (t[1].n not in special, t[0][0], bool(_ANY_RED_FLAG.search(t[1].text)),
                                  -len((q - title_terms) & _guideline_terms(t[1].text, zh)), t[0][2], t[0][3]))
         seek = [s for _, s in pool[:MAX_SEEK]]
-        tests = take("tests", MAX_TESTS)
+        # the tests that match what the patient said first ("malaria tests after travel" for a fever after Kenya);
+        # "many short fevers need no tests" only when no test sentence matches the complaint
+        pool = by_role.get("tests", [])
+        anchor_title = next(p.title for p in request.passages if p.doc_id == docs[0])
+        matched = {id(s) for _, s in pool if _shared(qc - _guideline_terms(anchor_title, zh), s.text, zh)}
+        specific = {key[0] for key, s in pool if id(s) in matched}  # guidelines with a test for this complaint
+        pool = sorted(pool, key=lambda t: (t[0][0], id(t[1]) not in matched, t[0][2], t[0][3]))
+        tests = [s for key, s in pool if not (key[0] in specific and _NO_TESTS.search(s.text))][:MAX_TESTS]
         conditions = self._conditions(request, docs, by_role, conf)
         if emergency:
             # the warning sign that matches what the patient said, or none: triage already says why
             flags = [s for s in take("red_flag", 20) if _shared(q, s.text, zh)]
             reasons = sorted(flags, key=lambda s: -len(q & _guideline_terms(s.text, zh)))[:1]
             # conditions and tests only from the guideline about this emergency: the anchor, when one of its
-            # warning signs matches what the patient said or it is about what the red flags name (a
-            # sprains guideline retrieved for "can't lift his arm" is not about a stroke); else none,
+            # warning signs matches what the patient said or its title or warning signs name what the red flags
+            # name (a sprains guideline retrieved for "can't lift his arm" is not about a stroke); else none,
             # which would only distract from "call now"
+            # (a warning sign matches when it shares two of the complaint's topic words: "one side of her mouth" is not
+            # a tonsil abscess's "swelling pushing one tonsil to one side")
             anchor = docs[0]
-            label_terms = _text_terms(" ".join(request.red_flags), zh) - _LABEL_GENERIC
-            anchor_text = " ".join(p.title + " " + p.text for p in request.passages if p.doc_id == anchor)
-            if any(request.passages[s.n - 1].doc_id == anchor for s in flags) or _shared(label_terms, anchor_text, zh):
+            label_terms = _label_terms(request.red_flags, zh)
+            anchor_flags = [s for s in flags if request.passages[s.n - 1].doc_id == anchor]
+            about_emergency = " ".join([request.passages[n].title for n, p in enumerate(request.passages) if p.doc_id == anchor][:1]
+                                       + [s.text for s in take("red_flag", 50) if request.passages[s.n - 1].doc_id == anchor])
+            if any(len(_shared(qc, s.text, zh)) >= 2 for s in anchor_flags) or _shared(label_terms, about_emergency, zh):
                 tests = [s for s in tests if request.passages[s.n - 1].doc_id == anchor]
                 conditions = [c for c in conditions if c.citations and request.passages[c.citations[0] - 1].doc_id == anchor]
             else:
@@ -532,12 +712,29 @@ class ExtractiveGenerator:
     def _conditions(request: GenerationRequest, docs: list[str], by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]],
                     conf: Confidence) -> list[DraftCondition]:
         """Conditions the matched guidelines' passages name (rag.answer.conditions), never a title."""
-        from rag.answer.conditions import conditions_from_evidence
+        from rag.answer.conditions import ConditionCandidate, conditions_from_evidence
 
+        zh = request.language == "zh"
+        qc = _query_terms(request.query, zh) - _GROUP_WORDS
         keep = set(docs)
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
-        found = conditions_from_evidence(request.query, shown, request.language, limit=MAX_CONDITIONS, age=request.age)
-        fit = [c for c in found if suits_patient(c.quote, request.age, request.sex, request.pregnant, request.query)]
+        found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
+
+        def fits(c: ConditionCandidate) -> bool:
+            p = request.passages[c.passage - 1]
+            if not suits_patient(c.quote, request.age, request.sex, request.pregnant, request.query):
+                return False
+            # a vaccine or a test named in a sentence is no diagnosis ("vaccines in pregnancy, such as flu";
+            # "a rapid flu/COVID-19 test")
+            if sentence_role(c.quote, p.section) in {"prevention", "tests"}:
+                return False
+            # matched on who the patient is ("You mention baby") rather than on what they have
+            if c.matched and all(_stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS for w in c.matched):
+                return False
+            # another matched guideline names conditions only for the part of the complaint it joined for
+            return p.doc_id == docs[0] or bool(_shared(qc, c.quote, zh))
+
+        fit = [c for c in found if fits(c)][:MAX_CONDITIONS]
         # a weak match ("Lyme disease" for a wasp sting) is left out when a better one exists
         return [c.draft() for c in fit if c.confidence != "low" or c is fit[0]]
