@@ -11,25 +11,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.chunk import chunk_document, embed_text
+from ingest.chunk import embed_text
 from ingest.document import slugify
-from ingest.formats import SUFFIXES, read_file, resolve_metadata
+from ingest.formats import SUFFIXES
 from ingest.pdf import PdfLimits, PdfParser, PdfTicket, shared_parser
+from ingest.prepare import ChunkParams, PreparePool, chunk_and_screen, read_document, token_counter
+from ingest.prepare import Prepared as PreparedText
 from rag.errors import BackendUnavailableError, ClinragError, DocumentError
 from rag.knowledge.base import ChunkStore, DocVersion
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
 from rag.knowledge.milvus import now_iso
-from rag.knowledge.roles import tag_roles
-from rag.safety.screen import screen_chunks
 from rag.settings import Settings
 from rag.types import Chunk, GuidelineDoc
 
@@ -130,11 +134,6 @@ def fingerprint(path: Path, overrides: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def _content_hash(raw_hash: str, doc_fields: dict[str, Any]) -> str:
-    key = json.dumps({"raw": raw_hash, **doc_fields}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 class _Progress:
     """Running totals after each file and each embedded slice: a status line on a terminal, events for callers.
 
@@ -212,10 +211,12 @@ class _Prepared:
 
 
 class _Round:
-    """Files committed together: one embedding call over all their chunks (full, length-sorted
-    batches across file boundaries), one chunk upsert, one catalog write per kind (sealing is left to
-    `_Sealer`). Each document keeps its own commit point (its pointer row), so a version is visible
-    whole or not at all."""
+    """Files committed together: one embedding call over all their chunks (full, length-sorted batches
+    across file boundaries), one chunk upsert, one catalog write per kind (sealing is left to `_Sealer`).
+    Each document keeps its own commit point (its pointer row), so a version is visible whole or not at all.
+
+    A closed round embeds in a background thread while the ingest thread writes the round before it
+    (`_Pipeline`); every Milvus call stays on the ingest thread, in the order of a round committed alone."""
 
     def __init__(self, max_docs: int, max_chunks: int) -> None:
         self.max_docs, self.max_chunks = max_docs, max_chunks
@@ -228,37 +229,89 @@ class _Round:
         self.n_chunks += len(item.chunks)
         return len(self.items) >= self.max_docs or self.n_chunks >= self.max_chunks
 
-    def commit(self, embedder: Embedder, store: ChunkStore, progress: _Progress | None = None) -> list[FileResult]:
+    def take(self) -> list[_Prepared]:
         items, self.items, self.n_chunks = self.items, [], 0
-        if not items:
-            return []
-        try:
-            store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
-            texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
-            vectors = _embed_in_slices(embedder, texts, progress, sum(progress.sizes.get(it.result.path, 0) for it in items)
-                                       if progress is not None else 0)
-            rows: list[dict[str, Any]] = []
-            at = 0
-            for it in items:
-                rows.extend(store.chunk_rows(it.doc, it.chunks, vectors[at:at + len(it.chunks)]))
-                at += len(it.chunks)
-            for i in range(0, len(rows), _UPSERT_ROWS):
-                store.upsert_rows(rows[i:i + _UPSERT_ROWS])
-            replaced = store.activate_many([it.info for it in items], flush=False)  # ingest_paths seals at the end
-            for it, prev in zip(items, replaced, strict=True):
-                it.result.replaced_version = prev.version if prev else ""
-                it.result.status = "ingested"
-        except BackendUnavailableError:
-            raise  # the store is gone: no point trying the other files
-        except Exception as exc:  # noqa: BLE001 - reported per file; nothing of this round became visible unless activated
-            for it in items:
-                if it.result.status != "ingested":
-                    it.result.status = "failed"
-                    it.result.error = f"{Path(it.result.path).name}: {type(exc).__name__}: {str(exc)[:300]}"
-        now = time.perf_counter()
+        return items
+
+
+def _write(items: list[_Prepared], vectors: Future[list[list[float]]], store: ChunkStore,
+           wait: Callable[[Future[list[list[float]]]], list[list[float]]]) -> list[FileResult]:
+    """Pending rows, then (once embedded) chunks, then each document's pointer: a kill anywhere leaves every
+    version either complete and active or invisible."""
+    try:
+        store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
+        embedded = wait(vectors)
+        rows: list[dict[str, Any]] = []
+        at = 0
         for it in items:
-            it.result.seconds = round(now - it.t0, 3)
-        return [it.result for it in items]
+            rows.extend(store.chunk_rows(it.doc, it.chunks, embedded[at:at + len(it.chunks)]))
+            at += len(it.chunks)
+        for i in range(0, len(rows), _UPSERT_ROWS):
+            store.upsert_rows(rows[i:i + _UPSERT_ROWS])
+        replaced = store.activate_many([it.info for it in items], flush=False)  # ingest_paths seals at the end
+        for it, prev in zip(items, replaced, strict=True):
+            it.result.replaced_version = prev.version if prev else ""
+            it.result.status = "ingested"
+    except BackendUnavailableError:
+        raise  # the store is gone: no point trying the other files
+    except Exception as exc:  # noqa: BLE001 - reported per file; nothing of this round became visible unless activated
+        for it in items:
+            if it.result.status != "ingested":
+                it.result.status = "failed"
+                it.result.error = f"{Path(it.result.path).name}: {type(exc).__name__}: {str(exc)[:300]}"
+    now = time.perf_counter()
+    for it in items:
+        it.result.seconds = round(now - it.t0, 3)
+    return [it.result for it in items]
+
+
+class _Pipeline:
+    """Rounds in flight: round N+1 embeds in a background thread while round N is written here.
+
+    The model runs outside the GIL (OpenVINO, onnxruntime, torch), so the ingest thread's Python work
+    (Milvus writes, catalog rows, taking the next files from the prepare workers) overlaps it. At most
+    two rounds are held (one embedding, one writing), so memory stays flat in the corpus size."""
+
+    def __init__(self, embedder: Embedder, store: ChunkStore, progress: _Progress, done: Callable[[list[FileResult]], None],
+                 sealer: _Sealer) -> None:
+        self.embedder, self.store, self.progress, self.done, self.sealer = embedder, store, progress, done, sealer
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinrag-embed")
+        self._held: tuple[list[_Prepared], Future[list[list[float]]], int] | None = None
+        self._fraction = [0.0, 0.0]  # (round bytes, share embedded) of the round embedding now, for progress lines
+
+    def submit(self, items: list[_Prepared]) -> None:
+        """Start embedding this round; write the one before it meanwhile."""
+        if not items:
+            return
+        texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
+        round_bytes = sum(self.progress.sizes.get(it.result.path, 0) for it in items)
+        future = self._thread.submit(_embed_in_slices, self.embedder, texts, self._fraction, round_bytes)
+        self._write_held()
+        self._held = (items, future, sum(len(it.chunks) for it in items))
+
+    def finish(self) -> None:
+        self._write_held()
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+    def _write_held(self) -> None:
+        if self._held is None:
+            return
+        items, future, chunks = self._held
+        self._held = None
+        self.done(_write(items, future, self.store, self._wait))
+        self.sealer.written(chunks)
+
+    def _wait(self, future: Future[list[list[float]]]) -> list[list[float]]:
+        # progress lines come from this thread (callers' callbacks need not be thread-safe)
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except FuturesTimeout:
+                round_bytes, fraction = self._fraction
+                if fraction:
+                    self.progress.embedding(int(round_bytes), fraction)
 
 
 class _Sealer:
@@ -299,9 +352,11 @@ _UPSERT_ROWS = 512
 _SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
 
 
-def _embed_in_slices(embedder: Embedder, texts: list[str], progress: _Progress | None, round_bytes: int) -> list[list[float]]:
-    """Embed length-sorted slices (the same full batches as one call) and report progress after each."""
-    if progress is None or len(texts) <= _SLICE:
+def _embed_in_slices(embedder: Embedder, texts: list[str], fraction: list[float], round_bytes: int) -> list[list[float]]:
+    """Embed length-sorted slices (the same full batches as one call), noting the share done after each in
+    `fraction` ([round bytes, share]) for the ingest thread's progress lines."""
+    fraction[0], fraction[1] = float(round_bytes), 0.0
+    if len(texts) <= _SLICE:
         return embedder.embed_documents(texts)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     out: list[list[float]] = [[] for _ in texts]
@@ -309,7 +364,7 @@ def _embed_in_slices(embedder: Embedder, texts: list[str], progress: _Progress |
         part = order[at:at + _SLICE]
         for i, vec in zip(part, embedder.embed_documents([texts[i] for i in part]), strict=True):
             out[i] = vec
-        progress.embedding(round_bytes, min(at + _SLICE, len(order)) / len(order))
+        fraction[1] = min(at + _SLICE, len(order)) / len(order)
     return out
 
 
@@ -323,20 +378,25 @@ class _Ahead:
     active: DocVersion | None = None  # the active version under the file's likely id (its file stem), if any
     guessed_id: str = ""
     ticket: PdfTicket | None = None
+    future: Future[PreparedText] | None = None  # a text file being prepared by a worker process
 
 
 class _Lookahead:
-    """Files in their order, each fingerprinted and (PDFs) being parsed in a child process before its turn.
+    """Files in their order, each fingerprinted and (PDFs) being parsed, (text files) being prepared in a
+    child process before its turn.
 
-    Parsing runs in child processes while this process chunks and embeds, bounded to `pdfs` parses in
-    flight; catalog look-ups are made for a window of files in one query each instead of per file."""
+    Parsing runs in child processes while this process embeds and writes, bounded to `pdfs` PDF parses
+    in flight and to the window for text files; catalog look-ups are made for a window of files in one
+    query each instead of per file."""
 
     def __init__(self, paths: list[Path], store: ChunkStore | None, overrides: dict[str, str], limits: PdfLimits,
-                 parser: PdfParser | None, window: int, pdfs: int, max_bytes: int, page_cache: Path | None) -> None:
+                 parser: PdfParser | None, window: int, pdfs: int, max_bytes: int, page_cache: Path | None,
+                 pool: PreparePool | None = None) -> None:
         self._todo = deque(paths)
         self._queue: deque[_Ahead] = deque()
         self._store, self._overrides, self._limits, self._parser = store, overrides, limits, parser
         self._window, self._pdfs, self._max_bytes, self._page_cache = window, pdfs, max_bytes, page_cache
+        self._pool = pool
 
     def top_up(self) -> None:
         if len(self._queue) < self._window // 2 and self._todo:
@@ -351,6 +411,10 @@ class _Lookahead:
                     a.known = known.get(a.fingerprint) if a.fingerprint else None
                     a.active = active.get(a.guessed_id)
             self._queue.extend(fresh)
+            if self._pool is not None:
+                for a in fresh:
+                    if a.known is None and a.path.suffix.lower() in _TEXT_SUFFIXES:
+                        a.future = self._pool.submit(a.path)
         if self._parser is None:
             return
         in_flight = sum(1 for a in self._queue if a.ticket is not None)
@@ -364,6 +428,15 @@ class _Lookahead:
     def next(self) -> _Ahead | None:
         self.top_up()
         return self._queue.popleft() if self._queue else None
+
+
+_TEXT_SUFFIXES = {suffix for suffix, fmt in SUFFIXES.items() if fmt != "pdf"}
+_POOL_MIN_FILES = 32  # text files needing work before worker processes pay for their start (~1 s)
+
+
+def _prepare_workers(settings: Settings) -> int:
+    """CLINRAG_INGEST_PREPARE_WORKERS, or by default one per two cores (the model keeps the others busy)."""
+    return settings.ingest_prepare_workers or max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 def _size(item: Path | tuple[Path, str]) -> int:
@@ -415,10 +488,18 @@ def ingest_paths(
     files = [item for item in found if not isinstance(item, tuple)]
     bar = _Progress(len(found), {str(item if isinstance(item, Path) else item[0]): _size(item) for item in found},
                     progress, on_progress)
+    params = ChunkParams(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap, max_tokens=embedder.max_tokens,
+                         max_bytes=int(settings.max_file_mb * 1e6), limits=limits)
     # one warm parse server per process (it stays up for the next run, e.g. in the API)
     parser = shared_parser() if any(f.suffix.lower() == ".pdf" for f in files) else None
-    ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=max(8, settings.ingest_round_docs),
-                       pdfs=settings.ingest_parse_ahead, max_bytes=int(settings.max_file_mb * 1e6), page_cache=page_cache)
+    # many text files: read, chunk, tag and screen them in worker processes ahead of their turn
+    counter = token_counter(embedder)
+    texts = sum(1 for f in files if f.suffix.lower() in _TEXT_SUFFIXES)
+    pool = PreparePool(_prepare_workers(settings), params, overrides or {}, counter) \
+        if counter is not None and texts >= _POOL_MIN_FILES else None
+    window = max(8, settings.ingest_round_docs * (2 if pool is not None else 1))  # the workers keep a round ahead
+    ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=window, pdfs=settings.ingest_parse_ahead,
+                       max_bytes=params.max_bytes, page_cache=page_cache, pool=pool)
 
     sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S)
 
@@ -428,12 +509,7 @@ def ingest_paths(
             if on_file:
                 on_file(r)
 
-    def commit() -> None:
-        if store is not None and batch.items:
-            chunks = batch.n_chunks
-            done(batch.commit(embedder, store, bar))
-            sealer.written(chunks)
-
+    pipeline = _Pipeline(embedder, store, bar, done, sealer) if store is not None else None
     try:
         for item in found:
             if isinstance(item, tuple):
@@ -443,17 +519,23 @@ def ingest_paths(
                 continue
             look = ahead.next()
             assert look is not None and look.path == item  # the look-ahead keeps the files' order
-            prepared = _prepare(look, settings, embedder, store, overrides or {}, dry_run, limits, seen_ids, parser, page_cache)
+            prepared = _prepare(look, settings, embedder, store, overrides or {}, dry_run, params, seen_ids, parser, page_cache)
             if isinstance(prepared, FileResult):
                 report.files.append(prepared)
                 done([prepared])
                 continue
             report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
-            if batch.add(prepared):
+            if batch.add(prepared) and pipeline is not None:
                 ahead.top_up()  # the next files parse in their child processes while this round embeds
-                commit()
-        commit()
+                pipeline.submit(batch.take())
+        if pipeline is not None:
+            pipeline.submit(batch.take())
+            pipeline.finish()
     finally:
+        if pipeline is not None:
+            pipeline.close()
+        if pool is not None:
+            pool.close()
         sealer.close()
         if cached is not None:
             report.embedded, report.reused = cached.misses, cached.hits
@@ -464,9 +546,10 @@ def ingest_paths(
 
 def _prepare(
     look: _Ahead, settings: Settings, embedder: Embedder, store: ChunkStore | None, overrides: dict[str, str],
-    dry_run: bool, limits: PdfLimits, seen_ids: dict[str, str], parser: PdfParser | None, page_cache: Path | None,
+    dry_run: bool, params: ChunkParams, seen_ids: dict[str, str], parser: PdfParser | None, page_cache: Path | None,
 ) -> FileResult | _Prepared:
-    """Parse and chunk one file; a FileResult when there is nothing to write (unchanged, skipped, failed, dry run)."""
+    """Parse and chunk one file (or take what a worker prepared ahead); a FileResult when there is nothing to write
+    (unchanged, skipped, failed, dry run)."""
     t0 = time.perf_counter()
     path, fp, known = look.path, look.fingerprint, look.known
     result = FileResult(path=str(path), status="failed")
@@ -475,22 +558,23 @@ def _prepare(
             result.status, result.doc_id, result.version = "unchanged", known.doc_id, known.version
             result.pages, result.chunks = known.pages, known.chunk_count
             return result
-        parsed = read_file(path, limits, int(settings.max_file_mb * 1e6), parser=parser, ticket=look.ticket, page_cache=page_cache)
-        result.reused_pages = parsed.reused_pages
-        published = parsed.metadata.get("published_as") if parsed.fmt == "markdown" else None
-        if published and (path.parent / str(published)).exists():
-            # this Markdown is the source of a PDF beside it; the PDF is what gets ingested
-            result.status, result.warnings = "skipped", [f"source of {published}, which is ingested instead"]
+        ahead = _collect(look)
+        if ahead is not None and ahead.error:
+            result.error = ahead.error
             return result
-        doc, notes = resolve_metadata(parsed, overrides)
-        result.warnings = parsed.warnings + notes
+        read = ahead.read if ahead is not None and ahead.read is not None else read_document(
+            path, params, overrides, parser=parser, ticket=look.ticket, page_cache=page_cache)
+        result.reused_pages = read.reused_pages
+        if read.doc is None:
+            result.status, result.warnings = "skipped", [read.skipped]
+            return result
+        doc = read.doc
+        result.warnings = read.warnings
         if doc.doc_id in seen_ids:
-            raise DocumentError(parsed.source, f"document id {doc.doc_id!r} was already used by {seen_ids[doc.doc_id]} in this run; "
+            raise DocumentError(doc.source, f"document id {doc.doc_id!r} was already used by {seen_ids[doc.doc_id]} in this run; "
                                 "give each document its own `id`")
         seen_ids[doc.doc_id] = str(path)
-        fields = {k: v for k, v in asdict(doc).items() if k not in {"content_hash", "metadata_origin"}}
-        doc = replace(doc, content_hash=_content_hash(parsed.raw_hash, fields))
-        result.doc_id, result.version, result.pages = doc.doc_id, doc.version, len(parsed.pages)
+        result.doc_id, result.version, result.pages = doc.doc_id, doc.version, read.pages
         if store is None:
             current = None
         elif doc.doc_id == look.guessed_id:  # looked up with the window's query
@@ -500,13 +584,13 @@ def _prepare(
         if current is not None and current.content_hash == doc.content_hash:
             result.status, result.chunks = "unchanged", current.chunk_count
             return result
-        chunks = chunk_document(doc, parsed.pages, parsed.fmt, embedder.count_tokens, chunk_tokens=settings.chunk_tokens,
-                                overlap_tokens=settings.chunk_overlap, max_tokens=embedder.max_tokens)
-        chunks = tag_roles(chunks)
+        if ahead is not None:
+            chunks, flagged = ahead.chunks, ahead.flagged
+        else:
+            chunks, flagged = chunk_and_screen(read, embedder.count_tokens, params)
         result.chunks = len(chunks)
         if not chunks:
-            raise DocumentError(parsed.source, "no text left after cleaning (only headers, page numbers or headings)")
-        flagged = screen_chunks(chunks)
+            raise DocumentError(doc.source, "no text left after cleaning (only headers, page numbers or headings)")
         result.flagged = [{"chunk": f.index, "chunk_id": f.chunk_id, "pages": f"{f.page_start}-{f.page_end}" if f.page_end != f.page_start
                            else str(f.page_start), "section": f.section, "reasons": f.reasons()} for f in flagged]
         if dry_run or store is None:
@@ -516,11 +600,11 @@ def _prepare(
         info = DocVersion(
             doc_id=doc.doc_id, content_hash=doc.content_hash, version=doc.version, title=doc.title, publisher=doc.publisher,
             language=doc.language, source=doc.source, license=doc.license, date=doc.date, topic=doc.topic,
-            groups=doc.patient_groups, status="active", chunk_count=len(chunks), pages=parsed.page_count,
+            groups=doc.patient_groups, status="active", chunk_count=len(chunks), pages=read.page_count,
             ingested_at=now_iso(), metadata_origin=doc.metadata_origin, fingerprint=fp,
         )
         result.status = "pending"
-        return _Prepared(result=result, doc=doc, info=info, chunks=list(chunks), t0=t0)
+        return _Prepared(result=result, doc=doc, info=info, chunks=chunks, t0=t0)
     except BackendUnavailableError:
         raise  # the store is gone: no point trying the other files
     except ClinragError as exc:
@@ -530,3 +614,13 @@ def _prepare(
     finally:
         result.seconds = round(time.perf_counter() - t0, 3)
     return result
+
+
+def _collect(look: _Ahead) -> PreparedText | None:
+    """What a worker prepared for this file; None when it was not sent to one, or the pool broke (then it is done here)."""
+    if look.future is None:
+        return None
+    try:
+        return look.future.result()
+    except (BrokenProcessPool, CancelledError):
+        return None

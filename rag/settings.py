@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     ingest_round_docs: int = Field(64, ge=1, le=10_000, description="files embedded, written and activated together")
     ingest_round_chunks: int = Field(1024, ge=1, le=100_000, description="a round closes once it holds this many chunks")
     ingest_parse_ahead: int = Field(2, ge=1, le=32, description="PDFs parsed ahead in child processes while a round embeds")
+    ingest_prepare_workers: int = Field(0, ge=0, le=64, description="worker processes that read, chunk, tag and screen text files "
+                                        "ahead of their turn on runs of 32 or more; 0 = one per two cores")
     embed_backend: str = Field("auto", pattern="^(auto|openvino|onnx|torch)$",
                                description="'auto': openvino where the package imports, else onnx (with a log line); 'openvino': the "
                                "sentence-transformers model exported once to ONNX (into model_cache_dir) and run by OpenVINO's CPU plugin, "

@@ -68,7 +68,7 @@ def _corpus(folder: Path, n: int) -> None:
 
 def _run(folder: Path, data: Path, kill_after: float | None) -> int | None:
     env = {**os.environ, "CLINRAG_DATA_DIR": str(data), "CLINRAG_EMBEDDER": f"hash:{DIM}", "CLINRAG_CHUNK_TOKENS": "64",
-           "CLINRAG_EMBED_BATCH_SIZE": "4"}
+           "CLINRAG_EMBED_BATCH_SIZE": "4", "CLINRAG_INGEST_ROUND_DOCS": "8"}  # several rounds in flight per run
     proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", str(folder), "--json"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if kill_after is None:
@@ -143,9 +143,10 @@ def _revise(folder: Path, every: int) -> None:
 
 @pytest.mark.slow
 def test_twenty_kills_with_embedding_reuse_lose_and_duplicate_nothing(tmp_path):
-    """Reuse on (the default): 20 SIGKILLs during first ingests and revisions, then identical ids and vectors."""
+    """Reuse on (the default): 20 SIGKILLs during first ingests and revisions, then identical ids and vectors.
+    32 files in rounds of 8: the prepare workers (ingest/prepare.py) and the pipelined rounds run."""
     corpus = tmp_path / "corpus"
-    _corpus(corpus, 24)
+    _corpus(corpus, 32)
     reference, crashed = tmp_path / "reference", tmp_path / "crashed"
     rnd = random.Random(int(os.environ.get("CLINRAG_CRASH_SEED", "23")))
     kills = 0
@@ -160,7 +161,7 @@ def test_twenty_kills_with_embedding_reuse_lose_and_duplicate_nothing(tmp_path):
             kills += 1
             if (crashed / "milvus.db").exists():
                 active, _ = _state(crashed)  # every active version is complete at every kill
-                assert len(active) <= 24
+                assert len(active) <= 32
         assert _run(corpus, crashed, None) == 0
         want_active, want_ids = _state(reference)
         active, ids = _state(crashed)
