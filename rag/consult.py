@@ -240,6 +240,11 @@ def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None =
     # "had a stroke in 2019" is not an emergency today
     text = " ".join([request.symptoms, request.duration or "", *intake.earlier])
     tri = triage(text, age=request.age, pregnant=request.pregnant, language=intake.language, embedder=embedder)
+    # what a rule matched is shown and recorded: it is de-identified like everything else the patient wrote (a
+    # combination's match spans the text between its parts, which can hold a name or a photo's file name)
+    from rag.safety.deid import scrub
+    tri = dataclasses.replace(tri, red_flags=[f.model_copy(update={"matched_text": scrub(f.matched_text)})
+                                              if f.matched_text else f for f in tri.red_flags])
     facts = extract_facts(" ".join([request.symptoms, *intake.earlier]), age=request.age, sex=request.sex,
                           pregnant=request.pregnant, duration=request.duration)
     return tri, facts
@@ -294,9 +299,11 @@ def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evid
                          embedder: Embedder, record: ConsultationRecord) -> TriageResult:
     """Triage's third layer: the retrieved guidelines' own red-flag sentences, matched against the patient's
     clauses, escalate to emergency and are cited (a new guideline extends triage without a code change)."""
+    from rag.safety.deid import scrub
     from rag.safety.guideline_flags import guideline_red_flags
 
-    found = guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, embedder)
+    found = [f.model_copy(update={"matched_text": scrub(f.matched_text)}) if f.matched_text else f
+             for f in guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, embedder)]
     if not found:
         return tri
     tri = dataclasses.replace(tri, urgency="emergency", red_flags=[*tri.red_flags, *found])
