@@ -1,4 +1,5 @@
-"""ingest_paths: parse -> chunk, then per round of files: embed (reusing cached embeddings) -> upsert -> activate.
+"""ingest_paths: parse -> chunk (text files in worker processes, ingest/prepare.py), then per round of files:
+embed (reusing cached embeddings; in a thread, beside the previous round's writes) -> pending -> upsert -> activate.
 
 Crash safety comes from the order of writes: chunks are upserted under deterministic ids first
 (at-least-once inserts cannot duplicate them), and only then does one pointer upsert make the
