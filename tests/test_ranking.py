@@ -127,6 +127,9 @@ def test_chinese_bm25_text_keeps_topic_words_only() -> None:
     assert "医院" in q.original and "asthma" in q.text  # the question itself is unchanged; its English terms are embedded
     # a question made only of such words keeps what it had (never an empty BM25 query)
     assert understand("怎么办？").bm25.strip()
+    # passage retrieval for a consultation keeps the whole question (the answer and urgency layers read its passages)
+    whole = understand("有哮喘的人运动后喘得厉害，要不要去医院", topic_only=False)
+    assert "医院" in whole.bm25 and "诊所" in whole.expansions
 
 
 def test_general_vocabulary_reaches_english_terms() -> None:
@@ -154,12 +157,13 @@ def _version(name: str, language: str) -> DocVersion:
 
 
 def test_chinese_passages_fuse_with_the_questions_mean_dense_score() -> None:
-    """MiniLM gives a Chinese question ~0.6 with any Chinese text: Chinese passages fuse with the question's mean over
-    them, so BM25 orders them; English passages keep their own dense score; the hits keep theirs (audit, floor)."""
+    """MiniLM gives a Chinese question ~0.6 with any Chinese text: in document ranking, Chinese passages fuse with the
+    question's mean over them, so BM25 orders them; English passages keep their own dense score; the hits keep
+    theirs (audit, floor); passage retrieval is unchanged."""
     hits = [Hit("zh-noise", "zh-a", 0.90, 0.0), Hit("zh-match", "zh-b", 0.40, 8.0), Hit("en", "en-c", 0.62, 4.0)]
     store = FakeStore(_PresetSearcher(hits), [_version("zh-a", "zh"), _version("zh-b", "zh"), _version("en-c", "en")])
     s = Settings(data_dir=Path("/nonexistent"), relevance_floor=0.0)
-    found = candidates("蜜蜂蜇了怎么办", EMB, store, s, None, 10)
+    found = candidates("蜜蜂蜇了怎么办", EMB, store, s, None, 10, documents=True)
     scores = {h.chunk_id: score for h, score in found.hits}
     w = s.dense_weight_zh
     assert scores["zh-noise"] == pytest.approx(w * 0.65, abs=1e-6)  # the mean of 0.90 and 0.40, no BM25
@@ -169,8 +173,10 @@ def test_chinese_passages_fuse_with_the_questions_mean_dense_score() -> None:
     assert {h.chunk_id: h.dense for h, _ in found.hits} == {"zh-noise": 0.90, "zh-match": 0.40, "en": 0.62}
     assert found.best_dense == 0.90
     # off: the passages' own dense scores, as before (the noisy one first)
-    raw = candidates("蜜蜂蜇了怎么办", EMB, store, s.model_copy(update={"zh_dense_level": False}), None, 10)
+    raw = candidates("蜜蜂蜇了怎么办", EMB, store, s.model_copy(update={"zh_dense_level": False}), None, 10, documents=True)
     assert [h.chunk_id for h, _ in raw.hits][0] == "zh-noise"
+    # passage retrieval (the consultation path) keeps each passage's own dense score
+    assert [h.chunk_id for h, _ in candidates("蜜蜂蜇了怎么办", EMB, store, s, None, 10).hits][0] == "zh-noise"
     # an English question is not touched
-    english = candidates("bee sting", EMB, store, s, None, 10)
+    english = candidates("bee sting", EMB, store, s, None, 10, documents=True)
     assert {h.chunk_id: sc for h, sc in english.hits}["zh-noise"] == pytest.approx(s.dense_weight * 0.90, abs=1e-6)

@@ -93,7 +93,8 @@ def rerank(ranked: list[tuple[str, float, list[tuple[Hit, float]]]], found: Cand
 def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
                        patient: PatientContext | None = None, *, k: int = 10, per_document: int = 3) -> DocumentRetrieval:
     """The k best documents for a query, each with up to `per_document` supporting passages."""
-    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, settings.document_candidates))
+    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, settings.document_candidates),
+                       documents=True)
     if not found.versions:
         return DocumentRetrieval([], 0.0, False, 0, found.dropped)
     # Chinese text: MiniLM's mean vectors of Chinese documents are alike, so they do not rank (measured)

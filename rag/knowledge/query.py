@@ -162,8 +162,12 @@ class Query:
     expansions: tuple[str, ...] = ()
 
 
-def understand(text: str, known: Callable[[str], str | None] | None = None) -> Query:
-    """Clean, split, correct and expand a question (`known` corrects one word, or None when it cannot)."""
+def understand(text: str, known: Callable[[str], str | None] | None = None, *, topic_only: bool = True) -> Query:
+    """Clean, split, correct and expand a question (`known` corrects one word, or None when it cannot).
+
+    `topic_only` (document search): a Chinese question's BM25 text and expansions leave out _ZH_QUERY_STOP and what
+    only those words brought. Passage retrieval for a consultation passes False and keeps them (docs/ranking.md
+    round 4: the answer and urgency layers read the passages it returns, and were measured with them)."""
     from rag.terms import english_medical, english_terms, expand_zh, find_drugs
 
     language = detect_language(text)
@@ -193,7 +197,7 @@ def understand(text: str, known: Callable[[str], str | None] | None = None) -> Q
         if english:
             embed = f"{fixed_text} ({', '.join(english)})"
     bm25 = " ".join([fixed_text, *expansions])
-    if _CJK.search(fixed_text):
+    if topic_only and _CJK.search(fixed_text):
         # the topic words alone: Chinese segmented (jieba) without _ZH_QUERY_STOP, and no term only a stop word gave
         segmented = bm25_text(fixed_text).split()
         from_stop = {e for w in set(segmented) & _ZH_QUERY_STOP for e in (*expand_zh(w), *english_terms(w))}
