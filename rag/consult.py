@@ -30,6 +30,7 @@ from rag.answer.schema import (
     ConsultRequest,
     GeneratorInfo,
     PassageSource,
+    RedFlag,
     SeekCare,
     SelfCareItem,
     Urgency,
@@ -233,6 +234,14 @@ def _deidentify(request: ConsultRequest, sessions: SessionMemory | None, caller:
                   query=query)
 
 
+def _scrubbed(flags: list[RedFlag]) -> list[RedFlag]:
+    """What a rule matched is shown and recorded: de-identified like everything else the patient wrote (a
+    combination's match spans the text between its parts, which can hold a name or a photo's file name)."""
+    from rag.safety.deid import scrub
+
+    return [f.model_copy(update={"matched_text": scrub(f.matched_text)}) if f.matched_text else f for f in flags]
+
+
 def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None = None) -> tuple[TriageResult, Facts]:
     from rag.safety.triage import triage
 
@@ -240,11 +249,7 @@ def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None =
     # "had a stroke in 2019" is not an emergency today
     text = " ".join([request.symptoms, request.duration or "", *intake.earlier])
     tri = triage(text, age=request.age, pregnant=request.pregnant, language=intake.language, embedder=embedder)
-    # what a rule matched is shown and recorded: it is de-identified like everything else the patient wrote (a
-    # combination's match spans the text between its parts, which can hold a name or a photo's file name)
-    from rag.safety.deid import scrub
-    tri = dataclasses.replace(tri, red_flags=[f.model_copy(update={"matched_text": scrub(f.matched_text)})
-                                              if f.matched_text else f for f in tri.red_flags])
+    tri = dataclasses.replace(tri, red_flags=_scrubbed(tri.red_flags))
     facts = extract_facts(" ".join([request.symptoms, *intake.earlier]), age=request.age, sex=request.sex,
                           pregnant=request.pregnant, duration=request.duration)
     return tri, facts
@@ -299,11 +304,9 @@ def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evid
                          embedder: Embedder, record: ConsultationRecord) -> TriageResult:
     """Triage's third layer: the retrieved guidelines' own red-flag sentences, matched against the patient's
     clauses, escalate to emergency and are cited (a new guideline extends triage without a code change)."""
-    from rag.safety.deid import scrub
     from rag.safety.guideline_flags import guideline_red_flags
 
-    found = [f.model_copy(update={"matched_text": scrub(f.matched_text)}) if f.matched_text else f
-             for f in guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, embedder)]
+    found = _scrubbed(guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, embedder))
     if not found:
         return tri
     tri = dataclasses.replace(tri, urgency="emergency", red_flags=[*tri.red_flags, *found])
