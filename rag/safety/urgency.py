@@ -96,8 +96,9 @@ _GENERIC = frozenset(
     "department gp nurse midwife team hospital urgent emergency advice usual usually feel feels feeling felt now today "
     "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
-    "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused".split())
-_ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
+    "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
+    "around near patient someone anyone during need needs needed needing time times again within short".split())
+_ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
 
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
@@ -213,7 +214,7 @@ def _tokens(text: str) -> set[str]:
 # --- numbers: temperatures, durations, ages, pregnancy ------------------------------------------
 
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
-              "半": 0.5, "几": 3}
+              "半": 0.5, "几": 3, "数": 3}
 _EN_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3,
            "several": 4, "half a": 0.5}
@@ -223,7 +224,7 @@ _UNIT_DAYS = {"minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24,
 _EN_NUMBER = r"(\d+(?:\.\d+)?|a couple of|couple of|a few|few|several|half a|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _EN_SPAN = re.compile(_EN_NUMBER + r"(\+|-plus)?\s*(minute|min|hour|hr|night|day|week|wk|month|year)s?\b(\s+(old|of age|pregnant|along|gestation))?",
                       re.IGNORECASE)
-_ZH_NUMBER = r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十半几]+)"
+_ZH_NUMBER = r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十半几数]+)"
 _ZH_SPAN = re.compile("(第)?" + _ZH_NUMBER + "(多)?(个多|个)?(分钟|小时|天|日|晚|周|星期|礼拜|个月|月|年|岁)(多)?(大)?")
 
 
@@ -350,7 +351,8 @@ def glucose_values(text: str) -> list[float]:
         if _GLUCOSE_UNIT.match(text, m.start(1)):
             continue  # counted above with its unit
         after = text[m.end():m.end() + 8].lower()
-        if re.match(r"\s*(%|°|℃|度|years?|岁|yrs?|days?|天|weeks?|周|months?|个月|times?|次|hours?|小时)", after):
+        if re.match(r"\s*(%|°|℃|度|years?|岁|yrs?|days?|天|weeks?|周|months?|个月|times?|次|hours?|小时|min|分钟|secs?|seconds?|秒|"
+                    r"tablets?|tabs?|sweets|jelly|片|粒|颗)", after):
             continue
         parsed = _num(m.group(1))
         if parsed is None or parsed <= 0:
@@ -427,6 +429,11 @@ def _days_text(days: float, zh: bool) -> str:
 _NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|haven|wasn|aren|weren)(t)\b", re.I)
 
 
+# a span after these words times a habit or a history, not the illness: "I've smoked 20 a day for 30 years",
+# "been on metformin for 10 years", "烟龄30年"
+_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了", re.IGNORECASE)
+
+
 def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
                   duration: str | None = None) -> Facts:
     """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
@@ -435,7 +442,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     spans = _spans(text)
     ages = [s.days / 365 for s in spans if s.kind == "age"]
     preg = [s.days for s in spans if s.kind == "pregnancy"]
-    durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
+    durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
+                 and not _HABIT.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])]
     if re.search(r"\bstill\b|\bkeeps?\b|还是|仍然|一直", text, re.IGNORECASE):
         # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then
         durations += [s.days for s in spans if s.kind == "duration" and re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
@@ -561,6 +569,8 @@ class _Clause:
     min_bp: tuple[int, int] | None = None
     glucose: tuple[str, float] | None = None
     max_percent: float | None = None  # "below 50% of your best": a reading at or above this does not meet the clause
+    needs_new_medicine: bool = False  # "... sore mouth or eyes after a new medicine": only since a new medicine
+    needs_word: str = ""  # "... after taking paracetamol": the patient must name it
 
 
 @dataclass(frozen=True, slots=True)
@@ -707,7 +717,7 @@ def _glucose_constraint(text: str) -> tuple[str, float] | None:
 # numbers with their units and comparison words are checked as numbers, not as words
 _NUMERIC_PHRASE = re.compile(
     r"(more than|longer than|less than|at least|after about|after|about|under|over|above|持续|超过|达到|多于|第)?\s*"
-    r"[0-9零一二两三四五六七八九十半几.]+\s*(°\s*[cf]|℃|℉|度|minutes?|hours?|days?|nights?|weeks?|months?|years?|分钟|小时|天|日|周|星期|"
+    r"[0-9零一二两三四五六七八九十半几数.]+\s*(°\s*[cf]|℃|℉|度|minutes?|hours?|days?|nights?|weeks?|months?|years?|分钟|小时|天|日|周|星期|"
     r"个多月|个月|月|年|岁)?\s*(old|or higher|or more|or above|and above|及以上|以上|以下|或更高|以内)?|≥|a few (days|weeks)",
     re.IGNORECASE)
 _ACTION_PHRASE = re.compile(r"应当|应该|也要|需要|就医|就诊|找医生看|找医生|看医生|当天|立即|马上|尽快|尽早|及早|体温|(?<!high )\btemperature\b")
@@ -716,6 +726,11 @@ _DEPT_PHRASE = re.compile(r"(看|到|去)[^，；。、]{0,10}(科|门诊|医院
 
 _MALE_BODY = re.compile(r"\btestic\w*|\btestes\b|\btestis\b|\bscrot\w*|\bpenis\b|睾丸|阴囊|阴茎", re.I)
 _FEMALE_BODY = re.compile(r"\bvagina\w*|\bvulva\w*|\bwomb\b|\bmenstrua\w*|\bperiods?\b|阴道|外阴|月经", re.I)
+
+
+_NEW_MED = re.compile(r"after (?:starting |taking )?(?:a )?new (?:medicine|medication|drug|tablets?)|(?:用|服用|吃)(?:了)?新药后", re.I)
+_OPENS_WITH_GROUP = re.compile(r"\s*(?:新生儿|小婴儿|婴幼儿|婴儿|幼儿|儿童|老年人|老人|(?:an? |the |your )?(?:newborns?|bab(?:y|ies)|infants?|"
+                               r"young child(?:ren)?|toddlers?|older adults?)\b)", re.I)
 
 
 def _clauses(statement: str) -> tuple[_Clause, ...]:
@@ -739,6 +754,19 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         who_age = None
     parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
                         conditions) if p and p.strip()]
+    # "painful skin with blistering or peeling and sore mouth or eyes after a new medicine": every part of that list
+    # (up to its semicolon) is about a new medicine
+    new_med = [p.strip() for seg in re.split(r"[;；]", conditions) if _NEW_MED.search(seg)
+               for p in re.split(r"、|,(?![^()]*\))|，|\bor\b|或", seg) if p and p.strip()]
+    # "Yellowing of the skin or eyes, or pain under the right ribs after taking paracetamol": only after that medicine
+    after_drug = [(p.strip(), m.group(1).lower()) for seg in re.split(r"[;；]", conditions)
+                  if (m := re.search(r"\bafter (?:taking|using|starting) ([a-z]{4,})", seg, re.I)) and m.group(1).lower() not in {"a", "new"}
+                  for p in re.split(r"、|,(?![^()]*\))|，|\bor\b|或", seg) if p and p.strip()]
+    # "婴儿咳嗽时憋气、发紫或呼吸暂停": a list that opens with who it is about holds for that group in every part
+    if len(parts) > 1 and _OPENS_WITH_GROUP.match(parts[0]) and not any(_age_constraint(p) for p in parts[1:]):
+        group_age = _age_constraint(parts[0])
+    else:
+        group_age = None
     # "swelling, redness or pain in your leg": the closing place belongs to every short part before it
     place = re.search(r"\s(?:in|on|around|of) (?:your|the|a|one|his|her) [a-z]+\s*$", parts[-1]) if len(parts) > 1 else None
     if place and place.group(0).split()[-1].lower() in _body_words() | {"legs", "leg", "arm", "arms", "chest", "calf"}:
@@ -773,7 +801,7 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         text = raw.strip(" .。:：")
         if len(text) < 2:
             continue
-        age_range = _age_constraint(text) or age_all
+        age_range = _age_constraint(text) or age_all or group_age
         # a bracketed label ("(chronic)", "（可能是肺栓塞）") names the cause, not something the patient says
         words_only = _NUMERIC_PHRASE.sub(" ", _DEPT_PHRASE.sub(" ", re.sub(r"\([^)]*\)|（[^）]*）", " ", text)))
         # what to do and how soon ("应当天找医生看") is not something the patient has; Chinese has no spaces to
@@ -787,7 +815,10 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         out.append(_Clause(text=text, tokens=frozenset(tokens), min_temp=_temp_constraint(text), min_days=_days_constraint(text),
                            age_range=age_range, needs_pregnant=needs_pregnant, needs_sex=sex,
                            routine_cue=bool(_ROUTINE_CUE.search(text)), head=head, min_bp=_bp_constraint(text), max_percent=_percent_constraint(text),
-                           glucose=_glucose_constraint(text)))
+                           glucose=_glucose_constraint(text),
+                           needs_new_medicine=any(raw.strip().startswith(p) or p.startswith(raw.strip()) for p in new_med),
+                           needs_word=next((min(_tokens(w), default="") for p, w in after_drug
+                                            if raw.strip().startswith(p) or p.startswith(raw.strip())), "")))
     return tuple(out)
 
 
@@ -918,6 +949,11 @@ def _title_tokens(p: Passage) -> frozenset[str]:
 _ATTACHED = re.compile(r"\s*(?:especially|particularly|in particular|along with|together with|accompanied by|with)\b|\s*(?:尤其|特别是|伴有|伴)", re.I)
 
 
+# a clause that is nothing but who the patient is ("the patient is a child", "患者是儿童"): a criterion of its own
+_GROUP_ALONE = re.compile(r"\s*(?:the patient|you|they|he|she) (?:is|are) (?:a |an )?(?:child|baby|infant|toddler|newborn)\s*$|"
+                          r"\s*(?:患者|病人)?是(?:儿童|孩子|婴儿)\s*$", re.IGNORECASE)
+
+
 def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
                   title: frozenset[str] = frozenset()) -> str | None:
     """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
@@ -928,6 +964,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
             return None
         grounds.append("pregnant")
     if c.needs_sex and facts.sex != c.needs_sex:
+        return None
+    if c.needs_new_medicine and not facts.new_medicine:
+        return None
+    if c.needs_word and c.needs_word not in facts.tokens:
         return None
     if c.age_range is not None:
         if facts.age_years is None or not (c.age_range[0] <= facts.age_years < c.age_range[1]):
@@ -985,7 +1025,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         if sentence & title:
             holds = bool(sentence & title & facts.tokens) and bool(grounds)
         else:
-            holds = bool(grounds) and (c.needs_pregnant or c.needs_sex is not None)
+            holds = bool(grounds) and (c.needs_pregnant or c.needs_sex is not None
+                                       or (c.age_range is not None and bool(_GROUP_ALONE.match(c.text))))
         return "; ".join(grounds) if holds else None
     if content & _SEVERITY and not facts.tokens & _SEVERITY:
         return None  # the criterion is about how bad it is, and the patient does not say it is bad
@@ -1000,6 +1041,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     # every sign the clause names is the patient's: "a panic attack that you cannot tell from chest pain" needs the chest
     # pain, "if you test positive and are at higher risk" the risk (the share above is for the other words)
     signs = {t for t in content if t in _concept_tokens()} - _COURSE - _WEAK - _body_words() - _CONTEXT
+    if title & facts.tokens & _concept_tokens():
+        # the guideline's subject the patient has stands for its alternatives: "redness spreads around the bite or
+        # sting" is cut at "or", and a sting's spreading redness is the criterion all the same
+        signs -= title
     if signs - facts.tokens:
         return None
     if shared <= _WEAK and not content <= _WEAK:
@@ -1116,6 +1161,10 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
                        f" The guideline's red flag: {_quote(red.criterion.passage, red.criterion.text, language)}")
         return UrgencyDecision("emergency", reason, "red_flag", red.criterion.passage if red else None,
                                red.criterion.text if red else "", tuple(matches))
+    same_day = _same_day_without_criterion(facts, language)
+    if matches and same_day and LEVEL_RANK[matches[0].level] > LEVEL_RANK["urgent"]:
+        # "diarrhoea for more than 24 hours in a child" (within days) with fewer wet nappies: the dehydration is same-day
+        matches = []
     if matches:
         top = matches[0]
         cr = top.criterion
@@ -1133,7 +1182,6 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
         return UrgencyDecision(top.level, reason, "criterion", cr.passage, cr.text, tuple(matches))
     # no criterion holds: self-care only where the guideline gives self-care for this presentation and
     # nothing about the patient asks for a clinician's eyes anyway
-    same_day = _same_day_without_criterion(facts, language)
     if same_day:
         reason = (f"{label['urgent']}：检索到的指南中没有与您的情况完全相符的就医标准，但{same_day}，因此建议当天就医。" if zh else
                   f"{label['urgent']}: no retrieved guideline criterion matched exactly, but {same_day}, so a clinician should "
@@ -1244,9 +1292,25 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         return ("症状是在开始用一种药之后出现的（可能是副作用或过敏），应由开药医生或药师评估" if zh else
                 "it began after starting a medicine (a possible side effect or allergy), which the prescriber or a "
                 "pharmacist should assess")
+    alarm = sorted(facts.tokens & _ALARM)
+    if alarm:
+        # a sign no guideline here calls self-care ("my eyes have gone yellow"): never left at home on a guideline's silence
+        shown = "、".join(_ZH_ALARM.get(a, _show(a)) for a in alarm) if zh else ", ".join(_show(a) for a in alarm)
+        return f"您提到{shown}，这需要医生评估" if zh else f"you mention {shown}, which a clinician should assess"
     if "cworse" in facts.tokens:
         return "您说症状在加重" if zh else "you say it is getting worse"
     return ""
+
+
+# signs that are never self-care, whatever the retrieved guideline says or does not say
+_ALARM = frozenset({"cjaundice", "ccough_blood", "cweight_loss", "cnight_sweats", "cconfused", "cfaint", "cnumb", "cvision",
+                    "cnonblanch", "cspeech", "cone_side_weak", "cunresponsive", "cthunderclap", "cdrowsy", "cfloppy",
+                    "cno_urine", "csaddle", "cpee_trouble", "crigors", "cfluid_leak", "cshingles", "casleep_driving"})
+_ZH_ALARM = {"cjaundice": "皮肤或眼睛发黄", "ccough_blood": "咳血", "cweight_loss": "体重下降", "cnight_sweats": "盗汗",
+             "cconfused": "意识模糊", "cfaint": "晕倒", "cnumb": "麻木", "cvision": "视力变化", "cnonblanch": "压之不褪色的皮疹",
+             "cspeech": "说话不清", "cone_side_weak": "一侧无力", "cunresponsive": "没有反应", "cthunderclap": "突发剧烈头痛",
+             "cdrowsy": "嗜睡", "cfloppy": "软弱无力", "cno_urine": "没有尿", "csaddle": "会阴部麻木", "cpee_trouble": "排尿困难",
+             "crigors": "寒战", "cfluid_leak": "阴道流水", "cshingles": "带状疱疹", "casleep_driving": "开车时打瞌睡"}
 
 
 _DRY = frozenset({"cless_urine", "cno_urine", "cdry_mouth", "cfewer_tears"})
