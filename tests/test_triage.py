@@ -227,3 +227,26 @@ def test_red_flags_in_patients_words_round_6(text: str, age: float, rule: str) -
 ])
 def test_round_6_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
     assert triage(text, age=age).red_flags == []
+
+
+@pytest.mark.parametrize("text, age, pregnant, rule", [
+    ("怀孕28周，刚才下面突然流出来好多水，把裤子都湿透了，肚子不疼", 29, None, "waters_leaking"),
+    ("I'm 33 weeks and I think my waters have broken, there was a gush of clear fluid", 30, True, "waters_leaking"),
+    ("I OD'd on my sleeping pills an hour ago", 30, None, "poisoning_overdose"),
+    ("奶奶右边手脚突然没力气，拿不住筷子", 80, None, "stroke_befast"),
+    ("我爸突然半边身子不能动了", 70, None, "stroke_befast"),
+])
+def test_red_flags_in_patients_words_round_7(text: str, age: float, pregnant: bool | None, rule: str) -> None:
+    assert rule in [f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags]
+
+
+@pytest.mark.parametrize("text, age, pregnant", [
+    ("odd skipped beat feeling maybe once a week, worse after coffee, no dizziness or chest pain", 40, None),
+    ("33 weeks pregnant, more discharge than usual, creamy white, no smell", 30, True),
+    ("孕30周，白带有点多，没有异味", 30, True),
+    # a side of the body alone is no stroke: shingles and migraine say "一侧" too
+    ("腰上一侧起了一串水泡，一条带子一样，很疼，昨天开始的", 60, None),
+    ("偏头痛老毛病，发作前眼前会有闪光和锯齿线，二十分钟就消失，然后一侧头痛，跟以前每次一样", 35, None),
+])
+def test_round_7_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
+    assert triage(text, age=age, pregnant=pregnant).red_flags == []

@@ -12,6 +12,7 @@ from rag.safety.urgency import (
     escalate_by_model,
     extract_facts,
     fallback_department,
+    match_criteria,
     valid_department,
 )
 from rag.types import Passage
@@ -579,3 +580,60 @@ def test_a_time_frame_the_guideline_rules_out_is_not_its_time_frame() -> None:
     zh = passage("5 何时就诊及科室", "出现以下情况，请预约门诊（一般不需要当天就医）：\n\n- 失眠持续几周以上；", doc_id="sleep-zh-test",
                  title="失眠", n=34)
     assert _levels("失眠好几年了，每天靠安眠药", [zh], age=50) == ["routine"]
+
+
+UTI_SEEK = passage("5 When to see a clinician", "Get a same-day appointment if you have signs of a kidney infection: a high "
+                   "temperature or shivering together with pain in your side or back under the ribs, or being sick.\n\n"
+                   "See a doctor soon if:\n\n- you are a man, pregnant, or the patient is a child;", doc_id="uti-test",
+                   title="Urinary tract infection", n=41)
+ZH_FEVER_SEEK = passage("5 何时就诊及科室", "- 小便疼痛并且发烧，或腰痛并且发烧（可能是肾脏感染）：请当天就医。\n"
+                        "- 皮疹持续数天不退：到皮肤科就诊。", doc_id="fever-zh-test", title="成人发热", n=42)
+ZH_COUGH_RED = passage("3 危险信号：立即就医", "- 婴儿咳嗽时憋气、发紫或呼吸暂停；", doc_id="cough-zh-test", title="咳嗽", n=43)
+MED_RED = passage("3 Red flags: seek emergency care now", "- Yellowing of the skin or eyes, or pain under the right ribs after "
+                  "taking paracetamol.\n- Painful skin with blistering or peeling and sore mouth or eyes after a new medicine.",
+                  doc_id="meds-test", title="Medication safety", n=44)
+
+
+def test_round_7_connectives_groups_and_alternatives() -> None:
+    # "并且" and "请" are no signs the patient must name
+    zh = extract_facts("发烧39度，小便的时候很痛，腰的一侧也痛", age=35)
+    assert decide_urgency(zh, [ZH_FEVER_SEEK], red_flag_labels=[], language="zh").level == "urgent"
+    # "数天" is a number of days
+    rash = extract_facts("身上起了一片一片的红疹子，已经五天了", age=30)
+    assert [m.level for m in match_criteria(rash, criteria_of([ZH_FEVER_SEEK]))] == ["soon"]
+    # a list that opens with its group holds for that group only: an adult's sleep apnoea is not an infant's
+    adult = extract_facts("打呼噜特别响，老婆说我睡着了会憋气", age=45)
+    assert match_criteria(adult, criteria_of([ZH_COUGH_RED])) == []
+    baby = extract_facts("宝宝咳嗽的时候憋气，嘴唇发紫", age=0.5)
+    assert [m.level for m in match_criteria(baby, criteria_of([ZH_COUGH_RED]))] == ["emergency"]
+    # a child is a group of its own in "you are a man, pregnant, or the patient is a child"
+    child = extract_facts("temp of 38.5 since yesterday and it stings when she pees", age=8)
+    assert "soon" in [m.level for m in match_criteria(child, criteria_of([UTI_SEEK]))]
+    assert match_criteria(extract_facts("it stings when I pee", age=30, sex="female"), criteria_of([UTI_SEEK])) == []
+    # "pain in my right side under the ribs" with the shivers is the kidney-infection criterion
+    kidney = extract_facts("burning when i pee and now pain in my right side under the ribs, got the shivers", age=31)
+    assert decide_urgency(kidney, [UTI_SEEK], red_flag_labels=[], language="en").level == "urgent"
+
+
+def test_round_7_a_list_qualified_by_a_medicine_needs_that_medicine() -> None:
+    shingles = extract_facts("painful band of little blisters on the right side of my back, came up yesterday", age=60)
+    assert match_criteria(shingles, criteria_of([MED_RED])) == []
+    paracetamol = extract_facts("took paracetamol for a week for my back and now my eyes look yellow", age=40)
+    assert [m.level for m in match_criteria(paracetamol, criteria_of([MED_RED]))] == ["emergency"]
+
+
+def test_round_7_alarm_signs_are_never_self_care_and_numbers_that_are_not_readings() -> None:
+    yellow = extract_facts("my eyes have gone yellow and I feel sick", age=40)
+    decision = decide_urgency(yellow, [SCOPE, SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert decision.level == "soon" and "jaundice" in decision.reason
+    # "15 min later" and "4 glucose tablets" are no blood sugar; "smoked for 30 years" is no illness's duration
+    hypo = extract_facts("on insulin, sugar was 3.6, had 4 glucose tablets and 15 min later its 5.8", age=50)
+    assert hypo.glucose_mmol == 3.6 and "chypo" in hypo.tokens
+    smoker = extract_facts("cough for 4 weeks now since a cold, Ive smoked 20 a day for 30 years", age=55)
+    assert smoker.duration_days == 28 and "csmoker" in smoker.tokens
+
+
+def test_round_7_dehydration_in_a_child_beats_a_lesser_criterion() -> None:
+    facts = extract_facts("My 2 year old has had the runs since yesterday, a few less wet nappies than usual", age=2)
+    seek = passage("5 When to see a clinician", "See a doctor if:\n\n- diarrhoea lasts more than 24 hours in a child;", n=45)
+    assert decide_urgency(facts, [seek], red_flag_labels=[], language="en").level == "urgent"

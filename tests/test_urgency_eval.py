@@ -9,7 +9,9 @@ written blind to the rules and committed before any change of that round, and is
 was written blind by the same session and committed before any change of the fifth round: never tuned on.
 Round 6 (2026-12-01): urgency_frozen4.jsonl (64, blind, committed before any change of the round, never tuned on),
 urgency_dev6.jsonl (64, blind, development) and urgency_redflags_dev.jsonl (343, blind: one lay vignette per red flag
-of every starter guideline plus two look-alikes per guideline, development)."""
+of every starter guideline plus two look-alikes per guideline, development). Round 7 (2026-12-01): urgency_frozen5.jsonl
+(64, blind, committed before any change of the round, never tuned on) and urgency_dev7.jsonl (96, blind, development;
+from the same 160-vignette pool, split by a seeded shuffle)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def test_vignette_sets_are_well_formed() -> None:
     levels = {"emergency", "urgent", "soon", "routine", "self_care"}
     for name in ("urgency_dev.jsonl", "urgency_frozen.jsonl", "urgency_dev2.jsonl", "urgency_dev3.jsonl", "urgency_dev4.jsonl",
                  "urgency_dev5.jsonl", "urgency_dev6.jsonl", "urgency_frozen2.jsonl", "urgency_frozen3.jsonl",
-                 "urgency_frozen4.jsonl", "urgency_redflags_dev.jsonl"):
+                 "urgency_frozen4.jsonl", "urgency_redflags_dev.jsonl", "urgency_dev7.jsonl", "urgency_frozen5.jsonl"):
         rows = _rows(name)
         assert len(rows) >= 30
         assert {lvl for r in rows for lvl in r["accept"]} == levels  # type: ignore[attr-defined]
@@ -51,6 +53,8 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     frozen3 = evaluate_urgency(_rows("urgency_frozen3.jsonl"), starter_kb)
     dev6 = evaluate_urgency(_rows("urgency_dev6.jsonl"), starter_kb)
     frozen4 = evaluate_urgency(_rows("urgency_frozen4.jsonl"), starter_kb)
+    dev7 = evaluate_urgency(_rows("urgency_dev7.jsonl"), starter_kb)
+    frozen5 = evaluate_urgency(_rows("urgency_frozen5.jsonl"), starter_kb)
     assert dev["within_accepted"] >= 30 and dev["under_triage"] == 0, dev["misses"]
     assert v1["within_accepted"] >= 31 and v1["under_triage"] == 0, v1["misses"]
     assert dev2["within_accepted"] >= 37 and dev2["under_triage"] <= 2, dev2["misses"]
@@ -61,10 +65,13 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     assert dev6["within_accepted"] >= 49 and dev6["under_triage"] <= 6, dev6["misses"]
     assert frozen["within_accepted"] >= 33 and frozen["under_triage"] <= 5, frozen["by_level"]
     assert frozen3["within_accepted"] >= 44 and frozen3["under_triage"] <= 7, frozen3["by_level"]
-    assert frozen4["within_accepted"] >= 41 and frozen4["under_triage"] <= 13, frozen4["by_level"]
+    assert frozen4["within_accepted"] >= 41 and frozen4["under_triage"] <= 12, frozen4["by_level"]
+    assert dev7["within_accepted"] >= 77 and dev7["under_triage"] <= 3, dev7["misses"]
+    # round 7's frozen set: 42/64 and 12 under before the round, 45/64 and 10 under after it
+    assert frozen5["within_accepted"] >= 44 and frozen5["under_triage"] <= 10, frozen5["by_level"]
     # every emergency of the newest frozen set is recognised (16 of 16 on 2026-12-01)
     assert frozen3["by_level"]["emergency"].get("emergency", 0) == 16, frozen3["by_level"]
-    for report in (dev, v1, dev2, dev3, dev4, dev5, dev6, frozen, frozen3, frozen4):
+    for report in (dev, v1, dev2, dev3, dev4, dev5, dev6, frozen, frozen3, frozen4, dev7, frozen5):
         assert report["right_guideline_cited"] >= 0.9 * report["vignettes"], report["by_level"]
 
 
