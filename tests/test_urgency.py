@@ -637,3 +637,32 @@ def test_round_7_dehydration_in_a_child_beats_a_lesser_criterion() -> None:
     facts = extract_facts("My 2 year old has had the runs since yesterday, a few less wet nappies than usual", age=2)
     seek = passage("5 When to see a clinician", "See a doctor if:\n\n- diarrhoea lasts more than 24 hours in a child;", n=45)
     assert decide_urgency(facts, [seek], red_flag_labels=[], language="en").level == "urgent"
+
+
+def test_round_7_self_care_only_where_the_guideline_has_heard_of_what_the_patient_names() -> None:
+    # a sign or a condition none of the guideline's passages mentions: its self-care is not about that
+    plain = extract_facts("loose stools since yesterday after a takeaway", age=30)
+    assert decide_urgency(plain, [SCOPE, SELF], red_flag_labels=[], language="en",
+                          ranked_doc_ids=["diarrhoea-test"]).level == "self_care"
+    failure = extract_facts("loose stools since yesterday and I have heart failure", age=70)
+    assert "heart failure" in failure.conditions
+    assert decide_urgency(failure, [SCOPE, SELF], red_flag_labels=[], language="en",
+                          ranked_doc_ids=["diarrhoea-test"]).level == "soon"
+    sting = extract_facts("loose stools since yesterday and it stings when I pee", age=30)
+    assert decide_urgency(sting, [SCOPE, SELF], red_flag_labels=[], language="en",
+                          ranked_doc_ids=["diarrhoea-test"]).level == "soon"
+    # what the patient denies is not named, and a cold needs no mention
+    assert "heart failure" not in extract_facts("loose stools, no heart failure or anything", age=70).conditions
+    cold = extract_facts("loose stools since yesterday with a bit of a cold", age=30)
+    assert decide_urgency(cold, [SCOPE, SELF], red_flag_labels=[], language="en",
+                          ranked_doc_ids=["diarrhoea-test"]).level == "self_care"
+    # "peeing normally" is no painful peeing
+    assert "curine_pain" not in extract_facts("one loose poo this morning, fine now and peeing normally").tokens
+
+
+def test_round_7_an_age_group_alone_holds_for_a_patient_with_the_guidelines_subject() -> None:
+    seek = passage("5 When to see a clinician", "See a doctor if:\n\n- you are pregnant, over 65, or have a weakened immune "
+                   "system or kidney disease;", n=46)
+    old = extract_facts("I'm 81 and I've had loose stools since yesterday", age=81)
+    assert [m.level for m in match_criteria(old, criteria_of([seek]))] == ["soon"]
+    assert match_criteria(extract_facts("I'm 81 and my knee aches", age=81), criteria_of([seek])) == []

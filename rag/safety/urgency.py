@@ -388,6 +388,7 @@ class Facts:
     glucose_mmol: float | None = None  # highest blood sugar reported, mmol/L
     new_medicine: bool = False  # a symptom since starting a medicine (a possible side effect or allergy)
     percent: float | None = None  # the lowest percentage reported ("peak flow about 60% of my best")
+    conditions: frozenset[str] = frozenset()  # conditions (not symptoms) the patient names: "heart failure", "epilepsy"
 
     def describe(self, language: str) -> str:
         """The facts that were understood, for the reason text."""
@@ -432,6 +433,9 @@ _NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|h
 # a span after these words times a habit or a history, not the illness: "I've smoked 20 a day for 30 years",
 # "been on metformin for 10 years", "烟龄30年"
 _HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了", re.IGNORECASE)
+
+
+_NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)\b[^,.;]*$|(?:没有|没|无|不是)\s*$", re.I)
 
 
 def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
@@ -491,7 +495,11 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         rest = rest[:sp.start] + " " + rest[sp.end:]
     readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
                      if "/" in m.group(0) or "." in m.group(0))
-    return Facts(age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
+    from rag.terms import lexicon
+
+    named = frozenset(m.name for m in lexicon.conditions_in(symptoms) if m.kind == "condition"
+                      and not _NEGATED_BEFORE.search(symptoms[max(0, m.start - 12):m.start]))
+    return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
@@ -1026,7 +1034,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
             holds = bool(sentence & title & facts.tokens) and bool(grounds)
         else:
             holds = bool(grounds) and (c.needs_pregnant or c.needs_sex is not None
-                                       or (c.age_range is not None and bool(_GROUP_ALONE.match(c.text))))
+                                       or (c.age_range is not None and bool(_GROUP_ALONE.match(c.text)))
+                                       # "you are pregnant, over 65, or ..." in the diarrhoea guideline: a patient
+                                       # over 65 with diarrhoea (the guideline's subject), not any patient over 65
+                                       or (c.age_range is not None and bool(title & facts.tokens & _concept_tokens())))
         return "; ".join(grounds) if holds else None
     if content & _SEVERITY and not facts.tokens & _SEVERITY:
         return None  # the criterion is about how bad it is, and the patient does not say it is bad
@@ -1268,9 +1279,33 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
         if not (scope & facts.tokens):
             continue
         suitable = [sp for sp in by_doc[doc_id] if suits_patient(sp[0], facts.age_years, facts.sex, facts.pregnant)]
+        if suitable and _uncovered(facts, [p for p in passages if p.doc_id == doc_id]):
+            return None  # the patient names a sign or a condition this guideline's text never mentions
         if suitable:
             return max(suitable, key=lambda sp: len(_guideline_tokens(sp[0]) & facts.tokens))
     return None
+
+
+# signs a self-care answer must have heard of: not how bad or how long, not who or where
+_NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
+                                                     "cgood_spirit", "cpoor_spirit", "cmood", "cfirst_time", "cmore_often",
+                                                     "cfrequent", "citch", "credness", "cdrink_less"})
+# everyday conditions a self-care answer need not name (a cold, hay fever)
+_EVERYDAY = frozenset({"acute nasopharyngitis", "allergic rhinitis"})
+
+
+def _uncovered(facts: Facts, doc_passages: list[Passage]) -> list[str]:
+    """What the patient names (a sign of the concept table, a condition of the lexicon) that none of this guideline's
+    retrieved passages mentions: its self-care is not about that."""
+    from rag.terms import lexicon
+
+    said: set[str] = set()
+    named: set[str] = set()
+    for p in doc_passages:
+        said |= _guideline_tokens(p.text) | _title_tokens(p)
+        named |= {m.name for m in lexicon.find_conditions(p.text)} | {m.name for m in lexicon.find_conditions(p.title)}
+    signs = {t for t in facts.tokens if t in _concept_tokens()} - _NOT_A_SIGN - _body_words()
+    return sorted((signs - said) | (facts.conditions - named - _EVERYDAY))
 
 
 def _risk_without_criterion(facts: Facts, language: str) -> str:

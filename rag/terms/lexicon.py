@@ -298,6 +298,11 @@ def _find_conditions(text: str, language: str | None) -> tuple[ConditionMention,
     return tuple(out)
 
 
+def conditions_in(text: str, language: str | None = None) -> list[ConditionMention]:
+    """find_conditions without its cache: for a patient's text, which is not kept after the request."""
+    return list(_find_conditions.__wrapped__(text, language))
+
+
 # --- drugs, tests, departments ----------------------------------------------------------------
 
 
