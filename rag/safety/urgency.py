@@ -97,7 +97,7 @@ _GENERIC = frozenset(
     "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
     "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
-    "around near patient someone anyone during need needs needed needing time times again within short appointment".split())
+    "around near patient someone anyone during need needs needed needing time times again within short appointment example".split())
 _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
 
 
@@ -176,7 +176,20 @@ def _clause_tokens(clause: str) -> set[str]:
             continue
         denied = (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or stem in _body_words()))
         out.add(f"not_{stem}" if denied else stem)
+    # a body part and a pain word in one clause are that part's pain, however it is said ("belly has been hurting",
+    # "stings like mad when I pee", "肚子一阵阵地疼"); a denied pain ("no tummy pain") is not
+    if "pain" in out or _PAINISH.search(clause) and not neg_en:
+        for rx, concept in _PART_PAIN:
+            if rx.search(clause) and f"not_{concept}" not in out:
+                out.add(concept)
     return out
+
+
+_PAINISH = re.compile(r"\b(?:hurt\w*|ach(?:e|es|ing|y)|sore|burn\w*|sting\w*|cburn|csting)\b|疼|痛")
+_PART_PAIN = (
+    (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
+    (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
+)
 
 
 def _zh_parts(run: str) -> list[tuple[str, bool]]:
@@ -458,6 +471,11 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     low = text.lower()
     if re.search(r"since yesterday|from yesterday|昨天", low):
         durations.append(1.0)
+    if re.search(r"\bsince (?:last )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the weekend)\b|上周[一二三四五六日天]|"
+                 r"礼拜[一二三四五六天日]|星期[一二三四五六天日]", low):
+        durations.append(3.0)  # a weekday ago: at least a couple of days, usually more (the middle of the range)
+    if re.search(r"\bsince last week\b|上个?星期|上个?礼拜|上周", low):
+        durations.append(7.0)
     if re.search(r"since this morning|since last night|今天|this morning", low):
         durations.append(0.5)
     temps = _temperatures(text)
@@ -1046,7 +1064,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     course = content & _COURSE
     if course and not course & facts.tokens:
         return None  # "吃了退烧药仍不退烧" is about a fever that does not come down: the other words do not make it
-    need = len(content) if len(content) <= 2 else max(2, math.ceil(0.4 * len(content)))
+    # how much of the clause the patient must share, counted on its telling words when it has any ("pain that is much
+    # worse at night" is met by "my back is way worse at night": the pain goes without saying in a back-pain guideline)
+    counted = (content - _WEAK) or content
+    need = len(counted) if len(counted) <= 2 else max(2, math.ceil(0.4 * len(counted)))
     if len(shared) < need:
         return None
     # every sign the clause names is the patient's: "a panic attack that you cannot tell from chest pain" needs the chest
