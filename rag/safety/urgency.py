@@ -448,6 +448,10 @@ _NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|h
 _HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了", re.IGNORECASE)
 
 
+_CHRONIC = frozenset({"asthma", "chronic obstructive pulmonary disease", "lung cancer", "coronary artery disease", "heart failure",
+                      "atrial fibrillation", "angina pectoris", "type 2 diabetes mellitus", "type 1 diabetes mellitus",
+                      "chronic kidney disease", "HIV disease", "epilepsy", "rheumatoid arthritis", "brain tumor",
+                      "acute myocardial infarction", "stroke", "hypothyroidism", "hyperthyroidism", "bipolar disorder"})
 _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)\b[^,.;]*$|(?:没有|没|无|不是)\s*$", re.I)
 
 
@@ -517,6 +521,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
 
     named = frozenset(m.name for m in lexicon.conditions_in(symptoms) if m.kind == "condition"
                       and not _NEGATED_BEFORE.search(symptoms[max(0, m.start - 12):m.start]))
+    if named & _CHRONIC:
+        tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
@@ -833,6 +839,7 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         # what to do and how soon ("应当天找医生看") is not something the patient has; Chinese has no spaces to
         # keep those words apart from the condition's, so they go before the text is cut into character pairs
         words_only = _ACTION_PHRASE.sub(" ", words_only)
+        words_only = re.sub(r"\s+", " ", words_only)  # "Green (bile-stained) vomit" is "green vomit" once the bracket is gone
         tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child(ren)?|child(ren)?|toddlers?|(older )?adults?|newborns?|"
                                 r"pregnant people)\b|婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿|老人|老年人", " ", words_only, flags=re.IGNORECASE))
         needs_pregnant = pregnant_all or bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
@@ -1370,7 +1377,7 @@ _ZH_ALARM = {"cjaundice": "皮肤或眼睛发黄", "ccough_blood": "咳血", "cw
 
 
 _DRY = frozenset({"cless_urine", "cno_urine", "cdry_mouth", "cfewer_tears"})
-_LOSING = frozenset({"cdrink_less", "crefuse_drink", "cvomit", "cdiarrhoea", "cfluids_down"})
+_LOSING = frozenset({"cdrink_less", "crefuse_drink", "cvomit", "cdiarrhoea", "cfluids_down", "cfever"})
 
 
 def _same_day_without_criterion(facts: Facts, language: str) -> str:
