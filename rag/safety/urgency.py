@@ -97,7 +97,7 @@ _GENERIC = frozenset(
     "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
     "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
-    "around near patient someone anyone during need needs needed needing time times again within short appointment example".split())
+    "around near patient someone anyone during need needs needed needing time times again within short appointment example together".split())
 _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
 
 
@@ -774,6 +774,7 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     conditions = re.sub(r"^\s*,?\s*(or\s+)?if\b", " ", conditions)
     # a bracket names examples or a cause ("（出血点、瘀斑）"): its commas do not make new alternatives
     conditions = re.sub(r"（[^）]*）", lambda m: m.group(0).replace("、", "/").replace("，", "/"), conditions)
+    conditions = re.sub(r"\([^)]*\)", lambda m: re.sub(r"\bor\b|,", "/", m.group(0)), conditions)
     # a group that opens a list of what it is ("A baby or young child who is floppy, unusually sleepy, or refusing to drink")
     # holds for every part
     who = re.match(r"\s*(?:an? |the |your )?((?:bab(?:y|ies)|infants?|young child(?:ren)?|child(?:ren)?|toddlers?|older adults?)"
@@ -839,12 +840,16 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         # what to do and how soon ("应当天找医生看") is not something the patient has; Chinese has no spaces to
         # keep those words apart from the condition's, so they go before the text is cut into character pairs
         words_only = _ACTION_PHRASE.sub(" ", words_only)
+        # "an obvious focus such as painful urination": what counts is the example, not the category's words
+        words_only = re.sub(r"^.*?\b(?:such as|for example|e\.g\.|including)\b|^.*?(?:例如|比如)", " ", words_only, flags=re.I)
         words_only = re.sub(r"\s+", " ", words_only)  # "Green (bile-stained) vomit" is "green vomit" once the bracket is gone
         tokens = _tokens(re.sub(r"\b(a |an )?(bab(y|ies)|infants?|young child(ren)?|child(ren)?|toddlers?|(older )?adults?|newborns?|"
                                 r"pregnant people)\b|婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿|老人|老年人", " ", words_only, flags=re.IGNORECASE))
         needs_pregnant = pregnant_all or bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
         tokens = {t for t in tokens if not t.startswith(("pregnan", "孕"))}
         sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else sex_all
+        if sex is not None:  # "you are a man": the request's sex says it, not a word the patient must use
+            tokens -= {"man", "men", "male", "woman", "women", "female"}
         out.append(_Clause(text=text, tokens=frozenset(tokens), min_temp=_temp_constraint(text), min_days=_days_constraint(text),
                            age_range=age_range, needs_pregnant=needs_pregnant, needs_sex=sex,
                            routine_cue=bool(_ROUTINE_CUE.search(text)), head=head, min_bp=_bp_constraint(text), max_percent=_percent_constraint(text),
@@ -1090,7 +1095,7 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
     if content <= _body_words() | _WEAK and any(sentence & q and not facts.tokens & q for q in (_SEVERITY, _SPEED)):
         return None  # "hot", cut from "a rapidly spreading red, hot, painful area": the list's "rapidly" holds for it too
-    if content <= _body_words() | _WEAK and not c.tokens & topic \
+    if content <= _body_words() | _WEAK and not c.tokens & topic and not sentence & topic \
             and not ((sentence - content - topic - _body_words() - _WEAK) & facts.tokens):
         # (a clause that names the guideline's subject is whole: "a high temperature after a bite")
         # "lips" alone, cut from "blue ... lips or tongue", or "painful", cut from "a rash that is widespread, painful,
