@@ -98,7 +98,7 @@ _GENERIC = frozenset(
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
     "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
     "around near patient someone anyone during need needs needed needing time times again within short appointment example together".split())
-_ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
+_ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象 多小 小时 个小".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
 
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
@@ -156,7 +156,7 @@ def _clause_tokens(clause: str) -> set[str]:
         tok = m.group(0)
         if _CJK.match(tok):
             for part, negated in _zh_parts(tok):
-                for bg in _bigrams(part):
+                for bg in _bigrams(part, keep_single=negated):
                     out.add(f"not_{bg}" if negated else bg)
             continue
         if tok in _concept_tokens():
@@ -207,10 +207,20 @@ def _zh_parts(run: str) -> list[tuple[str, bool]]:
     return parts
 
 
-def _bigrams(s: str) -> set[str]:
+def _bigrams(s: str, keep_single: bool = False) -> set[str]:
     s = "".join(ch for ch in s if _CJK.match(ch))
-    grams = {s[i:i + 2] for i in range(len(s) - 1)} if len(s) > 1 else ({s} if s else set())
+    grams: set[str] = set()
+    # function characters end a word: "发热伴咳嗽" has no "热伴", "起水疱" needs no "起", "低血糖时" no "糖时"
+    # (a denied single character stays: "走路不稳" is not met by "能走路")
+    for seg in _ZH_FUNCTION.split(s):
+        if len(seg) > 1:
+            grams |= {seg[i:i + 2] for i in range(len(seg) - 1)}
+        elif seg and (keep_single or len(s) == 1):
+            grams.add(seg)
     return {g for g in grams if g not in _ZH_GENERIC}
+
+
+_ZH_FUNCTION = re.compile("[的了着和与及或并且也还又就都很太更最把让给在是有要可先时伴起到得之其而但却吧吗呢啊请如]")
 
 
 def _tokens(text: str) -> set[str]:
