@@ -316,16 +316,23 @@ class _Pipeline:
 
 
 class _Sealer:
-    """Seals (flushes) what rounds wrote: at the end of a run, and during a long one after `every_chunks`
-    chunks or `every_s` seconds, whichever comes first, so a server searching meanwhile never scans a
-    big growing segment and no single seal (its index build) grows with the corpus. Sealing after every
-    round made a small segment per round, each with its own index build and background compaction, and
-    bought no safety: unsealed rows are durable and visible (MilvusStore.activate_many)."""
+    """Seals (flushes) what rounds wrote: during a long run after `every_chunks` chunks or `every_s` seconds,
+    whichever comes first, so a server searching meanwhile never scans a big growing segment and no single
+    seal (its index build) grows with the corpus; and at the end of a run once `end_min` chunks are unsealed,
+    counting what earlier runs left unsealed (`ledger`, a small file beside the data). A small run (a revised
+    guideline, a few leaflets) leaves its rows to a later run's seal: a seal of a few dozen rows cost as much
+    as the rest of a revised PDF's writes and started an index build beside the next embedding. Sealing bought
+    no safety: unsealed rows are durable (Milvus Lite's write-ahead log is written through on every insert and
+    replayed on open) and visible (MilvusStore.activate_many); a growing segment of under `end_min` rows costs
+    searches nothing measurable."""
 
-    def __init__(self, store: ChunkStore | None, every_chunks: int, every_s: float) -> None:
-        self.store, self.every_chunks, self.every_s = store, every_chunks, every_s
+    def __init__(self, store: ChunkStore | None, every_chunks: int, every_s: float, *, end_min: int = 0,
+                 ledger: Path | None = None) -> None:
+        self.store, self.every_chunks, self.every_s, self.end_min = store, every_chunks, every_s, end_min
+        self.ledger, self.key = ledger, str(getattr(store, "collection", ""))
         self.last = time.monotonic()
-        self.unsealed = 0  # chunks written since the last seal
+        self.unsealed = 0  # chunks written since the last seal, by this run
+        self.carried = self._read() if store is not None else 0  # left unsealed by earlier runs
         self.pending = False
 
     def written(self, chunks: int) -> None:
@@ -337,18 +344,48 @@ class _Sealer:
         if self.store is not None:
             self.store.flush()
         self.last, self.unsealed, self.pending = time.monotonic(), 0, False
+        if self.carried:
+            self.carried = 0
+            self._write(0)
 
     def close(self) -> None:
-        """At the end of a run, also one cut short by an error: what was written gets sealed."""
-        if self.pending:
-            try:
+        """At the end of a run, also one cut short by an error: what was written gets sealed once enough is unsealed."""
+        if not self.pending:
+            return
+        try:
+            if self.carried + self.unsealed >= self.end_min:
                 self.seal()
-            except Exception:  # noqa: BLE001 - never mask the run's own error; the rows are durable unsealed
-                pass
+            else:
+                self._write(self.carried + self.unsealed)
+        except Exception:  # noqa: BLE001 - never mask the run's own error; the rows are durable unsealed
+            pass
+
+    def _read(self) -> int:
+        if self.ledger is None:
+            return 0
+        try:
+            return int(json.loads(self.ledger.read_text(encoding="utf-8")).get(self.key, 0))
+        except (OSError, ValueError, AttributeError, TypeError):
+            return 0  # no ledger yet, or a damaged one: at worst the next seal comes later than it might
+
+    def _write(self, n: int) -> None:
+        if self.ledger is None:
+            return
+        try:
+            counts = json.loads(self.ledger.read_text(encoding="utf-8"))
+            counts = counts if isinstance(counts, dict) else {}
+        except (OSError, ValueError):
+            counts = {}
+        counts[self.key] = n
+        self.ledger.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.ledger.with_name(self.ledger.name + ".tmp")
+        tmp.write_text(json.dumps(counts), encoding="utf-8")
+        os.replace(tmp, self.ledger)
 
 
 _SEAL_CHUNKS = 4096  # a seal's index build stays this size however large the corpus
 _SEAL_S = 60.0
+_SEAL_END_MIN = 1024  # unsealed chunks (this run's and earlier runs') that make a run seal at its end
 _UPSERT_ROWS = 512
 _SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
 
@@ -502,7 +539,8 @@ def ingest_paths(
     ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=window, pdfs=settings.ingest_parse_ahead,
                        max_bytes=params.max_bytes, page_cache=page_cache, pool=pool)
 
-    sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S)
+    sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S, end_min=_SEAL_END_MIN,
+                     ledger=settings.data_dir / "unsealed.json" if store is not None and not dry_run else None)
 
     def done(results: Iterable[FileResult]) -> None:
         for r in results:
@@ -526,6 +564,8 @@ def ingest_paths(
                 done([prepared])
                 continue
             report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
+            if cached is not None:
+                cached.save_counts()
             if batch.add(prepared) and pipeline is not None:
                 ahead.top_up()  # the next files parse in their child processes while this round embeds
                 pipeline.submit(batch.take())
@@ -540,7 +580,10 @@ def ingest_paths(
         sealer.close()
         if cached is not None:
             report.embedded, report.reused = cached.misses, cached.hits
-            cached.cache.close()
+            try:
+                cached.save_counts()
+            finally:
+                cached.cache.close()
     report.seconds = time.perf_counter() - t0
     return report
 
