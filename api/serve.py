@@ -129,6 +129,68 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+# loaded per worker after the fork, never in the supervisor: they start threads (the model's thread pools, gRPC
+# channels) that a forked child would not have
+_NOT_BEFORE_FORK = ("openvino", "onnxruntime", "torch", "sentence_transformers", "transformers", "tokenizers")
+
+
+def preload_for_workers() -> list[str]:
+    """Load, in the supervisor, what every worker would otherwise load the same way: the modules of the app and
+    the library, jieba's dictionary and the medical word list, the red-flag rule tables and concept bank, the
+    de-identification patterns and the ICD-10-CM index. All of it is plain data (no threads, sockets or files
+    kept open), so workers forked afterwards share its pages copy-on-write; `gc.freeze()` keeps the collector
+    from touching (and so copying) them. Returns the modules that must not be loaded before a fork and were
+    (empty when all is well)."""
+    import gc
+    import importlib
+    import pkgutil
+
+    import api
+    import rag
+
+    for pkg in (rag, api):
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            if ".embedders." in info.name and not info.name.endswith((".base", ".batching", ".cache")):
+                continue  # a backend module may import its runtime; each worker loads its own after the fork
+            try:
+                importlib.import_module(info.name)
+            except ImportError:  # an optional backend (postgres, transformers generator) not installed
+                continue
+    from rag.answer.icd10 import lookup_icd10
+    from rag.safety.deid import scrub
+    from rag.safety.meaning import load_bank
+    from rag.safety.triage import triage
+    from rag.text import bm25_text
+
+    bm25_text("预热 warm up")
+    triage("warm up", age=None, pregnant=None, language="en")
+    triage("预热", age=None, pregnant=None, language="zh")
+    scrub("warm up")
+    load_bank()
+    lookup_icd10("fever")
+    gc.collect()
+    gc.freeze()
+    return sorted(m for m in sys.modules if m.split(".")[0] in _NOT_BEFORE_FORK)
+
+
+def _fork_workers_from_here() -> None:
+    """Make uvicorn fork its workers from this process (warmed by `preload_for_workers`) instead of spawning
+    fresh interpreters. uvicorn's supervisor runs only its main thread, so the fork copies no thread state;
+    each worker then builds its own backends (model, Milvus channel, audit store) in its lifespan, as before."""
+    import multiprocessing
+
+    import uvicorn._subprocess as sub
+
+    if not hasattr(sub, "spawn"):
+        log.warning("this uvicorn has no _subprocess.spawn; workers are spawned (CLINRAG_PREFORK has no effect)")
+        return
+    loaded = preload_for_workers()
+    if loaded:
+        log.warning("not forking workers: %s loaded before the fork; workers are spawned", ", ".join(loaded))
+        return
+    sub.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+
+
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
     """Run the API until interrupted; returns the exit status."""
     import uvicorn
@@ -163,6 +225,8 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         # uvicorn re-raises the signal that stopped it once it has shut down; turn that into a normal
         # return so the finally block below still removes the server file and stops Milvus
         signal.signal(signal.SIGTERM, _exit_on_signal)
+        if workers > 1 and settings.prefork:
+            _fork_workers_from_here()
         try:
             uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False,
                         log_config=_log_config(), timeout_graceful_shutdown=max(5, int(settings.request_deadline_s)),

@@ -235,20 +235,34 @@ class _Round:
         return items
 
 
+def _upsert(store: ChunkStore, items: list[_Prepared], vectors: list[list[float] | None], take: Callable[[int], bool]) -> None:
+    """Upsert the chunks at the round's positions that `take` picks (each with its vector)."""
+    rows: list[dict[str, Any]] = []
+    at = 0
+    for it in items:
+        picked = [(c, v) for j, (c, v) in enumerate(zip(it.chunks, vectors[at:at + len(it.chunks)], strict=True)) if take(at + j)]
+        if picked:
+            rows.extend(store.chunk_rows(it.doc, [c for c, _ in picked], [v for _, v in picked if v is not None]))
+        at += len(it.chunks)
+    for i in range(0, len(rows), _UPSERT_ROWS):
+        store.upsert_rows(rows[i:i + _UPSERT_ROWS])
+
+
 def _write(items: list[_Prepared], vectors: Future[list[list[float]]], store: ChunkStore,
-           wait: Callable[[Future[list[list[float]]]], list[list[float]]]) -> list[FileResult]:
-    """Pending rows, then (once embedded) chunks, then each document's pointer: a kill anywhere leaves every
-    version either complete and active or invisible."""
+           wait: Callable[[Future[list[list[float]]]], list[list[float]]],
+           reused: list[list[float] | None] | None = None) -> list[FileResult]:
+    """Pending rows, then chunks, then each document's pointer: a kill anywhere leaves every version either
+    complete and active or invisible. With `reused` (the cached vector of each of the round's chunks, None
+    where it is being embedded), the reused chunks are written while `vectors` (the others, in order) embed."""
     try:
         store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
-        embedded = wait(vectors)
-        rows: list[dict[str, Any]] = []
-        at = 0
-        for it in items:
-            rows.extend(store.chunk_rows(it.doc, it.chunks, embedded[at:at + len(it.chunks)]))
-            at += len(it.chunks)
-        for i in range(0, len(rows), _UPSERT_ROWS):
-            store.upsert_rows(rows[i:i + _UPSERT_ROWS])
+        if reused is None:
+            _upsert(store, items, list(wait(vectors)), lambda i: True)
+        else:
+            _upsert(store, items, reused, lambda i: reused[i] is not None)
+            fresh = iter(wait(vectors))
+            filled: list[list[float] | None] = [v if v is not None else next(fresh) for v in reused]
+            _upsert(store, items, filled, lambda i: reused[i] is None)
         replaced = store.activate_many([it.info for it in items], flush=False)  # ingest_paths seals at the end
         for it, prev in zip(items, replaced, strict=True):
             it.result.replaced_version = prev.version if prev else ""
@@ -277,7 +291,7 @@ class _Pipeline:
                  sealer: _Sealer) -> None:
         self.embedder, self.store, self.progress, self.done, self.sealer = embedder, store, progress, done, sealer
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinrag-embed")
-        self._held: tuple[list[_Prepared], Future[list[list[float]]], int] | None = None
+        self._held: tuple[list[_Prepared], Future[list[list[float]]], int, list[list[float] | None] | None] | None = None
         self._fraction = [0.0, 0.0]  # (round bytes, share embedded) of the round embedding now, for progress lines
 
     def submit(self, items: list[_Prepared]) -> None:
@@ -286,9 +300,13 @@ class _Pipeline:
             return
         texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
         round_bytes = sum(self.progress.sizes.get(it.result.path, 0) for it in items)
+        reused: list[list[float] | None] | None = None
+        if isinstance(self.embedder, CachedEmbedder):  # only the texts not cached go to the model
+            reused = self.embedder.lookup(texts)
+            texts = [t for t, v in zip(texts, reused, strict=True) if v is None]
         future = self._thread.submit(_embed_in_slices, self.embedder, texts, self._fraction, round_bytes)
         self._write_held()
-        self._held = (items, future, sum(len(it.chunks) for it in items))
+        self._held = (items, future, sum(len(it.chunks) for it in items), reused)
 
     def finish(self) -> None:
         self._write_held()
@@ -299,9 +317,9 @@ class _Pipeline:
     def _write_held(self) -> None:
         if self._held is None:
             return
-        items, future, chunks = self._held
+        items, future, chunks, reused = self._held
         self._held = None
-        self.done(_write(items, future, self.store, self._wait))
+        self.done(_write(items, future, self.store, self._wait, reused))
         self.sealer.written(chunks)
 
     def _wait(self, future: Future[list[list[float]]]) -> list[list[float]]:

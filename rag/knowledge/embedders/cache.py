@@ -119,6 +119,14 @@ class CachedEmbedder:
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
 
+    def lookup(self, texts: Sequence[str]) -> list[list[float] | None]:
+        """The cached vector of each text (None where it must be embedded), counted as hits; the misses are counted
+        when `embed_documents` embeds them. Lets a caller write the reused chunks while the rest are embedded."""
+        keys = [EmbeddingCache.key(t) for t in texts]
+        known = self.cache.get_many(self.name, keys, self.dim)
+        self.hits += sum(1 for k in keys if k in known)
+        return [known.get(k) for k in keys]
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         # float32 round trip for every vector, cached or new, so reuse never changes a stored vector
         keys = [EmbeddingCache.key(t) for t in texts]
