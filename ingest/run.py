@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -601,7 +602,9 @@ def ingest_paths(
             try:
                 cached.save_counts()
             finally:
-                cached.cache.close()
+                # closing checkpoints the cache's write-ahead log (an fsync, ~30 ms): off the caller's path; not a
+                # daemon thread, so a process that exits now still waits for it (a log left behind is replayed anyway)
+                threading.Thread(target=cached.cache.close, name="clinrag-cache-close").start()
     report.seconds = time.perf_counter() - t0
     return report
 
