@@ -13,7 +13,7 @@ import httpx
 import psutil
 
 from tests.helpers import free_port
-from tests.test_api import FEVER_EN, FEVER_ZH
+from tests.test_api import FEVER_EN, FEVER_ZH, THROAT_V1
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [{"symptoms": "fever and aches for two days", "age": 30}, {"symptoms": "发烧两天，浑身酸痛", "age": 40}]
@@ -24,8 +24,10 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300)
 
 
-def _answers(env: dict[str, str], key: str, log: Path, workers: int) -> tuple[list[dict[str, object]], dict[str, list[int]]]:
-    """Serve with `workers`, ask each question a few times, stop; the answers (trace ids aside) and the process tree."""
+def _answers(env: dict[str, str], key: str, log: Path, workers: int,
+             upload: tuple[str, bytes] | None = None) -> tuple[list[dict[str, object]], dict[str, list[int]]]:
+    """Serve with `workers`, ask each question a few times, stop; the answers (trace ids aside) and the process tree.
+    With `upload` (an ingest key, a Markdown guideline), also upload it and wait for its job to succeed."""
     port = free_port()
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "clinrag.cli", "serve", "--port", str(port), "--workers", str(workers)],
@@ -53,6 +55,19 @@ def _answers(env: dict[str, str], key: str, log: Path, workers: int) -> tuple[li
                     body = r.json()
                     body.pop("trace_id", None)
                     out.append(body)
+            if upload is not None:  # an ingest job in a worker embeds through the shared process too
+                ingest_key, text = upload
+                up = client.post("/v1/guidelines", files={"file": ("sore-throat-test.md", text, "text/markdown")},
+                                 headers={"X-API-Key": ingest_key})
+                assert up.status_code == 202, up.text
+                deadline = time.monotonic() + 240
+                while (job := client.get(f"/v1/jobs/{up.json()['job_id']}", headers={"X-API-Key": ingest_key}).json())[
+                        "status"] not in {"succeeded", "failed"}:
+                    assert time.monotonic() < deadline, job
+                    time.sleep(0.5)
+                assert job["status"] == "succeeded", job
+                listing = client.get("/v1/guidelines", headers={"X-API-Key": ingest_key}).json()["guidelines"]
+                assert any(g["doc_id"] == "sore-throat-test" and g["status"] == "active" for g in listing), listing
         return out, tree
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -68,8 +83,9 @@ def test_two_forked_workers_share_one_embedder_and_answer_as_one_worker_does(tmp
     env.pop("CLINRAG_EMBED_SOCKET", None)
     assert _cli(env, "ingest", str(docs)).returncode == 0
     key = _cli(env, "keys", "create", "--name", "workers", "--role", "consult").stdout.strip()
+    ingest_key = _cli(env, "keys", "create", "--name", "content", "--role", "ingest").stdout.strip()
     one, _ = _answers(env, key, tmp_path / "one.log", 1)
-    two, tree = _answers(env, key, tmp_path / "two.log", 2)
+    two, tree = _answers(env, key, tmp_path / "two.log", 2, upload=(ingest_key, THROAT_V1.encode()))
     log = (tmp_path / "two.log").read_text(errors="replace")
     assert "shared embedder process" in log and "not forking" not in log
     assert len(tree["embedder"]) == 1 and len(tree["workers"]) == 2, tree  # the workers load no model runtime
