@@ -25,6 +25,7 @@ from api.state import AppState
 from rag.backends import Backends
 from rag.errors import BackendUnavailableError
 from rag.knowledge.embedders.batching import BatchingEmbedder
+from rag.knowledge.embedders.shared import release_free_memory
 from rag.settings import Settings, load_settings
 
 __all__ = ["create_app"]
@@ -67,6 +68,10 @@ def _serve_embedder(backends: Backends, *, threads: bool) -> BatchingEmbedder | 
     requests (the other core runs the Python of the other requests), and torch's own threads fight
     them for the cores (a single-text encode took 20x the CPU with 2 threads on a busy 2-core machine)."""
     s = backends.settings
+    if s.embed_socket:  # the shared embedder process batches every worker's calls and sets its own threads
+        if threads:
+            sys.setswitchinterval(0.001)
+        return None
     if threads and s.embed_threads == 0 and s.embedder.startswith("sentence-transformers"):
         if s.embed_backend == "torch":
             import torch
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         b = backends if backends is not None else Backends(settings)
         batcher = _serve_embedder(b, threads=owns)
         _warm(b)
+        release_free_memory()  # warming (ICD-10 index, exemplar vectors, the search copy) frees much of what it built
         keys = None
         if settings.auth:
             from api.keys import KeyStore

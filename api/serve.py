@@ -21,12 +21,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rag.errors import ClinragError
 from rag.knowledge.milvus import discard_flushed_wal, lite_server_address
 from rag.settings import Settings, load_settings
 
-__all__ = ["serve", "LiteServer", "start_lite_server"]
+__all__ = ["serve", "EmbedServer", "LiteServer", "start_embed_server", "start_lite_server"]
 
 log = logging.getLogger("clinrag.serve")
 
@@ -129,6 +130,152 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+class EmbedServer:
+    """The shared embedder process (rag.knowledge.embedders.shared) of `clinrag serve --workers N`."""
+
+    def __init__(self, proc: Any, folder: Path) -> None:
+        self.proc, self.folder = proc, folder  # a multiprocessing Process (forked) or a subprocess.Popen
+
+    @property
+    def socket(self) -> Path:
+        return self.folder / "embed.sock"
+
+    @property
+    def pid(self) -> int:
+        return int(self.proc.pid)
+
+    def alive(self) -> bool:
+        return bool(self.proc.is_alive()) if hasattr(self.proc, "is_alive") else self.proc.poll() is None
+
+    def stop(self) -> None:
+        for attempt in ("terminate", "kill"):
+            if self.alive():
+                getattr(self.proc, attempt)()
+                self._wait(15 if attempt == "terminate" else 5)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _wait(self, timeout: float) -> None:
+        if hasattr(self.proc, "join"):
+            self.proc.join(timeout)
+            return
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _embed_child(socket_path: str) -> None:
+    """The shared embedder process when forked from the warmed supervisor (it shares the interpreter's pages)."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C reaches the whole group; serve stops this process itself
+    from rag.knowledge.embedders.shared import serve_embedder
+
+    serve_embedder(Path(socket_path), announce=False)
+
+
+def start_embed_server(settings: Settings, *, fork: bool = False, timeout_s: float = 600.0) -> EmbedServer:
+    """Start the shared embedder process and wait until its model is loaded; ClinragError says why it could not.
+
+    fork=True forks it from this process (call it after `preload_for_workers`, before any thread or model exists
+    here): the interpreter and the modules it loaded stay shared with the supervisor and the workers."""
+    folder = Path(tempfile.mkdtemp(prefix="clinrag-embed-"))  # 0700, and a short path (sockets allow ~100 bytes)
+    sock = folder / "embed.sock"
+    log_path = settings.data_dir / "embed-server.log"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if fork:
+        import multiprocessing
+
+        proc: Any = multiprocessing.get_context("fork").Process(target=_embed_child, args=(str(sock),), name="clinrag-embedder",
+                                                                  daemon=False)
+        proc.start()
+    else:
+        with log_path.open("ab") as log_file:
+            proc = subprocess.Popen([sys.executable, "-m", "rag.knowledge.embedders.shared", "--socket", str(sock)],
+                                    stdout=subprocess.DEVNULL, stderr=log_file, stdin=subprocess.DEVNULL,
+                                    preexec_fn=_die_with_parent)  # noqa: PLW1509
+    server = EmbedServer(proc, folder)
+    deadline = time.monotonic() + timeout_s
+    while True:  # ready once the socket answers (the server binds it after loading the model)
+        if sock.exists():
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                    probe.connect(str(sock))
+                return server
+            except OSError:
+                pass
+        if not server.alive() or time.monotonic() > deadline:
+            server.stop()
+            tail = log_path.read_text(errors="replace")[-2000:].strip().splitlines()[-3:] if log_path.exists() else []
+            raise ClinragError(f"the shared embedder process did not start: {' | '.join(tail) or 'no output'} (log: {log_path})")
+        time.sleep(0.1)
+
+
+# loaded per worker after the fork, never in the supervisor: they start threads (the model's thread pools, gRPC
+# channels) that a forked child would not have
+_NOT_BEFORE_FORK = ("openvino", "onnxruntime", "torch", "sentence_transformers", "transformers", "tokenizers")
+
+
+def preload_for_workers() -> list[str]:
+    """Load, in the supervisor, what every worker would otherwise load the same way: the modules of the app and
+    the library, jieba's dictionary and the medical word list, the red-flag rule tables and concept bank, the
+    de-identification patterns and the ICD-10-CM index. All of it is plain data (no threads, sockets or files
+    kept open), so processes forked afterwards share its pages copy-on-write. Returns the modules that must not
+    be loaded before a fork and were (empty when all is well)."""
+    import importlib
+    import pkgutil
+
+    import api
+    import rag
+
+    for pkg in (rag, api):
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            if ".embedders." in info.name and not info.name.endswith((".base", ".batching", ".cache", ".shared")):
+                continue  # a backend module may import its runtime; each process loads its own after the fork
+            try:
+                importlib.import_module(info.name)
+            except ImportError:  # an optional backend (postgres, transformers generator) not installed
+                continue
+    from rag.answer.icd10 import lookup_icd10
+    from rag.safety.deid import scrub
+    from rag.safety.meaning import load_bank
+    from rag.safety.triage import triage
+    from rag.text import bm25_text
+
+    bm25_text("预热 warm up")
+    triage("warm up", age=None, pregnant=None, language="en")
+    triage("预热", age=None, pregnant=None, language="zh")
+    scrub("warm up")
+    load_bank()
+    lookup_icd10("fever")
+    return sorted(m for m in sys.modules if m.split(".")[0] in _NOT_BEFORE_FORK)
+
+
+def _fork_workers_from_here(embed_socket: str | None) -> None:
+    """Make uvicorn fork its workers from this process (warmed by `preload_for_workers`) instead of spawning
+    fresh interpreters. uvicorn's supervisor runs only its main thread, so the fork copies no thread state;
+    each worker then builds its own backends (Milvus channel, audit store; the model when not shared) in its
+    lifespan, as before. With a shared embedder, the meaning layer's exemplar vectors are computed here once.
+    `gc.freeze()` keeps the collector from touching (and so copying) the shared objects."""
+    import gc
+    import multiprocessing
+
+    import uvicorn._subprocess as sub
+
+    if embed_socket:
+        from rag.knowledge.embedders.shared import SharedEmbedder
+        from rag.safety.meaning import _exemplar_matrix, load_bank
+
+        shared = SharedEmbedder(embed_socket)
+        _exemplar_matrix(shared, load_bank())
+        shared.close_connection()  # each worker makes its own connections
+    gc.collect()
+    gc.freeze()
+    from rag.knowledge.embedders.shared import release_free_memory
+
+    release_free_memory()  # what the imports and the ICD-10 build freed is not copied into every worker
+    sub.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+
+
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
     """Run the API until interrupted; returns the exit status."""
     import uvicorn
@@ -142,6 +289,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     port = port or settings.port
     workers = workers or settings.workers
     server: LiteServer | None = None
+    embed_server: EmbedServer | None = None
     multiproc_dir: str | None = None
     if not settings.milvus_uri:
         shared = lite_server_address(settings.data_dir)
@@ -163,6 +311,24 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         # uvicorn re-raises the signal that stopped it once it has shut down; turn that into a normal
         # return so the finally block below still removes the server file and stops Milvus
         signal.signal(signal.SIGTERM, _exit_on_signal)
+        forking = workers > 1 and settings.prefork
+        if forking:
+            import uvicorn._subprocess as sub
+
+            loaded = preload_for_workers() if hasattr(sub, "spawn") else ["(this uvicorn has no _subprocess.spawn)"]
+            if loaded:
+                log.warning("workers are spawned, not forked: %s loaded before the fork", ", ".join(loaded))
+                forking = False
+        if workers > 1 and settings.share_embedder and not settings.embed_socket:
+            try:
+                embed_server = start_embed_server(settings, fork=forking)
+            except ClinragError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            os.environ["CLINRAG_EMBED_SOCKET"] = str(embed_server.socket)  # every worker's settings read it
+            print(f"shared embedder process at {embed_server.socket} (pid {embed_server.pid})", file=sys.stderr)
+        if forking:
+            _fork_workers_from_here(str(embed_server.socket) if embed_server is not None else None)
         try:
             uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False,
                         log_config=_log_config(), timeout_graceful_shutdown=max(5, int(settings.request_deadline_s)),
@@ -173,6 +339,9 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
             return 0
         return 0
     finally:
+        if embed_server is not None:
+            embed_server.stop()
+            os.environ.pop("CLINRAG_EMBED_SOCKET", None)
         if server is not None:
             server.stop()
         if multiproc_dir:

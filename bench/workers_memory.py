@@ -118,8 +118,21 @@ def measure(args: argparse.Namespace, workers: int) -> list[tuple[str, dict[str,
         rows = [("serve" if workers > 1 else "serve (the worker)", memory(proc.pid, copy_dir))]
         for child in root.children(recursive=True):
             cmd = " ".join(child.cmdline())
-            name = "Milvus Lite server" if "milvus-lite" in cmd or "milvus_lite" in cmd else (
-                "worker" if "multiprocessing" in cmd else f"other ({child.name()})")
+            try:
+                maps = Path(f"/proc/{child.pid}/maps").read_text()
+            except OSError:
+                maps = ""
+            if "milvus-lite" in cmd or "milvus_lite" in cmd:
+                name = "Milvus Lite server"
+            elif "resource_tracker" in cmd:
+                name = "resource tracker"
+            elif "rag.knowledge.embedders.shared" in cmd or (
+                    "multiprocessing" not in cmd and child.ppid() == proc.pid and ("openvino" in maps or "onnxruntime" in maps)):
+                name = "shared embedder"  # forked from serve (same command line): the one child with the model's runtime
+            elif "multiprocessing" in cmd or child.ppid() == proc.pid:
+                name = "worker"
+            else:
+                name = f"other ({child.name()})"
             rows.append((name, memory(child.pid, copy_dir)))
         return rows
     finally:

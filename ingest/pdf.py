@@ -446,6 +446,9 @@ def _fork_one(req: dict[str, Any]) -> int:
     try:
         import resource
 
+        signal.set_wakeup_fd(-1)  # the server's wake-up pipe and SIGCHLD handler are not the child's
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # the server's stdout carries the protocol; pypdf's warnings go nowhere
             os.dup2(devnull, fd)
@@ -467,8 +470,20 @@ def _serve() -> None:
 
     running: dict[int, int] = {}  # pid -> ticket id
     stdin, buf, open_ = sys.stdin.fileno(), b"", True
+    # a child's exit wakes the loop at once (SIGCHLD through a wake-up pipe) instead of at the next 20 ms poll
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     while open_ or running:
-        if open_ and select.select([stdin], [], [], 0.02 if running else None)[0]:
+        ready = select.select([stdin, wake_r] if open_ else [wake_r], [], [], 1.0 if running else None)[0]
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 4096)
+            except BlockingIOError:
+                pass
+        if stdin in ready:
             data = os.read(stdin, 65536)
             if not data:
                 open_ = False
@@ -476,8 +491,6 @@ def _serve() -> None:
             for line in lines:
                 req = json.loads(line)
                 running[_fork_one(req)] = int(req["id"])
-        elif not open_:
-            time.sleep(0.02)
         while running:
             pid, wstatus = os.waitpid(-1, os.WNOHANG)
             if pid == 0:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -235,20 +236,34 @@ class _Round:
         return items
 
 
+def _upsert(store: ChunkStore, items: list[_Prepared], vectors: list[list[float] | None], take: Callable[[int], bool]) -> None:
+    """Upsert the chunks at the round's positions that `take` picks (each with its vector)."""
+    rows: list[dict[str, Any]] = []
+    at = 0
+    for it in items:
+        picked = [(c, v) for j, (c, v) in enumerate(zip(it.chunks, vectors[at:at + len(it.chunks)], strict=True)) if take(at + j)]
+        if picked:
+            rows.extend(store.chunk_rows(it.doc, [c for c, _ in picked], [v for _, v in picked if v is not None]))
+        at += len(it.chunks)
+    for i in range(0, len(rows), _UPSERT_ROWS):
+        store.upsert_rows(rows[i:i + _UPSERT_ROWS])
+
+
 def _write(items: list[_Prepared], vectors: Future[list[list[float]]], store: ChunkStore,
-           wait: Callable[[Future[list[list[float]]]], list[list[float]]]) -> list[FileResult]:
-    """Pending rows, then (once embedded) chunks, then each document's pointer: a kill anywhere leaves every
-    version either complete and active or invisible."""
+           wait: Callable[[Future[list[list[float]]]], list[list[float]]],
+           reused: list[list[float] | None] | None = None) -> list[FileResult]:
+    """Pending rows, then chunks, then each document's pointer: a kill anywhere leaves every version either
+    complete and active or invisible. With `reused` (the cached vector of each of the round's chunks, None
+    where it is being embedded), the reused chunks are written while `vectors` (the others, in order) embed."""
     try:
         store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
-        embedded = wait(vectors)
-        rows: list[dict[str, Any]] = []
-        at = 0
-        for it in items:
-            rows.extend(store.chunk_rows(it.doc, it.chunks, embedded[at:at + len(it.chunks)]))
-            at += len(it.chunks)
-        for i in range(0, len(rows), _UPSERT_ROWS):
-            store.upsert_rows(rows[i:i + _UPSERT_ROWS])
+        if reused is None:
+            _upsert(store, items, list(wait(vectors)), lambda i: True)
+        else:
+            _upsert(store, items, reused, lambda i: reused[i] is not None)
+            fresh = iter(wait(vectors))
+            filled: list[list[float] | None] = [v if v is not None else next(fresh) for v in reused]
+            _upsert(store, items, filled, lambda i: reused[i] is None)
         replaced = store.activate_many([it.info for it in items], flush=False)  # ingest_paths seals at the end
         for it, prev in zip(items, replaced, strict=True):
             it.result.replaced_version = prev.version if prev else ""
@@ -277,7 +292,7 @@ class _Pipeline:
                  sealer: _Sealer) -> None:
         self.embedder, self.store, self.progress, self.done, self.sealer = embedder, store, progress, done, sealer
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinrag-embed")
-        self._held: tuple[list[_Prepared], Future[list[list[float]]], int] | None = None
+        self._held: tuple[list[_Prepared], Future[list[list[float]]], int, list[list[float] | None] | None] | None = None
         self._fraction = [0.0, 0.0]  # (round bytes, share embedded) of the round embedding now, for progress lines
 
     def submit(self, items: list[_Prepared]) -> None:
@@ -286,9 +301,13 @@ class _Pipeline:
             return
         texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
         round_bytes = sum(self.progress.sizes.get(it.result.path, 0) for it in items)
+        reused: list[list[float] | None] | None = None
+        if isinstance(self.embedder, CachedEmbedder):  # only the texts not cached go to the model
+            reused = self.embedder.lookup(texts)
+            texts = [t for t, v in zip(texts, reused, strict=True) if v is None]
         future = self._thread.submit(_embed_in_slices, self.embedder, texts, self._fraction, round_bytes)
         self._write_held()
-        self._held = (items, future, sum(len(it.chunks) for it in items))
+        self._held = (items, future, sum(len(it.chunks) for it in items), reused)
 
     def finish(self) -> None:
         self._write_held()
@@ -299,9 +318,9 @@ class _Pipeline:
     def _write_held(self) -> None:
         if self._held is None:
             return
-        items, future, chunks = self._held
+        items, future, chunks, reused = self._held
         self._held = None
-        self.done(_write(items, future, self.store, self._wait))
+        self.done(_write(items, future, self.store, self._wait, reused))
         self.sealer.written(chunks)
 
     def _wait(self, future: Future[list[list[float]]]) -> list[list[float]]:
@@ -316,16 +335,23 @@ class _Pipeline:
 
 
 class _Sealer:
-    """Seals (flushes) what rounds wrote: at the end of a run, and during a long one after `every_chunks`
-    chunks or `every_s` seconds, whichever comes first, so a server searching meanwhile never scans a
-    big growing segment and no single seal (its index build) grows with the corpus. Sealing after every
-    round made a small segment per round, each with its own index build and background compaction, and
-    bought no safety: unsealed rows are durable and visible (MilvusStore.activate_many)."""
+    """Seals (flushes) what rounds wrote: during a long run after `every_chunks` chunks or `every_s` seconds,
+    whichever comes first, so a server searching meanwhile never scans a big growing segment and no single
+    seal (its index build) grows with the corpus; and at the end of a run once `end_min` chunks are unsealed,
+    counting what earlier runs left unsealed (`ledger`, a small file beside the data). A small run (a revised
+    guideline, a few leaflets) leaves its rows to a later run's seal: a seal of a few dozen rows cost as much
+    as the rest of a revised PDF's writes and started an index build beside the next embedding. Sealing bought
+    no safety: unsealed rows are durable (Milvus Lite's write-ahead log is written through on every insert and
+    replayed on open) and visible (MilvusStore.activate_many); a growing segment of under `end_min` rows costs
+    searches nothing measurable."""
 
-    def __init__(self, store: ChunkStore | None, every_chunks: int, every_s: float) -> None:
-        self.store, self.every_chunks, self.every_s = store, every_chunks, every_s
+    def __init__(self, store: ChunkStore | None, every_chunks: int, every_s: float, *, end_min: int = 0,
+                 ledger: Path | None = None) -> None:
+        self.store, self.every_chunks, self.every_s, self.end_min = store, every_chunks, every_s, end_min
+        self.ledger, self.key = ledger, str(getattr(store, "collection", ""))
         self.last = time.monotonic()
-        self.unsealed = 0  # chunks written since the last seal
+        self.unsealed = 0  # chunks written since the last seal, by this run
+        self.carried = self._read() if store is not None else 0  # left unsealed by earlier runs
         self.pending = False
 
     def written(self, chunks: int) -> None:
@@ -337,18 +363,48 @@ class _Sealer:
         if self.store is not None:
             self.store.flush()
         self.last, self.unsealed, self.pending = time.monotonic(), 0, False
+        if self.carried:
+            self.carried = 0
+            self._write(0)
 
     def close(self) -> None:
-        """At the end of a run, also one cut short by an error: what was written gets sealed."""
-        if self.pending:
-            try:
+        """At the end of a run, also one cut short by an error: what was written gets sealed once enough is unsealed."""
+        if not self.pending:
+            return
+        try:
+            if self.carried + self.unsealed >= self.end_min:
                 self.seal()
-            except Exception:  # noqa: BLE001 - never mask the run's own error; the rows are durable unsealed
-                pass
+            else:
+                self._write(self.carried + self.unsealed)
+        except Exception:  # noqa: BLE001 - never mask the run's own error; the rows are durable unsealed
+            pass
+
+    def _read(self) -> int:
+        if self.ledger is None:
+            return 0
+        try:
+            return int(json.loads(self.ledger.read_text(encoding="utf-8")).get(self.key, 0))
+        except (OSError, ValueError, AttributeError, TypeError):
+            return 0  # no ledger yet, or a damaged one: at worst the next seal comes later than it might
+
+    def _write(self, n: int) -> None:
+        if self.ledger is None:
+            return
+        try:
+            counts = json.loads(self.ledger.read_text(encoding="utf-8"))
+            counts = counts if isinstance(counts, dict) else {}
+        except (OSError, ValueError):
+            counts = {}
+        counts[self.key] = n
+        self.ledger.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.ledger.with_name(self.ledger.name + ".tmp")
+        tmp.write_text(json.dumps(counts), encoding="utf-8")
+        os.replace(tmp, self.ledger)
 
 
 _SEAL_CHUNKS = 4096  # a seal's index build stays this size however large the corpus
 _SEAL_S = 60.0
+_SEAL_END_MIN = 1024  # unsealed chunks (this run's and earlier runs') that make a run seal at its end
 _UPSERT_ROWS = 512
 _SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
 
@@ -502,7 +558,8 @@ def ingest_paths(
     ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=window, pdfs=settings.ingest_parse_ahead,
                        max_bytes=params.max_bytes, page_cache=page_cache, pool=pool)
 
-    sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S)
+    sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S, end_min=_SEAL_END_MIN,
+                     ledger=settings.data_dir / "unsealed.json" if store is not None and not dry_run else None)
 
     def done(results: Iterable[FileResult]) -> None:
         for r in results:
@@ -526,6 +583,8 @@ def ingest_paths(
                 done([prepared])
                 continue
             report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
+            if cached is not None:
+                cached.save_counts()
             if batch.add(prepared) and pipeline is not None:
                 ahead.top_up()  # the next files parse in their child processes while this round embeds
                 pipeline.submit(batch.take())
@@ -540,7 +599,12 @@ def ingest_paths(
         sealer.close()
         if cached is not None:
             report.embedded, report.reused = cached.misses, cached.hits
-            cached.cache.close()
+            try:
+                cached.save_counts()
+            finally:
+                # closing checkpoints the cache's write-ahead log (an fsync, ~30 ms): off the caller's path; not a
+                # daemon thread, so a process that exits now still waits for it (a log left behind is replayed anyway)
+                threading.Thread(target=cached.cache.close, name="clinrag-cache-close").start()
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -54,6 +54,11 @@ class Backends:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
+            if s.embed_socket:  # a worker of `clinrag serve --workers N`: the model lives in one shared process
+                from rag.knowledge.embedders.shared import SharedEmbedder
+
+                self._embedder = SharedEmbedder(s.embed_socket)
+                return self._embedder
             self._embedder = from_spec(s.embedder, batch_size=s.embed_batch_size, threads=s.embed_threads, quantize=s.embed_quantize,
                                        backend=s.embed_backend, cache_dir=s.model_cache_dir or None)
         return self._embedder

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="bind address of `clinrag serve`")
     port: int = Field(8080, ge=1, le=65535, description="port of `clinrag serve`")
     workers: int = Field(1, ge=1, le=64, description="API worker processes")
+    share_embedder: bool = Field(True, description="with workers > 1: one embedder process (started by `clinrag serve`) "
+                                 "embeds for every worker over a Unix socket instead of a model in each worker")
+    embed_socket: str = Field("", description="set by `clinrag serve` for its workers: the shared embedder process' socket; "
+                              "empty: this process loads its own embedder")
+    prefork: bool = Field(True, description="with workers > 1: fork the workers from a supervisor that has loaded the "
+                          "plain-data parts once (modules, jieba and the word list, rule tables, the ICD-10 index), so they "
+                          "share those pages copy-on-write; false: uvicorn's spawned workers, each loading everything itself")
     auth: bool = Field(True, description="require API keys; false only for local demos")
     max_body_kb: int = Field(256, ge=1, le=102_400, description="request body limit for JSON endpoints (413 above)")
     max_upload_mb: float = Field(50.0, gt=0, description="upload limit for POST /v1/guidelines")

@@ -140,6 +140,7 @@ def test_rounds_are_sealed_once_per_run_and_activation_reads_only_their_pointers
     documents' pointers, never the whole catalog; every version is searchable as soon as it is activated."""
     from ingest import run
 
+    monkeypatch.setattr(run, "_SEAL_END_MIN", 1)  # every run seals at its end (small runs are test_small_runs_...)
     settings = Settings(data_dir=tmp_path / "kb", ingest_round_docs=1)
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -366,3 +367,62 @@ def test_next_round_embeds_while_this_round_is_written_and_milvus_sees_one_threa
     writes = [w for w in order if w != "embed start"]
     assert writes == ["mark_pending_many", "upsert_rows", "activate_many"] * 3
     assert [d.doc_id for d in store.active_documents()] and len(store.active_documents()) == 9
+
+
+def test_small_runs_leave_sealing_to_a_later_run_and_their_rows_stay_visible(tmp_path, monkeypatch):
+    """A run that writes fewer than _SEAL_END_MIN chunks (with what earlier runs left unsealed) does not seal;
+    the run that brings the unsealed total to it does; unsealed rows are searchable and survive a reopen."""
+    from ingest import run
+
+    monkeypatch.setattr(run, "_SEAL_END_MIN", 8)
+    settings = Settings(data_dir=tmp_path / "kb", ingest_round_docs=2)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    store = MilvusStore.from_settings(settings, HASH.dim)
+    flushes: list[int] = []
+    real_flush = store.flush
+    monkeypatch.setattr(store, "flush", lambda: (flushes.append(1), real_flush()))
+    for batch in range(3):  # 3 chunks per run: 3, 6 (no seal), 9 (seal), then 3 again
+        for i in range(3):
+            (docs / f"b{batch}-{i}.md").write_text(f"# B{batch} {i}\n\nRest and drink fluids, leaflet {batch}-{i}.\n",
+                                                   encoding="utf-8")
+        report = ingest_paths([docs], settings, HASH, store)
+        assert report.count("ingested") == 3
+        assert len(flushes) == (1 if batch == 2 else 0), batch
+        assert store.count_chunks() == 3 * (batch + 1)
+    assert json.loads((settings.data_dir / "unsealed.json").read_text(encoding="utf-8")) == {store.collection: 0}
+    (docs / "late.md").write_text("# Late\n\nSee a doctor if it lasts a week.\n", encoding="utf-8")
+    ingest_paths([docs], settings, HASH, store)
+    assert len(flushes) == 1
+    assert json.loads((settings.data_dir / "unsealed.json").read_text(encoding="utf-8")) == {store.collection: 1}
+    store.close()
+    reopened = MilvusStore.from_settings(settings, HASH.dim)
+    try:
+        assert reopened.count_chunks() == 10 and len(reopened.snapshot().active) == 10
+    finally:
+        reopened.close()
+
+
+def test_token_counts_are_kept_by_text_across_runs(tmp_path):
+    """CachedEmbedder.count_tokens measures a text once per embedder; a later run (a new cache object on the
+    same file) reads the count back; the counts are the inner embedder's."""
+    from rag.knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
+
+    calls: list[str] = []
+
+    class Counting(HashEmbedder):
+        def count_tokens(self, text: str) -> int:
+            calls.append(text)
+            return super().count_tokens(text)
+
+    inner = Counting(dim=32)
+    texts = ["Rest and drink fluids.", "See a doctor if the fever lasts more than three days.", "Rest and drink fluids."]
+    first = CachedEmbedder(inner, EmbeddingCache(tmp_path / "e.sqlite3"))
+    counts = [first.count_tokens(t) for t in texts]
+    first.save_counts()
+    first.cache.close()
+    assert counts == [HASH.count_tokens(t) for t in texts] and len(calls) == 3  # not yet saved: counted again
+    calls.clear()
+    again = CachedEmbedder(inner, EmbeddingCache(tmp_path / "e.sqlite3"))
+    assert [again.count_tokens(t) for t in texts] == counts and calls == []
+    again.cache.close()

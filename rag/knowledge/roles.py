@@ -189,6 +189,11 @@ def decode_roles(value: str) -> list[str]:
 
 def tag_roles(chunks: Sequence[Chunk]) -> list[Chunk]:
     """The chunks with the roles of their sentences set (ingest, before writing)."""
+    return [replace(ch, roles=_text_roles(ch.text, ch.section)) for ch in chunks]
+
+
+@lru_cache(maxsize=4096)  # a revised version repeats most of its chunks; keyed by guideline text only
+def _text_roles(text: str, section: str) -> tuple[str, ...]:
     from rag.answer.generators.extractive import split_sentences  # the generator's sentences, so both agree
 
-    return [replace(ch, roles=tuple(chunk_roles(split_sentences(ch.text) or [ch.text], ch.section))) for ch in chunks]
+    return tuple(chunk_roles(split_sentences(text) or [text], section))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import TypeVar
 
 from rag.answer.schema import Advice
@@ -145,7 +146,9 @@ def screen_text(text: str) -> list[Flag]:
         if _PLACEHOLDER.search(url) or _LEAKY_PARAM.search(url):
             flags.append(Flag("exfiltration_link", url[:120]))
             break
-    for sentence in _SENTENCES.split(text):
+    # sentence by sentence only when the text names a red flag at all: the concept pattern has no anchors or
+    # look-arounds, so a sentence matches only where the whole text does (most guideline chunks name none)
+    for sentence in _SENTENCES.split(text) if _RED_FLAG_CONCEPT.search(text) else ():
         concept = _RED_FLAG_CONCEPT.search(sentence)
         if concept and (phrase := _stand_down(sentence)):
             flags.append(Flag("red_flag_contradiction", f"{concept.group(0)} ... {phrase}"))
@@ -154,11 +157,18 @@ def screen_text(text: str) -> list[Flag]:
     return flags
 
 
+@lru_cache(maxsize=4096)  # a few MB of guideline text at most
+def _screen_guideline(text: str) -> tuple[Flag, ...]:
+    """screen_text of guideline text, kept per process: a revised version repeats most of its chunks' text.
+    Keyed by guideline text only (a chunk's section and text), never by patient or model text."""
+    return tuple(screen_text(text))
+
+
 def screen_chunks(chunks: Sequence[Chunk]) -> list[ChunkFlag]:
     """The flagged chunks of a document, with page, position and reasons."""
     out = []
     for ch in chunks:
-        flags = screen_text(ch.section + "\n" + ch.text)
+        flags = _screen_guideline(ch.section + "\n" + ch.text)
         if flags:
             same = {f.name: getattr(ch, f.name) for f in fields(Chunk)} | {"section": ch.section[:200]}
             out.append(ChunkFlag(**same, flags=tuple(flags), excerpt=" ".join(ch.text.split())[:200]))

@@ -35,6 +35,9 @@ class EmbeddingCache:
         self._db.execute("PRAGMA synchronous=NORMAL")  # a lost cache row is only re-embedded, never wrong
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (embedder TEXT NOT NULL, key BLOB NOT NULL, "
                          "vec BLOB NOT NULL, PRIMARY KEY (embedder, key)) WITHOUT ROWID")
+        # token counts of the pieces the chunker measures (a revised version repeats most of them)
+        self._db.execute("CREATE TABLE IF NOT EXISTS tokens (embedder TEXT NOT NULL, key BLOB NOT NULL, "
+                         "n INTEGER NOT NULL, PRIMARY KEY (embedder, key)) WITHOUT ROWID")
 
     @staticmethod
     def key(text: str) -> bytes:
@@ -61,6 +64,18 @@ class EmbeddingCache:
             self._db.executemany("INSERT OR REPLACE INTO vectors (embedder, key, vec) VALUES (?, ?, ?)", rows)
             self._db.execute("COMMIT")
 
+    def token_count(self, embedder: str, key: bytes) -> int | None:
+        with self._lock:
+            row = self._db.execute("SELECT n FROM tokens WHERE embedder = ? AND key = ?", (embedder, key)).fetchone()
+        return None if row is None else int(row[0])
+
+    def put_token_counts(self, embedder: str, items: Sequence[tuple[bytes, int]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO tokens (embedder, key, n) VALUES (?, ?, ?)",
+                                 [(embedder, k, n) for k, n in items])
+            self._db.execute("COMMIT")
+
     def count(self, embedder: str | None = None) -> int:
         with self._lock:
             if embedder is None:
@@ -83,12 +98,34 @@ class CachedEmbedder:
         self.max_tokens = inner.max_tokens
         self.hits = 0
         self.misses = 0
+        self._new_counts: list[tuple[bytes, int]] = []  # counted in this run, stored with the next embedding call
 
     def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
+        """The inner count, kept by text hash: chunking a revised version measures mostly the same pieces.
+        Only document text reaches this wrapper (ingest wraps its embedder; queries never go through it)."""
+        key = EmbeddingCache.key(text)
+        n = self.cache.token_count(self.name, key)
+        if n is None:
+            n = self.inner.count_tokens(text)
+            self._new_counts.append((key, n))
+        return n
+
+    def save_counts(self) -> None:
+        """Store the token counts measured since the last call (a lost one is only counted again)."""
+        new, self._new_counts = self._new_counts, []
+        if new:
+            self.cache.put_token_counts(self.name, new)
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+    def lookup(self, texts: Sequence[str]) -> list[list[float] | None]:
+        """The cached vector of each text (None where it must be embedded), counted as hits; the misses are counted
+        when `embed_documents` embeds them. Lets a caller write the reused chunks while the rest are embedded."""
+        keys = [EmbeddingCache.key(t) for t in texts]
+        known = self.cache.get_many(self.name, keys, self.dim)
+        self.hits += sum(1 for k in keys if k in known)
+        return [known.get(k) for k in keys]
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         # float32 round trip for every vector, cached or new, so reuse never changes a stored vector
