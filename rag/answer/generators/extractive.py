@@ -325,6 +325,32 @@ def _reading_terms(query: str, zh: bool) -> set[str]:
     return out
 
 
+# a long-term condition the patient has, said as who they are rather than what is wrong now ("I'm 80 and diabetic",
+# "he has high blood pressure", "他有高血压和糖尿病"): background, not the complaint
+_STANDING = ("diabetic|asthmatic|epileptic", "diabetes|asthma|copd|high blood pressure|hypertension|angina|epilepsy|"
+             "heart failure|atrial fibrillation|af")
+_BACKGROUND_EN = re.compile(
+    rf"\b(?:i'?m|i am|he'?s|she'?s|he is|she is|they'?re|they are|who is|who'?s)\s+(?:\d+\s+and\s+)?(?:an?\s+)?"
+    rf"(?:type\s*[12]\s+)?(?:{_STANDING[0]})\b"
+    rf"|\b(?:i|he|she|they|we|who)\s+(?:also\s+)?(?:have|has)\s+(?:got\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[1]})"
+    rf"(?:\s+(?:and|or)\s+(?:type\s*[12]\s+)?(?:{_STANDING[1]}))?\b", re.I)
+_ZH_STANDING = "高血压|糖尿病|哮喘|冠心病|心脏病|房颤|癫痫|慢阻肺"
+_BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?:病史)?"
+                            rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史")
+
+
+@functools.lru_cache(maxsize=256)
+def _background_terms(query: str, zh: bool) -> frozenset[str]:
+    """The complaint's terms that come only from a long-term condition named as background ("I'm 80 and diabetic. Spilt
+    hot soup on my tummy": diabetes is who she is, the burn is what is wrong). A word said again elsewhere stays
+    ("I have asthma and I'm wheezy": "wheezy" still names asthma)."""
+    rx = _BACKGROUND_ZH if zh else _BACKGROUND_EN
+    if not rx.search(query):
+        return frozenset()
+    rest = rx.sub("，" if zh else ", ", query)
+    return frozenset(_query_terms(query, zh) - _query_terms(rest, zh))
+
+
 def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1) if _CJK.match(text[i]) and _CJK.match(text[i + 1])}
 
@@ -513,6 +539,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # the complaint is about
     q_all = _query_terms(query, zh)
     q = q_all - _GROUP_WORDS - _QUALIFIERS
+    # a long-term condition named as background chooses no guideline when the rest of the complaint names a topic
+    # ("I'm 80 and diabetic. Spilt hot soup…" is a burn; "他有高血压和糖尿病" beside a crushing chest pain)
+    background = _background_terms(query, zh)
+    if background and any(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh) for d in best):
+        q = q - background
+        q_all = q_all - background
     patient = patient or set()
     # a guideline written for this patient's own group alone (pregnancy, young babies; a children's guideline that
     # also covers babies is a general one): the words that name the group do not make it about the complaint
