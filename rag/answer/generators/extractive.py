@@ -493,6 +493,26 @@ def about_terms(query: str, passage: Passage, language: str) -> set[str]:
     return _shared(_query_terms(query, zh) - _GROUP_WORDS - _QUALIFIERS, " ".join(_about_sentences(passage.text, passage.section)), zh)
 
 
+CHIEF_BONUS = 0.1
+_UNSAID = 10**6
+
+
+def _first_named(query: str, terms: AbstractSet[str], zh: bool) -> int:
+    """Where in the complaint the first of `terms` (the complaint's own terms, stemmed, or a lay word for one) is
+    said; a large number when none is said in words (a reading: "temp 38.3" names a fever)."""
+    low = query if zh else query.lower()
+    at: list[int] = []
+    for t in terms:
+        if zh:
+            keys = [t, *(k for k, v in _ZH_SYNONYMS.items() if v == t)]
+            at += [i for i in (low.find(k) for k in keys) if i >= 0]
+            at += [m.start() for rx, v in _ZH_PAIN if v == t for m in [rx.search(low)] if m]
+        else:
+            keys = [t, *(k for k, v in _EN_SYNONYMS.items() if _stem(v) == t)]
+            at += [m.start() for k in keys for m in [re.search(rf"\b{re.escape(k)}", low)] if m]
+    return min(at, default=_UNSAID)
+
+
 def _denied_terms(query: str, zh: bool) -> set[str]:
     """The complaint's terms that appear only in denied clauses ("no fever", "不发烧")."""
     denied = denied_text(query)
@@ -586,7 +606,15 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # ("acute" and "chronic", from how long it has lasted, tell an acute from a chronic guideline's title apart)
     title = {d: _title_match(q | (q_all & (_GROUP_WORDS | _QUALIFIERS if special[d] else _QUALIFIERS)), titles[d], zh)
              for d in best}
-    score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] for d in best}
+    # the complaint said first is the chief one: where it names two guidelines' titles in full ("throwing up for 24
+    # hours ... dizzy when I stand"; "panic attacks ..., heart pounding"), the one named first leads
+    # (only titles named in words: a reading names its topic wherever it stands, "meter reads 2.1" a low; the words
+    # for who the patient is name no complaint)
+    named_at = {d: _first_named(query, _title_terms(q, titles[d], zh), zh) for d in best if title[d] >= 1.0}
+    at = sorted(named_at.values())
+    first = min(named_at, key=lambda d: named_at[d]) if len(at) >= 2 and at[0] < at[1] and at[-1] < _UNSAID else None
+    chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
+    score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] + chief[d] for d in best}
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
