@@ -21,7 +21,7 @@ from rag.safety.clauses import affirmed_text, denied_text
 from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, words
 from rag.types import Passage, age_group
 
-__all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "matching_documents", "names_title", "about_terms",
+__all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
            "DESCRIPTION", "Sentence"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
@@ -50,7 +50,11 @@ _FIRST_AID = re.compile(r"first aid|running water|cool the burn|auto-?injector|a
 # who a sentence is about (patient groups), for sentence-level patient context
 _GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("infant", re.compile(r"\bbab(?:y|ies|y's)\b|\binfants?\b|\bnewborns?\b|\bunder (?:1 year|12 months|6 months|3 months)|"
-                          r"婴儿|宝宝|新生儿|1岁以下|6个月以下", re.I)),
+                          # feeding a baby and nappies are about babies ("Offer regular drinks; keep breastfeeding or bottle
+                          # feeding" is no advice for a 10-year-old); a mother who is breastfeeding is not
+                          r"\bkeep breastfeeding|\bbreastfeeding or (?:bottle|formula)|\b(?:bottle|formula)[- ]feed|\bfeed on demand|"
+                          r"\bnapp(?:y|ies)\b|\bdiapers?\b|"
+                          r"婴儿|宝宝|新生儿|1岁以下|6个月以下|母乳|喂奶|配方奶|纸尿裤|尿布", re.I)),
     ("child", re.compile(r"\bchild(?:ren|'s)?\b|\bkids?\b|\bteen(?:ager)?s?\b|\bschool-age\b|\bunder-1[68]s\b|儿童|孩子|青少年|小儿|1岁以上儿童", re.I)),
     ("adult", re.compile(r"\badults?\b|成人|成年人", re.I)),
     ("older", re.compile(r"\bolder (?:adults|people)\b|\bover 65\b|\belderly\b|65岁以上|老人|老年", re.I)),
@@ -65,6 +69,11 @@ _OLDER_CHILD = re.compile(r"older children|children (?:over|aged) \d|1岁以上"
 _NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|aspirin|布洛芬|阿司匹林", re.I)
 _ANY_RED_FLAG = re.compile(r"\b(?:any|for a|the) red flags?\b|red flags need|任何危险信号|出现危险信号", re.I)
 _ASPIRIN = re.compile(r"aspirin|阿司匹林", re.I)
+_PROHIBITION = re.compile(r"\s*(?:do not|don't|never|avoid|不要|切勿|禁止|避免|不宜)", re.I)
+_IBUPROFEN = re.compile(r"ibuprofen|布洛芬", re.I)
+_PARACETAMOL = re.compile(r"paracetamol|acetaminophen|对乙酰氨基酚|扑热息痛", re.I)
+_BABY_LIMIT = re.compile(r"\bunder (?:3|6) months|\b(?:3|6) months (?:or|and) (?:over|older)|doctor's advice|medical advice|"
+                         r"(?:3|6|三|六)个月以[上下]|遵医嘱", re.I)
 _DOSE_QUESTION = re.compile(r"\bhow (?:much|many)\b|\bdoses?\b|\bdosage\b|\bmaximum\b|\bsafe (?:amount|to take)\b|多少|剂量|用量|最多", re.I)
 _NSAID_AVOID = re.compile(r"(?:\bavoid|\bnot|\bnever|\bdon't|不要|避免|禁止|不宜|忌)[^.;,，。；]{0,20}(?:ibuprofen|nsaid|aspirin|布洛芬|阿司匹林)", re.I)
 _QUESTION_CHILD = re.compile(r"\b(?:child|son|daughter|kid|boy|girl|toddler|baby|infant|newborn)s?\b|year[- ]old|孩子|儿子|女儿|宝宝|婴儿|小孩|岁", re.I)
@@ -87,6 +96,18 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
 # a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
 _ZH_PAIN = ((re.compile(r"头[^，。,.；;]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;]{0,3}[痛疼闷]"), "胸痛"))
+
+
+# what is fine ("feeding well", "breathing fine", "otherwise ok", "精神还可以", "能吃能喝") reassures; it names no complaint
+# ("not feeding well" does)
+_REASSURED_EN = re.compile(
+    r"(?<!not )(?<!n't )(?<!n’t )(?<!never )\b(?:feeding|eating|drinking|sleeping|playing|breathing|weeing|peeing|pooing|"
+    r"walking|talking|moving)(?: (?:really|very|totally|perfectly|completely|absolutely))? (?:well|fine|normally|ok|okay|"
+    r"alright|as usual|as normal)\b"
+    r"|\b(?:otherwise|other than that)(?: (?:really|very|totally|perfectly|completely|absolutely))? (?:well|fine|happy|ok|okay|alright)\b"
+    r"|(?<!not )(?<!n't )\b(?:seems?|is|he's|she's|hes|shes|they're|i'm|im|i am)(?: (?:really|very|totally|perfectly|completely|absolutely|"
+    r"otherwise|still|quite))? (?:well|fine|happy|ok|okay|alright|settled|content)\b", re.I)
+_REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常|挺好)|能吃能喝|(?:吃饭|喝水|吃奶|玩耍?|睡觉)[喝水吃饭、和]*[都也还]*(?:正常|可以|挺好|不错)")
 
 
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
@@ -249,6 +270,13 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
     if age is not None and age < 16 and any(not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()])
                                             for m in _ASPIRIN.finditer(sentence)):
         return False  # aspirin is not offered to under-16s (Reye's syndrome), even as one option of several
+    # the guidelines' own limits for babies: ibuprofen not under 6 months, paracetamol under 3 months only on a doctor's
+    # advice; a sentence offering them without saying so is not advice for such a baby
+    if age is not None and age < 0.5 and _IBUPROFEN.search(sentence) and not _BABY_LIMIT.search(sentence) \
+            and not _NSAID_AVOID.search(sentence):
+        return False
+    if age is not None and age < 0.25 and _PARACETAMOL.search(sentence) and not _BABY_LIMIT.search(sentence):
+        return False
     if not mentioned:
         return True
     if "adult" in patient and mentioned <= {"child", "infant"} and not young:
@@ -258,6 +286,24 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
         zh_head = sentence[:8]
         return not any(rx.search(head) or rx.search(zh_head) for g, rx in _GROUPS if g in {"child", "infant"})
     return bool(mentioned & patient)
+
+
+_LIMITING = re.compile(r"\b(?:not|no|never|avoid|only|under|over|unless|except|without)\b|不|禁|勿|以下|以上|除", re.I)
+
+
+def fitting_part(sentence: str, age: float | None, sex: str | None, pregnant: bool | None, query: str = "") -> str | None:
+    """The sentence when it suits the patient (suits_patient); else its first clause, when only later clauses are
+    for another group and none of them limits the first ("Offer regular drinks; keep breastfeeding or bottle feeding"
+    is "Offer regular drinks." for a 10-year-old; "Honey can soothe a cough; not for babies" is never cut); else None."""
+    if suits_patient(sentence, age, sex, pregnant, query):
+        return sentence
+    head, *rest = re.split(r"[;；]\s*", sentence)
+    if not rest or len(words(head)) < 3 or any(_LIMITING.search(r) for r in rest):
+        return None
+    if not suits_patient(head, age, sex, pregnant, query):
+        return None
+    zh = bool(_CJK.search(head))
+    return head.rstrip(" ,，") + ("。" if zh else ".")
 
 
 def _stem(w: str) -> str:
@@ -278,7 +324,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
-    query = affirmed_text(query)
+    query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
     if zh:
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query} | {v for rx, v in _ZH_PAIN if rx.search(query)}
@@ -673,8 +719,10 @@ class ExtractiveGenerator:
             for pos, text in enumerate(guideline_sentences(p.text)):
                 if (detect_language(text) == "zh") != zh:
                     continue  # never mix languages in one answer
-                if not suits_patient(text, request.age, request.sex, request.pregnant, request.query):
+                fitting = fitting_part(text, request.age, request.sex, request.pregnant, request.query)
+                if fitting is None:
                     continue
+                text = fitting
                 if any(_near(text, s) for s in seen):
                     continue
                 seen.append(text)
@@ -787,7 +835,12 @@ class ExtractiveGenerator:
                 return False
             # a vaccine or a test named in a sentence is no diagnosis ("vaccines in pregnancy, such as flu";
             # "a rapid flu/COVID-19 test")
-            if sentence_role(c.quote, p.section) in {"prevention", "tests"}:
+            if sentence_role(c.quote, p.section) in {"prevention", "tests", "treatment"}:
+                return False
+            # nor a risk a prohibition warns of ("Do not give honey to babies under 12 months (risk of infant botulism)"),
+            # nor a treatment ("prescribed triptans work best"): they name what to avoid or how it is treated, not what
+            # the patient may have
+            if _PROHIBITION.match(c.quote):
                 return False
             # matched on who the patient is ("You mention baby") rather than on what they have
             if c.matched and all(_stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS for w in c.matched):
