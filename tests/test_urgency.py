@@ -579,3 +579,23 @@ def test_a_time_frame_the_guideline_rules_out_is_not_its_time_frame() -> None:
     zh = passage("5 何时就诊及科室", "出现以下情况，请预约门诊（一般不需要当天就医）：\n\n- 失眠持续几周以上；", doc_id="sleep-zh-test",
                  title="失眠", n=34)
     assert _levels("失眠好几年了，每天靠安眠药", [zh], age=50) == ["routine"]
+
+
+def test_the_reason_quotes_the_complaints_own_guidelines() -> None:
+    """Round 5: with the answer's topic guidelines given, a red flag from the rules quotes only their warning signs, and
+    the self-care quoted comes from them; whether self-care applies is decided as without them (same level)."""
+    other_red = passage("3 Red flags: seek emergency care now", "- Bloody or black stools.", doc_id="other", title="Other (test)", n=6)
+    other_self = passage("4 Self-care at home", "- Drink more fluids and rest with loose stools.", doc_id="other",
+                         title="Diarrhoea elsewhere (test)", n=7)
+    facts = extract_facts("loose stools since yesterday, black stools", age=30)
+    anywhere = decide_urgency(facts, [other_red], red_flag_labels=["Black stools"], language="en")
+    assert anywhere.passage is other_red
+    own = decide_urgency(facts, [other_red], red_flag_labels=["Black stools"], language="en", topic_doc_ids=["diarrhoea-test"])
+    assert own.level == "emergency" and own.passage is None
+    calm = extract_facts("loose stools since yesterday, no blood in the stool", age=30)
+    ranked = ["other", "diarrhoea-test"]
+    before = decide_urgency(calm, [SCOPE, SELF, other_self], red_flag_labels=[], language="en", ranked_doc_ids=ranked)
+    after = decide_urgency(calm, [SCOPE, SELF, other_self], red_flag_labels=[], language="en", ranked_doc_ids=ranked,
+                           topic_doc_ids=["diarrhoea-test"])
+    assert before.level == after.level == "self_care" and before.passage is other_self
+    assert after.passage is SELF

@@ -385,7 +385,6 @@ _BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:{_ZH_ST
                             rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史")
 
 
-@functools.lru_cache(maxsize=256)
 def _background_terms(query: str, zh: bool) -> frozenset[str]:
     """The complaint's terms that come only from a long-term condition named as background ("I'm 80 and diabetic. Spilt
     hot soup on my tummy": diabetes is who she is, the burn is what is wrong). A word said again elsewhere stays
