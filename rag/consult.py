@@ -387,16 +387,26 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
     passages = evidence.criteria_passages if evidence is not None and evidence.found.sufficient else []
     labels = [f.label for f in tri.red_flags]
     ranked = evidence.ranked_doc_ids if evidence is not None else []
-    decision = decide_urgency(facts, passages, red_flag_labels=labels, language=language, ranked_doc_ids=ranked)
-    topic = set(evidence.topic_doc_ids) if evidence is not None else set()
-    if topic and decision.passage is not None and decision.passage.doc_id not in topic and composed.advice.evidence_sufficient:
+    # the guidelines about the complaint, once the answer rests on them (an answer with nothing else in it keeps the
+    # quote it rests on, whichever guideline holds it)
+    topic = list(evidence.topic_doc_ids) if evidence is not None and composed.advice.evidence_sufficient else []
+    decision = decide_urgency(facts, passages, red_flag_labels=labels, language=language, ranked_doc_ids=ranked,
+                              topic_doc_ids=topic)
+    if topic and decision.passage is not None and decision.passage.doc_id not in topic:
         # the level comes from every retrieved guideline, but the reason quotes the guideline about the complaint
         # when its own criteria lead to the same level (a back-pain answer does not quote the UTI guideline's
-        # "not better after..." when the back-pain guideline says as much, or nothing more urgent); an answer with
-        # nothing else in it keeps the quote it rests on
+        # "not better after..." when the back-pain guideline says as much, or nothing more urgent), and a criterion
+        # of the complaint's own guideline that matches is the one that applies below an emergency (a cough of
+        # 5 weeks is the chronic-cough guideline's "more than 3 weeks", not the cold guideline's "more than 10 days");
+        # another guideline's emergency criteria hold everywhere
         own = decide_urgency(facts, [p for p in passages if p.doc_id in topic], red_flag_labels=labels, language=language,
-                             ranked_doc_ids=ranked)
-        if own.level == decision.level:
+                             ranked_doc_ids=ranked, topic_doc_ids=topic)
+        if own.level == decision.level or (own.basis == "criterion" and decision.level != "emergency"):
+            decision = own
+        elif decision.basis == "criterion" and own.basis == "criterion" and _one_word(decision):
+            # another guideline's warning sign matched on one word alone ("tingling" in the sprains guideline's
+            # "the hand below the injury is numb or tingling" for sciatica; "怕光" of the fever guideline's "剧烈头痛伴脖子
+            # 发硬、怕光" for a migraine) is not this complaint's emergency when a criterion of its own guideline holds
             decision = own
     if composed.status == "abstained" and decision.basis == "no_criterion":
         # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
@@ -412,6 +422,13 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         advice = advice.model_copy(update={"evidence_sufficient": True, "status": "ok", "notes": [
             *(n for n in advice.notes if not n.startswith("abstained: passages were found")), note]})
     return advice
+
+
+def _one_word(decision: UrgencyDecision) -> bool:
+    """True when the decision's criterion matched on one word the patient used and nothing else (no reading, age,
+    duration or second word)."""
+    top = decision.matches[0] if decision.matches else None
+    return top is not None and top.grounds.startswith("you mention ") and not re.search(r"[,;，；]", top.grounds)
 
 
 def _guard(advice: Advice, record: ConsultationRecord) -> Advice:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from rag.answer.generators.base import GenerationRequest
-from rag.answer.generators.extractive import ExtractiveGenerator, matching_documents, split_sentences, suits_patient
+from rag.answer.generators.extractive import (
+    ExtractiveGenerator,
+    fitting_part,
+    matching_documents,
+    split_sentences,
+    suits_patient,
+)
 from rag.answer.schema import DraftAdvice
 from rag.knowledge.roles import chunk_roles, decode_roles, encode_roles, heading_role, sentence_role
 from rag.types import Passage
@@ -372,6 +378,51 @@ def test_an_emergency_is_about_its_red_flag_before_the_patients_history() -> Non
     assert matching_documents(passages, query, "zh", red_flags=("胸痛伴心梗特征（压榨感、放射痛、出冷汗、气短）",))[0] == "chest-pain-zh"
 
 
+def test_a_long_term_condition_named_as_background_chooses_no_guideline() -> None:
+    """Round 5: "I'm 80 and diabetic" is who she is; the scald is what is wrong. Said again as a symptom, it stays."""
+    passages = [passage("type-2-diabetes", "Type 2 diabetes", "2 What it is", "Type 2 diabetes means high blood sugar.", 0.44),
+                passage("burns", "Burns and scalds", "5 When to see a clinician",
+                        "See urgent care for a burn larger than a small coin that blisters.", 0.43)]
+    query = "I'm 80 and diabetic. Spilt hot soup on my tummy, now there's a blister about the size of a coin"
+    assert matching_documents(passages, query, "en")[0] == "burns"
+    assert matching_documents(passages, "I'm diabetic and my blood sugar has been high, diabetes is getting worse",
+                              "en")[0] == "type-2-diabetes"
+
+
+def test_the_complaint_said_first_leads_where_two_titles_are_named() -> None:
+    passages = [passage("dizziness", "Dizziness", "2 What it is", "Dizziness can come with vomiting and feeling faint.", 0.62),
+                passage("vomiting", "Nausea and vomiting", "2 What it is", "Vomiting can leave you dizzy and short of water.", 0.55)]
+    query = "been throwing up for 24 hours, can't keep water down and I feel dizzy when I stand"
+    assert matching_documents(passages, query, "en")[0] == "vomiting"
+    assert matching_documents(passages, "I feel dizzy when I stand and I have been throwing up", "en")[0] == "dizziness"
+
+
+def test_reassurance_names_no_topic() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "feed" not in _query_terms("green poo since solids. he's happy, feeding well, no temperature", False)
+    assert "feed" in _query_terms("my baby is not feeding well and sleepy", False)
+    assert not {"精神"} & _query_terms("孩子发烧三天了，精神还可以，能吃能喝", True)
+
+
+def test_babies_get_the_guidelines_age_limits_for_painkillers_and_no_feeding_advice_past_infancy() -> None:
+    both = "Children's paracetamol (acetaminophen) or ibuprofen can ease discomfort."
+    assert suits_patient(both, 2.0, None, None) and not suits_patient(both, 0.4, None, None)
+    assert not suits_patient("Paracetamol or ibuprofen can help with fever and aches; follow the label.", 0.2, None, None)
+    drinks = "Offer regular drinks; keep breastfeeding or bottle feeding."
+    assert fitting_part(drinks, 0.5, None, None) == drinks
+    assert fitting_part(drinks, 10.0, None, None) == "Offer regular drinks."
+    # a later clause that limits the first is never cut off
+    assert fitting_part("Honey can soothe a cough; not for babies under 1 year.", 0.5, None, None) is None
+
+
+def test_no_condition_from_a_prohibition() -> None:
+    cough = [passage("cough-acute", "Acute cough", "4 Self-care at home",
+                     "- Do not give honey to babies under 12 months (risk of infant botulism).\n- Rest and drink fluids.", 0.6)]
+    d = compose("my 3 month old has a cough, can I give honey", cough, age=0.25)
+    assert not any("botulism" in c.name for c in d.possible_conditions)
+
+
 def test_tests_that_match_the_complaint_come_first_and_outrank_no_tests_needed() -> None:
     fever = [passage("fever-adults", "Fever in adults", "6 Tests a clinician may order",
                      "Many short fevers need no tests at all. A full blood count and blood cultures when the fever lasts. "
@@ -469,6 +520,8 @@ def test_answer_quality_on_the_frozen_vignettes(starter_kb) -> None:
 # whether to accept the regression is the lead's decision (see the round-4 report).
 # Merged with urgency round 6 (new red flags and criteria; the final main of 2026-12-01): right 0.935, must-not 2 (WORSE),
 # unrelated items 17.
+# Round 5 (docs/answers.md): right 0.903 (WORSE, one vignette), must-not 2, unrelated items 18 on a fresh en+zh knowledge
+# base; the floors above still hold and are left as they are.
 FROZEN_FLOOR = {"must_not_violations": 2, "right_guideline_cited": 0.90, "items_from_unrelated_documents": 19}
 
 

@@ -666,3 +666,23 @@ def test_round_7_an_age_group_alone_holds_for_a_patient_with_the_guidelines_subj
     old = extract_facts("I'm 81 and I've had loose stools since yesterday", age=81)
     assert [m.level for m in match_criteria(old, criteria_of([seek]))] == ["soon"]
     assert match_criteria(extract_facts("I'm 81 and my knee aches", age=81), criteria_of([seek])) == []
+
+
+def test_the_reason_quotes_the_complaints_own_guidelines() -> None:
+    """Round 5: with the answer's topic guidelines given, a red flag from the rules quotes only their warning signs, and
+    the self-care quoted comes from them; whether self-care applies is decided as without them (same level)."""
+    other_red = passage("3 Red flags: seek emergency care now", "- Bloody or black stools.", doc_id="other", title="Other (test)", n=6)
+    other_self = passage("4 Self-care at home", "- Drink more fluids and rest with loose stools.", doc_id="other",
+                         title="Diarrhoea elsewhere (test)", n=7)
+    facts = extract_facts("loose stools since yesterday, black stools", age=30)
+    anywhere = decide_urgency(facts, [other_red], red_flag_labels=["Black stools"], language="en")
+    assert anywhere.passage is other_red
+    own = decide_urgency(facts, [other_red], red_flag_labels=["Black stools"], language="en", topic_doc_ids=["diarrhoea-test"])
+    assert own.level == "emergency" and own.passage is None
+    calm = extract_facts("loose stools since yesterday, no blood in the stool", age=30)
+    ranked = ["other", "diarrhoea-test"]
+    before = decide_urgency(calm, [SCOPE, SELF, other_self], red_flag_labels=[], language="en", ranked_doc_ids=ranked)
+    after = decide_urgency(calm, [SCOPE, SELF, other_self], red_flag_labels=[], language="en", ranked_doc_ids=ranked,
+                           topic_doc_ids=["diarrhoea-test"])
+    assert before.level == after.level == "self_care" and before.passage is other_self
+    assert after.passage is SELF

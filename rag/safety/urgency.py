@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -1195,8 +1197,12 @@ def _quote(p: Passage, text: str, language: str) -> str:
 
 
 def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: list[str], language: str,
-                   ranked_doc_ids: list[str] | None = None) -> UrgencyDecision:
-    """Walk the ladder: red flags, then the most urgent matched criterion, then self-care, else say why not."""
+                   ranked_doc_ids: list[str] | None = None, topic_doc_ids: Sequence[str] = ()) -> UrgencyDecision:
+    """Walk the ladder: red flags, then the most urgent matched criterion, then self-care, else say why not.
+
+    `topic_doc_ids` are the guidelines about the complaint (the answer's own choice), when known: a red flag that
+    fired from the rules quotes only their warning signs (another guideline's "chest pain" line is not the reason a
+    chest-pain answer is an emergency), and the self-care they give counts as self-care for this presentation."""
     zh = language == "zh"
     label = _LABEL["zh" if zh else "en"]
     criteria = criteria_of(passages)
@@ -1205,11 +1211,12 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
     matches = sorted(match_criteria(facts, criteria),
                      key=lambda m: (LEVEL_RANK[m.level], order.get(m.criterion.passage.doc_id, len(order))))
     understood = facts.describe(language)
+    topic = set(topic_doc_ids)
     if red_flag_labels:
         flags = "、".join(red_flag_labels) if zh else "; ".join(red_flag_labels)
         reason = (f"{label['emergency']}：您的描述中有危险信号（{flags}）。" if zh else
                   f"{label['emergency']}: your description has warning signs of an emergency ({flags}).")
-        red = next((m for m in matches if m.level == "emergency"), None)
+        red = next((m for m in matches if m.level == "emergency" and (not topic or m.criterion.passage.doc_id in topic)), None)
         if red is not None:
             reason += (f" 指南的危险信号：{_quote(red.criterion.passage, red.criterion.text, language)}" if zh else
                        f" The guideline's red flag: {_quote(red.criterion.passage, red.criterion.text, language)}")
@@ -1242,7 +1249,7 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
                   "see this today.")
         return UrgencyDecision("urgent", reason, "no_criterion", None, "", ())
     risk = _risk_without_criterion(facts, language)
-    self_care = _self_care_for(facts, passages, ranked_doc_ids or [])
+    self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
     review = _review_without_criterion(facts, language)
     if self_care is not None and not risk and review:
         # self-care was given for this presentation, but it has lasted, keeps coming back or is not improving:
@@ -1302,15 +1309,26 @@ def out_of_scope(facts: Facts, text: str, language: str) -> UrgencyDecision | No
     return UrgencyDecision("routine", reason, "out_of_scope", None, "", ())
 
 
-def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[str]) -> tuple[str, Passage] | None:
+def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[str],
+                   topic: AbstractSet[str] = frozenset()) -> tuple[str, Passage] | None:
+    """The self-care statement of the best-ranked guideline that is about this presentation (shares a word with
+    the patient in its title or scope), the statement sharing most words with the patient first. When the answer
+    chose the guidelines about the complaint (`topic`), the statement is quoted from one of them where they give
+    self-care fit for this patient (whether self-care applies at all is decided as without them, so the level does
+    not change): another guideline's self-care is not advice for this complaint."""
     from rag.answer.generators.extractive import suits_patient  # the generator's own per-sentence patient check
 
-    """The self-care statement of the best-ranked guideline that is about this presentation (shares a word
-    with the patient in its title or scope), the statement sharing most words with the patient first."""
     order = {d: i for i, d in enumerate(ranked_doc_ids)}
     by_doc: dict[str, list[tuple[str, Passage]]] = {}
     for text, p in self_care_of(passages):
         by_doc.setdefault(p.doc_id, []).append((text, p))
+
+    def suitable(doc_id: str) -> list[tuple[str, Passage]]:
+        return [sp for sp in by_doc[doc_id] if suits_patient(sp[0], facts.age_years, facts.sex, facts.pregnant)]
+
+    def best(found: list[tuple[str, Passage]]) -> tuple[str, Passage]:
+        return max(found, key=lambda sp: len(_guideline_tokens(sp[0]) & facts.tokens))
+
     for doc_id in sorted(by_doc, key=lambda d: order.get(d, len(order))):
         if order and doc_id not in order:
             continue
@@ -1321,11 +1339,15 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
                 scope |= {t for t in _guideline_tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
         if not (scope & facts.tokens):
             continue
-        suitable = [sp for sp in by_doc[doc_id] if suits_patient(sp[0], facts.age_years, facts.sex, facts.pregnant)]
-        if suitable and _uncovered(facts, [p for p in passages if p.doc_id == doc_id]):
+        fit = suitable(doc_id)
+        if fit and _uncovered(facts, [p for p in passages if p.doc_id == doc_id]):
             return None  # the patient names a sign or a condition this guideline's text never mentions
-        if suitable:
-            return max(suitable, key=lambda sp: len(_guideline_tokens(sp[0]) & facts.tokens))
+        if fit:
+            if topic and doc_id not in topic:
+                own = [sp for d in sorted(topic & by_doc.keys(), key=lambda d: order.get(d, len(order))) for sp in suitable(d)]
+                if own:
+                    return best(own)
+            return best(fit)
     return None
 
 

@@ -21,7 +21,7 @@ from rag.safety.clauses import affirmed_text, denied_text
 from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, words
 from rag.types import Passage, age_group
 
-__all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "matching_documents", "names_title", "about_terms",
+__all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
            "DESCRIPTION", "Sentence"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
@@ -50,7 +50,11 @@ _FIRST_AID = re.compile(r"first aid|running water|cool the burn|auto-?injector|a
 # who a sentence is about (patient groups), for sentence-level patient context
 _GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("infant", re.compile(r"\bbab(?:y|ies|y's)\b|\binfants?\b|\bnewborns?\b|\bunder (?:1 year|12 months|6 months|3 months)|"
-                          r"婴儿|宝宝|新生儿|1岁以下|6个月以下", re.I)),
+                          # feeding a baby and nappies are about babies ("Offer regular drinks; keep breastfeeding or bottle
+                          # feeding" is no advice for a 10-year-old); a mother who is breastfeeding is not
+                          r"\bkeep breastfeeding|\bbreastfeeding or (?:bottle|formula)|\b(?:bottle|formula)[- ]feed|\bfeed on demand|"
+                          r"\bnapp(?:y|ies)\b|\bdiapers?\b|"
+                          r"婴儿|宝宝|新生儿|1岁以下|6个月以下|母乳|喂奶|配方奶|纸尿裤|尿布", re.I)),
     ("child", re.compile(r"\bchild(?:ren|'s)?\b|\bkids?\b|\bteen(?:ager)?s?\b|\bschool-age\b|\bunder-1[68]s\b|儿童|孩子|青少年|小儿|1岁以上儿童", re.I)),
     ("adult", re.compile(r"\badults?\b|成人|成年人", re.I)),
     ("older", re.compile(r"\bolder (?:adults|people)\b|\bover 65\b|\belderly\b|65岁以上|老人|老年", re.I)),
@@ -65,6 +69,11 @@ _OLDER_CHILD = re.compile(r"older children|children (?:over|aged) \d|1岁以上"
 _NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|aspirin|布洛芬|阿司匹林", re.I)
 _ANY_RED_FLAG = re.compile(r"\b(?:any|for a|the) red flags?\b|red flags need|任何危险信号|出现危险信号", re.I)
 _ASPIRIN = re.compile(r"aspirin|阿司匹林", re.I)
+_PROHIBITION = re.compile(r"\s*(?:do not|don't|never|avoid|不要|切勿|禁止|避免|不宜)", re.I)
+_IBUPROFEN = re.compile(r"ibuprofen|布洛芬", re.I)
+_PARACETAMOL = re.compile(r"paracetamol|acetaminophen|对乙酰氨基酚|扑热息痛", re.I)
+_BABY_LIMIT = re.compile(r"\bunder (?:3|6) months|\b(?:3|6) months (?:or|and) (?:over|older)|doctor's advice|medical advice|"
+                         r"(?:3|6|三|六)个月以[上下]|遵医嘱", re.I)
 _DOSE_QUESTION = re.compile(r"\bhow (?:much|many)\b|\bdoses?\b|\bdosage\b|\bmaximum\b|\bsafe (?:amount|to take)\b|多少|剂量|用量|最多", re.I)
 _NSAID_AVOID = re.compile(r"(?:\bavoid|\bnot|\bnever|\bdon't|不要|避免|禁止|不宜|忌)[^.;,，。；]{0,20}(?:ibuprofen|nsaid|aspirin|布洛芬|阿司匹林)", re.I)
 _QUESTION_CHILD = re.compile(r"\b(?:child|son|daughter|kid|boy|girl|toddler|baby|infant|newborn)s?\b|year[- ]old|孩子|儿子|女儿|宝宝|婴儿|小孩|岁", re.I)
@@ -87,6 +96,18 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
 # a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
 _ZH_PAIN = ((re.compile(r"头[^，。,.；;]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;]{0,3}[痛疼闷]"), "胸痛"))
+
+
+# what is fine ("feeding well", "breathing fine", "otherwise ok", "精神还可以", "能吃能喝") reassures; it names no complaint
+# ("not feeding well" does)
+_REASSURED_EN = re.compile(
+    r"(?<!not )(?<!n't )(?<!n’t )(?<!never )\b(?:feeding|eating|drinking|sleeping|playing|breathing|weeing|peeing|pooing|"
+    r"walking|talking|moving)(?: (?:really|very|totally|perfectly|completely|absolutely))? (?:well|fine|normally|ok|okay|"
+    r"alright|as usual|as normal)\b"
+    r"|\b(?:otherwise|other than that)(?: (?:really|very|totally|perfectly|completely|absolutely))? (?:well|fine|happy|ok|okay|alright)\b"
+    r"|(?<!not )(?<!n't )\b(?:seems?|is|he's|she's|hes|shes|they're|i'm|im|i am)(?: (?:really|very|totally|perfectly|completely|absolutely|"
+    r"otherwise|still|quite))? (?:well|fine|happy|ok|okay|alright|settled|content)\b", re.I)
+_REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常|挺好)|能吃能喝|(?:吃饭|喝水|吃奶|玩耍?|睡觉)[喝水吃饭、和]*[都也还]*(?:正常|可以|挺好|不错)")
 
 
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
@@ -249,6 +270,13 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
     if age is not None and age < 16 and any(not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()])
                                             for m in _ASPIRIN.finditer(sentence)):
         return False  # aspirin is not offered to under-16s (Reye's syndrome), even as one option of several
+    # the guidelines' own limits for babies: ibuprofen not under 6 months, paracetamol under 3 months only on a doctor's
+    # advice; a sentence offering them without saying so is not advice for such a baby
+    if age is not None and age < 0.5 and _IBUPROFEN.search(sentence) and not _BABY_LIMIT.search(sentence) \
+            and not _NSAID_AVOID.search(sentence):
+        return False
+    if age is not None and age < 0.25 and _PARACETAMOL.search(sentence) and not _BABY_LIMIT.search(sentence):
+        return False
     if not mentioned:
         return True
     if "adult" in patient and mentioned <= {"child", "infant"} and not young:
@@ -258,6 +286,24 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
         zh_head = sentence[:8]
         return not any(rx.search(head) or rx.search(zh_head) for g, rx in _GROUPS if g in {"child", "infant"})
     return bool(mentioned & patient)
+
+
+_LIMITING = re.compile(r"\b(?:not|no|never|avoid|only|under|over|unless|except|without)\b|不|禁|勿|以下|以上|除", re.I)
+
+
+def fitting_part(sentence: str, age: float | None, sex: str | None, pregnant: bool | None, query: str = "") -> str | None:
+    """The sentence when it suits the patient (suits_patient); else its first clause, when only later clauses are
+    for another group and none of them limits the first ("Offer regular drinks; keep breastfeeding or bottle feeding"
+    is "Offer regular drinks." for a 10-year-old; "Honey can soothe a cough; not for babies" is never cut); else None."""
+    if suits_patient(sentence, age, sex, pregnant, query):
+        return sentence
+    head, *rest = re.split(r"[;；]\s*", sentence)
+    if not rest or len(words(head)) < 3 or any(_LIMITING.search(r) for r in rest):
+        return None
+    if not suits_patient(head, age, sex, pregnant, query):
+        return None
+    zh = bool(_CJK.search(head))
+    return head.rstrip(" ,，") + ("。" if zh else ".")
 
 
 def _stem(w: str) -> str:
@@ -278,7 +324,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
-    query = affirmed_text(query)
+    query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
     if zh:
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query} | {v for rx, v in _ZH_PAIN if rx.search(query)}
@@ -323,6 +369,31 @@ def _reading_terms(query: str, zh: bool) -> set[str]:
         elif v >= 7.0:
             out.add("糖尿病" if zh else "diabete")  # stemmed, as the title's "diabetes" is
     return out
+
+
+# a long-term condition the patient has, said as who they are rather than what is wrong now ("I'm 80 and diabetic",
+# "he has high blood pressure", "他有高血压和糖尿病"): background, not the complaint
+_STANDING = ("diabetic|asthmatic|epileptic", "diabetes|asthma|copd|high blood pressure|hypertension|angina|epilepsy|"
+             "heart failure|atrial fibrillation|af")
+_BACKGROUND_EN = re.compile(
+    rf"\b(?:i'?m|i am|he'?s|she'?s|he is|she is|they'?re|they are|who is|who'?s)\s+(?:\d+\s+and\s+)?(?:an?\s+)?"
+    rf"(?:type\s*[12]\s+)?(?:{_STANDING[0]})\b"
+    rf"|\b(?:i|he|she|they|we|who)\s+(?:also\s+)?(?:have|has)\s+(?:got\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[1]})"
+    rf"(?:\s+(?:and|or)\s+(?:type\s*[12]\s+)?(?:{_STANDING[1]}))?\b", re.I)
+_ZH_STANDING = "高血压|糖尿病|哮喘|冠心病|心脏病|房颤|癫痫|慢阻肺"
+_BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?:病史)?"
+                            rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史")
+
+
+def _background_terms(query: str, zh: bool) -> frozenset[str]:
+    """The complaint's terms that come only from a long-term condition named as background ("I'm 80 and diabetic. Spilt
+    hot soup on my tummy": diabetes is who she is, the burn is what is wrong). A word said again elsewhere stays
+    ("I have asthma and I'm wheezy": "wheezy" still names asthma)."""
+    rx = _BACKGROUND_ZH if zh else _BACKGROUND_EN
+    if not rx.search(query):
+        return frozenset()
+    rest = rx.sub("，" if zh else ", ", query)
+    return frozenset(_query_terms(query, zh) - _query_terms(rest, zh))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -467,6 +538,26 @@ def about_terms(query: str, passage: Passage, language: str) -> set[str]:
     return _shared(_query_terms(query, zh) - _GROUP_WORDS - _QUALIFIERS, " ".join(_about_sentences(passage.text, passage.section)), zh)
 
 
+CHIEF_BONUS = 0.1
+_UNSAID = 10**6
+
+
+def _first_named(query: str, terms: AbstractSet[str], zh: bool) -> int:
+    """Where in the complaint the first of `terms` (the complaint's own terms, stemmed, or a lay word for one) is
+    said; a large number when none is said in words (a reading: "temp 38.3" names a fever)."""
+    low = query if zh else query.lower()
+    at: list[int] = []
+    for t in terms:
+        if zh:
+            keys = [t, *(k for k, v in _ZH_SYNONYMS.items() if v == t)]
+            at += [i for i in (low.find(k) for k in keys) if i >= 0]
+            at += [m.start() for rx, v in _ZH_PAIN if v == t for m in [rx.search(low)] if m]
+        else:
+            keys = [t, *(k for k, v in _EN_SYNONYMS.items() if _stem(v) == t)]
+            at += [m.start() for k in keys for m in [re.search(rf"\b{re.escape(k)}", low)] if m]
+    return min(at, default=_UNSAID)
+
+
 def _denied_terms(query: str, zh: bool) -> set[str]:
     """The complaint's terms that appear only in denied clauses ("no fever", "不发烧")."""
     denied = denied_text(query)
@@ -513,6 +604,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # the complaint is about
     q_all = _query_terms(query, zh)
     q = q_all - _GROUP_WORDS - _QUALIFIERS
+    # a long-term condition named as background chooses no guideline when the rest of the complaint names a topic
+    # ("I'm 80 and diabetic. Spilt hot soup…" is a burn; "他有高血压和糖尿病" beside a crushing chest pain)
+    background = _background_terms(query, zh)
+    if background and any(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh) for d in best):
+        q = q - background
+        q_all = q_all - background
     patient = patient or set()
     # a guideline written for this patient's own group alone (pregnancy, young babies; a children's guideline that
     # also covers babies is a general one): the words that name the group do not make it about the complaint
@@ -554,7 +651,15 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # ("acute" and "chronic", from how long it has lasted, tell an acute from a chronic guideline's title apart)
     title = {d: _title_match(q | (q_all & (_GROUP_WORDS | _QUALIFIERS if special[d] else _QUALIFIERS)), titles[d], zh)
              for d in best}
-    score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] for d in best}
+    # the complaint said first is the chief one: where it names two guidelines' titles in full ("throwing up for 24
+    # hours ... dizzy when I stand"; "panic attacks ..., heart pounding"), the one named first leads
+    # (only titles named in words: a reading names its topic wherever it stands, "meter reads 2.1" a low; the words
+    # for who the patient is name no complaint)
+    named_at = {d: _first_named(query, _title_terms(q, titles[d], zh), zh) for d in best if title[d] >= 1.0}
+    at = sorted(named_at.values())
+    first = min(named_at, key=lambda d: named_at[d]) if len(at) >= 2 and at[0] < at[1] and at[-1] < _UNSAID else None
+    chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
+    score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] + chief[d] for d in best}
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
@@ -613,8 +718,10 @@ class ExtractiveGenerator:
             for pos, text in enumerate(guideline_sentences(p.text)):
                 if (detect_language(text) == "zh") != zh:
                     continue  # never mix languages in one answer
-                if not suits_patient(text, request.age, request.sex, request.pregnant, request.query):
+                fitting = fitting_part(text, request.age, request.sex, request.pregnant, request.query)
+                if fitting is None:
                     continue
+                text = fitting
                 if any(_near(text, s) for s in seen):
                     continue
                 seen.append(text)
@@ -727,7 +834,12 @@ class ExtractiveGenerator:
                 return False
             # a vaccine or a test named in a sentence is no diagnosis ("vaccines in pregnancy, such as flu";
             # "a rapid flu/COVID-19 test")
-            if sentence_role(c.quote, p.section) in {"prevention", "tests"}:
+            if sentence_role(c.quote, p.section) in {"prevention", "tests", "treatment"}:
+                return False
+            # nor a risk a prohibition warns of ("Do not give honey to babies under 12 months (risk of infant botulism)"),
+            # nor a treatment ("prescribed triptans work best"): they name what to avoid or how it is treated, not what
+            # the patient may have
+            if _PROHIBITION.match(c.quote):
                 return False
             # matched on who the patient is ("You mention baby") rather than on what they have
             if c.matched and all(_stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS for w in c.matched):
