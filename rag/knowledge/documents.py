@@ -93,8 +93,10 @@ def rerank(ranked: list[tuple[str, float, list[tuple[Hit, float]]]], found: Cand
 def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
                        patient: PatientContext | None = None, *, k: int = 10, per_document: int = 3) -> DocumentRetrieval:
     """The k best documents for a query, each with up to `per_document` supporting passages."""
-    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, settings.document_candidates),
-                       documents=True)
+    # trained on English questions (MEDIQA): Chinese questions are not reranked, and keep the shallower pool
+    reranks = settings.doc_rerank and detect_language(query) != "zh"
+    depth = settings.rerank_candidates if reranks else settings.document_candidates
+    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, depth), documents=True)
     if not found.versions:
         return DocumentRetrieval([], 0.0, False, 0, found.dropped)
     # Chinese text: MiniLM's mean vectors of Chinese documents are alike, so they do not rank (measured)
@@ -103,7 +105,7 @@ def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, setti
                   if weight > 0 else {})
     counts = {h: v.chunk_count for h, v in found.versions.items()}
     ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight, counts, settings.doc_vector_chunks)
-    if settings.doc_rerank and detect_language(query) != "zh":  # trained on English questions (MEDIQA): not applied to Chinese
+    if reranks:
         ranked = rerank(ranked, found, store, doc_scores, load_reranker(Path(settings.doc_rerank_weights) if settings.doc_rerank_weights
                                                                           else WEIGHTS))
     ranked = ranked[:k]
