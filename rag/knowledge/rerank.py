@@ -41,7 +41,7 @@ __all__ = ["FEATURES", "FORMAT", "WEIGHTS", "DocumentFeatures", "Reranker", "Rer
 
 FORMAT = "clinrag-document-reranker"
 VERSION = 1
-WEIGHTS = Path(__file__).with_name("reranker-mediqa2019-texts-dev-2026-12-01.json")
+WEIGHTS = Path(__file__).with_name("reranker-mediqa2019-texts-intent-dev-2026-12-01.json")
 
 FEATURES = (
     "base", "base_gap", "base_rank",
