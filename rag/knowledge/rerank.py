@@ -10,7 +10,9 @@ Features (one row per candidate document, `FEATURES`): the formula's score, rank
 best; the best passage's dense score, rank, gap and z-score within the query; the best BM25 score
 (over the query's best), its rank; the mean-passage-vector score, rank and gap; how many of the
 document's passages are among the hits (and as a share of its chunks); its chunk count; the share of
-the question's content words in its title; and the IDF-weighted share of the query's terms found
+the question's content words in its title; whether the aspect the question asks for (cause, symptom,
+diagnosis, treatment, ...) is the one the title names (`intent_match`) or the title names only others
+(`intent_conflict`; round 5); and the IDF-weighted share of the query's terms found
 anywhere in the document (`Searcher.term_coverage`, the in-memory copy only). A feature the searcher
 cannot give (Milvus' own search has no document vectors or term statistics) is NaN and is replaced
 by its training mean: it then adds nothing, and the others rank.
