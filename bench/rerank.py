@@ -5,7 +5,9 @@
 
 1. Candidates, collected once (cached in --cache): for each of the 129 questions, the dense-only
    ranking (raw question, w = 1, best chunk: the baseline) and the shipped document stage's candidates
-   (query understanding, hybrid w = 0.95, k = CLINRAG_DOCUMENT_CANDIDATES per engine, mean passage
+   (query understanding, hybrid w = 0.95, k = CLINRAG_RERANK_CANDIDATES per engine (100 since round 5; was 50),
+   the dense-only ranking at the same depth (at 50, a few questions' top 50 passages held fewer than 10
+   documents, which held dense-only down: recall@10 0.9276 at 50, 0.9327 at 100 and 200), mean passage
    vector 0.7 x min(1, 2 / chunks)): every hit's scores, each candidate document's mean-vector score
    and term coverage, chunk counts and titles. The knowledge base is bench/retrieval.py's (`--kb`,
    ingested there on first use).
@@ -52,11 +54,14 @@ _spec.loader.exec_module(R)  # type: ignore[union-attr]
 
 # feature sets, growing: where the gain comes from (the last is an ablation)
 _SCORES = ("base", "dense", "bm25", "doc_vector")
-_REST = tuple(f for f in FEATURES if f not in (*_SCORES, "title_overlap", "term_coverage", "rare_coverage"))
+_INTENT = ("intent_match", "intent_conflict")
+_REST = tuple(f for f in FEATURES if f not in (*_SCORES, "title_overlap", "term_coverage", "rare_coverage", *_INTENT))
 SETS: dict[str, tuple[str, ...]] = {
     "scores (formula, best dense, best BM25, mean vector)": _SCORES,
     "+ title overlap": (*_SCORES, "title_overlap"),
     "+ term coverage": (*_SCORES, "title_overlap", "term_coverage", "rare_coverage"),
+    "+ title overlap + intent": (*_SCORES, "title_overlap", *_INTENT),
+    "+ term coverage + intent": (*_SCORES, "title_overlap", "term_coverage", "rare_coverage", *_INTENT),
     "+ ranks, gaps, passage counts, length (all)": FEATURES,
     "all but title overlap (ablation)": tuple(f for f in FEATURES if f != "title_overlap"),
 }
@@ -90,7 +95,7 @@ def collect(kb: Path, answers_mode: str = "texts") -> dict[str, Any]:
     out = []
     t0 = time.perf_counter()
     for key, text, grades in questions:
-        n = shipped.document_candidates
+        n = shipped.rerank_candidates  # the reranked path's pool (English questions); dense-only at the same depth
         d = candidates(text, embedder, store, dense_s, None, n)
         dense_rank = [source[c] for c, _, _ in aggregate(d.hits, 0.0)]
         f = candidates(text, embedder, store, shipped, None, n)
@@ -106,7 +111,7 @@ def collect(kb: Path, answers_mode: str = "texts") -> dict[str, Any]:
     embedder.save()
     data = {"questions": out, "source": source, "counts": counts, "titles": titles,
             "settings": {"w": shipped.dense_weight, "a": shipped.doc_vector_weight, "n": shipped.doc_vector_chunks,
-                         "k": shipped.document_candidates}}
+                         "k": shipped.rerank_candidates}}
     store._client.close()
     backends.close()
     return data
@@ -194,7 +199,7 @@ def evaluate(qs: list[Query], model: Reranker | None) -> np.ndarray:
 
 GRID_KINDS = ("pointwise", "pairwise")
 GRID_C = (0.01, 0.1, 1.0, 10.0)
-GRID_DEPTH = (30, 50)
+GRID_DEPTH = (30, 50, 100)
 
 
 def choose(train: list[Query], sets: list[str], folds: int = 4) -> tuple[float, tuple[str, str, float, int]]:

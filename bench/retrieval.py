@@ -236,7 +236,7 @@ def main() -> None:
                                        [int(x) for x in floats(args.doc_chunks)], not args.no_rerank, settings.doc_vector_weight,
                                        settings.doc_vector_chunks):
                 s = settings.model_copy(update={**update, "relevance_floor": 0.0})
-                n = s.document_candidates
+                n = s.rerank_candidates  # every stage at the reranker's pool depth (MEDIQA is English): dense-only fills its top 10
                 per = rows.setdefault(f"{mode} | {name}", {"dev": [], "held-out": [], "all": []})
                 for key, text, grades in questions:
                     found = candidates(text, embedder, store, s, None, n)

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     cross_language_weight: float = Field(0.9, ge=0.0, le=1.0, description="discount on the dense score a Chinese question's English terms give (docs/ranking.md)")
     zh_dense_level: bool = Field(True, description="document search, Chinese questions: Chinese passages fuse with the question's mean dense score over them, not their own (MiniLM does not read Chinese; docs/ranking.md round 4)")
     document_candidates: int = Field(50, ge=1, le=500, description="candidates per retriever for document-level search")
+    rerank_candidates: int = Field(100, ge=1, le=500, description="candidates per retriever for document-level search when the reranker runs (English questions): a deeper pool for it to re-order (docs/ranking.md round 5)")
     doc_vector_weight: float = Field(0.7, ge=0.0, le=1.0, description="document score: weight of the document's mean passage vector against its best passage, before doc_vector_chunks scales it (docs/ranking.md)")
     doc_vector_chunks: int = Field(2, ge=0, le=10_000, description="the document vector's weight is scaled by min(1, this / the document's chunk count): full for short documents; 0 = not scaled (docs/ranking.md)")
     doc_rerank: bool = Field(True, description="English document search re-orders its first candidates with the feature-based reranker (rag/knowledge/rerank.py, docs/ranking.md)")

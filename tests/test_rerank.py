@@ -14,7 +14,17 @@ from rag.knowledge.base import Hit
 from rag.knowledge.documents import aggregate, retrieve_documents
 from rag.knowledge.local import LocalIndex
 from rag.knowledge.milvus import MilvusStore
-from rag.knowledge.rerank import FEATURES, WEIGHTS, DocumentFeatures, Reranker, RerankerError, document_features, load_reranker
+from rag.knowledge.rerank import (
+    FEATURES,
+    WEIGHTS,
+    DocumentFeatures,
+    Reranker,
+    RerankerError,
+    document_features,
+    intents,
+    load_reranker,
+    question_intents,
+)
 from rag.settings import Settings
 from tests.test_store import EMB, _doc, _write
 
@@ -55,6 +65,33 @@ def test_features_of_each_candidate_document() -> None:
     assert all(math.isnan(x) for x in _col(bare, "doc_vector") + _col(bare, "hit_share") + _col(bare, "title_overlap"))
     assert _col(bare, "dense") == pytest.approx([0.80, 0.75, 0.50])
     assert document_features([], {}, {}, {}, {}, "x").hashes == []
+
+
+def test_question_and_heading_intents() -> None:
+    assert question_intents("What are the treatments of Prostate Cancer?") == {"treatment"}
+    assert question_intents("How to diagnose Epilepsy?") == {"diagnosis"}
+    assert question_intents("What causes Stroke?") == {"cause"}
+    assert question_intents("What is Anemia?") == {"definition"}  # names no aspect: asks what it is
+    assert question_intents("Gluten information. Do zolmitriptan tablets contain gluten?") == set()
+    assert intents("Appendicitis (Symptoms and Causes)") == {"symptom", "cause"}
+    assert intents("Parkinson disease - resources") == {"support"}
+    assert intents("Testicular cancer") == set()  # "test" is not a test
+    assert intents("Hypertension in adults: diagnosis and management") == {"diagnosis", "treatment"}
+
+
+def test_intent_features_read_the_title_up_to_its_colon() -> None:
+    titles = {"A": "Anemia (Diagnosis): your doctor may ask", "B": "Anemia: anemia is caused by too few red cells",
+              "C": "What is anemia?: a lack of red cells"}
+    what = document_features(_ranked(), {}, {}, {}, titles, "What is anemia?")
+    assert _col(what, "intent_conflict") == [1.0, 0.0, 0.0]  # a diagnosis section for "what is": the others name none
+    assert _col(what, "intent_match") == [0.0, 0.0, 0.0]
+    how = document_features(_ranked(), {}, {}, {}, titles, "How is anemia diagnosed?")
+    assert _col(how, "intent_match") == [1.0, 0.0, 0.0]
+    assert _col(how, "intent_conflict") == [0.0, 0.0, 0.0]  # "caused" is after the colon: the opening sentence
+    lay = document_features(_ranked(), {}, {}, {}, titles, "anemia and feeling tired")  # asks for no aspect
+    assert _col(lay, "intent_match") == [0.0] * 3 and _col(lay, "intent_conflict") == [0.0] * 3
+    untitled = document_features(_ranked(), {}, {}, {}, {}, "What is anemia?")
+    assert all(math.isnan(x) for x in _col(untitled, "intent_match") + _col(untitled, "intent_conflict"))
 
 
 def _model(features: tuple[str, ...], weights: list[float], depth: int = 10) -> Reranker:
@@ -151,5 +188,28 @@ def test_document_search_on_milvus_lite_is_reranked(tmp_path: Path) -> None:
         for d in found.documents:
             assert 1 <= len(d.passages) <= 2 and all(p.doc_id == d.doc_id and p.text for p in d.passages)
         assert found.documents[0].title == "Asthma attack: what to do"
+    finally:
+        store.close()
+
+
+def test_reranked_document_search_draws_the_deeper_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.knowledge.documents as documents
+
+    depths: list[int] = []
+    real = documents.candidates
+
+    def spy(*args: object, **kwargs: object) -> object:
+        depths.append(int(args[5]))  # type: ignore[call-overload]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(documents, "candidates", spy)
+    store = MilvusStore(str(tmp_path / "kb.db"), "pool", EMB.dim, local_search=True)
+    try:
+        _write(store, replace(_doc("asthma", "h-asthma"), title="Asthma"), ["use the reliever inhaler", "sit upright"])
+        s = Settings(data_dir=tmp_path, relevance_floor=0.0, document_candidates=40, rerank_candidates=90)
+        retrieve_documents("asthma inhaler", EMB, store, s)
+        retrieve_documents("哮喘怎么办", EMB, store, s)  # Chinese: not reranked, the shallower pool
+        retrieve_documents("asthma inhaler", EMB, store, s.model_copy(update={"doc_rerank": False}))
+        assert depths == [90, 40, 40]
     finally:
         store.close()

@@ -14,8 +14,10 @@ CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG). Cho
 vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
 the documents returned are read from the store.
 
-For English questions the first 30 documents are then re-ordered by the feature-based reranker
-(rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md round 3); each keeps its formula score.
+For English questions the first documents (the weights file's depth: 100 since round 5) are then re-ordered by the
+feature-based reranker (rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md rounds 3-5); each keeps its
+formula score. Those questions draw CLINRAG_RERANK_CANDIDATES (100) passages per engine, the others
+CLINRAG_DOCUMENT_CANDIDATES (50).
 """
 
 from __future__ import annotations
@@ -93,8 +95,10 @@ def rerank(ranked: list[tuple[str, float, list[tuple[Hit, float]]]], found: Cand
 def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
                        patient: PatientContext | None = None, *, k: int = 10, per_document: int = 3) -> DocumentRetrieval:
     """The k best documents for a query, each with up to `per_document` supporting passages."""
-    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, settings.document_candidates),
-                       documents=True)
+    # trained on English questions (MEDIQA): Chinese questions are not reranked, and keep the shallower pool
+    reranks = settings.doc_rerank and detect_language(query) != "zh"
+    depth = settings.rerank_candidates if reranks else settings.document_candidates
+    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, depth), documents=True)
     if not found.versions:
         return DocumentRetrieval([], 0.0, False, 0, found.dropped)
     # Chinese text: MiniLM's mean vectors of Chinese documents are alike, so they do not rank (measured)
@@ -103,7 +107,7 @@ def retrieve_documents(query: str, embedder: Embedder, store: SearchStore, setti
                   if weight > 0 else {})
     counts = {h: v.chunk_count for h, v in found.versions.items()}
     ranked = aggregate(found.hits, settings.doc_second_share, doc_scores, weight, counts, settings.doc_vector_chunks)
-    if settings.doc_rerank and detect_language(query) != "zh":  # trained on English questions (MEDIQA): not applied to Chinese
+    if reranks:
         ranked = rerank(ranked, found, store, doc_scores, load_reranker(Path(settings.doc_rerank_weights) if settings.doc_rerank_weights
                                                                           else WEIGHTS))
     ranked = ranked[:k]

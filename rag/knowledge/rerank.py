@@ -10,7 +10,9 @@ Features (one row per candidate document, `FEATURES`): the formula's score, rank
 best; the best passage's dense score, rank, gap and z-score within the query; the best BM25 score
 (over the query's best), its rank; the mean-passage-vector score, rank and gap; how many of the
 document's passages are among the hits (and as a share of its chunks); its chunk count; the share of
-the question's content words in its title; and the IDF-weighted share of the query's terms found
+the question's content words in its title; whether the aspect the question asks for (cause, symptom,
+diagnosis, treatment, ...) is the one the title names (`intent_match`) or the title names only others
+(`intent_conflict`; round 5); and the IDF-weighted share of the query's terms found
 anywhere in the document (`Searcher.term_coverage`, the in-memory copy only). A feature the searcher
 cannot give (Milvus' own search has no document vectors or term statistics) is NaN and is replaced
 by its training mean: it then adds nothing, and the others rank.
@@ -41,7 +43,7 @@ __all__ = ["FEATURES", "FORMAT", "WEIGHTS", "DocumentFeatures", "Reranker", "Rer
 
 FORMAT = "clinrag-document-reranker"
 VERSION = 1
-WEIGHTS = Path(__file__).with_name("reranker-mediqa2019-texts-dev-2026-12-01.json")
+WEIGHTS = Path(__file__).with_name("reranker-mediqa2019-texts-intent-dev-2026-12-01.json")
 
 FEATURES = (
     "base", "base_gap", "base_rank",
@@ -51,9 +53,26 @@ FEATURES = (
     "doc_vector", "doc_vector_gap", "doc_vector_rank",
     "hits", "hit_share", "chunks",
     "title_overlap", "term_coverage", "rare_coverage",
+    "intent_match", "intent_conflict",
 )
 
 _WORD = re.compile(r"[a-z0-9]+")
+
+# What a question asks about and what a heading is about, by the beginnings of the words that name it
+# ("diagnose", "diagnosis", "diagnosed"; "treatments", "therapy"). A document's aspect is read from its
+# title up to the first ": " (the heading: "Appendicitis (Diagnosis)", "What causes anemia?"; ingest takes a
+# plain-text file's first line as its title, so what follows ": " is often the opening sentence, whose
+# words ("caused by ...") say nothing about what the document is for).
+INTENTS: dict[str, tuple[str, ...]] = {
+    "cause": ("cause", "risk"),
+    "symptom": ("sympt", "signs"),
+    "diagnosis": ("diagn", "tests", "testing", "exams", "examination", "screening"),
+    "treatment": ("treat", "therap", "manag", "cure"),
+    "prevention": ("prevent",),
+    "outlook": ("prognos", "outlook", "complication"),
+    "support": ("resource", "support"),
+}
+_DEFINITION = re.compile(r"^\W*what\s+(?:is|are)\b", re.IGNORECASE)
 
 
 class RerankerError(ValueError):
@@ -63,6 +82,18 @@ class RerankerError(ValueError):
 def title_terms(text: str) -> set[str]:
     """Content words of English text cut to their first 5 letters (diagnose / diagnosis, treat / treatment)."""
     return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in QUESTION_STOP}
+
+
+def intents(text: str) -> set[str]:
+    """The aspects (`INTENTS`) an English text names."""
+    words = _WORD.findall(text.lower())
+    return {name for name, stems in INTENTS.items() if any(w.startswith(stems) for w in words)}
+
+
+def question_intents(question: str) -> set[str]:
+    """The aspects a question asks about; "definition" for a plain "what is X?" that names none."""
+    found = intents(question)
+    return found or ({"definition"} if _DEFINITION.match(question) else set())
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +121,7 @@ def document_features(ranked: Sequence[tuple[str, float, Sequence[tuple[Hit, flo
     col = {f: i for i, f in enumerate(FEATURES)}
     max_bm25 = max((h.bm25 for _, _, own in ranked for h, _ in own), default=0.0) or 1.0
     q_terms = title_terms(question)
+    q_intents = question_intents(question)
     base = np.array([s for _, s, _ in ranked], dtype=np.float64)
     dense = np.array([max(h.dense for h, _ in own) for _, _, own in ranked], dtype=np.float64)
     bm25 = np.array([max(h.bm25 for h, _ in own) / max_bm25 for _, _, own in ranked], dtype=np.float64)
@@ -114,6 +146,12 @@ def document_features(ranked: Sequence[tuple[str, float, Sequence[tuple[Hit, flo
         title = titles.get(content_hash)
         if title is not None and q_terms:
             m[i, col["title_overlap"]] = len(q_terms & title_terms(title)) / len(q_terms)
+        if title is not None:
+            # the title names an aspect the question asks about (match), or only others (conflict: a
+            # "Diagnosis" section for "what is anemia?"); 0 and 0 when either names none
+            d_intents = intents(title.split(": ", 1)[0])
+            m[i, col["intent_match"]] = float(bool(q_intents & d_intents))
+            m[i, col["intent_conflict"]] = float(bool(q_intents and d_intents and not q_intents & d_intents))
         if content_hash in coverage:
             m[i, col["term_coverage"]], m[i, col["rare_coverage"]] = coverage[content_hash]
     vec = np.array([doc_scores.get(h, np.nan) for h, _, _ in ranked], dtype=np.float64)
