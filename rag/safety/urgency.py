@@ -457,7 +457,7 @@ _NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|h
 
 # a span after these words times a habit or a history, not the illness: "I've smoked 20 a day for 30 years",
 # "been on metformin for 10 years", "烟龄30年"
-_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了", re.IGNORECASE)
+_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄", re.IGNORECASE)
 
 
 _CHRONIC = frozenset({"asthma", "chronic obstructive pulmonary disease", "lung cancer", "coronary artery disease", "heart failure",
