@@ -686,3 +686,12 @@ def test_the_reason_quotes_the_complaints_own_guidelines() -> None:
                            topic_doc_ids=["diarrhoea-test"])
     assert before.level == after.level == "self_care" and before.passage is other_self
     assert after.passage is SELF
+
+
+def test_round_7_temperatures_read_from_a_thermometer_and_chinese_decimals() -> None:
+    assert extract_facts("my 4 month old is 39.3 on the ear thermometer", age=0.33).temperature_c == 39.3
+    assert extract_facts("发烧两天，38度5").temperature_c == 38.5
+    # an age next to the word fever is no temperature
+    assert extract_facts("I am 38, fever since monday").temperature_c is None
+    # a fit of 5 minutes is no smoking habit: its minutes stay an event's, and 吸烟 times a habit
+    assert extract_facts("抽烟三十年了，咳嗽两周").duration_days == 14

@@ -324,15 +324,22 @@ _TEMP = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(°\s*[cf]|℃|℉|度|degrees?\s*[cf]
 _TEMP_WORD = re.compile(r"temp|fever|thermometer|reads|says|体温|发烧|发热|烧到|度", re.IGNORECASE)
 
 
+_THERMOMETER_AFTER = re.compile(r"[^,.;!?，。；]{0,20}(?:thermometer|under (?:the|his|her|my) arm|armpit|腋下|耳温|额温)", re.I)
+
+
 def _temperatures(text: str) -> list[float]:
     out: list[float] = []
+    text = re.sub(r"(?<!\d)(3\d|4[0-2])度([0-9])(?![0-9])", r"\1.\2度", text)  # "38度5" is 38.5 °C
     for m in _TEMP.finditer(text):
         value = float(m.group(1))
         unit = (m.group(2) or "").lower().replace(" ", "")
         after = text[m.end():m.end() + 12].lower()
-        if re.match(r"\s*(/|weeks?|days?|months?|years?|kg|mmhg|breaths|times|%)", after) or text[max(0, m.start() - 1):m.start()] == "/":
+        if re.match(r"\s*(/|weeks?|days?|months?|years?|hours?|hrs?|minutes?|mins?|kg|mmhg|breaths|times|%|周|天|个月|岁|小时|分钟)",
+                    after) or text[max(0, m.start() - 1):m.start()] == "/":
             continue
         near = text[max(0, m.start() - 30):m.end() + 5]
+        if _THERMOMETER_AFTER.match(text, m.end()):
+            near += " thermometer"  # "39.3 on the ear thermometer"
         if unit in {"°f", "℉", "f", "degreesf"} or (95 <= value <= 110 and (unit or _TEMP_WORD.search(near))):
             c = (value - 32) * 5 / 9
         elif 34 <= value <= 43 and (unit or _TEMP_WORD.search(near)):
