@@ -187,10 +187,11 @@ def _clause_tokens(clause: str) -> set[str]:
     return out
 
 
-_PAINISH = re.compile(r"\b(?:hurt\w*|ach(?:e|es|ing|y)|sore|burn\w*|sting\w*|cburn|csting)\b|疼|痛")
+_PAINISH = re.compile(r"\b(?:hurt\w*|ach(?:e|es|ing|y)|sore|burn\w*|sting\w*|cburn|csting|pound\w*|throb\w*)\b|疼|痛")
 _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
     (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
+    (re.compile(r"\bhead\b|脑袋"), "cheadache"),
 )
 
 
