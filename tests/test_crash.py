@@ -56,6 +56,33 @@ def test_killed_between_manifest_commit_and_wal_delete_leaves_no_duplicate_rows(
         p for p in (folder / "collections" / "kb" / "wal").iterdir() if p.name in wal_files]
 
 
+def test_a_short_index_file_left_by_a_kill_is_rebuilt_not_fatal(tmp_path):
+    """A kill while Milvus Lite writes a segment's index file leaves it short, and loading the collection then failed
+    ("No data left in file", or a numpy read error for a partly written one). Opening the store rebuilds the index."""
+    folder = tmp_path / "kb.db"
+    rows = [{"chunk_id": f"c{i}", "vector": [1.0, 0.0, 0.0, float(i)], "text": "rest and fluids", "bm25": "rest fluids",
+             "doc_id": "d", "content_hash": "h", "version": "1", "title": "T", "publisher": "p", "source": "s",
+             "section": "x", "language": "en", "groups": "", "page_start": 1, "page_end": 1, "char_start": 0,
+             "char_end": 1, "idx": i, "roles": ""} for i in range(40)]
+    store = MilvusStore(str(folder), "kb", 4)
+    store.upsert_rows(rows)
+    store.flush()
+    store.close()
+    index_files = sorted(folder.glob("collections/kb/partitions/*/indexes/*.idx"))
+    assert index_files, "Milvus Lite wrote no index file: this test no longer reaches the case"
+    for cut in (0, 100):  # empty, then partly written
+        data = index_files[0].read_bytes() if index_files[0].stat().st_size else b"\0" * 200
+        index_files[0].write_bytes(data[:cut])
+        store = MilvusStore(str(folder), "kb", 4)
+        try:
+            assert store.count_chunks() == 40
+            assert sorted(r["chunk_id"] for r in store._query_all('chunk_id != ""', ["chunk_id"])) == [
+                f"c{i}" for i in sorted(range(40), key=str)]
+        finally:
+            store.close()
+        assert index_files[0].stat().st_size > cut  # built again
+
+
 def _corpus(folder: Path, n: int) -> None:
     folder.mkdir()
     rnd = random.Random(7)

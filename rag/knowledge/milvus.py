@@ -41,7 +41,7 @@ from rag.settings import Settings
 from rag.text import bm25_query_text, bm25_text
 from rag.types import Chunk, GuidelineDoc, Passage
 
-__all__ = ["Catalog", "DocVersion", "MilvusSearch", "MilvusStore", "QuarantineEntry", "discard_flushed_wal",
+__all__ = ["Catalog", "DocVersion", "MilvusSearch", "MilvusStore", "QuarantineEntry", "discard_flushed_wal", "discard_index_files",
            "lite_server_address", "now_iso", "resolve_uri"]
 
 _GENERATION_PK = "g:catalog"  # catalog row whose value changes with every catalog write
@@ -151,6 +151,30 @@ def discard_flushed_wal(folder: Path) -> list[Path]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+def discard_index_files(folder: Path) -> list[Path]:
+    """Delete the segment index files (`*.idx`) of a Milvus Lite folder that no process has open: they are built
+    from the data files, which Milvus Lite does again when it loads a collection without them. Returns the files
+    deleted (none while the folder's LOCK is held elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:
+        return []
+    if not folder.is_dir():
+        return []
+    fd = os.open(folder / "LOCK", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return []
+        removed = [f for f in folder.glob("collections/*/partitions/*/indexes/*.idx") if f.is_file()]
+        for f in removed:
+            f.unlink()
+        return removed
+    finally:
+        os.close(fd)
+
+
 def resolve_uri(settings: Settings) -> str:
     """Explicit CLINRAG_MILVUS_URI, else a shared local lite server, else the Lite file itself."""
     if settings.milvus_uri:
@@ -204,7 +228,25 @@ class MilvusStore:
             raise BackendUnavailableError(f"cannot open Milvus at {uri!r}: {exc}.{hint}") from None
         except Exception as exc:  # grpc and socket errors come in many types
             raise BackendUnavailableError(f"cannot reach Milvus at {uri!r}: {exc}. Check CLINRAG_MILVUS_URI.") from None
-        self._ensure_collections()
+        try:
+            self._ensure_collections()
+        except MilvusException as exc:
+            if not uri.endswith(".db"):
+                raise
+            # a process killed while Milvus Lite wrote a segment's index leaves a short index file, and loading
+            # the collection then fails ("No data left in file", a numpy read error, ...); index files are derived
+            # from the data files, so they are deleted and Milvus Lite builds them again on load (once: a second
+            # failure is raised as it is)
+            self._client.close()
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(uri)
+            removed = discard_index_files(Path(uri))
+            logging.getLogger("clinrag.milvus").warning(
+                "Milvus Lite could not load an index file (%s); deleted %d index file(s) under %s so that it rebuilds "
+                "them from the data", exc, len(removed), uri)
+            self._client = _open_client(MilvusClient, MilvusException, kwargs)
+            self._ensure_collections()
         self.searcher: Searcher = (LocalSearch(self.local_index, self._read) if self._local is not None
                                    else MilvusSearch(self._client, self.collection, self._call))
 
