@@ -15,6 +15,7 @@ standalone/cluster.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -105,6 +106,30 @@ def lite_server_address(data_dir: Path) -> str | None:
 _WAL_FILE = re.compile(r"^wal_(?:data|delta)_(\d+)\.arrow$")
 
 
+@contextlib.contextmanager
+def _folder_to_ourselves(folder: Path) -> Iterator[bool]:
+    """True inside the block when no process has the Milvus Lite folder open (we hold its LOCK until the block ends);
+    False when another process (or this one) has it open, the folder does not exist, or the system is not POSIX."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: leave the folder to Milvus Lite
+        yield False
+        return
+    if not folder.is_dir():
+        yield False
+        return
+    fd = os.open(folder / "LOCK", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def discard_flushed_wal(folder: Path) -> list[Path]:
     """Delete the write-ahead log files of a Milvus Lite folder that its manifests say are already flushed.
 
@@ -114,21 +139,12 @@ def discard_flushed_wal(folder: Path) -> list[Path]:
     each of those rows is there twice with the same sequence number: both copies are counted, queried and
     searched, and the next flush writes them out again. A WAL numbered below the manifest's
     `active_wal_number` holds only flushed rows, so deleting it before Milvus Lite opens the folder loses
-    nothing. Skipped while another process (or this one) has the folder open: it holds the folder's LOCK.
-    Returns the files deleted."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: leave the folder to Milvus Lite
-        return []
-    if not folder.is_dir():
-        return []
-    fd = os.open(folder / "LOCK", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return []  # open elsewhere: it already replayed its WAL, and deleting files under it is not ours to do
-        removed: list[Path] = []
+    nothing. Skipped while another process (or this one) has the folder open: it holds the folder's LOCK
+    (and has already replayed its WAL). Returns the files deleted."""
+    removed: list[Path] = []
+    with _folder_to_ourselves(folder) as ours:
+        if not ours:
+            return removed
         for manifest in folder.rglob("manifest.json"):
             try:
                 active = json.loads(manifest.read_text(encoding="utf-8")).get("active_wal_number")
@@ -142,37 +158,24 @@ def discard_flushed_wal(folder: Path) -> list[Path]:
                 if m and int(m.group(1)) < active:
                     f.unlink()
                     removed.append(f)
-        if removed:
-            logging.getLogger("clinrag.milvus").warning(
-                "Milvus Lite: deleted %d write-ahead log file(s) under %s that a killed process had already flushed "
-                "(replaying them would have duplicated their rows)", len(removed), folder)
-        return removed
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+    if removed:
+        logging.getLogger("clinrag.milvus").warning(
+            "Milvus Lite: deleted %d write-ahead log file(s) under %s that a killed process had already flushed "
+            "(replaying them would have duplicated their rows)", len(removed), folder)
+    return removed
 
 
 def discard_index_files(folder: Path) -> list[Path]:
     """Delete the segment index files (`*.idx`) of a Milvus Lite folder that no process has open: they are built
     from the data files, which Milvus Lite does again when it loads a collection without them. Returns the files
     deleted (none while the folder's LOCK is held elsewhere)."""
-    try:
-        import fcntl
-    except ImportError:
-        return []
-    if not folder.is_dir():
-        return []
-    fd = os.open(folder / "LOCK", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+    with _folder_to_ourselves(folder) as ours:
+        if not ours:
             return []
         removed = [f for f in folder.glob("collections/*/partitions/*/indexes/*.idx") if f.is_file()]
         for f in removed:
             f.unlink()
         return removed
-    finally:
-        os.close(fd)
 
 
 def resolve_uri(settings: Settings) -> str:
