@@ -235,6 +235,13 @@ def test_round_6_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
     ("I OD'd on my sleeping pills an hour ago", 30, None, "poisoning_overdose"),
     ("奶奶右边手脚突然没力气，拿不住筷子", 80, None, "stroke_befast"),
     ("我爸突然半边身子不能动了", 70, None, "stroke_befast"),
+    # round 8: indirect suicidal talk, pre-eclampsia in lay words, fewer movements said quietly
+    ("最近整夜整夜睡不着，觉得自己活着就是拖累家里人，楼顶我已经去看过了", 45, None, "suicide_self_harm"),
+    ("I feel like such a burden to my family, I've been checking out the bridge near us", 50, None, "suicide_self_harm"),
+    ("34 weeks pregnant, headache since yesterday that paracetamol hasn't touched, seeing zigzag lights", 30, True, "pre_eclampsia"),
+    ("36 weeks and my rings won't go on this morning, face looks puffy", 31, True, "pre_eclampsia"),
+    ("怀孕32周，这两天戒指戴不上了，头也有点疼", 30, True, "pre_eclampsia"),
+    ("31 wks, baby normally goes mad after dinner, I've barely felt anything today", 29, True, "reduced_fetal_movements"),
 ])
 def test_red_flags_in_patients_words_round_7(text: str, age: float, pregnant: bool | None, rule: str) -> None:
     assert rule in [f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags]
@@ -247,6 +254,11 @@ def test_red_flags_in_patients_words_round_7(text: str, age: float, pregnant: bo
     # a side of the body alone is no stroke: shingles and migraine say "一侧" too
     ("腰上一侧起了一串水泡，一条带子一样，很疼，昨天开始的", 60, None),
     ("偏头痛老毛病，发作前眼前会有闪光和锯齿线，二十分钟就消失，然后一侧头痛，跟以前每次一样", 35, None),
+    # round 8: a jab she barely felt, a burden of work, a ring that is tight on a cold morning (not pregnant)
+    ("I barely felt anything when the nurse did the jab", 30, True),
+    ("我不想拖累家人，想问问膝盖疼能不能自己在家锻炼", 70, None),
+    ("work has been a real burden lately and I can't sleep", 40, None),
+    ("my wedding ring is tight when it's hot", 35, None),
 ])
 def test_round_7_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
     assert triage(text, age=age, pregnant=pregnant).red_flags == []

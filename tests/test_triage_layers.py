@@ -236,3 +236,11 @@ def test_denied_and_affirmed_text_of_a_complaint() -> None:
     assert "咳嗽" in affirmed_text("咳嗽三个星期了还没好，没发烧")
     assert denied_text("睡不着") == "" and denied_text("吃了药一直不见好") == ""
     assert denied_text("fever 38.6, didn't take the malaria tablets") == ""  # an action not done, not an absent symptom
+
+
+def test_who_and_eating_alone_never_make_a_chinese_guideline_red_flag():
+    """Round 8: "孩子在吃东西或玩小物件时突然剧烈呛咳" shared only 孩子 and 吃喝 with a feverish toddler who drank little."""
+    passages = [p for p in starter_passages(GUIDELINES) if p.doc_id == "cough-zh"]
+    assert guideline_red_flags("孩子2岁发烧第二天，今天一整天就喝了几口水，饭也不吃", passages, "zh") == []
+    choking = guideline_red_flags("孩子刚才吃花生的时候突然呛咳，脸都憋红了", passages, "zh")
+    assert choking and choking[0].doc_id == "cough-zh"

@@ -69,8 +69,8 @@ def test_duration_criterion_quoted_and_level_explained() -> None:
 
 def test_weeks_long_criterion_is_routine_and_temperature_threshold_in_fahrenheit() -> None:
     chronic = decide_urgency(extract_facts("diarrhoea for 5 weeks", age=50), ALL, red_flag_labels=[], language="en")
-    # both criteria hold; the ladder takes the more urgent one and keeps the other among its matches
-    assert chronic.level == "soon" and any(m.level == "routine" and "4 weeks" in m.clause for m in chronic.matches)
+    # both criteria hold; the longer one says what this is (round 8: it was the more urgent one before)
+    assert chronic.level == "routine" and "4 weeks" in chronic.matches[0].clause
     hot = decide_urgency(extract_facts("diarrhoea since yesterday and a temperature of 103F", age=30), ALL,
                          red_flag_labels=[], language="en")
     assert hot.level == "soon" and "38.9" in hot.reason
@@ -233,7 +233,8 @@ def test_an_opening_in_pregnancy_holds_for_every_part_of_the_statement() -> None
     pregnant = decide_urgency(extract_facts("BP 150/95", age=30, sex="female", pregnant=True), [BP_RED], red_flag_labels=[],
                               language="en")
     assert not not_pregnant.matches
-    assert pregnant.level == "emergency"
+    # (round 8: listed with the red flags but "needs urgent assessment" is the guideline's own same-day time frame)
+    assert pregnant.level == "urgent"
 
 
 @pytest.mark.parametrize(("text", "level"), [
@@ -695,3 +696,95 @@ def test_round_7_temperatures_read_from_a_thermometer_and_chinese_decimals() -> 
     assert extract_facts("I am 38, fever since monday").temperature_c is None
     # a fit of 5 minutes is no smoking habit: its minutes stay an event's, and 吸烟 times a habit
     assert extract_facts("抽烟三十年了，咳嗽两周").duration_days == 14
+
+
+def test_round_8_pregnancy_weeks_the_flag_and_swelling_of_the_hands() -> None:
+    facts = extract_facts("32 weeks, my palms and soles are itchy at night", pregnant=True, age=30)
+    # a bare count of weeks in pregnancy is how far along she is, and the request's flag counts as the word
+    assert facts.duration_days is None and facts.pregnancy_weeks == 224 and "pregnant" in facts.tokens
+    assert extract_facts("cough for 5 weeks", pregnant=True).duration_days == 35
+    seek = passage("5 When to see a clinician", "Contact your midwife the same day if you are pregnant and:\n\n"
+                   "- you have itching of the hands and feet, often worse at night;", doc_id="preg-test", title="Pregnancy", n=50)
+    assert [m.level for m in match_criteria(facts, criteria_of([seek]))] == ["urgent"]
+    rings = extract_facts("34 weeks pregnant, my rings won't go on and I'm seeing zigzag lights", age=30)
+    assert {"chand", "cswelling", "cvision"} <= rings.tokens
+    red = passage("3 Red flags", "- extreme swelling of your hands or face;", doc_id="preg-test", title="Pregnancy", n=51)
+    assert [m.level for m in match_criteria(rings, criteria_of([red]))] == ["emergency"]
+
+
+def test_round_8_a_fever_that_medicine_does_not_bring_down() -> None:
+    seek = passage("5 When to see a clinician", "See a doctor today if:\n\n- the fever will not come down (despite fever "
+                   "medicine such as paracetamol);", doc_id="fc-test", title="Fever in children", n=52)
+    after = extract_facts("gave calpol 2 hours ago and nurofen since and it's still 103.6F", age=6)
+    assert [m.level for m in match_criteria(after, criteria_of([seek]))] == ["urgent"]
+    assert match_criteria(extract_facts("temperature 39.5 since this morning", age=6), criteria_of([seek])) == []
+
+
+def test_round_8_a_request_for_a_review_is_a_routine_appointment_not_self_care() -> None:
+    facts = extract_facts("I've been on zopiclone for 8 months and I'd like to come off it", age=58)
+    assert facts.asks_review
+    decision = decide_urgency(facts, [SCOPE, SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert decision.level == "routine" and "ask for a review" in decision.reason
+    assert decide_urgency(extract_facts("糖尿病五年了，眼底一年多没查了，想约个时间"), [], red_flag_labels=[],
+                          language="zh").level == "routine"
+    assert not extract_facts("what can I do at home for a cold?").asks_review
+
+
+def test_round_8_red_flag_lists_with_their_own_same_day_time_frame() -> None:
+    red = passage("3 Red flags: seek emergency care now",
+                  "In pregnancy, a reading of 140/90 or higher needs urgent assessment.\n\n"
+                  "Falling asleep while driving: stop driving and seek urgent advice.\n\n"
+                  "A baby under 3 months with a temperature of 38 °C or higher (same-day urgent care at minimum).",
+                  doc_id="bp-test", title="High blood pressure", n=53)
+    levels = {cr.text[:12]: cr.level for cr in criteria_of([red])}
+    assert levels == {"In pregnancy": "urgent", "Falling asle": "urgent", "A baby under": "emergency"}
+
+
+def test_round_8_a_long_term_conditions_guideline_is_for_people_who_have_it() -> None:
+    copd = passage("5 When to see a clinician", "Contact primary care the same or next day if ankles swell.",
+                   doc_id="copd", title="Chronic obstructive pulmonary disease (COPD)", n=54)
+    amlodipine = extract_facts("started amlodipine and both ankles have swollen up by the evening", age=60)
+    assert match_criteria(amlodipine, criteria_of([copd])) == []
+    has_it = extract_facts("I have COPD and both ankles have swollen up", age=60)
+    assert [m.level for m in match_criteria(has_it, criteria_of([copd]))] == ["urgent"]
+    asthma = passage("5 When to see a clinician", "See them soon if you need your reliever more often than usual.",
+                     doc_id="asthma", title="Asthma", n=55)
+    puffer = extract_facts("using my blue inhaler 4 times a week, used to be hardly ever", age=30)
+    assert [m.level for m in match_criteria(puffer, criteria_of([asthma]))] == ["soon"]
+
+
+def test_round_8_a_joined_fever_is_needed_and_the_longest_duration_wins() -> None:
+    zh = passage("5 何时就诊", "- 小便疼痛并且发烧，或腰痛并且发烧：请当天就医。", doc_id="fz-test", title="成人发热", n=56)
+    assert match_criteria(extract_facts("腰疼一个多月了，坐久了就疼"), criteria_of([zh])) == []
+    assert [m.level for m in match_criteria(extract_facts("腰痛，发烧38.6度"), criteria_of([zh]))] == ["urgent"]
+    six_weeks = extract_facts("loose stools on and off for about 6 weeks, no blood", age=40)
+    assert [m.level for m in match_criteria(six_weeks, criteria_of([SEEK]))] == ["routine"]
+    assert [m.level for m in match_criteria(extract_facts("loose stools for 3 days", age=40), criteria_of([SEEK]))] == ["soon"]
+
+
+def test_round_8_an_or_between_two_words_shares_the_rest_of_the_phrase() -> None:
+    bites = passage("5 When to see a clinician", "See a doctor today if:\n\n- the bite or sting has not started to get better "
+                    "after a few days;\n- redness spreads around the bite or sting (possible cellulitis);",
+                    doc_id="bites-test", title="Insect bites and stings", n=57)
+    clauses = [cl.text for cr in criteria_of([bites]) for cl in cr.clauses]
+    assert "the sting has not started to get better after a few days" in clauses
+    assert "redness spreads around the sting (possible cellulitis)" in clauses
+    # an "or" before an article or between longer phrases still splits as before
+    heart = passage("3 Red flags", "- chest pain or a fast-beating heart;", doc_id="h-test", title="Pregnancy", n=58)
+    assert [cl.text for cr in criteria_of([heart]) for cl in cr.clauses] == ["chest pain", "a fast-beating heart"]
+    mozzie = extract_facts("mozzie bite on my leg from 5 days ago is still just as big and sore", age=30)
+    assert [m.level for m in match_criteria(mozzie, criteria_of([bites]))] == ["urgent"]
+
+
+def test_round_8_a_weakened_immune_system_with_an_infection_is_seen_the_same_day() -> None:
+    chemo = extract_facts("having chemo and my throat has gone sore", age=60)
+    assert {"cweak_immune", "csore_throat"} <= chemo.tokens
+    assert decide_urgency(chemo, [SCOPE, SELF], red_flag_labels=[], language="en").level == "urgent"
+    # a weakened immune system alone, or an infection alone, is not
+    assert decide_urgency(extract_facts("on methotrexate, my knee clicks", age=60), [SCOPE, SELF], red_flag_labels=[],
+                          language="en").level != "urgent"
+    burn = passage("5 When to see a clinician", "See a doctor the same day for signs of infection (increasing pain, redness, "
+                   "swelling, pus, fever).", doc_id="burns-test", title="Burns", n=59)
+    assert [m.level for m in match_criteria(extract_facts("yellow gunk oozing out of the burn on my side", age=27),
+                                            criteria_of([burn]))] == ["urgent"]
+    assert match_criteria(extract_facts("small burn on my hand, it's red, no blisters", age=27), criteria_of([burn])) == []

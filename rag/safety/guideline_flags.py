@@ -33,6 +33,7 @@ ZH_MIN_SHARED = 2  # canonical terms a Chinese clause must share with a criterio
 # and, like the meaning layer's Chinese exemplars, every term of the criterion ("婴儿咳嗽时憋气" is not
 # matched by a five-year-old's cough: 2 of its 3 terms)
 ZH_MIN_COVERAGE = 1.0
+_ZH_SETTING = frozenset({"孩子", "吃喝"})  # canonical terms that say who or what was going on, never a sign on their own
 LEXICAL_COVER = 0.6  # share of the criterion's content words (5-letter stems) the English clause must hold
 
 _SECTION = re.compile(
@@ -174,7 +175,8 @@ def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None
             for c, options in zip(crit, crit_terms, strict=True):
                 for t, terms in options:
                     shared = len(have & terms)
-                    if shared >= ZH_MIN_SHARED and shared >= ZH_MIN_COVERAGE * len(terms):
+                    # who it is and eating or drinking are the setting, not the sign: "孩子…吃东西…呛咳" needs the choking
+                    if shared >= ZH_MIN_SHARED and shared >= ZH_MIN_COVERAGE * len(terms) and (have & terms) - _ZH_SETTING:
                         keep(c, u, shared / max(len(terms), 1), t)
     if en_units and embedder is not None and _calibrated(embedder):
         texts = [t for c in crit for t in (c.sentence, *c.parts)]

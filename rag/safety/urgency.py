@@ -75,13 +75,15 @@ def _body_words() -> frozenset[str]:
 def _concepts() -> tuple[tuple[str, str], ...]:
     """(surface form, concept token) pairs, longest form first."""
     raw = _terms()
-    pairs = [(str(form).lower(), f"c{name}") for name, forms in raw["concepts"].items() for form in forms]
+    # a name joined with "+" stands for two concepts at once: "rings won't go on" is swelling of the hands
+    pairs = [(str(form).lower(), " ".join(f"c{part}" for part in name.split("+")))
+             for name, forms in raw["concepts"].items() for form in forms]
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
 
 @functools.lru_cache(maxsize=1)
 def _concept_tokens() -> frozenset[str]:
-    return frozenset(token for _, token in _concepts())
+    return frozenset(part for _, token in _concepts() for part in token.split())
 
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
@@ -104,7 +106,7 @@ _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊
 
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
-_COURSE = frozenset({"cnot_improving", "cworse", "crecur"})  # how it goes, which a criterion that names it needs
+_COURSE = frozenset({"cnot_improving", "cworse", "crecur", "cnot_come_down"})  # how it goes, which a criterion that names it needs
 # concepts that say who or when, not a sign ("your partner notices loud snoring", "comes on with exercise")
 _CONTEXT = frozenset({"cpartner", "cbp", "cglucose", "cexertion", "crest_relief"})
 # how bad it is: "Severe neck swelling" is not met by "lumps in my neck are swollen"; a patient says it in many ways
@@ -192,6 +194,8 @@ _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
     (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
     (re.compile(r"\bhead\b|脑袋"), "cheadache"),
+    (re.compile(r"\bribs?\b|\bribcage\b|肋骨|肋下|胸口|胸部"), "cchest_pain"),
+    (re.compile(r"\bthroat\b|嗓子|喉咙"), "csore_throat"),  # "my throat has gone sore", "throat is killing me"  # "sore ribs when I twist" is pain in the chest (wall)
 )
 
 
@@ -422,6 +426,7 @@ class Facts:
     new_medicine: bool = False  # a symptom since starting a medicine (a possible side effect or allergy)
     percent: float | None = None  # the lowest percentage reported ("peak flow about 60% of my best")
     conditions: frozenset[str] = frozenset()  # conditions (not symptoms) the patient names: "heart failure", "epilepsy"
+    asks_review: bool = False  # the patient asks for an appointment, a referral, a check or help stopping a medicine
 
     def describe(self, language: str) -> str:
         """The facts that were understood, for the reason text."""
@@ -472,6 +477,19 @@ _CHRONIC = frozenset({"asthma", "chronic obstructive pulmonary disease", "lung c
                       "atrial fibrillation", "angina pectoris", "type 2 diabetes mellitus", "type 1 diabetes mellitus",
                       "chronic kidney disease", "HIV disease", "epilepsy", "rheumatoid arthritis", "brain tumor",
                       "acute myocardial infarction", "stroke", "hypothyroidism", "hyperthyroidism", "bipolar disorder"})
+# what a patient asks a clinician for, not about a symptom: "want to find out why I keep getting them", "I'd like to come off
+# zopiclone", "ask about the breathing classes", "眼底一年多没查了，想约个时间"
+_ASKS_REVIEW = re.compile(
+    r"\b(?:want|wanting|like|hoping|need|needs|planning)\s+to\s+(?:find out why|know why|work out why|come off|get off|stop taking|"
+    r"cut down|taper|reduce|wean|be referred|get referred|get a referral|book|arrange|have (?:a|my|an) (?:review|check|test|scan|"
+    r"referral|appointment)|get (?:a|my|an) (?:review|check|test|scan|referral|appointment)|ask about (?:[\w'-]+\s+){0,5}?"
+    r"(?:classes|class|referral|rehab|programme|program|course|tests?|scans?|check|review))|\bcan i (?:be referred|get referred|"
+    r"book|get a referral|have a referral)|\b(?:due|overdue) (?:a|my|for (?:a|my)) (?:review|check|check-up)|"
+    r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)",
+    re.IGNORECASE)
+_STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|还有|也没退|没退|不退", re.IGNORECASE)
+_FEVER_MEDICINE = re.compile(r"calpol|paracetamol|acetaminophen|tylenol|panadol|nurofen|ibuprofen|motrin|advil|fever medicine|"
+                             r"退烧药|退热药|美林|泰诺林|布洛芬|对乙酰氨基酚|扑热息痛", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)\b[^,.;]*$|(?:没有|没|无|不是)\s*$", re.I)
 
 
@@ -481,6 +499,14 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     symptoms = _NO_APOSTROPHE.sub(r"\1'\2", symptoms)  # "cant put any weight on it" is "can't"
     text = " ".join(t for t in (symptoms, duration or "") if t)
     spans = _spans(text)
+    if pregnant or (pregnant is None and re.search(r"\bpregnant\b|怀孕|孕\d|孕期", text, re.IGNORECASE)):
+        # "32 weeks, my palms are itchy" / "31 wks pregnant": in pregnancy a bare count of weeks is how far along she is,
+        # unless it says how long something has lasted ("for 3 weeks", "since 2 weeks ago")
+        spans = [_Span(s.days, "pregnancy", s.start, s.end)
+                 if s.kind == "duration" and text[s.start:s.end].rstrip().lower().endswith(("week", "weeks", "wk", "wks", "周"))
+                 and 28 <= s.days <= 42 * 7 and not re.search(r"(?:for|last|past|over|since|about|almost|nearly|持续|已经|了)\s*$",
+                                                              text[max(0, s.start - 8):s.start], re.IGNORECASE)
+                 and not re.match(r"\s*(?:ago|now|之前|前|了)", text[s.end:s.end + 6]) else s for s in spans]
     ages = [s.days / 365 for s in spans if s.kind == "age"]
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
@@ -515,9 +541,13 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("breath_on_exertion")
     if "crefuse_drink" in tokens:
         tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
+    if is_pregnant:
+        tokens.add("pregnant")  # the request's flag says it as well as the word would ("if you are pregnant:" lists)
     if "cweak_immune" in tokens or (age is not None and age >= 65) or pregnant:
         tokens.add("chigh_risk")  # "if you test positive and are at higher risk"
     t = max(temps) if temps else None
+    if _FEVER_MEDICINE.search(text) and (t is not None and t >= 38.0 and _STILL.search(text) or "cnot_improving" in tokens):
+        tokens.add("cnot_come_down")  # "gave calpol 2 hours ago and it's still 103.6F": the fever will not come down
     if t is not None and t >= 38.0:
         tokens.add("cfever")
         if t >= 39.0:
@@ -545,6 +575,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
+                 asks_review=bool(_ASKS_REVIEW.search(symptoms)),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
                  blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
@@ -785,6 +816,26 @@ _OPENS_WITH_GROUP = re.compile(r"\s*(?:新生儿|小婴儿|婴幼儿|婴儿|幼�
                                r"young child(?:ren)?|toddlers?|older adults?)\b)", re.I)
 
 
+_WORD_OR_WORD = re.compile(r"^(.*?)\b([a-z][\w-]+) or ([a-z][\w-]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
+_NOT_A_NOUN = frozenset("a an the your you if it they this that any other more less if when which who".split())
+_VERB_NEXT = re.compile(r"\s+(?:has|have|had|is|are|was|were|gets?|getting|got|spreads?|spreading|keeps?|lasts?|lasting|"
+                        r"becomes?|becoming|that|which|who|does|do|did|will|won't|doesn't|hasn't|isn't|looks?|feels?)\b", re.I)
+_PREP_BEFORE = re.compile(r"\b(?:around|in|on|after|near|from|of|to|into|at|under|over)\s+(?:the |a |an |your |his |her )?$", re.I)
+
+
+def _distribute_or(m: re.Match[str]) -> str:
+    """One list segment with "X or Y" between two single words that share the phrase around them, as two alternatives."""
+    seg = m.group(0)
+    w = _WORD_OR_WORD.match(seg)
+    if not w or w.group(2).lower() in _NOT_A_NOUN or w.group(3).lower() in _NOT_A_NOUN:
+        return seg
+    head, x, y, tail = w.groups()
+    tail_is_bracket = not tail.strip() or tail.strip().startswith("(")
+    if _VERB_NEXT.match(tail) or (_PREP_BEFORE.search(head) and tail_is_bracket):
+        return f"{head}{x}{tail} or {head}{y}{tail}"
+    return seg
+
+
 def _clauses(statement: str) -> tuple[_Clause, ...]:
     # the "if ..." part holds the conditions; a lead like "See your doctor if" is not a condition
     body = re.split(r"\bif\b|\bfor\b(?! \d)|如果|出现以下", statement, maxsplit=1, flags=re.IGNORECASE)
@@ -795,6 +846,9 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     # a bracket names examples or a cause ("（出血点、瘀斑）"): its commas do not make new alternatives
     conditions = re.sub(r"（[^）]*）", lambda m: m.group(0).replace("、", "/").replace("，", "/"), conditions)
     conditions = re.sub(r"\([^)]*\)", lambda m: re.sub(r"\bor\b|,", "/", m.group(0)), conditions)
+    # "the bite or sting has not started to get better", "redness spreads around the bite or sting": the "or" joins two
+    # words, not two conditions; each word gets the rest of the phrase
+    conditions = re.sub(r"[^;,；，、]+", _distribute_or, conditions)
     # a group that opens a list of what it is ("A baby or young child who is floppy, unusually sleepy, or refusing to drink")
     # holds for every part
     who = re.match(r"\s*(?:an? |the |your )?((?:bab(?:y|ies)|infants?|young child(?:ren)?|child(?:ren)?|toddlers?|older adults?)"
@@ -905,6 +959,12 @@ def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cu
     return "soon", "the guideline says to see a clinician and gives no time frame"
 
 
+_RED_SAME_DAY = re.compile(r"same[- ]day|(?:needs?|seek|get|requires?) urgent (?:medical )?(?:assessment|review|advice|appointment)|"
+                           r"within 24 hours|当天就医|当天就诊|24小时内就医", re.IGNORECASE)
+_RED_EMERGENCY = re.compile(r"\bimmediate(?:ly)?\b|right away|straight away|at once|emergency|\b(?:999|911|112)\b|ambulance|a&e|"
+                            r"at minimum|at least|急诊|立即|马上|拨打|120", re.IGNORECASE)
+
+
 _PARSED: dict[tuple[str, str], list[Criterion]] = {}  # (chunk id, text) -> criteria; chunks are immutable
 _PARSED_MAX = 20_000
 
@@ -938,7 +998,12 @@ def _criteria_of_passage(p: Passage) -> list[Criterion]:
                 continue
             seen.add(statement)
             own_cue = _SEEK_VERB.search(statement) and (_SOON_CUE.search(statement) or _ROUTINE_CUE.search(statement))
-            if role == "red_flag" and not own_cue:
+            same_day = _RED_SAME_DAY.search(statement)
+            if role == "red_flag" and same_day and not _RED_EMERGENCY.search(statement):
+                # listed with the red flags, but the guideline gives it a same-day time frame of its own ("needs urgent
+                # assessment", "seek urgent advice"): same day, not an ambulance
+                level, why = "urgent", f"the guideline says “{same_day.group(0)}”"
+            elif role == "red_flag" and not own_cue:
                 level, why = "emergency", "it is listed under the guideline's red flags (seek emergency care)"
             elif role in {"seek_care", "red_flag"} or (_URGENT_CUE.search(statement) and _SEEK_VERB.search(statement)):
                 level, why = "", ""
@@ -1004,6 +1069,7 @@ def _title_tokens(p: Passage) -> frozenset[str]:
 
 
 # a clause that qualifies the one before it ("..., especially with swelling"): the body part it is about is named there
+_JOINED = re.compile(r"并且|同时|伴有|伴|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)
 _ATTACHED = re.compile(r"\s*(?:especially|particularly|in particular|along with|together with|accompanied by|with)\b|\s*(?:尤其|特别是|伴有|伴)", re.I)
 
 
@@ -1105,6 +1171,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     # every sign the clause names is the patient's: "a panic attack that you cannot tell from chest pain" needs the chest
     # pain, "if you test positive and are at higher risk" the risk (the share above is for the other words)
     signs = {t for t in content if t in _concept_tokens()} - _COURSE - _WEAK - _body_words() - _CONTEXT
+    if "cfever" in content and _JOINED.search(c.text):
+        signs.add("cfever")  # "腰痛并且发烧", "back pain under the ribs with a high temperature": the fever is part of it
     if title & facts.tokens & _concept_tokens():
         # the guideline's subject the patient has stands for its alternatives: "redness spreads around the bite or
         # sting" is cut at "or", and a sting's spreading redness is the criterion all the same
@@ -1135,11 +1203,38 @@ def _show(token: str) -> str:
     return f"no {word}" if negated else word
 
 
+# medicines and devices that say the patient has the long-term condition without naming it ("my blue inhaler")
+_IMPLIES = {"asthma": frozenset({"creliever", "inhaler", "preventer"}),
+            "chronic obstructive pulmonary disease": frozenset({"creliever", "inhaler", "copd"}),
+            "type 2 diabetes mellitus": frozenset({"cglucose", "metformin", "insulin", "gliclazide", "diabet", "sitagliptin",
+                                                   "empagliflozin", "dapagliflozin", "hba1c", "a1c", "二甲双胍", "胰岛素", "血糖", "糖化"})}
+
+
+@functools.lru_cache(maxsize=512)
+def _long_term_subject(title: str) -> frozenset[str]:
+    """The long-term conditions a guideline's title is about (COPD, asthma, type 2 diabetes), if any."""
+    from rag.terms import lexicon
+
+    return frozenset(m.name for m in lexicon.find_conditions(title)) & frozenset(_IMPLIES)
+
+
+def _has_condition_of(p: Passage, facts: Facts, title: frozenset[str]) -> bool:
+    """Whether the patient has what a long-term condition's guideline is about (always true for other guidelines)."""
+    subject = _long_term_subject(p.title)
+    if not subject or subject & facts.conditions or title & facts.tokens:
+        return True
+    if facts.glucose_mmol is not None and "type 2 diabetes mellitus" in subject:
+        return True  # "my fasting sugar was 7.3 at a health check": the criteria are for finding diabetes too
+    return any(_IMPLIES[c] & facts.tokens for c in subject)
+
+
 def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
     """Every criterion one of whose clauses holds for the patient, most urgent first."""
     out: list[Match] = []
     for cr in criteria:
         title = frozenset(_title_tokens(cr.passage))
+        if cr.level != "emergency" and not _has_condition_of(cr.passage, facts, title):
+            continue  # "contact primary care if ankles swell" in the COPD guideline is for people with COPD
         # the guideline's own subject goes without saying only for a patient who has it
         topic = set(title & facts.tokens)  # (a title with two subjects, "2型糖尿病与低血糖": only the one the patient has)
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
@@ -1182,7 +1277,22 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
                 best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds)
         if best is not None:
             out.append(best)
-    return sorted(out, key=lambda m: LEVEL_RANK[m.level])
+    return sorted(_longest_duration_only(out), key=lambda m: LEVEL_RANK[m.level])
+
+
+def _longest_duration_only(matches: list[Match]) -> list[Match]:
+    """Of two criteria of one guideline met by how long it has lasted ("more than 2 days", "more than 4 weeks
+    (chronic)"), the longer one says what this is: six weeks of loose stools are a chronic problem (routine), not a
+    two-day one (within days)."""
+    timed = [(m, cl) for m in matches for cl in m.criterion.clauses if cl.text == m.clause and cl.min_days is not None]
+    drop: set[int] = set()
+    for m, cl in timed:
+        for other, ocl in timed:
+            if other is not m and other.criterion.passage.doc_id == m.criterion.passage.doc_id \
+                    and ocl.min_days is not None and cl.min_days is not None and ocl.min_days > cl.min_days \
+                    and (ocl.tokens & cl.tokens or not ocl.tokens or not cl.tokens):
+                drop.add(id(m))
+    return [m for m in matches if id(m) not in drop]
 
 
 # --- the decision -------------------------------------------------------------------------------
@@ -1259,6 +1369,8 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
     risk = _risk_without_criterion(facts, language)
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
     review = _review_without_criterion(facts, language)
+    if self_care is not None and not risk and not review and facts.asks_review:
+        review = "您想请医生评估或安排检查" if zh else "you ask for a review, a referral or help with a medicine"
     if self_care is not None and not risk and review:
         # self-care was given for this presentation, but it has lasted, keeps coming back or is not improving:
         # what a nurse line says then is "book an appointment", not "carry on at home"
@@ -1277,6 +1389,12 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
                   f"describe{f' ({understood})' if understood else ''}, and the guideline gives self-care for this: "
                   f"{_quote(p, text, language)}")
         return UrgencyDecision("self_care", reason, "self_care", p, text, ())
+    if not risk and facts.asks_review:
+        # a request for a review, a referral or help with a medicine is what an appointment is for; nothing here is urgent
+        reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，您想请医生评估或安排检查，因此建议预约门诊。" if zh else
+                  f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                  "describe, and you ask for a review, a referral or help with a medicine, so book a routine appointment.")
+        return UrgencyDecision("routine", reason, "no_criterion", None, "", ())
     why = risk or ("检索到的指南没有给出适用的居家护理建议" if zh else "the retrieved guidelines give no self-care for this presentation")
     reason = (f"{label['soon']}：没有找到与您的情况相符的就医标准，但{why}，因此建议几天内请医生评估。" if zh else
               f"{label['soon']}: no guideline criterion matched what you describe, but {why}, so a clinician should "
@@ -1421,13 +1539,20 @@ _ZH_ALARM = {"cjaundice": "皮肤或眼睛发黄", "ccough_blood": "咳血", "cw
              "crigors": "寒战", "cfluid_leak": "阴道流水", "cshingles": "带状疱疹", "casleep_driving": "开车时打瞌睡"}
 
 
+_INFECTION = frozenset({"cfever", "csore_throat", "cdiarrhoea", "cvomit", "ccough", "curine_pain", "crigors", "cpus", "cphlegm"})
 _DRY = frozenset({"cless_urine", "cno_urine", "cdry_mouth", "cfewer_tears"})
 _LOSING = frozenset({"cdrink_less", "crefuse_drink", "cvomit", "cdiarrhoea", "cfluids_down", "cfever"})
 
 
 def _same_day_without_criterion(facts: Facts, language: str) -> str:
     """Signs of dehydration (less urine, a dry mouth, fewer tears) while drinking less or losing fluid, in a child or an
-    older adult: every starter guideline that names them sends them for same-day assessment, whichever was retrieved."""
+    older adult: every starter guideline that names them sends them for same-day assessment, whichever was retrieved.
+    So does a weakened immune system with signs of an infection."""
+    if "cweak_immune" in facts.tokens and facts.tokens & _INFECTION:
+        # chemotherapy, a transplant or immunosuppressants with a fever, sore throat or loose stools: an infection can
+        # become sepsis within hours (NHS, NICE NG151 neutropenic sepsis); same-day assessment whatever else matched
+        return "您的免疫力低下（化疗、器官移植或免疫抑制药）并有感染迹象" if language == "zh" else \
+            "you have a weakened immune system (chemotherapy, a transplant or immunosuppressants) and signs of an infection"
     age = facts.age_years
     if not (facts.tokens & _DRY and facts.tokens & _LOSING) or age is None or 16 <= age < 65:
         return ""
