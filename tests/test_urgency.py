@@ -788,3 +788,15 @@ def test_round_8_a_weakened_immune_system_with_an_infection_is_seen_the_same_day
     assert [m.level for m in match_criteria(extract_facts("yellow gunk oozing out of the burn on my side", age=27),
                                             criteria_of([burn]))] == ["urgent"]
     assert match_criteria(extract_facts("small burn on my hand, it's red, no blisters", age=27), criteria_of([burn])) == []
+
+
+def test_round_8_every_sign_of_a_warning_criterion_named_is_never_self_care() -> None:
+    red = passage("3 Red flags: seek emergency care now", "- severe tummy pain with vomiting;", n=60)
+    # not severe, so the criterion does not hold; but both its signs are the patient's
+    both = extract_facts("loose stools since yesterday, tummy pain and vomiting", age=30)
+    decision = decide_urgency(both, [SCOPE, SELF, red], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert decision.level == "soon" and "lists among the signs" in decision.reason
+    # one sign alone (swelling somewhere) says too little to hold back self-care
+    one = extract_facts("loose stools since yesterday, a bit of tummy pain", age=30)
+    assert decide_urgency(one, [SCOPE, SELF, red], red_flag_labels=[], language="en",
+                          ranked_doc_ids=["diarrhoea-test"]).level == "self_care"

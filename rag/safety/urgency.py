@@ -1366,7 +1366,7 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
                   f"{label['urgent']}: no retrieved guideline criterion matched exactly, but {same_day}, so a clinician should "
                   "see this today.")
         return UrgencyDecision("urgent", reason, "no_criterion", None, "", ())
-    risk = _risk_without_criterion(facts, language)
+    risk = _risk_without_criterion(facts, language) or _part_of_a_warning_sign(facts, criteria, language)
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
     review = _review_without_criterion(facts, language)
     if self_care is not None and not risk and not review and facts.asks_review:
@@ -1497,6 +1497,23 @@ def _uncovered(facts: Facts, doc_passages: list[Passage]) -> list[str]:
         named |= {m.name for m in lexicon.find_conditions(p.text)} | {m.name for m in lexicon.find_conditions(p.title)}
     signs = {t for t in facts.tokens if t in _concept_tokens()} - _NOT_A_SIGN - _body_words()
     return sorted((signs - said) | (facts.conditions - named - _EVERYDAY))
+
+
+def _part_of_a_warning_sign(facts: Facts, criteria: list[Criterion], language: str) -> str:
+    """A sign the patient names that a retrieved guideline lists among its emergency or same-day criteria, although the
+    whole criterion did not match ("swollen hands" against "extreme swelling of your hands or face"): not self-care."""
+    for cr in criteria:
+        if cr.level not in {"emergency", "urgent"}:
+            continue
+        title = frozenset(_title_tokens(cr.passage))
+        for cl in cr.clauses:
+            signs = {t for t in cl.tokens if t in _concept_tokens()} - _NOT_A_SIGN - _body_words() - title
+            named = sorted(signs & facts.tokens)
+            if len(named) >= 2 and len(named) == len(signs):  # one sign alone (swelling, a headache) says too little
+                shown = "、".join(_ZH_ALARM.get(a, _show(a)) for a in named) if language == "zh" else ", ".join(_show(a) for a in named)
+                return (f"您提到{shown}，指南把它列为需要尽快就医的情况之一" if language == "zh" else
+                        f"you mention {shown}, which the guideline lists among the signs to be seen for")
+    return ""
 
 
 def _risk_without_criterion(facts: Facts, language: str) -> str:
