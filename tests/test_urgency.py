@@ -800,3 +800,14 @@ def test_round_8_every_sign_of_a_warning_criterion_named_is_never_self_care() ->
     one = extract_facts("loose stools since yesterday, a bit of tummy pain", age=30)
     assert decide_urgency(one, [SCOPE, SELF, red], red_flag_labels=[], language="en",
                           ranked_doc_ids=["diarrhoea-test"]).level == "self_care"
+
+
+def test_round_8_the_patients_own_words_for_sex_weight_lost_blood_in_urine_and_a_bent_wrist() -> None:
+    bloke = extract_facts("I'm a bloke and it burns when I pee")
+    assert bloke.sex == "male" and "curine_pain" in bloke.tokens
+    assert extract_facts("I'm a bloke", sex="female").sex == "female"  # the request's field wins
+    assert {"cblood_urine", "curine_pain"} <= extract_facts("my wee is pinkish and it burns").tokens
+    assert "cweight_loss" in extract_facts("being sick a lot and I've lost 5 kilos").tokens
+    assert "cweight_loss" in extract_facts("咳嗽一个多月，瘦了十来斤").tokens
+    assert "cfracture" in extract_facts("fell on my wrist and it's swollen and looks a bit bent").tokens
+    assert "ceye" in extract_facts("shingles on my forehead spreading onto my eyelid").tokens

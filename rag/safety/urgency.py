@@ -192,7 +192,7 @@ def _clause_tokens(clause: str) -> set[str]:
 _PAINISH = re.compile(r"\b(?:hurt\w*|ach(?:e|es|ing|y)|sore|burn\w*|sting\w*|cburn|csting|pound\w*|throb\w*)\b|疼|痛")
 _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
-    (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
+    (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble|cblood_urine)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
     (re.compile(r"\bhead\b|脑袋"), "cheadache"),
     (re.compile(r"\bribs?\b|\bribcage\b|肋骨|肋下|胸口|胸部"), "cchest_pain"),
     (re.compile(r"\bthroat\b|嗓子|喉咙"), "csore_throat"),  # "my throat has gone sore", "throat is killing me"  # "sore ribs when I twist" is pain in the chest (wall)
@@ -234,6 +234,8 @@ def _tokens(text: str) -> set[str]:
     norm = _normalise(text)
     # "hands and face fine": each of them is fine ("and" ends a clause below)
     norm = re.sub(r"\b([a-z_]+)\s+and\s+([a-z_]+)\s+((?:are |look |seem |feel )?(?:fine|ok|okay|normal))\b", r"\1 \3, \2 \3", norm)
+    # "my wee is pinkish and it burns": "it" is the same complaint, so the pain stays in its clause
+    norm = re.sub(r"\band\s+(?=(?:it|that|this)\s+(?:cburn|csting|burns?|hurts?|stings?|aches?|is (?:sore|painful|agony))\b)", " ", norm)
     out: set[str] = set()
     for clause in _CLAUSE.split(norm):
         if clause and clause.strip():
@@ -487,6 +489,11 @@ _ASKS_REVIEW = re.compile(
     r"book|get a referral|have a referral)|\b(?:due|overdue) (?:a|my|for (?:a|my)) (?:review|check|check-up)|"
     r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)",
     re.IGNORECASE)
+_SAYS_MALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:bloke|man|guy|male|lad|chap|gentleman)\b|我是男|男的，|男，", re.I)
+_SAYS_FEMALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:woman|female|lady|girl)\b|我是女|女的，|女，", re.I)
+_LOST_WEIGHT = re.compile(r"\b(?:lost|dropped|down) (?:about |almost |nearly |over |around )?(?:\d+(?:\.\d+)?|a|a few|several|some|a lot of|"
+                          r"half a|two|three|four|five|six) ?(?:kg|kgs|kilos?|kilograms?|pounds?|lbs?|stone|st)\b|(?:瘦|掉|轻)了[\d一二两三四五六七八九十几]+(?:来|多)?(?:斤|公斤)",
+                          re.I)
 _STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|还有|也没退|没退|不退", re.IGNORECASE)
 _FEVER_MEDICINE = re.compile(r"calpol|paracetamol|acetaminophen|tylenol|panadol|nurofen|ibuprofen|motrin|advil|fever medicine|"
                              r"退烧药|退热药|美林|泰诺林|布洛芬|对乙酰氨基酚|扑热息痛", re.IGNORECASE)
@@ -497,6 +504,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                   duration: str | None = None) -> Facts:
     """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
     symptoms = _NO_APOSTROPHE.sub(r"\1'\2", symptoms)  # "cant put any weight on it" is "can't"
+    if sex is None:  # "I'm a bloke and it burns when I pee": the patient's own word for their sex
+        sex = "male" if _SAYS_MALE.search(symptoms) else "female" if _SAYS_FEMALE.search(symptoms) else None
     text = " ".join(t for t in (symptoms, duration or "") if t)
     spans = _spans(text)
     if pregnant or (pregnant is None and re.search(r"\bpregnant\b|怀孕|孕\d|孕期", text, re.IGNORECASE)):
@@ -541,6 +550,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("breath_on_exertion")
     if "crefuse_drink" in tokens:
         tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
+    if _LOST_WEIGHT.search(symptoms):
+        tokens.add("cweight_loss")  # "I've lost 5 kilos", "瘦了十来斤"
     if is_pregnant:
         tokens.add("pregnant")  # the request's flag says it as well as the word would ("if you are pregnant:" lists)
     if "cweak_immune" in tokens or (age is not None and age >= 65) or pregnant:
