@@ -706,7 +706,7 @@ def test_round_8_pregnancy_weeks_the_flag_and_swelling_of_the_hands() -> None:
     seek = passage("5 When to see a clinician", "Contact your midwife the same day if you are pregnant and:\n\n"
                    "- you have itching of the hands and feet, often worse at night;", doc_id="preg-test", title="Pregnancy", n=50)
     assert [m.level for m in match_criteria(facts, criteria_of([seek]))] == ["urgent"]
-    rings = extract_facts("34 weeks pregnant, my rings won't go on and I'm seeing zigzag lights", age=30)
+    rings = extract_facts("34 weeks pregnant, my rings won't go on and I'm seeing spots in front of my eyes", age=30)
     assert {"chand", "cswelling", "cvision"} <= rings.tokens
     red = passage("3 Red flags", "- extreme swelling of your hands or face;", doc_id="preg-test", title="Pregnancy", n=51)
     assert [m.level for m in match_criteria(rings, criteria_of([red]))] == ["emergency"]
@@ -810,4 +810,5 @@ def test_round_8_the_patients_own_words_for_sex_weight_lost_blood_in_urine_and_a
     assert "cweight_loss" in extract_facts("being sick a lot and I've lost 5 kilos").tokens
     assert "cweight_loss" in extract_facts("咳嗽一个多月，瘦了十来斤").tokens
     assert "cfracture" in extract_facts("fell on my wrist and it's swollen and looks a bit bent").tokens
+    assert "cfracture" not in extract_facts("put my back out, walking a bit bent over").tokens
     assert "ceye" in extract_facts("shingles on my forehead spreading onto my eyelid").tokens
