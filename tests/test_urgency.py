@@ -812,3 +812,13 @@ def test_round_8_the_patients_own_words_for_sex_weight_lost_blood_in_urine_and_a
     assert "cfracture" in extract_facts("fell on my wrist and it's swollen and looks a bit bent").tokens
     assert "cfracture" not in extract_facts("put my back out, walking a bit bent over").tokens
     assert "ceye" in extract_facts("shingles on my forehead spreading onto my eyelid").tokens
+
+
+def test_round_8_for_a_purpose_is_not_the_condition() -> None:
+    seek = passage("5 When to see a clinician", "Seek emergency care for medical support if you were sexually assaulted.",
+                   doc_id="sti-test", title="Sexually transmitted infections", n=61)
+    [criterion] = criteria_of([seek])
+    assert [cl.text for cl in criterion.clauses] == ["you were sexually assaulted"]
+    cough = passage("5 When to see a clinician", "See your doctor for a cough lasting more than 3 weeks.", doc_id="c-test",
+                    title="Cough", n=62)
+    assert [cl.text for cr in criteria_of([cough]) for cl in cr.clauses] == ["a cough lasting more than 3 weeks"]

@@ -849,7 +849,10 @@ def _distribute_or(m: re.Match[str]) -> str:
 
 def _clauses(statement: str) -> tuple[_Clause, ...]:
     # the "if ..." part holds the conditions; a lead like "See your doctor if" is not a condition
-    body = re.split(r"\bif\b|\bfor\b(?! \d)|如果|出现以下", statement, maxsplit=1, flags=re.IGNORECASE)
+    # ("for" a purpose is not the condition: "seek emergency care for medical support if ...")
+    body = re.split(r"\bif\b|\bfor\b(?! \d)(?!\s+(?:medical |urgent |emergency |expert |specialist |professional )?"
+                    r"(?:support|advice|assessment|review|help|checking|tests?|testing|treatment|care|an? (?:assessment|review|check|"
+                    r"test|prescription|referral))\b)|如果|出现以下", statement, maxsplit=1, flags=re.IGNORECASE)
     has_head = len(body) == 2 and len(body[1]) > 8 and bool(_SEEK_VERB.search(body[0]))
     conditions = body[1] if has_head else statement
     head = body[0] if has_head else ""
