@@ -128,6 +128,7 @@ _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect
 _BURNING = re.compile(r"\b(?:a |the )?burning(?: (?:pain|feeling|sensation))?\b(?! (?:clothes|building|house|car|oil|fat|candle))")
 _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|pack|shower|bath|weather|air|drinks?|tap|"
                          r"ice|clammy|skin|room|food|and clammy)\b)|\b(?:feels?|felt|feeling|is|was|so|too|very) cold\b")
+_SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fat|drink|milk|kettle|pan|oven|tray|iron|plate|steam)s?\b")
 _NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
@@ -152,6 +153,8 @@ _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "toda
             "thing", "every", "morn", "afternoon", "tonight", "yesterday", "hour", "minute", "sure", "few", "ive",
             "not", "no", "see", "says", "say", "home", "machine", "very", "she", "her", "he", "his", "him", "they", "them", "their", "it", "its", "than", "tak", "was", "were",
             "right", "left", "under", "over", "side", "bad", "worse", "better", "normal", "fine", "symptom",
+            # "type 1" names no "Type 2 diabetes" (the title's number is no word)
+            "type",
             "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
             "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
             "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
@@ -348,6 +351,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _STINGING.sub(" sore ", low)
     low = _BURNING.sub(" pain ", low)  # "burning in my upper chest" is a sensation; "burned my hand" is a burn
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
+    low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
@@ -462,7 +466,7 @@ def _title_words(title: str, zh: bool) -> frozenset[str]:
         return frozenset(w for w in chinese_content_words(title) if len(w) >= 2 and w not in _ZH_WHO)
     return frozenset({w for w in _text_terms(title, zh) if not w.isdigit()} - _GENERIC - {
         "care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including", "includ", "safety", "testing", "long",
-        "lasting", "common", "trouble", "during"})
+        "lasting", "common", "trouble", "during", "type"})
 
 
 def _title_terms(q: AbstractSet[str], title: str, zh: bool) -> set[str]:
@@ -753,6 +757,7 @@ class ExtractiveGenerator:
         strict = set(docs[1:]) | ({docs[0]} if weak else set())
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
+        held_tests: list[tuple[tuple[float, ...], Sentence]] = []
         for n, p in enumerate(request.passages, start=1):
             if p.doc_id not in rank:
                 continue
@@ -771,12 +776,15 @@ class ExtractiveGenerator:
                 # "胃食管反流引起的咳嗽：...") goes after general advice
                 lead = _SITUATION.match(text)
                 off_situation = bool(lead and not _shared(q, lead.group(1) or lead.group(2), zh))
-                if p.doc_id in strict and (off_situation or not _shared(qc, text, zh)):
-                    # another guideline joined for a part of the complaint: only its sentences about that complaint
-                    # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever)
-                    continue
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
+                if p.doc_id in strict and (off_situation or not _shared(qc, text, zh)):
+                    # another guideline joined for a part of the complaint: only its sentences about that complaint
+                    # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever); a weak anchor's other
+                    # tests are kept aside for an emergency it turns out to be about
+                    if p.doc_id == docs[0] and s.role == "tests":
+                        held_tests.append((key, s))
+                    continue
                 by_role.setdefault(s.role, []).append((key, s))
         for items in by_role.values():
             items.sort(key=lambda t: t[0])
@@ -842,6 +850,12 @@ class ExtractiveGenerator:
             about_emergency = " ".join([request.passages[n].title for n, p in enumerate(request.passages) if p.doc_id == anchor][:1]
                                        + [s.text for s in take("red_flag", 50) if request.passages[s.n - 1].doc_id == anchor])
             if any(len(_shared(qc, s.text, zh)) >= 2 for s in anchor_flags) or _shared(label_terms, about_emergency, zh):
+                if anchor in strict:
+                    # a guideline about the complaint only through its warning signs, one of which is this emergency
+                    # ("吃东西或玩小物件时突然剧烈呛咳" for a child choking on a bead): its tests and conditions are about it
+                    pool = sorted([*by_role.get("tests", []), *held_tests], key=lambda t: t[0])
+                    tests = [s for _, s in pool if not _NO_TESTS.search(s.text)][:MAX_TESTS]
+                    conditions = self._conditions(request, docs, by_role, conf, strict - {anchor})
                 tests = [s for s in tests if request.passages[s.n - 1].doc_id == anchor]
                 conditions = [c for c in conditions if c.citations and request.passages[c.citations[0] - 1].doc_id == anchor]
             else:
