@@ -665,3 +665,44 @@ def test_chinese_lay_words_for_snoring_and_pauses_in_breathing() -> None:
 
     terms = _query_terms("晚上打呼噜特别响，有时候好像憋住不喘气", True)
     assert {"打鼾", "憋气"} <= terms
+
+
+def test_a_scald_in_lay_words_is_a_burn_and_type_1_names_no_type_2_guideline() -> None:
+    from rag.answer.generators.extractive import _query_terms, names_title
+
+    assert "burn" in _query_terms("spilt hot tea on my tummy, skin's red and stings", False)
+    assert "burn" in _query_terms("grabbed a hot oven tray without a glove", False)
+    assert "burn" not in _query_terms("I feel hot and shivery", False)
+    assert not names_title("type 1, on insulin, meter says 3.4", "Type 2 diabetes", "en")
+    assert names_title("my type 2 diabetes is getting worse, sugars high", "Type 2 diabetes", "en")
+
+
+def test_a_long_term_condition_named_as_background_names_no_title() -> None:
+    """"我有糖尿病" after a rash names no diabetes title: the rash guideline retrieval missed can still be offered by its title."""
+    from rag.answer.generators.extractive import names_title
+
+    hives = "昨天吃了海鲜身上起了好多红疙瘩，很痒。我有糖尿病。"
+    assert not names_title(hives, "2型糖尿病与低血糖", "zh") and names_title(hives, "皮疹与过敏反应", "zh")
+    assert names_title("我有糖尿病，最近血糖一直很高", "2型糖尿病与低血糖", "zh")
+
+
+def test_a_weak_anchor_that_is_about_the_emergency_gives_its_tests() -> None:
+    """A child choking on a bead: "咳" names no "咳嗽" title and only the warning sign shares a word ("突然"), but that warning
+    sign is the red flag that fired: the cough guideline's tests are about it."""
+    cough = [
+        passage("cough-zh", "咳嗽", "3 危险信号", "出现以下情况请立即拨打120或到急诊科：孩子在吃东西或玩小物件时突然剧烈呛咳（可能是气管异物）。",
+                0.74, language="zh"),
+        passage("cough-zh", "咳嗽", "6 可能的检查", "听诊、血氧饱和度、胸部X线或胸部CT。", 0.5, language="zh"),
+    ]
+    query = "3岁娃刚才在玩串珠子，突然呛得很厉害，一直咳，现在还在咳"
+    assert weak_anchor_of(cough, query)
+    d = compose(query, cough, language="zh", age=3.0, triage_urgency="emergency", red_flags=("吃或玩小东西时突然呛咳（可能异物吸入）",))
+    assert d.suggested_tests and d.self_care == []
+    d = compose(query, cough, language="zh", age=3.0)  # no emergency: nothing of the guideline is about it
+    assert d.suggested_tests == []
+
+
+def weak_anchor_of(passages: list[Passage], query: str) -> bool:
+    from rag.answer.generators.extractive import weak_anchor
+
+    return weak_anchor(passages, passages[0].doc_id, query, passages[0].language)

@@ -545,7 +545,8 @@ def names_title(query: str, title: str, language: str) -> bool:
     "Chest pain"/"胸痛"; "hypoglycaemia" for "Low blood sugar (hypoglycaemia)"; a cough of 6 weeks for "Chronic
     cough"); the words for who the patient is do not count."""
     zh = language == "zh"
-    return _title_match(_query_terms(query, zh) - _GROUP_WORDS, title, zh) >= 1.0
+    # a long-term condition named as who the patient is ("我有糖尿病" after a rash) names no title either
+    return _title_match(_query_terms(query, zh) - _GROUP_WORDS - _background_terms(query, zh), title, zh) >= 1.0
 
 
 def about_terms(query: str, passage: Passage, language: str) -> set[str]:
