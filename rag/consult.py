@@ -131,6 +131,8 @@ class Evidence:
     ranked_doc_ids: list[str]
     topic_doc_ids: list[str] = field(default_factory=list)  # the guidelines about the complaint (the answer's anchor first)
     named: list[Passage] = field(default_factory=list)  # chosen guidelines retrieval did not reach: one passage each
+    # the anchor, when it is about the complaint only through its warning signs (extractive.weak_anchor)
+    warning_signs_only: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -268,9 +270,10 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
     criteria: list[Passage] = list(found.passages)
     topic: list[str] = []
     named: list[Passage] = []
+    weak: list[str] = []
     if found.sufficient:
         from rag.answer.evidence import candidate_documents, patient_groups
-        from rag.answer.generators.extractive import matching_documents
+        from rag.answer.generators.extractive import matching_documents, weak_anchor
 
         # the care criteria of every retrieved guideline, and of the guidelines written for this patient's
         # group (pregnancy, young babies), even when the passage that holds them ranked lower
@@ -295,9 +298,12 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
         topic = matching_documents([*found.passages, *extra], intake.query, intake.language, groups, context=context,
                                    red_flags=red_flags)
         named = [p for p in extra if p.doc_id in topic]
+        # read from the whole anchor guideline, as the choice was
+        weak = topic[:1] if topic and weak_anchor([*context, *found.passages, *extra], topic[0], intake.query, intake.language) else []
         criteria = [*criteria, *(p for p in context[len(criteria):] if p.doc_id in topic)]
         ranked = list(dict.fromkeys([*topic, *ranked]))
-    return Evidence(found=found, criteria_passages=criteria, ranked_doc_ids=ranked, topic_doc_ids=topic, named=named)
+    return Evidence(found=found, criteria_passages=criteria, ranked_doc_ids=ranked, topic_doc_ids=topic, named=named,
+                    warning_signs_only=weak)
 
 
 def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: TriageResult,
@@ -341,7 +347,7 @@ def _generate(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: 
     result = backends.generator.generate(GenerationRequest(
         query=intake.query, language=intake.language, passages=found.passages, messages=prompt.messages,
         triage_urgency=tri.urgency, red_flags=tuple(f.label for f in tri.red_flags), age=request.age, sex=request.sex,
-        pregnant=request.pregnant, documents=tuple(evidence.topic_doc_ids)))
+        pregnant=request.pregnant, documents=tuple(evidence.topic_doc_ids), warning_signs_only=tuple(evidence.warning_signs_only)))
     record.generation = GenerationPart(backend=result.backend, model=result.model, params=result.params,
                                        raw_output=result.raw_output, attempts=result.attempts, error=result.error)
     return result, prompt.template_id

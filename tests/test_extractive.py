@@ -568,3 +568,141 @@ def test_guideline_text_caches_change_no_answer_and_hold_no_patient_text(monkeyp
             lambda *a, _f=inner: (keys.append(a), _f(*a))[1]))
     assert compose(query, SORE, age=30.0, sex="male").model_dump() == cold
     assert keys and not [k for k in keys if "zebrafinch" in str(k) or "38.5" in str(k)]
+
+
+# --- round 6: weak anchors, warning-sign words, who a Chinese title is for ---------------------------------------------
+
+FEVER_ZH = [
+    passage("fever-zh", "成人发热", "3 危险信号", "出现以下任何一种情况，请立即拨打120或到急诊科就诊：呼吸困难、胸痛、心跳非常快。", 0.70,
+            language="zh"),
+    passage("fever-zh", "成人发热", "4 居家自我护理", "- 多休息，多喝水，以尿色淡黄为宜。\n- 可按说明书使用对乙酰氨基酚或布洛芬退热止痛。", 0.60,
+            language="zh"),
+    passage("fever-zh", "成人发热", "6 可能的检查", "血常规、C反应蛋白、血培养、胸部X线。", 0.55, language="zh"),
+]
+
+
+def test_a_guideline_about_the_complaint_only_through_a_warning_sign_gives_only_sentences_about_it() -> None:
+    """Coffee and a racing heart share "心跳" with the adult-fever guideline's sepsis sign alone: its fever self-care and
+    tests are not advice for it. A fever names the guideline's title: then they are."""
+    from rag.answer.generators.extractive import weak_anchor
+
+    coffee = "喝了三杯咖啡之后心跳有点快，歇了一会儿现在好多了"
+    assert matching_documents(FEVER_ZH, coffee, "zh") == ["fever-zh"]  # still the only candidate about it at all
+    assert weak_anchor(FEVER_ZH, "fever-zh", coffee, "zh")
+    d = compose(coffee, FEVER_ZH, language="zh", age=34.0)
+    assert d.self_care == [] and d.suggested_tests == [] and d.possible_conditions == []
+    fever = "发烧两天了，38.6度，浑身酸痛"
+    assert not weak_anchor(FEVER_ZH, "fever-zh", fever, "zh")
+    d = compose(fever, FEVER_ZH, language="zh", age=34.0)
+    assert any("多休息" in s.advice for s in d.self_care) and d.suggested_tests
+    # the pipeline reads it from the whole guideline and passes it on: the generator follows what it is told
+    d = compose(coffee, FEVER_ZH, language="zh", age=34.0, documents=("fever-zh",), warning_signs_only=())
+    assert d.self_care
+    d = compose(fever, FEVER_ZH, language="zh", age=34.0, documents=("fever-zh",), warning_signs_only=("fever-zh",))
+    assert not any("多休息" in s.advice for s in d.self_care)
+
+
+def test_an_emergency_red_flags_group_words_name_no_guideline() -> None:
+    """Leaking waters at 28 weeks: a headache guideline's "孕期或产后出现剧烈头痛" shares only the pregnancy with the red flag
+    "孕期阴道流水（破水）", and "突然" with its thunderclap sign: no headache conditions or tests for it."""
+    headache = [
+        passage("headache-zh", "头痛与偏头痛", "3 危险信号",
+                "出现以下情况请立即拨打120或到急诊科：突然发生的“霹雳样”剧烈头痛，1分钟内达到最痛。\n\n"
+                "出现以下情况请立即拨打120或到急诊科：孕期或产后出现剧烈头痛，尤其伴视物模糊或水肿（可能是子痫前期）。", 0.63,
+                language="zh"),
+        passage("headache-zh", "头痛与偏头痛", "6 可能的检查", "有危险信号时可能安排头颅CT或磁共振（MRI）、腰椎穿刺。", 0.5, language="zh"),
+    ]
+    d = compose("怀孕28周，刚才下面突然流出来好多水，把裤子都湿透了，肚子不疼", headache, language="zh", age=30.0, pregnant=True,
+                triage_urgency="emergency", red_flags=("孕期阴道流水（破水）",))
+    assert d.possible_conditions == [] and d.suggested_tests == []
+    # a headache at 34 weeks with swelling is that warning sign: the guideline is about it
+    d = compose("怀孕34周，头痛得厉害，脸和手都肿了", headache, language="zh", age=30.0, pregnant=True,
+                triage_urgency="emergency", red_flags=("孕期剧烈头痛伴水肿",))
+    assert d.suggested_tests
+
+
+def test_a_word_shared_only_through_warning_signs_weighs_half() -> None:
+    """Sore sunburnt shoulders: "sore" is in the rash guideline's warning sign (sore mouth or eyes), not in what it describes."""
+    rash = [passage("rash", "Skin rash, hives and allergic reactions", "2 Assessment", "A rash can be red, itchy and raised.", 0.50),
+            passage("rash", "Skin rash, hives and allergic reactions", "3 Red flags",
+                    "Call 911 for a widespread rash with a sore mouth or eyes.", 0.4)]
+    burns = [passage("burns", "Burns and scalds", "2 Assessment", "Sunburn makes the skin red and painful.", 0.525)]
+    explain: dict[str, dict[str, object]] = {}
+    docs = matching_documents([*rash, *burns], "fell asleep on the beach, shoulders are bright red and sore", "en", explain=explain)
+    # red: held by both (1/2); sore: by the rash guideline alone, through a warning sign (1 x 0.5); a full 1.0 would make
+    # it 0.56 against 0.545
+    assert explain["rash"]["topic"] == ["red", "sore"] and explain["rash"]["weight"] == 1.0
+    assert explain["burns"]["weight"] == 0.5
+    assert docs == ["burns"]
+
+
+def test_who_a_chinese_title_is_for_is_not_its_topic() -> None:
+    """"成人发热"/"儿童发热" are named by a fever, as "Fever in adults" is in English; a title named in part names no other guideline
+    that could join ("sore" alone is not "Sore throat")."""
+    from rag.answer.generators.extractive import names_title
+
+    assert names_title("孩子8岁，发烧两天了", "儿童发热", "zh") and names_title("发烧三天不退", "成人发热", "zh")
+    assert not names_title("咳嗽三天", "成人发热", "zh")
+    burns = [passage("burns", "Burns and scalds", "2 Assessment", "Scalds make the skin red and painful.", 0.55)]
+    throat = [passage("sore-throat", "Sore throat", "2 Assessment", "A sore, red throat is usually viral.", 0.50)]
+    assert matching_documents([*burns, *throat], "scalded my hand with the kettle, red and sore", "en") == ["burns"]
+
+
+@pytest.mark.parametrize(("query", "term"), [
+    ("been feeling low for about a month, sleeping badly", "depression"),
+    ("my brother has sent me goodbye texts and says tonight's the night", "depression"),
+    ("I get really nervous before presentations", "anxiety"),
+])
+def test_lay_words_for_low_mood_and_suicidal_intent(query: str, term: str) -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert term in _query_terms(query, False)
+    assert "depression" not in _query_terms("no thoughts of hurting myself, just a cough", False)  # a denial names nothing
+
+
+def test_chinese_lay_words_for_snoring_and_pauses_in_breathing() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms("晚上打呼噜特别响，有时候好像憋住不喘气", True)
+    assert {"打鼾", "憋气"} <= terms
+
+
+def test_a_scald_in_lay_words_is_a_burn_and_type_1_names_no_type_2_guideline() -> None:
+    from rag.answer.generators.extractive import _query_terms, names_title
+
+    assert "burn" in _query_terms("spilt hot tea on my tummy, skin's red and stings", False)
+    assert "burn" in _query_terms("grabbed a hot oven tray without a glove", False)
+    assert "burn" not in _query_terms("I feel hot and shivery", False)
+    assert not names_title("type 1, on insulin, meter says 3.4", "Type 2 diabetes", "en")
+    assert names_title("my type 2 diabetes is getting worse, sugars high", "Type 2 diabetes", "en")
+
+
+def test_a_long_term_condition_named_as_background_names_no_title() -> None:
+    """"我有糖尿病" after a rash names no diabetes title: the rash guideline retrieval missed can still be offered by its title."""
+    from rag.answer.generators.extractive import names_title
+
+    hives = "昨天吃了海鲜身上起了好多红疙瘩，很痒。我有糖尿病。"
+    assert not names_title(hives, "2型糖尿病与低血糖", "zh") and names_title(hives, "皮疹与过敏反应", "zh")
+    assert names_title("我有糖尿病，最近血糖一直很高", "2型糖尿病与低血糖", "zh")
+
+
+def test_a_weak_anchor_that_is_about_the_emergency_gives_its_tests() -> None:
+    """A child choking on a bead: "咳" names no "咳嗽" title and only the warning sign shares a word ("突然"), but that warning
+    sign is the red flag that fired: the cough guideline's tests are about it."""
+    cough = [
+        passage("cough-zh", "咳嗽", "3 危险信号", "出现以下情况请立即拨打120或到急诊科：孩子在吃东西或玩小物件时突然剧烈呛咳（可能是气管异物）。",
+                0.74, language="zh"),
+        passage("cough-zh", "咳嗽", "6 可能的检查", "听诊、血氧饱和度、胸部X线或胸部CT。", 0.5, language="zh"),
+    ]
+    query = "3岁娃刚才在玩串珠子，突然呛得很厉害，一直咳，现在还在咳"
+    assert weak_anchor_of(cough, query)
+    d = compose(query, cough, language="zh", age=3.0, triage_urgency="emergency", red_flags=("吃或玩小东西时突然呛咳（可能异物吸入）",))
+    assert d.suggested_tests and d.self_care == []
+    d = compose(query, cough, language="zh", age=3.0)  # no emergency: nothing of the guideline is about it
+    assert d.suggested_tests == []
+
+
+def weak_anchor_of(passages: list[Passage], query: str) -> bool:
+    from rag.answer.generators.extractive import weak_anchor
+
+    return weak_anchor(passages, passages[0].doc_id, query, passages[0].language)

@@ -28,6 +28,9 @@ class GenerationRequest:
     # the guidelines about the complaint, anchor first, when the pipeline chose them from the whole of each retrieved
     # guideline (rag.consult); None: the extractive generator chooses from the passages alone
     documents: tuple[str, ...] | None = None
+    # of `documents`, the anchor when it is about the complaint only through its warning signs, read from the whole
+    # guideline (extractive.weak_anchor): it gives only its sentences about the complaint
+    warning_signs_only: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

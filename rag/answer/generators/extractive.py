@@ -22,7 +22,7 @@ from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_wo
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
-           "DESCRIPTION", "Sentence"]
+           "weak_anchor", "DESCRIPTION", "Sentence"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -86,13 +86,23 @@ _EN_SYNONYMS = {"diarrhea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrho
                 "baby": "newborn", "breathless": "copd", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
                 "diabetic": "diabetes", "ankle": "sprains", "poo": "diarrhoea", "poos": "diarrhoea", "poop": "diarrhoea",
                 "fed up": "depression", "low mood": "depression", "flat": "depression", "hopeless": "depression",
-                "anxious": "anxiety", "panic": "anxiety", "pulled": "strains", "twisted": "sprains", "rolled": "sprains", "blood pressure": "hypertension", "coughing": "cough", "flu": "influenza"}
+                "anxious": "anxiety", "panic": "anxiety", "nervous": "anxiety",
+                # the two screening questions for depression in lay words (feeling down, low or hopeless; little interest or
+                # pleasure in doing things), and suicidal intent, which the depression guideline's warning signs are about
+                "feeling low": "depression", "feel low": "depression", "feeling down": "depression", "feel down": "depression",
+                "no interest": "depression", "lost interest": "depression", "suicidal": "depression", "suicide": "depression",
+                "kill myself": "depression", "end my life": "depression", "end it all": "depression", "goodbye": "depression",
+                "harm myself": "depression", "hurt myself": "depression", "self-harm": "depression",
+                "pulled": "strains", "twisted": "sprains", "rolled": "sprains", "blood pressure": "hypertension", "coughing": "cough",
+                "flu": "influenza"}
 _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低烧": "发热", "退烧": "发热", "拉肚子": "腹泻", "拉稀": "腹泻", "嗓子": "咽喉", "喉咙": "咽喉", "头疼": "头痛", "睡不着": "失眠",
                 "风团": "皮疹", "起疹子": "皮疹", "红疹": "皮疹", "血压": "高血压", "心口": "胸痛", "胸口": "胸痛", "糖尿病": "糖尿病",
                 # lay words for a rash, loose stools, chest tightness and blood sugar
                 "红包": "皮疹", "疙瘩": "皮疹", "起包": "皮疹", "湿疹": "皮疹", "荨麻疹": "皮疹", "水泡": "皮疹", "水疱": "皮疹",
                 "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
-                "二甲双胍": "糖尿病", "胰岛素": "糖尿病"}
+                "二甲双胍": "糖尿病", "胰岛素": "糖尿病",
+                # snoring and pauses in breathing in lay words ("打呼噜", "憋住不喘气")
+                "打呼噜": "打鼾", "呼噜": "打鼾", "不喘气": "憋气"}
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
 # a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
 _ZH_PAIN = ((re.compile(r"头[^，。,.；;]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;]{0,3}[痛疼闷]"), "胸痛"))
@@ -118,6 +128,7 @@ _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect
 _BURNING = re.compile(r"\b(?:a |the )?burning(?: (?:pain|feeling|sensation))?\b(?! (?:clothes|building|house|car|oil|fat|candle))")
 _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|pack|shower|bath|weather|air|drinks?|tap|"
                          r"ice|clammy|skin|room|food|and clammy)\b)|\b(?:feels?|felt|feeling|is|was|so|too|very) cold\b")
+_SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fat|drink|milk|kettle|pan|oven|tray|iron|plate|steam)s?\b")
 _NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
@@ -129,6 +140,8 @@ _ABOUT_ROLES = {"condition", "red_flag", "seek_care", "tests"}
 # pregnant patient, whatever her complaint
 _GROUP_WORDS = frozenset({"pregnant", "pregnancy", "newborn", "baby", "babie", "infant", "child", "children", "kid",
                           "怀孕", "孕妇", "孕期", "妊娠", "宝宝", "婴儿", "新生儿", "孩子", "儿童"})
+# the words of a Chinese title that say who it is for ("成人发热", "儿童发热"), left out as "adults"/"children" are in English
+_ZH_WHO = frozenset({"成人", "成年人", "儿童", "小儿", "婴儿", "婴幼儿", "新生儿", "孩子", "老年人", "老人", "孕妇"})
 # qualifiers the complaint's duration adds (rag.answer: _reading_terms): they choose between titles, they name no topic
 _QUALIFIERS = frozenset({"acute", "chronic"})
 _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two", "old", "since", "feel", "get",
@@ -140,6 +153,8 @@ _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "toda
             "thing", "every", "morn", "afternoon", "tonight", "yesterday", "hour", "minute", "sure", "few", "ive",
             "not", "no", "see", "says", "say", "home", "machine", "very", "she", "her", "he", "his", "him", "they", "them", "their", "it", "its", "than", "tak", "was", "were",
             "right", "left", "under", "over", "side", "bad", "worse", "better", "normal", "fine", "symptom",
+            # "type 1" names no "Type 2 diabetes" (the title's number is no word)
+            "type",
             "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
             "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
             "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
@@ -336,6 +351,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _STINGING.sub(" sore ", low)
     low = _BURNING.sub(" pain ", low)  # "burning in my upper chest" is a sensation; "burned my hand" is a burn
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
+    low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
@@ -446,11 +462,11 @@ def _shared(q: AbstractSet[str], text: str, zh: bool) -> set[str]:
 @functools.lru_cache(maxsize=4096)
 def _title_words(title: str, zh: bool) -> frozenset[str]:
     """A guideline title's topic words, once per process (guideline text only)."""
-    if zh:  # words, not character pairs: "皮疹与过敏反应" is two topics, not six pairs
-        return frozenset(w for w in chinese_content_words(title) if len(w) >= 2)
+    if zh:  # words, not character pairs: "皮疹与过敏反应" is two topics, not six pairs; "成人"/"儿童" say who, as in English
+        return frozenset(w for w in chinese_content_words(title) if len(w) >= 2 and w not in _ZH_WHO)
     return frozenset({w for w in _text_terms(title, zh) if not w.isdigit()} - _GENERIC - {
         "care", "sign", "warning", "symptom", "adult", "children", "child", "infant", "including", "includ", "safety", "testing", "long",
-        "lasting", "common", "trouble", "during"})
+        "lasting", "common", "trouble", "during", "type"})
 
 
 def _title_terms(q: AbstractSet[str], title: str, zh: bool) -> set[str]:
@@ -529,7 +545,8 @@ def names_title(query: str, title: str, language: str) -> bool:
     "Chest pain"/"胸痛"; "hypoglycaemia" for "Low blood sugar (hypoglycaemia)"; a cough of 6 weeks for "Chronic
     cough"); the words for who the patient is do not count."""
     zh = language == "zh"
-    return _title_match(_query_terms(query, zh) - _GROUP_WORDS, title, zh) >= 1.0
+    # a long-term condition named as who the patient is ("我有糖尿病" after a rash) names no title either
+    return _title_match(_query_terms(query, zh) - _GROUP_WORDS - _background_terms(query, zh), title, zh) >= 1.0
 
 
 def about_terms(query: str, passage: Passage, language: str) -> set[str]:
@@ -575,7 +592,8 @@ def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
 
 
 def matching_documents(passages: list[Passage], query: str, language: str, patient: set[str] | None = None, *,
-                       context: Sequence[Passage] = (), red_flags: Sequence[str] = ()) -> list[str]:
+                       context: Sequence[Passage] = (), red_flags: Sequence[str] = (),
+                       explain: dict[str, dict[str, object]] | None = None) -> list[str]:
     """Documents that match the complaint, best first: the anchor, then any other that covers a part of the
     complaint the anchor does not, or that is written for this patient's group alone.
 
@@ -641,7 +659,10 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     for d in best:
         for w in topic[d]:
             holders[w] = holders.get(w, 0) + 1
-    weight = {d: sum(1 / holders[w] for w in topic[d]) for d in best}
+    # a word a guideline shares only through its warning signs counts half: those lists name other conditions' signs
+    # (a rash guideline's "sore mouth or eyes" is not a sunburn's sore shoulders)
+    described = {d: _shared(q, " ".join(t for t in texts[d] if t not in set(flag_texts[d])) + " " + titles[d], zh) for d in best}
+    weight = {d: sum((1.0 if w in described[d] else 0.5) / holders[w] for w in topic[d]) for d in best}
     # a guideline written for this patient's own group that is about the complaint too reads it as that group's
     # problem: a headache with swelling at 34 weeks is the pregnancy guideline's warning sign before the headache
     # guideline's
@@ -663,6 +684,11 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
+    if explain is not None:  # what each candidate scored, for `bench/anchors.py` and tests (no patient text kept)
+        for d in ordered:
+            explain[d] = {"score": round(score[d], 4), "passage": round(best[d], 4), "title": round(title[d], 3),
+                          "topic": sorted(topic[d]), "weight": round(weight[d], 3), "emergency": emergency[d],
+                          "group": group[d], "chief": chief[d]}
     ranked = [d for d in ordered if topic[d]]
     if not ranked:
         return []
@@ -676,10 +702,25 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         # a near-tie in retrieval score is not a topic match: another guideline joins only when the
         # complaint names a topic the anchor does not cover, or when it is written for this patient's
         # group alone (pregnancy, babies) and shares a topic word besides the group's name
-        if (named and score[d] >= score[anchor] - 0.2 and topic[d]) or special[d]:
+        if (named and title[d] >= 1.0 and score[d] >= score[anchor] - 0.2 and topic[d]) or special[d]:
             keep.append(d)
             covered |= _covered(q, topic[d], zh)
     return keep[:3]
+
+
+def weak_anchor(passages: Sequence[Passage], anchor: str, query: str, language: str) -> bool:
+    """True when a guideline is about the complaint only through its warning signs: the complaint names nothing of
+    its title, and none of its description, referral or test sentences shares a topic word with the complaint (an
+    adult-fever guideline whose sepsis sign "心跳非常快" matches a racing heart after coffee; a headache guideline
+    whose "突然发生的剧烈头痛" matches "突然" in a pregnant woman's leaking waters). Such a guideline is about another
+    condition: its self-care, tests and conditions are not advice for this complaint unless a sentence is about it."""
+    zh = language == "zh"
+    terms = _query_terms(query, zh) - _GROUP_WORDS - _QUALIFIERS
+    mine = [p for p in passages if p.doc_id == anchor]
+    if not mine or _title_match(terms, mine[0].title, zh) > 0:
+        return False
+    about = " ".join(t for p in mine for t in _about_sentences(p.text, p.section) if sentence_role(t, p.section) != "red_flag")
+    return not _shared(terms, about, zh)
 
 
 class ExtractiveGenerator:
@@ -710,8 +751,14 @@ class ExtractiveGenerator:
         rank = {d: i for i, d in enumerate(docs)}
         # the complaint's own words, not the patient's group: "pregnancy" is in every line of a pregnancy guideline
         qc = q - _GROUP_WORDS
+        # guidelines that give only their sentences about the complaint: every one that joined the anchor, and the anchor
+        # itself when it is about the complaint only through another condition's warning sign (see weak_anchor)
+        weak = docs[0] in request.warning_signs_only if request.documents is not None else weak_anchor(
+            request.passages, docs[0], request.query, request.language)
+        strict = set(docs[1:]) | ({docs[0]} if weak else set())
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
+        held_tests: list[tuple[tuple[float, ...], Sentence]] = []
         for n, p in enumerate(request.passages, start=1):
             if p.doc_id not in rank:
                 continue
@@ -730,12 +777,15 @@ class ExtractiveGenerator:
                 # "胃食管反流引起的咳嗽：...") goes after general advice
                 lead = _SITUATION.match(text)
                 off_situation = bool(lead and not _shared(q, lead.group(1) or lead.group(2), zh))
-                if rank[p.doc_id] > 0 and (off_situation or not _shared(qc, text, zh)):
-                    # another guideline joined for a part of the complaint: only its sentences about that complaint
-                    # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever)
-                    continue
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
+                if p.doc_id in strict and (off_situation or not _shared(qc, text, zh)):
+                    # another guideline joined for a part of the complaint: only its sentences about that complaint
+                    # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever); a weak anchor's other
+                    # tests are kept aside for an emergency it turns out to be about
+                    if p.doc_id == docs[0] and s.role == "tests":
+                        held_tests.append((key, s))
+                    continue
                 by_role.setdefault(s.role, []).append((key, s))
         for items in by_role.values():
             items.sort(key=lambda t: t[0])
@@ -781,7 +831,7 @@ class ExtractiveGenerator:
         specific = {key[0] for key, s in pool if id(s) in matched}  # guidelines with a test for this complaint
         pool = sorted(pool, key=lambda t: (t[0][0], id(t[1]) not in matched, t[0][2], t[0][3]))
         tests = [s for key, s in pool if not (key[0] in specific and _NO_TESTS.search(s.text))][:MAX_TESTS]
-        conditions = self._conditions(request, docs, by_role, conf)
+        conditions = self._conditions(request, docs, by_role, conf, strict)
         if emergency:
             # the warning sign that matches what the patient said, or none: triage already says why
             flags = [s for s in take("red_flag", 20) if _shared(q, s.text, zh)]
@@ -793,11 +843,20 @@ class ExtractiveGenerator:
             # (a warning sign matches when it shares two of the complaint's topic words: "one side of her mouth" is not
             # a tonsil abscess's "swelling pushing one tonsil to one side")
             anchor = docs[0]
-            label_terms = _label_terms(request.red_flags, zh)
+            label_terms = _label_terms(request.red_flags, zh) - _GROUP_WORDS
             anchor_flags = [s for s in flags if request.passages[s.n - 1].doc_id == anchor]
+            # (a weak anchor's warning signs are only those the patient's words match: the adult-fever guideline's
+            # "呼吸困难、胸痛、心跳非常快" says nothing of an asthma attack; the group words of a label never count: "孕期" in a
+            # headache guideline's "孕期或产后出现剧烈头痛" is not leaking waters)
             about_emergency = " ".join([request.passages[n].title for n, p in enumerate(request.passages) if p.doc_id == anchor][:1]
                                        + [s.text for s in take("red_flag", 50) if request.passages[s.n - 1].doc_id == anchor])
             if any(len(_shared(qc, s.text, zh)) >= 2 for s in anchor_flags) or _shared(label_terms, about_emergency, zh):
+                if anchor in strict:
+                    # a guideline about the complaint only through its warning signs, one of which is this emergency
+                    # ("吃东西或玩小物件时突然剧烈呛咳" for a child choking on a bead): its tests and conditions are about it
+                    pool = sorted([*by_role.get("tests", []), *held_tests], key=lambda t: t[0])
+                    tests = [s for _, s in pool if not _NO_TESTS.search(s.text)][:MAX_TESTS]
+                    conditions = self._conditions(request, docs, by_role, conf, strict - {anchor})
                 tests = [s for s in tests if request.passages[s.n - 1].doc_id == anchor]
                 conditions = [c for c in conditions if c.citations and request.passages[c.citations[0] - 1].doc_id == anchor]
             else:
@@ -817,7 +876,7 @@ class ExtractiveGenerator:
 
     @staticmethod
     def _conditions(request: GenerationRequest, docs: list[str], by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]],
-                    conf: Confidence) -> list[DraftCondition]:
+                    conf: Confidence, strict: AbstractSet[str] = frozenset()) -> list[DraftCondition]:
         """Conditions the matched guidelines' passages name (rag.answer.conditions), never a title."""
         from rag.answer.conditions import ConditionCandidate, conditions_from_evidence
 
@@ -844,8 +903,9 @@ class ExtractiveGenerator:
             # matched on who the patient is ("You mention baby") rather than on what they have
             if c.matched and all(_stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS for w in c.matched):
                 return False
-            # another matched guideline names conditions only for the part of the complaint it joined for
-            return p.doc_id == docs[0] or bool(_shared(qc, c.quote, zh))
+            # another matched guideline names conditions only for the part of the complaint it joined for (and a weak
+            # anchor only where its sentence is about the complaint)
+            return (p.doc_id == docs[0] and p.doc_id not in strict) or bool(_shared(qc, c.quote, zh))
 
         fit = [c for c in found if fits(c)][:MAX_CONDITIONS]
         # a weak match ("Lyme disease" for a wasp sting) is left out when a better one exists
