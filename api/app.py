@@ -20,7 +20,7 @@ from starlette.types import Scope
 from api.errors import install_error_handlers
 from api.jobs import JobRunner, JobStore
 from api.metrics import Metrics
-from api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from api.middleware import AdmissionMiddleware, BodyLimitMiddleware, ObserveMiddleware
 from api.state import AppState
 from rag.backends import Backends
 from rag.errors import BackendUnavailableError
@@ -172,8 +172,10 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             return max(json_limit, _RECORD_LIMIT)  # a 100k-character Chinese record is ~600 KB of escaped JSON
         return json_limit
 
-    # added innermost first: CORS (outermost) -> observe -> body limit -> routes
+    # added innermost first: CORS (outermost) -> observe -> admission -> body limit -> routes
     app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
+    pooled = {"/v1/consultations": "consultations", **dict.fromkeys(_RECORD_PATHS, "requests")}
+    app.add_middleware(AdmissionMiddleware, paths=pooled)
     app.add_middleware(ObserveMiddleware, metrics=metrics)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:

@@ -1,11 +1,12 @@
-"""Pure ASGI middleware: request body limits, and metrics plus access logs by route template."""
+"""Pure ASGI middleware: admission of the pooled routes, request body limits, and metrics plus access logs by
+route template."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import ApiError, error_body
 from api.metrics import Metrics
 
-__all__ = ["BodyLimitMiddleware", "ObserveMiddleware"]
+__all__ = ["AdmissionMiddleware", "BodyLimitMiddleware", "ObserveMiddleware"]
 
 access_log = logging.getLogger("clinrag.api.access")
 
@@ -31,6 +32,56 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
                             (b"connection", b"close"), *(headers or [])]})
     await send({"type": "http.response.body", "body": data})
+
+
+class _Route:
+    """Stands in for the route a refused request never reached, so metrics and the access log name its template."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+class AdmissionMiddleware:
+    """503 at once for a request to a pooled route (consultations, records) while every slot is taken.
+
+    It answers before routing, body parsing, the key check and FastAPI's dependency machinery: under overload the
+    event loop shares the GIL with the consultation threads, and every bit of Python on the refusal path waits for
+    it again. The slot itself is still taken by the route (`slots`, non-blocking): this only turns away what the
+    route would turn away, earlier. The request body is not read; uvicorn discards it and keeps the connection."""
+
+    def __init__(self, app: ASGIApp, paths: Mapping[str, str]) -> None:
+        self.app = app
+        self.paths = paths  # POST path -> what the 503 says the limit counts ("consultations", "requests")
+        self._bodies: dict[tuple[int, str], bytes] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"].rstrip("/") or "/"
+            what = self.paths.get(path, "")
+            state = getattr(scope["app"].state, "clinrag", None) if what else None
+            if state is not None and not _has_slot(state.slots):
+                state.metrics.rejected.labels("overload").inc()
+                scope["route"] = _Route(path)
+                limit = state.settings.max_concurrency
+                body = self._bodies.get((limit, what))
+                if body is None:
+                    body = self._bodies[(limit, what)] = json.dumps(error_body(
+                        "overloaded", f"the service is at its limit of {limit} concurrent {what}; retry shortly")).encode()
+                await send({"type": "http.response.start", "status": 503,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                        (b"retry-after", b"1")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _has_slot(slots: Any) -> bool:
+    if not slots.acquire(blocking=False):
+        return False
+    slots.release()
+    return True
 
 
 class BodyLimitMiddleware:

@@ -214,11 +214,21 @@ def start_embed_server(settings: Settings, *, fork: bool = False, timeout_s: flo
 # channels) that a forked child would not have
 _NOT_BEFORE_FORK = ("openvino", "onnxruntime", "torch", "sentence_transformers", "transformers", "tokenizers")
 
+# third-party modules every worker imports while it starts (the Milvus client and what it pulls in: pandas,
+# pyarrow, grpc, protobuf, requests; scipy.sparse for the search copy; anyio's thread pool for sync routes):
+# ~800 modules, ~40 MiB of module objects per worker when each imports them after the fork. Imported in the
+# supervisor they are shared copy-on-write. Importing them makes no channel or socket; the only native threads
+# they start (OpenBLAS' pool with numpy, which the supervisor has anyway, and the background purge thread of
+# Arrow's bundled jemalloc) come with fork handlers of their own (pthread_atfork).
+_WORKER_IMPORTS = ("pymilvus", "pymilvus.exceptions", "grpc._channel", "grpc._interceptor", "grpc.experimental", "scipy.sparse",
+                   "anyio._backends._asyncio")
+
 
 def preload_for_workers() -> list[str]:
     """Load, in the supervisor, what every worker would otherwise load the same way: the modules of the app and
-    the library, jieba's dictionary and the medical word list, the red-flag rule tables and concept bank, the
-    de-identification patterns and the ICD-10-CM index. All of it is plain data (no threads, sockets or files
+    the library and the third-party modules a worker imports while it starts (the Milvus client with pandas and
+    pyarrow, scipy.sparse), jieba's dictionary and the medical word list, the red-flag rule tables and concept
+    bank, the de-identification patterns and the ICD-10-CM index. All of it is plain data (no threads, sockets or files
     kept open), so processes forked afterwards share its pages copy-on-write. Returns the modules that must not
     be loaded before a fork and were (empty when all is well)."""
     import importlib
@@ -235,6 +245,11 @@ def preload_for_workers() -> list[str]:
                 importlib.import_module(info.name)
             except ImportError:  # an optional backend (postgres, transformers generator) not installed
                 continue
+    for name in _WORKER_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # the worker reports it when it needs it
+            continue
     from rag.answer.icd10 import lookup_icd10
     from rag.safety.deid import scrub
     from rag.safety.meaning import load_bank
@@ -247,6 +262,12 @@ def preload_for_workers() -> list[str]:
     scrub("warm up")
     load_bank()
     lookup_icd10("fever")
+    # the collector of every process forked from here (the shared embedder first, then the workers) leaves these
+    # objects alone: a collection walking them would write to their pages and copy them
+    import gc
+
+    gc.collect()
+    gc.freeze()
     return sorted(m for m in sys.modules if m.split(".")[0] in _NOT_BEFORE_FORK)
 
 

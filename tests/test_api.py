@@ -102,6 +102,7 @@ class Api:
     ingest: str
     limited: str
     docs: Path
+    app: object = None  # the FastAPI app served (its state holds the admission slots)
 
     def h(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}
@@ -129,8 +130,9 @@ def api(tmp_path_factory, minilm) -> Iterator[Api]:
     made = {role: keys.create(f"test-{role}", [role])[1] for role in ("admin", "consult", "audit", "ingest")}
     limited = keys.create("test-limited", ["consult"])[1]
     keys.close()
-    with live_server(create_app(settings, backends)) as url:
-        yield Api(url, settings, made["admin"], made["consult"], made["audit"], made["ingest"], limited, docs)
+    app = create_app(settings, backends)
+    with live_server(app) as url:
+        yield Api(url, settings, made["admin"], made["consult"], made["audit"], made["ingest"], limited, docs, app)
     backends.close()
 
 
@@ -265,6 +267,37 @@ def test_overload_answers_503_with_retry_after(api: Api) -> None:
     for r in results:
         if r.status_code == 503:
             assert r.headers["retry-after"] == "1" and r.json()["error"]["code"] == "overloaded"
+
+
+def test_full_service_says_503_before_body_and_key_checks(api: Api) -> None:
+    state = api.app.state.clinrag  # type: ignore[attr-defined]
+    taken = 0
+    while state.slots.acquire(blocking=False):  # every admission slot held, as by running consultations
+        taken += 1
+    assert taken == api.settings.max_concurrency
+    try:
+        before = (state.metrics.registry.get_sample_value("clinrag_rejected_total", {"reason": "overload"}) or 0.0)
+        with httpx.Client(base_url=api.url, timeout=60) as c:
+            answers = [
+                c.post("/v1/consultations", json={"symptoms": "fever for two days"}, headers=api.h(api.consult)),
+                c.post("/v1/consultations", json={"symptoms": "fever for two days"}),  # no key: still 503, not 401
+                c.post("/v1/consultations/", content=b'{"symptoms": "fev'),  # malformed: 503, not 400
+                c.post("/v1/summaries", json={"text": "Patient has a fever."}, headers=api.h(api.consult)),
+            ]
+            for r in answers:
+                assert r.status_code == 503, (r.request.url, r.status_code, r.text)
+                assert r.headers["retry-after"] == "1" and r.json()["error"]["code"] == "overloaded"
+                assert f"limit of {api.settings.max_concurrency} concurrent" in r.json()["error"]["message"]
+            # what the pool does not run is not turned away, and the connection stays usable
+            assert c.get("/v1/guidelines", headers=api.h(api.consult)).status_code == 200
+            assert c.get("/healthz").status_code == 200
+        assert (state.metrics.registry.get_sample_value("clinrag_rejected_total", {"reason": "overload"}) or 0.0) == before + 4
+    finally:
+        for _ in range(taken):
+            state.slots.release()
+    with httpx.Client(base_url=api.url, timeout=60) as c:  # free again: the checks after admission apply as before
+        assert c.post("/v1/consultations", json={"symptoms": "fever for two days"}).status_code == 401
+        assert c.post("/v1/consultations", json={"symptoms": "fever for two days"}, headers=api.h(api.consult)).status_code == 200
 
 
 def _wait_job(client: httpx.Client, api: Api, job_id: str, timeout_s: float = 120) -> dict:

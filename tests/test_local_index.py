@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.knowledge.local import LocalIndex, analyze
+from rag.knowledge.local import LocalIndex, SortedKeys, analyze
 from rag.knowledge.milvus import MilvusStore
 from rag.types import Chunk
 from tests.test_store import EMB, _chunks, _doc, _info, _write
@@ -354,7 +354,13 @@ def test_generation_is_memory_mapped_and_searches_like_the_in_memory_copy(tmp_pa
 
     assert isinstance(mapped.vectors, np.memmap) and not mapped.vectors.flags.writeable
     assert all(_is_mapped(a) for a in (mapped.bm25.data, mapped.bm25.indices, mapped.bm25.indptr, mapped.row_hash))
+    # ids and terms too: a worker holds no list or dict of them, it binary-searches the mapped files
+    assert all(_is_mapped(a) for a in (mapped.chunk_ids, mapped.rows.keys, mapped.rows.values, mapped.words, mapped.vocab.keys,
+                                       mapped.vocab.values))
+    assert not any(isinstance(getattr(mapped, f), (list, dict)) for f in mapped.__slots__)
     assert sorted(mapped.chunk_ids) == sorted(in_memory.chunk_ids)
+    for row, chunk_id in enumerate(mapped.chunk_ids.tolist()):
+        assert mapped.rows.get(chunk_id) == row and mapped.content_hash(chunk_id) == chunk_id.split("-")[0]
     assert _gen_results(mapped, set(hashes)) == _gen_results(in_memory, set(hashes))
     assert len(list((tmp_path / "copy").glob("gen-*"))) == 1
 
@@ -401,15 +407,55 @@ def test_damaged_or_foreign_generation_is_rebuilt_not_trusted(tmp_path, caplog) 
     assert _gen_results(again, set(hashes)) == expected and fetched == []
 
 
+def test_damaged_id_lookup_is_rebuilt_not_trusted(tmp_path, caplog) -> None:
+    import numpy as np
+
+    cache = tmp_path / "copy"
+    hashes = ["h1", "h2"]
+    rows = _gen_rows(hashes)
+    expected = _gen_results(LocalIndex(_fetch_of(rows, []), dim=16).view(hashes), set(hashes))
+    LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache).view(hashes)
+    (gen,) = cache.glob("gen-*")
+    id_rows = np.load(gen / "id_rows.npy")
+    id_rows[[3, 50]] = id_rows[[50, 3]]  # two ids would find each other's rows (same shapes, still a permutation)
+    np.save(gen / "id_rows.npy", id_rows)
+    with caplog.at_level("WARNING", logger="clinrag.local_index"):
+        view = LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache).view(hashes)
+    assert "lookups do not match" in caplog.text
+    assert _gen_results(view, set(hashes)) == expected
+    assert all(view.rows.get(c) == i for i, c in enumerate(view.chunk_ids.tolist()))
+
+
+def test_sorted_keys_answer_like_a_dict() -> None:
+    import numpy as np
+
+    rnd = random.Random(5)
+    ids = list({"".join(rnd.choice("0123456789abcdef") for _ in range(rnd.randint(1, 12))) for _ in range(500)}) + ["发热", "x" * 12]
+    keys = SortedKeys.of(np.asarray(ids, dtype=str))
+    reference = {c: i for i, c in enumerate(ids)}
+    probes = ids + [c + "0" for c in ids[:50]] + [c[:-1] for c in ids[:50]] + ["", "x" * 13, "发", "zz", "\x00"]
+    assert [keys.get(p) for p in probes] == [reference.get(p) for p in probes]
+    assert ("发热" in keys) and ("y" * 40 not in keys) and len(keys) == len(ids)
+    empty = SortedKeys.of(np.zeros(0, dtype=str))
+    assert empty.get("a") is None and len(empty) == 0
+    assert keys.consistent_with(np.asarray(ids, dtype=str)) and not keys.consistent_with(np.asarray(ids[::-1], dtype=str))
+
+
 def test_generations_follow_versions_and_old_folders_are_pruned(tmp_path) -> None:
+    import os
+
     cache = tmp_path / "copy"
     all_hashes = [f"h{i}" for i in range(8)]
     rows = _gen_rows(all_hashes)
+    old_format = cache / "gen-g1-0123456789abcdef"  # what the release before wrote: pruned with the rest
+    old_format.mkdir(parents=True)
+    (old_format / "meta.json").write_text("{}")
+    os.utime(old_format, (1, 1))
     index = LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache)
     for i in range(1, 8):
         view = index.view(all_hashes[:i])
         assert set(view.hashes) == set(all_hashes[:i])
         fresh = LocalIndex(_fetch_of(rows, []), dim=16).view(all_hashes[:i])
         assert _gen_results(view, set(all_hashes[:i])) == _gen_results(fresh, set(all_hashes[:i]))
-    assert len(list(cache.glob("gen-*"))) == 4
+    assert len(list(cache.glob("gen-*"))) == 4 and not old_format.exists()
     assert not list(cache.glob(".gen-*"))  # no temporary folder left behind

@@ -95,3 +95,15 @@ def test_two_forked_workers_share_one_embedder_and_answer_as_one_worker_does(tmp
     while any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in tree["embedder"]):
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def test_supervisor_preloads_what_workers_import_and_no_model_runtime() -> None:
+    # what a worker imports while it starts (the Milvus client with pandas, pyarrow and grpc; scipy.sparse) is loaded
+    # before the fork, so workers share those pages; no model runtime is (it starts threads a fork would lose)
+    code = ("import sys; from api.serve import preload_for_workers; bad = preload_for_workers(); "
+            "need = ('pymilvus', 'pandas', 'pyarrow', 'grpc._channel', 'scipy.sparse', 'anyio._backends._asyncio'); "
+            "print(bad, [m for m in need if m not in sys.modules])")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[] []"

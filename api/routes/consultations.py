@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from api.deps import AuditCaller, ConsultCaller, StateDep
 from api.errors import ApiError
@@ -41,22 +41,14 @@ def _overloaded(state: AppState) -> ApiError:
                     "consultations; retry shortly", headers={"Retry-After": "1"})
 
 
-async def shed_when_full(request: Request) -> None:
-    """A full service says 503 before anything else: on the event loop, before the key check (which runs in a
-    thread and would wait for the GIL behind the running consultations). Admission itself is decided below."""
-    state: AppState = request.app.state.clinrag
-    if not state.slots.acquire(blocking=False):
-        raise _overloaded(state)
-    state.slots.release()
-
-
-@router.post("", response_model=Advice, dependencies=[Depends(shed_when_full)],
+@router.post("", response_model=Advice,
              summary="Advice for a patient's symptoms, every item citing guideline passages")
 async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: StateDep, response: Response) -> Advice:
     # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of consult_threads threads; at most
     # max_concurrency consultations are admitted (running or waiting for a thread).
     # Admission is decided here, on the event loop and without waiting: a full service answers 503 at
-    # once instead of queueing requests that would blow their deadline (vLLM itself never says no).
+    # once instead of queueing requests that would blow their deadline (vLLM itself never says no). While it is
+    # full, api.middleware.AdmissionMiddleware already says so before routing, the body and the key check.
     if not state.slots.acquire(blocking=False):
         raise _overloaded(state)
     try:

@@ -24,11 +24,13 @@ from there in a fraction of that. A damaged or mismatched file is ignored and th
 reloaded from Milvus.
 
 Several API workers share one copy: each generation of the copy (the arrays searched: vectors, BM25
-weights, ids) is also written once as .npy files in a folder named after its set of versions
-(`gen-g1-<hash>/`) and memory-mapped read-only. Every process that searches the same versions maps
-the same files, so the page cache holds them once and a second worker adds little memory; it needs
-neither Milvus nor the per-version files to start. A damaged or mismatched folder is ignored (the
-generation is rebuilt from the per-version files and written again).
+weights, ids, terms, and the sorted lookups from an id to its row and from a term to its column) is
+also written once as .npy files in a folder named after its set of versions (`gen-g2-<hash>/`) and
+memory-mapped read-only. Every process that searches the same versions maps the same files, so the
+page cache holds them once and a second worker adds little memory: no Python list or dict of 100k ids
+per process, lookups are binary searches over the mapped arrays. A worker needs neither Milvus nor the
+per-version files to start. A damaged or mismatched folder is ignored (the generation is rebuilt from
+the per-version files and written again).
 """
 
 from __future__ import annotations
@@ -56,14 +58,15 @@ from rag.types import Passage
 if TYPE_CHECKING:
     from rag.knowledge.query import Speller
 
-__all__ = ["LocalIndex", "LocalSearch", "LocalView", "analyze"]
+__all__ = ["LocalIndex", "LocalSearch", "LocalView", "SortedKeys", "analyze"]
 
 log = logging.getLogger("clinrag.local_index")
 
 K1, B = 1.5, 0.75
 _CACHE_FORMAT = "v1"
-_GEN_FORMAT = "g1"
-_GEN_ARRAYS = ("vectors", "row_hash", "doc_vectors", "bm25_data", "bm25_indices", "bm25_indptr", "chunk_ids", "words")
+_GEN_FORMAT = "g2"  # g2: the sorted id and term lookups are files too (g1 folders are left to pruning)
+_GEN_ARRAYS = ("vectors", "row_hash", "doc_vectors", "bm25_data", "bm25_indices", "bm25_indptr", "chunk_ids", "words",
+               "id_keys", "id_rows", "word_keys", "word_cols")
 _GEN_KEEP = 4  # generation folders kept (the newest); a process still mapping a removed one keeps its pages
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -74,6 +77,50 @@ Row = tuple[str, str, Sequence[float], str]
 def analyze(bm25_text: str) -> list[str]:
     """Milvus' standard analyzer: word characters, lower-cased (Chinese arrives pre-segmented)."""
     return _TOKEN.findall(bm25_text.lower())
+
+
+class SortedKeys:
+    """A read-only map str -> int over two arrays: the keys in sorted order and each key's value (a row or a
+    column). Over memory-mapped files it costs a process no heap, where a dict of 100k chunk ids is ~15 MiB in
+    every worker (and CPython's reference counts would copy the pages of one built before a fork)."""
+
+    __slots__ = ("keys", "values", "_width")
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray) -> None:
+        self.keys, self.values = keys, values  # (n,) str sorted ascending, unique; (n,) int
+        self._width = keys.dtype.itemsize // 4  # longest key the str array can hold
+
+    @classmethod
+    def of(cls, items: np.ndarray) -> SortedKeys:
+        """Keys = the items (unique), values = their positions."""
+        order = np.argsort(items, kind="stable")
+        return cls(items[order], order.astype(np.int32))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def get(self, key: str) -> int | None:
+        if not len(self.keys) or len(key) > self._width:
+            return None
+        i = int(np.searchsorted(self.keys, np.asarray(key, dtype=self.keys.dtype)))
+        return int(self.values[i]) if i < len(self.keys) and str(self.keys[i]) == key else None
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def consistent_with(self, items: np.ndarray, step: int = 8192) -> bool:
+        """Whether these are the sorted lookups of `items` (ascending keys naming every item once),
+        checked a block at a time (no temporary the size of the arrays)."""
+        n = len(items)
+        if len(self.keys) != n or len(self.values) != n or self.keys.dtype.kind != "U":
+            return False
+        if n and (int(self.values.min()) < 0 or int(self.values.max()) >= n or np.bincount(self.values, minlength=n).max() != 1):
+            return False
+        for lo in range(0, n, step):
+            keys = self.keys[lo:min(n, lo + step + 1)]
+            if np.any(keys[1:] < keys[:-1]) or not np.array_equal(items[self.values[lo:lo + step]], keys[:step]):
+                return False
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +141,12 @@ class LocalView:
 
     hashes: tuple[str, ...]  # loaded versions, in row order
     row_hash: np.ndarray  # (N,) index into hashes
-    chunk_ids: list[str]
-    rows: dict[str, int]
+    chunk_ids: np.ndarray  # (N,) str: row -> chunk id
+    rows: SortedKeys  # chunk id -> row
     vectors: np.ndarray  # (N, dim)
     bm25: Any  # scipy CSC (N, V) of per-row BM25 term weights (IDF included)
-    vocab: dict[str, int]  # term -> BM25 column (ids >= bm25.shape[1] belong to no column of this view)
+    words: np.ndarray  # (V,) str: BM25 column -> term
+    vocab: SortedKeys  # term -> BM25 column
     doc_vectors: np.ndarray  # (len(hashes), dim): each version's mean passage vector, unit length
 
     def __len__(self) -> int:
@@ -125,20 +173,19 @@ class LocalView:
             return []
         idx = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         idx = idx[np.isfinite(scores[idx])]
-        order = sorted(idx.tolist(), key=lambda i: (-float(scores[i]), self.chunk_ids[i]))
-        return [(self.chunk_ids[i], float(scores[i])) for i in order]
+        found = zip(self.chunk_ids[idx].tolist(), scores[idx].tolist(), strict=True)
+        return sorted(((c, float(s)) for c, s in found), key=lambda cs: (-cs[1], cs[0]))
 
     def search_dense(self, vector: Sequence[float], k: int, allowed: set[str], blocked: Collection[str] = ()) -> list[tuple[str, float]]:
         """Top k (chunk id, inner product) among the allowed versions, blocked chunks left out."""
-        if not self.chunk_ids:
+        if not len(self.chunk_ids):
             return []
         return self._top(self.vectors @ np.asarray(vector, dtype=np.float32), k, allowed, blocked)
 
     def search_bm25(self, bm25_text: str, k: int, allowed: set[str], blocked: Collection[str] = ()) -> list[tuple[str, float]]:
         """Top k (chunk id, BM25 score) among the allowed versions; chunks sharing no term are not hits."""
-        width = self.bm25.shape[1]
-        query = Counter(i for t in analyze(bm25_text) if (i := self.vocab.get(t, width)) < width)
-        if not self.chunk_ids or not query:
+        query = Counter(i for t in analyze(bm25_text) if (i := self.vocab.get(t)) is not None)
+        if not len(self.chunk_ids) or not query:
             return []
         cols = np.fromiter(query.keys(), dtype=np.int64, count=len(query))
         weights = np.fromiter(query.values(), dtype=np.float32, count=len(query))
@@ -149,8 +196,7 @@ class LocalView:
     def vocabulary(self) -> Iterator[tuple[str, int]]:
         """(term, document frequency) of every term this view indexes."""
         df = np.diff(self.bm25.indptr)  # CSC: rows per term column
-        width = self.bm25.shape[1]
-        return ((t, int(df[i])) for t, i in list(self.vocab.items()) if i < width and df[i] > 0)
+        return ((t, int(df[i])) for i, t in enumerate(self.words.tolist()) if df[i] > 0)
 
     def document_scores(self, vector: Sequence[float], content_hashes: Iterable[str]) -> dict[str, float]:
         """Inner products of the query with these versions' mean passage vectors (versions not loaded are left out)."""
@@ -164,8 +210,7 @@ class LocalView:
     def term_coverage(self, bm25_text: str, content_hashes: Iterable[str], rare: int = 3) -> dict[str, tuple[float, float]]:
         """Per version: (IDF-weighted share of the query's indexed terms found in any of its chunks, share of the
         query's `rare` rarest terms found); versions not loaded are left out, and all when no query term is indexed."""
-        width = self.bm25.shape[1]
-        cols = sorted({i for t in analyze(bm25_text) if (i := self.vocab.get(t, width)) < width})
+        cols = sorted({i for t in analyze(bm25_text) if (i := self.vocab.get(t)) is not None})
         pos = {h: i for i, h in enumerate(self.hashes)}
         wanted = [h for h in dict.fromkeys(content_hashes) if h in pos]
         df = np.diff(self.bm25.indptr)[cols] if cols else np.zeros(0)
@@ -187,11 +232,14 @@ class LocalView:
         return {h: (float(weighted[k]), float(share[k])) for k, h in enumerate(wanted)}
 
     def content_hash(self, chunk_id: str) -> str:
-        return self.hashes[int(self.row_hash[self.rows[chunk_id]])]
+        row = self.rows.get(chunk_id)
+        if row is None:
+            raise KeyError(chunk_id)
+        return self.hashes[int(self.row_hash[row])]
 
     def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Inner products for the chunks of this view (others are left out)."""
-        rows = [(c, self.rows[c]) for c in chunk_ids if c in self.rows]
+        rows = [(c, r) for c in chunk_ids if (r := self.rows.get(c)) is not None]
         if not rows:
             return {}
         values = self.vectors[[r for _, r in rows]] @ np.asarray(vector, dtype=np.float32)
@@ -403,9 +451,10 @@ class LocalIndex:
         words = np.asarray(list(self._vocab) or [""], dtype=str)  # column id -> term ("" pads an empty vocabulary)
         if not blocks:
             empty = csr_matrix((0, vocab), dtype=np.float32).tocsc()
-            return {"vectors": np.zeros((0, self._dim), dtype=np.float32), "row_hash": np.zeros(0, dtype=np.int32),
-                    "doc_vectors": np.zeros((0, self._dim), dtype=np.float32), "bm25_data": empty.data,
-                    "bm25_indices": empty.indices, "bm25_indptr": empty.indptr, "chunk_ids": np.zeros(0, dtype=str), "words": words}
+            return _with_lookups({"vectors": np.zeros((0, self._dim), dtype=np.float32), "row_hash": np.zeros(0, dtype=np.int32),
+                                  "doc_vectors": np.zeros((0, self._dim), dtype=np.float32), "bm25_data": empty.data,
+                                  "bm25_indices": empty.indices, "bm25_indptr": empty.indptr, "chunk_ids": np.zeros(0, dtype=str),
+                                  "words": words})
         chunk_ids = [c for b in blocks for c in b.chunk_ids]
         row_hash = np.repeat(np.arange(len(blocks), dtype=np.int32), [len(b.chunk_ids) for b in blocks])
         offsets = np.cumsum([0] + [len(b.terms) for b in blocks])
@@ -424,19 +473,19 @@ class LocalIndex:
         vectors = np.concatenate([b.vectors for b in blocks]) if len(blocks) > 1 else blocks[0].vectors
         doc_vectors = np.stack([b.vectors.sum(axis=0) if len(b.vectors) else np.zeros(self._dim, np.float32) for b in blocks])
         doc_vectors /= np.maximum(np.linalg.norm(doc_vectors, axis=1, keepdims=True), 1e-12)
-        return {"vectors": np.ascontiguousarray(vectors, dtype=np.float32), "row_hash": row_hash,
-                "doc_vectors": doc_vectors.astype(np.float32), "bm25_data": bm25.data, "bm25_indices": bm25.indices,
-                "bm25_indptr": bm25.indptr, "chunk_ids": np.asarray(chunk_ids, dtype=str), "words": words}
+        return _with_lookups({"vectors": np.ascontiguousarray(vectors, dtype=np.float32), "row_hash": row_hash,
+                              "doc_vectors": doc_vectors.astype(np.float32), "bm25_data": bm25.data, "bm25_indices": bm25.indices,
+                              "bm25_indptr": bm25.indptr, "chunk_ids": np.asarray(chunk_ids, dtype=str), "words": words})
 
     def _as_view(self, hashes: tuple[str, ...], a: Mapping[str, np.ndarray]) -> LocalView:
         from scipy.sparse import csc_matrix
 
-        chunk_ids: list[str] = a["chunk_ids"].tolist()
-        words: list[str] = a["words"].tolist()
-        # copy=False: over memory-mapped arrays the matrix searches the mapped pages themselves
-        bm25 = csc_matrix((a["bm25_data"], a["bm25_indices"], a["bm25_indptr"]), shape=(len(chunk_ids), len(words)), copy=False)
-        return LocalView(hashes, a["row_hash"], chunk_ids, {c: i for i, c in enumerate(chunk_ids)}, a["vectors"], bm25,
-                         {w: i for i, w in enumerate(words)}, a["doc_vectors"])
+        # copy=False: over memory-mapped arrays the matrix searches the mapped pages themselves; the ids and terms
+        # stay arrays too (no per-process list or dict of them)
+        bm25 = csc_matrix((a["bm25_data"], a["bm25_indices"], a["bm25_indptr"]), shape=(len(a["chunk_ids"]), len(a["words"])),
+                          copy=False)
+        return LocalView(hashes, a["row_hash"], a["chunk_ids"], SortedKeys(a["id_keys"], a["id_rows"]), a["vectors"], bm25,
+                         a["words"], SortedKeys(a["word_keys"], a["word_cols"]), a["doc_vectors"])
 
     # --- generations shared between processes: .npy files mapped read-only -----------------------
 
@@ -494,6 +543,9 @@ class LocalIndex:
                   and (n == 0 or int(a["row_hash"][-1]) == len(hashes) - 1))
             if not ok:
                 raise ValueError("array shapes do not match")
+            if not (SortedKeys(a["id_keys"], a["id_rows"]).consistent_with(a["chunk_ids"])
+                    and SortedKeys(a["word_keys"], a["word_cols"]).consistent_with(a["words"])):
+                raise ValueError("the id or term lookups do not match the ids and terms")
             return self._as_view(hashes, a)
         except Exception as exc:  # a damaged folder costs a rebuild from the per-version files, never a wrong answer
             log.warning("search copy: ignoring generation folder %s (%s); rebuilding it", path.name, exc)
@@ -503,9 +555,16 @@ class LocalIndex:
     def _prune_generations(self, keep: Path) -> None:
         """Remove all but the newest few generation folders (a process still mapping one keeps its pages)."""
         try:
-            gens = sorted((p for p in keep.parent.glob(f"gen-{_GEN_FORMAT}-*") if p != keep),
+            # every format's folders: those an older release wrote are pruned with the rest
+            gens = sorted((p for p in keep.parent.glob("gen-g*-*") if p != keep),
                           key=lambda p: p.stat().st_mtime, reverse=True)
         except OSError:
             return
         for old in gens[_GEN_KEEP - 1:]:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _with_lookups(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A generation's arrays plus the sorted lookups from a chunk id to its row and from a term to its column."""
+    ids, words = SortedKeys.of(arrays["chunk_ids"]), SortedKeys.of(arrays["words"])
+    return {**arrays, "id_keys": ids.keys, "id_rows": ids.values, "word_keys": words.keys, "word_cols": words.values}

@@ -700,7 +700,7 @@ class MilvusStore:
         """Fill `cache` for the versions the search copy holds; the versions it could not fill, in order."""
         view = self.local_index(set(hashes))  # loads what it lacks (a search has usually done so already)
         pos = {h: i for i, h in enumerate(view.hashes)}
-        ids_of = {h: [view.chunk_ids[int(r)] for r in np.flatnonzero(view.row_hash == pos[h])] for h in hashes if h in pos}
+        ids_of = {h: view.chunk_ids[np.flatnonzero(view.row_hash == pos[h])].tolist() for h in hashes if h in pos}
         read = self._read([c for ids in ids_of.values() for c in ids]) if ids_of else {}
         for h, ids in ids_of.items():
             found = [read[c] for c in ids if c in read]
