@@ -198,3 +198,17 @@ def test_twenty_kills_with_embedding_reuse_lose_and_duplicate_nothing(tmp_path):
     assert kills == 20
     cache = crashed / "embeddings.sqlite3"
     assert cache.exists(), "the embedding cache is on by default"
+
+
+def test_a_collection_folder_without_a_schema_left_by_a_kill_is_cleared_not_fatal(tmp_path):
+    """A kill between Milvus Lite making a new collection's folder and writing its schema.json left a folder that Milvus
+    Lite neither lists nor creates again (FileExistsError). Opening the store clears it and creates the collection."""
+    folder = tmp_path / "kb.db"
+    MilvusStore(str(folder), "other", 4).close()  # a Milvus Lite folder exists, as after any earlier run
+    (folder / "collections" / "kb" / "wal").mkdir(parents=True)  # what the kill left: no schema.json, no manifest
+    store = MilvusStore(str(folder), "kb", 4)
+    try:
+        assert store.count_chunks() == 0
+        assert (folder / "collections" / "kb" / "schema.json").exists()
+    finally:
+        store.close()

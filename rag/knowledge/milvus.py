@@ -165,6 +165,30 @@ def discard_flushed_wal(folder: Path) -> list[Path]:
     return removed
 
 
+def discard_orphan_collections(folder: Path) -> list[Path]:
+    """Delete collection folders of a Milvus Lite folder that have no `schema.json` (and no manifest): a process killed
+    between Milvus Lite making a new collection's folder and writing its schema leaves one, which Milvus Lite does not
+    count as a collection yet refuses to create again (`FileExistsError`). Such a folder holds no rows. Skipped while
+    another process has the folder open. Returns the folders deleted."""
+    import shutil
+
+    removed: list[Path] = []
+    with _folder_to_ourselves(folder) as ours:
+        if not ours:
+            return removed
+        for root in (folder / "collections", *sorted((folder / "databases").glob("*/collections"))):
+            if not root.is_dir():
+                continue
+            for d in sorted(root.iterdir()):
+                if d.is_dir() and not (d / "schema.json").exists() and not (d / "manifest.json").exists():
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(d)
+    if removed:
+        logging.getLogger("clinrag.milvus").warning(
+            "Milvus Lite: deleted %d collection folder(s) under %s that a killed process left without a schema", len(removed), folder)
+    return removed
+
+
 def discard_index_files(folder: Path) -> list[Path]:
     """Delete the segment index files (`*.idx`) of a Milvus Lite folder that no process has open: they are built
     from the data files, which Milvus Lite does again when it loads a collection without them. Returns the files
@@ -218,6 +242,7 @@ class MilvusStore:
             kwargs["db_name"] = db_name
         if uri.endswith(".db"):
             discard_flushed_wal(Path(uri))  # before Milvus Lite replays its log (duplicates after a kill otherwise)
+            discard_orphan_collections(Path(uri))  # a kill while creating a collection (FileExistsError otherwise)
         try:
             self._client = _open_client(MilvusClient, MilvusException, kwargs)
         except MilvusException as exc:
