@@ -822,3 +822,11 @@ def test_round_8_for_a_purpose_is_not_the_condition() -> None:
     cough = passage("5 When to see a clinician", "See your doctor for a cough lasting more than 3 weeks.", doc_id="c-test",
                     title="Cough", n=62)
     assert [cl.text for cr in criteria_of([cough]) for cl in cr.clauses] == ["a cough lasting more than 3 weeks"]
+
+
+def test_round_8_develop_is_have_and_a_target_shaped_ring_is_a_bullseye() -> None:
+    ticks = passage("5 When to see a clinician", "See your primary care doctor if you develop a bullseye rash after a tick bite.",
+                    doc_id="bites-test", title="Insect bites and stings", n=63)
+    target = extract_facts("pulled a tick off 10 days ago and now there's a spreading red ring around the spot like a target", age=42)
+    assert {"cbullseye", "cexpanding"} <= target.tokens
+    assert [m.level for m in match_criteria(target, criteria_of([ticks]))] == ["soon"]

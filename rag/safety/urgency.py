@@ -101,6 +101,7 @@ _GENERIC = frozenset(
     "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
     "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
+    "develop develops developed developing "
     "around near patient someone anyone during need needs needed needing time times again within short appointment example together".split())
 _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象 多小 小时 个小".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
 
