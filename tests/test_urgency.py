@@ -830,3 +830,13 @@ def test_round_8_develop_is_have_and_a_target_shaped_ring_is_a_bullseye() -> Non
     target = extract_facts("pulled a tick off 10 days ago and now there's a spreading red ring around the spot like a target", age=42)
     assert {"cbullseye", "cexpanding"} <= target.tokens
     assert [m.level for m in match_criteria(target, criteria_of([ticks]))] == ["soon"]
+
+
+def test_round_8_a_high_temperature_alone_sends_a_child_or_older_adult_not_a_well_adult() -> None:
+    seen = {age: decide_urgency(extract_facts("fever 39.2 since this morning, eating and drinking fine", age=age), [SCOPE, SELF],
+                                red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"]).reason for age in (4, 30, 70)}
+    assert "39.2" in seen[4] and "39.2" in seen[70] and "39.2" not in seen[30]
+    assert "40.3" in decide_urgency(extract_facts("fever 40.3", age=30), [], red_flag_labels=[], language="en").reason
+    # travelling is where it happened, not a sign the guideline must have heard of
+    assert decide_urgency(extract_facts("loose stools since I got back from Spain yesterday", age=30), [SCOPE, SELF],
+                          red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"]).level == "self_care"

@@ -1493,7 +1493,7 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
 
 
 # signs a self-care answer must have heard of: not how bad or how long, not who or where
-_NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
+_NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
                                                      "cgood_spirit", "cpoor_spirit", "cmood", "cfirst_time", "cmore_often",
                                                      "cfrequent", "citch", "credness", "cdrink_less"})
 # everyday conditions a self-care answer need not name (a cold, hay fever)
@@ -1544,7 +1544,10 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         # a toddler dehydrates and worsens faster than the adult wording of most criteria says; a nurse line
         # does not leave a child under two at home on a guideline's silence
         return "孩子不到2岁" if zh else "the child is under two"
-    if facts.temperature_c is not None and facts.temperature_c >= 39.0:
+    adult = facts.age_years is not None and 16 <= facts.age_years < 65
+    if facts.temperature_c is not None and facts.temperature_c >= (40.0 if adult else 39.0):
+        # (an adult of working age with 39 °C on the first day who eats, drinks and thinks clearly is looked after at
+        # home; a child, an older adult or someone whose age we do not know is seen)
         return f"体温达{facts.temperature_c:g} °C" if zh else f"the temperature is {facts.temperature_c:g} °C"
     if facts.new_medicine:
         return ("症状是在开始用一种药之后出现的（可能是副作用或过敏），应由开药医生或药师评估" if zh else
