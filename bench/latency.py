@@ -2,7 +2,11 @@
 10k, 100k chunks.
 
     .venv/bin/python bench/latency.py [--sizes 1000,10000,100000] [--queries 40] [--uri URI] [--language en|zh]
-        [--search local,milvus]
+        [--search local,milvus] [--kb DIR] [--no-ask] [--cold-passages]
+
+`--kb DIR` keeps the build (one size) and reuses it, so two checkouts can be timed alternately over the same data (copy
+this script into the other checkout); `--cold-passages` drops the passages the in-memory copy's searcher keeps before
+each timed call (round 6), so no call is served by an earlier one's read.
 
 The starter guidelines are ingested for real; the rest of each size is synthetic: chunks whose
 text is drawn from the starter passages with shuffled words and whose vectors are random unit

@@ -14,8 +14,8 @@ CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG). Cho
 vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
 the documents returned are read from the store.
 
-For English questions the first documents (the weights file's depth: 100 since round 5) are then re-ordered by the
-feature-based reranker (rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md rounds 3-5); each keeps its
+For English questions the first documents (the weights file's depth: 50 in round 6's, 100 in round 5's) are re-ordered by the
+feature-based reranker (rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md rounds 3-6); each keeps its
 formula score. Those questions draw CLINRAG_RERANK_CANDIDATES (100) passages per engine, the others
 CLINRAG_DOCUMENT_CANDIDATES (50).
 """

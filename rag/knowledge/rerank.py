@@ -12,7 +12,10 @@ best; the best passage's dense score, rank, gap and z-score within the query; th
 document's passages are among the hits (and as a share of its chunks); its chunk count; the share of
 the question's content words in its title; whether the aspect the question asks for (cause, symptom,
 diagnosis, treatment, ...) is the one the title names (`intent_match`) or the title names only others
-(`intent_conflict`; round 5); and the IDF-weighted share of the query's terms found
+(`intent_conflict`; round 5); the question's words in the title's heading and the heading's own words in the
+question (`head_overlap`, `head_precision`; round 6); BM25 over the title field (title and front-matter topic, with the
+field's own statistics over every version searched: `title_bm25`, round 6, measured, not in the shipped model); and the
+IDF-weighted share of the query's terms found
 anywhere in the document (`Searcher.term_coverage`, the in-memory copy only). A feature the searcher
 cannot give (Milvus' own search has no document vectors or term statistics) is NaN and is replaced
 by its training mean: it then adds nothing, and the others rank.
