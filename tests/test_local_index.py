@@ -446,8 +446,9 @@ def test_passages_read_once_per_generation_and_handed_out_as_copies(tmp_path) ->
         store.close()
 
 
-def test_bm25_sums_columns_like_the_sparse_product() -> None:
-    """The BM25 scores, summed column by column in place, equal the sparse matrix product they replace (round 6)."""
+def test_bm25_hits_are_the_sparse_product_over_many_repeated_terms() -> None:
+    """A query with repeated and unknown terms over 300 rows: every row sharing a term is a hit, with the weighted sum of its
+    term columns (repeats counted) as its score, bit for bit."""
     rnd = random.Random(3)
     words = [f"w{i}" for i in range(40)]
     rows = [(f"c{i:03d}", "h", [1.0, 0.0], " ".join(rnd.choices(words, k=rnd.randint(1, 30)))) for i in range(300)]

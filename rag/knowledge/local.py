@@ -140,14 +140,9 @@ class LocalView:
         query = Counter(i for t in analyze(bm25_text) if (i := self.vocab.get(t, width)) < width)
         if not self.chunk_ids or not query:
             return []
-        # each query term's column added in place (a CSC column is a slice of its arrays): what `bm25[:, cols] @ weights`
-        # computes, in the same order and float32 arithmetic, without building the column submatrix first
-        indptr, indices, data = self.bm25.indptr, self.bm25.indices, self.bm25.data
-        summed = np.zeros(len(self.chunk_ids), dtype=np.float32)
-        for col, weight in query.items():
-            start, end = int(indptr[col]), int(indptr[col + 1])
-            summed[indices[start:end]] += data[start:end] * np.float32(weight)  # a column holds each row once
-        scores = summed.astype(np.float64)
+        cols = np.fromiter(query.keys(), dtype=np.int64, count=len(query))
+        weights = np.fromiter(query.values(), dtype=np.float32, count=len(query))
+        scores = np.asarray(self.bm25[:, cols] @ weights, dtype=np.float64).ravel()
         scores[scores <= 0] = -np.inf
         return self._top(scores, k, allowed, blocked)
 
