@@ -2,7 +2,11 @@
 10k, 100k chunks.
 
     .venv/bin/python bench/latency.py [--sizes 1000,10000,100000] [--queries 40] [--uri URI] [--language en|zh]
-        [--search local,milvus]
+        [--search local,milvus] [--kb DIR] [--no-ask] [--cold-passages]
+
+`--kb DIR` keeps the build (one size) and reuses it, so two checkouts can be timed alternately over the same data (copy
+this script into the other checkout); `--cold-passages` drops the passages the in-memory copy's searcher keeps before
+each timed call (round 6), so no call is served by an earlier one's read.
 
 The starter guidelines are ingested for real; the rest of each size is synthetic: chunks whose
 text is drawn from the starter passages with shuffled words and whose vectors are random unit
@@ -24,6 +28,7 @@ query, so the two see the same machine load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import statistics
@@ -80,6 +85,11 @@ def main() -> None:
     ap.add_argument("--uri", default="", help="a Milvus server URI instead of the embedded Milvus Lite")
     ap.add_argument("--language", default="en", choices=["en", "zh"], help="which starter queries to time")
     ap.add_argument("--search", default="local,milvus", help="search modes to time: local (the in-memory copy), milvus (Lite's own)")
+    ap.add_argument("--kb", help="keep the built knowledge base in this folder and reuse it on the next run (one size only); "
+                    "lets two checkouts be timed alternately over the same data")
+    ap.add_argument("--no-ask", action="store_true", help="do not time `ask` (the whole consultation)")
+    ap.add_argument("--cold-passages", action="store_true", help="drop the passages the in-memory copy's searcher keeps "
+                    "(round 6) before each timed call, so every passage is read from Milvus as a first query's would be")
     args = ap.parse_args()
     wanted = {m.strip() for m in args.search.split(",") if m.strip()}
 
@@ -99,21 +109,31 @@ def main() -> None:
     print("| chunks | search mode | search p50 ms | search p95 ms | documents p50 / p95 ms | documents, no rerank p50 / p95 ms "
           "| ask p50 ms | ask p95 ms | search speed-up (p50) | copy cold load / size | insert rows/s |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size in [int(s) for s in args.sizes.split(",")]:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(data_dir=Path(tmp) / "kb", milvus_uri=args.uri,
-                                collection_prefix=f"bench{size}_{rnd.randrange(1 << 30)}", local_search="off")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.kb and len(sizes) != 1:
+        ap.error("--kb keeps one size: give one --sizes value")
+    for size in sizes:
+        with (contextlib.nullcontext(args.kb) if args.kb else tempfile.TemporaryDirectory()) as tmp:
+            kept = bool(args.kb) and (Path(tmp) / "built.json").exists()
+            prefix = f"bench{size}" if args.kb else f"bench{size}_{rnd.randrange(1 << 30)}"
+            settings = Settings(data_dir=Path(tmp) / "kb", milvus_uri=args.uri, collection_prefix=prefix, local_search="off")
             b = Backends(settings)
             store = b.store
-            report = ingest_paths([ROOT / "guidelines"], settings, b.embedder, store)
-            texts = []
-            for d in store.active_documents():
-                texts += [p.text for p in store.search_bm25(d.title, 20, [d])]
-            real = sum(d.chunk_count for d in store.active_documents())
-            n_syn = max(0, size - real)
-            insert_s = add_synthetic(store, b.embedder.dim, texts, n_syn, rnd)
-            store.flush()
-            store._client.release_collection(store.collection)
+            if kept:  # built by an earlier run (this or another checkout): time the same data
+                built = json.loads((Path(tmp) / "built.json").read_text(encoding="utf-8"))
+                n_syn, insert_s, report = built["synthetic"], built["insert_s"], None
+            else:
+                report = ingest_paths([ROOT / "guidelines"], settings, b.embedder, store)
+                texts = []
+                for d in store.active_documents():
+                    texts += [p.text for p in store.search_bm25(d.title, 20, [d])]
+                real = sum(d.chunk_count for d in store.active_documents())
+                n_syn = max(0, size - real)
+                insert_s = add_synthetic(store, b.embedder.dim, texts, n_syn, rnd)
+                store.flush()
+                store._client.release_collection(store.collection)
+                if args.kb:
+                    (Path(tmp) / "built.json").write_text(json.dumps({"synthetic": n_syn, "insert_s": insert_s}), encoding="utf-8")
             store._client.load_collection(store.collection)
             total = store.count_chunks()
             modes = {}
@@ -140,18 +160,27 @@ def main() -> None:
                     retrieve(q, mb_.embedder, mb_.store, settings)
                     retrieve_documents(q, mb_.embedder, mb_.store, settings)
                     retrieve_documents(q, mb_.embedder, mb_.store, plain)
-                    consult(ConsultRequest(symptoms=q), mb_)
+                    if not args.no_ask:
+                        consult(ConsultRequest(symptoms=q), mb_)
+                forget = getattr(mb_.store.searcher, "forget_passages", None) if args.cold_passages else None
                 for i, q in enumerate(queries):
+                    if forget is not None:
+                        forget()
                     t = time.perf_counter()
                     retrieve(q, mb_.embedder, mb_.store, settings)
                     search_ms.append((time.perf_counter() - t) * 1000)
                     for s_, out in ((settings, doc_ms), (plain, plain_ms))[:: 1 if i % 2 else -1]:  # alternating order
+                        if forget is not None:
+                            forget()
                         t = time.perf_counter()
                         retrieve_documents(q, mb_.embedder, mb_.store, s_)
                         out.append((time.perf_counter() - t) * 1000)
-                    t = time.perf_counter()
-                    consult(ConsultRequest(symptoms=q), mb_)
-                    ask_ms.append((time.perf_counter() - t) * 1000)
+                    if not args.no_ask:
+                        if forget is not None:
+                            forget()
+                        t = time.perf_counter()
+                        consult(ConsultRequest(symptoms=q), mb_)
+                        ask_ms.append((time.perf_counter() - t) * 1000)
             rate = n_syn / insert_s if n_syn else float("nan")
             base = modes.get(False)
             for local, (_, load_s, mb, search_ms, ask_ms, doc_ms, plain_ms) in modes.items():
@@ -160,8 +189,8 @@ def main() -> None:
                 extra = f"{load_s:.1f} s ({reload_s:.1f} s from cache files) / {mb:.0f} MB" if local else "-"
                 print(f"| {total} | {label} | {statistics.median(search_ms):.0f} | {pct(search_ms, 0.95):.0f} | "
                       f"{statistics.median(doc_ms):.1f} / {pct(doc_ms, 0.95):.1f} | {statistics.median(plain_ms):.1f} / {pct(plain_ms, 0.95):.1f} | "
-                      f"{statistics.median(ask_ms):.0f} | {pct(ask_ms, 0.95):.0f} | {ratio:.1f}x | {extra} | {rate:.0f} |", flush=True)
-            assert report.ok
+                      f"{statistics.median(ask_ms) if ask_ms else float('nan'):.0f} | {pct(ask_ms, 0.95) if ask_ms else float('nan'):.0f} | {ratio:.1f}x | {extra} | {rate:.0f} |", flush=True)
+            assert report is None or report.ok
             for mb_, *_ in modes.values():
                 mb_.store._client.close()  # the file's server is released once, by b.close()
                 mb_.audit.close()

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.knowledge.base import Hit  # noqa: E402
-from rag.knowledge.rerank import FEATURES, DocumentFeatures, Reranker, document_features  # noqa: E402
+from rag.knowledge.rerank import FEATURES, DocumentFeatures, Reranker, document_features, title_field  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_retrieval", ROOT / "bench" / "retrieval.py")
 R: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
@@ -55,15 +55,21 @@ _spec.loader.exec_module(R)  # type: ignore[union-attr]
 # feature sets, growing: where the gain comes from (the last is an ablation)
 _SCORES = ("base", "dense", "bm25", "doc_vector")
 _INTENT = ("intent_match", "intent_conflict")
-_REST = tuple(f for f in FEATURES if f not in (*_SCORES, "title_overlap", "term_coverage", "rare_coverage", *_INTENT))
+_TITLE_FIELD = ("title_bm25", "head_overlap", "head_precision")  # round 6
+_REST = tuple(f for f in FEATURES if f not in (*_SCORES, "title_overlap", "term_coverage", "rare_coverage", *_INTENT, *_TITLE_FIELD))
+_ALL5 = tuple(f for f in FEATURES if f not in _TITLE_FIELD)  # "all" as round 5 had it (23 features)
 SETS: dict[str, tuple[str, ...]] = {
     "scores (formula, best dense, best BM25, mean vector)": _SCORES,
     "+ title overlap": (*_SCORES, "title_overlap"),
     "+ term coverage": (*_SCORES, "title_overlap", "term_coverage", "rare_coverage"),
     "+ title overlap + intent": (*_SCORES, "title_overlap", *_INTENT),
     "+ term coverage + intent": (*_SCORES, "title_overlap", "term_coverage", "rare_coverage", *_INTENT),
-    "+ ranks, gaps, passage counts, length (all)": FEATURES,
-    "all but title overlap (ablation)": tuple(f for f in FEATURES if f != "title_overlap"),
+    "+ ranks, gaps, passage counts, length (all)": _ALL5,
+    "all but title overlap (ablation)": tuple(f for f in _ALL5 if f != "title_overlap"),
+    # round 6: the title as its own field
+    "+ title overlap + intent + title BM25": (*_SCORES, "title_overlap", *_INTENT, "title_bm25"),
+    "+ title overlap + intent + heading": (*_SCORES, "title_overlap", *_INTENT, "head_overlap", "head_precision"),
+    "+ title overlap + intent + title fields": (*_SCORES, "title_overlap", *_INTENT, *_TITLE_FIELD),
 }
 
 
@@ -89,6 +95,7 @@ def collect(kb: Path, answers_mode: str = "texts") -> dict[str, Any]:
     source = {d.content_hash: Path(d.source).stem for d in active}
     counts = {d.content_hash: d.chunk_count for d in active}
     titles = {d.content_hash: d.title for d in active}
+    topics = {d.content_hash: d.topic for d in active}
     dense_s = settings.model_copy(update={"dense_weight": 1.0, "query_understanding": False, "doc_vector_weight": 0.0,
                                           "doc_second_share": 0.0, "relevance_floor": 0.0})
     shipped = settings.model_copy(update={"relevance_floor": 0.0})
@@ -109,7 +116,7 @@ def collect(kb: Path, answers_mode: str = "texts") -> dict[str, Any]:
         })
     print(f"collected {len(out)} questions in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     embedder.save()
-    data = {"questions": out, "source": source, "counts": counts, "titles": titles,
+    data = {"questions": out, "source": source, "counts": counts, "titles": titles, "topics": topics,
             "settings": {"w": shipped.dense_weight, "a": shipped.doc_vector_weight, "n": shipped.doc_vector_chunks,
                          "k": shipped.rerank_candidates}}
     store._client.close()
@@ -128,8 +135,10 @@ class Query:
         self.key, self.grades = q["key"], q["grades"]
         self.held_out = R.held_out(q["key"])
         ranked = aggregate(hits, 0.0, q["doc_scores"], s["a"], data["counts"], s["n"])
+        topics = data.get("topics", {})  # caches written before round 6 have none (MEDIQA's answers declare no topic)
+        field = title_field({h: f"{t} {topics.get(h, '')}" for h, t in data["titles"].items()})
         self.features: DocumentFeatures = document_features(ranked, q["doc_scores"], q["coverage"], data["counts"],
-                                                            data["titles"], q["text"])
+                                                            data["titles"], q["text"], field)
         self.aids = [data["source"][h] for h in self.features.hashes]
         self.labels = np.array([q["grades"].get(a, 0) for a in self.aids], dtype=np.float64)
         self.dense_rank = q["dense_rank"]
@@ -228,6 +237,14 @@ def split(qs: list[Query], folds: int) -> list[list[Query]]:
     return parts
 
 
+def _set_key(name: str, cache: Path) -> str:
+    """A file name for one feature set's results over one candidates cache (its features, grid and the cache's bytes)."""
+    import hashlib
+
+    key = json.dumps([name, SETS[name], GRID_KINDS, GRID_C, GRID_DEPTH, hashlib.sha256(cache.read_bytes()).hexdigest()])
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
 def mean(rows: np.ndarray) -> tuple[float, float]:
     return float(np.nanmean(rows[:, 0])), float(np.nanmean(rows[:, 1]))
 
@@ -239,6 +256,8 @@ def main() -> None:
     ap.add_argument("--sets", default=";".join(SETS), help="feature sets to report, separated by ; (names from SETS)")
     ap.add_argument("--write-weights", help="write the dev-trained model to this JSON file")
     ap.add_argument("--json", help="also write the results as JSON")
+    ap.add_argument("--per-set", help="keep each feature set's results in this folder and reuse them (runs over the same "
+                    "--cache may then share the sets between them, and a last run with all sets prints the table)")
     ap.add_argument("--answers", default="texts", choices=R.ANSWER_MODES, help="documents as bench/retrieval.py --answers makes them")
     args = ap.parse_args()
     kb = Path(args.kb)
@@ -252,6 +271,7 @@ def main() -> None:
     dev = [q for q in qs if not q.held_out]
     held = [q for q in qs if q.held_out]
     sets = [s for s in args.sets.split(";") if s]
+    per_set = Path(args.per_set) if args.per_set else None
     t0 = time.perf_counter()
 
     results: list[dict[str, Any]] = []
@@ -280,19 +300,32 @@ def main() -> None:
     oof_by_set: dict[str, dict[str, tuple[float, float]]] = {}
     held_by_set: dict[str, dict[str, tuple[float, float]]] = {}
     for name in sets:
-        dev_picks[name] = choose(dev, [name])
-        pick = dev_picks[name][1]
-        model = fit(dev, SETS[name], pick[1], pick[2], pick[3])
-        held_by_set[name] = {q.key: q.metrics(model.order(q.features)) for q in qs}  # dev rows in-sample: not reported
-        oof: dict[str, tuple[float, float]] = {}
-        outer_picks[name] = []
-        for k in range(5):
-            train = [q for j, p in enumerate(outer) if j != k for q in p]
-            chosen = choose(train, [name])
-            outer_picks[name].append(chosen)
-            m = fit(train, SETS[name], chosen[1][1], chosen[1][2], chosen[1][3])
-            for q in outer[k]:
-                oof[q.key] = q.metrics(m.order(q.features))
+        saved = per_set / f"{_set_key(name, cache)}.json" if per_set else None
+        if saved is not None and saved.exists():  # this set's results from an earlier run over the same candidates
+            got = json.loads(saved.read_text())
+            dev_picks[name] = (got["dev_pick"][0], tuple(got["dev_pick"][1]))
+            pick = dev_picks[name][1]
+            outer_picks[name] = [(p[0], tuple(p[1])) for p in got["outer_picks"]]
+            held_by_set[name] = {k: (v[0], v[1]) for k, v in got["held"].items()}
+            oof = {k: (v[0], v[1]) for k, v in got["oof"].items()}
+        else:
+            dev_picks[name] = choose(dev, [name])
+            pick = dev_picks[name][1]
+            model = fit(dev, SETS[name], pick[1], pick[2], pick[3])
+            held_by_set[name] = {q.key: q.metrics(model.order(q.features)) for q in qs}  # dev rows in-sample: not reported
+            oof = {}
+            outer_picks[name] = []
+            for k in range(5):
+                train = [q for j, p in enumerate(outer) if j != k for q in p]
+                chosen = choose(train, [name])
+                outer_picks[name].append(chosen)
+                m = fit(train, SETS[name], chosen[1][1], chosen[1][2], chosen[1][3])
+                for q in outer[k]:
+                    oof[q.key] = q.metrics(m.order(q.features))
+            if saved is not None:
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                saved.write_text(json.dumps({"set": name, "features": SETS[name], "dev_pick": dev_picks[name],
+                                             "outer_picks": outer_picks[name], "held": held_by_set[name], "oof": oof}))
         oof_by_set[name] = oof
         note = f"dev pick {pick[1:]}; outer-fold picks {[p[1][1:] for p in outer_picks[name]]}"
         row(f"reranker [{name}]", oof, note, held_by_set[name])
@@ -318,9 +351,11 @@ def main() -> None:
     print("|---|---|---|---|---|")
     base, shipped = results[0], results[1]
     for r in results:
-        oof = r.get("held-out, out-of-fold")
-        nd = " / ".join(f"{r[p]['ndcg@10']:.4f}" for p in ("all", "dev", "held-out")) + (f" ({oof['ndcg@10']:.4f})" if oof else "")
-        rc = " / ".join(f"{r[p]['recall@10']:.4f}" for p in ("all", "dev", "held-out")) + (f" ({oof['recall@10']:.4f})" if oof else "")
+        held_oof = r.get("held-out, out-of-fold")
+        nd = " / ".join(f"{r[p]['ndcg@10']:.4f}" for p in ("all", "dev", "held-out")) + (
+            f" ({held_oof['ndcg@10']:.4f})" if held_oof else "")
+        rc = " / ".join(f"{r[p]['recall@10']:.4f}" for p in ("all", "dev", "held-out")) + (
+            f" ({held_oof['recall@10']:.4f})" if held_oof else "")
         diff = " | ".join(f"{r['all']['ndcg@10'] - b['all']['ndcg@10']:+.4f} / {r['all']['recall@10'] - b['all']['recall@10']:+.4f}"
                           for b in (base, shipped))
         print(f"| {r['stage']} | {nd} | {rc} | {diff} |")

@@ -11,8 +11,10 @@ import threading
 from collections import Counter
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
+from rag.knowledge.base import Scope
 from rag.knowledge.local import LocalIndex, SortedKeys, analyze
 from rag.knowledge.milvus import MilvusStore
 from rag.types import Chunk
@@ -459,3 +461,49 @@ def test_generations_follow_versions_and_old_folders_are_pruned(tmp_path) -> Non
         assert _gen_results(view, set(all_hashes[:i])) == _gen_results(fresh, set(all_hashes[:i]))
     assert len(list(cache.glob("gen-*"))) == 4 and not old_format.exists()
     assert not list(cache.glob(".gen-*"))  # no temporary folder left behind
+
+
+def test_passages_read_once_per_generation_and_handed_out_as_copies(tmp_path) -> None:
+    """Round 6: passages read by id are kept for the copy's generation; a caller's scores never reach the next caller,
+    and a new version (a new generation) reads from Milvus again."""
+    store = MilvusStore(str(tmp_path / "kb.db"), "kept", EMB.dim, local_search=True, catalog_cache_s=0)
+    try:
+        v1 = _doc("fever", "f1", "1")
+        _write(store, v1, ["fever advice one", "fluids and rest one"])
+        reads: list[list[str]] = []
+        inner = store.searcher._read  # type: ignore[attr-defined]
+        store.searcher._read = lambda ids: reads.append(list(ids)) or inner(ids)  # type: ignore[attr-defined]
+        hits = store.searcher.search(EMB.embed_query("fever"), "fever", 5, Scope(store.active_documents()))
+        ids = [h.chunk_id for h in hits]
+        first = store.passages(ids)
+        assert sorted(first) == sorted(ids) and len(reads) == 1
+        first[ids[0]].score = 0.99
+        first[ids[0]].extra["note"] = "set by a caller"
+        again = store.passages([*ids, "absent-id"])
+        assert len(reads) == 2 and reads[1] == ["absent-id"]  # only what was not kept is read
+        assert again[ids[0]].score == 0.0 and "note" not in again[ids[0]].extra
+        assert again[ids[0]].text == first[ids[0]].text
+        v2 = replace(v1, content_hash="f2", version="2")
+        _write(store, v2, ["fever advice two"])
+        hits = store.searcher.search(EMB.embed_query("fever"), "fever", 5, Scope(store.active_documents()))
+        assert [p.version for p in store.passages([h.chunk_id for h in hits]).values()] == ["2"]
+        assert len(reads) == 3  # a new generation of the copy: read again
+    finally:
+        store.close()
+
+
+def test_bm25_hits_are_the_sparse_product_over_many_repeated_terms() -> None:
+    """A query with repeated and unknown terms over 300 rows: every row sharing a term is a hit, with the weighted sum of its
+    term columns (repeats counted) as its score, bit for bit."""
+    rnd = random.Random(3)
+    words = [f"w{i}" for i in range(40)]
+    rows = [(f"c{i:03d}", "h", [1.0, 0.0], " ".join(rnd.choices(words, k=rnd.randint(1, 30)))) for i in range(300)]
+    view = LocalIndex(lambda hashes: rows, dim=2).view(["h"])
+    query = "w1 w2 w2 w3 w17 w39 unknownword"
+    counts = Counter(view.vocab[t] for t in analyze(query) if t in view.vocab)
+    cols = list(counts)
+    expected = (view.bm25[:, cols] @ np.asarray([counts[c] for c in cols], dtype=np.float32)).ravel()
+    hits = dict(view.search_bm25(query, 300, {"h"}))
+    assert len(hits) == int((expected > 0).sum()) > 100
+    for chunk_id, score in hits.items():
+        assert score == float(expected[view.rows[chunk_id]])  # the same float32 sums, bit for bit

@@ -24,6 +24,7 @@ from rag.knowledge.rerank import (
     intents,
     load_reranker,
     question_intents,
+    title_field,
 )
 from rag.settings import Settings
 from tests.test_store import EMB, _doc, _write
@@ -92,6 +93,34 @@ def test_intent_features_read_the_title_up_to_its_colon() -> None:
     assert _col(lay, "intent_match") == [0.0] * 3 and _col(lay, "intent_conflict") == [0.0] * 3
     untitled = document_features(_ranked(), {}, {}, {}, {}, "What is anemia?")
     assert all(math.isnan(x) for x in _col(untitled, "intent_match") + _col(untitled, "intent_conflict"))
+
+
+def test_title_field_bm25_weighs_rare_title_words_and_short_titles() -> None:
+    titles = {"A": "Pernicious anemia (Diagnosis)", "B": "Anemia", "C": "Anemia in children, teenagers and pregnancy: what to do"}
+    others = {f"x{i}": f"Anemia leaflet {i}" if i < 3 else f"Leaflet {i}" for i in range(20)}  # the other titles searched
+    field = title_field({**titles, **others})
+    assert field is title_field({**titles, **others})  # analysed once per catalog
+    assert field.df["anemi"] == 6 and field.df["leafl"] == 20
+    q = {"anemi"}
+    a, b, c = (field.bm25(h, q) for h in "ABC")
+    assert b > a > c > 0  # the same word, and the shorter title scores higher
+    # one matching word in a one-word title: BM25's tf part over its value for a title of average length
+    assert b == pytest.approx(2.2 / (1 + 1.2 * (0.25 + 0.75 / field.avg_len)))
+    assert field.bm25("B", {"leafl"}) == 0.0  # a word the title lacks
+    assert math.isnan(field.bm25("absent", q))  # a version it does not hold
+    # a rare word outweighs a common one: "pernicious" (1 title) against "leaflet" (20)
+    assert field.bm25("A", {"perni", "leafl"}) > field.bm25("x0", {"perni", "leafl"})
+
+
+def test_heading_features_compare_the_heading_with_the_question_both_ways() -> None:
+    titles = {"A": "Pernicious Anemia (Diagnosis): tests your doctor may use", "B": "Anemia: too few red cells", "C": "Fever"}
+    field = title_field({h: t for h, t in titles.items()})
+    found = document_features(_ranked(), {}, {}, {}, titles, "What is anemia?", field)
+    assert _col(found, "head_overlap") == [1.0, 1.0, 0.0]  # the question's one word is in A's and B's headings
+    assert _col(found, "head_precision") == [0.5, 1.0, 0.0]  # A's heading says more than the question asks ("pernicious")
+    assert _col(found, "title_bm25")[1] > _col(found, "title_bm25")[0] > 0 == _col(found, "title_bm25")[2]
+    # no title field given (a caller that does not compute it): unknown, so it counts as its training mean
+    assert all(math.isnan(x) for x in _col(document_features(_ranked(), {}, {}, {}, titles, "What is anemia?"), "title_bm25"))
 
 
 def _model(features: tuple[str, ...], weights: list[float], depth: int = 10) -> Reranker:

@@ -14,8 +14,8 @@ CLINRAG_DOC_SECOND_SHARE (0: adding the second passage lowered MEDIQA nDCG). Cho
 vectors (Milvus' own search) the best passage stands in for it. Only the supporting passages of
 the documents returned are read from the store.
 
-For English questions the first documents (the weights file's depth: 100 since round 5) are then re-ordered by the
-feature-based reranker (rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md rounds 3-5); each keeps its
+For English questions the first documents (the weights file's depth: 50 in round 6's, 100 in round 5's) are re-ordered by the
+feature-based reranker (rag/knowledge/rerank.py, CLINRAG_DOC_RERANK; docs/ranking.md rounds 3-6); each keeps its
 formula score. Those questions draw CLINRAG_RERANK_CANDIDATES (100) passages per engine, the others
 CLINRAG_DOCUMENT_CANDIDATES (50).
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from rag.knowledge.base import Hit, SearchStore
 from rag.knowledge.embedders.base import Embedder
-from rag.knowledge.rerank import WEIGHTS, Reranker, document_features, load_reranker
+from rag.knowledge.rerank import WEIGHTS, Reranker, document_features, load_reranker, title_field
 from rag.knowledge.search import Candidates, PatientContext, abstains, candidates, read_passages
 from rag.settings import Settings
 from rag.text import detect_language
@@ -88,7 +88,9 @@ def rerank(ranked: list[tuple[str, float, list[tuple[Hit, float]]]], found: Cand
                 if wants_coverage else {})
     titles = {h: v.title for h, v in found.versions.items()}
     counts = {h: v.chunk_count for h, v in found.versions.items()}
-    features = document_features(ranked, doc_scores, coverage, counts, titles, found.text)
+    # the title field: title and the front matter's declared topic, with statistics over every version searched
+    field = title_field({h: f"{v.title} {v.topic}" for h, v in found.versions.items()}) if "title_bm25" in model.features else None
+    features = document_features(ranked, doc_scores, coverage, counts, titles, found.text, field)
     return [ranked[i] for i in model.order(features)]
 
 

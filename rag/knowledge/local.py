@@ -42,9 +42,9 @@ import re
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,7 +248,11 @@ class LocalView:
 
 class LocalSearch:
     """The `Searcher` of the embedded mode: both engines over the in-memory copy, no store call; passages
-    are read from the store of record by id."""
+    are read from the store of record by id, and the last `PASSAGES_KEPT` read are kept for the generation of the copy
+    that found them (a read by id from Milvus Lite waits on its server: most of a document search's time on a busy
+    machine, bench/RESULTS.md round 6)."""
+
+    PASSAGES_KEPT = 4096
 
     def __init__(self, view_for: Callable[[set[str]], LocalView], read: Callable[[Sequence[str]], dict[str, Passage]]) -> None:
         self._view_for = view_for  # allowed versions -> a view holding (at least) them
@@ -256,6 +260,9 @@ class LocalSearch:
         self._lock = threading.Lock()
         self._speller: tuple[LocalView, Speller] | None = None  # built per generation of the copy, on first use
         self._last_view: LocalView | None = None
+        # passages as stored, by chunk id, for one generation of the copy (a new generation starts afresh, so a version
+        # written again never serves an old row); callers get copies, since they set scores on them
+        self._kept: tuple[LocalView | None, OrderedDict[str, Passage]] = (None, OrderedDict())
 
     def search(self, vector: Sequence[float], text: str, k: int, scope: Scope) -> list[Hit]:
         if not scope.active:
@@ -271,7 +278,27 @@ class LocalSearch:
         return list(hits.values())
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
-        return self._read(ids)
+        view = self._last_view
+        with self._lock:
+            if self._kept[0] is not view:
+                self._kept = (view, OrderedDict())
+            kept = self._kept[1]
+            found = {c: kept[c] for c in dict.fromkeys(ids) if c in kept}
+        missing = [c for c in dict.fromkeys(ids) if c not in found]
+        if missing:
+            read = self._read(missing)
+            found.update(read)
+            with self._lock:
+                if self._kept[0] is view:
+                    kept.update(read)
+                    while len(kept) > self.PASSAGES_KEPT:
+                        kept.popitem(last=False)
+        return {c: replace(p, extra=dict(p.extra)) for c, p in found.items()}
+
+    def forget_passages(self) -> None:
+        """Drop the kept passages (bench/latency.py --cold-passages times every read from Milvus with it)."""
+        with self._lock:
+            self._kept = (None, OrderedDict())
 
     def document_scores(self, vector: Sequence[float], content_hashes: Sequence[str]) -> dict[str, float]:
         return self._view_for(set(content_hashes)).document_scores(vector, content_hashes)

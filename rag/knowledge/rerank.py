@@ -12,7 +12,10 @@ best; the best passage's dense score, rank, gap and z-score within the query; th
 document's passages are among the hits (and as a share of its chunks); its chunk count; the share of
 the question's content words in its title; whether the aspect the question asks for (cause, symptom,
 diagnosis, treatment, ...) is the one the title names (`intent_match`) or the title names only others
-(`intent_conflict`; round 5); and the IDF-weighted share of the query's terms found
+(`intent_conflict`; round 5); the question's words in the title's heading and the heading's own words in the
+question (`head_overlap`, `head_precision`; round 6); BM25 over the title field (title and front-matter topic, with the
+field's own statistics over every version searched: `title_bm25`, round 6, measured, not in the shipped model); and the
+IDF-weighted share of the query's terms found
 anywhere in the document (`Searcher.term_coverage`, the in-memory copy only). A feature the searcher
 cannot give (Milvus' own search has no document vectors or term statistics) is NaN and is replaced
 by its training mean: it then adds nothing, and the others rank.
@@ -38,12 +41,12 @@ import numpy as np
 from rag.knowledge.base import Hit
 from rag.text import QUESTION_STOP
 
-__all__ = ["FEATURES", "FORMAT", "WEIGHTS", "DocumentFeatures", "Reranker", "RerankerError", "document_features", "load_reranker",
-           "title_terms"]
+__all__ = ["FEATURES", "FORMAT", "WEIGHTS", "DocumentFeatures", "Reranker", "RerankerError", "TitleField", "document_features",
+           "load_reranker", "title_field", "title_terms"]
 
 FORMAT = "clinrag-document-reranker"
 VERSION = 1
-WEIGHTS = Path(__file__).with_name("reranker-mediqa2019-texts-intent-dev-2026-12-01.json")
+WEIGHTS = Path(__file__).with_name("reranker-mediqa2019-texts-heading-dev-2026-12-01.json")
 
 FEATURES = (
     "base", "base_gap", "base_rank",
@@ -54,6 +57,7 @@ FEATURES = (
     "hits", "hit_share", "chunks",
     "title_overlap", "term_coverage", "rare_coverage",
     "intent_match", "intent_conflict",
+    "title_bm25", "head_overlap", "head_precision",
 )
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -96,6 +100,82 @@ def question_intents(question: str) -> set[str]:
     return found or ({"definition"} if _DEFINITION.match(question) else set())
 
 
+def heading(title: str) -> str:
+    """A title up to its first ": " (MEDIQA's titles are "heading: opening sentence"; a guideline's title is all heading)."""
+    return title.split(": ", 1)[0]
+
+
+def _head_terms(title: str) -> set[str]:
+    """The heading's content words without the words that name an aspect ("Anemia (Diagnosis)" -> {"anemi"})."""
+    return {t for t in title_terms(heading(title)) if not any(t.startswith(s[:5]) or s.startswith(t) for stems in INTENTS.values()
+                                                               for s in stems)}
+
+
+@functools.lru_cache(maxsize=16_384)
+def _title_analysis(title: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """(title terms, heading terms, heading terms without aspect words, aspects the heading names) of one title: a
+    catalog's titles come back query after query, so each is analysed once."""
+    head = heading(title)
+    return frozenset(title_terms(title)), frozenset(title_terms(head)), frozenset(_head_terms(title)), frozenset(intents(head))
+
+
+# BM25 over the title field (BM25F's title part: the title's own length normalisation and its own statistics);
+# Lucene's defaults for a short field
+TITLE_K1, TITLE_B = 1.2, 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class TitleField:
+    """The title field of every version a search may see: its terms (`title_terms` of the title and the front matter's
+    topic), how many titles hold each term, and their mean length. Built once per catalog (`title_field`)."""
+
+    terms: Mapping[str, tuple[str, ...]]  # content hash -> the field's terms, with repeats
+    df: Mapping[str, int]
+    avg_len: float
+
+    def bm25(self, content_hash: str, query: set[str]) -> float:
+        """BM25 of the query's terms over this version's title field, over the sum of their IDFs (0-1 for a full match of
+        a title of average length): an IDF-weighted, length-normalised title overlap. NaN for a version it does not hold."""
+        terms = self.terms.get(content_hash)
+        if terms is None:
+            return math.nan
+        n = len(self.terms)
+        idf = {t: math.log((n - self.df.get(t, 0) + 0.5) / (self.df.get(t, 0) + 0.5) + 1.0) for t in query}
+        total = sum(idf.values())
+        if total <= 0:
+            return 0.0
+        norm = TITLE_K1 * (1.0 - TITLE_B + TITLE_B * len(terms) / (self.avg_len or 1.0))
+        score = 0.0
+        for t in query:
+            tf = terms.count(t)
+            if tf:
+                score += idf[t] * tf * (TITLE_K1 + 1.0) / (tf + norm)
+        return score / (total * (TITLE_K1 + 1.0) / (1.0 + TITLE_K1))
+
+
+_TITLE_FIELDS: dict[tuple[str, ...], TitleField] = {}
+
+
+def title_field(fields: Mapping[str, str]) -> TitleField:
+    """The `TitleField` of these versions (content hash -> title and topic text); the last few are kept, so the catalog's
+    titles are analysed once per catalog read, not per query."""
+    key = tuple(fields)
+    found = _TITLE_FIELDS.get(key)
+    if found is not None:
+        return found
+    terms = {h: tuple(w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in QUESTION_STOP)
+             for h, text in fields.items()}
+    df: dict[str, int] = {}
+    for ts in terms.values():
+        for t in set(ts):
+            df[t] = df.get(t, 0) + 1
+    made = TitleField(terms, df, sum(len(ts) for ts in terms.values()) / max(1, len(terms)))
+    if len(_TITLE_FIELDS) >= 4:
+        _TITLE_FIELDS.pop(next(iter(_TITLE_FIELDS)))
+    _TITLE_FIELDS[key] = made
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentFeatures:
     hashes: list[str]  # candidate documents, in the formula's order
@@ -112,8 +192,9 @@ def _rank(values: np.ndarray) -> np.ndarray:
 
 def document_features(ranked: Sequence[tuple[str, float, Sequence[tuple[Hit, float]]]], doc_scores: Mapping[str, float],
                       coverage: Mapping[str, tuple[float, float]], chunk_counts: Mapping[str, int], titles: Mapping[str, str],
-                      question: str) -> DocumentFeatures:
-    """Features of each candidate document: `ranked` is `aggregate()`'s output (hash, formula score, its hits best first)."""
+                      question: str, field: TitleField | None = None) -> DocumentFeatures:
+    """Features of each candidate document: `ranked` is `aggregate()`'s output (hash, formula score, its hits best first);
+    `field`, the title field of every version searched (for `title_bm25`; NaN without it)."""
     n = len(ranked)
     m = np.full((n, len(FEATURES)), np.nan, dtype=np.float64)
     if n == 0:
@@ -144,14 +225,19 @@ def document_features(ranked: Sequence[tuple[str, float, Sequence[tuple[Hit, flo
             m[i, col["hit_share"]] = min(1.0, len(own) / chunks)
             m[i, col["chunks"]] = math.log1p(chunks)
         title = titles.get(content_hash)
-        if title is not None and q_terms:
-            m[i, col["title_overlap"]] = len(q_terms & title_terms(title)) / len(q_terms)
         if title is not None:
+            t_terms, h_terms, h_content, d_intents = _title_analysis(title)
+            if q_terms:
+                m[i, col["title_overlap"]] = len(q_terms & t_terms) / len(q_terms)
+                m[i, col["head_overlap"]] = len(q_terms & h_terms) / len(q_terms)
             # the title names an aspect the question asks about (match), or only others (conflict: a
             # "Diagnosis" section for "what is anemia?"); 0 and 0 when either names none
-            d_intents = intents(title.split(": ", 1)[0])
             m[i, col["intent_match"]] = float(bool(q_intents & d_intents))
             m[i, col["intent_conflict"]] = float(bool(q_intents and d_intents and not q_intents & d_intents))
+            # the heading's own words the question holds ("Pernicious anemia" for "what is anemia?": 1/2; "Anemia": 1)
+            m[i, col["head_precision"]] = len(h_content & q_terms) / len(h_content) if h_content else 0.0
+        if field is not None and q_terms:
+            m[i, col["title_bm25"]] = field.bm25(content_hash, q_terms)
         if content_hash in coverage:
             m[i, col["term_coverage"]], m[i, col["rare_coverage"]] = coverage[content_hash]
     vec = np.array([doc_scores.get(h, np.nan) for h, _, _ in ranked], dtype=np.float64)
