@@ -382,13 +382,19 @@ def test_two_processes_map_the_same_generation_files(tmp_path) -> None:
     assert filename == str(parent.vectors.filename) and not writeable  # the same file, read-only in both
 
 
-def test_damaged_or_foreign_generation_is_rebuilt_not_trusted(tmp_path, caplog) -> None:
+def _built_generation(tmp_path):
+    """A search copy of two versions written to disk: (cache dir, hashes, rows, expected results, its generation folder)."""
     cache = tmp_path / "copy"
     hashes = ["h1", "h2"]
     rows = _gen_rows(hashes)
     expected = _gen_results(LocalIndex(_fetch_of(rows, []), dim=16).view(hashes), set(hashes))
     LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache).view(hashes)
     (gen,) = cache.glob("gen-*")
+    return cache, hashes, rows, expected, gen
+
+
+def test_damaged_or_foreign_generation_is_rebuilt_not_trusted(tmp_path, caplog) -> None:
+    cache, hashes, rows, expected, gen = _built_generation(tmp_path)
     (gen / "vectors.npy").write_bytes((gen / "vectors.npy").read_bytes()[:200])  # cut short
     fetched: list[list[str]] = []
     with caplog.at_level("WARNING", logger="clinrag.local_index"):
@@ -412,12 +418,7 @@ def test_damaged_or_foreign_generation_is_rebuilt_not_trusted(tmp_path, caplog) 
 def test_damaged_id_lookup_is_rebuilt_not_trusted(tmp_path, caplog) -> None:
     import numpy as np
 
-    cache = tmp_path / "copy"
-    hashes = ["h1", "h2"]
-    rows = _gen_rows(hashes)
-    expected = _gen_results(LocalIndex(_fetch_of(rows, []), dim=16).view(hashes), set(hashes))
-    LocalIndex(_fetch_of(rows, []), dim=16, cache_dir=cache).view(hashes)
-    (gen,) = cache.glob("gen-*")
+    cache, hashes, rows, expected, gen = _built_generation(tmp_path)
     id_rows = np.load(gen / "id_rows.npy")
     id_rows[[3, 50]] = id_rows[[50, 3]]  # two ids would find each other's rows (same shapes, still a permutation)
     np.save(gen / "id_rows.npy", id_rows)

@@ -11,7 +11,9 @@ Round 6 (2026-12-01): urgency_frozen4.jsonl (64, blind, committed before any cha
 urgency_dev6.jsonl (64, blind, development) and urgency_redflags_dev.jsonl (343, blind: one lay vignette per red flag
 of every starter guideline plus two look-alikes per guideline, development). Round 7 (2026-12-01): urgency_frozen5.jsonl
 (64, blind, committed before any change of the round, never tuned on) and urgency_dev7.jsonl (96, blind, development;
-from the same 160-vignette pool, split by a seeded shuffle)."""
+from the same 160-vignette pool, split by a seeded shuffle). Round 8 (2026-12-01): urgency_frozen6.jsonl (64, blind,
+committed before any change of the round, never tuned on) and urgency_dev8.jsonl (96, blind, development; one pool of
+160, split by a seeded shuffle)."""
 
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ def test_vignette_sets_are_well_formed() -> None:
     levels = {"emergency", "urgent", "soon", "routine", "self_care"}
     for name in ("urgency_dev.jsonl", "urgency_frozen.jsonl", "urgency_dev2.jsonl", "urgency_dev3.jsonl", "urgency_dev4.jsonl",
                  "urgency_dev5.jsonl", "urgency_dev6.jsonl", "urgency_frozen2.jsonl", "urgency_frozen3.jsonl",
-                 "urgency_frozen4.jsonl", "urgency_redflags_dev.jsonl", "urgency_dev7.jsonl", "urgency_frozen5.jsonl", "urgency_criteria_dev.jsonl"):
+                 "urgency_frozen4.jsonl", "urgency_redflags_dev.jsonl", "urgency_dev7.jsonl", "urgency_frozen5.jsonl", "urgency_criteria_dev.jsonl",
+                 "urgency_dev8.jsonl", "urgency_frozen6.jsonl"):
         rows = _rows(name)
         assert len(rows) >= 30
         assert {lvl for r in rows for lvl in r["accept"]} == levels  # type: ignore[attr-defined]
@@ -55,6 +58,8 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     frozen4 = evaluate_urgency(_rows("urgency_frozen4.jsonl"), starter_kb)
     dev7 = evaluate_urgency(_rows("urgency_dev7.jsonl"), starter_kb)
     frozen5 = evaluate_urgency(_rows("urgency_frozen5.jsonl"), starter_kb)
+    dev8 = evaluate_urgency(_rows("urgency_dev8.jsonl"), starter_kb)
+    frozen6 = evaluate_urgency(_rows("urgency_frozen6.jsonl"), starter_kb)
     assert dev["within_accepted"] >= 30 and dev["under_triage"] == 0, dev["misses"]
     assert v1["within_accepted"] >= 31 and v1["under_triage"] == 0, v1["misses"]
     assert dev2["within_accepted"] >= 37 and dev2["under_triage"] <= 2, dev2["misses"]
@@ -69,27 +74,31 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     assert dev7["within_accepted"] >= 77 and dev7["under_triage"] <= 1, dev7["misses"]
     # round 7's frozen set: 42/64 and 12 under before the round, 47/64 and 9 under after it
     assert frozen5["within_accepted"] >= 45 and frozen5["under_triage"] <= 9, frozen5["by_level"]
-    # every emergency of the newest frozen set is recognised (16 of 16 on 2026-12-01)
+    # round 8: dev8 70/96 and 12 under before the round, 85/96 and 1 under after it; frozen6 40/64 and 12 under
+    # before, 40/64 and 11 under after (the round's rules did not move the frozen sets: docs/urgency.md, round 8)
+    assert dev8["within_accepted"] >= 83 and dev8["under_triage"] <= 1, dev8["misses"]
+    assert frozen6["within_accepted"] >= 38 and frozen6["under_triage"] <= 11, frozen6["by_level"]
+    # every emergency of an earlier frozen set is recognised (16 of 16 on 2026-12-01)
     assert frozen3["by_level"]["emergency"].get("emergency", 0) == 16, frozen3["by_level"]
-    for report in (dev, v1, dev2, dev3, dev4, dev5, dev6, frozen, frozen3, frozen4, dev7, frozen5):
+    for report in (dev, v1, dev2, dev3, dev4, dev5, dev6, frozen, frozen3, frozen4, dev7, frozen5, dev8, frozen6):
         assert report["right_guideline_cited"] >= 0.9 * report["vignettes"], report["by_level"]
 
 
 def test_every_starter_red_flag_in_lay_words(starter_kb) -> None:
     """One lay vignette per red flag of every starter guideline (261) and two look-alikes per guideline (82): 255 of
     the red flags were emergencies and 51 look-alikes within their accepted levels on 2026-12-01 (187 before the
-    round's rules)."""
+    round's rules); 259 and 62 after round 8."""
     rows = _rows("urgency_redflags_dev.jsonl")
     red = evaluate_urgency([r for r in rows if r["accept"][0] == "emergency"], starter_kb)  # type: ignore[index]
     alike = evaluate_urgency([r for r in rows if r["accept"][0] != "emergency"], starter_kb)  # type: ignore[index]
-    assert red["vignettes"] == 261 and red["within_accepted"] >= 254, red["misses"]
-    assert alike["within_accepted"] >= 58, alike["misses"]
+    assert red["vignettes"] == 261 and red["within_accepted"] >= 257, red["misses"]
+    assert alike["within_accepted"] >= 60, alike["misses"]
 
 
 def test_every_starter_criterion_in_lay_words(starter_kb) -> None:
     """One lay vignette per non-emergency "when to see a clinician" criterion of every starter guideline (397) and two
     look-alikes per guideline (82), written blind (urgency_criteria_dev.jsonl, development): 278/479 within the accepted
-    levels and 156 under-triaged before round 7, 351 and 71 after it (2026-12-01)."""
+    levels and 156 under-triaged before round 7, 351 and 71 after it, 371 and 53 after round 8 (2026-12-01)."""
     report = evaluate_urgency(_rows("urgency_criteria_dev.jsonl"), starter_kb)
     assert report["vignettes"] == 479
-    assert report["within_accepted"] >= 340 and report["under_triage"] <= 80, report["by_level"]
+    assert report["within_accepted"] >= 362 and report["under_triage"] <= 60, report["by_level"]
