@@ -195,8 +195,8 @@ _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
     (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble|cblood_urine)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
     (re.compile(r"\bhead\b|脑袋"), "cheadache"),
-    (re.compile(r"\bribs?\b|\bribcage\b|肋骨|肋下|胸口|胸部"), "cchest_pain"),
-    (re.compile(r"\bthroat\b|嗓子|喉咙"), "csore_throat"),  # "my throat has gone sore", "throat is killing me"  # "sore ribs when I twist" is pain in the chest (wall)
+    (re.compile(r"\bribs?\b|\bribcage\b|肋骨|肋下|胸口|胸部"), "cchest_pain"),  # "sore ribs when I twist": chest (wall) pain
+    (re.compile(r"\bthroat\b|嗓子|喉咙"), "csore_throat"),  # "my throat has gone sore"
 )
 
 
@@ -495,7 +495,7 @@ _SAYS_FEMALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o 
 _LOST_WEIGHT = re.compile(r"\b(?:lost|dropped|down) (?:about |almost |nearly |over |around )?(?:\d+(?:\.\d+)?|a|a few|several|some|a lot of|"
                           r"half a|two|three|four|five|six) ?(?:kg|kgs|kilos?|kilograms?|pounds?|lbs?|stone|st)\b|(?:瘦|掉|轻)了[\d一二两三四五六七八九十几]+(?:来|多)?(?:斤|公斤)",
                           re.I)
-_STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|还有|也没退|没退|不退", re.IGNORECASE)
+_STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|也没退|没退|不退", re.IGNORECASE)
 _FEVER_MEDICINE = re.compile(r"calpol|paracetamol|acetaminophen|tylenol|panadol|nurofen|ibuprofen|motrin|advil|fever medicine|"
                              r"退烧药|退热药|美林|泰诺林|布洛芬|对乙酰氨基酚|扑热息痛", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)\b[^,.;]*$|(?:没有|没|无|不是)\s*$", re.I)
@@ -1515,8 +1515,8 @@ def _uncovered(facts: Facts, doc_passages: list[Passage]) -> list[str]:
 
 
 def _part_of_a_warning_sign(facts: Facts, criteria: list[Criterion], language: str) -> str:
-    """A sign the patient names that a retrieved guideline lists among its emergency or same-day criteria, although the
-    whole criterion did not match ("swollen hands" against "extreme swelling of your hands or face"): not self-care."""
+    """Every sign (two or more) of a retrieved emergency or same-day criterion clause that the patient names, although the
+    whole clause did not hold ("tummy pain and vomiting" against "severe tummy pain with vomiting"): not self-care."""
     for cr in criteria:
         if cr.level not in {"emergency", "urgent"}:
             continue
