@@ -495,6 +495,7 @@ _SAYS_FEMALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o 
 _LOST_WEIGHT = re.compile(r"\b(?:lost|dropped|down) (?:about |almost |nearly |over |around )?(?:\d+(?:\.\d+)?|a|a few|several|some|a lot of|"
                           r"half a|two|three|four|five|six) ?(?:kg|kgs|kilos?|kilograms?|pounds?|lbs?|stone|st)\b|(?:瘦|掉|轻)了[\d一二两三四五六七八九十几]+(?:来|多)?(?:斤|公斤)",
                           re.I)
+_ASKS_REVIEW_TEXT = {"zh": "您想请医生评估或安排检查", "en": "you ask for a review, a referral or help with a medicine"}
 _STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|也没退|没退|不退", re.IGNORECASE)
 _FEVER_MEDICINE = re.compile(r"calpol|paracetamol|acetaminophen|tylenol|panadol|nurofen|ibuprofen|motrin|advil|fever medicine|"
                              r"退烧药|退热药|美林|泰诺林|布洛芬|对乙酰氨基酚|扑热息痛", re.IGNORECASE)
@@ -1385,7 +1386,7 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
     review = _review_without_criterion(facts, language)
     if self_care is not None and not risk and not review and facts.asks_review:
-        review = "您想请医生评估或安排检查" if zh else "you ask for a review, a referral or help with a medicine"
+        review = _ASKS_REVIEW_TEXT["zh" if zh else "en"]
     if self_care is not None and not risk and review:
         # self-care was given for this presentation, but it has lasted, keeps coming back or is not improving:
         # what a nurse line says then is "book an appointment", not "carry on at home"
@@ -1406,9 +1407,10 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
         return UrgencyDecision("self_care", reason, "self_care", p, text, ())
     if not risk and facts.asks_review:
         # a request for a review, a referral or help with a medicine is what an appointment is for; nothing here is urgent
-        reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，您想请医生评估或安排检查，因此建议预约门诊。" if zh else
+        asks = _ASKS_REVIEW_TEXT["zh" if zh else "en"]
+        reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，{asks}，因此建议预约门诊。" if zh else
                   f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
-                  "describe, and you ask for a review, a referral or help with a medicine, so book a routine appointment.")
+                  f"describe, and {asks}, so book a routine appointment.")
         return UrgencyDecision("routine", reason, "no_criterion", None, "", ())
     why = risk or ("检索到的指南没有给出适用的居家护理建议" if zh else "the retrieved guidelines give no self-care for this presentation")
     reason = (f"{label['soon']}：没有找到与您的情况相符的就医标准，但{why}，因此建议几天内请医生评估。" if zh else

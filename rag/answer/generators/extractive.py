@@ -684,7 +684,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
-    if explain is not None:  # what each candidate scored, for `bench/anchors.py` and tests (no patient text kept)
+    if explain is not None:  # what each candidate scored, for measuring the anchor choice and for tests (no patient text kept)
         for d in ordered:
             explain[d] = {"score": round(score[d], 4), "passage": round(best[d], 4), "title": round(title[d], 3),
                           "topic": sorted(topic[d]), "weight": round(weight[d], 3), "emergency": emergency[d],
