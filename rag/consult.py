@@ -53,6 +53,7 @@ from rag.errors import ClinragError
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.embedders.batching import RequestEmbedder
 from rag.knowledge.search import PatientContext, Retrieval, allowed_documents, retrieve
+from rag.safety.similar_cases import raise_by_similar_cases
 from rag.safety.triage import TriageResult
 from rag.safety.urgency import (
     Facts,
@@ -386,7 +387,7 @@ def _verify(trace_id: str, intake: Intake, tri: TriageResult, result: Generation
 
 
 def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evidence | None, language: Language,
-            record: ConsultationRecord, text: str = "") -> Advice:
+            record: ConsultationRecord, text: str = "", *, similar_cases: bool = False) -> Advice:
     """The final urgency and seek-care advice from the ladder; emergency answers lose reassurance."""
     from rag.safety.urgency import out_of_scope
 
@@ -419,6 +420,9 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         decision = out_of_scope(facts, text, language) or decision
     if composed.model_level is not None:
         decision = escalate_by_model(decision, composed.model_level, composed.model_cited, facts, language)
+    if similar_cases:
+        # below same day, a presentation like the labelled ones that needed a same-day assessment is raised to it
+        decision = raise_by_similar_cases(decision, text, facts, passages, language, ranked)
     record.urgency = UrgencyPart.of(decision, composed.model_level)
     advice = _apply_urgency(composed.advice, decision, facts, language)
     if decision.basis == "red_flag" and decision.passage is not None and not advice.evidence_sufficient:
@@ -608,7 +612,8 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
             composed = _verify(trace_id, intake, tri, result, evidence.found, template_id, record)
             clock.lap("verify")
         clock.start("decide urgency")
-        advice = _decide(composed, tri, facts, evidence, language, record, intake.query)
+        advice = _decide(composed, tri, facts, evidence, language, record, intake.query,
+                         similar_cases=backends.settings.similar_cases)
         advice = _guard(advice, record)
         clock.lap("urgency")
         status = advice.status if composed.status == "abstained" else composed.status

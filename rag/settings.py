@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     llm_retries: int = Field(1, ge=0, le=5, description="retries after a failed model call")
     llm_max_tokens: int = Field(1024, ge=64, le=16_384, description="max tokens the model may generate")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature")
+    similar_cases: bool = Field(True, description="raise a `soon`/`routine`/`self_care` answer to same day when the "
+                                "similar-cases model (rag/safety/similar_cases.py) scores it at or above its threshold; false: "
+                                "the urgency ladder alone (for measuring it)")
     audit_url: str = Field("", description="empty: SQLite in data_dir; else postgresql://user@host/db")
     audit_checkpoint_key: str = Field("", description="secret (>= 16 chars) that signs checkpoints of the audit chain head; "
                                       "keep it away from the trail. Empty and no key file: no checkpoints (tail deletion undetectable)")

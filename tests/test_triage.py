@@ -262,3 +262,25 @@ def test_red_flags_in_patients_words_round_7(text: str, age: float, pregnant: bo
 ])
 def test_round_7_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
     assert triage(text, age=age, pregnant=pregnant).red_flags == []
+
+
+@pytest.mark.parametrize("text, age, rule", [
+    # round 9 (rules 2026.12.7): found on urgency_dev9 (blind, development)
+    ("she's 4, temp 39.6, and there are tiny purple dots on her tummy; did the glass thing and they don't go away", 4, "meningitis"),
+    ("Dad's on insulin, found him sweaty and mumbling nonsense, he can't answer me properly", 70, "severe_hypoglycaemia"),
+    ("药我都攒好了，想今晚就结束算了", 22, "suicide_self_harm"),
+    ("最近觉得活着真没什么意思", 30, "suicide_self_harm"),
+    ("宝宝出生18天，量腋温38.2", 0.05, "infant_fever"),
+])
+def test_red_flags_in_patients_words_round_9(text: str, age: float, rule: str) -> None:
+    assert rule in [f.rule_id for f in triage(text, age=age).red_flags]
+
+
+@pytest.mark.parametrize("text, age", [
+    ("did the glass thing on his eczema patch and it goes white, no fever", 5),
+    ("my grandad mumbles a lot when he watches telly, he's diabetic", 80),
+    ("我的会议今晚就结束了，活着挺有意思的", 30),
+    ("量了腋温36.8，孩子就是有点流鼻涕", 3),
+])
+def test_round_9_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
+    assert triage(text, age=age).red_flags == []

@@ -1,0 +1,142 @@
+"""The similar-cases floor: a same-day assessment for presentations like the ones that needed one.
+
+The urgency ladder (rag/safety/urgency.py) reads the patient's words against the guidelines' criteria, and it knows
+the wordings it was taught; three rounds in a row its development sets moved and a new writer's frozen set did not.
+This layer learns from presentations instead: a logistic regression over the words of every labelled development
+vignette (English word and word-pair stems, Chinese characters and their 2- and 3-grams, an age band, pregnancy),
+trained by scripts/train_similar_cases.py to answer one question, "would a careful triage nurse accept anything less
+urgent than a same-day assessment?". It can only raise an answer of `soon`, `routine` or `self_care` to `urgent`
+(same day), never lower one and never call an ambulance (emergencies stay with the red-flag layers), and the reason
+says so, with the words that weighed most. The weights file names the sets it was trained on, the threshold and the
+cross-validated figures it was chosen on; frozen sets are never among them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FloorModel", "features", "load_model", "raise_by_similar_cases", "same_day_score"]
+
+WEIGHTS = Path(__file__).with_name("similar_cases-2026-12-01.json")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_EN_WORD = re.compile(r"[a-z]+|\d+")
+
+
+def _age_band(age: float | None) -> str:
+    if age is None:
+        return "na"
+    return "0" if age < 1 else "1" if age < 5 else "5" if age < 16 else "16" if age < 65 else "65"
+
+
+def features(text: str, age: float | None, pregnant: bool | None) -> set[str]:
+    """The model's features of one request: shared by training and serving, so they cannot drift apart."""
+    t = text.lower()
+    words = [w[:6] for w in _EN_WORD.findall(t)]
+    out = {"w:" + w for w in words}
+    out.update("b:" + a + "_" + b for a, b in zip(words, words[1:]))
+    zh = False
+    for run in _CJK_RUN.findall(t):
+        zh = True
+        out.update("c:" + c for c in run)
+        out.update("c2:" + run[i:i + 2] for i in range(len(run) - 1))
+        out.update("c3:" + run[i:i + 3] for i in range(len(run) - 2))
+    out.add("age:" + _age_band(age))
+    if pregnant:
+        out.add("preg")
+    out.add("lang:" + ("zh" if zh else "en"))
+    return out
+
+
+# words that weigh in the model but tell a reader nothing ("and", "my"): left out of the reason, not of the score
+_FUNCTION_WORDS = frozenset("a an and the i im i'm my me he she his her him they their it its is was be been has have had "
+                            "of to in on at for with from but or so not no just now this that then some since about "
+                            "very really bit like got get 的 了 是 我 他 她 有 和 在 就 也 都".split())
+
+
+def _telling(feature: str) -> bool:
+    kind, _, body = feature.partition(":")
+    parts = body.split("_") if kind == "b" else [body]
+    if kind in ("c2", "c3"):
+        return not all(ch in _FUNCTION_WORDS for ch in body)
+    return any(p not in _FUNCTION_WORDS and not p.isdigit() and len(p) > 2 for p in parts)
+
+
+@dataclass(frozen=True)
+class FloorModel:
+    version: str
+    weights: dict[str, float]
+    intercept: float
+    threshold: float
+
+    def score(self, feats: set[str]) -> float:
+        """P(needs a same-day assessment or sooner), features weighted equally (the rows were L2-normalised)."""
+        if not feats:
+            return 0.0
+        z = self.intercept + sum(self.weights.get(f, 0.0) for f in feats) / math.sqrt(len(feats))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def top_words(self, feats: set[str], n: int = 3) -> list[str]:
+        """The patient's own word stems that pushed the score up most (for the reason; the demographic features and
+        single Chinese characters are left out: they explain nothing to a reader)."""
+        pos = sorted(((self.weights.get(f, 0.0), f) for f in feats
+                      if f.startswith(("w:", "b:", "c2:", "c3:")) and _telling(f)), reverse=True)
+        return [f.split(":", 1)[1].replace("_", " ") for w, f in pos[:n] if w > 0]
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = WEIGHTS) -> FloorModel:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return FloorModel(version=str(data["version"]), weights={str(k): float(v) for k, v in data["weights"].items()},
+                      intercept=float(data["intercept"]), threshold=float(data["threshold"]))
+
+
+def same_day_score(text: str, age: float | None, pregnant: bool | None) -> tuple[float, list[str], FloorModel]:
+    model = load_model()
+    feats = features(text, age, pregnant)
+    return model.score(feats), model.top_words(feats), model
+
+
+def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[Any], language: str,
+                           ranked_doc_ids: list[str] | None = None) -> Any:
+    """The ladder's decision, raised to same day where the similar-cases model is sure enough; otherwise unchanged.
+
+    Only `soon`, `routine` and `self_care` answers with something clinical in them are raised (an out-of-scope answer
+    is not). The reason keeps what the ladder found, names the model, its score and the words that weighed most, and
+    quotes the retrieved guidelines' same-day criterion that shares most words with the patient, as the nearest one
+    (not as one that matched)."""
+    from rag.safety.urgency import _LABEL, LEVEL_RANK, UrgencyDecision, _quote, criteria_of
+
+    if not text.strip() or decision.basis == "out_of_scope" or LEVEL_RANK[decision.level] <= LEVEL_RANK["urgent"]:
+        return decision
+    score, words, model = same_day_score(text, facts.age_years, facts.pregnant)
+    if score < model.threshold:
+        return decision
+    zh = language == "zh"
+    label = _LABEL["zh" if zh else "en"]
+    order = {d: i for i, d in enumerate(ranked_doc_ids or [])}
+    same_day = [c for c in criteria_of(passages) if c.level == "urgent" and len(c.tokens & facts.tokens) >= 2]
+    nearest = min(same_day, key=lambda c: (-len(c.tokens & facts.tokens), order.get(c.passage.doc_id, len(order))),
+                  default=None)
+    shown = "、".join(words) if zh else ", ".join(f"“{w}”" for w in words)
+    if zh:
+        reason = (f"{label['urgent']}：没有完全相符的指南就医标准（阶梯判断为“{label[decision.level]}”），但与您的描述相似的"
+                  f"已标注病例需要当天评估（相似病例模型 {model.version}，评分 {score:.2f} ≥ {model.threshold:.2f}"
+                  f"{'；权重最大的词：' + shown if words else ''}），因此建议当天就医。")
+        if nearest is not None:
+            reason += f"最接近的当天就医标准：{_quote(nearest.passage, nearest.text, language)}。"
+    else:
+        reason = (f"{label['urgent']}: no guideline criterion matched exactly (the ladder said "
+                  f"“{label[decision.level]}”), but presentations like this one needed a same-day assessment in "
+                  f"clinrag's labelled triage cases (similar-cases model {model.version}, score {score:.2f} ≥ "
+                  f"{model.threshold:.2f}{'; the words that weighed most: ' + shown if words else ''}), so a clinician "
+                  "should see this today.")
+        if nearest is not None:
+            reason += f" The nearest same-day criterion in the guidelines: {_quote(nearest.passage, nearest.text, language)}."
+    return UrgencyDecision("urgent", reason, "similar_cases", nearest.passage if nearest else None,
+                           nearest.text if nearest else "", decision.matches)

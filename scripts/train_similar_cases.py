@@ -1,0 +1,152 @@
+"""Train the similar-cases floor (rag/safety/similar_cases.py) on the development urgency sets; never a frozen one.
+
+    # 1. the ladder alone on every development vignette (a KB of the starter guidelines, the floor off)
+    CLINRAG_DATA_DIR=kb CLINRAG_SIMILAR_CASES=false .venv/bin/python scripts/train_similar_cases.py --collect /tmp/ladder.jsonl
+    # 2. cross-validate (leave one writer's set out), choose the threshold, write the weights file
+    .venv/bin/python scripts/train_similar_cases.py --ladder /tmp/ladder.jsonl --write
+
+The label: would a careful triage nurse accept anything less urgent than same day (the least urgent accepted level
+is `urgent` or `emergency`)? The threshold rule, fixed before the first run: the lowest threshold (0.30 to 0.90 in
+steps of 0.05) at which the ladder with the floor is within the accepted levels on at least as many vignettes as the
+ladder alone, pooled over the leave-one-set-out predictions (each set scored by a model that never saw it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rag.safety.similar_cases import WEIGHTS, features  # noqa: E402
+
+ORDER = ["emergency", "urgent", "soon", "routine", "self_care"]
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+DEV_SETS = ["urgency_dev", "urgency_dev2", "urgency_dev3", "urgency_dev4", "urgency_dev5", "urgency_dev6", "urgency_dev7",
+            "urgency_dev8", "urgency_dev9", "urgency_criteria_dev", "urgency_redflags_dev"]
+VERSION = "2026.12.1"
+C = 1.0
+
+
+def load_rows() -> list[dict]:
+    rows = []
+    for name in DEV_SETS:
+        assert "frozen" not in name, "frozen sets are never trained on"
+        for i, line in enumerate((DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()):
+            rows.append({"set": name, "i": i, **json.loads(line)})
+    return rows
+
+
+def collect(out: Path) -> None:
+    from rag.answer.schema import ConsultRequest
+    from rag.backends import Backends
+    from rag.consult import consult
+    from rag.settings import load_settings
+
+    settings = load_settings()
+    if settings.similar_cases:
+        raise SystemExit("set CLINRAG_SIMILAR_CASES=false: the floor must not see its own training levels")
+    backends = Backends(settings)
+    with out.open("w", encoding="utf-8") as f:
+        for r in load_rows():
+            req = ConsultRequest.model_validate({k: r.get(k) for k in ("symptoms", "age", "sex", "pregnant")})
+            got = consult(req, backends, caller="eval").advice.urgency
+            f.write(json.dumps({"set": r["set"], "i": r["i"], "got": got}) + "\n")
+    print(f"wrote {out}")
+
+
+def design(rows: list[dict], vocab: dict[str, int]):
+    from scipy import sparse
+
+    ind: list[int] = []
+    ptr = [0]
+    for r in rows:
+        fs = features(r["symptoms"], r.get("age"), r.get("pregnant"))
+        # every feature counts towards the row's length, seen in training or not, exactly as FloorModel.score does
+        ind += sorted(vocab[f] for f in fs if f in vocab)
+        ptr.append(len(ind))
+    lengths = np.array([len(features(r["symptoms"], r.get("age"), r.get("pregnant"))) for r in rows], dtype=float)
+    data = np.concatenate([np.full(ptr[k + 1] - ptr[k], 1 / np.sqrt(lengths[k])) for k in range(len(rows))])
+    return sparse.csr_matrix((data, ind, ptr), shape=(len(rows), len(vocab)))
+
+
+def fit(rows: list[dict]):
+    from sklearn.linear_model import LogisticRegression
+
+    vocab: dict[str, int] = {}
+    for r in rows:
+        for f in sorted(features(r["symptoms"], r.get("age"), r.get("pregnant"))):
+            vocab.setdefault(f, len(vocab))
+    y = np.array([max(ORDER.index(a) for a in r["accept"]) <= 1 for r in rows])
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(design(rows, vocab), y)
+    return vocab, model
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--collect", type=Path, help="run the ladder (floor off) on every development vignette")
+    ap.add_argument("--ladder", type=Path, help="the ladder's levels from --collect")
+    ap.add_argument("--write", action="store_true", help=f"write {WEIGHTS.name}")
+    args = ap.parse_args()
+    if args.collect:
+        collect(args.collect)
+        return
+    if not args.ladder:
+        ap.error("--ladder FILE (from --collect) is needed to choose the threshold")
+    rows = load_rows()
+    got_by = {(d["set"], d["i"]): ORDER.index(d["got"]) for d in map(json.loads, args.ladder.read_text().splitlines())}
+    got = np.array([got_by[(r["set"], r["i"])] for r in rows])
+    lo = np.array([min(ORDER.index(a) for a in r["accept"]) for r in rows])
+    hi = np.array([max(ORDER.index(a) for a in r["accept"]) for r in rows])
+    sets = np.array([r["set"] for r in rows])
+    oof = np.zeros(len(rows))
+    for name in DEV_SETS:
+        test = sets == name
+        train = [r for r, t in zip(rows, test) if not t]
+        vocab, model = fit(train)
+        oof[test] = model.predict_proba(design([r for r, t in zip(rows, test) if t], vocab))[:, 1]
+
+    def counts(final: np.ndarray, mask: np.ndarray) -> tuple[int, int, int]:
+        f, a, b = final[mask], lo[mask], hi[mask]
+        return int(((f >= a) & (f <= b)).sum()), int((f > b).sum()), int((f < a).sum())
+
+    everything = np.ones(len(rows), bool)
+    base = counts(got, everything)
+    print(f"ladder alone, {len(rows)} development vignettes: within {base[0]}, under {base[1]}, over {base[2]}")
+    chosen = None
+    for t in np.arange(0.30, 0.901, 0.05):
+        final = np.where((oof >= t) & (got > 1), 1, got)
+        w, u, o = counts(final, everything)
+        print(f"threshold {t:.2f}: within {w}, under {u}, over {o}, raised {int(((oof >= t) & (got > 1)).sum())}")
+        if chosen is None and w >= base[0]:
+            chosen = round(float(t), 2)
+    assert chosen is not None
+    final = np.where((oof >= chosen) & (got > 1), 1, got)
+    per = {name: {"ladder": counts(got, sets == name), "with_floor": counts(final, sets == name)} for name in DEV_SETS}
+    print(f"chosen threshold {chosen}; per held-out set (within, under, over):")
+    for name, v in per.items():
+        print(f"  {name:24s} ladder {v['ladder']}  with floor {v['with_floor']}")
+    if args.write:
+        vocab, model = fit(rows)
+        coef = model.coef_[0]
+        weights = {f: round(float(coef[j]), 4) for f, j in vocab.items() if abs(coef[j]) >= 0.005}
+        out = {"version": VERSION, "threshold": chosen, "intercept": round(float(model.intercept_[0]), 4),
+               "label": "least urgent accepted level is urgent or emergency",
+               "trained_on": {name: int((sets == name).sum()) for name in DEV_SETS},
+               "model": f"sklearn LogisticRegression(C={C}, class_weight='balanced'), L2-normalised binary features",
+               "threshold_rule": "lowest of 0.30..0.90 (step 0.05) whose pooled leave-one-set-out within-accepted "
+                                 "is not below the ladder alone",
+               "cross_validation": {"ladder": dict(zip(("within", "under", "over"), base)),
+                                    "with_floor": dict(zip(("within", "under", "over"), counts(final, everything))),
+                                    "per_set": per},
+               "weights": dict(sorted(weights.items()))}
+        WEIGHTS.write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        print(f"wrote {WEIGHTS} ({len(weights)} weights)")
+
+
+if __name__ == "__main__":
+    main()

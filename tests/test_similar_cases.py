@@ -1,0 +1,77 @@
+"""The similar-cases floor (rag/safety/similar_cases.py): features, the shipped weights, and what it may change."""
+
+from __future__ import annotations
+
+import json
+
+from rag.evaluation import section_passage
+from rag.safety.similar_cases import WEIGHTS, FloorModel, features, load_model, raise_by_similar_cases
+from rag.safety.urgency import UrgencyDecision, extract_facts
+
+
+def test_features_cover_english_words_chinese_ngrams_age_and_pregnancy() -> None:
+    en = features("Pee burns, temp 38.6", 31, None)
+    assert {"w:pee", "w:burns", "b:pee_burns", "w:temp", "age:16", "lang:en"} <= en
+    zh = features("发烧三天", 0.5, True)
+    assert {"c:发", "c2:发烧", "c3:发烧三", "age:0", "preg", "lang:zh"} <= zh
+    assert "age:na" in features("cough", None, None)
+
+
+def test_shipped_weights_name_their_training_sets_and_never_a_frozen_one() -> None:
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    assert data["trained_on"] and not any("frozen" in name for name in data["trained_on"])
+    assert 0.0 < data["threshold"] < 1.0 and len(data["weights"]) > 1000
+    model = load_model()
+    assert model.version == data["version"] and model.threshold == data["threshold"]
+
+
+def test_score_is_a_logistic_of_the_length_normalised_weights() -> None:
+    m = FloorModel("t", {"w:purple": 3.0, "w:itchy": -3.0}, intercept=0.0, threshold=0.6)
+    assert m.score({"w:purple", "w:dots", "w:fever", "w:child"}) > 0.8  # 3 / sqrt(4) = 1.5 -> 0.82
+    assert m.score({"w:itchy", "w:bites"}) < 0.2
+    assert m.score(set()) == 0.0
+    assert m.top_words({"w:purple", "w:itchy", "w:and"}) == ["purple"]
+
+
+def _decision(level: str, basis: str = "no_criterion") -> UrgencyDecision:
+    return UrgencyDecision(level, f"{level}: because", basis)
+
+
+URGENT_TEXT = ("pee burns and I'm needing to go every 10 mins, and since last night there's a pain in my right side "
+               "under my ribs. shivery, temp 38.6")
+PASSAGE = section_passage("uti#1", "urinary-tract-infection", "When to see a clinician",
+                          "See a GP the same day if you have pain in your side under the ribs with a high temperature or "
+                          "shivering.", "en", title="Urinary tract infection")
+
+
+def test_raises_a_within_days_answer_to_same_day_and_says_why() -> None:
+    facts = extract_facts(URGENT_TEXT, age=31, sex="female")
+    raised = raise_by_similar_cases(_decision("soon"), URGENT_TEXT, facts, [PASSAGE], "en")
+    assert raised.level == "urgent" and raised.basis == "similar_cases"
+    assert "similar-cases model" in raised.reason and "the ladder said “Within a few days”" in raised.reason
+    assert "nearest same-day criterion" in raised.reason and raised.passage is PASSAGE
+
+
+def test_never_lowers_never_calls_an_ambulance_and_leaves_out_of_scope_alone() -> None:
+    facts = extract_facts(URGENT_TEXT, age=31, sex="female")
+    for d in (_decision("emergency", "red_flag"), _decision("urgent", "criterion"), _decision("routine", "out_of_scope")):
+        assert raise_by_similar_cases(d, URGENT_TEXT, facts, [PASSAGE], "en") is d
+
+
+def test_a_quiet_self_care_presentation_stays_where_the_ladder_put_it() -> None:
+    text = "a few mosquito bites on my legs from the garden, itchy, otherwise fine"
+    d = _decision("self_care", "self_care")
+    assert raise_by_similar_cases(d, text, extract_facts(text, age=30), [PASSAGE], "en") is d
+
+
+def test_through_consult_the_floor_raises_and_the_setting_turns_it_off(starter_kb, monkeypatch) -> None:
+    from rag.answer.schema import ConsultRequest
+    from rag.consult import consult
+
+    request = ConsultRequest(symptoms=URGENT_TEXT, age=31, sex="female")
+    # the ladder alone misses this kidney infection ("under my ribs", "shivery"): within a few days
+    on = consult(request, starter_kb).advice
+    assert on.urgency == "urgent" and "similar-cases model" in on.seek_care.reason
+    monkeypatch.setattr(starter_kb.settings, "similar_cases", False)
+    off = consult(request, starter_kb).advice
+    assert off.urgency == "soon" and "similar-cases model" not in off.seek_care.reason
