@@ -281,6 +281,17 @@ def test_red_flags_in_patients_words_round_9(text: str, age: float, rule: str) -
     ("my grandad mumbles a lot when he watches telly, he's diabetic", 80),
     ("我的会议今晚就结束了，活着挺有意思的", 30),
     ("量了腋温36.8，孩子就是有点流鼻涕", 3),
+    # a rash that fades under the glass is the reassuring answer; hypos treated each time are no hypo that won't come up;
+    # "can't be pregnant" is not a pregnancy
+    ("temp 38.7 since yesterday and a red blotchy rash on his chest, it does fade when I press a glass on it", 6),
+    ("我打胰岛素的，这一周半夜低血糖三次了，吃了糖就好了", 63),
+    ("some bleeding that definitely isn't my period and a tummy ache, can't be pregnant, I have the coil", 23),
 ])
 def test_round_9_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
     assert triage(text, age=age).red_flags == []
+
+
+def test_round_9_a_rash_that_never_faded_and_sugar_taken_three_times_still_fire() -> None:
+    assert [f.rule_id for f in triage("rash all over, did the glass test, it never faded, temp 39", age=3).red_flags] == ["meningitis"]
+    assert "hypo_not_responding" in [f.rule_id for f in triage("低血糖，吃了三次糖了还是3.2", age=63).red_flags]
+    assert "pregnancy_bleeding" in [f.rule_id for f in triage("I'm pregnant and bleeding heavily", age=30).red_flags]

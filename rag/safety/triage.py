@@ -330,8 +330,18 @@ _PREGNANT = re.compile(
 )
 
 
+# "can't be pregnant, I have the coil", "definitely not pregnant", "不可能怀孕": the word is there, the pregnancy is not
+_NOT_PREGNANT = re.compile(r"(?:can\W?t|cannot|couldn\W?t|could not|not|isn\W?t|no way (?:i\W?m|she\W?s)|never been)\s+"
+                           r"(?:be\s+|being\s+)?(?:possibly\s+|definitely\s+)?$|(?:不可能|不会|没有|没)$")
+
+
 def _pregnant_in_text(norm: str) -> bool:
-    return _find(_PREGNANT, norm) is not None
+    for m in _PREGNANT.finditer(norm):
+        if _NOT_PREGNANT.search(norm[max(0, m.start() - 30):m.start()]):
+            continue
+        if m.end() > m.start() and not _negated(norm, m.start(), m.end()):
+            return True
+    return False
 
 
 # --- matching --------------------------------------------------------------------------------
