@@ -414,6 +414,14 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
             # "the hand below the injury is numb or tingling" for sciatica; "怕光" of the fever guideline's "剧烈头痛伴脖子
             # 发硬、怕光" for a migraine) is not this complaint's emergency when a criterion of its own guideline holds
             decision = own
+    if decision.passage is not None and decision.passage.language != language and decision.basis == "criterion":
+        # equally urgent criteria: one in the answer's language is quoted before another language's (a Chinese question
+        # about a fever with high sugars quotes 《成人发热》 or 《2型糖尿病》, not an English guideline, when one says as much);
+        # the level is the ladder's either way
+        same = decide_urgency(facts, [p for p in passages if p.language == language], red_flag_labels=labels,
+                              language=language, ranked_doc_ids=ranked, topic_doc_ids=topic)
+        if same.level == decision.level and same.basis == "criterion" and same.passage is not None:
+            decision = same
     if composed.status == "abstained" and decision.basis == "no_criterion":
         # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
         decision = out_of_scope(facts, text, language) or decision

@@ -200,3 +200,11 @@ def test_no_tests_needed_is_not_said_to_a_patient_sent_to_a_clinician(starter_kb
     assert a.urgency == "emergency"
     assert a.suggested_tests
     assert not any(re.search(r"not routinely needed|no tests", f"{t.test} {t.reason}", re.I) for t in a.suggested_tests)
+
+
+def test_an_equally_urgent_criterion_in_the_answers_language_is_quoted(starter_kb):
+    """A Chinese fever with sugars of 16: the English and the Chinese diabetes guidelines both say "the same day"; the
+    Chinese answer quotes the Chinese one, at the ladder's level."""
+    a = ask(starter_kb, "发烧38.7两天了，还咳嗽。我有糖尿病，这两天血糖一直在16左右，饭也吃不下", age=58)
+    assert a.urgency == "urgent"
+    assert a.seek_care.citations and all(d.endswith("-zh") for d in _docs(a, a.seek_care.citations))

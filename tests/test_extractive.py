@@ -782,3 +782,14 @@ def test_a_hot_water_bottle_is_no_burn() -> None:
 
     assert "burn" not in _query_terms("usual period cramps, a hot water bottle helps", False)
     assert "burn" in _query_terms("spilt hot water on my hand", False)
+
+
+def test_bodily_functions_said_to_be_normal_name_no_complaint() -> None:
+    """"wee and poo normal" beside sciatica is no diarrhoea or bladder question; "吃奶还行" beside a newborn's jaundice is
+    no feeding complaint (the children's fever guideline shares only "吃奶")."""
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms("pain down the back of my leg for 5 weeks, no numbness, wee and poo normal", False)
+    assert not terms & {"diarrhoea", "poo", "urinary", "wee"}
+    assert {"poo", "diarrhoea"} <= _query_terms("my poo is not normal, black and sticky", False)
+    assert "吃奶" not in _query_terms("宝宝出生第4天，脸越来越黄了，吃奶还行，就是爱睡", True)

@@ -116,8 +116,12 @@ _REASSURED_EN = re.compile(
     r"alright|as usual|as normal)\b"
     r"|\b(?:otherwise|other than that)(?: (?:really|very|totally|perfectly|completely|absolutely))? (?:well|fine|happy|ok|okay|alright)\b"
     r"|(?<!not )(?<!n't )\b(?:seems?|is|he's|she's|hes|shes|they're|i'm|im|i am)(?: (?:really|very|totally|perfectly|completely|absolutely|"
-    r"otherwise|still|quite))? (?:well|fine|happy|ok|okay|alright|settled|content)\b", re.I)
-_REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常|挺好)|能吃能喝|(?:吃饭|喝水|吃奶|玩耍?|睡觉)[喝水吃饭、和]*[都也还]*(?:正常|可以|挺好|不错)")
+    r"otherwise|still|quite))? (?:well|fine|happy|ok|okay|alright|settled|content)\b"
+    # bodily functions said to be normal ("wee and poo normal", "bowels fine"): no bladder or bowel complaint
+    r"|(?<!not )\b(?:wee|pee|poo|poos|urine|stools?|bowels?|bladder|waterworks)(?:\s+(?:and|&)\s+(?:wee|pee|poo|poos|urine|"
+    r"stools?|bowels?|bladder|waterworks))?\s+(?:(?:is|are|all|both|seem|seems|still)\s+)?(?:normal|fine|ok|okay|as usual)\b", re.I)
+_REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常|挺好|还行)|能吃能喝|(?:吃饭|喝水|吃奶|玩耍?|睡觉|大小便)[喝水吃饭、和]*[都也还]*"
+                           r"(?:正常|可以|挺好|不错|还行|没问题)")
 
 
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
