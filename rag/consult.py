@@ -415,6 +415,14 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
             # "the hand below the injury is numb or tingling" for sciatica; "怕光" of the fever guideline's "剧烈头痛伴脖子
             # 发硬、怕光" for a migraine) is not this complaint's emergency when a criterion of its own guideline holds
             decision = own
+    if decision.passage is not None and decision.passage.language != language and decision.basis == "criterion":
+        # equally urgent criteria: one in the answer's language is quoted before another language's (a Chinese question
+        # about a fever with high sugars quotes 《成人发热》 or 《2型糖尿病》, not an English guideline, when one says as much);
+        # the level is the ladder's either way
+        same = decide_urgency(facts, [p for p in passages if p.language == language], red_flag_labels=labels,
+                              language=language, ranked_doc_ids=ranked, topic_doc_ids=topic)
+        if same.level == decision.level and same.basis == "criterion" and same.passage is not None:
+            decision = same
     if composed.status == "abstained" and decision.basis == "no_criterion":
         # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
         decision = out_of_scope(facts, text, language) or decision
@@ -477,6 +485,14 @@ def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, lang
         reason = f"{_EMERGENCY[language]} {reason}"
     seek = SeekCare(needed=level != "self_care" and decision.basis != "out_of_scope", urgency=level, department=department, reason=reason, citations=seek_cites)
     update: dict[str, object] = {"urgency": level, "seek_care": seek, "citations": citations}
+    if level not in {"self_care", "routine"}:
+        # "many short fevers need no tests", "scans are not routinely needed": reassurance for an answer managed at home,
+        # not for one that sends the patient to a clinician (whichever generator wrote it)
+        from rag.answer.generators.extractive import NO_TESTS
+
+        tests = [t for t in advice.suggested_tests if not NO_TESTS.search(f"{t.test} {t.reason}")]
+        if len(tests) < len(advice.suggested_tests):
+            update["suggested_tests"] = tests
     if emergency:
         # no reassurance under an emergency: only first-aid steps that cite an emergency section survive,
         # and conditions are named only as what the emergency team will assess

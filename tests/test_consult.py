@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,21 @@ def test_poisoned_guideline_cannot_change_urgency_or_schema(tmp_path, minilm):
     prompt = backends.audit.get(a.trace_id).payload["prompt"]["text"]
     assert "<|im_start|>" not in prompt and "<|im_end|>" not in prompt
     backends.close()
+
+
+def test_no_tests_needed_is_not_said_to_a_patient_sent_to_a_clinician(starter_kb):
+    """"X-rays and MRI scans are not routinely needed" is reassurance for back pain managed at home, not for numbness
+    between the legs and a bladder that will not empty (an emergency); the tests that apply stay."""
+    a = ask(starter_kb, "bad back after lifting, now numb around my bottom and between my legs and I can't pee properly",
+            age=44)
+    assert a.urgency == "emergency"
+    assert a.suggested_tests
+    assert not any(re.search(r"not routinely needed|no tests", f"{t.test} {t.reason}", re.I) for t in a.suggested_tests)
+
+
+def test_an_equally_urgent_criterion_in_the_answers_language_is_quoted(starter_kb):
+    """A Chinese fever with sugars of 16: the English and the Chinese diabetes guidelines both say "the same day"; the
+    Chinese answer quotes the Chinese one, at the ladder's level."""
+    a = ask(starter_kb, "发烧38.7两天了，还咳嗽。我有糖尿病，这两天血糖一直在16左右，饭也吃不下", age=58)
+    assert a.urgency == "urgent"
+    assert a.seek_care.citations and all(d.endswith("-zh") for d in _docs(a, a.seek_care.citations))

@@ -22,7 +22,7 @@ from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_wo
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
-           "weak_anchor", "DESCRIPTION", "Sentence"]
+           "weak_anchor", "DESCRIPTION", "Sentence", "NO_TESTS", "in_written_group", "without_prognosis"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -116,8 +116,12 @@ _REASSURED_EN = re.compile(
     r"alright|as usual|as normal)\b"
     r"|\b(?:otherwise|other than that)(?: (?:really|very|totally|perfectly|completely|absolutely))? (?:well|fine|happy|ok|okay|alright)\b"
     r"|(?<!not )(?<!n't )\b(?:seems?|is|he's|she's|hes|shes|they're|i'm|im|i am)(?: (?:really|very|totally|perfectly|completely|absolutely|"
-    r"otherwise|still|quite))? (?:well|fine|happy|ok|okay|alright|settled|content)\b", re.I)
-_REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常|挺好)|能吃能喝|(?:吃饭|喝水|吃奶|玩耍?|睡觉)[喝水吃饭、和]*[都也还]*(?:正常|可以|挺好|不错)")
+    r"otherwise|still|quite))? (?:well|fine|happy|ok|okay|alright|settled|content)\b"
+    # bodily functions said to be normal ("wee and poo normal", "bowels fine"): no bladder or bowel complaint
+    r"|(?<!not )\b(?:wee|pee|poo|poos|urine|stools?|bowels?|bladder|waterworks)(?:\s+(?:and|&)\s+(?:wee|pee|poo|poos|urine|"
+    r"stools?|bowels?|bladder|waterworks))?\s+(?:(?:is|are|all|both|seem|seems|still)\s+)?(?:normal|fine|ok|okay|as usual)\b", re.I)
+_REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常|挺好|还行)|能吃能喝|(?:吃饭|喝水|吃奶|玩耍?|睡觉|大小便)[喝水吃饭、和]*[都也还]*"
+                           r"(?:正常|可以|挺好|不错|还行|没问题)")
 
 
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
@@ -128,8 +132,14 @@ _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect
 _BURNING = re.compile(r"\b(?:a |the )?burning(?: (?:pain|feeling|sensation))?\b(?! (?:clothes|building|house|car|oil|fat|candle))")
 _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|pack|shower|bath|weather|air|drinks?|tap|"
                          r"ice|clammy|skin|room|food|and clammy)\b)|\b(?:feels?|felt|feeling|is|was|so|too|very) cold\b")
-_SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fat|drink|milk|kettle|pan|oven|tray|iron|plate|steam)s?\b")
-_NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
+# (a hot water bottle is something that helps, not what burnt: "period cramps, a hot water bottle helps")
+_SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fat|drink|milk|kettle|pan|oven|tray|iron|plate|steam)s?\b"
+                    r"(?! ?bottle)")
+# a test sentence that says none are needed ("Many short fevers need no tests at all", "scans are not routinely needed",
+# "Most acute coughs need only an examination"): reassurance for an answer the patient can manage at home
+NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|\bnot routinely (?:needed|required)\b|"
+                      r"\bneed(?:s)? only an? (?:examination|check)\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
+_NO_TESTS = NO_TESTS
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
 _LABEL_GENERIC = {"possible", "severe", "sign", "signs", "sudden", "suddenly", "feature", "features", "serious", "large", "amount",
@@ -556,6 +566,8 @@ def about_terms(query: str, passage: Passage, language: str) -> set[str]:
 
 
 CHIEF_BONUS = 0.1
+# how far below the best-retrieved candidate a guideline that shares one topic word and no title word may not anchor
+THIN_MARGIN = 0.05
 _UNSAID = 10**6
 
 
@@ -689,7 +701,16 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
             explain[d] = {"score": round(score[d], 4), "passage": round(best[d], 4), "title": round(title[d], 3),
                           "topic": sorted(topic[d]), "weight": round(weight[d], 3), "emergency": emergency[d],
                           "group": group[d], "chief": chief[d]}
-    ranked = [d for d in ordered if topic[d]]
+    # thin evidence is no anchor: a guideline whose title the complaint does not name and that shares one topic word
+    # with it, while retrieval ranked another candidate higher ("come off it" is no sprain; "之后" no blood pressure
+    # when the right guideline is in the other language): an answer from it would be another condition's advice
+    top = max(best.values())
+    thin = {d for d in ordered if title[d] == 0 and len(topic[d]) == 1 and not emergency[d] and not group[d]
+            and best[d] < top - THIN_MARGIN}
+    if explain is not None:
+        for d in thin:
+            explain[d]["thin"] = True
+    ranked = [d for d in ordered if topic[d] and d not in thin]
     if not ranked:
         return []
     anchor = ranked[0]
@@ -721,6 +742,39 @@ def weak_anchor(passages: Sequence[Passage], anchor: str, query: str, language: 
         return False
     about = " ".join(t for p in mine for t in _about_sentences(p.text, p.section) if sentence_role(t, p.section) != "red_flag")
     return not _shared(terms, about, zh)
+
+
+# a clause that says how a condition usually goes ("most sprains improve within about 2 weeks", "some mild bladder
+# infections clear up within a few days", "大多几天内自愈")
+_PROGNOSIS = re.compile(r"^\s*(?:(?:but|and|though|although)\s+)?(?:most|many|some|the majority of)\b[^;.]*?\b(?:improve[sd]?|get(?:s)? better|"
+                        r"clear(?:s)? up|settle[sd]?|go(?:es)? away|resolve[sd]?|heal(?:s)?)\b"
+                        r"|^[^；。]{0,12}(?:大多|多数|大多数|一般)[^；。]{0,12}(?:自愈|好转|自行消退|自行缓解)", re.I)
+
+
+def without_prognosis(sentence: str) -> str | None:
+    """A self-care sentence without its clauses about how the condition usually goes; None when nothing else is left.
+    Guideline text only."""
+    zh = bool(_CJK.search(sentence))
+    clauses = re.split(r"(?<=[;；])\s*", sentence)
+    kept = [c for c in clauses if not _PROGNOSIS.search(c)]
+    if len(kept) == len(clauses):
+        return sentence
+    if not kept:
+        return None
+    head = "".join(kept) if zh else " ".join(kept)
+    return head.rstrip(" ;；,，.。") + ("。" if zh else ".")
+
+
+_GROUP_GUIDELINE = frozenset({"pregnant", "infant", "female"})
+
+
+def in_written_group(groups: Sequence[str], patient: AbstractSet[str]) -> bool:
+    """False when a guideline is written for one patient group alone (pregnancy; babies under 3 months, the newborn
+    guideline's "infant"), by its declared groups, and the patient is not in it; True otherwise (a children's guideline
+    that also covers babies is a general one)."""
+    if not (set(groups) & {"pregnant", "infant"}) or not set(groups) <= _GROUP_GUIDELINE:
+        return True
+    return ("pregnant" in groups and "pregnant" in patient) or ("infant" in groups and "young_infant" in patient)
 
 
 class ExtractiveGenerator:
@@ -755,6 +809,11 @@ class ExtractiveGenerator:
         # itself when it is about the complaint only through another condition's warning sign (see weak_anchor)
         weak = docs[0] in request.warning_signs_only if request.documents is not None else weak_anchor(
             request.passages, docs[0], request.query, request.language)
+        # a guideline written for a patient group (pregnancy, young babies) covers everything of that group, from folic
+        # acid to room-sharing: for a patient outside that group it is about the complaint only where a sentence is
+        # ("Room-sharing without bed-sharing" and "Feed on demand" are no advice for a 10-month-old's diarrhoea)
+        weak = weak or not in_written_group(next(p.patient_groups for p in request.passages if p.doc_id == docs[0]),
+                                             patient)
         strict = set(docs[1:]) | ({docs[0]} if weak else set())
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
@@ -773,6 +832,14 @@ class ExtractiveGenerator:
                     continue
                 seen.append(text)
                 s = Sentence(text=text, n=n, position=pos, role=sentence_role(text, p.section))
+                if s.role == "self_care":
+                    # what usually happens is no step to take: a self-care item keeps its action, not the guideline's
+                    # prognosis for its own condition ("most sprains improve within about 2 weeks" beside a wrist that
+                    # may be broken; "some mild bladder infections clear up without antibiotics" for an STI)
+                    action = without_prognosis(text)
+                    if action is None:
+                        continue
+                    s = replace(s, text=action)
                 # advice for a situation the patient did not describe ("For motion sickness: ...",
                 # "胃食管反流引起的咳嗽：...") goes after general advice
                 lead = _SITUATION.match(text)
