@@ -840,3 +840,30 @@ def test_round_8_a_high_temperature_alone_sends_a_child_or_older_adult_not_a_wel
     # travelling is where it happened, not a sign the guideline must have heard of
     assert decide_urgency(extract_facts("loose stools since I got back from Spain yesterday", age=30), [SCOPE, SELF],
                           red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"]).level == "self_care"
+
+
+def test_round_9_a_duration_that_names_nothing_is_the_guideline_subjects() -> None:
+    loose = passage("5 When to see a clinician", "See a doctor if diarrhoea lasts more than 2 days in an adult, or more than "
+                    "24 hours in a child.", doc_id="d-test", title="Diarrhoea and dehydration", n=70)
+    cough = extract_facts("my 9 year old has had a dry cough for 6 weeks, worse at night", age=9)
+    assert match_criteria(cough, criteria_of([loose])) == []  # the cough's 6 weeks are not the diarrhoea's 24 hours
+    runs = extract_facts("my 3 year old has had the runs since yesterday morning, about 30 hours", age=3)
+    assert [m.level for m in match_criteria(runs, criteria_of([loose]))] == ["soon"]
+    dizzy = passage("5 When to see a clinician", "See your primary care doctor if dizziness keeps coming back or lasts more "
+                    "than a few days.", doc_id="dz-test", title="Dizziness", n=71)
+    spins = extract_facts("the room spins when I roll over in bed, been going on a week", age=50)
+    assert "cdizzy" in spins.tokens and [m.level for m in match_criteria(spins, criteria_of([dizzy]))] == ["soon"]
+
+
+def test_round_9_where_a_group_is_seen_is_no_criterion() -> None:
+    from pathlib import Path
+
+    from rag.evaluation import starter_passages
+
+    # "成人可到消化内科就诊；儿童到儿科就诊；严重脱水到急诊科" in the starter guideline's section 5
+    route = [p for p in starter_passages(Path(__file__).parents[1] / "guidelines") if p.doc_id == "diarrhoea-zh"]
+    adult = extract_facts("拉肚子一天了，一天三次", age=30)
+    assert "urgent" not in [m.level for m in match_criteria(adult, criteria_of(route))]  # not "急诊" for being an adult
+    child_route = passage("5 When to see a clinician", "Children with a chronic cough see a paediatrician. Children are "
+                          "assessed by paediatrics.", doc_id="cc-test", title="Chronic cough", n=73)
+    assert match_criteria(extract_facts("my son has a cough", age=6), criteria_of([child_route])) == []

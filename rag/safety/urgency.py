@@ -1094,6 +1094,12 @@ _GROUP_ALONE = re.compile(r"\s*(?:the patient|you|they|he|she) (?:is|are) (?:a |
                           r"\s*(?:患者|病人)?是(?:儿童|孩子|婴儿)\s*$", re.IGNORECASE)
 
 
+# a clause that says where a group is seen ("儿童到儿科就诊", "children are seen by paediatrics"): routing, not a criterion
+_ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医院|中心)(?:就诊|看病|就医)?\s*$|"
+                      r"\b(?:can |should |may )?(?:see|go to|(?:be|are) (?:seen|assessed|managed) (?:in|by|at)|attend)\b[^,;.]{0,40}"
+                      r"\b(?:paediatric\w*|pediatric\w*|gastroenterolog\w*|clinic|department|service)\s*$", re.IGNORECASE)
+
+
 def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
                   title: frozenset[str] = frozenset()) -> str | None:
     """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
@@ -1152,12 +1158,21 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         # (so is a blood pressure or blood sugar threshold)
         by_number_alone = c.min_temp is not None or c.min_bp is not None or c.glucose is not None
         rest = {t for t in c.tokens if t not in topic} if c.min_days is not None or not by_number_alone else set()
+        if c.min_days is not None and not c.tokens - {"cnot_improving"}:
+            # a duration that names nothing is the duration of the guideline's subject: "..., or more than 24 hours in
+            # a child" is the diarrhoea's 24 hours, not a 6-week cough's; "they are not better after 2 days" in the UTI
+            # guideline is about a UTI's symptoms, not a fever's
+            subject = (sentence & title) or (title & _concept_tokens())
+            if subject and not subject & facts.tokens:
+                return None
         if c.min_days is not None:
             rest.discard("cnot_improving")  # "发热超过3天不退": lasting past the days is what "not settling" means
         if rest and not (rest & facts.tokens):
             return None
         return "; ".join(grounds)
     if not content:
+        if _ROUTING.search(c.text):
+            return None  # "成人可到消化内科就诊；儿童到儿科就诊": where each group is seen, not a reason to be seen
         # a group alone ("young children" in "burns in babies, young children, ...") holds when the patient has
         # what the sentence is about (the guideline's subject named in it), not for any child
         # (a sentence that does not name the subject, "you are a man, pregnant, or the patient is a child", keeps
