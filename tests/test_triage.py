@@ -271,6 +271,13 @@ def test_round_7_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant
     ("药我都攒好了，想今晚就结束算了", 22, "suicide_self_harm"),
     ("最近觉得活着真没什么意思", 30, "suicide_self_harm"),
     ("宝宝出生18天，量腋温38.2", 0.05, "infant_fever"),
+    # found on urgency_dev10 (blind, development): bile-stained vomit, appendicitis, a first fit and fewer movements in Chinese
+    ("宝宝5周大，今天吐了三次，吐出来是绿色的", 0.1, "bilious_vomiting"),
+    ("my 3 month old has been sick twice and it was bright green", 0.25, "bilious_vomiting"),
+    ("儿子10岁，昨晚说肚脐周围痛，今天早上痛到右下边去了", 10, "appendicitis_signs"),
+    ("pain started round my belly button last night and has moved to the lower right, hurts to walk", 19, "appendicitis_signs"),
+    ("孩子一岁半，发烧39度，刚才突然抽起来了，两眼往上翻，以前从来没抽过", 1.5, "first_seizure"),
+    ("my baby has gone limp and won't feed", 0.5, "unrousable_child"),
 ])
 def test_red_flags_in_patients_words_round_9(text: str, age: float, rule: str) -> None:
     assert rule in [f.rule_id for f in triage(text, age=age).red_flags]
@@ -286,6 +293,12 @@ def test_red_flags_in_patients_words_round_9(text: str, age: float, rule: str) -
     ("temp 38.7 since yesterday and a red blotchy rash on his chest, it does fade when I press a glass on it", 6),
     ("我打胰岛素的，这一周半夜低血糖三次了，吃了糖就好了", 63),
     ("some bleeding that definitely isn't my period and a tummy ache, can't be pregnant, I have the coil", 23),
+    ("孩子咳嗽，吐出来的痰是绿色的", 5),
+    ("my son is coughing up green phlegm", 6),
+    ("I threw up bile this morning after a night out", 25),
+    ("老人手抖，拿筷子一抖一抖的", 80),
+    ("belly button piercing is red and sore", 20),
+    ("my 4 year old hurt her knee and is walking with a limp", 4),
 ])
 def test_round_9_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
     assert triage(text, age=age).red_flags == []
@@ -295,3 +308,9 @@ def test_round_9_a_rash_that_never_faded_and_sugar_taken_three_times_still_fire(
     assert [f.rule_id for f in triage("rash all over, did the glass test, it never faded, temp 39", age=3).red_flags] == ["meningitis"]
     assert "hypo_not_responding" in [f.rule_id for f in triage("低血糖，吃了三次糖了还是3.2", age=63).red_flags]
     assert "pregnancy_bleeding" in [f.rule_id for f in triage("I'm pregnant and bleeding heavily", age=30).red_flags]
+
+
+def test_round_9_fewer_movements_said_quietly_in_chinese_needs_the_pregnancy() -> None:
+    text = "36周了，平时宝宝特别能动，今天几乎没感觉到胎动，吃了东西躺着也没动静"
+    assert "reduced_fetal_movements" in [f.rule_id for f in triage(text, age=30, pregnant=True).red_flags]
+    assert triage("怀孕30周，胎动挺好的，就是有点腰疼", age=30, pregnant=True).red_flags == []

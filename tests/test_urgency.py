@@ -867,3 +867,22 @@ def test_round_9_where_a_group_is_seen_is_no_criterion() -> None:
     child_route = passage("5 When to see a clinician", "Children with a chronic cough see a paediatrician. Children are "
                           "assessed by paediatrics.", doc_id="cc-test", title="Chronic cough", n=73)
     assert match_criteria(extract_facts("my son has a cough", age=6), criteria_of([child_route])) == []
+
+
+def test_round_9_angina_in_lay_words_is_same_day_not_an_ambulance() -> None:
+    from pathlib import Path
+
+    from rag.evaluation import starter_passages
+
+    chest = [p for p in starter_passages(Path(__file__).parents[1] / "guidelines") if p.doc_id == "chest-pain"]
+    band = extract_facts("past fortnight I get a tight band across my chest when I walk up the hill, goes off after 3 or 4 "
+                         "minutes of standing still", age=60)
+    assert {"cchest_pain", "cexertion", "crest_relief"} <= band.tokens
+    assert [m.level for m in match_criteria(band, criteria_of(chest))] == ["urgent"]  # "a doctor today", not 999
+    crushing = extract_facts("crushing chest pain for 20 minutes", age=60)
+    assert [m.level for m in match_criteria(crushing, criteria_of(chest))][0] == "emergency"
+
+
+def test_round_9_a_limp_is_no_floppiness() -> None:
+    assert "cfloppy" not in extract_facts("I can walk on it with a bit of a limp", age=30).tokens
+    assert "cfloppy" in extract_facts("my baby has gone limp and pale", age=0.5).tokens

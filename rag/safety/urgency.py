@@ -1094,6 +1094,11 @@ _GROUP_ALONE = re.compile(r"\s*(?:the patient|you|they|he|she) (?:is|are) (?:a |
                           r"\s*(?:患者|病人)?是(?:儿童|孩子|婴儿)\s*$", re.IGNORECASE)
 
 
+# "chest pain lasts more than a few minutes", "胸痛超过15分钟"
+_MINUTES_LONG = re.compile(r"(?:more than|over|longer than|超过|持续)\s*(?:a few|several|\d+|几|十几|[一二三四五六七八九十]+)\s*"
+                           r"(?:minutes?|mins?|分钟)", re.IGNORECASE)
+
+
 # a clause that says where a group is seen ("儿童到儿科就诊", "children are seen by paediatrics"): routing, not a criterion
 _ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医院|中心)(?:就诊|看病|就医)?\s*$|"
                       r"\b(?:can |should |may )?(?:see|go to|(?:be|are) (?:seen|assessed|managed) (?:in|by|at)|attend)\b[^,;.]{0,40}"
@@ -1296,6 +1301,8 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
             if level == "emergency" and "breath_on_exertion" in facts.tokens and "cbreathless" in cl.tokens \
                     and not ((cl.tokens - {"cbreathless"} - topic - _WEAK) & facts.tokens):
                 continue  # breathless walking the dog or up the stairs is not breathing difficulty that is an emergency
+            if level == "emergency" and "crest_relief" in facts.tokens and _MINUTES_LONG.search(cl.text):
+                continue  # pain that goes off within minutes of stopping has not lasted "more than a few minutes"
             if level != "emergency" and cl.head:
                 # the time frame is the one the sentence gives this condition, not another condition's
                 level, why = _seek_level(cl.text, cl.head, cl.min_days, cl.routine_cue)
