@@ -278,6 +278,17 @@ def test_round_7_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant
     ("pain started round my belly button last night and has moved to the lower right, hurts to walk", 19, "appendicitis_signs"),
     ("孩子一岁半，发烧39度，刚才突然抽起来了，两眼往上翻，以前从来没抽过", 1.5, "first_seizure"),
     ("my baby has gone limp and won't feed", 0.5, "unrousable_child"),
+    # found on urgency_dev11 (blind, development): overdoses as a bottle or a strip, torsion, a chemical burn, recession,
+    # a hypo that stays low on a sulfonylurea, sepsis signs said calmly
+    ("我妈刚才把一瓶安眠药吃了大半瓶，估计有十五六片，现在就是困", 60, "poisoning_overdose"),
+    ("吵架以后一下子吃了一板半的扑热息痛，现在有点恶心", 22, "poisoning_overdose"),
+    ("儿子15岁，踢完球回来说右边蛋蛋突然疼的厉害", 15, "testicular_torsion"),
+    ("woke up with sudden agony in my left testicle and I've been sick", 16, "testicular_torsion"),
+    ("got splashed with drain unblocker on his forearm, the skin has gone white", 41, "chemical_burn"),
+    ("she's sucking in under her ribs and too puffed to finish a sentence", 6, "breathing_difficulty"),
+    ("on gliclazide, sugar 2.8, juice twice, rechecked 3.0 then 2.9", 70, "hypo_not_responding"),
+    ("type 2 diabetic, sugar 2.8 and he's a bit vague and sweaty", 70, "severe_hypoglycaemia"),
+    ("kidney infection, on antibiotics, my knees look kind of blotchy purple and I've only peed once since last night", 45, "sepsis"),
 ])
 def test_red_flags_in_patients_words_round_9(text: str, age: float, rule: str) -> None:
     assert rule in [f.rule_id for f in triage(text, age=age).red_flags]
@@ -299,6 +310,10 @@ def test_red_flags_in_patients_words_round_9(text: str, age: float, rule: str) -
     ("老人手抖，拿筷子一抖一抖的", 80),
     ("belly button piercing is red and sore", 20),
     ("my 4 year old hurt her knee and is walking with a limp", 4),
+    ("孩子吃了半瓶酸奶就说肚子疼", 5),
+    ("I use bleach to clean the bathroom, just asking about my cough", 40),
+    ("had a dull ache in my left testicle on and off for a month", 30),
+    ("he's a bit vague about when the rash started", 40),
 ])
 def test_round_9_rules_stay_quiet_on_look_alikes(text: str, age: float) -> None:
     assert triage(text, age=age).red_flags == []

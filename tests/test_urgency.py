@@ -13,6 +13,7 @@ from rag.safety.urgency import (
     extract_facts,
     fallback_department,
     match_criteria,
+    out_of_scope,
     valid_department,
 )
 from rag.types import Passage
@@ -886,3 +887,10 @@ def test_round_9_angina_in_lay_words_is_same_day_not_an_ambulance() -> None:
 def test_round_9_a_limp_is_no_floppiness() -> None:
     assert "cfloppy" not in extract_facts("I can walk on it with a bit of a limp", age=30).tokens
     assert "cfloppy" in extract_facts("my baby has gone limp and pale", age=0.5).tokens
+
+
+def test_round_9_low_mood_after_a_birth_and_a_sleeping_pill_are_never_out_of_scope() -> None:
+    for text in ("生完孩子一个多月了，天天心情低落，老想哭", "我妈把一瓶艾司唑仑吃了大半瓶，现在就是困"):
+        assert out_of_scope(extract_facts(text, age=30), text, "zh") is None
+    text = "what is the capital of France"
+    assert out_of_scope(extract_facts(text), text, "en") is not None

@@ -1451,7 +1451,9 @@ _CLINICAL_WORDS = re.compile(
     r"bleed\w*|bruis\w*|injur\w*|wound|cut|burn\w*|bite|sting|health|medic\w*|doctor|symptom\w*|ill|illness|unwell|"
     r"mood|anxious|anxiety|depress\w*|stress\w*|weight|diet|vaccin\w*|pregnan\w*|baby|newborn)\b"
     r"|头痛|头疼|头晕|胸痛|胸闷|胸口|肚子|腹痛|腹泻|拉肚子|腰|腿|膝盖|肩|脖子|耳朵|鼻子|眼睛|牙|胃|心脏|心跳|心慌|肺|肾|肝|皮肤"
-    r"|疼|痛|痒|肿|咳|发烧|发热|高烧|低烧|呕吐|想吐|晕|麻木|出血|流血|尿|大便|生病|医生|医院|吃药|怀孕|孕|失眠|睡不着|乏力", re.I)
+    r"|疼|痛|痒|肿|咳|发烧|发热|高烧|低烧|呕吐|想吐|晕|麻木|出血|流血|尿|大便|生病|医生|医院|吃药|怀孕|孕|失眠|睡不着|乏力"
+    # mood and medicines: a low mood after a birth, or half a bottle of a sleeping pill, is never "outside what clinrag covers"
+    r"|心情|情绪|低落|想哭|抑郁|焦虑|烦躁|药|片|粒|困|嗜睡|生完孩子|产后|\b(?:tablets?|pills?|capsules?|overdose\w*|low|mood|crying)\b", re.I)
 
 
 def out_of_scope(facts: Facts, text: str, language: str) -> UrgencyDecision | None:
