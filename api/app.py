@@ -50,6 +50,10 @@ def _warm(backends: Backends) -> None:
     triage("warm up", age=None, pregnant=None, language="en")
     scrub("warm up")
     lookup_icd10("fever")  # builds the ICD-10-CM index (~7 s on 2 cores)
+    if backends.settings.similar_cases:
+        from rag.safety.similar_cases import load_model
+
+        load_model()  # the similar-cases weights (~0.2 s to parse)
     for name in ("store", "audit", "generator"):
         try:
             getattr(backends, name)

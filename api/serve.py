@@ -262,6 +262,9 @@ def preload_for_workers() -> list[str]:
     scrub("warm up")
     load_bank()
     lookup_icd10("fever")
+    from rag.safety.similar_cases import load_model
+
+    load_model()
     # the collector of every process forked from here (the shared embedder first, then the workers) leaves these
     # objects alone: a collection walking them would write to their pages and copy them
     import gc
