@@ -10,7 +10,6 @@ import logging
 import sys
 import threading
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -18,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
 from api.errors import install_error_handlers
+from api.gate import GatedPool, PythonGate
 from api.jobs import JobRunner, JobStore
 from api.metrics import Metrics
 from api.middleware import AdmissionMiddleware, BodyLimitMiddleware, ObserveMiddleware
@@ -46,6 +46,9 @@ def _warm(backends: Backends) -> None:
     from rag.text import bm25_text
 
     backends.embedder.embed_query("warm up")  # loads the model; fail fast if it cannot load
+    from rag.safety.meaning import _exemplar_matrix, load_bank
+
+    _exemplar_matrix(backends.embedder, load_bank())  # embedded once, under a lock, before any consultation waits on it
     bm25_text("预热 warm up")
     triage("warm up", age=None, pregnant=None, language="en")
     scrub("warm up")
@@ -119,14 +122,15 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         else:
             log.warning("CLINRAG_AUTH=false: every endpoint is open to anyone who can reach it (demo mode)")
         jobs = JobStore(settings.data_dir / "jobs.sqlite3")
+        gate = PythonGate(settings.consult_python)
         state = AppState(
             settings=settings, backends=b, keys=keys, limiter=make_rate_limiter(settings.redis_url, settings.rate_limit_per_min),
             metrics=metrics, jobs=jobs, runner=JobRunner(jobs),
             # few threads, many slots: admitted consultations queue in arrival order instead of two dozen threads
             # contending for the GIL with the event loop, which must still answer 503 at once when full
-            consult_pool=ThreadPoolExecutor(max_workers=min(settings.max_concurrency, settings.consult_threads),
-                                            thread_name_prefix="consult"),
-            slots=threading.BoundedSemaphore(settings.max_concurrency), owns_backends=owns,
+            consult_pool=GatedPool(gate, max_workers=min(settings.max_concurrency, settings.consult_threads),
+                                   thread_name_prefix="consult"),
+            slots=threading.BoundedSemaphore(settings.max_concurrency), owns_backends=owns, gate=gate,
         )
         app.state.clinrag = state
         log.info("clinrag API ready (generator %s, max %d concurrent consultations)", settings.generator, settings.max_concurrency)

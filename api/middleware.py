@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import ApiError, error_body
 from api.metrics import Metrics
 
-__all__ = ["AdmissionMiddleware", "BodyLimitMiddleware", "ObserveMiddleware"]
+__all__ = ["AdmissionMiddleware", "BodyLimitMiddleware", "ObserveMiddleware", "Slot", "take_slot"]
 
 access_log = logging.getLogger("clinrag.api.access")
 
@@ -44,12 +44,17 @@ class _Route:
 
 
 class AdmissionMiddleware:
-    """503 at once for a request to a pooled route (consultations, records) while every slot is taken.
+    """Admission of the pooled routes (consultations, records): a request takes its slot here, on arrival, or gets
+    503 at once.
 
     It answers before routing, body parsing, the key check and FastAPI's dependency machinery: under overload the
     event loop shares the GIL with the consultation threads, and every bit of Python on the refusal path waits for
-    it again. The slot itself is still taken by the route (`slots`, non-blocking): this only turns away what the
-    route would turn away, earlier. The request body is not read; uvicorn discards it and keeps the connection."""
+    it again. The slot taken here is handed to the route (`take_slot`), which gives it to the pooled work; a request
+    that ends before the route takes it (401, 400, 413) gives it back here. Until round 7 the middleware only looked
+    at the slots and the route took one after the key check: each slot freed by a finished consultation then let
+    every request that arrived during the next request's key check through to the route, where all but one got
+    their 503 late (0.5-3 s under a 3x overload; bench/RESULTS.md, "Overload 503s, round 7"). The request body is
+    not read on a refusal; uvicorn discards it and keeps the connection."""
 
     def __init__(self, app: ASGIApp, paths: Mapping[str, str]) -> None:
         self.app = app
@@ -61,27 +66,61 @@ class AdmissionMiddleware:
             path = scope["path"].rstrip("/") or "/"
             what = self.paths.get(path, "")
             state = getattr(scope["app"].state, "clinrag", None) if what else None
-            if state is not None and not _has_slot(state.slots):
-                state.metrics.rejected.labels("overload").inc()
-                scope["route"] = _Route(path)
-                limit = state.settings.max_concurrency
-                body = self._bodies.get((limit, what))
-                if body is None:
-                    body = self._bodies[(limit, what)] = json.dumps(error_body(
-                        "overloaded", f"the service is at its limit of {limit} concurrent {what}; retry shortly")).encode()
-                await send({"type": "http.response.start", "status": 503,
-                            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                        (b"retry-after", b"1")]})
-                await send({"type": "http.response.body", "body": body})
+            if state is not None:
+                if not state.slots.acquire(blocking=False):
+                    await self._refuse(scope, send, state, path, what)
+                    return
+                slot = scope[SLOT_KEY] = Slot(state.slots)
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    slot.give_back()
                 return
         await self.app(scope, receive, send)
 
+    async def _refuse(self, scope: Scope, send: Send, state: Any, path: str, what: str) -> None:
+        state.metrics.rejected.labels("overload").inc()
+        scope["route"] = _Route(path)
+        limit = state.settings.max_concurrency
+        body = self._bodies.get((limit, what))
+        if body is None:
+            body = self._bodies[(limit, what)] = json.dumps(error_body(
+                "overloaded", f"the service is at its limit of {limit} concurrent {what}; retry shortly")).encode()
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"retry-after", b"1")]})
+        await send({"type": "http.response.body", "body": body})
 
-def _has_slot(slots: Any) -> bool:
-    if not slots.acquire(blocking=False):
-        return False
-    slots.release()
-    return True
+
+SLOT_KEY = "clinrag.slot"
+
+
+class Slot:
+    """An admission slot taken by AdmissionMiddleware for one request, until the route takes it over."""
+
+    __slots__ = ("_sem", "_held")
+
+    def __init__(self, sem: Any) -> None:
+        self._sem, self._held = sem, True
+
+    def take(self) -> bool:
+        """The route takes the slot over (it releases it when its work ends); False when there is none to take."""
+        held, self._held = self._held, False
+        return held
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._sem.release()
+
+
+def take_slot(scope: Mapping[str, Any], slots: Any) -> bool:
+    """For a pooled route: the slot the middleware took for this request, else (an app without the middleware, a
+    path it does not know) one taken now without waiting; False when the service is full."""
+    slot = scope.get(SLOT_KEY)
+    if isinstance(slot, Slot) and slot.take():
+        return True
+    return bool(slots.acquire(blocking=False))
 
 
 class BodyLimitMiddleware:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from api.gate import PythonGate
 from api.jobs import JobRunner, JobStore
 from api.keys import KeyStore
 from api.metrics import Metrics
@@ -30,3 +31,5 @@ class AppState:
     consult_pool: ThreadPoolExecutor
     slots: threading.BoundedSemaphore
     owns_backends: bool = True
+    # the pool's threads run Python one (CLINRAG_CONSULT_PYTHON) at a time: api.gate
+    gate: PythonGate = field(default_factory=lambda: PythonGate(0))

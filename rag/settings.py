@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(8, ge=1, le=1024, description="consultations in flight per worker; more get 503")
     consult_threads: int = Field(8, ge=1, le=1024, description="threads that run a worker's consultations (at most "
                                  "max_concurrency); admitted consultations beyond them wait their turn in arrival order")
+    consult_python: int = Field(1, ge=0, le=1024, description="of the consultation threads, how many run Python at a "
+                                "time (the rest wait for the model or the audit commit, or for their turn): few, so the "
+                                "event loop gets the interpreter lock at once and a full service answers 503 quickly; "
+                                "0 = no limit")
     rate_limit_per_min: int = Field(120, ge=0, description="requests per minute per API key; 0 = unlimited")
     redis_url: str = Field("", description="redis://host:6379/0 to share rate limits between workers; empty = per process")
     request_deadline_s: float = Field(90.0, gt=0, description="overall deadline for one consultation")

@@ -300,6 +300,56 @@ def test_full_service_says_503_before_body_and_key_checks(api: Api) -> None:
         assert c.post("/v1/consultations", json={"symptoms": "fever for two days"}, headers=api.h(api.consult)).status_code == 200
 
 
+def test_refusal_while_the_pool_spins_and_failed_checks_give_their_slot_back(api: Api) -> None:
+    state = api.app.state.clinrag  # type: ignore[attr-defined]
+    limit = api.settings.max_concurrency
+    # an admitted request that fails a later check (no key, a malformed body) gives back the slot the middleware
+    # took for it on arrival: afterwards every slot is free again
+    with httpx.Client(base_url=api.url, timeout=60) as c:
+        for _ in range(limit + 2):
+            assert c.post("/v1/consultations", json={"symptoms": "fever for two days"}).status_code == 401
+            assert c.post("/v1/consultations", content=b'{"symptoms": "fev').status_code in {400, 401, 422}
+            assert c.post("/v1/summaries", json={"text": "x"}).status_code == 401
+    taken = 0
+    while state.slots.acquire(blocking=False):
+        taken += 1
+    for _ in range(taken):
+        state.slots.release()
+    assert taken == limit
+
+    # the pool saturated with Python work (as by running consultations, which hold the slots) and every slot held:
+    # a consultation is still refused, on the event loop, while the spinning tasks go on
+    stop = threading.Event()
+    spinning = threading.Event()
+
+    def spin() -> int:
+        spinning.set()
+        n = 0
+        while not stop.is_set():
+            n += 1
+        return n
+
+    held = 0
+    while state.slots.acquire(blocking=False):
+        held += 1
+    spinners = [state.consult_pool.submit(spin) for _ in range(limit)]
+    try:
+        assert spinning.wait(60)
+        with httpx.Client(base_url=api.url, timeout=60) as c:
+            for _ in range(5):
+                r = c.post("/v1/consultations", json={"symptoms": "fever for two days"}, headers=api.h(api.consult))
+                assert r.status_code == 503 and r.json()["error"]["code"] == "overloaded"
+        assert not any(f.done() for f in spinners)  # answered while the pool was still busy
+    finally:
+        stop.set()
+        for f in spinners:
+            f.result(60)
+        for _ in range(held):
+            state.slots.release()
+    with httpx.Client(base_url=api.url, timeout=60) as c:
+        assert c.post("/v1/consultations", json={"symptoms": "fever for two days"}, headers=api.h(api.consult)).status_code == 200
+
+
 def _wait_job(client: httpx.Client, api: Api, job_id: str, timeout_s: float = 120) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -8,10 +8,12 @@ import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from api.deps import AuditCaller, ConsultCaller, StateDep
 from api.errors import ApiError
+from api.gate import gated_backends
+from api.middleware import take_slot
 from api.schemas import ERROR_RESPONSES, AuditRecordOut, ConsultBody
 from api.state import AppState
 from rag.answer.schema import Advice, ConsultRequest
@@ -29,7 +31,7 @@ TRACE_ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 def _run(state: AppState, request: ConsultRequest, caller: str, trace_id: str, deadline: float) -> ConsultOutcome:
     state.metrics.in_flight.inc()
     try:
-        return consult(request, state.backends, caller=caller, trace_id=trace_id, deadline=deadline)
+        return consult(request, gated_backends(state.backends, state.gate), caller=caller, trace_id=trace_id, deadline=deadline)
     finally:
         state.metrics.in_flight.dec()
         state.slots.release()
@@ -43,13 +45,14 @@ def _overloaded(state: AppState) -> ApiError:
 
 @router.post("", response_model=Advice,
              summary="Advice for a patient's symptoms, every item citing guideline passages")
-async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: StateDep, response: Response) -> Advice:
+async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: StateDep, request: Request,
+                            response: Response) -> Advice:
     # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of consult_threads threads; at most
     # max_concurrency consultations are admitted (running or waiting for a thread).
-    # Admission is decided here, on the event loop and without waiting: a full service answers 503 at
-    # once instead of queueing requests that would blow their deadline (vLLM itself never says no). While it is
-    # full, api.middleware.AdmissionMiddleware already says so before routing, the body and the key check.
-    if not state.slots.acquire(blocking=False):
+    # Admission is decided on the event loop and without waiting: a full service answers 503 at once instead of
+    # queueing requests that would blow their deadline (vLLM itself never says no). api.middleware.AdmissionMiddleware
+    # takes the slot on arrival, before routing, the body and the key check, and hands it over here.
+    if not take_slot(request.scope, state.slots):
         raise _overloaded(state)
     try:
         trace_id = uuid.uuid4().hex

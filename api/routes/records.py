@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Caller
 from api.deps import AuditCaller, AuditPageCaller, ConsultCaller, StateDep
 from api.errors import ApiError
+from api.gate import gated_backends
+from api.middleware import take_slot
 from api.routes.audit import JSON_ERRORS, PAGE_RESPONSES, PAGE_TRACE_ID, audit_record_of
 from api.schemas import ERROR_RESPONSES, AuditRecordOut
 from api.state import AppState
@@ -86,8 +88,8 @@ class SummaryOut(_Strict):
     notes: list[str] = Field(description="what was dropped by the checks or not found, and why")
 
 
-async def _in_pool(state: AppState, fn: Callable[[], T]) -> T:
-    if not state.slots.acquire(blocking=False):
+async def _in_pool(state: AppState, request: Request, fn: Callable[[], T]) -> T:
+    if not take_slot(request.scope, state.slots):  # taken by api.middleware.AdmissionMiddleware on arrival
         state.metrics.rejected.labels("overload").inc()
         raise ApiError(503, "overloaded", f"the service is at its limit of {state.settings.max_concurrency} concurrent "
                        "requests; retry shortly", headers={"Retry-After": "1"})
@@ -121,48 +123,50 @@ def _allowed_identifiers(caller: Caller, asked: bool) -> bool:
 
 
 @router.post("/v1/entities", response_model=EntitiesOut, summary="Diseases, symptoms, drugs, tests and body parts with spans")
-async def post_entities(body: EntitiesBody, caller: ConsultCaller, state: StateDep, response: Response) -> EntitiesOut:
+async def post_entities(body: EntitiesBody, caller: ConsultCaller, state: StateDep, request: Request,
+                        response: Response) -> EntitiesOut:
     from rag.records.service import audit_entities, entities_for, record_from_text
 
     def work() -> EntitiesOut:
         record = record_from_text(body.text)
         found = entities_for(record)
-        trace = audit_entities(record, found, audit=state.backends.audit, caller=caller.audit_name)
+        trace = audit_entities(record, found, audit=gated_backends(state.backends, state.gate).audit, caller=caller.audit_name)
         return EntitiesOut(trace_id=trace, entities=[EntityOut(**e.to_json()) for e in found])
 
-    out = await _in_pool(state, work)
+    out = await _in_pool(state, request, work)
     response.headers["X-Trace-Id"] = out.trace_id
     return out
 
 
 async def _summarize(state: AppState, caller: Caller, make_record: Callable[[], Any], language: str | None,
-                     include_identifiers: bool, response: Response) -> SummaryOut:
+                     include_identifiers: bool, request: Request, response: Response) -> SummaryOut:
     from rag.records.service import summarize_record
 
     allowed = _allowed_identifiers(caller, include_identifiers)
 
     def work() -> dict[str, Any]:
-        outcome = summarize_record(make_record(), audit=state.backends.audit, caller=caller.audit_name,
+        outcome = summarize_record(make_record(), audit=gated_backends(state.backends, state.gate).audit, caller=caller.audit_name,
                                    generator=_generator(state), language=language, include_identifiers=allowed)
         return outcome.output
 
-    data = await _in_pool(state, work)
+    data = await _in_pool(state, request, work)
     response.headers["X-Trace-Id"] = data["trace_id"]
     return SummaryOut(**data)
 
 
 @router.post("/v1/summaries", response_model=SummaryOut, summary="Structured summary of a record, every value with its spans")
-async def post_summary(body: SummaryBody, caller: ConsultCaller, state: StateDep, response: Response) -> SummaryOut:
+async def post_summary(body: SummaryBody, caller: ConsultCaller, state: StateDep, request: Request,
+                       response: Response) -> SummaryOut:
     from rag.records.service import record_from_text
 
     return await _summarize(state, caller, lambda: record_from_text(body.text), body.language, body.include_identifiers,
-                            response)
+                            request, response)
 
 
 @router.post("/v1/summaries/file", response_model=SummaryOut, summary="Summary of an uploaded record (PDF, Markdown or text)")
 async def post_summary_file(
     file: Annotated[UploadFile, File(description="the record: PDF with a text layer, Markdown or plain text")],
-    caller: ConsultCaller, state: StateDep, response: Response,
+    caller: ConsultCaller, state: StateDep, request: Request, response: Response,
     language: Annotated[Literal["en", "zh"] | None, Form()] = None,
     include_identifiers: Annotated[bool, Form()] = False,
 ) -> SummaryOut:
@@ -170,7 +174,8 @@ async def post_summary_file(
 
     data = await file.read()
     name = file.filename or "record"
-    return await _summarize(state, caller, lambda: record_from_bytes(data, name), language, include_identifiers, response)
+    return await _summarize(state, caller, lambda: record_from_bytes(data, name), language, include_identifiers, request,
+                            response)
 
 
 @router.get("/v1/summaries/{trace_id}", response_model=AuditRecordOut, summary="The audit record of one summary (audit role)")
