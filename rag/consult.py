@@ -81,6 +81,12 @@ _ABSTAIN = {
     "en": "The knowledge base has no guideline passage that covers this question well enough, so no advice is given. Please see a clinician.",
     "zh": "知识库中没有足以回答此问题的指南内容，因此不提供建议。请咨询医生。",
 }
+# an answer whose items quote a guideline in another language than the question's (rag.answer.generators.extractive:
+# a Chinese complaint no Chinese guideline matched is answered from the English one)
+_OTHER_LANGUAGE = {
+    "en": "language: no English guideline matched this question; the items quote a guideline in another language.",
+    "zh": "语言：没有与您的问题相符的中文指南，以下条目引用英文指南原文。",
+}
 _ALL_FAILED = {
     "en": ("Guideline passages on this were found, but none of the generated advice could be verified against them, "
            "so none is shown."),
@@ -370,6 +376,14 @@ def _verify(trace_id: str, intake: Intake, tri: TriageResult, result: Generation
     notes = list(checked.notes)
     if not has_items:
         notes.append("abstained: passages were found but no generated item survived citation checks")
+    used = {n for c in checked.conditions for n in c.citations} | {n for i in checked.self_care for n in i.citations}
+    used |= {n for t in checked.tests for n in t.citations}
+    used |= set(seek.citations) if seek is not None and seek.reason else set()
+    quoted_ids = {c.chunk_id for c in checked.citations if c.n in used}
+    quoted = {p.language for p in found.passages if p.chunk_id in quoted_ids} - {language}
+    if has_items and quoted:
+        # a Chinese question answered from an English guideline (no Chinese guideline matched it): said, not hidden
+        notes.append(_OTHER_LANGUAGE[language])
     what = _describe(result.backend, result.model, language)
     draft_seek = seek or SeekCare(needed=True, urgency="soon", department="", reason="", citations=[])
     advice = Advice(

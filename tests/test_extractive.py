@@ -172,8 +172,18 @@ def test_off_topic_question_gets_no_advice() -> None:
 
 
 def test_an_answer_never_mixes_languages() -> None:
+    """One language per answer: the anchor guideline's. A Chinese question whose only matching guideline is English
+    quotes it in English (the pipeline says so in a note); with a Chinese guideline about it, only Chinese items."""
     d = compose("我发烧嗓子疼", SORE, language="zh", age=30.0)
-    assert not any(t for t in texts(d) if t and not any("\u4e00" <= ch <= "\u9fff" for ch in t))
+    items = [t for t in texts(d) if t]
+    assert items and not any(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in items)
+    zh = [passage("fever-zh", "成人发热", "1 适用人群", "本指南适用于发热、发烧、怕冷的成年人。", 0.62, language="zh"),
+          passage("fever-zh", "成人发热", "4 居家自我护理", "- 多休息，多喝水。\n- 退热的目的是让人舒服。", 0.6, language="zh")]
+    en = [passage("fever-adults", "Fever in adults", "1 Who this applies to", "Adults with a fever or high temperature.", 0.6),
+          passage("fever-adults", "Fever in adults", "4 Self-care at home", "- Rest and drink plenty of fluids.", 0.58)]
+    d = compose("发烧两天了，38.5度，浑身没劲", [*zh, *en], language="zh", age=30.0)
+    items = [t for t in texts(d) if t]
+    assert items and all(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in items)
 
 
 def test_no_adult_advice_for_a_two_year_old() -> None:

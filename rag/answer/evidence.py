@@ -13,7 +13,7 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Protocol
 
 from rag.answer.generators.extractive import _patient_groups as patient_groups
-from rag.answer.generators.extractive import about_terms, matching_documents, names_title, split_sentences
+from rag.answer.generators.extractive import about_terms, english_bridge, matching_documents, names_title, split_sentences
 from rag.knowledge.roles import sentence_role
 from rag.text import content_words, words
 from rag.types import Passage
@@ -40,6 +40,8 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
     wanted = ANSWER_ROLES + (("treatment",) if _DOSE_QUESTION.search(query) else ())
     have = {p.chunk_id for p in passages}
     q = set(content_words(query))
+    if language == "zh":  # an English guideline's chunks are read with the complaint's English terms
+        q |= set(content_words(english_bridge(query)))
     added: list[Passage] = []
     chosen = list(documents) if documents is not None else matching_documents(passages, query, language, patient)
     for doc_id in chosen[:max_documents]:
@@ -89,6 +91,7 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
     # a title is read only to correct a retrieval that missed the complaint's topic: when a retrieved guideline's
     # title is named already, another named one would be a second topic ("caught the flu" beside type 2 diabetes)
     titled = any(names_title(query, p.title, language) for p in {p.doc_id: p for p in passages}.values())
+    bridge = english_bridge(query) if language == "zh" else ""
     out: list[Passage] = []
     for v in versions:
         if v.doc_id in have or v.language != language or len(out) >= limit:
@@ -106,4 +109,20 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
         best.score = floor  # it was not retrieved higher; the choice of guideline rests on its title or its group
         best.extra["via"] = "named in the complaint" if named else "written for the patient's group"
         out.append(best)
+    if bridge and not out and not titled:
+        # a Chinese complaint that names no Chinese guideline may name an English one through its English terms
+        # (english_bridge: "嗓子疼" -> "sore throat" names "Sore throat"); it then competes in matching_documents, read
+        # in English. Only when no guideline retrieved, in either language, has its title named already
+        if any(names_title(bridge, p.title, "en") for p in {p.doc_id: p for p in passages}.values() if p.language == "en"):
+            return out
+        for v in versions:
+            if v.doc_id in have or v.language != "en" or len(out) >= 1 or not names_title(bridge, v.title, "en"):
+                continue
+            chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
+            if not chunks:
+                continue
+            pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
+            best.score = floor
+            best.extra["via"] = "named in the complaint (English terms)"
+            out.append(best)
     return out

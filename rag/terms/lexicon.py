@@ -469,6 +469,14 @@ def english_terms(text_zh: str) -> list[str]:
     return list(out)
 
 
+def english_term_groups(text_zh: str) -> list[tuple[str, ...]]:
+    """english_terms one Chinese term at a time: the English terms of each Chinese term found, in order (a term that
+    has several English forms, "发烧" -> fever, high temperature, is one group: one concept, not two matches)."""
+    table, rx = _zh_en()
+    folded = fold(text_zh) if len(fold(text_zh)) == len(text_zh) else text_zh.lower()
+    return list(dict.fromkeys(table[m.group(0)] for m in rx.finditer(folded)))
+
+
 @functools.lru_cache(maxsize=1)
 def _en_lay() -> tuple[dict[str, tuple[str, ...]], _Matcher]:
     table: dict[str, dict[str, None]] = {}

@@ -550,6 +550,37 @@ def _about_sentences(text: str, section: str) -> tuple[str, ...]:
     return tuple(t for t in guideline_sentences(text) if sentence_role(t, section) in _ABOUT_ROLES)
 
 
+@functools.lru_cache(maxsize=256)
+def english_bridge(query: str) -> str:
+    """The English terms of a Chinese complaint's medical words (rag/terms: zh_en.tsv, the condition and drug tables),
+    read from its affirmed text only ("没别的不舒服" names nothing): what an English guideline is matched on for a
+    Chinese question ("被蚊子咬了，很痒" -> "mosquito, insect bite, itchy"). Empty for English text."""
+    from rag.terms import english_terms
+
+    if not _CJK.search(query):
+        return ""
+    return ", ".join(english_terms(affirmed_text(query)))
+
+
+@functools.lru_cache(maxsize=256)
+def _bridge_concepts(query: str) -> tuple[frozenset[str], ...]:
+    """The English terms of each Chinese term of the complaint (affirmed text), as English topic terms: one set per
+    Chinese term (rag.terms.english_term_groups)."""
+    from rag.terms import english_term_groups
+
+    out = (frozenset(_query_terms(", ".join(g), False) - _GROUP_WORDS - _QUALIFIERS)
+           for g in english_term_groups(affirmed_text(query)))
+    return tuple(c for c in out if c)
+
+
+def _doc_terms(query: str, zh: bool, doc_language: str) -> tuple[frozenset[str], bool]:
+    """The complaint's terms a guideline is matched on, and whether they are Chinese: a Chinese complaint meets an
+    English guideline through its English terms (english_bridge)."""
+    if zh and doc_language == "en":
+        return _query_terms(english_bridge(query), False), False
+    return _query_terms(query, zh), zh
+
+
 def names_title(query: str, title: str, language: str) -> bool:
     """True when the complaint names all of one topic the guideline's title lists ("chest pain" or "胸口疼" for
     "Chest pain"/"胸痛"; "hypoglycaemia" for "Low blood sugar (hypoglycaemia)"; a cough of 6 weeks for "Chronic
@@ -561,11 +592,13 @@ def names_title(query: str, title: str, language: str) -> bool:
 
 def about_terms(query: str, passage: Passage, language: str) -> set[str]:
     """The complaint's topic words that a passage's description, warning-sign, referral and test sentences share."""
-    zh = language == "zh"
-    return _shared(_query_terms(query, zh) - _GROUP_WORDS - _QUALIFIERS, " ".join(_about_sentences(passage.text, passage.section)), zh)
+    q, zh = _doc_terms(query, language == "zh", passage.language)
+    return _shared(q - _GROUP_WORDS - _QUALIFIERS, " ".join(_about_sentences(passage.text, passage.section)), zh)
 
 
 CHIEF_BONUS = 0.1
+# how far above the best guideline in the question's own language another language's guideline must score to anchor
+CROSS_MARGIN = 0.1
 # how far below the best-retrieved candidate a guideline that shares one topic word and no title word may not anchor
 THIN_MARGIN = 0.05
 _UNSAID = 10**6
@@ -616,8 +649,10 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     best: dict[str, float] = {}
     titles: dict[str, str] = {}
     groups: dict[str, tuple[str, ...]] = {}
+    langs: dict[str, str] = {}
     for p in passages:
         groups[p.doc_id] = p.patient_groups
+        langs.setdefault(p.doc_id, p.language)
         best[p.doc_id] = max(best.get(p.doc_id, 0.0), p.score)
         titles[p.doc_id] = p.title
     if not best:
@@ -640,22 +675,31 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     if background and any(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh) for d in best):
         q = q - background
         q_all = q_all - background
+    # an English guideline meets a Chinese complaint through the complaint's English terms (english_bridge): it
+    # competes on the same score, read in its own language; the cross-language passages were retrieved at a discount
+    # (CLINRAG_CROSS_LANGUAGE_WEIGHT), so a Chinese guideline that answers as well still leads
+    cross = {d: zh and langs.get(d) == "en" for d in best}
+    q_en = (_doc_terms(query, zh, "en")[0] - _GROUP_WORDS - _QUALIFIERS) if any(cross.values()) else frozenset()
+
+    def qz(d: str, terms: AbstractSet[str]) -> tuple[AbstractSet[str], bool]:
+        return (q_en, False) if cross[d] else (terms, zh)
+
     patient = patient or set()
     # a guideline written for this patient's own group alone (pregnancy, young babies; a children's guideline that
     # also covers babies is a general one): the words that name the group do not make it about the complaint
     special = {d: bool(("pregnant" in g and "pregnant" in patient) or ("infant" in g and "young_infant" in patient))
                and set(g) <= {"pregnant", "infant", "female"} for d, g in groups.items()}
     about_text = {d: " ".join(texts[d]) + " " + titles[d] for d in best}
-    topic = {d: _shared(q, about_text[d], zh) for d in best}
+    topic = {d: _shared(qz(d, q)[0], about_text[d], qz(d, q)[1]) for d in best}
     # such a guideline may also join for its advice alone ("paracetamol is the usual choice" in pregnancy)
-    advice_topic = {d: _shared(q, " ".join(t for p in [*context, *passages] if p.doc_id == d
-                                                          for t in guideline_sentences(p.text)), zh) if special[d] else set()
+    advice_topic = {d: _shared(qz(d, q)[0], " ".join(t for p in [*context, *passages] if p.doc_id == d
+                                                          for t in guideline_sentences(p.text)), qz(d, q)[1]) if special[d] else set()
                     for d in best}
     # a guideline whose topic the patient denies ("no fever") is not what the complaint is about
     denied = _denied_terms(query, zh)
     for d in best:
         title_named = _title_words(titles[d], zh) - _GROUP_WORDS
-        if denied and title_named and not _title_terms(q, titles[d], zh) and all(
+        if not cross[d] and denied and title_named and not _title_terms(q, titles[d], zh) and all(
                 any(n in w or w in n for w in denied) if zh else n in denied for n in title_named):
             topic[d] = set()
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
@@ -667,14 +711,22 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # complaint's topic words its description/warning-sign/referral sentences share, each weighted by how few of
     # the candidates share it ("pain" and "back" are in every guideline retrieved for a kidney infection,
     # "cystitis" only in one; a headache guideline's "像被箍住一样" shares grammar with "胸口像被压着一样痛", not a topic)
+    # (an English guideline read through the complaint's English terms counts each Chinese term once, whatever number
+    # of English words it has: "气短" is "shortness of breath, breathless", one concept, not three words)
+    concepts = _bridge_concepts(query) if any(cross.values()) else ()
+
+    def units(d: str, words: AbstractSet[str]) -> set[str]:
+        return {f"#{i}" for i, c in enumerate(concepts) if c & words} if cross[d] else set(words)
+
     holders: dict[str, int] = {}
     for d in best:
-        for w in topic[d]:
+        for w in units(d, topic[d]):
             holders[w] = holders.get(w, 0) + 1
     # a word a guideline shares only through its warning signs counts half: those lists name other conditions' signs
     # (a rash guideline's "sore mouth or eyes" is not a sunburn's sore shoulders)
-    described = {d: _shared(q, " ".join(t for t in texts[d] if t not in set(flag_texts[d])) + " " + titles[d], zh) for d in best}
-    weight = {d: sum((1.0 if w in described[d] else 0.5) / holders[w] for w in topic[d]) for d in best}
+    described = {d: _shared(qz(d, q)[0], " ".join(t for t in texts[d] if t not in set(flag_texts[d])) + " " + titles[d], qz(d, q)[1])
+                 for d in best}
+    weight = {d: sum((1.0 if w in units(d, described[d]) else 0.5) / holders[w] for w in units(d, topic[d])) for d in best}
     # a guideline written for this patient's own group that is about the complaint too reads it as that group's
     # problem: a headache with swelling at 34 weeks is the pregnancy guideline's warning sign before the headache
     # guideline's
@@ -682,13 +734,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # (a guideline written for the patient's group is named by the words that name the group: "Warning signs during
     # and after pregnancy" for a pregnant woman)
     # ("acute" and "chronic", from how long it has lasted, tell an acute from a chronic guideline's title apart)
-    title = {d: _title_match(q | (q_all & (_GROUP_WORDS | _QUALIFIERS if special[d] else _QUALIFIERS)), titles[d], zh)
+    title = {d: _title_match(q_en, titles[d], False) if cross[d] else
+             _title_match(q | (q_all & (_GROUP_WORDS | _QUALIFIERS if special[d] else _QUALIFIERS)), titles[d], zh)
              for d in best}
     # the complaint said first is the chief one: where it names two guidelines' titles in full ("throwing up for 24
     # hours ... dizzy when I stand"; "panic attacks ..., heart pounding"), the one named first leads
     # (only titles named in words: a reading names its topic wherever it stands, "meter reads 2.1" a low; the words
     # for who the patient is name no complaint)
-    named_at = {d: _first_named(query, _title_terms(q, titles[d], zh), zh) for d in best if title[d] >= 1.0}
+    named_at = {d: _first_named(query, _title_terms(q, titles[d], zh), zh) for d in best if title[d] >= 1.0 and not cross[d]}
     at = sorted(named_at.values())
     first = min(named_at, key=lambda d: named_at[d]) if len(at) >= 2 and at[0] < at[1] and at[-1] < _UNSAID else None
     chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
@@ -705,27 +758,44 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # with it, while retrieval ranked another candidate higher ("come off it" is no sprain; "之后" no blood pressure
     # when the right guideline is in the other language): an answer from it would be another condition's advice
     top = max(best.values())
-    thin = {d for d in ordered if title[d] == 0 and len(topic[d]) == 1 and not emergency[d] and not group[d]
+    thin = {d for d in ordered if title[d] == 0 and len(units(d, topic[d])) == 1 and not emergency[d] and not group[d]
             and best[d] < top - THIN_MARGIN}
     if explain is not None:
         for d in thin:
             explain[d]["thin"] = True
+    # the question's own language first: where a guideline in it is named by the complaint (its title), no guideline
+    # in another language anchors or joins ("发烧两天" is the Chinese fever guideline's, even though the English one's
+    # terms, "fever, high temperature", are more words)
+    # and another language's guideline whose title the complaint does not name in full anchors only when it is clearly
+    # more about the complaint than every guideline in the question's language that shares a topic word with it
+    # (CROSS_MARGIN)
+    if any(cross.values()):
+        own = [score[d] for d in best if not cross[d] and topic[d] and d not in thin]
+        # (a title is named in either language: "有点咳" names no "咳嗽" in Chinese words, but its "cough" is the title's)
+        if any(not cross[d] and (topic[d] and title[d] >= 1.0 or any(c & q_en for c in _bridge_concepts(titles[d])))
+               for d in best):
+            thin |= {d for d in best if cross[d]}
+        elif own:
+            # (one whose title the complaint names in full, "有哮喘" for "Asthma", competes on its score alone)
+            thin |= {d for d in best if cross[d] and title[d] < 1.0 and score[d] < max(own) + CROSS_MARGIN}
     ranked = [d for d in ordered if topic[d] and d not in thin]
     if not ranked:
         return []
     anchor = ranked[0]
     keep = [anchor]
-    covered = _covered(q, topic[anchor], zh)
+    covered = _covered(qz(anchor, q)[0], topic[anchor], qz(anchor, q)[1])
     for d in [*ranked[1:], *(d for d in ordered if not topic[d] and advice_topic[d])]:
+        if cross[d] != cross[anchor]:
+            continue  # one answer quotes guidelines in one language: the anchor's
         # the part of the complaint only this guideline's title names: "burning when I pee" is covered by
         # an STI guideline that describes it, so a UTI guideline adds nothing; a rash beside a fever does
-        named = _title_terms(q, titles[d], zh) - covered
+        named = _title_terms(qz(d, q)[0], titles[d], qz(d, q)[1]) - covered
         # a near-tie in retrieval score is not a topic match: another guideline joins only when the
         # complaint names a topic the anchor does not cover, or when it is written for this patient's
         # group alone (pregnancy, babies) and shares a topic word besides the group's name
         if (named and title[d] >= 1.0 and score[d] >= score[anchor] - 0.2 and topic[d]) or special[d]:
             keep.append(d)
-            covered |= _covered(q, topic[d], zh)
+            covered |= _covered(qz(d, q)[0], topic[d], qz(d, q)[1])
     return keep[:3]
 
 
@@ -735,10 +805,12 @@ def weak_anchor(passages: Sequence[Passage], anchor: str, query: str, language: 
     adult-fever guideline whose sepsis sign "心跳非常快" matches a racing heart after coffee; a headache guideline
     whose "突然发生的剧烈头痛" matches "突然" in a pregnant woman's leaking waters). Such a guideline is about another
     condition: its self-care, tests and conditions are not advice for this complaint unless a sentence is about it."""
-    zh = language == "zh"
-    terms = _query_terms(query, zh) - _GROUP_WORDS - _QUALIFIERS
     mine = [p for p in passages if p.doc_id == anchor]
-    if not mine or _title_match(terms, mine[0].title, zh) > 0:
+    if not mine:
+        return False
+    q, zh = _doc_terms(query, language == "zh", mine[0].language)
+    terms = q - _GROUP_WORDS - _QUALIFIERS
+    if _title_match(terms, mine[0].title, zh) > 0:
         return False
     about = " ".join(t for p in mine for t in _about_sentences(p.text, p.section) if sentence_role(t, p.section) != "red_flag")
     return not _shared(terms, about, zh)
@@ -802,6 +874,13 @@ class ExtractiveGenerator:
                                                     reason="", citations=[]))
         if not docs:
             return empty  # nothing in the passages is about this complaint: say so rather than fill
+        lang = {p.doc_id: p.language for p in request.passages}
+        if zh and lang.get(docs[0]) == "en" and english_bridge(request.query):
+            # a Chinese complaint whose guideline is English (no Chinese guideline matched it): the answer quotes the
+            # English guideline, read with the complaint's English terms; one language per answer, the anchor's
+            return self.compose(replace(request, query=english_bridge(request.query), language="en",
+                                        documents=tuple(d for d in docs if lang.get(d) == "en"),
+                                        warning_signs_only=tuple(d for d in request.warning_signs_only if lang.get(d) == "en")))
         rank = {d: i for i, d in enumerate(docs)}
         # the complaint's own words, not the patient's group: "pregnancy" is in every line of a pregnancy guideline
         qc = q - _GROUP_WORDS

@@ -1,0 +1,109 @@
+"""A Chinese complaint whose guideline exists only in English (issue 12): the complaint's English terms (rag/terms
+zh_en.tsv and the condition and drug tables) let the English guideline compete in the answer's choice of guideline,
+while a Chinese guideline about the complaint still wins."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rag.answer.evidence import candidate_documents
+from rag.answer.generators.extractive import english_bridge, matching_documents
+from rag.knowledge.base import DocVersion
+from rag.terms import english_term_groups
+from rag.types import Passage
+from tests.test_extractive import compose, passage, texts
+
+BITES = [passage("insect-bites-stings", "Insect bites, stings and tick bites", "1 Who this applies to",
+                 "People bitten or stung by insects: mosquito bites cause small red itchy bumps.", 0.47),
+         passage("insect-bites-stings", "Insect bites, stings and tick bites", "4 Self-care at home",
+                 "- Wash the area with soap and water.\n- Antihistamine tablets or a mild hydrocortisone cream for itching.", 0.45)]
+FEVER_CHILD_ZH = [passage("fever-children-zh", "儿童发热", "1 适用人群", "本指南适用于发烧的孩子，腋下体温37.3 ℃以上。", 0.65,
+                          language="zh"),
+                  passage("fever-children-zh", "儿童发热", "4 居家自我护理", "- 多喝水，穿衣适中。", 0.6, language="zh")]
+MOSQUITO = "孩子3岁，去公园回来腿上被蚊子咬了十几个包，红红的很痒，没别的不舒服"
+
+
+def _zh(t: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in t)
+
+
+def test_english_bridge_gives_the_english_terms_of_what_is_affirmed() -> None:
+    assert {"mosquito", "itchy"} <= set(english_bridge(MOSQUITO).split(", "))
+    assert english_bridge("嗓子疼两天了") == "sore throat"
+    assert "fever" not in english_bridge("嗓子疼，不发烧")  # a denied symptom names nothing
+    assert english_bridge("I have a sore throat") == ""
+    # one group per Chinese term, however many English forms it has
+    groups = english_term_groups("发烧，气短")
+    assert len(groups) == 2 and "fever" in groups[0]
+
+
+def test_an_english_guideline_anchors_a_chinese_complaint_no_chinese_guideline_covers() -> None:
+    # retrieval ranked the Chinese fever guideline first; the complaint is a mosquito bite
+    docs = matching_documents([*FEVER_CHILD_ZH, *BITES], MOSQUITO, "zh")
+    assert docs == ["insect-bites-stings"]
+    d = compose(MOSQUITO, [*FEVER_CHILD_ZH, *BITES], language="zh", age=3.0)
+    assert d.self_care and all(not _zh(s.advice) for s in d.self_care)  # one language: the anchor's
+    assert not any(_zh(t) for t in texts(d) if t)
+
+
+def test_a_chinese_guideline_about_the_complaint_still_wins() -> None:
+    cough_zh = [passage("cough-zh", "咳嗽", "1 适用人群", "本指南适用于感冒后咳嗽、流鼻涕的人。", 0.6, language="zh"),
+                passage("cough-zh", "咳嗽", "4 居家自我护理", "- 1岁以下婴儿禁止喂蜂蜜。", 0.58, language="zh")]
+    cough_en = [passage("cough-acute", "Acute cough", "1 Who this applies to",
+                        "Adults and children with a cough after a common cold, runny nose.", 0.6),
+                passage("cough-acute", "Acute cough", "4 Self-care at home", "- Do not give honey to babies under 12 months.", 0.58)]
+    # "有点咳" names the Chinese title only through its English term (cough): the Chinese guideline is kept
+    query = "宝宝8个月，感冒了流鼻涕还有点咳，可以喝蜂蜜水吗"
+    assert matching_documents([*cough_zh, *cough_en], query, "zh")[0] == "cough-zh"
+    d = compose(query, [*cough_zh, *cough_en], language="zh", age=0.67)
+    assert all(_zh(t) for t in texts(d) if t)
+
+
+def test_an_english_guideline_must_clearly_beat_a_chinese_one_that_shares_the_complaint() -> None:
+    rash_zh = [passage("rash-zh", "皮疹与过敏反应", "3 危险信号", "嘴唇、舌头肿胀，头晕，呼吸困难：立即拨打120。", 0.61, language="zh")]
+    # an English guideline whose title the complaint does not name, sharing more English words than the Chinese one
+    # shares Chinese words, must score CROSS_MARGIN above it
+    chronic = [passage("cough-chronic", "Chronic (long-lasting) cough", "3 Red flags",
+                       "Swollen lips, a hoarse voice or shortness of breath: call an ambulance.", 0.55)]
+    query = "吃了虾之后嘴唇和舌头肿起来了，头晕，喘不上气"
+    assert matching_documents([*rash_zh, *chronic], query, "zh")[0] == "rash-zh"
+    # one the complaint names by title ("头晕": "Dizziness and vertigo") competes on its score alone
+    dizzy = [passage("dizziness", "Dizziness and vertigo", "1 Who this applies to", "Feeling dizzy or short of breath.", 0.51)]
+    assert matching_documents([*rash_zh, *dizzy], query, "zh")[0] == "dizziness"
+    assert matching_documents([replace(rash_zh[0], score=0.72), *dizzy], query, "zh")[0] == "rash-zh"
+
+
+def test_a_chinese_complaint_may_name_an_english_title_retrieval_missed() -> None:
+    def version(doc_id: str, title: str, language: str) -> DocVersion:
+        return DocVersion(doc_id, f"h-{doc_id}", "1", title, "test", language, f"{doc_id}.md", "CC", "", "", (), "active", 2, 1,
+                          "", "")
+
+    sore = [passage("sore-throat", "Sore throat", "1 Who this applies to", "People with a sore throat.", 0.0)]
+
+    class Reader:
+        def document_passages(self, content_hash: str) -> list[Passage]:
+            return {"h-sore-throat": sore}.get(content_hash, [])
+
+    cough = [passage("cough-zh", "咳嗽", "2 评估", "咳嗽分为急性和慢性。", 0.58, language="zh")]
+    versions = [version("sore-throat", "Sore throat", "en"), version("insomnia-zh", "失眠", "zh")]
+    added = candidate_documents(cough, versions, Reader(), "嗓子疼两天了", "zh")
+    assert [(p.doc_id, p.extra["via"]) for p in added] == [("sore-throat", "named in the complaint (English terms)")]
+    # an English question, or a Chinese one that names a Chinese guideline, offers no other language's guideline
+    assert candidate_documents(cough, versions, Reader(), "咳嗽两周了，嗓子疼", "zh") == []
+
+
+def test_a_consultation_answers_a_chinese_question_from_the_english_guideline_and_says_so(starter_kb) -> None:
+    from rag.answer.schema import ConsultRequest
+    from rag.consult import consult
+
+    advice = consult(ConsultRequest(symptoms=MOSQUITO, age=3), starter_kb, caller="test").advice
+    assert advice.language == "zh"
+    by_n = {c.n: c.doc_id for c in advice.citations}
+    assert advice.self_care and {by_n[n] for s in advice.self_care for n in s.citations} == {"insect-bites-stings"}
+    assert advice.urgency == "self_care"
+    assert any(n.startswith("语言：") for n in advice.notes)
+    # a Chinese question a Chinese guideline covers: Chinese items, no note
+    advice = consult(ConsultRequest(symptoms="拉肚子两天了，一天五六次，肚子有点痛", age=30), starter_kb, caller="test").advice
+    by_n = {c.n: c.doc_id for c in advice.citations}
+    assert advice.self_care and {by_n[n] for s in advice.self_care for n in s.citations} == {"diarrhoea-zh"}
+    assert not any(n.startswith("语言：") for n in advice.notes)
