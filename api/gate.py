@@ -114,8 +114,8 @@ class _WaitingCalls:
 
 
 class _GatedBackends:
-    """A view of Backends for pooled work: its embedder's encode calls and its audit trail's appends wait without
-    the token; everything else is the Backends' own."""
+    """A view of Backends for pooled work: its embedder's encode calls, its audit trail's appends and a model
+    generator's calls wait without the token; everything else is the Backends' own."""
 
     def __init__(self, inner: Any, gate: PythonGate) -> None:
         self._inner = inner
@@ -137,6 +137,16 @@ class _GatedBackends:
     @property
     def audit(self) -> Any:
         return self._view("audit", ("append",))
+
+    @property
+    def generator(self) -> Any:
+        # a model behind HTTP (vLLM) or in-process (torch, which drops the GIL while it computes) is a wait of seconds:
+        # holding the token through it would run one consultation at a time. The extractive generator is Python, so
+        # it keeps the token like the rest of the pipeline.
+        gen = self._inner.generator
+        if getattr(gen, "backend", "") == "extractive":
+            return gen
+        return self._view("generator", ("generate",))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -123,3 +123,24 @@ def test_gated_backends_wait_without_the_token() -> None:
         assert gate.holding()
     assert seen == {"embed": False, "append": False, "get": True}
     assert gated_backends(backends, PythonGate(0)) is backends  # off: the Backends themselves
+
+
+def test_a_model_generator_waits_without_the_token_and_the_extractive_one_keeps_it() -> None:
+    gate = PythonGate(1)
+    seen: dict[str, bool] = {}
+
+    class Generator:
+        def __init__(self, backend: str) -> None:
+            self.backend, self.model = backend, "m"
+
+        def generate(self, request: object) -> str:
+            seen[self.backend] = gate.holding()
+            return "result"
+
+    for backend in ("openai", "extractive"):
+        view = gated_backends(SimpleNamespace(generator=Generator(backend)), gate)
+        with gate.running():
+            assert view.generator.generate(None) == "result" and view.generator.model == "m"
+            assert gate.holding()
+    # a vLLM call is a network wait of seconds: other consultations run meanwhile; the extractive generator is Python
+    assert seen == {"openai": False, "extractive": True}
