@@ -63,14 +63,15 @@ def design(rows: list[dict], vocab: dict[str, int]):
     from scipy import sparse
 
     ind: list[int] = []
+    data: list[float] = []
     ptr = [0]
     for r in rows:
         fs = features(r["symptoms"], r.get("age"), r.get("pregnant"))
         # every feature counts towards the row's length, seen in training or not, exactly as FloorModel.score does
-        ind += sorted(vocab[f] for f in fs if f in vocab)
+        seen = sorted(vocab[f] for f in fs if f in vocab)
+        ind += seen
+        data += [1 / np.sqrt(len(fs))] * len(seen)
         ptr.append(len(ind))
-    lengths = np.array([len(features(r["symptoms"], r.get("age"), r.get("pregnant"))) for r in rows], dtype=float)
-    data = np.concatenate([np.full(ptr[k + 1] - ptr[k], 1 / np.sqrt(lengths[k])) for k in range(len(rows))])
     return sparse.csr_matrix((data, ind, ptr), shape=(len(rows), len(vocab)))
 
 

@@ -461,12 +461,7 @@ def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
 
 def english_terms(text_zh: str) -> list[str]:
     """English medical terms for the Chinese terms in text (疟疾 -> malaria, 沙丁胺醇 -> salbutamol, albuterol)."""
-    table, rx = _zh_en()
-    folded = fold(text_zh) if len(fold(text_zh)) == len(text_zh) else text_zh.lower()
-    out: dict[str, None] = {}
-    for m in rx.finditer(folded):
-        out.update(dict.fromkeys(table[m.group(0)]))
-    return list(out)
+    return list(dict.fromkeys(term for group in english_term_groups(text_zh) for term in group))
 
 
 def english_term_groups(text_zh: str) -> list[tuple[str, ...]]:

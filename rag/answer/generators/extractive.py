@@ -139,7 +139,6 @@ _SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fa
 # "Most acute coughs need only an examination"): reassurance for an answer the patient can manage at home
 NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|\bnot routinely (?:needed|required)\b|"
                       r"\bneed(?:s)? only an? (?:examination|check)\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
-_NO_TESTS = NO_TESTS
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
 _LABEL_GENERIC = {"possible", "severe", "sign", "signs", "sudden", "suddenly", "feature", "features", "serious", "large", "amount",
@@ -976,7 +975,7 @@ class ExtractiveGenerator:
         matched = {id(s) for _, s in pool if _shared(qc - _guideline_terms(anchor_title, zh), s.text, zh)}
         specific = {key[0] for key, s in pool if id(s) in matched}  # guidelines with a test for this complaint
         pool = sorted(pool, key=lambda t: (t[0][0], id(t[1]) not in matched, t[0][2], t[0][3]))
-        tests = [s for key, s in pool if not (key[0] in specific and _NO_TESTS.search(s.text))][:MAX_TESTS]
+        tests = [s for key, s in pool if not (key[0] in specific and NO_TESTS.search(s.text))][:MAX_TESTS]
         conditions = self._conditions(request, docs, by_role, conf, strict)
         if emergency:
             # the warning sign that matches what the patient said, or none: triage already says why
@@ -1001,7 +1000,7 @@ class ExtractiveGenerator:
                     # a guideline about the complaint only through its warning signs, one of which is this emergency
                     # ("吃东西或玩小物件时突然剧烈呛咳" for a child choking on a bead): its tests and conditions are about it
                     pool = sorted([*by_role.get("tests", []), *held_tests], key=lambda t: t[0])
-                    tests = [s for _, s in pool if not _NO_TESTS.search(s.text)][:MAX_TESTS]
+                    tests = [s for _, s in pool if not NO_TESTS.search(s.text)][:MAX_TESTS]
                     conditions = self._conditions(request, docs, by_role, conf, strict - {anchor})
                 tests = [s for s in tests if request.passages[s.n - 1].doc_id == anchor]
                 conditions = [c for c in conditions if c.citations and request.passages[c.citations[0] - 1].doc_id == anchor]
