@@ -894,3 +894,24 @@ def test_round_9_low_mood_after_a_birth_and_a_sleeping_pill_are_never_out_of_sco
         assert out_of_scope(extract_facts(text, age=30), text, "zh") is None
     text = "what is the capital of France"
     assert out_of_scope(extract_facts(text), text, "en") is not None
+
+
+def test_round_10_settled_means_the_answers_own_guideline_gives_the_self_care() -> None:
+    # no word of the guideline's title or scope ("38.2 last night" names no fever word), but the patient says it has
+    # settled: the guideline the answer is about gives the self-care; without "settled", or without the topic, it does not
+    text = "had 38.2 last night, after calpol she is playing and drinking fine"
+    facts = extract_facts(text, age=3)
+    assert facts.settled
+    d = decide_urgency(facts, [SCOPE, SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"],
+                       topic_doc_ids=["diarrhoea-test"])
+    assert d.level == "self_care" and d.basis == "self_care", d.reason
+    off_topic = decide_urgency(facts, [SCOPE, SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"])
+    assert off_topic.level == "soon"
+    unsettled = extract_facts("had 38.2 last night, she is clingy", age=3)
+    assert not unsettled.settled
+    assert decide_urgency(unsettled, [SCOPE, SELF], red_flag_labels=[], language="en", ranked_doc_ids=["diarrhoea-test"],
+                          topic_doc_ids=["diarrhoea-test"]).level == "soon"
+    for said in ("gone in seconds", "fine once I eat", "睡一觉第二天也没事了", "现在好多了", "same as always"):
+        assert extract_facts(said).settled, said
+    for said in ("diabetic, feeling fine, due my eye check", "not fine at all", "还是疼"):
+        assert not extract_facts(said).settled, said

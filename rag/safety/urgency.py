@@ -430,6 +430,7 @@ class Facts:
     percent: float | None = None  # the lowest percentage reported ("peak flow about 60% of my best")
     conditions: frozenset[str] = frozenset()  # conditions (not symptoms) the patient names: "heart failure", "epilepsy"
     asks_review: bool = False  # the patient asks for an appointment, a referral, a check or help stopping a medicine
+    settled: bool = False  # the patient says it has settled or they are well now ("gone in seconds", "playing fine", "好多了")
 
     def describe(self, language: str) -> str:
         """The facts that were understood, for the reason text."""
@@ -490,6 +491,14 @@ _ASKS_REVIEW = re.compile(
     r"book|get a referral|have a referral)|\b(?:due|overdue) (?:a|my|for (?:a|my)) (?:review|check|check-up)|"
     r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)",
     re.IGNORECASE)
+# it has settled, or the patient is well now: a nurse line reassures and gives the guideline's self-care. Not "feeling
+# fine" on its own (people say it of a long-term condition while asking about a review or a new sign)
+_SETTLED = re.compile(
+    r"\b(?:(?:is|was|am|feel|feels|felt|seems?|all|now|otherwise|absolutely|totally|perfectly) fine(?: now| since| again)?|"
+    r"fine (?:once|after|again|now|since|by)|gone in (?:a few )?(?:seconds|a second|a minute|minutes)|went away|has gone|had gone|"
+    r"settled|back to (?:normal|herself|himself|themselves|my usual)|(?:much|a lot|loads) better|better now|"
+    r"playing|running around|same as always|as (?:it )?always (?:is|does|has been))\b|"
+    r"好了|好多了|好一点了|好些了|没事了|啥事没有|没什么事|就好|缓过来|恢复正常|又跑又跳|满屋子跑|能吃能睡|能吃能喝|玩得挺好|照常玩", re.I)
 _SAYS_MALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:bloke|man|guy|male|lad|chap|gentleman)\b|我是男|男的，|男，", re.I)
 _SAYS_FEMALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:woman|female|lady|girl)\b|我是女|女的，|女，", re.I)
 _LOST_WEIGHT = re.compile(r"\b(?:lost|dropped|down) (?:about |almost |nearly |over |around )?(?:\d+(?:\.\d+)?|a|a few|several|some|a lot of|"
@@ -588,7 +597,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
-                 asks_review=bool(_ASKS_REVIEW.search(symptoms)),
+                 asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
                  blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
@@ -1504,7 +1513,9 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
             if p.doc_id == doc_id and re.search(r"who this applies|scope|适用", p.section, re.IGNORECASE):
                 # concepts and English words only: shared Chinese character pairs say little about the topic
                 scope |= {t for t in _guideline_tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
-        if not (scope & facts.tokens):
+        if not (scope & facts.tokens) and not (facts.settled and doc_id in topic):
+            # a guideline about something else; the answer's own guideline counts when the patient says it has
+            # settled ("38.2 last night, playing fine after Calpol": no fever word, but the fever guideline's self-care)
             continue
         fit = suitable(doc_id)
         if fit and _uncovered(facts, [p for p in passages if p.doc_id == doc_id]):
