@@ -915,3 +915,14 @@ def test_round_10_settled_means_the_answers_own_guideline_gives_the_self_care() 
         assert extract_facts(said).settled, said
     for said in ("diabetic, feeling fine, due my eye check", "not fine at all", "还是疼"):
         assert not extract_facts(said).settled, said
+
+
+def test_round_10_a_named_condition_of_weeks_or_years_is_a_routine_appointment_without_a_criterion() -> None:
+    # no criterion and no self-care: a long-standing named condition with nothing the guidelines send sooner is what a
+    # routine appointment is for; an unnamed recurring complaint, or the same words without the duration, stays "soon"
+    d = decide_urgency(extract_facts("糖尿病五年了，一直没查过眼底"), [SCOPE], red_flag_labels=[], language="zh",
+                       ranked_doc_ids=["diarrhoea-test"])
+    assert d.level == "routine" and "持续5年" in d.reason, d.reason
+    for text in ("这一个月胸口老是时不时疼一下，反反复复的", "糖尿病，一直没查过眼底"):
+        d = decide_urgency(extract_facts(text), [SCOPE], red_flag_labels=[], language="zh", ranked_doc_ids=["diarrhoea-test"])
+        assert d.level == "soon", (text, d.reason)

@@ -466,6 +466,8 @@ def _days_text(days: float, zh: bool) -> str:
     if days < 1:
         v = f"{days * 24:.0f}"
         return f"持续{v}小时" if zh else f"for {v} hours"
+    if days >= 365 and days % 365 == 0:  # "five years" was read as 1825 days: say it as the patient did
+        return f"持续{days / 365:g}年" if zh else f"for {days / 365:g} year{'s' if days > 365 else ''}"
     return f"持续{days:g}天" if zh else f"for {days:g} days"
 
 
@@ -1436,9 +1438,12 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
                   f"describe{f' ({understood})' if understood else ''}, and the guideline gives self-care for this: "
                   f"{_quote(p, text, language)}")
         return UrgencyDecision("self_care", reason, "self_care", p, text, ())
-    if not risk and facts.asks_review:
-        # a request for a review, a referral or help with a medicine is what an appointment is for; nothing here is urgent
-        asks = _ASKS_REVIEW_TEXT["zh" if zh else "en"]
+    lasting_condition = review if facts.conditions and (facts.duration_days or 0) >= 28 else ""
+    if not risk and (facts.asks_review or lasting_condition):
+        # a request for a review, a referral or help with a medicine is what an appointment is for, and so is a named
+        # condition of weeks or years with nothing the guidelines send sooner (numb feet after eight years of diabetes,
+        # a month of back pain); nothing here is urgent. A recurring or unnamed complaint keeps "soon".
+        asks = lasting_condition or _ASKS_REVIEW_TEXT["zh" if zh else "en"]
         reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，{asks}，因此建议预约门诊。" if zh else
                   f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
                   f"describe, and {asks}, so book a routine appointment.")
@@ -1643,7 +1648,7 @@ def _review_without_criterion(facts: Facts, language: str) -> str:
     if "crecur" in facts.tokens:
         return "症状反复出现" if zh else "it keeps coming back"
     if facts.duration_days is not None and facts.duration_days >= 28:
-        return f"症状已持续{facts.duration_days:g}天" if zh else f"it has lasted {facts.duration_days:g} days"
+        return f"症状已{_days_text(facts.duration_days, zh)}" if zh else f"it has lasted {_days_text(facts.duration_days, zh)[4:]}"
     return ""
 
 
