@@ -244,3 +244,20 @@ def test_who_and_eating_alone_never_make_a_chinese_guideline_red_flag():
     assert guideline_red_flags("孩子2岁发烧第二天，今天一整天就喝了几口水，饭也不吃", passages, "zh") == []
     choking = guideline_red_flags("孩子刚才吃花生的时候突然呛咳，脸都憋红了", passages, "zh")
     assert choking and choking[0].doc_id == "cough-zh"
+
+
+def test_round_10_meaning_layer_quiet_on_rigors_periodic_breathing_small_doses_and_sugar_questions(minilm):
+    # concepts 2026.12.3: each of these reached a concept on a development set (blind writers), none is an emergency
+    for text in ("sore throat and 104.2F this morning, shaking and going hot and cold",
+                 "my 10 day old sneezes loads, and when asleep her breathing goes irregular with little pauses",
+                 "headache, took 2 paracetamol, how long till I can take the next lot",
+                 "blood test said fasting glucose 6.4, prediabetes, what now",
+                 "I get bouts of vomiting every few weeks"):
+        flags = [f for f in triage(text, age=30, embedder=minilm).red_flags if f.layer == "meaning"]
+        assert not flags, (text, [(f.concept, f.score) for f in flags])
+    # the same concepts still fire where the patient describes the emergency ("not awake" is the sign, not a denial)
+    for text, concept in (("throwing up since last night and my sugar is 19, I'm type 1", "severe_hyperglycaemia"),
+                          ("she was jerking and shaking for several minutes and still is not awake", "prolonged_seizure"),
+                          ("he swallowed a huge number of pills on purpose", "poisoning_overdose")):
+        concepts = {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}
+        assert concept in concepts, (text, concepts)

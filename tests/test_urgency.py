@@ -926,3 +926,20 @@ def test_round_10_a_named_condition_of_weeks_or_years_is_a_routine_appointment_w
     for text in ("这一个月胸口老是时不时疼一下，反反复复的", "糖尿病，一直没查过眼底"):
         d = decide_urgency(extract_facts(text), [SCOPE], red_flag_labels=[], language="zh", ranked_doc_ids=["diarrhoea-test"])
         assert d.level == "soon", (text, d.reason)
+
+
+def test_round_10_low_mood_in_the_year_after_a_birth_is_never_self_care() -> None:
+    insomnia = passage("4 Self-care at home", "- Go to bed and get up at the same time every day.", doc_id="insomnia-test",
+                       title="Insomnia", n=7)
+    scope = passage("1 Who this applies to", "Adults who cannot sleep (insomnia), low mood or not.", doc_id="insomnia-test",
+                    title="Insomnia", n=8)
+    for text, kw in (("baby is 5 weeks old, I cry every single day, can't sleep even when he's asleep", {"age": 31, "sex": "female"}),
+                     ("生完孩子一个多月了，天天哭，晚上睡不着", {"age": 29})):
+        facts = extract_facts(text, **kw)  # type: ignore[arg-type]
+        assert {"cmood", "cpostnatal"} <= facts.tokens, (text, sorted(facts.tokens))
+        d = decide_urgency(facts, [scope, insomnia], red_flag_labels=[], language="zh" if "孩子" in text else "en",
+                           ranked_doc_ids=["insomnia-test"], topic_doc_ids=["insomnia-test"])
+        assert d.level == "soon" and ("postnatal" in d.reason or "产后" in d.reason), d.reason
+    # a father of a newborn who sleeps badly, or a mother without low mood, is not read as postnatal low mood
+    assert "cpostnatal" not in extract_facts("baby is 5 weeks old and I can't sleep", age=33, sex="male").tokens
+    assert "cmood" not in extract_facts("baby is 5 weeks old and I can't sleep", age=31, sex="female").tokens

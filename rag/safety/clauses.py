@@ -46,7 +46,7 @@ _EN_DENIAL_PSEUDO = re.compile(
     r"|myself|themselves|sure|longer|point|reason|way|hope|energy|sensation|strength|control|idea|clue|relief|change|sign"
     r"|future|more|matter|doubt|warning|sleep|sooner|end|choice|air|breath|one|pulse|urine|wet|go\w* away|fad\w*"
     r"|blanch\w*|disappear\w*|settl\w*|eas\w*|answer\w*|open\w*|talk\w*|speak\w*|recogni\w*|see\w*|stay\w*|conscious"
-    r"|responsive|rousable|alert|budg\w*|shift\w*|catch\w*|get\w*|lift\w*|rais\w*|feel\w* (?:my|his|her|their)|grip\w*"
+    r"|responsive|rousable|awake|alert|budg\w*|shift\w*|catch\w*|get\w*|lift\w*|rais\w*|feel\w* (?:my|his|her|their)|grip\w*"
     r"|hold\w*|keep\w*|swallow\w*|walk\w*|stand\w*|sit\w*|focus\w*|know|remember\w*|live|want|care|miss|around|here"
     r"|alive|exist|like|do this|cop\w*|manag\w*|cope|bear|take (?:it|this|any)|see the point|normal|himself|right|making)\b"
 )

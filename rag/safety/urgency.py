@@ -501,6 +501,12 @@ _SETTLED = re.compile(
     r"settled|back to (?:normal|herself|himself|themselves|my usual)|(?:much|a lot|loads) better|better now|"
     r"playing|running around|same as always|as (?:it )?always (?:is|does|has been))\b|"
     r"好了|好多了|好一点了|好些了|没事了|啥事没有|没什么事|就好|缓过来|恢复正常|又跑又跳|满屋子跑|能吃能睡|能吃能喝|玩得挺好|照常玩", re.I)
+# after a birth (not a concept of the terms table: the guidelines' own "after birth" wording must stay as it is)
+_POSTNATAL = re.compile(r"\b(?:given birth|gave birth|had my baby|since (?:the birth|having (?:the|my) baby|i had (?:the|my) baby)|"
+                        r"after the birth|post-?natal|post-?partum)\b|生完(?:孩子|宝宝)|生了孩子|产后|坐月子|月子里|出了月子", re.I)
+# a woman's own baby of weeks or months ("my baby is 5 weeks old", "宝宝两个月大"): she gave birth within the year
+_OWN_BABY = re.compile(r"\b(?:my )?(?:baby|newborn|son|daughter|little one) (?:is|was born) (?:\d+|a few|two|three|four|five|six|seven|eight|nine|ten|eleven) "
+                       r"(?:weeks?|months?)(?: old| ago)?\b|(?:宝宝|孩子|娃)(?:才|刚)?(?:\d+|[一二两三四五六七八九十]+)(?:个)?(?:周|星期|月)大?", re.I)
 _SAYS_MALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:bloke|man|guy|male|lad|chap|gentleman)\b|我是男|男的，|男，", re.I)
 _SAYS_FEMALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:woman|female|lady|girl)\b|我是女|女的，|女，", re.I)
 _LOST_WEIGHT = re.compile(r"\b(?:lost|dropped|down) (?:about |almost |nearly |over |around )?(?:\d+(?:\.\d+)?|a|a few|several|some|a lot of|"
@@ -595,6 +601,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
 
     named = frozenset(m.name for m in lexicon.conditions_in(symptoms) if m.kind == "condition"
                       and not _NEGATED_BEFORE.search(symptoms[max(0, m.start - 12):m.start]))
+    if _POSTNATAL.search(symptoms) or (sex == "female" and age is not None and age >= 16 and _OWN_BABY.search(symptoms)):
+        tokens.add("cpostnatal")  # a mother telling us her baby is 5 weeks old: she gave birth within the year
     if named & _CHRONIC:
         tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
@@ -1536,7 +1544,7 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
 
 # signs a self-care answer must have heard of: not how bad or how long, not who or where
 _NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
-                                                     "cgood_spirit", "cpoor_spirit", "cmood", "cfirst_time", "cmore_often",
+                                                     "cgood_spirit", "cpoor_spirit", "cfirst_time", "cmore_often",
                                                      "cfrequent", "citch", "credness", "cdrink_less"})
 # everyday conditions a self-care answer need not name (a cold, hay fever)
 _EVERYDAY = frozenset({"acute nasopharyngitis", "allergic rhinitis"})
@@ -1595,6 +1603,10 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         return ("症状是在开始用一种药之后出现的（可能是副作用或过敏），应由开药医生或药师评估" if zh else
                 "it began after starting a medicine (a possible side effect or allergy), which the prescriber or a "
                 "pharmacist should assess")
+    if "cmood" in facts.tokens and "cpostnatal" in facts.tokens:
+        # low mood in the year after a birth: postnatal depression is assessed by a clinician, not left to sleep advice
+        # (pregnancy warning signs: "postpartum depression ... up to a year after delivery")
+        return "您在产后情绪低落（产后抑郁需要医生评估）" if zh else "you feel low after having a baby (postnatal depression needs a clinician)"
     alarm = sorted(facts.tokens & _ALARM)
     if alarm:
         # a sign no guideline here calls self-care ("my eyes have gone yellow"): never left at home on a guideline's silence
