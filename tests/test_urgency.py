@@ -943,3 +943,14 @@ def test_round_10_low_mood_in_the_year_after_a_birth_is_never_self_care() -> Non
     # a father of a newborn who sleeps badly, or a mother without low mood, is not read as postnatal low mood
     assert "cpostnatal" not in extract_facts("baby is 5 weeks old and I can't sleep", age=33, sex="male").tokens
     assert "cmood" not in extract_facts("baby is 5 weeks old and I can't sleep", age=31, sex="female").tokens
+
+
+def test_round_10_a_body_part_cut_from_a_list_and_a_rash_all_over() -> None:
+    # "疼痛放射到手臂、下颌、颈部或后背" is cut at the list: "后背" alone is a fragment, not a sunburnt back's warning sign
+    chest = passage("3 危险信号：立即急诊", "- 疼痛放射到手臂、下颌、颈部或后背；", doc_id="chest-pain-test", title="胸痛", n=9)
+    facts = extract_facts("去海边晒了一天，肩膀和后背红红的，碰一下就疼，没起水泡", age=30)
+    assert not [m for m in match_criteria(facts, criteria_of([chest])) if m.level == "emergency"]
+    # "皮疹范围广" is met by "身上到处都是疹子"
+    rash = passage("5 何时就诊及科室", "- 皮疹范围广、疼痛、起水疱、持续数天不退：到皮肤科就诊。", doc_id="rash-test", title="皮疹", n=10)
+    matched = match_criteria(extract_facts("身上到处都是疹子，前胸后背腿上都有", age=30), criteria_of([rash]))
+    assert matched and matched[0].level in ("soon", "routine"), matched
