@@ -954,3 +954,15 @@ def test_round_10_a_body_part_cut_from_a_list_and_a_rash_all_over() -> None:
     rash = passage("5 何时就诊及科室", "- 皮疹范围广、疼痛、起水疱、持续数天不退：到皮肤科就诊。", doc_id="rash-test", title="皮疹", n=10)
     matched = match_criteria(extract_facts("身上到处都是疹子，前胸后背腿上都有", age=30), criteria_of([rash]))
     assert matched and matched[0].level in ("soon", "routine"), matched
+
+
+def test_round_10_a_criterion_without_a_time_frame_is_an_appointment_for_weeks_of_it() -> None:
+    palp = passage("5 When to see a clinician", "- See your primary care doctor if palpitations feel irregular.",
+                   doc_id="palpitations-test", title="Palpitations", n=11)
+    for text, age, level in (("irregular palpitations on and off for 2 months, a few seconds each, otherwise well", 40, "routine"),
+                             ("irregular palpitations since yesterday", 40, "soon"),  # days, not weeks
+                             ("never used to get palpitations, for 2 months they feel irregular", 57, "soon"),  # new to them
+                             ("irregular palpitations for 2 months and I have lost weight", 40, "soon"),  # a sign for sooner
+                             ("diabetic for ten years, irregular palpitations", 40, "soon")):  # the years are the diabetes'
+        got = match_criteria(extract_facts(text, age=age), criteria_of([palp]))
+        assert got and got[0].level == level, (text, got and (got[0].level, got[0].level_why))

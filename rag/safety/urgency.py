@@ -1330,11 +1330,30 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
                 level, why = "routine", "the criterion is about symptoms lasting weeks"
             elif level == "soon" and cl.routine_cue and "no time frame" in why:
                 level, why = "routine", "the criterion is about recurring or long-standing symptoms"
+            elif level == "soon" and "no time frame" in why and _long_standing(facts):
+                # "see your primary care doctor if palpitations keep coming back" for months of skipped beats: an
+                # appointment, not a visit within days (nothing the patient says asks for sooner)
+                level, why = "routine", "you describe it as going on for weeks or months, and the guideline gives no time frame"
             if best is None or LEVEL_RANK[level] < LEVEL_RANK[best.level]:
                 best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds)
         if best is not None:
             out.append(best)
     return sorted(_longest_duration_only(out), key=lambda m: LEVEL_RANK[m.level])
+
+
+# signs that keep a criterion without a time frame at "soon" however long they have lasted
+_SOONER = frozenset({"cbleeding", "cblood_urine", "clump", "cchest_pain", "cfever", "cworse", "csevere_pain", "cnew_medicine"})
+
+
+def _long_standing(facts: Facts) -> bool:
+    """Four weeks or more, with nothing the patient says that a clinician would want to see sooner."""
+    if facts.duration_days is None or facts.duration_days < 28 or facts.tokens & (_ALARM | _SOONER) or facts.new_medicine:
+        return False
+    if facts.tokens & {"clong_term", "cfirst_time"}:
+        return False  # "diabetic for ten years": the years are the condition's, not the complaint's; "never had one before" is new
+    if "cbreathless" in facts.tokens and "breath_on_exertion" not in facts.tokens:
+        return False
+    return not (facts.pregnant or (facts.age_years is not None and (facts.age_years < 2 or facts.age_years >= 75)))
 
 
 def _longest_duration_only(matches: list[Match]) -> list[Match]:
