@@ -47,6 +47,7 @@ patch("rag.answer.evidence", "complete_sections", "generation: complete sections
 patch("rag.answer.prompt", "render_prompt", "generation: prompt")
 patch("rag.safety.verify", "verify", "verification")
 patch("rag.consult", "decide_urgency", "urgency ladder")
+patch("rag.consult", "raise_by_similar_cases", "urgency: similar-cases floor")
 patch("rag.safety.screen", "guard_advice", "guard")
 b.generator.generate = timed("generation: extractive compose", b.generator.generate)
 st = b.store; st.passages_of = timed("criteria passages fetch", st.passages_of)

@@ -79,11 +79,20 @@ class Passage:
     content_hash: str = ""  # of the document version the passage belongs to
     extra: dict[str, str] = field(default_factory=dict)
 
+    def copy(self) -> Passage:
+        """A shallow copy with its own `extra`: what `dataclasses.replace(p, extra=dict(p.extra))` makes, without
+        replace's keyword building (stores hand out copies of the passages they keep, ~90 per consultation)."""
+        # every field, in order (tests/test_serving_caches.py checks this against dataclasses.fields)
+        return Passage(self.chunk_id, self.doc_id, self.title, self.publisher, self.version, self.source, self.section,
+                       self.page_start, self.page_end, self.text, self.language, self.active, self.score, self.dense_score,
+                       self.bm25_score, self.patient_groups, self.content_hash, dict(self.extra))
+
     @property
     def pages(self) -> str:
         if self.page_start == self.page_end:
             return str(self.page_start)
         return f"{self.page_start}-{self.page_end}"
+
 
 
 def age_group(age: float | None) -> str | None:

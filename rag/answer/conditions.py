@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag import terms
 from rag.answer.schema import Confidence, DraftCondition
@@ -220,6 +221,34 @@ def _level(score: float) -> Confidence:
     return "high" if score >= 0.5 else "medium" if score >= 0.25 else "low"
 
 
+@lru_cache(maxsize=4096)
+def _passage_mentions(text: str) -> tuple[tuple[str, bool, tuple[tuple[terms.ConditionMention, bool, bool, bool, str], ...]], ...]:
+    """What conditions_from_evidence reads from a passage's own text, once per process (guideline text, the same
+    passages request after request): for each sentence that names a condition, (sentence, about children?, and for
+    each condition named not after a word of prevention: (mention, named as a risk?, chronic illness said of it?, an
+    acute cause said just before it?, the part of the sentence to quote))."""
+    out = []
+    for sentence in _sentences(text):
+        mentions = [m for m in terms.find_conditions(sentence) if m.kind == "condition"]
+        if not mentions:
+            continue
+        lead = re.split(r"[:：]", sentence, maxsplit=1)[0] if re.search(r"[:：]", sentence) else ""
+        acute_sentence = bool(_ACUTE.search(sentence))
+        kept = []
+        for m in mentions:
+            before = sentence[max(0, m.start - 40):m.start]
+            if _PREVENT.search(before):
+                continue  # "avoid long periods of dehydration" names no cause
+            risk = bool(_RISK_BEFORE.search(before) or _RISK_AFTER.match(sentence[m.end:m.end + 3]))
+            # chronic illness, said of this mention (its clause) or of the whole list (the lead-in)
+            clause = _clause_of(sentence, m.start, m.end)
+            chronic = bool((_CHRONIC.search(clause) or _CHRONIC.search(lead)) if acute_sentence else _CHRONIC.search(sentence))
+            acute = bool(_ACUTE.search(re.split(r"[）)。.;；]", before[-24:])[-1]))
+            kept.append((m, risk, chronic, acute, _item_quote(sentence, m.start, m.end)))
+        out.append((sentence, bool(_CHILD.search(sentence)), tuple(kept)))
+    return tuple(out)
+
+
 def conditions_from_evidence(query: str, passages: list[Passage], language: str, *, limit: int = 3,
                              age: float | None = None, exclude_patient_named: bool = False) -> list[ConditionCandidate]:
     """Conditions named in the passages, best match to the patient's words first, one per condition.
@@ -236,38 +265,25 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
     best: dict[str, ConditionCandidate] = {}
     for n, p in enumerate(passages, start=1):
         p_score, p_found = _match(p.text, concepts)
-        for sentence in _sentences(p.text):
-            mentions = [m for m in terms.find_conditions(sentence) if m.kind == "condition"]
-            if not mentions:
-                continue
+        for sentence, child, mentions in _passage_mentions(p.text):
             s_score, s_found = _match(sentence, concepts)
             if not s_found and not p_found:
                 continue
             score = 0.55 * s_score + 0.30 * p_score + 0.15 * max(0.0, min(1.0, p.score))
-            lead = re.split(r"[:：]", sentence, maxsplit=1)[0] if re.search(r"[:：]", sentence) else ""
-            if age is not None and age >= 16 and _CHILD.search(sentence):
+            if age is not None and age >= 16 and child:
                 score *= 0.5
-            for m in mentions:
+            for m, risk, chronic, acute, quote in mentions:
                 if exclude_patient_named and m.name in named:
                     continue
-                before = sentence[max(0, m.start - 40):m.start]
-                if _PREVENT.search(before):
-                    continue  # "avoid long periods of dehydration" names no cause
-                risk = bool(_RISK_BEFORE.search(before) or _RISK_AFTER.match(sentence[m.end:m.end + 3]))
                 m_score = score * (0.4 if risk else 1.0)
-                # chronic illness, said of this mention (its clause) or of the whole list (the lead-in)
-                clause = _clause_of(sentence, m.start, m.end)
-                chronic = (_CHRONIC.search(clause) or _CHRONIC.search(lead)) if _ACUTE.search(sentence) else \
-                    _CHRONIC.search(sentence)
                 if days is not None and days <= 14 and chronic:
                     m_score *= 0.5
-                elif days is not None and days <= 14 and _ACUTE.search(re.split(r"[）)。.;；]", before[-24:])[-1]):
+                elif days is not None and days <= 14 and acute:
                     m_score = min(1.0, m_score * 1.25)  # "急性咳嗽…多由感冒、急性支气管炎引起" fits two days of cough
                 if m.name in best and best[m.name].score >= m_score:
                     continue
                 # the patient's words the quoted sentence shares (else those its passage shares), not the
                 # condition's own name
-                quote = _item_quote(sentence, m.start, m.end)
                 if quote != sentence:
                     # the patient's words said in the quoted item (else those its passage shares)
                     _, q_found = _match(quote, concepts)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from rag.answer.generators.extractive import _patient_groups as patient_groups
-from rag.answer.generators.extractive import about_terms, english_bridge, matching_documents, names_title, split_sentences
+from rag.answer.generators.extractive import about_terms, english_bridge, guideline_sentences, matching_documents, names_title
 from rag.knowledge.roles import sentence_role
 from rag.text import content_words, words
 from rag.types import Passage
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
 __all__ = ["complete_sections", "candidate_documents", "patient_groups", "ANSWER_ROLES"]
 
 ANSWER_ROLES = ("red_flag", "self_care", "seek_care", "tests")
+
+
+@lru_cache(maxsize=8192)
+def _passage_roles(text: str, section: str) -> frozenset[str]:
+    """The roles of a stored passage's sentences: guideline text only, so computed once per process."""
+    return frozenset(sentence_role(s, section) for s in guideline_sentences(text))
+
+
+@lru_cache(maxsize=8192)
+def _passage_words(text: str) -> frozenset[str]:
+    return frozenset(words(text))
 
 
 class DocumentReader(Protocol):
@@ -51,14 +63,14 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
         content_hash = mine[0].content_hash
         if not content_hash:
             continue
-        present = {sentence_role(s, p.section) for p in mine for s in split_sentences(p.text)}
+        present = set().union(*(_passage_roles(p.text, p.section) for p in mine))
         floor = min(p.score for p in mine)
         best: dict[str, tuple[int, int, Passage]] = {}
         for pos, p in enumerate(store.document_passages(content_hash)):
             if p.chunk_id in have or p.chunk_id in blocked:  # held back by screening: never searched, never added
                 continue
-            roles = {sentence_role(s, p.section) for s in split_sentences(p.text)}
-            overlap = len(q & set(words(p.text)))
+            roles = _passage_roles(p.text, p.section)
+            overlap = len(q & _passage_words(p.text))
             for role in roles & set(wanted) - present:
                 if role not in best or (overlap, -pos) > best[role][:2]:
                     best[role] = (overlap, -pos, p)

@@ -12,6 +12,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rag.answer.schema import DraftAdvice
@@ -124,12 +125,19 @@ def system_message(language: str) -> str:
     )
 
 
+@lru_cache(maxsize=8192)
+def _guideline_sanitize(text: str) -> str:
+    """sanitize() of a stored passage's text, title, version or section: guideline text, the same passages request
+    after request, so once per process (the patient's details always go through sanitize() itself)."""
+    return sanitize(text)
+
+
 def _passage_block(n: int, p: Passage) -> str:
-    title = sanitize(p.title) or "untitled"
-    version = sanitize(p.version)
+    title = _guideline_sanitize(p.title) or "untitled"
+    version = _guideline_sanitize(p.version)
     header = f"[{n}] {title}" + (f" ({version})" if version else "")
-    header += f" — {sanitize(p.section) or '-'} — pages {p.pages}"
-    return f"<<<PASSAGE {n}>>>\n{header}\n{sanitize(p.text)}\n<<<END PASSAGE {n}>>>"
+    header += f" — {_guideline_sanitize(p.section) or '-'} — pages {p.pages}"
+    return f"<<<PASSAGE {n}>>>\n{header}\n{_guideline_sanitize(p.text)}\n<<<END PASSAGE {n}>>>"
 
 
 def render_prompt(

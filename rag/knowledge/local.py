@@ -44,7 +44,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,7 +293,7 @@ class LocalSearch:
                     kept.update(read)
                     while len(kept) > self.PASSAGES_KEPT:
                         kept.popitem(last=False)
-        return {c: replace(p, extra=dict(p.extra)) for c, p in found.items()}
+        return {c: p.copy() for c, p in found.items()}
 
     def forget_passages(self) -> None:
         """Drop the kept passages (bench/latency.py --cold-passages times every read from Milvus with it)."""

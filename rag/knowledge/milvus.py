@@ -718,7 +718,7 @@ class MilvusStore:
                 mine = sorted((r for r in rows if r["content_hash"] == h), key=lambda r: int(r.get("idx", 0)))
                 cache[h] = [_passage(r, active=True, groups=groups.get(h, ())) for r in mine]
         # copies: callers set scores and notes on what they get; the cache stays as stored
-        return [replace(p, extra=dict(p.extra)) for v in versions for p in cache.get(v.content_hash, [])]
+        return [p.copy() for v in versions for p in cache.get(v.content_hash, [])]
 
     def _passages_from_copy(self, hashes: list[str], groups: dict[str, tuple[str, ...]],
                             cache: dict[str, list[Passage]]) -> list[str]:

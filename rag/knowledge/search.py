@@ -14,7 +14,9 @@ the starter set and MEDIQA 2019 (bench/RESULTS.md). The abstention floor applies
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from rag.knowledge.base import DocVersion, Hit, Scope, SearchStore
 from rag.knowledge.embedders.base import Embedder
@@ -61,8 +63,41 @@ def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tupl
     return keep, [d.doc_id for d in dropped]
 
 
+# Work that depends on stored guideline text only (never on the query), done once per process: the same passages
+# come back request after request (docs/architecture.md, "Serving throughput"). Bounded; a new version's text is a
+# new key, so nothing needs invalidating.
+@lru_cache(maxsize=8192)
+def _passage_words(text: str) -> frozenset[str]:
+    return frozenset(words(text))
+
+
+@lru_cache(maxsize=8192)
+def _passage_zh_words(text: str) -> frozenset[str]:
+    return frozenset(chinese_content_words(text))
+
+
+_TOKENS: dict[tuple[str, str], int] = {}  # (embedder name, passage text) -> its token count
+_TOKENS_MAX = 8192
+_tokens_lock = threading.Lock()
+
+
+def _passage_tokens(embedder: Embedder, text: str) -> int:
+    """embedder.count_tokens of a stored passage's text, counted once per process and embedder (a tokenizer call
+    each time before, and a round trip to the embedder process with --workers N)."""
+    key = (str(embedder.name), text)
+    n = _TOKENS.get(key)
+    if n is None:
+        n = embedder.count_tokens(text)
+        with _tokens_lock:
+            if len(_TOKENS) >= _TOKENS_MAX:
+                _TOKENS.clear()
+            _TOKENS[key] = n
+    return n
+
+
 def _near_duplicate(a: str, b: str) -> bool:
-    wa, wb = set(words(a)), set(words(b))
+    """Two passages' texts (guideline text: their word sets are cached)."""
+    wa, wb = _passage_words(a), _passage_words(b)
     if not wa or not wb:
         return a.strip() == b.strip()
     return len(wa & wb) / len(wa | wb) >= 0.8
@@ -81,7 +116,7 @@ def _chinese_overlap(query: str, passages: list[Passage], expansions: tuple[str,
         return False
     have: set[str] = set()
     for p in passages:
-        have |= chinese_content_words(p.text)
+        have |= _passage_zh_words(p.text)
     # an English term counts when it occurs whole in a passage (a cross-language match)
     return bool(words & have) or any(re.search(rf"\b{re.escape(e)}\b", p.text.lower()) for e in english for p in passages)
 
@@ -196,7 +231,7 @@ def retrieve(query: str, embedder: Embedder, store: SearchStore, settings: Setti
             break
         if collapse_duplicates and any(_near_duplicate(p.text, c.text) for c in chosen):
             continue
-        cost = embedder.count_tokens(p.text)
+        cost = _passage_tokens(embedder, p.text)
         if chosen and used + cost > settings.prompt_token_budget:
             continue
         chosen.append(p)

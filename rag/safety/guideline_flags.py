@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -85,26 +86,42 @@ def criteria(passages: Sequence[Any]) -> list[Criterion]:
     out: list[Criterion] = []
     seen: set[tuple[str, str]] = set()
     for p in passages:
-        red = _is_red_section(p)
-        for raw, whole in _sentences(str(p.text)):
-            s = _BULLET.sub("", raw).strip().strip("*").strip()
-            if len(s) < 4 or s.endswith((":", "：")) or s.startswith("#"):
-                continue
-            if not red and not _ACTION.search(s):
-                continue
-            if red and not _ACTION.search(whole) and _LESSER.search(whole):
-                continue  # "Arrange a prompt (within days) medical review if ...; ..." under a red-flag heading: a lesser time frame
+        for s, parts in _passage_criteria(str(p.text), _is_red_section(p)):
             key = (p.doc_id, s)
             if key in seen:
                 continue
             seen.add(key)
-            # an alternative is compared on its own only when it says enough (three content words, or four characters)
-            parts = tuple(x.strip(" ,，.。") for x in _ALT.split(s)
-                          if len(_stems(x)) >= 3 or len(re.findall(r"[\u3400-\u9fff]", x)) >= 4)
-            out.append(Criterion(sentence=s, parts=parts if len(parts) > 1 else (), doc_id=str(p.doc_id),
+            out.append(Criterion(sentence=s, parts=parts, doc_id=str(p.doc_id),
                                  chunk_id=str(p.chunk_id), title=str(p.title), publisher=str(p.publisher),
                                  version=str(getattr(p, "version", "")), language=str(getattr(p, "language", ""))))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _passage_criteria(text: str, red: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(sentence, its alternatives) of one passage's text, in order, repeats kept (criteria() drops them per
+    document): a pure function of guideline text, so computed once per process (the same passages come back
+    request after request)."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for raw, whole in _sentences(text):
+        s = _BULLET.sub("", raw).strip().strip("*").strip()
+        if len(s) < 4 or s.endswith((":", "：")) or s.startswith("#"):
+            continue
+        if not red and not _ACTION.search(s):
+            continue
+        if red and not _ACTION.search(whole) and _LESSER.search(whole):
+            continue  # "Arrange a prompt (within days) medical review if ...; ..." under a red-flag heading: a lesser time frame
+        # an alternative is compared on its own only when it says enough (three content words, or four characters)
+        parts = tuple(x.strip(" ,，.。") for x in _ALT.split(s)
+                      if len(_stems(x)) >= 3 or len(re.findall(r"[\u3400-\u9fff]", x)) >= 4)
+        out.append((s, parts if len(parts) > 1 else ()))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8192)
+def _criterion_terms(text: str) -> frozenset[str]:
+    """zh_terms of a criterion's sentence or alternative (guideline text; the concept bank is loaded once)."""
+    return zh_terms(text, load_bank())
 
 
 def _sentences(text: str) -> list[tuple[str, str]]:
@@ -167,7 +184,7 @@ def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None
 
     if zh_units:
         bank = load_bank()
-        crit_terms = [[(t, zh_terms(t, bank)) for t in (c.sentence, *c.parts)] for c in crit]
+        crit_terms = [[(t, _criterion_terms(t)) for t in (c.sentence, *c.parts)] for c in crit]
         for u in zh_units:
             have = zh_terms(u, bank)
             if len(have) < ZH_MIN_SHARED:

@@ -207,8 +207,10 @@ class GuardResult:
         return [f"safety guard dropped {d['item']}: {d['reason']}" for d in self.dropped]
 
 
-def _item_problem(text: str, urgency: str | None, self_care: bool) -> str | None:
-    flags = screen_text(text)
+def _item_problem(text: str, urgency: str | None, self_care: bool, quotes: Sequence[str] = ()) -> str | None:
+    """`quotes`: the answer's cited passages; an item written in one of them word for word is guideline text, whose
+    screening is kept per process (_screen_guideline; the same sentences are quoted request after request)."""
+    flags = _screen_guideline(text) if text and any(text in q for q in quotes) else screen_text(text)
     if flags:
         return "; ".join(f.describe() for f in flags)
     if why := contradicts_urgency(text, urgency):
@@ -225,11 +227,12 @@ def guard_advice(advice: Advice, urgency: str | None) -> tuple[Advice, GuardResu
     """Drop answer items (any generator) that contradict the triage urgency, speak to a model, or
     state a dose above the table; returns a copy and what was dropped."""
     res = GuardResult()
+    quotes = [c.quote for c in advice.citations]
 
     def keep(kind: str, items: Sequence[T], text_of: Callable[[T], str], self_care: bool = False) -> list[T]:
         kept = []
         for i, item in enumerate(items, start=1):
-            why = _item_problem(text_of(item), urgency, self_care)
+            why = _item_problem(text_of(item), urgency, self_care, quotes)
             if why:
                 res.dropped.append({"item": f"{kind} {i}", "reason": why})
             else:
@@ -240,7 +243,7 @@ def guard_advice(advice: Advice, urgency: str | None) -> tuple[Advice, GuardResu
     self_care = keep("self-care item", advice.self_care, lambda s: s.advice, True)
     tests = keep("suggested test", advice.suggested_tests, lambda t: f"{t.test}. {t.reason}")
     seek = advice.seek_care
-    seek_problem = _item_problem(seek.reason, urgency, False)
+    seek_problem = _item_problem(seek.reason, urgency, False, quotes)
     if seek_problem:
         res.dropped.append({"item": "seek-care reason", "reason": seek_problem})
         reason = {"en": "Please see a clinician.", "zh": "请咨询医生。"}[advice.language]

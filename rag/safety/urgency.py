@@ -134,9 +134,27 @@ def _stem(w: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _concept_regex() -> tuple[re.Pattern[str], dict[str, str]]:
     lookup = dict(_concepts())
+    forms = [f for f, _ in _concepts()]
     # an English form also stands for its plural ("burn" for "burns")
-    alts = [re.escape(f) if _CJK.search(f) else r"(?<![a-z])" + re.escape(f) + r"(?:s|es)?(?![a-z])" for f, _ in _concepts()]
-    return re.compile("|".join(alts)), lookup
+    alts = [re.escape(f) if _CJK.search(f) else r"(?<![a-z])" + re.escape(f) + r"(?:s|es)?(?![a-z])" for f in forms]
+    return _factored(forms) or re.compile("|".join(alts)), lookup
+
+
+def _factored(forms: list[str]) -> re.Pattern[str] | None:
+    """The same pattern as the plain alternation of _concept_regex, written so that re's matcher can skip an
+    alternative on its first character: `(?:CJK forms)|(?<![a-z])(?:English forms)(?:s|es)?(?![a-z])`, each group
+    in the table's order. The plain one starts every English alternative with the look-behind, so at each position
+    re ran all ~1,300 of them (~1 ms per consultation text; 10x that of the factored one, bench/RESULTS.md round 8).
+    Equivalent when no CJK form starts with a character an English form starts with: at any position only one
+    group can match, the look-behind is the same for every English form, and re tries the forms of a group in
+    order, each with its suffix and look-ahead, exactly as it tried the alternatives. None otherwise (the plain
+    pattern is used)."""
+    cjk = [f for f in forms if _CJK.search(f)]
+    en = [f for f in forms if not _CJK.search(f)]
+    if not cjk or not en or not all(forms) or {f[0] for f in cjk} & {f[0] for f in en}:
+        return None
+    return re.compile("(?:" + "|".join(re.escape(f) for f in cjk) + r")|(?<![a-z])(?:"
+                      + "|".join(re.escape(f) for f in en) + r")(?:s|es)?(?![a-z])")
 
 
 def _normalise(text: str) -> str:
@@ -706,6 +724,7 @@ class Criterion:
         object.__setattr__(self, "tokens", frozenset().union(*(cl.tokens for cl in self.clauses)))
 
 
+@functools.lru_cache(maxsize=4096)  # a guideline heading path: a few thousand at most
 def _section_role(section: str) -> str:
     """red_flag / self_care / seek_care / other, from the last heading (the same heading table ingest uses for roles)."""
     role = heading_role(section.split(">")[-1])

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from rag.answer.schema import (
@@ -180,7 +181,7 @@ def numbers_traceable(item: str, passages: list[str]) -> bool:
 
 def _quantity_check(claim: str, passage: str) -> tuple[str | None, str]:
     """(None | 'contradicted' | 'unsupported', reason) for the claim's quantities against one passage."""
-    have = quantities(passage)
+    have = _guideline_quantities(passage)
     claimed = quantities(claim)
     claim_values = {c.value for c in claimed}
     for q in claimed:
@@ -333,6 +334,29 @@ def _align_words(text: str) -> set[str]:
     return {_stem(w) for w in content_words(normalise_numerals(text)) if w not in _POLARITY_WORDS}
 
 
+# The cited passages' side of every comparison, computed once per process: guideline text (a passage, or a clause
+# cut from one) comes back request after request, and these are pure functions of it. A claim (a generator's
+# output, which may echo the patient) is never a key. Bounded; a new version's text is a new key.
+@lru_cache(maxsize=8192)
+def _guideline_norm(text: str) -> str:
+    return _norm(text)
+
+
+@lru_cache(maxsize=16384)
+def _guideline_words(text: str) -> frozenset[str]:
+    return frozenset(_align_words(text))
+
+
+@lru_cache(maxsize=4096)
+def _guideline_clauses(passage: str) -> tuple[tuple[str, bool], ...]:
+    return tuple(_clauses(passage))
+
+
+@lru_cache(maxsize=4096)
+def _guideline_quantities(passage: str) -> tuple[Quantity, ...]:
+    return tuple(quantities(passage))
+
+
 # where the scope of an English negation ends: a preposition or a conjunction starts what modifies it
 # ("avoid putting weight | on the ankle", "never give honey | to babies")
 _SCOPE_END = re.compile(r"\b(?:for|to|on|onto|in|into|with|at|during|until|after|before|while|when|if|unless|because|as|"
@@ -370,8 +394,8 @@ def _scope_check(claim: str, clauses: list[tuple[str, bool]]) -> str:
     """A positive claim that names what a negative clause prohibits and no positive clause mentions
     ("Pop the blister" against "Keep it clean; don't pop or peel it"): the clause, else ''."""
     positive = [c for c, neg in clauses if not neg]
-    pos_words = set().union(*(_align_words(c) for c in positive)) if positive else set()
-    pos_text = _norm(" ".join(positive))
+    pos_words = set().union(*(_guideline_words(c) for c in positive)) if positive else set()
+    pos_text = _guideline_norm(" ".join(positive))
     cw = _align_words(claim)
     nc = _norm(claim)
     for clause, neg in clauses:
@@ -384,9 +408,9 @@ def _scope_check(claim: str, clauses: list[tuple[str, bool]]) -> str:
         # the claim says what a positive clause says, and only mentions the prohibited thing on the way
         # ("A cold compress eases itching from bites" against "Try not to scratch bites; a cold compress ...")
         rest = cw - hit - {ch for g in hit for ch in g}
-        if rest and max((len(rest & _align_words(c)) for c in positive), default=0) >= max(2, 0.75 * len(rest)):
+        if rest and max((len(rest & _guideline_words(c)) for c in positive), default=0) >= max(2, 0.75 * len(rest)):
             continue
-        if hit - _GENERIC or len(cw & _align_words(clause)) >= 2:
+        if hit - _GENERIC or len(cw & _guideline_words(clause)) >= 2:
             return clause
     return ""
 
@@ -428,12 +452,12 @@ def _polarity_check(claim: str, passage: str) -> tuple[bool, str]:
     cw = _align_words(claim)
     if not cw:
         return False, ""
-    clauses = _clauses(passage)
+    clauses = list(_guideline_clauses(passage))
     best = {True: 0, False: 0}
     best_text = {True: "", False: ""}
     scored = []
     for clause, neg in clauses:
-        overlap = len(cw & _align_words(clause))
+        overlap = len(cw & _guideline_words(clause))
         scored.append((overlap, clause, neg))
         if overlap > best[neg]:
             best[neg], best_text[neg] = overlap, clause
@@ -498,12 +522,12 @@ def support_score(item: str, passage: str) -> float:
     """1.0 for a verbatim quote (numerals normalised), else the share of the item's words found in the passage."""
     if not item.strip():
         return 0.0
-    if _norm(item) in _norm(passage):
+    if _norm(item) in _guideline_norm(passage):
         return 1.0
     words = _align_words(item)
     if not words:
         return 0.0
-    have = _align_words(passage)
+    have = _guideline_words(passage)
     # the quantity check judges numbers; a Chinese numeral written as digits counts once
     return sum(1 for w in words if w in have) / len(words)
 
@@ -528,7 +552,7 @@ def judge(claim: str, passages: list[str]) -> Judgement:
     # contradiction from any cited passage that is about the claim wins (safety first); a verbatim quote
     # cannot contradict the passage it is quoted from
     for i, p in enumerate(passages):
-        np, nc = _norm(p), _norm(claim).rstrip(".。!！;； ")
+        np, nc = _guideline_norm(p), _norm(claim).rstrip(".。!！;； ")
         at = np.find(nc) if nc else -1
         if at >= 0:
             # quoted: contradicted only when the quote leaves out a negation just before it
@@ -582,7 +606,7 @@ def _condition_named(name: str, passages: list[str]) -> bool:
     if entry is not None:
         return any(m.name == entry.name for p in passages for m in terms.find_conditions(p))
     # not in the table: the name itself must be written in the passage
-    return bool(name.strip()) and any(_norm(name) in _norm(p) for p in passages)
+    return bool(name.strip()) and any(_norm(name) in _guideline_norm(p) for p in passages)
 
 
 def _department_supported(department: str, texts: list[str]) -> bool:
@@ -591,7 +615,7 @@ def _department_supported(department: str, texts: list[str]) -> bool:
     found = terms.find_departments(department)
     if not found:
         # a department we cannot recognise must be written in the passages as it is
-        return any(_norm(department) in _norm(t) for t in texts) if department.strip() else True
+        return any(_norm(department) in _guideline_norm(t) for t in texts) if department.strip() else True
     named = {m.name for t in texts for m in terms.find_departments(t)}
     return all(m.name in named or m.name in _ALWAYS_ALLOWED_DEPARTMENTS for m in found)
 

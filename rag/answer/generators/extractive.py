@@ -531,13 +531,20 @@ def _department(texts: list[str], language: str) -> str:
     return "全科/普通内科" if language == "zh" else "Primary care"
 
 
+@functools.lru_cache(maxsize=8192)
+def _sentence_language(sentence: str) -> bool:
+    """True for a Chinese guideline sentence (detect_language, once per process: guideline text only)."""
+    return detect_language(sentence) == "zh"
+
+
 @functools.lru_cache(maxsize=4096)
 def _sentence_words(sentence: str) -> frozenset[str]:
     return frozenset(words(sentence))
 
 
+@functools.lru_cache(maxsize=65536)  # ~300 pairs a consultation, of the same guideline sentences
 def _near(a: str, b: str) -> bool:
-    """Two guideline sentences that say nearly the same (their word sets are cached)."""
+    """Two guideline sentences that say nearly the same (their word sets and the answer are cached)."""
     wa, wb = _sentence_words(a), _sentence_words(b)
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.7
 
@@ -900,7 +907,7 @@ class ExtractiveGenerator:
             if p.doc_id not in rank:
                 continue
             for pos, text in enumerate(guideline_sentences(p.text)):
-                if (detect_language(text) == "zh") != zh:
+                if _sentence_language(text) != zh:
                     continue  # never mix languages in one answer
                 fitting = fitting_part(text, request.age, request.sex, request.pregnant, request.query)
                 if fitting is None:
