@@ -329,3 +329,22 @@ def test_round_9_fewer_movements_said_quietly_in_chinese_needs_the_pregnancy() -
     text = "36周了，平时宝宝特别能动，今天几乎没感觉到胎动，吃了东西躺着也没动静"
     assert "reduced_fetal_movements" in [f.rule_id for f in triage(text, age=30, pregnant=True).red_flags]
     assert triage("怀孕30周，胎动挺好的，就是有点腰疼", age=30, pregnant=True).red_flags == []
+
+
+@pytest.mark.parametrize("text, age, pregnant, rule", [
+    ("38 weeks. Baby's been really quiet today, I've felt maybe 2 small movements since breakfast", 30, True,
+     "reduced_fetal_movements"),
+    ("my 8 month old has been sick since yesterday, her nappy has been dry since 7 this morning, not interested in her bottle",
+     0.67, None, "child_dehydration"),
+])
+def test_red_flags_in_patients_words_round_10(text: str, age: float, pregnant: bool | None, rule: str) -> None:
+    assert rule in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}
+
+
+@pytest.mark.parametrize("text, age, pregnant", [
+    ("30 weeks pregnant, baby is quiet in the mornings and busy at night, lots of kicks", 30, True),
+    ("my 2 year old is quiet today but drinking well and had a wet nappy an hour ago", 2, None),
+    ("my 8 month old is not interested in her bottle today but has plenty of wet nappies", 0.67, None),
+])
+def test_round_10_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
+    assert not triage(text, age=age, pregnant=pregnant).red_flags

@@ -288,7 +288,10 @@ def test_a_group_in_a_list_about_the_subject_needs_the_subject() -> None:
     assert _levels("my toddler pulled hot tea over himself, the burn covers his arm", [BURN_RED], age=2) == ["emergency"]
     assert _levels("burning when I pee, started yesterday", [BURN_RED], age=29, pregnant=True) == []
     # a sentence that does not name its guideline's subject keeps its groups as criteria of their own
-    assert _levels("burning when I pee, started yesterday", [UTI_SEEK], age=29, pregnant=True) == ["soon"]
+    facts = extract_facts("burning when I pee, started yesterday", age=29, pregnant=True)
+    assert [m.level for m in match_criteria(facts, criteria_of([UTI_SEEK]))] == ["soon"]
+    # (the decision itself is same day: a urine infection in pregnancy, round 10)
+    assert decide_urgency(facts, [UTI_SEEK], red_flag_labels=[], language="en").level == "urgent"
 
 
 def test_an_opening_age_group_holds_for_the_whole_statement() -> None:
@@ -966,3 +969,13 @@ def test_round_10_a_criterion_without_a_time_frame_is_an_appointment_for_weeks_o
                              ("diabetic for ten years, irregular palpitations", 40, "soon")):  # the years are the diabetes'
         got = match_criteria(extract_facts(text, age=age), criteria_of([palp]))
         assert got and got[0].level == level, (text, got and (got[0].level, got[0].level_why))
+
+
+def test_round_10_an_infection_in_pregnancy_is_seen_the_same_day_and_not_pregnant_is_not_pregnant() -> None:
+    for text in ("18 weeks pregnant, stinging when I wee since yesterday, no fever", "怀孕26周，今天有点低烧37.8，咳嗽流鼻涕"):
+        d = decide_urgency(extract_facts(text), [SCOPE, SELF], red_flag_labels=[], language="zh" if "怀孕" in text else "en",
+                           ranked_doc_ids=["diarrhoea-test"])
+        assert d.level == "urgent" and d.basis == "no_criterion", (text, d.reason)
+    assert extract_facts("stinging when I wee, no fever, not pregnant").pregnant is None
+    assert extract_facts("我没怀孕，就是尿痛").pregnant is None
+    assert extract_facts("I'm pregnant and it stings when I wee").pregnant is True

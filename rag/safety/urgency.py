@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from rag.knowledge.roles import heading_role
+from rag.safety.triage import _NOT_PREGNANT  # one reading of "not pregnant" for triage and the ladder
 from rag.text import CJK_RANGE
 from rag.types import Passage
 
@@ -576,7 +577,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         durations.append(0.5)
     temps = _temperatures(text)
     is_pregnant = pregnant
-    if is_pregnant is None and (preg or re.search(r"\bpregnant\b|怀孕|孕\d|孕期", low)):
+    said = [m for m in re.finditer(r"\bpregnant\b|怀孕|孕\d|孕期", low)
+            if not _NOT_PREGNANT.search(low[max(0, m.start() - 30):m.start()])]  # "not pregnant", "没怀孕"
+    if is_pregnant is None and (preg or said):
         is_pregnant = True
     tokens = set(_tokens(symptoms))
     if _INTENSE.search(symptoms):
@@ -1680,6 +1683,12 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         # become sepsis within hours (NHS, NICE NG151 neutropenic sepsis); same-day assessment whatever else matched
         return "您的免疫力低下（化疗、器官移植或免疫抑制药）并有感染迹象" if language == "zh" else \
             "you have a weakened immune system (chemotherapy, a transplant or immunosuppressants) and signs of an infection"
+    if facts.pregnant and ("curine_pain" in facts.tokens or "cfever" in facts.tokens
+                           or (facts.temperature_c is not None and facts.temperature_c >= 37.8)):
+        # a urine infection or a fever in pregnancy is assessed the same day (NICE NG109: treat a UTI in pregnancy
+        # at once; a fever in pregnancy needs checking for infection): "soon" is what a non-pregnant adult gets
+        return "您怀孕了，并有感染迹象（发热或尿痛）" if language == "zh" else \
+            "you are pregnant and have signs of an infection (a fever or pain passing urine)"
     age = facts.age_years
     if not (facts.tokens & _DRY and facts.tokens & _LOSING) or age is None or 16 <= age < 65:
         return ""
