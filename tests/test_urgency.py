@@ -916,7 +916,8 @@ def test_round_10_settled_means_the_answers_own_guideline_gives_the_self_care() 
                           topic_doc_ids=["diarrhoea-test"]).level == "soon"
     for said in ("gone in seconds", "fine once I eat", "睡一觉第二天也没事了", "现在好多了", "same as always"):
         assert extract_facts(said).settled, said
-    for said in ("diabetic, feeling fine, due my eye check", "not fine at all", "还是疼"):
+    for said in ("diabetic, feeling fine, due my eye check", "not fine at all", "还是疼", "went over on my ankle playing 5-a-side",
+                 "my phlegm has gone from white to green"):
         assert not extract_facts(said).settled, said
 
 

@@ -516,10 +516,13 @@ _ASKS_REVIEW = re.compile(
 # fine" on its own (people say it of a long-term condition while asking about a review or a new sign)
 _SETTLED = re.compile(
     r"\b(?:(?:is|was|am|feel|feels|felt|seems?|all|now|otherwise|absolutely|totally|perfectly) fine(?: now| since| again)?|"
-    r"fine (?:once|after|again|now|since|by)|gone in (?:a few )?(?:seconds|a second|a minute|minutes)|went away|has gone|had gone|"
+    r"fine (?:once|after|again|now|since|by)|gone in (?:a few )?(?:seconds|a second|a minute|minutes)|went away|(?:has|had) gone (?:away|now)|"
     r"settled|back to (?:normal|herself|himself|themselves|my usual)|(?:much|a lot|loads) better|better now|"
-    r"playing|running around|same as always|as (?:it )?always (?:is|does|has been))\b|"
-    r"好了|好多了|好一点了|好些了|没事了|啥事没有|没什么事|就好|缓过来|恢复正常|又跑又跳|满屋子跑|能吃能睡|能吃能喝|玩得挺好|照常玩", re.I)
+    r"(?:is|was|now|still|happily|been|back to) playing\b(?! (?:football|sport|rugby|tennis|netball|5-a-side|basketball|squash))|"
+    r"playing (?:happily|normally|fine|as usual|and (?:drinking|eating))|running around|crawling about|same as always|"
+    r"as (?:it )?always (?:is|does|has been))\b|"
+    r"好了|好多了|好一点了|好些了|没事了|啥事没有|没什么事|就好|缓过来|恢复正常|又跑又跳|又蹦又跳|跑来跑去|满屋子跑|有说有笑|能吃能睡|能吃能喝|"
+    r"玩得挺好|照常玩|跟平时一样", re.I)
 # after a birth (not a concept of the terms table: the guidelines' own "after birth" wording must stay as it is)
 _POSTNATAL = re.compile(r"\b(?:given birth|gave birth|had my baby|since (?:the birth|having (?:the|my) baby|i had (?:the|my) baby)|"
                         r"after the birth|post-?natal|post-?partum)\b|生完(?:孩子|宝宝)|生了孩子|产后|坐月子|月子里|出了月子", re.I)
