@@ -803,3 +803,83 @@ def test_bodily_functions_said_to_be_normal_name_no_complaint() -> None:
     assert not terms & {"diarrhoea", "poo", "urinary", "wee"}
     assert {"poo", "diarrhoea"} <= _query_terms("my poo is not normal, black and sticky", False)
     assert "吃奶" not in _query_terms("宝宝出生第4天，脸越来越黄了，吃奶还行，就是爱睡", True)
+
+
+def test_a_word_that_ends_in_tou_or_a_pain_said_not_to_be_there_names_no_headache() -> None:
+    """"按骨头不怎么疼" (the bone hardly hurts) after a twisted ankle is no headache: 骨头 is a bone, and the pain is denied."""
+    from rag.answer.generators.extractive import _query_terms, names_title
+
+    sprain = "打球崴了脚，脚踝肿了，按骨头不怎么疼"
+    assert "头痛" not in _query_terms(sprain, True) and not names_title(sprain, "头痛与偏头痛", "zh")
+    assert "头痛" in _query_terms("这两天头好痛，还有点恶心", True)
+    assert "头痛" not in _query_terms("发烧两天，头不疼", True)
+
+
+def test_a_long_term_condition_in_a_list_of_who_the_patient_is_is_background_unless_it_flares() -> None:
+    from rag.answer.generators.extractive import _background_terms, names_title
+
+    covid = "Tested positive yesterday. 68, female, diabetic on tablets and overweight. Sore throat, cough, temp 37.9."
+    assert not names_title(covid, "Type 2 diabetes", "en")
+    assert not names_title("62 yr old woman, type 2 diabetic. An ache in my jaw for half an hour", "Type 2 diabetes", "en")
+    angina = "60岁，糖尿病，最近一个礼拜爬三楼就胸口发闷"
+    assert not names_title(angina, "2型糖尿病与低血糖", "zh") and names_title(angina, "胸痛", "zh")
+    # said as the complaint, or worse than usual, it is what is wrong now
+    assert names_title("my type 2 diabetes is getting worse, sugars high", "Type 2 diabetes", "en")
+    assert not _background_terms("69, COPD, ex smoker. More puffed than usual and my phlegm has gone green.", False)
+    assert _background_terms("69, COPD, ex smoker. Hurt my ankle on the stairs.", False)
+
+
+def test_sleep_lost_to_another_complaint_or_a_babys_sleeping_place_is_no_insomnia() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "失眠" not in _query_terms("这两天牙疼得睡不着", True)
+    assert "失眠" in _query_terms("最近晚上老睡不着，想买安眠药", True)
+    assert "insomnia" not in _query_terms("3 week old, can he sleep in our bed or on his side?", False)
+    assert "pain" in _query_terms("I can't sleep because of the pain in my hip", False)
+    assert "insomnia" not in _query_terms("I can't sleep because of the pain in my hip", False)
+    assert "insomnia" in _query_terms("I can't sleep at night for weeks now", False)
+
+
+def test_a_spilt_hot_drink_is_a_burn_and_a_child_who_calmed_down_names_no_crying() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms("my 2 yr old grabbed my cup of tea and it splashed on her chest, theres a blister. "
+                         "she's stopped crying and is playing.", False)
+    assert "burn" in terms and not terms & {"cry", "play", "there", "theres"}
+    assert "cry" in _query_terms("he has been crying for hours and won't settle", False)
+
+
+def test_a_chinese_complaint_reaches_an_english_guideline_whose_title_it_names_when_no_chinese_title_covers_it() -> None:
+    """"有哮喘，一跑步就咳嗽喘" names 咳嗽 (a Chinese guideline) and Asthma (English only): the asthma guideline competes on its
+    score; a title named only through a medicine ("美林", "泰诺林") does not."""
+    cough_zh = passage("cough-zh", "咳嗽", "2 评估", "慢性咳嗽常见原因：咳嗽变异性哮喘（夜间或运动后咳嗽加重）。", 0.65, language="zh")
+    asthma = passage("asthma", "Asthma", "2 Assessment",
+                     "Asthma causes wheeze, cough and shortness of breath, often worse with exercise or at night.", 0.62)
+    assert matching_documents([cough_zh, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh")[0] == "asthma"
+    fever_zh = passage("fever-children-zh", "儿童发热", "4 居家护理", "儿童发热时可以按体重给退烧药，多喝水。", 0.60, language="zh")
+    meds = passage("medication-safety", "Medication safety: paracetamol (acetaminophen) and ibuprofen", "4 Self-care",
+                   "Paracetamol (acetaminophen) and ibuprofen (Advil) ease pain and fever; follow the label.", 0.73)
+    assert matching_documents([fever_zh, meds], "儿子2岁，发烧38.9度，家里有美林和泰诺林，一次喂多少？", "zh")[0] == "fever-children-zh"
+
+
+def test_a_medicine_the_patient_has_is_not_the_complaint_said_first() -> None:
+    """"clammy and sick ... have some ibuprofen": two titles named, one only by a medicine; no "said first" bonus."""
+    ps = [passage("vomiting", "Nausea and vomiting", "2 Assessment", "Vomiting and feeling sick have many causes.", 0.43),
+          passage("medication-safety", "Medication safety: paracetamol (acetaminophen) and ibuprofen", "4 Self-care",
+                  "Ibuprofen can upset the stomach.", 0.43)]
+    explain: dict[str, dict[str, object]] = {}
+    matching_documents(ps, "I feel sick and dizzy. Have some ibuprofen I could take.", "en", explain=explain)
+    assert explain["vomiting"]["chief"] == 0.0 and explain["medication-safety"]["chief"] == 0.0
+
+
+def test_a_denied_title_with_three_of_the_complaints_words_in_its_description_stays_about_it() -> None:
+    """"No actual chest pain as such" beside an ache in the jaw and back and breathlessness is the chest-pain guideline's
+    "less typical symptoms"; "不发烧" beside a cold still rules the fever guideline out when it shares only two words."""
+    chest = passage("chest-pain", "Chest pain", "2 Assessment",
+                    "People with diabetes more often have less typical symptoms such as breathlessness, nausea or back or jaw pain.", 0.62)
+    back = passage("back-pain", "Low back pain", "2 Assessment", "Most low back pain gets better.", 0.40)
+    q = "ache in my jaw and between my shoulder blades, breathless and clammy. No actual chest pain as such. Probably my back."
+    assert matching_documents([chest, back], q, "en")[0] == "chest-pain"
+    fever = passage("fever-children-zh", "儿童发热", "2 评估", "感冒、流鼻涕常伴发热。", 0.69, language="zh")
+    cough = passage("cough-zh", "咳嗽", "2 评估", "感冒后流鼻涕、咳嗽很常见。", 0.61, language="zh")
+    assert matching_documents([fever, cough], "宝宝8个月，感冒了流鼻涕还有点咳，不发烧", "zh")[0] == "cough-zh"
