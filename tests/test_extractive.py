@@ -883,3 +883,15 @@ def test_a_denied_title_with_three_of_the_complaints_words_in_its_description_st
     fever = passage("fever-children-zh", "儿童发热", "2 评估", "感冒、流鼻涕常伴发热。", 0.69, language="zh")
     cough = passage("cough-zh", "咳嗽", "2 评估", "感冒后流鼻涕、咳嗽很常见。", 0.61, language="zh")
     assert matching_documents([fever, cough], "宝宝8个月，感冒了流鼻涕还有点咳，不发烧", "zh")[0] == "cough-zh"
+
+
+def test_lay_words_for_a_testicle_swelling_misspelt_diarrhoea_and_scratching() -> None:
+    from rag.answer.generators.extractive import RED_FLAG_TESTS, _query_terms
+
+    assert {"testicle", "swell"} <= _query_terms("really bad pain in my left ball, it's swollen", False)
+    assert "testicle" not in _query_terms("got hit in the eye by a ball at football", False)
+    assert "diarrhoea" in _query_terms("10 month old has had diarreah for 2 days", False)
+    assert "皮疹" in _query_terms("宝宝皮肤干干的，发红，老去挠", True)
+    assert RED_FLAG_TESTS.search("When red flags are present: MRI of the spine (urgently if cauda equina is suspected)")
+    assert RED_FLAG_TESTS.search("有危险信号时可能安排头颅CT或磁共振（MRI）")
+    assert not RED_FLAG_TESTS.search("An X-ray if a fracture is suspected")

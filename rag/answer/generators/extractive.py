@@ -22,7 +22,7 @@ from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_wo
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
-           "weak_anchor", "DESCRIPTION", "Sentence", "NO_TESTS", "in_written_group", "without_prognosis"]
+           "weak_anchor", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -77,14 +77,15 @@ _BABY_LIMIT = re.compile(r"\bunder (?:3|6) months|\b(?:3|6) months (?:or|and) (?
 _DOSE_QUESTION = re.compile(r"\bhow (?:much|many)\b|\bdoses?\b|\bdosage\b|\bmaximum\b|\bsafe (?:amount|to take)\b|多少|剂量|用量|最多", re.I)
 _NSAID_AVOID = re.compile(r"(?:\bavoid|\bnot|\bnever|\bdon't|不要|避免|禁止|不宜|忌)[^.;,，。；]{0,20}(?:ibuprofen|nsaid|aspirin|布洛芬|阿司匹林)", re.I)
 _QUESTION_CHILD = re.compile(r"\b(?:child|son|daughter|kid|boy|girl|toddler|baby|infant|newborn)s?\b|year[- ]old|孩子|儿子|女儿|宝宝|婴儿|小孩|岁", re.I)
-_EN_SYNONYMS = {"diarrhea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
+_EN_SYNONYMS = {"diarrhea": "diarrhoea", "diarreah": "diarrhoea", "diarrea": "diarrhoea", "diarhea": "diarrhoea",
+                "diarhoea": "diarrhoea", "diarrohea": "diarrhoea", "diahrrea": "diarrhoea", "diahorrea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
                 "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "throat": "throat",
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
                 "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
                 "heart": "palpitations", "fluttering": "palpitations", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
                 "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
                 "baby": "newborn", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
-                "diabetic": "diabetes", "ankle": "sprains", "poo": "diarrhoea", "poos": "diarrhoea", "poop": "diarrhoea",
+                "diabetic": "diabetes", "ankle": "sprains", "swollen": "swelling", "poo": "diarrhoea", "poos": "diarrhoea", "poop": "diarrhoea",
                 "fed up": "depression", "low mood": "depression", "flat": "depression", "hopeless": "depression",
                 "anxious": "anxiety", "panic": "anxiety", "nervous": "anxiety",
                 # the two screening questions for depression in lay words (feeling down, low or hopeless; little interest or
@@ -99,7 +100,7 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
                 "风团": "皮疹", "起疹子": "皮疹", "红疹": "皮疹", "血压": "高血压", "心口": "胸痛", "胸口": "胸痛", "糖尿病": "糖尿病",
                 # lay words for a rash, loose stools, chest tightness and blood sugar
                 "红包": "皮疹", "疙瘩": "皮疹", "起包": "皮疹", "湿疹": "皮疹", "荨麻疹": "皮疹", "水泡": "皮疹", "水疱": "皮疹",
-                "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
+                "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "挠": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
                 "二甲双胍": "糖尿病", "胰岛素": "糖尿病",
                 # snoring and pauses in breathing in lay words ("打呼噜", "憋住不喘气")
                 "打呼噜": "打鼾", "呼噜": "打鼾", "不喘气": "憋气"}
@@ -134,6 +135,7 @@ _SLEEP_LOST_EN = re.compile(r"\b(?:keeps?|kept|keeping) (?:me|him|her|them|us) (
                             r"\b(?:can'?t|cannot|couldn'?t|unable to) (?:get to )?sleep(?= (?:for|because of|with|due to) (?:the|my|his|her|this) )")
 _SLEEP_PLACE = re.compile(r"\bsleep(?:s|ing)? (?:on (?:his|her|their) (?:side|back|front|tummy|stomach)|in (?:our|their|his|her) "
                           r"(?:bed|cot|crib|room))\b")
+_TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|bollocks?|testes)\b")
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
 _METER = re.compile(r"(?:\b(?:meter|glucometer|monitor|sensor|libre|cgm)\b|血糖仪)[^.;,，。；0-9]{0,25}?(\d{1,2}\.\d)(?!\d)", re.I)
 _LOW_SUGAR = re.compile(r"hypoglyc|low blood sugar|rule of 15|\b15 ?g(?:rams)?\b|glucagon|fast-acting|低血糖|15 ?克|胰高血糖素", re.I)
@@ -152,6 +154,9 @@ _SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fa
 # "Most acute coughs need only an examination"): reassurance for an answer the patient can manage at home
 NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|\bnot routinely (?:needed|required)\b|"
                       r"\bneed(?:s)? only an? (?:examination|check)\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
+# a test sentence for when red flags are present ("When red flags are present: MRI of the spine", "有危险信号时可能安排头颅CT"):
+# what a clinician orders for a red flag, not for an answer managed at home
+RED_FLAG_TESTS = re.compile(r"^\s*(?:when|if|with)\s+(?:any\s+)?red\s+flags?(?:\s+(?:are|is))?\s+present|^\s*(?:有|出现)危险信号时", re.I)
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
 _LABEL_GENERIC = {"possible", "severe", "sign", "signs", "sudden", "suddenly", "feature", "features", "serious", "large", "amount",
@@ -381,7 +386,8 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
-    low = _SLEEP_PLACE.sub(" cot ", low)  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
+    low = _SLEEP_PLACE.sub(" cot ", low)
+    low = _TESTICLE.sub(" testicle ", low)  # "pain in my left ball" is a testicle  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | readings)
