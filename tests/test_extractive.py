@@ -895,3 +895,44 @@ def test_lay_words_for_a_testicle_swelling_misspelt_diarrhoea_and_scratching() -
     assert RED_FLAG_TESTS.search("When red flags are present: MRI of the spine (urgently if cauda equina is suspected)")
     assert RED_FLAG_TESTS.search("有危险信号时可能安排头颅CT或磁共振（MRI）")
     assert not RED_FLAG_TESTS.search("An X-ray if a fracture is suspected")
+
+
+def test_a_thing_pulled_off_is_no_strain_and_lao_man_zhi_is_copd() -> None:
+    from rag.answer.generators.extractive import _query_terms, english_bridge
+
+    assert "strain" not in _query_terms("pulled a tick off my leg after a walk today", False)
+    assert "strain" in _query_terms("pulled a muscle in my calf at football", False)
+    assert {"obstructive", "pulmonary"} <= _query_terms(english_bridge("老慢支十几年了，上楼有点喘"), False)
+
+
+def test_a_chinese_asthmatic_who_wheezes_again_keeps_asthma_as_the_complaint() -> None:
+    from rag.answer.generators.extractive import _background_terms
+
+    assert "哮喘" not in _background_terms("孩子6岁，有哮喘，平时还好，就是一跑步踢球就咳嗽喘", True)
+    assert "哮喘" in _background_terms("我有哮喘，今天吃了海鲜起了一身红疙瘩", True)
+
+
+def test_an_english_title_named_by_background_or_said_after_the_chinese_one_does_not_anchor() -> None:
+    """"我妈有糖尿病，今天量血压195/125" is the Chinese blood-pressure guideline's, not "Type 2 diabetes" (background);
+    "发烧…嗓子疼" is the Chinese fever guideline's, not "Sore throat" (said after the fever)."""
+    bp = passage("hypertension-zh", "高血压", "2 评估", "血压≥140/90毫米汞柱为高血压，请在家量血压。", 0.64, language="zh")
+    dm = passage("type-2-diabetes", "Type 2 diabetes", "2 Assessment",
+                 "People with diabetes should check their blood pressure; high blood pressure is common.", 0.70)
+    assert matching_documents([bp, dm], "我妈78岁有糖尿病，今天量血压195/125，再量还是188/122", "zh")[0] == "hypertension-zh"
+    fever = passage("fever-zh", "成人发热", "4 居家护理", "发热时多休息、多喝水，嗓子疼可以含润喉片。", 0.63, language="zh")
+    throat = passage("sore-throat", "Sore throat", "2 Assessment",
+                     "A sore throat with fever and a high temperature is usually viral.", 0.63)
+    assert matching_documents([fever, throat], "昨晚开始发烧37.8，浑身有点酸，嗓子疼", "zh")[0] == "fever-zh"
+
+
+def test_an_emergency_of_the_patients_own_group_anchors_the_guideline_written_for_it() -> None:
+    """Pre-eclampsia signs at 33 weeks in Chinese: the red flag names pregnancy, so the pregnancy guideline (English only)
+    is about the emergency, not the Chinese headache guideline that shares "头痛" with the label."""
+    head = passage("headache-zh", "头痛与偏头痛", "3 危险信号", "头痛伴视物模糊、眼前闪光，越来越重。", 0.60, language="zh")
+    preg = passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "2 Assessment",
+                   "Pre-eclampsia can cause a severe headache, blurred vision or flashing lights, and swelling of the face.",
+                   0.59, groups=("pregnant",))
+    q = "怀孕33周，头疼两天了越来越重，眼前老有闪光点，看东西模糊，脸和手都肿了"
+    flag = ("可能先兆子痫（孕期或产后头痛剧烈、视物模糊、脸或手肿）",)
+    assert matching_documents([head, preg], q, "zh", {"adult", "female", "pregnant"}, red_flags=flag)[0] == "pregnancy-warning-signs"
+    assert matching_documents([head, preg], q, "zh", {"adult", "female", "pregnant"})[0] == "headache-zh"

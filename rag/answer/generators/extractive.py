@@ -387,7 +387,9 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
     low = _SLEEP_PLACE.sub(" cot ", low)
-    low = _TESTICLE.sub(" testicle ", low)  # "pain in my left ball" is a testicle  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
+    low = _TESTICLE.sub(" testicle ", low)
+    # "pulled a tick off", "pulled the splinter out": a thing removed, not a pulled muscle
+    low = re.sub(r"\bpull(?:ed|ing|s)?(?= (?:a|an|the|it|them|this|that)\b(?: \w+)? (?:off|out)\b)", " removed", low)  # "pain in my left ball" is a testicle  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | readings)
@@ -430,21 +432,27 @@ _BACKGROUND_EN = re.compile(
     rf"\b(?:i'?m|i am|he'?s|she'?s|he is|she is|they'?re|they are|who is|who'?s)\s+(?:\d+\s+and\s+)?(?:an?\s+)?"
     rf"(?:type\s*[12]\s+)?(?:{_STANDING[0]})\b"
     rf"|\b(?:i|he|she|they|we|who)\s+(?:also\s+)?(?:have|has)\s+(?:got\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[1]})"
-    rf"(?:\s+(?:and|or)\s+(?:type\s*[12]\s+)?(?:{_STANDING[1]}))?\b"
-    # or a list item of who the patient is ("68, female, diabetic on tablets and overweight"; "62 yr old woman, type 2
-    # diabetic."): the condition, with the medicine it is treated with, as a whole segment of the text
-    rf"|(?:^|(?<=[,;.:]))\s*(?:an?\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[0]}|{_STANDING[1]})"
+    rf"(?:\s+(?:and|or)\s+(?:type\s*[12]\s+)?(?:{_STANDING[1]}))?\b", re.I)
+# or a list item of who the patient is, after their age or sex ("68, female, diabetic on tablets and overweight"; "62 yr
+# old woman, type 2 diabetic."; "60岁，糖尿病，"): the condition, with the medicine it is treated with, as a whole segment
+_BACKGROUND_LIST_EN = re.compile(
+    rf"(?<=[,;.:])\s*(?:an?\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[0]}|{_STANDING[1]})"
     rf"(?:\s+on\s+[a-z]+(?:\s+(?:and\s+)?[a-z]+){{0,2}})?(?=\s*(?:[,;.:]|$)|\s+and\s)", re.I)
+_WHO_BEFORE = re.compile(r"\d|\b(?:female|male|woman|man|lady|guy|[mf])\b|岁|男|女", re.I)
 _ZH_STANDING = "高血压|糖尿病|哮喘|冠心病|心脏病|房颤|癫痫|慢阻肺"
 _BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?:病史)?"
-                            rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史"
-                            # a list item of who the patient is ("60岁，糖尿病，最近…")
-                            rf"|(?:^|(?<=[，,；;。：:]))(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?=[，,；;。])")
+                            rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史")
+_BACKGROUND_LIST_ZH = re.compile(rf"(?<=[，,；;。：:])(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?=[，,；;。])")
 
 
 # a long-term condition that is worse than usual is what is wrong now ("69, COPD. More puffed than usual and my phlegm
 # has gone green"; "哮喘比平时发作得多")
-_FLARE = re.compile(r"\bthan (?:usual|normal)\b|\bflare[sd]?(?: up|-up)?\b|\bexacerbation|\battacks?\b|比平时|比平常|比往常|发作|加重", re.I)
+# (not one said to be rare: "平时很少发作", "no attacks")
+_FLARE = re.compile(r"\bthan (?:usual|normal)\b|\bflare[sd]?(?: up|-up)?\b|\bexacerbation|(?<!\bno )(?<!\bany )(?<!\brare )\battacks?\b|"
+                    r"比平时|比平常|比往常|(?<![少没不未])发作|加重", re.I)
+
+
+_ZH_OWN_SYMPTOM = {"哮喘": re.compile(r"(?<![不没])(?:气喘|喘)(?![不]?上气)")}
 
 
 def _background_terms(query: str, zh: bool) -> frozenset[str]:
@@ -452,10 +460,19 @@ def _background_terms(query: str, zh: bool) -> frozenset[str]:
     hot soup on my tummy": diabetes is who she is, the burn is what is wrong). A word said again elsewhere stays
     ("I have asthma and I'm wheezy": "wheezy" still names asthma)."""
     rx = _BACKGROUND_ZH if zh else _BACKGROUND_EN
-    if not rx.search(query) or _FLARE.search(query):
+    listed = [m for m in (_BACKGROUND_LIST_ZH if zh else _BACKGROUND_LIST_EN).finditer(query)
+              if _WHO_BEFORE.search(query[max(0, m.start() - 25):m.start()])]
+    if not (rx.search(query) or listed) or _FLARE.search(query):
         return frozenset()
     rest = rx.sub("，" if zh else ", ", query)
-    return frozenset(_query_terms(query, zh) - _query_terms(rest, zh))
+    for m in reversed(listed):
+        rest = rest.replace(m.group(0), "，" if zh else ", ", 1)
+    out = _query_terms(query, zh) - _query_terms(rest, zh)
+    if zh:
+        # a condition's own symptom said again is the complaint, as "wheezy" is in English: "有哮喘…一跑步就咳嗽喘"
+        out -= {c for c, rx in _ZH_OWN_SYMPTOM.items() if rx.search(rest)} | {w for w in out if any(
+            c in w for c, rx in _ZH_OWN_SYMPTOM.items() if rx.search(rest))}
+    return frozenset(out)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -754,6 +771,11 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     flags = _label_terms(red_flags, zh)
     emergency = {d: 0.3 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
                  for d in best} if flags else dict.fromkeys(best, 0.0)
+    # an emergency of the patient's own group ("可能先兆子痫（孕期或产后…）" at 33 weeks) is the emergency of the guideline
+    # written for that group, not of one that shares a symptom word of the label (a headache guideline's "头痛")
+    in_group = {"pregnant": "pregnant" in patient, "infant": "young_infant" in patient}
+    if any(special.values()) and any(in_group.get(g) for label in red_flags for g in _groups_named(label)):
+        emergency = {d: 0.3 if special[d] else 0.0 for d in best}
     # a document-level score: its best passage, how much of its title the complaint names, and how many of the
     # complaint's topic words its description/warning-sign/referral sentences share, each weighted by how few of
     # the candidates share it ("pain" and "back" are in every guideline retrieved for a kidney infection,
@@ -824,14 +846,30 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         # (a title is named in either language: "有点咳" names no "咳嗽" in Chinese words, but its "cough" is the title's)
         named_own = [d for d in best if not cross[d] and (topic[d] and title[d] >= 1.0
                                                           or any(c & q_en for c in _bridge_concepts(titles[d])))]
+        # (the English terms of a long-term condition named as background name no title: "我妈有糖尿病，今天量血压195/125"
+        # is the blood-pressure guideline's, not "Type 2 diabetes"; and the topic said first leads: "发烧…嗓子疼" is the
+        # fever guideline's)
+        bg_en = (_query_terms(english_bridge("，".join(sorted(background))), False)
+                 - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False)) if background else frozenset()
+        own_at = min((_first_named(query, _title_terms(q, titles[d], zh), zh) for d in named_own), default=_UNSAID)
+
+        def said_first(d: str) -> bool:
+            from rag.terms import english_term_spans
+
+            named = _title_terms(q_en, titles[d], False) - bg_en
+            spots = [i for i, terms in english_term_spans(query) if _query_terms(", ".join(terms), False) & named]
+            return bool(named) and min(spots, default=_UNSAID) < own_at
         if named_own:
-            # (except one whose title names, in full, a topic of the complaint that no such guideline's title names: "有哮喘，
-            # 一跑步就咳嗽喘" names 咳嗽 and Asthma, and no Chinese guideline is about asthma; it competes on its score)
+            # (except one whose title names, in full, a topic of the complaint that no such guideline's title names, said
+            # before it: "有哮喘，一跑步就咳嗽喘" names Asthma and then 咳嗽, and no Chinese guideline is about asthma; it competes on
+            # its score)
             own_topics = {w for d in named_own for c in _bridge_concepts(titles[d]) for w in c}
             # (a medicine is no topic of the complaint: "美林和泰诺林" beside a child's fever names the medication-safety
             # title, but the children's fever guideline answers how to give them)
-            thin |= {d for d in best if cross[d] and not (title[d] >= 1.0 and topic[d] and any(
-                not _is_drug(w, "en") for w in _title_terms(q_en, titles[d], False) - own_topics))}
+            first_cross = {d for d in best if cross[d] and title[d] >= 1.0 and topic[d] and any(
+                not _is_drug(w, "en") for w in _title_terms(q_en, titles[d], False) - own_topics - bg_en) and said_first(d)}
+            # (nor one written for the patient's group whose emergency fired, see above)
+            thin |= {d for d in best if cross[d] and d not in first_cross and not (special[d] and emergency[d] and topic[d])}
         elif own:
             # (one whose title the complaint names in full, "有哮喘" for "Asthma", competes on its score alone)
             thin |= {d for d in best if cross[d] and title[d] < 1.0 and score[d] < max(own) + CROSS_MARGIN}
