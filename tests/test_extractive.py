@@ -850,12 +850,15 @@ def test_a_spilt_hot_drink_is_a_burn_and_a_child_who_calmed_down_names_no_crying
 
 
 def test_a_chinese_complaint_reaches_an_english_guideline_whose_title_it_names_when_no_chinese_title_covers_it() -> None:
-    """"有哮喘，一跑步就咳嗽喘" names 咳嗽 (a Chinese guideline) and Asthma (English only): the asthma guideline competes on its
-    score; a title named only through a medicine ("美林", "泰诺林") does not."""
-    cough_zh = passage("cough-zh", "咳嗽", "2 评估", "慢性咳嗽常见原因：咳嗽变异性哮喘（夜间或运动后咳嗽加重）。", 0.65, language="zh")
+    """"有哮喘，一跑步就咳嗽喘" names 咳嗽 (a Chinese guideline) and Asthma (English only): where the Chinese guideline says
+    nothing of asthma, the asthma guideline competes on its score; where it is about asthma too, the Chinese one answers
+    (the question's language first); a title named only through a medicine ("美林", "泰诺林") does not compete."""
+    cough_zh = passage("cough-zh", "咳嗽", "2 评估", "急性咳嗽多由感冒引起，夜间或运动后咳嗽加重时应就医。", 0.65, language="zh")
     asthma = passage("asthma", "Asthma", "2 Assessment",
                      "Asthma causes wheeze, cough and shortness of breath, often worse with exercise or at night.", 0.62)
     assert matching_documents([cough_zh, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh")[0] == "asthma"
+    about_asthma = passage("cough-zh", "咳嗽", "2 评估", "慢性咳嗽常见原因：咳嗽变异性哮喘（夜间或运动后咳嗽加重）。", 0.65, language="zh")
+    assert matching_documents([about_asthma, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh") == ["cough-zh"]
     fever_zh = passage("fever-children-zh", "儿童发热", "4 居家护理", "儿童发热时可以按体重给退烧药，多喝水。", 0.60, language="zh")
     meds = passage("medication-safety", "Medication safety: paracetamol (acetaminophen) and ibuprofen", "4 Self-care",
                    "Paracetamol (acetaminophen) and ibuprofen (Advil) ease pain and fever; follow the label.", 0.73)
@@ -936,3 +939,18 @@ def test_an_emergency_of_the_patients_own_group_anchors_the_guideline_written_fo
     flag = ("可能先兆子痫（孕期或产后头痛剧烈、视物模糊、脸或手肿）",)
     assert matching_documents([head, preg], q, "zh", {"adult", "female", "pregnant"}, red_flags=flag)[0] == "pregnancy-warning-signs"
     assert matching_documents([head, preg], q, "zh", {"adult", "female", "pregnant"})[0] == "headache-zh"
+
+
+def test_a_chinese_guideline_about_the_complaint_keeps_a_chinese_question_in_chinese() -> None:
+    """"嗓子疼…发烧38.5" names Sore throat (English only) first and 成人发热; the fever guideline lists 咽痛 among what to look
+    for, so it is about the whole complaint and answers alone (no English item in a Chinese answer); a bite with a low
+    fever is not 成人发热's topic (it says nothing of bites), and the bites guideline still competes."""
+    fever_zh = passage("fever-zh", "成人发热", "2 评估",
+                       "寻找原因：是否伴有咽痛、咳嗽、流鼻涕、皮肤红肿热痛、腹泻等，这些能提示感染部位。", 0.57, language="zh")
+    throat = passage("sore-throat", "Sore throat", "1 Overview",
+                     "A sore throat with fever and pain on swallowing is usually a viral infection.", 0.59)
+    assert matching_documents([fever_zh, throat], "这两天嗓子疼的咽口水都疼，发烧38.5", "zh") == ["fever-zh"]
+    bites = passage("insect-bites-stings", "Insect bites and stings", "1 Overview",
+                    "An insect bite causes redness and swelling; spreading redness with fever may be an infection.", 0.68)
+    assert matching_documents([fever_zh, bites], "小腿上被虫子咬了，三天了，红肿越来越大，今天低烧37.8", "zh")[0] == \
+        "insect-bites-stings"

@@ -853,6 +853,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
                  - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False)) if background else frozenset()
         own_at = min((_first_named(query, _title_terms(q, titles[d], zh), zh) for d in named_own), default=_UNSAID)
 
+        own_terms: dict[str, frozenset[str]] = {}
+
+        def _own_terms(d: str) -> frozenset[str]:
+            # the English terms of what a guideline in the question's language is about (its descriptive sentences)
+            if d not in own_terms:
+                own_terms[d] = frozenset(_query_terms(english_bridge("，".join(texts[d])), False))
+            return own_terms[d]
+
         def said_first(d: str) -> bool:
             from rag.terms import english_term_spans
 
@@ -869,6 +877,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
             first_cross = {d for d in best if cross[d] and title[d] >= 1.0 and topic[d] and any(
                 not _is_drug(w, "en") for w in _title_terms(q_en, titles[d], False) - own_topics - bg_en) and said_first(d)}
             # (nor one written for the patient's group whose emergency fired, see above)
+            # (but a guideline in the question's language whose title the complaint names and whose text is about the
+            # topic the other language's title names too is about the complaint: "嗓子疼…发烧38.5" is 成人发热's, whose causes
+            # list 咽痛; the answer stays in the question's language. "虫子咬了…低烧" is not: 成人发热 says nothing of bites)
+            # (every word of it: 胸痛's "pain" is no "low back pain")
+            first_cross = {d for d in first_cross if not any(
+                _title_terms(q_en, titles[d], False) - bg_en <= _own_terms(o) for o in named_own)}
             thin |= {d for d in best if cross[d] and d not in first_cross and not (special[d] and emergency[d] and topic[d])}
         elif own:
             # (one whose title the complaint names in full, "有哮喘" for "Asthma", competes on its score alone)
