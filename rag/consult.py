@@ -507,6 +507,13 @@ def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, lang
         tests = [t for t in advice.suggested_tests if not NO_TESTS.search(f"{t.test} {t.reason}")]
         if len(tests) < len(advice.suggested_tests):
             update["suggested_tests"] = tests
+    else:
+        # and the other way round: tests for "when red flags are present" are not for an answer managed at home
+        from rag.answer.generators.extractive import RED_FLAG_TESTS
+
+        tests = [t for t in advice.suggested_tests if not RED_FLAG_TESTS.search(t.reason)]
+        if len(tests) < len(advice.suggested_tests):
+            update["suggested_tests"] = tests
     if emergency:
         # no reassurance under an emergency: only first-aid steps that cite an emergency section survive,
         # and conditions are named only as what the emergency team will assess

@@ -208,3 +208,13 @@ def test_an_equally_urgent_criterion_in_the_answers_language_is_quoted(starter_k
     a = ask(starter_kb, "发烧38.7两天了，还咳嗽。我有糖尿病，这两天血糖一直在16左右，饭也吃不下", age=58)
     assert a.urgency == "urgent"
     assert a.seek_care.citations and all(d.endswith("-zh") for d in _docs(a, a.seek_care.citations))
+
+
+def test_tests_for_when_red_flags_are_present_are_not_given_to_an_answer_managed_at_home(starter_kb):
+    """A back strained 3 days ago with no red flag is managed at home: "When red flags are present: MRI of the spine" is
+    not one of its tests (the answer is not sent for one)."""
+    a = ask(starter_kb, "Did my back in lifting boxes 3 days ago. Pain just in the lower back, nothing down my legs, "
+                        "no numbness. Should I get an MRI?", age=35)
+    assert a.urgency in {"self_care", "routine"}
+    assert not any(re.search(r"red flags? (?:are )?present|MRI of the spine", f"{t.test} {t.reason}", re.I)
+                   for t in a.suggested_tests)

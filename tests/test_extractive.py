@@ -803,3 +803,154 @@ def test_bodily_functions_said_to_be_normal_name_no_complaint() -> None:
     assert not terms & {"diarrhoea", "poo", "urinary", "wee"}
     assert {"poo", "diarrhoea"} <= _query_terms("my poo is not normal, black and sticky", False)
     assert "吃奶" not in _query_terms("宝宝出生第4天，脸越来越黄了，吃奶还行，就是爱睡", True)
+
+
+def test_a_word_that_ends_in_tou_or_a_pain_said_not_to_be_there_names_no_headache() -> None:
+    """"按骨头不怎么疼" (the bone hardly hurts) after a twisted ankle is no headache: 骨头 is a bone, and the pain is denied."""
+    from rag.answer.generators.extractive import _query_terms, names_title
+
+    sprain = "打球崴了脚，脚踝肿了，按骨头不怎么疼"
+    assert "头痛" not in _query_terms(sprain, True) and not names_title(sprain, "头痛与偏头痛", "zh")
+    assert "头痛" in _query_terms("这两天头好痛，还有点恶心", True)
+    assert "头痛" not in _query_terms("发烧两天，头不疼", True)
+
+
+def test_a_long_term_condition_in_a_list_of_who_the_patient_is_is_background_unless_it_flares() -> None:
+    from rag.answer.generators.extractive import _background_terms, names_title
+
+    covid = "Tested positive yesterday. 68, female, diabetic on tablets and overweight. Sore throat, cough, temp 37.9."
+    assert not names_title(covid, "Type 2 diabetes", "en")
+    assert not names_title("62 yr old woman, type 2 diabetic. An ache in my jaw for half an hour", "Type 2 diabetes", "en")
+    angina = "60岁，糖尿病，最近一个礼拜爬三楼就胸口发闷"
+    assert not names_title(angina, "2型糖尿病与低血糖", "zh") and names_title(angina, "胸痛", "zh")
+    # said as the complaint, or worse than usual, it is what is wrong now
+    assert names_title("my type 2 diabetes is getting worse, sugars high", "Type 2 diabetes", "en")
+    assert not _background_terms("69, COPD, ex smoker. More puffed than usual and my phlegm has gone green.", False)
+    assert _background_terms("69, COPD, ex smoker. Hurt my ankle on the stairs.", False)
+
+
+def test_sleep_lost_to_another_complaint_or_a_babys_sleeping_place_is_no_insomnia() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "失眠" not in _query_terms("这两天牙疼得睡不着", True)
+    assert "失眠" in _query_terms("最近晚上老睡不着，想买安眠药", True)
+    assert "insomnia" not in _query_terms("3 week old, can he sleep in our bed or on his side?", False)
+    assert "pain" in _query_terms("I can't sleep because of the pain in my hip", False)
+    assert "insomnia" not in _query_terms("I can't sleep because of the pain in my hip", False)
+    assert "insomnia" in _query_terms("I can't sleep at night for weeks now", False)
+
+
+def test_a_spilt_hot_drink_is_a_burn_and_a_child_who_calmed_down_names_no_crying() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms("my 2 yr old grabbed my cup of tea and it splashed on her chest, theres a blister. "
+                         "she's stopped crying and is playing.", False)
+    assert "burn" in terms and not terms & {"cry", "play", "there", "theres"}
+    assert "cry" in _query_terms("he has been crying for hours and won't settle", False)
+
+
+def test_a_chinese_complaint_reaches_an_english_guideline_whose_title_it_names_when_no_chinese_title_covers_it() -> None:
+    """"有哮喘，一跑步就咳嗽喘" names 咳嗽 (a Chinese guideline) and Asthma (English only): where the Chinese guideline says
+    nothing of asthma, the asthma guideline competes on its score; where it is about asthma too, the Chinese one answers
+    (the question's language first); a title named only through a medicine ("美林", "泰诺林") does not compete."""
+    cough_zh = passage("cough-zh", "咳嗽", "2 评估", "急性咳嗽多由感冒引起，夜间或运动后咳嗽加重时应就医。", 0.65, language="zh")
+    asthma = passage("asthma", "Asthma", "2 Assessment",
+                     "Asthma causes wheeze, cough and shortness of breath, often worse with exercise or at night.", 0.62)
+    assert matching_documents([cough_zh, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh")[0] == "asthma"
+    about_asthma = passage("cough-zh", "咳嗽", "2 评估", "慢性咳嗽常见原因：咳嗽变异性哮喘（夜间或运动后咳嗽加重）。", 0.65, language="zh")
+    assert matching_documents([about_asthma, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh") == ["cough-zh"]
+    fever_zh = passage("fever-children-zh", "儿童发热", "4 居家护理", "儿童发热时可以按体重给退烧药，多喝水。", 0.60, language="zh")
+    meds = passage("medication-safety", "Medication safety: paracetamol (acetaminophen) and ibuprofen", "4 Self-care",
+                   "Paracetamol (acetaminophen) and ibuprofen (Advil) ease pain and fever; follow the label.", 0.73)
+    assert matching_documents([fever_zh, meds], "儿子2岁，发烧38.9度，家里有美林和泰诺林，一次喂多少？", "zh")[0] == "fever-children-zh"
+
+
+def test_a_medicine_the_patient_has_is_not_the_complaint_said_first() -> None:
+    """"clammy and sick ... have some ibuprofen": two titles named, one only by a medicine; no "said first" bonus."""
+    ps = [passage("vomiting", "Nausea and vomiting", "2 Assessment", "Vomiting and feeling sick have many causes.", 0.43),
+          passage("medication-safety", "Medication safety: paracetamol (acetaminophen) and ibuprofen", "4 Self-care",
+                  "Ibuprofen can upset the stomach.", 0.43)]
+    explain: dict[str, dict[str, object]] = {}
+    matching_documents(ps, "I feel sick and dizzy. Have some ibuprofen I could take.", "en", explain=explain)
+    assert explain["vomiting"]["chief"] == 0.0 and explain["medication-safety"]["chief"] == 0.0
+
+
+def test_a_denied_title_with_three_of_the_complaints_words_in_its_description_stays_about_it() -> None:
+    """"No actual chest pain as such" beside an ache in the jaw and back and breathlessness is the chest-pain guideline's
+    "less typical symptoms"; "不发烧" beside a cold still rules the fever guideline out when it shares only two words."""
+    chest = passage("chest-pain", "Chest pain", "2 Assessment",
+                    "People with diabetes more often have less typical symptoms such as breathlessness, nausea or back or jaw pain.", 0.62)
+    back = passage("back-pain", "Low back pain", "2 Assessment", "Most low back pain gets better.", 0.40)
+    q = "ache in my jaw and between my shoulder blades, breathless and clammy. No actual chest pain as such. Probably my back."
+    assert matching_documents([chest, back], q, "en")[0] == "chest-pain"
+    fever = passage("fever-children-zh", "儿童发热", "2 评估", "感冒、流鼻涕常伴发热。", 0.69, language="zh")
+    cough = passage("cough-zh", "咳嗽", "2 评估", "感冒后流鼻涕、咳嗽很常见。", 0.61, language="zh")
+    assert matching_documents([fever, cough], "宝宝8个月，感冒了流鼻涕还有点咳，不发烧", "zh")[0] == "cough-zh"
+
+
+def test_lay_words_for_a_testicle_swelling_misspelt_diarrhoea_and_scratching() -> None:
+    from rag.answer.generators.extractive import RED_FLAG_TESTS, _query_terms
+
+    assert {"testicle", "swell"} <= _query_terms("really bad pain in my left ball, it's swollen", False)
+    assert "testicle" not in _query_terms("got hit in the eye by a ball at football", False)
+    assert "diarrhoea" in _query_terms("10 month old has had diarreah for 2 days", False)
+    assert "皮疹" in _query_terms("宝宝皮肤干干的，发红，老去挠", True)
+    assert RED_FLAG_TESTS.search("When red flags are present: MRI of the spine (urgently if cauda equina is suspected)")
+    assert RED_FLAG_TESTS.search("有危险信号时可能安排头颅CT或磁共振（MRI）")
+    assert not RED_FLAG_TESTS.search("An X-ray if a fracture is suspected")
+
+
+def test_a_thing_pulled_off_is_no_strain_and_lao_man_zhi_is_copd() -> None:
+    from rag.answer.generators.extractive import _query_terms, english_bridge
+
+    assert "strain" not in _query_terms("pulled a tick off my leg after a walk today", False)
+    assert "strain" in _query_terms("pulled a muscle in my calf at football", False)
+    assert {"obstructive", "pulmonary"} <= _query_terms(english_bridge("老慢支十几年了，上楼有点喘"), False)
+
+
+def test_a_chinese_asthmatic_who_wheezes_again_keeps_asthma_as_the_complaint() -> None:
+    from rag.answer.generators.extractive import _background_terms
+
+    assert "哮喘" not in _background_terms("孩子6岁，有哮喘，平时还好，就是一跑步踢球就咳嗽喘", True)
+    assert "哮喘" in _background_terms("我有哮喘，今天吃了海鲜起了一身红疙瘩", True)
+
+
+def test_an_english_title_named_by_background_or_said_after_the_chinese_one_does_not_anchor() -> None:
+    """"我妈有糖尿病，今天量血压195/125" is the Chinese blood-pressure guideline's, not "Type 2 diabetes" (background);
+    "发烧…嗓子疼" is the Chinese fever guideline's, not "Sore throat" (said after the fever)."""
+    bp = passage("hypertension-zh", "高血压", "2 评估", "血压≥140/90毫米汞柱为高血压，请在家量血压。", 0.64, language="zh")
+    dm = passage("type-2-diabetes", "Type 2 diabetes", "2 Assessment",
+                 "People with diabetes should check their blood pressure; high blood pressure is common.", 0.70)
+    assert matching_documents([bp, dm], "我妈78岁有糖尿病，今天量血压195/125，再量还是188/122", "zh")[0] == "hypertension-zh"
+    fever = passage("fever-zh", "成人发热", "4 居家护理", "发热时多休息、多喝水，嗓子疼可以含润喉片。", 0.63, language="zh")
+    throat = passage("sore-throat", "Sore throat", "2 Assessment",
+                     "A sore throat with fever and a high temperature is usually viral.", 0.63)
+    assert matching_documents([fever, throat], "昨晚开始发烧37.8，浑身有点酸，嗓子疼", "zh")[0] == "fever-zh"
+
+
+def test_an_emergency_of_the_patients_own_group_anchors_the_guideline_written_for_it() -> None:
+    """Pre-eclampsia signs at 33 weeks in Chinese: the red flag names pregnancy, so the pregnancy guideline (English only)
+    is about the emergency, not the Chinese headache guideline that shares "头痛" with the label."""
+    head = passage("headache-zh", "头痛与偏头痛", "3 危险信号", "头痛伴视物模糊、眼前闪光，越来越重。", 0.60, language="zh")
+    preg = passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "2 Assessment",
+                   "Pre-eclampsia can cause a severe headache, blurred vision or flashing lights, and swelling of the face.",
+                   0.59, groups=("pregnant",))
+    q = "怀孕33周，头疼两天了越来越重，眼前老有闪光点，看东西模糊，脸和手都肿了"
+    flag = ("可能先兆子痫（孕期或产后头痛剧烈、视物模糊、脸或手肿）",)
+    assert matching_documents([head, preg], q, "zh", {"adult", "female", "pregnant"}, red_flags=flag)[0] == "pregnancy-warning-signs"
+    assert matching_documents([head, preg], q, "zh", {"adult", "female", "pregnant"})[0] == "headache-zh"
+
+
+def test_a_chinese_guideline_about_the_complaint_keeps_a_chinese_question_in_chinese() -> None:
+    """"嗓子疼…发烧38.5" names Sore throat (English only) first and 成人发热; the fever guideline lists 咽痛 among what to look
+    for, so it is about the whole complaint and answers alone (no English item in a Chinese answer); a bite with a low
+    fever is not 成人发热's topic (it says nothing of bites), and the bites guideline still competes."""
+    fever_zh = passage("fever-zh", "成人发热", "2 评估",
+                       "寻找原因：是否伴有咽痛、咳嗽、流鼻涕、皮肤红肿热痛、腹泻等，这些能提示感染部位。", 0.57, language="zh")
+    throat = passage("sore-throat", "Sore throat", "1 Overview",
+                     "A sore throat with fever and pain on swallowing is usually a viral infection.", 0.59)
+    assert matching_documents([fever_zh, throat], "这两天嗓子疼的咽口水都疼，发烧38.5", "zh") == ["fever-zh"]
+    bites = passage("insect-bites-stings", "Insect bites and stings", "1 Overview",
+                    "An insect bite causes redness and swelling; spreading redness with fever may be an infection.", 0.68)
+    assert matching_documents([fever_zh, bites], "小腿上被虫子咬了，三天了，红肿越来越大，今天低烧37.8", "zh")[0] == \
+        "insect-bites-stings"

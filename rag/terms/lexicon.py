@@ -464,6 +464,13 @@ def english_terms(text_zh: str) -> list[str]:
     return list(dict.fromkeys(term for group in english_term_groups(text_zh) for term in group))
 
 
+def english_term_spans(text_zh: str) -> list[tuple[int, tuple[str, ...]]]:
+    """Where each Chinese term of english_term_groups starts in the text, with its English terms."""
+    table, rx = _zh_en()
+    folded = fold(text_zh) if len(fold(text_zh)) == len(text_zh) else text_zh.lower()
+    return [(m.start(), table[m.group(0)]) for m in rx.finditer(folded)]
+
+
 def english_term_groups(text_zh: str) -> list[tuple[str, ...]]:
     """english_terms one Chinese term at a time: the English terms of each Chinese term found, in order (a term that
     has several English forms, "发烧" -> fever, high temperature, is one group: one concept, not two matches)."""

@@ -22,7 +22,7 @@ from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_wo
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
-           "weak_anchor", "DESCRIPTION", "Sentence", "NO_TESTS", "in_written_group", "without_prognosis"]
+           "weak_anchor", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -77,14 +77,15 @@ _BABY_LIMIT = re.compile(r"\bunder (?:3|6) months|\b(?:3|6) months (?:or|and) (?
 _DOSE_QUESTION = re.compile(r"\bhow (?:much|many)\b|\bdoses?\b|\bdosage\b|\bmaximum\b|\bsafe (?:amount|to take)\b|多少|剂量|用量|最多", re.I)
 _NSAID_AVOID = re.compile(r"(?:\bavoid|\bnot|\bnever|\bdon't|不要|避免|禁止|不宜|忌)[^.;,，。；]{0,20}(?:ibuprofen|nsaid|aspirin|布洛芬|阿司匹林)", re.I)
 _QUESTION_CHILD = re.compile(r"\b(?:child|son|daughter|kid|boy|girl|toddler|baby|infant|newborn)s?\b|year[- ]old|孩子|儿子|女儿|宝宝|婴儿|小孩|岁", re.I)
-_EN_SYNONYMS = {"diarrhea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
+_EN_SYNONYMS = {"diarrhea": "diarrhoea", "diarreah": "diarrhoea", "diarrea": "diarrhoea", "diarhea": "diarrhoea",
+                "diarhoea": "diarrhoea", "diarrohea": "diarrhoea", "diahrrea": "diarrhoea", "diahorrea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
                 "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "throat": "throat",
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
                 "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
                 "heart": "palpitations", "fluttering": "palpitations", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
                 "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
-                "baby": "newborn", "breathless": "copd", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
-                "diabetic": "diabetes", "ankle": "sprains", "poo": "diarrhoea", "poos": "diarrhoea", "poop": "diarrhoea",
+                "baby": "newborn", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
+                "diabetic": "diabetes", "ankle": "sprains", "swollen": "swelling", "poo": "diarrhoea", "poos": "diarrhoea", "poop": "diarrhoea",
                 "fed up": "depression", "low mood": "depression", "flat": "depression", "hopeless": "depression",
                 "anxious": "anxiety", "panic": "anxiety", "nervous": "anxiety",
                 # the two screening questions for depression in lay words (feeling down, low or hopeless; little interest or
@@ -99,13 +100,16 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
                 "风团": "皮疹", "起疹子": "皮疹", "红疹": "皮疹", "血压": "高血压", "心口": "胸痛", "胸口": "胸痛", "糖尿病": "糖尿病",
                 # lay words for a rash, loose stools, chest tightness and blood sugar
                 "红包": "皮疹", "疙瘩": "皮疹", "起包": "皮疹", "湿疹": "皮疹", "荨麻疹": "皮疹", "水泡": "皮疹", "水疱": "皮疹",
-                "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
+                "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "挠": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
                 "二甲双胍": "糖尿病", "胰岛素": "糖尿病",
                 # snoring and pauses in breathing in lay words ("打呼噜", "憋住不喘气")
                 "打呼噜": "打鼾", "呼噜": "打鼾", "不喘气": "憋气"}
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
 # a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
-_ZH_PAIN = ((re.compile(r"头[^，。,.；;]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;]{0,3}[痛疼闷]"), "胸痛"))
+# (头 that ends another word is no head: "骨头" a bone, "指头" a finger, "舌头" a tongue, "前头" ahead; a pain said not to be
+# there is none: "按骨头不怎么疼")
+_ZH_HEAD = r"(?<![骨指趾舌拳石枕乳奶码罐馒锄镜前后里外上下个心喉])头"
+_ZH_PAIN = ((re.compile(_ZH_HEAD + r"[^，。,.；;不没无]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;不没无]{0,3}[痛疼闷]"), "胸痛"))
 
 
 # what is fine ("feeding well", "breathing fine", "otherwise ok", "精神还可以", "能吃能喝") reassures; it names no complaint
@@ -117,6 +121,8 @@ _REASSURED_EN = re.compile(
     r"|\b(?:otherwise|other than that)(?: (?:really|very|totally|perfectly|completely|absolutely))? (?:well|fine|happy|ok|okay|alright)\b"
     r"|(?<!not )(?<!n't )\b(?:seems?|is|he's|she's|hes|shes|they're|i'm|im|i am)(?: (?:really|very|totally|perfectly|completely|absolutely|"
     r"otherwise|still|quite))? (?:well|fine|happy|ok|okay|alright|settled|content)\b"
+    # a child who has calmed down ("she's stopped crying and is playing")
+    r"|\b(?:has |have |had |'s )?stopped (?:crying|screaming)\b|(?<!not )(?<!n't )\b(?:is|she's|he's|shes|hes|now|still|back) playing\b"
     # bodily functions said to be normal ("wee and poo normal", "bowels fine"): no bladder or bowel complaint
     r"|(?<!not )\b(?:wee|pee|poo|poos|urine|stools?|bowels?|bladder|waterworks)(?:\s+(?:and|&)\s+(?:wee|pee|poo|poos|urine|"
     r"stools?|bowels?|bladder|waterworks))?\s+(?:(?:is|are|all|both|seem|seems|still)\s+)?(?:normal|fine|ok|okay|as usual)\b", re.I)
@@ -124,6 +130,12 @@ _REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常
                            r"(?:正常|可以|挺好|不错|还行|没问题)")
 
 
+_SLEEP_LOST_ZH = re.compile(r"得(?:整晚|整夜|晚上|一晚上|夜里)?(?:都|也)?睡不(?:着|好)觉?")
+_SLEEP_LOST_EN = re.compile(r"\b(?:keeps?|kept|keeping) (?:me|him|her|them|us) (?:up|awake)\b|"
+                            r"\b(?:can'?t|cannot|couldn'?t|unable to) (?:get to )?sleep(?= (?:for|because of|with|due to) (?:the|my|his|her|this) )")
+_SLEEP_PLACE = re.compile(r"\bsleep(?:s|ing)? (?:on (?:his|her|their) (?:side|back|front|tummy|stomach)|in (?:our|their|his|her) "
+                          r"(?:bed|cot|crib|room))\b")
+_TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|bollocks?|testes)\b")
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
 _METER = re.compile(r"(?:\b(?:meter|glucometer|monitor|sensor|libre|cgm)\b|血糖仪)[^.;,，。；0-9]{0,25}?(\d{1,2}\.\d)(?!\d)", re.I)
 _LOW_SUGAR = re.compile(r"hypoglyc|low blood sugar|rule of 15|\b15 ?g(?:rams)?\b|glucagon|fast-acting|低血糖|15 ?克|胰高血糖素", re.I)
@@ -134,11 +146,17 @@ _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|
                          r"ice|clammy|skin|room|food|and clammy)\b)|\b(?:feels?|felt|feeling|is|was|so|too|very) cold\b")
 # (a hot water bottle is something that helps, not what burnt: "period cramps, a hot water bottle helps")
 _SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fat|drink|milk|kettle|pan|oven|tray|iron|plate|steam)s?\b"
-                    r"(?! ?bottle)")
+                    r"(?! ?bottle)"
+                    # a hot drink spilt on someone ("grabbed my cup of tea and it splashed on her chest")
+                    r"|\b(?:tea|coffee|soup|kettle)\b[^.;!?]{0,30}?\b(?:splash|spill|spilt|tipp|knock|pour)\w*"
+                    r"|\b(?:splash|spill|spilt|tipp|knock|pour)\w*[^.;!?]{0,30}?\b(?:tea|coffee|soup|kettle)\b")
 # a test sentence that says none are needed ("Many short fevers need no tests at all", "scans are not routinely needed",
 # "Most acute coughs need only an examination"): reassurance for an answer the patient can manage at home
 NO_TESTS = re.compile(r"\bno (?:tests?|scan|x-ray)\b|\bneed(?:s)? no tests?\b|\busually none\b|\bnot routinely (?:needed|required)\b|"
                       r"\bneed(?:s)? only an? (?:examination|check)\b|无需(?:任何)?检查|不需要(?:做)?(?:检查|CT)", re.I)
+# a test sentence for when red flags are present ("When red flags are present: MRI of the spine", "有危险信号时可能安排头颅CT"):
+# what a clinician orders for a red flag, not for an answer managed at home
+RED_FLAG_TESTS = re.compile(r"^\s*(?:when|if|with)\s+(?:any\s+)?red\s+flags?(?:\s+(?:are|is))?\s+present|^\s*(?:有|出现)危险信号时", re.I)
 _SITUATION = re.compile(r"^((?!First aid)(?:(?:For|If|In|With|When|After)\b[^:]{0,40}|[A-Z][a-z]+(?: [a-z]+)?)):|^([^：]{2,15}(?:引起的[^：]{0,8}|者|时|患者))：")
 # words of red-flag labels that name no topic ("Possible stroke (BE FAST signs)": "stroke" does)
 _LABEL_GENERIC = {"possible", "severe", "sign", "signs", "sudden", "suddenly", "feature", "features", "serious", "large", "amount",
@@ -164,6 +182,8 @@ _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "toda
             "right", "left", "under", "over", "side", "bad", "worse", "better", "normal", "fine", "symptom",
             # "type 1" names no "Type 2 diabetes" (the title's number is no word)
             "type",
+            # contractions written without the apostrophe ("theres a blister", "shes fine")
+            "between", "there", "theres", "shes", "hes", "thats", "im", "youre", "theyre", "isnt", "doesnt", "dont", "didnt", "cant",
             "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
             "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
             "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
@@ -334,6 +354,8 @@ def _stem(w: str) -> str:
     """A light English stem so "burned", "burns" and "burn" meet ("moving" and "movements" too)."""
     if len(w) > 7 and w.endswith(("ement", "ements")):
         return w[:w.rindex("ement")]
+    if len(w) > 7 and w.endswith("ness"):
+        w = w[:-4]  # "breathlessness" is "breathless", "sickness" "sick"
     if len(w) > 5 and w.endswith("ing"):
         return w[:-3]
     if len(w) > 4 and w.endswith("ed"):
@@ -349,6 +371,8 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
+    # sleep lost to another complaint is that complaint's, not insomnia ("牙疼得睡不着", "the cough keeps him awake")
+    query = (_SLEEP_LOST_ZH if zh else _SLEEP_LOST_EN).sub("，" if zh else ", ", query)
     if zh:
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query} | {v for rx, v in _ZH_PAIN if rx.search(query)}
@@ -362,6 +386,10 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
+    low = _SLEEP_PLACE.sub(" cot ", low)
+    low = _TESTICLE.sub(" testicle ", low)
+    # "pulled a tick off", "pulled the splinter out": a thing removed, not a pulled muscle
+    low = re.sub(r"\bpull(?:ed|ing|s)?(?= (?:a|an|the|it|them|this|that)\b(?: \w+)? (?:off|out)\b)", " removed", low)  # "pain in my left ball" is a testicle  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | readings)
@@ -405,9 +433,26 @@ _BACKGROUND_EN = re.compile(
     rf"(?:type\s*[12]\s+)?(?:{_STANDING[0]})\b"
     rf"|\b(?:i|he|she|they|we|who)\s+(?:also\s+)?(?:have|has)\s+(?:got\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[1]})"
     rf"(?:\s+(?:and|or)\s+(?:type\s*[12]\s+)?(?:{_STANDING[1]}))?\b", re.I)
+# or a list item of who the patient is, after their age or sex ("68, female, diabetic on tablets and overweight"; "62 yr
+# old woman, type 2 diabetic."; "60岁，糖尿病，"): the condition, with the medicine it is treated with, as a whole segment
+_BACKGROUND_LIST_EN = re.compile(
+    rf"(?<=[,;.:])\s*(?:an?\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[0]}|{_STANDING[1]})"
+    rf"(?:\s+on\s+[a-z]+(?:\s+(?:and\s+)?[a-z]+){{0,2}})?(?=\s*(?:[,;.:]|$)|\s+and\s)", re.I)
+_WHO_BEFORE = re.compile(r"\d|\b(?:female|male|woman|man|lady|guy|[mf])\b|岁|男|女", re.I)
 _ZH_STANDING = "高血压|糖尿病|哮喘|冠心病|心脏病|房颤|癫痫|慢阻肺"
 _BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?:病史)?"
                             rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史")
+_BACKGROUND_LIST_ZH = re.compile(rf"(?<=[，,；;。：:])(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?=[，,；;。])")
+
+
+# a long-term condition that is worse than usual is what is wrong now ("69, COPD. More puffed than usual and my phlegm
+# has gone green"; "哮喘比平时发作得多")
+# (not one said to be rare: "平时很少发作", "no attacks")
+_FLARE = re.compile(r"\bthan (?:usual|normal)\b|\bflare[sd]?(?: up|-up)?\b|\bexacerbation|(?<!\bno )(?<!\bany )(?<!\brare )\battacks?\b|"
+                    r"比平时|比平常|比往常|(?<![少没不未])发作|加重", re.I)
+
+
+_ZH_OWN_SYMPTOM = {"哮喘": re.compile(r"(?<![不没])(?:气喘|喘)(?![不]?上气)")}
 
 
 def _background_terms(query: str, zh: bool) -> frozenset[str]:
@@ -415,10 +460,19 @@ def _background_terms(query: str, zh: bool) -> frozenset[str]:
     hot soup on my tummy": diabetes is who she is, the burn is what is wrong). A word said again elsewhere stays
     ("I have asthma and I'm wheezy": "wheezy" still names asthma)."""
     rx = _BACKGROUND_ZH if zh else _BACKGROUND_EN
-    if not rx.search(query):
+    listed = [m for m in (_BACKGROUND_LIST_ZH if zh else _BACKGROUND_LIST_EN).finditer(query)
+              if _WHO_BEFORE.search(query[max(0, m.start() - 25):m.start()])]
+    if not (rx.search(query) or listed) or _FLARE.search(query):
         return frozenset()
     rest = rx.sub("，" if zh else ", ", query)
-    return frozenset(_query_terms(query, zh) - _query_terms(rest, zh))
+    for m in reversed(listed):
+        rest = rest.replace(m.group(0), "，" if zh else ", ", 1)
+    out = _query_terms(query, zh) - _query_terms(rest, zh)
+    if zh:
+        # a condition's own symptom said again is the complaint, as "wheezy" is in English: "有哮喘…一跑步就咳嗽喘"
+        out -= {c for c, rx in _ZH_OWN_SYMPTOM.items() if rx.search(rest)} | {w for w in out if any(
+            c in w for c, rx in _ZH_OWN_SYMPTOM.items() if rx.search(rest))}
+    return frozenset(out)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -610,6 +664,14 @@ THIN_MARGIN = 0.05
 _UNSAID = 10**6
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_drug(term: str, language: str) -> bool:
+    """True when a complaint term is a medicine's name (rag.terms drug table: "ibuprofen", "calpol", "布洛芬")."""
+    from rag.terms import find_drugs
+
+    return bool(find_drugs(term, language))
+
+
 def _first_named(query: str, terms: AbstractSet[str], zh: bool) -> int:
     """Where in the complaint the first of `terms` (the complaint's own terms, stemmed, or a lay word for one) is
     said; a large number when none is said in words (a reading: "temp 38.3" names a fever)."""
@@ -701,18 +763,26 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     advice_topic = {d: _shared(qz(d, q)[0], " ".join(t for p in [*context, *passages] if p.doc_id == d
                                                           for t in guideline_sentences(p.text)), qz(d, q)[1]) if special[d] else set()
                     for d in best}
-    # a guideline whose topic the patient denies ("no fever") is not what the complaint is about
+    # a guideline whose topic the patient denies ("no fever") is not what the complaint is about, unless its own
+    # description shares three of the complaint's other words: "no actual chest pain as such" beside an ache in the jaw,
+    # breathlessness and nausea is the chest-pain guideline's "less typical symptoms"
     denied = _denied_terms(query, zh)
     for d in best:
         title_named = _title_words(titles[d], zh) - _GROUP_WORDS
         if not cross[d] and denied and title_named and not _title_terms(q, titles[d], zh) and all(
-                any(n in w or w in n for w in denied) if zh else n in denied for n in title_named):
+                any(n in w or w in n for w in denied) if zh else n in denied for n in title_named) and len(
+                _shared(q, " ".join(t for t in texts[d] if t not in set(flag_texts[d])), zh)) < 3:
             topic[d] = set()
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
     # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
     flags = _label_terms(red_flags, zh)
     emergency = {d: 0.3 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
                  for d in best} if flags else dict.fromkeys(best, 0.0)
+    # an emergency of the patient's own group ("可能先兆子痫（孕期或产后…）" at 33 weeks) is the emergency of the guideline
+    # written for that group, not of one that shares a symptom word of the label (a headache guideline's "头痛")
+    in_group = {"pregnant": "pregnant" in patient, "infant": "young_infant" in patient}
+    if any(special.values()) and any(in_group.get(g) for label in red_flags for g in _groups_named(label)):
+        emergency = {d: 0.3 if special[d] else 0.0 for d in best}
     # a document-level score: its best passage, how much of its title the complaint names, and how many of the
     # complaint's topic words its description/warning-sign/referral sentences share, each weighted by how few of
     # the candidates share it ("pain" and "back" are in every guideline retrieved for a kidney infection,
@@ -747,7 +817,10 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # hours ... dizzy when I stand"; "panic attacks ..., heart pounding"), the one named first leads
     # (only titles named in words: a reading names its topic wherever it stands, "meter reads 2.1" a low; the words
     # for who the patient is name no complaint)
-    named_at = {d: _first_named(query, _title_terms(q, titles[d], zh), zh) for d in best if title[d] >= 1.0 and not cross[d]}
+    # (a medicine the patient has is no complaint: "have some ibuprofen I could take" names the medication-safety title,
+    # not what is wrong)
+    named_at = {d: _first_named(query, named, zh) for d in best if title[d] >= 1.0 and not cross[d]
+                for named in [{w for w in _title_terms(q, titles[d], zh) if not _is_drug(w, language)}] if named}
     at = sorted(named_at.values())
     first = min(named_at, key=lambda d: named_at[d]) if len(at) >= 2 and at[0] < at[1] and at[-1] < _UNSAID else None
     chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
@@ -778,9 +851,46 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     if any(cross.values()):
         own = [score[d] for d in best if not cross[d] and topic[d] and d not in thin]
         # (a title is named in either language: "有点咳" names no "咳嗽" in Chinese words, but its "cough" is the title's)
-        if any(not cross[d] and (topic[d] and title[d] >= 1.0 or any(c & q_en for c in _bridge_concepts(titles[d])))
-               for d in best):
-            thin |= {d for d in best if cross[d]}
+        named_own = [d for d in best if not cross[d] and (topic[d] and title[d] >= 1.0
+                                                          or any(c & q_en for c in _bridge_concepts(titles[d])))]
+        # (the English terms of a long-term condition named as background name no title: "我妈有糖尿病，今天量血压195/125"
+        # is the blood-pressure guideline's, not "Type 2 diabetes"; and the topic said first leads: "发烧…嗓子疼" is the
+        # fever guideline's)
+        bg_en = (_query_terms(english_bridge("，".join(sorted(background))), False)
+                 - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False)) if background else frozenset()
+        own_at = min((_first_named(query, _title_terms(q, titles[d], zh), zh) for d in named_own), default=_UNSAID)
+
+        own_terms: dict[str, frozenset[str]] = {}
+
+        def _own_terms(d: str) -> frozenset[str]:
+            # the English terms of what a guideline in the question's language is about (its descriptive sentences)
+            if d not in own_terms:
+                own_terms[d] = frozenset(_query_terms(english_bridge("，".join(texts[d])), False))
+            return own_terms[d]
+
+        def said_first(d: str) -> bool:
+            from rag.terms import english_term_spans
+
+            named = _title_terms(q_en, titles[d], False) - bg_en
+            spots = [i for i, terms in english_term_spans(query) if _query_terms(", ".join(terms), False) & named]
+            return bool(named) and min(spots, default=_UNSAID) < own_at
+        if named_own:
+            # (except one whose title names, in full, a topic of the complaint that no such guideline's title names, said
+            # before it: "有哮喘，一跑步就咳嗽喘" names Asthma and then 咳嗽, and no Chinese guideline is about asthma; it competes on
+            # its score)
+            own_topics = {w for d in named_own for c in _bridge_concepts(titles[d]) for w in c}
+            # (a medicine is no topic of the complaint: "美林和泰诺林" beside a child's fever names the medication-safety
+            # title, but the children's fever guideline answers how to give them)
+            first_cross = {d for d in best if cross[d] and title[d] >= 1.0 and topic[d] and any(
+                not _is_drug(w, "en") for w in _title_terms(q_en, titles[d], False) - own_topics - bg_en) and said_first(d)}
+            # (nor one written for the patient's group whose emergency fired, see above)
+            # (but a guideline in the question's language whose title the complaint names and whose text is about the
+            # topic the other language's title names too is about the complaint: "嗓子疼…发烧38.5" is 成人发热's, whose causes
+            # list 咽痛; the answer stays in the question's language. "虫子咬了…低烧" is not: 成人发热 says nothing of bites)
+            # (every word of it: 胸痛's "pain" is no "low back pain")
+            first_cross = {d for d in first_cross if not any(
+                _title_terms(q_en, titles[d], False) - bg_en <= _own_terms(o) for o in named_own)}
+            thin |= {d for d in best if cross[d] and d not in first_cross and not (special[d] and emergency[d] and topic[d])}
         elif own:
             # (one whose title the complaint names in full, "有哮喘" for "Asthma", competes on its score alone)
             thin |= {d for d in best if cross[d] and title[d] < 1.0 and score[d] < max(own) + CROSS_MARGIN}
