@@ -68,7 +68,8 @@ def test_factored_concept_regex_matches_the_plain_alternation() -> None:
     plain = re.compile("|".join(re.escape(f) if urgency._CJK.search(f) else r"(?<![a-z])" + re.escape(f) + r"(?:s|es)?(?![a-z])"
                                 for f in forms))
     factored = urgency._factored(forms)
-    assert factored is not None and urgency._concept_regex()[0] is factored
+    # (the same pattern text: re.compile's own cache may or may not hand back the same object)
+    assert factored is not None and urgency._concept_regex()[0].pattern == factored.pattern
     for text in _dev_texts():
         low = text.lower()
         assert [(m.start(), m.group(0)) for m in factored.finditer(low)] == [(m.start(), m.group(0)) for m in plain.finditer(low)]
