@@ -1710,7 +1710,8 @@ def _review_without_criterion(facts: Facts, language: str) -> str:
     if "crecur" in facts.tokens:
         return "症状反复出现" if zh else "it keeps coming back"
     if facts.duration_days is not None and facts.duration_days >= 28:
-        return f"症状已{_days_text(facts.duration_days, zh)}" if zh else f"it has lasted {_days_text(facts.duration_days, zh)[4:]}"
+        said = _days_text(facts.duration_days, zh)
+        return f"症状已{said}" if zh else f"it has lasted {said.removeprefix('for ')}"
     return ""
 
 
