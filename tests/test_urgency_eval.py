@@ -86,7 +86,7 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     assert dev9["within_accepted"] >= 82 and dev9["under_triage"] <= 1, dev9["misses"]
     assert dev10["within_accepted"] >= 183 and dev10["under_triage"] <= 17, dev10["by_level"]
     assert dev11["within_accepted"] >= 137 and dev11["under_triage"] <= 13, dev11["by_level"]
-    assert dev12["within_accepted"] >= 71 and dev12["under_triage"] <= 2, dev12["by_level"]
+    assert dev12["within_accepted"] >= 72 and dev12["under_triage"] <= 1, dev12["by_level"]
     # frozen sets: no worse than measured at the end of round 9 (the misses' text is not printed: the sets are not for
     # reading). Round 9 moved every frozen set for the first time in three rounds (docs/urgency.md, round 9).
     assert frozen["within_accepted"] >= 38 and frozen["under_triage"] <= 1, frozen["by_level"]

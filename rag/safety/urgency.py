@@ -1315,9 +1315,6 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
         title = frozenset(_title_tokens(cr.passage))
         if cr.level != "emergency" and not _has_condition_of(cr.passage, facts, title):
             continue  # "contact primary care if ankles swell" in the COPD guideline is for people with COPD
-        subject = title & _concept_tokens()
-        if cr.level != "emergency" and subject and all(f"not_{t}" in facts.tokens and t not in facts.tokens for t in subject):
-            continue  # "no rash": the rash guideline's "see your doctor if it keeps coming back" is not about this patient
         # the guideline's own subject goes without saying only for a patient who has it
         topic = set(title & facts.tokens)  # (a title with two subjects, "2型糖尿病与低血糖": only the one the patient has)
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
