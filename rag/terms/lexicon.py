@@ -474,9 +474,7 @@ def english_term_spans(text_zh: str) -> list[tuple[int, tuple[str, ...]]]:
 def english_term_groups(text_zh: str) -> list[tuple[str, ...]]:
     """english_terms one Chinese term at a time: the English terms of each Chinese term found, in order (a term that
     has several English forms, "发烧" -> fever, high temperature, is one group: one concept, not two matches)."""
-    table, rx = _zh_en()
-    folded = fold(text_zh) if len(fold(text_zh)) == len(text_zh) else text_zh.lower()
-    return list(dict.fromkeys(table[m.group(0)] for m in rx.finditer(folded)))
+    return list(dict.fromkeys(terms for _, terms in english_term_spans(text_zh)))
 
 
 @functools.lru_cache(maxsize=1)

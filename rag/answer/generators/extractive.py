@@ -386,10 +386,10 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
     low = re.sub(r"\bback of (?:my|the|his|her|their|your) ", " ", low)  # "the back of my thigh" is a thigh
-    low = _SLEEP_PLACE.sub(" cot ", low)
-    low = _TESTICLE.sub(" testicle ", low)
+    low = _SLEEP_PLACE.sub(" cot ", low)  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
+    low = _TESTICLE.sub(" testicle ", low)  # "pain in my left ball" is a testicle
     # "pulled a tick off", "pulled the splinter out": a thing removed, not a pulled muscle
-    low = re.sub(r"\bpull(?:ed|ing|s)?(?= (?:a|an|the|it|them|this|that)\b(?: \w+)? (?:off|out)\b)", " removed", low)  # "pain in my left ball" is a testicle  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
+    low = re.sub(r"\bpull(?:ed|ing|s)?(?= (?:a|an|the|it|them|this|that)\b(?: \w+)? (?:off|out)\b)", " removed", low)
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | readings)
