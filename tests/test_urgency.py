@@ -991,3 +991,11 @@ def test_round_10_temps_on_and_off_are_a_fever() -> None:
     got = match_criteria(facts, criteria_of([rash, fever]))
     # "temps on and off" is the fever that has lasted 5 days: the most urgent match is the fever guideline's same day
     assert got and (got[0].level, got[0].criterion.passage.doc_id) == ("urgent", "fever-test"), got
+
+
+def test_round_10_a_reliever_needed_far_more_often_in_chinese() -> None:
+    asthma = passage("5 When to see a clinician", "See them soon if you need your reliever more often than usual.",
+                     doc_id="asthma-test", title="Asthma", n=14)
+    facts = extract_facts("有哮喘好多年了，万托林一天要喷四五回，以前一周都用不了一次", age=35)
+    got = match_criteria(facts, criteria_of([asthma]))
+    assert got and got[0].level == "soon", got
