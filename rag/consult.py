@@ -499,21 +499,17 @@ def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, lang
         reason = f"{_EMERGENCY[language]} {reason}"
     seek = SeekCare(needed=level != "self_care" and decision.basis != "out_of_scope", urgency=level, department=department, reason=reason, citations=seek_cites)
     update: dict[str, object] = {"urgency": level, "seek_care": seek, "citations": citations}
+    from rag.answer.generators.extractive import NO_TESTS, RED_FLAG_TESTS
+
     if level not in {"self_care", "routine"}:
         # "many short fevers need no tests", "scans are not routinely needed": reassurance for an answer managed at home,
         # not for one that sends the patient to a clinician (whichever generator wrote it)
-        from rag.answer.generators.extractive import NO_TESTS
-
         tests = [t for t in advice.suggested_tests if not NO_TESTS.search(f"{t.test} {t.reason}")]
-        if len(tests) < len(advice.suggested_tests):
-            update["suggested_tests"] = tests
     else:
         # and the other way round: tests for "when red flags are present" are not for an answer managed at home
-        from rag.answer.generators.extractive import RED_FLAG_TESTS
-
         tests = [t for t in advice.suggested_tests if not RED_FLAG_TESTS.search(t.reason)]
-        if len(tests) < len(advice.suggested_tests):
-            update["suggested_tests"] = tests
+    if len(tests) < len(advice.suggested_tests):
+        update["suggested_tests"] = tests
     if emergency:
         # no reassurance under an emergency: only first-aid steps that cite an emergency section survive,
         # and conditions are named only as what the emergency team will assess

@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["CJK_RANGE", "WORD", "EN_STOP", "QUESTION_STOP", "UK_US_SPELLINGS", "words", "content_words", "has_cjk",
@@ -43,6 +44,13 @@ _jieba = None
 def words(text: str) -> list[str]:
     """Lower-cased word units: Latin/digit runs and single Chinese characters."""
     return WORD.findall(text.lower())
+
+
+@lru_cache(maxsize=16384)
+def guideline_words(text: str) -> frozenset[str]:
+    """words() of a stored guideline text (a passage or one of its sentences) as a set, once per process: the same
+    passages come back request after request. Never call it with the patient's text (it is kept in the cache)."""
+    return frozenset(words(text))
 
 
 def content_words(text: str, stop: frozenset[str] = EN_STOP) -> list[str]:

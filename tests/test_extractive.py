@@ -564,7 +564,7 @@ def test_guideline_text_caches_change_no_answer_and_hold_no_patient_text(monkeyp
     from rag.safety import urgency
 
     query = "I have had a fever of 38.5 and a sore throat for two days, says zebrafinch"
-    for c in (extractive.guideline_sentences, extractive._guideline_terms, extractive._sentence_words, extractive._groups_named,
+    for c in (extractive.guideline_sentences, extractive._guideline_terms, extractive.guideline_words, extractive._groups_named,
               urgency._guideline_tokens):
         c.cache_clear()
     cold = compose(query, SORE, age=30.0, sex="male").model_dump()
@@ -573,7 +573,7 @@ def test_guideline_text_caches_change_no_answer_and_hold_no_patient_text(monkeyp
     assert extractive._guideline_terms.cache_info().hits > 0
 
     keys: list[tuple[object, ...]] = []
-    for module, name in ((extractive, "guideline_sentences"), (extractive, "_guideline_terms"), (extractive, "_sentence_words"),
+    for module, name in ((extractive, "guideline_sentences"), (extractive, "_guideline_terms"), (extractive, "guideline_words"),
                          (extractive, "_groups_named"), (urgency, "_guideline_tokens")):
         inner = getattr(module, name).__wrapped__
         monkeypatch.setattr(module, name, functools.lru_cache(maxsize=None)(

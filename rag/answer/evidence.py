@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from rag.answer.generators.extractive import _patient_groups as patient_groups
 from rag.answer.generators.extractive import about_terms, english_bridge, guideline_sentences, matching_documents, names_title
 from rag.knowledge.roles import sentence_role
-from rag.text import content_words, words
+from rag.text import content_words, guideline_words
 from rag.types import Passage
 
 if TYPE_CHECKING:
@@ -31,11 +31,6 @@ ANSWER_ROLES = ("red_flag", "self_care", "seek_care", "tests")
 def _passage_roles(text: str, section: str) -> frozenset[str]:
     """The roles of a stored passage's sentences: guideline text only, so computed once per process."""
     return frozenset(sentence_role(s, section) for s in guideline_sentences(text))
-
-
-@lru_cache(maxsize=8192)
-def _passage_words(text: str) -> frozenset[str]:
-    return frozenset(words(text))
 
 
 class DocumentReader(Protocol):
@@ -70,7 +65,7 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
             if p.chunk_id in have or p.chunk_id in blocked:  # held back by screening: never searched, never added
                 continue
             roles = _passage_roles(p.text, p.section)
-            overlap = len(q & _passage_words(p.text))
+            overlap = len(q & guideline_words(p.text))
             for role in roles & set(wanted) - present:
                 if role not in best or (overlap, -pos) > best[role][:2]:
                     best[role] = (overlap, -pos, p)

@@ -22,7 +22,7 @@ from rag.knowledge.base import DocVersion, Hit, Scope, SearchStore
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.query import understand
 from rag.settings import Settings
-from rag.text import chinese_content_words, detect_language, has_cjk, words
+from rag.text import chinese_content_words, detect_language, guideline_words, has_cjk
 from rag.types import Passage, age_group
 
 __all__ = ["Candidates", "PatientContext", "Retrieval", "abstains", "allowed_documents", "candidates", "read_passages", "retrieve"]
@@ -67,11 +67,6 @@ def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tupl
 # come back request after request (docs/architecture.md, "Serving throughput"). Bounded; a new version's text is a
 # new key, so nothing needs invalidating.
 @lru_cache(maxsize=8192)
-def _passage_words(text: str) -> frozenset[str]:
-    return frozenset(words(text))
-
-
-@lru_cache(maxsize=8192)
 def _passage_zh_words(text: str) -> frozenset[str]:
     return frozenset(chinese_content_words(text))
 
@@ -97,7 +92,7 @@ def _passage_tokens(embedder: Embedder, text: str) -> int:
 
 def _near_duplicate(a: str, b: str) -> bool:
     """Two passages' texts (guideline text: their word sets are cached)."""
-    wa, wb = _passage_words(a), _passage_words(b)
+    wa, wb = guideline_words(a), guideline_words(b)
     if not wa or not wb:
         return a.strip() == b.strip()
     return len(wa & wb) / len(wa | wb) >= 0.8

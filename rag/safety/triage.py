@@ -335,9 +335,14 @@ _NOT_PREGNANT = re.compile(r"(?:can\W?t|cannot|couldn\W?t|could not|not|isn\W?t|
                            r"(?:be\s+|being\s+)?(?:possibly\s+|definitely\s+)?$|(?:不可能|不会|没有|没)$")
 
 
+def denies_pregnancy(text: str, at: int) -> bool:
+    """Whether the words just before position `at` (a pregnancy word) say it is not so: "not pregnant", "没怀孕"."""
+    return bool(_NOT_PREGNANT.search(text[max(0, at - 30):at]))
+
+
 def _pregnant_in_text(norm: str) -> bool:
     for m in _PREGNANT.finditer(norm):
-        if _NOT_PREGNANT.search(norm[max(0, m.start() - 30):m.start()]):
+        if denies_pregnancy(norm, m.start()):
             continue
         if m.end() > m.start() and not _negated(norm, m.start(), m.end()):
             return True

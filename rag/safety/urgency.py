@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from rag.knowledge.roles import heading_role
-from rag.safety.triage import _NOT_PREGNANT  # one reading of "not pregnant" for triage and the ladder
+from rag.safety.triage import denies_pregnancy  # one reading of "not pregnant" for triage and the ladder
 from rag.text import CJK_RANGE
 from rag.types import Passage
 
@@ -580,8 +580,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         durations.append(0.5)
     temps = _temperatures(text)
     is_pregnant = pregnant
-    said = [m for m in re.finditer(r"\bpregnant\b|怀孕|孕\d|孕期", low)
-            if not _NOT_PREGNANT.search(low[max(0, m.start() - 30):m.start()])]  # "not pregnant", "没怀孕"
+    said = any(not denies_pregnancy(low, m.start()) for m in re.finditer(r"\bpregnant\b|怀孕|孕\d|孕期", low))
     if is_pregnant is None and (preg or said):
         is_pregnant = True
     tokens = set(_tokens(symptoms))

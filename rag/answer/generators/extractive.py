@@ -18,7 +18,7 @@ from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest, Urgency
 from rag.knowledge.roles import sentence_role
 from rag.safety.clauses import affirmed_text, denied_text
-from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, words
+from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, guideline_words, words
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
@@ -591,15 +591,10 @@ def _sentence_language(sentence: str) -> bool:
     return detect_language(sentence) == "zh"
 
 
-@functools.lru_cache(maxsize=4096)
-def _sentence_words(sentence: str) -> frozenset[str]:
-    return frozenset(words(sentence))
-
-
 @functools.lru_cache(maxsize=65536)  # ~300 pairs a consultation, of the same guideline sentences
 def _near(a: str, b: str) -> bool:
     """Two guideline sentences that say nearly the same (their word sets and the answer are cached)."""
-    wa, wb = _sentence_words(a), _sentence_words(b)
+    wa, wb = guideline_words(a), guideline_words(b)
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.7
 
 
