@@ -422,9 +422,15 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         # another guideline's emergency criteria hold everywhere
         own = decide_urgency(facts, [p for p in passages if p.doc_id in topic], red_flag_labels=labels, language=language,
                              ranked_doc_ids=ranked, topic_doc_ids=topic)
-        if own.level == decision.level or (own.basis == "criterion" and decision.level != "emergency"):
+        if own.level == decision.level and (own.basis == "criterion" or decision.basis != "criterion"):
             decision = own
-        elif decision.basis == "criterion" and own.basis == "criterion" and _one_word(decision):
+        elif own.basis == "criterion" and decision.level != "emergency" and not (_on_a_sign(decision) and _on_time_alone(own)):
+            # (but a sign the patient names that another guideline sends sooner is not outweighed by the complaint's own
+            # guideline matching on how long it has lasted: a smoker's cough of two months is the chronic-cough
+            # guideline's "a cough and you are a smoker" (within days), not the Chinese cough guideline's "咳嗽超过3周")
+            decision = own
+        elif decision.level == "emergency" and decision.basis == "criterion" and own.basis == "criterion" \
+                and _one_word(decision):
             # another guideline's warning sign matched on one word alone ("tingling" in the sprains guideline's
             # "the hand below the injury is numb or tingling" for sciatica; "怕光" of the fever guideline's "剧烈头痛伴脖子
             # 发硬、怕光" for a migraine) is not this complaint's emergency when a criterion of its own guideline holds
@@ -454,6 +460,20 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         advice = advice.model_copy(update={"evidence_sufficient": True, "status": "ok", "notes": [
             *(n for n in advice.notes if not n.startswith("abstained: passages were found")), note]})
     return advice
+
+
+def _on_a_sign(decision: UrgencyDecision) -> bool:
+    """True when the decision's criterion matched on something the patient said (a sign, not a number)."""
+    top = decision.matches[0] if decision.matches else None
+    return top is not None and top.grounds.startswith("you mention ")
+
+
+def _on_time_alone(decision: UrgencyDecision) -> bool:
+    """True when the decision's criterion matched on how long it has lasted and nothing the patient said
+    ("60 days ≥ 21 days", with or without the age)."""
+    top = decision.matches[0] if decision.matches else None
+    return top is not None and "you mention" not in top.grounds and bool(re.search(r"\d days ≥ ", top.grounds)) \
+        and not re.search(r"temperature|blood pressure|blood sugar|pregnant", top.grounds)
 
 
 def _one_word(decision: UrgencyDecision) -> bool:

@@ -999,3 +999,93 @@ def test_round_10_a_reliever_needed_far_more_often_in_chinese() -> None:
     facts = extract_facts("有哮喘好多年了，万托林一天要喷四五回，以前一周都用不了一次", age=35)
     got = match_criteria(facts, criteria_of([asthma]))
     assert got and got[0].level == "soon", got
+
+
+def test_round_11_suspected_cancer_signs_in_lay_words_meet_the_prompt_review_criterion() -> None:
+    cough = passage("5 When to see a clinician", "Book a prompt (within days) review if you have: unintended weight loss; night "
+                    "sweats; a cough and you are a smoker.\n\nSee your doctor for any cough lasting more than 3 weeks.",
+                    doc_id="cough-test", title="Chronic cough", n=20)
+    for text in ("lost 6 kg since the summer without trying, coughing for 2 months",
+                 "cough for 2 months and I wake up with damp sheets",
+                 "cough for about 7 weeks, still smoking 15 a day"):
+        got = match_criteria(extract_facts(text, age=60), criteria_of([cough]))
+        assert got and got[0].level == "soon", (text, got and (got[0].level, got[0].clause))
+    # the weight loss the criterion names is unintended: a diet's is not it, and a plain long cough is the 3-week line
+    got = match_criteria(extract_facts("cough for 2 months", age=60), criteria_of([cough]))
+    assert got and got[0].level == "routine", got
+
+
+def test_round_11_a_change_in_bowel_habit_in_lay_words() -> None:
+    belly = passage("5 When to see a clinician", "See your primary care doctor within a few days if you have a change in "
+                    "bowel habit.", doc_id="belly-test", title="Abdominal pain", n=21)
+    for text in ("for 6 weeks my poo has been looser and more often than normal for me", "my bowels have changed since March",
+                 "一个多月大便老是不正常，一会便秘一会拉稀"):
+        got = match_criteria(extract_facts(text, age=64), criteria_of([belly]))
+        assert got and got[0].level == "soon", (text, got)
+    assert not match_criteria(extract_facts("loose poo since last night after a kebab", age=30), criteria_of([belly]))
+
+
+def test_round_11_a_fever_after_a_malaria_area_not_after_any_trip() -> None:
+    fever = passage("5 何时就诊及科室", "- 去过疟疾流行地区后发热（需要排查疟疾）：请当天到发热门诊就医。", doc_id="fever-zh-test",
+                    title="成人发热", n=22)
+    got = match_criteria(extract_facts("上个月去尼日利亚出差，回国一个星期了，今天开始发烧38.8℃", age=39), criteria_of([fever]))
+    assert got and got[0].level == "urgent", got
+    for text in ("刚从美国回来，发烧38.5度", "刚从尼日利亚出差回来，倒时差，睡不着"):  # no malaria area; no fever
+        assert not match_criteria(extract_facts(text, age=39), criteria_of([fever])), text
+
+
+def test_round_11_symptoms_since_a_day_ago_have_lasted_since_then() -> None:
+    assert extract_facts("back from Egypt 4 days ago, had the runs ever since").duration_days == 4
+    assert extract_facts("diarrhoea since I got back from Thailand 4 days ago").duration_days == 4
+    assert extract_facts("had a tetanus jab 4 days ago, what else do I need").duration_days is None
+
+
+def test_round_11_getting_better_within_three_weeks_is_the_natural_course_of_a_duration_threshold() -> None:
+    cold = passage("5 When to see a clinician", "See a doctor if symptoms last more than 10 days.", doc_id="cold-test",
+                   title="Common cold", n=23)
+    better = extract_facts("cough since a cold 2 weeks ago, slowly getting better, no fever", age=30)
+    assert better.improving and not match_criteria(better, criteria_of([cold]))
+    for text in ("cough for 2 weeks after a cold, not really improving", "cough for 2 weeks, not getting better",
+                 "cough for 2 weeks, was getting better then worse again"):
+        facts = extract_facts(text, age=30)
+        assert match_criteria(facts, criteria_of([cold])), text
+    # past three weeks an improving symptom still meets its threshold
+    assert match_criteria(extract_facts("cough for 5 weeks, slowly getting better", age=30), criteria_of([cold]))
+
+
+def test_round_11_you_are_a_man_holds_for_a_man_with_the_guidelines_subject() -> None:
+    scope = passage("2 Symptoms", "Pain or burning when you pee, needing to pee often.", doc_id="uti-test",
+                    title="Urinary tract infection", n=24)
+    seek = passage("5 When to see a clinician", "See a doctor if:\n\n- you are a man, pregnant, or the patient is a child;",
+                   doc_id="uti-test", title="Urinary tract infection", n=25)
+    man = extract_facts("it burns when I pee and I need to go all the time", age=45, sex="male")
+    got = match_criteria(man, criteria_of([seek]), frozenset({"uti-test"}), [scope, seek])
+    assert got and got[0].level == "soon" and "a man" in got[0].grounds, got
+    # not when the guideline is not what the answer is about, and not for a woman
+    assert not match_criteria(man, criteria_of([seek]), frozenset(), [scope, seek])
+    woman = extract_facts("it burns when I pee and I need to go all the time", age=45, sex="female")
+    assert not match_criteria(woman, criteria_of([seek]), frozenset({"uti-test"}), [scope, seek])
+
+
+def test_round_11_a_request_to_talk_a_plan_through_is_a_review() -> None:
+    for said in ("want to talk to someone about coming off it", "want to ask about getting them out",
+                 "how do I get on them?", "her yearly asthma check is due", "my yearly review hasn't happened",
+                 "想看看有没有预防的办法"):
+        assert extract_facts(said).asks_review, said
+    for said in ("what can I take for it?", "talked to my mum about it", "is this normal?"):
+        assert not extract_facts(said).asks_review, said
+
+
+def test_round_11_a_chinese_list_and_the_weeks_of_one_item() -> None:
+    # the weeks of the first item are its own: weight loss in the same list has no time frame (within days), not routine
+    resp = passage("5 何时就诊及科室", "- 咳嗽超过3周、反复发热、气短喘息、体重下降：到呼吸内科就诊。", doc_id="cough-zh-test",
+                   title="咳嗽", n=26)
+    got = match_criteria(extract_facts("咳嗽快两个月了，这两个月还瘦了好几斤", age=60), criteria_of([resp]))
+    assert got and got[0].level == "soon", got
+    got = match_criteria(extract_facts("咳嗽快两个月了，别的没什么", age=60), criteria_of([resp]))
+    assert got and got[0].level == "routine", got
+    # a list closed by a sign with weeks gives every item those weeks: a cold's runny nose of 2 days is not it
+    ent = passage("5 何时就诊及科室", "- 鼻塞流涕、鼻后滴漏、声音嘶哑超过3周：可看耳鼻喉科。", doc_id="cough-zh-test", title="咳嗽", n=27)
+    assert not match_criteria(extract_facts("这两天鼻塞流清鼻涕，一直打喷嚏，不发烧", age=30), criteria_of([ent]))
+    assert match_criteria(extract_facts("鼻塞流鼻涕一个多月了，一直不好", age=30), criteria_of([ent]))
+    # a closing item that is only a duration is an item of its own ("皮疹范围广" holds without it): round 10's test

@@ -102,7 +102,7 @@ _GENERIC = frozenset(
     "day days week weeks month months year years hour hours old since still keep keeps like signs sign symptoms "
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
     "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
-    "develop develops developed developing "
+    "develop develops developed developing follow follows followed following "
     "around near patient someone anyone during need needs needed needing time times again within short appointment example together".split())
 _ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象 多小 小时 个小".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
 
@@ -449,6 +449,7 @@ class Facts:
     percent: float | None = None  # the lowest percentage reported ("peak flow about 60% of my best")
     conditions: frozenset[str] = frozenset()  # conditions (not symptoms) the patient names: "heart failure", "epilepsy"
     asks_review: bool = False  # the patient asks for an appointment, a referral, a check or help stopping a medicine
+    improving: bool = False  # getting better on its own ("slowly getting better", "在好转"; not "not getting better")
     settled: bool = False  # the patient says it has settled or they are well now ("gone in seconds", "playing fine", "好多了")
 
     def describe(self, language: str) -> str:
@@ -495,7 +496,7 @@ _NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|h
 
 # a span after these words times a habit or a history, not the illness: "I've smoked 20 a day for 30 years",
 # "been on metformin for 10 years", "烟龄30年"
-_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄", re.IGNORECASE)
+_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了|吸了", re.IGNORECASE)
 
 
 _CHRONIC = frozenset({"asthma", "chronic obstructive pulmonary disease", "lung cancer", "coronary artery disease", "heart failure",
@@ -510,8 +511,18 @@ _ASKS_REVIEW = re.compile(
     r"referral|appointment)|get (?:a|my|an) (?:review|check|test|scan|referral|appointment)|ask about (?:[\w'-]+\s+){0,5}?"
     r"(?:classes|class|referral|rehab|programme|program|course|tests?|scans?|check|review))|\bcan i (?:be referred|get referred|"
     r"book|get a referral|have a referral)|\b(?:due|overdue) (?:a|my|for (?:a|my)) (?:review|check|check-up)|"
-    r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)",
+    r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)|"
+    # talking a plan through: "want to talk to someone about coming off it", "ask about getting them out", "how do I get
+    # on them" (classes), "her yearly check is due", "想看看有没有预防的办法"
+    r"\b(?:talk|speak|chat) to (?:someone|somebody|a doctor|the doctor|my doctor|a gp|my gp|a nurse|the nurse) about|"
+    r"\bask about (?:getting|having|starting|stopping|coming off)|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
+    r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
+    r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)",
     re.IGNORECASE)
+# getting better on its own (a denied one, "not getting better", is cnot_improving, which _improving checks)
+_IMPROVING = re.compile(
+    r"\b(?:getting better|getting less|improving|better each day|easing off|on the mend|settling down)\b|"
+    r"正在好转|在好转|慢慢好转|逐渐好转|一天比一天好|慢慢减轻", re.IGNORECASE)
 # it has settled, or the patient is well now: a nurse line reassures and gives the guideline's self-care. Not "feeling
 # fine" on its own (people say it of a long-term condition while asking about a review or a new sign)
 _SETTLED = re.compile(
@@ -561,8 +572,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
                  and not _HABIT.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])]
-    if re.search(r"\bstill\b|\bkeeps?\b|还是|仍然|一直", text, re.IGNORECASE):
-        # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then
+    if re.search(r"\bstill\b|\bkeeps?\b|\bsince\b|还是|仍然|一直|从那以后|到现在", text, re.IGNORECASE):
+        # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then (and so has
+        # "back from Egypt 4 days ago, had the runs ever since")
         durations += [s.days for s in spans if s.kind == "duration" and re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
     # "孩子十个月了" with age 0.83 is the child's age, not how long the illness has lasted
     known_age = age if age is not None else (ages[0] if ages else None)
@@ -631,6 +643,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
+                 improving=any(not re.search(r"\b(?:not|no|never|isn't|isnt|hasn't|hardly|barely)\b[^,.;]{0,12}$|[没不未]\S{0,2}$",
+                                             symptoms[max(0, m.start() - 20):m.start()], re.IGNORECASE)
+                               for m in _IMPROVING.finditer(symptoms)),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
                  blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
@@ -999,6 +1014,9 @@ _NOT_CUE = re.compile(r"(?:一般)?(?:不需要|不必|不用|无需)(?:当天|�
                       r"(?: care| appointment| treatment)?|not (?:usually )?(?:an? )?(?:emergency|urgent|same[- ]day)", re.IGNORECASE)
 
 
+_WEEKS_WHY = "the criterion is about symptoms lasting weeks"
+
+
 def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cue: bool) -> tuple[str, str]:
     context = _NOT_CUE.sub(" ", f"{lead} {statement}")
     statement = _NOT_CUE.sub(" ", statement)
@@ -1012,7 +1030,7 @@ def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cu
     if _SOON_CUE.search(context):
         return "soon", f"the guideline says “{_SOON_CUE.search(context).group(0)}”"  # type: ignore[union-attr]
     if clause_days is not None and clause_days >= 14:
-        return "routine", "the criterion is about symptoms lasting weeks"
+        return "routine", _WEEKS_WHY
     if routine_cue:
         return "routine", "the criterion is about recurring or long-standing symptoms"
     return "soon", "the guideline says to see a clinician and gives no time frame"
@@ -1128,7 +1146,7 @@ def _title_tokens(p: Passage) -> frozenset[str]:
 
 
 # a clause that qualifies the one before it ("..., especially with swelling"): the body part it is about is named there
-_JOINED = re.compile(r"并且|同时|伴有|伴|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)
+_JOINED = re.compile(r"并且|同时|伴有|伴|后发热|后发烧|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)  # "去过疟疾流行地区后发热": the fever too
 _ATTACHED = re.compile(r"\s*(?:especially|particularly|in particular|along with|together with|accompanied by|with)\b|\s*(?:尤其|特别是|伴有|伴)", re.I)
 
 
@@ -1149,16 +1167,18 @@ _ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医
 
 
 def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
-                  title: frozenset[str] = frozenset()) -> str | None:
+                  title: frozenset[str] = frozenset(), about: bool = False) -> str | None:
     """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
-    guideline's title)."""
+    guideline's title; about: the guideline is the one the answer is about, i.e. the patient has its subject)."""
     grounds: list[str] = []
     if c.needs_pregnant:
         if not facts.pregnant:
             return None
         grounds.append("pregnant")
-    if c.needs_sex and facts.sex != c.needs_sex:
-        return None
+    if c.needs_sex:
+        if facts.sex != c.needs_sex:
+            return None
+        grounds.append("a man" if c.needs_sex == "male" else "a woman")
     if c.needs_new_medicine and not facts.new_medicine:
         return None
     if c.needs_word and c.needs_word not in facts.tokens:
@@ -1228,7 +1248,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         if sentence & title:
             holds = bool(sentence & title & facts.tokens) and bool(grounds)
         else:
-            holds = bool(grounds) and (c.needs_pregnant or c.needs_sex is not None
+            # ("you are a man" in the UTI guideline holds for a man with a UTI, the guideline the answer is about, not for
+            # any man whose question retrieved it)
+            holds = bool(grounds) and (c.needs_pregnant
+                                       or (c.needs_sex is not None and (about or bool(title & facts.tokens & _concept_tokens())))
                                        or (c.age_range is not None and bool(_GROUP_ALONE.match(c.text)))
                                        # "you are pregnant, over 65, or ..." in the diarrhoea guideline: a patient
                                        # over 65 with diarrhoea (the guideline's subject), not any patient over 65
@@ -1307,9 +1330,15 @@ def _has_condition_of(p: Passage, facts: Facts, title: frozenset[str]) -> bool:
     return any(_IMPLIES[c] & facts.tokens for c in subject)
 
 
-def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
-    """Every criterion one of whose clauses holds for the patient, most urgent first."""
+def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: AbstractSet[str] = frozenset(),
+                   passages: Sequence[Passage] = ()) -> list[Match]:
+    """Every criterion one of whose clauses holds for the patient, most urgent first (topic_doc_ids: the guidelines
+    the answer is about, when known; passages: what was retrieved of them)."""
     out: list[Match] = []
+    subject_words: dict[str, frozenset[str]] = {}
+    for p in passages:
+        if p.doc_id in topic_doc_ids:
+            subject_words[p.doc_id] = subject_words.get(p.doc_id, frozenset()) | _guideline_tokens(p.text)
     for cr in criteria:
         title = frozenset(_title_tokens(cr.passage))
         if cr.level != "emergency" and not _has_condition_of(cr.passage, facts, title):
@@ -1318,6 +1347,15 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
         topic = set(title & facts.tokens)  # (a title with two subjects, "2型糖尿病与低血糖": only the one the patient has)
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
+        # the patient has this guideline's subject: the answer is about it and a sign the patient names is in its text
+        # ("it burns when I pee" and the UTI guideline's criteria; not "dark wee after a hot day" alone)
+        about = cr.passage.doc_id in topic_doc_ids and bool(
+            (facts.tokens & _concept_tokens()) - _CONTEXT - _WEAK - _body_words() & subject_words.get(cr.passage.doc_id, frozenset()))
+        # a Chinese list closed by a sign with a duration gives every item that duration: "鼻塞流涕、鼻后滴漏、声音嘶哑超过3周"
+        # is a blocked nose of three weeks, not a cold's third day (a closing item that is only the duration, "皮疹范围广、
+        # 疼痛、起水疱、持续数天不退", is an item of its own; an English "ear pain, or symptoms lasting 10 days" is not a list)
+        last = cr.clauses[-1]
+        tail_days = last.min_days if cr.passage.language == "zh" and "、" in cr.text and last.tokens - _COURSE else None
         best: Match | None = None  # the most urgent reading of the criterion among the clauses that hold
         # "…, especially with swelling" / "…, with a painful swollen bladder" qualifies the clauses before it: without
         # them it stands only when every word of it is the patient's, the patient names something of what it qualifies
@@ -1330,7 +1368,12 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
             attached = attached or bool(_ATTACHED.match(cl.text))
             if not attached:
                 main |= cl.tokens
-            grounds = _match_clause(cl, facts, topic, cr.tokens, title)
+            grounds = _match_clause(cl, facts, topic, cr.tokens, title, about)
+            if grounds is not None and tail_days is not None and cl.min_days is None and cl is not last:
+                if facts.duration_days is None or facts.duration_days < tail_days:
+                    grounds = None
+                else:
+                    grounds += f"; {facts.duration_days:g} days ≥ {tail_days:g} days"
             if not attached:
                 main_holds = main_holds or grounds is not None
             if grounds is None:
@@ -1349,9 +1392,15 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
             if level != "emergency" and cl.head:
                 # the time frame is the one the sentence gives this condition, not another condition's
                 level, why = _seek_level(cl.text, cl.head, cl.min_days, cl.routine_cue)
+            elif level == "routine" and why == _WEEKS_WHY and cl.min_days is None:
+                # the weeks are another clause's: "咳嗽超过3周、反复发热、气短喘息、体重下降：到呼吸内科就诊" gives weight loss
+                # no time frame, not the cough's weeks
+                level, why = _seek_level(cr.text, "", None, cl.routine_cue)
+            if level not in {"emergency", "urgent"} and cl.min_days is not None and _improving(facts):
+                continue  # "cough since a cold 2 weeks ago, slowly getting better": past "more than 10 days", on its way out
             if level not in {"emergency", "urgent"} and cl.min_days is not None and cl.min_days >= 14 and "no time frame" in why:
                 # (a criterion that gives its own time frame keeps it: "a prompt (within days) review if ... more than 3 weeks")
-                level, why = "routine", "the criterion is about symptoms lasting weeks"
+                level, why = "routine", _WEEKS_WHY
             elif level == "soon" and cl.routine_cue and "no time frame" in why:
                 level, why = "routine", "the criterion is about recurring or long-standing symptoms"
             elif level == "soon" and "no time frame" in why and _long_standing(facts):
@@ -1367,6 +1416,14 @@ def match_criteria(facts: Facts, criteria: list[Criterion]) -> list[Match]:
 
 # signs that keep a criterion without a time frame at "soon" however long they have lasted
 _SOONER = frozenset({"cbleeding", "cblood_urine", "clump", "cchest_pain", "cfever", "cworse", "csevere_pain", "cnew_medicine"})
+
+
+def _improving(facts: Facts) -> bool:
+    """Getting better on its own within the first three weeks, and nothing that says otherwise (worse again, not
+    improving, an alarm sign): a duration threshold (a cold "more than 10 days", diarrhoea "more than 2 days") is then
+    the illness's natural course, not a reason to be seen (NICE CKS: a cough after a cold lasts up to 3 weeks)."""
+    return (facts.improving and facts.duration_days is not None and facts.duration_days < 21
+            and not facts.tokens & (_COURSE | _ALARM | {"crebound"}))
 
 
 def _long_standing(facts: Facts) -> bool:
@@ -1426,7 +1483,7 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
     criteria = criteria_of(passages)
     # equally urgent matches: the guideline about the complaint first (ranked_doc_ids), then the rest
     order = {d: i for i, d in enumerate(ranked_doc_ids or [])}
-    matches = sorted(match_criteria(facts, criteria),
+    matches = sorted(match_criteria(facts, criteria, frozenset(topic_doc_ids), passages),
                      key=lambda m: (LEVEL_RANK[m.level], order.get(m.criterion.passage.doc_id, len(order))))
     understood = facts.describe(language)
     topic = set(topic_doc_ids)
