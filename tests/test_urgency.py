@@ -1089,3 +1089,20 @@ def test_round_11_a_chinese_list_and_the_weeks_of_one_item() -> None:
     assert not match_criteria(extract_facts("这两天鼻塞流清鼻涕，一直打喷嚏，不发烧", age=30), criteria_of([ent]))
     assert match_criteria(extract_facts("鼻塞流鼻涕一个多月了，一直不好", age=30), criteria_of([ent]))
     # a closing item that is only a duration is an item of its own ("皮疹范围广" holds without it): round 10's test
+
+
+def test_round_11_frequent_lows_tb_contact_and_sleep_apnoea_in_chinese() -> None:
+    diabetes = passage("5 何时就诊及科室", "经常发生低血糖、夜间低血糖或低血糖时没有感觉，需要尽快复诊调整用药。", doc_id="diabetes-zh-test",
+                       title="2型糖尿病与低血糖", n=28)
+    for text in ("打胰岛素两年了，这个月已经低血糖三回了，吃几块糖就好了", "吃格列齐特的，这礼拜半夜低血糖，测血糖3.5左右"):
+        got = match_criteria(extract_facts(text, age=60), criteria_of([diabetes]))
+        assert got and got[0].level == "soon", (text, got)
+    assert "crecur" in extract_facts("I've had 3 hypos this week", age=60).tokens
+    assert "crecur" not in extract_facts("I had a hypo this morning", age=60).tokens
+    cough = passage("5 When to see a clinician", "Book a prompt (within days) review if you have contact with someone with TB.",
+                    doc_id="cough-test", title="Chronic cough", n=29)
+    got = match_criteria(extract_facts("cough for 4 weeks and my flatmate was just diagnosed with TB", age=30), criteria_of([cough]))
+    assert got and got[0].level == "soon", got
+    sleep = passage("5 何时就诊及科室", "- 睡眠呼吸暂停：到呼吸内科或耳鼻喉科就诊。", doc_id="insomnia-zh-test", title="失眠", n=30)
+    got = match_criteria(extract_facts("打呼噜特别响，老婆说我半夜会憋气好几秒", age=45), criteria_of([sleep]))
+    assert got and got[0].level in ("soon", "routine"), got

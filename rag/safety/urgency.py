@@ -104,7 +104,7 @@ _GENERIC = frozenset(
     "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
     "develop develops developed developing follow follows followed following "
     "around near patient someone anyone during need needs needed needing time times again within short appointment example together".split())
-_ZH_GENERIC = frozenset("发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象 多小 小时 个小".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
+_ZH_GENERIC = frozenset("疑似 发生 出现 情况 症状 就医 医生 门诊 就诊 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象 多小 小时 个小".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient
 
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
@@ -519,6 +519,9 @@ _ASKS_REVIEW = re.compile(
     r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
     r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)",
     re.IGNORECASE)
+# a count of episodes ("三回", "好几次", "3 hypos", "several times")
+_EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\s*(?:回|次)|\b(?:\d+|two|three|four|five|six|several|a few|few|many)\s+"
+                       r"(?:hypos|lows|times|episodes)\b", re.IGNORECASE)
 # getting better on its own (a denied one, "not getting better", is cnot_improving, which _improving checks)
 _IMPROVING = re.compile(
     r"\b(?:getting better|getting less|improving|better each day|easing off|on the mend|settling down)\b|"
@@ -622,6 +625,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     sugars = glucose_values(text)
     if sugars and min(sugars) < 3.9:
         tokens.add("chypo")  # a reading below 3.9 mmol/L is a hypo, whatever the patient calls it
+    if "chypo" in tokens and _EPISODES.search(text):
+        tokens.add("crecur")  # "这个月已经低血糖三回了", "3 hypos this week": lows that keep happening are frequent lows
     rest = _TEMP.sub(lambda m: " " if _temperatures(m.group(0) + " fever") else m.group(0), text)
     if pressures:
         rest = _BP.sub(" ", rest)
