@@ -1010,6 +1010,10 @@ def test_self_care_addressed_to_another_condition_is_not_given() -> None:
     assert for_named_condition("People with eczema should use plenty of moisturiser.", _query_terms("itchy rash", False),
                                False) is None
     assert for_named_condition("Drink plenty; rest.", _query_terms("itchy rash", False), False) == "Drink plenty; rest."
+    # a baby's dry, red, scratched skin that the answer reads as eczema (a possible condition) keeps the eczema advice
+    baby = _query_terms("宝宝10个月，胳膊肘窝皮肤干干的、粗粗的，发红，老去挠", True)
+    assert for_named_condition(line, baby, True) == "冷敷、穿宽松棉质衣服。"
+    assert for_named_condition(line, baby, True, ("湿疹",)) == line
     rash = passage("rash-zh", "皮疹与过敏反应", "4 居家护理", "- " + line, 0.6, language="zh")
     d = compose("右边腰上起了一串小水泡，火辣辣地疼", [rash], language="zh")
     assert d.self_care and not any("湿疹患者" in s.advice for s in d.self_care)

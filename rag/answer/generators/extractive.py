@@ -1001,16 +1001,19 @@ _FOR_CONDITION_EN = re.compile(r"^(?:(?:people|those|anyone|patients|adults|chil
                                r"([a-z][a-z' -]{2,30}?)(?=,| (?:should|can|may|need|must|are|who|use|keep|take)\b)", re.I)
 
 
-def for_named_condition(sentence: str, query_terms: AbstractSet[str], zh: bool) -> str | None:
-    """The sentence without its clauses addressed to people with a condition the complaint does not name (a shingles
-    rash is given "冷敷、穿宽松棉质衣服", not the eczema patients' moisturiser); None when nothing is left. Clauses are
-    split at semicolons, as `fitting_part` splits them."""
+def for_named_condition(sentence: str, query_terms: AbstractSet[str], zh: bool, conditions: Sequence[str] = ()) -> str | None:
+    """The sentence without its clauses addressed to people with a condition that neither the complaint names nor the
+    answer offers as a possible condition (`conditions`: their names): a shingles rash is given "冷敷、穿宽松棉质衣服",
+    not the eczema patients' moisturiser, which a baby's dry, red, scratched skin read as eczema keeps. None when
+    nothing is left. Clauses are split at semicolons, as `fitting_part` splits them."""
     clauses = re.split(r"(?<=[;；])\s*", sentence)
     kept = []
     for clause in clauses:
         m = (_FOR_CONDITION_ZH if zh else _FOR_CONDITION_EN).match(clause.strip())
         # (the condition's own words, not the broad topic a lay synonym gives it: 湿疹 and 疱疹 are both "皮疹")
-        if m and not _shared(query_terms, m.group(1), zh):
+        offered = m is not None and any(n and (m.group(1).lower() in n.lower() or n.lower() in m.group(1).lower())
+                                        for n in conditions)
+        if m and not offered and not _shared(query_terms, m.group(1), zh):
             continue
         kept.append(clause)
     if not kept:
@@ -1093,11 +1096,6 @@ class ExtractiveGenerator:
                 seen.append(text)
                 s = Sentence(text=text, n=n, position=pos, role=sentence_role(text, p.section))
                 if s.role == "self_care":
-                    addressed = for_named_condition(text, q, zh)
-                    if addressed is None:
-                        continue
-                    s = replace(s, text=addressed)
-                    text = addressed
                     # what usually happens is no step to take: a self-care item keeps its action, not the guideline's
                     # prognosis for its own condition ("most sprains improve within about 2 weeks" beside a wrist that
                     # may be broken; "some mild bladder infections clear up without antibiotics" for an STI)
@@ -1195,6 +1193,10 @@ class ExtractiveGenerator:
                 tests, conditions = [], []
         else:
             reasons = seek
+        # self-care addressed to people with another condition than the complaint's and the answer's (see
+        # for_named_condition)
+        names = tuple(c.name for c in conditions)
+        self_care = [replace(s, text=t) for s in self_care for t in [for_named_condition(s.text, q, zh, names)] if t is not None]
         urgency: Urgency = "emergency" if emergency else ("soon" if seek else "routine")
         department = ("急诊科" if zh else "Emergency department") if emergency else _department([s.text for s in seek], request.language)
         return DraftAdvice(
