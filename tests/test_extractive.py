@@ -975,6 +975,9 @@ def test_a_condition_under_treatment_or_said_to_be_controlled_is_background() ->
     assert "糖尿病" in _background_terms(sleepless, True)
     assert not names_title(sleepless, "2型糖尿病与低血糖", "zh") and names_title(sleepless, "失眠", "zh")
     assert names_title("最近血糖控制得不好，空腹都十几", "2型糖尿病与低血糖", "zh")
+    # "new" about something else than a medicine leaves the background as it is
+    assert "diabete" in _background_terms("I'm diabetic and have a new rash on my arm", False)
+    assert not _background_terms("我有糖尿病，刚开始吃二甲双胍，肚子不舒服", True)
 
 
 def test_a_symptom_said_to_be_over_names_no_complaint() -> None:

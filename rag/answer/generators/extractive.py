@@ -445,9 +445,12 @@ _BACKGROUND_EN = re.compile(
     # diabetes"); not a medicine that was just started or changed, which may be what is wrong now (see _NEW_MEDICINE)
     rf"|\b(?:on|takes?|taking)\s+(?:\w+\s+)?(?:tablets?|pills?|medication|medicines?|meds|treatment|injections?)\s+for\s+"
     rf"(?:(?:my|his|her|their|the)\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[1]}|blood pressure)\b", re.I)
+_ZH_STANDING_DRUG = "二甲双胍|胰岛素|降压药|降糖药"
 # a medicine started or changed lately is a question about that medicine ("added a new blood pressure tablet and since
 # then I go woozy"): its condition is no background then
-_NEW_MEDICINE = re.compile(r"\b(?:new|started|starting|added|changed|switched|increased|raised|upped)\b|新(?:加|换|开|吃)|刚(?:开始)?(?:吃|换)|换了|加了", re.I)
+_NEW_MEDICINE = re.compile(r"\b(?:new|started|starting|added|changed|switched|increased|raised|upped)\b[^.,;!?]{0,30}?\b(?:tablets?|"
+                           r"pills?|medicines?|medications?|meds|dose|doses|inhalers?|injections?|metformin|insulin)\b"
+                           rf"|(?:新|刚(?:开始)?|换了?|加了?)(?:加|换|开|吃|用|打)?了?[^，。；！？]{{0,6}}?(?:药|{_ZH_STANDING_DRUG})", re.I)
 # or a list item of who the patient is, after their age or sex ("68, female, diabetic on tablets and overweight"; "62 yr
 # old woman, type 2 diabetic."; "60岁，糖尿病，"): the condition, with the medicine it is treated with, as a whole segment
 _BACKGROUND_LIST_EN = re.compile(
@@ -455,7 +458,6 @@ _BACKGROUND_LIST_EN = re.compile(
     rf"(?:\s+on\s+[a-z]+(?:\s+(?:and\s+)?[a-z]+){{0,2}})?(?=\s*(?:[,;.:]|$)|\s+and\s)", re.I)
 _WHO_BEFORE = re.compile(r"\d|\b(?:female|male|woman|man|lady|guy|[mf])\b|岁|男|女", re.I)
 _ZH_STANDING = "高血压|糖尿病|哮喘|冠心病|心脏病|房颤|癫痫|慢阻肺"
-_ZH_STANDING_DRUG = "二甲双胍|胰岛素|降压药|降糖药"
 _BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:[12一二]型)?(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?:病史)?"
                             rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史"
                             # the long-term medicine for it ("一直吃二甲双胍") and control said to be fine ("血糖控制得还行")
