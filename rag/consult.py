@@ -23,6 +23,7 @@ from typing import Literal
 
 from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.answer.schema import (
+    OTHER_LANGUAGE_NOTES,
     URGENCY_ORDER,
     Advice,
     Citation,
@@ -80,12 +81,6 @@ DISCLAIMERS = {
 _ABSTAIN = {
     "en": "The knowledge base has no guideline passage that covers this question well enough, so no advice is given. Please see a clinician.",
     "zh": "知识库中没有足以回答此问题的指南内容，因此不提供建议。请咨询医生。",
-}
-# an answer whose items quote a guideline in another language than the question's (rag.answer.generators.extractive:
-# a Chinese complaint no Chinese guideline matched is answered from the English one)
-_OTHER_LANGUAGE = {
-    "en": "language: no English guideline matched this question; the items quote a guideline in another language.",
-    "zh": "语言：没有与您的问题相符的中文指南，以下条目引用英文指南原文。",
 }
 _ALL_FAILED = {
     "en": ("Guideline passages on this were found, but none of the generated advice could be verified against them, "
@@ -380,10 +375,11 @@ def _verify(trace_id: str, intake: Intake, tri: TriageResult, result: Generation
     used |= {n for t in checked.tests for n in t.citations}
     used |= set(seek.citations) if seek is not None and seek.reason else set()
     quoted_ids = {c.chunk_id for c in checked.citations if c.n in used}
-    quoted = {p.language for p in found.passages if p.chunk_id in quoted_ids} - {language}
-    if has_items and quoted:
-        # a Chinese question answered from an English guideline (no Chinese guideline matched it): said, not hidden
-        notes.append(_OTHER_LANGUAGE[language])
+    quoted_languages = {p.language for p in found.passages if p.chunk_id in quoted_ids}
+    if has_items and quoted_languages - {language}:
+        # a Chinese question answered from an English guideline (no Chinese guideline matched it): said, not hidden;
+        # and said truthfully when the answer quotes a guideline in its own language too
+        notes.append(OTHER_LANGUAGE_NOTES["some" if language in quoted_languages else "all"][language])
     what = _describe(result.backend, result.model, language)
     draft_seek = seek or SeekCare(needed=True, urgency="soon", department="", reason="", citations=[])
     advice = Advice(
@@ -538,10 +534,12 @@ def _apply_urgency(advice: Advice, decision: UrgencyDecision, facts: Facts, lang
         dropped = len(advice.self_care) - len(first_aid)
         update["self_care"] = [SelfCareItem(advice=s.advice, confidence=s.confidence, citations=s.citations, support=s.support)
                                for s in first_aid]
+        # (in the item's own language: an English condition quoted into a Chinese answer gets the English words, so
+        # that no item mixes languages)
         update["possible_conditions"] = [
-            c if c.name.endswith(_URGENT_ASSESS[language]) else
-            Condition(name=c.name + _URGENT_ASSESS[language], icd10=c.icd10, rationale=c.rationale, confidence=c.confidence,
-                      citations=c.citations, support=c.support)
+            c if c.name.endswith(tuple(_URGENT_ASSESS.values())) else
+            Condition(name=c.name + _URGENT_ASSESS[detect_language(f"{c.name} {c.rationale}")], icd10=c.icd10,
+                      rationale=c.rationale, confidence=c.confidence, citations=c.citations, support=c.support)
             for c in advice.possible_conditions]
         if dropped:
             update["notes"] = [*advice.notes, f"emergency: {dropped} self-care item(s) not from an emergency section withheld"]

@@ -218,3 +218,55 @@ def test_tests_for_when_red_flags_are_present_are_not_given_to_an_answer_managed
     assert a.urgency in {"self_care", "routine"}
     assert not any(re.search(r"red flags? (?:are )?present|MRI of the spine", f"{t.test} {t.reason}", re.I)
                    for t in a.suggested_tests)
+
+
+class _QuotingGenerator:
+    """A model that quotes the first sentence of the first passage in each of `languages` as self-care and, when
+    `condition` is set, names a condition from the first English passage: its first three words, citing it."""
+
+    backend, model = "fake", "quoter-1"
+
+    def __init__(self, languages: tuple[str, ...], condition: bool = False) -> None:
+        self.languages, self.condition = languages, condition
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        from rag.answer.generators.extractive import guideline_sentences
+
+        items, conditions = [], []
+        for lang in self.languages:
+            n, p = next((n, p) for n, p in enumerate(request.passages, start=1) if p.language == lang)
+            items.append(DraftSelfCare(advice=guideline_sentences(p.text)[0], confidence="medium", citations=[n]))
+            if self.condition and lang == "en":
+                conditions.append(DraftCondition(name=" ".join(guideline_sentences(p.text)[0].split()[:3]),
+                                                 rationale=guideline_sentences(p.text)[0],
+                                                 confidence="medium", citations=[n]))
+        draft = DraftAdvice(possible_conditions=conditions, self_care=items,
+                            seek_care=DraftSeekCare(needed=True, urgency="soon", department="", reason="", citations=[]))
+        return GenerationResult(draft=draft, raw_output=draft.model_dump_json(), backend=self.backend, model=self.model)
+
+
+@pytest.mark.parametrize(("languages", "which"), [(("en",), "all"), (("zh", "en"), "some")])
+def test_the_other_language_note_says_truthfully_what_the_answer_quotes(starter_kb, languages, which):
+    """A Chinese answer quoting only an English guideline says that no Chinese guideline matched; one that quotes both
+    says that some items quote an English guideline (round 9: the note was the first wording either way)."""
+    from rag.answer.schema import OTHER_LANGUAGE_NOTES
+    from rag.backends import Backends
+
+    quoting = Backends(starter_kb.settings, _embedder=starter_kb.embedder, _store=starter_kb.store,
+                       _generator=_QuotingGenerator(languages), _audit=starter_kb.audit)
+    a = ask(quoting, "打篮球崴了脚，外脚踝肿了一个包，能走路，发烧38度", age=25)
+    assert a.language == "zh" and len(a.self_care) == len(languages)
+    assert OTHER_LANGUAGE_NOTES[which]["zh"] in a.notes
+    assert OTHER_LANGUAGE_NOTES["some" if which == "all" else "all"]["zh"] not in a.notes
+
+
+def test_an_english_condition_in_a_chinese_emergency_answer_is_marked_in_english(starter_kb):
+    """Under an emergency, conditions are named as what the emergency team will assess; the words added follow the
+    item's own language, so an English condition quoted into a Chinese answer does not mix languages."""
+    from rag.backends import Backends
+
+    quoting = Backends(starter_kb.settings, _embedder=starter_kb.embedder, _store=starter_kb.store,
+                       _generator=_QuotingGenerator(("en",), condition=True), _audit=starter_kb.audit)
+    a = ask(quoting, "被蜜蜂蜇了，嘴唇和喉咙都肿了，喘不上气", age=30)
+    assert a.urgency == "emergency" and a.possible_conditions
+    assert all(c.name.endswith(" — to be assessed urgently") and "需紧急评估" not in c.name for c in a.possible_conditions)

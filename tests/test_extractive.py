@@ -522,7 +522,9 @@ def test_answer_quality_on_the_frozen_vignettes(starter_kb) -> None:
     assert report["must_not_violations"] <= FROZEN_FLOOR["must_not_violations"]
     assert report["right_guideline_cited"] >= FROZEN_FLOOR["right_guideline_cited"]
     assert report["items_from_unrelated_documents"] <= FROZEN_FLOOR["items_from_unrelated_documents"]
-    assert report["mixed_language_items"] == 0
+    # no item in another language, said or not (round 9 counts the English framing of Chinese seek-care reasons as
+    # mixed wording too: rag/safety/urgency.py's wording, not guarded here; docs/answers.md "Ninth round")
+    assert report["mixed_language_breakdown"]["other_language_not_noted"] == 0 and report["other_language_items_noted"] == 0
     assert report["off_topic_abstained"] == "4/4"
 
 
@@ -545,7 +547,8 @@ def test_answer_quality_on_the_second_frozen_set(starter_kb) -> None:
 
     vignettes = load_vignettes((DATA / "answers_frozen2.jsonl").read_text(encoding="utf-8").splitlines())
     report = evaluate_answers(vignettes, lambda req: consult(req, starter_kb, caller="test").advice)
-    assert report["adult_only_items_for_children"] == 0 and report["mixed_language_items"] == 0
+    assert report["adult_only_items_for_children"] == 0 and report["other_language_items_noted"] == 0
+    assert report["mixed_language_breakdown"]["other_language_not_noted"] == 0
     assert report["must_not_violations"] <= 2
     assert report["right_guideline_cited"] >= 0.92
     # 18 after round 3; 19 after the same-day tiers of twelve guidelines (round 5 of urgency, 2026-12-01); 11 after round 4;
@@ -954,3 +957,127 @@ def test_a_chinese_guideline_about_the_complaint_keeps_a_chinese_question_in_chi
                     "An insect bite causes redness and swelling; spreading redness with fever may be an infection.", 0.68)
     assert matching_documents([fever_zh, bites], "小腿上被虫子咬了，三天了，红肿越来越大，今天低烧37.8", "zh")[0] == \
         "insect-bites-stings"
+
+
+# --- round 9 (docs/answers.md "Ninth round") ---------------------------------------------------------------------------
+
+
+def test_a_condition_under_treatment_or_said_to_be_controlled_is_background() -> None:
+    """"on tablets for blood pressure" beside months of low mood, "我有2型糖尿病，一直吃二甲双胍，血糖控制得还行" beside a month
+    of sleeplessness: who the patient is, not the complaint. A medicine just started or changed is the question."""
+    from rag.answer.generators.extractive import _background_terms, names_title
+
+    grief = "Lost interest in everything for months, not sleeping. I'm 77 and on tablets for blood pressure."
+    assert not names_title(grief, "High blood pressure (hypertension)", "en")
+    assert names_title("The doctor added a new blood pressure tablet and since then I go woozy",
+                       "High blood pressure (hypertension)", "en")
+    sleepless = "我有2型糖尿病，一直吃二甲双胍，血糖控制得还行。最近一个多月晚上总睡不着。"
+    assert "糖尿病" in _background_terms(sleepless, True)
+    assert not names_title(sleepless, "2型糖尿病与低血糖", "zh") and names_title(sleepless, "失眠", "zh")
+    assert names_title("最近血糖控制得不好，空腹都十几", "2型糖尿病与低血糖", "zh")
+    # "new" about something else than a medicine leaves the background as it is
+    assert "diabete" in _background_terms("I'm diabetic and have a new rash on my arm", False)
+    assert not _background_terms("我有糖尿病，刚开始吃二甲双胍，肚子不舒服", True)
+
+
+def test_a_symptom_said_to_be_over_names_no_complaint() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    q = _query_terms("had a tummy bug, the vomiting has stopped but he still has runny poo", False)
+    assert "vomit" not in q and "diarrhoea" in q
+    assert "vomit" in _query_terms("he has been vomiting since last night", False)
+    zh = _query_terms("孩子前两天吐，现在已经不吐了，还在拉肚子", True)
+    assert "腹泻" in zh
+    passages = [passage("vomiting", "Nausea and vomiting", "2 What it is", "Vomiting with a tummy bug often comes with diarrhoea.", 0.60),
+                passage("diarrhoea", "Diarrhoea and dehydration", "2 What it is", "Diarrhoea means loose or watery poo.", 0.55)]
+    assert matching_documents(passages, "had a tummy bug, the vomiting has stopped but he still has runny poo", "en")[0] == \
+        "diarrhoea"
+
+
+def test_a_chinese_red_flag_word_that_holds_a_title_word_names_that_guideline() -> None:
+    """"疑似严重过敏反应" holds 《皮疹与过敏反应》's "过敏反应": lips and tongue swelling after an antibiotic is that guideline's
+    emergency, not the cough guideline's that retrieval ranked first."""
+    cough = passage("cough-zh", "咳嗽", "3 危险信号", "呼吸非常困难、呼吸急促、说话不能成句；", 0.62, language="zh")
+    rash = passage("rash-zh", "皮疹与过敏反应", "3 危险信号", "嘴唇、舌头或喉咙肿胀，呼吸困难：立即拨打120。", 0.47, language="zh")
+    q = "刚吃了头孢十来分钟，嘴唇和舌头都肿起来了，说话声音也哑了，说喘不上气"
+    assert matching_documents([cough, rash], q, "zh", red_flags=("疑似严重过敏反应（过敏性休克）",))[0] == "rash-zh"
+
+
+def test_self_care_addressed_to_another_condition_is_not_given() -> None:
+    """A shingles rash gets "冷敷、穿宽松棉质衣服", not the eczema patients' moisturiser; someone with eczema gets both."""
+    from rag.answer.generators.extractive import _query_terms, for_named_condition
+
+    line = "冷敷、穿宽松棉质衣服；湿疹患者坚持大量涂抹无香料保湿霜。"
+    assert for_named_condition(line, _query_terms("右边腰上起了一串小水泡，火辣辣地疼", True), True) == "冷敷、穿宽松棉质衣服。"
+    assert for_named_condition(line, _query_terms("我有湿疹，最近手上很痒", True), True) == line
+    assert for_named_condition("People with eczema should use plenty of moisturiser.", _query_terms("itchy rash", False),
+                               False) is None
+    assert for_named_condition("Drink plenty; rest.", _query_terms("itchy rash", False), False) == "Drink plenty; rest."
+    # a baby's dry, red, scratched skin that the answer reads as eczema (a possible condition) keeps the eczema advice
+    baby = _query_terms("宝宝10个月，胳膊肘窝皮肤干干的、粗粗的，发红，老去挠", True)
+    assert for_named_condition(line, baby, True) == "冷敷、穿宽松棉质衣服。"
+    assert for_named_condition(line, baby, True, ("湿疹",)) == line
+    rash = passage("rash-zh", "皮疹与过敏反应", "4 居家护理", "- " + line, 0.6, language="zh")
+    d = compose("右边腰上起了一串小水泡，火辣辣地疼", [rash], language="zh")
+    assert d.self_care and not any("湿疹患者" in s.advice for s in d.self_care)
+
+
+def test_a_complaint_called_mild_is_not_the_chief_one_and_a_tick_pulled_off_is_a_tick_bite() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert {"tick", "bite"} <= _query_terms("we pulled a tick off her thigh two weeks ago", False)
+    assert "strain" not in _query_terms("we pulled a tick off her thigh two weeks ago", False)
+    cold = passage("cold-flu", "Colds and flu", "2 What it is", "A cold gives a runny nose and a mild sore throat.", 0.50)
+    bite = passage("insect-bites-stings", "Insect bites, stings and tick bites", "2 What it is",
+                   "A red ring spreading from a tick bite over days can be Lyme disease.", 0.58)
+    q = "My 9 year old has a runny nose and a mild cold, and a red ring on her thigh getting bigger; we pulled a tick off there"
+    assert matching_documents([cold, bite], q, "en")[0] == "insect-bites-stings"
+    # not called minor, the cold said first is the chief complaint
+    explain: dict[str, dict[str, object]] = {}
+    matching_documents([cold, bite], q.replace("a mild cold", "a cold"), "en", explain=explain)
+    assert explain["cold-flu"]["chief"] == 0.1
+    explain.clear()
+    matching_documents([cold, bite], q, "en", explain=explain)
+    assert explain["cold-flu"]["chief"] == 0.0
+
+
+def test_a_medicine_named_by_its_condition_is_not_the_complaint_said_first_and_lay_words_for_dizziness() -> None:
+    """"added a new blood pressure tablet and since then I go woozy": the tablet is the medicine, the wooziness is the
+    complaint (the blood-pressure guideline's salt advice is no help for it); "D&V" is diarrhoea and vomiting."""
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "dizzi" in _query_terms("I go woozy when I stand up", False)  # stemmed, as the title's "dizziness" is
+    assert {"diarrhoea", "vomit"} <= _query_terms("D&V for 2 days, can't keep much down", False)
+    bp = passage("hypertension", "High blood pressure (hypertension)", "2 What it is",
+                 "High blood pressure rarely causes symptoms.", 0.47)
+    dizzy = passage("dizziness", "Dizziness and vertigo", "2 Assessment", "Dizziness or feeling woozy on standing up, after a "
+                    "new blood pressure tablet, is often postural hypotension.", 0.47)
+    q = "The doctor added a new blood pressure tablet three weeks ago and since then I go woozy when I get up"
+    explain: dict[str, dict[str, object]] = {}
+    assert matching_documents([bp, dizzy], q, "en", explain=explain)[0] == "dizziness"
+    assert explain["hypertension"]["chief"] == 0.0
+    explain.clear()  # said as the complaint, blood pressure named first is the chief one
+    matching_documents([bp, dizzy], "My blood pressure has been high and since then I go woozy", "en", explain=explain)
+    assert explain["hypertension"]["chief"] == 0.1
+
+
+def test_running_is_no_diarrhoea_and_a_duration_past_acute_names_no_acute_title() -> None:
+    """"when he runs at football" is no "the runs"; a cough of 6 weeks does not name "Acute cough" (its one word "cough"
+    gave it half a title before), so the chronic guideline leads even where retrieval ranked the acute one higher."""
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "diarrhoea" not in _query_terms("dry cough, worse when he runs at football", False)
+    assert "diarrhoea" in _query_terms("got the runs since Tuesday", False)
+    acute = passage("cough-acute", "Acute cough", "2 Assessment", "A dry cough at night after a cold is common.", 0.63)
+    chronic = passage("cough-chronic", "Chronic (long-lasting) cough", "2 Assessment",
+                      "A dry cough at night that lasts weeks can be asthma.", 0.55)
+    explain: dict[str, dict[str, object]] = {}
+    q = "My 9 year old has had a dry cough for 6 weeks, worse at night"
+    assert matching_documents([acute, chronic], q, "en", explain=explain)[0] == "cough-chronic"
+    assert explain["cough-acute"]["title"] == 0.0
+    assert matching_documents([acute, chronic], "dry cough at night for 4 days", "en")[0] == "cough-acute"
+    # a disease's name with "chronic" in it has no acute rival: a COPD flare of this morning still names it
+    copd = passage("copd", "Chronic obstructive pulmonary disease (COPD)", "2 What it is", "COPD flares need oxygen care.", 0.6)
+    explain.clear()
+    matching_documents([copd, acute], "Grandad has COPD, since this morning he is drowsy", "en", explain=explain)
+    assert explain["copd"]["title"] == 1.0

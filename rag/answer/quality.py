@@ -4,6 +4,17 @@ A vignette is one JSON line: {"symptoms", "age", "sex", "pregnant", "docs": [doc
 complaint], "must": [phrases a good answer contains], "must_not": [phrases it must not contain],
 "abstain": true for questions outside what the guidelines cover}. Each runs through the whole
 consultation pipeline; the answer's items are then read back against the labels.
+
+Language (issue 12: "an answer never mixes languages unless it says it quotes a guideline in another language"):
+- an item in the other language than the answer (an English self-care line in a Chinese answer) is *said* when the
+  answer carries the other-language note (`OTHER_LANGUAGE_NOTES`), and *mixed* otherwise;
+- an item in the answer's language whose own wording, outside quotation marks and 《titles》, holds a run of three or
+  more words of the other language (an English explanation inside a Chinese seek-care reason) is *mixed wording*:
+  no note covers it, since it is no quotation.
+`mixed_language_items` counts the mixed and the mixed-wording items (the violations; `mixed_language_breakdown` splits
+them); `other_language_items_noted` counts the said ones apart. Before round 9 of docs/answers.md the measure was the
+other-language items whether said or not, and no mixed wording: that is `other_language_not_noted` plus
+`other_language_items_noted`.
 """
 
 from __future__ import annotations
@@ -14,12 +25,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answer.schema import Advice, ConsultRequest
+from rag.answer.schema import OTHER_LANGUAGE_NOTES, Advice, ConsultRequest
 from rag.text import CJK_RANGE
 
-__all__ = ["Vignette", "ItemView", "answer_items", "adult_only", "score_answer", "evaluate_answers", "load_vignettes"]
+__all__ = ["Vignette", "ItemView", "answer_items", "adult_only", "mixed_wording", "says_other_language", "score_answer",
+           "evaluate_answers", "load_vignettes"]
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
+# quotations and titles: a quoted guideline sentence or a 《title》 keeps its own language
+_QUOTED = re.compile(r"“[^”]*”|《[^》]*》|\"[^\"]*\"")
+_EN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,]+[A-Za-z][A-Za-z'’-]*){2,}")
+_NOTES = {text for by_language in OTHER_LANGUAGE_NOTES.values() for text in by_language.values()}
 # adult-only wording, kept apart from the generator's own filter so the measure does not grade itself
 _ADULT_EN = re.compile(r"\badults?\b|\bgrown-ups?\b|\b(?:men|women) over\b", re.I)
 _CHILD_EN = re.compile(r"\bchild|\bchildren|\bkids?\b|\bbab(?:y|ies)\b|\binfants?\b|\bteen|\bunder-?\d+s?\b|\baged? \d", re.I)
@@ -91,6 +107,17 @@ def adult_only(text: str) -> bool:
     return bool(_ADULT_ZH.search(text) and not _CHILD_ZH.search(text))
 
 
+def says_other_language(advice: Advice) -> bool:
+    """True when the answer's notes say that items quote a guideline in another language."""
+    return any(n in _NOTES for n in advice.notes)
+
+
+def mixed_wording(text: str, language: str) -> bool:
+    """True when an item written in the answer's language holds the other language outside quotations and titles."""
+    outside = _QUOTED.sub(" ", text)
+    return bool(_EN_RUN.search(outside)) if language == "zh" else bool(_CJK.search(outside))
+
+
 def _answer_text(advice: Advice) -> str:
     parts = [f"{c.name} {c.rationale}" for c in advice.possible_conditions]
     parts += [s.advice for s in advice.self_care]
@@ -109,7 +136,9 @@ class AnswerScore:
     must_not_found: list[str] = field(default_factory=list)
     unrelated_items: list[str] = field(default_factory=list)
     adult_items_for_child: list[str] = field(default_factory=list)
-    mixed_language_items: list[str] = field(default_factory=list)
+    mixed_language_items: list[str] = field(default_factory=list)  # in the other language, not said
+    mixed_wording_items: list[str] = field(default_factory=list)  # the answer's language with the other one inside
+    other_language_items_noted: list[str] = field(default_factory=list)
     emergency_self_care: int = 0
     abstained: bool = False
     roles: Counter[str] = field(default_factory=Counter)
@@ -126,6 +155,7 @@ def score_answer(v: Vignette, advice: Advice) -> AnswerScore:
         (s.must_found if phrase.lower() in text else s.must_missing).append(phrase)
     s.must_not_found = [p for p in v.must_not if p.lower() in text]
     related = set(v.docs)
+    noted = says_other_language(advice)
     for it in items:
         s.roles[it.role] += 1
         if v.docs and it.docs and not set(it.docs) & related:
@@ -134,7 +164,9 @@ def score_answer(v: Vignette, advice: Advice) -> AnswerScore:
             s.adult_items_for_child.append(f"{it.role}: {it.text[:120]}")
         zh_item = bool(_CJK.search(it.text))
         if zh_item != (advice.language == "zh"):
-            s.mixed_language_items.append(f"{it.role}: {it.text[:80]}")
+            (s.other_language_items_noted if noted else s.mixed_language_items).append(f"{it.role}: {it.text[:80]}")
+        elif mixed_wording(it.text, advice.language):
+            s.mixed_wording_items.append(f"{it.role}: {it.text[:160]}")
     for c in advice.citations:
         if c.support != "not_cited":
             s.support[c.support] += 1
@@ -149,7 +181,7 @@ def evaluate_answers(vignettes: list[Vignette], answer: Callable[[ConsultRequest
     roles: Counter[str] = Counter()
     support: Counter[str] = Counter()
     with_docs = right = must_total = must_hit = must_not_hits = 0
-    unrelated = adult = mixed = emergency_answers = emergency_with_self_care = 0
+    unrelated = adult = mixed = wording = noted = emergency_answers = emergency_with_self_care = 0
     offtopic = offtopic_abstained = ontopic_abstained = 0
     for v in vignettes:
         req = ConsultRequest.model_validate({"symptoms": v.symptoms, "age": v.age, "sex": v.sex, "pregnant": v.pregnant})
@@ -170,6 +202,8 @@ def evaluate_answers(vignettes: list[Vignette], answer: Callable[[ConsultRequest
         unrelated += len(s.unrelated_items)
         adult += len(s.adult_items_for_child)
         mixed += len(s.mixed_language_items)
+        wording += len(s.mixed_wording_items)
+        noted += len(s.other_language_items_noted)
         if advice.urgency == "emergency":
             emergency_answers += 1
             emergency_with_self_care += s.emergency_self_care > 0
@@ -177,6 +211,7 @@ def evaluate_answers(vignettes: list[Vignette], answer: Callable[[ConsultRequest
             "right_doc_not_cited": v.docs if s.cited_right_doc is False else None,
             "must_missing": s.must_missing, "must_not_found": s.must_not_found, "unrelated_items": s.unrelated_items,
             "adult_items_for_child": s.adult_items_for_child, "mixed_language_items": s.mixed_language_items,
+            "mixed_wording_items": s.mixed_wording_items, "other_language_items_noted": s.other_language_items_noted,
             "off_topic_answered": True if v.abstain and not s.abstained else None,
         }.items() if val}
         rows.append({"symptoms": v.symptoms, "age": v.age, "urgency": advice.urgency, "abstained": s.abstained,
@@ -189,7 +224,9 @@ def evaluate_answers(vignettes: list[Vignette], answer: Callable[[ConsultRequest
         "must_not_violations": must_not_hits,
         "items_from_unrelated_documents": unrelated,
         "adult_only_items_for_children": adult,
-        "mixed_language_items": mixed,
+        "mixed_language_items": mixed + wording,
+        "mixed_language_breakdown": {"other_language_not_noted": mixed, "mixed_wording": wording},
+        "other_language_items_noted": noted,
         "emergency_answers_with_self_care": f"{emergency_with_self_care}/{emergency_answers}",
         "off_topic_abstained": f"{offtopic_abstained}/{offtopic}",
         "on_topic_abstained": f"{ontopic_abstained}/{with_docs}",

@@ -24,6 +24,7 @@ __all__ = [
     "DraftTest",
     "DraftAdvice",
     "RedFlag",
+    "OTHER_LANGUAGE_NOTES",
     "Condition",
     "SelfCareItem",
     "SeekCare",
@@ -89,6 +90,21 @@ class DraftAdvice(_Strict):
 
 
 # --- what clients get ----------------------------------------------------------------------
+
+# The note an answer carries when some of its items quote a guideline in another language than the question's (a
+# Chinese complaint answered from the only guideline on it, in English). "all": every quoted passage is in the other
+# language; "some": the answer quotes guidelines in both languages. `rag.answer.quality` reads an item in the other
+# language as said (not mixed) only when the answer carries one of these notes.
+OTHER_LANGUAGE_NOTES: dict[str, dict[str, str]] = {
+    "all": {
+        "en": "language: no English guideline matched this question; the items quote a guideline in another language.",
+        "zh": "语言：没有与您的问题相符的中文指南，以下条目引用英文指南原文。",
+    },
+    "some": {
+        "en": "language: some items quote a guideline in another language (no English guideline covers them).",
+        "zh": "语言：部分条目引用英文指南原文（没有与之相符的中文指南内容）。",
+    },
+}
 
 
 class RedFlag(_Strict):

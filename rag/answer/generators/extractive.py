@@ -78,10 +78,11 @@ _DOSE_QUESTION = re.compile(r"\bhow (?:much|many)\b|\bdoses?\b|\bdosage\b|\bmaxi
 _NSAID_AVOID = re.compile(r"(?:\bavoid|\bnot|\bnever|\bdon't|不要|避免|禁止|不宜|忌)[^.;,，。；]{0,20}(?:ibuprofen|nsaid|aspirin|布洛芬|阿司匹林)", re.I)
 _QUESTION_CHILD = re.compile(r"\b(?:child|son|daughter|kid|boy|girl|toddler|baby|infant|newborn)s?\b|year[- ]old|孩子|儿子|女儿|宝宝|婴儿|小孩|岁", re.I)
 _EN_SYNONYMS = {"diarrhea": "diarrhoea", "diarreah": "diarrhoea", "diarrea": "diarrhoea", "diarhea": "diarrhoea",
-                "diarhoea": "diarrhoea", "diarrohea": "diarrhoea", "diahrrea": "diarrhoea", "diahorrea": "diarrhoea", "stools": "diarrhoea", "runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
+                "diarhoea": "diarrhoea", "diarrohea": "diarrhoea", "diahrrea": "diarrhoea", "diahorrea": "diarrhoea", "stools": "diarrhoea", "the runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
                 "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "throat": "throat",
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
                 "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
+                "woozy": "dizziness", "light-headed": "dizziness", "light headed": "dizziness", "giddy": "dizziness",
                 "heart": "palpitations", "fluttering": "palpitations", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
                 "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
                 "baby": "newborn", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
@@ -125,9 +126,14 @@ _REASSURED_EN = re.compile(
     r"|\b(?:has |have |had |'s )?stopped (?:crying|screaming)\b|(?<!not )(?<!n't )\b(?:is|she's|he's|shes|hes|now|still|back) playing\b"
     # bodily functions said to be normal ("wee and poo normal", "bowels fine"): no bladder or bowel complaint
     r"|(?<!not )\b(?:wee|pee|poo|poos|urine|stools?|bowels?|bladder|waterworks)(?:\s+(?:and|&)\s+(?:wee|pee|poo|poos|urine|"
-    r"stools?|bowels?|bladder|waterworks))?\s+(?:(?:is|are|all|both|seem|seems|still)\s+)?(?:normal|fine|ok|okay|as usual)\b", re.I)
+    r"stools?|bowels?|bladder|waterworks))?\s+(?:(?:is|are|all|both|seem|seems|still)\s+)?(?:normal|fine|ok|okay|as usual)\b"
+    # a symptom said to be over ("the vomiting has stopped but he still has runny poo"): what is left is the complaint
+    r"|\b(?:the|his|her|my|their)\s+[a-z]+(?:\s+[a-z]+)?\s+(?:has|have|had)\s+(?:now\s+|since\s+|already\s+)?"
+    r"(?:stopped|settled|cleared(?: up)?|resolved|gone away|disappeared)\b", re.I)
 _REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常|挺好|还行)|能吃能喝|(?:吃饭|喝水|吃奶|玩耍?|睡觉|大小便)[喝水吃饭、和]*[都也还]*"
-                           r"(?:正常|可以|挺好|不错|还行|没问题)")
+                           r"(?:正常|可以|挺好|不错|还行|没问题)"
+                           # a symptom said to be over ("已经不吐了", "烧退了"): what is left is the complaint
+                           r"|(?:已经|现在)?不(?:吐|拉|烧|咳)了|(?:呕吐|吐|发烧|烧|拉肚子|腹泻)(?:已经|现在)?(?:停了|退了|止住了|没了)")
 
 
 _SLEEP_LOST_ZH = re.compile(r"得(?:整晚|整夜|晚上|一晚上|夜里)?(?:都|也)?睡不(?:着|好)觉?")
@@ -390,6 +396,8 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _TESTICLE.sub(" testicle ", low)  # "pain in my left ball" is a testicle
     # "pulled a tick off", "pulled the splinter out": a thing removed, not a pulled muscle
     low = re.sub(r"\bpull(?:ed|ing|s)?(?= (?:a|an|the|it|them|this|that)\b(?: \w+)? (?:off|out)\b)", " removed", low)
+    low = re.sub(r"\bticks?\b(?! ?bites?)", "tick bite", low)  # a tick found on the skin or pulled off has bitten
+    low = re.sub(r"\bd\s*(?:&|and|n)\s*v\b", " diarrhoea and vomiting ", low)  # "D&V for 2 days"
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | readings)
@@ -432,7 +440,17 @@ _BACKGROUND_EN = re.compile(
     rf"\b(?:i'?m|i am|he'?s|she'?s|he is|she is|they'?re|they are|who is|who'?s)\s+(?:\d+\s+and\s+)?(?:an?\s+)?"
     rf"(?:type\s*[12]\s+)?(?:{_STANDING[0]})\b"
     rf"|\b(?:i|he|she|they|we|who)\s+(?:also\s+)?(?:have|has)\s+(?:got\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[1]})"
-    rf"(?:\s+(?:and|or)\s+(?:type\s*[12]\s+)?(?:{_STANDING[1]}))?\b", re.I)
+    rf"(?:\s+(?:and|or)\s+(?:type\s*[12]\s+)?(?:{_STANDING[1]}))?\b"
+    # or the treatment the patient is on for it ("I'm 77 and on tablets for blood pressure", "takes pills for his
+    # diabetes"); not a medicine that was just started or changed, which may be what is wrong now (see _NEW_MEDICINE)
+    rf"|\b(?:on|takes?|taking)\s+(?:\w+\s+)?(?:tablets?|pills?|medication|medicines?|meds|treatment|injections?)\s+for\s+"
+    rf"(?:(?:my|his|her|their|the)\s+)?(?:type\s*[12]\s+)?(?:{_STANDING[1]}|blood pressure)\b", re.I)
+_ZH_STANDING_DRUG = "二甲双胍|胰岛素|降压药|降糖药"
+# a medicine started or changed lately is a question about that medicine ("added a new blood pressure tablet and since
+# then I go woozy"): its condition is no background then
+_NEW_MEDICINE = re.compile(r"\b(?:new|started|starting|added|changed|switched|increased|raised|upped)\b[^.,;!?]{0,30}?\b(?:tablets?|"
+                           r"pills?|medicines?|medications?|meds|dose|doses|inhalers?|injections?|metformin|insulin)\b"
+                           rf"|(?:新|刚(?:开始)?|换了?|加了?)(?:加|换|开|吃|用|打)?了?[^，。；！？]{{0,6}}?(?:药|{_ZH_STANDING_DRUG})", re.I)
 # or a list item of who the patient is, after their age or sex ("68, female, diabetic on tablets and overweight"; "62 yr
 # old woman, type 2 diabetic."; "60岁，糖尿病，"): the condition, with the medicine it is treated with, as a whole segment
 _BACKGROUND_LIST_EN = re.compile(
@@ -440,8 +458,11 @@ _BACKGROUND_LIST_EN = re.compile(
     rf"(?:\s+on\s+[a-z]+(?:\s+(?:and\s+)?[a-z]+){{0,2}})?(?=\s*(?:[,;.:]|$)|\s+and\s)", re.I)
 _WHO_BEFORE = re.compile(r"\d|\b(?:female|male|woman|man|lady|guy|[mf])\b|岁|男|女", re.I)
 _ZH_STANDING = "高血压|糖尿病|哮喘|冠心病|心脏病|房颤|癫痫|慢阻肺"
-_BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?:病史)?"
-                            rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史")
+_BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:[12一二]型)?(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?:病史)?"
+                            rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史"
+                            # the long-term medicine for it ("一直吃二甲双胍") and control said to be fine ("血糖控制得还行")
+                            rf"|(?:一直|长期|平时|每天)(?:在)?(?:吃|服用?|用|打)(?:{_ZH_STANDING_DRUG})"
+                            r"|(?:血糖|血压)(?:一直)?控制得?(?:都|也|还)?(?:行|还行|还好|挺好|不错|可以|稳定|平稳|正常)")
 _BACKGROUND_LIST_ZH = re.compile(rf"(?<=[，,；;。：:])(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?=[，,；;。])")
 
 
@@ -462,7 +483,7 @@ def _background_terms(query: str, zh: bool) -> frozenset[str]:
     rx = _BACKGROUND_ZH if zh else _BACKGROUND_EN
     listed = [m for m in (_BACKGROUND_LIST_ZH if zh else _BACKGROUND_LIST_EN).finditer(query)
               if _WHO_BEFORE.search(query[max(0, m.start() - 25):m.start()])]
-    if not (rx.search(query) or listed) or _FLARE.search(query):
+    if not (rx.search(query) or listed) or _FLARE.search(query) or _NEW_MEDICINE.search(query):
         return frozenset()
     rest = rx.sub("，" if zh else ", ", query)
     for m in reversed(listed):
@@ -652,6 +673,11 @@ def about_terms(query: str, passage: Passage, language: str) -> set[str]:
 
 
 CHIEF_BONUS = 0.1
+# a complaint the patient calls minor, and a condition named as what a medicine is for ("a new blood pressure
+# tablet"), blanked (same length) where "said first" is read
+_MINOR_EN = re.compile(r"\b(?:mild|slight|minor|touch of an?|bit of an?)\s+[a-z]+|\b(?:high\s+)?(?:blood pressure|bp|diabetes|"
+                       r"sugar|cholesterol|heart|asthma|thyroid|water|sleeping)\s+(?:tablets?|pills?|medicines?|medications?|"
+                       r"meds|inhalers?)\b", re.I)
 # how far above the best guideline in the question's own language another language's guideline must score to anchor
 CROSS_MARGIN = 0.1
 # how far below the best-retrieved candidate a guideline that shares one topic word and no title word may not anchor
@@ -770,8 +796,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
             topic[d] = set()
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
     # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
+    # (a Chinese label's word may hold a title's word: "严重过敏反应" names 《皮疹与过敏反应》's "过敏反应")
     flags = _label_terms(red_flags, zh)
-    emergency = {d: 0.3 if _shared(flags, titles[d], zh) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
+
+    def names_in_label(d: str) -> bool:
+        return bool(_shared(flags, titles[d], zh)) or (zh and not cross[d] and any(
+            w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in flags))
+
+    emergency = {d: 0.3 if names_in_label(d) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
                  for d in best} if flags else dict.fromkeys(best, 0.0)
     # an emergency of the patient's own group ("可能先兆子痫（孕期或产后…）" at 33 weeks) is the emergency of the guideline
     # written for that group, not of one that shares a symptom word of the label (a headache guideline's "头痛")
@@ -808,13 +840,26 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     title = {d: _title_match(q_en, titles[d], False) if cross[d] else
              _title_match(q | (q_all & (_GROUP_WORDS | _QUALIFIERS if special[d] else _QUALIFIERS)), titles[d], zh)
              for d in best}
+    # where an "acute" and a "chronic" guideline on the same topic compete, the title whose qualifier the complaint's
+    # duration contradicts is not named at all (a cough of 6 weeks is past "Acute cough"'s 3 weeks: its "cough" alone
+    # does not name it); a disease's name that holds one ("Chronic obstructive pulmonary disease") has no such rival
+    qualified = {d: (_title_words(titles[d], zh) & _QUALIFIERS, _title_words(titles[d], zh) - _QUALIFIERS)
+                 for d in best if not cross[d] and not zh}
+    for d, (quals, rest) in qualified.items():
+        contrary = _QUALIFIERS - quals
+        if len(quals) == 1 and contrary <= q_all and any(
+                q2 == contrary and rest & r2 for d2, (q2, r2) in qualified.items() if d2 != d):
+            title[d] = 0.0
     # the complaint said first is the chief one: where it names two guidelines' titles in full ("throwing up for 24
     # hours ... dizzy when I stand"; "panic attacks ..., heart pounding"), the one named first leads
     # (only titles named in words: a reading names its topic wherever it stands, "meter reads 2.1" a low; the words
     # for who the patient is name no complaint)
     # (a medicine the patient has is no complaint: "have some ibuprofen I could take" names the medication-safety title,
     # not what is wrong)
-    named_at = {d: _first_named(query, named, zh) for d in best if title[d] >= 1.0 and not cross[d]
+    # (a complaint the patient calls minor is not the chief one: "a mild cold, and also a red ring getting bigger"; nor
+    # is the condition a medicine is for: "added a new blood pressure tablet and since then I go woozy")
+    said = _MINOR_EN.sub(lambda m: " " * len(m.group(0)), query) if not zh else query
+    named_at = {d: _first_named(said, named, zh) for d in best if title[d] >= 1.0 and not cross[d]
                 for named in [{w for w in _title_terms(q, titles[d], zh) if not _is_drug(w, language)}] if named}
     at = sorted(named_at.values())
     first = min(named_at, key=lambda d: named_at[d]) if len(at) >= 2 and at[0] < at[1] and at[-1] < _UNSAID else None
@@ -949,6 +994,36 @@ def without_prognosis(sentence: str) -> str | None:
 
 
 _GROUP_GUIDELINE = frozenset({"pregnant", "infant", "female"})
+
+
+# a clause of self-care addressed to people with a named condition ("湿疹患者坚持大量涂抹无香料保湿霜", "People with
+# eczema should…", "If you have asthma, …"): advice for that condition, not for a complaint that does not name it
+_FOR_CONDITION_ZH = re.compile(r"^(?:对于|对)?([^，。；、：:（(让使请]{2,8}?)(?:患者|病人)")
+_FOR_CONDITION_EN = re.compile(r"^(?:(?:people|those|anyone|patients|adults|children) (?:with|who have)|if you have|for people with) "
+                               r"([a-z][a-z' -]{2,30}?)(?=,| (?:should|can|may|need|must|are|who|use|keep|take)\b)", re.I)
+
+
+def for_named_condition(sentence: str, query_terms: AbstractSet[str], zh: bool, conditions: Sequence[str] = ()) -> str | None:
+    """The sentence without its clauses addressed to people with a condition that neither the complaint names nor the
+    answer offers as a possible condition (`conditions`: their names): a shingles rash is given "冷敷、穿宽松棉质衣服",
+    not the eczema patients' moisturiser, which a baby's dry, red, scratched skin read as eczema keeps. None when
+    nothing is left. Clauses are split at semicolons, as `fitting_part` splits them."""
+    clauses = re.split(r"(?<=[;；])\s*", sentence)
+    kept = []
+    for clause in clauses:
+        m = (_FOR_CONDITION_ZH if zh else _FOR_CONDITION_EN).match(clause.strip())
+        # (the condition's own words, not the broad topic a lay synonym gives it: 湿疹 and 疱疹 are both "皮疹")
+        offered = m is not None and any(n and (m.group(1).lower() in n.lower() or n.lower() in m.group(1).lower())
+                                        for n in conditions)
+        if m and not offered and not _shared(query_terms, m.group(1), zh):
+            continue
+        kept.append(clause)
+    if not kept:
+        return None
+    if len(kept) == len(clauses):
+        return sentence
+    out = " ".join(kept).strip().rstrip(";；,， ")
+    return out + ("。" if zh else ".") if out and out[-1] not in "。.!！" else out or None
 
 
 def in_written_group(groups: Sequence[str], patient: AbstractSet[str]) -> bool:
@@ -1120,6 +1195,10 @@ class ExtractiveGenerator:
                 tests, conditions = [], []
         else:
             reasons = seek
+        # self-care addressed to people with another condition than the complaint's and the answer's (see
+        # for_named_condition)
+        names = tuple(c.name for c in conditions)
+        self_care = [replace(s, text=t) for s in self_care for t in [for_named_condition(s.text, q, zh, names)] if t is not None]
         urgency: Urgency = "emergency" if emergency else ("soon" if seek else "routine")
         department = ("急诊科" if zh else "Emergency department") if emergency else _department([s.text for s in seek], request.language)
         return DraftAdvice(
