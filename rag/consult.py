@@ -418,7 +418,10 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         # another guideline's emergency criteria hold everywhere
         own = decide_urgency(facts, [p for p in passages if p.doc_id in topic], red_flag_labels=labels, language=language,
                              ranked_doc_ids=ranked, topic_doc_ids=topic)
-        if own.level == decision.level and (own.basis == "criterion" or decision.basis != "criterion"):
+        if own.level == decision.level and (own.basis == "criterion" or decision.basis != "criterion"
+                                            or (decision.passage is not None and decision.passage.language != language)):
+            # (another guideline's criterion in the answer's language is kept over the complaint's own guideline saying
+            # only "no criterion": six weeks of looser stools quote the abdominal-pain guideline's "change in bowel habit")
             decision = own
         elif own.basis == "criterion" and decision.level != "emergency" and not (_on_a_sign(decision) and _on_time_alone(own)):
             # (but a sign the patient names that another guideline sends sooner is not outweighed by the complaint's own

@@ -3,6 +3,8 @@ criterion matching, levels and reasons, self-care, model escalation, departments
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag.consult import _apply_urgency, condense_history
@@ -1106,3 +1108,12 @@ def test_round_11_frequent_lows_tb_contact_and_sleep_apnoea_in_chinese() -> None
     sleep = passage("5 何时就诊及科室", "- 睡眠呼吸暂停：到呼吸内科或耳鼻喉科就诊。", doc_id="insomnia-zh-test", title="失眠", n=30)
     got = match_criteria(extract_facts("打呼噜特别响，老婆说我半夜会憋气好几秒", age=45), criteria_of([sleep]))
     assert got and got[0].level in ("soon", "routine"), got
+
+
+def test_round_11_a_chinese_reason_explains_itself_in_chinese() -> None:
+    fever = passage("5 何时就诊及科室", "- 去过疟疾流行地区后发热（需要排查疟疾）：请当天到发热门诊就医。", doc_id="fever-zh-test",
+                    title="成人发热", n=31)
+    d = decide_urgency(extract_facts("上个月去尼日利亚出差，回国一个星期了，今天开始发烧38.8℃", age=39), [fever], red_flag_labels=[],
+                       language="zh", ranked_doc_ids=["fever-zh-test"])
+    assert d.level == "urgent" and "您提到疟疾流行地区" in d.reason and "指南写明“当天”" in d.reason, d.reason
+    assert not re.search(r"[A-Za-z]{3,}", d.reason.replace("NICE", "")), d.reason  # no English explanation left

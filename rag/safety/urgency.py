@@ -698,7 +698,7 @@ def _after_new_medicine(symptoms: str) -> bool:
 _POINTER = re.compile(r"red flag|any emergency|emergencies (go|need|belong)|emergency symptoms need|任何危险信号|出现危险信号|属于急症", re.IGNORECASE)
 _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent medical|immediate|straight away|right away|"
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
-_SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早", re.IGNORECASE)
+_SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早|几天内|数天内", re.IGNORECASE)
 _ROUTINE_CUE = re.compile(r"\bregular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
                           r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越|预约|复查", re.IGNORECASE)
 _SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|arrange|needs? (urgent )?(medical )?(assessment|checking|review)|"
@@ -1303,6 +1303,57 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     return "; ".join(grounds)
 
 
+_ZH_WHY = {
+    "it is listed under the guideline's red flags (seek emergency care)": "指南把它列为危险信号（需要急诊）",
+    "the criterion is about recurring, long-standing or regularly measured findings": "该标准针对反复出现、长期存在或定期测量的情况",
+    _WEEKS_WHY: "该标准针对持续数周的症状",
+    "the criterion is about recurring or long-standing symptoms": "该标准针对反复出现或长期存在的症状",
+    "you describe it as going on for weeks or months, and the guideline gives no time frame": "您描述的情况已持续数周或数月，指南未给出时限",
+    "the guideline says to see a clinician and gives no time frame": "指南建议就医但未给出时限",
+}
+
+
+def _zh_why(why: str) -> str:
+    """The level's explanation in Chinese, for a Chinese answer (the quoted cue stays as the guideline wrote it)."""
+    if why in _ZH_WHY:
+        return _ZH_WHY[why]
+    m = re.fullmatch(r"the guideline says “(.*)”", why)
+    return f"指南写明“{m.group(1)}”" if m else why
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_names() -> dict[str, str]:
+    """A concept's name as shown to a Chinese reader: its first Chinese form ("fever" → "发热")."""
+    out: dict[str, str] = {}
+    for name, forms in _terms()["concepts"].items():
+        zh = next((str(f) for f in forms if _CJK.search(str(f))), None)
+        if zh is not None and "+" not in name:
+            out[name.replace("_", " ")] = zh
+    return out
+
+
+def _zh_grounds(grounds: str) -> str:
+    """Why a criterion holds, in Chinese: each part of "you mention fever, rash; age; 4 days ≥ 2 days" translated
+    (a concept by its Chinese name, a word the patient wrote as they wrote it)."""
+    names = _zh_names()
+    parts = []
+    for part in grounds.split("; "):
+        if part.startswith("you mention "):
+            items = []
+            for item in part.removeprefix("you mention ").split(", "):
+                neg = item.startswith("no ")
+                bare = item.removeprefix("no ")
+                shown = names.get(bare, bare)
+                items.append(f"没有{shown}" if neg else shown)
+            parts.append("您提到" + "、".join(items))
+            continue
+        for en_text, zh_text in (("pregnant", "怀孕"), ("a man", "男性"), ("a woman", "女性"), ("temperature ", "体温"),
+                                 ("blood pressure ", "血压"), ("blood sugar ", "血糖"), (", threshold ", "，阈值"), (" days", "天")):
+            part = part.replace(en_text, zh_text)
+        parts.append("年龄符合" if part == "age" else part)
+    return "；".join(parts)
+
+
 def _show(token: str) -> str:
     negated = token.startswith("not_")
     bare = token.removeprefix("not_")
@@ -1510,13 +1561,8 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
         top = matches[0]
         cr = top.criterion
         if zh:
-            grounds = top.grounds
-            for en_text, zh_text in (("you mention ", "您提到"), ("pregnant", "怀孕"), ("age", "年龄符合"), ("temperature ", "体温"),
-                                     (" days", "天"), ("the guideline says to see a clinician and gives no time frame",
-                                                       "指南建议就医但未给出时限")):
-                grounds = grounds.replace(en_text, zh_text)
-            reason = (f"{label[top.level]}：{_quote(cr.passage, cr.text, language)}。依据：{grounds}"
-                      f"（{top.level_why}）。")
+            reason = (f"{label[top.level]}：{_quote(cr.passage, cr.text, language)}。依据：{_zh_grounds(top.grounds)}"
+                      f"（{_zh_why(top.level_why)}）。")
         else:
             reason = (f"{label[top.level]}: the guideline says {_quote(cr.passage, cr.text, language)}. This applies because "
                       f"{top.grounds} ({top.level_why}).")
