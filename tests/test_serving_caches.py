@@ -188,3 +188,106 @@ def test_complete_sections_reads_roles_of_stored_passages_once() -> None:
     assert evidence._passage_roles.cache_info().hits == 1
     assert evidence._passage_roles(p.text, "Title > Self-care at home") is not None  # the section is part of the key
     assert evidence._passage_roles.cache_info().misses == 2
+
+
+# --- round 9: the patient's text remembered per request only; rules skipped with one scan ----------------------------
+
+
+def test_patient_text_work_is_remembered_within_a_request_only() -> None:
+    """english_bridge, the complaint's topic terms and readings, and the conditions/drugs/tests named in a patient's
+    text are kept for the current request (rag.memo), never in a per-process cache."""
+    from rag.answer.generators import extractive
+    from rag.memo import memo_active, request_memo
+    from rag.terms import lexicon
+
+    for fn in (extractive._query_terms, extractive.english_bridge, extractive._bridge_concepts, extractive._reading_terms):
+        assert not hasattr(fn, "cache_info"), fn.__name__  # no lru_cache outliving the request
+    query = "我发烧两天了，嗓子疼，吃了布洛芬"
+    outside = extractive._query_terms(query, True)
+    assert extractive._query_terms(query, True) is not outside  # no memo outside a request: computed afresh
+    with request_memo():
+        assert memo_active()
+        first = extractive._query_terms(query, True)
+        assert first == outside
+        assert extractive._query_terms(query, True) is first  # remembered within the request
+        bridge = extractive.english_bridge(query)
+        assert bridge and extractive.english_bridge(query) is bridge
+        assert lexicon.conditions_in("fever and a sore throat") == lexicon.find_conditions("fever and a sore throat")
+        assert lexicon.drugs_in(query) == lexicon.find_drugs(query) and lexicon.drugs_in(query)
+        assert lexicon.tests_in("a chest x-ray and a blood test") == lexicon.find_tests("a chest x-ray and a blood test")
+    assert not memo_active()
+    assert extractive._query_terms(query, True) is not first  # the request's memo is gone with it
+
+
+def test_consult_opens_and_drops_its_request_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """consult() runs its pipeline inside one request memo, and nothing of it is left afterwards."""
+    import rag.consult as consult_module
+    from rag.memo import memo_active
+
+    seen: list[bool] = []
+
+    def fake(*args: object, **kwargs: object) -> str:
+        seen.append(memo_active())
+        return "outcome"
+
+    monkeypatch.setattr(consult_module, "_consult", fake)
+    assert consult_module.consult(object(), object()) == "outcome"  # type: ignore[arg-type]
+    assert seen == [True] and not memo_active()
+
+
+def test_verification_names_of_a_claim_echoing_the_patient_are_not_cached() -> None:
+    """A claim not written in its cited passage (it may echo the patient) is read with the per-request functions; one
+    quoted word for word from its passage uses the per-process caches. Both give the same names."""
+    from rag.terms import lexicon
+
+    lexicon._find_conditions.cache_clear()
+    lexicon._find_cached.cache_clear()
+    passage = "Paracetamol can help with a fever. See a GP if the rash does not fade."
+    verify._name_check("My zebrafinch-shaped fever rash needs paracetamol", [passage])
+    keys = [str(k) for k in (lexicon._find_conditions.cache_info(), lexicon._find_cached.cache_info())]
+    assert all("currsize=0" not in k for k in keys)  # the passage itself was read with the caches
+    before = lexicon._find_conditions.cache_info().currsize
+    verify._name_check("Paracetamol can help with a fever.", [passage])  # quoted: guideline text, cached
+    assert lexicon._find_conditions.cache_info().currsize == before + 1
+    verify._name_check("zebrafinch fever again", [passage])  # not quoted: no new cache entry
+    assert lexicon._find_conditions.cache_info().currsize == before + 1
+    assert verify._names("zebrafinch fever and paracetamol", claim=True) == verify._names("zebrafinch fever and paracetamol")
+
+
+def _triage_texts() -> list[str]:
+    texts = []
+    for name in ("triage_vignettes.jsonl", "triage_dev.jsonl", "urgency_dev10.jsonl"):
+        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts.append(row.get("query") or row.get("symptoms") or row.get("text") or "")
+    return [t for t in texts if t]
+
+
+def test_rule_prefilter_matches_what_the_rules_match() -> None:
+    """Each red-flag rule's joined alternation is found wherever one of its patterns is, so skipping a rule whose
+    alternation is absent changes no match: every rule, with and without it, on ~500 patient texts."""
+    from rag.safety import triage as tr
+
+    texts = _triage_texts()
+    assert len(texts) > 400
+    fired = 0
+    for lang in tr.RULE_LANGUAGES:
+        for rule in tr.load_rules(lang).rules:
+            assert rule.any_pattern is not None, rule.id  # every bundled rule can be joined
+            plain = dataclasses.replace(rule, any_pattern=None)
+            for text in texts:
+                norm = tr._normalize(text)
+                clauses = tr.split_clauses(norm)
+                got = tr._match_rule(rule, norm, text, clauses)
+                assert got == tr._match_rule(plain, norm, text, clauses), (rule.id, text)
+                fired += got is not None
+    assert fired > 100  # the texts do fire rules: the comparison is not of Nones only
+
+
+def test_rule_prefilter_is_left_out_where_patterns_cannot_be_joined() -> None:
+    from rag.safety import triage as tr
+
+    assert tr._any_pattern((re.compile(r"(a)\1", re.I), re.compile("b", re.I))) is None  # a group reference
+    assert tr._any_pattern((re.compile("a", re.I), re.compile("b"))) is None  # different flags
+    joined = tr._any_pattern((re.compile(r"chest (pain)", re.I), re.compile(r"(?<!no )fever", re.I)))
+    assert joined is not None and joined.search("HIGH FEVER") and not joined.search("no fever, no pain")
