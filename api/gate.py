@@ -17,8 +17,6 @@ serialised by the GIL anyway; what overlapped (the model, the fsync, other proce
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,12 +31,6 @@ T = TypeVar("T")
 class PythonGate:
     """`tokens` pooled threads at a time run Python; 0 turns the gate off (every call passes).
 
-    A freed token goes to the waiting task that started first (oldest first, handed over directly, so a task that
-    comes back from the model is not overtaken by consultations that began after it). With a plain semaphore a
-    consultation went to the back of the queue after each of its waits (two or three encodes, the audit commit) and
-    the 20-client closed loop's p95 was ~1.4x its p50; oldest first finishes consultations in about the order they
-    started, which is what bounds the tail (bench/RESULTS.md, "Consultation throughput, round 9").
-
     A thread takes its token again after a wait with a time limit (`retake_s`): the wait may have been made while
     holding some other lock (the meaning layer embeds its exemplars once under its own lock), and a thread that
     holds the token may be waiting for that lock. Past the limit the thread runs without a token until its next
@@ -47,40 +39,11 @@ class PythonGate:
     def __init__(self, tokens: int, retake_s: float = 1.0) -> None:
         self.tokens = tokens
         self.retake_s = retake_s
-        self._lock = threading.Lock()
-        self._free = max(tokens, 1)
-        self._waiters: list[tuple[int, threading.Lock]] = []  # heap of (task's ticket, a held lock released on handover)
-        self._tickets = itertools.count()
+        self._sem = threading.Semaphore(max(tokens, 1))
         self._local = threading.local()
 
     def holding(self) -> bool:
         return bool(getattr(self._local, "held", False))
-
-    def _acquire(self, ticket: int, timeout: float | None) -> bool:
-        with self._lock:
-            if self._free > 0:
-                self._free -= 1
-                return True
-            handover = threading.Lock()
-            handover.acquire()
-            entry = (ticket, handover)
-            heapq.heappush(self._waiters, entry)
-        if handover.acquire(timeout=-1 if timeout is None else timeout):
-            return True
-        with self._lock:
-            try:
-                self._waiters.remove(entry)
-            except ValueError:  # handed the token just as the wait ran out: it is ours
-                return True
-            heapq.heapify(self._waiters)
-            return False
-
-    def _release(self) -> None:
-        with self._lock:
-            if self._waiters:
-                heapq.heappop(self._waiters)[1].release()  # the token passes straight to the oldest waiting task
-            else:
-                self._free += 1
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -88,14 +51,13 @@ class PythonGate:
         if self.tokens <= 0 or getattr(self._local, "inside", False):
             yield
             return
-        ticket = next(self._tickets)
-        self._acquire(ticket, None)
-        self._local.inside, self._local.held, self._local.ticket = True, True, ticket
+        self._sem.acquire()
+        self._local.inside, self._local.held = True, True
         try:
             yield
         finally:
             if self._local.held:
-                self._release()
+                self._sem.release()
             self._local.inside, self._local.held = False, False
 
     @contextmanager
@@ -106,11 +68,11 @@ class PythonGate:
             return
         if self._local.held:
             self._local.held = False
-            self._release()
+            self._sem.release()
         try:
             yield
         finally:
-            self._local.held = self._acquire(self._local.ticket, self.retake_s)
+            self._local.held = self._sem.acquire(timeout=self.retake_s)
 
 
 class GatedPool(ThreadPoolExecutor):

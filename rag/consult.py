@@ -53,7 +53,6 @@ from rag.errors import ClinragError
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.embedders.batching import RequestEmbedder
 from rag.knowledge.search import PatientContext, Retrieval, allowed_documents, retrieve
-from rag.memo import request_memo
 from rag.safety.similar_cases import raise_by_similar_cases
 from rag.safety.triage import TriageResult
 from rag.safety.urgency import (
@@ -609,16 +608,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
 
     `deadline` (a time.monotonic() value) is the caller's: when the answer is ready only after it, the
     record is kept under `<trace_id>-late` (status `completed_after_deadline`), because the caller
-    already answered and recorded the triage-only answer under the trace id itself.
-
-    Readings of the patient's text that several steps ask for (topic terms, the English bridge, the conditions named)
-    are remembered for this call only (`rag.memo`): nothing of the patient's text is cached past the request."""
-    with request_memo():
-        return _consult(request, backends, caller=caller, trace_id=trace_id, deadline=deadline)
-
-
-def _consult(request: ConsultRequest, backends: Backends, *, caller: str, trace_id: str | None,
-             deadline: float | None) -> ConsultOutcome:
+    already answered and recorded the triage-only answer under the trace id itself."""
     from rag.answer.prompt import PROMPT_VERSION
 
     trace_id = trace_id or uuid.uuid4().hex

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from types import SimpleNamespace
 
 from api.gate import GatedPool, PythonGate, gated_backends
@@ -145,57 +144,3 @@ def test_a_model_generator_waits_without_the_token_and_the_extractive_one_keeps_
             assert gate.holding()
     # a vLLM call is a network wait of seconds: other consultations run meanwhile; the extractive generator is Python
     assert seen == {"openai": False, "extractive": True}
-
-
-def _until(cond: Callable[[], bool]) -> None:
-    """Wait (a guard, not a timing) until another thread has reached the state cond checks."""
-    import time
-
-    deadline = time.monotonic() + GUARD_S
-    while not cond():
-        assert time.monotonic() < deadline, "the other thread never got there"
-        time.sleep(0.001)
-
-
-def test_a_freed_token_goes_to_the_task_that_started_first() -> None:
-    # old comes back from the model while new (started after it) holds the token and late (started last) waits for
-    # its first: when new ends, the token goes to old, not to late, although late asked for it before old did
-    gate = PythonGate(1)
-    order: list[str] = []
-    model_done, new_may_end = threading.Event(), threading.Event()
-    old_waiting = threading.Event()
-
-    def old() -> None:
-        with gate.running():
-            with gate.waiting():
-                old_waiting.set()
-                assert model_done.wait(GUARD_S)
-            order.append("old")
-
-    def new() -> None:
-        assert old_waiting.wait(GUARD_S)
-        with gate.running():
-            order.append("new")
-            assert new_may_end.wait(GUARD_S)
-
-    def late() -> None:
-        with gate.running():
-            order.append("late")
-
-    threads = [threading.Thread(target=old)]
-    threads[0].start()
-    assert old_waiting.wait(GUARD_S)
-    threads.append(threading.Thread(target=new))
-    threads[1].start()
-    _until(lambda: order == ["new"])
-    threads.append(threading.Thread(target=late))
-    threads[2].start()
-    _until(lambda: len(gate._waiters) == 1)  # late waits for its first token
-    model_done.set()
-    _until(lambda: len(gate._waiters) == 2)  # old waits to take its token back
-    new_may_end.set()
-    for t in threads:
-        t.join(GUARD_S)
-    assert order == ["new", "old", "late"]
-    with gate.running():  # every token's account closed
-        assert gate.holding() and not gate._waiters

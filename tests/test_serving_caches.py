@@ -190,68 +190,7 @@ def test_complete_sections_reads_roles_of_stored_passages_once() -> None:
     assert evidence._passage_roles.cache_info().misses == 2
 
 
-# --- round 9: the patient's text remembered per request only; rules skipped with one scan ----------------------------
-
-
-def test_patient_text_work_is_remembered_within_a_request_only() -> None:
-    """english_bridge, the complaint's topic terms and readings, and the conditions/drugs/tests named in a patient's
-    text are kept for the current request (rag.memo), never in a per-process cache."""
-    from rag.answer.generators import extractive
-    from rag.memo import memo_active, request_memo
-    from rag.terms import lexicon
-
-    for fn in (extractive._query_terms, extractive.english_bridge, extractive._bridge_concepts, extractive._reading_terms):
-        assert not hasattr(fn, "cache_info"), fn.__name__  # no lru_cache outliving the request
-    query = "我发烧两天了，嗓子疼，吃了布洛芬"
-    outside = extractive._query_terms(query, True)
-    assert extractive._query_terms(query, True) is not outside  # no memo outside a request: computed afresh
-    with request_memo():
-        assert memo_active()
-        first = extractive._query_terms(query, True)
-        assert first == outside
-        assert extractive._query_terms(query, True) is first  # remembered within the request
-        bridge = extractive.english_bridge(query)
-        assert bridge and extractive.english_bridge(query) is bridge
-        assert lexicon.conditions_in("fever and a sore throat") == lexicon.find_conditions("fever and a sore throat")
-        assert lexicon.drugs_in(query) == lexicon.find_drugs(query) and lexicon.drugs_in(query)
-        assert lexicon.tests_in("a chest x-ray and a blood test") == lexicon.find_tests("a chest x-ray and a blood test")
-    assert not memo_active()
-    assert extractive._query_terms(query, True) is not first  # the request's memo is gone with it
-
-
-def test_consult_opens_and_drops_its_request_memo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """consult() runs its pipeline inside one request memo, and nothing of it is left afterwards."""
-    import rag.consult as consult_module
-    from rag.memo import memo_active
-
-    seen: list[bool] = []
-
-    def fake(*args: object, **kwargs: object) -> str:
-        seen.append(memo_active())
-        return "outcome"
-
-    monkeypatch.setattr(consult_module, "_consult", fake)
-    assert consult_module.consult(object(), object()) == "outcome"  # type: ignore[arg-type]
-    assert seen == [True] and not memo_active()
-
-
-def test_verification_names_of_a_claim_echoing_the_patient_are_not_cached() -> None:
-    """A claim not written in its cited passage (it may echo the patient) is read with the per-request functions; one
-    quoted word for word from its passage uses the per-process caches. Both give the same names."""
-    from rag.terms import lexicon
-
-    lexicon._find_conditions.cache_clear()
-    lexicon._find_cached.cache_clear()
-    passage = "Paracetamol can help with a fever. See a GP if the rash does not fade."
-    verify._name_check("My zebrafinch-shaped fever rash needs paracetamol", [passage])
-    keys = [str(k) for k in (lexicon._find_conditions.cache_info(), lexicon._find_cached.cache_info())]
-    assert all("currsize=0" not in k for k in keys)  # the passage itself was read with the caches
-    before = lexicon._find_conditions.cache_info().currsize
-    verify._name_check("Paracetamol can help with a fever.", [passage])  # quoted: guideline text, cached
-    assert lexicon._find_conditions.cache_info().currsize == before + 1
-    verify._name_check("zebrafinch fever again", [passage])  # not quoted: no new cache entry
-    assert lexicon._find_conditions.cache_info().currsize == before + 1
-    assert verify._names("zebrafinch fever and paracetamol", claim=True) == verify._names("zebrafinch fever and paracetamol")
+# --- round 9: red-flag rules skipped with one scan -------------------------------------------------------------------
 
 
 def _triage_texts() -> list[str]:

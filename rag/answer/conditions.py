@@ -141,7 +141,7 @@ def patient_terms(query: str) -> list[_Concept]:
     with its synonyms (Chinese lay words) and English terms (for English passages)."""
     concepts: list[_Concept] = []
     spans = []
-    for m in terms.conditions_in(query):
+    for m in terms.find_conditions(query):
         spans.append((m.start, m.end))
         # a named symptom matches through the alias table only, so "fever" does not match "scarlet fever"
         concepts.append(_Concept(m.alias, frozenset({m.name}), ()))

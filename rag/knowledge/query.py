@@ -168,7 +168,7 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
     `topic_only` (document search): a Chinese question's BM25 text and expansions leave out _ZH_QUERY_STOP and what
     only those words brought. Passage retrieval for a consultation passes False and keeps them (docs/ranking.md
     round 4: the answer and urgency layers read the passages it returns, and were measured with them)."""
-    from rag.terms import drugs_in, english_medical, english_terms, expand_zh
+    from rag.terms import english_medical, english_terms, expand_zh, find_drugs
 
     language = detect_language(text)
     cleaned = clean(text)
@@ -187,7 +187,7 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
         expansions += english_terms(fixed_text)
     if language == "en":
         expansions += english_medical(fixed_text)
-    for m in drugs_in(fixed_text, "en" if language == "en" else None):  # the patient's text: kept for the request only
+    for m in find_drugs(fixed_text, "en" if language == "en" else None):
         if m.name.lower() not in fixed_text.lower():
             expansions.append(m.name)  # brand -> generic
     expansions = [e for e in dict.fromkeys(expansions) if e.lower() not in fixed_text.lower()]

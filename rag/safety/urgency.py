@@ -670,7 +670,7 @@ def _after_new_medicine(symptoms: str) -> bool:
     started = _STARTED.search(symptoms)
     if not started:
         return False
-    return bool(lexicon.drugs_in(symptoms) or _MEDICINE_WORD.search(symptoms))
+    return bool(lexicon.find_drugs(symptoms) or _MEDICINE_WORD.search(symptoms))
 
 
 # --- criteria from guideline passages -----------------------------------------------------------
@@ -1531,7 +1531,7 @@ def out_of_scope(facts: Facts, text: str, language: str) -> UrgencyDecision | No
     clinical = (facts.tokens & (_concept_tokens() | body) or _CLINICAL_WORDS.search(text)
                 or facts.temperature_c is not None or facts.blood_pressure is not None or facts.glucose_mmol is not None
                 or facts.readings or facts.pregnant or (facts.age_years is not None and facts.age_years < 1)
-                or lexicon.conditions_in(text) or lexicon.drugs_in(text))
+                or lexicon.find_conditions(text) or lexicon.find_drugs(text))
     if clinical:
         return None
     reason = ("这个问题不在clinrag的范围内（clinrag根据临床指南回答症状及其处理），因此不提供建议。"

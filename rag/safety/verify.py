@@ -489,17 +489,9 @@ def _polarity_check(claim: str, passage: str) -> tuple[bool, str]:
 # --- names -----------------------------------------------------------------------------------
 
 
-def _names(text: str, *, claim: bool = False) -> dict[str, set[str]]:
-    """The drugs, conditions and tests text names; a claim (which may echo the patient's words) is read without the
-    per-process caches that guideline passages use (rag.memo: remembered for the request only)."""
+def _names(text: str) -> dict[str, set[str]]:
     from rag import terms
 
-    if claim:
-        return {
-            "drug": {m.name for m in terms.drugs_in(text)},
-            "condition": {m.name for m in terms.conditions_in(text) if m.kind == "condition"},
-            "test": {m.name for m in terms.tests_in(text)},
-        }
     return {
         "drug": {m.name for m in terms.find_drugs(text)},
         "condition": {m.name for m in terms.find_conditions(text) if m.kind == "condition"},
@@ -509,8 +501,7 @@ def _names(text: str, *, claim: bool = False) -> dict[str, set[str]]:
 
 def _name_check(claim: str, passages: list[str]) -> str:
     """'' when every drug, condition and test the claim names is named in the passages, else the reason."""
-    # a claim written word for word in a cited passage is guideline text (kept per process); any other may echo the patient
-    want = _names(claim, claim=not any(claim in p for p in passages))
+    want = _names(claim)
     if not any(want.values()):
         return ""
     have: dict[str, set[str]] = {"drug": set(), "condition": set(), "test": set()}

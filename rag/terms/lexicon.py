@@ -28,7 +28,6 @@ from typing import Any, Literal
 
 import yaml
 
-from rag.memo import per_request
 from rag.text import UK_US_SPELLINGS, fold, has_cjk, us_spelling
 
 __all__ = [
@@ -300,14 +299,8 @@ def _find_conditions(text: str, language: str | None) -> tuple[ConditionMention,
 
 
 def conditions_in(text: str, language: str | None = None) -> list[ConditionMention]:
-    """find_conditions without its per-process cache: for a patient's text (or a claim that may echo it), remembered
-    for the current request only (rag.memo), never kept after it."""
-    return list(_conditions_in_request(text, language))
-
-
-@per_request
-def _conditions_in_request(text: str, language: str | None) -> tuple[ConditionMention, ...]:
-    return _find_conditions.__wrapped__(text, language)
+    """find_conditions without its cache: for a patient's text, which is not kept after the request."""
+    return list(_find_conditions.__wrapped__(text, language))
 
 
 # --- drugs, tests, departments ----------------------------------------------------------------
@@ -346,22 +339,6 @@ def _find(kind: TermKind, text: str, language: str | None) -> list[TermMention]:
 @functools.lru_cache(maxsize=4096)
 def _find_cached(kind: TermKind, text: str, language: str | None) -> tuple[TermMention, ...]:
     return tuple(TermMention(kind=kind, name=c, start=s, end=e, alias=a) for s, e, a, c in _terms(kind)[2].find(text, language))
-
-
-@per_request
-def _find_in_request(kind: TermKind, text: str, language: str | None) -> tuple[TermMention, ...]:
-    return _find_cached.__wrapped__(kind, text, language)
-
-
-def drugs_in(text: str, language: str | None = None) -> list[TermMention]:
-    """find_drugs without its per-process cache, for a patient's text (or a claim that may echo it): remembered for
-    the current request only (rag.memo)."""
-    return list(_find_in_request("drug", text, language))
-
-
-def tests_in(text: str, language: str | None = None) -> list[TermMention]:
-    """find_tests for a patient's text or a claim, remembered for the current request only (rag.memo)."""
-    return list(_find_in_request("test", text, language))
 
 
 def find_drugs(text: str, language: str | None = None) -> list[TermMention]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest, Urgency
 from rag.knowledge.roles import sentence_role
-from rag.memo import per_request
 from rag.safety.clauses import affirmed_text, denied_text
 from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, guideline_words, words
 from rag.types import Passage, age_group
@@ -364,10 +363,10 @@ def _stem(w: str) -> str:
     return w.rstrip("s") if len(w) > 4 else w
 
 
-@per_request
+@functools.lru_cache(maxsize=256)
 def _query_terms(query: str, zh: bool) -> frozenset[str]:
-    """The complaint's topic terms (remembered for the request, rag.memo: one request asks for them from retrieval,
-    the evidence completion and the generator; the patient's text is not kept past it)."""
+    """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
+    the generator)."""
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
@@ -396,8 +395,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
                      | readings)
 
 
-@per_request
-def _reading_terms(query: str, zh: bool) -> frozenset[str]:
+def _reading_terms(query: str, zh: bool) -> set[str]:
     """What a reading says the complaint is about: a blood pressure reading is about blood pressure, a temperature
     from 38 °C about a fever, a duration about an acute or a chronic illness; a blood sugar below 4 mmol/L about a
     low, from 7 about diabetes."""
@@ -423,7 +421,7 @@ def _reading_terms(query: str, zh: bool) -> frozenset[str]:
             out.add("低血糖" if zh else "hypoglycaemia")
         elif v >= 7.0:
             out.add("糖尿病" if zh else "diabete")  # stemmed, as the title's "diabetes" is
-    return frozenset(out)
+    return out
 
 
 # a long-term condition the patient has, said as who they are rather than what is wrong now ("I'm 80 and diabetic",
@@ -607,7 +605,7 @@ def _about_sentences(text: str, section: str) -> tuple[str, ...]:
     return tuple(t for t in guideline_sentences(text) if sentence_role(t, section) in _ABOUT_ROLES)
 
 
-@per_request
+@functools.lru_cache(maxsize=256)
 def english_bridge(query: str) -> str:
     """The English terms of a Chinese complaint's medical words (rag/terms: zh_en.tsv, the condition and drug tables),
     read from its affirmed text only ("没别的不舒服" names nothing): what an English guideline is matched on for a
@@ -619,7 +617,7 @@ def english_bridge(query: str) -> str:
     return ", ".join(english_terms(affirmed_text(query)))
 
 
-@per_request
+@functools.lru_cache(maxsize=256)
 def _bridge_concepts(query: str) -> tuple[frozenset[str], ...]:
     """The English terms of each Chinese term of the complaint (affirmed text), as English topic terms: one set per
     Chinese term (rag.terms.english_term_groups)."""
@@ -628,19 +626,6 @@ def _bridge_concepts(query: str) -> tuple[frozenset[str], ...]:
     out = (frozenset(_query_terms(", ".join(g), False) - _GROUP_WORDS - _QUALIFIERS)
            for g in english_term_groups(affirmed_text(query)))
     return tuple(c for c in out if c)
-
-
-@functools.lru_cache(maxsize=1024)
-def _guideline_bridge_concepts(title: str) -> tuple[frozenset[str], ...]:
-    """_bridge_concepts of a guideline's title, kept per process (guideline text only; the complaint's own go through
-    the per-request _bridge_concepts)."""
-    return _bridge_concepts.__wrapped__(title)  # type: ignore[attr-defined, no-any-return]
-
-
-@functools.lru_cache(maxsize=1024)
-def _guideline_bridge_terms(text: str) -> frozenset[str]:
-    """The English topic terms of Chinese guideline text (its descriptive sentences), kept per process."""
-    return _query_terms.__wrapped__(english_bridge.__wrapped__(text), False)  # type: ignore[attr-defined, no-any-return]
 
 
 def _doc_terms(query: str, zh: bool, doc_language: str) -> tuple[frozenset[str], bool]:
@@ -862,7 +847,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         own = [score[d] for d in best if not cross[d] and topic[d] and d not in thin]
         # (a title is named in either language: "有点咳" names no "咳嗽" in Chinese words, but its "cough" is the title's)
         named_own = [d for d in best if not cross[d] and (topic[d] and title[d] >= 1.0
-                                                          or any(c & q_en for c in _guideline_bridge_concepts(titles[d])))]
+                                                          or any(c & q_en for c in _bridge_concepts(titles[d])))]
         # (the English terms of a long-term condition named as background name no title: "我妈有糖尿病，今天量血压195/125"
         # is the blood-pressure guideline's, not "Type 2 diabetes"; and the topic said first leads: "发烧…嗓子疼" is the
         # fever guideline's)
@@ -875,7 +860,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         def _own_terms(d: str) -> frozenset[str]:
             # the English terms of what a guideline in the question's language is about (its descriptive sentences)
             if d not in own_terms:
-                own_terms[d] = _guideline_bridge_terms("，".join(texts[d]))
+                own_terms[d] = frozenset(_query_terms(english_bridge("，".join(texts[d])), False))
             return own_terms[d]
 
         def said_first(d: str) -> bool:
@@ -888,7 +873,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
             # (except one whose title names, in full, a topic of the complaint that no such guideline's title names, said
             # before it: "有哮喘，一跑步就咳嗽喘" names Asthma and then 咳嗽, and no Chinese guideline is about asthma; it competes on
             # its score)
-            own_topics = {w for d in named_own for c in _guideline_bridge_concepts(titles[d]) for w in c}
+            own_topics = {w for d in named_own for c in _bridge_concepts(titles[d]) for w in c}
             # (a medicine is no topic of the complaint: "美林和泰诺林" beside a child's fever names the medication-safety
             # title, but the children's fever guideline answers how to give them)
             first_cross = {d for d in best if cross[d] and title[d] >= 1.0 and topic[d] and any(
