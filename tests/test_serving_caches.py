@@ -188,3 +188,45 @@ def test_complete_sections_reads_roles_of_stored_passages_once() -> None:
     assert evidence._passage_roles.cache_info().hits == 1
     assert evidence._passage_roles(p.text, "Title > Self-care at home") is not None  # the section is part of the key
     assert evidence._passage_roles.cache_info().misses == 2
+
+
+# --- round 9: red-flag rules skipped with one scan -------------------------------------------------------------------
+
+
+def _triage_texts() -> list[str]:
+    texts = []
+    for name in ("triage_vignettes.jsonl", "triage_dev.jsonl", "urgency_dev10.jsonl"):
+        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts.append(row.get("query") or row.get("symptoms") or row.get("text") or "")
+    return [t for t in texts if t]
+
+
+def test_rule_prefilter_matches_what_the_rules_match() -> None:
+    """Each red-flag rule's joined alternation is found wherever one of its patterns is, so skipping a rule whose
+    alternation is absent changes no match: every rule, with and without it, on ~500 patient texts."""
+    from rag.safety import triage as tr
+
+    texts = _triage_texts()
+    assert len(texts) > 400
+    fired = 0
+    for lang in tr.RULE_LANGUAGES:
+        for rule in tr.load_rules(lang).rules:
+            assert rule.any_pattern is not None, rule.id  # every bundled rule can be joined
+            plain = dataclasses.replace(rule, any_pattern=None)
+            for text in texts:
+                norm = tr._normalize(text)
+                clauses = tr.split_clauses(norm)
+                got = tr._match_rule(rule, norm, text, clauses)
+                assert got == tr._match_rule(plain, norm, text, clauses), (rule.id, text)
+                fired += got is not None
+    assert fired > 100  # the texts do fire rules: the comparison is not of Nones only
+
+
+def test_rule_prefilter_is_left_out_where_patterns_cannot_be_joined() -> None:
+    from rag.safety import triage as tr
+
+    assert tr._any_pattern((re.compile(r"(a)\1", re.I), re.compile("b", re.I))) is None  # a group reference
+    assert tr._any_pattern((re.compile("a", re.I), re.compile("b"))) is None  # different flags
+    joined = tr._any_pattern((re.compile(r"chest (pain)", re.I), re.compile(r"(?<!no )fever", re.I)))
+    assert joined is not None and joined.search("HIGH FEVER") and not joined.search("no fever, no pain")

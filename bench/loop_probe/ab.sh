@@ -1,10 +1,13 @@
 #!/bin/bash
-# bench/loop_probe/ab.sh SIDE... with SIDE=NAME:REPO:PYTHON:KB_SRC, run in the order given (alternate them): REPO's
-# own bench/load.py --clients 20 --duration 15 --overload-duration 10 $EXTRA on a fresh copy of KB_SRC.
+# bench/loop_probe/ab.sh SIDE... with SIDE=NAME:REPO:PYTHON:KB_SRC[:SIDE_EXTRA], run in the order given (alternate
+# them): REPO's own bench/load.py --clients 20 --duration 15 --overload-duration 10 $EXTRA $SIDE_EXTRA on a fresh copy
+# of KB_SRC (SIDE_EXTRA: e.g. "--workers 2" for that side only).
 for side in "$@"; do
-  IFS=: read -r name dir py src <<< "$side"
+  IFS=: read -r name dir py src side_extra <<< "$side"
   kb=$(mktemp -d)/kb; cp -a "$src" "$kb"
   echo "=== $name $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
-  (cd "$dir" && $py bench/load.py --clients 20 --duration 15 --overload-duration 10 $EXTRA --data-dir "$kb" 2>&1 | grep -v '^ingesting')
+  # shellcheck disable=SC2086  # EXTRA and side_extra are lists of arguments
+  (cd "$dir" && $py bench/load.py --clients 20 --duration 15 --overload-duration 10 $EXTRA $side_extra --data-dir "$kb" 2>&1 | grep -v '^ingesting')
+  echo "=== end $name $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
   rm -rf "$(dirname "$kb")"
 done

@@ -59,6 +59,9 @@ class Rule:
     requires_pregnant: bool = False
     # per pattern: a benign explanation in the same sentence that cancels it ("black stools ... iron tablets")
     unless: tuple[re.Pattern[str] | None, ...] = ()
+    # all its patterns (and its combinations') as one alternation: no match of it, no match of any of them, so the
+    # rule is skipped with one scan of the text instead of one per pattern (None when they cannot be joined)
+    any_pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,20 @@ def _compile(pattern: Any, defs: dict[str, str], where: str) -> re.Pattern[str]:
         return re.compile(_expand(pattern, defs, where), re.IGNORECASE)
     except re.error as exc:
         raise ConfigError(f"{where}: bad regex {pattern!r}: {exc}") from exc
+
+
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _any_pattern(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One alternation of the patterns, found wherever any one of them is (same flags, no group references: the
+    groups are renumbered when joined)."""
+    if not patterns or len({p.flags for p in patterns}) != 1 or any(_BACKREF.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+    except re.error:  # e.g. a global inline flag that must come first
+        return None
 
 
 def _format_source(src: Any, where: str) -> str:
@@ -145,6 +162,7 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
                 max_age_years=float(max_age) if max_age is not None else None,
                 requires_pregnant=bool(raw.get("requires_pregnant", False)),
                 unless=unless,
+                any_pattern=_any_pattern(patterns + tuple(p for combo in combos for group in combo for p in group)),
             )
         )
     return RuleSet(language=language, version=version, rules=tuple(rules))
@@ -354,6 +372,8 @@ def _pregnant_in_text(norm: str) -> bool:
 
 def _match_rule(rule: Rule, norm: str, text: str, clauses: list[Clause]) -> str | None:
     """The original-text span that made the rule fire, or None."""
+    if rule.any_pattern is not None and rule.any_pattern.search(norm) is None:
+        return None
     for i, p in enumerate(rule.patterns):
         m = _find(p, norm, clauses)
         if m:
