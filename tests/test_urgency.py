@@ -289,9 +289,15 @@ def test_a_body_part_cut_from_a_list_does_not_match_on_its_own() -> None:
 def test_a_group_in_a_list_about_the_subject_needs_the_subject() -> None:
     assert _levels("my toddler pulled hot tea over himself, the burn covers his arm", [BURN_RED], age=2) == ["emergency"]
     assert _levels("burning when I pee, started yesterday", [BURN_RED], age=29, pregnant=True) == []
-    # a sentence that does not name its guideline's subject keeps its groups as criteria of their own
+    # a sentence that does not name its guideline's subject keeps its groups as criteria of their own, for a patient
+    # with that subject: the answer is about the guideline and the patient names a sign in its text (round 11; before,
+    # "you are pregnant" held for any pregnant woman whose question retrieved the guideline)
     facts = extract_facts("burning when I pee, started yesterday", age=29, pregnant=True)
-    assert [m.level for m in match_criteria(facts, criteria_of([UTI_SEEK]))] == ["soon"]
+    scope = passage("2 Symptoms", "Burning when you pee, needing to pee often.", doc_id="uti-test", title="Urinary tract infection", n=14)
+    assert [m.level for m in match_criteria(facts, criteria_of([UTI_SEEK]), {"uti-test"}, [scope, UTI_SEEK])] == ["soon"]
+    assert match_criteria(facts, criteria_of([UTI_SEEK])) == []
+    toothache = extract_facts("22 weeks pregnant, toothache keeping me awake", age=29, pregnant=True)
+    assert match_criteria(toothache, criteria_of([UTI_SEEK]), {"uti-test"}, [scope, UTI_SEEK]) == []
     # (the decision itself is same day: a urine infection in pregnancy, round 10)
     assert decide_urgency(facts, [UTI_SEEK], red_flag_labels=[], language="en").level == "urgent"
 
