@@ -679,7 +679,7 @@ def ingest_paths(
                 on_file(r)
 
     pipeline = _Pipeline(embedder, store, bar, done, sealer) if store is not None else None
-    eager = max(1, settings.embed_batch_size)  # chunks that make an early round worth a model call
+    eager = max(1, settings.embed_batch_size)  # new texts that make one file's early embedding a model job of its own
     try:
         for item in found:
             if isinstance(item, tuple):
@@ -700,11 +700,7 @@ def ingest_paths(
             report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
             if cached is not None:
                 cached.save_counts()
-            full = batch.add(prepared)
-            # a round also closes early when the model has nothing to do and it holds a full embedding batch: the
-            # first files of a run (a big PDF) embed while the next ones parse and chunk, instead of waiting for
-            # the round to fill (when the model is busy, rounds fill as before)
-            if pipeline is not None and (full or (batch.n_chunks >= eager and pipeline.idle())):
+            if batch.add(prepared) and pipeline is not None:
                 ahead.top_up()  # the next files parse in their child processes while this round embeds
                 pipeline.submit(batch.take())
         if pipeline is not None:
