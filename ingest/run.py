@@ -308,19 +308,17 @@ class _Pipeline:
         self.embedder, self.store, self.progress, self.done, self.sealer = embedder, store, progress, done, sealer
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinrag-embed")
         self._held: tuple[list[_Prepared], Future[list[list[float]]], int, list[list[float] | None] | None] | None = None
-        self._last: Future[list[list[float]]] | None = None  # the model's newest job (jobs run one at a time, in order)
         self._buffer: list[str] = []  # small files' texts waiting for a job of their own (`early`)
         self._waiting: list[_Early] = []
-        self._lock = threading.RLock()  # the buffer is also flushed from the model's thread when it runs dry (re-entered
-        # when the job finished just before its callback was added: the callback then runs at once, in this thread)
         self._fraction = [0.0, 0.0]  # (round bytes, share embedded) of the round embedding now, for progress lines
 
     def early(self, doc: GuidelineDoc, chunks: list[Chunk], min_chunks: int) -> _Early:
         """Start embedding one file's chunks now, while the ingest thread tags and screens them and prepares the
-        next files (the chunks of a file prepared in this process: PDFs, short runs of text files). A file of at
-        least `min_chunks` texts to embed is a job of its own; smaller files wait in a buffer that goes to the model
-        once it holds `min_chunks` texts, or at once when the model has nothing to do, so batches stay full
-        across file boundaries without the model waiting for a round to fill."""
+        next files (files prepared in this process: PDFs, short runs of text files). Only full batches go early:
+        a file of at least `min_chunks` new texts is a model job of its own, and smaller files collect in a buffer
+        that goes as one job once it holds `min_chunks` texts; what is left waits for its round, as before. A small
+        job sent early (a revised PDF's few changed chunks) only made the model share the cores with roles and
+        screening, and was slower on median in side-by-side runs."""
         texts = [embed_text(doc, c.section, c.text) for c in chunks]
         reused: list[list[float] | None] = (self.embedder.lookup(texts) if isinstance(self.embedder, CachedEmbedder)
                                             else [None] * len(texts))
@@ -329,56 +327,30 @@ class _Pipeline:
         if not misses:  # every text cached: nothing for the model
             early.vectors = Future()
             early.vectors.set_result([])
-            return early
-        with self._lock:
-            if len(misses) >= min_chunks:
-                early.vectors = self._submit(_embed_in_slices, self.embedder, misses, self._fraction, 0)
-                return early
+        elif len(misses) >= min_chunks:
+            early.vectors = self._thread.submit(_embed_in_slices, self.embedder, misses, self._fraction, 0)
+        else:
             early.offset = len(self._buffer)
             self._buffer.extend(misses)
             self._waiting.append(early)
-            last = self._last
-            if len(self._buffer) >= min_chunks or last is None or last.done():
-                self._flush()
-            else:  # the model is busy: the buffer goes when it runs dry, if no job came meanwhile
-                last.add_done_callback(self._when_dry)
+            if len(self._buffer) >= min_chunks:
+                self.flush()
         return early
 
     def flush(self) -> None:
         """Send the small files' buffered texts to the model as one job."""
-        with self._lock:
-            self._flush()
-
-    def _flush(self) -> None:
         if not self._waiting:
             return
-        future = self._submit(_embed_in_slices, self.embedder, self._buffer, self._fraction, 0)
+        future = self._thread.submit(_embed_in_slices, self.embedder, self._buffer, self._fraction, 0)
         for early in self._waiting:
             early.vectors = future
         self._buffer, self._waiting = [], []
-
-    def _when_dry(self, job: Future[list[list[float]]]) -> None:
-        with self._lock:
-            if job is self._last:
-                try:
-                    self._flush()
-                except RuntimeError:  # the executor is shut down (the run ended or failed): the round's own flush decides
-                    pass
-
-    def _submit(self, fn: Callable[..., list[list[float]]], *args: Any) -> Future[list[list[float]]]:
-        future = self._last = self._thread.submit(fn, *args)
-        return future
-
-    def idle(self) -> bool:
-        """The model has nothing to do until the next job is submitted."""
-        last = self._last
-        return last is None or last.done()
 
     def submit(self, items: list[_Prepared]) -> None:
         """Start embedding this round (the files whose embedding did not start early); write the one before it meanwhile."""
         if not items:
             return
-        self.flush()  # the round's files embedded early get their job before it is waited for
+        self.flush()  # the round's small files left in the buffer: one job, before the round's own
         round_bytes = sum(self.progress.sizes.get(it.result.path, 0) for it in items)
         cached = self.embedder if isinstance(self.embedder, CachedEmbedder) else None
         reused: list[list[float] | None] = []
@@ -397,8 +369,7 @@ class _Pipeline:
             misses = [t for t, v in zip(texts, found, strict=True) if v is None]
             own.extend(misses)
             parts.append(len(misses))
-        with self._lock:
-            future = self._submit(_embed_round, self.embedder, own, parts, self._fraction, round_bytes)
+        future = self._thread.submit(_embed_round, self.embedder, own, parts, self._fraction, round_bytes)
         self._write_held()
         self._held = (items, future, sum(len(it.chunks) for it in items), reused if cached is not None else None)
 

@@ -489,17 +489,16 @@ def test_chunks_embedded_early_are_stored_exactly_as_embedded_with_their_round(t
     assert events.index("embed") < len(events) - 1 - events[::-1].index("roles")  # the model ran before the last file was tagged
 
 
-def test_small_files_wait_for_a_busy_model_and_go_together_when_it_runs_dry(tmp_path):
-    """A small file's texts wait in a buffer while the model is busy and go as one job with the next small files
-    when the model's job ends; a big file is a job of its own; each file gets back exactly its own vectors."""
-    import threading
-
+def test_small_files_wait_until_they_fill_a_batch_and_big_files_go_alone(tmp_path):
+    """Early embedding sends only full batches: a file of at least a batch of new texts is a job of its own, smaller
+    files wait in the buffer until together they fill one (or until their round closes); each file gets back exactly
+    its own vectors."""
     from ingest.run import _Pipeline, _Progress, _Sealer
     from rag.types import Chunk, GuidelineDoc
 
-    gate, calls = threading.Event(), []
+    calls: list[list[str]] = []
 
-    class Slow:
+    class Logged:
         name, dim, max_tokens = HASH.name, HASH.dim, HASH.max_tokens
 
         def count_tokens(self, text):
@@ -507,7 +506,6 @@ def test_small_files_wait_for_a_busy_model_and_go_together_when_it_runs_dry(tmp_
 
         def embed_documents(self, texts):
             calls.append(list(texts))
-            gate.wait(10)
             return HASH.embed_documents(texts)
 
     def doc_chunks(name: str, n: int) -> tuple[GuidelineDoc, list[Chunk]]:
@@ -515,25 +513,19 @@ def test_small_files_wait_for_a_busy_model_and_go_together_when_it_runs_dry(tmp_
         return doc, [Chunk(doc_id=name, version="1", content_hash=name, index=i, text=f"{name} text {i}", section="S",
                            page_start=1, page_end=1, char_start=0, char_end=1, language="en") for i in range(n)]
 
-    pipe = _Pipeline(Slow(), None, _Progress(0, {}, False, None), lambda results: None, _Sealer(None, 1, 1.0))  # type: ignore[arg-type]
+    pipe = _Pipeline(Logged(), None, _Progress(0, {}, False, None), lambda results: None, _Sealer(None, 1, 1.0))  # type: ignore[arg-type]
     try:
         big = pipe.early(*doc_chunks("big", 5), min_chunks=4)
-        small = [pipe.early(*doc_chunks(f"s{i}", 1), min_chunks=4) for i in range(2)]
-        assert big.vectors is not None and all(e.vectors is None for e in small)  # waiting while the model is busy
-        assert not pipe.idle()
-        gate.set()
-        big.vectors.result(timeout=10)
-        for e in small:
-            for _ in range(100):
-                if e.vectors is not None:
-                    break
-                threading.Event().wait(0.05)
+        small = [pipe.early(*doc_chunks(f"s{i}", 1), min_chunks=4) for i in range(3)]
+        assert big.vectors is not None and all(e.vectors is None for e in small)  # 3 texts: not a batch yet
+        fourth = pipe.early(*doc_chunks("s3", 2), min_chunks=4)  # 5 texts: one job for all four
+        assert all(e.vectors is fourth.vectors for e in small) and fourth.vectors is not None
+        last = pipe.early(*doc_chunks("s4", 1), min_chunks=4)
+        assert last.vectors is None
+        pipe.flush()  # what a round does when it closes
+        for e in [big, *small, fourth, last]:
             assert e.vectors is not None
-        assert small[0].vectors is small[1].vectors  # one job for both
-        assert [len(c) for c in calls] == [5, 2]
-        for e in [big, *small]:
-            assert e.vectors is not None
-            got = e.vectors.result(timeout=10)[e.offset:e.offset + e.count]
-            assert got == HASH.embed_documents(e.texts)
+            assert e.vectors.result(timeout=10)[e.offset:e.offset + e.count] == HASH.embed_documents(e.texts)
+        assert [len(c) for c in calls] == [5, 5, 1]
     finally:
         pipe.close()
