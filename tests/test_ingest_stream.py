@@ -426,3 +426,106 @@ def test_token_counts_are_kept_by_text_across_runs(tmp_path):
     again = CachedEmbedder(inner, EmbeddingCache(tmp_path / "e.sqlite3"))
     assert [again.count_tokens(t) for t in texts] == counts and calls == []
     again.cache.close()
+
+
+def _mixed_corpus(folder: Path) -> Path:
+    """Three PDFs (one long, two short) and two short Markdown files: files prepared in the ingest process."""
+    folder.mkdir()
+    long_pages = [[f"{n} Part {n}", *(f"Line {k} of part {n}: for {t}, {a}." for k, (t, a) in enumerate(zip(_TOPICS, _ADVICE, strict=True))),
+                   f"Most cases settle by day {n}."] for n in range(1, 9)]
+    make_pdf(folder / "a-long.pdf", long_pages, title="Long guide")
+    make_pdf(folder / "b-short.pdf", _pages(), title="Short guide")
+    make_pdf(folder / "c-short.pdf", _pages({2: "Cough with a high fever needs a doctor's review within a day."}), title="Cough guide")
+    (folder / "d-note.md").write_text("# Note\n\n## Fluids\n\nDrink water often. Call for help if breathing is hard.\n", encoding="utf-8")
+    (folder / "e-note.md").write_text("# Rash\n\n## Glass test\n\nA rash that does not fade under a glass needs care now.\n",
+                                      encoding="utf-8")
+    return folder
+
+
+def _stored(store: MilvusStore) -> dict[str, tuple]:
+    rows = store._query_all('chunk_id != ""', ["chunk_id", "vector", "text", "section", "roles", "page_start", "page_end", "idx"])
+    return {r["chunk_id"]: (tuple(round(float(x), 6) for x in r["vector"]), r["text"], r["section"], r["roles"],
+                            r["page_start"], r["page_end"], r["idx"]) for r in rows}
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["embedding-cache", "no-cache"])
+def test_chunks_embedded_early_are_stored_exactly_as_embedded_with_their_round(tmp_path, monkeypatch, cache):
+    """Files prepared in the ingest process start embedding as soon as they are cut (before roles and screening,
+    before their round closes): the model starts before the last file is prepared, and every stored row (id,
+    vector, text, section, roles, pages) equals a run that embeds each round only when it closes."""
+    import ingest.prepare as prepare
+    import ingest.run as run
+
+    corpus = _mixed_corpus(tmp_path / "docs")
+    base = dict(ingest_round_docs=64, embed_batch_size=2, chunk_tokens=48, chunk_overlap=8, embedding_cache=cache)
+
+    def ingest(data: Path, early: bool) -> tuple[dict[str, tuple], list[str]]:
+        settings = Settings(data_dir=data, **base)
+        store = MilvusStore.from_settings(settings, HASH.dim)
+        rec = _Recorder(store)
+        monkeypatch.setattr(rec, "embed_documents", lambda texts: (rec.log("embed", len(texts)), HASH.embed_documents(texts))[1])
+        real_roles = prepare.tag_roles
+        monkeypatch.setattr(prepare, "tag_roles", lambda chunks: (rec.log("roles", len(chunks)), real_roles(chunks))[1])
+        real_early = run._Pipeline.early
+
+        def started(self, doc, chunks, min_chunks):
+            rec.log("early", len(chunks))  # on the ingest thread, in order with the roles
+            return real_early(self, doc, chunks, min_chunks) if early else None
+
+        monkeypatch.setattr(run._Pipeline, "early", started)
+        try:
+            report = ingest_paths([corpus], settings, rec, store)
+            assert report.count("ingested") == 5, report.summary()
+            return _stored(store), [what for what, _, _ in rec.events]
+        finally:
+            monkeypatch.undo()
+            store.close()
+
+    with_early, events = ingest(tmp_path / "early", True)
+    without, _ = ingest(tmp_path / "late", False)
+    assert with_early == without and len(with_early) > 10
+    main = [e for e in events if e in {"early", "roles"}]
+    assert main == ["early", "roles"] * 5  # each file's texts went to the model before its roles were tagged
+    assert events.index("embed") < len(events) - 1 - events[::-1].index("roles")  # the model ran before the last file was tagged
+
+
+def test_small_files_wait_until_they_fill_a_batch_and_big_files_go_alone(tmp_path):
+    """Early embedding sends only full batches: a file of at least a batch of new texts is a job of its own, smaller
+    files wait in the buffer until together they fill one (or until their round closes); each file gets back exactly
+    its own vectors."""
+    from ingest.run import _Pipeline, _Progress, _Sealer
+    from rag.types import Chunk, GuidelineDoc
+
+    calls: list[list[str]] = []
+
+    class Logged:
+        name, dim, max_tokens = HASH.name, HASH.dim, HASH.max_tokens
+
+        def count_tokens(self, text):
+            return HASH.count_tokens(text)
+
+        def embed_documents(self, texts):
+            calls.append(list(texts))
+            return HASH.embed_documents(texts)
+
+    def doc_chunks(name: str, n: int) -> tuple[GuidelineDoc, list[Chunk]]:
+        doc = GuidelineDoc(doc_id=name, title=name, publisher="t", version="1", language="en", source=f"{name}.md", content_hash=name)
+        return doc, [Chunk(doc_id=name, version="1", content_hash=name, index=i, text=f"{name} text {i}", section="S",
+                           page_start=1, page_end=1, char_start=0, char_end=1, language="en") for i in range(n)]
+
+    pipe = _Pipeline(Logged(), None, _Progress(0, {}, False, None), lambda results: None, _Sealer(None, 1, 1.0))  # type: ignore[arg-type]
+    try:
+        big = pipe.early(*doc_chunks("big", 5), min_chunks=4)
+        small = [pipe.early(*doc_chunks(f"s{i}", 1), min_chunks=4) for i in range(3)]
+        assert big.vectors is not None and all(e.vectors is None for e in small)  # 3 texts: not a batch yet
+        fourth = pipe.early(*doc_chunks("s3", 2), min_chunks=4)  # 5 texts: one job for all four
+        assert all(e.vectors is fourth.vectors for e in small) and fourth.vectors is not None
+        last = pipe.early(*doc_chunks("s4", 1), min_chunks=4)
+        assert last.vectors is None
+        pipe.flush()  # what a round does when it closes
+        for e in [big, *small, fourth, last]:
+            assert e.vectors is not None
+            assert e.vectors.result(timeout=10)[e.offset:e.offset + e.count] == HASH.embed_documents(e.texts)
+        assert [len(c) for c in calls] == [5, 5, 1]
+    finally:
+        pipe.close()

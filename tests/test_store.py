@@ -272,3 +272,24 @@ class TestMilvusSearch(SearcherContract):
         assert isinstance(s.searcher, LocalSearch if request.param else MilvusSearch)
         yield s.searcher, lambda doc, texts: _write(s, doc, texts)
         s.close()
+
+
+def test_values_over_max_length_are_still_rejected_without_pymilvus_string_scan(tmp_path):
+    """MilvusStore turns off pymilvus' per-character VARCHAR scan on the row path (it could never fail: it checked each
+    character's length); Milvus Lite still rejects a value over its field's max_length, and a value at the limit is kept."""
+    from pymilvus.client import entity_helper
+    from pymilvus.exceptions import MilvusException
+
+    s = MilvusStore(str(tmp_path / "kb.db"), "test_chunks", EMB.dim)
+    try:
+        assert entity_helper.CHECK_STR_ARRAY is False
+        doc = _doc("long", "hl")
+        [row] = s.chunk_rows(doc, _chunks(doc, ["fine"]), EMB.embed_documents(["fine"]))
+        for field, value in (("chunk_id", "c" * 65), ("language", "english!!"), ("text", "x" * 16_385),
+                             ("bm25", "é" * 16_385), ("title", "t" * 513)):
+            with pytest.raises(MilvusException, match="exceeds max_length"):
+                s.upsert_rows([{**row, field: value}])
+        s.upsert_rows([{**row, "text": "y" * 16_384}])
+        assert s.count_chunks("hl") == 1
+    finally:
+        s.close()

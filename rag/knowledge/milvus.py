@@ -53,6 +53,24 @@ _CHUNK_FIELDS = [
     "page_start", "page_end", "char_start", "char_end", "language", "groups", "idx",
 ]
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clinrag-milvus-search")
+
+
+def _skip_client_string_scan() -> None:
+    """Turn off pymilvus' client-side VARCHAR check, which on the row path (`MilvusClient.upsert`/`insert` of dicts)
+    walks every character of every string value in Python (pymilvus 3.0.2 hands `convert_to_str_array` one str,
+    so it checks each character's type and that its length, 1, is under max_length: it can never fail). That was
+    ~40% of a chunk upsert's time (the text and bm25 fields) and CPU the model shares during an ingest. Lengths
+    are still enforced where they always were: Milvus Lite rejects a value over its max_length with the same
+    error with or without this check (tests/test_store.py), as a Milvus server's proxy does. The column path
+    (ORM inserts, a real list per field) loses its client check too; nothing here uses it."""
+    try:
+        from pymilvus.client import entity_helper
+    except ImportError:  # another pymilvus layout: its own checks stay as they are
+        return
+    if hasattr(entity_helper, "CHECK_STR_ARRAY"):
+        entity_helper.CHECK_STR_ARRAY = False
+
+
 # backslash and quote escaped; control characters (a newline ends a Milvus string literal) become U+FFFD:
 # no id, hash or fingerprint we store contains either, so a value with one simply matches nothing
 _ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"', **{chr(c): "\ufffd" for c in range(32)}, "\x7f": "\ufffd"})
@@ -227,6 +245,7 @@ class MilvusStore:
         logging.getLogger("milvus_lite.server_manager").setLevel(logging.CRITICAL)
         # the embedded server logs "AllocTimestamp not implemented" when a client closes; harmless
         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        _skip_client_string_scan()
 
         self.uri = uri
         self.collection = collection
