@@ -1256,9 +1256,9 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
             # ("you are a man" in the UTI guideline holds for a man with a UTI, the guideline the answer is about, not for
             # any man whose question retrieved it; so does "you are pregnant": "孕妇、65岁以上老人…" in the diarrhoea guideline
             # is not a pregnant woman's toothache)
-            subject = about or bool(title & facts.tokens & _concept_tokens())
-            holds = bool(grounds) and ((c.needs_pregnant and subject)
-                                       or (c.needs_sex is not None and subject)
+            has_subject = about or bool(title & facts.tokens & _concept_tokens())
+            holds = bool(grounds) and ((c.needs_pregnant and has_subject)
+                                       or (c.needs_sex is not None and has_subject)
                                        or (c.age_range is not None and bool(_GROUP_ALONE.match(c.text)))
                                        # "you are pregnant, over 65, or ..." in the diarrhoea guideline: a patient
                                        # over 65 with diarrhoea (the guideline's subject), not any patient over 65
