@@ -1408,7 +1408,7 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
         # the patient has this guideline's subject: the answer is about it and a sign the patient names is in its text
         # ("it burns when I pee" and the UTI guideline's criteria; not "dark wee after a hot day" alone)
         about = cr.passage.doc_id in topic_doc_ids and bool(
-            (facts.tokens & _concept_tokens()) - _CONTEXT - _WEAK - _body_words() & subject_words.get(cr.passage.doc_id, frozenset()))
+            ((facts.tokens & _concept_tokens()) - _CONTEXT - _WEAK - _body_words()) & subject_words.get(cr.passage.doc_id, frozenset()))
         # a Chinese list closed by a sign with a duration gives every item that duration: "鼻塞流涕、鼻后滴漏、声音嘶哑超过3周"
         # is a blocked nose of three weeks, not a cold's third day (a closing item that is only the duration, "皮疹范围广、
         # 疼痛、起水疱、持续数天不退", is an item of its own; an English "ear pain, or symptoms lasting 10 days" is not a list)
