@@ -320,9 +320,7 @@ class _Pipeline:
         job sent early (a revised PDF's few changed chunks) only made the model share the cores with roles and
         screening, and was slower on median in side-by-side runs."""
         texts = [embed_text(doc, c.section, c.text) for c in chunks]
-        reused: list[list[float] | None] = (self.embedder.lookup(texts) if isinstance(self.embedder, CachedEmbedder)
-                                            else [None] * len(texts))
-        misses = [t for t, v in zip(texts, reused, strict=True) if v is None]
+        reused, misses = _uncached(self.embedder, texts)
         early = _Early(texts=texts, reused=reused, count=len(misses))
         if not misses:  # every text cached: nothing for the model
             early.vectors = Future()
@@ -352,7 +350,7 @@ class _Pipeline:
             return
         self.flush()  # the round's small files left in the buffer: one job, before the round's own
         round_bytes = sum(self.progress.sizes.get(it.result.path, 0) for it in items)
-        cached = self.embedder if isinstance(self.embedder, CachedEmbedder) else None
+        cached = isinstance(self.embedder, CachedEmbedder)
         reused: list[list[float] | None] = []
         own: list[str] = []  # texts this round's own model call embeds (files without an early start), in order
         parts: list[_Early | int] = []  # per file: its early start, or its share of `own`
@@ -364,14 +362,13 @@ class _Pipeline:
                 reused.extend(it.early.reused)
                 parts.append(it.early)
                 continue
-            found = cached.lookup(texts) if cached is not None else [None] * len(texts)
+            found, misses = _uncached(self.embedder, texts)
             reused.extend(found)
-            misses = [t for t, v in zip(texts, found, strict=True) if v is None]
             own.extend(misses)
             parts.append(len(misses))
         future = self._thread.submit(_embed_round, self.embedder, own, parts, self._fraction, round_bytes)
         self._write_held()
-        self._held = (items, future, sum(len(it.chunks) for it in items), reused if cached is not None else None)
+        self._held = (items, future, sum(len(it.chunks) for it in items), reused if cached else None)
 
     def finish(self) -> None:
         self._write_held()
@@ -471,6 +468,13 @@ _SEAL_S = 60.0
 _SEAL_END_MIN = 1024  # unsealed chunks (this run's and earlier runs') that make a run seal at its end
 _UPSERT_ROWS = 512
 _SLICE = 256  # texts per embedding call: a multiple of the embedder's batch, so the batches are the same as one call's
+
+
+def _uncached(embedder: Embedder, texts: list[str]) -> tuple[list[list[float] | None], list[str]]:
+    """Each text's cached vector (None where the model must embed it), and the texts the model must embed, in order."""
+    reused: list[list[float] | None] = (embedder.lookup(texts) if isinstance(embedder, CachedEmbedder)
+                                        else [None] * len(texts))
+    return reused, [t for t, v in zip(texts, reused, strict=True) if v is None]
 
 
 def _embed_round(embedder: Embedder, own: list[str], parts: list[_Early | int], fraction: list[float],

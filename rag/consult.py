@@ -423,7 +423,8 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
             # (another guideline's criterion in the answer's language is kept over the complaint's own guideline saying
             # only "no criterion": six weeks of looser stools quote the abdominal-pain guideline's "change in bowel habit")
             decision = own
-        elif own.basis == "criterion" and decision.level != "emergency" and not (_on_a_sign(decision) and _on_time_alone(own)):
+        elif own.basis == "criterion" and decision.level != "emergency" and not (
+                decision.top is not None and decision.top.on_a_sign and own.top is not None and own.top.on_time_alone):
             # (but a sign the patient names that another guideline sends sooner is not outweighed by the complaint's own
             # guideline matching on how long it has lasted: a smoker's cough of two months is the chronic-cough
             # guideline's "a cough and you are a smoker" (within days), not the Chinese cough guideline's "咳嗽超过3周")
@@ -461,25 +462,11 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
     return advice
 
 
-def _on_a_sign(decision: UrgencyDecision) -> bool:
-    """True when the decision's criterion matched on something the patient said (a sign, not a number)."""
-    top = decision.matches[0] if decision.matches else None
-    return top is not None and top.grounds.startswith("you mention ")
-
-
-def _on_time_alone(decision: UrgencyDecision) -> bool:
-    """True when the decision's criterion matched on how long it has lasted and nothing the patient said
-    ("60 days ≥ 21 days", with or without the age)."""
-    top = decision.matches[0] if decision.matches else None
-    return top is not None and "you mention" not in top.grounds and bool(re.search(r"\d days ≥ ", top.grounds)) \
-        and not re.search(r"temperature|blood pressure|blood sugar|pregnant", top.grounds)
-
-
 def _one_word(decision: UrgencyDecision) -> bool:
     """True when the decision's criterion matched on one word the patient used and nothing else (no reading, age,
     duration or second word)."""
-    top = decision.matches[0] if decision.matches else None
-    return top is not None and top.grounds.startswith("you mention ") and not re.search(r"[,;，；]", top.grounds)
+    top = decision.top
+    return top is not None and top.on_a_sign and not re.search(r"[,;，；]", top.grounds)
 
 
 def _guard(advice: Advice, record: ConsultationRecord) -> Advice:

@@ -526,6 +526,14 @@ _EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\
 _IMPROVING = re.compile(
     r"\b(?:getting better|getting less|improving|better each day|easing off|on the mend|settling down)\b|"
     r"正在好转|在好转|慢慢好转|逐渐好转|一天比一天好|慢慢减轻", re.IGNORECASE)
+_NOT_BEFORE = re.compile(r"\b(?:not|no|never|isn't|isnt|hasn't|hardly|barely)\b[^,.;]{0,12}$|[没不未]\S{0,2}$", re.IGNORECASE)
+
+
+def _says_improving(text: str) -> bool:
+    """"slowly getting better", "在好转"; not "not really improving", "没在好转"."""
+    return any(not _NOT_BEFORE.search(text[max(0, m.start() - 20):m.start()]) for m in _IMPROVING.finditer(text))
+
+
 # it has settled, or the patient is well now: a nurse line reassures and gives the guideline's self-care. Not "feeling
 # fine" on its own (people say it of a long-term condition while asking about a review or a new sign)
 _SETTLED = re.compile(
@@ -648,9 +656,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
-                 improving=any(not re.search(r"\b(?:not|no|never|isn't|isnt|hasn't|hardly|barely)\b[^,.;]{0,12}$|[没不未]\S{0,2}$",
-                                             symptoms[max(0, m.start() - 20):m.start()], re.IGNORECASE)
-                               for m in _IMPROVING.finditer(symptoms)),
+                 improving=_says_improving(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
                  blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
@@ -1138,6 +1144,19 @@ class Match:
     level_why: str
     grounds: str
 
+    @property
+    def on_a_sign(self) -> bool:
+        """Matched on something the patient said (a sign, not a number)."""
+        return self.grounds.startswith("you mention ")
+
+    @property
+    def on_time_alone(self) -> bool:
+        """Matched on how long it has lasted and nothing the patient said or measured ("60 days ≥ 21 days", with or
+        without the age)."""
+        cl = next((c for c in self.criterion.clauses if c.text == self.clause), None)
+        return (cl is not None and cl.min_days is not None and "you mention" not in self.grounds and cl.min_temp is None
+                and cl.min_bp is None and cl.glucose is None and not cl.needs_pregnant)
+
 
 @functools.lru_cache(maxsize=4096)
 def _guideline_tokens(text: str) -> frozenset[str]:
@@ -1523,6 +1542,11 @@ class UrgencyDecision:
     passage: Passage | None = None
     quote: str = ""
     matches: tuple[Match, ...] = ()
+
+    @property
+    def top(self) -> Match | None:
+        """The most urgent matched criterion, if any."""
+        return self.matches[0] if self.matches else None
 
 
 def _quote(p: Passage, text: str, language: str) -> str:
