@@ -7,7 +7,7 @@ a timeout, any exception) turns the answer into the triage-only answer: urgency,
 emergency instruction, `evidence_sufficient: false`, `status: "degraded"` and a note naming the step.
 Every outcome is recorded in the audit trail before the answer is returned.
 
-Urgency comes from the ladder in rag/safety/urgency.py (red flags, then the retrieved guidelines'
+Urgency comes from the ladder in the rag/safety/urgency package (red flags, then the retrieved guidelines'
 own criteria); a generator may raise it only by citing a criterion the patient's facts meet.
 """
 

@@ -523,7 +523,7 @@ def test_answer_quality_on_the_frozen_vignettes(starter_kb) -> None:
     assert report["right_guideline_cited"] >= FROZEN_FLOOR["right_guideline_cited"]
     assert report["items_from_unrelated_documents"] <= FROZEN_FLOOR["items_from_unrelated_documents"]
     # no item in another language, said or not (round 9 counts the English framing of Chinese seek-care reasons as
-    # mixed wording too: rag/safety/urgency.py's wording, not guarded here; docs/answers.md "Ninth round")
+    # mixed wording too: rag/safety/urgency's wording, not guarded here; docs/answers.md "Ninth round")
     assert report["mixed_language_breakdown"]["other_language_not_noted"] == 0 and report["other_language_items_noted"] == 0
     assert report["off_topic_abstained"] == "4/4"
 
@@ -564,7 +564,7 @@ def test_guideline_text_caches_change_no_answer_and_hold_no_patient_text(monkeyp
     import functools
 
     from rag.answer.generators import extractive
-    from rag.safety import urgency
+    from rag.safety.urgency import matching as urgency
 
     query = "I have had a fever of 38.5 and a sore throat for two days, says zebrafinch"
     for c in (extractive.guideline_sentences, extractive._guideline_terms, extractive.guideline_words, extractive._groups_named,

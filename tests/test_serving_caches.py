@@ -16,7 +16,8 @@ import pytest
 from rag.answer import conditions, evidence, prompt
 from rag.answer.schema import Advice, Citation, GeneratorInfo, PassageSource, SeekCare, SelfCareItem
 from rag.knowledge import search
-from rag.safety import guideline_flags, screen, urgency, verify
+from rag.safety import guideline_flags, screen, verify
+from rag.safety.urgency import terms as urgency
 from rag.types import Passage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -308,7 +308,7 @@ def test_an_opening_age_group_holds_for_the_whole_statement() -> None:
 
 
 def test_a_chinese_denial_covers_a_run_of_symptoms_and_plurals_meet_their_concept() -> None:
-    from rag.safety.urgency import _tokens
+    from rag.safety.urgency.terms import _tokens
     assert {"not_cchest_pain", "not_cbreathless"} <= _tokens("没有胸闷气短")
     assert "cburn" in _tokens("Burns and scalds") and "cheadache" in _tokens("my migraines")
 

@@ -1,6 +1,6 @@
 """The similar-cases floor: a same-day assessment for presentations like the ones that needed one.
 
-The urgency ladder (rag/safety/urgency.py) reads the patient's words against the guidelines' criteria, and it knows
+The urgency ladder (the rag/safety/urgency package) reads the patient's words against the guidelines' criteria, and it knows
 the wordings it was taught; three rounds in a row its development sets moved and a new writer's frozen set did not.
 This layer learns from presentations instead: a logistic regression over the words of every labelled development
 vignette (English word and word-pair stems, Chinese characters and their 2- and 3-grams, an age band, pregnancy),
@@ -110,7 +110,9 @@ def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[
     is not). The reason keeps what the ladder found, names the model, its score and the words that weighed most, and
     quotes the retrieved guidelines' same-day criterion that shares most words with the patient, as the nearest one
     (not as one that matched)."""
-    from rag.safety.urgency import _LABEL, LEVEL_RANK, UrgencyDecision, _quote, criteria_of
+    from rag.safety.urgency import LEVEL_RANK, UrgencyDecision, criteria_of
+    from rag.safety.urgency.decide import _quote
+    from rag.safety.urgency.terms import _LABEL
 
     if not text.strip() or decision.basis == "out_of_scope" or LEVEL_RANK[decision.level] <= LEVEL_RANK["urgent"]:
         return decision

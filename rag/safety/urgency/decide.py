@@ -1,0 +1,404 @@
+"""The decision: the ladder walked, its reason in the patient's language, and departments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from rag.safety.urgency.criteria import (
+    Criterion,
+    criteria_of,
+    self_care_of,
+)
+from rag.safety.urgency.facts import (
+    _ASKS_REVIEW_TEXT,
+    Facts,
+    _days_text,
+)
+from rag.safety.urgency.matching import (
+    _ALARM,
+    Match,
+    _guideline_tokens,
+    _show,
+    _title_tokens,
+    _zh_grounds,
+    _zh_why,
+    match_criteria,
+)
+from rag.safety.urgency.terms import (
+    _CJK,
+    _CONTEXT,
+    _COURSE,
+    _LABEL,
+    _WEAK,
+    LEVEL_RANK,
+    LEVELS,
+    _body_words,
+    _concept_tokens,
+)
+from rag.types import Passage
+
+# --- the decision -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyDecision:
+    """The level, the reason in the patient's language, and the passage that backs it (if any)."""
+
+    level: str
+    reason: str
+    basis: str  # red_flag | criterion | self_care | no_criterion | model | out_of_scope
+    passage: Passage | None = None
+    quote: str = ""
+    matches: tuple[Match, ...] = ()
+
+    @property
+    def top(self) -> Match | None:
+        """The most urgent matched criterion, if any."""
+        return self.matches[0] if self.matches else None
+
+
+def _quote(p: Passage, text: str, language: str) -> str:
+    return f"《{p.title}》：“{text}”" if language == "zh" else f"“{text}” ({p.title})"
+
+
+def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: list[str], language: str,
+                   ranked_doc_ids: list[str] | None = None, topic_doc_ids: Sequence[str] = ()) -> UrgencyDecision:
+    """Walk the ladder: red flags, then the most urgent matched criterion, then self-care, else say why not.
+
+    `topic_doc_ids` are the guidelines about the complaint (the answer's own choice), when known: a red flag that
+    fired from the rules quotes only their warning signs (another guideline's "chest pain" line is not the reason a
+    chest-pain answer is an emergency), and the self-care they give counts as self-care for this presentation."""
+    zh = language == "zh"
+    label = _LABEL["zh" if zh else "en"]
+    criteria = criteria_of(passages)
+    # equally urgent matches: the guideline about the complaint first (ranked_doc_ids), then the rest
+    order = {d: i for i, d in enumerate(ranked_doc_ids or [])}
+    matches = sorted(match_criteria(facts, criteria, frozenset(topic_doc_ids), passages),
+                     key=lambda m: (LEVEL_RANK[m.level], order.get(m.criterion.passage.doc_id, len(order))))
+    understood = facts.describe(language)
+    topic = set(topic_doc_ids)
+    if red_flag_labels:
+        flags = "、".join(red_flag_labels) if zh else "; ".join(red_flag_labels)
+        reason = (f"{label['emergency']}：您的描述中有危险信号（{flags}）。" if zh else
+                  f"{label['emergency']}: your description has warning signs of an emergency ({flags}).")
+        red = next((m for m in matches if m.level == "emergency" and (not topic or m.criterion.passage.doc_id in topic)), None)
+        if red is not None:
+            reason += (f" 指南的危险信号：{_quote(red.criterion.passage, red.criterion.text, language)}" if zh else
+                       f" The guideline's red flag: {_quote(red.criterion.passage, red.criterion.text, language)}")
+        return UrgencyDecision("emergency", reason, "red_flag", red.criterion.passage if red else None,
+                               red.criterion.text if red else "", tuple(matches))
+    same_day = _same_day_without_criterion(facts, language)
+    if matches and same_day and LEVEL_RANK[matches[0].level] > LEVEL_RANK["urgent"]:
+        # "diarrhoea for more than 24 hours in a child" (within days) with fewer wet nappies: the dehydration is same-day
+        matches = []
+    if matches:
+        top = matches[0]
+        cr = top.criterion
+        if zh:
+            reason = (f"{label[top.level]}：{_quote(cr.passage, cr.text, language)}。依据：{_zh_grounds(top.grounds)}"
+                      f"（{_zh_why(top.level_why)}）。")
+        else:
+            reason = (f"{label[top.level]}: the guideline says {_quote(cr.passage, cr.text, language)}. This applies because "
+                      f"{top.grounds} ({top.level_why}).")
+        return UrgencyDecision(top.level, reason, "criterion", cr.passage, cr.text, tuple(matches))
+    # no criterion holds: self-care only where the guideline gives self-care for this presentation and
+    # nothing about the patient asks for a clinician's eyes anyway
+    if same_day:
+        reason = (f"{label['urgent']}：检索到的指南中没有与您的情况完全相符的就医标准，但{same_day}，因此建议当天就医。" if zh else
+                  f"{label['urgent']}: no retrieved guideline criterion matched exactly, but {same_day}, so a clinician should "
+                  "see this today.")
+        return UrgencyDecision("urgent", reason, "no_criterion", None, "", ())
+    risk = _risk_without_criterion(facts, language) or _part_of_a_warning_sign(facts, criteria, language)
+    self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
+    review = _review_without_criterion(facts, language)
+    if self_care is not None and not risk and not review and facts.asks_review:
+        review = _ASKS_REVIEW_TEXT["zh" if zh else "en"]
+    if self_care is not None and not risk and review:
+        # self-care was given for this presentation, but it has lasted, keeps coming back or is not improving:
+        # what a nurse line says then is "book an appointment", not "carry on at home"
+        text, p = self_care
+        reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，但{review}，因此建议预约门诊评估；"
+                  f"在此之前可参考：{_quote(p, text, language)}" if zh else
+                  f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                  f"describe, but {review}, so book a routine appointment; meanwhile the guideline's self-care: "
+                  f"{_quote(p, text, language)}")
+        return UrgencyDecision("routine", reason, "no_criterion", p, text, ())
+    if self_care is not None and not risk:
+        text, p = self_care
+        reason = (f"{label['self_care']}：检索到的指南中没有与您的情况相符的就医标准，指南对此给出了居家护理建议：{_quote(p, text, language)}"
+                  if zh else
+                  f"{label['self_care']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                  f"describe{f' ({understood})' if understood else ''}, and the guideline gives self-care for this: "
+                  f"{_quote(p, text, language)}")
+        return UrgencyDecision("self_care", reason, "self_care", p, text, ())
+    lasting_condition = review if facts.conditions and (facts.duration_days or 0) >= 28 else ""
+    if not risk and (facts.asks_review or lasting_condition):
+        # a request for a review, a referral or help with a medicine is what an appointment is for, and so is a named
+        # condition of weeks or years with nothing the guidelines send sooner (numb feet after eight years of diabetes,
+        # a month of back pain); nothing here is urgent. A recurring or unnamed complaint keeps "soon".
+        asks = lasting_condition or _ASKS_REVIEW_TEXT["zh" if zh else "en"]
+        reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，{asks}，因此建议预约门诊。" if zh else
+                  f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                  f"describe, and {asks}, so book a routine appointment.")
+        return UrgencyDecision("routine", reason, "no_criterion", None, "", ())
+    why = risk or ("检索到的指南没有给出适用的居家护理建议" if zh else "the retrieved guidelines give no self-care for this presentation")
+    reason = (f"{label['soon']}：没有找到与您的情况相符的就医标准，但{why}，因此建议几天内请医生评估。" if zh else
+              f"{label['soon']}: no guideline criterion matched what you describe, but {why}, so a clinician should "
+              "assess it within a few days.")
+    return UrgencyDecision("soon", reason, "no_criterion", None, "", ())
+
+
+_COLOURS = frozenset("hot cold red pale blue grey gray green white dark blotchy".split())
+# body parts, functions and the words people use for feeling unwell, beyond the concept table
+_CLINICAL_WORDS = re.compile(
+    r"\b(?:knees?|ankles?|back|shoulders?|hips?|elbows?|wrists?|ears?|nose|stomach|tummy|belly|head|heart|lungs?|kidneys?|"
+    r"bladder|bowels?|teeth|tooth|gums?|joints?|muscles?|bones?|spine|breasts?|penis|testicles?|vagina\w*|periods?|pee\w*|"
+    r"wee\w*|poo\w*|stools?|urine|blood|sleep\w*|pain\w*|ach(?:e|es|ing|y)|hurt\w*|sore\w*|itch\w*|rash\w*|lumps?|"
+    r"swell\w*|swollen|cough\w*|fever\w*|vomit\w*|sick|dizz\w*|tired\w*|faint\w*|breath\w*|numb\w*|tingl\w*|"
+    r"bleed\w*|bruis\w*|injur\w*|wound|cut|burn\w*|bite|sting|health|medic\w*|doctor|symptom\w*|ill|illness|unwell|"
+    r"mood|anxious|anxiety|depress\w*|stress\w*|weight|diet|vaccin\w*|pregnan\w*|baby|newborn)\b"
+    r"|头痛|头疼|头晕|胸痛|胸闷|胸口|肚子|腹痛|腹泻|拉肚子|腰|腿|膝盖|肩|脖子|耳朵|鼻子|眼睛|牙|胃|心脏|心跳|心慌|肺|肾|肝|皮肤"
+    r"|疼|痛|痒|肿|咳|发烧|发热|高烧|低烧|呕吐|想吐|晕|麻木|出血|流血|尿|大便|生病|医生|医院|吃药|怀孕|孕|失眠|睡不着|乏力"
+    # mood and medicines: a low mood after a birth, or half a bottle of a sleeping pill, is never "outside what clinrag covers"
+    r"|心情|情绪|低落|想哭|抑郁|焦虑|烦躁|药|片|粒|困|嗜睡|生完孩子|产后|\b(?:tablets?|pills?|capsules?|overdose\w*|low|mood|crying)\b", re.I)
+
+
+def out_of_scope(facts: Facts, text: str, language: str) -> UrgencyDecision | None:
+    """For a question the guidelines could not answer and that names nothing clinical (no symptom, body part,
+    condition, medicine, measurement, pregnancy or young baby): say it is outside what clinrag covers instead
+    of sending the asker to a clinician. None when anything clinical is there."""
+    from rag.terms import lexicon
+
+    body = _body_words() - _COLOURS  # "red wine" names no body part
+    clinical = (facts.tokens & (_concept_tokens() | body) or _CLINICAL_WORDS.search(text)
+                or facts.temperature_c is not None or facts.blood_pressure is not None or facts.glucose_mmol is not None
+                or facts.readings or facts.pregnant or (facts.age_years is not None and facts.age_years < 1)
+                or lexicon.find_conditions(text) or lexicon.find_drugs(text))
+    if clinical:
+        return None
+    reason = ("这个问题不在clinrag的范围内（clinrag根据临床指南回答症状及其处理），因此不提供建议。"
+              "如果与您的健康有关，请描述您的症状，或咨询医生。" if language == "zh" else
+              "This question is outside what clinrag covers (symptoms and their care, from clinical guidelines), so no "
+              "advice is given. If it is about your health, describe your symptoms, or ask a clinician.")
+    return UrgencyDecision("routine", reason, "out_of_scope", None, "", ())
+
+
+def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[str],
+                   topic: AbstractSet[str] = frozenset()) -> tuple[str, Passage] | None:
+    """The self-care statement of the best-ranked guideline that is about this presentation (shares a word with
+    the patient in its title or scope), the statement sharing most words with the patient first. When the answer
+    chose the guidelines about the complaint (`topic`), the statement is quoted from one of them where they give
+    self-care fit for this patient (whether self-care applies at all is decided as without them, so the level does
+    not change): another guideline's self-care is not advice for this complaint."""
+    from rag.answer.generators.extractive import suits_patient  # the generator's own per-sentence patient check
+
+    order = {d: i for i, d in enumerate(ranked_doc_ids)}
+    by_doc: dict[str, list[tuple[str, Passage]]] = {}
+    for text, p in self_care_of(passages):
+        by_doc.setdefault(p.doc_id, []).append((text, p))
+
+    def suitable(doc_id: str) -> list[tuple[str, Passage]]:
+        return [sp for sp in by_doc[doc_id] if suits_patient(sp[0], facts.age_years, facts.sex, facts.pregnant)]
+
+    def best(found: list[tuple[str, Passage]]) -> tuple[str, Passage]:
+        return max(found, key=lambda sp: len(_guideline_tokens(sp[0]) & facts.tokens))
+
+    for doc_id in sorted(by_doc, key=lambda d: order.get(d, len(order))):
+        if order and doc_id not in order:
+            continue
+        scope = set(_title_tokens(by_doc[doc_id][0][1]))
+        for p in passages:
+            if p.doc_id == doc_id and re.search(r"who this applies|scope|适用", p.section, re.IGNORECASE):
+                # concepts and English words only: shared Chinese character pairs say little about the topic
+                scope |= {t for t in _guideline_tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
+        if not (scope & facts.tokens) and not (facts.settled and doc_id in topic):
+            # a guideline about something else; the answer's own guideline counts when the patient says it has
+            # settled ("38.2 last night, playing fine after Calpol": no fever word, but the fever guideline's self-care)
+            continue
+        fit = suitable(doc_id)
+        if fit and _uncovered(facts, [p for p in passages if p.doc_id == doc_id]):
+            return None  # the patient names a sign or a condition this guideline's text never mentions
+        if fit:
+            if topic and doc_id not in topic:
+                own = [sp for d in sorted(topic & by_doc.keys(), key=lambda d: order.get(d, len(order))) for sp in suitable(d)]
+                if own:
+                    return best(own)
+            return best(fit)
+    return None
+
+
+# signs a self-care answer must have heard of: not how bad or how long, not who or where
+_NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
+                                                     "cgood_spirit", "cpoor_spirit", "cfirst_time", "cmore_often",
+                                                     "cfrequent", "citch", "credness", "cdrink_less"})
+# everyday conditions a self-care answer need not name (a cold, hay fever)
+_EVERYDAY = frozenset({"acute nasopharyngitis", "allergic rhinitis"})
+
+
+def _uncovered(facts: Facts, doc_passages: list[Passage]) -> list[str]:
+    """What the patient names (a sign of the concept table, a condition of the lexicon) that none of this guideline's
+    retrieved passages mentions: its self-care is not about that."""
+    from rag.terms import lexicon
+
+    said: set[str] = set()
+    named: set[str] = set()
+    for p in doc_passages:
+        said |= _guideline_tokens(p.text) | _title_tokens(p)
+        named |= {m.name for m in lexicon.find_conditions(p.text)} | {m.name for m in lexicon.find_conditions(p.title)}
+    signs = {t for t in facts.tokens if t in _concept_tokens()} - _NOT_A_SIGN - _body_words()
+    return sorted((signs - said) | (facts.conditions - named - _EVERYDAY))
+
+
+def _part_of_a_warning_sign(facts: Facts, criteria: list[Criterion], language: str) -> str:
+    """Every sign (two or more) of a retrieved emergency or same-day criterion clause that the patient names, although the
+    whole clause did not hold ("tummy pain and vomiting" against "severe tummy pain with vomiting"): not self-care."""
+    for cr in criteria:
+        if cr.level not in {"emergency", "urgent"}:
+            continue
+        title = frozenset(_title_tokens(cr.passage))
+        for cl in cr.clauses:
+            signs = {t for t in cl.tokens if t in _concept_tokens()} - _NOT_A_SIGN - _body_words() - title
+            named = sorted(signs & facts.tokens)
+            if len(named) >= 2 and len(named) == len(signs):  # one sign alone (swelling, a headache) says too little
+                shown = "、".join(_ZH_ALARM.get(a, _show(a)) for a in named) if language == "zh" else ", ".join(_show(a) for a in named)
+                return (f"您提到{shown}，指南把它列为需要尽快就医的情况之一" if language == "zh" else
+                        f"you mention {shown}, which the guideline lists among the signs to be seen for")
+    return ""
+
+
+def _risk_without_criterion(facts: Facts, language: str) -> str:
+    zh = language == "zh"
+    if facts.readings:
+        shown = ", ".join(facts.readings[:3])
+        return f"您提到的测量值（{shown}）需要医生解读" if zh else f"you report a measurement ({shown}) that a clinician should interpret"
+    if facts.pregnant:
+        return "您正在怀孕" if zh else "you are pregnant"
+    if facts.age_years is not None and facts.age_years < 0.25:
+        return "宝宝不到3个月大" if zh else "the baby is under 3 months old"
+    if facts.age_years is not None and facts.age_years < 2:
+        # a toddler dehydrates and worsens faster than the adult wording of most criteria says; a nurse line
+        # does not leave a child under two at home on a guideline's silence
+        return "孩子不到2岁" if zh else "the child is under two"
+    adult = facts.age_years is not None and 16 <= facts.age_years < 65
+    if facts.temperature_c is not None and facts.temperature_c >= (40.0 if adult else 39.0):
+        # (an adult of working age with 39 °C on the first day who eats, drinks and thinks clearly is looked after at
+        # home; a child, an older adult or someone whose age we do not know is seen)
+        return f"体温达{facts.temperature_c:g} °C" if zh else f"the temperature is {facts.temperature_c:g} °C"
+    if facts.new_medicine:
+        return ("症状是在开始用一种药之后出现的（可能是副作用或过敏），应由开药医生或药师评估" if zh else
+                "it began after starting a medicine (a possible side effect or allergy), which the prescriber or a "
+                "pharmacist should assess")
+    if "cmood" in facts.tokens and "cpostnatal" in facts.tokens:
+        # low mood in the year after a birth: postnatal depression is assessed by a clinician, not left to sleep advice
+        # (pregnancy warning signs: "postpartum depression ... up to a year after delivery")
+        return "您在产后情绪低落（产后抑郁需要医生评估）" if zh else "you feel low after having a baby (postnatal depression needs a clinician)"
+    alarm = sorted(facts.tokens & _ALARM)
+    if alarm:
+        # a sign no guideline here calls self-care ("my eyes have gone yellow"): never left at home on a guideline's silence
+        shown = "、".join(_ZH_ALARM.get(a, _show(a)) for a in alarm) if zh else ", ".join(_show(a) for a in alarm)
+        return f"您提到{shown}，这需要医生评估" if zh else f"you mention {shown}, which a clinician should assess"
+    if "cworse" in facts.tokens:
+        return "您说症状在加重" if zh else "you say it is getting worse"
+    return ""
+
+
+# signs that are never self-care, whatever the retrieved guideline says or does not say
+_ZH_ALARM = {"cjaundice": "皮肤或眼睛发黄", "ccough_blood": "咳血", "cweight_loss": "体重下降", "cnight_sweats": "盗汗",
+             "cconfused": "意识模糊", "cfaint": "晕倒", "cnumb": "麻木", "cvision": "视力变化", "cnonblanch": "压之不褪色的皮疹",
+             "cspeech": "说话不清", "cone_side_weak": "一侧无力", "cunresponsive": "没有反应", "cthunderclap": "突发剧烈头痛",
+             "cdrowsy": "嗜睡", "cfloppy": "软弱无力", "cno_urine": "没有尿", "csaddle": "会阴部麻木", "cpee_trouble": "排尿困难",
+             "crigors": "寒战", "cfluid_leak": "阴道流水", "cshingles": "带状疱疹", "casleep_driving": "开车时打瞌睡"}
+
+
+_INFECTION = frozenset({"cfever", "csore_throat", "cdiarrhoea", "cvomit", "ccough", "curine_pain", "crigors", "cpus", "cphlegm"})
+_DRY = frozenset({"cless_urine", "cno_urine", "cdry_mouth", "cfewer_tears"})
+_LOSING = frozenset({"cdrink_less", "crefuse_drink", "cvomit", "cdiarrhoea", "cfluids_down", "cfever"})
+
+
+def _same_day_without_criterion(facts: Facts, language: str) -> str:
+    """Signs of dehydration (less urine, a dry mouth, fewer tears) while drinking less or losing fluid, in a child or an
+    older adult: every starter guideline that names them sends them for same-day assessment, whichever was retrieved.
+    So does a weakened immune system with signs of an infection."""
+    if "cweak_immune" in facts.tokens and facts.tokens & _INFECTION:
+        # chemotherapy, a transplant or immunosuppressants with a fever, sore throat or loose stools: an infection can
+        # become sepsis within hours (NHS, NICE NG151 neutropenic sepsis); same-day assessment whatever else matched
+        return "您的免疫力低下（化疗、器官移植或免疫抑制药）并有感染迹象" if language == "zh" else \
+            "you have a weakened immune system (chemotherapy, a transplant or immunosuppressants) and signs of an infection"
+    if facts.pregnant and ("curine_pain" in facts.tokens or "cfever" in facts.tokens
+                           or (facts.temperature_c is not None and facts.temperature_c >= 37.8)):
+        # a urine infection or a fever in pregnancy is assessed the same day (NICE NG109: treat a UTI in pregnancy
+        # at once; a fever in pregnancy needs checking for infection): "soon" is what a non-pregnant adult gets
+        return "您怀孕了，并有感染迹象（发热或尿痛）" if language == "zh" else \
+            "you are pregnant and have signs of an infection (a fever or pain passing urine)"
+    age = facts.age_years
+    if not (facts.tokens & _DRY and facts.tokens & _LOSING) or age is None or 16 <= age < 65:
+        return ""
+    if language == "zh":
+        return "孩子有脱水迹象（尿少、口干或眼泪少）" if age < 16 else "老人有脱水迹象（尿少、口干）"
+    return ("the child shows signs of dehydration (less urine, a dry mouth or fewer tears)" if age < 16 else
+            "an older adult shows signs of dehydration (less urine or a dry mouth)")
+
+
+def _review_without_criterion(facts: Facts, language: str) -> str:
+    """Why a presentation the guideline gives self-care for still wants a routine appointment: it has lasted four
+    weeks or more, keeps coming back, or is not improving. Empty when none of these holds."""
+    zh = language == "zh"
+    if "cnot_improving" in facts.tokens:
+        return "您说症状没有好转" if zh else "you say it is not improving"
+    if "crecur" in facts.tokens:
+        return "症状反复出现" if zh else "it keeps coming back"
+    if facts.duration_days is not None and facts.duration_days >= 28:
+        said = _days_text(facts.duration_days, zh)
+        return f"症状已{said}" if zh else f"it has lasted {said.removeprefix('for ')}"
+    return ""
+
+
+def escalate_by_model(decision: UrgencyDecision, model_level: str, cited: list[Passage], facts: Facts,
+                      language: str) -> UrgencyDecision:
+    """A generator's level counts only when it is more urgent and a passage it cited holds a criterion the facts meet."""
+    if model_level not in LEVEL_RANK or LEVEL_RANK[model_level] >= LEVEL_RANK[decision.level]:
+        return decision
+    backed = [m for m in match_criteria(facts, criteria_of(cited)) if LEVEL_RANK[m.level] < LEVEL_RANK[decision.level]]
+    if not backed:
+        return decision
+    m = backed[0]
+    # raised as far as both the model and its cited criterion go, never further
+    level = LEVELS[max(LEVEL_RANK[m.level], LEVEL_RANK[model_level])]
+    label = _LABEL["zh" if language == "zh" else "en"][level]
+    q = _quote(m.criterion.passage, m.criterion.text, language)
+    reason = f"{label}：{q}（{m.grounds}）。" if language == "zh" else f"{label}: the model cited {q}; it applies because {m.grounds}."
+    return UrgencyDecision(level, reason, "model", m.criterion.passage, m.criterion.text, (m, *decision.matches))
+
+
+# --- departments --------------------------------------------------------------------------------
+
+_DEPARTMENTS = re.compile(
+    r"emergency|a&e|accident|primary care|general practi|family (medicine|doctor)|\bgp\b|urgent care|minor injur|paediatric|"
+    r"pediatric|neonat|obstetric|gynaecolog|gynecolog|maternity|midwi|cardiolog|respirator|pulmonolog|gastro|neurolog|"
+    r"dermatolog|endocrin|diabetes|urolog|nephrolog|ent\b|otolaryngolog|ophthalm|orthopaed|orthoped|physiother|psychiatr|"
+    r"psycholog|mental health|sexual health|allerg|infectious|surgery|surgical|pharmac|sleep|geriatric|internal medicine|"
+    r"急诊|全科|内科|外科|儿科|妇科|产科|心内|呼吸|消化|神经|皮肤|内分泌|泌尿|肾|耳鼻喉|眼科|骨科|精神|心理|感染|发热门诊|胸痛中心|门诊",
+    re.IGNORECASE)
+
+
+def valid_department(name: str) -> bool:
+    """True when the text names a real clinical department or service (not a level like "self_care")."""
+    return bool(name.strip()) and bool(_DEPARTMENTS.search(name)) and not re.fullmatch(r"\s*(self[_ ]care|none|n/?a)\s*", name, re.IGNORECASE)
+
+
+def fallback_department(level: str, facts: Facts, language: str) -> str:
+    """The department for a level when the generator gave none that is real."""
+    zh = language == "zh"
+    child = facts.age_years is not None and facts.age_years < 16
+    if level == "emergency":
+        return ("儿科急诊" if child else "急诊科") if zh else ("Paediatric emergency department" if child else "Emergency department")
+    if facts.pregnant:
+        return "产科" if zh else "Maternity services (midwife or obstetrics)"
+    if child:
+        return "儿科" if zh else "Paediatrics (or your family doctor)"
+    if level == "self_care":
+        return "居家护理；如无好转请到全科/普通内科" if zh else "Self-care at home; primary care if it does not improve"
+    return "全科/普通内科" if zh else "Primary care"

@@ -1,0 +1,451 @@
+"""The patient's facts: numbers (temperatures, durations, ages, pregnancy, readings) and what they say."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.safety.triage import denies_pregnancy  # one reading of "not pregnant" for triage and the ladder
+from rag.safety.urgency.terms import (
+    _FAST,
+    _INTENSE,
+    _tokens,
+)
+
+# --- numbers: temperatures, durations, ages, pregnancy ------------------------------------------
+
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "半": 0.5, "几": 3, "数": 3}
+_EN_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3,
+           "several": 4, "half a": 0.5}
+_UNIT_DAYS = {"minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "night": 1, "day": 1, "week": 7,
+              "wk": 7, "month": 30, "year": 365, "分钟": 1 / 1440, "小时": 1 / 24, "天": 1, "日": 1, "晚": 1, "周": 7,
+              "星期": 7, "礼拜": 7, "个月": 30, "月": 30, "年": 365, "岁": 365}
+_EN_NUMBER = r"(\d+(?:\.\d+)?|a couple of|couple of|a few|few|several|half a|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_EN_SPAN = re.compile(_EN_NUMBER + r"(\+|-plus)?\s*(minute|min|hour|hr|night|day|week|wk|month|year)s?\b(\s+(old|of age|pregnant|along|gestation))?",
+                      re.IGNORECASE)
+_ZH_NUMBER = r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十半几数]+)"
+_ZH_SPAN = re.compile("(第)?" + _ZH_NUMBER + "(多)?(个多|个)?(分钟|小时|天|日|晚|周|星期|礼拜|个月|月|年|岁)(多)?(大)?")
+
+
+def _num(s: str) -> float | None:
+    s = s.strip().lower()
+    if s in _EN_NUM:
+        return float(_EN_NUM[s])
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    if all(ch in _ZH_DIGITS for ch in s):
+        if s == "十":
+            return 10.0
+        if "十" in s:
+            a, _, b = s.partition("十")
+            # "十六七" is sixteen or seventeen, "二三十" twenty or thirty: a range reads as its lower end
+            tens = min((_ZH_DIGITS[ch] for ch in a), default=1)
+            ones = min((_ZH_DIGITS[ch] for ch in b), default=0)
+            return float(tens * 10 + ones)
+        if len(s) == 2 and s[0] != s[1] and "几" not in s and "零" not in s:
+            return float(min(_ZH_DIGITS[s[0]], _ZH_DIGITS[s[1]]))  # "两三个月" is two or three months, not 23
+        total = 0.0
+        for ch in s:
+            total = total * 10 + _ZH_DIGITS[ch]
+        return total
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    days: float
+    kind: str  # "duration" | "age" | "pregnancy"
+    start: int
+    end: int
+
+
+def _spans(text: str) -> list[_Span]:
+    out: list[_Span] = []
+    for m in _EN_SPAN.finditer(text):
+        n = _num(m.group(1))
+        if n is None:
+            continue
+        tail = (m.group(5) or "").lower()
+        unit = m.group(3).lower()
+        kind = "age" if tail in {"old", "of age"} else "pregnancy" if tail in {"pregnant", "along", "gestation"} else "duration"
+        before = text[max(0, m.start() - 12):m.start()].lower()
+        if kind == "duration" and re.search(r"(aged?|is|baby|child)\s*$", before) and unit in {"week", "month", "year"} \
+                and re.match(r"\s*-?old", text[m.end():m.end() + 5]):
+            kind = "age"
+        if kind == "duration" and re.match(r"[\s-]*old\b", text[m.end():m.end() + 6], re.IGNORECASE):
+            kind = "age"
+        out.append(_Span(n * _UNIT_DAYS[unit], kind, m.start(), m.end()))
+    for m in _ZH_SPAN.finditer(text):
+        n = _num(m.group(2))
+        if n is None:
+            continue
+        unit = m.group(5)
+        after = text[m.end():m.end() + 2]
+        before = text[max(0, m.start() - 2):m.start()]
+        kind = "duration"
+        if unit == "岁" or m.group(7) or after.startswith("大"):
+            kind = "age"
+        elif unit in {"周", "个月"} and ("孕" in before or "怀孕" in text[max(0, m.start() - 4):m.start()]):
+            kind = "pregnancy"
+        extra = 0.5 if (m.group(3) or m.group(6) or (m.group(4) or "") == "个多") else 0.0
+        out.append(_Span((n + extra) * _UNIT_DAYS[unit], kind, m.start(), m.end()))
+    return out
+
+
+_TEMP = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(°\s*[cf]|℃|℉|度|degrees?\s*[cf]?|[cf]\b)?", re.IGNORECASE)
+_TEMP_WORD = re.compile(r"temp|fever|thermometer|reads|says|体温|发烧|发热|烧到|度", re.IGNORECASE)
+
+
+_THERMOMETER_AFTER = re.compile(r"[^,.;!?，。；]{0,20}(?:thermometer|under (?:the|his|her|my) arm|armpit|腋下|耳温|额温)", re.I)
+
+
+def _temperatures(text: str) -> list[float]:
+    out: list[float] = []
+    text = re.sub(r"(?<!\d)(3\d|4[0-2])度([0-9])(?![0-9])", r"\1.\2度", text)  # "38度5" is 38.5 °C
+    for m in _TEMP.finditer(text):
+        value = float(m.group(1))
+        unit = (m.group(2) or "").lower().replace(" ", "")
+        after = text[m.end():m.end() + 12].lower()
+        if re.match(r"\s*(/|weeks?|days?|months?|years?|hours?|hrs?|minutes?|mins?|kg|mmhg|breaths|times|%|周|天|个月|岁|小时|分钟)",
+                    after) or text[max(0, m.start() - 1):m.start()] == "/":
+            continue
+        near = text[max(0, m.start() - 30):m.end() + 5]
+        if _THERMOMETER_AFTER.match(text, m.end()):
+            near += " thermometer"  # "39.3 on the ear thermometer"
+        if unit in {"°f", "℉", "f", "degreesf"} or (95 <= value <= 110 and (unit or _TEMP_WORD.search(near))):
+            c = (value - 32) * 5 / 9
+        elif 34 <= value <= 43 and (unit or _TEMP_WORD.search(near)):
+            c = value
+        else:
+            continue
+        if 34 <= c <= 43:
+            out.append(round(c, 1))
+    return out
+
+
+_BP = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:/|over)\s*(\d{2,3})(?!\d|\.\d)", re.IGNORECASE)  # "165/104." ends a sentence
+_GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|血糖|糖尿病|胰岛素", re.IGNORECASE)
+_GLUCOSE_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)", re.IGNORECASE)
+_GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖)[^0-9。；;!?\n]{0,20}?"
+                           r"(\d+(?:\.\d+)?|[一二两三四五六七八九十几]+(?=[多左上了的点，,。；\s]|$))(点几|点[0-9一二三四五六七八九])?(s\b)?",
+                           re.IGNORECASE)
+_GLUCOSE_HI = re.compile(r"\b(?:says|reads|reading|shows?|just)\s+[\"']?HI\b|\bHI\b[\"']?\s+on\s+(?:the|my|his|her)\s+meter")
+
+
+def blood_pressures(text: str) -> list[tuple[int, int]]:
+    """Systolic/diastolic pairs ("185/110", "160 over 100"): a plausible pair, systolic above diastolic."""
+    out: list[tuple[int, int]] = []
+    for m in _BP.finditer(text):
+        sys_, dia = int(m.group(1)), int(m.group(2))
+        if 70 <= sys_ <= 300 and 30 <= dia <= 200 and sys_ > dia:
+            out.append((sys_, dia))
+    return out
+
+
+def glucose_values(text: str) -> list[float]:
+    """Blood sugar readings in mmol/L ("15.2 mmol", "250 mg/dL", "血糖一直二十几", "readings in the 20s", a meter's HI)."""
+    out: list[float] = [33.3] if _GLUCOSE_HI.search(text) else []  # "HI" on a glucose meter: above its range
+    if not _GLUCOSE_CONTEXT.search(text):
+        return out
+    text = _BP.sub(" ", text)
+    for m in _GLUCOSE_UNIT.finditer(text):
+        v = float(m.group(1))
+        out.append(v / 18.0 if m.group(2).lower().startswith("mg") else v)
+    for m in _GLUCOSE_NEAR.finditer(text):
+        if _GLUCOSE_UNIT.match(text, m.start(1)):
+            continue  # counted above with its unit
+        after = text[m.end():m.end() + 8].lower()
+        if re.match(r"\s*(%|°|℃|度|years?|岁|yrs?|days?|天|weeks?|周|months?|个月|times?|次|hours?|小时|min|分钟|secs?|seconds?|秒|"
+                    r"tablets?|tabs?|sweets|jelly|片|粒|颗)", after):
+            continue
+        parsed = _num(m.group(1))
+        if parsed is None or parsed <= 0:
+            continue
+        v = parsed
+        if m.group(2):
+            v += 0.5 if m.group(2) == "点几" else (_num(m.group(2)[1:]) or 0) / 10
+        out.append(v / 18.0 if v >= 40 else v)  # 40 and above is mg/dL; meters read up to ~33 mmol/L
+        upper = re.match(r"\s*(?:-|–|to|到|至)\s*(\d+(?:\.\d+)?)(?!\s*(?:%|°|℃|度|years?|岁|days?|天|weeks?|周|months?|个月|hours?|小时))",
+                         text[m.end():m.end() + 12])
+        if upper:  # a range ("crept up to 12-14"): its top counts too
+            w = float(upper.group(1))
+            out.append(w / 18.0 if w >= 40 else w)
+    return [round(v, 1) for v in out if 1.0 <= v <= 40.0]
+
+
+# --- the patient's facts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the ladder compares with the criteria; None where the patient did not say."""
+
+    age_years: float | None
+    sex: str | None
+    pregnant: bool | None
+    pregnancy_weeks: float | None
+    temperature_c: float | None
+    duration_days: float | None
+    tokens: frozenset[str]
+    readings: tuple[str, ...] = ()  # numbers the ladder does not interpret
+    blood_pressure: tuple[int, int] | None = None  # highest systolic and highest diastolic reported, mmHg
+    glucose_mmol: float | None = None  # highest blood sugar reported, mmol/L
+    new_medicine: bool = False  # a symptom since starting a medicine (a possible side effect or allergy)
+    percent: float | None = None  # the lowest percentage reported ("peak flow about 60% of my best")
+    conditions: frozenset[str] = frozenset()  # conditions (not symptoms) the patient names: "heart failure", "epilepsy"
+    asks_review: bool = False  # the patient asks for an appointment, a referral, a check or help stopping a medicine
+    improving: bool = False  # getting better on its own ("slowly getting better", "在好转"; not "not getting better")
+    settled: bool = False  # the patient says it has settled or they are well now ("gone in seconds", "playing fine", "好多了")
+
+    def describe(self, language: str) -> str:
+        """The facts that were understood, for the reason text."""
+        bits: list[str] = []
+        zh = language == "zh"
+        if self.age_years is not None:
+            bits.append(_age_text(self.age_years, zh))
+        if self.pregnant:
+            bits.append(("怀孕" + (f"{self.pregnancy_weeks / 7:g}周" if self.pregnancy_weeks else "")) if zh else
+                        ("pregnant" + (f" ({self.pregnancy_weeks / 7:g} weeks)" if self.pregnancy_weeks else "")))
+        if self.temperature_c is not None:
+            bits.append(f"{'体温' if zh else 'temperature '}{self.temperature_c:g} °C")
+        if self.duration_days is not None:
+            bits.append(_days_text(self.duration_days, zh))
+        if self.blood_pressure is not None:
+            bits.append(f"{'血压' if zh else 'blood pressure '}{self.blood_pressure[0]}/{self.blood_pressure[1]} mmHg")
+        if self.glucose_mmol is not None:
+            bits.append(f"{'血糖' if zh else 'blood sugar '}{self.glucose_mmol:g} mmol/L")
+        return ("、" if zh else ", ").join(bits)
+
+
+def _age_text(years: float, zh: bool) -> str:
+    if years < 1 / 12:
+        v = f"{years * 52:.0f}"
+        return f"{v}周大" if zh else f"{v} weeks old"
+    if years < 2:
+        v = f"{years * 12:.0f}"
+        return f"{v}个月大" if zh else f"{v} months old"
+    return f"{years:g}岁" if zh else f"aged {years:g}"
+
+
+def _days_text(days: float, zh: bool) -> str:
+    if days < 1:
+        v = f"{days * 24:.0f}"
+        return f"持续{v}小时" if zh else f"for {v} hours"
+    if days >= 365 and days % 365 == 0:  # "five years" was read as 1825 days: say it as the patient did
+        return f"持续{days / 365:g}年" if zh else f"for {days / 365:g} year{'s' if days > 365 else ''}"
+    return f"持续{days:g}天" if zh else f"for {days:g} days"
+
+
+_NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|haven|wasn|aren|weren)(t)\b", re.I)
+
+
+# a span after these words times a habit or a history, not the illness: "I've smoked 20 a day for 30 years",
+# "been on metformin for 10 years", "烟龄30年"
+_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了|吸了", re.IGNORECASE)
+
+
+_CHRONIC = frozenset({"asthma", "chronic obstructive pulmonary disease", "lung cancer", "coronary artery disease", "heart failure",
+                      "atrial fibrillation", "angina pectoris", "type 2 diabetes mellitus", "type 1 diabetes mellitus",
+                      "chronic kidney disease", "HIV disease", "epilepsy", "rheumatoid arthritis", "brain tumor",
+                      "acute myocardial infarction", "stroke", "hypothyroidism", "hyperthyroidism", "bipolar disorder"})
+# what a patient asks a clinician for, not about a symptom: "want to find out why I keep getting them", "I'd like to come off
+# zopiclone", "ask about the breathing classes", "眼底一年多没查了，想约个时间"
+_ASKS_REVIEW = re.compile(
+    r"\b(?:want|wanting|like|hoping|need|needs|planning)\s+to\s+(?:find out why|know why|work out why|come off|get off|stop taking|"
+    r"cut down|taper|reduce|wean|be referred|get referred|get a referral|book|arrange|have (?:a|my|an) (?:review|check|test|scan|"
+    r"referral|appointment)|get (?:a|my|an) (?:review|check|test|scan|referral|appointment)|ask about (?:[\w'-]+\s+){0,5}?"
+    r"(?:classes|class|referral|rehab|programme|program|course|tests?|scans?|check|review))|\bcan i (?:be referred|get referred|"
+    r"book|get a referral|have a referral)|\b(?:due|overdue) (?:a|my|for (?:a|my)) (?:review|check|check-up)|"
+    r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)|"
+    # talking a plan through: "want to talk to someone about coming off it", "ask about getting them out", "how do I get
+    # on them" (classes), "her yearly check is due", "想看看有没有预防的办法"
+    r"\b(?:talk|speak|chat) to (?:someone|somebody|a doctor|the doctor|my doctor|a gp|my gp|a nurse|the nurse) about|"
+    r"\bask about (?:getting|having|starting|stopping|coming off)|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
+    r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
+    r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)",
+    re.IGNORECASE)
+# a count of episodes ("三回", "好几次", "3 hypos", "several times")
+_EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\s*(?:回|次)|\b(?:\d+|two|three|four|five|six|several|a few|few|many)\s+"
+                       r"(?:hypos|lows|times|episodes)\b", re.IGNORECASE)
+# getting better on its own (a denied one, "not getting better", is cnot_improving, which _improving checks)
+_IMPROVING = re.compile(
+    r"\b(?:getting better|getting less|improving|better each day|easing off|on the mend|settling down)\b|"
+    r"正在好转|在好转|慢慢好转|逐渐好转|一天比一天好|慢慢减轻", re.IGNORECASE)
+_NOT_BEFORE = re.compile(r"\b(?:not|no|never|isn't|isnt|hasn't|hardly|barely)\b[^,.;]{0,12}$|[没不未]\S{0,2}$", re.IGNORECASE)
+
+
+def _says_improving(text: str) -> bool:
+    """"slowly getting better", "在好转"; not "not really improving", "没在好转"."""
+    return any(not _NOT_BEFORE.search(text[max(0, m.start() - 20):m.start()]) for m in _IMPROVING.finditer(text))
+
+
+# it has settled, or the patient is well now: a nurse line reassures and gives the guideline's self-care. Not "feeling
+# fine" on its own (people say it of a long-term condition while asking about a review or a new sign)
+_SETTLED = re.compile(
+    r"\b(?:(?:is|was|am|feel|feels|felt|seems?|all|now|otherwise|absolutely|totally|perfectly) fine(?: now| since| again)?|"
+    r"fine (?:once|after|again|now|since|by)|gone in (?:a few )?(?:seconds|a second|a minute|minutes)|went away|(?:has|had) gone (?:away|now)|"
+    r"settled|back to (?:normal|herself|himself|themselves|my usual)|(?:much|a lot|loads) better|better now|"
+    r"(?:is|was|now|still|happily|been|back to) playing\b(?! (?:football|sport|rugby|tennis|netball|5-a-side|basketball|squash))|"
+    r"playing (?:happily|normally|fine|as usual|and (?:drinking|eating))|running around|crawling about|same as always|"
+    r"as (?:it )?always (?:is|does|has been))\b|"
+    r"好了|好多了|好一点了|好些了|没事了|啥事没有|没什么事|就好|缓过来|恢复正常|又跑又跳|又蹦又跳|跑来跑去|满屋子跑|有说有笑|能吃能睡|能吃能喝|"
+    r"玩得挺好|照常玩|跟平时一样", re.I)
+# after a birth (not a concept of the terms table: the guidelines' own "after birth" wording must stay as it is)
+_POSTNATAL = re.compile(r"\b(?:given birth|gave birth|had my baby|since (?:the birth|having (?:the|my) baby|i had (?:the|my) baby)|"
+                        r"after the birth|post-?natal|post-?partum)\b|生完(?:孩子|宝宝)|生了孩子|产后|坐月子|月子里|出了月子", re.I)
+# a woman's own baby of weeks or months ("my baby is 5 weeks old", "宝宝两个月大"): she gave birth within the year
+_OWN_BABY = re.compile(r"\b(?:my )?(?:baby|newborn|son|daughter|little one) (?:is|was born) (?:\d+|a few|two|three|four|five|six|seven|eight|nine|ten|eleven) "
+                       r"(?:weeks?|months?)(?: old| ago)?\b|(?:宝宝|孩子|娃)(?:才|刚)?(?:\d+|[一二两三四五六七八九十]+)(?:个)?(?:周|星期|月)大?", re.I)
+_SAYS_MALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:bloke|man|guy|male|lad|chap|gentleman)\b|我是男|男的，|男，", re.I)
+_SAYS_FEMALE = re.compile(r"\b(?:i'?m|i am) (?:a )?(?:\d+ ?(?:yo |year old |y/o )?)?(?:woman|female|lady|girl)\b|我是女|女的，|女，", re.I)
+_LOST_WEIGHT = re.compile(r"\b(?:lost|dropped|down) (?:about |almost |nearly |over |around )?(?:\d+(?:\.\d+)?|a|a few|several|some|a lot of|"
+                          r"half a|two|three|four|five|six) ?(?:kg|kgs|kilos?|kilograms?|pounds?|lbs?|stone|st)\b|(?:瘦|掉|轻)了[\d一二两三四五六七八九十几]+(?:来|多)?(?:斤|公斤)",
+                          re.I)
+_ASKS_REVIEW_TEXT = {"zh": "您想请医生评估或安排检查", "en": "you ask for a review, a referral or help with a medicine"}
+_STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|也没退|没退|不退", re.IGNORECASE)
+_FEVER_MEDICINE = re.compile(r"calpol|paracetamol|acetaminophen|tylenol|panadol|nurofen|ibuprofen|motrin|advil|fever medicine|"
+                             r"退烧药|退热药|美林|泰诺林|布洛芬|对乙酰氨基酚|扑热息痛", re.IGNORECASE)
+_NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)\b[^,.;]*$|(?:没有|没|无|不是)\s*$", re.I)
+
+
+def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
+                  duration: str | None = None) -> Facts:
+    """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
+    symptoms = _NO_APOSTROPHE.sub(r"\1'\2", symptoms)  # "cant put any weight on it" is "can't"
+    if sex is None:  # "I'm a bloke and it burns when I pee": the patient's own word for their sex
+        sex = "male" if _SAYS_MALE.search(symptoms) else "female" if _SAYS_FEMALE.search(symptoms) else None
+    text = " ".join(t for t in (symptoms, duration or "") if t)
+    spans = _spans(text)
+    if pregnant or (pregnant is None and re.search(r"\bpregnant\b|怀孕|孕\d|孕期", text, re.IGNORECASE)):
+        # "32 weeks, my palms are itchy" / "31 wks pregnant": in pregnancy a bare count of weeks is how far along she is,
+        # unless it says how long something has lasted ("for 3 weeks", "since 2 weeks ago")
+        spans = [_Span(s.days, "pregnancy", s.start, s.end)
+                 if s.kind == "duration" and text[s.start:s.end].rstrip().lower().endswith(("week", "weeks", "wk", "wks", "周"))
+                 and 28 <= s.days <= 42 * 7 and not re.search(r"(?:for|last|past|over|since|about|almost|nearly|持续|已经|了)\s*$",
+                                                              text[max(0, s.start - 8):s.start], re.IGNORECASE)
+                 and not re.match(r"\s*(?:ago|now|之前|前|了)", text[s.end:s.end + 6]) else s for s in spans]
+    ages = [s.days / 365 for s in spans if s.kind == "age"]
+    preg = [s.days for s in spans if s.kind == "pregnancy"]
+    durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
+                 and not _HABIT.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])]
+    if re.search(r"\bstill\b|\bkeeps?\b|\bsince\b|还是|仍然|一直|从那以后|到现在", text, re.IGNORECASE):
+        # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then (and so has
+        # "back from Egypt 4 days ago, had the runs ever since")
+        durations += [s.days for s in spans if s.kind == "duration" and re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
+    # "孩子十个月了" with age 0.83 is the child's age, not how long the illness has lasted
+    known_age = age if age is not None else (ages[0] if ages else None)
+    if known_age is not None and known_age > 0:
+        durations = [d for d in durations if d < 28 or abs(d - known_age * 365) > max(15.0, 0.05 * known_age * 365)]
+    low = text.lower()
+    if re.search(r"since yesterday|from yesterday|昨天", low):
+        durations.append(1.0)
+    if re.search(r"\bsince (?:last )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the weekend)\b|上周[一二三四五六日天]|"
+                 r"礼拜[一二三四五六天日]|星期[一二三四五六天日]", low):
+        durations.append(3.0)  # a weekday ago: at least a couple of days, usually more (the middle of the range)
+    if re.search(r"\bsince last week\b|上个?星期|上个?礼拜|上周", low):
+        durations.append(7.0)
+    if re.search(r"since this morning|since last night|今天|this morning", low):
+        durations.append(0.5)
+    temps = _temperatures(text)
+    is_pregnant = pregnant
+    said = any(not denies_pregnancy(low, m.start()) for m in re.finditer(r"\bpregnant\b|怀孕|孕\d|孕期", low))
+    if is_pregnant is None and (preg or said):
+        is_pregnant = True
+    tokens = set(_tokens(symptoms))
+    if _INTENSE.search(symptoms):
+        tokens.add("severe")  # "really bad", "unbearable", "痛得受不了": the patient says how bad it is
+    if _FAST.search(symptoms):
+        tokens.add("rapid")  # "spreading fast", "by the hour", "越来越快": the patient says how fast it goes
+    if _breathless_on_exertion_only(symptoms):
+        tokens.add("breath_on_exertion")
+    if "crefuse_drink" in tokens:
+        tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
+    if _LOST_WEIGHT.search(symptoms):
+        tokens.add("cweight_loss")  # "I've lost 5 kilos", "瘦了十来斤"
+    if is_pregnant:
+        tokens.add("pregnant")  # the request's flag says it as well as the word would ("if you are pregnant:" lists)
+    if "cweak_immune" in tokens or (age is not None and age >= 65) or pregnant:
+        tokens.add("chigh_risk")  # "if you test positive and are at higher risk"
+    t = max(temps) if temps else None
+    if _FEVER_MEDICINE.search(text) and (t is not None and t >= 38.0 and _STILL.search(text) or "cnot_improving" in tokens):
+        tokens.add("cnot_come_down")  # "gave calpol 2 hours ago and it's still 103.6F": the fever will not come down
+    if t is not None and t >= 38.0:
+        tokens.add("cfever")
+        if t >= 39.0:
+            tokens.add("high")
+    # what is left of the numbers once ages, durations and temperatures are taken out
+    pressures = blood_pressures(text)
+    sugars = glucose_values(text)
+    if sugars and min(sugars) < 3.9:
+        tokens.add("chypo")  # a reading below 3.9 mmol/L is a hypo, whatever the patient calls it
+    if "chypo" in tokens and _EPISODES.search(text):
+        tokens.add("crecur")  # "这个月已经低血糖三回了", "3 hypos this week": lows that keep happening are frequent lows
+    rest = _TEMP.sub(lambda m: " " if _temperatures(m.group(0) + " fever") else m.group(0), text)
+    if pressures:
+        rest = _BP.sub(" ", rest)
+    if sugars:
+        rest = _GLUCOSE_UNIT.sub(" ", rest)
+        rest = _GLUCOSE_NEAR.sub(" ", rest)
+    for sp in sorted(spans, key=lambda x: -x.start):
+        rest = rest[:sp.start] + " " + rest[sp.end:]
+    readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
+                     if "/" in m.group(0) or "." in m.group(0))
+    from rag.terms import lexicon
+
+    named = frozenset(m.name for m in lexicon.conditions_in(symptoms) if m.kind == "condition"
+                      and not _NEGATED_BEFORE.search(symptoms[max(0, m.start - 12):m.start]))
+    if _POSTNATAL.search(symptoms) or (sex == "female" and age is not None and age >= 16 and _OWN_BABY.search(symptoms)):
+        tokens.add("cpostnatal")  # a mother telling us her baby is 5 weeks old: she gave birth within the year
+    if named & _CHRONIC:
+        tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
+    return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
+                 new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
+                 asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
+                 improving=_says_improving(symptoms),
+                 pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
+                 duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
+                 blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
+                 glucose_mmol=max(sugars) if sugars else None)
+
+
+_BREATH = re.compile(r"breath\w*|puffed|winded|气短|气促|喘", re.IGNORECASE)
+_EXERTION = re.compile(r"walk\w*|stairs|upstairs|uphill|hills?\b|exercis\w*|running|jogging|gym|climb\w*|走快|走路|走几步|上楼|爬楼|"
+                       r"爬坡|运动|活动后|干活", re.IGNORECASE)
+# at rest or on the slightest effort (walking to the loo, getting dressed) is breathlessness at rest
+_AT_REST = re.compile(r"at rest|sitting|lying|even when|talking|can'?t (?:speak|talk|finish)|to the (?:loo|toilet|bathroom)|"
+                      r"getting dressed|across the room|静息|坐着|躺着|休息时|说话|上厕所|穿衣", re.IGNORECASE)
+
+
+def _breathless_on_exertion_only(symptoms: str) -> bool:
+    """Every mention of breathlessness comes with exertion ("puffed going upstairs", "走快一点就气短") and none with rest."""
+    parts = [c for c in re.split(r"[,.;!?，。；！？]|\bbut\b", symptoms) if _BREATH.search(c)]
+    return bool(parts) and all(_EXERTION.search(c) and not _AT_REST.search(c) for c in parts)
+
+
+_STARTED = re.compile(r"\b(?:started|starting|began|begun|since (?:i )?(?:started|starting|going on|taking)|put me on|switched to|"
+                      r"changed to|new (?:tablets?|medicines?|medication|pills?))\b|开始吃|开始服|开始用|换了.{0,4}药|新开的药|新换的药",
+                      re.IGNORECASE)
+_MEDICINE_WORD = re.compile(r"\b(?:tablets?|pills?|medicines?|medications?|antibiotics?|capsules?|inhalers?|injections?|"
+                            r"the pill|statins?|jabs?|vaccines?)\b|药|针", re.IGNORECASE)
+
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%|百分之(\d+(?:\.\d+)?)")
+
+
+def _lowest_percent(symptoms: str) -> float | None:
+    values = [float(a or b) for a, b in _PERCENT.findall(symptoms)]
+    return min(values) if values else None
+
+
+def _after_new_medicine(symptoms: str) -> bool:
+    """A new symptom after starting a medicine ("started amoxicillin 2 days ago, now a rash all over")."""
+    from rag.terms import lexicon
+
+    started = _STARTED.search(symptoms)
+    if not started:
+        return False
+    return bool(lexicon.find_drugs(symptoms) or _MEDICINE_WORD.search(symptoms))
