@@ -418,23 +418,19 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         # another guideline's emergency criteria hold everywhere
         own = decide_urgency(facts, [p for p in passages if p.doc_id in topic], red_flag_labels=labels, language=language,
                              ranked_doc_ids=ranked, topic_doc_ids=topic)
-        if own.level == decision.level and (own.basis == "criterion" or decision.basis != "criterion"
-                                            or (decision.passage is not None and decision.passage.language != language)):
-            # (another guideline's criterion in the answer's language is kept over the complaint's own guideline saying
-            # only "no criterion": six weeks of looser stools quote the abdominal-pain guideline's "change in bowel habit")
-            decision = own
-        elif own.basis == "criterion" and decision.level != "emergency" and not (
-                decision.top is not None and decision.top.on_a_sign and own.top is not None and own.top.on_time_alone):
-            # (but a sign the patient names that another guideline sends sooner is not outweighed by the complaint's own
-            # guideline matching on how long it has lasted: a smoker's cough of two months is the chronic-cough
-            # guideline's "a cough and you are a smoker" (within days), not the Chinese cough guideline's "咳嗽超过3周")
-            decision = own
-        elif decision.level == "emergency" and decision.basis == "criterion" and own.basis == "criterion" \
-                and _one_word(decision):
+        if decision.level == "emergency" and decision.basis == "criterion" and own.basis == "criterion" \
+                and decision.passage is not None and _one_word(decision):
             # another guideline's warning sign matched on one word alone ("tingling" in the sprains guideline's
             # "the hand below the injury is numb or tingling" for sciatica; "怕光" of the fever guideline's "剧烈头痛伴脖子
-            # 发硬、怕光" for a migraine) is not this complaint's emergency when a criterion of its own guideline holds
-            decision = own
+            # 发硬、怕光" for a migraine) is not this complaint's emergency when a criterion of its own guideline holds;
+            # the other guidelines still count below it (a smoker's month of hoarseness is the chronic-cough guideline's
+            # prompt review, once the allergy guideline's "声音嘶哑" with a swollen throat is set aside)
+            one_word_doc = decision.passage.doc_id
+            decision = decide_urgency(facts, [p for p in passages if p.doc_id != one_word_doc], red_flag_labels=labels,
+                                      language=language, ranked_doc_ids=ranked, topic_doc_ids=topic)
+            if decision.passage is None or decision.passage.doc_id in topic or decision.level == "emergency":
+                decision = own
+        decision = _own_or_other(decision, own, language)
     if decision.passage is not None and decision.passage.language != language and decision.basis == "criterion":
         # equally urgent criteria: one in the answer's language is quoted before another language's (a Chinese question
         # about a fever with high sugars quotes 《成人发热》 or 《2型糖尿病》, not an English guideline, when one says as much);
@@ -460,6 +456,29 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         advice = advice.model_copy(update={"evidence_sufficient": True, "status": "ok", "notes": [
             *(n for n in advice.notes if not n.startswith("abstained: passages were found")), note]})
     return advice
+
+
+def _own_or_other(decision: UrgencyDecision, own: UrgencyDecision, language: str) -> UrgencyDecision:
+    """Of the ladder's decision from every retrieved guideline and the one from the guidelines about the complaint (`own`),
+    the one whose reason the answer gives."""
+    if decision.passage is None or decision is own:
+        return decision
+    if own.level == decision.level and (own.basis == "criterion" or decision.basis != "criterion"
+                                        or decision.passage.language != language):
+        # (another guideline's criterion in the answer's language is kept over the complaint's own guideline saying
+        # only "no criterion": six weeks of looser stools quote the abdominal-pain guideline's "change in bowel habit")
+        return own
+    if own.basis == "criterion" and decision.level != "emergency" and not (
+            decision.top is not None and own.top is not None
+            and ((decision.top.on_a_sign and own.top.on_time_alone)
+                 or (decision.top.signs and own.top.signs <= decision.top.signs))):
+        # (but a sign the patient names that another guideline sends sooner is not outweighed by the complaint's own
+        # guideline matching on how long it has lasted: a smoker's cough of two months is the chronic-cough
+        # guideline's "a cough and you are a smoker" (within days), not the Chinese cough guideline's "咳嗽超过3周";
+        # nor by its own criterion on the same signs: a hoarse voice of a month is the chronic-cough guideline's "a
+        # hoarse voice for more than 3 weeks" (a prompt review), not only the Chinese "声音嘶哑超过3周：可看耳鼻喉科")
+        return own
+    return decision
 
 
 def _one_word(decision: UrgencyDecision) -> bool:

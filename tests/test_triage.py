@@ -348,3 +348,17 @@ def test_red_flags_in_patients_words_round_10(text: str, age: float, pregnant: b
 ])
 def test_round_10_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
     assert not triage(text, age=age, pregnant=pregnant).red_flags
+
+
+def test_round_12_red_flags_preterm_labour_staggered_paracetamol_indirect_plans_and_a_heavy_chest() -> None:
+    # docs/urgency.md "Round 12": wordings from the development sets' misses, with their look-alikes
+    assert triage("怀孕33周，今天下午见红了，肚子一阵一阵发紧，大概十分钟一次", age=30, pregnant=True).urgency == "emergency"
+    assert triage("32 weeks pregnant, tightenings every 10 minutes for the last hour", age=29, pregnant=True).urgency == "emergency"
+    assert triage("38 weeks, had some braxton hicks tightenings yesterday, gone now", age=30, pregnant=True).urgency != "emergency"
+    assert triage("taking 2 co-codamol and 2 panadol together every 3-4 hrs, about 20 tablets in the last day", age=19
+                  ).urgency == "emergency"
+    assert triage("I take 2 paracetamol every 4 hours when my back is bad", age=40).urgency != "emergency"
+    assert triage("Sorted my will out last week. Honestly don't think I'll be around much longer.", age=58).urgency == "emergency"
+    assert triage("I don't think I'll be around much longer at this job", age=30).urgency != "emergency"
+    assert triage("since 6am a heavy feeling in the middle of my chest on and off, now my left arm aches a bit", age=67
+                  ).urgency == "emergency"

@@ -1123,3 +1123,96 @@ def test_round_11_a_chinese_reason_explains_itself_in_chinese() -> None:
                        language="zh", ranked_doc_ids=["fever-zh-test"])
     assert d.level == "urgent" and "您提到疟疾流行地区" in d.reason and "指南写明“当天”" in d.reason, d.reason
     assert not re.search(r"[A-Za-z]{3,}", d.reason.replace("NICE", "")), d.reason  # no English explanation left
+
+
+# --- round 12 (urgency_dev14 / urgency_frozen10; docs/urgency.md "Round 12") ---------------------------------------
+
+
+def test_round_12_a_burn_of_unsure_depth_from_hot_fat_meets_the_unsure_how_deep_criterion() -> None:
+    burns = passage("5 When to see a clinician", "See primary care, a minor injuries unit or urgent care for a burn that is "
+                    "not healing within 2 weeks, or if you are unsure how deep it is.", doc_id="burns-test", title="Burns and scalds",
+                    n=40)
+    got = match_criteria(extract_facts("got splashed with hot fat on my belly, red with pale bits, not sure how deep it went",
+                                       age=52), criteria_of([burns]))
+    assert got and got[0].level == "urgent", got
+    assert not match_criteria(extract_facts("splashed hot fat on my arm, small red patch, cooled it", age=52), criteria_of([burns]))
+
+
+def test_round_12_painkillers_most_days_and_a_changing_pattern_meet_the_headache_criteria() -> None:
+    headache = passage("5 When to see a clinician", "See your primary care doctor if headaches are frequent (several a week), "
+                       "getting worse, or changing pattern; if you use painkillers most days.", doc_id="headache-test",
+                       title="Headache and migraine", n=41)
+    for text in ("I take co-codamol or ibuprofen nearly every day for my headaches",
+                 "my migraines have changed, they feel different now, on the other side", "头疼跟以前不一样了"):
+        assert match_criteria(extract_facts(text, age=40), criteria_of([headache])), text
+    assert not match_criteria(extract_facts("a headache after a long day at the screen", age=40), criteria_of([headache]))
+
+
+def test_round_12_a_third_infection_is_a_recurrence_and_a_window_is_not_a_duration() -> None:
+    facts = extract_facts("尿路感染又来了，尿频尿疼两天，这已经是半年里第三回了", age=44)
+    assert "crecur" in facts.tokens and facts.duration_days == 2  # not 182 days: "半年里" is when, not how long
+    assert "crecur" in extract_facts("this is my third water infection since the summer", age=43).tokens
+    assert "crecur" not in extract_facts("on the third day of antibiotics now", age=43).tokens
+
+
+def test_round_12_started_days_ago_is_how_long_it_has_lasted() -> None:
+    assert extract_facts("cold started 12 days ago and not shifting").duration_days == 12
+    assert extract_facts("started amoxicillin 2 days ago, now a rash").duration_days is None  # a medicine, not the illness
+
+
+def test_round_12_readings_said_loosely_are_still_readings() -> None:
+    from rag.safety.urgency import blood_pressures
+
+    assert blood_pressures("my blood pressure is still 150-something over 95") == [(150, 95)]
+    assert "chypo" in extract_facts("my sugars keep dropping under 4 most days this week").tokens
+    assert "chypo" not in extract_facts("diabetic, my son is under 4 years old and has a cold").tokens
+
+
+def test_round_12_worsening_is_not_a_routine_cue_and_heartburn_most_nights_is_recurring() -> None:
+    zh = passage("5 何时就诊及科室", "- 头痛频繁（每周数次）、越来越重，或头痛性质改变；", doc_id="headache-zh-test", title="头痛与偏头痛",
+                 n=42)
+    got = match_criteria(extract_facts("头疼越来越厉害了，一次比一次重", age=43), criteria_of([zh]))
+    assert got and got[0].level == "soon", got  # getting worse is seen within days, not booked as routine
+    chest = passage("5 When to see a clinician", "See your primary care doctor soon (within days) for recurring heartburn.",
+                    doc_id="chest-test", title="Chest pain", n=43)
+    got = match_criteria(extract_facts("Heartburn most nights for about 3 weeks now, Rennies help a bit", age=47), criteria_of([chest]))
+    assert got and got[0].level == "soon", got
+
+
+def test_round_12_a_treatment_not_helping_needs_the_patient_to_say_so() -> None:
+    asthma = passage("3 Red flags: seek emergency care now", "- Your reliever inhaler is not helping.", doc_id="asthma-red-test",
+                     title="Asthma", n=44)
+    assert not match_criteria(extract_facts("Asthma's fine, annual review overdue, blue one maybe once a month", age=42),
+                              criteria_of([asthma]))
+    got = match_criteria(extract_facts("wheezy and the blue inhaler isn't helping at all", age=42), criteria_of([asthma]))
+    assert got and got[0].level == "emergency", got
+
+
+def test_round_12_talking_in_full_sentences_is_not_being_unable_to() -> None:
+    cough = passage("3 Red flags: seek emergency care now", "- Struggling to breathe or unable to speak in full sentences.",
+                    doc_id="cough-red-test", title="Cough", n=45)
+    assert not match_criteria(extract_facts("asthma worse with a cold, talking in full sentences, still playing", age=9),
+                              criteria_of([cough]))
+    got = match_criteria(extract_facts("my asthmatic daughter can only get 2 or 3 words out", age=9), criteria_of([cough]))
+    assert got and got[0].level == "emergency", got
+
+
+def test_round_12_prompt_assessment_among_red_flags_is_same_day() -> None:
+    preg = passage("3 Red flags: seek emergency care now", "Blood pressure of 140/90 or higher in pregnancy also needs prompt "
+                   "assessment.", doc_id="preg-test", title="Warning signs during and after pregnancy", n=46)
+    got = match_criteria(extract_facts("30 weeks, home BP 142/92 then 140/90, no headache", age=31, pregnant=True), criteria_of([preg]))
+    assert got and got[0].level == "urgent", got
+
+
+def test_round_12_not_the_back_of_the_body_and_a_denied_chinese_pain() -> None:
+    assert "back" not in extract_facts("HbA1c came back 8.9% on my annual bloods").tokens
+    assert "back" in extract_facts("my back hurts when I bend").tokens
+    assert "cchest_pain" not in extract_facts("心跳乱跳，胸口不痛，也不晕").tokens
+    assert "cchest_pain" in extract_facts("胸口痛了一上午").tokens
+
+
+def test_round_12_the_usual_breathing_is_not_a_breathing_sign() -> None:
+    from rag.safety.clauses import split_clauses
+
+    assert all(c.negated for c in split_clauses("His breathing is the same as usual") if "breathing" in c.text)
+    assert not any(c.negated for c in split_clauses("my breathing is worse than usual"))

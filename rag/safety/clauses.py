@@ -72,7 +72,10 @@ def _zh_pseudo(*, wide: bool) -> dict[str, re.Pattern[str]]:
 _ZH_DENIAL_PSEUDO = _zh_pseudo(wide=True)
 ZH_RULE_PSEUDO = _zh_pseudo(wide=False)
 # "my breathing and lips are fine", "breathing is normal": the symptom named is reported as absent
-_FINE = re.compile(r"\b(?:is|are|was|were|seems?|looks?|feels?)\s+(?:fine|ok|okay|normal|good|all right|alright|unaffected)\b")
+# (and "his breathing is the same as usual", "breathing is my usual, no worse": the usual state, not a new sign)
+_FINE = re.compile(r"\b(?:is|are|was|were|seems?|looks?|feels?)\s+(?:fine|ok|okay|normal|good|all right|alright|unaffected|unchanged|"
+                   r"(?:about |just )?(?:the )?same as (?:usual|normal|always|ever|before)|(?:my|his|her|their) (?:usual|normal)|"
+                   r"no worse than (?:usual|normal|my usual|his usual|her usual|on (?:my|his|her) bad days))\b")
 _POST_DENIAL = re.compile(r"[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b|\b(?:denied|absent|ruled out)\s*$")
 
 _HISTORY = re.compile(

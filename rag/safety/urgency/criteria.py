@@ -24,7 +24,7 @@ _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent me
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
 _SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早|几天内|数天内", re.IGNORECASE)
 _ROUTINE_CUE = re.compile(r"\bregular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
-                          r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越|预约|复查", re.IGNORECASE)
+                          r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越(?:频繁|多|常|密)|预约|复查", re.IGNORECASE)
 _SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|arrange|needs? (urgent )?(medical )?(assessment|checking|review)|"
                         r"should be checked|tell your)\b|就医|就诊|找医生|看医生|到.{0,6}(科|门诊)", re.IGNORECASE)
 _WORD_AGE = (  # most specific first: a matched phrase is taken out before the next is looked for
@@ -364,7 +364,7 @@ def _seek_level(statement: str, lead: str, clause_days: float | None, routine_cu
     return "soon", "the guideline says to see a clinician and gives no time frame"
 
 
-_RED_SAME_DAY = re.compile(r"same[- ]day|(?:needs?|seek|get|requires?) urgent (?:medical )?(?:assessment|review|advice|appointment)|"
+_RED_SAME_DAY = re.compile(r"same[- ]day|(?:needs?|seek|get|requires?) (?:urgent|prompt) (?:medical )?(?:assessment|review|advice|appointment)|"
                            r"within 24 hours|当天就医|当天就诊|24小时内就医", re.IGNORECASE)
 _RED_EMERGENCY = re.compile(r"\bimmediate(?:ly)?\b|right away|straight away|at once|emergency|\b(?:999|911|112)\b|ambulance|a&e|"
                             r"at minimum|at least|急诊|立即|马上|拨打|120", re.IGNORECASE)

@@ -127,7 +127,8 @@ def _temperatures(text: str) -> list[float]:
     return out
 
 
-_BP = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:/|over)\s*(\d{2,3})(?!\d|\.\d)", re.IGNORECASE)  # "165/104." ends a sentence
+# "165/104." ends a sentence; "150-something over 95" is a reading of at least 150
+_BP = re.compile(r"(?<![\d.])(\d{2,3})(?:\s*-?\s*(?:something|odd|ish))?\s*(?:/|over)\s*(\d{2,3})(?!\d|\.\d)", re.IGNORECASE)
 _GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|血糖|糖尿病|胰岛素", re.IGNORECASE)
 _GLUCOSE_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)", re.IGNORECASE)
 _GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖)[^0-9。；;!?\n]{0,20}?"
@@ -146,6 +147,14 @@ def blood_pressures(text: str) -> list[tuple[int, int]]:
     return out
 
 
+_UNDER = re.compile(r"(?:under|below|less than|lower than|beneath|<|低于|不到|小于)\s*$", re.IGNORECASE)
+
+
+def _below(text: str, start: int) -> float:
+    """0.2 when the number is a bound from above ("dropping under 4": a reading below 4 mmol/L), else 0."""
+    return 0.2 if _UNDER.search(text[max(0, start - 12):start]) else 0.0
+
+
 def glucose_values(text: str) -> list[float]:
     """Blood sugar readings in mmol/L ("15.2 mmol", "250 mg/dL", "血糖一直二十几", "readings in the 20s", a meter's HI)."""
     out: list[float] = [33.3] if _GLUCOSE_HI.search(text) else []  # "HI" on a glucose meter: above its range
@@ -153,7 +162,7 @@ def glucose_values(text: str) -> list[float]:
         return out
     text = _BP.sub(" ", text)
     for m in _GLUCOSE_UNIT.finditer(text):
-        v = float(m.group(1))
+        v = float(m.group(1)) - _below(text, m.start(1))
         out.append(v / 18.0 if m.group(2).lower().startswith("mg") else v)
     for m in _GLUCOSE_NEAR.finditer(text):
         if _GLUCOSE_UNIT.match(text, m.start(1)):
@@ -168,6 +177,7 @@ def glucose_values(text: str) -> list[float]:
         v = parsed
         if m.group(2):
             v += 0.5 if m.group(2) == "点几" else (_num(m.group(2)[1:]) or 0) / 10
+        v -= _below(text, m.start(1)) * (18 if v >= 40 else 1)
         out.append(v / 18.0 if v >= 40 else v)  # 40 and above is mg/dL; meters read up to ~33 mmol/L
         upper = re.match(r"\s*(?:-|–|to|到|至)\s*(\d+(?:\.\d+)?)(?!\s*(?:%|°|℃|度|years?|岁|days?|天|weeks?|周|months?|个月|hours?|小时))",
                          text[m.end():m.end() + 12])
@@ -263,6 +273,10 @@ _ASKS_REVIEW = re.compile(
     r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)|"
     # talking a plan through: "want to talk to someone about coming off it", "ask about getting them out", "how do I get
     # on them" (classes), "her yearly check is due", "想看看有没有预防的办法"
+    r"\b(?:like|want|need|get|have|book)\s+(?:a|an|my)\s+(?:full |proper |thorough |general |sti |std |sexual health |health )?"
+    r"(?:check|check-up|checkup|screen|screening)\b(?!\s+(?:on|if|whether))|"
+    r"\b(?:like|want|need)\s+(?:someone|somebody|a nurse|a doctor|the nurse|the doctor|a gp|my gp)\s+to\s+(?:check|look at|review|go over|"
+    r"give me)\b|"
     r"\b(?:talk|speak|chat) to (?:someone|somebody|a doctor|the doctor|my doctor|a gp|my gp|a nurse|the nurse) about|"
     r"\bask about (?:getting|having|starting|stopping|coming off)|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
     r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
@@ -296,7 +310,8 @@ _SETTLED = re.compile(
     r"玩得挺好|照常玩|跟平时一样", re.I)
 # after a birth (not a concept of the terms table: the guidelines' own "after birth" wording must stay as it is)
 _POSTNATAL = re.compile(r"\b(?:given birth|gave birth|had my baby|since (?:the birth|having (?:the|my) baby|i had (?:the|my) baby)|"
-                        r"after the birth|post-?natal|post-?partum)\b|生完(?:孩子|宝宝)|生了孩子|产后|坐月子|月子里|出了月子", re.I)
+                        r"after the birth|post-?natal|post-?partum|c-? ?section|ca?esarean)\b|生完(?:孩子|宝宝)|生了孩子|产后|坐月子|月子里|出了月子|剖腹产|剖宫产",
+                        re.I)
 # a woman's own baby of weeks or months ("my baby is 5 weeks old", "宝宝两个月大"): she gave birth within the year
 _OWN_BABY = re.compile(r"\b(?:my )?(?:baby|newborn|son|daughter|little one) (?:is|was born) (?:\d+|a few|two|three|four|five|six|seven|eight|nine|ten|eleven) "
                        r"(?:weeks?|months?)(?: old| ago)?\b|(?:宝宝|孩子|娃)(?:才|刚)?(?:\d+|[一二两三四五六七八九十]+)(?:个)?(?:周|星期|月)大?", re.I)
@@ -310,6 +325,14 @@ _STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|也
 _FEVER_MEDICINE = re.compile(r"calpol|paracetamol|acetaminophen|tylenol|panadol|nurofen|ibuprofen|motrin|advil|fever medicine|"
                              r"退烧药|退热药|美林|泰诺林|布洛芬|对乙酰氨基酚|扑热息痛", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)\b[^,.;]*$|(?:没有|没|无|不是)\s*$", re.I)
+
+
+# sugars going below 4 mmol/L, said as a bound ("dropping under 4", "低于4"), not an age ("under 4 years")
+_DROPS_BELOW_4 = re.compile(r"(?:under|below|less than|lower than|低于|不到|<)\s*(?:4|3(?:\.\d)?)(?:\.0)?(?![\d.])(?!\s*(?:years?|yrs?|y/o|months?|"
+                            r"weeks?|days?|岁|个月|周|天|kg|%))", re.IGNORECASE)
+# "半年里第三回" / "一年内三次": a window in which something happened, not how long it has lasted
+_WINDOW = re.compile(r"(?:里|内|中)\S{0,4}?(?:第|\d+\s*(?:次|回)|[两三四五六七八九十几]\s*(?:次|回))")
+_STARTED_AGO = re.compile(r"\b(?:started|began|begun|came on|kicked off)\s+(?:about |around |roughly |maybe |like )?$", re.IGNORECASE)
 
 
 def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
@@ -331,7 +354,11 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     ages = [s.days / 365 for s in spans if s.kind == "age"]
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
-                 and not _HABIT.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])]
+                 and not _HABIT.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])
+                 and not _WINDOW.match(text, s.end)]
+    # "cold started 12 days ago": what started then has lasted since (not "started amoxicillin 2 days ago": a medicine)
+    durations += [s.days for s in spans if s.kind == "duration" and re.match(r"\s*ago\b", text[s.end:s.end + 5])
+                  and _STARTED_AGO.search(text[max(0, s.start - 25):s.start]) and not _MEDICINE_WORD.search(text[max(0, s.start - 40):s.start])]
     if re.search(r"\bstill\b|\bkeeps?\b|\bsince\b|还是|仍然|一直|从那以后|到现在", text, re.IGNORECASE):
         # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then (and so has
         # "back from Egypt 4 days ago, had the runs ever since")
@@ -380,8 +407,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     # what is left of the numbers once ages, durations and temperatures are taken out
     pressures = blood_pressures(text)
     sugars = glucose_values(text)
-    if sugars and min(sugars) < 3.9:
-        tokens.add("chypo")  # a reading below 3.9 mmol/L is a hypo, whatever the patient calls it
+    if (sugars and min(sugars) < 3.9) or (_GLUCOSE_CONTEXT.search(text) and _DROPS_BELOW_4.search(text)):
+        # a reading below 3.9 mmol/L is a hypo, whatever the patient calls it; so is "my sugars keep dropping under 4"
+        tokens.add("chypo")
     if "chypo" in tokens and _EPISODES.search(text):
         tokens.add("crecur")  # "这个月已经低血糖三回了", "3 hypos this week": lows that keep happening are frequent lows
     rest = _TEMP.sub(lambda m: " " if _temperatures(m.group(0) + " fever") else m.group(0), text)
@@ -414,7 +442,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
 
 _BREATH = re.compile(r"breath\w*|puffed|winded|气短|气促|喘", re.IGNORECASE)
 _EXERTION = re.compile(r"walk\w*|stairs|upstairs|uphill|hills?\b|exercis\w*|running|jogging|gym|climb\w*|走快|走路|走几步|上楼|爬楼|"
-                       r"爬坡|运动|活动后|干活", re.IGNORECASE)
+                       r"爬坡|运动|活动后|干活|hoover\w*|vacuum\w*|housework|chores|gardening|mowing|carrying|做家务|干家务|拖地", re.IGNORECASE)
 # at rest or on the slightest effort (walking to the loo, getting dressed) is breathlessness at rest
 _AT_REST = re.compile(r"at rest|sitting|lying|even when|talking|can'?t (?:speak|talk|finish)|to the (?:loo|toilet|bathroom)|"
                       r"getting dressed|across the room|静息|坐着|躺着|休息时|说话|上厕所|穿衣", re.IGNORECASE)

@@ -45,6 +45,9 @@ class Match:
     level: str
     level_why: str
     grounds: str
+    # the concept signs of the matched clause the patient named, beyond the guideline's own subject ("hoarse" in the
+    # chronic-cough guideline's "a hoarse voice for more than 3 weeks"; not "cough")
+    signs: frozenset[str] = frozenset()
 
     @property
     def on_a_sign(self) -> bool:
@@ -190,6 +193,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     if content & _SPEED and not facts.tokens & _SPEED:
         return None
     course = content & _COURSE
+    if course == {"cnot_helping"} and facts.tokens & {"cworse", "cnot_improving", "cnot_come_down"}:
+        course = set()  # a treatment "not helping" is what "I've done everything on my plan and I'm still getting worse" says
     if course and not course & facts.tokens:
         return None  # "吃了退烧药仍不退烧" is about a fever that does not come down: the other words do not make it
     # how much of the clause the patient must share, counted on its telling words when it has any ("pain that is much
@@ -387,7 +392,9 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 # appointment, not a visit within days (nothing the patient says asks for sooner)
                 level, why = "routine", "you describe it as going on for weeks or months, and the guideline gives no time frame"
             if best is None or LEVEL_RANK[level] < LEVEL_RANK[best.level]:
-                best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds)
+                signs = frozenset(t for t in cl.tokens & facts.tokens if t in _concept_tokens()) - title - _WEAK - _COURSE \
+                    - _CONTEXT - _body_words()
+                best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds, signs=signs)
         if best is not None:
             out.append(best)
     return sorted(_longest_duration_only(out), key=lambda m: LEVEL_RANK[m.level])

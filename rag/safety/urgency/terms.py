@@ -70,7 +70,7 @@ _ZH_GENERIC = frozenset("疑似 发生 出现 情况 症状 就医 医生 门诊
 
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
-_COURSE = frozenset({"cnot_improving", "cworse", "crecur", "cnot_come_down"})  # how it goes, which a criterion that names it needs
+_COURSE = frozenset({"cnot_improving", "cworse", "crecur", "cnot_come_down", "cnot_helping"})  # how it goes, which a criterion that names it needs
 # concepts that say who or when, not a sign ("your partner notices loud snoring", "comes on with exercise")
 _CONTEXT = frozenset({"cpartner", "cbp", "cglucose", "cexertion", "crest_relief"})
 # how bad it is: "Severe neck swelling" is not met by "lumps in my neck are swollen"; a patient says it in many ways
@@ -164,7 +164,7 @@ def _clause_tokens(clause: str) -> set[str]:
         out.add(f"not_{stem}" if denied else stem)
     # a body part and a pain word in one clause are that part's pain, however it is said ("belly has been hurting",
     # "stings like mad when I pee", "肚子一阵阵地疼"); a denied pain ("no tummy pain") is not
-    if "pain" in out or _PAINISH.search(clause) and not neg_en:
+    if "pain" in out or _affirmed_pain(clause) and not neg_en:
         for rx, concept in _PART_PAIN:
             if rx.search(clause) and f"not_{concept}" not in out:
                 out.add(concept)
@@ -172,6 +172,12 @@ def _clause_tokens(clause: str) -> set[str]:
 
 
 _PAINISH = re.compile(r"\b(?:hurt\w*|ach(?:e|es|ing|y)|sore|burn\w*|sting\w*|cburn|csting|pound\w*|throb\w*)\b|疼|痛")
+
+
+def _affirmed_pain(clause: str) -> bool:
+    """A pain word in the clause that a Chinese cue does not deny ("胸口不痛" names the chest to say it does not hurt)."""
+    return any(not re.search("(?:不|没|没有|无|未)[^，。,;；]{0,2}$", clause[max(0, m.start() - 4):m.start()])
+               for m in _PAINISH.finditer(clause))
 _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
     (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble|cblood_urine)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
@@ -212,8 +218,15 @@ def _bigrams(s: str, keep_single: bool = False) -> set[str]:
 _ZH_FUNCTION = re.compile("[的了着和与及或并且也还又就都很太更最把让给在是有要可先时伴起到得之其而但却吧吗呢啊请如]")
 
 
+# "the results came back", "back from Spain", "a while back": not the back of the body
+_NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goes|going|been|brought|bring|called|rang|ring|wrote|write|"
+                           r"sent|send|looked|look|results?|tests?|bloods?|cblood_test|stepped|step|fight|fought|hold|held|cut|cutting|"
+                           r"pay|paid|put|moved|move|settle|settled)\s+back\b|\bback\s+(?=from\b|home\b|to (?:work|normal|school|bed|sleep)\b)|"
+                           r"\b(a while|years|months|weeks|way|days|ages)\s+back\b", re.IGNORECASE)
+
+
 def _tokens(text: str) -> set[str]:
-    norm = _normalise(text)
+    norm = _NOT_THE_BACK.sub(lambda m: (m.group(1) or m.group(2) or "") + " ", _normalise(text))
     # "hands and face fine": each of them is fine ("and" ends a clause below)
     norm = re.sub(r"\b([a-z_]+)\s+and\s+([a-z_]+)\s+((?:are |look |seem |feel )?(?:fine|ok|okay|normal))\b", r"\1 \3, \2 \3", norm)
     # "my wee is pinkish and it burns": "it" is the same complaint, so the pain stays in its clause
@@ -222,4 +235,10 @@ def _tokens(text: str) -> set[str]:
     for clause in _CLAUSE.split(norm):
         if clause and clause.strip():
             out |= _clause_tokens(clause)
+            if _NIGHTLY.search(clause) and not _EN_NEG.search(clause):
+                out |= {"crecur", "cfrequent"}  # (the night stays a word: "awake at 3am every night" is about sleep)
     return out
+
+
+# "heartburn most nights", "coughs every night", "每天晚上都咳": it keeps happening (the word "night" is kept, so not a form)
+_NIGHTLY = re.compile(r"\b(?:most|every) (?:single )?(?:nights?|evenings?)\b|每天晚上|每晚|天天晚上")
