@@ -1216,3 +1216,11 @@ def test_round_12_the_usual_breathing_is_not_a_breathing_sign() -> None:
 
     assert all(c.negated for c in split_clauses("His breathing is the same as usual") if "breathing" in c.text)
     assert not any(c.negated for c in split_clauses("my breathing is worse than usual"))
+
+
+def test_round_12_a_cold_is_everyday_and_a_meter_reading_is_a_reading() -> None:
+    from rag.safety.urgency.facts import glucose_values
+
+    assert glucose_values("我糖尿病打胰岛素，测了3.6，吃了四片葡萄糖片，15分钟后再测5.8") == [3.6, 5.8]
+    assert glucose_values("On insulin, went low at 3.4 before lunch, 15 mins later 5.8") == [3.4, 5.8]
+    assert "cburn" not in extract_facts("Period pains as usual, hot water bottle helping").tokens

@@ -233,7 +233,8 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
 # signs a self-care answer must have heard of: not how bad or how long, not who or where
 _NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
                                                      "cgood_spirit", "cpoor_spirit", "cfirst_time", "cmore_often",
-                                                     "cfrequent", "cmost_days", "citch", "credness", "cdrink_less"})
+                                                     "cfrequent", "cmost_days", "citch", "credness", "cdrink_less",
+                                                     "ccommon_cold"})
 # everyday conditions a self-care answer need not name (a cold, hay fever)
 _EVERYDAY = frozenset({"acute nasopharyngitis", "allergic rhinitis"})
 

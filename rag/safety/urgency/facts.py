@@ -131,7 +131,9 @@ def _temperatures(text: str) -> list[float]:
 _BP = re.compile(r"(?<![\d.])(\d{2,3})(?:\s*-?\s*(?:something|odd|ish))?\s*(?:/|over)\s*(\d{2,3})(?!\d|\.\d)", re.IGNORECASE)
 _GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|血糖|糖尿病|胰岛素", re.IGNORECASE)
 _GLUCOSE_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)", re.IGNORECASE)
-_GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖)[^0-9。；;!?\n]{0,20}?"
+# (in a message about diabetes, "测了3.6", "再测5.8", "tested 3.4": the meter's reading)
+_GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖|测了|再测|测的|测出|\btested\b|\bchecked\b|\bwent low at|\blow at|\bhypo at|dropped to|低到|降到)"
+                           r"[^0-9。；;!?\n]{0,20}?"
                            r"(\d+(?:\.\d+)?|[一二两三四五六七八九十几]+(?=[多左上了的点，,。；\s]|$))(点几|点[0-9一二三四五六七八九])?(s\b)?",
                            re.IGNORECASE)
 _GLUCOSE_HI = re.compile(r"\b(?:says|reads|reading|shows?|just)\s+[\"']?HI\b|\bHI\b[\"']?\s+on\s+(?:the|my|his|her)\s+meter")
