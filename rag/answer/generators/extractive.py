@@ -761,6 +761,10 @@ def _denied_terms(query: str, zh: bool) -> set[str]:
     return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
 
 
+# the signs a red flag's label lists in brackets; a bracket that names the emergency ("possible torsion", "疑似主动脉夹层") stays
+_LABEL_SIGNS = re.compile(r"\((?!\s*(?:possible|probable|suspected|likely)\b)[^)]*\)|（(?!\s*(?:可能|疑似))[^）]*）", re.I)
+
+
 def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
     """What the red flags that fired are about ("Possible anaphylaxis": anaphylaxis), without the words every label has."""
     text = " ".join(labels)
@@ -845,11 +849,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
     # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
     # (a Chinese label's word may hold a title's word: "严重过敏反应" names 《皮疹与过敏反应》's "过敏反应")
+    # (a title is named by what the label says the emergency is, not by the signs it lists in brackets: "Breathed in
+    # smoke in a fire (hoarse voice, soot, coughing)" is no acute-cough emergency; "(possible torsion)" still names one)
     flags = _label_terms(red_flags, zh)
+    heads = _label_terms([_LABEL_SIGNS.sub(" ", label) for label in red_flags], zh)
 
     def names_in_label(d: str) -> bool:
-        return bool(_shared(flags, titles[d], zh)) or (zh and not cross[d] and any(
-            w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in flags))
+        return bool(_shared(heads, titles[d], zh)) or (zh and not cross[d] and any(
+            w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
 
     emergency = {d: 0.3 if names_in_label(d) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
                  for d in best} if flags else dict.fromkeys(best, 0.0)
