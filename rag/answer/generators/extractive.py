@@ -437,8 +437,8 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _TESTICLE.sub(" testicle ", low)  # "pain in my left ball" is a testicle
     # "pulled a tick off", "pulled the splinter out": a thing removed, not a pulled muscle
     # (a thing of a few words: "pulled a cup of tea off the table"; not a muscle)
-    low = re.sub(r"\bpull(?:ed|ing|s)?(?= (?:a|an|the|it|them|this|that)\b(?! (?:muscle|hamstring|groin|tendon|ligament|calf))"
-                 r"(?: [\w']+){0,4}? (?:off|out|down)\b)", " removed", low)
+    low = re.sub(r"\bpull(?:ed|ing|s)?(?=\s+(?:a|an|the|it|them|this|that)\b(?!\s+(?:muscle|hamstring|groin|tendon|ligament|calf))"
+                 r"(?:\s+[\w']+){0,4}?\s+(?:off|out|down)\b)", " removed", low)
     low = re.sub(r"\bticks?\b(?! ?bites?)", "tick bite", low)  # a tick found on the skin or pulled off has bitten
     low = re.sub(r"\bd\s*(?:&|and|n)\s*v\b", " diarrhoea and vomiting ", low)  # "D&V for 2 days"
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
@@ -811,9 +811,9 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # (unless the guideline about that condition is about the rest too: "我有糖尿病十几年了，最近两只脚老是发麻" asks about
     # diabetic feet, and the diabetes guideline lists numb feet)
     # (as much as any other guideline is: a positive covid test or an aching jaw beside "diabetic on tablets" is not)
-    rest = {d: len(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh)) for d in best} if background else {}
-    if any(rest.values()) and not any(n >= max(rest.values()) and _title_terms(background, titles[d], zh)
-                                      for d, n in rest.items() if langs[d] == language):
+    rest_shared = {d: len(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh)) for d in best} if background else {}
+    if any(rest_shared.values()) and not any(n >= max(rest_shared.values()) and _title_terms(background, titles[d], zh)
+                                             for d, n in rest_shared.items() if langs[d] == language):
         q = q - background
         q_all = q_all - background
     # an English guideline meets a Chinese complaint through the complaint's English terms (english_bridge): it
