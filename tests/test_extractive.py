@@ -1191,3 +1191,16 @@ def test_a_red_flags_bracketed_signs_name_no_title() -> None:
 
     assert "torsion" in _LABEL_SIGNS.sub(" ", "Sudden severe pain in a testicle (possible torsion)")
     assert "咳嗽" not in _LABEL_SIGNS.sub(" ", "火灾中吸入浓烟（声音嘶哑、鼻子有烟灰、咳嗽）")
+
+
+@pytest.mark.parametrize(("query", "has", "lacks"), [
+    ("怀孕20周，这两天感冒嗓子疼，今天体温37.8，能不能吃布洛芬？", "发热", ""),  # 低热 by the Chinese guidelines' 37.3 ℃
+    ("快50了，这半年夜里老是一阵阵发热出汗，醒了以后心慌", "潮热", "发热"),  # heat in waves is a hot flush
+    ("发烧两天了，39度", "发热", ""),
+])
+def test_chinese_fever_threshold_and_hot_flushes(query: str, has: str, lacks: str) -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms(query, True)
+    assert has in terms and (not lacks or lacks not in terms)
+    assert "fever" not in _query_terms("temp 37.8 and a sore throat", False)  # English guidelines: fever from 38 ℃

@@ -179,6 +179,8 @@ _FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:re
 _HEART_BEAT = re.compile(r"\bheart\b(?!\s+(?:attacks?|failure|disease|conditions?|surgery|problems?|valves?|bypass|stents?)\b)")
 # water to soak in ("用热水泡泡脚", "热水泡一泡"), not a blister (水泡)
 _ZH_SOAK = re.compile(r"(?<=[热温冷凉开盐])水泡|泡(?=泡?脚)")
+# heat that comes in waves ("夜里老是一阵阵发热出汗"): a hot flush (潮热), not a fever
+_ZH_FLUSH = re.compile(r"(?:一阵阵|一阵一阵地?|阵阵|一阵)(?:地)?(?:发热|发烫|燥热|烘热)")
 _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect )(?<!\bhornet )(?<!\bjellyfish )\bstings?\b|\bstinging\b")
 _BURNING = re.compile(r"\b(?:a |the )?burning(?: (?:pain|feeling|sensation))?\b(?! (?:clothes|building|house|car|oil|fat|candle))")
 _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|pack|shower|bath|weather|air|drinks?|tap|"
@@ -419,6 +421,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     query = (_SLEEP_LOST_ZH if zh else _SLEEP_LOST_EN).sub("，" if zh else ", ", query)
     if zh:
         query = _ZH_SOAK.sub("水浸", query)
+        query = _ZH_FLUSH.sub("潮热", query)
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query} | {v for rx, v in _ZH_PAIN if rx.search(query)}
         return frozenset(terms - _GENERIC | readings)
@@ -456,8 +459,10 @@ def _reading_terms(query: str, zh: bool) -> set[str]:
     if blood_pressures(query):
         out.add("高血压" if zh else "hypertension")
     facts = extract_facts(query)
-    if facts.temperature_c is not None and facts.temperature_c >= 38.0:
-        out.add("发热" if zh else "fever")  # "temp was 39.2" is a fever
+    if facts.temperature_c is not None and facts.temperature_c >= (37.3 if zh else 38.0):
+        # "temp was 39.2" is a fever; in Chinese from 37.3 ℃, the threshold the Chinese guidelines give (国内通常把腋下体温达到
+        # 或超过37.3 ℃视为发热): "体温37.8" is a 低热
+        out.add("发热" if zh else "fever")
     if facts.duration_days is not None and not zh:
         # how long it has lasted says which of an "acute" and a "chronic" guideline it is (a cough of 6 weeks is
         # past the acute guideline's 3 weeks)
