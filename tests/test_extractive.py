@@ -1204,3 +1204,15 @@ def test_chinese_fever_threshold_and_hot_flushes(query: str, has: str, lacks: st
     terms = _query_terms(query, True)
     assert has in terms and (not lacks or lacks not in terms)
     assert "fever" not in _query_terms("temp 37.8 and a sore throat", False)  # English guidelines: fever from 38 ℃
+
+
+def test_chinese_lay_readings_of_a_babys_fever_and_differing_readings() -> None:
+    """"摸着有点烫，量了腋温38.3" is a fever (not a scald, in either language), and "每次都不一样" (the readings differ)
+    denies nothing: the blood-pressure question keeps its topic."""
+    from rag.answer.generators.extractive import _query_terms, english_bridge
+
+    baby = "宝宝才两个月，今天摸着有点烫，量了腋温38.3，吃奶还可以。能不能先在家观察一晚上？"
+    assert "发热" in _query_terms(baby, True)
+    assert "burn" not in english_bridge(baby) and "fever" in english_bridge(baby)
+    assert "高血压" in _query_terms("家里的电子血压计量出来每次都不一样，到底该怎么量才准？", True)
+    assert "发热" not in _query_terms("洗澡水太烫了，手上红了一块", True)

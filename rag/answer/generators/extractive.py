@@ -107,7 +107,7 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
                 "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "挠": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
                 "二甲双胍": "糖尿病", "胰岛素": "糖尿病", "发麻": "麻木",
                 # heartburn and acid in lay words ("心口就烧得慌，酸水往上返", "火烧火燎的，还反酸水")
-                "酸水": "反酸", "返酸": "反酸", "烧心": "烧心", "火烧火燎": "烧心", "心口烧": "烧心",
+                "发烫": "发热", "酸水": "反酸", "返酸": "反酸", "烧心": "烧心", "火烧火燎": "烧心", "心口烧": "烧心",
                 # snoring and pauses in breathing in lay words ("打呼噜", "憋住不喘气")
                 "打呼噜": "打鼾", "呼噜": "打鼾", "不喘气": "憋气"}
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
@@ -179,6 +179,11 @@ _FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:re
 _HEART_BEAT = re.compile(r"\bheart\b(?!\s+(?:attacks?|failure|disease|conditions?|surgery|problems?|valves?|bypass|stents?)\b)")
 # water to soak in ("用热水泡泡脚", "热水泡一泡"), not a blister (水泡)
 _ZH_SOAK = re.compile(r"(?<=[热温冷凉开盐])水泡|泡(?=泡?脚)")
+# a temperature named by where it was taken ("腋温38.3"), and a child who feels hot ("摸着有点烫", "发烫"): a fever, not a scald
+_ZH_SITE_TEMP = re.compile(r"(?:腋温|肛温|耳温|口温|额温|腋下)[^0-9，。；]{0,3}(3[5-9](?:\.\d)?|4[0-2](?:\.\d)?)")
+_ZH_FEELS_HOT = re.compile(r"摸(?:着|起来|上去)?[^，。；]{0,3}烫|发烫|烫手")
+# "每次都不一样" (the readings differ) denies nothing: read as a difference, so the clause stays the complaint's
+_ZH_DIFFERS = re.compile(r"(?:都|也)?不(?:一样|一致|相同)")
 # heat that comes in waves ("夜里老是一阵阵发热出汗"): a hot flush (潮热), not a fever
 _ZH_FLUSH = re.compile(r"(?:一阵阵|一阵一阵地?|阵阵|一阵)(?:地)?(?:发热|发烫|燥热|烘热)")
 _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect )(?<!\bhornet )(?<!\bjellyfish )\bstings?\b|\bstinging\b")
@@ -416,6 +421,8 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
+    if zh:
+        query = _ZH_FEELS_HOT.sub("发热", _ZH_DIFFERS.sub("有差异", query))
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
     # sleep lost to another complaint is that complaint's, not insomnia ("牙疼得睡不着", "the cough keeps him awake")
     query = (_SLEEP_LOST_ZH if zh else _SLEEP_LOST_EN).sub("，" if zh else ", ", query)
@@ -459,7 +466,11 @@ def _reading_terms(query: str, zh: bool) -> set[str]:
     if blood_pressures(query):
         out.add("高血压" if zh else "hypertension")
     facts = extract_facts(query)
-    if facts.temperature_c is not None and facts.temperature_c >= (37.3 if zh else 38.0):
+    temperature = facts.temperature_c
+    if temperature is None and zh:
+        # where it was taken, said before the number ("量了腋温38.3", "肛温38.5"), is a temperature too
+        temperature = next((float(m.group(1)) for m in _ZH_SITE_TEMP.finditer(query)), None)
+    if temperature is not None and temperature >= (37.3 if zh else 38.0):
         # "temp was 39.2" is a fever; in Chinese from 37.3 ℃, the threshold the Chinese guidelines give (国内通常把腋下体温达到
         # 或超过37.3 ℃视为发热): "体温37.8" is a 低热
         out.add("发热" if zh else "fever")
@@ -683,7 +694,7 @@ def english_bridge(query: str) -> str:
 
     if not _CJK.search(query):
         return ""
-    return ", ".join(english_terms(affirmed_text(query)))
+    return ", ".join(english_terms(affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query)))))
 
 
 @functools.lru_cache(maxsize=256)
