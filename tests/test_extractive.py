@@ -647,7 +647,8 @@ def test_a_word_shared_only_through_warning_signs_weighs_half() -> None:
     # red: held by both (1/2); sore: by the rash guideline alone, through a warning sign (1 x 0.5); a full 1.0 would make
     # it 0.56 against 0.545
     assert explain["rash"]["topic"] == ["red", "sore"] and explain["rash"]["weight"] == 1.0
-    assert explain["burns"]["weight"] == 0.5
+    # (round 10: red, sore skin after the beach is also read as "sunburn", which only the burns guideline shares)
+    assert explain["burns"]["weight"] == 1.5
     assert docs == ["burns"]
 
 
@@ -1216,3 +1217,17 @@ def test_chinese_lay_readings_of_a_babys_fever_and_differing_readings() -> None:
     assert "burn" not in english_bridge(baby) and "fever" in english_bridge(baby)
     assert "高血压" in _query_terms("家里的电子血压计量出来每次都不一样，到底该怎么量才准？", True)
     assert "发热" not in _query_terms("洗澡水太烫了，手上红了一块", True)
+
+
+def test_a_step_for_a_situation_the_patient_did_not_describe_is_left_out() -> None:
+    """"胃食管反流引起的咳嗽：…" is no advice for a cough with blood-streaked phlegm and night sweats, even to fill the list;
+    "For sunburn: …" is advice for red, sore shoulders after a day on the beach (the lay words name sunburn)."""
+    cough = passage("cough-zh", "咳嗽", "4 居家护理", "- 多休息、多喝温水，保持室内空气湿润、通风。\n- 胃食管反流引起的咳嗽：晚餐少吃、睡前3小时不进食、抬高床头。",
+                    0.6, language="zh")
+    advice = [s.advice for s in compose("咳嗽快三个礼拜了，有时候痰里有血丝，晚上睡觉出一身汗", [cough], language="zh").self_care]
+    assert advice and not any("胃食管反流" in a for a in advice)
+    burns = passage("burns", "Burns and scalds", "4 Self-care at home",
+                    "- For sunburn: cool showers, moisturiser, fluids, shade and pain relief.\n- For chemical burns: rinse with water.", 0.6)
+    about = passage("burns", "Burns and scalds", "2 Assessment", "Superficial burn: red, painful, no blisters, like mild sunburn.", 0.6)
+    beach = [s.advice for s in compose("fell asleep on the beach, shoulders and back are bright red and sore", [about, burns]).self_care]
+    assert any("sunburn" in a for a in beach) and not any("chemical" in a for a in beach)

@@ -107,7 +107,7 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
                 "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "挠": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
                 "二甲双胍": "糖尿病", "胰岛素": "糖尿病", "发麻": "麻木",
                 # heartburn and acid in lay words ("心口就烧得慌，酸水往上返", "火烧火燎的，还反酸水")
-                "发烫": "发热", "酸水": "反酸", "返酸": "反酸", "烧心": "烧心", "火烧火燎": "烧心", "心口烧": "烧心",
+                "发烫": "发热", "酸水": "反酸", "酸水往": "反流", "反酸": "反流", "返酸": "反酸", "烧心": "烧心", "火烧火燎": "烧心", "心口烧": "烧心",
                 # snoring and pauses in breathing in lay words ("打呼噜", "憋住不喘气")
                 "打呼噜": "打鼾", "呼噜": "打鼾", "不喘气": "憋气"}
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
@@ -177,6 +177,9 @@ _FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:re
 # the heart named for its beat ("my heart pounds"), not a heart attack, failure or disease in the history ("my brother had a
 # heart attack", "I have heart failure"): only the first is a palpitations complaint
 _HEART_BEAT = re.compile(r"\bheart\b(?!\s+(?:attacks?|failure|disease|conditions?|surgery|problems?|valves?|bypass|stents?)\b)")
+# skin reddened by the sun ("fell asleep on the beach, shoulders bright red and sore"): what the guidelines call sunburn
+_SUN = re.compile(r"\b(?:in|from|out in|under) the sun\b|\bsun(?:bath\w*|bed|beds|lamp|shine)\b|\bon the beach\b|\bat the beach\b")
+_SUN_SKIN = re.compile(r"\b(?:red|sore|burning|peeling|blisters?|blistered|tender|stinging|raw)\b")
 # water to soak in ("用热水泡泡脚", "热水泡一泡"), not a blister (水泡)
 _ZH_SOAK = re.compile(r"(?<=[热温冷凉开盐])水泡|泡(?=泡?脚)")
 # a temperature named by where it was taken ("腋温38.3"), and a child who feels hot ("摸着有点烫", "发烫"): a fever, not a scald
@@ -439,6 +442,8 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _STINGING.sub(" sore ", low)
     if _REFLUX_EN.search(low):
         low += " reflux "
+    if _SUN.search(low) and _SUN_SKIN.search(low):
+        low += " sunburn "
     low = _BURNING.sub(" pain ", low)  # "burning in my upper chest" is a sensation; "burned my hand" is a burn
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
@@ -1191,8 +1196,14 @@ class ExtractiveGenerator:
                 # advice for a situation the patient did not describe ("For motion sickness: ...",
                 # "胃食管反流引起的咳嗽：...") goes after general advice
                 lead = _SITUATION.match(text)
-                off_situation = bool(lead and not _shared(q, lead.group(1) or lead.group(2), zh))
+                # (the guideline's own topic words do not describe the situation: "胃食管反流引起的咳嗽" in the cough guideline is
+                # about reflux)
+                off_situation = bool(lead and not _shared(q - _guideline_terms(p.title, zh), lead.group(1) or lead.group(2), zh))
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
+                if off_situation and s.role == "self_care":
+                    # a step for a situation the patient did not describe is no advice for them, even to fill the list
+                    # ("胃食管反流引起的咳嗽：晚餐少吃…" for a cough with blood and night sweats)
+                    continue
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
                 if p.doc_id in strict and (off_situation or not _shared(qc, text, zh)):
                     # another guideline joined for a part of the complaint: only its sentences about that complaint
