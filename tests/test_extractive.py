@@ -647,7 +647,8 @@ def test_a_word_shared_only_through_warning_signs_weighs_half() -> None:
     # red: held by both (1/2); sore: by the rash guideline alone, through a warning sign (1 x 0.5); a full 1.0 would make
     # it 0.56 against 0.545
     assert explain["rash"]["topic"] == ["red", "sore"] and explain["rash"]["weight"] == 1.0
-    assert explain["burns"]["weight"] == 0.5
+    # (round 10: red, sore skin after the beach is also read as "sunburn", which only the burns guideline shares)
+    assert explain["burns"]["weight"] == 1.5
     assert docs == ["burns"]
 
 
@@ -1081,3 +1082,152 @@ def test_running_is_no_diarrhoea_and_a_duration_past_acute_names_no_acute_title(
     explain.clear()
     matching_documents([copd, acute], "Grandad has COPD, since this morning he is drowsy", "en", explain=explain)
     assert explain["copd"]["title"] == 1.0
+
+
+# --- round 10 (docs/answers.md "Tenth round") ----------------------------------------------------
+
+
+def test_no_nsaid_advice_beside_a_blood_thinner() -> None:
+    """A 74-year-old on warfarin with a twisted knee: the paracetamol half of "Paracetamol helps pain; ibuprofen… may also
+    help" stays, the ibuprofen half does not; without a blood thinner the whole sentence is given."""
+    sentence = "Paracetamol helps pain; ibuprofen tablets or gel may also help after the first couple of days if safe for you."
+    assert not suits_patient(sentence, 74, "male", None, "twisted my knee, I'm on warfarin and a water tablet")
+    assert not suits_patient("布洛芬可以止痛。", 70, "male", None, "崴了脚，我一直在吃华法林")
+    assert fitting_part(sentence, 74, "male", None, "I'm on apixaban") == "Paracetamol helps pain."
+    assert suits_patient(sentence, 74, "male", None, "twisted my knee, I'm on a water tablet")
+    assert suits_patient("Do not take ibuprofen with blood thinners.", 74, "male", None, "on warfarin")
+
+
+CHEST_SELF_CARE = passage(
+    "chest-pain", "Chest pain", "4 Self-care at home",
+    "Self-care is only for pain that a clinician has already assessed. If you have angina, use your prescribed nitroglycerin "
+    "(GTN) spray or tablets as instructed. Mild chest wall pain from a strain may ease with rest and simple pain relief. "
+    "Reflux may improve with smaller meals and not lying down after eating.", 0.6)
+
+
+def test_self_care_only_for_what_a_clinician_assessed_gives_its_gate_alone() -> None:
+    """A tight chest on walking uphill, never assessed: the guideline says its self-care is only for pain a clinician has
+    assessed, so its steps for a strain or reflux are no advice here; a patient who says it was assessed gets them, and a
+    burning that rises after dinner gets the reflux step (the cause it is for)."""
+    exertional = compose("For two weeks I've been getting a tight pressure in my chest when I walk up the hill. "
+                         "I stop for a couple of minutes and it goes. Never at rest.", [CHEST_SELF_CARE])
+    advice = [s.advice for s in exertional.self_care]
+    assert advice == ["Self-care is only for pain that a clinician has already assessed."]
+    assessed = compose("My chest aches when I twist; the GP examined me and said it's a strained muscle.", [CHEST_SELF_CARE])
+    assert any("chest wall pain from a strain" in s.advice for s in assessed.self_care)
+    reflux = compose("Every night after a big dinner I get a burning feeling behind my breastbone, worse when I lie down.",
+                     [CHEST_SELF_CARE])
+    advice = [s.advice for s in reflux.self_care]
+    assert any(a.startswith("Reflux may improve") for a in advice)
+    assert not any("strain" in a for a in advice)
+
+
+def test_the_chinese_gate_keeps_the_step_for_heartburn_in_lay_words() -> None:
+    zh = passage("chest-pain-zh", "胸痛", "4 居家处理",
+                 "居家处理只适用于已经医生评估过的胸痛。已确诊心绞痛者按医嘱使用硝酸甘油。轻度胸壁肌肉拉伤可休息并按说明书使用止痛药。"
+                 "反酸烧心者少量多餐、饭后不要马上躺下、睡前3小时不进食。", 0.6, language="zh")
+    heartburn = [s.advice for s in compose("每次吃完火锅，心口就烧得慌，酸水往上返，晚上躺下更厉害", [zh], language="zh").self_care]
+    assert any(a.startswith("反酸烧心者") for a in heartburn) and not any("拉伤" in a for a in heartburn)
+    climbing = [s.advice for s in compose("最近爬三楼就胸口发闷，歇两三分钟就好了", [zh], language="zh").self_care]
+    assert climbing == ["居家处理只适用于已经医生评估过的胸痛。"]
+
+
+def test_treating_a_low_is_advice_for_a_low_only() -> None:
+    """Prediabetes (fasting 6.5) gets the diabetes guideline's diet and exercise, not its rule of 15 for a low."""
+    diabetes = passage("diabetes-zh", "2型糖尿病与低血糖", "4 居家护理",
+                       "- **低血糖处理“15-15法则”**：立即吃15克快速升糖的食物，15分钟后复测血糖。\n- 饮食：多吃蔬菜、全谷物、豆类，少喝含糖饮料。\n"
+                       "- 运动：每周至少150分钟中等强度运动，如快走。", 0.6, language="zh")
+    pre = [s.advice for s in compose("体检说我血糖高，空腹6.5，医生说是糖尿病前期，平时应该怎么吃怎么练？", [diabetes], language="zh").self_care]
+    assert pre and not any("15-15" in a for a in pre)
+    low = [s.advice for s in compose("我有糖尿病，刚才心慌手抖出冷汗，血糖仪测出来3.1", [diabetes], language="zh").self_care]
+    assert any("15-15" in a for a in low)
+
+
+@pytest.mark.parametrize(("query", "has", "lacks"), [
+    ("My 18 month old pulled a cup of tea off the table, there's a red patch on his tummy", "burn", "strain"),
+    ("Pulled my hamstring sprinting for the bus", "strain", "removed"),
+    ("a burning feeling behind my breastbone after a big dinner, worse when I lie on the sofa", "reflux", "palpitation"),
+    ("My brother had a heart attack so I'm nervous", "anxiety", "palpitation"),
+    ("my heart pounds and I shake", "palpitation", ""),
+])
+def test_lay_words_of_round_10(query: str, has: str, lacks: str) -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms(query, False)
+    assert has in terms and (not lacks or lacks not in terms)
+
+
+@pytest.mark.parametrize(("query", "has", "lacks"), [
+    ("晚上想用热水泡泡脚", "", "皮疹"), ("朋友说晚上用热水泡泡再揉一揉", "", "皮疹"), ("手上起了个水泡", "皮疹", ""),
+    ("两只脚老是发麻", "麻木", ""), ("这几个月一吃完饭胸口就火烧火燎的，还反酸水", "反酸", ""),
+])
+def test_chinese_lay_words_of_round_10(query: str, has: str, lacks: str) -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms(query, True)
+    assert (not has or has in terms) and (not lacks or lacks not in terms)
+
+
+def test_background_stays_when_its_own_guideline_is_about_the_rest() -> None:
+    """"我有糖尿病十几年了，最近两只脚老是发麻": the diabetes guideline lists numb feet, so diabetes is what the question is
+    about, not background; a scald beside "I'm 80 and diabetic" stays the burn's (see the round-5 test)."""
+    passages = [passage("diabetes-zh", "2型糖尿病与低血糖", "2 是什么", "常见症状：口渴多饮、尿多、乏力、视物模糊、手脚麻木。", 0.62,
+                        language="zh"),
+                passage("rash-zh", "皮疹与过敏反应", "2 是什么", "荨麻疹：常由病毒感染、食物、药物、冷热刺激引起。", 0.57, language="zh")]
+    query = "我有糖尿病十几年了，最近两只脚老是发麻，感觉不太到冷热，晚上想用热水泡泡脚，平时脚要注意什么？"
+    assert matching_documents(passages, query, "zh")[0] == "diabetes-zh"
+
+
+def test_a_red_flags_bracketed_signs_name_no_title() -> None:
+    """Smoke inhalation's label lists "coughing" among its signs: that makes the acute-cough guideline no emergency anchor;
+    the burns guideline, whose warning signs are about it, leads. "(possible torsion)" still names what it is."""
+    passages = [passage("cough-acute", "Acute cough", "2 What it is", "An acute cough lasts less than 3 weeks; most follow a cold.",
+                        0.38),
+                passage("burns", "Burns and scalds", "3 Red flags", "Call an emergency number for burns to the face, a hoarse voice "
+                        "or soot around the nose or mouth after a fire (smoke inhalation).", 0.49)]
+    query = "Chip pan caught fire, his face is red and his eyebrows are singed. Now his voice is hoarse and he keeps coughing"
+    label = ("Breathed in smoke in a fire (hoarse voice, soot, coughing)",)
+    assert matching_documents(passages, query, "en", red_flags=label)[0] == "burns"
+    from rag.answer.generators.extractive import _LABEL_SIGNS
+
+    assert "torsion" in _LABEL_SIGNS.sub(" ", "Sudden severe pain in a testicle (possible torsion)")
+    assert "咳嗽" not in _LABEL_SIGNS.sub(" ", "火灾中吸入浓烟（声音嘶哑、鼻子有烟灰、咳嗽）")
+
+
+@pytest.mark.parametrize(("query", "has", "lacks"), [
+    ("怀孕20周，这两天感冒嗓子疼，今天体温37.8，能不能吃布洛芬？", "发热", ""),  # 低热 by the Chinese guidelines' 37.3 ℃
+    ("快50了，这半年夜里老是一阵阵发热出汗，醒了以后心慌", "潮热", "发热"),  # heat in waves is a hot flush
+    ("发烧两天了，39度", "发热", ""),
+])
+def test_chinese_fever_threshold_and_hot_flushes(query: str, has: str, lacks: str) -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms(query, True)
+    assert has in terms and (not lacks or lacks not in terms)
+    assert "fever" not in _query_terms("temp 37.8 and a sore throat", False)  # English guidelines: fever from 38 ℃
+
+
+def test_chinese_lay_readings_of_a_babys_fever_and_differing_readings() -> None:
+    """"摸着有点烫，量了腋温38.3" is a fever (not a scald, in either language), and "每次都不一样" (the readings differ)
+    denies nothing: the blood-pressure question keeps its topic."""
+    from rag.answer.generators.extractive import _query_terms, english_bridge
+
+    baby = "宝宝才两个月，今天摸着有点烫，量了腋温38.3，吃奶还可以。能不能先在家观察一晚上？"
+    assert "发热" in _query_terms(baby, True)
+    assert "burn" not in english_bridge(baby) and "fever" in english_bridge(baby)
+    assert "高血压" in _query_terms("家里的电子血压计量出来每次都不一样，到底该怎么量才准？", True)
+    assert "发热" not in _query_terms("洗澡水太烫了，手上红了一块", True)
+
+
+def test_a_step_for_a_situation_the_patient_did_not_describe_is_left_out() -> None:
+    """"胃食管反流引起的咳嗽：…" is no advice for a cough with blood-streaked phlegm and night sweats, even to fill the list;
+    "For sunburn: …" is advice for red, sore shoulders after a day on the beach (the lay words name sunburn)."""
+    cough = passage("cough-zh", "咳嗽", "4 居家护理", "- 多休息、多喝温水，保持室内空气湿润、通风。\n- 胃食管反流引起的咳嗽：晚餐少吃、睡前3小时不进食、抬高床头。",
+                    0.6, language="zh")
+    advice = [s.advice for s in compose("咳嗽快三个礼拜了，有时候痰里有血丝，晚上睡觉出一身汗", [cough], language="zh").self_care]
+    assert advice and not any("胃食管反流" in a for a in advice)
+    burns = passage("burns", "Burns and scalds", "4 Self-care at home",
+                    "- For sunburn: cool showers, moisturiser, fluids, shade and pain relief.\n- For chemical burns: rinse with water.", 0.6)
+    about = passage("burns", "Burns and scalds", "2 Assessment", "Superficial burn: red, painful, no blisters, like mild sunburn.", 0.6)
+    beach = [s.advice for s in compose("fell asleep on the beach, shoulders and back are bright red and sore", [about, burns]).self_care]
+    assert any("sunburn" in a for a in beach) and not any("chemical" in a for a in beach)

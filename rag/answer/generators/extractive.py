@@ -71,6 +71,9 @@ _ANY_RED_FLAG = re.compile(r"\b(?:any|for a|the) red flags?\b|red flags need|任
 _ASPIRIN = re.compile(r"aspirin|阿司匹林", re.I)
 _PROHIBITION = re.compile(r"\s*(?:do not|don't|never|avoid|不要|切勿|禁止|避免|不宜)", re.I)
 _IBUPROFEN = re.compile(r"ibuprofen|布洛芬", re.I)
+# a blood thinner the patient takes: NSAIDs raise its bleeding risk, so advice offering them is not for this patient
+_ANTICOAGULANT = re.compile(r"\b(?:warfarin|coumadin|apixaban|eliquis|rivaroxaban|xarelto|edoxaban|dabigatran|pradaxa|clopidogrel|"
+                            r"anticoagulants?|blood[- ]thinn(?:er|ers|ing))\b|华法林|利伐沙班|阿哌沙班|达比加群|艾多沙班|氯吡格雷|抗凝药?|稀释血液", re.I)
 _PARACETAMOL = re.compile(r"paracetamol|acetaminophen|对乙酰氨基酚|扑热息痛", re.I)
 _BABY_LIMIT = re.compile(r"\bunder (?:3|6) months|\b(?:3|6) months (?:or|and) (?:over|older)|doctor's advice|medical advice|"
                          r"(?:3|6|三|六)个月以[上下]|遵医嘱", re.I)
@@ -83,7 +86,7 @@ _EN_SYNONYMS = {"diarrhea": "diarrhoea", "diarreah": "diarrhoea", "diarrea": "di
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
                 "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
                 "woozy": "dizziness", "light-headed": "dizziness", "light headed": "dizziness", "giddy": "dizziness",
-                "heart": "palpitations", "fluttering": "palpitations", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
+                "fluttering": "palpitations", "breastbone": "chest", "sternum": "chest", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
                 "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
                 "baby": "newborn", "wheezy": "asthma", "inhaler": "asthma", "insulin": "blood sugar",
                 "diabetic": "diabetes", "ankle": "sprains", "swollen": "swelling", "poo": "diarrhoea", "poos": "diarrhoea", "poop": "diarrhoea",
@@ -102,7 +105,9 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
                 # lay words for a rash, loose stools, chest tightness and blood sugar
                 "红包": "皮疹", "疙瘩": "皮疹", "起包": "皮疹", "湿疹": "皮疹", "荨麻疹": "皮疹", "水泡": "皮疹", "水疱": "皮疹",
                 "疱疹": "皮疹", "发痒": "皮疹", "瘙痒": "皮疹", "挠": "皮疹", "水样便": "腹泻", "稀便": "腹泻", "胸闷": "胸痛", "血糖": "糖尿病",
-                "二甲双胍": "糖尿病", "胰岛素": "糖尿病",
+                "二甲双胍": "糖尿病", "胰岛素": "糖尿病", "发麻": "麻木",
+                # heartburn and acid in lay words ("心口就烧得慌，酸水往上返", "火烧火燎的，还反酸水")
+                "发烫": "发热", "酸水": "反酸", "酸水往": "反流", "反酸": "反流", "返酸": "反酸", "烧心": "烧心", "火烧火燎": "烧心", "心口烧": "烧心",
                 # snoring and pauses in breathing in lay words ("打呼噜", "憋住不喘气")
                 "打呼噜": "打鼾", "呼噜": "打鼾", "不喘气": "憋气"}
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
@@ -145,7 +150,45 @@ _TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|b
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
 _METER = re.compile(r"(?:\b(?:meter|glucometer|monitor|sensor|libre|cgm)\b|血糖仪)[^.;,，。；0-9]{0,25}?(\d{1,2}\.\d)(?!\d)", re.I)
 _LOW_SUGAR = re.compile(r"hypoglyc|low blood sugar|rule of 15|\b15 ?g(?:rams)?\b|glucagon|fast-acting|低血糖|15 ?克|胰高血糖素", re.I)
+# a low the patient describes ("having a hypo", "sugar dropped low", "shaky and sweaty", "血糖偏低", "手抖出汗")
+_SAYS_LOW = re.compile(r"\bhypos?\b|\blow (?:blood )?(?:sugars?|glucose)\b|\b(?:sugars?|glucose|bm|reading)s? (?:is |was |were |went |"
+                       r"dropped |drops |keeps? |goes |going )*(?:low|down)\b|\bshak(?:y|ing)\b|\bsweaty\b|\btrembl\w*|"
+                       r"低血糖|血糖(?:有点|很|太|偏|比较)?低|手抖|发抖", re.I)
+# a guideline sentence that makes its self-care conditional on a clinician's assessment, and a patient who says one happened
+_ONLY_AFTER_ASSESSMENT = re.compile(r"\bonly (?:for|after|once|when)\b[^.;]{0,60}\b(?:assessed|diagnosed|examined|checked|ruled out)\b|"
+                                    r"只适用于[^。；]{0,10}(?:评估|诊断|确诊|检查)过", re.I)
+_SAYS_ASSESSED = re.compile(r"\b(?:diagnosed|assessed|examined|checked (?:me|him|her|them|it|out)|ruled out|been told|"
+                            r"(?:said|says|told (?:me|him|her|us)) (?:it'?s|it is|it was|that|my|his|her)|"
+                            r"i have (?:angina|reflux)|(?:my|his|her) (?:angina|reflux))\b|确诊|诊断|医生说|看过医生|检查过|评估过|"
+                            r"有心绞痛|有反流", re.I)
+# what a sentence is about, before what it says to do ("Reflux" of "Reflux may improve with…", "反酸烧心" of "反酸烧心者少量多餐")
+_SUBJECT_END = re.compile(r"\s(?:may|can|should|is|are|will|use|take)\s|,\s|者|可|应|请|，|：|:")
+
+
+def _subject(sentence: str) -> str:
+    """The words of a sentence before its verb (see _SUBJECT_END)."""
+    return _SUBJECT_END.split(sentence, maxsplit=1)[0]
+
+
+# a burning that rises after meals or on lying down, or acid: what the patient describes is reflux
+_REFLUX_EN = re.compile(r"\bheartburn\b|\bacid\b|\bindigestion\b|\bburning\b[^.!?]{0,80}\b(?:after|when)\b[^.!?]{0,30}"
+                        r"\b(?:eat|eating|ate|meals?|dinner|lunch|food|lie|lying)\b")
 _FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:really |very )?hot\b|\bhot to (?:the )?touch\b")
+# the heart named for its beat ("my heart pounds"), not a heart attack, failure or disease in the history ("my brother had a
+# heart attack", "I have heart failure"): only the first is a palpitations complaint
+_HEART_BEAT = re.compile(r"\bheart\b(?!\s+(?:attacks?|failure|disease|conditions?|surgery|problems?|valves?|bypass|stents?)\b)")
+# skin reddened by the sun ("fell asleep on the beach, shoulders bright red and sore"): what the guidelines call sunburn
+_SUN = re.compile(r"\b(?:in|from|out in|under) the sun\b|\bsun(?:bath\w*|bed|beds|lamp|shine)\b|\bon the beach\b|\bat the beach\b")
+_SUN_SKIN = re.compile(r"\b(?:red|sore|burning|peeling|blisters?|blistered|tender|stinging|raw)\b")
+# water to soak in ("用热水泡泡脚", "热水泡一泡"), not a blister (水泡)
+_ZH_SOAK = re.compile(r"(?<=[热温冷凉开盐])水泡|泡(?=泡?脚)")
+# a temperature named by where it was taken ("腋温38.3"), and a child who feels hot ("摸着有点烫", "发烫"): a fever, not a scald
+_ZH_SITE_TEMP = re.compile(r"(?:腋温|肛温|耳温|口温|额温|腋下)[^0-9，。；]{0,3}(3[5-9](?:\.\d)?|4[0-2](?:\.\d)?)")
+_ZH_FEELS_HOT = re.compile(r"摸(?:着|起来|上去)?[^，。；]{0,3}烫|发烫|烫手")
+# "每次都不一样" (the readings differ) denies nothing: read as a difference, so the clause stays the complaint's
+_ZH_DIFFERS = re.compile(r"(?:都|也)?不(?:一样|一致|相同)")
+# heat that comes in waves ("夜里老是一阵阵发热出汗"): a hot flush (潮热), not a fever
+_ZH_FLUSH = re.compile(r"(?:一阵阵|一阵一阵地?|阵阵|一阵)(?:地)?(?:发热|发烫|燥热|烘热)")
 _STINGING = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bbee )(?<!\bwasp )(?<!\binsect )(?<!\bhornet )(?<!\bjellyfish )\bstings?\b|\bstinging\b")
 _BURNING = re.compile(r"\b(?:a |the )?burning(?: (?:pain|feeling|sensation))?\b(?! (?:clothes|building|house|car|oil|fat|candle))")
 _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|pack|shower|bath|weather|air|drinks?|tap|"
@@ -153,6 +196,8 @@ _COLD_THING = re.compile(r"\bcold(?= (?:water|sweats?|hands?|feet|foot|compress|
 # (a hot water bottle is something that helps, not what burnt: "period cramps, a hot water bottle helps")
 _SCALD = re.compile(r"\b(?:boiling|scalding|hot) (?:tea|coffee|water|soup|oil|fat|drink|milk|kettle|pan|oven|tray|iron|plate|steam)s?\b"
                     r"(?! ?bottle)"
+                    # a hot drink pulled down on someone ("pulled a cup of tea off the table")
+                    r"|\bpull\w* (?:a|an|the|my|his|her|their|your) (?:cup|mug|pot|bowl|pan|kettle|jug) of (?:\w+ )?(?:tea|coffee|soup|water|milk)\b"
                     # a hot drink spilt on someone ("grabbed my cup of tea and it splashed on her chest")
                     r"|\b(?:tea|coffee|soup|kettle)\b[^.;!?]{0,30}?\b(?:splash|spill|spilt|tipp|knock|pour)\w*"
                     r"|\b(?:splash|spill|spilt|tipp|knock|pour)\w*[^.;!?]{0,30}?\b(?:tea|coffee|soup|kettle)\b")
@@ -315,8 +360,11 @@ def suits_patient(sentence: str, age: float | None, sex: str | None, pregnant: b
         return False
     if age is not None and age < 8 and re.search(r"older children", sentence, re.I) and not re.search(r"\bchildren\b(?! over)", sentence.replace("older children", ""), re.I):
         return False
-    if pregnant and any(not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()]) for m in _NSAID_USE.finditer(sentence)):
-        return False  # ibuprofen and other NSAIDs are avoided in pregnancy unless a doctor advises them
+    if (pregnant or _ANTICOAGULANT.search(query)) and any(
+            not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()]) for m in _NSAID_USE.finditer(sentence)):
+        # ibuprofen and other NSAIDs are avoided in pregnancy unless a doctor advises them, and beside a blood thinner
+        # (warfarin, apixaban…: bleeding)
+        return False
     if age is not None and age < 16 and any(not _NSAID_AVOID.search(sentence[max(0, m.start() - 30):m.end()])
                                             for m in _ASPIRIN.finditer(sentence)):
         return False  # aspirin is not offered to under-16s (Reye's syndrome), even as one option of several
@@ -376,10 +424,14 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
+    if zh:
+        query = _ZH_FEELS_HOT.sub("发热", _ZH_DIFFERS.sub("有差异", query))
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
     # sleep lost to another complaint is that complaint's, not insomnia ("牙疼得睡不着", "the cough keeps him awake")
     query = (_SLEEP_LOST_ZH if zh else _SLEEP_LOST_EN).sub("，" if zh else ", ", query)
     if zh:
+        query = _ZH_SOAK.sub("水浸", query)
+        query = _ZH_FLUSH.sub("潮热", query)
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query} | {v for rx, v in _ZH_PAIN if rx.search(query)}
         return frozenset(terms - _GENERIC | readings)
@@ -388,6 +440,10 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     # "feels hot" is a fever, a hot oven tray is not; "it stings" is a sensation, not an insect sting
     low = _FEELS_HOT.sub(" fever ", low)
     low = _STINGING.sub(" sore ", low)
+    if _REFLUX_EN.search(low):
+        low += " reflux "
+    if _SUN.search(low) and _SUN_SKIN.search(low):
+        low += " sunburn "
     low = _BURNING.sub(" pain ", low)  # "burning in my upper chest" is a sensation; "burned my hand" is a burn
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
@@ -395,12 +451,14 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     low = _SLEEP_PLACE.sub(" cot ", low)  # where a baby sleeps ("can he sleep in our bed?") is safe sleep, not insomnia
     low = _TESTICLE.sub(" testicle ", low)  # "pain in my left ball" is a testicle
     # "pulled a tick off", "pulled the splinter out": a thing removed, not a pulled muscle
-    low = re.sub(r"\bpull(?:ed|ing|s)?(?= (?:a|an|the|it|them|this|that)\b(?: \w+)? (?:off|out)\b)", " removed", low)
+    # (a thing of a few words: "pulled a cup of tea off the table"; not a muscle)
+    low = re.sub(r"\bpull(?:ed|ing|s)?(?=\s+(?:a|an|the|it|them|this|that)\b(?!\s+(?:muscle|hamstring|groin|tendon|ligament|calf))"
+                 r"(?:\s+[\w']+){0,4}?\s+(?:off|out|down)\b)", " removed", low)
     low = re.sub(r"\bticks?\b(?! ?bites?)", "tick bite", low)  # a tick found on the skin or pulled off has bitten
     low = re.sub(r"\bd\s*(?:&|and|n)\s*v\b", " diarrhoea and vomiting ", low)  # "D&V for 2 days"
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
-                     | readings)
+                     | ({_stem("palpitations")} if _HEART_BEAT.search(low) else set()) | readings)
 
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
@@ -413,8 +471,14 @@ def _reading_terms(query: str, zh: bool) -> set[str]:
     if blood_pressures(query):
         out.add("高血压" if zh else "hypertension")
     facts = extract_facts(query)
-    if facts.temperature_c is not None and facts.temperature_c >= 38.0:
-        out.add("发热" if zh else "fever")  # "temp was 39.2" is a fever
+    temperature = facts.temperature_c
+    if temperature is None and zh:
+        # where it was taken, said before the number ("量了腋温38.3", "肛温38.5"), is a temperature too
+        temperature = next((float(m.group(1)) for m in _ZH_SITE_TEMP.finditer(query)), None)
+    if temperature is not None and temperature >= (37.3 if zh else 38.0):
+        # "temp was 39.2" is a fever; in Chinese from 37.3 ℃, the threshold the Chinese guidelines give (国内通常把腋下体温达到
+        # 或超过37.3 ℃视为发热): "体温37.8" is a 低热
+        out.add("发热" if zh else "fever")
     if facts.duration_days is not None and not zh:
         # how long it has lasted says which of an "acute" and a "chronic" guideline it is (a cough of 6 weeks is
         # past the acute guideline's 3 weeks)
@@ -635,7 +699,7 @@ def english_bridge(query: str) -> str:
 
     if not _CJK.search(query):
         return ""
-    return ", ".join(english_terms(affirmed_text(query)))
+    return ", ".join(english_terms(affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query)))))
 
 
 @functools.lru_cache(maxsize=256)
@@ -718,6 +782,10 @@ def _denied_terms(query: str, zh: bool) -> set[str]:
     return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
 
 
+# the signs a red flag's label lists in brackets; a bracket that names the emergency ("possible torsion", "疑似主动脉夹层") stays
+_LABEL_SIGNS = re.compile(r"\((?!\s*(?:possible|probable|suspected|likely)\b)[^)]*\)|（(?!\s*(?:可能|疑似))[^）]*）", re.I)
+
+
 def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
     """What the red flags that fired are about ("Possible anaphylaxis": anaphylaxis), without the words every label has."""
     text = " ".join(labels)
@@ -761,7 +829,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # a long-term condition named as background chooses no guideline when the rest of the complaint names a topic
     # ("I'm 80 and diabetic. Spilt hot soup…" is a burn; "他有高血压和糖尿病" beside a crushing chest pain)
     background = _background_terms(query, zh)
-    if background and any(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh) for d in best):
+    # (unless the guideline about that condition is about the rest too: "我有糖尿病十几年了，最近两只脚老是发麻" asks about
+    # diabetic feet, and the diabetes guideline lists numb feet)
+    # (as much as any other guideline is: a positive covid test or an aching jaw beside "diabetic on tablets" is not)
+    rest_shared = {d: len(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh)) for d in best} if background else {}
+    if any(rest_shared.values()) and not any(n >= max(rest_shared.values()) and _title_terms(background, titles[d], zh)
+                                             for d, n in rest_shared.items() if langs[d] == language):
         q = q - background
         q_all = q_all - background
     # an English guideline meets a Chinese complaint through the complaint's English terms (english_bridge): it
@@ -797,11 +870,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # an emergency answer is about the emergency: the guideline whose title, or else whose warning signs, name
     # what the red flags that fired are about ("Possible anaphylaxis" -> the allergic-reactions guideline)
     # (a Chinese label's word may hold a title's word: "严重过敏反应" names 《皮疹与过敏反应》's "过敏反应")
+    # (a title is named by what the label says the emergency is, not by the signs it lists in brackets: "Breathed in
+    # smoke in a fire (hoarse voice, soot, coughing)" is no acute-cough emergency; "(possible torsion)" still names one)
     flags = _label_terms(red_flags, zh)
+    heads = _label_terms([_LABEL_SIGNS.sub(" ", label) for label in red_flags], zh)
 
     def names_in_label(d: str) -> bool:
-        return bool(_shared(flags, titles[d], zh)) or (zh and not cross[d] and any(
-            w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in flags))
+        return bool(_shared(heads, titles[d], zh)) or (zh and not cross[d] and any(
+            w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
 
     emergency = {d: 0.3 if names_in_label(d) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
                  for d in best} if flags else dict.fromkeys(best, 0.0)
@@ -1082,6 +1158,14 @@ class ExtractiveGenerator:
         strict = set(docs[1:]) | ({docs[0]} if weak else set())
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
+        # a self-care passage that says its advice is only for what a clinician has already assessed ("Self-care is only
+        # for pain that a clinician has already assessed", "居家处理只适用于已经医生评估过的胸痛") gives that sentence alone
+        # unless the patient says it was assessed: its steps are for the benign causes a clinician has found
+        # (a step for a cause the patient describes stays: "Reflux may improve with smaller meals…" for a burning that
+        # rises after dinner; "Mild chest wall pain from a strain…" is not for a tight chest on walking uphill)
+        assessed = bool(_SAYS_ASSESSED.search(request.query))
+        gated: set[int] = set()
+        title_words = _guideline_terms(next(p.title for p in request.passages if p.doc_id == docs[0]), zh)
         held_tests: list[tuple[tuple[float, ...], Sentence]] = []
         for n, p in enumerate(request.passages, start=1):
             if p.doc_id not in rank:
@@ -1097,6 +1181,10 @@ class ExtractiveGenerator:
                     continue
                 seen.append(text)
                 s = Sentence(text=text, n=n, position=pos, role=sentence_role(text, p.section))
+                if s.role == "self_care" and n in gated and not _shared(q - title_words, _subject(text), zh):
+                    continue
+                if s.role == "self_care" and not assessed and _ONLY_AFTER_ASSESSMENT.search(text):
+                    gated.add(n)
                 if s.role == "self_care":
                     # what usually happens is no step to take: a self-care item keeps its action, not the guideline's
                     # prognosis for its own condition ("most sprains improve within about 2 weeks" beside a wrist that
@@ -1108,8 +1196,14 @@ class ExtractiveGenerator:
                 # advice for a situation the patient did not describe ("For motion sickness: ...",
                 # "胃食管反流引起的咳嗽：...") goes after general advice
                 lead = _SITUATION.match(text)
-                off_situation = bool(lead and not _shared(q, lead.group(1) or lead.group(2), zh))
+                # (the guideline's own topic words do not describe the situation: "胃食管反流引起的咳嗽" in the cough guideline is
+                # about reflux)
+                off_situation = bool(lead and not _shared(q - _guideline_terms(p.title, zh), lead.group(1) or lead.group(2), zh))
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
+                if off_situation and s.role == "self_care":
+                    # a step for a situation the patient did not describe is no advice for them, even to fill the list
+                    # ("胃食管反流引起的咳嗽：晚餐少吃…" for a cough with blood and night sweats)
+                    continue
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
                 if p.doc_id in strict and (off_situation or not _shared(qc, text, zh)):
                     # another guideline joined for a part of the complaint: only its sentences about that complaint
@@ -1138,9 +1232,11 @@ class ExtractiveGenerator:
         extra = sorted((s for key, s in pool if key[0] > 0 and _shared(qc, s.text, zh) and not key[1]),
                        key=lambda s: -len(_shared(qc, s.text, zh)))[:1]
         self_care = first + extra + [s for _, s in pool if s not in first and s not in extra]
-        reading = _reading_terms(request.query, zh)
-        if reading & {"diabete", "糖尿病"} and not reading & {"hypoglycaemia", "低血糖"}:
-            # a high reading is not treated as a low: no "rule of 15" or glucagon for it
+        anchor_title = next(p.title for p in request.passages if p.doc_id == docs[0])
+        if not (q & {"hypoglycaemia", "低血糖"} or _SAYS_LOW.search(request.query)
+                or (_LOW_SUGAR.search(anchor_title) and not re.search(r"diabet|糖尿病", anchor_title, re.I))):
+            # treating a low is advice for a low: no "rule of 15" or glucagon for a high reading, for prediabetes or for
+            # numb feet, unless the patient describes a low or the answer rests on the low-blood-sugar guideline itself
             self_care = [s for s in self_care if not _LOW_SUGAR.search(s.text)]
         if emergency:
             # judged on the action itself, not on a "First aid:" lead-in shared by a whole list
@@ -1158,7 +1254,6 @@ class ExtractiveGenerator:
         # the tests that match what the patient said first ("malaria tests after travel" for a fever after Kenya);
         # "many short fevers need no tests" only when no test sentence matches the complaint
         pool = by_role.get("tests", [])
-        anchor_title = next(p.title for p in request.passages if p.doc_id == docs[0])
         matched = {id(s) for _, s in pool if _shared(qc - _guideline_terms(anchor_title, zh), s.text, zh)}
         specific = {key[0] for key, s in pool if id(s) in matched}  # guidelines with a test for this complaint
         pool = sorted(pool, key=lambda t: (t[0][0], id(t[1]) not in matched, t[0][2], t[0][3]))
