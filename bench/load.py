@@ -8,7 +8,9 @@ quickly (503 overloaded / 429 rate limited) while memory stays flat (RSS sampled
     .venv/bin/python bench/load.py --clients 20 --duration 60 --overload-factor 3 --overload-duration 30
     .venv/bin/python bench/load.py --url http://127.0.0.1:8080 --key crk_...   # an already running server
 
-Prints a Markdown table.
+Prints a Markdown table (latencies as the load generator saw them, from the call to the response), then the same
+latencies "on the wire": from the request's headers handed to the socket to the response's headers read, i.e. without
+the generator's own waits (for a free connection, for its event loop), which grow when it is short of CPU.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class Phase:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds, 2xx only
     reject_latencies: list[float] = field(default_factory=list)  # 429/503
+    # the same two, from the request's headers handed to the socket to the response's headers read (httpcore's trace):
+    # what the server and the kernel took, without the load generator's own wait for a connection and for its loop
+    wire_latencies: list[float] = field(default_factory=list)
+    wire_reject_latencies: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     offered: int = 0
 
@@ -78,18 +84,34 @@ def pct(values: list[float], q: float) -> float:
 
 async def _one(client: httpx.AsyncClient, key: str, i: int, phase: Phase) -> None:
     body = {"symptoms": QUESTIONS[i % len(QUESTIONS)], "age": 20 + i % 50}
+    marks: dict[str, float] = {}
+
+    async def trace(event: str, info: object) -> None:
+        if event in _WIRE_EVENTS:
+            marks[event] = time.perf_counter()
+
     t0 = time.perf_counter()
     try:
-        r = await client.post("/v1/consultations", json=body, headers={"Authorization": f"Bearer {key}"})
+        r = await client.post("/v1/consultations", json=body, headers={"Authorization": f"Bearer {key}"},
+                              extensions={"trace": trace})
         status = str(r.status_code)
     except httpx.HTTPError as exc:
         status = type(exc).__name__
     dt = time.perf_counter() - t0
     phase.statuses[status] += 1
+    sent, answered = marks.get(_WIRE_EVENTS[0]), marks.get(_WIRE_EVENTS[1])
+    wire = answered - sent if sent is not None and answered is not None else None
     if status == "200":
         phase.latencies.append(dt)
+        if wire is not None:
+            phase.wire_latencies.append(wire)
     elif status in {"429", "503"}:
         phase.reject_latencies.append(dt)
+        if wire is not None:
+            phase.wire_reject_latencies.append(wire)
+
+
+_WIRE_EVENTS = ("http11.send_request_headers.started", "http11.receive_response_headers.complete")
 
 
 async def closed_loop(url: str, key: str, clients: int, duration: float) -> Phase:
@@ -168,9 +190,10 @@ class RssSampler:
             self._thread.join()
 
 
-def start_server(data_dir: Path, docs: Path, max_concurrency: int, workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_server(data_dir: Path, docs: Path, max_concurrency: int, workers: int,
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "CLINRAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "CLINRAG_RATE_LIMIT_PER_MIN": "0",
-           "CLINRAG_MAX_CONCURRENCY": str(max_concurrency), "CLINRAG_WORKERS": str(workers)}
+           "CLINRAG_MAX_CONCURRENCY": str(max_concurrency), "CLINRAG_WORKERS": str(workers), **(extra_env or {})}
     cli = [sys.executable, "-m", "clinrag.cli"]
     if not (data_dir / "milvus.db").exists():
         print(f"ingesting {docs} into {data_dir} ...", file=sys.stderr)
@@ -223,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overload-duration", type=float, default=30.0, help="seconds of phase 2")
     ap.add_argument("--max-concurrency", type=int, default=0, help="server CLINRAG_MAX_CONCURRENCY (default clients + 4)")
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for the server started here, e.g. CLINRAG_CONSULT_PROCESSES=2 (repeatable)")
     ap.add_argument("--data-dir", type=Path, help="knowledge base to use or create (default: a temp folder)")
     ap.add_argument("--docs", type=Path, default=ROOT / "guidelines", help="what to ingest into a new knowledge base")
     args = ap.parse_args(argv)
@@ -235,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         url, key, pid = args.url.rstrip("/"), args.key, args.pid
     else:
         data_dir = args.data_dir or Path(tmp := tempfile.mkdtemp(prefix="clinrag-bench-"))
-        proc, url, key = start_server(data_dir, args.docs, args.max_concurrency or args.clients + 4, args.workers)
+        extra = dict(item.split("=", 1) for item in args.server_env)
+        proc, url, key = start_server(data_dir, args.docs, args.max_concurrency or args.clients + 4, args.workers, extra)
         pid = proc.pid
     try:
         asyncio.run(closed_loop(url, key, min(args.clients, 4), 5))  # warm-up, not reported
@@ -257,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
         if p1.latencies:
             print(f"phase 1 mean latency {statistics.mean(p1.latencies) * 1000:.0f} ms; statuses {dict(p1.statuses)}")
         print(f"phase 2 statuses {dict(p2.statuses)}")
+        for p in (p1, p2):  # the server's part: from the request's headers sent to the response's headers read
+            print(f"on the wire, {p.name}: 200 p50 / p95 / p99 {_fmt_ms(pct(p.wire_latencies, 50))} / "
+                  f"{_fmt_ms(pct(p.wire_latencies, 95))} / {_fmt_ms(pct(p.wire_latencies, 99))} ms; reject p50 / p99 / max "
+                  f"{_fmt_ms(pct(p.wire_reject_latencies, 50))} / {_fmt_ms(pct(p.wire_reject_latencies, 99))} / "
+                  f"{_fmt_ms(max(p.wire_reject_latencies, default=float('nan')))} ms")
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
