@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         if offload_wanted(settings, owns):
             try:
                 offload = await Offload.start(settings)
+                b.know_embed_dim(offload.processes[0].embed_dim)  # the store opens here without loading the model
                 log.info("consultations run in %d child process(es): %s", len(offload.processes),
                          ", ".join(str(p.pid) for p in offload.processes))
             except ConsultProcessLost as exc:

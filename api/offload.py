@@ -91,6 +91,7 @@ class ConsultProcess:
         self._ids = itertools.count()
         self._reading: asyncio.Task[None] | None = None
         self._closing = False
+        self.embed_dim = 0
 
     @property
     def pending(self) -> int:
@@ -126,6 +127,7 @@ class ConsultProcess:
         if not (isinstance(first, tuple) and first[:1] == ("ready",)):
             self._kill()
             raise ConsultProcessLost("the consultation process did not start (no ready message)")
+        self.embed_dim = int(first[2])
         self.alive = True
         self._reading = asyncio.create_task(self._read_loop(), name=f"consult-process-{self.index}")
 
@@ -313,7 +315,7 @@ def serve_consultations(channel: _Channel) -> int:
     gate = PythonGate(settings.consult_python)
     pool = GatedPool(gate, max_workers=min(settings.max_concurrency, settings.consult_threads), thread_name_prefix="consult")
     gated = gated_backends(backends, gate)
-    channel.write(("ready", os.getpid()))
+    channel.write(("ready", os.getpid(), backends.embedder.dim))
     try:
         while True:
             message = channel.read()
