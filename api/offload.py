@@ -344,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # ^C reaches the whole process group; the serving process stops this one itself after its in-flight work
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format=f"%(levelname)s:     [consultations {os.getpid()}] %(name)s: %(message)s")
+    # as `clinrag serve` logs: clinrag's own loggers at INFO (they never carry patient text), other libraries' at WARNING
+    logging.basicConfig(level=logging.WARNING, format=f"%(levelname)s:     [consultations {os.getpid()}] %(name)s: %(message)s")
+    logging.getLogger("clinrag").setLevel(logging.INFO)
     return serve_consultations(_Channel(socket.socket(fileno=int(argv[1]))))
 
 
