@@ -67,8 +67,8 @@ def offload_wanted(settings: Settings, owns_backends: bool) -> bool:
     folder opens in one process only)."""
     if settings.consult_processes <= 0 or settings.workers > 1 or not owns_backends:
         return False
-    if settings.milvus_uri:
-        return True
+    if settings.milvus_uri:  # a server; a local file path would be a Lite folder opened by one process
+        return "://" in settings.milvus_uri and not settings.milvus_uri.startswith("file:")
     from rag.knowledge.milvus import lite_server_address
 
     return lite_server_address(settings.data_dir) is not None

@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -174,3 +175,17 @@ def test_a_lost_child_answers_its_consultation_with_the_triage_result_and_the_se
         again = c.post("/v1/consultations", json={"symptoms": FEVER}, headers=served.h(served.consult_key))
         assert again.status_code == 200 and again.json()["status"] == "ok", again.text
     assert served.state.backends.embedder_loaded
+
+
+def test_offload_only_where_two_processes_can_share_the_backends(tmp_path: Path) -> None:
+    from api.offload import offload_wanted
+
+    def wanted(owns: bool = True, **kw: object) -> bool:
+        return offload_wanted(Settings(data_dir=tmp_path, **kw), owns)  # type: ignore[arg-type]
+
+    assert wanted(milvus_uri="http://milvus:19530")
+    assert not wanted(milvus_uri="http://milvus:19530", consult_processes=0)
+    assert not wanted(milvus_uri="http://milvus:19530", workers=2)  # each worker is a process already
+    assert not wanted(False, milvus_uri="http://milvus:19530")  # a test's backends live in its own process
+    assert not wanted(milvus_uri=str(tmp_path / "milvus.db"))  # a Lite file: one process opens it
+    assert not wanted()  # embedded Lite, no server advertised for the folder
