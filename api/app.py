@@ -107,13 +107,25 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from api.offload import ConsultProcessLost, Offload, offload_wanted
         from api.ratelimit import make_rate_limiter
 
         owns = backends is None
         b = backends if backends is not None else Backends(settings)
-        batcher = _serve_embedder(b, threads=owns)
-        _warm(b)
-        release_free_memory()  # warming (ICD-10 index, exemplar vectors, the search copy) frees much of what it built
+        offload: Offload | None = None
+        batcher = None
+        if offload_wanted(settings, owns):
+            try:
+                offload = await Offload.start(settings)
+                b.know_embed_dim(offload.processes[0].embed_dim)  # the store opens here without loading the model
+                log.info("consultations run in %d child process(es): %s", len(offload.processes),
+                         ", ".join(str(p.pid) for p in offload.processes))
+            except ConsultProcessLost as exc:
+                log.warning("%s; consultations run in this process's threads", exc)
+        if offload is None:
+            batcher = _serve_embedder(b, threads=owns)
+            _warm(b)
+            release_free_memory()  # warming (ICD-10 index, exemplar vectors, the search copy) frees much of what it built
         keys = None
         if settings.auth:
             from api.keys import KeyStore
@@ -130,7 +142,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             # contending for the GIL with the event loop, which must still answer 503 at once when full
             consult_pool=GatedPool(gate, max_workers=min(settings.max_concurrency, settings.consult_threads),
                                    thread_name_prefix="consult"),
-            slots=threading.BoundedSemaphore(settings.max_concurrency), owns_backends=owns, gate=gate,
+            slots=threading.BoundedSemaphore(settings.max_concurrency), owns_backends=owns, gate=gate, offload=offload,
         )
         app.state.clinrag = state
         log.info("clinrag API ready (generator %s, max %d concurrent consultations)", settings.generator, settings.max_concurrency)
@@ -138,6 +150,8 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             yield
         finally:
             # let running consultations finish: their audit records must be committed
+            if offload is not None:
+                await offload.close(max(30.0, settings.request_deadline_s))
             state.consult_pool.shutdown(wait=True)
             state.runner.shutdown()
             state.limiter.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from api.gate import PythonGate
 from api.jobs import JobRunner, JobStore
@@ -33,3 +34,5 @@ class AppState:
     owns_backends: bool = True
     # the pool's threads run Python one (CLINRAG_CONSULT_PYTHON) at a time: api.gate
     gate: PythonGate = field(default_factory=lambda: PythonGate(0))
+    # the consultation processes (api.offload.Offload) when consultations run outside this process; None: in consult_pool
+    offload: Any = None

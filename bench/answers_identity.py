@@ -7,6 +7,10 @@ between any two runs taken out (trace ids, the record's timings). Run it from ea
 
     CLINRAG_DATA_DIR=<copy of a kb> .venv/bin/python bench/answers_identity.py dump OUT.jsonl
     .venv/bin/python bench/answers_identity.py compare BASE.jsonl BRANCH.jsonl
+
+or through `clinrag serve` (each answer over HTTP and its audit record read back; NAME=VALUE settings for the server):
+
+    .venv/bin/python bench/answers_identity.py http OUT.jsonl <copy of a kb> [CLINRAG_CONSULT_PROCESSES=0 ...]
 """
 
 from __future__ import annotations
@@ -85,6 +89,39 @@ def dump(out_path: Path) -> int:
     return 0
 
 
+def http(out_path: Path, data_dir: Path, extra_env: dict[str, str]) -> int:
+    """The same requests through `clinrag serve` of this checkout (started on data_dir, which it uses in place):
+    each answer as HTTP returns it and the audit record GET /v1/consultations/{trace_id} returns for it."""
+    import subprocess
+
+    import httpx
+
+    root = Path.cwd()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from load import start_server
+
+    proc, url, key = start_server(data_dir, root / "guidelines", 8, 1, extra_env)
+    env = {**os.environ, "CLINRAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    audit_key = subprocess.run([sys.executable, "-m", "clinrag.cli", "keys", "create", "--name", "identity-audit", "--role", "audit"],
+                               env=env, check=True, capture_output=True, text=True).stdout.strip()
+    reqs = requests(root)
+    try:
+        with httpx.Client(base_url=url, timeout=120) as c, out_path.open("w", encoding="utf-8") as f:
+            for pass_ in (1, 2):
+                for i, r in enumerate(reqs):
+                    resp = c.post("/v1/consultations", json=r, headers={"Authorization": f"Bearer {key}"})
+                    body = resp.json()
+                    got = c.get(f"/v1/consultations/{body.get('trace_id')}", headers={"Authorization": f"Bearer {audit_key}"})
+                    rec = got.json().get("payload") if got.status_code == 200 else {"status": got.status_code}
+                    f.write(json.dumps({"pass": pass_, "i": i, "status": resp.status_code, "advice": _clean(body),
+                                        "record": _clean(rec)}, ensure_ascii=False, sort_keys=True) + "\n")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    print(f"{len(reqs)} requests x 2 passes over HTTP -> {out_path}")
+    return 0
+
+
 def compare(a: Path, b: Path) -> int:
     la, lb = a.read_text(encoding="utf-8").splitlines(), b.read_text(encoding="utf-8").splitlines()
     if len(la) != len(lb):
@@ -101,6 +138,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "dump" and len(sys.argv) == 3:
         raise SystemExit(dump(Path(sys.argv[2])))
+    if cmd == "http" and len(sys.argv) >= 4:
+        raise SystemExit(http(Path(sys.argv[2]), Path(sys.argv[3]), dict(a.split("=", 1) for a in sys.argv[4:])))
     if cmd == "compare" and len(sys.argv) == 4:
         raise SystemExit(compare(Path(sys.argv[2]), Path(sys.argv[3])))
     raise SystemExit(__doc__)

@@ -8,16 +8,23 @@ quickly (503 overloaded / 429 rate limited) while memory stays flat (RSS sampled
     .venv/bin/python bench/load.py --clients 20 --duration 60 --overload-factor 3 --overload-duration 30
     .venv/bin/python bench/load.py --url http://127.0.0.1:8080 --key crk_...   # an already running server
 
-Prints a Markdown table.
+Prints a Markdown table (latencies as the load generator saw them, from the call to the response), then the same
+latencies "on the wire": from the request's headers handed to the socket to the response's headers read, i.e. without
+the generator's own waits (for a free connection, for its event loop), which grow when it is short of CPU; and a
+probe's: during phase 2 four blocking clients in a process of their own send a consultation every 50 ms between
+them (--probe-every-ms) and time each answer. It needs almost no CPU, so its 503 latencies are the server's even when the
+open loop's generator is itself waiting for a core (on a busy machine its own lag reaches seconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +34,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -56,6 +64,10 @@ class Phase:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds, 2xx only
     reject_latencies: list[float] = field(default_factory=list)  # 429/503
+    # the same two, from the request's headers handed to the socket to the response's headers read (httpcore's trace):
+    # what the server and the kernel took, without the load generator's own wait for a connection and for its loop
+    wire_latencies: list[float] = field(default_factory=list)
+    wire_reject_latencies: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     offered: int = 0
 
@@ -78,18 +90,34 @@ def pct(values: list[float], q: float) -> float:
 
 async def _one(client: httpx.AsyncClient, key: str, i: int, phase: Phase) -> None:
     body = {"symptoms": QUESTIONS[i % len(QUESTIONS)], "age": 20 + i % 50}
+    marks: dict[str, float] = {}
+
+    async def trace(event: str, info: object) -> None:
+        if event in _WIRE_EVENTS:
+            marks[event] = time.perf_counter()
+
     t0 = time.perf_counter()
     try:
-        r = await client.post("/v1/consultations", json=body, headers={"Authorization": f"Bearer {key}"})
+        r = await client.post("/v1/consultations", json=body, headers={"Authorization": f"Bearer {key}"},
+                              extensions={"trace": trace})
         status = str(r.status_code)
     except httpx.HTTPError as exc:
         status = type(exc).__name__
     dt = time.perf_counter() - t0
     phase.statuses[status] += 1
+    sent, answered = marks.get(_WIRE_EVENTS[0]), marks.get(_WIRE_EVENTS[1])
+    wire = answered - sent if sent is not None and answered is not None else None
     if status == "200":
         phase.latencies.append(dt)
+        if wire is not None:
+            phase.wire_latencies.append(wire)
     elif status in {"429", "503"}:
         phase.reject_latencies.append(dt)
+        if wire is not None:
+            phase.wire_reject_latencies.append(wire)
+
+
+_WIRE_EVENTS = ("http11.send_request_headers.started", "http11.receive_response_headers.complete")
 
 
 async def closed_loop(url: str, key: str, clients: int, duration: float) -> Phase:
@@ -135,6 +163,67 @@ async def open_loop(url: str, key: str, rate: float, duration: float, max_in_fli
     return phase
 
 
+def _probe_run(url: str, key: str, start: float, seconds: float, every_s: float, conn: Any, lanes: int = 4) -> None:
+    """Blocking clients in a process of their own: together a consultation every `every_s`, from `lanes` threads with a
+    kept-alive connection each (an admitted one waits for its answer; the other lanes go on), each timed from its bytes
+    handed to the socket to the whole response read. They use almost no CPU, so unlike the open loop's generator they
+    are not themselves waiting for a core when the machine is busy; their 503 latencies are the server's."""
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+    body = json.dumps({"symptoms": QUESTIONS[0], "age": 30}).encode()
+    request = (f"POST /v1/consultations HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    results: list[tuple[int, float]] = []
+
+    def lane(first: float) -> None:
+        sock: socket.socket | None = None
+        due = first
+        while (now := time.monotonic()) < start + seconds:
+            if now < due:
+                time.sleep(due - now)
+            due += every_s * lanes
+            try:
+                if sock is None:
+                    sock = socket.create_connection((host, int(port)), timeout=120)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                t0 = time.perf_counter()
+                sock.sendall(request)
+                status, close = _read_response(sock)
+                results.append((status, time.perf_counter() - t0))
+            except OSError:
+                close = True
+                results.append((-1, float("nan")))
+            if close and sock is not None:
+                sock.close()
+                sock = None
+
+    threads = [threading.Thread(target=lane, args=(start + i * every_s,)) for i in range(lanes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conn.send(results)
+    conn.close()
+
+
+def _read_response(sock: socket.socket) -> tuple[int, bool]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+    need = int(headers.get("content-length", "0")) - len(rest)
+    while need > 0:
+        chunk = sock.recv(min(need, 65536))
+        if not chunk:
+            raise ConnectionError("closed")
+        need -= len(chunk)
+    return int(lines[0].split()[1]), headers.get("connection", "").lower() == "close"
+
+
 class RssSampler:
     """Samples the RSS of the API process (and, separately, its children, e.g. the Milvus Lite server)."""
 
@@ -168,9 +257,10 @@ class RssSampler:
             self._thread.join()
 
 
-def start_server(data_dir: Path, docs: Path, max_concurrency: int, workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_server(data_dir: Path, docs: Path, max_concurrency: int, workers: int,
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "CLINRAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "CLINRAG_RATE_LIMIT_PER_MIN": "0",
-           "CLINRAG_MAX_CONCURRENCY": str(max_concurrency), "CLINRAG_WORKERS": str(workers)}
+           "CLINRAG_MAX_CONCURRENCY": str(max_concurrency), "CLINRAG_WORKERS": str(workers), **(extra_env or {})}
     cli = [sys.executable, "-m", "clinrag.cli"]
     if not (data_dir / "milvus.db").exists():
         print(f"ingesting {docs} into {data_dir} ...", file=sys.stderr)
@@ -223,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overload-duration", type=float, default=30.0, help="seconds of phase 2")
     ap.add_argument("--max-concurrency", type=int, default=0, help="server CLINRAG_MAX_CONCURRENCY (default clients + 4)")
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
+    ap.add_argument("--probe-every-ms", type=float, default=50.0,
+                    help="during phase 2, a separate low-CPU client sends a consultation this often (0: none)")
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for the server started here, e.g. CLINRAG_CONSULT_PROCESSES=2 (repeatable)")
     ap.add_argument("--data-dir", type=Path, help="knowledge base to use or create (default: a temp folder)")
     ap.add_argument("--docs", type=Path, default=ROOT / "guidelines", help="what to ingest into a new knowledge base")
     args = ap.parse_args(argv)
@@ -235,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         url, key, pid = args.url.rstrip("/"), args.key, args.pid
     else:
         data_dir = args.data_dir or Path(tmp := tempfile.mkdtemp(prefix="clinrag-bench-"))
-        proc, url, key = start_server(data_dir, args.docs, args.max_concurrency or args.clients + 4, args.workers)
+        extra = dict(item.split("=", 1) for item in args.server_env)
+        proc, url, key = start_server(data_dir, args.docs, args.max_concurrency or args.clients + 4, args.workers, extra)
         pid = proc.pid
     try:
         asyncio.run(closed_loop(url, key, min(args.clients, 4), 5))  # warm-up, not reported
@@ -243,8 +338,21 @@ def main(argv: list[str] | None = None) -> int:
             p1 = asyncio.run(closed_loop(url, key, args.clients, args.duration))
         sustained = p1.ok / p1.seconds if p1.seconds else 1.0
         rate = max(1.0, sustained * args.overload_factor)
+        probe = None
+        if args.probe_every_ms > 0:  # forked now, between the phases: no event loop or sampler thread running
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+            probe_in, probe_out = ctx.Pipe(duplex=False)
+            start = time.monotonic() + 1.0  # the open loop's first second lets the service fill up
+            probe = ctx.Process(target=_probe_run, args=(url, key, start, args.overload_duration - 1.0, args.probe_every_ms / 1000,
+                                                         probe_out), daemon=True)
+            probe.start()
         with RssSampler(pid) as rss2:
             p2 = asyncio.run(open_loop(url, key, rate, args.overload_duration, max_in_flight=max(64, int(rate * 10))))
+        probed = probe_in.recv() if probe is not None else []
+        if probe is not None:
+            probe.join(timeout=30)
         p2.name = f"{args.overload_factor:g}x overload: open loop at {rate:.1f} req/s"
         print()
         print(table([p1, p2]))
@@ -257,6 +365,16 @@ def main(argv: list[str] | None = None) -> int:
         if p1.latencies:
             print(f"phase 1 mean latency {statistics.mean(p1.latencies) * 1000:.0f} ms; statuses {dict(p1.statuses)}")
         print(f"phase 2 statuses {dict(p2.statuses)}")
+        if probe is not None:
+            refused = [dt for st, dt in probed if st in (429, 503)]
+            print(f"probe (4 blocking clients in a process of their own, a request every {args.probe_every_ms:g} ms during phase 2): "
+                  f"{len(probed)} requests, statuses {dict(Counter(st for st, _ in probed))}; 503 p50 / p99 / max "
+                  f"{_fmt_ms(pct(refused, 50))} / {_fmt_ms(pct(refused, 99))} / {_fmt_ms(max(refused, default=float('nan')))} ms")
+        for p in (p1, p2):  # the server's part: from the request's headers sent to the response's headers read
+            print(f"on the wire, {p.name}: 200 p50 / p95 / p99 {_fmt_ms(pct(p.wire_latencies, 50))} / "
+                  f"{_fmt_ms(pct(p.wire_latencies, 95))} / {_fmt_ms(pct(p.wire_latencies, 99))} ms; reject p50 / p99 / max "
+                  f"{_fmt_ms(pct(p.wire_reject_latencies, 50))} / {_fmt_ms(pct(p.wire_reject_latencies, 99))} / "
+                  f"{_fmt_ms(max(p.wire_reject_latencies, default=float('nan')))} ms")
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)

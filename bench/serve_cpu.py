@@ -1,7 +1,8 @@
 """CPU one consultation costs end to end in `clinrag serve` (issue 14 item 5, round 8): the serving process's CPU
 time (user + system, every thread, not its Milvus Lite child) per POST /v1/consultations, split into the event loop
 (the main thread: HTTP, middleware, request and response models, admission) and the other threads (the consultation
-pool, the micro-batching embedder's thread, anyio's thread for the key check). With --py-spy, each thread's Python
+pool, the micro-batching embedder's thread, anyio's thread for the key check); then its children's (the consultation
+processes of api.offload, the Milvus Lite server) and the load generator's own. With --py-spy, each thread's Python
 name comes from a `py-spy dump` (which pool it belongs to).
 
     .venv/bin/python bench/serve_cpu.py --data-dir <copy of a kb> [--requests 600] [--clients 8] [--py-spy PATH]
@@ -57,6 +58,23 @@ async def _send(url: str, key: str, total: int, clients: int) -> int:
     return ok
 
 
+def children(pid: int) -> dict[str, float]:
+    """CPU seconds of the serving process's children by kind: its consultation processes (api.offload) and the
+    Milvus Lite server `clinrag serve` starts."""
+    import psutil
+
+    out: dict[str, float] = {}
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            cmd = " ".join(child.cmdline())
+            t = child.cpu_times()
+        except psutil.Error:
+            continue
+        kind = "consultation processes" if "api.offload" in cmd else "Milvus Lite server" if "milvus" in cmd else "other children"
+        out[kind] = out.get(kind, 0.0) + t.user + t.system
+    return out
+
+
 def _names(pid: int, py_spy: str) -> dict[int, str]:
     dump = subprocess.run([py_spy, "dump", "-p", str(pid)], capture_output=True, text=True, check=False).stdout
     names: dict[int, str] = {}
@@ -78,9 +96,9 @@ def main() -> int:
     proc, url, key = start_server(args.data_dir, Path("guidelines"), args.clients + 4, 1)
     try:
         asyncio.run(_send(url, key, 48, args.clients))
-        before, t0 = threads(proc.pid), time.perf_counter()
+        before, kids0, own0, t0 = threads(proc.pid), children(proc.pid), time.process_time(), time.perf_counter()
         ok = asyncio.run(_send(url, key, args.requests, args.clients))
-        after, wall = threads(proc.pid), time.perf_counter() - t0
+        after, kids1, own1, wall = threads(proc.pid), children(proc.pid), time.process_time(), time.perf_counter() - t0
         names = _names(proc.pid, args.py_spy) if args.py_spy else {}
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -96,6 +114,9 @@ def main() -> int:
           f"server CPU {1000 * sum(per.values()) / n:.1f} ms per consultation")
     for name, spent in sorted(per.items(), key=lambda x: -x[1]):
         print(f"  {name}: {1000 * spent / n:.1f} ms")
+    for kind, spent in sorted(kids1.items()):
+        print(f"  child, {kind}: {1000 * (spent - kids0.get(kind, 0.0)) / n:.1f} ms")
+    print(f"  this load generator: {1000 * (own1 - own0) / n:.1f} ms")
     return 0
 
 

@@ -49,6 +49,9 @@ class Backends:
     _generator: Generator | None = None
     _audit: AuditStore | None = None
     _sessions: SessionMemory | None = None
+    # the embedder's dimension when known without loading it (a serving process whose consultation processes
+    # loaded the model): the store needs only that
+    _embed_dim: int | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -62,6 +65,10 @@ class Backends:
             self._embedder = from_spec(s.embedder, batch_size=s.embed_batch_size, threads=s.embed_threads, quantize=s.embed_quantize,
                                        backend=s.embed_backend, cache_dir=s.model_cache_dir or None)
         return self._embedder
+
+    def know_embed_dim(self, dim: int) -> None:
+        """The embedder's dimension, told by whoever loaded the same model (the store then opens without it)."""
+        self._embed_dim = dim
 
     @property
     def embedder_loaded(self) -> bool:
@@ -79,7 +86,7 @@ class Backends:
         if self._store is None:
             from rag.knowledge.milvus import MilvusStore
 
-            self._store = MilvusStore.from_settings(self.settings, self.embedder.dim)
+            self._store = MilvusStore.from_settings(self.settings, self._embed_dim or self.embedder.dim)
         return self._store
 
     @property

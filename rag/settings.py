@@ -137,6 +137,10 @@ class Settings(BaseSettings):
                                 "time (the rest wait for the model or the audit commit, or for their turn): few, so the "
                                 "event loop gets the interpreter lock at once and a full service answers 503 quickly; "
                                 "0 = no limit")
+    consult_processes: int = Field(1, ge=0, le=64, description="with one API worker and a Milvus server (the one `clinrag "
+                                   "serve` starts included): child processes that run the consultations, so the serving "
+                                   "process's event loop never waits for their Python and a full service answers 503 at "
+                                   "once; each loads its own embedder. 0 = in the serving process's own threads")
     rate_limit_per_min: int = Field(120, ge=0, description="requests per minute per API key; 0 = unlimited")
     redis_url: str = Field("", description="redis://host:6379/0 to share rate limits between workers; empty = per process")
     request_deadline_s: float = Field(90.0, gt=0, description="overall deadline for one consultation")

@@ -14,6 +14,7 @@ from api.deps import AuditCaller, ConsultCaller, StateDep
 from api.errors import ApiError
 from api.gate import gated_backends
 from api.middleware import take_slot
+from api.offload import ConsultProcessLost, RemoteFailure
 from api.schemas import ERROR_RESPONSES, AuditRecordOut, ConsultBody
 from api.state import AppState
 from rag.answer.schema import Advice, ConsultRequest
@@ -37,6 +38,30 @@ def _run(state: AppState, request: ConsultRequest, caller: str, trace_id: str, d
         state.slots.release()
 
 
+def _offloaded(state: AppState, body: ConsultBody, caller: str, trace_id: str, deadline: float) -> asyncio.Future[ConsultOutcome] | None:
+    """The consultation sent to a consultation process (api.offload); None when there is none running, and it runs
+    in this process's pool. The admission slot is given back when the process answers (or is lost)."""
+    offload = state.offload
+    if offload is None or not offload.alive:
+        return None
+    try:
+        fut: asyncio.Future[ConsultOutcome] = offload.submit(body, caller, trace_id, deadline)
+    except (ConsultProcessLost, OSError, RuntimeError) as exc:
+        log.error("consultation %s could not be sent to a consultation process (%s); running it here", trace_id,
+                  type(exc).__name__)
+        return None
+    state.metrics.in_flight.inc()
+
+    def ended(f: asyncio.Future[ConsultOutcome]) -> None:
+        state.metrics.in_flight.dec()
+        state.slots.release()
+        if not f.cancelled():
+            f.exception()  # retrieved: a late failure after the deadline answer is not an unhandled-exception warning
+
+    fut.add_done_callback(ended)
+    return fut
+
+
 def _overloaded(state: AppState) -> ApiError:
     state.metrics.rejected.labels("overload").inc()
     return ApiError(503, "overloaded", f"the service is at its limit of {state.settings.max_concurrency} concurrent "
@@ -47,21 +72,24 @@ def _overloaded(state: AppState) -> ApiError:
              summary="Advice for a patient's symptoms, every item citing guideline passages")
 async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: StateDep, request: Request,
                             response: Response) -> Advice:
-    # The pipeline is blocking (torch, Milvus, SQLite), so it runs in a pool of consult_threads threads; at most
+    # The pipeline is blocking (torch, Milvus, SQLite) and mostly Python, so it runs in a consultation process
+    # (api.offload; its own pool of consult_threads threads) or, without one, in this process's pool; at most
     # max_concurrency consultations are admitted (running or waiting for a thread).
     # Admission is decided on the event loop and without waiting: a full service answers 503 at once instead of
     # queueing requests that would blow their deadline (vLLM itself never says no). api.middleware.AdmissionMiddleware
     # takes the slot on arrival, before routing, the body and the key check, and hands it over here.
     if not take_slot(request.scope, state.slots):
         raise _overloaded(state)
-    try:
-        trace_id = uuid.uuid4().hex
-        deadline = time.monotonic() + state.settings.request_deadline_s
-        future = state.consult_pool.submit(_run, state, body, caller.audit_name, trace_id, deadline)
-    except RuntimeError:  # pool shut down: the process is stopping
-        state.slots.release()
-        raise ApiError(503, "overloaded", "the service is shutting down; retry shortly", headers={"Retry-After": "1"}) from None
-    waiter = asyncio.wrap_future(future)
+    trace_id = uuid.uuid4().hex
+    deadline = time.monotonic() + state.settings.request_deadline_s
+    waiter = _offloaded(state, body, caller.audit_name, trace_id, deadline)
+    if waiter is None:
+        try:
+            future = state.consult_pool.submit(_run, state, body, caller.audit_name, trace_id, deadline)
+        except RuntimeError:  # pool shut down: the process is stopping
+            state.slots.release()
+            raise ApiError(503, "overloaded", "the service is shutting down; retry shortly", headers={"Retry-After": "1"}) from None
+        waiter = asyncio.wrap_future(future)
     # the slot stays taken until the work ends, even when we stop waiting: concurrency stays bounded
     done, _ = await asyncio.wait({waiter}, timeout=state.settings.request_deadline_s)
     if not done:
@@ -80,9 +108,9 @@ async def post_consultation(body: ConsultBody, caller: ConsultCaller, state: Sta
     try:
         outcome = waiter.result()
     except Exception as exc:  # noqa: BLE001 - what consult() could not answer itself (e.g. the audit store failing)
-        log.error("consultation %s failed outside its steps (%s); answering with the triage result", trace_id,
-                  type(exc).__name__)
-        advice, record = triage_only_advice(body, trace_id, "record", type(exc).__name__,
+        error_type = exc.type_name if isinstance(exc, RemoteFailure) else type(exc).__name__
+        log.error("consultation %s failed outside its steps (%s); answering with the triage result", trace_id, error_type)
+        advice, record = triage_only_advice(body, trace_id, "record", error_type,
                                             "the consultation failed outside its steps (details in the server log)")
         try:
             record.answer = advice
