@@ -164,8 +164,8 @@ def glucose_values(text: str) -> list[float]:
         return out
     text = _BP.sub(" ", text)
     for m in _GLUCOSE_UNIT.finditer(text):
-        v = float(m.group(1)) - _below(text, m.start(1))
-        out.append(v / 18.0 if m.group(2).lower().startswith("mg") else v)
+        v = float(m.group(1))
+        out.append((v / 18.0 if m.group(2).lower().startswith("mg") else v) - _below(text, m.start(1)))
     for m in _GLUCOSE_NEAR.finditer(text):
         if _GLUCOSE_UNIT.match(text, m.start(1)):
             continue  # counted above with its unit

@@ -221,7 +221,8 @@ _ZH_FUNCTION = re.compile("[的了着和与及或并且也还又就都很太更�
 # "the results came back", "back from Spain", "a while back": not the back of the body
 _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goes|going|been|brought|bring|called|rang|ring|wrote|write|"
                            r"sent|send|looked|look|results?|tests?|bloods?|cblood_test|stepped|step|fight|fought|hold|held|cut|cutting|"
-                           r"pay|paid|put|moved|move|settle|settled)\s+back\b|\bback\s+(?=from\b|home\b|to (?:work|normal|school|bed|sleep)\b)|"
+                           r"pay|paid|put|moved|move|settle|settled)\s+back\b(?!\s*(?:pain|ache|aches|spasms?|problems?|trouble|injur\w*|"
+                           r"muscles?|of\b|is\b|was\b|has\b|hurts?\b|went\b|cpain))|\bback\s+(?=from\b|home\b|to (?:work|normal|school|bed|sleep)\b)|"
                            r"\b(a while|years|months|weeks|way|days|ages)\s+back\b", re.IGNORECASE)
 
 
