@@ -1225,3 +1225,4 @@ def test_round_12_a_cold_is_everyday_and_a_meter_reading_is_a_reading() -> None:
     assert glucose_values("我糖尿病打胰岛素，测了3.6，吃了四片葡萄糖片，15分钟后再测5.8") == [3.6, 5.8]
     assert glucose_values("On insulin, went low at 3.4 before lunch, 15 mins later 5.8") == [3.4]  # (the later 5.8 has no cue)
     assert "cburn" not in extract_facts("Period pains as usual, hot water bottle helping").tokens
+    assert extract_facts("孩子腋温38.3，精神还行", age=3).temperature_c == 38.3  # an armpit reading is a temperature

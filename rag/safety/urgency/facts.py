@@ -97,7 +97,7 @@ def _spans(text: str) -> list[_Span]:
 
 
 _TEMP = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(°\s*[cf]|℃|℉|度|degrees?\s*[cf]?|[cf]\b)?", re.IGNORECASE)
-_TEMP_WORD = re.compile(r"temp|fever|thermometer|reads|says|体温|发烧|发热|烧到|度", re.IGNORECASE)
+_TEMP_WORD = re.compile(r"temp|fever|thermometer|reads|says|体温|腋温|耳温|额温|肛温|口温|发烧|发热|烧到|度", re.IGNORECASE)
 
 
 _THERMOMETER_AFTER = re.compile(r"[^,.;!?，。；]{0,20}(?:thermometer|under (?:the|his|her|my) arm|armpit|腋下|耳温|额温)", re.I)
