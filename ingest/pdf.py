@@ -333,7 +333,7 @@ def _open_page_cache(path: str) -> Any:
     return db
 
 
-_SPLIT_MIN_PAGES = 8  # a part of a split parse has at least this many pages (else the first part parses them all)
+_SPLIT_MIN_PAGES = 16  # a part of a split parse has at least this many pages (else the first part parses them all)
 
 
 def _part_range(n: int, part: int, parts: int) -> tuple[int, int]:

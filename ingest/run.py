@@ -298,7 +298,7 @@ def _write(items: list[_Prepared], vectors: Future[list[list[float]]], store: Ch
                 mine += known[at:at + n]
                 part += [v if v is not None else next(got) for v in known[at:at + n]]
                 written.update(range(at, at + n))
-            _upsert(store, [items[k] for k in ks], part, lambda i: mine[i] is None)  # noqa: B023 - called in this turn
+            _upsert(store, [items[k] for k in ks], part, lambda i: mine[i] is None)  # called in this turn of the loop
         fresh = iter(wait(vectors))
         filled: list[list[float] | None] = [v if v is not None else next(fresh) for v in known]
         _upsert(store, items, filled, lambda i: known[i] is None and i not in written)
