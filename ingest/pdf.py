@@ -1,7 +1,8 @@
-"""PDF parsing with pypdf, each file in its own child process with memory, time and page limits.
+"""PDF parsing with pypdf, each file in child processes of its own with memory, time and page limits.
 
 A warm parse server (`python -m ingest.pdf --serve`, started once per ingesting process) holds pypdf
-imported and forks one child per file; the child sets its own memory, CPU and wall-clock limits, so
+imported and forks a child per file, or two that each extract half its pages (`parts=2`, from 32 pages;
+`_join` puts them back in page order, what one child returns); each child sets its own memory, CPU and wall-clock limits, so
 a decompression bomb or a pathological file can only kill that child, and writes one JSON object
 to a file. Forking from a warm server skips a fresh interpreter and the pypdf import per file
 (~0.5 s, most of a revised PDF's parse time). `PdfParser.submit` starts a parse and returns at once,
