@@ -1,7 +1,8 @@
-"""PDF parsing with pypdf, each file in its own child process with memory, time and page limits.
+"""PDF parsing with pypdf, each file in child processes of its own with memory, time and page limits.
 
 A warm parse server (`python -m ingest.pdf --serve`, started once per ingesting process) holds pypdf
-imported and forks one child per file; the child sets its own memory, CPU and wall-clock limits, so
+imported and forks a child per file, or two that each extract half its pages (`parts=2`, from 32 pages;
+`_join` puts them back in page order, what one child returns); each child sets its own memory, CPU and wall-clock limits, so
 a decompression bomb or a pathological file can only kill that child, and writes one JSON object
 to a file. Forking from a warm server skips a fresh interpreter and the pypdf import per file
 (~0.5 s, most of a revised PDF's parse time). `PdfParser.submit` starts a parse and returns at once,
@@ -47,7 +48,8 @@ class PdfLimits:
 
 @dataclass(slots=True)
 class PdfTicket:
-    """A parse under way: `PdfParser.result(ticket)` waits for it."""
+    """A parse under way: `PdfParser.result(ticket)` waits for it. With `parts` > 1, as many children each parse
+    their share of the pages (`_part_range`); their ids are `ticket_id` up to `ticket_id + parts - 1`."""
 
     ticket_id: int
     path: Path
@@ -55,6 +57,10 @@ class PdfTicket:
     out: Path
     started: float
     generation: int  # which server process runs it (a restarted server does not know older tickets)
+    parts: int = 1
+
+    def part_out(self, k: int) -> Path:
+        return self.out if k == 0 else self.out.with_name(f"{self.ticket_id + k}.json")
 
 
 class PdfParser:
@@ -82,21 +88,26 @@ class PdfParser:
         with self._lock:
             self._server()
 
-    def submit(self, path: Path, limits: PdfLimits, page_cache: Path | None = None) -> PdfTicket:
+    def submit(self, path: Path, limits: PdfLimits, page_cache: Path | None = None, parts: int = 1) -> PdfTicket:
         """Start parsing one file; returns at once. With page_cache, pages whose content stream and
-        resources are unchanged since an earlier parse take their text from that SQLite file."""
+        resources are unchanged since an earlier parse take their text from that SQLite file. With `parts` > 1,
+        that many children parse the file, each its share of the pages (a file of under `_SPLIT_MIN_PAGES`
+        pages a part is parsed whole by the first; the others stop after counting its pages)."""
         with self._lock:
-            self._next += 1
-            ticket = PdfTicket(self._next, path, limits, self._tmp / f"{self._next}.json", time.monotonic(), 0)
-            request = {"id": ticket.ticket_id, "path": str(path), "out": str(ticket.out), "max_pages": limits.max_pages,
-                       "memory_mb": limits.memory_mb, "timeout_s": limits.timeout_s,
-                       "page_cache": str(page_cache) if page_cache is not None else ""}
+            first = self._next + 1
+            self._next += max(1, parts)
+            ticket = PdfTicket(first, path, limits, self._tmp / f"{first}.json", time.monotonic(), 0, max(1, parts))
+            lines = b"".join(json.dumps({
+                "id": first + k, "path": str(path), "out": str(ticket.part_out(k)), "max_pages": limits.max_pages,
+                "memory_mb": limits.memory_mb, "timeout_s": limits.timeout_s,
+                "page_cache": str(page_cache) if page_cache is not None else "", "part": [k, ticket.parts],
+            }).encode() + b"\n" for k in range(ticket.parts))
             for _ in range(2):  # a server that died since the last file is restarted once
                 proc = self._server()
                 ticket.generation = self._generation
                 try:
                     assert proc.stdin is not None
-                    proc.stdin.write(json.dumps(request).encode() + b"\n")
+                    proc.stdin.write(lines)
                     proc.stdin.flush()
                     break
                 except (BrokenPipeError, OSError):
@@ -108,20 +119,21 @@ class PdfParser:
         """Wait for a submitted parse; raise DocumentError with the reason when it failed."""
         source = ticket.path.name
         try:
-            status = self._wait(ticket)
-            return _read_result(source, ticket, status)
+            parsed = [_read_result(source, ticket, k, self._wait(ticket, ticket.ticket_id + k)) for k in range(ticket.parts)]
+            return _join(parsed)
         finally:
-            ticket.out.unlink(missing_ok=True)
+            for k in range(ticket.parts):
+                ticket.part_out(k).unlink(missing_ok=True)
 
-    def _wait(self, ticket: PdfTicket) -> int | None:
+    def _wait(self, ticket: PdfTicket, ticket_id: int) -> int | None:
         # the child stops itself at timeout_s (SIGALRM); the margin only covers a server that hangs
         deadline = ticket.started + ticket.limits.timeout_s + 30.0
         with self._lock:
             while True:
                 if ticket.generation != self._generation or self._proc is None:
                     return None
-                if ticket.ticket_id in self._done:
-                    return self._done.pop(ticket.ticket_id)
+                if ticket_id in self._done:
+                    return self._done.pop(ticket_id)
                 assert self._proc.stdout is not None
                 fd = self._proc.stdout.fileno()
                 left = deadline - time.monotonic()
@@ -155,7 +167,7 @@ class PdfParser:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def _read_result(source: str, ticket: PdfTicket, status: int | None) -> ParsedFile:
+def _read_result(source: str, ticket: PdfTicket, part: int, status: int | None) -> ParsedFile:
     limits = ticket.limits
     if status is None:
         raise DocumentError(source, "the PDF parse server stopped before this file was parsed; ingest the file again")
@@ -163,7 +175,7 @@ def _read_result(source: str, ticket: PdfTicket, status: int | None) -> ParsedFi
         raise DocumentError(source, f"parsing took longer than {limits.timeout_s:.0f} s (CLINRAG_PARSE_TIMEOUT_S); "
                             "the file may be pathological; split it or raise the limit")
     try:
-        data = json.loads(ticket.out.read_text(encoding="utf-8"))
+        data = json.loads(ticket.part_out(part).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = None
     if status != 0 or data is None or "error" in data:
@@ -178,6 +190,16 @@ def _read_result(source: str, ticket: PdfTicket, status: int | None) -> ParsedFi
     parsed = ParsedFile(source=source, fmt="pdf", pages=[Page(p["number"], p["text"]) for p in data["pages"]],
                         metadata=data["metadata"], warnings=data["warnings"], page_count=data["page_count"],
                         reused_pages=int(data.get("reused_pages", 0)))
+    return parsed
+
+
+def _join(parts: list[ParsedFile]) -> ParsedFile:
+    """One file's parse from its parts (in page order): what a single child parsing every page returns."""
+    parsed = parts[0]
+    for more in parts[1:]:
+        parsed.pages += more.pages
+        parsed.warnings += more.warnings
+        parsed.reused_pages += more.reused_pages
     parsed.pages = strip_running_lines(parsed.pages)
     return parsed
 
@@ -312,7 +334,17 @@ def _open_page_cache(path: str) -> Any:
     return db
 
 
-def _child(path: str, max_pages: int, page_cache: str = "") -> dict[str, Any]:
+_SPLIT_MIN_PAGES = 16  # a part of a split parse has at least this many pages (else the first part parses them all)
+
+
+def _part_range(n: int, part: int, parts: int) -> tuple[int, int]:
+    """Pages [lo, hi) (0-based) that part `part` of `parts` extracts from an n-page file."""
+    if parts <= 1 or n < parts * _SPLIT_MIN_PAGES:
+        return (0, n) if part == 0 else (n, n)
+    return part * n // parts, (part + 1) * n // parts
+
+
+def _child(path: str, max_pages: int, page_cache: str = "", part: tuple[int, int] = (0, 1)) -> dict[str, Any]:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -331,9 +363,13 @@ def _child(path: str, max_pages: int, page_cache: str = "") -> dict[str, Any]:
         raise _Failed("the PDF has no pages")
     if n > max_pages:
         raise _Failed(f"{n} pages is above the limit of {max_pages} (CLINRAG_MAX_PDF_PAGES); split the file or raise the limit")
+    lo, hi = _part_range(n, *part)
+    if lo == hi:  # another part extracts this file's pages
+        return {"pages": [], "metadata": {}, "warnings": [], "page_count": n, "reused_pages": 0}
     meta: dict[str, Any] = {}
     try:
-        info: Any = reader.metadata or {}
+        info: Any = reader.metadata if part[0] == 0 else None
+        info = info or {}
         for key in ("/Title", "/Author", "/Subject", "/CreationDate", "/ModDate"):
             value = info.get(key)
             if value:
@@ -348,21 +384,22 @@ def _child(path: str, max_pages: int, page_cache: str = "") -> dict[str, Any]:
         try:
             db = _open_page_cache(page_cache)
             keyer = _PageKeys()
-            for i, page in enumerate(reader.pages):
+            for i in range(lo, hi):
                 try:
-                    keys[i] = keyer.key(page)
+                    keys[i] = keyer.key(reader.pages[i])
                 except Exception:  # a page we cannot key is simply extracted
                     keys[i] = None
             wanted = [k for k in keys if k is not None]
             for at in range(0, len(wanted), 500):
-                part = wanted[at:at + 500]
-                rows = db.execute(f"SELECT key, raw FROM pages WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+                some = wanted[at:at + 500]
+                rows = db.execute(f"SELECT key, raw FROM pages WHERE key IN ({','.join('?' * len(some))})", some).fetchall()
                 cached.update((bytes(k), r) for k, r in rows)
         except Exception:  # sqlite3.Error, OSError: the cache only saves time; parse without it
             db, cached = None, {}
     fresh: list[tuple[bytes, str]] = []
     reused = 0
-    for i, page in enumerate(reader.pages, start=1):
+    for i in range(lo + 1, hi + 1):
+        page = reader.pages[i - 1]
         pkey = keys[i - 1]
         if pkey is not None and pkey in cached:
             raw, reused = cached[pkey], reused + 1
@@ -417,10 +454,10 @@ class _Failed(Exception):
 _OOM_EXIT = 3  # the child ran out of memory before it could write its error
 
 
-def _parse_to(path: str, max_pages: int, out: str, page_cache: str = "") -> int:
-    """Parse one file and write the JSON result (or {"error": ...}) to out; the exit status."""
+def _parse_to(path: str, max_pages: int, out: str, page_cache: str = "", part: tuple[int, int] = (0, 1)) -> int:
+    """Parse one file (or its part of the pages) and write the JSON result (or {"error": ...}) to out; the exit status."""
     try:
-        result: dict[str, Any] = _child(path, max_pages, page_cache)
+        result: dict[str, Any] = _child(path, max_pages, page_cache, part)
         code = 0
     except MemoryError:
         result, code = {"error": "ran out of memory while parsing (CLINRAG_PARSE_MEMORY_MB); the file may be a decompression bomb"}, 2
@@ -457,7 +494,9 @@ def _fork_one(req: dict[str, Any]) -> int:
         cpu = int(req["timeout_s"]) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         signal.alarm(max(1, math.ceil(float(req["timeout_s"]))))  # wall clock: SIGALRM ends the child
-        code = _parse_to(str(req["path"]), int(req["max_pages"]), str(req["out"]), str(req.get("page_cache") or ""))
+        k, parts = req.get("part") or (0, 1)
+        code = _parse_to(str(req["path"]), int(req["max_pages"]), str(req["out"]), str(req.get("page_cache") or ""),
+                         (int(k), int(parts)))
     except MemoryError:
         code = _OOM_EXIT
     finally:
@@ -466,7 +505,13 @@ def _fork_one(req: dict[str, Any]) -> int:
 
 def _serve() -> None:
     """Read one JSON request per line on stdin, fork a child per file, report each child's exit status on stdout."""
-    import pypdf  # noqa: F401  - imported once here, inherited by every child
+    # imported once here, inherited by every child (each import a child would make costs it a few ms)
+    import hashlib  # noqa: F401
+    import resource  # noqa: F401
+    import sqlite3  # noqa: F401
+
+    import pypdf  # noqa: F401
+    import pypdf.generic  # noqa: F401
 
     running: dict[int, int] = {}  # pid -> ticket id
     stdin, buf, open_ = sys.stdin.fileno(), b"", True

@@ -22,6 +22,7 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +226,7 @@ class _Early:
     count: int
     offset: int = 0
     vectors: Future[list[list[float]]] | None = None
+    seq: int = 0  # when its job was submitted (jobs run one at a time, in that order)
 
 
 class _Round:
@@ -269,16 +271,37 @@ def _write(items: list[_Prepared], vectors: Future[list[list[float]]], store: Ch
            reused: list[list[float] | None] | None = None) -> list[FileResult]:
     """Pending rows, then chunks, then each document's pointer: a kill anywhere leaves every version either
     complete and active or invisible. With `reused` (the cached vector of each of the round's chunks, None
-    where it is being embedded), the reused chunks are written while `vectors` (the others, in order) embed."""
+    where it is being embedded), the reused chunks are written while `vectors` (the others, in order) embed.
+    A file whose chunks were embedded early (`_Early`) is written as soon as its own job is done, while the model
+    works on the next files, so what is left after the round's last model call is only that call's files."""
     try:
         store.mark_pending_many([it.info for it in items])  # searches exclude these until their pointers name them
-        if reused is None:
-            _upsert(store, items, list(wait(vectors)), lambda i: True)
-        else:
-            _upsert(store, items, reused, lambda i: reused[i] is not None)
-            fresh = iter(wait(vectors))
-            filled: list[list[float] | None] = [v if v is not None else next(fresh) for v in reused]
-            _upsert(store, items, filled, lambda i: reused[i] is None)
+        known: list[list[float] | None] = reused if reused is not None else [None] * sum(len(it.chunks) for it in items)
+        if reused is not None:
+            _upsert(store, items, known, lambda i: known[i] is not None)
+        written: set[int] = set()  # round positions already upserted with their fresh vectors
+        starts = [0]
+        for it in items:
+            starts.append(starts[-1] + len(it.chunks))
+        # in the order the model runs the jobs (one thread, in submission order): a file whose job came early is
+        # written while later jobs run, whatever its place in the round
+        early_files = sorted((k for k, it in enumerate(items) if it.early is not None and it.early.vectors is not None
+                              and it.early.count), key=lambda k: (items[k].early.seq, k))  # type: ignore[union-attr]
+        for _, group in groupby(early_files, key=lambda k: items[k].early.seq):  # type: ignore[union-attr]
+            ks = list(group)  # the files of one job (small files share one): one upsert
+            mine: list[list[float] | None] = []
+            part: list[list[float] | None] = []
+            for k in ks:
+                early, at, n = items[k].early, starts[k], len(items[k].chunks)
+                assert early is not None and early.vectors is not None
+                got = iter(wait(early.vectors)[early.offset:early.offset + early.count])
+                mine += known[at:at + n]
+                part += [v if v is not None else next(got) for v in known[at:at + n]]
+                written.update(range(at, at + n))
+            _upsert(store, [items[k] for k in ks], part, lambda i: mine[i] is None)  # called in this turn of the loop
+        fresh = iter(wait(vectors))
+        filled: list[list[float] | None] = [v if v is not None else next(fresh) for v in known]
+        _upsert(store, items, filled, lambda i: known[i] is None and i not in written)
         replaced = store.activate_many([it.info for it in items], flush=False)  # ingest_paths seals at the end
         for it, prev in zip(items, replaced, strict=True):
             it.result.replaced_version = prev.version if prev else ""
@@ -310,6 +333,7 @@ class _Pipeline:
         self._held: tuple[list[_Prepared], Future[list[list[float]]], int, list[list[float] | None] | None] | None = None
         self._buffer: list[str] = []  # small files' texts waiting for a job of their own (`early`)
         self._waiting: list[_Early] = []
+        self._jobs = 0  # early jobs submitted
         self._fraction = [0.0, 0.0]  # (round bytes, share embedded) of the round embedding now, for progress lines
 
     def early(self, doc: GuidelineDoc, chunks: list[Chunk], min_chunks: int) -> _Early:
@@ -327,6 +351,7 @@ class _Pipeline:
             early.vectors.set_result([])
         elif len(misses) >= min_chunks:
             early.vectors = self._thread.submit(_embed_in_slices, self.embedder, misses, self._fraction, 0)
+            early.seq = self._jobs = self._jobs + 1
         else:
             early.offset = len(self._buffer)
             self._buffer.extend(misses)
@@ -340,8 +365,9 @@ class _Pipeline:
         if not self._waiting:
             return
         future = self._thread.submit(_embed_in_slices, self.embedder, self._buffer, self._fraction, 0)
+        self._jobs += 1
         for early in self._waiting:
-            early.vectors = future
+            early.vectors, early.seq = future, self._jobs
         self._buffer, self._waiting = [], []
 
     def submit(self, items: list[_Prepared]) -> None:
@@ -497,15 +523,17 @@ def _embed_round(embedder: Embedder, own: list[str], parts: list[_Early | int], 
 
 def _embed_in_slices(embedder: Embedder, texts: list[str], fraction: list[float], round_bytes: int) -> list[list[float]]:
     """Embed length-sorted slices (the same full batches as one call), noting the share done after each in
-    `fraction` ([round bytes, share]) for the ingest thread's progress lines."""
+    `fraction` ([round bytes, share]) for the ingest thread's progress lines. The texts are ones `_uncached` found
+    no vector for, so the embedding cache is not asked again (`CachedEmbedder.embed_new`)."""
+    embed = embedder.embed_new if isinstance(embedder, CachedEmbedder) else embedder.embed_documents
     fraction[0], fraction[1] = float(round_bytes), 0.0
     if len(texts) <= _SLICE:
-        return embedder.embed_documents(texts)
+        return embed(texts)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     out: list[list[float]] = [[] for _ in texts]
     for at in range(0, len(order), _SLICE):
         part = order[at:at + _SLICE]
-        for i, vec in zip(part, embedder.embed_documents([texts[i] for i in part]), strict=True):
+        for i, vec in zip(part, embed([texts[i] for i in part]), strict=True):
             out[i] = vec
         fraction[1] = min(at + _SLICE, len(order)) / len(order)
     return out
@@ -565,7 +593,9 @@ class _Lookahead:
             if in_flight >= self._pdfs:
                 break
             if a.ticket is None and a.known is None and a.path.suffix.lower() == ".pdf" and _parsable_pdf(a.path, self._max_bytes):
-                a.ticket = self._parser.submit(a.path, self._limits, self._page_cache)
+                # two children, each half the pages (one alone for a short file): the next file's chunks are ready
+                # sooner, so the model waits less for them (or at all, for the first file)
+                a.ticket = self._parser.submit(a.path, self._limits, self._page_cache, parts=2)
                 in_flight += 1
 
     def next(self) -> _Ahead | None:
@@ -673,11 +703,11 @@ def ingest_paths(
                 done([prepared])
                 continue
             report.files.append(prepared.result)  # filled in when its round commits; the report keeps file order
-            if cached is not None:
-                cached.save_counts()
             if batch.add(prepared) and pipeline is not None:
                 ahead.top_up()  # the next files parse in their child processes while this round embeds
                 pipeline.submit(batch.take())
+            if cached is not None:
+                cached.save_counts()  # after a round's submit: its model call need not wait for this commit
         if pipeline is not None:
             pipeline.submit(batch.take())
             pipeline.finish()

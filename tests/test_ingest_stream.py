@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.cli import main as ingest_main
-from ingest.pdf import PdfLimits, PdfParser, parse_pdf
+from ingest.pdf import PdfLimits, PdfParser, parse_pdf, shared_parser
 from ingest.run import ingest_paths
 from rag.errors import DocumentError
 from rag.knowledge.embedders.hashing import HashEmbedder
@@ -55,6 +55,47 @@ def test_revised_pdf_reextracts_changed_pages_and_reuses_the_rest(tmp_path):
     page3 = next(p.text for p in revised.pages if p.number == 3)
     assert "rash that does not fade" in page3 and "keep the child at home" not in page3
     assert next(p.text for p in revised.pages if p.number == 4) == next(p.text for p in first.pages if p.number == 4)
+
+
+def test_a_pdf_parsed_by_two_children_gives_what_one_parse_gives(tmp_path):
+    """A PDF parsed in two parts (each child half the pages) comes back exactly as one child's parse: pages, page
+    numbers, warnings, metadata, page count and pages reused from the page cache; a short file is parsed whole by
+    the first part."""
+    from ingest.pdf import _SPLIT_MIN_PAGES, _part_range
+
+    for n in (1, 7, 15, 16, 17, 91):  # every page in exactly one part, in order
+        ranges = [_part_range(n, k, 2) for k in range(2)]
+        assert [i for lo, hi in ranges for i in range(lo, hi)] == list(range(n))
+    assert _part_range(2 * _SPLIT_MIN_PAGES - 1, 1, 2) == (2 * _SPLIT_MIN_PAGES - 1,) * 2
+
+    long_pages = [[f"{n} Part {n}", f"For {_TOPICS[n % 6]} on day {n}, {_ADVICE[n % 6]}.", "" if n == 9 else f"Note {n}."]
+                  for n in range(1, 2 * _SPLIT_MIN_PAGES + 4)]
+    long_pages[12] = []  # a blank page: its warning keeps its place
+    revised = [list(p) for p in long_pages]
+    revised[3][1] = revised[18][1] = "Seek care for a rash that does not fade under a glass."
+    files = {"long": make_pdf(tmp_path / "long.pdf", long_pages, title="Long guide", author="Team"),
+             "revised": make_pdf(tmp_path / "revised.pdf", revised, title="Long guide", author="Team"),
+             "short": make_pdf(tmp_path / "short.pdf", _pages(), title="Short guide")}
+    parser, limits = PdfParser(), PdfLimits()
+    try:
+        def both(path: Path, caches: tuple[Path, Path] | None = None) -> list[tuple]:
+            out = []
+            for parts in (1, 2):
+                p = parser.result(parser.submit(path, limits, caches[parts - 1] if caches else None, parts=parts))
+                out.append(([(x.number, x.text) for x in p.pages], p.warnings, p.metadata, p.page_count, p.reused_pages))
+            return out
+
+        for name, path in files.items():
+            one, two = both(path)
+            assert one == two and one[0], name
+        caches = (tmp_path / "one.sqlite3", tmp_path / "two.sqlite3")  # a page cache each
+        one, two = both(files["long"], caches)
+        assert one == two and two[4] == 0
+        one, two = both(files["revised"], caches)
+        assert one == two and two[4] == len(long_pages) - 2  # both re-extract the two changed pages only
+        assert any("page 13" in w for w in two[1])
+    finally:
+        parser.close()
 
 
 def test_page_cache_key_ignores_object_numbers_but_not_fonts(tmp_path):
@@ -229,6 +270,10 @@ def test_real_pdfs_reparsed_with_the_page_cache_give_the_same_pages(tmp_path):
         again = parse_pdf(pdf, PdfLimits(), cache)
         assert again.reused_pages == plain.page_count - sum("could not be extracted" in w for w in plain.warnings)
         assert [(p.number, p.text) for p in again.pages] == [(p.number, p.text) for p in plain.pages], pdf.name
+        parser = shared_parser()  # two children, each half the pages: the same file
+        halves = parser.result(parser.submit(pdf, PdfLimits(), parts=2))
+        assert [(p.number, p.text) for p in halves.pages] == [(p.number, p.text) for p in plain.pages], pdf.name
+        assert (halves.warnings, halves.metadata, halves.page_count) == (plain.warnings, plain.metadata, plain.page_count)
 
 
 def test_terminal_status_line_shows_files_pages_chunks_rate_and_eta(tmp_path, settings, capsys):
@@ -403,6 +448,32 @@ def test_small_runs_leave_sealing_to_a_later_run_and_their_rows_stay_visible(tmp
         reopened.close()
 
 
+def test_embed_new_gives_what_embed_documents_gives_without_reading_the_cache(tmp_path, monkeypatch):
+    """The ingest's model jobs embed texts a look-up just missed: `embed_new` hands the model the same texts in the
+    same order as `embed_documents` (a repeated text once), stores them, counts them, and never reads the cache."""
+    from rag.knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
+
+    calls: list[list[str]] = []
+
+    class Logged:
+        name, dim, max_tokens = HASH.name, HASH.dim, HASH.max_tokens
+
+        def embed_documents(self, texts):
+            calls.append(list(texts))
+            return HASH.embed_documents(texts)
+
+    texts = ["a fever", "a rash", "a fever", "cough with a fever"]
+    plain = CachedEmbedder(Logged(), EmbeddingCache(tmp_path / "plain.sqlite3"))  # type: ignore[arg-type]
+    new = CachedEmbedder(Logged(), EmbeddingCache(tmp_path / "new.sqlite3"))  # type: ignore[arg-type]
+    expected = plain.embed_documents(texts)
+    monkeypatch.setattr(new.cache, "get_many", lambda *a: pytest.fail("embed_new read the cache"))
+    assert new.embed_new(texts) == expected
+    assert calls[0] == calls[1] == ["a rash", "a fever", "cough with a fever"]
+    assert (new.hits, new.misses) == (plain.hits, plain.misses) == (1, 3)
+    monkeypatch.undo()
+    assert new.lookup(texts) == expected  # stored as float32, as embed_documents stores them
+
+
 def test_token_counts_are_kept_by_text_across_runs(tmp_path):
     """CachedEmbedder.count_tokens measures a text once per embedder; a later run (a new cache object on the
     same file) reads the count back; the counts are the inner embedder's."""
@@ -487,6 +558,60 @@ def test_chunks_embedded_early_are_stored_exactly_as_embedded_with_their_round(t
     main = [e for e in events if e in {"early", "roles"}]
     assert main == ["early", "roles"] * 5  # each file's texts went to the model before its roles were tagged
     assert events.index("embed") < len(events) - 1 - events[::-1].index("roles")  # the model ran before the last file was tagged
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["embedding-cache", "no-cache"])
+def test_a_file_embedded_early_is_written_while_later_jobs_of_its_round_embed(tmp_path, monkeypatch, cache):
+    """Within a round, a file whose chunks went to the model early has its rows upserted as soon as its own job is
+    done: the round's last job (the last file's) is still running when the first rows arrive. Pending rows still
+    come first and the pointers last, and every stored row equals a run without early embedding."""
+    import threading
+
+    import ingest.run as run
+
+    corpus = _mixed_corpus(tmp_path / "docs")
+    settings = Settings(data_dir=tmp_path / "kb", ingest_round_docs=64, embed_batch_size=2, chunk_tokens=48,
+                        chunk_overlap=8, embedding_cache=cache)
+    store = MilvusStore.from_settings(settings, HASH.dim)
+    rec = _Recorder(store)
+    first_rows = threading.Event()
+    last_job_saw_rows: list[bool] = []
+    real_upsert = store.upsert_rows
+
+    def upsert_rows(rows):
+        rec.log("upsert_rows", len(rows))
+        first_rows.set()
+        return real_upsert(rows)
+
+    def embed_documents(texts):
+        if any("glass test" in t.lower() for t in texts):  # the last file (e-note.md): the round's last job
+            last_job_saw_rows.append(first_rows.wait(timeout=20))
+        rec.log("embed", len(texts))
+        return HASH.embed_documents(texts)
+
+    for name in ("mark_pending_many", "activate_many"):
+        real = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda *a, _real=real, _name=name, **kw: (rec.log(_name, len(a[0])), _real(*a, **kw))[1])
+    monkeypatch.setattr(store, "upsert_rows", upsert_rows)
+    monkeypatch.setattr(rec, "embed_documents", embed_documents)
+    try:
+        report = ingest_paths([corpus], settings, rec, store)
+        assert report.count("ingested") == 5, report.summary()
+        assert last_job_saw_rows == [True]
+        writes = [what for what, _, _ in rec.events if what != "embed"]
+        assert writes[0] == "mark_pending_many" and writes[-1] == "activate_many" and writes.count("activate_many") == 1
+        early = _stored(store)
+    finally:
+        store.close()
+    monkeypatch.setattr(run._Pipeline, "early", lambda self, doc, chunks, min_chunks: None)
+    settings = Settings(data_dir=tmp_path / "late", ingest_round_docs=64, embed_batch_size=2, chunk_tokens=48,
+                        chunk_overlap=8, embedding_cache=cache)
+    store = MilvusStore.from_settings(settings, HASH.dim)
+    try:
+        assert ingest_paths([corpus], settings, HASH, store).count("ingested") == 5
+        assert _stored(store) == early and len(early) > 10
+    finally:
+        store.close()
 
 
 def test_small_files_wait_until_they_fill_a_batch_and_big_files_go_alone(tmp_path):

@@ -92,6 +92,28 @@ def test_server_threads_and_concurrent_callers(ov_auto) -> None:
         ov_auto.set_threads(0)
 
 
+def test_one_batch_split_across_the_streams_is_bit_identical(ov_auto, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the THROUGHPUT streams exist, a call of one batch (a revised guideline's few changed chunks) runs as row
+    slices on them, each padded as the whole batch: every vector bit-identical to the one-batch LATENCY call."""
+    texts = real_passages()
+    ov_auto.embed_documents(texts[:80])  # several batches: the streams are compiled from here on
+    if ov_auto._queue_streams < 2:
+        pytest.skip("one stream on this CPU")
+    calls: list[int] = []
+    real = ov_auto._run_split
+    monkeypatch.setattr(ov_auto, "_run_split", lambda feed, sink: (calls.append(len(feed["input_ids"])), real(feed, sink))[1])
+    for few in (texts[100:109], texts[200:202], texts[300:331]):
+        split = np.asarray(ov_auto.embed_documents(few))
+        streams, ov_auto._queue_streams = ov_auto._queue_streams, 0  # the same call as one LATENCY batch
+        try:
+            whole = np.asarray(ov_auto.embed_documents(few))
+        finally:
+            ov_auto._queue_streams = streams
+        assert np.array_equal(split, whole)
+    assert calls == [9, 2, 31]
+    assert len(ov_auto.embed_documents(["fever"])) == 1 and calls == [9, 2, 31]  # one text: the LATENCY model
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"backend": "openvino", "quantize": "int8"}, r"CLINRAG_EMBED_QUANTIZE='int8'.*CLINRAG_EMBED_BACKEND=onnx"),
     ({"backend": "openvino", "quantize": "fp16"}, r"CLINRAG_EMBED_QUANTIZE='fp16'"),

@@ -128,9 +128,16 @@ class CachedEmbedder:
         return [known.get(k) for k in keys]
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        # float32 round trip for every vector, cached or new, so reuse never changes a stored vector
         keys = [EmbeddingCache.key(t) for t in texts]
-        known = self.cache.get_many(self.name, keys, self.dim)
+        return self._embed(texts, keys, self.cache.get_many(self.name, keys, self.dim))
+
+    def embed_new(self, texts: Sequence[str]) -> list[list[float]]:
+        """`embed_documents` for texts a `lookup` just found no vector for: the cache is not read again (the model
+        gets the same texts, in the same order, as `embed_documents` would give it)."""
+        return self._embed(texts, [EmbeddingCache.key(t) for t in texts], {})
+
+    def _embed(self, texts: Sequence[str], keys: list[bytes], known: dict[bytes, list[float]]) -> list[list[float]]:
+        # float32 round trip for every vector, cached or new, so reuse never changes a stored vector
         todo = sorted({k: i for i, k in enumerate(keys) if k not in known}.items(), key=lambda kv: kv[1])
         if todo:
             fresh = self.inner.embed_documents([texts[i] for _, i in todo])
