@@ -93,6 +93,13 @@ class PdfParser:
         resources are unchanged since an earlier parse take their text from that SQLite file. With `parts` > 1,
         that many children parse the file, each its share of the pages (a file of under `_SPLIT_MIN_PAGES`
         pages a part is parsed whole by the first; the others stop after counting its pages)."""
+        if page_cache is not None and parts > 1 and not page_cache.exists():
+            # made here, once, so the parts do not race to create it (a part that cannot open it parses without it
+            # and leaves its pages out of it: a later revision would extract them again)
+            try:
+                _open_page_cache(str(page_cache)).close()
+            except Exception:  # sqlite3.Error, OSError: the children try again and parse without it if they must
+                pass
         with self._lock:
             first = self._next + 1
             self._next += max(1, parts)
@@ -325,13 +332,23 @@ class _PageKeys:
 
 
 def _open_page_cache(path: str) -> Any:
+    """The page cache, made on first use. The two children of a split parse open a new cache at the same moment, and
+    switching a new file to WAL can answer "database is locked" at once instead of waiting: a few short retries, so
+    neither part parses without the cache (and leaves its pages out of it)."""
     import sqlite3
 
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")  # a lost row is only extracted again
-    db.execute("CREATE TABLE IF NOT EXISTS pages (key BLOB PRIMARY KEY, raw TEXT NOT NULL) WITHOUT ROWID")
-    return db
+    for attempt in range(6):
+        try:
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a lost row is only extracted again
+            db.execute("CREATE TABLE IF NOT EXISTS pages (key BLOB PRIMARY KEY, raw TEXT NOT NULL) WITHOUT ROWID")
+            return db
+        except sqlite3.OperationalError:
+            if attempt == 5:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 _SPLIT_MIN_PAGES = 16  # a part of a split parse has at least this many pages (else the first part parses them all)
