@@ -337,18 +337,22 @@ def _open_page_cache(path: str) -> Any:
     neither part parses without the cache (and leaves its pages out of it)."""
     import sqlite3
 
-    for attempt in range(6):
+    for attempt in range(5):
         try:
-            db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a lost row is only extracted again
-            db.execute("CREATE TABLE IF NOT EXISTS pages (key BLOB PRIMARY KEY, raw TEXT NOT NULL) WITHOUT ROWID")
-            return db
+            return _connect_page_cache(path)
         except sqlite3.OperationalError:
-            if attempt == 5:
-                raise
             time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return _connect_page_cache(path)
+
+
+def _connect_page_cache(path: str) -> Any:
+    import sqlite3
+
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")  # a lost row is only extracted again
+    db.execute("CREATE TABLE IF NOT EXISTS pages (key BLOB PRIMARY KEY, raw TEXT NOT NULL) WITHOUT ROWID")
+    return db
 
 
 _SPLIT_MIN_PAGES = 16  # a part of a split parse has at least this many pages (else the first part parses them all)

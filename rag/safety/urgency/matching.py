@@ -63,6 +63,11 @@ class Match:
                 and cl.min_bp is None and cl.glucose is None and not cl.needs_pregnant)
 
 
+def _signs(tokens: AbstractSet[str]) -> frozenset[str]:
+    """The signs among these tokens: concepts of the table, not how it goes, how bad, the context or a body part."""
+    return frozenset(t for t in tokens if t in _concept_tokens()) - _COURSE - _WEAK - _CONTEXT - _body_words()
+
+
 @functools.lru_cache(maxsize=4096)
 def _guideline_tokens(text: str) -> frozenset[str]:
     """_tokens of guideline text (titles, scope passages, self-care statements: the same strings on every
@@ -205,7 +210,7 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     # every sign the clause names is the patient's: "a panic attack that you cannot tell from chest pain" needs the chest
     # pain, "if you test positive and are at higher risk" the risk (the share above is for the other words)
-    signs = {t for t in content if t in _concept_tokens()} - _COURSE - _WEAK - _body_words() - _CONTEXT
+    signs = set(_signs(content))
     if "cfever" in content and _JOINED.search(c.text):
         signs.add("cfever")  # "腰痛并且发烧", "back pain under the ribs with a high temperature": the fever is part of it
     if title & facts.tokens & _concept_tokens():
@@ -392,9 +397,8 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 # appointment, not a visit within days (nothing the patient says asks for sooner)
                 level, why = "routine", "you describe it as going on for weeks or months, and the guideline gives no time frame"
             if best is None or LEVEL_RANK[level] < LEVEL_RANK[best.level]:
-                signs = frozenset(t for t in cl.tokens & facts.tokens if t in _concept_tokens()) - title - _WEAK - _COURSE \
-                    - _CONTEXT - _body_words()
-                best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds, signs=signs)
+                best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds,
+                             signs=_signs(cl.tokens & facts.tokens) - title)
         if best is not None:
             out.append(best)
     return sorted(_longest_duration_only(out), key=lambda m: LEVEL_RANK[m.level])
