@@ -100,6 +100,7 @@ _TEMP = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(°\s*[cf]|℃|℉|度|degrees?\s*[cf]
 _TEMP_WORD = re.compile(r"temp|fever|thermometer|reads|says|体温|腋温|耳温|额温|肛温|口温|发烧|发热|烧到|度", re.IGNORECASE)
 
 
+_NOT_A_TEMP = re.compile(r"bmi|a1c|weigh|\bkg\b|stone|\bph\b|sugar|glucose|mmol|血糖|体重|指数|[/:]\s*$", re.IGNORECASE)
 _THERMOMETER_AFTER = re.compile(r"[^,.;!?，。；]{0,20}(?:thermometer|under (?:the|his|her|my) arm|armpit|腋下|耳温|额温)", re.I)
 
 
@@ -120,6 +121,8 @@ def _temperatures(text: str) -> list[float]:
             c = (value - 32) * 5 / 9
         elif 34 <= value <= 43 and (unit or _TEMP_WORD.search(near)):
             c = value
+        elif 35 <= value < 43 and "." in m.group(1) and not _NOT_A_TEMP.search(near):
+            c = value  # "I'm 38.5", "还是39.6": a reading with a tenth in body-temperature range is a temperature
         else:
             continue
         if 34 <= c <= 43:
@@ -282,7 +285,10 @@ _ASKS_REVIEW = re.compile(
     r"\b(?:talk|speak|chat) to (?:someone|somebody|a doctor|the doctor|my doctor|a gp|my gp|a nurse|the nurse) about|"
     r"\bask about (?:getting|having|starting|stopping|coming off)|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
     r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
-    r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)",
+    r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)|"
+    # a check that is late: "haven't had an asthma check since before the pandemic", "just overdue", "眼底检查还没查"
+    r"\b(?:haven'?t|have not|hasn'?t|has not|not) had (?:a|an|my|his|her|their) (?:[\w-]+ ){0,2}(?:check|check-up|checkup|review)\b|"
+    r"\boverdue\b|(?:检查|复查|体检|化验|筛查)[^，。；,;]{0,8}(?:还没|没有?)(?:查|做|去)|还没(?:去)?(?:复查|体检|检查)|该(?:复查|体检)了",
     re.IGNORECASE)
 # a count of episodes ("三回", "好几次", "3 hypos", "several times")
 _EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\s*(?:回|次)|\b(?:\d+|two|three|four|five|six|several|a few|few|many)\s+"
@@ -357,6 +363,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
                  and not _HABIT.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])
+                 and not _DIAGNOSED.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])
                  and not _WINDOW.match(text, s.end)]
     # "cold started 12 days ago": what started then has lasted since (not "started amoxicillin 2 days ago": a medicine)
     durations += [s.days for s in spans if s.kind == "duration" and re.match(r"\s*ago\b", text[s.end:s.end + 5])
@@ -391,8 +398,16 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("rapid")  # "spreading fast", "by the hour", "越来越快": the patient says how fast it goes
     if _breathless_on_exertion_only(symptoms):
         tokens.add("breath_on_exertion")
+    elif _breathless_at_rest(symptoms):
+        # "I get puffed walking to the car": breathless on the slightest effort, a same-day sign; not "struggling to
+        # breathe" (the emergency criteria skip a breathlessness that comes with effort)
+        tokens.update({"cbreathless", "breath_on_exertion"})
     if "crefuse_drink" in tokens:
         tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
+    if _AFTER_MEAL.search(symptoms):
+        tokens.add("after_meal")  # a sugar "two hours after lunch" is not a fasting reading
+    if _CLIMB.search(symptoms):
+        tokens.add("cexertion")  # "爬四楼爬到一半", "three flights of stairs": the effort of climbing, whatever the floor
     if _LOST_WEIGHT.search(symptoms):
         tokens.add("cweight_loss")  # "I've lost 5 kilos", "瘦了十来斤"
     if is_pregnant:
@@ -442,12 +457,30 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  glucose_mmol=max(sugars) if sugars else None)
 
 
+# the years of a diagnosis are the condition's, not the complaint's: "确诊糖尿病两年了", "diagnosed with asthma 20 years",
+# "diabetic for 8 years", "had high blood pressure for years"
+_DIAGNOSED = re.compile(r"\bdiagnosed\b|\bdiabetic for\b|\b(?:had|have|with) (?:type [12] )?(?:diabetes|asthma|copd|epilepsy|"
+                        r"high blood pressure|hypertension|migraines?|arthritis|heart failure)\b(?! (?:symptoms|attack|flare))|"
+                        r"确诊|诊断|查出|得了?.{0,6}(?:病|症)|患(?:有|上)?.{0,6}(?:病|症)", re.IGNORECASE)
+_AFTER_MEAL = re.compile(r"\bafter (?:my |a |the |his |her )?(?:lunch|dinner|tea|breakfast|a meal|meals|eating|food)\b|"
+                         r"\b(?:post[- ]?meal|postprandial)\b|(?:饭|餐|午饭|晚饭|早饭|早餐|午餐|晚餐)后|吃完(?:午|晚|早)?饭|吃过饭", re.IGNORECASE)
+_CLIMB = re.compile(r"爬.{0,3}楼|上.{0,2}[二三四五六七八九\d]楼|\b(?:flights?|floors?) of stairs\b|\bup (?:\w+ )?flights?\b", re.IGNORECASE)
 _BREATH = re.compile(r"breath\w*|puffed|winded|气短|气促|喘", re.IGNORECASE)
 _EXERTION = re.compile(r"walk\w*|stairs|upstairs|uphill|hills?\b|exercis\w*|running|jogging|gym|climb\w*|走快|走路|走几步|上楼|爬楼|"
                        r"爬坡|运动|活动后|干活|hoover\w*|vacuum\w*|housework|chores|gardening|mowing|carrying|做家务|干家务|拖地", re.IGNORECASE)
 # at rest or on the slightest effort (walking to the loo, getting dressed) is breathlessness at rest
 _AT_REST = re.compile(r"at rest|sitting|lying|even when|talking|can'?t (?:speak|talk|finish)|to the (?:loo|toilet|bathroom)|"
-                      r"getting dressed|across the room|静息|坐着|躺着|休息时|说话|上厕所|穿衣", re.IGNORECASE)
+                      r"getting dressed|across the room|to the (?:car|gate|door|kitchen|kettle|end of the (?:road|drive))|a few (?:steps|yards|metres)|"
+                      r"静息|坐着|躺着|休息时|说话|上厕所|穿衣|走几步|几步路|走两步|动一动就|稍微一动", re.IGNORECASE)
+
+
+def _breathless_at_rest(symptoms: str) -> bool:
+    """A mention of breathlessness at rest or on the slightest effort ("puffed walking to the car", "走几步路就喘")."""
+    return any(_BREATH.search(c) and _AT_REST.search(c) and not _denied_breath(c) for c in re.split(r"[,.;!?，。；！？]|\bbut\b", symptoms))
+
+
+def _denied_breath(clause: str) -> bool:
+    return bool(re.search(r"\b(?:no|not|never|without)\b[^,.;]{0,20}breath|不喘|没有?喘|不气短|没有气短", clause, re.IGNORECASE))
 
 
 def _breathless_on_exertion_only(symptoms: str) -> bool:

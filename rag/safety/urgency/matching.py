@@ -81,6 +81,8 @@ def _title_tokens(p: Passage) -> frozenset[str]:
 
 # a clause that qualifies the one before it ("..., especially with swelling"): the body part it is about is named there
 _JOINED = re.compile(r"并且|同时|伴有|伴|后发热|后发烧|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)  # "去过疟疾流行地区后发热": the fever too
+_FASTING = re.compile(r"fasting|before (?:breakfast|eating|meals)|空腹|餐前|饭前", re.IGNORECASE)
+_WITH_MID = re.compile(r".伴有?")
 _ATTACHED = re.compile(r"\s*(?:especially|particularly|in particular|along with|together with|accompanied by|with)\b|\s*(?:尤其|特别是|伴有|伴)", re.I)
 
 
@@ -138,6 +140,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         g = facts.glucose_mmol
         if g is None or (g < limit if op == "ge" else g > limit):
             return None
+        if op == "ge" and "after_meal" in facts.tokens and _FASTING.search(c.text):
+            return None  # "空腹血糖≥7.0" is a fasting reading: 8.5 two hours after lunch is not one
         grounds.append(f"blood sugar {g:g} mmol/L {'≥' if op == 'ge' else '≤'} {limit:g} mmol/L")
         numeric = True
     if c.min_days is not None:
@@ -164,8 +168,13 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
             # a duration that names nothing is the duration of the guideline's subject: "..., or more than 24 hours in
             # a child" is the diarrhoea's 24 hours, not a 6-week cough's; "they are not better after 2 days" in the UTI
             # guideline is about a UTI's symptoms, not a fever's
+            # (a title the concept table does not know, "Depression and anxiety", is its own subject: a period six weeks
+            # late is not six weeks of low mood)
             subject = (sentence & title) or (title & _concept_tokens())
             if subject and not subject & facts.tokens:
+                return None
+            if not subject and not about and (title - _WEAK - _body_words()) \
+                    and not (title - _WEAK - _body_words()) & facts.tokens:
                 return None
         if c.min_days is not None:
             rest.discard("cnot_improving")  # "发热超过3天不退": lasting past the days is what "not settling" means
@@ -351,10 +360,12 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
         # (the testicle, not an ankle) and does not deny the qualified sign ("it didn't come on suddenly")
         main: frozenset[str] = frozenset()
         main_holds = False
-        attached = False
+        attached = with_before = False
         for cl in cr.clauses:
             # once a qualifier starts, what follows belongs to it ("especially with vision changes or swelling")
-            attached = attached or bool(_ATTACHED.match(cl.text))
+            attached = attached or bool(_ATTACHED.match(cl.text)) or with_before
+            # "剧烈头痛伴脖子发硬、怕光": what follows "伴" (with) in a Chinese list qualifies the sign before it
+            with_before = with_before or (cr.passage.language == "zh" and bool(_WITH_MID.search(cl.text)))
             if not attached:
                 main |= cl.tokens
             grounds = _match_clause(cl, facts, topic, cr.tokens, title, about)
@@ -370,7 +381,9 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
             if attached and not main_holds and (
                     not {t for t in cl.tokens if t not in topic} <= facts.tokens
                     or not ((main - topic) & facts.tokens)
-                    or any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in main)):
+                    or any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in main)
+                    or (main & _SEVERITY and not facts.tokens & _SEVERITY)):
+                # (the severity of what is qualified goes with it: "severe pain, especially with …" is not any pain)
                 continue
             level, why = cr.level, cr.level_why
             if level == "emergency" and "breath_on_exertion" in facts.tokens and "cbreathless" in cl.tokens \
