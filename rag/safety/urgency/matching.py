@@ -103,9 +103,10 @@ _ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医
 
 
 def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
-                  title: frozenset[str] = frozenset(), about: bool = False) -> str | None:
+                  title: frozenset[str] = frozenset(), about: bool = False, off_topic: bool = False) -> str | None:
     """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
-    guideline's title; about: the guideline is the one the answer is about, i.e. the patient has its subject)."""
+    guideline's title; about: the guideline is the one the answer is about, i.e. the patient has its subject; off_topic:
+    the answer is about other guidelines)."""
     grounds: list[str] = []
     if c.needs_pregnant:
         if not facts.pregnant:
@@ -168,13 +169,12 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
             # a duration that names nothing is the duration of the guideline's subject: "..., or more than 24 hours in
             # a child" is the diarrhoea's 24 hours, not a 6-week cough's; "they are not better after 2 days" in the UTI
             # guideline is about a UTI's symptoms, not a fever's
-            # (a title the concept table does not know, "Depression and anxiety", is its own subject: a period six weeks
-            # late is not six weeks of low mood)
+            # (a title the concept table does not know is its own subject in a guideline the answer is not about: a
+            # period six weeks late is not six weeks of the depression guideline's "symptoms")
             subject = (sentence & title) or (title & _concept_tokens())
             if subject and not subject & facts.tokens:
                 return None
-            if not subject and not about and (title - _WEAK - _body_words()) \
-                    and not (title - _WEAK - _body_words()) & facts.tokens:
+            if not subject and off_topic and (title - _WEAK) and not (title - _WEAK) & facts.tokens:
                 return None
         if c.min_days is not None:
             rest.discard("cnot_improving")  # "发热超过3天不退": lasting past the days is what "not settling" means
@@ -360,25 +360,31 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
         # (the testicle, not an ankle) and does not deny the qualified sign ("it didn't come on suddenly")
         main: frozenset[str] = frozenset()
         main_holds = False
-        attached = with_before = False
+        attached = False
+        with_at = -1  # where the last Chinese item with "伴" in it ends in the criterion's text
         for cl in cr.clauses:
-            # once a qualifier starts, what follows belongs to it ("especially with vision changes or swelling")
-            attached = attached or bool(_ATTACHED.match(cl.text)) or with_before
-            # "剧烈头痛伴脖子发硬、怕光": what follows "伴" (with) in a Chinese list qualifies the sign before it
-            with_before = with_before or (cr.passage.language == "zh" and bool(_WITH_MID.search(cl.text)))
-            if not attached:
+            # once a qualifier starts, what follows belongs to it ("especially with vision changes or swelling"); and
+            # "剧烈头痛伴脖子发硬、怕光": what follows "伴" (with) in a Chinese list qualifies the sign before it, up to the
+            # end of that item (a "；" starts the next one)
+            at = cr.text.find(cl.text, with_at) if with_at >= 0 else -1
+            attached = attached or bool(_ATTACHED.match(cl.text))
+            qualifies = attached or (at >= 0 and not re.search(r"[；;。]", cr.text[with_at:at]))
+            if cr.passage.language == "zh" and _WITH_MID.search(cl.text) and (end := cr.text.find(cl.text)) >= 0:
+                with_at = end + len(cl.text)
+            if not qualifies:
                 main |= cl.tokens
-            grounds = _match_clause(cl, facts, topic, cr.tokens, title, about)
+            grounds = _match_clause(cl, facts, topic, cr.tokens, title, about,
+                                    bool(topic_doc_ids) and cr.passage.doc_id not in topic_doc_ids)
             if grounds is not None and tail_days is not None and cl.min_days is None and cl is not last:
                 if facts.duration_days is None or facts.duration_days < tail_days:
                     grounds = None
                 else:
                     grounds += f"; {facts.duration_days:g} days ≥ {tail_days:g} days"
-            if not attached:
+            if not qualifies:
                 main_holds = main_holds or grounds is not None
             if grounds is None:
                 continue
-            if attached and not main_holds and (
+            if qualifies and not main_holds and (
                     not {t for t in cl.tokens if t not in topic} <= facts.tokens
                     or not ((main - topic) & facts.tokens)
                     or any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in main)
