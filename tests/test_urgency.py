@@ -1318,3 +1318,12 @@ def test_round_13_a_bare_duration_is_the_duration_of_the_guidelines_subject() ->
     assert not match_criteria(late, criteria_of([dep]), frozenset({"abdo-test"}))  # the answer is about another guideline
     assert match_criteria(extract_facts("I've felt depressed for 6 weeks", age=28), criteria_of([dep]), frozenset({"abdo-test"}))
     assert match_criteria(extract_facts("I have been feeling down for 6 weeks", age=28), criteria_of([dep]), frozenset({"dep-test"}))
+
+
+def test_round_13_a_chinese_a_not_a_question_is_not_a_denial_and_asks_for_a_review() -> None:
+    from rag.safety.urgency.terms import _tokens
+
+    assert "not_cfever" not in _tokens("是不是发烧了") and "not_cfever" in _tokens("不发烧")
+    assert extract_facts("体检空腹血糖6.4，医生说是糖尿病前期，想问问要不要去内分泌科看看。", age=45).asks_review
+    assert "csprain" in extract_facts("医生说是搬重东西拉伤了肋骨旁边的肌肉", age=35).tokens
+    assert "csprain" not in extract_facts("eye strain from the screen", age=35).tokens

@@ -310,7 +310,7 @@ _ASKS_REVIEW = re.compile(
     r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)|"
     # a check that is late: "haven't had an asthma check since before the pandemic", "just overdue", "眼底检查还没查"
     r"\b(?:haven'?t|have not|hasn'?t|has not|not) had (?:a|an|my|his|her|their) (?:[\w-]+ ){0,2}(?:check|check-up|checkup|review)\b|"
-    r"\boverdue\b|(?:检查|复查|体检|化验|筛查)[^，。；,;]{0,8}(?:还没|没有?)(?:查|做|去)|还没(?:去)?(?:复查|体检|检查)|该(?:复查|体检)了",
+    r"(?:要不要|需不需要|用不用|该不该)(?:去)?[^，。；,;？?]{0,8}?(?:看|查|挂|复查|就诊|找医生)|\boverdue\b|(?:检查|复查|体检|化验|筛查)[^，。；,;]{0,8}(?:还没|没有?)(?:查|做|去)|还没(?:去)?(?:复查|体检|检查)|该(?:复查|体检)了",
     re.IGNORECASE)
 # a count of episodes ("三回", "好几次", "3 hypos", "several times")
 _EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\s*(?:回|次)|\b(?:\d+|two|three|four|five|six|several|a few|few|many)\s+"
@@ -412,7 +412,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  r"\b(?:a few|several|a couple of) weeks\b|好几周|几个星期|好几个星期|好几个礼拜", low):
         durations.append(14.0)
     if re.search(r"\bsince last month\b|\bsince (?:january|february|march|april|may|june|july|august|september|october|"
-                 r"november|december)\b|上个月|上月", low):
+                 r"november|december)\b|(?:从|打从|自从)上个?月|上个?月(?:开始|以来|到现在)", low):
         durations.append(30.0)
     if re.search(r"\b(?:for|over|past|last) (?:the )?(?:past |last )?(?:few |several |many )?months\b|\bmonths now\b|"
                  r"\b(?:a few|several|a couple of) months\b|好几个月|几个月了|这几个月", low):
