@@ -27,8 +27,9 @@ from rag.safety.similar_cases import WEIGHTS, features  # noqa: E402
 ORDER = ["emergency", "urgent", "soon", "routine", "self_care"]
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 DEV_SETS = ["urgency_dev", "urgency_dev2", "urgency_dev3", "urgency_dev4", "urgency_dev5", "urgency_dev6", "urgency_dev7",
-            "urgency_dev8", "urgency_dev9", "urgency_dev10", "urgency_dev11", "urgency_criteria_dev", "urgency_redflags_dev"]
-VERSION = "2026.12.1"
+            "urgency_dev8", "urgency_dev9", "urgency_dev10", "urgency_dev11", "urgency_dev12", "urgency_dev13", "urgency_dev14",
+            "urgency_dev15", "urgency_criteria_dev", "urgency_redflags_dev"]
+VERSION = "2026.12.2"
 C = 1.0
 
 

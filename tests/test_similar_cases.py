@@ -68,8 +68,8 @@ def test_through_consult_the_floor_raises_and_the_setting_turns_it_off(starter_k
     from rag.answer.schema import ConsultRequest
     from rag.consult import consult
 
-    request = ConsultRequest(symptoms=URGENT_TEXT, age=31, sex="female")
-    # the ladder alone misses this kidney infection ("under my ribs", "shivery"): within a few days
+    request = ConsultRequest(symptoms="type 2 diabetic, got a stomach bug and can't eat anything", age=52, sex="female")
+    # the ladder alone misses this sick-day rule (diabetes and not eating): within a few days
     on = consult(request, starter_kb).advice
     assert on.urgency == "urgent" and "similar-cases model" in on.seek_care.reason
     monkeypatch.setattr(starter_kb.settings, "similar_cases", False)

@@ -1226,3 +1226,104 @@ def test_round_12_a_cold_is_everyday_and_a_meter_reading_is_a_reading() -> None:
     assert glucose_values("On insulin, went low at 3.4 before lunch, 15 mins later 5.8") == [3.4]  # (the later 5.8 has no cue)
     assert "cburn" not in extract_facts("Period pains as usual, hot water bottle helping").tokens
     assert extract_facts("孩子腋温38.3，精神还行", age=3).temperature_c == 38.3  # an armpit reading is a temperature
+
+
+def test_round_13_a_bare_reading_in_body_temperature_range_is_a_temperature() -> None:
+    assert extract_facts("Cough for five days and I'm 38.5.", age=45).temperature_c == 38.5
+    assert extract_facts("吃了美林两个钟头了还是39.6", age=4).temperature_c == 39.6
+    for text in ("my BMI is 35.2", "I'm 38.5 weeks pregnant", "weighed 40.5 kg at the clinic", "sugar 38.5 on the meter"):
+        assert extract_facts(text, age=30).temperature_c is None, text
+
+
+def test_round_13_breathless_on_the_slightest_effort_is_breathless_but_not_struggling() -> None:
+    cough = passage("5 When to see a clinician", "Get an urgent appointment today if you have a cough and:\n\n"
+                    "- you are short of breath;\n- you are wheezy.", doc_id="cough-test", title="Acute cough", n=50)
+    red = passage("3 Red flags: seek emergency care now", "- Struggling to breathe, breathing very fast.", doc_id="cough-test",
+                  title="Acute cough", n=51)
+    facts = extract_facts("Cough for five days. I get puffed walking to the car.", age=45)
+    assert {"cbreathless", "breath_on_exertion"} <= facts.tokens
+    got = match_criteria(facts, criteria_of([cough, red]))
+    assert got and got[0].level == "urgent", got  # same day, not an ambulance
+    assert "breath_on_exertion" not in extract_facts("now breathless just sitting in the chair", age=68).tokens
+    assert "cbreathless" not in extract_facts("Dry cough for 3 weeks, breathing seems ok at rest.", age=88).tokens
+    assert "cbreathless" not in extract_facts("puffed going upstairs, as always", age=60).tokens
+
+
+def test_round_13_what_follows_with_in_a_chinese_list_qualifies_the_sign_before_it() -> None:
+    red = passage("3 危险信号：立即就医", "- 剧烈头痛伴脖子发硬（颈项强直）、怕光；", doc_id="fever-zh-test", title="成人发热", n=52)
+    assert not match_criteria(extract_facts("又是熟悉的偏头痛，左边一跳一跳的，怕光，跟以前每次一样", age=40), criteria_of([red]))
+    got = match_criteria(extract_facts("发烧39度，头痛得厉害，怕光，脖子有点硬", age=30), criteria_of([red]))
+    assert got and got[0].level == "emergency", got
+
+
+def test_round_13_climbing_floors_is_exertion_and_a_fasting_threshold_needs_a_fasting_reading() -> None:
+    angina = passage("5 何时就诊及科室", "- 活动后胸闷胸痛休息后缓解（可能是心绞痛）：请当天到**心内科**就医。", doc_id="chest-zh-test",
+                     title="胸痛", n=53)
+    got = match_criteria(extract_facts("这一个礼拜爬四楼，爬到一半胸口就发紧，站着歇两三分钟就好了", age=60), criteria_of([angina]))
+    assert got and got[0].level == "urgent", got
+    dm = passage("5 何时就诊及科室", "- 体检发现空腹血糖≥7.0 mmol/L（126 mg/dL）时，请预约门诊复查，明确诊断。", doc_id="dm-zh-test",
+                 title="2型糖尿病与低血糖", n=54)
+    assert not match_criteria(extract_facts("今天吃完午饭两小时测了一下血糖8.5", age=50), criteria_of([dm]))
+    assert match_criteria(extract_facts("早上空腹血糖8.5", age=50), criteria_of([dm]))
+
+
+def test_round_13_the_years_of_a_diagnosis_and_lengths_said_without_a_number() -> None:
+    assert extract_facts("确诊糖尿病两年了，脚有点麻", age=50).duration_days != 730
+    assert extract_facts("diabetic for 8 years, foot numb for 2 weeks", age=60).duration_days == 14
+    assert extract_facts("my heart skips now and then. Months now.", age=50).duration_days == 60
+    assert extract_facts("low for weeks", age=30).duration_days == 14
+    assert extract_facts("a headache for 3 days", age=30).duration_days == 3
+
+
+def test_round_13_a_late_check_is_a_review_and_the_second_reading_counts() -> None:
+    for text in ("Realised I haven't had an asthma check since before the pandemic. All fine, just overdue.",
+                 "今年的眼底检查和肾功能还没查，血糖控制得还行。"):
+        assert extract_facts(text, age=40).asks_review, text
+    assert not extract_facts("my asthma has been bad this week", age=40).asks_review
+    f = extract_facts("First reading 172/104 straight after running up the stairs. Sat quietly five minutes, second reading "
+                      "128/82.", age=50)
+    assert f.blood_pressure == (128, 82)
+    assert extract_facts("readings 150/95 and 165/100 this week", age=50).blood_pressure == (165, 100)
+
+
+def test_round_13_bare_readings_in_a_message_about_sugars_are_sugars() -> None:
+    from rag.safety.urgency.facts import glucose_values
+
+    assert glucose_values("On insulin. Was 3.6 before lunch, 15 minutes later 6.2, then ate.") == [3.6, 6.2]
+    assert glucose_values("on metformin, a1c 7.2 last month") == []
+    assert glucose_values("diabetic, temp 38.2 today") == []
+    assert "chypo" in extract_facts("On insulin. Was 3.6 before lunch, had 4 glucose tablets.", age=50).tokens
+
+
+def test_round_13_cannot_sit_still_is_one_sign_and_a_ring_with_a_pale_middle_is_a_bullseye() -> None:
+    abdo = passage("3 Red flags: seek emergency care now", "- Sudden, severe or rapidly worsening pain, or pain so bad you "
+                   "cannot sit still or cannot move.", doc_id="abdo-test", title="Abdominal pain (stomach ache)", n=55)
+    assert not match_criteria(extract_facts("Sciatica pain down my leg, can't sit through a shift in the van", age=45),
+                              criteria_of([abdo]))
+    got = match_criteria(extract_facts("tummy pain since lunch, I'm rolling around in pain and can't sit still", age=45),
+                         criteria_of([abdo]))
+    assert got and got[0].level == "emergency", got
+    tick = passage("5 When to see a clinician", "See your primary care doctor if you develop a bullseye rash after a tick bite, "
+                   "an expanding rash after a tick bite, or a flu-like illness after a tick bite.", doc_id="bites-test",
+                   title="Insect bites, stings and tick bites", n=56)
+    got = match_criteria(extract_facts("Pulled a tick off my thigh nine days ago. Now a red ring spreading out from the spot with "
+                                       "a paler middle.", age=38), criteria_of([tick]))
+    assert got and got[0].level == "soon", got
+
+
+def test_round_13_a_bare_duration_is_the_duration_of_the_guidelines_subject() -> None:
+    dep = passage("5 When to see a clinician", "See your primary care doctor if symptoms last more than 2 weeks, affect work, "
+                  "school or relationships.", doc_id="dep-test", title="Depression and anxiety", n=57)
+    late = extract_facts("My period is nearly 6 weeks late and I have pain low on the right", age=28, sex="female")
+    assert not match_criteria(late, criteria_of([dep]), frozenset({"abdo-test"}))  # the answer is about another guideline
+    assert match_criteria(extract_facts("I've felt depressed for 6 weeks", age=28), criteria_of([dep]), frozenset({"abdo-test"}))
+    assert match_criteria(extract_facts("I have been feeling down for 6 weeks", age=28), criteria_of([dep]), frozenset({"dep-test"}))
+
+
+def test_round_13_a_chinese_a_not_a_question_is_not_a_denial_and_asks_for_a_review() -> None:
+    from rag.safety.urgency.terms import _tokens
+
+    assert "not_cfever" not in _tokens("是不是发烧了") and "not_cfever" in _tokens("不发烧")
+    assert extract_facts("体检空腹血糖6.4，医生说是糖尿病前期，想问问要不要去内分泌科看看。", age=45).asks_review
+    assert "csprain" in extract_facts("医生说是搬重东西拉伤了肋骨旁边的肌肉", age=35).tokens
+    assert "csprain" not in extract_facts("eye strain from the screen", age=35).tokens

@@ -100,6 +100,7 @@ _TEMP = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(°\s*[cf]|℃|℉|度|degrees?\s*[cf]
 _TEMP_WORD = re.compile(r"temp|fever|thermometer|reads|says|体温|腋温|耳温|额温|肛温|口温|发烧|发热|烧到|度", re.IGNORECASE)
 
 
+_NOT_A_TEMP = re.compile(r"bmi|a1c|weigh|\bkg\b|stone|\bph\b|sugar|glucose|mmol|血糖|体重|指数|[/:]\s*$", re.IGNORECASE)
 _THERMOMETER_AFTER = re.compile(r"[^,.;!?，。；]{0,20}(?:thermometer|under (?:the|his|her|my) arm|armpit|腋下|耳温|额温)", re.I)
 
 
@@ -114,12 +115,16 @@ def _temperatures(text: str) -> list[float]:
                     after) or text[max(0, m.start() - 1):m.start()] == "/":
             continue
         near = text[max(0, m.start() - 30):m.end() + 5]
+        if not unit and "." not in m.group(1) and re.search(r"\b(?:i'?m|i am|aged?)\s*$", text[:m.start()], re.I):
+            continue  # "no fever, I'm 38.": an age
         if _THERMOMETER_AFTER.match(text, m.end()):
             near += " thermometer"  # "39.3 on the ear thermometer"
         if unit in {"°f", "℉", "f", "degreesf"} or (95 <= value <= 110 and (unit or _TEMP_WORD.search(near))):
             c = (value - 32) * 5 / 9
         elif 34 <= value <= 43 and (unit or _TEMP_WORD.search(near)):
             c = value
+        elif 35 <= value < 43 and "." in m.group(1) and not _NOT_A_TEMP.search(near):
+            c = value  # "I'm 38.5", "还是39.6": a reading with a tenth in body-temperature range is a temperature
         else:
             continue
         if 34 <= c <= 43:
@@ -186,6 +191,19 @@ def glucose_values(text: str) -> list[float]:
         if upper:  # a range ("crept up to 12-14"): its top counts too
             w = float(upper.group(1))
             out.append(w / 18.0 if w >= 40 else w)
+    if not out:
+        # "On insulin. Was 3.6 before lunch, … 15 minutes later 6.2": in a message about sugars, a bare reading with a tenth
+        # in a meter's range is a blood sugar (not an HbA1c, a ketone, an INR or a weight)
+        for m in re.finditer(r"(?<![\d./])(\d{1,2}\.\d)(?![\d/])", text):
+            after = text[m.end():m.end() + 8].lower()
+            before = text[max(0, m.start() - 14):m.start()].lower()
+            if re.match(r"\s*(%|°|℃|度|years?|岁|days?|天|weeks?|周|months?|个月|hours?|小时|min|分钟|kg|g\b|mg|ml|l\b|litres?|"
+                        r"units?|iu|stone|st\b|公斤|斤|克|毫升|单位|mmhg|c\b|f\b)", after) or \
+                    re.search(r"a1c|糖化|ketone|酮|inr|potassium|钾|bmi|weigh|体重|temp|体温|fever|发烧|thermometer", before):
+                continue
+            v = float(m.group(1))
+            if 1.0 <= v <= 33.3:
+                out.append(v)
     return [round(v, 1) for v in out if 1.0 <= v <= 40.0]
 
 
@@ -244,6 +262,9 @@ def _age_text(years: float, zh: bool) -> str:
 
 
 def _days_text(days: float, zh: bool) -> str:
+    if days * 24 < 1:
+        v = f"{max(1.0, days * 24 * 60):.0f}"
+        return f"持续{v}分钟" if zh else f"for {v} minutes"
     if days < 1:
         v = f"{days * 24:.0f}"
         return f"持续{v}小时" if zh else f"for {v} hours"
@@ -257,7 +278,11 @@ _NO_APOSTROPHE = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|hasn|h
 
 # a span after these words times a habit or a history, not the illness: "I've smoked 20 a day for 30 years",
 # "been on metformin for 10 years", "烟龄30年"
-_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了|吸了", re.IGNORECASE)
+# (and so do the years of a diagnosis: "确诊糖尿病两年了", "diabetic for 8 years", "had high blood pressure for years")
+_HABIT = re.compile(r"\bsmok\w*|\bcigarett\w*|\bvap(?:e|ed|ing)\b|\bbeen on\b|\bdiagnosed\b|吸烟|抽烟|烟龄|抽了|吸了|"
+                    r"\bdiabetic for\b|\b(?:had|have|with) (?:type [12] )?(?:diabetes|asthma|copd|epilepsy|high blood pressure|"
+                    r"hypertension|migraines?|arthritis|heart failure)\b(?! (?:symptoms|attack|flare))|"
+                    r"确诊|诊断|查出|得了?.{0,6}(?:病|症)|患(?:有|上)?.{0,6}(?:病|症)", re.IGNORECASE)
 
 
 _CHRONIC = frozenset({"asthma", "chronic obstructive pulmonary disease", "lung cancer", "coronary artery disease", "heart failure",
@@ -282,7 +307,10 @@ _ASKS_REVIEW = re.compile(
     r"\b(?:talk|speak|chat) to (?:someone|somebody|a doctor|the doctor|my doctor|a gp|my gp|a nurse|the nurse) about|"
     r"\bask about (?:getting|having|starting|stopping|coming off)|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
     r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
-    r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)",
+    r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)|"
+    # a check that is late: "haven't had an asthma check since before the pandemic", "just overdue", "眼底检查还没查"
+    r"\b(?:haven'?t|have not|hasn'?t|has not|not) had (?:a|an|my|his|her|their) (?:[\w-]+ ){0,2}(?:check|check-up|checkup|review)\b|"
+    r"(?:要不要|需不需要|用不用|该不该)(?:去)?[^，。；,;？?]{0,8}?(?:看|查|挂|复查|就诊|找医生)|\boverdue\b|(?:检查|复查|体检|化验|筛查)[^，。；,;]{0,8}(?:还没|没有?)(?:查|做|去)|还没(?:去)?(?:复查|体检|检查)|该(?:复查|体检)了",
     re.IGNORECASE)
 # a count of episodes ("三回", "好几次", "3 hypos", "several times")
 _EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\s*(?:回|次)|\b(?:\d+|two|three|four|five|six|several|a few|few|many)\s+"
@@ -379,6 +407,18 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         durations.append(7.0)
     if re.search(r"since this morning|since last night|今天|this morning", low):
         durations.append(0.5)
+    # a length without a number ("months now", "for weeks", "好几个月", "since August"): the least it can mean
+    if re.search(r"\b(?:for|over|past|last) (?:the )?(?:past |last )?(?:few |several |many )?weeks\b|\bweeks now\b|"
+                 r"\b(?:a few|several|a couple of) weeks\b|好几周|几个星期|好几个星期|好几个礼拜", low):
+        durations.append(14.0)
+    if re.search(r"\bsince last month\b|\bsince (?:january|february|march|april|may|june|july|august|september|october|"
+                 r"november|december)\b|(?:从|打从|自从)上个?月|上个?月(?:开始|以来|到现在)", low):
+        durations.append(30.0)
+    if re.search(r"\b(?:for|over|past|last) (?:the )?(?:past |last )?(?:few |several |many )?months\b|\bmonths now\b|"
+                 r"\b(?:a few|several|a couple of) months\b|好几个月|几个月了|这几个月", low):
+        durations.append(60.0)
+    if re.search(r"\b(?:for|over) (?:the )?(?:past |last )?(?:few |several |many )?years\b|\byears now\b|好几年|这几年", low):
+        durations.append(365.0)
     temps = _temperatures(text)
     is_pregnant = pregnant
     said = any(not denies_pregnancy(low, m.start()) for m in re.finditer(r"\bpregnant\b|怀孕|孕\d|孕期", low))
@@ -389,10 +429,18 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("severe")  # "really bad", "unbearable", "痛得受不了": the patient says how bad it is
     if _FAST.search(symptoms):
         tokens.add("rapid")  # "spreading fast", "by the hour", "越来越快": the patient says how fast it goes
-    if _breathless_on_exertion_only(symptoms):
+    if _breathless_on_exertion_only(symptoms) and _breathless_on_slightest_effort(symptoms):
+        # "I get puffed walking to the car": breathless on the slightest effort, a same-day sign; not "struggling to
+        # breathe" (the emergency criteria skip a breathlessness that comes with effort)
+        tokens.update({"cbreathless", "breath_on_exertion"})
+    elif _breathless_on_exertion_only(symptoms):
         tokens.add("breath_on_exertion")
     if "crefuse_drink" in tokens:
         tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
+    if _AFTER_MEAL.search(symptoms):
+        tokens.add("after_meal")  # a sugar "two hours after lunch" is not a fasting reading
+    if _CLIMB.search(symptoms):
+        tokens.add("cexertion")  # "爬四楼爬到一半", "three flights of stairs": the effort of climbing, whatever the floor
     if _LOST_WEIGHT.search(symptoms):
         tokens.add("cweight_loss")  # "I've lost 5 kilos", "瘦了十来斤"
     if is_pregnant:
@@ -420,6 +468,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     if sugars:
         rest = _GLUCOSE_UNIT.sub(" ", rest)
         rest = _GLUCOSE_NEAR.sub(" ", rest)
+        for v in sugars:  # a bare reading taken as a sugar ("was 3.6 before lunch") is interpreted, not left over
+            rest = re.sub(rf"(?<![\d.]){re.escape(f'{v:g}')}(?![\d])", " ", rest)
     for sp in sorted(spans, key=lambda x: -x.start):
         rest = rest[:sp.start] + " " + rest[sp.end:]
     readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
@@ -438,16 +488,39 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  improving=_says_improving(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
-                 blood_pressure=(max(p[0] for p in pressures), max(p[1] for p in pressures)) if pressures else None,
+                 blood_pressure=(pressures[-1] if len(pressures) > 1 and _REMEASURED.search(text) else
+                                 (max(p[0] for p in pressures), max(p[1] for p in pressures))) if pressures else None,
                  glucose_mmol=max(sugars) if sugars else None)
 
 
+# a reading taken again after sitting quietly is the one that counts (NICE NG136: repeat a high first reading and
+# record the lower): "172/104 after the stairs; sat five minutes, second reading 128/82"
+_REMEASURED = re.compile(r"\b(?:second|2nd|third|another|repeat(?:ed)?|re-?(?:checked|took|measured|did)|again|after (?:sitting|"
+                         r"resting|a rest)|sat (?:quietly|down|still|for)|rested)\b|再测|又测|复测|重新测|休息.{0,6}(?:后|再)|坐.{0,6}(?:分钟|会儿)(?:后|再)",
+                         re.IGNORECASE)
+_AFTER_MEAL = re.compile(r"\bafter (?:my |a |the |his |her )?(?:lunch|dinner|tea|breakfast|a meal|meals|eating|food)\b|"
+                         r"\b(?:post[- ]?meal|postprandial)\b|(?:饭|餐|午饭|晚饭|早饭|早餐|午餐|晚餐)后|吃完(?:午|晚|早)?饭|吃过饭", re.IGNORECASE)
+_CLIMB = re.compile(r"爬.{0,3}楼|上.{0,2}[二三四五六七八九\d]楼|\b(?:flights?|floors?) of stairs\b|\bup (?:\w+ )?flights?\b", re.IGNORECASE)
 _BREATH = re.compile(r"breath\w*|puffed|winded|气短|气促|喘", re.IGNORECASE)
 _EXERTION = re.compile(r"walk\w*|stairs|upstairs|uphill|hills?\b|exercis\w*|running|jogging|gym|climb\w*|走快|走路|走几步|上楼|爬楼|"
                        r"爬坡|运动|活动后|干活|hoover\w*|vacuum\w*|housework|chores|gardening|mowing|carrying|做家务|干家务|拖地", re.IGNORECASE)
 # at rest or on the slightest effort (walking to the loo, getting dressed) is breathlessness at rest
 _AT_REST = re.compile(r"at rest|sitting|lying|even when|talking|can'?t (?:speak|talk|finish)|to the (?:loo|toilet|bathroom)|"
                       r"getting dressed|across the room|静息|坐着|躺着|休息时|说话|上厕所|穿衣", re.IGNORECASE)
+# the slightest effort: "puffed walking to the car", "走几步路就喘"
+_MINIMAL = re.compile(r"to the (?:car|gate|door|kitchen|kettle|end of the (?:road|drive))|a few (?:steps|yards|metres)|"
+                      r"走几步|几步路|走两步|动一动就|稍微一动", re.IGNORECASE)
+
+
+def _breathless_on_slightest_effort(symptoms: str) -> bool:
+    """A mention of breathlessness on the slightest effort ("puffed walking to the car", "走几步路就喘")."""
+    return any(_BREATH.search(c) and _MINIMAL.search(c) and not _denied_breath(c)
+               for c in re.split(r"[,.;!?，。；！？]|\bbut\b", symptoms))
+
+
+def _denied_breath(clause: str) -> bool:
+    return bool(re.search(r"\b(?:no|not|never|without)\b[^,.;]{0,20}breath|breath\w*\s+(?:\w+\s+)?(?:ok|okay|fine|normal|alright)\b|"
+                          r"不喘|没有?喘|不气短|没有气短", clause, re.IGNORECASE))
 
 
 def _breathless_on_exertion_only(symptoms: str) -> bool:

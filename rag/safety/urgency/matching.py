@@ -81,6 +81,8 @@ def _title_tokens(p: Passage) -> frozenset[str]:
 
 # a clause that qualifies the one before it ("..., especially with swelling"): the body part it is about is named there
 _JOINED = re.compile(r"并且|同时|伴有|伴|后发热|后发烧|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)  # "去过疟疾流行地区后发热": the fever too
+_FASTING = re.compile(r"fasting|before (?:breakfast|eating|meals)|空腹|餐前|饭前", re.IGNORECASE)
+_WITH_MID = re.compile(r".伴有?")
 _ATTACHED = re.compile(r"\s*(?:especially|particularly|in particular|along with|together with|accompanied by|with)\b|\s*(?:尤其|特别是|伴有|伴)", re.I)
 
 
@@ -101,9 +103,10 @@ _ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医
 
 
 def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
-                  title: frozenset[str] = frozenset(), about: bool = False) -> str | None:
+                  title: frozenset[str] = frozenset(), about: bool = False, off_topic: bool = False) -> str | None:
     """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
-    guideline's title; about: the guideline is the one the answer is about, i.e. the patient has its subject)."""
+    guideline's title; about: the guideline is the one the answer is about, i.e. the patient has its subject; off_topic:
+    the answer is about other guidelines)."""
     grounds: list[str] = []
     if c.needs_pregnant:
         if not facts.pregnant:
@@ -138,6 +141,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         g = facts.glucose_mmol
         if g is None or (g < limit if op == "ge" else g > limit):
             return None
+        if op == "ge" and "after_meal" in facts.tokens and _FASTING.search(c.text):
+            return None  # "空腹血糖≥7.0" is a fasting reading: 8.5 two hours after lunch is not one
         grounds.append(f"blood sugar {g:g} mmol/L {'≥' if op == 'ge' else '≤'} {limit:g} mmol/L")
         numeric = True
     if c.min_days is not None:
@@ -164,8 +169,12 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
             # a duration that names nothing is the duration of the guideline's subject: "..., or more than 24 hours in
             # a child" is the diarrhoea's 24 hours, not a 6-week cough's; "they are not better after 2 days" in the UTI
             # guideline is about a UTI's symptoms, not a fever's
+            # (a title the concept table does not know is its own subject in a guideline the answer is not about: a
+            # period six weeks late is not six weeks of the depression guideline's "symptoms")
             subject = (sentence & title) or (title & _concept_tokens())
             if subject and not subject & facts.tokens:
+                return None
+            if not subject and off_topic and (title - _WEAK) and not (title - _WEAK) & facts.tokens:
                 return None
         if c.min_days is not None:
             rest.discard("cnot_improving")  # "发热超过3天不退": lasting past the days is what "not settling" means
@@ -352,25 +361,35 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
         main: frozenset[str] = frozenset()
         main_holds = False
         attached = False
+        with_at = -1  # where the last Chinese item with "伴" in it ends in the criterion's text
         for cl in cr.clauses:
-            # once a qualifier starts, what follows belongs to it ("especially with vision changes or swelling")
+            # once a qualifier starts, what follows belongs to it ("especially with vision changes or swelling"); and
+            # "剧烈头痛伴脖子发硬、怕光": what follows "伴" (with) in a Chinese list qualifies the sign before it, up to the
+            # end of that item (a "；" starts the next one)
+            at = cr.text.find(cl.text, with_at) if with_at >= 0 else -1
             attached = attached or bool(_ATTACHED.match(cl.text))
-            if not attached:
+            qualifies = attached or (at >= 0 and not re.search(r"[；;。]", cr.text[with_at:at]))
+            if cr.passage.language == "zh" and _WITH_MID.search(cl.text) and (end := cr.text.find(cl.text)) >= 0:
+                with_at = end + len(cl.text)
+            if not qualifies:
                 main |= cl.tokens
-            grounds = _match_clause(cl, facts, topic, cr.tokens, title, about)
+            grounds = _match_clause(cl, facts, topic, cr.tokens, title, about,
+                                    bool(topic_doc_ids) and cr.passage.doc_id not in topic_doc_ids)
             if grounds is not None and tail_days is not None and cl.min_days is None and cl is not last:
                 if facts.duration_days is None or facts.duration_days < tail_days:
                     grounds = None
                 else:
                     grounds += f"; {facts.duration_days:g} days ≥ {tail_days:g} days"
-            if not attached:
+            if not qualifies:
                 main_holds = main_holds or grounds is not None
             if grounds is None:
                 continue
-            if attached and not main_holds and (
+            if qualifies and not main_holds and (
                     not {t for t in cl.tokens if t not in topic} <= facts.tokens
                     or not ((main - topic) & facts.tokens)
-                    or any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in main)):
+                    or any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in main)
+                    or (main & _SEVERITY and not facts.tokens & _SEVERITY)):
+                # (the severity of what is qualified goes with it: "severe pain, especially with …" is not any pain)
                 continue
             level, why = cr.level, cr.level_why
             if level == "emergency" and "breath_on_exertion" in facts.tokens and "cbreathless" in cl.tokens \

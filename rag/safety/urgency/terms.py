@@ -191,6 +191,7 @@ def _zh_parts(run: str) -> list[tuple[str, bool]]:
     """A run of Chinese split at negation cues; the part after a cue (up to 4 characters) is negated."""
     parts: list[tuple[str, bool]] = []
     pos = 0
+    run = re.sub(r"([\u4e00-\u9fff])[不没]\1", r"\1\1", run)  # "要不要去看看", "是不是", "有没有": a question, not a denial
     for m in _ZH_NEG.finditer(run):
         if m.start() > pos:
             parts.append((run[pos:m.start()], False))
