@@ -429,6 +429,23 @@ ROUND_13_FIRES = [
     ("she opened her mouth but the words wouldn't come out", 68, None, "stroke_befast"),
     ("爸爸喝水从一边嘴角漏出来，话到嘴边说不出来", 72, None, "stroke_befast"),
     ("had ten puffs of the blue inhaler and it's not touching it", 20, None, "reliever_not_working"),
+    # collapse, breathing, hypoglycaemia and a stiff neck in a relative's words
+    ("Grandad went down like a sack of potatoes in the kitchen and we can't get a word out of him", 80, None,
+     "collapse_unresponsive"),
+    ("奶奶晕倒了，掐人中都没醒", 80, None, "collapse_unresponsive"),
+    ("it feels like I'm breathing through a straw", 60, None, "breathing_difficulty"),
+    ("一直吸不进气，像被人捂住了口鼻", 60, None, "breathing_difficulty"),
+    ("my diabetic husband is acting drunk and sweaty", 60, None, "severe_hypoglycaemia"),
+    ("爸爸有糖尿病，现在像喝醉了一样，满头大汗", 65, None, "severe_hypoglycaemia"),
+    ("temp 39, his neck is like a plank", 8, None, "meningitis"),
+    ("the headache reached its peak almost instantly", 45, None, "thunderclap_headache"),
+    ("it felt like a hammer came down on the back of my skull out of nowhere", 50, None, "thunderclap_headache"),
+    ("her bowel motions are black as coal and she feels woozy", 80, None, "gi_bleeding"),
+    ("the dots stayed visible under a glass", 3, None, "meningitis"),
+    ("突然倒在地上，口吐白沫", 40, None, "first_seizure"),
+    ("he dropped to the floor foaming at the mouth", 30, None, "first_seizure"),
+    ("after the peanut his lips blew up like a duck", 6, None, "anaphylaxis"),
+    ("左边脸木了，说话有点不清", 70, None, "stroke_befast"),
 ]
 
 ROUND_13_LOOK_ALIKES = [
@@ -466,6 +483,16 @@ ROUND_13_LOOK_ALIKES = [
     ("孩子碰了一下插座，没事，哭了两声", 3, None),
     ("月经推迟了几天，肚子有点胀", 25, None),
     ("吃了海鲜，身上起了点疹子，呼吸正常", 30, None),
+    ("he was drunk and slept it off on the sofa, couldn't get a word out of him", 20, None),
+    ("my toddler is shy with strangers, I can't get a word out of her at nursery", 3, None),
+    ("blocked nose, like breathing through a straw", 30, None),
+    ("I had a nightmare that I was drowning", 30, None),
+    ("奶奶晕倒了，掐了人中就醒了", 80, None),
+    ("鼻塞，吸不进气", 30, None),
+    ("昨晚喝醉了，今天头疼", 30, None),
+    ("it feels like a hammer pounding in my head most days", 40, None),
+    ("my headache peaks in the evenings and goes by morning", 40, None),
+    ("牙科打了麻药，半边脸木", 30, None),
 ]
 
 
