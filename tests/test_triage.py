@@ -362,3 +362,145 @@ def test_round_12_red_flags_preterm_labour_staggered_paracetamol_indirect_plans_
     assert triage("I don't think I'll be around much longer at this job", age=30).urgency != "emergency"
     assert triage("since 6am a heavy feeling in the middle of my chest on and off, now my left arm aches a bit", age=67
                   ).urgency == "emergency"
+
+
+# round 13 (rules 2026.12.10, paraphrase): the decisive sign told by what a patient or relative notices, not its clinical
+# name. Our own wordings of the kinds urgency_dev15 missed (never its text), each with look-alikes below that must not fire.
+ROUND_13_FIRES = [
+    # thunderclap headache: a blow or a burst as a metaphor, with something sudden; worst-ever pain placed in the head
+    ("It was like someone hit me over the back of the head with a baseball bat, came out of nowhere on the loo", 50, None,
+     "thunderclap_headache"),
+    ("felt like something burst in my head while I was lifting a box, now I've been sick", 45, None, "thunderclap_headache"),
+    ("the pain at the back of my head went from nothing to unbearable in a couple of seconds", 40, None, "thunderclap_headache"),
+    ("worst pain I've ever felt in my life, right at the back of my head", 52, None, "thunderclap_headache"),
+    ("正在搬东西，后脑勺像被人用棍子狠狠砸了一下，疼得想吐", 48, None, "thunderclap_headache"),
+    ("头几秒钟之内就疼到受不了了", 55, None, "thunderclap_headache"),
+    # melaena as tar, treacle, tarmac, asphalt
+    ("on naproxen for my back, and my poo has been like tar for two days", 60, None, "gi_bleeding"),
+    ("Dad's stools are sticky and shiny black, and he's very pale", 78, None, "gi_bleeding"),
+    ("what I passed this morning was the colour of tarmac", 55, None, "gi_bleeding"),
+    ("最近吃阿司匹林，拉的大便黑乎乎的", 70, None, "gi_bleeding"),
+    ("这两天解的大便又黑又亮，站起来头晕", 66, None, "gi_bleeding"),
+    # ectopic pregnancy: a late period however said, one-sided pain, shoulder-tip pain, near-fainting
+    ("Period's about a fortnight late, sharp pain on my left side low down and I nearly passed out in the shower", 26, None,
+     "ectopic_pregnancy"),
+    ("6 weeks pregnant, stabbing pain on the right and pain in the tip of my left shoulder", 30, None, "ectopic_pregnancy"),
+    ("大姨妈推迟了快两个礼拜，右下腹一阵阵刺痛，刚才眼前一黑", 27, None, "ectopic_pregnancy"),
+    ("验孕棒两道杠，左边小腹疼，肩膀尖也疼", 29, None, "ectopic_pregnancy"),
+    # meningitis: a glass or tumbler that still shows the spots; purple marks in lay words with a fever
+    ("temp 39, and the purple spots on her legs are still there when I push a glass tumbler onto them", 2, None, "meningitis"),
+    ("I rolled a glass over the dots on his back and could still see them clearly", 4, None, "meningitis"),
+    ("he has 39.2 and dark red pinpricks appearing on his chest", 6, None, "meningitis"),
+    ("孩子发烧，身上有紫色的小点点，用玻璃杯压着还是看得见", 3, None, "meningitis"),
+    # waters breaking: a pop, a gush, soaked clothes
+    ("34 weeks pregnant, felt a pop and then water ran down my legs, my leggings are soaked", 30, True, "waters_leaking"),
+    ("31 weeks pregnant, I thought I'd wet myself but it keeps coming and it's clear", 28, True, "waters_leaking"),
+    ("怀孕32周，刚才下身哗地涌出好多水，裤子都湿透了", 29, True, "waters_leaking"),
+    # electrical injury: a jolt off something live, mains voltage by number
+    ("my husband got a massive jolt off the fuse box while rewiring, his arm is numb", 45, None, "electrical_burn"),
+    ("I was drilling and hit a live cable", 38, None, "electrical_burn"),
+    ("the 240V went through my hand when I touched the bare wire", 33, None, "electrical_burn"),
+    ("修插座的时候被电打了一下，手到现在还麻", 40, None, "electrical_burn"),
+    ("摸到了裸露的电线，手心有个黑点", 35, None, "electrical_burn"),
+    # anaphylaxis: the throat narrowing and the voice changed, said as they feel
+    ("ate a prawn cracker and now my throat feels like it's closing to a pinhole and my voice is all croaky", 24, None,
+     "anaphylaxis"),
+    ("after the wasp sting my tongue feels too big for my mouth and I've got hives", 40, None, "anaphylaxis"),
+    ("吃了花生以后声音变了，嗓子越来越窄，身上起风团", 20, None, "anaphylaxis"),
+    # breathing: a colour round the mouth, a chest that stops moving, words between breaths
+    ("my 3 week old goes a bluish colour around her mouth when she feeds", 0.06, None, "breathing_difficulty"),
+    ("his lips went like blackberries and he was struggling", 70, None, "breathing_difficulty"),
+    ("my newborn's chest stopped moving for what felt like ages and she went limp", 0.02, None, "breathing_difficulty"),
+    ("I can only get two words out at a time before I have to stop for breath", 30, None, "breathing_difficulty"),
+    ("宝宝吃奶的时候嘴巴周围发青，刚才胸口好半天不起伏", 0.05, None, "breathing_difficulty"),
+    # torsion, deformity, deep or large burns, mottled skin, stroke told by what was seen, an inhaler by the dozen
+    ("my 13 year old is crying in agony holding his testicle", 13, None, "testicular_torsion"),
+    ("one testicle is sitting much higher than the other and it's really painful", 17, None, "testicular_torsion"),
+    ("儿子半夜疼得直哭，说蛋蛋疼", 12, None, "testicular_torsion"),
+    ("fell off my bike, my wrist is pointing the wrong way", 12, None, "fracture_deformity"),
+    ("crashed on the motorbike, my foot is freezing cold and white below the break", 30, None, "fracture_deformity"),
+    ("从梯子上摔下来，脚踝朝反方向拧着，脚趾发白冰凉", 50, None, "fracture_deformity"),
+    ("spilled the chip pan on her leg, the burn is bigger than her hand", 40, None, "serious_burn"),
+    ("the skin on his arm has gone white and leathery where the hot water went", 3, None, "serious_burn"),
+    ("开水烫伤了，比他的手掌还大，皮肤发白发硬", 4, None, "serious_burn"),
+    ("Mum has had diarrhoea for two days, her knees are mottled and her hands are icy", 85, None, "sepsis"),
+    ("爷爷腿上一片一片发花，手脚冰凉，叫他半天才应", 82, None, "sepsis"),
+    ("Dad's tea was dribbling out of one side of his mouth at breakfast", 75, None, "stroke_befast"),
+    ("she opened her mouth but the words wouldn't come out", 68, None, "stroke_befast"),
+    ("爸爸喝水从一边嘴角漏出来，话到嘴边说不出来", 72, None, "stroke_befast"),
+    ("had ten puffs of the blue inhaler and it's not touching it", 20, None, "reliever_not_working"),
+    # collapse, breathing, hypoglycaemia and a stiff neck in a relative's words
+    ("Grandad went down like a sack of potatoes in the kitchen and we can't get a word out of him", 80, None,
+     "collapse_unresponsive"),
+    ("奶奶晕倒了，掐人中都没醒", 80, None, "collapse_unresponsive"),
+    ("it feels like I'm breathing through a straw", 60, None, "breathing_difficulty"),
+    ("一直吸不进气，像被人捂住了口鼻", 60, None, "breathing_difficulty"),
+    ("my diabetic husband is acting drunk and sweaty", 60, None, "severe_hypoglycaemia"),
+    ("爸爸有糖尿病，现在像喝醉了一样，满头大汗", 65, None, "severe_hypoglycaemia"),
+    ("temp 39, his neck is like a plank", 8, None, "meningitis"),
+    ("the headache reached its peak almost instantly", 45, None, "thunderclap_headache"),
+    ("it felt like a hammer came down on the back of my skull out of nowhere", 50, None, "thunderclap_headache"),
+    ("her bowel motions are black as coal and she feels woozy", 80, None, "gi_bleeding"),
+    ("the dots stayed visible under a glass", 3, None, "meningitis"),
+    ("突然倒在地上，口吐白沫", 40, None, "first_seizure"),
+    ("he dropped to the floor foaming at the mouth", 30, None, "first_seizure"),
+    ("after the peanut his lips blew up like a duck", 6, None, "anaphylaxis"),
+    ("左边脸木了，说话有点不清", 70, None, "stroke_befast"),
+]
+
+ROUND_13_LOOK_ALIKES = [
+    ("headache that built up over the day, now quite bad, I get these with my period", 30, None),
+    ("banged my head on the cupboard door, small lump, feel fine", 40, None),
+    ("my head feels like it's going to explode with this cold and blocked sinuses", 35, None),
+    ("tension headache, feels like someone is squeezing my head, on and off for weeks", 40, None),
+    ("I'm on iron tablets and my poo is black like tar", 35, None),
+    ("I ate black pudding and my stools look very dark", 45, None),
+    ("a dusky purple bruise on my shin after football", 20, None),
+    ("had an electric shock from the socket 3 years ago, fine since", 40, None),
+    ("got a little zap from the electric fence at the farm", 10, None),
+    ("static shock from the car door again", 30, None),
+    ("12 weeks pregnant, feels like my waters are leaking but it's more discharge, white and creamy", 28, True),
+    ("hives all over my arms after the new soap, breathing fine, lips fine", 33, None),
+    ("did the glass test on the rash and it faded completely", 5, None),
+    ("period is 3 days late and I have a bit of period-like cramping, feel fine", 25, None),
+    ("my voice has been croaky since the football match", 30, None),
+    ("burnt my finger on the oven tray, red but no blister", 40, None),
+    ("spilled boiling water on my forearm, a blister about the size of my palm", 30, None),
+    ("sunburn on my whole back, red and sore", 25, None),
+    ("my feet burn at night, both legs tingle, I'm diabetic", 60, None),
+    ("I can't find the right words to explain how tired I am", 40, None),
+    ("my baby has pauses in her breathing for a few seconds when asleep, colour is fine", 0.05, None),
+    ("my 6 year old snores and sometimes stops breathing for a couple of secs then gasps", 6, None),
+    ("ankle sprain, swollen and bruised, I can walk on it", 30, None),
+    ("my testicle has ached a bit on and off for weeks", 30, None),
+    ("怀孕12周，白带多，总觉得下面湿湿的", 28, True),
+    ("吃了铁剂以后大便发黑", 30, None),
+    ("以前被电过一次，现在没事", 40, None),
+    ("孩子吃了桑葚，嘴唇紫紫的", 4, None),
+    ("头疼了一整天，慢慢加重的，以前也这样", 35, None),
+    ("烫了一下手指，红了一点，不疼", 30, None),
+    ("最近手机充电的时候手有点麻", 30, None),
+    ("孩子碰了一下插座，没事，哭了两声", 3, None),
+    ("月经推迟了几天，肚子有点胀", 25, None),
+    ("吃了海鲜，身上起了点疹子，呼吸正常", 30, None),
+    ("he was drunk and slept it off on the sofa, couldn't get a word out of him", 20, None),
+    ("my toddler is shy with strangers, I can't get a word out of her at nursery", 3, None),
+    ("blocked nose, like breathing through a straw", 30, None),
+    ("I had a nightmare that I was drowning", 30, None),
+    ("奶奶晕倒了，掐了人中就醒了", 80, None),
+    ("鼻塞，吸不进气", 30, None),
+    ("昨晚喝醉了，今天头疼", 30, None),
+    ("it feels like a hammer pounding in my head most days", 40, None),
+    ("my headache peaks in the evenings and goes by morning", 40, None),
+    ("牙科打了麻药，半边脸木", 30, None),
+]
+
+
+@pytest.mark.parametrize("text, age, pregnant, rule", ROUND_13_FIRES)
+def test_red_flags_in_paraphrase_round_13(text: str, age: float, pregnant: bool | None, rule: str) -> None:
+    assert rule in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}
+
+
+@pytest.mark.parametrize("text, age, pregnant", ROUND_13_LOOK_ALIKES)
+def test_round_13_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
+    assert triage(text, age=age, pregnant=pregnant).red_flags == []

@@ -261,3 +261,19 @@ def test_round_10_meaning_layer_quiet_on_rigors_periodic_breathing_small_doses_a
                           ("he swallowed a huge number of pills on purpose", "poisoning_overdose")):
         concepts = {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}
         assert concept in concepts, (text, concepts)
+
+
+def test_round_13_meaning_layer_paraphrase_exemplars_and_guards(minilm):
+    # concepts 2026.12.4: a burst in the head reaches the thunderclap exemplars where no rule knows the words
+    text = "something seemed to rupture in my head and I threw up"
+    assert triage(text, age=40).urgency is None
+    assert "thunderclap_headache" in {f.concept for f in triage(text, age=40, embedder=minilm).red_flags}
+    # a sign named and called fine is not affirmed ("breathing fine, lips fine" reached breathing difficulty before)
+    assert triage("hives all over my arms after the new soap, breathing fine, lips fine", age=33, embedder=minilm).red_flags == []
+    # a black stool explained by iron in the same sentence: neither the rule nor the meaning layer (`unless`)
+    assert triage("my poo is black and sticky, I take ferrous sulphate", age=50, embedder=minilm).red_flags == []
+    assert triage("吃了铁剂，大便像柏油").red_flags == []
+    assert {f.concept for f in triage("拉的粑粑跟沥青似的").red_flags} == {"gi_bleeding"}
+    # a sore throat told by metaphor, with the voice fine, is not anaphylaxis
+    sore = "Throat feels like I swallowed a sandpaper ball, day two, no temperature, voice fine, drinking fine."
+    assert triage(sore, age=30, embedder=minilm).red_flags == []

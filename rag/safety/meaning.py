@@ -51,6 +51,9 @@ class Concept:
     # `needs_any`: the patient's text must hold one of these cues (a sting is anaphylaxis only with a body-wide sign)
     not_when: re.Pattern[str] | None = None
     needs_any: re.Pattern[str] | None = None
+    # `unless`: a benign explanation anywhere in the clause's sentence cancels it, as a rule's `unless` does (black
+    # stools "because I take iron tablets")
+    unless: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,12 @@ def zh_terms(text: str, bank: ConceptBank) -> frozenset[str]:
 
 
 _NORMAL = re.compile(r"\b(?:fine|normal(?:ly)?|ok|okay|all right|alright)\b|正常|没事|没问题|挺好", re.IGNORECASE)
+# a short clause that names a sign and calls it fine ("breathing fine", "lips normal", "呼吸正常"): a sign reported as
+# absent, not affirmed, whatever it sounds like to the encoder
+_SIGN_FINE = re.compile(r"^(?!.*\b(?:not|no|isn'?t|aren'?t|never|hardly|barely|far from)\b)(?!.*[不没未])\W*(?:"
+                        r"(?:(?:his|her|my|their|the|and|but|otherwise|still)\s+)*[a-z]+(?:\s+[a-z]+)?\s+(?:is\s+|are\s+|all\s+|both\s+)?"
+                        r"(?:fine|normal|ok|okay|all right|alright|good|clear)|[\u3400-\u9fff]{1,4}(?:都|也|还)?(?:正常|没事|挺好|还好))\W*$",
+                        re.IGNORECASE)
 
 
 def _pattern(raw: Any, where: str) -> re.Pattern[str] | None:
@@ -156,6 +165,7 @@ def load_bank() -> ConceptBank:
             en=en, zh=zh, zh_text=zh_text,
             not_when=_pattern(raw.get("not_when"), f"{where} not_when"),
             needs_any=_pattern(raw.get("needs_any"), f"{where} needs_any"),
+            unless=_pattern(raw.get("unless"), f"{where} unless"),
         ))
     return ConceptBank(version=partial.version, concepts=tuple(concepts), zh_variants=variants)
 
@@ -240,9 +250,18 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
     # what the patient affirms: "breathing fine" or "no swelling of the lips" is not a body-wide sign
     whole = " ".join(c.text for c in clauses if not c.negated and not _NORMAL.search(c.text))
 
+    # each unit's sentence, affirmed clauses only: where a concept's `unless` looks for a benign explanation
+    sentence_of: dict[str, str] = {}
+    for text, parts in units(clauses):
+        sentence_of.setdefault(text, " ".join(c.text for c in clauses if c.sentence == parts[0].sentence and not c.negated))
+
     def keep(cid: str, score: float, text: str, exemplar: str) -> None:
         concept = by_id[cid]
+        if all(_SIGN_FINE.match(part) for part in re.split(r"[,，]", text)):
+            return
         if concept.not_when is not None and concept.not_when.search(text):
+            return
+        if concept.unless is not None and concept.unless.search(sentence_of.get(text, text)):
             return
         if concept.needs_any is not None and not concept.needs_any.search(whole):
             return
