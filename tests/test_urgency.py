@@ -1327,3 +1327,20 @@ def test_round_13_a_chinese_a_not_a_question_is_not_a_denial_and_asks_for_a_revi
     assert extract_facts("体检空腹血糖6.4，医生说是糖尿病前期，想问问要不要去内分泌科看看。", age=45).asks_review
     assert "csprain" in extract_facts("医生说是搬重东西拉伤了肋骨旁边的肌肉", age=35).tokens
     assert "csprain" not in extract_facts("eye strain from the screen", age=35).tokens
+
+
+def test_round_13_there_and_back_is_not_the_back_and_a_kettle_is_not_a_burn() -> None:
+    f = extract_facts("Rolled my ankle, swollen and bruising, but I can hobble to the kettle and back.", age=30)
+    assert "back" not in f.tokens and "cburn" not in f.tokens and "csprain" in f.tokens
+    assert "cburn" in extract_facts("spilt water from the kettle on my arm", age=30).tokens
+    assert "back" in extract_facts("my back hurts", age=30).tokens
+
+
+def test_round_13_another_guidelines_criterion_does_not_decide_on_one_word_below_an_emergency() -> None:
+    uti = passage("5 When to see a clinician", "See a primary care doctor if:\n\n- you have blood in the urine, fever, or back "
+                  "pain;", doc_id="uti-test", title="Urinary tract infection (UTI, bladder infection)", n=58)
+    back = extract_facts("My back locked solid when I lifted the sofa this morning, I can't stand up straight.", age=30)
+    assert not match_criteria(back, criteria_of([uti]), frozenset({"back-test"}))
+    assert match_criteria(back, criteria_of([uti]))  # (no answer topic known: every guideline counts)
+    wee = extract_facts("it burns when I wee and now my back hurts", age=30)
+    assert match_criteria(wee, criteria_of([uti]), frozenset({"back-test"}))  # the patient has the guideline's subject

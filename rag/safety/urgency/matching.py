@@ -81,6 +81,7 @@ def _title_tokens(p: Passage) -> frozenset[str]:
 
 # a clause that qualifies the one before it ("..., especially with swelling"): the body part it is about is named there
 _JOINED = re.compile(r"并且|同时|伴有|伴|后发热|后发烧|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)  # "去过疟疾流行地区后发热": the fever too
+_ONE_SIGN = re.compile(r"you mention [^,;]+")
 _FASTING = re.compile(r"fasting|before (?:breakfast|eating|meals)|空腹|餐前|饭前", re.IGNORECASE)
 _WITH_MID = re.compile(r".伴有?")
 _ATTACHED = re.compile(r"\s*(?:especially|particularly|in particular|along with|together with|accompanied by|with)\b|\s*(?:尤其|特别是|伴有|伴)", re.I)
@@ -339,6 +340,7 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
             subject_words[p.doc_id] = subject_words.get(p.doc_id, frozenset()) | _guideline_tokens(p.text)
     for cr in criteria:
         title = frozenset(_title_tokens(cr.passage))
+        off_topic = bool(topic_doc_ids) and cr.passage.doc_id not in topic_doc_ids
         if cr.level != "emergency" and not _has_condition_of(cr.passage, facts, title):
             continue  # "contact primary care if ankles swell" in the COPD guideline is for people with COPD
         # the guideline's own subject goes without saying only for a patient who has it
@@ -373,8 +375,7 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 with_at = end + len(cl.text)
             if not qualifies:
                 main |= cl.tokens
-            grounds = _match_clause(cl, facts, topic, cr.tokens, title, about,
-                                    bool(topic_doc_ids) and cr.passage.doc_id not in topic_doc_ids)
+            grounds = _match_clause(cl, facts, topic, cr.tokens, title, about, off_topic)
             if grounds is not None and tail_days is not None and cl.min_days is None and cl is not last:
                 if facts.duration_days is None or facts.duration_days < tail_days:
                     grounds = None
@@ -415,6 +416,11 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 # "see your primary care doctor if palpitations keep coming back" for months of skipped beats: an
                 # appointment, not a visit within days (nothing the patient says asks for sooner)
                 level, why = "routine", "you describe it as going on for weeks or months, and the guideline gives no time frame"
+            if level != "emergency" and off_topic and not title & facts.tokens and _ONE_SIGN.fullmatch(grounds):
+                # below an emergency, a guideline the answer is not about, whose subject the patient does not name,
+                # does not decide on one shared word: "back pain" in the UTI guideline's list is a UTI's back pain, not a
+                # back that locked lifting a sofa
+                continue
             if best is None or LEVEL_RANK[level] < LEVEL_RANK[best.level]:
                 best = Match(criterion=cr, clause=cl.text, level=level, level_why=why, grounds=grounds,
                              signs=_signs(cl.tokens & facts.tokens) - title)

@@ -224,7 +224,7 @@ _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goe
                            r"sent|send|looked|look|results?|tests?|bloods?|cblood_test|stepped|step|fight|fought|hold|held|cut|cutting|"
                            r"pay|paid|put|moved|move|settle|settled)\s+back\b(?!\s*(?:pain|ache|aches|spasms?|problems?|trouble|injur\w*|"
                            r"muscles?|of\b|is\b|was\b|has\b|hurts?\b|went\b|cpain))|\bback\s+(?=from\b|home\b|to (?:work|normal|school|bed|sleep)\b)|"
-                           r"\b(a while|years|months|weeks|way|days|ages)\s+back\b", re.IGNORECASE)
+                           r"\b(a while|years|months|weeks|way|days|ages)\s+back\b|\b(?:there|and)\s+back\b(?=\s*(?:$|[.,;!?]|again))", re.IGNORECASE)
 
 
 def _tokens(text: str) -> set[str]:
