@@ -1344,3 +1344,13 @@ def test_round_13_another_guidelines_criterion_does_not_decide_on_one_word_below
     assert match_criteria(back, criteria_of([uti]))  # (no answer topic known: every guideline counts)
     wee = extract_facts("it burns when I wee and now my back hurts", age=30)
     assert match_criteria(wee, criteria_of([uti]), frozenset({"back-test"}))  # the patient has the guideline's subject
+
+
+def test_round_13_a_condition_that_should_be_investigated_is_a_criterion() -> None:
+    hypo = passage("5 When to see a clinician", "Hypoglycaemia in someone without diabetes should be investigated by a doctor, "
+                   "usually endocrinology.", doc_id="hypo-test", title="Low blood sugar (hypoglycaemia)", n=59)
+    got = match_criteria(extract_facts("I'm not diabetic but I get shaky sweaty spells, my mum's meter said 3.3", age=31),
+                         criteria_of([hypo]))
+    assert got and got[0].level == "soon" and "no diabetes" in got[0].grounds, got
+    assert not match_criteria(extract_facts("type 2 diabetic on gliclazide, went low at 3.3 before lunch", age=60),
+                              criteria_of([hypo]))

@@ -26,7 +26,8 @@ _SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|wit
 _ROUTINE_CUE = re.compile(r"\bregular(ly)?\b|review|yearly|every \d|keep(s)? coming back|keep getting|coming back|frequent|"
                           r"several a week|most days|routine appointment|定期|每年|每\s*\d|反复|频繁|每周数次|越来越(?:频繁|多|常|密)|预约|复查", re.IGNORECASE)
 _SEEK_VERB = re.compile(r"\b(see|contact|call|seek|go to|ask|book|arrange|needs? (urgent )?(medical )?(assessment|checking|review)|"
-                        r"should be checked|tell your)\b|就医|就诊|找医生|看医生|到.{0,6}(科|门诊)", re.IGNORECASE)
+                        r"should be checked|should be investigated|needs? investigating|tell your)\b|就医|就诊|找医生|看医生|到.{0,6}(科|门诊)", re.IGNORECASE)
+_LATE_SEEK = re.compile(r"(.{8,}?)\s+(?:should be investigated|needs? investigating)\b", re.IGNORECASE)
 _WORD_AGE = (  # most specific first: a matched phrase is taken out before the next is looked for
     (re.compile(r"newborn|新生儿"), 0.0, 0.1),
     (re.compile(r"older adults?|老人|老年"), 65.0, 200.0),
@@ -236,6 +237,9 @@ def _distribute_or(m: re.Match[str]) -> str:
 
 
 def _clauses(statement: str) -> tuple[_Clause, ...]:
+    # "Hypoglycaemia in someone without diabetes should be investigated by a doctor": the condition comes first
+    if (late_verb := _LATE_SEEK.match(statement)) is not None:
+        statement = late_verb.group(1)
     # the "if ..." part holds the conditions; a lead like "See your doctor if" is not a condition
     # ("for" a purpose is not the condition: "seek emergency care for medical support if ...")
     body = re.split(r"\bif\b|\bfor\b(?! \d)(?!\s+(?:medical |urgent |emergency |expert |specialist |professional )?"

@@ -300,8 +300,11 @@ def _zh_grounds(grounds: str) -> str:
 def _show(token: str) -> str:
     negated = token.startswith("not_")
     bare = token.removeprefix("not_")
-    word = bare[1:].replace("_", " ") if bare in _concept_tokens() else bare
+    word = bare[1:].replace("_", " ") if bare in _concept_tokens() else _WHOLE_WORD.get(bare, bare)
     return f"no {word}" if negated else word
+
+
+_WHOLE_WORD = {"diabet": "diabetes"}  # stems a reader would not recognise
 
 
 # medicines and devices that say the patient has the long-term condition without naming it ("my blue inhaler")
@@ -338,9 +341,12 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
     for p in passages:
         if p.doc_id in topic_doc_ids:
             subject_words[p.doc_id] = subject_words.get(p.doc_id, frozenset()) | _guideline_tokens(p.text)
+    # the answer's own guideline is about what the patient says (its title names something of it): another guideline is
+    # then "off topic" (a c-section wound answered from the adult fever guideline, "no temperature", is not)
+    topic_named = any(p.doc_id in topic_doc_ids and _title_tokens(p) & facts.tokens for p in passages)
     for cr in criteria:
         title = frozenset(_title_tokens(cr.passage))
-        off_topic = bool(topic_doc_ids) and cr.passage.doc_id not in topic_doc_ids
+        off_topic = bool(topic_doc_ids) and cr.passage.doc_id not in topic_doc_ids and (topic_named or not passages)
         if cr.level != "emergency" and not _has_condition_of(cr.passage, facts, title):
             continue  # "contact primary care if ankles swell" in the COPD guideline is for people with COPD
         # the guideline's own subject goes without saying only for a patient who has it

@@ -88,6 +88,8 @@ _PAIN_WORDS = {"hurt": "pain", "hurts": "pain", "hurting": "pain", "ache": "pain
 
 
 def _stem(w: str) -> str:
+    if w in ("diabetic", "diabetics"):
+        return "diabet"  # "I'm not diabetic" and the guideline's "without diabetes"
     for suf in ("ingly", "edly", "ness", "ing", "ion", "ed", "es", "ly", "s", "y"):
         if w.endswith(suf) and len(w) - len(suf) >= 4:
             return w[: -len(suf)]
