@@ -367,6 +367,8 @@ def test_round_12_red_flags_preterm_labour_staggered_paracetamol_indirect_plans_
 # round 13 (rules 2026.12.10, paraphrase): the decisive sign told by what a patient or relative notices, not its clinical
 # name. Our own wordings of the kinds urgency_dev15 missed (never its text), each with look-alikes below that must not fire.
 ROUND_13_FIRES = [
+    ("I'm worried I've overdosed, I took 16 paracetamol today", 30, None, "poisoning_overdose"),
+    ("scared I overdosed on paracetamol, I took the whole packet", 30, None, "poisoning_overdose"),
     # thunderclap headache: a blow or a burst as a metaphor, with something sudden; worst-ever pain placed in the head
     ("It was like someone hit me over the back of the head with a baseball bat, came out of nowhere on the loo", 50, None,
      "thunderclap_headache"),
@@ -449,6 +451,7 @@ ROUND_13_FIRES = [
 ]
 
 ROUND_13_LOOK_ALIKES = [
+    ("took 2 paracetamol four times today, 8 in all, hours apart, and now I'm worried I've overdosed", 30, None),
     ("headache that built up over the day, now quite bad, I get these with my period", 30, None),
     ("banged my head on the cupboard door, small lump, feel fine", 40, None),
     ("my head feels like it's going to explode with this cold and blocked sinuses", 35, None),
