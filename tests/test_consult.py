@@ -270,3 +270,57 @@ def test_an_english_condition_in_a_chinese_emergency_answer_is_marked_in_english
     a = ask(quoting, "被蜜蜂蜇了，嘴唇和喉咙都肿了，喘不上气", age=30)
     assert a.urgency == "emergency" and a.possible_conditions
     assert all(c.name.endswith(" — to be assessed urgently") and "需紧急评估" not in c.name for c in a.possible_conditions)
+
+
+# --- round 11 of docs/answers.md: a seek-care reason from the complaint's own guideline ---------------------------------
+
+
+def _other_criterion(level: str, doc_id: str, title: str, signs: frozenset[str] = frozenset()):
+    from rag.safety.urgency import Criterion, Match, UrgencyDecision
+    from rag.types import Passage
+
+    p = Passage(chunk_id=f"{doc_id}/5", doc_id=doc_id, title=title, publisher="t", version="1", source=f"{doc_id}.md",
+                section="5 When to see a clinician", page_start=1, page_end=1, text="x", language="en", score=0.5)
+    crit = Criterion(text="you are pregnant and cannot keep food or drink down", level=level, level_why="today", passage=p,
+                     clauses=())
+    match = Match(criterion=crit, clause="drink down", level=level, level_why="today", grounds="pregnant; you mention drink",
+                  signs=signs)
+    return UrgencyDecision(level, "the vomiting guideline says", "criterion", p, crit.text, (match,))
+
+
+STINGS = "I'm 14 weeks pregnant and it stings when I pee, going every half hour. Can I drink cranberry juice?"
+
+
+def test_another_guidelines_criterion_about_a_complaint_the_patient_does_not_have_gives_way_to_the_own_decision() -> None:
+    """Same level, no sign of the patient's beyond the other guideline's subject, its title not named: the answer gives
+    its own guideline's reason (here "no criterion, but pregnant with signs of an infection"), the level unchanged."""
+    from rag.consult import _about_another_complaint
+    from rag.safety.urgency import UrgencyDecision
+
+    other = _other_criterion("urgent", "vomiting", "Nausea and vomiting")
+    own = UrgencyDecision("urgent", "no criterion, but pregnant", "no_criterion")
+    topic = ["urinary-tract-infection", "pregnancy-warning-signs"]
+    assert _about_another_complaint(other, own, STINGS, "en", topic) is own
+
+
+@pytest.mark.parametrize("case", ["lower", "title", "sign", "topic", "emergency"])
+def test_another_guidelines_criterion_stays_where_it_sets_the_level_or_is_about_the_complaint(case: str) -> None:
+    from rag.consult import _about_another_complaint
+    from rag.safety.urgency import UrgencyDecision
+
+    level = "emergency" if case == "emergency" else "urgent"
+    other = _other_criterion(level, "vomiting", "Nausea and vomiting",
+                             frozenset({"cless_urine"}) if case == "sign" else frozenset())
+    own = UrgencyDecision("soon" if case == "lower" else level, "own", "no_criterion")
+    text = STINGS + (" I have been vomiting all day." if case == "title" else "")
+    topic = ["vomiting"] if case == "topic" else ["pregnancy-warning-signs"]
+    assert _about_another_complaint(other, own, text, "en", topic) is other
+
+
+def test_a_pregnant_womans_stinging_pee_is_not_given_the_vomiting_guidelines_reason(starter_kb):
+    """Through the pipeline: the vomiting guideline's "you are pregnant and cannot keep food or drink down" matched on
+    "pregnant" and "drink" set the same level the complaint's own guidelines give; the reason is theirs now."""
+    a = ask(starter_kb, STINGS, age=31, sex="female", pregnant=True)
+    cited = {c.n: c.doc_id for c in a.citations}
+    assert a.urgency == "urgent" and "vomiting" not in {cited[n] for n in a.seek_care.citations}
+    assert "cannot keep food or drink down" not in a.seek_care.reason

@@ -3,6 +3,7 @@ on the frozen vignettes through the whole pipeline (real MiniLM, real Milvus Lit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -1231,3 +1232,84 @@ def test_a_step_for_a_situation_the_patient_did_not_describe_is_left_out() -> No
     about = passage("burns", "Burns and scalds", "2 Assessment", "Superficial burn: red, painful, no blisters, like mild sunburn.", 0.6)
     beach = [s.advice for s in compose("fell asleep on the beach, shoulders and back are bright red and sore", [about, burns]).self_care]
     assert any("sunburn" in a for a in beach) and not any("chemical" in a for a in beach)
+
+
+# --- round 11: readings of the whole presentation (panic attacks, shingles) ------------------------------------------
+
+PANIC_DOCS = [
+    passage("chest-pain", "Chest pain", "1 Who this applies to",
+            "Anyone with pain, pressure, squeezing, tightness, heaviness or burning in the chest. Chest pain has many causes: "
+            "the heart (heart attack, angina), the lungs, the gullet and stomach, the muscles and ribs, and anxiety or panic "
+            "attacks.", 0.61),
+    passage("palpitations", "Palpitations (racing, pounding or fluttering heartbeat)", "2 Assessment",
+            "Palpitations are very common and are usually harmless. Common harmless triggers: caffeine, alcohol, stress, "
+            "anxiety and panic.", 0.55),
+    passage("depression-anxiety", "Depression and anxiety", "2 Assessment",
+            "**Anxiety** — excessive worry that is hard to control; sudden panic attacks with a pounding heart, sweating, shaking, "
+            "shortness of breath, chest tightness and a fear of dying or losing control (panic disorder).", 0.48),
+]
+
+
+@pytest.mark.parametrize("query", [
+    "Whenever I have to give a talk my chest goes tight, my heart pounds, my hands shake and I feel like I'm going to die. "
+    "It is over in ten minutes.",
+    "I keep getting attacks where my heart pounds, I get shaky and I can't get enough air, about 10 minutes each. "
+    "The heart tests were all normal.",
+])
+def test_a_panic_attack_told_in_lay_words_is_the_anxiety_guidelines(query: str) -> None:
+    """A fear of dying with a pounding heart and shaking, or attacks of a pounding heart with shaking and breathlessness:
+    the anxiety guideline's panic attack (it ranked last), not palpitations or the chest-pain guideline's causes."""
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms(query, False)
+    assert {"panic", "anxiety"} <= terms and "palpitation" not in terms
+    assert matching_documents(PANIC_DOCS, query, "en")[0] == "depression-anxiety"
+
+
+@pytest.mark.parametrize("query", [
+    "Crushing chest pain, my heart pounds, I'm sweaty and I feel like I'm going to die",  # a chest pain said: no panic reading
+    "My heart pounds after coffee, it feels like fluttering",  # no fear, no attack with shaking and breathlessness
+])
+def test_no_panic_reading_beside_a_chest_pain_or_without_its_signs(query: str) -> None:
+    from rag.answer.generators.extractive import _query_terms, _syndromes
+
+    assert not _syndromes(query, False) and "panic" not in _query_terms(query, False)
+
+
+def test_a_band_of_blisters_is_shingles_a_skin_rash() -> None:
+    """"A strip of little blisters" after a burning pain names the rash guideline's title (shingles, "a painful band of
+    blisters on one side"), whatever other title the words name; blisters alone do not."""
+    from rag.answer.generators.extractive import names_by_reading
+
+    title = "Skin rash, hives and allergic reactions (including anaphylaxis)"
+    query = "Burning pain on the left side of my chest for 3 days, and now a strip of little blisters has come up along it"
+    assert names_by_reading(query, title, "en") and not names_by_reading(query, "Chest pain", "en")
+    assert not names_by_reading("a blister on my heel from new shoes", title, "en")
+
+
+class _Store:
+    def __init__(self, chunks: dict[str, list[Passage]]) -> None:
+        self.chunks = chunks
+
+    def document_passages(self, content_hash: str) -> list[Passage]:
+        return [dataclasses.replace(p) for p in self.chunks[content_hash]]
+
+
+def test_a_guideline_named_by_a_reading_of_the_whole_presentation_is_a_candidate_scored_as_the_best_passage() -> None:
+    """Retrieval ranked only the chest-pain guideline for a burning chest pain with a strip of blisters; the rash guideline
+    is offered (shingles names it, although "chest pain" names a retrieved title) at the best retrieved passage's score."""
+    from types import SimpleNamespace
+
+    from rag.answer.evidence import candidate_documents
+
+    chest = [passage("chest-pain", "Chest pain", "1 Who this applies to", "Anyone with pain or burning in the chest.", 0.51),
+             passage("chest-pain", "Chest pain", "3 Red flags", "Call an ambulance for chest pain with sweating.", 0.45)]
+    rash = passage("rash-allergic-reactions", "Skin rash, hives and allergic reactions (including anaphylaxis)", "2 Assessment",
+                   "Shingles: a painful band of blisters on one side of the body.", 0.0)
+    versions = [SimpleNamespace(doc_id="rash-allergic-reactions", language="en", title=rash.title, groups=(), content_hash="h")]
+    query = "Burning pain on the left side of my chest for 3 days, and now a strip of little blisters has come up along it"
+    out = candidate_documents(chest, versions, _Store({"h": [rash]}), query, "en")  # type: ignore[arg-type]
+    assert [p.doc_id for p in out] == ["rash-allergic-reactions"] and out[0].score == 0.51
+    # without the reading, a named retrieved title ("chest pain") keeps another title from being offered
+    plain = "Burning pain on the left side of my chest for 3 days, and a rash"
+    assert candidate_documents(chest, versions, _Store({"h": [rash]}), plain, "en") == []  # type: ignore[arg-type]

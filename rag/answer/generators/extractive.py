@@ -177,6 +177,56 @@ _FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:re
 # the heart named for its beat ("my heart pounds"), not a heart attack, failure or disease in the history ("my brother had a
 # heart attack", "I have heart failure"): only the first is a palpitations complaint
 _HEART_BEAT = re.compile(r"\bheart\b(?!\s+(?:attacks?|failure|disease|conditions?|surgery|problems?|valves?|bypass|stents?)\b)")
+# a panic attack in lay words: a fear of dying or of losing control with a body sign of the attack ("my heart pounds, my hands
+# shake and I feel like I'm about to die"), or attacks of a pounding heart with shaking or sweating and breathlessness or
+# fear ("attacks where my heart pounds, I shake and feel like I can't get enough air"): the depression and anxiety
+# guideline's "sudden panic attacks with a pounding heart, sweating, shaking, shortness of breath, chest tightness and a
+# fear of dying"; the pounding heart is then the attack's, not a palpitations complaint. Never with a chest pain said.
+_PANIC_FEAR = re.compile(r"\b(?:going|about|gonna) to (?:die|pass out and die|lose control)\b|\b(?:i'?m|i am|i was) dying\b|"
+                         r"\bfear of dying\b|\bsense of (?:impending )?doom\b|\blos(?:e|ing) control\b|\bgo(?:ing)? crazy\b")
+_PANIC_ATTACKS = re.compile(r"\b(?:attacks?|episodes?|spells?)\b")
+_PANIC_HEART = re.compile(r"\bheart (?:is )?(?:pound|rac|thump|hammer)\w*|\bpounding heart\b|\bracing heart\b")
+_PANIC_BODY = re.compile(r"\bshak(?:e|es|ing|y)\b|\bshook\b|\btrembl\w*|\bsweat\w*|\bclammy\b")
+_PANIC_AIR = re.compile(r"\b(?:can'?t|cannot|couldn'?t|can not) (?:get (?:enough )?|catch (?:my )?)(?:air|breath)\b|\bbreathless\b|"
+                        r"\bshort of breath\b|\bchest (?:goes |gets |went |is )?tight\b")
+_CHEST_PAIN_SAID = re.compile(r"\bchest pains?\b|\bpain in (?:my|the|his|her) chest\b")
+
+
+# shingles in lay words: a band, strip or line of blisters ("a strip of little blisters came up along it"), the rash
+# guideline's "a painful band of blisters on one side of the body"
+_SHINGLES = re.compile(r"\bshingles\b|\b(?:band|strip|stripe|line|belt|row|streak)\s+of\s+(?:(?:little|small|tiny|red|painful|"
+                       r"itchy|fluid-filled|raised)\s+)*(?:blisters?|spots|bumps)\b")
+
+
+@functools.lru_cache(maxsize=256)
+def _syndromes(query: str, zh: bool) -> frozenset[str]:
+    """The topic terms a reading of the whole presentation adds: a panic attack in lay words ("panic", "anxiety"),
+    shingles ("shingles", a skin rash)."""
+    if zh:
+        return frozenset()
+    low = affirmed_text(query).lower()
+    out: set[str] = set()
+    if _panic(low):
+        out |= {"panic", "anxiety"}
+    if _SHINGLES.search(low):
+        out |= {"shingle", "skin", "rash"}
+    return frozenset(out)
+
+
+def names_by_reading(query: str, title: str, language: str) -> bool:
+    """True when a reading of the whole presentation (_syndromes) names all of one topic the guideline's title lists."""
+    terms = _syndromes(query, language == "zh")
+    return bool(terms) and _title_match(terms, title, language == "zh") >= 1.0
+
+
+def _panic(low: str) -> bool:
+    """True when an (affirmed, lower-case) complaint describes a panic attack in lay words (see _PANIC_FEAR)."""
+    if _CHEST_PAIN_SAID.search(low):
+        return False
+    body = bool(_PANIC_HEART.search(low) or _PANIC_BODY.search(low) or _PANIC_AIR.search(low))
+    if _PANIC_FEAR.search(low) and body:
+        return True
+    return bool(_PANIC_ATTACKS.search(low) and _PANIC_HEART.search(low) and _PANIC_BODY.search(low) and _PANIC_AIR.search(low))
 # skin reddened by the sun ("fell asleep on the beach, shoulders bright red and sore"): what the guidelines call sunburn
 _SUN = re.compile(r"\b(?:in|from|out in|under) the sun\b|\bsun(?:bath\w*|bed|beds|lamp|shine)\b|\bon the beach\b|\bat the beach\b")
 _SUN_SKIN = re.compile(r"\b(?:red|sore|burning|peeling|blisters?|blistered|tender|stinging|raw)\b")
@@ -456,9 +506,14 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
                  r"(?:\s+[\w']+){0,4}?\s+(?:off|out|down)\b)", " removed", low)
     low = re.sub(r"\bticks?\b(?! ?bites?)", "tick bite", low)  # a tick found on the skin or pulled off has bitten
     low = re.sub(r"\bd\s*(?:&|and|n)\s*v\b", " diarrhoea and vomiting ", low)  # "D&V for 2 days"
+    panic = _panic(low)
+    if panic:
+        low += " panic "
+    if _SHINGLES.search(low):
+        low += " shingles skin rash "
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
-                     | ({_stem("palpitations")} if _HEART_BEAT.search(low) else set()) | readings)
+                     | ({_stem("palpitations")} if _HEART_BEAT.search(low) and not panic else set()) | readings)
 
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
@@ -730,6 +785,17 @@ def names_title(query: str, title: str, language: str) -> bool:
     return _title_match(_query_terms(query, zh) - _GROUP_WORDS - _background_terms(query, zh), title, zh) >= 1.0
 
 
+def names_subject(query: str, title: str, language: str, doc_language: str) -> bool:
+    """True when the complaint names any topic word of a guideline's title ("cough" for "Acute cough", 发热 for 《成人发热》),
+    read in the guideline's language (a Chinese complaint meets an English title through its English terms); the words for
+    who the patient is and a long-term condition named as background name nothing ("pregnant" names no "Nausea and
+    vomiting", "有哮喘" no asthma guideline)."""
+    zh = language == "zh"
+    q, q_zh = _doc_terms(query, zh, doc_language)
+    background = _background_terms(query, zh) if q_zh == zh else frozenset()
+    return bool(_title_terms(q - _GROUP_WORDS - _QUALIFIERS - background, title, q_zh) - _GENERIC)
+
+
 def about_terms(query: str, passage: Passage, language: str) -> set[str]:
     """The complaint's topic words that a passage's description, warning-sign, referral and test sentences share."""
     q, zh = _doc_terms(query, language == "zh", passage.language)
@@ -939,6 +1005,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
                 for named in [{w for w in _title_terms(q, titles[d], zh) if not _is_drug(w, language)}] if named}
     at = sorted(named_at.values())
     first = min(named_at, key=lambda d: named_at[d]) if len(at) >= 2 and at[0] < at[1] and at[-1] < _UNSAID else None
+    if first is None:
+        # a reading of the whole presentation (a panic attack told in lay words) is the chief complaint: the one guideline
+        # whose title it names in full leads ("my heart pounds, my hands shake and I feel like I'm about to die" is the
+        # anxiety guideline's panic attack before the chest-pain guideline's list of causes that mentions panic)
+        whole_named = [d for d in best if not cross[d] and title[d] >= 1.0 and _title_terms(_syndromes(query, zh), titles[d], zh)]
+        first = whole_named[0] if len(whole_named) == 1 else None
     chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
     score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] + chief[d] for d in best}
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
