@@ -1313,3 +1313,62 @@ def test_a_guideline_named_by_a_reading_of_the_whole_presentation_is_a_candidate
     # without the reading, a named retrieved title ("chest pain") keeps another title from being offered
     plain = "Burning pain on the left side of my chest for 3 days, and a rash"
     assert candidate_documents(chest, versions, _Store({"h": [rash]}), plain, "en") == []  # type: ignore[arg-type]
+
+
+COLD_FLU_DOCS = [
+    passage("cough-acute", "Acute cough", "2 Assessment",
+            "A dry, tickly throat cough is common with a cold; most acute coughs are caused by viruses.", 0.63),
+    passage("cold-flu", "Common cold and influenza (flu)", "2 Assessment",
+            "A cold starts gradually with a blocked or runny nose, sneezing and a sore throat. Flu starts suddenly with fever, "
+            "chills, muscle aches, headache and a dry cough.", 0.60),
+    passage("fever-adults", "Fever in adults", "2 Assessment", "A fever is a temperature of 38 °C or more; muscle aches are common.",
+            0.64),
+]
+
+
+@pytest.mark.parametrize(("query", "term"), [
+    ("Stuffy nose, sneezing, scratchy throat and a tickly little cough for three days. Do I need antibiotics?", "cold"),
+    ("Came on really suddenly this morning: temperature 39, shivers, aching all over and a dry cough", "influenza"),
+])
+def test_a_cold_and_flu_told_in_lay_words_are_the_cold_and_flu_guidelines(query: str, term: str) -> None:
+    """A stuffy nose with sneezing is a cold, a sudden fever with aches all over is flu: the cold and flu guideline, not the
+    acute cough or adult fever guideline that share the cough or the temperature."""
+    from rag.answer.generators.extractive import _query_terms, _syndromes
+
+    assert term in _syndromes(query, False) and term in _query_terms(query, False)
+    assert matching_documents(COLD_FLU_DOCS, query, "en")[0] == "cold-flu"
+
+
+@pytest.mark.parametrize("query", [
+    "Sneezing and a runny nose every spring with itchy eyes",  # hay fever
+    "A temperature of 38.5 and a cough for two days",  # no sudden aches all over
+])
+def test_no_cold_or_flu_reading_for_hay_fever_or_a_fever_alone(query: str) -> None:
+    from rag.answer.generators.extractive import _syndromes
+
+    assert not _syndromes(query, False) & {"cold", "influenza"}
+
+
+def test_threw_up_is_vomiting() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "vomit" in _query_terms("woke up with a pounding head and threw up twice, no diarrhoea", False)
+
+
+def test_a_title_for_the_other_type_of_a_disease_is_not_named() -> None:
+    """"Type 1 diabetic … my meter says 3.1" names the low-blood-sugar guideline, not "Type 2 diabetes"."""
+    docs = [passage("type-2-diabetes", "Type 2 diabetes", "2 Assessment",
+                    "Type 2 diabetes: high blood sugar; treatment can cause a low blood sugar (hypoglycaemia), shaky and sweaty.", 0.59),
+            passage("hypoglycaemia", "Low blood sugar (hypoglycaemia)", "2 Assessment",
+                    "Hypoglycaemia is a blood sugar below 4 mmol/L: shaky, sweaty, hungry, a racing heart.", 0.50)]
+    query = "Type 1 diabetic. After a long run I'm shaky, sweaty and starving, and my meter says 3.1."
+    assert matching_documents(docs, query, "en")[0] == "hypoglycaemia"
+    assert matching_documents(docs, query.replace("Type 1", "Type 2"), "en")[0] == "type-2-diabetes"  # control
+
+
+def test_what_a_chinese_complaint_says_is_fine_names_no_english_term() -> None:
+    """"大小便正常" beside a strained back is no urine complaint in the English terms either."""
+    from rag.answer.generators.extractive import english_bridge
+
+    bridge = english_bridge("昨天搬家具闪了腰，下腰那里疼，大小便正常，没发烧")
+    assert "back" in bridge and "urine" not in bridge and "peeing" not in bridge

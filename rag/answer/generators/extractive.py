@@ -84,7 +84,8 @@ _EN_SYNONYMS = {"diarrhea": "diarrhoea", "diarreah": "diarrhoea", "diarrea": "di
                 "diarhoea": "diarrhoea", "diarrohea": "diarrhoea", "diahrrea": "diarrhoea", "diahorrea": "diarrhoea", "stools": "diarrhoea", "the runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
                 "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "throat": "throat",
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
-                "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
+                "throwing": "vomiting", "threw up": "vomiting", "throw up": "vomiting", "thrown up": "vomiting", "puke": "vomiting",
+                "puked": "vomiting", "puking": "vomiting", "retching": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
                 "woozy": "dizziness", "light-headed": "dizziness", "light headed": "dizziness", "giddy": "dizziness",
                 "fluttering": "palpitations", "breastbone": "chest", "sternum": "chest", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
                 "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
@@ -189,6 +190,14 @@ _PANIC_HEART = re.compile(r"\bheart (?:is )?(?:pound|rac|thump|hammer)\w*|\bpoun
 _PANIC_BODY = re.compile(r"\bshak(?:e|es|ing|y)\b|\bshook\b|\btrembl\w*|\bsweat\w*|\bclammy\b")
 _PANIC_AIR = re.compile(r"\b(?:can'?t|cannot|couldn'?t|can not) (?:get (?:enough )?|catch (?:my )?)(?:air|breath)\b|\bbreathless\b|"
                         r"\bshort of breath\b|\bchest (?:goes |gets |went |is )?tight\b")
+_DISEASE_TYPE = re.compile(r"\btype\s*([12])\b|(?<![0-9])([12一二])型", re.I)
+
+
+def _disease_types(text: str) -> set[str]:
+    """The disease types a text names ("type 1 diabetic", "2型糖尿病"): {"1"}, {"2"}."""
+    return {{"一": "1", "二": "2"}.get(t, t) for m in _DISEASE_TYPE.finditer(text) for t in m.groups() if t}
+
+
 _CHEST_PAIN_SAID = re.compile(r"\bchest pains?\b|\bpain in (?:my|the|his|her) chest\b")
 
 
@@ -196,6 +205,25 @@ _CHEST_PAIN_SAID = re.compile(r"\bchest pains?\b|\bpain in (?:my|the|his|her) ch
 # guideline's "a painful band of blisters on one side of the body"
 _SHINGLES = re.compile(r"\bshingles\b|\b(?:band|strip|stripe|line|belt|row|streak)\s+of\s+(?:(?:little|small|tiny|red|painful|"
                        r"itchy|fluid-filled|raised)\s+)*(?:blisters?|spots|bumps)\b")
+
+
+# a cold in lay words: a stuffy or runny nose with sneezing (not hay fever: itchy eyes, pollen, an allergy)
+_COLD_NOSE = re.compile(r"\b(?:stuffy|stuffed[- ]up|blocked|bunged[- ]up|runny|running|streaming|snotty|snuffly) nose\b|\bsnuffl\w*|\bsnott?y\b")
+_SNEEZE = re.compile(r"\bsneez\w*")
+_HAY_FEVER = re.compile(r"\bitchy eyes\b|\bwatery eyes\b|\bhay ?fever\b|\bpollen\b|\ballerg\w*|\bevery (?:spring|summer)\b")
+
+
+# flu in lay words: a sudden onset with aches all over and a fever or shivers ("came on really suddenly: temperature of
+# 39, shivers, aching all over"), the cold and flu guideline's "flu starts suddenly with fever, chills, muscle aches"
+_SUDDEN = re.compile(r"\bsudden(?:ly)?\b|\bout of nowhere\b|\bhit (?:me )?(?:like|by) a (?:truck|bus|train)\b|\bcame on (?:fast|quickly)\b")
+_ACHES_ALL_OVER = re.compile(r"\bach(?:e|es|ing|y) all over\b|\ball over ach\w*|\b(?:every|all (?:my|the)) muscles? (?:ache|aches|hurt\w*)\b|"
+                             r"\b(?:body|muscle) aches\b|\baching (?:everywhere|from head to toe)\b")
+_FEVERISH = re.compile(r"\bfever\w*|\btemperature\b|\btemp\b|\bshiver\w*|\bchills?\b|\brigors?\b|\b3[89](?:\.\d)?\b|\b40(?:\.\d)?\b")
+
+
+def _flu(low: str) -> bool:
+    """True when an (affirmed, lower-case) complaint describes flu in lay words (_SUDDEN, _ACHES_ALL_OVER, _FEVERISH)."""
+    return bool(_SUDDEN.search(low) and _ACHES_ALL_OVER.search(low) and _FEVERISH.search(low))
 
 
 @functools.lru_cache(maxsize=256)
@@ -210,7 +238,16 @@ def _syndromes(query: str, zh: bool) -> frozenset[str]:
         out |= {"panic", "anxiety"}
     if _SHINGLES.search(low):
         out |= {"shingle", "skin", "rash"}
+    if _cold(low):
+        out.add("cold")
+    if _flu(low):
+        out.add("influenza")
     return frozenset(out)
+
+
+def _cold(low: str) -> bool:
+    """True when an (affirmed, lower-case) complaint describes a common cold in lay words (_COLD_NOSE)."""
+    return bool(_COLD_NOSE.search(low) and _SNEEZE.search(low) and not _HAY_FEVER.search(low))
 
 
 def names_by_reading(query: str, title: str, language: str) -> bool:
@@ -511,6 +548,10 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
         low += " panic "
     if _SHINGLES.search(low):
         low += " shingles skin rash "
+    if _cold(low):
+        low += " cold "
+    if _flu(low):
+        low += " flu "
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | ({_stem("palpitations")} if _HEART_BEAT.search(low) and not panic else set()) | readings)
@@ -754,7 +795,8 @@ def english_bridge(query: str) -> str:
 
     if not _CJK.search(query):
         return ""
-    return ", ".join(english_terms(affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query)))))
+    # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint)
+    return ", ".join(english_terms(_REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))))
 
 
 @functools.lru_cache(maxsize=256)
@@ -991,6 +1033,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         contrary = _QUALIFIERS - quals
         if len(quals) == 1 and contrary <= q_all and any(
                 q2 == contrary and rest & r2 for d2, (q2, r2) in qualified.items() if d2 != d):
+            title[d] = 0.0
+    # a title for one type of a disease is not named by a patient who says they have the other type ("Type 1 diabetic …
+    # my meter says 3.1" is the low-blood-sugar guideline's, not "Type 2 diabetes"'s; "1型糖尿病" is no 《2型糖尿病与低血糖》
+    # title word)
+    said_type = _disease_types(query)
+    for d in best:
+        title_type = _disease_types(titles[d])
+        if said_type and title_type and not said_type & title_type:
             title[d] = 0.0
     # the complaint said first is the chief one: where it names two guidelines' titles in full ("throwing up for 24
     # hours ... dizzy when I stand"; "panic attacks ..., heart pounding"), the one named first leads
