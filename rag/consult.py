@@ -447,7 +447,10 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         decision = escalate_by_model(decision, composed.model_level, composed.model_cited, facts, language)
     if similar_cases:
         # below same day, a presentation like the labelled ones that needed a same-day assessment is raised to it
-        decision = raise_by_similar_cases(decision, text, facts, passages, language, ranked)
+        # (the nearest same-day criterion it quotes is one of the complaint's own guidelines', where they are known: a
+        # possible heart attack told as "心口烧" is not given the diabetes guideline's same-day line as its nearest one)
+        decision = raise_by_similar_cases(decision, text, facts, [p for p in passages if p.doc_id in topic] if topic else passages,
+                                          language, ranked)
     record.urgency = UrgencyPart.of(decision, composed.model_level)
     advice = _apply_urgency(composed.advice, decision, facts, language)
     if decision.basis == "red_flag" and decision.passage is not None and not advice.evidence_sufficient:
@@ -499,6 +502,10 @@ def _about_another_complaint(decision: UrgencyDecision, own: UrgencyDecision, te
         return decision  # the other guideline's criterion sets the level: kept, and quoted
     if decision.top is not None and decision.top.signs:
         return decision  # it matched on a sign the patient names ("a change in bowel habit" for six weeks of looser stools)
+    if decision.top is not None and decision.top.on_time_alone:
+        # how long something has lasted says nothing of whether the criterion is about this complaint (asthma "since
+        # childhood" is no cough of three years; the chronic-cough guideline's "any cough lasting more than 3 weeks")
+        return own
     from rag.answer.generators.extractive import names_subject
 
     return decision if names_subject(text, p.title, language, p.language) else own

@@ -324,3 +324,66 @@ def test_a_pregnant_womans_stinging_pee_is_not_given_the_vomiting_guidelines_rea
     cited = {c.n: c.doc_id for c in a.citations}
     assert a.urgency == "urgent" and "vomiting" not in {cited[n] for n in a.seek_care.citations}
     assert "cannot keep food or drink down" not in a.seek_care.reason
+
+
+def test_another_guidelines_criterion_matched_on_time_alone_gives_way_even_when_its_title_is_named() -> None:
+    """Asthma "since childhood" matched the chronic-cough guideline's "any cough lasting more than 3 weeks" on the
+    duration alone; the asthma guideline's own decision, at the same level, is the reason."""
+    from rag.consult import _about_another_complaint
+    from rag.safety.urgency import Criterion, Match, UrgencyDecision
+    from rag.safety.urgency.criteria import _Clause
+    from rag.types import Passage
+
+    p = Passage(chunk_id="cc/5", doc_id="cough-chronic", title="Chronic (long-lasting) cough", publisher="t", version="1",
+                source="cc.md", section="5 When to see a clinician", page_start=1, page_end=1, text="x", language="en", score=0.5)
+    clause = _Clause(text="any cough lasting more than 3 weeks", tokens=frozenset({"ccough"}), min_temp=None, min_days=21,
+                     age_range=None, needs_pregnant=False, needs_sex=None, routine_cue=False)
+    crit = Criterion(text=clause.text, level="routine", level_why="w", passage=p, clauses=(clause,))
+    match = Match(criterion=crit, clause=clause.text, level="routine", level_why="w", grounds="1095 days ≥ 21 days")
+    other = UrgencyDecision("routine", "cough", "criterion", p, crit.text, (match,))
+    own = UrgencyDecision("routine", "asthma", "no_criterion")
+    text = "I've had asthma since childhood and I'm waking at night coughing"
+    assert match.on_time_alone
+    assert _about_another_complaint(other, own, text, "en", ["asthma"]) is own
+
+
+def test_the_nearest_same_day_criterion_of_a_similar_cases_raise_is_quoted_from_the_complaints_own_guideline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The similar-cases raise quotes the nearest same-day criterion; once the answer's own guidelines are known it is
+    looked for among theirs only (the level is the raise's either way)."""
+    import rag.consult as consult_module
+
+    seen: list[set[str]] = []
+
+    def fake_raise(decision, text, facts, passages, language, ranked):
+        seen.append({p.doc_id for p in passages})
+        return decision
+
+    monkeypatch.setattr(consult_module, "raise_by_similar_cases", fake_raise)
+    from rag.answer.schema import Advice
+    from rag.safety.urgency import extract_facts
+    from rag.types import Passage
+
+    def psg(doc: str) -> Passage:
+        return Passage(chunk_id=f"{doc}/5", doc_id=doc, title=doc, publisher="t", version="1", source=f"{doc}.md",
+                       section="5 When to see a clinician", page_start=1, page_end=1, text="See a doctor today if it is worse.",
+                       language="en", score=0.5)
+
+    from rag.audit.record import ConsultationRecord
+    from rag.consult import Composed, Evidence, _decide
+    from rag.knowledge.search import Retrieval
+    from rag.safety.triage import TriageResult
+
+    found = Retrieval(passages=[psg("chest-pain"), psg("type-2-diabetes")], best_dense=0.6, sufficient=True, candidates=2)
+    evidence = Evidence(found=found, criteria_passages=found.passages, ranked_doc_ids=["chest-pain", "type-2-diabetes"],
+                        topic_doc_ids=["chest-pain"])
+    advice = Advice.model_validate({
+        "trace_id": "t", "language": "en", "urgency": "soon", "red_flags": [], "evidence_sufficient": True,
+        "possible_conditions": [], "self_care": [], "suggested_tests": [], "citations": [],
+        "seek_care": {"needed": True, "urgency": "soon", "department": "", "reason": "r", "citations": []},
+        "generator": {"backend": "extractive", "model": "", "prompt_version": "1", "description": "d"},
+        "disclaimer": "d", "notes": [], "status": "ok"})
+    text = "burning in my chest, cold sweat"
+    _decide(Composed(advice, "ok"), TriageResult(urgency=None, red_flags=[], rules_version="t"), extract_facts(text), evidence,
+            "en", ConsultationRecord(), text, similar_cases=True)
+    assert seen == [{"chest-pain"}]
