@@ -1268,6 +1268,7 @@ def test_a_panic_attack_told_in_lay_words_is_the_anxiety_guidelines(query: str) 
 
 @pytest.mark.parametrize("query", [
     "Crushing chest pain, my heart pounds, I'm sweaty and I feel like I'm going to die",  # a chest pain said: no panic reading
+    "My chest feels heavy, pain down my left arm, sweaty, I feel like I'm going to die",  # a heart attack's signs
     "My heart pounds after coffee, it feels like fluttering",  # no fear, no attack with shaking and breathlessness
 ])
 def test_no_panic_reading_beside_a_chest_pain_or_without_its_signs(query: str) -> None:
@@ -1372,3 +1373,14 @@ def test_what_a_chinese_complaint_says_is_fine_names_no_english_term() -> None:
 
     bridge = english_bridge("昨天搬家具闪了腰，下腰那里疼，大小便正常，没发烧")
     assert "back" in bridge and "urine" not in bridge and "peeing" not in bridge
+
+
+@pytest.mark.parametrize("sentence", [
+    "止泻药：洛哌丁胺可用于成人水样泻，但大便带血或发高烧时不要使用，儿童须遵医嘱。",
+    "Antidiarrhoeal medicine (loperamide) can help adults with watery diarrhoea but should not be used with bloody stools "
+    "or high fever, or in young children unless a doctor advises.",
+])
+def test_a_medicine_children_take_only_on_a_doctors_advice_is_no_self_care_for_a_child(sentence: str) -> None:
+    """Loperamide "for adults… 儿童须遵医嘱" named children, so it passed as advice for a toddler with diarrhoea."""
+    assert not suits_patient(sentence, 1.5, "male", None) and fitting_part(sentence, 1.5, "male", None) is None
+    assert suits_patient(sentence, 30, "male", None)

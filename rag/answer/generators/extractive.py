@@ -63,7 +63,10 @@ _GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("female", re.compile(r"\b(?:women|woman|girls)\b|女性", re.I)),
 )
 _NOT_FOR = re.compile(r"not (?:be )?(?:used |given )?(?:for|in|to|give[n]? to) (?:young children|children|babies|infants)|(?:young children|babies)[^.;]*(?:may choke|should not)|"
-                      r"不要给?[^，。；]{0,6}(?:婴儿|宝宝)|(?:婴儿|宝宝)禁止", re.I)
+                      r"不要给?[^，。；]{0,6}(?:婴儿|宝宝)|(?:婴儿|宝宝)禁止|"
+                      # a medicine for adults that children take only on a doctor's advice is no self-care for a child
+                      r"\bor in (?:young )?children unless\b|(?:儿童|孩子|小儿|婴幼儿)(?:须|需|需要|应|应当|要|请)(?:遵医嘱|在医生指导下|咨询医生)",
+                      re.I)
 _EVERYONE = re.compile(r"\banyone\b|\beveryone\b|\ball ages\b|任何人|所有人", re.I)
 _OLDER_CHILD = re.compile(r"older children|children (?:over|aged) \d|1岁以上", re.I)
 _NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|aspirin|布洛芬|阿司匹林", re.I)
@@ -198,7 +201,9 @@ def _disease_types(text: str) -> set[str]:
     return {{"一": "1", "二": "2"}.get(t, t) for m in _DISEASE_TYPE.finditer(text) for t in m.groups() if t}
 
 
-_CHEST_PAIN_SAID = re.compile(r"\bchest pains?\b|\bpain in (?:my|the|his|her) chest\b")
+_CHEST_PAIN_SAID = re.compile(r"\bchest pains?\b|\bpain in (?:my|the|his|her) chest\b|\bcrush\w*|\bsqueez\w*|\bpressure (?:in|on) "
+                              r"(?:my|the|his|her) chest\b|\bchest (?:feels |is |goes )?heavy\b|\bheav\w* (?:in|on) (?:my|the) chest\b|"
+                              r"\b(?:arm|jaw)\b")
 
 
 # shingles in lay words: a band, strip or line of blisters ("a strip of little blisters came up along it"), the rash
