@@ -129,7 +129,9 @@ def test_chunk_roles_are_stored_in_a_filterable_form() -> None:
     ("Pain relief: paracetamol, ibuprofen or aspirin (not aspirin for under-16s).", 15, None, False),
     ("Never give aspirin to children or teenagers.", 15, None, True),
     ("成人对乙酰氨基酚每日总量不超过4克。", 3, None, False),
-    ("洛哌丁胺可用于成人水样泻，儿童须遵医嘱。", 3, None, True),
+    # round 11: a medicine for adults that children take only on a doctor's advice is no self-care for a child (was True)
+    ("洛哌丁胺可用于成人水样泻，儿童须遵医嘱。", 3, None, False),
+    ("洛哌丁胺可用于成人水样泻，儿童须遵医嘱。", 30, None, True),
 ])
 def test_sentence_level_patient_context(sentence: str, age: float, pregnant: bool | None, ok: bool) -> None:
     assert suits_patient(sentence, age, "female", pregnant) is ok
@@ -553,8 +555,8 @@ def test_answer_quality_on_the_second_frozen_set(starter_kb) -> None:
     assert report["must_not_violations"] <= 2
     assert report["right_guideline_cited"] >= 0.92
     # 18 after round 3; 19 after the same-day tiers of twelve guidelines (round 5 of urgency, 2026-12-01); 11 after round 4;
-    # 13 with urgency round 6 merged (its criteria quote other guidelines more often)
-    assert report["items_from_unrelated_documents"] <= 13
+    # 13 with urgency round 6 merged (its criteria quote other guidelines more often); 12 after round 11 (docs/answers.md)
+    assert report["items_from_unrelated_documents"] <= 12
     assert report["emergency_answers_with_self_care"].startswith("0/")
 
 
