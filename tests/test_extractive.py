@@ -1386,3 +1386,36 @@ def test_a_medicine_children_take_only_on_a_doctors_advice_is_no_self_care_for_a
     """Loperamide "for adults… 儿童须遵医嘱" named children, so it passed as advice for a toddler with diarrhoea."""
     assert not suits_patient(sentence, 1.5, "male", None) and fitting_part(sentence, 1.5, "male", None) is None
     assert suits_patient(sentence, 30, "male", None)
+
+
+def test_a_group_guideline_in_another_language_is_offered_when_none_in_the_questions_language_covers_the_group() -> None:
+    """A Chinese question at 30 weeks: the pregnancy guideline is English and no Chinese guideline covers pregnancy, so it
+    is offered (as for a guideline in the question's language); a baby's is not, where 《儿童发热》 covers infants."""
+    from types import SimpleNamespace
+
+    from rag.answer.evidence import candidate_documents
+
+    got = [passage("rash-zh", "皮疹与过敏反应", "2 可能的原因", "瘙痒、风团。", 0.5, language="zh")]
+    preg = passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "5 When to see a clinician",
+                   "Contact your midwife the same day if you have itching of the hands and feet, often worse at night.", 0.0,
+                   groups=("pregnant", "female"))
+    baby = passage("newborn-warning-signs", "Newborn care and warning signs in babies", "3 Red flags",
+                   "A baby under 3 months with a temperature of 38 °C or more.", 0.0, groups=("infant",))
+    versions = [SimpleNamespace(doc_id="pregnancy-warning-signs", language="en", title=preg.title, groups=("pregnant", "female"),
+                                content_hash="p"),
+                SimpleNamespace(doc_id="newborn-warning-signs", language="en", title=baby.title, groups=("infant",), content_hash="b"),
+                SimpleNamespace(doc_id="fever-children-zh", language="zh", title="儿童发热", groups=("child", "infant"), content_hash="f")]
+    store = _Store({"p": [preg], "b": [baby], "f": []})
+    out = candidate_documents(got, versions, store, "怀孕30周了，晚上手心脚心特别痒", "zh", patient={"pregnant", "female"})  # type: ignore[arg-type]
+    assert [p.doc_id for p in out] == ["pregnancy-warning-signs"]
+    out = candidate_documents(got, versions, store, "宝宝才两个月，量了腋温38.3", "zh", patient={"infant", "young_infant"})  # type: ignore[arg-type]
+    assert out == []
+
+
+def test_sleep_lost_to_another_complaint_names_no_english_insomnia_and_a_denial_after_a_place_denies() -> None:
+    """"痒得睡不着" is the itch's, not insomnia, in the English terms too; "身上没起疹子" denies the rash."""
+    from rag.answer.generators.extractive import english_bridge
+    from rag.safety.clauses import affirmed_text
+
+    assert "insomnia" not in english_bridge("最近一到晚上手心脚心就特别痒，痒得睡不着")
+    assert "疹子" not in affirmed_text("手心脚心特别痒，身上没起疹子，都抓破了")

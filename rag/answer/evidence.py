@@ -108,11 +108,22 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
     titled = any(names_title(query, p.title, language) for p in {p.doc_id: p for p in passages}.values())
     bridge = english_bridge(query) if language == "zh" else ""
     out: list[Passage] = []
-    for v in versions:
-        if v.doc_id in have or v.language != language or len(out) >= limit:
-            continue
-        group = set(v.groups) <= {"pregnant", "infant", "female"} and bool(
+
+    def for_group(v: DocVersion) -> bool:
+        return set(v.groups) <= {"pregnant", "infant", "female"} and bool(
             ("pregnant" in v.groups and "pregnant" in patient) or ("infant" in v.groups and "young_infant" in patient))
+
+    # a guideline written for this patient's group in another language is offered when none in the question's language
+    # covers the group at all (a Chinese question at 30 weeks, where the pregnancy guideline is English; not a baby's, whom
+    # 《儿童发热》 covers)
+    groups_here = {g for v in versions if v.language == language for g in v.groups}
+    own_group = any(for_group(v) for v in versions if v.language == language)
+    for v in versions:
+        if v.doc_id in have or len(out) >= limit:
+            continue
+        group = for_group(v)
+        if v.language != language and (not group or own_group or set(v.groups) - {"female"} <= groups_here):
+            continue
         # (a reading of the whole presentation names its guideline whatever else is named: a strip of blisters after a
         # burning pain in the chest is shingles, a skin rash, beside "Chest pain")
         reading = names_by_reading(query, v.title, language)

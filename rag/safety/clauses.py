@@ -258,7 +258,7 @@ def clause_at(clauses: list[Clause], pos: int) -> Clause | None:
 
 # a Chinese cue denies a symptom at the start of its clause or after an adverb or a subject ("不发烧", "都不肿",
 # "孩子没发烧"); after a verb it is a verb complement that reports one ("睡不着", "吃不下", "喘不上气")
-_ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女])(?:" + _ZH_DENIAL.pattern + ")")
+_ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女上])(?:" + _ZH_DENIAL.pattern + ")")
 
 
 # "还没好", "一直不见好", "未缓解": the symptom goes on; that says it is there, not that it is absent

@@ -800,8 +800,10 @@ def english_bridge(query: str) -> str:
 
     if not _CJK.search(query):
         return ""
-    # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint)
-    return ", ".join(english_terms(_REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))))
+    # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint; nor
+    # sleep lost to another complaint: "痒得睡不着" is no insomnia)
+    text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))
+    return ", ".join(english_terms(_SLEEP_LOST_ZH.sub("，", text)))
 
 
 @functools.lru_cache(maxsize=256)
