@@ -431,6 +431,7 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
             if decision.passage is None or decision.passage.doc_id in topic or decision.level == "emergency":
                 decision = own
         decision = _own_or_other(decision, own, language)
+        decision = _about_another_complaint(decision, own, text, language, topic)
     if decision.passage is not None and decision.passage.language != language and decision.basis == "criterion":
         # equally urgent criteria: one in the answer's language is quoted before another language's (a Chinese question
         # about a fever with high sugars quotes 《成人发热》 or 《2型糖尿病》, not an English guideline, when one says as much);
@@ -446,7 +447,10 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         decision = escalate_by_model(decision, composed.model_level, composed.model_cited, facts, language)
     if similar_cases:
         # below same day, a presentation like the labelled ones that needed a same-day assessment is raised to it
-        decision = raise_by_similar_cases(decision, text, facts, passages, language, ranked)
+        # (the nearest same-day criterion it quotes is one of the complaint's own guidelines', where they are known: a
+        # possible heart attack told as "心口烧" is not given the diabetes guideline's same-day line as its nearest one)
+        decision = raise_by_similar_cases(decision, text, facts, [p for p in passages if p.doc_id in topic] if topic else passages,
+                                          language, ranked)
     record.urgency = UrgencyPart.of(decision, composed.model_level)
     advice = _apply_urgency(composed.advice, decision, facts, language)
     if decision.basis == "red_flag" and decision.passage is not None and not advice.evidence_sufficient:
@@ -479,6 +483,32 @@ def _own_or_other(decision: UrgencyDecision, own: UrgencyDecision, language: str
         # hoarse voice for more than 3 weeks" (a prompt review), not only the Chinese "声音嘶哑超过3周：可看耳鼻喉科")
         return own
     return decision
+
+
+def _about_another_complaint(decision: UrgencyDecision, own: UrgencyDecision, text: str, language: str,
+                             topic: list[str]) -> UrgencyDecision:
+    """The complaint's own guidelines' decision (`own`) instead of another guideline's criterion that is about a complaint
+    the patient does not have, where that costs no urgency: below an emergency, when `own` gives the same level, the
+    patient names nothing of the other guideline's title and the criterion matched on no sign the patient names beyond
+    that guideline's own subject (Match.signs). A criterion is written for its guideline's subject: the vomiting
+    guideline's "you are pregnant and cannot keep food or drink down" is no reason for a pregnant woman's stinging pee,
+    nor the UTI guideline's "not better after 2 days" for three weeks of vaginal discharge, nor 《咳嗽》's "反复发热" for
+    eczema that keeps coming back (where the own guidelines say "no criterion, but within a few days", the answer says
+    that). The level never changes here."""
+    p = decision.passage
+    if p is None or p.doc_id in topic or decision.basis != "criterion" or decision.level == "emergency" or not text:
+        return decision
+    if own.level != decision.level:
+        return decision  # the other guideline's criterion sets the level: kept, and quoted
+    if decision.top is not None and decision.top.signs:
+        return decision  # it matched on a sign the patient names ("a change in bowel habit" for six weeks of looser stools)
+    if decision.top is not None and decision.top.on_time_alone:
+        # how long something has lasted says nothing of whether the criterion is about this complaint (asthma "since
+        # childhood" is no cough of three years; the chronic-cough guideline's "any cough lasting more than 3 weeks")
+        return own
+    from rag.answer.generators.extractive import names_subject
+
+    return decision if names_subject(text, p.title, language, p.language) else own
 
 
 def _one_word(decision: UrgencyDecision) -> bool:

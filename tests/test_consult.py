@@ -270,3 +270,120 @@ def test_an_english_condition_in_a_chinese_emergency_answer_is_marked_in_english
     a = ask(quoting, "被蜜蜂蜇了，嘴唇和喉咙都肿了，喘不上气", age=30)
     assert a.urgency == "emergency" and a.possible_conditions
     assert all(c.name.endswith(" — to be assessed urgently") and "需紧急评估" not in c.name for c in a.possible_conditions)
+
+
+# --- round 11 of docs/answers.md: a seek-care reason from the complaint's own guideline ---------------------------------
+
+
+def _other_criterion(level: str, doc_id: str, title: str, signs: frozenset[str] = frozenset()):
+    from rag.safety.urgency import Criterion, Match, UrgencyDecision
+    from rag.types import Passage
+
+    p = Passage(chunk_id=f"{doc_id}/5", doc_id=doc_id, title=title, publisher="t", version="1", source=f"{doc_id}.md",
+                section="5 When to see a clinician", page_start=1, page_end=1, text="x", language="en", score=0.5)
+    crit = Criterion(text="you are pregnant and cannot keep food or drink down", level=level, level_why="today", passage=p,
+                     clauses=())
+    match = Match(criterion=crit, clause="drink down", level=level, level_why="today", grounds="pregnant; you mention drink",
+                  signs=signs)
+    return UrgencyDecision(level, "the vomiting guideline says", "criterion", p, crit.text, (match,))
+
+
+STINGS = "I'm 14 weeks pregnant and it stings when I pee, going every half hour. Can I drink cranberry juice?"
+
+
+def test_another_guidelines_criterion_about_a_complaint_the_patient_does_not_have_gives_way_to_the_own_decision() -> None:
+    """Same level, no sign of the patient's beyond the other guideline's subject, its title not named: the answer gives
+    its own guideline's reason (here "no criterion, but pregnant with signs of an infection"), the level unchanged."""
+    from rag.consult import _about_another_complaint
+    from rag.safety.urgency import UrgencyDecision
+
+    other = _other_criterion("urgent", "vomiting", "Nausea and vomiting")
+    own = UrgencyDecision("urgent", "no criterion, but pregnant", "no_criterion")
+    topic = ["urinary-tract-infection", "pregnancy-warning-signs"]
+    assert _about_another_complaint(other, own, STINGS, "en", topic) is own
+
+
+@pytest.mark.parametrize("case", ["lower", "title", "sign", "topic", "emergency"])
+def test_another_guidelines_criterion_stays_where_it_sets_the_level_or_is_about_the_complaint(case: str) -> None:
+    from rag.consult import _about_another_complaint
+    from rag.safety.urgency import UrgencyDecision
+
+    level = "emergency" if case == "emergency" else "urgent"
+    other = _other_criterion(level, "vomiting", "Nausea and vomiting",
+                             frozenset({"cless_urine"}) if case == "sign" else frozenset())
+    own = UrgencyDecision("soon" if case == "lower" else level, "own", "no_criterion")
+    text = STINGS + (" I have been vomiting all day." if case == "title" else "")
+    topic = ["vomiting"] if case == "topic" else ["pregnancy-warning-signs"]
+    assert _about_another_complaint(other, own, text, "en", topic) is other
+
+
+def test_a_pregnant_womans_stinging_pee_is_not_given_the_vomiting_guidelines_reason(starter_kb):
+    """Through the pipeline: the vomiting guideline's "you are pregnant and cannot keep food or drink down" matched on
+    "pregnant" and "drink" set the same level the complaint's own guidelines give; the reason is theirs now."""
+    a = ask(starter_kb, STINGS, age=31, sex="female", pregnant=True)
+    cited = {c.n: c.doc_id for c in a.citations}
+    assert a.urgency == "urgent" and "vomiting" not in {cited[n] for n in a.seek_care.citations}
+    assert "cannot keep food or drink down" not in a.seek_care.reason
+
+
+def test_another_guidelines_criterion_matched_on_time_alone_gives_way_even_when_its_title_is_named() -> None:
+    """Asthma "since childhood" matched the chronic-cough guideline's "any cough lasting more than 3 weeks" on the
+    duration alone; the asthma guideline's own decision, at the same level, is the reason."""
+    from rag.consult import _about_another_complaint
+    from rag.safety.urgency import Criterion, Match, UrgencyDecision
+    from rag.safety.urgency.criteria import _Clause
+    from rag.types import Passage
+
+    p = Passage(chunk_id="cc/5", doc_id="cough-chronic", title="Chronic (long-lasting) cough", publisher="t", version="1",
+                source="cc.md", section="5 When to see a clinician", page_start=1, page_end=1, text="x", language="en", score=0.5)
+    clause = _Clause(text="any cough lasting more than 3 weeks", tokens=frozenset({"ccough"}), min_temp=None, min_days=21,
+                     age_range=None, needs_pregnant=False, needs_sex=None, routine_cue=False)
+    crit = Criterion(text=clause.text, level="routine", level_why="w", passage=p, clauses=(clause,))
+    match = Match(criterion=crit, clause=clause.text, level="routine", level_why="w", grounds="1095 days ≥ 21 days")
+    other = UrgencyDecision("routine", "cough", "criterion", p, crit.text, (match,))
+    own = UrgencyDecision("routine", "asthma", "no_criterion")
+    text = "I've had asthma since childhood and I'm waking at night coughing"
+    assert match.on_time_alone
+    assert _about_another_complaint(other, own, text, "en", ["asthma"]) is own
+
+
+def test_the_nearest_same_day_criterion_of_a_similar_cases_raise_is_quoted_from_the_complaints_own_guideline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The similar-cases raise quotes the nearest same-day criterion; once the answer's own guidelines are known it is
+    looked for among theirs only (the level is the raise's either way)."""
+    import rag.consult as consult_module
+
+    seen: list[set[str]] = []
+
+    def fake_raise(decision, text, facts, passages, language, ranked):
+        seen.append({p.doc_id for p in passages})
+        return decision
+
+    monkeypatch.setattr(consult_module, "raise_by_similar_cases", fake_raise)
+    from rag.answer.schema import Advice
+    from rag.safety.urgency import extract_facts
+    from rag.types import Passage
+
+    def psg(doc: str) -> Passage:
+        return Passage(chunk_id=f"{doc}/5", doc_id=doc, title=doc, publisher="t", version="1", source=f"{doc}.md",
+                       section="5 When to see a clinician", page_start=1, page_end=1, text="See a doctor today if it is worse.",
+                       language="en", score=0.5)
+
+    from rag.audit.record import ConsultationRecord
+    from rag.consult import Composed, Evidence, _decide
+    from rag.knowledge.search import Retrieval
+    from rag.safety.triage import TriageResult
+
+    found = Retrieval(passages=[psg("chest-pain"), psg("type-2-diabetes")], best_dense=0.6, sufficient=True, candidates=2)
+    evidence = Evidence(found=found, criteria_passages=found.passages, ranked_doc_ids=["chest-pain", "type-2-diabetes"],
+                        topic_doc_ids=["chest-pain"])
+    advice = Advice.model_validate({
+        "trace_id": "t", "language": "en", "urgency": "soon", "red_flags": [], "evidence_sufficient": True,
+        "possible_conditions": [], "self_care": [], "suggested_tests": [], "citations": [],
+        "seek_care": {"needed": True, "urgency": "soon", "department": "", "reason": "r", "citations": []},
+        "generator": {"backend": "extractive", "model": "", "prompt_version": "1", "description": "d"},
+        "disclaimer": "d", "notes": [], "status": "ok"})
+    text = "burning in my chest, cold sweat"
+    _decide(Composed(advice, "ok"), TriageResult(urgency=None, red_flags=[], rules_version="t"), extract_facts(text), evidence,
+            "en", ConsultationRecord(), text, similar_cases=True)
+    assert seen == [{"chest-pain"}]

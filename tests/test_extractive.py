@@ -3,6 +3,7 @@ on the frozen vignettes through the whole pipeline (real MiniLM, real Milvus Lit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -128,7 +129,9 @@ def test_chunk_roles_are_stored_in_a_filterable_form() -> None:
     ("Pain relief: paracetamol, ibuprofen or aspirin (not aspirin for under-16s).", 15, None, False),
     ("Never give aspirin to children or teenagers.", 15, None, True),
     ("成人对乙酰氨基酚每日总量不超过4克。", 3, None, False),
-    ("洛哌丁胺可用于成人水样泻，儿童须遵医嘱。", 3, None, True),
+    # round 11: a medicine for adults that children take only on a doctor's advice is no self-care for a child (was True)
+    ("洛哌丁胺可用于成人水样泻，儿童须遵医嘱。", 3, None, False),
+    ("洛哌丁胺可用于成人水样泻，儿童须遵医嘱。", 30, None, True),
 ])
 def test_sentence_level_patient_context(sentence: str, age: float, pregnant: bool | None, ok: bool) -> None:
     assert suits_patient(sentence, age, "female", pregnant) is ok
@@ -552,8 +555,8 @@ def test_answer_quality_on_the_second_frozen_set(starter_kb) -> None:
     assert report["must_not_violations"] <= 2
     assert report["right_guideline_cited"] >= 0.92
     # 18 after round 3; 19 after the same-day tiers of twelve guidelines (round 5 of urgency, 2026-12-01); 11 after round 4;
-    # 13 with urgency round 6 merged (its criteria quote other guidelines more often)
-    assert report["items_from_unrelated_documents"] <= 13
+    # 13 with urgency round 6 merged (its criteria quote other guidelines more often); 12 after round 11 (docs/answers.md)
+    assert report["items_from_unrelated_documents"] <= 12
     assert report["emergency_answers_with_self_care"].startswith("0/")
 
 
@@ -1231,3 +1234,188 @@ def test_a_step_for_a_situation_the_patient_did_not_describe_is_left_out() -> No
     about = passage("burns", "Burns and scalds", "2 Assessment", "Superficial burn: red, painful, no blisters, like mild sunburn.", 0.6)
     beach = [s.advice for s in compose("fell asleep on the beach, shoulders and back are bright red and sore", [about, burns]).self_care]
     assert any("sunburn" in a for a in beach) and not any("chemical" in a for a in beach)
+
+
+# --- round 11: readings of the whole presentation (panic attacks, shingles) ------------------------------------------
+
+PANIC_DOCS = [
+    passage("chest-pain", "Chest pain", "1 Who this applies to",
+            "Anyone with pain, pressure, squeezing, tightness, heaviness or burning in the chest. Chest pain has many causes: "
+            "the heart (heart attack, angina), the lungs, the gullet and stomach, the muscles and ribs, and anxiety or panic "
+            "attacks.", 0.61),
+    passage("palpitations", "Palpitations (racing, pounding or fluttering heartbeat)", "2 Assessment",
+            "Palpitations are very common and are usually harmless. Common harmless triggers: caffeine, alcohol, stress, "
+            "anxiety and panic.", 0.55),
+    passage("depression-anxiety", "Depression and anxiety", "2 Assessment",
+            "**Anxiety** — excessive worry that is hard to control; sudden panic attacks with a pounding heart, sweating, shaking, "
+            "shortness of breath, chest tightness and a fear of dying or losing control (panic disorder).", 0.48),
+]
+
+
+@pytest.mark.parametrize("query", [
+    "Whenever I have to give a talk my chest goes tight, my heart pounds, my hands shake and I feel like I'm going to die. "
+    "It is over in ten minutes.",
+    "I keep getting attacks where my heart pounds, I get shaky and I can't get enough air, about 10 minutes each. "
+    "The heart tests were all normal.",
+])
+def test_a_panic_attack_told_in_lay_words_is_the_anxiety_guidelines(query: str) -> None:
+    """A fear of dying with a pounding heart and shaking, or attacks of a pounding heart with shaking and breathlessness:
+    the anxiety guideline's panic attack (it ranked last), not palpitations or the chest-pain guideline's causes."""
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms(query, False)
+    assert {"panic", "anxiety"} <= terms and "palpitation" not in terms
+    assert matching_documents(PANIC_DOCS, query, "en")[0] == "depression-anxiety"
+
+
+@pytest.mark.parametrize("query", [
+    "Crushing chest pain, my heart pounds, I'm sweaty and I feel like I'm going to die",  # a chest pain said: no panic reading
+    "My chest feels heavy, pain down my left arm, sweaty, I feel like I'm going to die",  # a heart attack's signs
+    "My heart pounds after coffee, it feels like fluttering",  # no fear, no attack with shaking and breathlessness
+])
+def test_no_panic_reading_beside_a_chest_pain_or_without_its_signs(query: str) -> None:
+    from rag.answer.generators.extractive import _query_terms, _syndromes
+
+    assert not _syndromes(query, False) and "panic" not in _query_terms(query, False)
+
+
+def test_a_band_of_blisters_is_shingles_a_skin_rash() -> None:
+    """"A strip of little blisters" after a burning pain names the rash guideline's title (shingles, "a painful band of
+    blisters on one side"), whatever other title the words name; blisters alone do not."""
+    from rag.answer.generators.extractive import names_by_reading
+
+    title = "Skin rash, hives and allergic reactions (including anaphylaxis)"
+    query = "Burning pain on the left side of my chest for 3 days, and now a strip of little blisters has come up along it"
+    assert names_by_reading(query, title, "en") and not names_by_reading(query, "Chest pain", "en")
+    assert not names_by_reading("a blister on my heel from new shoes", title, "en")
+
+
+class _Store:
+    def __init__(self, chunks: dict[str, list[Passage]]) -> None:
+        self.chunks = chunks
+
+    def document_passages(self, content_hash: str) -> list[Passage]:
+        return [dataclasses.replace(p) for p in self.chunks[content_hash]]
+
+
+def test_a_guideline_named_by_a_reading_of_the_whole_presentation_is_a_candidate_scored_as_the_best_passage() -> None:
+    """Retrieval ranked only the chest-pain guideline for a burning chest pain with a strip of blisters; the rash guideline
+    is offered (shingles names it, although "chest pain" names a retrieved title) at the best retrieved passage's score."""
+    from types import SimpleNamespace
+
+    from rag.answer.evidence import candidate_documents
+
+    chest = [passage("chest-pain", "Chest pain", "1 Who this applies to", "Anyone with pain or burning in the chest.", 0.51),
+             passage("chest-pain", "Chest pain", "3 Red flags", "Call an ambulance for chest pain with sweating.", 0.45)]
+    rash = passage("rash-allergic-reactions", "Skin rash, hives and allergic reactions (including anaphylaxis)", "2 Assessment",
+                   "Shingles: a painful band of blisters on one side of the body.", 0.0)
+    versions = [SimpleNamespace(doc_id="rash-allergic-reactions", language="en", title=rash.title, groups=(), content_hash="h")]
+    query = "Burning pain on the left side of my chest for 3 days, and now a strip of little blisters has come up along it"
+    out = candidate_documents(chest, versions, _Store({"h": [rash]}), query, "en")  # type: ignore[arg-type]
+    assert [p.doc_id for p in out] == ["rash-allergic-reactions"] and out[0].score == 0.51
+    # without the reading, a named retrieved title ("chest pain") keeps another title from being offered
+    plain = "Burning pain on the left side of my chest for 3 days, and a rash"
+    assert candidate_documents(chest, versions, _Store({"h": [rash]}), plain, "en") == []  # type: ignore[arg-type]
+
+
+COLD_FLU_DOCS = [
+    passage("cough-acute", "Acute cough", "2 Assessment",
+            "A dry, tickly throat cough is common with a cold; most acute coughs are caused by viruses.", 0.63),
+    passage("cold-flu", "Common cold and influenza (flu)", "2 Assessment",
+            "A cold starts gradually with a blocked or runny nose, sneezing and a sore throat. Flu starts suddenly with fever, "
+            "chills, muscle aches, headache and a dry cough.", 0.60),
+    passage("fever-adults", "Fever in adults", "2 Assessment", "A fever is a temperature of 38 °C or more; muscle aches are common.",
+            0.64),
+]
+
+
+@pytest.mark.parametrize(("query", "term"), [
+    ("Stuffy nose, sneezing, scratchy throat and a tickly little cough for three days. Do I need antibiotics?", "cold"),
+    ("Came on really suddenly this morning: temperature 39, shivers, aching all over and a dry cough", "influenza"),
+])
+def test_a_cold_and_flu_told_in_lay_words_are_the_cold_and_flu_guidelines(query: str, term: str) -> None:
+    """A stuffy nose with sneezing is a cold, a sudden fever with aches all over is flu: the cold and flu guideline, not the
+    acute cough or adult fever guideline that share the cough or the temperature."""
+    from rag.answer.generators.extractive import _query_terms, _syndromes
+
+    assert term in _syndromes(query, False) and term in _query_terms(query, False)
+    assert matching_documents(COLD_FLU_DOCS, query, "en")[0] == "cold-flu"
+
+
+@pytest.mark.parametrize("query", [
+    "Sneezing and a runny nose every spring with itchy eyes",  # hay fever
+    "A temperature of 38.5 and a cough for two days",  # no sudden aches all over
+])
+def test_no_cold_or_flu_reading_for_hay_fever_or_a_fever_alone(query: str) -> None:
+    from rag.answer.generators.extractive import _syndromes
+
+    assert not _syndromes(query, False) & {"cold", "influenza"}
+
+
+def test_threw_up_is_vomiting() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "vomit" in _query_terms("woke up with a pounding head and threw up twice, no diarrhoea", False)
+
+
+def test_a_title_for_the_other_type_of_a_disease_is_not_named() -> None:
+    """"Type 1 diabetic … my meter says 3.1" names the low-blood-sugar guideline, not "Type 2 diabetes"."""
+    docs = [passage("type-2-diabetes", "Type 2 diabetes", "2 Assessment",
+                    "Type 2 diabetes: high blood sugar; treatment can cause a low blood sugar (hypoglycaemia), shaky and sweaty.", 0.59),
+            passage("hypoglycaemia", "Low blood sugar (hypoglycaemia)", "2 Assessment",
+                    "Hypoglycaemia is a blood sugar below 4 mmol/L: shaky, sweaty, hungry, a racing heart.", 0.50)]
+    query = "Type 1 diabetic. After a long run I'm shaky, sweaty and starving, and my meter says 3.1."
+    assert matching_documents(docs, query, "en")[0] == "hypoglycaemia"
+    assert matching_documents(docs, query.replace("Type 1", "Type 2"), "en")[0] == "type-2-diabetes"  # control
+
+
+def test_what_a_chinese_complaint_says_is_fine_names_no_english_term() -> None:
+    """"大小便正常" beside a strained back is no urine complaint in the English terms either."""
+    from rag.answer.generators.extractive import english_bridge
+
+    bridge = english_bridge("昨天搬家具闪了腰，下腰那里疼，大小便正常，没发烧")
+    assert "back" in bridge and "urine" not in bridge and "peeing" not in bridge
+
+
+@pytest.mark.parametrize("sentence", [
+    "止泻药：洛哌丁胺可用于成人水样泻，但大便带血或发高烧时不要使用，儿童须遵医嘱。",
+    "Antidiarrhoeal medicine (loperamide) can help adults with watery diarrhoea but should not be used with bloody stools "
+    "or high fever, or in young children unless a doctor advises.",
+])
+def test_a_medicine_children_take_only_on_a_doctors_advice_is_no_self_care_for_a_child(sentence: str) -> None:
+    """Loperamide "for adults… 儿童须遵医嘱" named children, so it passed as advice for a toddler with diarrhoea."""
+    assert not suits_patient(sentence, 1.5, "male", None) and fitting_part(sentence, 1.5, "male", None) is None
+    assert suits_patient(sentence, 30, "male", None)
+
+
+def test_a_group_guideline_in_another_language_is_offered_when_none_in_the_questions_language_covers_the_group() -> None:
+    """A Chinese question at 30 weeks: the pregnancy guideline is English and no Chinese guideline covers pregnancy, so it
+    is offered (as for a guideline in the question's language); a baby's is not, where 《儿童发热》 covers infants."""
+    from types import SimpleNamespace
+
+    from rag.answer.evidence import candidate_documents
+
+    got = [passage("rash-zh", "皮疹与过敏反应", "2 可能的原因", "瘙痒、风团。", 0.5, language="zh")]
+    preg = passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "5 When to see a clinician",
+                   "Contact your midwife the same day if you have itching of the hands and feet, often worse at night.", 0.0,
+                   groups=("pregnant", "female"))
+    baby = passage("newborn-warning-signs", "Newborn care and warning signs in babies", "3 Red flags",
+                   "A baby under 3 months with a temperature of 38 °C or more.", 0.0, groups=("infant",))
+    versions = [SimpleNamespace(doc_id="pregnancy-warning-signs", language="en", title=preg.title, groups=("pregnant", "female"),
+                                content_hash="p"),
+                SimpleNamespace(doc_id="newborn-warning-signs", language="en", title=baby.title, groups=("infant",), content_hash="b"),
+                SimpleNamespace(doc_id="fever-children-zh", language="zh", title="儿童发热", groups=("child", "infant"), content_hash="f")]
+    store = _Store({"p": [preg], "b": [baby], "f": []})
+    out = candidate_documents(got, versions, store, "怀孕30周了，晚上手心脚心特别痒", "zh", patient={"pregnant", "female"})  # type: ignore[arg-type]
+    assert [p.doc_id for p in out] == ["pregnancy-warning-signs"]
+    out = candidate_documents(got, versions, store, "宝宝才两个月，量了腋温38.3", "zh", patient={"infant", "young_infant"})  # type: ignore[arg-type]
+    assert out == []
+
+
+def test_sleep_lost_to_another_complaint_names_no_english_insomnia_and_a_denial_after_a_place_denies() -> None:
+    """"痒得睡不着" is the itch's, not insomnia, in the English terms too; "身上没起疹子" denies the rash."""
+    from rag.answer.generators.extractive import english_bridge
+    from rag.safety.clauses import affirmed_text
+
+    assert "insomnia" not in english_bridge("最近一到晚上手心脚心就特别痒，痒得睡不着")
+    assert "疹子" not in affirmed_text("手心脚心特别痒，身上没起疹子，都抓破了")

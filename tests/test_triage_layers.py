@@ -62,6 +62,30 @@ def test_clause_contexts(text, expected):
     assert _contexts(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # a denial that opens a list governs its items (round 11 of docs/answers.md: "没有胸痛、头晕或者喘不上气" was read as
+    # reporting dizziness and breathlessness)
+    ("No chest pain, dizziness or shortness of breath.", ["negated", "negated"]),
+    ("no rash, neck stiffness or vomiting", ["negated", "negated"]),
+    ("没有胸痛、头晕或者喘不上气。", ["negated", "negated"]),
+    ("没有发烧、咳嗽，但是嗓子疼", ["negated", "negated", "affirmed"]),
+    # not a list tail: a clause of its own, after "but", after a comma in Chinese, or without "or" in English
+    ("No fever, but vomiting or diarrhoea", ["negated", "affirmed"]),
+    ("No fever, I feel sick or dizzy", ["negated", "affirmed"]),
+    ("没发烧，头晕或者喘不上气", ["negated", "affirmed"]),
+    ("no fever, cough for 3 days", ["negated", "affirmed"]),
+])
+def test_a_denial_that_opens_a_list_governs_its_items(text, expected):
+    assert _contexts(text) == expected
+
+
+def test_a_denied_list_is_left_out_of_the_affirmed_text():
+    from rag.safety.clauses import affirmed_text, denied_text
+
+    text = "晚上心跳得咚咚响。没有胸痛、头晕或者喘不上气。"
+    assert "头晕" not in affirmed_text(text) and "头晕" in denied_text(text)
+
+
 def test_clause_offsets_index_the_input():
     text = "Chest pain, but no sweating. 今天头晕"
     for c in split_clauses(text):

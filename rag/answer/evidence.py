@@ -14,7 +14,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from rag.answer.generators.extractive import _patient_groups as patient_groups
-from rag.answer.generators.extractive import about_terms, english_bridge, guideline_sentences, matching_documents, names_title
+from rag.answer.generators.extractive import (
+    about_terms,
+    english_bridge,
+    guideline_sentences,
+    matching_documents,
+    names_by_reading,
+    names_title,
+)
 from rag.knowledge.roles import sentence_role
 from rag.text import content_words, guideline_words
 from rag.types import Passage
@@ -94,26 +101,44 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
         return []
     have = {p.doc_id for p in passages}
     floor = min(p.score for p in passages)
+    top = max(p.score for p in passages)
     patient = patient or set()
     # a title is read only to correct a retrieval that missed the complaint's topic: when a retrieved guideline's
     # title is named already, another named one would be a second topic ("caught the flu" beside type 2 diabetes)
     titled = any(names_title(query, p.title, language) for p in {p.doc_id: p for p in passages}.values())
     bridge = english_bridge(query) if language == "zh" else ""
     out: list[Passage] = []
-    for v in versions:
-        if v.doc_id in have or v.language != language or len(out) >= limit:
-            continue
-        group = set(v.groups) <= {"pregnant", "infant", "female"} and bool(
+
+    def for_group(v: DocVersion) -> bool:
+        return set(v.groups) <= {"pregnant", "infant", "female"} and bool(
             ("pregnant" in v.groups and "pregnant" in patient) or ("infant" in v.groups and "young_infant" in patient))
-        named = (not titled and names_title(query, v.title, language)) or any(names_title(label, v.title, language)
-                                                                                for label in red_flags)
+
+    # a guideline written for this patient's group in another language is offered when none in the question's language
+    # covers the group at all (a Chinese question at 30 weeks, where the pregnancy guideline is English; not a baby's, whom
+    # 《儿童发热》 covers)
+    groups_here = {g for v in versions if v.language == language for g in v.groups}
+    own_group = any(for_group(v) for v in versions if v.language == language)
+    for v in versions:
+        if v.doc_id in have or len(out) >= limit:
+            continue
+        group = for_group(v)
+        if v.language != language and (not group or own_group or set(v.groups) - {"female"} <= groups_here):
+            continue
+        # (a reading of the whole presentation names its guideline whatever else is named: a strip of blisters after a
+        # burning pain in the chest is shingles, a skin rash, beside "Chest pain")
+        reading = names_by_reading(query, v.title, language)
+        named = ((not titled and names_title(query, v.title, language)) or reading
+                 or any(names_title(label, v.title, language) for label in red_flags))
         if not (named or group):
             continue
         chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
         if not chunks:
             continue
         pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
-        best.score = floor  # it was not retrieved higher; the choice of guideline rests on its title or its group
+        # it was not retrieved higher; the choice of guideline rests on its title or its group (scored at the floor),
+        # or on what the whole presentation is (scored as the best retrieved passage: the passages retrieval ranked
+        # first are about the words of the presentation, a burning pain in the chest, not about what it is)
+        best.score = top if reading else floor
         best.extra["via"] = "named in the complaint" if named else "written for the patient's group"
         out.append(best)
     if bridge and not out and not titled:

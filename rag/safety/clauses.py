@@ -123,6 +123,7 @@ class Clause:
     history: bool = False
     hypothetical: bool = False
     topic: bool = False
+    listed: bool = False  # denied as an item of a list the previous clause opened with a denial ("no X, Y or Z")
 
     @property
     def affirmed(self) -> bool:
@@ -185,11 +186,32 @@ def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tu
     return out
 
 
+# a denial that opens a list governs the whole list: "no chest pain, dizziness or shortness of breath", "没有胸痛、头晕或者喘不上气"
+# (the items after the first, split off at the comma or 、, are denied too). A list's tail is a run of items ending in
+# "or"/"nor" (English, after a comma) or any item after 、 (Chinese), with no subject or verb of its own
+_LIST_OPEN_EN = re.compile(r"^(?:no|not any|without|never had|never)\s")
+_LIST_TAIL_EN = re.compile(r"^(?!.*\b(?:i|i'm|i've|he|she|it|it's|we|they|you|is|are|was|were|has|have|had|but|now|then|just|only|"
+                           r"still|feel\w*|get\w*|got)\b)[a-z' -]+\b(?:or|nor)\b[a-z' -]+$")
+_LIST_OPEN_ZH = re.compile(r"^(?:也|都|并|还|从)?(?:没有|没|无|不|未)")
+_LIST_TAIL_ZH = re.compile(r"^(?!.*(?:但|就是|只是|可是|不过|现在|还是|倒是|有点|有些|总是|老是|一直))[\u3400-\u9fff]{1,12}$")
+
+
+def _denied_list_tail(prev: Clause, between: str, clow: str) -> bool:
+    """True when a clause continues a list that the previous clause of its sentence opened with a denial."""
+    if not prev.negated or prev.history or prev.hypothetical:
+        return False
+    plow = prev.text.lower().replace("\u2019", "'").strip()
+    if has_cjk(clow):
+        return between.strip() == "\u3001" and bool(_LIST_OPEN_ZH.match(plow) and _LIST_TAIL_ZH.match(clow))
+    return between.strip() == "," and bool(_LIST_OPEN_EN.match(plow) and _LIST_TAIL_EN.match(clow))
+
+
 def split_clauses(text: str) -> list[Clause]:
     """Clauses of the text (empty ones dropped), each with its context flags."""
     low = text.lower().replace("\u2019", "'")
     clauses: list[Clause] = []
     for si, (s0, s1) in enumerate(_spans(_SENTENCE_BREAK, low, 0, len(low))):
+        first = len(clauses)
         for c0, c1 in _spans(_CLAUSE_BREAK, low, s0, s1):
             raw = text[c0:c1]
             stripped = raw.strip()
@@ -199,9 +221,11 @@ def split_clauses(text: str) -> list[Clause]:
             a, b = c0 + lead, c0 + lead + len(stripped)
             clow = low[a:b]
             recent = bool(_RECENT.search(clow))
+            prev = clauses[-1] if len(clauses) > first else None
+            listed = prev is not None and _denied_list_tail(prev, low[prev.end:a], clow)
             clauses.append(Clause(
                 start=a, end=b, text=text[a:b], sentence=si,
-                negated=_negated(clow),
+                negated=_negated(clow) or listed, listed=listed,
                 history=bool(_HISTORY.search(clow)) and not recent,
                 hypothetical=bool(_HYPOTHETICAL.search(clow)),
                 topic=bool(_TOPIC.search(clow)) and not _FIRST_PERSON_NOW.search(clow),
@@ -234,7 +258,7 @@ def clause_at(clauses: list[Clause], pos: int) -> Clause | None:
 
 # a Chinese cue denies a symptom at the start of its clause or after an adverb or a subject ("不发烧", "都不肿",
 # "孩子没发烧"); after a verb it is a verb complement that reports one ("睡不着", "吃不下", "喘不上气")
-_ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女])(?:" + _ZH_DENIAL.pattern + ")")
+_ZH_DENIES = re.compile(r"(?:^|[都也并从还又就而且全点他她我它子儿女上])(?:" + _ZH_DENIAL.pattern + ")")
 
 
 # "还没好", "一直不见好", "未缓解": the symptom goes on; that says it is there, not that it is absent
@@ -256,7 +280,7 @@ def affirmed_text(text: str) -> str:
     """The text without its denied and past clauses ("no fever", "没有血", "had a stroke in 2019"): what a
     complaint is about, for choosing the guideline and the conditions it describes. The whole text when
     every clause is denied or past (a question made only of denials still has a topic)."""
-    kept = [c.text for c in split_clauses(text) if not (c.history or (c.negated and _denies_symptom(c.text)))]
+    kept = [c.text for c in split_clauses(text) if not (c.history or (c.negated and (c.listed or _denies_symptom(c.text))))]
     if not kept:
         return text
     return ("，" if has_cjk(text) else ", ").join(kept)
@@ -264,5 +288,5 @@ def affirmed_text(text: str) -> str:
 
 def denied_text(text: str) -> str:
     """The denied clauses of the text ("no fever", "不发烧"), joined; "" when none: what the complaint says is not there."""
-    kept = [c.text for c in split_clauses(text) if c.negated and not c.history and _denies_symptom(c.text)]
+    kept = [c.text for c in split_clauses(text) if c.negated and not c.history and (c.listed or _denies_symptom(c.text))]
     return ("，" if has_cjk(text) else ", ").join(kept)

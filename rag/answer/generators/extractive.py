@@ -63,7 +63,10 @@ _GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("female", re.compile(r"\b(?:women|woman|girls)\b|女性", re.I)),
 )
 _NOT_FOR = re.compile(r"not (?:be )?(?:used |given )?(?:for|in|to|give[n]? to) (?:young children|children|babies|infants)|(?:young children|babies)[^.;]*(?:may choke|should not)|"
-                      r"不要给?[^，。；]{0,6}(?:婴儿|宝宝)|(?:婴儿|宝宝)禁止", re.I)
+                      r"不要给?[^，。；]{0,6}(?:婴儿|宝宝)|(?:婴儿|宝宝)禁止|"
+                      # a medicine for adults that children take only on a doctor's advice is no self-care for a child
+                      r"\bor in (?:young )?children unless\b|(?:儿童|孩子|小儿|婴幼儿)(?:须|需|需要|应|应当|要|请)(?:遵医嘱|在医生指导下|咨询医生)",
+                      re.I)
 _EVERYONE = re.compile(r"\banyone\b|\beveryone\b|\ball ages\b|任何人|所有人", re.I)
 _OLDER_CHILD = re.compile(r"older children|children (?:over|aged) \d|1岁以上", re.I)
 _NSAID_USE = re.compile(r"ibuprofen|naproxen|nsaid|aspirin|布洛芬|阿司匹林", re.I)
@@ -84,7 +87,8 @@ _EN_SYNONYMS = {"diarrhea": "diarrhoea", "diarreah": "diarrhoea", "diarrea": "di
                 "diarhoea": "diarrhoea", "diarrohea": "diarrhoea", "diahrrea": "diarrhoea", "diahorrea": "diarrhoea", "stools": "diarrhoea", "the runs": "diarrhoea", "tummy": "abdominal", "belly": "abdominal",
                 "stomach": "abdominal", "temperature": "fever", "feverish": "fever", "throat": "throat",
                 "wee": "urinary", "pee": "urinary", "peeing": "urinary", "urine": "urinary", "sick": "vomiting", "vomited": "vomiting",
-                "throwing": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
+                "throwing": "vomiting", "threw up": "vomiting", "throw up": "vomiting", "thrown up": "vomiting", "puke": "vomiting",
+                "puked": "vomiting", "puking": "vomiting", "retching": "vomiting", "spins": "dizziness", "spinning": "dizziness", "lightheaded": "dizziness", "dizzy": "dizziness",
                 "woozy": "dizziness", "light-headed": "dizziness", "light headed": "dizziness", "giddy": "dizziness",
                 "fluttering": "palpitations", "breastbone": "chest", "sternum": "chest", "sleep": "insomnia", "awake": "insomnia", "sting": "stings",
                 "stung": "stings", "bee": "stings", "tick": "tick", "welts": "hives", "pregnant": "pregnancy",
@@ -177,6 +181,94 @@ _FEELS_HOT = re.compile(r"\b(?:feels?|felt|feeling|is|was|so|very|burning) (?:re
 # the heart named for its beat ("my heart pounds"), not a heart attack, failure or disease in the history ("my brother had a
 # heart attack", "I have heart failure"): only the first is a palpitations complaint
 _HEART_BEAT = re.compile(r"\bheart\b(?!\s+(?:attacks?|failure|disease|conditions?|surgery|problems?|valves?|bypass|stents?)\b)")
+# a panic attack in lay words: a fear of dying or of losing control with a body sign of the attack ("my heart pounds, my hands
+# shake and I feel like I'm about to die"), or attacks of a pounding heart with shaking or sweating and breathlessness or
+# fear ("attacks where my heart pounds, I shake and feel like I can't get enough air"): the depression and anxiety
+# guideline's "sudden panic attacks with a pounding heart, sweating, shaking, shortness of breath, chest tightness and a
+# fear of dying"; the pounding heart is then the attack's, not a palpitations complaint. Never with a chest pain said.
+_PANIC_FEAR = re.compile(r"\b(?:going|about|gonna) to (?:die|pass out and die|lose control)\b|\b(?:i'?m|i am|i was) dying\b|"
+                         r"\bfear of dying\b|\bsense of (?:impending )?doom\b|\blos(?:e|ing) control\b|\bgo(?:ing)? crazy\b")
+_PANIC_ATTACKS = re.compile(r"\b(?:attacks?|episodes?|spells?)\b")
+_PANIC_HEART = re.compile(r"\bheart (?:is )?(?:pound|rac|thump|hammer)\w*|\bpounding heart\b|\bracing heart\b")
+_PANIC_BODY = re.compile(r"\bshak(?:e|es|ing|y)\b|\bshook\b|\btrembl\w*|\bsweat\w*|\bclammy\b")
+_PANIC_AIR = re.compile(r"\b(?:can'?t|cannot|couldn'?t|can not) (?:get (?:enough )?|catch (?:my )?)(?:air|breath)\b|\bbreathless\b|"
+                        r"\bshort of breath\b|\bchest (?:goes |gets |went |is )?tight\b")
+_DISEASE_TYPE = re.compile(r"\btype\s*([12])\b|(?<![0-9])([12一二])型", re.I)
+
+
+def _disease_types(text: str) -> set[str]:
+    """The disease types a text names ("type 1 diabetic", "2型糖尿病"): {"1"}, {"2"}."""
+    return {{"一": "1", "二": "2"}.get(t, t) for m in _DISEASE_TYPE.finditer(text) for t in m.groups() if t}
+
+
+_CHEST_PAIN_SAID = re.compile(r"\bchest pains?\b|\bpain in (?:my|the|his|her) chest\b|\bcrush\w*|\bsqueez\w*|\bpressure (?:in|on) "
+                              r"(?:my|the|his|her) chest\b|\bchest (?:feels |is |goes )?heavy\b|\bheav\w* (?:in|on) (?:my|the) chest\b|"
+                              r"\b(?:arm|jaw)\b")
+
+
+# shingles in lay words: a band, strip or line of blisters ("a strip of little blisters came up along it"), the rash
+# guideline's "a painful band of blisters on one side of the body"
+_SHINGLES = re.compile(r"\bshingles\b|\b(?:band|strip|stripe|line|belt|row|streak)\s+of\s+(?:(?:little|small|tiny|red|painful|"
+                       r"itchy|fluid-filled|raised)\s+)*(?:blisters?|spots|bumps)\b")
+
+
+# a cold in lay words: a stuffy or runny nose with sneezing (not hay fever: itchy eyes, pollen, an allergy)
+_COLD_NOSE = re.compile(r"\b(?:stuffy|stuffed[- ]up|blocked|bunged[- ]up|runny|running|streaming|snotty|snuffly) nose\b|\bsnuffl\w*|\bsnott?y\b")
+_SNEEZE = re.compile(r"\bsneez\w*")
+_HAY_FEVER = re.compile(r"\bitchy eyes\b|\bwatery eyes\b|\bhay ?fever\b|\bpollen\b|\ballerg\w*|\bevery (?:spring|summer)\b")
+
+
+# flu in lay words: a sudden onset with aches all over and a fever or shivers ("came on really suddenly: temperature of
+# 39, shivers, aching all over"), the cold and flu guideline's "flu starts suddenly with fever, chills, muscle aches"
+_SUDDEN = re.compile(r"\bsudden(?:ly)?\b|\bout of nowhere\b|\bhit (?:me )?(?:like|by) a (?:truck|bus|train)\b|\bcame on (?:fast|quickly)\b")
+_ACHES_ALL_OVER = re.compile(r"\bach(?:e|es|ing|y) all over\b|\ball over ach\w*|\b(?:every|all (?:my|the)) muscles? (?:ache|aches|hurt\w*)\b|"
+                             r"\b(?:body|muscle) aches\b|\baching (?:everywhere|from head to toe)\b")
+_FEVERISH = re.compile(r"\bfever\w*|\btemperature\b|\btemp\b|\bshiver\w*|\bchills?\b|\brigors?\b|\b3[89](?:\.\d)?\b|\b40(?:\.\d)?\b")
+
+
+def _flu(low: str) -> bool:
+    """True when an (affirmed, lower-case) complaint describes flu in lay words (_SUDDEN, _ACHES_ALL_OVER, _FEVERISH)."""
+    return bool(_SUDDEN.search(low) and _ACHES_ALL_OVER.search(low) and _FEVERISH.search(low))
+
+
+@functools.lru_cache(maxsize=256)
+def _syndromes(query: str, zh: bool) -> frozenset[str]:
+    """The topic terms a reading of the whole presentation adds: a panic attack in lay words ("panic", "anxiety"),
+    shingles ("shingles", a skin rash)."""
+    if zh:
+        return frozenset()
+    low = affirmed_text(query).lower()
+    out: set[str] = set()
+    if _panic(low):
+        out |= {"panic", "anxiety"}
+    if _SHINGLES.search(low):
+        out |= {"shingle", "skin", "rash"}
+    if _cold(low):
+        out.add("cold")
+    if _flu(low):
+        out.add("influenza")
+    return frozenset(out)
+
+
+def _cold(low: str) -> bool:
+    """True when an (affirmed, lower-case) complaint describes a common cold in lay words (_COLD_NOSE)."""
+    return bool(_COLD_NOSE.search(low) and _SNEEZE.search(low) and not _HAY_FEVER.search(low))
+
+
+def names_by_reading(query: str, title: str, language: str) -> bool:
+    """True when a reading of the whole presentation (_syndromes) names all of one topic the guideline's title lists."""
+    terms = _syndromes(query, language == "zh")
+    return bool(terms) and _title_match(terms, title, language == "zh") >= 1.0
+
+
+def _panic(low: str) -> bool:
+    """True when an (affirmed, lower-case) complaint describes a panic attack in lay words (see _PANIC_FEAR)."""
+    if _CHEST_PAIN_SAID.search(low):
+        return False
+    body = bool(_PANIC_HEART.search(low) or _PANIC_BODY.search(low) or _PANIC_AIR.search(low))
+    if _PANIC_FEAR.search(low) and body:
+        return True
+    return bool(_PANIC_ATTACKS.search(low) and _PANIC_HEART.search(low) and _PANIC_BODY.search(low) and _PANIC_AIR.search(low))
 # skin reddened by the sun ("fell asleep on the beach, shoulders bright red and sore"): what the guidelines call sunburn
 _SUN = re.compile(r"\b(?:in|from|out in|under) the sun\b|\bsun(?:bath\w*|bed|beds|lamp|shine)\b|\bon the beach\b|\bat the beach\b")
 _SUN_SKIN = re.compile(r"\b(?:red|sore|burning|peeling|blisters?|blistered|tender|stinging|raw)\b")
@@ -456,9 +548,18 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
                  r"(?:\s+[\w']+){0,4}?\s+(?:off|out|down)\b)", " removed", low)
     low = re.sub(r"\bticks?\b(?! ?bites?)", "tick bite", low)  # a tick found on the skin or pulled off has bitten
     low = re.sub(r"\bd\s*(?:&|and|n)\s*v\b", " diarrhoea and vomiting ", low)  # "D&V for 2 days"
+    panic = _panic(low)
+    if panic:
+        low += " panic "
+    if _SHINGLES.search(low):
+        low += " shingles skin rash "
+    if _cold(low):
+        low += " cold "
+    if _flu(low):
+        low += " flu "
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
-                     | ({_stem("palpitations")} if _HEART_BEAT.search(low) else set()) | readings)
+                     | ({_stem("palpitations")} if _HEART_BEAT.search(low) and not panic else set()) | readings)
 
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
@@ -699,7 +800,10 @@ def english_bridge(query: str) -> str:
 
     if not _CJK.search(query):
         return ""
-    return ", ".join(english_terms(affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query)))))
+    # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint; nor
+    # sleep lost to another complaint: "痒得睡不着" is no insomnia)
+    text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))
+    return ", ".join(english_terms(_SLEEP_LOST_ZH.sub("，", text)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -728,6 +832,17 @@ def names_title(query: str, title: str, language: str) -> bool:
     zh = language == "zh"
     # a long-term condition named as who the patient is ("我有糖尿病" after a rash) names no title either
     return _title_match(_query_terms(query, zh) - _GROUP_WORDS - _background_terms(query, zh), title, zh) >= 1.0
+
+
+def names_subject(query: str, title: str, language: str, doc_language: str) -> bool:
+    """True when the complaint names any topic word of a guideline's title ("cough" for "Acute cough", 发热 for 《成人发热》),
+    read in the guideline's language (a Chinese complaint meets an English title through its English terms); the words for
+    who the patient is and a long-term condition named as background name nothing ("pregnant" names no "Nausea and
+    vomiting", "有哮喘" no asthma guideline)."""
+    zh = language == "zh"
+    q, q_zh = _doc_terms(query, zh, doc_language)
+    background = _background_terms(query, zh) if q_zh == zh else frozenset()
+    return bool(_title_terms(q - _GROUP_WORDS - _QUALIFIERS - background, title, q_zh) - _GENERIC)
 
 
 def about_terms(query: str, passage: Passage, language: str) -> set[str]:
@@ -926,6 +1041,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         if len(quals) == 1 and contrary <= q_all and any(
                 q2 == contrary and rest & r2 for d2, (q2, r2) in qualified.items() if d2 != d):
             title[d] = 0.0
+    # a title for one type of a disease is not named by a patient who says they have the other type ("Type 1 diabetic …
+    # my meter says 3.1" is the low-blood-sugar guideline's, not "Type 2 diabetes"'s; "1型糖尿病" is no 《2型糖尿病与低血糖》
+    # title word)
+    said_type = _disease_types(query)
+    for d in best:
+        title_type = _disease_types(titles[d])
+        if said_type and title_type and not said_type & title_type:
+            title[d] = 0.0
     # the complaint said first is the chief one: where it names two guidelines' titles in full ("throwing up for 24
     # hours ... dizzy when I stand"; "panic attacks ..., heart pounding"), the one named first leads
     # (only titles named in words: a reading names its topic wherever it stands, "meter reads 2.1" a low; the words
@@ -939,6 +1062,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
                 for named in [{w for w in _title_terms(q, titles[d], zh) if not _is_drug(w, language)}] if named}
     at = sorted(named_at.values())
     first = min(named_at, key=lambda d: named_at[d]) if len(at) >= 2 and at[0] < at[1] and at[-1] < _UNSAID else None
+    if first is None:
+        # a reading of the whole presentation (a panic attack told in lay words) is the chief complaint: the one guideline
+        # whose title it names in full leads ("my heart pounds, my hands shake and I feel like I'm about to die" is the
+        # anxiety guideline's panic attack before the chest-pain guideline's list of causes that mentions panic)
+        whole_named = [d for d in best if not cross[d] and title[d] >= 1.0 and _title_terms(_syndromes(query, zh), titles[d], zh)]
+        first = whole_named[0] if len(whole_named) == 1 else None
     chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
     score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] + chief[d] for d in best}
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
