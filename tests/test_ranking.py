@@ -49,6 +49,18 @@ def test_understand_expands_lay_terms_brands_and_chinese() -> None:
     assert "malaria" in zh.text  # embedded with its English terms: MiniLM reads English
 
 
+def test_understand_embeds_lay_terms_and_keeps_lay_words_from_the_speller() -> None:
+    # "threw" and "weeing" are one edit from "three" and "peeing": inside a lay phrase they are left as written
+    sp = Speller([("three", 50), ("peeing", 5), ("tablets", 40)], term_names())
+    assert sp.correct("threw") == "three"
+    q = understand("She threw up twice and has been weeing constantly", sp.correct)
+    assert q.corrections == ()
+    assert "vomiting" in q.expansions and "pee often" in q.expansions
+    # English lay terms are embedded with the question (dense similarity carries 0.95 of the fused score)
+    assert q.text.startswith("She threw up twice") and "(vomiting" in q.text
+    assert understand("How long should I take metformin for?").text == "How long should I take metformin for?"
+
+
 def _hit(chunk: str, doc: str, dense: float) -> tuple[Hit, float]:
     return Hit(chunk, doc, dense, 0.0), dense
 

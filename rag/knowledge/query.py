@@ -20,6 +20,7 @@ disease & need to know if these contain gluten, Thank you!". Before searching:
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ _ZH_QUERY_STOP = frozenset("""
 应该 如何 如果 因为 所以 但是 可是 而且 然后 就是 只是 已经 刚才 刚刚 突然 最近 现在 今天 昨天 前天 这两天 这几天 几天 平时
 自己 我们 你们 他们 人 东西 事 问题 情况 办法 厉害 严重 觉得 感觉 好像 感到 担心 害怕 没事 正常 请问 谢谢 医院 诊所 门诊 医生 大夫 医师 看医生 看病 就医
 """.split())
+
+
+_EMBED_LAY = os.environ.get("CLINRAG_EMBED_LAY", "on") != "off"  # measurement switch (docs/ranking.md)
 
 
 def clean(text: str) -> str:
@@ -168,13 +172,16 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
     `topic_only` (document search): a Chinese question's BM25 text and expansions leave out _ZH_QUERY_STOP and what
     only those words brought. Passage retrieval for a consultation passes False and keeps them (docs/ranking.md
     round 4: the answer and urgency layers read the passages it returns, and were measured with them)."""
-    from rag.terms import english_medical, english_terms, expand_zh, find_drugs
+    from rag.terms import english_medical, english_terms, expand_zh, find_drugs, lay_phrase_words
 
     language = detect_language(text)
     cleaned = clean(text)
     corrections: list[tuple[str, str]] = []
     if known is not None and language == "en":
+        lay_words = lay_phrase_words(cleaned)  # "threw up" is not a misspelt "three up", nor "weeing" "peeing"
         for w in dict.fromkeys(_WORD.findall(cleaned)):
+            if w.lower() in lay_words:
+                continue
             fixed = known(w)
             if fixed and fixed != w.lower():
                 corrections.append((w, fixed))
@@ -182,11 +189,13 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
     for wrong, right in corrections:
         fixed_text = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_text)
     expansions: list[str] = []
+    lay: list[str] = []
     if language == "zh" or _CJK.search(text):
         expansions += expand_zh(fixed_text)
         expansions += english_terms(fixed_text)
     if language == "en":
-        expansions += english_medical(fixed_text)
+        lay = english_medical(fixed_text)
+        expansions += lay
     for m in find_drugs(fixed_text, "en" if language == "en" else None):
         if m.name.lower() not in fixed_text.lower():
             expansions.append(m.name)  # brand -> generic
@@ -196,6 +205,13 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
         english = [e for e in expansions if not _CJK.search(e)]
         if english:
             embed = f"{fixed_text} ({', '.join(english)})"
+    elif lay and _EMBED_LAY:
+        # the medical words of an English lay phrase are embedded with it: dense similarity carries 0.95 of an
+        # English question's fused score, so terms BM25 alone matched barely moved the ranking (docs/ranking.md,
+        # lay paraphrase round)
+        lay = [e for e in dict.fromkeys(lay) if e.lower() not in fixed_text.lower()]
+        if lay:
+            embed = f"{fixed_text} ({', '.join(lay)})"
     bm25 = " ".join([fixed_text, *expansions])
     if topic_only and _CJK.search(fixed_text):
         # the topic words alone: Chinese segmented (jieba) without _ZH_QUERY_STOP, and no term only a stop word gave

@@ -49,6 +49,7 @@ __all__ = [
     "zh_synonyms",
     "english_terms",
     "english_medical",
+    "lay_phrase_words",
     "jieba_words",
     "add_to_jieba",
 ]
@@ -574,6 +575,13 @@ def _en_lay() -> tuple[dict[str, tuple[str, ...]], _LayMatcher]:
         for variant in lay_variants(lay):
             table.setdefault(_key(variant), {}).update(dict.fromkeys(med))
     return {k: tuple(v) for k, v in table.items()}, _LayMatcher(table)
+
+
+def lay_phrase_words(text: str) -> set[str]:
+    """The words (lower case, as written) of the English lay phrases found in text: spelling correction leaves
+    them alone ("threw up" is a lay phrase, not a misspelt "three up")."""
+    _, matcher = _en_lay()
+    return {w.lower() for start, end, _ in matcher.find(text) for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text[start:end])}
 
 
 def english_medical(text: str) -> list[str]:
