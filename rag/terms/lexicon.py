@@ -8,6 +8,7 @@ Tables (data files next to this module, loaded once on first use):
 - departments.yaml  departments and services, en + zh
 - zh_synonyms.txt   Chinese lay-term synonym groups (发烧/发热, 拉肚子/腹泻 ...)
 - zh_en.tsv         Chinese -> English medical terms (symptoms, body parts, tests ...)
+- zh_lay.tsv        Chinese lay phrases -> English and Chinese guideline terms (not given to jieba)
 - en_lay.tsv        English lay phrase -> medical terms ("{a,b}" in a phrase: either word, lay_variants)
 - jieba_medical.txt extra words for jieba (every Chinese term of the tables is added too)
 
@@ -424,11 +425,30 @@ def expand_zh(text: str) -> list[str]:
         for g in groups:
             if word in g:
                 out.update(dict.fromkeys(w for w in g if w not in text))
+    lay = _zh_lay()
+    for phrase, targets in lay.items():
+        if phrase in text:
+            out.update(dict.fromkeys(t for t in targets if has_cjk(t) and t not in text))
     return list(out)
 
 
 @functools.lru_cache(maxsize=1)
+def _zh_lay() -> dict[str, tuple[str, ...]]:
+    """zh_lay.tsv: Chinese lay phrase -> English and Chinese guideline terms (kept out of jieba, see the file)."""
+    table: dict[str, dict[str, None]] = {}
+    for zh, terms in _tsv("zh_lay.tsv"):
+        table.setdefault(fold(zh), {}).update(dict.fromkeys(terms))
+    return {k: tuple(v) for k, v in table.items()}
+
+
 def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
+    table, rx, _ = _zh_en_and_lay_keys()
+    return table, rx
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_en_and_lay_keys() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str], frozenset[str]]:
+    """The zh -> en table, its regex, and the keys that only zh_lay.tsv brings (which jieba does not get)."""
     table: dict[str, dict[str, None]] = {}
 
     def add(zh: str, en: Iterable[str]) -> None:
@@ -456,8 +476,16 @@ def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
             for w in group:
                 if fold(w) not in table:
                     add(w, table[fold(known[0])])
+    lay_only = set()
+    for zh, terms in _zh_lay().items():
+        english = [t for t in terms if not has_cjk(t)]
+        if english:
+            if zh not in table:
+                lay_only.add(zh)
+            add(zh, english)
     frozen = {k: tuple(v) for k, v in table.items()}
-    return frozen, re.compile("|".join(re.escape(k) for k in sorted(frozen, key=len, reverse=True)))
+    rx = re.compile("|".join(re.escape(k) for k in sorted(frozen, key=len, reverse=True)))
+    return frozen, rx, frozenset(lay_only)
 
 
 def english_terms(text_zh: str) -> list[str]:
@@ -612,7 +640,8 @@ def jieba_words() -> tuple[str, ...]:
     groups, _ = _zh_groups()
     for g in groups:
         words.update(dict.fromkeys(g))
-    words.update(dict.fromkeys(k for k in _zh_en()[0] if not re.search(r"[A-Za-z0-9]", k)))
+    table, _, lay_only = _zh_en_and_lay_keys()
+    words.update(dict.fromkeys(k for k in table if k not in lay_only and not re.search(r"[A-Za-z0-9]", k)))
     return tuple(words)
 
 
