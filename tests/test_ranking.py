@@ -59,6 +59,8 @@ def test_understand_embeds_lay_terms_and_keeps_lay_words_from_the_speller() -> N
     # English lay terms are embedded with the question (dense similarity carries 0.95 of the fused score)
     assert q.text.startswith("She threw up twice") and "(vomiting" in q.text
     assert understand("How long should I take metformin for?").text == "How long should I take metformin for?"
+    off = understand("She threw up twice", sp.correct, embed_lay=False)  # Settings.embed_lay_terms = False
+    assert off.text == "She threw up twice" and "vomiting" in off.bm25
 
 
 def _hit(chunk: str, doc: str, dense: float) -> tuple[Hit, float]:

@@ -20,7 +20,6 @@ disease & need to know if these contain gluten, Thank you!". Before searching:
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -66,9 +65,6 @@ _ZH_QUERY_STOP = frozenset("""
 应该 如何 如果 因为 所以 但是 可是 而且 然后 就是 只是 已经 刚才 刚刚 突然 最近 现在 今天 昨天 前天 这两天 这几天 几天 平时
 自己 我们 你们 他们 人 东西 事 问题 情况 办法 厉害 严重 觉得 感觉 好像 感到 担心 害怕 没事 正常 请问 谢谢 医院 诊所 门诊 医生 大夫 医师 看医生 看病 就医
 """.split())
-
-
-_EMBED_LAY = os.environ.get("CLINRAG_EMBED_LAY", "on") != "off"  # measurement switch (docs/ranking.md)
 
 
 def clean(text: str) -> str:
@@ -166,12 +162,14 @@ class Query:
     expansions: tuple[str, ...] = ()
 
 
-def understand(text: str, known: Callable[[str], str | None] | None = None, *, topic_only: bool = True) -> Query:
+def understand(text: str, known: Callable[[str], str | None] | None = None, *, topic_only: bool = True,
+               embed_lay: bool = True) -> Query:
     """Clean, split, correct and expand a question (`known` corrects one word, or None when it cannot).
 
     `topic_only` (document search): a Chinese question's BM25 text and expansions leave out _ZH_QUERY_STOP and what
     only those words brought. Passage retrieval for a consultation passes False and keeps them (docs/ranking.md
-    round 4: the answer and urgency layers read the passages it returns, and were measured with them)."""
+    round 4: the answer and urgency layers read the passages it returns, and were measured with them).
+    `embed_lay`: an English question's embedded text carries the medical terms of its lay phrases (Settings.embed_lay_terms)."""
     from rag.terms import english_medical, english_terms, expand_zh, find_drugs, lay_phrase_words
 
     language = detect_language(text)
@@ -205,7 +203,7 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
         english = [e for e in expansions if not _CJK.search(e)]
         if english:
             embed = f"{fixed_text} ({', '.join(english)})"
-    elif lay and _EMBED_LAY:
+    elif lay and embed_lay:
         # the medical words of an English lay phrase are embedded with it: dense similarity carries 0.95 of an
         # English question's fused score, so terms BM25 alone matched barely moved the ranking (docs/ranking.md,
         # lay paraphrase round)
