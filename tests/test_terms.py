@@ -188,7 +188,7 @@ LAY_PARAPHRASES = [
     ("my heart keeps skipping and fluttering", "palpitations"),
     ("feels like swallowing razor blades", "pain when swallowing"),
     ("barking cough like a seal in the night", "croup"),
-    ("the wound from my knee op is hot and oozing", "signs of infection"),
+    ("after my knee op the wound is hot and oozing", "signs of infection"),
 ]
 
 
