@@ -50,6 +50,7 @@ __all__ = [
     "zh_synonyms",
     "english_terms",
     "english_medical",
+    "english_lay_phrases",
     "lay_phrase_words",
     "jieba_words",
     "add_to_jieba",
@@ -614,11 +615,16 @@ def lay_phrase_words(text: str) -> set[str]:
 
 def english_medical(text: str) -> list[str]:
     """Medical terms for the English lay phrases in text ('tummy ache' -> abdominal pain)."""
-    table, matcher = _en_lay()
     out: dict[str, None] = {}
-    for _, _, phrase in matcher.find(text):
-        out.update(dict.fromkeys(table[phrase]))
+    for _, terms in english_lay_phrases(text):
+        out.update(dict.fromkeys(terms))
     return list(out)
+
+
+def english_lay_phrases(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(lay phrase as the table keys it, its medical terms) for each English lay phrase in text, in text order."""
+    table, matcher = _en_lay()
+    return [(phrase, table[phrase]) for _, _, phrase in matcher.find(text)]
 
 
 # --- jieba ------------------------------------------------------------------------------------
