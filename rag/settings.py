@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     candidate_k: int = Field(30, ge=1, le=500, description="candidates per retriever before fusion")
     query_understanding: bool = Field(True, description="clean, correct and expand questions before searching (rag/knowledge/query.py)")
     cross_language: bool = Field(True, description="Chinese questions also search by their English terms (rag/terms zh->en)")
+    embed_lay_terms: bool = Field(True, description="English questions are embedded with the medical terms of their lay phrases (rag/terms/en_lay.tsv; docs/ranking.md, lay paraphrase round)")
     cross_language_weight: float = Field(0.9, ge=0.0, le=1.0, description="discount on the dense score a Chinese question's English terms give (docs/ranking.md)")
     zh_dense_level: bool = Field(True, description="document search, Chinese questions: Chinese passages fuse with the question's mean dense score over them, not their own (MiniLM does not read Chinese; docs/ranking.md round 4)")
     document_candidates: int = Field(50, ge=1, le=500, description="candidates per retriever for document-level search")

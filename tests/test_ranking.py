@@ -49,6 +49,24 @@ def test_understand_expands_lay_terms_brands_and_chinese() -> None:
     assert "malaria" in zh.text  # embedded with its English terms: MiniLM reads English
 
 
+def test_understand_embeds_lay_terms_and_keeps_lay_words_from_the_speller() -> None:
+    # "threw" and "weeing" are one edit from "three" and "peeing": inside a lay phrase they are left as written
+    sp = Speller([("three", 50), ("peeing", 5), ("tablets", 40)], term_names())
+    assert sp.correct("threw") == "three"
+    q = understand("She threw up twice and has been weeing constantly", sp.correct)
+    assert q.corrections == ()
+    assert "vomiting" in q.expansions and "pee often" in q.expansions
+    # English lay terms are embedded with the question (dense similarity carries 0.95 of the fused score)
+    assert q.text.startswith("She threw up twice") and "(vomiting" in q.text
+    assert understand("How long should I take metformin for?").text == "How long should I take metformin for?"
+    # body-function words are not embedded ("peeing normally" is no urinary complaint), nor terms that add no word
+    back = understand("Put my back out lifting a box, peeing normally")
+    assert "urination" in back.bm25 and "urination" not in back.text and "(low back pain" in back.text
+    assert "tightness" not in understand("panic attack on the bus, pounding heart and tight chest").text
+    off = understand("She threw up twice", sp.correct, embed_lay=False)  # Settings.embed_lay_terms = False
+    assert off.text == "She threw up twice" and "vomiting" in off.bm25
+
+
 def _hit(chunk: str, doc: str, dense: float) -> tuple[Hit, float]:
     return Hit(chunk, doc, dense, 0.0), dense
 

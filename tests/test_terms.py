@@ -130,6 +130,139 @@ def test_english_medical():
     assert {"abdominal pain", "vomiting"} <= set(terms.english_medical("my toddler has a tummy ache and keeps throwing up"))
 
 
+def test_lay_variants():
+    from rag.terms.lexicon import lay_variants
+
+    assert lay_variants("tummy ache") == ["tummy ache"]
+    assert lay_variants("{throw,threw,throwing} up") == ["throw up", "threw up", "throwing up"]
+    assert lay_variants("{my ,}heart racing") == ["my heart racing", "heart racing"]  # an empty part drops the word
+    assert lay_variants("{tight chest,tightness in {my,the} chest}") == [
+        "tight chest", "tightness in my chest", "tightness in the chest"]
+    for bad in ("a,b", "{a,b", "a}"):
+        with pytest.raises(ValueError):
+            lay_variants(bad)
+
+
+def test_every_lay_row_parses():
+    from rag.terms.lexicon import _tsv, lay_variants
+
+    rows = _tsv("en_lay.tsv")
+    assert len(rows) > 350
+    for lay, med in rows:
+        assert lay_variants(lay) and med, lay
+
+
+# how patients and carers say it -> a term of the guideline that covers it (general phrasings, not evaluation cases)
+LAY_PARAPHRASES = [
+    ("I've lost interest in everything and can't be bothered to see anyone", "loss of interest"),
+    ("nothing brings me joy any more, I feel so low", "low mood"),
+    ("she says she doesn't want to be here anymore", "suicide"),
+    ("in the supermarket I was convinced I was dying, heart pounding", "fear of dying"),
+    ("he's on his COPD rescue pack since Tuesday", "standby course of steroids or antibiotics"),
+    ("my brown inhaler ran out and the blue inhaler isn't helping", "reliever inhaler is not helping"),
+    ("his phlegm has turned green and he's huffing and puffing", "colour of sputum"),
+    ("poo like tar this morning", "black tarry stools"),
+    ("threw up something that looked like coffee grounds", "vomiting blood"),
+    ("a painful band of blisters round my waist", "shingles"),
+    ("I think I pulled a tick off and now there's a bullseye rash", "erythema migrans"),
+    ("she's had a dry nappy since breakfast", "no wet nappy"),
+    ("the baby's soft spot looks sunken", "sunken soft spot"),
+    ("fell asleep by the pool and I'm red as a lobster", "sunburn"),
+    ("hungover after a heavy night out", "hangover"),
+    ("acid coming up into my throat after dinner", "heartburn"),
+    ("my waters have gone at 36 weeks", "fluid leaking"),
+    ("the baby's kicking less today", "baby's movement stopping or slowing"),
+    ("my wedding ring won't fit and my face is puffy", "swelling of your hands or face"),
+    ("his face has dropped on one side and he's slurring his words", "face drooping"),
+    ("worst headache of my life, came on like being hit on the head", "thunderclap"),
+    ("zig-zag lines in my vision before the headache", "flashing lights"),
+    ("spots that don't fade under a glass", "rash that does not fade"),
+    ("her lips have swelled up after the peanut", "angioedema"),
+    ("went over on my ankle and can't put weight on it", "sprain"),
+    ("numb bum and trouble peeing with my back pain", "saddle area"),
+    ("I'm having a hypo, shaky and sweaty", "hypoglycaemia"),
+    ("my sugars are through the roof", "high blood sugar"),
+    ("condom split last weekend", "unprotected sex"),
+    ("pink wee and it stings", "blood in the urine"),
+    ("wide awake at 3am every night, tossing and turning", "insomnia"),
+    ("my heart keeps skipping and fluttering", "palpitations"),
+    ("feels like swallowing razor blades", "pain when swallowing"),
+    ("barking cough like a seal in the night", "croup"),
+    ("after my knee op the wound is hot and oozing", "signs of infection"),
+]
+
+
+@pytest.mark.parametrize(("text", "term"), LAY_PARAPHRASES)
+def test_lay_paraphrases_reach_guideline_terms(text, term):
+    assert term in terms.english_medical(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I've been off sick from work", "folic acid in pregnancy", "a bump on the head", "it's down below",
+    "he walks with a limp", "in the end it went away", "I cut myself cooking", "my oxygen level was 95",
+    "the shoes were fitting fine", "she tested positive for chlamydia", "I have low iron levels"])
+def test_ambiguous_words_expand_to_nothing_wrong(text):
+    got = set(terms.english_medical(text))
+    assert not got & {"vomiting", "heartburn", "pregnancy", "suicide", "self-harm", "COPD", "seizure", "COVID-19",
+                      "hypoglycaemia", "floppy"}, got
+
+
+def test_lay_terms_are_words_of_the_guidelines():
+    """Every term the lay-paraphrase round added (en_lay.tsv after its round marker, zh_lay.tsv) occurs in a starter
+    guideline (or, for a Chinese term, in a Chinese synonym group): an expansion BM25 cannot find is noise."""
+    import re
+
+    corpus = " ".join(re.sub(r"[*_`]", "", p.read_text(encoding="utf-8")).lower()
+                      for p in (ROOT / "guidelines").rglob("*.md"))
+    corpus = re.sub(r"[\s\-]+", " ", corpus)
+    corpus += (ROOT / "rag" / "terms" / "zh_synonyms.txt").read_text(encoding="utf-8")  # Chinese guideline words
+    missing = []
+    for name, marker in (("en_lay.tsv", "# --- lay paraphrase round"), ("zh_lay.tsv", "")):
+        lines = (ROOT / "rag" / "terms" / name).read_text(encoding="utf-8").splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith(marker))
+        for line in lines[start:]:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            for term in line.split("\t")[1].split("|"):
+                if re.sub(r"[\s\-]+", " ", term.lower()) not in corpus:
+                    missing.append((name, line.split("\t")[0], term))
+    assert not missing
+
+
+def test_chinese_lay_phrases_stay_out_of_jieba():
+    """zh_lay.tsv phrases are matched as substrings but never given to jieba: a long phrase in jieba's dictionary
+    would cut the guidelines' text differently at ingest (the word a question shares with it would be lost)."""
+    from rag.terms.lexicon import _zh_en_and_lay_keys, _zh_lay
+
+    words = set(terms.jieba_words())
+    lay_only = _zh_en_and_lay_keys()[2]
+    assert "脖子发硬" in lay_only and len(lay_only) > 100
+    assert not lay_only & words
+    assert "stiff neck" in terms.english_terms("脖子发硬") and "黑便" in terms.expand_zh("拉黑色大便")
+    assert set(_zh_lay()) >= lay_only
+
+
+def test_lay_matching_spelling_and_plurals():
+    # hyphen or space, apostrophe or none, a plural on the last word, UK or US spelling
+    assert "dizziness" in terms.english_medical("feeling light headed")
+    assert "insomnia" in terms.english_medical("I cant sleep")
+    assert "no wet nappy" in terms.english_medical("two dry nappies today")
+    assert "diarrhoea" in terms.english_medical("watery stools since Monday")
+    # the longest phrase wins: "burns when I pee" is dysuria, not a burn
+    got = terms.english_medical("it burns when I pee")
+    assert "dysuria" in got and "burn" not in got
+
+
+def test_chinese_lay_paraphrases():
+    assert {"loss of interest", "low mood"} <= set(terms.english_terms("最近心情低落，对什么都没兴趣"))
+    assert "no wet nappy" in terms.english_terms("宝宝的尿不湿是干的，哭没有眼泪")
+    assert "black tarry stools" in terms.english_terms("大便像柏油一样")
+    assert "fluid leaking" in terms.english_terms("怀孕34周，破水了")
+    assert "standby course of steroids or antibiotics" in terms.english_terms("慢阻肺，已经吃了备用药")
+    assert terms.english_terms("晒太阳了") == []  # no substring reads as a positive covid test
+    assert "黑便" in terms.expand_zh("拉黑色大便两天")
+
+
 def test_jieba_words_load():
     import jieba
 

@@ -67,6 +67,13 @@ _ZH_QUERY_STOP = frozenset("""
 """.split())
 
 
+# lay words that name a body function, a person or a thing rather than a complaint ("peeing and pooing normally",
+# "no temperature", "my toddler"): their terms go to BM25 but are not embedded, where they pulled the guideline of the
+# function (a urinary-tract guideline for a back-pain question that said "peeing normally")
+_CONTEXT_LAY = frozenset({"pee", "peeing", "wee", "wees", "weeing", "poo", "pooing", "baby", "toddler", "kid", "pregnant",
+                          "temperature", "painkiller", "painkillers", "inhaler", "puffer"})
+
+
 def clean(text: str) -> str:
     """The question without greetings, sign-offs, form boilerplate, order numbers and contact details."""
     out = text
@@ -162,19 +169,24 @@ class Query:
     expansions: tuple[str, ...] = ()
 
 
-def understand(text: str, known: Callable[[str], str | None] | None = None, *, topic_only: bool = True) -> Query:
+def understand(text: str, known: Callable[[str], str | None] | None = None, *, topic_only: bool = True,
+               embed_lay: bool = True) -> Query:
     """Clean, split, correct and expand a question (`known` corrects one word, or None when it cannot).
 
     `topic_only` (document search): a Chinese question's BM25 text and expansions leave out _ZH_QUERY_STOP and what
     only those words brought. Passage retrieval for a consultation passes False and keeps them (docs/ranking.md
-    round 4: the answer and urgency layers read the passages it returns, and were measured with them)."""
-    from rag.terms import english_medical, english_terms, expand_zh, find_drugs
+    round 4: the answer and urgency layers read the passages it returns, and were measured with them).
+    `embed_lay`: an English question's embedded text carries the medical terms of its lay phrases (Settings.embed_lay_terms)."""
+    from rag.terms import english_lay_phrases, english_terms, expand_zh, find_drugs, lay_phrase_words
 
     language = detect_language(text)
     cleaned = clean(text)
     corrections: list[tuple[str, str]] = []
     if known is not None and language == "en":
+        lay_words = lay_phrase_words(cleaned)  # "threw up" is not a misspelt "three up", nor "weeing" "peeing"
         for w in dict.fromkeys(_WORD.findall(cleaned)):
+            if w.lower() in lay_words:
+                continue
             fixed = known(w)
             if fixed and fixed != w.lower():
                 corrections.append((w, fixed))
@@ -182,11 +194,14 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
     for wrong, right in corrections:
         fixed_text = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_text)
     expansions: list[str] = []
+    lay: list[str] = []
     if language == "zh" or _CJK.search(text):
         expansions += expand_zh(fixed_text)
         expansions += english_terms(fixed_text)
     if language == "en":
-        expansions += english_medical(fixed_text)
+        phrases = english_lay_phrases(fixed_text)
+        expansions += [t for _, terms in phrases for t in terms]
+        lay = [t for phrase, terms in phrases if phrase not in _CONTEXT_LAY for t in terms]
     for m in find_drugs(fixed_text, "en" if language == "en" else None):
         if m.name.lower() not in fixed_text.lower():
             expansions.append(m.name)  # brand -> generic
@@ -196,6 +211,16 @@ def understand(text: str, known: Callable[[str], str | None] | None = None, *, t
         english = [e for e in expansions if not _CJK.search(e)]
         if english:
             embed = f"{fixed_text} ({', '.join(english)})"
+    elif lay and embed_lay:
+        # the medical words of an English lay phrase are embedded with it: dense similarity carries 0.95 of an
+        # English question's fused score, so terms BM25 alone matched barely moved the ranking (docs/ranking.md,
+        # lay paraphrase round)
+        # only terms that add a word the question does not have ("tight chest" gains nothing from "chest tightness",
+        # which pulled asthma passages towards a panic attack): words compared by their first five letters
+        said = {w[:5] for w in re.findall(r"[a-z]+", fixed_text.lower())}
+        lay = [e for e in dict.fromkeys(lay) if any(w[:5] not in said for w in re.findall(r"[a-z]+", e.lower()))]
+        if lay:
+            embed = f"{fixed_text} ({', '.join(lay)})"
     bm25 = " ".join([fixed_text, *expansions])
     if topic_only and _CJK.search(fixed_text):
         # the topic words alone: Chinese segmented (jieba) without _ZH_QUERY_STOP, and no term only a stop word gave

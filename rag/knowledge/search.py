@@ -162,7 +162,8 @@ def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Set
     # stays short as the knowledge base grows
     dropped_hashes = {d.content_hash for d in snap.active} - {d.content_hash for d in active}
     scope = Scope(active, [*snap.inactive_hashes, *sorted(dropped_hashes)], snap.blocked)
-    q = understand(query, store.searcher.spell, topic_only=documents) if settings.query_understanding else None
+    q = (understand(query, store.searcher.spell, topic_only=documents, embed_lay=settings.embed_lay_terms)
+         if settings.query_understanding else None)
     vector = embedder.embed_query(q.text if q else query)
     zh = detect_language(query) == "zh"
     w = settings.dense_weight_zh if zh else settings.dense_weight

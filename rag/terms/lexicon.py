@@ -8,7 +8,8 @@ Tables (data files next to this module, loaded once on first use):
 - departments.yaml  departments and services, en + zh
 - zh_synonyms.txt   Chinese lay-term synonym groups (发烧/发热, 拉肚子/腹泻 ...)
 - zh_en.tsv         Chinese -> English medical terms (symptoms, body parts, tests ...)
-- en_lay.tsv        English lay phrase -> medical terms
+- zh_lay.tsv        Chinese lay phrases -> English and Chinese guideline terms (not given to jieba)
+- en_lay.tsv        English lay phrase -> medical terms ("{a,b}" in a phrase: either word, lay_variants)
 - jieba_medical.txt extra words for jieba (every Chinese term of the tables is added too)
 
 Matching: English aliases match whole words, case-insensitive, with British/US spellings, hyphen or
@@ -49,6 +50,8 @@ __all__ = [
     "zh_synonyms",
     "english_terms",
     "english_medical",
+    "english_lay_phrases",
+    "lay_phrase_words",
     "jieba_words",
     "add_to_jieba",
 ]
@@ -423,11 +426,30 @@ def expand_zh(text: str) -> list[str]:
         for g in groups:
             if word in g:
                 out.update(dict.fromkeys(w for w in g if w not in text))
+    lay = _zh_lay()
+    for phrase, targets in lay.items():
+        if phrase in text:
+            out.update(dict.fromkeys(t for t in targets if has_cjk(t) and t not in text))
     return list(out)
 
 
 @functools.lru_cache(maxsize=1)
+def _zh_lay() -> dict[str, tuple[str, ...]]:
+    """zh_lay.tsv: Chinese lay phrase -> English and Chinese guideline terms (kept out of jieba, see the file)."""
+    table: dict[str, dict[str, None]] = {}
+    for zh, terms in _tsv("zh_lay.tsv"):
+        table.setdefault(fold(zh), {}).update(dict.fromkeys(terms))
+    return {k: tuple(v) for k, v in table.items()}
+
+
 def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
+    table, rx, _ = _zh_en_and_lay_keys()
+    return table, rx
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_en_and_lay_keys() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str], frozenset[str]]:
+    """The zh -> en table, its regex, and the keys that only zh_lay.tsv brings (which jieba does not get)."""
     table: dict[str, dict[str, None]] = {}
 
     def add(zh: str, en: Iterable[str]) -> None:
@@ -455,8 +477,16 @@ def _zh_en() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
             for w in group:
                 if fold(w) not in table:
                     add(w, table[fold(known[0])])
+    lay_only = set()
+    for zh, terms in _zh_lay().items():
+        english = [t for t in terms if not has_cjk(t)]
+        if english:
+            if zh not in table:
+                lay_only.add(zh)
+            add(zh, english)
     frozen = {k: tuple(v) for k, v in table.items()}
-    return frozen, re.compile("|".join(re.escape(k) for k in sorted(frozen, key=len, reverse=True)))
+    rx = re.compile("|".join(re.escape(k) for k in sorted(frozen, key=len, reverse=True)))
+    return frozen, rx, frozenset(lay_only)
 
 
 def english_terms(text_zh: str) -> list[str]:
@@ -477,21 +507,124 @@ def english_term_groups(text_zh: str) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(terms for _, terms in english_term_spans(text_zh)))
 
 
+def lay_variants(phrase: str) -> list[str]:
+    """The phrases a row of en_lay.tsv stands for: each "{a,b,c}" is one of its comma-separated parts, so
+    "{throw,throws,threw,throwing} up" is four phrases (verb forms, which the matcher's plural -s does not cover);
+    an empty part drops the words ("{my ,}heart racing"), and groups nest ("{tight,tight in {my,the}} chest").
+    A phrase without braces is itself. Unbalanced braces or a comma outside braces raise ValueError."""
+
+    def sequence(i: int) -> tuple[list[str], int]:
+        outs = [""]
+        while i < len(phrase) and phrase[i] not in ",}":
+            if phrase[i] == "{":
+                alternatives: list[str] = []
+                i += 1
+                while True:
+                    parts, i = sequence(i)
+                    alternatives += parts
+                    if i >= len(phrase):
+                        raise ValueError(f"en_lay.tsv: unclosed brace in {phrase!r}")
+                    i += 1
+                    if phrase[i - 1] == "}":
+                        break
+                outs = [o + a for o in outs for a in alternatives]
+            else:
+                j = i
+                while j < len(phrase) and phrase[j] not in "{},":
+                    j += 1
+                outs = [o + phrase[i:j] for o in outs]
+                i = j
+        return outs, i
+
+    variants, end = sequence(0)
+    if end != len(phrase):
+        raise ValueError(f"en_lay.tsv: stray {phrase[end]!r} in {phrase!r}")
+    return list(dict.fromkeys(v for v in (_SEP.sub(" ", x).strip() for x in variants) if v))
+
+
+_LAY_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def _lay_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of a text's words for the lay table: folded, apostrophes dropped ("can't" = "cant"), US
+    spelling; hyphens, slashes and dots separate words as spaces do ("light-headed" = "light headed")."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        folded = text.lower().replace("\u2019", "'")
+    return [(m.start(), m.end(), us_spelling(m.group(0).replace("'", ""))) for m in _LAY_WORD.finditer(folded)]
+
+
+class _LayMatcher:
+    """Longest lay phrase at each word, then the longest of overlapping phrases, as _Matcher does, but by
+    looking word sequences up in a dict: the lay table's thousands of phrase forms (lay_variants) made
+    _Matcher's one regex take seconds to compile. A plural -s/-es on a phrase's last word is allowed."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self.keys: dict[tuple[str, ...], str] = {}
+        for phrase in phrases:
+            words = tuple(w for _, _, w in _lay_words(phrase))
+            if words:
+                self.keys.setdefault(words, phrase)
+        self.longest = max((len(k) for k in self.keys), default=0)
+
+    def _lookup(self, words: tuple[str, ...]) -> str | None:
+        hit = self.keys.get(words)
+        if hit is None and len(words[-1]) > 3 and words[-1].endswith("s"):
+            last = words[-1]
+            hit = self.keys.get((*words[:-1], last[:-1])) or (
+                self.keys.get((*words[:-1], last[:-2])) if last.endswith("es") else None)
+        return hit
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, phrase) of every lay phrase in text, in text order, non-overlapping."""
+        words = _lay_words(text)
+        folded = fold(text) if len(fold(text)) == len(text) else text.lower()
+        blocked = [(m.start(), m.end()) for b in _BLOCK for m in re.finditer(re.escape(b), folded)]
+        spans = []
+        for i in range(len(words)):
+            for n in range(min(self.longest, len(words) - i), 0, -1):
+                phrase = self._lookup(tuple(w for _, _, w in words[i:i + n]))
+                if phrase is not None:
+                    start, end = words[i][0], words[i + n - 1][1]
+                    if not any(bs <= start and end <= be for bs, be in blocked):
+                        spans.append((start, end, phrase))
+                    break
+        spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+        kept: list[tuple[int, int, str]] = []
+        for sp in spans:
+            if all(sp[1] <= k[0] or sp[0] >= k[1] for k in kept):
+                kept.append(sp)
+        return sorted(kept)
+
+
 @functools.lru_cache(maxsize=1)
-def _en_lay() -> tuple[dict[str, tuple[str, ...]], _Matcher]:
+def _en_lay() -> tuple[dict[str, tuple[str, ...]], _LayMatcher]:
     table: dict[str, dict[str, None]] = {}
     for lay, med in _tsv("en_lay.tsv"):
-        table.setdefault(_key(lay), {}).update(dict.fromkeys(med))
-    return {k: tuple(v) for k, v in table.items()}, _matcher((k, [k], []) for k in table)
+        for variant in lay_variants(lay):
+            table.setdefault(_key(variant), {}).update(dict.fromkeys(med))
+    return {k: tuple(v) for k, v in table.items()}, _LayMatcher(table)
+
+
+def lay_phrase_words(text: str) -> set[str]:
+    """The words (lower case, as written) of the English lay phrases found in text: spelling correction leaves
+    them alone ("threw up" is a lay phrase, not a misspelt "three up")."""
+    _, matcher = _en_lay()
+    return {w.lower() for start, end, _ in matcher.find(text) for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text[start:end])}
 
 
 def english_medical(text: str) -> list[str]:
     """Medical terms for the English lay phrases in text ('tummy ache' -> abdominal pain)."""
-    table, matcher = _en_lay()
     out: dict[str, None] = {}
-    for _, _, _, canon in matcher.find(text, "en"):
-        out.update(dict.fromkeys(table[canon]))
+    for _, terms in english_lay_phrases(text):
+        out.update(dict.fromkeys(terms))
     return list(out)
+
+
+def english_lay_phrases(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(lay phrase as the table keys it, its medical terms) for each English lay phrase in text, in text order."""
+    table, matcher = _en_lay()
+    return [(phrase, table[phrase]) for _, _, phrase in matcher.find(text)]
 
 
 # --- jieba ------------------------------------------------------------------------------------
@@ -513,7 +646,8 @@ def jieba_words() -> tuple[str, ...]:
     groups, _ = _zh_groups()
     for g in groups:
         words.update(dict.fromkeys(g))
-    words.update(dict.fromkeys(k for k in _zh_en()[0] if not re.search(r"[A-Za-z0-9]", k)))
+    table, _, lay_only = _zh_en_and_lay_keys()
+    words.update(dict.fromkeys(k for k in table if k not in lay_only and not re.search(r"[A-Za-z0-9]", k)))
     return tuple(words)
 
 
