@@ -1272,6 +1272,7 @@ def test_round_13_the_years_of_a_diagnosis_and_lengths_said_without_a_number() -
     assert extract_facts("diabetic for 8 years, foot numb for 2 weeks", age=60).duration_days == 14
     assert extract_facts("my heart skips now and then. Months now.", age=50).duration_days == 60
     assert extract_facts("low for weeks", age=30).duration_days == 14
+    assert extract_facts("my mood has been low for the past month", age=36).duration_days == 30
     assert extract_facts("a headache for 3 days", age=30).duration_days == 3
 
 
@@ -1354,3 +1355,19 @@ def test_round_13_a_condition_that_should_be_investigated_is_a_criterion() -> No
     assert got and got[0].level == "soon" and "no diabetes" in got[0].grounds, got
     assert not match_criteria(extract_facts("type 2 diabetic on gliclazide, went low at 3.3 before lunch", age=60),
                               criteria_of([hypo]))
+
+
+def test_round_13_low_mood_after_a_birth_is_seen_within_days_and_hay_fever_is_not_a_fever() -> None:
+    dep = passage("5 When to see a clinician", "See your primary care doctor if symptoms last more than 2 weeks, affect work, "
+                  "school or relationships.", doc_id="dep-test", title="Depression and anxiety", n=60)
+    got = match_criteria(extract_facts("had my baby 6 weeks ago and my mood has been low for 3 weeks, crying every day",
+                                       age=30, sex="female"), criteria_of([dep]), frozenset({"dep-test"}))
+    assert got and got[0].level == "soon", got
+    got = match_criteria(extract_facts("my mood has been low for 3 weeks since I lost my job", age=30), criteria_of([dep]),
+                         frozenset({"dep-test"}))
+    assert got and got[0].level == "routine", got
+    assert "cfever" not in extract_facts("hay fever season, itchy eyes and a cough for a week", age=30).tokens
+    face = passage("3 Red flags: seek emergency care now", "- Sudden breathing difficulty with swelling of the face or throat.",
+                   doc_id="cough-test", title="Chronic (long-lasting) cough", n=61)
+    assert not match_criteria(extract_facts("blocked nose for 3 days with a cold, throat a bit scratchy, breathing fine "
+                                            "through my mouth", age=30), criteria_of([face]))

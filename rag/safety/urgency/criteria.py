@@ -230,7 +230,7 @@ def _distribute_or(m: re.Match[str]) -> str:
     if not w or w.group(2).lower() in _NOT_A_NOUN or w.group(3).lower() in _NOT_A_NOUN:
         return seg
     head, x, y, tail = w.groups()
-    tail_is_bracket = not tail.strip() or tail.strip().startswith("(")
+    tail_is_bracket = not tail.strip(" .;:。") or tail.strip().startswith("(")  # (a sentence's closing stop ends it too)
     if _VERB_NEXT.match(tail) or (_PREP_BEFORE.search(head) and tail_is_bracket):
         return f"{head}{x}{tail} or {head}{y}{tail}"
     return seg

@@ -412,7 +412,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  r"\b(?:a few|several|a couple of) weeks\b|好几周|几个星期|好几个星期|好几个礼拜", low):
         durations.append(14.0)
     if re.search(r"\bsince last month\b|\bsince (?:january|february|march|april|may|june|july|august|september|october|"
-                 r"november|december)\b|(?:从|打从|自从)上个?月|上个?月(?:开始|以来|到现在)", low):
+                 r"november|december)\b|\b(?:for|over|during|in) (?:the )?(?:past|last) month\b|\bfor (?:a|about a|over a) month\b|"
+                 r"(?:从|打从|自从)上个?月|上个?月(?:开始|以来|到现在)|这一?个月(?:来|以来)", low):
         durations.append(30.0)
     if re.search(r"\b(?:for|over|past|last) (?:the )?(?:past |last )?(?:few |several |many )?months\b|\bmonths now\b|"
                  r"\b(?:a few|several|a couple of) months\b|好几个月|几个月了|这几个月", low):

@@ -246,7 +246,9 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     return "; ".join(grounds)
 
 
+_POSTNATAL_WHY = "low mood after having a baby is assessed within days (postnatal depression needs a clinician)"
 _ZH_WHY = {
+    _POSTNATAL_WHY: "产后情绪低落需要几天内请医生评估（产后抑郁需要医生评估）",
     "it is listed under the guideline's red flags (seek emergency care)": "指南把它列为危险信号（需要急诊）",
     "the criterion is about recurring, long-standing or regularly measured findings": "该标准针对反复出现、长期存在或定期测量的情况",
     _WEEKS_WHY: "该标准针对持续数周的症状",
@@ -411,6 +413,10 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 # the weeks are another clause's: "咳嗽超过3周、反复发热、气短喘息、体重下降：到呼吸内科就诊" gives weight loss
                 # no time frame, not the cough's weeks
                 level, why = _seek_level(cr.text, "", None, cl.routine_cue)
+            if level == "routine" and {"cmood", "cpostnatal"} <= facts.tokens:
+                # low mood in the year after a birth: a clinician within days, not a routine appointment (the ladder's
+                # own fallback for it says as much: postnatal depression needs a clinician)
+                level, why = "soon", _POSTNATAL_WHY
             if level not in {"emergency", "urgent"} and cl.min_days is not None and _improving(facts):
                 continue  # "cough since a cold 2 weeks ago, slowly getting better": past "more than 10 days", on its way out
             if level not in {"emergency", "urgent"} and cl.min_days is not None and cl.min_days >= 14 and "no time frame" in why:
