@@ -94,7 +94,9 @@ def test_ladder_on_dev_and_frozen_sets(starter_kb) -> None:
     assert dev3["within_accepted"] >= 42 and dev3["under_triage"] <= 1, dev3["misses"]
     assert dev4["within_accepted"] >= 45 and dev4["under_triage"] <= 1, dev4["misses"]
     assert dev5["within_accepted"] >= 54 and dev5["under_triage"] <= 1, dev5["misses"]
-    assert dev6["within_accepted"] >= 57 and dev6["under_triage"] <= 1, dev6["misses"]
+    # (56 since round 13's merges: the diarrhoea guideline's red flag "no fluids stay down" now makes a pregnant woman's
+    # vomiting an emergency where urgent was accepted)
+    assert dev6["within_accepted"] >= 56 and dev6["under_triage"] <= 1, dev6["misses"]
     assert dev7["within_accepted"] >= 81 and dev7["under_triage"] <= 1, dev7["misses"]
     assert dev8["within_accepted"] >= 90 and dev8["under_triage"] <= 1, dev8["misses"]
     assert dev9["within_accepted"] >= 83 and dev9["under_triage"] <= 1, dev9["misses"]
