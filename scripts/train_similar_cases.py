@@ -29,6 +29,9 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 DEV_SETS = ["urgency_dev", "urgency_dev2", "urgency_dev3", "urgency_dev4", "urgency_dev5", "urgency_dev6", "urgency_dev7",
             "urgency_dev8", "urgency_dev9", "urgency_dev10", "urgency_dev11", "urgency_dev12", "urgency_dev13", "urgency_dev14",
             "urgency_dev15", "urgency_criteria_dev", "urgency_redflags_dev"]
+# The shipped weights are 2026.12.1 (similar_cases-2026-12-01.json, the first 13 sets above). A retrain on all 17
+# (2026.12.2, round 13) was measured and not shipped: its threshold (0.50 by the same rule) let the README's sample
+# consultation, a two-day sore throat with a fever, cross it (score 0.509; 0.481 under 2026.12.1) (docs/urgency.md).
 VERSION = "2026.12.2"
 C = 1.0
 

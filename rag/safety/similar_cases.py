@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = ["FloorModel", "features", "load_model", "raise_by_similar_cases", "same_day_score"]
 
-WEIGHTS = Path(__file__).with_name("similar_cases-2026-12-02.json")
+WEIGHTS = Path(__file__).with_name("similar_cases-2026-12-01.json")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _EN_WORD = re.compile(r"[a-z]+|\d+")
 
