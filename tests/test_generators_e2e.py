@@ -19,7 +19,8 @@ from tests.helpers import free_port
 
 
 class _QuotingModel(BaseHTTPRequestHandler):
-    """Answers like a well-behaved model: quotes passage 1, plus one citation of a passage that was never given."""
+    """Answers like a well-behaved model: quotes the first given passage that names the sore throat it offers as a
+    condition (a condition must be named in the passage it cites), plus one citation of a passage that was never given."""
 
     def log_message(self, *args: object) -> None:
         pass
@@ -28,13 +29,15 @@ class _QuotingModel(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append(body)  # type: ignore[attr-defined]
         user = body["messages"][-1]["content"]
-        passage = re.search(r"<<<PASSAGE 1>>>\n(.*?)<<<END PASSAGE 1>>>", user, re.S).group(1)
+        given = re.findall(r"<<<PASSAGE (\d+)>>>\n(.*?)<<<END PASSAGE \1>>>", user, re.S)
+        n, passage = next(((int(k), t) for k, t in given if "sore throat" in t.split("\n", 1)[1].lower()),
+                          (int(given[0][0]), given[0][1]))
         sentence = next(s.strip() for s in re.split(r"(?<=[.!?])\s+|\n", passage.split("\n", 1)[1]) if len(s.split()) >= 6)
         draft = {
-            "possible_conditions": [{"name": "Sore throat", "rationale": sentence, "confidence": "high", "citations": [1]},
+            "possible_conditions": [{"name": "Sore throat", "rationale": sentence, "confidence": "high", "citations": [n]},
                                     {"name": "Invented", "rationale": "Made up from nowhere.", "confidence": "high", "citations": [42]}],
-            "self_care": [{"advice": sentence, "confidence": "medium", "citations": [1]}],
-            "seek_care": {"needed": True, "urgency": "routine", "department": "Primary care", "reason": sentence, "citations": [1]},
+            "self_care": [{"advice": sentence, "confidence": "medium", "citations": [n]}],
+            "seek_care": {"needed": True, "urgency": "routine", "department": "Primary care", "reason": sentence, "citations": [n]},
             "suggested_tests": [],
         }
         out = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
@@ -70,7 +73,8 @@ def test_openai_backend_through_consult(starter_kb, chat_server):
     assert a.generator.backend == "openai" and a.generator.model == "Qwen/Qwen2.5-7B-Instruct"
     assert "language model" in a.disclaimer and "no language model" not in a.disclaimer
     assert [c.name for c in a.possible_conditions] == ["Sore throat"]  # the invented citation was dropped
-    assert a.self_care and a.citations[0].support == "supported"
+    cited = {n for item in a.self_care for n in item.citations}
+    assert a.self_care and all(c.support == "supported" for c in a.citations if c.n in cited)
     assert any("42" in n for n in a.notes)
     sent = chat_server.requests[0]
     assert sent["response_format"]["type"] == "json_schema" and sent["max_tokens"] == b.settings.llm_max_tokens
