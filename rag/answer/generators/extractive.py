@@ -22,7 +22,7 @@ from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_wo
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
-           "weak_anchor", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis"]
+           "weak_anchor", "anchor_uncovered", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -1240,6 +1240,23 @@ def in_written_group(groups: Sequence[str], patient: AbstractSet[str]) -> bool:
     return ("pregnant" in groups and "pregnant" in patient) or ("infant" in groups and "young_infant" in patient)
 
 
+def anchor_uncovered(passages: Sequence[Passage], anchor: str, terms: AbstractSet[str], zh: bool) -> frozenset[str]:
+    """The complaint's terms (`terms`) that the anchor guideline's passages do not cover: what its description, warning
+    sign, referral and test sentences and its title share with them, with their lay synonyms (_covered). What another
+    guideline joined the anchor for is among these (matching_documents joins one for a part the anchor does not cover)."""
+    mine = [p for p in passages if p.doc_id == anchor]
+    if not mine:
+        return frozenset(terms)
+    about = " ".join([mine[0].title, *(t for p in mine for t in _about_sentences(p.text, p.section))])
+    return frozenset(set(terms) - _covered(terms, _shared(terms, about, zh), zh))
+
+
+def _written_for(passages: Sequence[Passage], doc: str, patient: AbstractSet[str]) -> bool:
+    """True when a guideline is written for one patient group alone (pregnancy, young babies) and the patient is in it."""
+    groups = next((p.patient_groups for p in passages if p.doc_id == doc), ())
+    return bool(set(groups) & {"pregnant", "infant"}) and set(groups) <= _GROUP_GUIDELINE and in_written_group(groups, patient)
+
+
 class ExtractiveGenerator:
     """Grounded by construction: it can only repeat what the passages say."""
 
@@ -1285,6 +1302,12 @@ class ExtractiveGenerator:
         weak = weak or not in_written_group(next(p.patient_groups for p in request.passages if p.doc_id == docs[0]),
                                              patient)
         strict = set(docs[1:]) | ({docs[0]} if weak else set())
+        # another guideline joined the anchor for a part of the complaint the anchor does not cover: its items must be
+        # about that part (anchor_uncovered), not about what the anchor already answers ("Flu and COVID-19 look alike"
+        # from the cold and flu guideline beside the COVID-19 guideline); a guideline written for the patient's group
+        # keeps its care for the group ("avoid ibuprofen in pregnancy") but names conditions only for that part too
+        uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
+        group_docs = {d for d in docs[1:] if _written_for(request.passages, d, patient)}
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
         # a self-care passage that says its advice is only for what a clinician has already assessed ("Self-care is only
@@ -1334,7 +1357,8 @@ class ExtractiveGenerator:
                     # ("胃食管反流引起的咳嗽：晚餐少吃…" for a cough with blood and night sweats)
                     continue
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
-                if p.doc_id in strict and (off_situation or not _shared(qc, text, zh)):
+                joined_terms = qc if p.doc_id == docs[0] or p.doc_id in group_docs else uncovered
+                if p.doc_id in strict and (off_situation or not _shared(joined_terms, text, zh)):
                     # another guideline joined for a part of the complaint: only its sentences about that complaint
                     # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever); a weak anchor's other
                     # tests are kept aside for an emergency it turns out to be about
@@ -1443,6 +1467,7 @@ class ExtractiveGenerator:
         zh = request.language == "zh"
         qc = _query_terms(request.query, zh) - _GROUP_WORDS
         keep = set(docs)
+        uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
@@ -1465,7 +1490,11 @@ class ExtractiveGenerator:
                 return False
             # another matched guideline names conditions only for the part of the complaint it joined for (and a weak
             # anchor only where its sentence is about the complaint)
-            return (p.doc_id == docs[0] and p.doc_id not in strict) or bool(_shared(qc, c.quote, zh))
+            if p.doc_id == docs[0]:
+                return p.doc_id not in strict or bool(_shared(qc, c.quote, zh))
+            # (a joined guideline's condition for what the anchor does not answer: a pregnancy guideline's "heartburn,
+            # swollen ankles…" names no reflux for a pregnant woman's rolled ankle, which the sprains guideline answers)
+            return bool(_shared(uncovered, c.quote, zh))
 
         fit = [c for c in found if fits(c)][:MAX_CONDITIONS]
         # a weak match ("Lyme disease" for a wasp sting) is left out when a better one exists
