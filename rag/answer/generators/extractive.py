@@ -558,8 +558,20 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     if _flu(low):
         low += " flu "
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
+    # the medical terms of the lay phrases the patient uses (rag/terms/en_lay.tsv: "positive lateral flow" is COVID-19,
+    # "burnt in the sun" a sunburn), read in the affirmed text as the rest is
+    # (a panic attack's pounding heart stays the attack's, as above: "my heart pounds" is no palpitations complaint then)
+    ws += [w for w in _lay_terms(query) if not (panic and w == _stem("palpitations"))]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | ({_stem("palpitations")} if _HEART_BEAT.search(low) and not panic else set()) | readings)
+
+
+def _lay_terms(text: str) -> tuple[str, ...]:
+    """The stemmed words of the medical terms of an English text's lay phrases (rag.terms.english_medical)."""
+    from rag.terms.lexicon import english_medical
+
+    return tuple(dict.fromkeys(_stem(w) for term in english_medical(text) for w in content_words(term.lower(), QUESTION_STOP)
+                               if not w.isdigit()))
 
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
