@@ -510,9 +510,10 @@ def _stem(w: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _query_terms(query: str, zh: bool) -> frozenset[str]:
+def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
-    the generator)."""
+    the generator). `lay`: with the medical terms of the English lay phrases the patient uses (not for the English terms
+    a Chinese complaint or title is bridged to, which are medical terms already)."""
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
@@ -561,7 +562,7 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     # the medical terms of the lay phrases the patient uses (rag/terms/en_lay.tsv: "positive lateral flow" is COVID-19,
     # "burnt in the sun" a sunburn), read in the affirmed text as the rest is
     # (a panic attack's pounding heart stays the attack's, as above: "my heart pounds" is no palpitations complaint then)
-    ws += [w for w in _lay_terms(query) if not (panic and w == _stem("palpitations"))]
+    ws += [w for w in (_lay_terms(query) if lay else ()) if not (panic and w == _stem("palpitations"))]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | ({_stem("palpitations")} if _HEART_BEAT.search(low) and not panic else set()) | readings)
 
@@ -824,7 +825,7 @@ def _bridge_concepts(query: str) -> tuple[frozenset[str], ...]:
     Chinese term (rag.terms.english_term_groups)."""
     from rag.terms import english_term_groups
 
-    out = (frozenset(_query_terms(", ".join(g), False) - _GROUP_WORDS - _QUALIFIERS)
+    out = (frozenset(_query_terms(", ".join(g), False, lay=False) - _GROUP_WORDS - _QUALIFIERS)
            for g in english_term_groups(affirmed_text(query)))
     return tuple(c for c in out if c)
 
@@ -833,7 +834,7 @@ def _doc_terms(query: str, zh: bool, doc_language: str) -> tuple[frozenset[str],
     """The complaint's terms a guideline is matched on, and whether they are Chinese: a Chinese complaint meets an
     English guideline through its English terms (english_bridge)."""
     if zh and doc_language == "en":
-        return _query_terms(english_bridge(query), False), False
+        return _query_terms(english_bridge(query), False, lay=False), False
     return _query_terms(query, zh), zh
 
 
@@ -1113,8 +1114,8 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         # (the English terms of a long-term condition named as background name no title: "我妈有糖尿病，今天量血压195/125"
         # is the blood-pressure guideline's, not "Type 2 diabetes"; and the topic said first leads: "发烧…嗓子疼" is the
         # fever guideline's)
-        bg_en = (_query_terms(english_bridge("，".join(sorted(background))), False)
-                 - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False)) if background else frozenset()
+        bg_en = (_query_terms(english_bridge("，".join(sorted(background))), False, lay=False)
+                 - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False, lay=False)) if background else frozenset()
         own_at = min((_first_named(query, _title_terms(q, titles[d], zh), zh) for d in named_own), default=_UNSAID)
 
         own_terms: dict[str, frozenset[str]] = {}
@@ -1122,14 +1123,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         def _own_terms(d: str) -> frozenset[str]:
             # the English terms of what a guideline in the question's language is about (its descriptive sentences)
             if d not in own_terms:
-                own_terms[d] = frozenset(_query_terms(english_bridge("，".join(texts[d])), False))
+                own_terms[d] = frozenset(_query_terms(english_bridge("，".join(texts[d])), False, lay=False))
             return own_terms[d]
 
         def said_first(d: str) -> bool:
             from rag.terms import english_term_spans
 
             named = _title_terms(q_en, titles[d], False) - bg_en
-            spots = [i for i, terms in english_term_spans(query) if _query_terms(", ".join(terms), False) & named]
+            spots = [i for i, terms in english_term_spans(query) if _query_terms(", ".join(terms), False, lay=False) & named]
             return bool(named) and min(spots, default=_UNSAID) < own_at
         if named_own:
             # (except one whose title names, in full, a topic of the complaint that no such guideline's title names, said
