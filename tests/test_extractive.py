@@ -1517,3 +1517,14 @@ def test_the_medical_terms_of_lay_phrases_are_topic_terms(query: str, term: str 
         assert term in terms
     if lacks:
         assert lacks not in terms
+
+
+def test_lay_phrase_terms_are_read_in_the_patients_own_english_words_only() -> None:
+    from rag.answer.generators.extractive import _doc_terms, _query_terms
+
+    # a Chinese complaint meets an English guideline through its bridged English terms, which are medical terms already:
+    # the lay table adds nothing to them ("itchy skin" would add "pruritus")
+    bridged, zh = _doc_terms("怀孕30周了，晚上手心脚心特别痒，身上没起疹子", True, "en")
+    assert not zh and "itch" in bridged and "pruritu" not in bridged
+    # the same English words typed by the patient are read with the lay table
+    assert "pruritu" in _query_terms("pregnant, itchy skin at night", False)
