@@ -654,8 +654,9 @@ def test_a_word_shared_only_through_warning_signs_weighs_half() -> None:
     # red: held by both (1/2); sore: by the rash guideline alone, through a warning sign (1 x 0.5); a full 1.0 would make
     # it 0.56 against 0.545
     assert explain["rash"]["topic"] == ["red", "sore"] and explain["rash"]["weight"] == 1.0
-    # (round 10: red, sore skin after the beach is also read as "sunburn", which only the burns guideline shares)
-    assert explain["burns"]["weight"] == 1.5
+    # (round 10: red, sore skin after the beach is also read as "sunburn", which only the burns guideline shares; round 12:
+    # "fell asleep on the beach" is a lay phrase for "sunburn, burn" (en_lay.tsv), and "burn" is the burns guideline's too)
+    assert explain["burns"]["weight"] == 2.5 and explain["burns"]["title"] == 1.0
     assert docs == ["burns"]
 
 
@@ -1423,3 +1424,107 @@ def test_sleep_lost_to_another_complaint_names_no_english_insomnia_and_a_denial_
 
     assert "insomnia" not in english_bridge("最近一到晚上手心脚心就特别痒，痒得睡不着")
     assert "疹子" not in affirmed_text("手心脚心特别痒，身上没起疹子，都抓破了")
+
+
+# --- round 12: a joined guideline's items for the part the anchor does not cover; durations; lay phrases ---------------
+
+COVID_COLD = [
+    passage("covid-19", "COVID-19", "1 Who this applies to",
+            "Anyone with a positive coronavirus test. Most people have a mild illness and recover at home.", 0.62),
+    passage("covid-19", "COVID-19", "4 Self-care at home",
+            "- Rest, drink fluids, and use paracetamol for fever and aches as the label directs.\n"
+            "- Open windows or use air cleaners to improve indoor air.", 0.6),
+    passage("cold-flu", "Common cold and influenza (flu)", "2 Assessment",
+            "- Flu and COVID-19 look alike; only a test tells them apart.\n"
+            "- A cold starts gradually with a blocked nose and sneezing.", 0.58),
+    passage("cold-flu", "Common cold and influenza (flu)", "4 Self-care at home",
+            "- Steam or saline nose drops can ease a blocked nose from a cold.\n"
+            "- Stay home while you have covid symptoms and rest.", 0.57),
+    passage("cold-flu", "Common cold and influenza (flu)", "6 Tests a clinician may order",
+            "For suspected flu, a rapid throat swab test (flu, often combined with COVID-19 and RSV).", 0.55),
+]
+
+
+def test_a_joined_guidelines_items_are_about_the_part_of_the_complaint_the_anchor_does_not_cover() -> None:
+    query = "got covid, mild, basically a cold now with a blocked nose"
+    d = compose(query, COVID_COLD, age=35.0, sex="male", documents=("covid-19", "cold-flu"))
+    cited = {n: p.doc_id for n, p in enumerate(COVID_COLD, start=1)}
+    # the anchor's own advice is still given
+    assert any("Rest, drink fluids" in s.advice for s in d.self_care)
+    # the cold guideline joined for the cold: its line about a blocked nose from a cold stays
+    assert any("saline nose drops" in s.advice for s in d.self_care)
+    # but what it says about covid, which the COVID-19 guideline answers, is not given: no condition named from
+    # "Flu and COVID-19 look alike", no stay-home line for covid symptoms, no flu swab test
+    assert not [c for c in d.possible_conditions if any(cited[n] == "cold-flu" for n in c.citations)]
+    assert not any("covid symptoms" in s.advice for s in d.self_care)
+    assert not any(cited[n] == "cold-flu" for t in d.suggested_tests for n in t.citations)
+    # what the anchor covers is read from its passages and title, with the lay synonyms of _covered
+    from rag.answer.generators.extractive import _query_terms, anchor_uncovered
+
+    uncovered = anchor_uncovered(COVID_COLD, "covid-19", _query_terms(query, False), False)
+    assert "cold" in uncovered and "covid" not in uncovered and "mild" not in uncovered
+
+
+PREGNANT_ANKLE = [
+    passage("sprains-strains", "Sprains and strains", "2 Assessment",
+            "An ankle rolled during sport is common; most get better with rest.", 0.6),
+    passage("sprains-strains", "Sprains and strains", "4 Self-care at home",
+            "- Rest the ankle and use an ice pack wrapped in a towel.\n- Paracetamol helps pain.", 0.58),
+    passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "2 Assessment",
+            "Common, usually normal pregnancy discomforts: morning sickness (nausea) in early pregnancy, tiredness, mild ankle "
+            "swelling at the end of the day, heartburn, backache.", 0.45,
+            groups=("pregnant",)),
+    passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "4 Self-care at home",
+            "- Check with a pharmacist before taking any medicine; avoid ibuprofen and other NSAIDs in pregnancy unless a "
+            "doctor advises them.", 0.44, groups=("pregnant",)),
+]
+
+
+def test_a_group_guideline_keeps_its_care_for_the_group_but_names_no_condition_for_what_the_anchor_answers() -> None:
+    query = "Rolled my ankle at netball, it's puffy and sore. I'm 26 weeks pregnant. Is ibuprofen gel OK?"
+    d = compose(query, PREGNANT_ANKLE, age=30.0, sex="female", pregnant=True,
+                documents=("sprains-strains", "pregnancy-warning-signs"))
+    # no reflux named from the pregnancy guideline's list of normal discomforts that mentions swollen ankles
+    assert not any("reflux" in c.name.lower() or "gastro" in c.name.lower() for c in d.possible_conditions)
+    # its advice for a pregnant woman about the medicine she asks about stays, and the sprain's own advice
+    assert any("avoid ibuprofen" in s.advice for s in d.self_care)
+    assert any("Rest the ankle" in s.advice for s in d.self_care)
+
+
+def test_a_duration_names_no_condition() -> None:
+    from rag.answer.conditions import _words
+
+    words = _words("it comes with breathlessness and lasts more than a few minutes or hours")
+    assert not words & {"minutes", "hours", "comes"}
+    assert "breathlessness" in words  # the symptom still counts
+
+
+@pytest.mark.parametrize(("query", "term", "lacks"), [
+    ("Two lines on my lateral flow this morning, bit of a sore throat", "covid", None),
+    ("Tested positive on a lateral flow yesterday. Sore throat, cough", "covid", None),
+    ("lateral flow was negative, sore throat", None, "covid"),
+    ("got sunburnt yesterday, shoulders red and tight", "sunburn", None),
+    # a lay phrase the patient denies names nothing
+    ("no tummy ache, just a rash on my arm", None, "abdominal"),
+    # a panic attack's pounding heart stays the attack's (no palpitations from "my heart pounds")
+    ("attacks where my heart pounds, I shake and feel like I'm going to die", "anxiety", "palpitation"),
+])
+def test_the_medical_terms_of_lay_phrases_are_topic_terms(query: str, term: str | None, lacks: str | None) -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms(query, False)
+    if term:
+        assert term in terms
+    if lacks:
+        assert lacks not in terms
+
+
+def test_lay_phrase_terms_are_read_in_the_patients_own_english_words_only() -> None:
+    from rag.answer.generators.extractive import _doc_terms, _query_terms
+
+    # a Chinese complaint meets an English guideline through its bridged English terms, which are medical terms already:
+    # the lay table adds nothing to them ("itchy skin" would add "pruritus")
+    bridged, zh = _doc_terms("怀孕30周了，晚上手心脚心特别痒，身上没起疹子", True, "en")
+    assert not zh and "itch" in bridged and "pruritu" not in bridged
+    # the same English words typed by the patient are read with the lay table
+    assert "pruritu" in _query_terms("pregnant, itchy skin at night", False)

@@ -22,7 +22,7 @@ from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_wo
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
-           "weak_anchor", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis"]
+           "weak_anchor", "anchor_uncovered", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -510,9 +510,10 @@ def _stem(w: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _query_terms(query: str, zh: bool) -> frozenset[str]:
+def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
-    the generator)."""
+    the generator). `lay`: with the medical terms of the English lay phrases the patient uses (not for the English terms
+    a Chinese complaint or title is bridged to, which are medical terms already)."""
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
@@ -558,8 +559,20 @@ def _query_terms(query: str, zh: bool) -> frozenset[str]:
     if _flu(low):
         low += " flu "
     ws = [_stem(w) for w in content_words(low, QUESTION_STOP) if not w.isdigit()]
+    # the medical terms of the lay phrases the patient uses (rag/terms/en_lay.tsv: "positive lateral flow" is COVID-19,
+    # "burnt in the sun" a sunburn), read in the affirmed text as the rest is
+    # (a panic attack's pounding heart stays the attack's, as above: "my heart pounds" is no palpitations complaint then)
+    ws += [w for w in (_lay_terms(query) if lay else ()) if not (panic and w == _stem("palpitations"))]
     return frozenset(set(ws) - _GENERIC | {_stem(v) for k, v in _EN_SYNONYMS.items() if re.search(rf"\b{re.escape(k)}\b", low)}
                      | ({_stem("palpitations")} if _HEART_BEAT.search(low) and not panic else set()) | readings)
+
+
+def _lay_terms(text: str) -> tuple[str, ...]:
+    """The stemmed words of the medical terms of an English text's lay phrases (rag.terms.english_medical)."""
+    from rag.terms.lexicon import english_medical
+
+    return tuple(dict.fromkeys(_stem(w) for term in english_medical(text) for w in content_words(term.lower(), QUESTION_STOP)
+                               if not w.isdigit()))
 
 
 def _reading_terms(query: str, zh: bool) -> set[str]:
@@ -812,7 +825,7 @@ def _bridge_concepts(query: str) -> tuple[frozenset[str], ...]:
     Chinese term (rag.terms.english_term_groups)."""
     from rag.terms import english_term_groups
 
-    out = (frozenset(_query_terms(", ".join(g), False) - _GROUP_WORDS - _QUALIFIERS)
+    out = (frozenset(_query_terms(", ".join(g), False, lay=False) - _GROUP_WORDS - _QUALIFIERS)
            for g in english_term_groups(affirmed_text(query)))
     return tuple(c for c in out if c)
 
@@ -821,7 +834,7 @@ def _doc_terms(query: str, zh: bool, doc_language: str) -> tuple[frozenset[str],
     """The complaint's terms a guideline is matched on, and whether they are Chinese: a Chinese complaint meets an
     English guideline through its English terms (english_bridge)."""
     if zh and doc_language == "en":
-        return _query_terms(english_bridge(query), False), False
+        return _query_terms(english_bridge(query), False, lay=False), False
     return _query_terms(query, zh), zh
 
 
@@ -1101,8 +1114,8 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         # (the English terms of a long-term condition named as background name no title: "我妈有糖尿病，今天量血压195/125"
         # is the blood-pressure guideline's, not "Type 2 diabetes"; and the topic said first leads: "发烧…嗓子疼" is the
         # fever guideline's)
-        bg_en = (_query_terms(english_bridge("，".join(sorted(background))), False)
-                 - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False)) if background else frozenset()
+        bg_en = (_query_terms(english_bridge("，".join(sorted(background))), False, lay=False)
+                 - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False, lay=False)) if background else frozenset()
         own_at = min((_first_named(query, _title_terms(q, titles[d], zh), zh) for d in named_own), default=_UNSAID)
 
         own_terms: dict[str, frozenset[str]] = {}
@@ -1110,14 +1123,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         def _own_terms(d: str) -> frozenset[str]:
             # the English terms of what a guideline in the question's language is about (its descriptive sentences)
             if d not in own_terms:
-                own_terms[d] = frozenset(_query_terms(english_bridge("，".join(texts[d])), False))
+                own_terms[d] = frozenset(_query_terms(english_bridge("，".join(texts[d])), False, lay=False))
             return own_terms[d]
 
         def said_first(d: str) -> bool:
             from rag.terms import english_term_spans
 
             named = _title_terms(q_en, titles[d], False) - bg_en
-            spots = [i for i, terms in english_term_spans(query) if _query_terms(", ".join(terms), False) & named]
+            spots = [i for i, terms in english_term_spans(query) if _query_terms(", ".join(terms), False, lay=False) & named]
             return bool(named) and min(spots, default=_UNSAID) < own_at
         if named_own:
             # (except one whose title names, in full, a topic of the complaint that no such guideline's title names, said
@@ -1240,6 +1253,23 @@ def in_written_group(groups: Sequence[str], patient: AbstractSet[str]) -> bool:
     return ("pregnant" in groups and "pregnant" in patient) or ("infant" in groups and "young_infant" in patient)
 
 
+def anchor_uncovered(passages: Sequence[Passage], anchor: str, terms: AbstractSet[str], zh: bool) -> frozenset[str]:
+    """The complaint's terms (`terms`) that the anchor guideline's passages do not cover: what its description, warning
+    sign, referral and test sentences and its title share with them, with their lay synonyms (_covered). What another
+    guideline joined the anchor for is among these (matching_documents joins one for a part the anchor does not cover)."""
+    mine = [p for p in passages if p.doc_id == anchor]
+    if not mine:
+        return frozenset(terms)
+    about = " ".join([mine[0].title, *(t for p in mine for t in _about_sentences(p.text, p.section))])
+    return frozenset(set(terms) - _covered(terms, _shared(terms, about, zh), zh))
+
+
+def _written_for(passages: Sequence[Passage], doc: str, patient: AbstractSet[str]) -> bool:
+    """True when a guideline is written for one patient group alone (pregnancy, young babies) and the patient is in it."""
+    groups = next((p.patient_groups for p in passages if p.doc_id == doc), ())
+    return bool(set(groups) & {"pregnant", "infant"}) and set(groups) <= _GROUP_GUIDELINE and in_written_group(groups, patient)
+
+
 class ExtractiveGenerator:
     """Grounded by construction: it can only repeat what the passages say."""
 
@@ -1285,6 +1315,12 @@ class ExtractiveGenerator:
         weak = weak or not in_written_group(next(p.patient_groups for p in request.passages if p.doc_id == docs[0]),
                                              patient)
         strict = set(docs[1:]) | ({docs[0]} if weak else set())
+        # another guideline joined the anchor for a part of the complaint the anchor does not cover: its items must be
+        # about that part (anchor_uncovered), not about what the anchor already answers ("Flu and COVID-19 look alike"
+        # from the cold and flu guideline beside the COVID-19 guideline); a guideline written for the patient's group
+        # keeps its care for the group ("avoid ibuprofen in pregnancy") but names conditions only for that part too
+        uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
+        group_docs = {d for d in docs[1:] if _written_for(request.passages, d, patient)}
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
         # a self-care passage that says its advice is only for what a clinician has already assessed ("Self-care is only
@@ -1334,7 +1370,8 @@ class ExtractiveGenerator:
                     # ("胃食管反流引起的咳嗽：晚餐少吃…" for a cough with blood and night sweats)
                     continue
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
-                if p.doc_id in strict and (off_situation or not _shared(qc, text, zh)):
+                joined_terms = qc if p.doc_id == docs[0] or p.doc_id in group_docs else uncovered
+                if p.doc_id in strict and (off_situation or not _shared(joined_terms, text, zh)):
                     # another guideline joined for a part of the complaint: only its sentences about that complaint
                     # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever); a weak anchor's other
                     # tests are kept aside for an emergency it turns out to be about
@@ -1443,6 +1480,7 @@ class ExtractiveGenerator:
         zh = request.language == "zh"
         qc = _query_terms(request.query, zh) - _GROUP_WORDS
         keep = set(docs)
+        uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
@@ -1465,7 +1503,11 @@ class ExtractiveGenerator:
                 return False
             # another matched guideline names conditions only for the part of the complaint it joined for (and a weak
             # anchor only where its sentence is about the complaint)
-            return (p.doc_id == docs[0] and p.doc_id not in strict) or bool(_shared(qc, c.quote, zh))
+            if p.doc_id == docs[0]:
+                return p.doc_id not in strict or bool(_shared(qc, c.quote, zh))
+            # (a joined guideline's condition for what the anchor does not answer: a pregnancy guideline's "heartburn,
+            # swollen ankles…" names no reflux for a pregnant woman's rolled ankle, which the sprains guideline answers)
+            return bool(_shared(uncovered, c.quote, zh))
 
         fit = [c for c in found if fits(c)][:MAX_CONDITIONS]
         # a weak match ("Lyme disease" for a wasp sting) is left out when a better one exists
