@@ -23,6 +23,7 @@ import numpy as np
 from rag.answer.schema import RedFlag
 from rag.safety.clauses import split_clauses
 from rag.safety.meaning import _calibrated, _unit, load_bank, split_units, zh_terms
+from rag.safety.spelling import normalise
 from rag.text import EN_STOP, content_words
 
 __all__ = ["Criterion", "criteria", "guideline_red_flags", "EN_THRESHOLD", "ZH_MIN_SHARED"]
@@ -175,6 +176,7 @@ def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None
     crit = criteria(passages)
     if not text or not text.strip() or not crit:
         return []
+    text = normalise(text)  # typos, text-speak and run-ons (rag.safety.spelling), as triage reads them
     en_units, zh_units = split_units(split_clauses(text))
     best: dict[str, tuple[float, RedFlag]] = {}
 
