@@ -73,3 +73,34 @@ def test_triage_reads_typos_and_text_speak() -> None:
     assert triage("i have a sore throte and a runny nose since yesterday").urgency is None
     # a negated red flag, typed in text-speak, is still a denial
     assert triage("no chestpain, dont have any bleeding, just a cold").urgency is None
+
+
+def test_chinese_clause_spaces_and_pinyin_initials() -> None:
+    assert normalise("bb出生12天 今天摸着有点烫 腋温38.2 吃奶还行") == "宝宝出生12天，今天摸着有点烫，腋温38.2，吃奶还行"
+    assert normalise("lg胸口疼了半小时了 像压了块大石头") == "老公胸口疼了半小时了，像压了块大石头"
+    # a space before a number is not a clause break ("血压 162/104"); Latin letters that are not initials stay
+    assert normalise("血压 162/104 头疼") == "血压 162/104，头疼"
+    assert normalise("打insulin 早上没吃饭") == "打insulin，早上没吃饭"
+
+
+def test_chinese_spaces_keep_denials_in_their_clause() -> None:
+    # "手脚不麻 说话正常": each denial governs its own clause; a usual migraine stays no emergency
+    assert triage("老毛病偏头痛又犯了 跟以前一模一样 手脚不麻 说话正常").urgency is None
+    assert triage("刚才上厕所用了下力 头突然像炸开一样疼 这辈子没这么疼过").urgency == "emergency"
+
+
+def test_a_sentence_that_cannot_be_got_through_is_breathlessness() -> None:
+    # rules 2026.12.12: the sign after "without" is what happens ("can't get through a sentence without gasping")
+    flags = triage("she can't get through a sentence without gasping").red_flags
+    assert {f.concept for f in flags} == {"breathing_difficulty"}
+    assert triage("I can't get through a sentence in French without a dictionary").urgency is None
+
+
+def test_medicine_abbreviations_but_not_readings() -> None:
+    assert normalise("new bp tabs since monday") == "new blood pressure tablets since monday"
+    assert normalise("bp 150/95 on my meds") == "bp 150/95 on my medicines"
+
+
+def test_lay_phrase_words_are_never_corrected() -> None:
+    # "weeing" is a lay word of rag/terms/en_lay.tsv, whatever a word list says
+    assert "weeing" in normalise("it stings when weeing")

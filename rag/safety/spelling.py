@@ -44,7 +44,7 @@ TEXT_SPEAK: dict[str, str] = {
     "sth": "something", "idk": "i don't know", "dunno": "don't know", "thru": "through", "tho": "though",
     "shud": "should", "cud": "could", "wud": "would", "n": "and", "&": "and", "w/": "with", "w/o": "without",
     "wen": "when", "wat": "what", "nite": "night", "nd": "and", "ya": "you", "yr": "year", "yrs": "years",
-    "yo": "years old", "y/o": "years old", "gf": "girlfriend", "bf": "boyfriend", "bro": "brother", "sis": "sister",
+    "tabs": "tablets", "meds": "medicines", "yo": "years old", "y/o": "years old", "gf": "girlfriend", "bf": "boyfriend", "bro": "brother", "sis": "sister",
 }
 # a token: letters (with an inner apostrophe), or one of the text-speak forms with a slash or digit
 _TOKEN = re.compile(r"\b(?:w/o|w/|y/o|b4|2day|2nite)(?=\s|$|[.,;!?])|[A-Za-z]+(?:'[A-Za-z]+)?|&(?=\s)")
@@ -189,13 +189,16 @@ def _split(word: str) -> str | None:
 
 
 def _replace(text: str) -> str:
+    from rag.terms import lay_phrase_words
+
     out: list[str] = []
     last = 0
+    lay = lay_phrase_words(text)  # the words of a lay phrase of rag/terms/en_lay.tsv are the patient's, never typos
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         low = tok.lower()
         new: str | None = TEXT_SPEAK.get(low)
-        if new is None and len(low) >= 5:
+        if new is None and len(low) >= 5 and low not in lay:
             # a capitalised word inside a sentence is a name ("Bella"), not a typo
             inner_capital = tok[0].isupper() and not _SENT_START.search(text[max(0, m.start() - 3):m.start()])
             if not inner_capital and not tok.isupper():
@@ -207,6 +210,10 @@ def _replace(text: str) -> str:
         last = m.end()
     out.append(text[last:])
     return "".join(out)
+
+
+# "bp tabs", "bp meds": the blood pressure's, not a reading ("bp 150/95" stays as written)
+_BP_MEDS = re.compile(r"\bbp (?=(?:tablets|tabs|medicines|meds|pills|medication|tablet)\b)", re.IGNORECASE)
 
 
 def _cut_run_ons(text: str) -> str:
@@ -255,4 +262,4 @@ def normalise(text: str) -> str:
         text = _zh(text)
     if not any(True for _ in _ascii_words(text[:2000])):
         return text
-    return _cut_run_ons(_replace(text))
+    return _cut_run_ons(_BP_MEDS.sub("blood pressure ", _replace(text)))
