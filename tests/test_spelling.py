@@ -104,3 +104,12 @@ def test_medicine_abbreviations_but_not_readings() -> None:
 def test_lay_phrase_words_are_never_corrected() -> None:
     # "weeing" is a lay word of rag/terms/en_lay.tsv, whatever a word list says
     assert "weeing" in normalise("it stings when weeing")
+
+
+def test_not_quite_with_it_is_a_sign_not_a_denial() -> None:
+    # clauses: "not (quite) with it" is a change of consciousness; rules 2026.12.12: an intensifier inside the idiom
+    from rag.safety.clauses import split_clauses
+
+    assert not split_clauses("he's been not quite with it since lunch")[0].negated
+    assert triage("dad's on insulin and hes been not quite with it since lunch").urgency == "emergency"
+    assert triage("I am not quite with it today after a bad night, just tired").urgency is None
