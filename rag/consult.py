@@ -254,7 +254,11 @@ def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None =
     text = " ".join([request.symptoms, request.duration or "", *intake.earlier])
     tri = triage(text, age=request.age, pregnant=request.pregnant, language=intake.language, embedder=embedder)
     tri = dataclasses.replace(tri, red_flags=_scrubbed(tri.red_flags))
-    facts = extract_facts(" ".join([request.symptoms, *intake.earlier]), age=request.age, sex=request.sex,
+    # the ladder reads the words as the red-flag layers do: typos, text-speak and run-ons normalised
+    # (rag.safety.spelling); the record and the answer keep the patient's own text
+    from rag.safety.spelling import normalise
+
+    facts = extract_facts(normalise(" ".join([request.symptoms, *intake.earlier])), age=request.age, sex=request.sex,
                           pregnant=request.pregnant, duration=request.duration)
     return tri, facts
 

@@ -5,6 +5,8 @@ Every starter guideline (guidelines/{en,zh}/*.md) is cut into sections as stand-
 emergency hits and look-alike false alarms are printed per threshold. The lowest threshold with no false
 alarm was written into rag/safety/guideline_flags.py (EN_THRESHOLD) and frozen. Run:
 .venv/bin/python scripts/calibrate_guideline_flags.py tests/data/triage_dev.jsonl tests/data/triage_vignettes.jsonl tests/data/out_of_domain.jsonl
+Round 14: urgency development sets may be given too (symptoms/accept rows), with --cover X (LEXICAL_COVER to try)
+and --no-lay (the clause's lay phrases not counted with their medical terms).
 """
 
 from __future__ import annotations
@@ -28,12 +30,24 @@ def main(files: list[str]) -> int:
     passages = starter_passages(ROOT / "guidelines")
     emb = from_spec("sentence-transformers:bundled-minilm")
     g.EN_THRESHOLD = 0.55  # score everything above the floor, then sweep
+    if "--cover" in files:  # round 14: the lexical cover to try, and whether lay phrases count with their terms
+        i = files.index("--cover")
+        g.LEXICAL_COVER = float(files[i + 1])
+        files = files[:i] + files[i + 2:]
+    if "--no-lay" in files:
+        g.LAY_TERMS = False
+        files = [f for f in files if f != "--no-lay"]
     res = []
     for name in files:
         for line in Path(name).read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             r = json.loads(line)
+            if "accept" in r:  # an urgency set (round 14): emergency when it is the strictest accepted level, benign
+                # when it is not accepted at all; rows in between are neither
+                if r["accept"][0] != "emergency" and "emergency" in r["accept"]:
+                    continue
+                r = {"query": r["symptoms"], "expect": "emergency" if r["accept"][0] == "emergency" else "not_emergency"}
             flags = g.guideline_red_flags(r["query"], passages, r.get("language"), emb)
             en = max((f.score or 0.0 for f in flags if not _CJK.search(f.matched_text)), default=0.0)
             zh = any(_CJK.search(f.matched_text) for f in flags)

@@ -5,7 +5,11 @@ tests/data/out_of_domain.jsonl (all benign) and tests/data/urgency_dev.jsonl (ev
 a row is an emergency only when "emergency" is its one accepted level). For each concept the threshold is set just above the best
 similarity any affirmed clause of a benign row reaches (margin 0.03), floored at 0.60, and printed
 with the development recall it leaves; the numbers are then written into rag/safety/rules/concepts.yaml
-by hand and frozen. Run: .venv/bin/python scripts/calibrate_triage.py
+by hand and frozen. Run: .venv/bin/python scripts/calibrate_triage.py [--all-dev]
+
+--all-dev (round 14): every development urgency set (tests/data/urgency_*dev*.jsonl, never a frozen one) adds its rows
+whose accepted levels exclude emergency as benign rows. Every row is read as triage reads it, through
+rag.safety.spelling.normalise.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from rag.knowledge.embedders.base import from_spec
 from rag.safety.clauses import split_clauses
 from rag.safety.meaning import en_scores, load_bank, split_units, zh_scores
+from rag.safety.spelling import normalise
 
 ROOT = Path(__file__).resolve().parents[1] / "tests" / "data"
 # 2026-11-30: a wider margin above the closest benign row (everyday presentations reached 0.6-0.7 at
@@ -40,6 +45,15 @@ def rows() -> list[dict]:
             out.append({"query": u["symptoms"], "expect": "emergency" if u["accept"] == ["emergency"] else "not_emergency",
                         "language": "zh" if any("\u4e00" <= c <= "\u9fff" for c in u["symptoms"]) else "en",
                         "file": "urgency_dev.jsonl"})
+    if "--all-dev" in sys.argv:
+        for path in sorted(ROOT.glob("urgency_*dev*.jsonl")):
+            if "frozen" in path.name or path.name == "urgency_dev.jsonl":
+                continue
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    u = json.loads(line)
+                    if "emergency" not in u["accept"]:
+                        out.append({"query": u["symptoms"], "expect": "not_emergency", "file": path.name})
     return out
 
 
@@ -52,7 +66,7 @@ def main() -> int:
     best_en: list[dict[str, tuple[float, str, str]]] = []
     best_zh: list[dict[str, tuple[float, str, str]]] = []
     for r in data:
-        en, zh = split_units(split_clauses(r["query"]))
+        en, zh = split_units(split_clauses(normalise(r["query"])))
         b: dict[str, tuple[float, str, str]] = {}
         for t, sc in zip(en, en_scores(en, emb, bank), strict=True):
             for cid, (s, ex) in sc.items():

@@ -301,3 +301,21 @@ def test_round_13_meaning_layer_paraphrase_exemplars_and_guards(minilm):
     # a sore throat told by metaphor, with the voice fine, is not anaphylaxis
     sore = "Throat feels like I swallowed a sandpaper ball, day two, no temperature, voice fine, drinking fine."
     assert triage(sore, age=30, embedder=minilm).red_flags == []
+
+
+def test_round_14_meaning_layer_lay_exemplars_and_severity_gates(minilm):
+    # concepts 2026.12.5: lips told by their colour while fighting for breath reach the breathing exemplars
+    grey = "his lips are a greyish colour and he is fighting to get his breath"
+    assert "breathing_difficulty" in {f.concept for f in triage(grey, age=70, embedder=minilm).red_flags}
+    # a low sugar or a high one is an emergency only with a change of mind or body (ADA level 3, hyperglycaemic crisis)
+    assert triage("My husband had a low last night, sorted with juice, he is on insulin and fine today", age=60,
+                  embedder=minilm).red_flags == []
+    assert triage("he is on insulin and his sugars have been a bit high this week", age=60, embedder=minilm).red_flags == []
+    # a newborn's brief pauses in sleep stay benign with the new breathing exemplars
+    assert triage("my newborn's breathing pauses for a couple of seconds when asleep, feeding well", age=0.02,
+                  embedder=minilm).red_flags == []
+    # Chinese: on insulin and cannot be woken (打胰岛素，叫不醒), or answering beside the point (答非所问)
+    assert "severe_hypoglycaemia" in {f.concept for f in triage("我爸打胰岛素的 刚才叫他吃饭推不醒").red_flags}
+    assert "severe_hypoglycaemia" in {f.concept for f in triage("我妈有点糊涂 一直答非所问 她打胰岛素").red_flags}
+    assert triage("打胰岛素，血糖3.5，吃了糖好了").red_flags == []
+    assert triage("宝宝嘴唇发灰").red_flags == []  # a colour alone, no breathing sign

