@@ -98,7 +98,7 @@ _MINUTES_LONG = re.compile(r"(?:more than|over|longer than|超过|持续)\s*(?:a
 
 
 # a clause that says where a group is seen ("儿童到儿科就诊", "children are seen by paediatrics"): routing, not a criterion
-_ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医院|中心)(?:就诊|看病|就医)?\s*$|"
+_ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医院|中心)[）)]?(?:就诊|看病|就医)?[。.]?\s*$|"
                       r"\b(?:can |should |may )?(?:see|go to|(?:be|are) (?:seen|assessed|managed) (?:in|by|at)|attend)\b[^,;.]{0,40}"
                       r"\b(?:paediatric\w*|pediatric\w*|gastroenterolog\w*|clinic|department|service)\s*$", re.IGNORECASE)
 
@@ -177,6 +177,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
                 return None
             if not subject and off_topic and (title - _WEAK) and not (title - _WEAK) & facts.tokens:
                 return None
+        if c.min_temp is not None and off_topic and (title - _WEAK) and not (title - _WEAK) & facts.tokens:
+            return None  # the diarrhoea guideline's "a fever of 38.9 °C or higher" is about diarrhoea with a fever
         if c.min_days is not None:
             rest.discard("cnot_improving")  # "发热超过3天不退": lasting past the days is what "not settling" means
         if rest and not (rest & facts.tokens):
