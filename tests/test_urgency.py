@@ -1437,3 +1437,18 @@ def test_round_14_a_routing_line_with_a_bracketed_department_is_not_a_criterion_
     assert not match_criteria(child, criteria_of([cough]), frozenset({"cough-zh-test"}))
     assert "cconfused" in extract_facts("dad has been not quite with it since lunch", age=79).tokens
     assert "cconfused" not in extract_facts("I'm not quite sure what to do", age=40).tokens
+
+
+def test_round_14_it_in_a_list_is_the_guidelines_subject_and_a_green_face_is_not_green_vomit() -> None:
+    chest = passage("3 Red flags: seek emergency care now", "Call emergency services if:\n\n- it comes with breathlessness, "
+                    "sweating, nausea, fainting or a racing or irregular heartbeat;", doc_id="chest-test", title="Chest pain", n=73)
+    racing = extract_facts("Heart racing after 3 energy drinks, settled down within 20 minutes. No chest pain.", age=30)
+    assert not match_criteria(racing, criteria_of([chest]))
+    got = match_criteria(extract_facts("chest pain with sweating and a racing heart", age=58), criteria_of([chest]))
+    assert got and got[0].level == "emergency"
+    vomit = passage("3 Red flags: seek emergency care now", "- Green (bile-stained) vomit, especially in a baby or child.",
+                    doc_id="vomit-test", title="Nausea and vomiting", n=74)
+    assert not match_criteria(extract_facts("threw up three times on the ferry and went green as a frog", age=8),
+                              criteria_of([vomit]))
+    assert match_criteria(extract_facts("she has been sick and the sick has gone green", age=2), criteria_of([vomit]))
+    assert "not_weak" in extract_facts("pain down my leg for 6 weeks, legs aren't weak", age=40).tokens

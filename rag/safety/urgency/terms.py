@@ -50,8 +50,8 @@ def _concept_tokens() -> frozenset[str]:
 
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
-_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|haven't|hasn't|hadn't|nor|free of|"
-                     r"isnt|wasnt|doesnt|dont|didnt|havent|hasnt|hadnt)\b")
+_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|aren't|weren't|doesn't|don't|didn't|haven't|hasn't|hadn't|nor|free of|"
+                     r"isnt|wasnt|arent|werent|doesnt|dont|didnt|havent|hasnt|hadnt)\b")
 _ZH_NEG = re.compile("(没有|没|无|不|未|否认)")
 _FINE_AFTER = re.compile(r"\b(?:are|is|look|looks|seem|seems|feel|feels)?\s*(?:fine|ok|okay|normal|all right|alright)\s*$")
 _CLAUSE = re.compile(r"[,;:.!?，；。！？、\n()（）]|\bbut\b|\band\b|而且|但是|但")
@@ -229,8 +229,13 @@ _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goe
                            r"\b(a while|years|months|weeks|way|days|ages)\s+back\b|\b(?:there|and)\s+back\b(?=\s*(?:$|[.,;!?]|again))", re.IGNORECASE)
 
 
+_LOOKED_GREEN = re.compile(r"\b(?:i|he|she|they|we|you|face|faces|baby|kid|child|and|then)\s+(?:went|gone|go|goes|turned|turning|looked|looking|"
+                           r"looks)\s+(?:a bit |quite |all |really |very )?green(?:ish)?\b|\bgreen as a frog\b|\bgreen (?:a)?round the gills\b")
+
+
 def _tokens(text: str) -> set[str]:
     norm = _NOT_THE_BACK.sub(lambda m: (m.group(1) or m.group(2) or "") + " ", _normalise(text))
+    norm = _LOOKED_GREEN.sub(" pale ", norm)  # "went green as a frog" is a colour of the face, not of the vomit
     # "hands and face fine": each of them is fine ("and" ends a clause below)
     norm = re.sub(r"\b([a-z_]+)\s+and\s+([a-z_]+)\s+((?:are |look |seem |feel )?(?:fine|ok|okay|normal))\b", r"\1 \3, \2 \3", norm)
     # "my wee is pinkish and it burns": "it" is the same complaint, so the pain stays in its clause
