@@ -233,6 +233,9 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if shared <= _WEAK and not content <= _WEAK:
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
+    if shared <= _body_words() | _WEAK | _PAIN | {"back"} and (content - _body_words() - _WEAK - _PAIN - _COURSE - {"back"}) \
+            and len(content) >= 3:
+        return None  # "a sudden tearing pain going through to the back" is not any back pain: its telling words are missing
     if content <= _body_words() | _WEAK and any(sentence & q and not facts.tokens & q for q in (_SEVERITY, _SPEED)):
         return None  # "hot", cut from "a rapidly spreading red, hot, painful area": the list's "rapidly" holds for it too
     if content <= _body_words() | _WEAK and not c.tokens & topic and not sentence & topic \
@@ -336,6 +339,7 @@ def _has_condition_of(p: Passage, facts: Facts, title: frozenset[str]) -> bool:
     return any(_IMPLIES[c] & facts.tokens for c in subject)
 
 
+_PAIN = frozenset({"pain", "ache", "hurt", "sore"})
 # a list item whose subject is a pronoun for the guideline's own subject ("- it spreads to the arm, jaw, neck or back;")
 _IT_LED = re.compile(r"(?:it|it's|its|they|this)\b(?! is (?:a|an|the|not|hard|important)\b)", re.IGNORECASE)
 
