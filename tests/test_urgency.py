@@ -1439,16 +1439,33 @@ def test_round_14_a_routing_line_with_a_bracketed_department_is_not_a_criterion_
     assert "cconfused" not in extract_facts("I'm not quite sure what to do", age=40).tokens
 
 
-def test_round_14_it_in_a_list_is_the_guidelines_subject_and_a_green_face_is_not_green_vomit() -> None:
-    chest = passage("3 Red flags: seek emergency care now", "Call emergency services if:\n\n- it comes with breathlessness, "
-                    "sweating, nausea, fainting or a racing or irregular heartbeat;", doc_id="chest-test", title="Chest pain", n=73)
-    racing = extract_facts("Heart racing after 3 energy drinks, settled down within 20 minutes. No chest pain.", age=30)
-    assert not match_criteria(racing, criteria_of([chest]))
-    got = match_criteria(extract_facts("chest pain with sweating and a racing heart", age=58), criteria_of([chest]))
-    assert got and got[0].level == "emergency"
+def test_round_14_a_green_face_is_not_green_vomit() -> None:
     vomit = passage("3 Red flags: seek emergency care now", "- Green (bile-stained) vomit, especially in a baby or child.",
                     doc_id="vomit-test", title="Nausea and vomiting", n=74)
     assert not match_criteria(extract_facts("threw up three times on the ferry and went green as a frog", age=8),
                               criteria_of([vomit]))
     assert match_criteria(extract_facts("she has been sick and the sick has gone green", age=2), criteria_of([vomit]))
     assert "not_weak" in extract_facts("pain down my leg for 6 weeks, legs aren't weak", age=40).tokens
+
+
+def test_round_14_lay_words_for_a_faint_and_a_racing_heart_and_a_burning_feeling() -> None:
+    palp = passage("3 Red flags: seek emergency care now", "Call emergency services if palpitations come with:\n\n- fainting "
+                   "(blackout) or nearly fainting;", doc_id="palp-test", title="Palpitations", n=75)
+    fast = extract_facts("heart suddenly went crazy fast, my watch said 190, and I blacked out in the kitchen for a few seconds",
+                         age=45)
+    assert {"cpalpitation", "cfaint"} <= fast.tokens
+    got = match_criteria(fast, criteria_of([palp]))
+    assert got and got[0].level == "emergency"
+    assert "cfaint" not in extract_facts("the power went out, a blackout in the street", age=45).tokens
+    # "it burns" beside blisters is a feeling; a burnt hand and a wee that burns keep their meaning
+    assert "cburn" not in extract_facts("a band of little blisters round my chest, it burns", age=66).tokens
+    assert "cburn" in extract_facts("burnt my hand on the oven", age=30).tokens
+    assert "curine_pain" in extract_facts("my wee is pinkish and it burns", age=30).tokens
+    # a faculty reported as fine is denied; a named condition reported as ok is still the patient's
+    assert "not_cvision" in extract_facts("30 weeks pregnant, no headache, vision fine", age=30).tokens
+    assert "not_sleep" in extract_facts("using my reliever more, not breathless, sleeping fine", age=30).tokens
+    assert "asthma" in extract_facts("asthma is mostly ok", age=30).tokens
+    tear = passage("3 Red flags: seek emergency care now", "- a sudden tearing pain going through to the back.",
+                   doc_id="chest-test", title="Chest pain", n=76)
+    assert not match_criteria(extract_facts("back pain for 2 months, much worse at night", age=55), criteria_of([tear]))
+    assert match_criteria(extract_facts("sudden tearing pain going through to my back", age=55), criteria_of([tear]))

@@ -340,10 +340,6 @@ def _has_condition_of(p: Passage, facts: Facts, title: frozenset[str]) -> bool:
 
 
 _PAIN = frozenset({"pain", "ache", "hurt", "sore"})
-# a list item whose subject is a pronoun for the guideline's own subject ("- it spreads to the arm, jaw, neck or back;")
-_IT_LED = re.compile(r"(?:it|it's|its|they|this)\b(?! is (?:a|an|the|not|hard|important)\b)", re.IGNORECASE)
-
-
 def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: AbstractSet[str] = frozenset(),
                    passages: Sequence[Passage] = ()) -> list[Match]:
     """Every criterion one of whose clauses holds for the patient, most urgent first (topic_doc_ids: the guidelines
@@ -365,8 +361,6 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
         topic = set(title & facts.tokens)  # (a title with two subjects, "2型糖尿病与低血糖": only the one the patient has)
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
-        if _IT_LED.match(cr.text) and (subject := title & _concept_tokens()) and not subject & facts.tokens:
-            continue  # "it comes with breathlessness, sweating, ... a racing heartbeat": "it" is the chest pain
         # the patient has this guideline's subject: the answer is about it and a sign the patient names is in its text
         # ("it burns when I pee" and the UTI guideline's criteria; not "dark wee after a hot day" alone)
         about = cr.passage.doc_id in topic_doc_ids and bool(
