@@ -1371,3 +1371,101 @@ def test_round_13_low_mood_after_a_birth_is_seen_within_days_and_hay_fever_is_no
                    doc_id="cough-test", title="Chronic (long-lasting) cough", n=61)
     assert not match_criteria(extract_facts("blocked nose for 3 days with a cold, throat a bit scratchy, breathing fine "
                                             "through my mouth", age=30), criteria_of([face]))
+
+
+def test_round_14_a_peak_flow_beside_the_best_is_a_share_of_the_best() -> None:
+    from rag.safety.urgency.facts import _lowest_percent
+
+    assert _lowest_percent("peak flow 330 and my best is 450") == pytest.approx(73.3)
+    assert _lowest_percent("峰流速280，平时最好400") == pytest.approx(70.0)
+    assert _lowest_percent("peak flow 300 (usually 450)") == pytest.approx(66.7)
+    assert _lowest_percent("peak flow 72% of my best") == pytest.approx(72.0)
+    assert _lowest_percent("peak flow 330") is None  # no best given: no share
+    red = passage("3 Red flags: seek emergency care now", "- Peak flow in the red zone (below 50% of your best).",
+                  doc_id="asthma-test", title="Asthma", n=70)
+    mid = extract_facts("asthma worse with a cold, peak flow 330 and my best is 450", age=30)
+    assert not [m for m in match_criteria(mid, criteria_of([red])) if m.level == "emergency"]
+    assert [m for m in match_criteria(extract_facts("asthma bad, peak flow 200 and my best is 450", age=30), criteria_of([red]))
+            if m.level == "emergency"]
+    # between half and three quarters of the best: seen the same day when no criterion says so
+    d = decide_urgency(extract_facts("using my reliever a lot, peak flow 330, best is 470", age=22), [], red_flag_labels=[],
+                       language="en")
+    assert d.level == "urgent" and "75%" in d.reason
+    d = decide_urgency(extract_facts("peak flow 420, best is 470, just checking", age=22), [], red_flag_labels=[], language="en")
+    assert d.level != "urgent"
+
+
+def test_round_14_the_similar_cases_floor_reads_what_is_happening_not_a_question_about_what_might() -> None:
+    from rag.safety.similar_cases import _told_as_now
+
+    text = "what should I do if my son ever has a fit with a fever? he is 3 and totally well right now"
+    kept = _told_as_now(text)
+    assert "fit" not in kept and "well" in kept
+    assert _told_as_now("my son had a fit with a fever this morning") == "my son had a fit with a fever this morning"
+    assert _told_as_now("what should I do if he ever has a fit?") == ""
+
+
+def test_round_14_another_guidelines_temperature_line_needs_its_subject() -> None:
+    dia = passage("5 When to see a clinician", "See a doctor if:\n\n- there is a fever of 102 °F (38.9 °C) or higher;",
+                  doc_id="dia-test", title="Diarrhoea and dehydration", n=71)
+    child = extract_facts("my 2 year old had 39.2 last night, gave him calpol", age=2)
+    assert not match_criteria(child, criteria_of([dia]), frozenset({"fever-test"}))  # the answer is about the fever guideline
+    assert match_criteria(child, criteria_of([dia]))  # no topic known: every guideline's line counts
+    runs = extract_facts("my 2 year old has diarrhoea and 39.2", age=2)
+    assert match_criteria(runs, criteria_of([dia]), frozenset({"fever-test"}))  # the patient has the guideline's subject
+
+
+def test_round_14_a_pattern_the_patient_knows_is_not_a_reason_for_a_review_and_well_again_is_settled() -> None:
+    from rag.safety.urgency.decide import _review_without_criterion
+
+    usual = extract_facts("老毛病偏头痛又犯了 跟以前一模一样 吃了布洛芬躺着", age=35)
+    assert usual.usual_pattern and "crecur" in usual.tokens and _review_without_criterion(usual, "zh") == ""
+    worse = extract_facts("my migraines keep coming back, same as always but getting worse", age=35)
+    assert _review_without_criterion(worse, "en")  # worse this time: a review still
+    assert _review_without_criterion(extract_facts("my migraines keep coming back", age=35), "en")
+    assert extract_facts("now he's running round the kitchen", age=2).settled
+    assert extract_facts("he is 3 and totally well", age=3).settled
+    # a settled child's past 39 °C is not a reason to be seen by itself
+    d = decide_urgency(extract_facts("my 2 year old had 39.2 last night, now running round playing", age=2), [],
+                       red_flag_labels=[], language="en")
+    assert "39.2" not in d.reason
+
+
+def test_round_14_a_routing_line_with_a_bracketed_department_is_not_a_criterion_and_lay_confusion() -> None:
+    cough = passage("5 何时就诊及科室", "- 儿童咳嗽：到**儿科**（儿童呼吸科）就诊。", doc_id="cough-zh-test", title="咳嗽", n=72)
+    child = extract_facts("孩子5岁 感冒好了 还有点干咳 两周了 咳得越来越少", age=5)
+    assert not match_criteria(child, criteria_of([cough]), frozenset({"cough-zh-test"}))
+    assert "cconfused" in extract_facts("dad has been not quite with it since lunch", age=79).tokens
+    assert "cconfused" not in extract_facts("I'm not quite sure what to do", age=40).tokens
+
+
+def test_round_14_a_green_face_is_not_green_vomit() -> None:
+    vomit = passage("3 Red flags: seek emergency care now", "- Green (bile-stained) vomit, especially in a baby or child.",
+                    doc_id="vomit-test", title="Nausea and vomiting", n=74)
+    assert not match_criteria(extract_facts("threw up three times on the ferry and went green as a frog", age=8),
+                              criteria_of([vomit]))
+    assert match_criteria(extract_facts("she has been sick and the sick has gone green", age=2), criteria_of([vomit]))
+    assert "not_weak" in extract_facts("pain down my leg for 6 weeks, legs aren't weak", age=40).tokens
+
+
+def test_round_14_lay_words_for_a_faint_and_a_racing_heart_and_a_burning_feeling() -> None:
+    palp = passage("3 Red flags: seek emergency care now", "Call emergency services if palpitations come with:\n\n- fainting "
+                   "(blackout) or nearly fainting;", doc_id="palp-test", title="Palpitations", n=75)
+    fast = extract_facts("heart suddenly went crazy fast, my watch said 190, and I blacked out in the kitchen for a few seconds",
+                         age=45)
+    assert {"cpalpitation", "cfaint"} <= fast.tokens
+    got = match_criteria(fast, criteria_of([palp]))
+    assert got and got[0].level == "emergency"
+    assert "cfaint" not in extract_facts("the power went out, a blackout in the street", age=45).tokens
+    # "it burns" beside blisters is a feeling; a burnt hand and a wee that burns keep their meaning
+    assert "cburn" not in extract_facts("a band of little blisters round my chest, it burns", age=66).tokens
+    assert "cburn" in extract_facts("burnt my hand on the oven", age=30).tokens
+    assert "curine_pain" in extract_facts("my wee is pinkish and it burns", age=30).tokens
+    # a faculty reported as fine is denied; a named condition reported as ok is still the patient's
+    assert "not_cvision" in extract_facts("30 weeks pregnant, no headache, vision fine", age=30).tokens
+    assert "not_sleep" in extract_facts("using my reliever more, not breathless, sleeping fine", age=30).tokens
+    assert "asthma" in extract_facts("asthma is mostly ok", age=30).tokens
+    tear = passage("3 Red flags: seek emergency care now", "- a sudden tearing pain going through to the back.",
+                   doc_id="chest-test", title="Chest pain", n=76)
+    assert not match_criteria(extract_facts("back pain for 2 months, much worse at night", age=55), criteria_of([tear]))
+    assert match_criteria(extract_facts("sudden tearing pain going through to my back", age=55), criteria_of([tear]))

@@ -102,6 +102,16 @@ def same_day_score(text: str, age: float | None, pregnant: bool | None) -> tuple
     return model.score(feats), model.top_words(feats), model
 
 
+def _told_as_now(text: str) -> str:
+    """The text without its hypothetical and subject-talk clauses ("what should I do if he ever has a fit", "an essay
+    about strokes"): the model was trained on presentations, and a question about one that is not happening is not one."""
+    from rag.safety.clauses import split_clauses
+
+    clauses = split_clauses(text)
+    kept = [c.text for c in clauses if not (c.hypothetical or c.topic)]
+    return text if len(kept) == len(clauses) else " ".join(kept).strip()
+
+
 def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[Any], language: str,
                            ranked_doc_ids: list[str] | None = None) -> Any:
     """The ladder's decision, raised to same day where the similar-cases model is sure enough; otherwise unchanged.
@@ -116,6 +126,9 @@ def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[
 
     if not text.strip() or decision.basis == "out_of_scope" or LEVEL_RANK[decision.level] <= LEVEL_RANK["urgent"]:
         return decision
+    text = _told_as_now(text)
+    if not text:
+        return decision  # every clause is a hypothetical question or talk about a subject: nothing is happening to score
     score, words, model = same_day_score(text, facts.age_years, facts.pregnant)
     if score < model.threshold:
         return decision

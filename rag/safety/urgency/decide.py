@@ -284,7 +284,8 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         # does not leave a child under two at home on a guideline's silence
         return "孩子不到2岁" if zh else "the child is under two"
     adult = facts.age_years is not None and 16 <= facts.age_years < 65
-    if facts.temperature_c is not None and facts.temperature_c >= (40.0 if adult else 39.0):
+    if facts.temperature_c is not None and facts.temperature_c >= (40.0 if adult else 39.0) and not facts.settled:
+        # (a fever that came down and a child who is playing again is what the guidelines' self-care is for)
         # (an adult of working age with 39 °C on the first day who eats, drinks and thinks clearly is looked after at
         # home; a child, an older adult or someone whose age we do not know is seen)
         return f"体温达{facts.temperature_c:g} °C" if zh else f"the temperature is {facts.temperature_c:g} °C"
@@ -316,6 +317,7 @@ _ZH_ALARM = {"cjaundice": "皮肤或眼睛发黄", "ccough_blood": "咳血", "cw
 
 _INFECTION = frozenset({"cfever", "csore_throat", "cdiarrhoea", "cvomit", "ccough", "curine_pain", "crigors", "cpus", "cphlegm"})
 _DRY = frozenset({"cless_urine", "cno_urine", "cdry_mouth", "cfewer_tears"})
+_PEAK_FLOW = frozenset({"peak", "flow"})
 _LOSING = frozenset({"cdrink_less", "crefuse_drink", "cvomit", "cdiarrhoea", "cfluids_down", "cfever"})
 
 
@@ -334,6 +336,10 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         # at once; a fever in pregnancy needs checking for infection): "soon" is what a non-pregnant adult gets
         return "您怀孕了，并有感染迹象（发热或尿痛）" if language == "zh" else \
             "you are pregnant and have signs of an infection (a fever or pain passing urine)"
+    if facts.percent is not None and facts.percent < 75 and (_PEAK_FLOW <= facts.tokens or "峰流" in facts.tokens):
+        # a peak flow between half and three quarters of the patient's best is a moderate asthma attack (BTS/SIGN 158;
+        # NICE NG245 action plans: the "amber" zone, seen the same day); below half is the guideline's red flag
+        return "您的峰流速低于个人最佳值的75%" if language == "zh" else "your peak flow is below 75% of your best"
     age = facts.age_years
     if not (facts.tokens & _DRY and facts.tokens & _LOSING) or age is None or 16 <= age < 65:
         return ""
@@ -343,13 +349,18 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
             "an older adult shows signs of dehydration (less urine or a dry mouth)")
 
 
+_CHANGED = frozenset({"cworse", "cpattern_change", "cfirst_time"})
+
+
 def _review_without_criterion(facts: Facts, language: str) -> str:
     """Why a presentation the guideline gives self-care for still wants a routine appointment: it has lasted four
     weeks or more, keeps coming back, or is not improving. Empty when none of these holds."""
     zh = language == "zh"
     if "cnot_improving" in facts.tokens:
         return "您说症状没有好转" if zh else "you say it is not improving"
-    if "crecur" in facts.tokens:
+    if "crecur" in facts.tokens and not (facts.usual_pattern and not facts.tokens & _CHANGED):
+        # (a known pattern the patient recognises, "my usual migraine, same as always", is what the self-care is for;
+        # not when it is worse, different or new this time)
         return "症状反复出现" if zh else "it keeps coming back"
     if facts.duration_days is not None and facts.duration_days >= 28:
         said = _days_text(facts.duration_days, zh)

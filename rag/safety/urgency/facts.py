@@ -229,6 +229,7 @@ class Facts:
     conditions: frozenset[str] = frozenset()  # conditions (not symptoms) the patient names: "heart failure", "epilepsy"
     asks_review: bool = False  # the patient asks for an appointment, a referral, a check or help stopping a medicine
     improving: bool = False  # getting better on its own ("slowly getting better", "在好转"; not "not getting better")
+    usual_pattern: bool = False  # "my usual migraine, same as always", "跟以前一模一样": a pattern the patient knows
     settled: bool = False  # the patient says it has settled or they are well now ("gone in seconds", "playing fine", "好多了")
 
     def describe(self, language: str) -> str:
@@ -334,10 +335,16 @@ _SETTLED = re.compile(
     r"fine (?:once|after|again|now|since|by)|gone in (?:a few )?(?:seconds|a second|a minute|minutes)|went away|(?:has|had) gone (?:away|now)|"
     r"settled|back to (?:normal|herself|himself|themselves|my usual)|(?:much|a lot|loads) better|better now|"
     r"(?:is|was|now|still|happily|been|back to) playing\b(?! (?:football|sport|rugby|tennis|netball|5-a-side|basketball|squash))|"
-    r"playing (?:happily|normally|fine|as usual|and (?:drinking|eating))|running around|crawling about|same as always|"
+    r"playing (?:happily|normally|fine|as usual|and (?:drinking|eating))|running a?round|crawling about|same as always|"
+    r"(?:totally|perfectly|completely|otherwise|absolutely) well|well (?:right )?now|"
     r"as (?:it )?always (?:is|does|has been))\b|"
     r"好了|好多了|好一点了|好些了|没事了|啥事没有|没什么事|就好|缓过来|恢复正常|又跑又跳|又蹦又跳|跑来跑去|满屋子跑|有说有笑|能吃能睡|能吃能喝|"
     r"玩得挺好|照常玩|跟平时一样", re.I)
+# a pattern the patient recognises as their usual one
+_USUAL_PATTERN = re.compile(r"\b(?:same as (?:always|usual|ever|before|last time|the others|my (?:usual|other|normal) ones?)|exactly like "
+                            r"(?:before|the (?:others|last one))|(?:just )?like (?:my|the) usual|my usual (?:one|ones|attacks?|migraines?|"
+                            r"headaches?|flare)|typical (?:one )?for me)\b|跟以前一(?:模一)?样|和以前一(?:模一)?样|跟平常一样|和平时一样|"
+                            r"跟之前一(?:模一)?样|老样子", re.IGNORECASE)
 # after a birth (not a concept of the terms table: the guidelines' own "after birth" wording must stay as it is)
 _POSTNATAL = re.compile(r"\b(?:given birth|gave birth|had my baby|since (?:the birth|having (?:the|my) baby|i had (?:the|my) baby)|"
                         r"after the birth|post-?natal|post-?partum|c-? ?section|ca?esarean)\b|生完(?:孩子|宝宝)|生了孩子|产后|坐月子|月子里|出了月子|剖腹产|剖宫产",
@@ -486,6 +493,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
+                 usual_pattern=bool(_USUAL_PATTERN.search(symptoms)),
                  improving=_says_improving(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
@@ -540,8 +548,21 @@ _MEDICINE_WORD = re.compile(r"\b(?:tablets?|pills?|medicines?|medications?|antib
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%|百分之(\d+(?:\.\d+)?)")
 
 
+# a peak-flow reading beside the patient's best ("peak flow 330 and my best is 450", "峰流速280，平时最好400"): the share
+# of the best is the reading a "below 50% of your best" criterion is about
+_PEAK_READING = re.compile(r"peak\s*flows?\b[^.;\d]{0,25}?(\d{2,3})\b(?!\s*%)|峰流速[^。；\d]{0,8}?(\d{2,3})(?!\s*%)", re.IGNORECASE)
+_PEAK_BEST = re.compile(r"\b(?:best|normal|usual(?:ly)?)\b[^.;\d]{0,20}?(\d{2,3})\b(?!\s*%)|(\d{2,3})\s*(?:is|was)?\s*(?:my|her|his)\s+"
+                        r"(?:best|normal|usual)\b|(?:最好|平时|正常)[^。；\d]{0,8}?(\d{2,3})(?!\s*%)", re.IGNORECASE)
+
+
 def _lowest_percent(symptoms: str) -> float | None:
     values = [float(a or b) for a, b in _PERCENT.findall(symptoms)]
+    reading, best = _PEAK_READING.search(symptoms), _PEAK_BEST.search(symptoms)
+    if reading and best:
+        now = float(reading.group(1) or reading.group(2))
+        top = float(next(g for g in best.groups() if g))
+        if 0 < now <= top and top >= 100:
+            values.append(round(100 * now / top, 1))
     return min(values) if values else None
 
 

@@ -98,7 +98,7 @@ _MINUTES_LONG = re.compile(r"(?:more than|over|longer than|超过|持续)\s*(?:a
 
 
 # a clause that says where a group is seen ("儿童到儿科就诊", "children are seen by paediatrics"): routing, not a criterion
-_ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医院|中心)(?:就诊|看病|就医)?\s*$|"
+_ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医院|中心)[）)]?(?:就诊|看病|就医)?[。.]?\s*$|"
                       r"\b(?:can |should |may )?(?:see|go to|(?:be|are) (?:seen|assessed|managed) (?:in|by|at)|attend)\b[^,;.]{0,40}"
                       r"\b(?:paediatric\w*|pediatric\w*|gastroenterolog\w*|clinic|department|service)\s*$", re.IGNORECASE)
 
@@ -177,6 +177,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
                 return None
             if not subject and off_topic and (title - _WEAK) and not (title - _WEAK) & facts.tokens:
                 return None
+        if c.min_temp is not None and off_topic and (title - _WEAK) and not (title - _WEAK) & facts.tokens:
+            return None  # the diarrhoea guideline's "a fever of 38.9 °C or higher" is about diarrhoea with a fever
         if c.min_days is not None:
             rest.discard("cnot_improving")  # "发热超过3天不退": lasting past the days is what "not settling" means
         if rest and not (rest & facts.tokens):
@@ -231,6 +233,9 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if shared <= _WEAK and not content <= _WEAK:
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
+    if shared <= _body_words() | _WEAK | _PAIN | {"back"} and (content - _body_words() - _WEAK - _PAIN - _COURSE - {"back"}) \
+            and len(content) >= 3:
+        return None  # "a sudden tearing pain going through to the back" is not any back pain: its telling words are missing
     if content <= _body_words() | _WEAK and any(sentence & q and not facts.tokens & q for q in (_SEVERITY, _SPEED)):
         return None  # "hot", cut from "a rapidly spreading red, hot, painful area": the list's "rapidly" holds for it too
     if content <= _body_words() | _WEAK and not c.tokens & topic and not sentence & topic \
@@ -334,6 +339,7 @@ def _has_condition_of(p: Passage, facts: Facts, title: frozenset[str]) -> bool:
     return any(_IMPLIES[c] & facts.tokens for c in subject)
 
 
+_PAIN = frozenset({"pain", "ache", "hurt", "sore"})
 def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: AbstractSet[str] = frozenset(),
                    passages: Sequence[Passage] = ()) -> list[Match]:
     """Every criterion one of whose clauses holds for the patient, most urgent first (topic_doc_ids: the guidelines

@@ -50,8 +50,8 @@ def _concept_tokens() -> frozenset[str]:
 
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
-_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|doesn't|don't|didn't|haven't|hasn't|hadn't|nor|free of|"
-                     r"isnt|wasnt|doesnt|dont|didnt|havent|hasnt|hadnt)\b")
+_EN_NEG = re.compile(r"\b(no|not|without|never|denies|isn't|wasn't|aren't|weren't|doesn't|don't|didn't|haven't|hasn't|hadn't|nor|free of|"
+                     r"isnt|wasnt|arent|werent|doesnt|dont|didnt|havent|hasnt|hadnt)\b")
 _ZH_NEG = re.compile("(没有|没|无|不|未|否认)")
 _FINE_AFTER = re.compile(r"\b(?:are|is|look|looks|seem|seems|feel|feels)?\s*(?:fine|ok|okay|normal|all right|alright)\s*$")
 _CLAUSE = re.compile(r"[,;:.!?，；。！？、\n()（）]|\bbut\b|\band\b|而且|但是|但")
@@ -133,6 +133,10 @@ def _normalise(text: str) -> str:
     return rx.sub(token, text.lower().replace("’", "'"))
 
 
+_FACULTY = frozenset({"cvision", "vision", "sleep", "breath", "hear", "hearing", "speech", "eating", "eat", "drink", "walk", "weeing",
+                      "peeing", "wee", "pee", "urine", "balance"})
+
+
 def _clause_tokens(clause: str) -> set[str]:
     """Content tokens of one clause; words under a negation cue become "not_<word>"."""
     out: set[str] = set()
@@ -140,6 +144,8 @@ def _clause_tokens(clause: str) -> set[str]:
     neg_start = neg_en.end() if neg_en else None
     # "hands and face fine": the body parts it names are reported as normal ("asthma is mostly ok" still has asthma)
     fine = bool(_FINE_AFTER.search(clause))
+    # ("vision fine", "sleeping fine", "hearing normal": what a faculty does, reported as normal, is denied; a named
+    # condition is not: "asthma is mostly ok" still has asthma)
     for m in re.finditer(r"c[a-z_]+(?=\s)|[a-z][a-z']+|[" + CJK_RANGE + r"]+", clause + " "):
         tok = m.group(0)
         if _CJK.match(tok):
@@ -150,7 +156,7 @@ def _clause_tokens(clause: str) -> set[str]:
         if tok in _concept_tokens():
             # "没有胸闷气短": a cue before a run of concepts denies each of them
             zh_neg = bool(re.search("(没有|没|无|不|未|否认)[出有起见长]?\\s*(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
-            denied = zh_neg or (neg_start is not None and m.start() >= neg_start) or (fine and tok in _body_words())
+            denied = zh_neg or (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or tok in _FACULTY))
             out.add(f"not_{tok}" if denied else tok)
             continue
         if tok in _GENERIC or _EN_NEG.fullmatch(tok):
@@ -162,7 +168,8 @@ def _clause_tokens(clause: str) -> set[str]:
         stem = _PAIN_WORDS.get(stem, stem)  # "my ear has been hurting" has ear pain
         if len(stem) < 3:
             continue
-        denied = (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or stem in _body_words()))
+        denied = (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or stem in _body_words()
+                                                                                  or stem in _FACULTY))
         out.add(f"not_{stem}" if denied else stem)
     # a body part and a pain word in one clause are that part's pain, however it is said ("belly has been hurting",
     # "stings like mad when I pee", "肚子一阵阵地疼"); a denied pain ("no tummy pain") is not
@@ -229,8 +236,19 @@ _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goe
                            r"\b(a while|years|months|weeks|way|days|ages)\s+back\b|\b(?:there|and)\s+back\b(?=\s*(?:$|[.,;!?]|again))", re.IGNORECASE)
 
 
+_BURNING_FEELING = re.compile(r"\b(it|that|this|which|skin|rash|blisters?)\s+(?:really |also |just )?burns\b(?!\s+(?:when|to|while|on|if)\b)",
+                              re.IGNORECASE)
+_URINE_NEAR = re.compile(r"\b(?:wee\w*|pee\w*|urin\w*|toilet|loo|pass(?:ing)? water)\b|尿", re.IGNORECASE)
+_LOOKED_GREEN = re.compile(r"\b(?:i|he|she|they|we|you|face|faces|baby|kid|child|and|then)\s+(?:went|gone|go|goes|turned|turning|looked|looking|"
+                           r"looks)\s+(?:a bit |quite |all |really |very )?green(?:ish)?\b|\bgreen as a frog\b|\bgreen (?:a)?round the gills\b")
+
+
 def _tokens(text: str) -> set[str]:
+    # "a band of blisters, it burns": a feeling, not a burn injury (next to a wee it is the wee's: "pinkish and it burns")
+    text = _BURNING_FEELING.sub(lambda m: m.group(0) if _URINE_NEAR.search(text[max(0, m.start() - 60):m.end() + 30])
+                                else m.group(1) + " burning", text)
     norm = _NOT_THE_BACK.sub(lambda m: (m.group(1) or m.group(2) or "") + " ", _normalise(text))
+    norm = _LOOKED_GREEN.sub(" pale ", norm)  # "went green as a frog" is a colour of the face, not of the vomit
     # "hands and face fine": each of them is fine ("and" ends a clause below)
     norm = re.sub(r"\b([a-z_]+)\s+and\s+([a-z_]+)\s+((?:are |look |seem |feel )?(?:fine|ok|okay|normal))\b", r"\1 \3, \2 \3", norm)
     # "my wee is pinkish and it burns": "it" is the same complaint, so the pain stays in its clause
