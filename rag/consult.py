@@ -53,15 +53,7 @@ from rag.backends import Backends
 from rag.errors import ClinragError
 from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.embedders.batching import RequestEmbedder
-from rag.knowledge.query import Query
-from rag.knowledge.search import (
-    PatientContext,
-    Retrieval,
-    allowed_documents,
-    embedded_texts,
-    retrieve,
-    understood_query,
-)
+from rag.knowledge.search import PatientContext, Retrieval, allowed_documents, retrieve
 from rag.safety.similar_cases import raise_by_similar_cases
 from rag.safety.triage import TriageResult
 from rag.safety.urgency import (
@@ -267,40 +259,15 @@ def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None =
     return tri, facts
 
 
-class _QueryAhead:
-    """Retrieval's query texts, made when the request's first text is embedded (RequestEmbedder `ahead`): the
-    question as retrieval reads it (`query`, handed to retrieval so that it is not made twice) and the texts
-    its dense search embeds."""
-
-    __slots__ = ("backends", "done", "query", "text")
-
-    def __init__(self, text: str, backends: Backends) -> None:
-        self.text = text
-        self.backends = backends
-        self.query: Query | None = None
-        self.done = False
-
-    def made(self) -> Query | None:
-        """The question as retrieval reads it, made once (a failure is raised again by the next call)."""
-        if not self.done:
-            self.query = understood_query(self.text, self.backends.store, self.backends.settings)
-            self.done = True
-        return self.query
-
-    def __call__(self) -> list[str]:
-        return embedded_texts(self.text, self.made(), self.backends.settings)
-
-
 def _patient(request: ConsultRequest) -> PatientContext:
     return PatientContext(age=request.age, sex=request.sex if request.sex in {"female", "male"} else None,
                           pregnant=request.pregnant)
 
 
 def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embedder: Embedder | None = None,
-              red_flags: tuple[str, ...] = (), understood: Query | None = None) -> Evidence:
+              red_flags: tuple[str, ...] = ()) -> Evidence:
     patient = _patient(request)
-    found = retrieve(intake.query, embedder or backends.embedder, backends.store, backends.settings, patient,
-                     understood=understood)
+    found = retrieve(intake.query, embedder or backends.embedder, backends.store, backends.settings, patient)
     ranked = list(dict.fromkeys(p.doc_id for p in found.passages))
     criteria: list[Passage] = list(found.passages)
     topic: list[str] = []
@@ -704,14 +671,12 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     trace_id = trace_id or uuid.uuid4().hex
     clock = _Clock()
     sessions = backends.sessions
+    # the patient's clauses are embedded by the meaning layer and again by the guideline red-flag layer:
+    # once per request is enough (nothing is kept after the request)
+    embedder = RequestEmbedder(backends.embedder)
     clock.start("deidentify")
     intake = _deidentify(request, sessions, caller)
     clock.lap("deidentify")
-    # the patient's clauses are embedded by the meaning layer and again by the guideline red-flag layer:
-    # once per request is enough (nothing is kept after the request); and retrieval's query texts go in
-    # the meaning layer's encode call (one call a consultation instead of two)
-    ahead = _QueryAhead(intake.query, backends)
-    embedder = RequestEmbedder(backends.embedder, ahead=ahead)
     clock.start("triage")
     tri, facts = _triage(request, intake, embedder)
     clock.lap("triage")
@@ -720,7 +685,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     evidence: Evidence | None = None
     try:
         clock.start("retrieve")
-        evidence = _retrieve(request, intake, backends, embedder, tuple(f.label for f in tri.red_flags), ahead.made())
+        evidence = _retrieve(request, intake, backends, embedder, tuple(f.label for f in tri.red_flags))
         record.retrieval = _retrieval_part(evidence.found)
         clock.lap("retrieve")
         tri = _guideline_red_flags(request, intake, evidence, tri, embedder, record)

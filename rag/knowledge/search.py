@@ -20,13 +20,12 @@ from functools import lru_cache
 
 from rag.knowledge.base import DocVersion, Hit, Scope, SearchStore
 from rag.knowledge.embedders.base import Embedder
-from rag.knowledge.query import Query, understand
+from rag.knowledge.query import understand
 from rag.settings import Settings
 from rag.text import chinese_content_words, detect_language, guideline_words, has_cjk
 from rag.types import Passage, age_group
 
-__all__ = ["Candidates", "PatientContext", "Retrieval", "abstains", "allowed_documents", "candidates", "embedded_texts",
-           "read_passages", "retrieve", "understood_query"]
+__all__ = ["Candidates", "PatientContext", "Retrieval", "abstains", "allowed_documents", "candidates", "read_passages", "retrieve"]
 
 @dataclass(frozen=True, slots=True)
 class PatientContext:
@@ -149,31 +148,12 @@ def _dense_for_fusion(hits: list[Hit], active: list[DocVersion]) -> dict[str, fl
     return {h.chunk_id: level for h in zh_hits}
 
 
-def understood_query(query: str, store: SearchStore, settings: Settings, *, documents: bool = False) -> Query | None:
-    """The question as `candidates` reads it (None without query understanding)."""
-    if not settings.query_understanding:
-        return None
-    return understand(query, store.searcher.spell, topic_only=documents, embed_lay=settings.embed_lay_terms)
-
-
-def embedded_texts(query: str, q: Query | None, settings: Settings) -> list[str]:
-    """The texts `candidates` embeds for this question: what its dense search reads, and for a Chinese question
-    with cross-language search its English terms."""
-    english = [e for e in q.expansions if not has_cjk(e)] if q is not None and settings.cross_language else []
-    out = [q.text if q else query]
-    if english and detect_language(query) == "zh":
-        out.append(", ".join(english))
-    return out
-
-
 def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Settings, patient: PatientContext | None,
-               n: int, *, documents: bool = False, understood: Query | None = None) -> Candidates:
+               n: int, *, documents: bool = False) -> Candidates:
     """Search both engines within the documents allowed for this patient and fuse their scores.
 
     `documents`: for document ranking (retrieve_documents), where a Chinese question's Chinese passages fuse with
-    its mean dense score over them (`_dense_for_fusion`, CLINRAG_ZH_DENSE_LEVEL); passage retrieval keeps their own.
-    `understood`: `understood_query(query, store, settings, documents=documents)` when the caller made it already
-    (a consultation makes it early, to embed the query with triage's texts)."""
+    its mean dense score over them (`_dense_for_fusion`, CLINRAG_ZH_DENSE_LEVEL); passage retrieval keeps their own."""
     snap = store.snapshot()
     active, dropped = allowed_documents(snap.active, patient or PatientContext())
     if not active:
@@ -182,7 +162,8 @@ def candidates(query: str, embedder: Embedder, store: SearchStore, settings: Set
     # stays short as the knowledge base grows
     dropped_hashes = {d.content_hash for d in snap.active} - {d.content_hash for d in active}
     scope = Scope(active, [*snap.inactive_hashes, *sorted(dropped_hashes)], snap.blocked)
-    q = understood if understood is not None else understood_query(query, store, settings, documents=documents)
+    q = (understand(query, store.searcher.spell, topic_only=documents, embed_lay=settings.embed_lay_terms)
+         if settings.query_understanding else None)
     vector = embedder.embed_query(q.text if q else query)
     zh = detect_language(query) == "zh"
     w = settings.dense_weight_zh if zh else settings.dense_weight
@@ -229,11 +210,10 @@ def abstains(query: str, best_dense: float, top: list[Passage], settings: Settin
 
 
 def retrieve(query: str, embedder: Embedder, store: SearchStore, settings: Settings,
-             patient: PatientContext | None = None, *, top_k: int | None = None, collapse_duplicates: bool = True,
-             understood: Query | None = None) -> Retrieval:
-    """Hybrid search over active guideline versions allowed for this patient (`understood`: see `candidates`)."""
+             patient: PatientContext | None = None, *, top_k: int | None = None, collapse_duplicates: bool = True) -> Retrieval:
+    """Hybrid search over active guideline versions allowed for this patient."""
     k = top_k or settings.top_k
-    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, k), understood=understood)
+    found = candidates(query, embedder, store, settings, patient, max(settings.candidate_k, k))
     if not found.versions:
         return Retrieval([], 0.0, False, 0, found.dropped)
     passages = read_passages(store, found, found.hits)  # the one read of passage text

@@ -14,18 +14,15 @@ every caller whose texts were in it.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 
 from rag.knowledge.embedders.base import Embedder
 
 __all__ = ["BatchingEmbedder", "RequestEmbedder"]
-
-log = logging.getLogger("clinrag.embed")
 
 
 class BatchingEmbedder:
@@ -116,31 +113,14 @@ class BatchingEmbedder:
 class RequestEmbedder:
     """One request's view of an embedder: a text embedded twice within the request (the patient's clauses by
     the meaning layer and again by the guideline red-flag layer) is encoded once. Lives as long as the
-    request, so no patient text outlives it.
+    request, so no patient text outlives it."""
 
-    `ahead`: the texts a later step of the request will embed (the retrieval query), asked for once, when the
-    first text must be encoded, and encoded in that same call, so that a consultation makes one encode call
-    where it made two (triage's meaning layer, then retrieval). A failing `ahead` only loses that: its texts
-    are then encoded when they are asked for, by the step that owns the failure."""
-
-    def __init__(self, inner: Embedder, ahead: Callable[[], Sequence[str]] | None = None) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
         self.max_tokens = inner.max_tokens
         self._seen: dict[str, list[float]] = {}
-        self._ahead = ahead
-        self.calls = 0  # encode calls made through this view (for tests and the bench)
-
-    def _take_ahead(self) -> list[str]:
-        ahead, self._ahead = self._ahead, None
-        if ahead is None:
-            return []
-        try:
-            return [t for t in ahead() if t and t not in self._seen]
-        except Exception:  # noqa: BLE001 - only the prefetch is lost; the step that needs the text raises for itself
-            log.debug("texts to embed ahead could not be made", exc_info=True)
-            return []
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
@@ -151,7 +131,5 @@ class RequestEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._seen]
         if missing:
-            missing = list(dict.fromkeys([*missing, *self._take_ahead()]))
-            self.calls += 1
             self._seen.update(zip(missing, self.inner.embed_documents(missing), strict=True))
         return [list(self._seen[t]) for t in texts]
