@@ -5,6 +5,10 @@ time says little; wall time is printed beside it because the audit commit's fsyn
 as `clinrag serve` does. Prints a Markdown table. Run from the checkout to profile (its own code):
 
     CLINRAG_DATA_DIR=/path/to/kb .venv/bin/python bench/consult_profile.py 36
+
+CLINRAG_EMBED_THREADS=1 gives the model one thread, as `clinrag serve` does. Also prints the process's CPU time per
+consultation (every thread; the primary figure on a shared machine: run two checkouts at the same time, so that both
+see the same load, and compare medians of several runs).
 """
 # ruff: noqa: E401, E402, E701, E702, I001
 import os, sys, time, statistics, functools, importlib
@@ -59,9 +63,9 @@ reqs = [ConsultRequest(symptoms=q, age=20 + i % 50) for i, q in enumerate(QUESTI
 for r in reqs: C.consult(r, b)
 T.clear(); W.clear()
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 48
-w0 = time.perf_counter()
+w0, p0 = time.perf_counter(), time.process_time()
 for i in range(N): C.consult(reqs[i % len(reqs)], b)
-print(f"wall ms/consult {(time.perf_counter()-w0)/N*1000:.1f}")
+print(f"wall ms/consult {(time.perf_counter()-w0)/N*1000:.1f}; process CPU ms/consult {(time.process_time()-p0)/N*1000:.1f}")
 print("| step | CPU ms per consultation (mean) | median per call | wall ms per consultation (mean) |")
 print("|---|---:|---:|---:|")
 for k, v in T.items(): print(f"| {k} | {sum(v)/N:.1f} | {statistics.median(v):.1f} | {sum(W[k])/N:.1f} |")

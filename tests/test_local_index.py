@@ -508,3 +508,15 @@ def test_bm25_hits_are_the_sparse_product_over_many_repeated_terms() -> None:
     assert len(hits) == int((expected > 0).sum()) > 100
     for chunk_id, score in hits.items():
         assert score == float(expected[view.rows.get(chunk_id)])  # the same float32 sums, bit for bit
+
+
+def test_sorted_keys_get_many_is_get_of_each() -> None:
+    """One binary search for many keys (round 11) gives what one lookup each gives: present, absent, longer than any
+    stored key, empty, ending in a NUL (which a fixed-width array would drop)."""
+    items = np.array([f"doc{i:03d}-chunk{j}" for i in range(40) for j in range(5)] + ["a", "zz"])
+    keys = SortedKeys.of(items)
+    probe = [*items.tolist()[::7], "doc999-chunk0", "doc000-chunk5", "", "a\x00", "zzz", "0", "doc001-chunk1" * 3, "zz"]
+    assert keys.get_many(probe) == [keys.get(k) for k in probe]
+    assert [keys.get(k) for k in items.tolist()] == list(range(len(items)))  # the values are the positions
+    assert SortedKeys.of(np.array([], dtype="<U4")).get_many(["x"]) == [None]
+    assert keys.get_many([]) == []

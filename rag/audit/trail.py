@@ -164,25 +164,47 @@ def _check_field(name: str, value: object, *, allow_empty: bool = False) -> str:
     return value
 
 
-def _jsonable(obj: Any) -> Any:
-    """Make NaN/Infinity and non-str keys JSON-safe (as strings); other odd values are str()-ed by the encoder."""
+def _jsonable(obj: Any, keys: list[bool] | None = None) -> Any:
+    """Make NaN/Infinity and non-str keys JSON-safe (as strings); other odd values are str()-ed by the encoder.
+    `keys`: gets a True appended where a key was not a string (two keys can then become one)."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
     if isinstance(obj, dict):
-        return {k if isinstance(k, str) else str(k): _jsonable(v) for k, v in obj.items()}
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                k = str(k)
+                if keys is not None:
+                    keys.append(True)
+            out[k] = _jsonable(v, keys)
+        return out
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [_jsonable(v, keys) for v in obj]
     return obj
 
 
-def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> tuple[AuditRecord, str]:
-    """The record before it is sealed (no seq, time or hashes yet) and its payload as the text to store."""
+def _hash_with_payload_text(rec: AuditRecord, payload_text: str) -> str:
+    """`rec.computed_hash()` for a record whose payload is `json.loads(payload_text)` and whose payload_text is the
+    canonical JSON of that payload: the canonical JSON of the record is written around the text instead of encoding
+    the payload a second time (the keys in their sorted order: caller, created_at, kind, payload, prev_hash, seq,
+    status, trace_id)."""
+    head = _canonical({"caller": rec.caller, "created_at": rec.created_at, "kind": rec.kind})
+    tail = _canonical({"prev_hash": rec.prev_hash, "seq": rec.seq, "status": rec.status, "trace_id": rec.trace_id})
+    return hashlib.sha256(f'{head[:-1]},"payload":{payload_text},{tail[1:]}'.encode()).hexdigest()
+
+
+def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[str, Any]) -> tuple[AuditRecord, str, bool]:
+    """The record before it is sealed (no seq, time or hashes yet), its payload as the text to store, and whether
+    that text is the canonical JSON of the payload read back from it (every key a string: the hash can be written
+    around the text, `_hash_with_payload_text`)."""
     if not isinstance(payload, dict):
         raise InputError(f"audit payload must be a dict, got {type(payload).__name__}")
+    odd_keys: list[bool] = []
     try:
         # an audit write must not fail on a stray datetime or NaN score: coerce, then hash what is stored
         text = json.dumps(
-            _jsonable(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
+            _jsonable(payload, odd_keys), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+            default=str
         )
         text.encode("utf-8")
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
@@ -198,7 +220,7 @@ def _prepare(trace_id: str, kind: str, caller: str, status: str, payload: dict[s
         prev_hash="",
         hash="",
     )
-    return unsealed, text
+    return unsealed, text, not odd_keys
 
 
 def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
@@ -308,10 +330,11 @@ def verify_records(records: Iterable[AuditRecord]) -> VerifyReport:
 class _Pending:
     """One caller's record on its way into a group commit, and what became of it."""
 
-    __slots__ = ("unsealed", "payload_text", "done", "outcome", "shared")
+    __slots__ = ("unsealed", "payload_text", "canonical", "done", "outcome", "shared")
 
-    def __init__(self, unsealed: AuditRecord, payload_text: str) -> None:
+    def __init__(self, unsealed: AuditRecord, payload_text: str, canonical: bool = False) -> None:
         self.unsealed, self.payload_text = unsealed, payload_text
+        self.canonical = canonical  # payload_text is the canonical JSON of unsealed.payload (_prepare)
         self.done = False
         self.outcome: AuditRecord | BaseException | None = None
         self.shared = False  # outcome is the error of the whole transaction
@@ -420,8 +443,8 @@ class _SqlAuditStore:
 
         Concurrent calls share one transaction (group commit); each returns its own record or raises
         the error that stopped its transaction."""
-        unsealed, payload_text = _prepare(trace_id, kind, caller, status, payload)
-        return self._group.submit(_Pending(unsealed, payload_text))
+        unsealed, payload_text, canonical = _prepare(trace_id, kind, caller, status, payload)
+        return self._group.submit(_Pending(unsealed, payload_text, canonical))
 
     def _write_batch(self, batch: list[_Pending]) -> list[AuditRecord | Exception]:
         """Seal and insert `batch` in arrival order in one transaction; per record its sealed form or the
@@ -439,7 +462,7 @@ class _SqlAuditStore:
                     out.append(InputError(f"trace {p.unsealed.trace_id!r} already has an audit record; use a new trace id"))
                     continue
                 taken.add(p.unsealed.trace_id)
-                rec = _seal(p.unsealed, seq, prev)
+                rec = _seal(p.unsealed, seq, prev, p.payload_text if p.canonical else None)
                 values += (rec.seq, rec.trace_id, rec.created_at, rec.kind, rec.caller, rec.status, p.payload_text, rec.prev_hash,
                            rec.hash)
                 out.append(rec)
@@ -652,10 +675,12 @@ class PostgresAuditStore(_SqlAuditStore):
         self.close()
 
 
-def _seal(unsealed: AuditRecord, seq: int, prev_hash: str) -> AuditRecord:
-    """The record placed at `seq` after `prev_hash`, now, and sealed by the same hash verify() recomputes."""
+def _seal(unsealed: AuditRecord, seq: int, prev_hash: str, payload_text: str | None = None) -> AuditRecord:
+    """The record placed at `seq` after `prev_hash`, now, and sealed by the same hash verify() recomputes
+    (`payload_text`: the canonical JSON of its payload, when known: the payload is then not encoded again)."""
     placed = replace(unsealed, seq=seq, created_at=_now(), prev_hash=prev_hash)
-    return replace(placed, hash=placed.computed_hash())
+    digest = placed.computed_hash() if payload_text is None else _hash_with_payload_text(placed, payload_text)
+    return replace(placed, hash=digest)
 
 
 def _verify_chain(query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]], table: str, ph: str) -> VerifyReport:

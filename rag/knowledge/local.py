@@ -108,6 +108,15 @@ class SortedKeys:
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
 
+    def get_many(self, keys: Sequence[str]) -> list[int | None]:
+        """`[self.get(k) for k in keys]` with one binary search of the arrays for all of them."""
+        if not len(self.keys) or not keys:
+            return [None] * len(keys)
+        fits = [k if len(k) <= self._width else "" for k in keys]  # a longer key is in no slot: get() says None
+        i = np.minimum(np.searchsorted(self.keys, np.asarray(fits, dtype=self.keys.dtype)), len(self.keys) - 1)
+        return [int(v) if len(k) <= self._width and stored == k else None
+                for k, stored, v in zip(keys, self.keys[i].tolist(), self.values[i].tolist(), strict=True)]
+
     def consistent_with(self, items: np.ndarray, step: int = 8192) -> bool:
         """Whether these are the sorted lookups of `items` (ascending keys naming every item once),
         checked a block at a time (no temporary the size of the arrays)."""
@@ -184,7 +193,8 @@ class LocalView:
 
     def search_bm25(self, bm25_text: str, k: int, allowed: set[str], blocked: Collection[str] = ()) -> list[tuple[str, float]]:
         """Top k (chunk id, BM25 score) among the allowed versions; chunks sharing no term are not hits."""
-        query = Counter(i for t in analyze(bm25_text) if (i := self.vocab.get(t)) is not None)
+        terms = analyze(bm25_text)
+        query = Counter(i for i in self.vocab.get_many(terms) if i is not None)
         if not len(self.chunk_ids) or not query:
             return []
         cols = np.fromiter(query.keys(), dtype=np.int64, count=len(query))
@@ -237,9 +247,18 @@ class LocalView:
             raise KeyError(chunk_id)
         return self.hashes[int(self.row_hash[row])]
 
+    def content_hashes(self, chunk_ids: Sequence[str]) -> list[str]:
+        """`[self.content_hash(c) for c in chunk_ids]` with one lookup of the ids (KeyError for one it does not hold)."""
+        out = []
+        for c, row in zip(chunk_ids, self.rows.get_many(chunk_ids), strict=True):
+            if row is None:
+                raise KeyError(c)
+            out.append(self.hashes[int(self.row_hash[row])])
+        return out
+
     def dense_scores(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Inner products for the chunks of this view (others are left out)."""
-        rows = [(c, r) for c in chunk_ids if (r := self.rows.get(c)) is not None]
+        rows = [(c, r) for c, r in zip(chunk_ids, self.rows.get_many(chunk_ids), strict=True) if r is not None]
         if not rows:
             return {}
         values = self.vectors[[r for _, r in rows]] @ np.asarray(vector, dtype=np.float32)
@@ -269,12 +288,15 @@ class LocalSearch:
             return []
         allowed = scope.allowed()
         view = self._last_view = self._view_for(allowed)
-        hits = {c: Hit(c, view.content_hash(c), s, 0.0) for c, s in view.search_dense(vector, k, allowed, scope.blocked)}
+        dense = view.search_dense(vector, k, allowed, scope.blocked)
         bm25 = view.search_bm25(bm25_query_text(text), k, allowed, scope.blocked) if text.strip() else []
+        ids = list(dict.fromkeys([*(c for c, _ in dense), *(c for c, _ in bm25)]))
+        version = dict(zip(ids, view.content_hashes(ids), strict=True))  # one lookup of every hit's row
+        hits = {c: Hit(c, version[c], s, 0.0) for c, s in dense}
         missing = [c for c, _ in bm25 if c not in hits]
         exact = view.dense_scores(vector, missing)  # BM25-only hits get their exact dense scores too
         for c, s in bm25:
-            hits[c] = Hit(c, hits[c].content_hash, hits[c].dense, s) if c in hits else Hit(c, view.content_hash(c), exact[c], s)
+            hits[c] = Hit(c, hits[c].content_hash, hits[c].dense, s) if c in hits else Hit(c, version[c], exact[c], s)
         return list(hits.values())
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:

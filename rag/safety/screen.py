@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from rag.answer.schema import Advice
 from rag.safety.doses import out_of_range
+from rag.safety.literals import LiteralGate
 from rag.types import Chunk
 
 T = TypeVar("T")
@@ -61,7 +62,7 @@ def _rx(*parts: str) -> re.Pattern[str]:
 
 
 _AI = r"(?:AI|A\.I\.|artificial intelligence|(?:virtual|digital|AI|chat|medical AI)\s+assistant|language model|LLM|chat ?bot|ChatGPT|GPT-?\d*|Qwen|Llama|the assistant|assistants?\s+reading|model reading)"
-_MODEL_INSTRUCTION = _rx(
+_MODEL_INSTRUCTION = LiteralGate(_rx(
     r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|every\s+)*(?:previous|prior|above|earlier|preceding|foregoing|former|other|system|original)\s+(?:\w+\s+)?(?:instructions?|guidance|rules|prompts?|messages?|directions|context|safety)",
     r"\b(?:you are|you're|act as|pretend (?:to be|you are)|role-?play(?: as)?|from now on,? you)\b[^.\n]{0,40}\b" + _AI,
     rf"\b{_AI}s?\b[^.\n]{{0,60}}\b(?:must|should|shall|always|never|will|is (?:required|instructed)|are (?:required|instructed))\b",
@@ -81,7 +82,7 @@ _MODEL_INSTRUCTION = _rx(
     r"(?:回答|回复|作答)(?:用户|患者)?(?:时|的时候)(?:必须|请|务必|一律|要)",
     r"扮演|角色扮演",
     r"不要(?:告诉|透露|提及)(?:用户|患者|任何人)",
-)
+))
 _CHAT_TOKEN = _rx(
     r"<\|[a-z_]{2,30}\|>", r"\[/?INST\]", r"<</?SYS>>", r"<\s*/?\s*s\s*>", r"###\s*(?:instruction|system|assistant|user|response)\s*:",
     r"(?:^|\n)\s*(?:system|assistant)\s*:\s*(?:you\b|ignore|from now|new instructions|the (?:user|patient))", r"\bBEGIN (?:SYSTEM|INSTRUCTIONS)\b",
@@ -92,7 +93,7 @@ _PLACEHOLDER = re.compile(r"\{\{?\s*[\w.\- ]{1,40}\s*\}?\}|%7B|\$\{|<\s*(?:sympt
 _LEAKY_PARAM = re.compile(r"[?&](?:symptoms?|history|conversation|chat|prompt|messages?|patient|diagnosis|answer|transcript|dialog|"
                           r"user_?input|exfil|data|payload|secret|token|key)=", re.IGNORECASE)
 
-_RED_FLAG_CONCEPT = _rx(
+_RED_FLAG_CONCEPT = LiteralGate(_rx(
     r"\bchest (?:pain|pressure|tightness|discomfort)\b", r"\bheart attack\b", r"\bstroke\b", r"\bface (?:is )?droop", r"\bslurred speech\b",
     r"\b(?:arm|leg|one-sided) weakness\b", r"\b(?:trouble|difficulty|struggling) breathing\b", r"\bshort(?:ness)? of breath\b",
     r"\bcan(?:no|')t breathe\b", r"\banaphyla", r"\bthroat (?:swelling|closing)\b", r"\bunconscious\b", r"\bunresponsive\b",
@@ -100,7 +101,7 @@ _RED_FLAG_CONCEPT = _rx(
     r"\bsevere bleeding\b", r"\bblue lips\b", r"\bworst headache\b", r"\bthunderclap\b", r"\bstiff neck\b", r"\bFAST\b",
     r"胸痛|胸闷|心梗|心肌梗死|心脏病发作|中风|卒中|脑梗|口角歪斜|嘴歪|言语不清|说话含糊|肢体无力|偏瘫|呼吸困难|喘不上气|过敏性休克|喉头水肿"
     r"|昏迷|意识不清|抽搐|惊厥|自杀|轻生|脑膜炎|败血症|呕血|咯血|大出血|剧烈头痛",
-)
+))
 _STAND_DOWN = _rx(
     r"\b(?:does|do|did) not (?:require|need|warrant)\b[^.\n]{0,30}\b(?:emergency|urgent|immediate|hospital|ambulance|A&E|ER|911|999|112)",
     r"\b(?:no|without) need (?:to|for)\b[^.\n]{0,30}\b(?:call|emergency|urgent|ambulance|911|999|112|120|hospital|A&E|ER|doctor)",
@@ -121,7 +122,7 @@ _NEGATED = re.compile(r"(?:\b(?:do not|don't|never|not|no)\b|不要|切勿|别|�
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|[。！？\n]+")
 
 
-def _first(pattern: re.Pattern[str], text: str) -> str | None:
+def _first(pattern: re.Pattern[str] | LiteralGate, text: str) -> str | None:
     m = pattern.search(text)
     return m.group(0).strip()[:120] if m else None
 

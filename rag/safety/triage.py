@@ -20,6 +20,7 @@ from typing import Any
 from rag.answer.schema import RedFlag
 from rag.errors import ConfigError
 from rag.safety.clauses import CLAUSE_DENIALS, ZH_RULE_PSEUDO, Clause, DenialTable, clause_at, denial_cues, split_clauses
+from rag.safety.literals import LiteralGate
 from rag.safety.spelling import normalise
 
 __all__ = [
@@ -62,7 +63,7 @@ class Rule:
     unless: tuple[re.Pattern[str] | None, ...] = ()
     # all its patterns (and its combinations') as one alternation: no match of it, no match of any of them, so the
     # rule is skipped with one scan of the text instead of one per pattern (None when they cannot be joined)
-    any_pattern: re.Pattern[str] | None = None
+    any_pattern: LiteralGate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +101,13 @@ def _compile(pattern: Any, defs: dict[str, str], where: str) -> re.Pattern[str]:
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
-def _any_pattern(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+def _any_pattern(patterns: tuple[re.Pattern[str], ...]) -> LiteralGate | None:
     """One alternation of the patterns, found wherever any one of them is (same flags, no group references: the
     groups are renumbered when joined)."""
     if not patterns or len({p.flags for p in patterns}) != 1 or any(_BACKREF.search(p.pattern) for p in patterns):
         return None
     try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+        return LiteralGate(re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags))
     except re.error:  # e.g. a global inline flag that must come first
         return None
 
