@@ -238,12 +238,21 @@ _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goe
 
 _BURNING_FEELING = re.compile(r"\b(it|that|this|which|skin|rash|blisters?)\s+(?:really |also |just )?burns\b(?!\s+(?:when|to|while|on|if)\b)",
                               re.IGNORECASE)
+_IRON = re.compile(r"\biron (?:tablets?|pills?|supplements?)|\bferrous \w+|\bbismuth|\bpepto|铁剂|补铁|亚铁", re.IGNORECASE)
+_STOOL_WORD = re.compile(r"\b(?:poo\w*|stools?|motions?|bowel movements?)\b", re.IGNORECASE)
+_DARK = re.compile(r"\b(?:black|dark|tarry)\b", re.IGNORECASE)
 _URINE_NEAR = re.compile(r"\b(?:wee\w*|pee\w*|urin\w*|toilet|loo|pass(?:ing)? water)\b|尿", re.IGNORECASE)
 _LOOKED_GREEN = re.compile(r"\b(?:i|he|she|they|we|you|face|faces|baby|kid|child|and|then)\s+(?:went|gone|go|goes|turned|turning|looked|looking|"
                            r"looks)\s+(?:a bit |quite |all |really |very )?green(?:ish)?\b|\bgreen as a frog\b|\bgreen (?:a)?round the gills\b")
 
 
 def _tokens(text: str) -> set[str]:
+    if _IRON.search(text):
+        # black stools with iron tablets, ferrous salts or bismuth named in the message are what those do (the red-flag
+        # rules' and the meaning layer's `unless`), not a bleed: the colour word is kept out of the stool's description
+        for m in list(_STOOL_WORD.finditer(text)):
+            lo, hi = max(0, m.start() - 30), m.end() + 60
+            text = text[:lo] + _DARK.sub("iron-coloured", text[lo:hi]) + text[hi:]
     # "a band of blisters, it burns": a feeling, not a burn injury (next to a wee it is the wee's: "pinkish and it burns")
     text = _BURNING_FEELING.sub(lambda m: m.group(0) if _URINE_NEAR.search(text[max(0, m.start() - 60):m.end() + 30])
                                 else m.group(1) + " burning", text)
