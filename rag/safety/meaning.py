@@ -54,6 +54,8 @@ class Concept:
     # `unless`: a benign explanation anywhere in the clause's sentence cancels it, as a rule's `unless` does (black
     # stools "because I take iron tablets")
     unless: re.Pattern[str] | None = None
+    # `unless_message`: the same, anywhere in the message ("my poo has gone black. I started iron tablets last week")
+    unless_message: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ def load_bank() -> ConceptBank:
             not_when=_pattern(raw.get("not_when"), f"{where} not_when"),
             needs_any=_pattern(raw.get("needs_any"), f"{where} needs_any"),
             unless=_pattern(raw.get("unless"), f"{where} unless"),
+            unless_message=_pattern(raw.get("unless_message"), f"{where} unless_message"),
         ))
     return ConceptBank(version=partial.version, concepts=tuple(concepts), zh_variants=variants)
 
@@ -241,6 +244,9 @@ def split_units(clauses: list[Clause]) -> tuple[list[str], list[str]]:
     return en, zh
 
 
+_BROUGHT_UP = re.compile(r"vomit|\bsick\b|thr(?:ew|ow\w*) up|brought up|bringing up|cough\w* up|呕|吐|咳", re.IGNORECASE)
+
+
 def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[MeaningHit]:
     """Concepts reached by affirmed clauses; English only with the calibrated embedder, Chinese always."""
     bank = load_bank()
@@ -250,6 +256,7 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
     # what the patient affirms: "breathing fine" or "no swelling of the lips" is not a body-wide sign
     whole = " ".join(c.text for c in clauses if not c.negated and not _NORMAL.search(c.text))
 
+    everything = " ".join(c.text for c in clauses if not c.negated)
     # each unit's sentence, affirmed clauses only: where a concept's `unless` looks for a benign explanation
     sentence_of: dict[str, str] = {}
     for text, parts in units(clauses):
@@ -263,6 +270,8 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
             return
         if concept.unless is not None and concept.unless.search(sentence_of.get(text, text)):
             return
+        if concept.unless_message is not None and concept.unless_message.search(everything) and not _BROUGHT_UP.search(text):
+            return  # (blood brought up is never explained by a tablet taken: only what the stools look like is)
         if concept.needs_any is not None and not concept.needs_any.search(whole):
             return
         if cid not in best or score > best[cid].score:

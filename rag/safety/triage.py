@@ -61,6 +61,9 @@ class Rule:
     requires_pregnant: bool = False
     # per pattern: a benign explanation in the same sentence that cancels it ("black stools ... iron tablets")
     unless: tuple[re.Pattern[str] | None, ...] = ()
+    # searched in the whole message, not only the match's sentence: an explanation often comes in the next one ("my poo
+    # has gone black. I started iron tablets last week")
+    unless_message: tuple[re.Pattern[str] | None, ...] = ()
     # all its patterns (and its combinations') as one alternation: no match of it, no match of any of them, so the
     # rule is skipped with one scan of the text instead of one per pattern (None when they cannot be joined)
     any_pattern: LiteralGate | None = None
@@ -144,6 +147,8 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
         raw_patterns = [p if isinstance(p, dict) else {"pattern": p} for p in raw.get("patterns") or []]
         patterns = tuple(_compile(p.get("pattern"), defs, where) for p in raw_patterns)
         unless = tuple(_compile(p["unless"], defs, where) if p.get("unless") else None for p in raw_patterns)
+        unless_message = tuple(_compile(p["unless_message"], defs, where) if p.get("unless_message") else None
+                               for p in raw_patterns)
         combos = tuple(
             tuple(tuple(_compile(p, defs, where) for p in (g if isinstance(g, list) else [g])) for g in combo)
             for combo in raw.get("combinations") or []
@@ -164,6 +169,7 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
                 max_age_years=float(max_age) if max_age is not None else None,
                 requires_pregnant=bool(raw.get("requires_pregnant", False)),
                 unless=unless,
+                unless_message=unless_message,
                 any_pattern=_any_pattern(patterns + tuple(p for combo in combos for group in combo for p in group)),
             )
         )
@@ -381,6 +387,9 @@ def _match_rule(rule: Rule, norm: str, text: str, clauses: list[Clause]) -> str 
         if m:
             unless = rule.unless[i] if i < len(rule.unless) else None
             if unless is not None and unless.search(_sentence_text(clauses, m.start(), norm)):
+                continue
+            whole = rule.unless_message[i] if i < len(rule.unless_message) else None
+            if whole is not None and whole.search(norm):
                 continue
             return text[m.start():m.end()]
     for combo in rule.combinations:
