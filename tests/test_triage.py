@@ -507,3 +507,25 @@ def test_red_flags_in_paraphrase_round_13(text: str, age: float, pregnant: bool 
 @pytest.mark.parametrize("text, age, pregnant", ROUND_13_LOOK_ALIKES)
 def test_round_13_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
     assert triage(text, age=age, pregnant=pregnant).red_flags == []
+
+
+def test_round_14_a_black_stool_explained_by_iron_in_another_sentence_is_not_a_bleed() -> None:
+    # the rules' unless_message reads the whole message; blood brought up is never explained by a tablet
+    iron = ("I'm panicking a bit, my poo has gone really dark, almost black. I started the ferrous sulphate tablets from "
+            "the GP last Tuesday. No tummy pain, feel fine")
+    assert triage(iron, age=40, pregnant=None).red_flags == []
+    assert triage("my poo has been black and tarry since yesterday and I feel faint", age=60, pregnant=None).red_flags
+    vomit = triage("black tarry poo. I take iron tablets. This morning I vomited blood", age=60, pregnant=None).red_flags
+    assert any(f.rule_id == "gi_bleeding" for f in vomit)
+
+
+def test_round_14_the_meaning_layer_reads_the_whole_message_for_a_concepts_specific_explanation() -> None:
+    from rag.safety.clauses import split_clauses
+    from rag.safety.meaning import _BROUGHT_UP, load_bank
+
+    bank = load_bank()
+    gi = next(c for c in bank.concepts if c.id == "gi_bleeding")
+    assert gi.unless_message is not None and gi.unless_message.search("i started the ferrous sulphate tablets")
+    assert not gi.unless_message.search("i ironed my shirt")
+    assert _BROUGHT_UP.search("brought up what looked like coffee grounds")
+    assert len(split_clauses("my poo is black. I take iron tablets")) >= 2

@@ -1469,3 +1469,13 @@ def test_round_14_lay_words_for_a_faint_and_a_racing_heart_and_a_burning_feeling
                    doc_id="chest-test", title="Chest pain", n=76)
     assert not match_criteria(extract_facts("back pain for 2 months, much worse at night", age=55), criteria_of([tear]))
     assert match_criteria(extract_facts("sudden tearing pain going through to my back", age=55), criteria_of([tear]))
+
+
+def test_round_14_black_stools_with_iron_tablets_are_not_the_guidelines_black_stools() -> None:
+    red = passage("3 Red flags: seek emergency care now", "- Vomiting blood or material like coffee grounds, or black, tarry or "
+                  "bloody stools.", doc_id="abdo-test", title="Abdominal pain", n=77)
+    iron = extract_facts("my poo has gone really dark, almost black. I started the ferrous sulphate tablets last Tuesday", age=40)
+    assert "black" not in iron.tokens
+    assert not [m for m in match_criteria(iron, criteria_of([red])) if m.level == "emergency"]
+    bleed = extract_facts("my poo is black and tarry since this morning", age=60)
+    assert [m for m in match_criteria(bleed, criteria_of([red])) if m.level == "emergency"]
