@@ -529,3 +529,9 @@ def test_round_14_the_meaning_layer_reads_the_whole_message_for_a_concepts_speci
     assert not gi.unless_message.search("i ironed my shirt")
     assert _BROUGHT_UP.search("brought up what looked like coffee grounds")
     assert len(split_clauses("my poo is black. I take iron tablets")) >= 2
+
+
+def test_round_14_iron_tablets_someone_else_takes_do_not_explain_a_black_stool() -> None:
+    text = ("I take naproxen and a baby aspirin. Last 2 days my poo has been black and sticky like tar. Could it be the iron "
+            "tablets my wife takes? I don't take them.")
+    assert any(f.rule_id == "gi_bleeding" for f in triage(text, age=71, pregnant=None).red_flags)

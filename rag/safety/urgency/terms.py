@@ -238,7 +238,9 @@ _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goe
 
 _BURNING_FEELING = re.compile(r"\b(it|that|this|which|skin|rash|blisters?)\s+(?:really |also |just )?burns\b(?!\s+(?:when|to|while|on|if)\b)",
                               re.IGNORECASE)
-_IRON = re.compile(r"\biron (?:tablets?|pills?|supplements?)|\bferrous \w+|\bbismuth|\bpepto|铁剂|补铁|亚铁", re.IGNORECASE)
+# the patient's own iron, ferrous salt or bismuth ("I started the ferrous sulphate", "on iron tablets"; not "could it be the
+# iron tablets my wife takes?")
+_IRON = re.compile(r"\b(?:i|i'm|i've|i am|i have|been|started|starting|start|taking|take|takes|took|on|prescribed|given)\b[^.?!]{0,30}?\b(?:iron (?:tablets?|pills?|supplements?)|ferrous \w+|bismuth|pepto)|(?:吃|服|在吃|在补|补)[^。？！]{0,8}?(?:铁剂|铁片|亚铁)|补铁", re.IGNORECASE)
 _STOOL_WORD = re.compile(r"\b(?:poo\w*|stools?|motions?|bowel movements?)\b", re.IGNORECASE)
 _DARK = re.compile(r"\b(?:black|dark|tarry)\b", re.IGNORECASE)
 _URINE_NEAR = re.compile(r"\b(?:wee\w*|pee\w*|urin\w*|toilet|loo|pass(?:ing)? water)\b|尿", re.IGNORECASE)
