@@ -1479,3 +1479,10 @@ def test_round_14_black_stools_with_iron_tablets_are_not_the_guidelines_black_st
     assert not [m for m in match_criteria(iron, criteria_of([red])) if m.level == "emergency"]
     bleed = extract_facts("my poo is black and tarry since this morning", age=60)
     assert [m for m in match_criteria(bleed, criteria_of([red])) if m.level == "emergency"]
+
+
+def test_round_14_a_stinging_feeling_is_not_an_insects_sting() -> None:
+    assert "csting" not in extract_facts("Scalded my fingertip on kettle steam, it's red and stings but no blister", age=30).tokens
+    assert "csting" not in extract_facts("touched the hot oven tray, small red patch, stings a bit", age=30).tokens
+    assert "csting" in extract_facts("a wasp sting on my arm and it stings", age=30).tokens
+    assert "curine_pain" in extract_facts("it stings when I wee", age=30).tokens

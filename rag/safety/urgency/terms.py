@@ -243,6 +243,10 @@ _BURNING_FEELING = re.compile(r"\b(it|that|this|which|skin|rash|blisters?)\s+(?:
 _IRON = re.compile(r"\b(?:i|i'm|i've|i am|i have|been|started|starting|start|taking|take|takes|took|on|prescribed|given)\b[^.?!]{0,30}?\b(?:iron (?:tablets?|pills?|supplements?)|ferrous \w+|bismuth|pepto)|(?:吃|服|在吃|在补|补)[^。？！]{0,8}?(?:铁剂|铁片|亚铁)|补铁", re.IGNORECASE)
 _STOOL_WORD = re.compile(r"\b(?:poo\w*|stools?|motions?|bowel movements?)\b", re.IGNORECASE)
 _DARK = re.compile(r"\b(?:black|dark|tarry)\b", re.IGNORECASE)
+_STINGER = re.compile(r"\b(?:bee|bees|wasp\w*|hornet\w*|insect\w*|jelly ?fish|nettles?|scorpion\w*|ants?|stung|bug|bugs|bitten)\b|蜇|蜂",
+                      re.IGNORECASE)
+_STINGING_FEELING = re.compile(r"\b(it|it's|and|that|which|skin|finger|eyes?|cut|wound|graze)\s+(?:really |just |still |a bit |also )?"
+                               r"stings\b(?!\s+(?:me|him|her|you)\b)|()\bstings (?=a bit|a little|a lot|like mad)", re.IGNORECASE)
 _URINE_NEAR = re.compile(r"\b(?:wee\w*|pee\w*|urin\w*|toilet|loo|pass(?:ing)? water)\b|尿", re.IGNORECASE)
 _LOOKED_GREEN = re.compile(r"\b(?:i|he|she|they|we|you|face|faces|baby|kid|child|and|then)\s+(?:went|gone|go|goes|turned|turning|looked|looking|"
                            r"looks)\s+(?:a bit |quite |all |really |very )?green(?:ish)?\b|\bgreen as a frog\b|\bgreen (?:a)?round the gills\b")
@@ -255,6 +259,10 @@ def _tokens(text: str) -> set[str]:
         for m in list(_STOOL_WORD.finditer(text)):
             lo, hi = max(0, m.start() - 30), m.end() + 60
             text = text[:lo] + _DARK.sub("iron-coloured", text[lo:hi]) + text[hi:]
+    # "it's red and stings but no blister": a feeling, not an insect's sting (unless an insect, a jellyfish or a nettle is named)
+    if not _STINGER.search(text):
+        text = _STINGING_FEELING.sub(lambda m: m.group(0) if _URINE_NEAR.search(text[max(0, m.start() - 60):m.end() + 30])
+                                     else (m.group(1) or "") + " smarting ", text)
     # "a band of blisters, it burns": a feeling, not a burn injury (next to a wee it is the wee's: "pinkish and it burns")
     text = _BURNING_FEELING.sub(lambda m: m.group(0) if _URINE_NEAR.search(text[max(0, m.start() - 60):m.end() + 30])
                                 else m.group(1) + " burning", text)
