@@ -870,7 +870,10 @@ def test_a_chinese_complaint_reaches_an_english_guideline_whose_title_it_names_w
                      "Asthma causes wheeze, cough and shortness of breath, often worse with exercise or at night.", 0.62)
     assert matching_documents([cough_zh, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh")[0] == "asthma"
     about_asthma = passage("cough-zh", "咳嗽", "2 评估", "慢性咳嗽常见原因：咳嗽变异性哮喘（夜间或运动后咳嗽加重）。", 0.65, language="zh")
-    assert matching_documents([about_asthma, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh") == ["cough-zh"]
+    # (round 13: a known asthmatic whose complaint is asthma's own symptom is the asthma guideline's even so; a question
+    # whether it is asthma, said first, is still 《咳嗽》's)
+    assert matching_documents([about_asthma, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh")[0] == "asthma"
+    assert matching_documents([about_asthma, asthma], "是不是哮喘？孩子一跑步踢球就咳嗽喘", "zh") == ["cough-zh"]
     fever_zh = passage("fever-children-zh", "儿童发热", "4 居家护理", "儿童发热时可以按体重给退烧药，多喝水。", 0.60, language="zh")
     meds = passage("medication-safety", "Medication safety: paracetamol (acetaminophen) and ibuprofen", "4 Self-care",
                    "Paracetamol (acetaminophen) and ibuprofen (Advil) ease pain and fever; follow the label.", 0.73)
@@ -1528,3 +1531,40 @@ def test_lay_phrase_terms_are_read_in_the_patients_own_english_words_only() -> N
     assert not zh and "itch" in bridged and "pruritu" not in bridged
     # the same English words typed by the patient are read with the lay table
     assert "pruritu" in _query_terms("pregnant, itchy skin at night", False)
+
+
+def test_a_known_condition_whose_own_symptom_is_the_complaint_is_what_is_wrong_now() -> None:
+    """Round 13: "有哮喘" with "咳嗽喘" is a flare of the patient's asthma; asthma as background to another complaint, or a
+    cough without wheeze, is not."""
+    from rag.answer.generators.extractive import _own_flare
+
+    assert _own_flare("孩子6岁，有哮喘，平时还好，就是一跑步踢球就咳嗽喘") == {"哮喘"}
+    assert not _own_flare("我有哮喘，今天吃了海鲜起了一身红疙瘩")
+    assert not _own_flare("孩子9岁有哮喘，最近两周晚上老咳醒")
+    assert not _own_flare("孩子一跑步踢球就咳嗽喘，是不是哮喘？")
+
+
+def test_a_known_asthmatics_exercise_cough_in_chinese_leads_with_the_english_asthma_guideline() -> None:
+    """Said first and the patient's own condition: the asthma guideline gets the chief-complaint bonus over 《咳嗽》, which
+    retrieval ranked higher and whose causes list 咳嗽变异性哮喘."""
+    cough_zh = passage("cough-zh", "咳嗽", "2 评估", "慢性咳嗽常见原因：咳嗽变异性哮喘（夜间或运动后咳嗽加重）。", 0.70, language="zh")
+    asthma = passage("asthma", "Asthma", "2 Assessment",
+                     "Asthma causes wheeze, cough and shortness of breath, often worse with exercise or at night.", 0.60)
+    explain: dict[str, dict[str, object]] = {}
+    assert matching_documents([cough_zh, asthma], "孩子6岁，有哮喘，一跑步踢球就咳嗽喘", "zh", explain=explain)[0] == "asthma"
+    assert explain["asthma"]["chief"] == 0.1
+    # (asthma as background to a rash names no asthma guideline as the complaint)
+    assert matching_documents([cough_zh, asthma], "我有哮喘，今天咳嗽，吃了海鲜起了一身红疙瘩", "zh")[:1] != ["asthma"]
+
+
+def test_a_group_guideline_whose_advice_alone_matches_anchors_when_nothing_else_is_about_the_complaint() -> None:
+    """"怀孕22周，牙疼…布洛芬能吃吗" shares no word with any guideline's description; the pregnancy guideline's advice names
+    ibuprofen, so it answers (only for a pregnant patient, and only when its advice shares a word)."""
+    insomnia = passage("insomnia-zh", "失眠", "2 评估", "慢性失眠指每周至少3个晚上睡不好。", 0.67, language="zh")
+    preg = passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "4 Self-care",
+                   "Check with a pharmacist before taking any medicine; avoid ibuprofen and other NSAIDs in pregnancy.",
+                   0.47, groups=("pregnant",))
+    q = "怀孕22周，这两天牙疼得睡不着，家里只有芬必得（布洛芬），能吃吗？"
+    assert matching_documents([insomnia, preg], q, "zh", {"pregnant"}) == ["pregnancy-warning-signs"]
+    assert matching_documents([insomnia, preg], q, "zh", set()) == []
+    assert matching_documents([insomnia, preg], "怀孕22周，这两天牙疼，能忍着吗？", "zh", {"pregnant"}) == []

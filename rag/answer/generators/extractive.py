@@ -674,6 +674,16 @@ def _background_terms(query: str, zh: bool) -> frozenset[str]:
     return frozenset(out)
 
 
+def _own_flare(query: str) -> frozenset[str]:
+    """The long-term conditions a Chinese complaint says the patient has ("有哮喘") whose own symptom the rest of it names
+    ("一跑步踢球就咳嗽喘"): what is wrong now is that condition, not background."""
+    out: set[str] = set()
+    for m in _BACKGROUND_ZH.finditer(query):
+        rest = query[:m.start()] + "，" + query[m.end():]
+        out |= {c for c, rx in _ZH_OWN_SYMPTOM.items() if c in m.group(0) and rx.search(rest)}
+    return frozenset(out)
+
+
 def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1) if _CJK.match(text[i]) and _CJK.match(text[i + 1])}
 
@@ -1146,20 +1156,34 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
             # topic the other language's title names too is about the complaint: "嗓子疼…发烧38.5" is 成人发热's, whose causes
             # list 咽痛; the answer stays in the question's language. "虫子咬了…低烧" is not: 成人发热 says nothing of bites)
             # (every word of it: 胸痛's "pain" is no "low back pain")
-            first_cross = {d for d in first_cross if not any(
+            # (nor is it where the patient says they have that condition and what is wrong now is its own symptom: "孩子有
+            # 哮喘，一跑步踢球就咳嗽喘" is a known asthmatic's exercise cough, the asthma guideline's, though 《咳嗽》 lists
+            # 咳嗽变异性哮喘 among its causes; it then leads as the chief complaint, said first)
+            flare_en = _query_terms(english_bridge("，".join(sorted(_own_flare(query)))), False, lay=False) if zh else frozenset()
+            own_flare = {d for d in first_cross if _title_terms(q_en, titles[d], False) & flare_en}
+            first_cross = {d for d in first_cross if d in own_flare or not any(
                 _title_terms(q_en, titles[d], False) - bg_en <= _own_terms(o) for o in named_own)}
+            for d in own_flare:
+                score[d] += CHIEF_BONUS
+                if explain is not None:
+                    explain[d]["chief"] = CHIEF_BONUS
+            ordered = sorted(best, key=lambda d: (-score[d], d))
             thin |= {d for d in best if cross[d] and d not in first_cross and not (special[d] and emergency[d] and topic[d])}
         elif own:
             # (one whose title the complaint names in full, "有哮喘" for "Asthma", competes on its score alone)
             thin |= {d for d in best if cross[d] and title[d] < 1.0 and score[d] < max(own) + CROSS_MARGIN}
     ranked = [d for d in ordered if topic[d] and d not in thin]
     if not ranked:
+        # where no guideline is about the complaint, one written for this patient's group alone whose advice is ("怀孕22周，
+        # 牙疼…布洛芬能吃吗": the pregnancy guideline's "avoid ibuprofen from 20 weeks") answers it
+        ranked = [d for d in ordered if special[d] and advice_topic[d]]
+    if not ranked:
         return []
     anchor = ranked[0]
     keep = [anchor]
     covered = _covered(qz(anchor, q)[0], topic[anchor], qz(anchor, q)[1])
     for d in [*ranked[1:], *(d for d in ordered if not topic[d] and advice_topic[d])]:
-        if cross[d] != cross[anchor]:
+        if d in keep or cross[d] != cross[anchor]:
             continue  # one answer quotes guidelines in one language: the anchor's
         # the part of the complaint only this guideline's title names: "burning when I pee" is covered by
         # an STI guideline that describes it, so a UTI guideline adds nothing; a rash beside a fever does
