@@ -4,6 +4,8 @@
     CLINRAG_DATA_DIR=kb CLINRAG_SIMILAR_CASES=false .venv/bin/python scripts/train_similar_cases.py --collect /tmp/ladder.jsonl
     # 2. cross-validate (leave one writer's set out), choose the threshold, write the weights file
     .venv/bin/python scripts/train_similar_cases.py --ladder /tmp/ladder.jsonl --write
+    # the same on another feature set (rag.safety.similar_cases.FEATURE_SETS; the weights file names it), elsewhere
+    .venv/bin/python scripts/train_similar_cases.py --ladder /tmp/ladder.jsonl --features words+concepts --write --out /tmp/m.json
 
 The label: would a careful triage nurse accept anything less urgent than same day (the least urgent accepted level
 is `urgent` or `emergency`)? The threshold rule, fixed before the first run: the lowest threshold (0.30 to 0.90 in
@@ -32,6 +34,9 @@ DEV_SETS = ["urgency_dev", "urgency_dev2", "urgency_dev3", "urgency_dev4", "urge
 # The shipped weights are 2026.12.1 (similar_cases-2026-12-01.json, the first 13 sets above). A retrain on all 17
 # (2026.12.2, round 13) was measured and not shipped: its threshold (0.50 by the same rule) let the README's sample
 # consultation, a two-day sore throat with a fever, cross it (score 0.509; 0.481 under 2026.12.1) (docs/urgency.md).
+# Round 14 added urgency_dev16 and measured the ladder's concept features ("concepts", "words+concepts") against the
+# words on all 18 sets: neither met the ship rule (leave-one-set-out under-triage 100 and 70 against 47), so nothing
+# was shipped; bench/similar_cases_concepts.py repeats the comparison (docs/urgency.md "Round 14").
 VERSION = "2026.12.2"
 FEATURE_SET = "words"
 C = 1.0
