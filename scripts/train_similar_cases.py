@@ -4,6 +4,8 @@
     CLINRAG_DATA_DIR=kb CLINRAG_SIMILAR_CASES=false .venv/bin/python scripts/train_similar_cases.py --collect /tmp/ladder.jsonl
     # 2. cross-validate (leave one writer's set out), choose the threshold, write the weights file
     .venv/bin/python scripts/train_similar_cases.py --ladder /tmp/ladder.jsonl --write
+    # the same on another feature set (rag.safety.similar_cases.FEATURE_SETS; the weights file names it), elsewhere
+    .venv/bin/python scripts/train_similar_cases.py --ladder /tmp/ladder.jsonl --features words+concepts --write --out /tmp/m.json
 
 The label: would a careful triage nurse accept anything less urgent than same day (the least urgent accepted level
 is `urgent` or `emergency`)? The threshold rule, fixed before the first run: the lowest threshold (0.30 to 0.90 in
@@ -22,17 +24,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.safety.similar_cases import WEIGHTS, features  # noqa: E402
+from rag.safety.similar_cases import FEATURE_SETS, WEIGHTS, model_features  # noqa: E402
 
 ORDER = ["emergency", "urgent", "soon", "routine", "self_care"]
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 DEV_SETS = ["urgency_dev", "urgency_dev2", "urgency_dev3", "urgency_dev4", "urgency_dev5", "urgency_dev6", "urgency_dev7",
             "urgency_dev8", "urgency_dev9", "urgency_dev10", "urgency_dev11", "urgency_dev12", "urgency_dev13", "urgency_dev14",
-            "urgency_dev15", "urgency_criteria_dev", "urgency_redflags_dev"]
+            "urgency_dev15", "urgency_dev16", "urgency_criteria_dev", "urgency_redflags_dev"]
 # The shipped weights are 2026.12.1 (similar_cases-2026-12-01.json, the first 13 sets above). A retrain on all 17
 # (2026.12.2, round 13) was measured and not shipped: its threshold (0.50 by the same rule) let the README's sample
 # consultation, a two-day sore throat with a fever, cross it (score 0.509; 0.481 under 2026.12.1) (docs/urgency.md).
+# Round 14 added urgency_dev16 and measured the ladder's concept features ("concepts", "words+concepts") against the
+# words on all 18 sets: neither met the ship rule (leave-one-set-out under-triage 100 and 70 against 47), so nothing
+# was shipped; bench/similar_cases_concepts.py repeats the comparison (docs/urgency.md "Round 14").
 VERSION = "2026.12.2"
+FEATURE_SET = "words"
 C = 1.0
 
 
@@ -58,9 +64,28 @@ def collect(out: Path) -> None:
     with out.open("w", encoding="utf-8") as f:
         for r in load_rows():
             req = ConsultRequest.model_validate({k: r.get(k) for k in ("symptoms", "age", "sex", "pregnant")})
-            got = consult(req, backends, caller="eval").advice.urgency
-            f.write(json.dumps({"set": r["set"], "i": r["i"], "got": got}) + "\n")
+            advice = consult(req, backends, caller="eval").advice
+            # the audit record says on what basis the ladder decided (criterion, self_care, no_criterion, red_flag, ...)
+            part = backends.audit.get(advice.trace_id).payload.get("urgency") or {}
+            f.write(json.dumps({"set": r["set"], "i": r["i"], "got": advice.urgency, "basis": part.get("basis", ""),
+                                "level": part.get("level", "")})
+                    + "\n")
     print(f"wrote {out}")
+
+
+def attach_features(rows: list[dict], kind: str, ladder: dict[tuple[str, int], dict]) -> None:
+    """Each row's features for feature set `kind`, computed as rag.safety.similar_cases does when serving: the facts
+    from the normalised message, the level and basis of the ladder's own decision (floor off) from --collect."""
+    from rag.safety.spelling import normalise
+    from rag.safety.urgency import extract_facts
+
+    for r in rows:
+        facts = None
+        if kind != "words":
+            facts = extract_facts(normalise(r["symptoms"]), age=r.get("age"), sex=r.get("sex"), pregnant=r.get("pregnant"))
+        d = ladder[(r["set"], r["i"])]
+        r["feats"] = model_features(kind, r["symptoms"], r.get("age"), r.get("pregnant"), facts, d.get("level") or d["got"],
+                                    d.get("basis", ""))
 
 
 def design(rows: list[dict], vocab: dict[str, int]):
@@ -70,7 +95,7 @@ def design(rows: list[dict], vocab: dict[str, int]):
     data: list[float] = []
     ptr = [0]
     for r in rows:
-        fs = features(r["symptoms"], r.get("age"), r.get("pregnant"))
+        fs = r["feats"]
         # every feature counts towards the row's length, seen in training or not, exactly as FloorModel.score does
         seen = sorted(vocab[f] for f in fs if f in vocab)
         ind += seen
@@ -84,7 +109,7 @@ def fit(rows: list[dict]):
 
     vocab: dict[str, int] = {}
     for r in rows:
-        for f in sorted(features(r["symptoms"], r.get("age"), r.get("pregnant"))):
+        for f in sorted(r["feats"]):
             vocab.setdefault(f, len(vocab))
     y = np.array([max(ORDER.index(a) for a in r["accept"]) <= 1 for r in rows])
     model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(design(rows, vocab), y)
@@ -95,7 +120,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--collect", type=Path, help="run the ladder (floor off) on every development vignette")
     ap.add_argument("--ladder", type=Path, help="the ladder's levels from --collect")
-    ap.add_argument("--write", action="store_true", help=f"write {WEIGHTS.name}")
+    ap.add_argument("--features", choices=FEATURE_SETS, default=FEATURE_SET, help=f"feature set (default {FEATURE_SET})")
+    ap.add_argument("--write", action="store_true", help=f"write the weights file ({WEIGHTS.name} unless --out)")
+    ap.add_argument("--out", type=Path, default=WEIGHTS, help="where --write writes")
     args = ap.parse_args()
     if args.collect:
         collect(args.collect)
@@ -103,7 +130,9 @@ def main() -> None:
     if not args.ladder:
         ap.error("--ladder FILE (from --collect) is needed to choose the threshold")
     rows = load_rows()
-    got_by = {(d["set"], d["i"]): ORDER.index(d["got"]) for d in map(json.loads, args.ladder.read_text().splitlines())}
+    ladder = {(d["set"], d["i"]): d for d in map(json.loads, args.ladder.read_text().splitlines())}
+    attach_features(rows, args.features, ladder)
+    got_by = {key: ORDER.index(d["got"]) for key, d in ladder.items()}
     got = np.array([got_by[(r["set"], r["i"])] for r in rows])
     lo = np.array([min(ORDER.index(a) for a in r["accept"]) for r in rows])
     hi = np.array([max(ORDER.index(a) for a in r["accept"]) for r in rows])
@@ -139,7 +168,7 @@ def main() -> None:
         vocab, model = fit(rows)
         coef = model.coef_[0]
         weights = {f: round(float(coef[j]), 4) for f, j in vocab.items() if abs(coef[j]) >= 0.005}
-        out = {"version": VERSION, "threshold": chosen, "intercept": round(float(model.intercept_[0]), 4),
+        out = {"version": VERSION, "features": args.features, "threshold": chosen, "intercept": round(float(model.intercept_[0]), 4),
                "label": "least urgent accepted level is urgent or emergency",
                "trained_on": {name: int((sets == name).sum()) for name in DEV_SETS},
                "model": f"sklearn LogisticRegression(C={C}, class_weight='balanced'), L2-normalised binary features",
@@ -149,8 +178,8 @@ def main() -> None:
                                     "with_floor": dict(zip(("within", "under", "over"), counts(final, everything))),
                                     "per_set": per},
                "weights": dict(sorted(weights.items()))}
-        WEIGHTS.write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-        print(f"wrote {WEIGHTS} ({len(weights)} weights)")
+        args.out.write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        print(f"wrote {args.out} ({len(weights)} weights)")
 
 
 if __name__ == "__main__":

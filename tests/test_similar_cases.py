@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 from rag.evaluation import section_passage
-from rag.safety.similar_cases import WEIGHTS, FloorModel, features, load_model, raise_by_similar_cases
+from rag.safety.similar_cases import (
+    WEIGHTS,
+    FloorModel,
+    concept_features,
+    features,
+    load_model,
+    model_features,
+    raise_by_similar_cases,
+    same_day_score,
+)
 from rag.safety.urgency import UrgencyDecision, extract_facts
 
 
@@ -17,12 +26,49 @@ def test_features_cover_english_words_chinese_ngrams_age_and_pregnancy() -> None
     assert "age:na" in features("cough", None, None)
 
 
+def test_concept_features_are_the_ladders_understanding_and_its_decision() -> None:
+    text = "fever of 39.4 for three days, no rash, getting better now"
+    facts = extract_facts(text, age=4, sex="male")
+    got = concept_features(facts, "soon", "no_criterion")
+    assert {"k:cfever", "k:not_crash", "temp:39", "days:3-7", "flag:improving", "age:1", "sex:male"} <= got
+    assert {"level:soon", "basis:no_criterion", "lb:soon_no_criterion"} <= got
+    assert not any(f.startswith(("w:", "b:")) for f in got)  # no raw words
+    bp = concept_features(extract_facts("blood pressure 185/95 this morning, headache", age=60), "urgent", "criterion")
+    assert "bp:crisis" in bp and "flag:settled" not in bp
+
+
+def test_model_features_follow_the_feature_set_the_model_names() -> None:
+    text = "发烧三天，39度"
+    facts = extract_facts(text, age=30)
+    words = model_features("words", text, 30, None, facts, "soon", "criterion")
+    assert words == features(text, 30, None)
+    concepts = model_features("concepts", text, 30, None, facts, "soon", "criterion")
+    assert "lang:zh" in concepts and "temp:39" in concepts and "c2:发烧" not in concepts
+    assert model_features("words+concepts", text, 30, None, facts, "soon", "criterion") == words | concepts
+    try:
+        model_features("embeddings", text, 30, None, facts, "soon", "criterion")
+    except ValueError as e:
+        assert "embeddings" in str(e)
+    else:
+        raise AssertionError("an unknown feature set must be refused")
+
+
+def test_a_concept_model_scores_on_what_the_ladder_understood() -> None:
+    m = FloorModel("t", {"temp:40": 4.0, "flag:settled": -4.0}, intercept=0.0, threshold=0.5, features="concepts")
+    hot, _, _ = same_day_score("temperature 40.2 since this morning", 30, None, level="soon", basis="no_criterion",
+                               model=m)
+    calm, _, _ = same_day_score("had a temperature, settled now, feeling fine", 30, None, level="soon",
+                                basis="no_criterion", model=m)
+    assert hot > 0.5 > calm
+
+
 def test_shipped_weights_name_their_training_sets_and_never_a_frozen_one() -> None:
     data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     assert data["trained_on"] and not any("frozen" in name for name in data["trained_on"])
     assert 0.0 < data["threshold"] < 1.0 and len(data["weights"]) > 1000
     model = load_model()
     assert model.version == data["version"] and model.threshold == data["threshold"]
+    assert model.features == data.get("features", "words") == "words"  # round 14: the concept sets were not shipped
 
 
 def test_score_is_a_logistic_of_the_length_normalised_weights() -> None:

@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FloorModel", "features", "load_model", "raise_by_similar_cases", "same_day_score"]
+__all__ = ["FEATURE_SETS", "FloorModel", "concept_features", "features", "load_model", "model_features",
+           "raise_by_similar_cases", "same_day_score"]
 
 WEIGHTS = Path(__file__).with_name("similar_cases-2026-12-01.json")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -53,6 +54,59 @@ def features(text: str, age: float | None, pregnant: bool | None) -> set[str]:
     return out
 
 
+def _band(value: float, edges: tuple[float, ...], names: tuple[str, ...]) -> str:
+    return next((n for e, n in zip(edges, names) if value < e), names[-1])
+
+
+def concept_features(facts: Any, level: str, basis: str, language: str = "en") -> set[str]:
+    """What the ladder understood, as features (feature set "concepts"): its concept tokens ("k:cfever", "k:not_crash")
+    and plain stems, bands of the numbers it read, its flags, the conditions named, age band, sex and pregnancy, and its
+    own decision (level and basis) before the floor. Training recomputes them exactly as serving does."""
+    out = {"k:" + t for t in facts.tokens}
+    out.update("cond:" + c for c in facts.conditions)
+    if facts.temperature_c is not None:
+        out.add("temp:" + _band(facts.temperature_c, (37.5, 38.0, 39.0, 40.0), ("normal", "37.5", "38", "39", "40")))
+    if facts.duration_days is not None:
+        out.add("days:" + _band(facts.duration_days, (1, 3, 7, 14, 42), ("<1", "1-3", "3-7", "7-14", "14-42", "42+")))
+    if facts.blood_pressure is not None:
+        sys_, dia = facts.blood_pressure
+        out.add("bp:" + ("crisis" if sys_ >= 180 or dia >= 120 else "high" if sys_ >= 140 or dia >= 90
+                         else "low" if sys_ < 90 else "normal"))
+    if facts.glucose_mmol is not None:
+        out.add("sugar:" + _band(facts.glucose_mmol, (4.0, 11.1, 20.0), ("low", "ok", "high", "very_high")))
+    if facts.percent is not None:
+        out.add("pct:" + _band(facts.percent, (50, 75, 92, 95), ("<50", "50-75", "75-92", "92-95", "95+")))
+    if facts.pregnancy_weeks is not None:
+        out.add("weeks:" + _band(facts.pregnancy_weeks / 7, (12, 24, 37), ("<12", "12-24", "24-37", "37+")))
+    if facts.readings:
+        out.add("readings")
+    out.update("flag:" + name for name in ("new_medicine", "asks_review", "improving", "usual_pattern", "settled")
+               if getattr(facts, name))
+    out.add("age:" + _age_band(facts.age_years))
+    if facts.pregnant:
+        out.add("preg")
+    out.add("sex:" + (facts.sex or "na"))
+    out.add("lang:" + language)
+    out.update({"level:" + level, "basis:" + basis, "lb:" + level + "_" + basis})
+    return out
+
+
+FEATURE_SETS = ("words", "concepts", "words+concepts")
+
+
+def model_features(kind: str, text: str, age: float | None, pregnant: bool | None, facts: Any, level: str,
+                   basis: str) -> set[str]:
+    """The features of one request for a model of feature set `kind` (named in its weights file)."""
+    if kind not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {kind!r}")
+    words = features(text, age, pregnant)
+    if kind == "words":
+        return words
+    language = "zh" if "lang:zh" in words else "en"
+    concepts = concept_features(facts, level, basis, language)
+    return concepts if kind == "concepts" else words | concepts
+
+
 # words that weigh in the model but tell a reader nothing ("and", "my"): left out of the reason, not of the score
 _FUNCTION_WORDS = frozenset("a an and the i im i'm my me he she his her him they their it its is was be been has have had "
                             "of to in on at for with from but or so not no just now this that then some since about "
@@ -73,6 +127,7 @@ class FloorModel:
     weights: dict[str, float]
     intercept: float
     threshold: float
+    features: str = "words"  # the feature set it was trained on (FEATURE_SETS; the weights file's "features")
 
     def score(self, feats: set[str]) -> float:
         """P(needs a same-day assessment or sooner), features weighted equally (the rows were L2-normalised)."""
@@ -93,12 +148,21 @@ class FloorModel:
 def load_model(path: Path = WEIGHTS) -> FloorModel:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return FloorModel(version=str(data["version"]), weights={str(k): float(v) for k, v in data["weights"].items()},
-                      intercept=float(data["intercept"]), threshold=float(data["threshold"]))
+                      intercept=float(data["intercept"]), threshold=float(data["threshold"]),
+                      features=str(data.get("features", "words")))
 
 
-def same_day_score(text: str, age: float | None, pregnant: bool | None) -> tuple[float, list[str], FloorModel]:
-    model = load_model()
-    feats = features(text, age, pregnant)
+def same_day_score(text: str, age: float | None, pregnant: bool | None, facts: Any = None, level: str = "",
+                   basis: str = "", model: FloorModel | None = None) -> tuple[float, list[str], FloorModel]:
+    """The model's score for one request; `facts` (the ladder's, of this text) and the ladder's level and basis are
+    needed by a model on the concept features, and recomputed from the text when no facts are given."""
+    model = model or load_model()
+    if model.features != "words" and facts is None:
+        from rag.safety.spelling import normalise
+        from rag.safety.urgency import extract_facts
+
+        facts = extract_facts(normalise(text), age=age, pregnant=pregnant)
+    feats = model_features(model.features, text, age, pregnant, facts, level, basis)
     return model.score(feats), model.top_words(feats), model
 
 
@@ -126,10 +190,18 @@ def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[
 
     if not text.strip() or decision.basis == "out_of_scope" or LEVEL_RANK[decision.level] <= LEVEL_RANK["urgent"]:
         return decision
-    text = _told_as_now(text)
-    if not text:
+    told = _told_as_now(text)
+    if not told:
         return decision  # every clause is a hypothetical question or talk about a subject: nothing is happening to score
-    score, words, model = same_day_score(text, facts.age_years, facts.pregnant)
+    own = facts
+    if told != text and load_model().features != "words":
+        from rag.safety.spelling import normalise
+        from rag.safety.urgency import extract_facts
+
+        # the facts of what is happening now, as the model was trained (the ladder's facts read the whole message)
+        own = extract_facts(normalise(told), age=facts.age_years, sex=facts.sex, pregnant=facts.pregnant)
+    text = told
+    score, words, model = same_day_score(text, facts.age_years, facts.pregnant, own, decision.level, decision.basis)
     if score < model.threshold:
         return decision
     zh = language == "zh"
