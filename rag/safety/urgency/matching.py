@@ -233,7 +233,7 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if shared <= _WEAK and not content <= _WEAK:
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
-    if shared <= _body_words() | _WEAK | _PAIN | {"back"} and (content - _body_words() - _WEAK - _PAIN - _COURSE - {"back"}) \
+    if shared <= _body_words() | _WEAK | {"back"} and (content - _body_words() - _WEAK - _COURSE - {"back"}) \
             and len(content) >= 3:
         return None  # "a sudden tearing pain going through to the back" is not any back pain: its telling words are missing
     if content <= _body_words() | _WEAK and any(sentence & q and not facts.tokens & q for q in (_SEVERITY, _SPEED)):
@@ -339,7 +339,6 @@ def _has_condition_of(p: Passage, facts: Facts, title: frozenset[str]) -> bool:
     return any(_IMPLIES[c] & facts.tokens for c in subject)
 
 
-_PAIN = frozenset({"pain", "ache", "hurt", "sore"})
 def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: AbstractSet[str] = frozenset(),
                    passages: Sequence[Passage] = ()) -> list[Match]:
     """Every criterion one of whose clauses holds for the patient, most urgent first (topic_doc_ids: the guidelines

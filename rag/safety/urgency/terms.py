@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from rag.errors import ConfigError
 from rag.text import CJK_RANGE
 
 LEVELS: tuple[str, ...] = ("emergency", "urgent", "soon", "routine", "self_care")
@@ -238,9 +239,18 @@ _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goe
 
 _BURNING_FEELING = re.compile(r"\b(it|that|this|which|skin|rash|blisters?)\s+(?:really |also |just )?burns\b(?!\s+(?:when|to|while|on|if)\b)",
                               re.IGNORECASE)
-# the patient's own iron, ferrous salt or bismuth ("I started the ferrous sulphate", "on iron tablets"; not "could it be the
-# iron tablets my wife takes?")
-_IRON = re.compile(r"\b(?:i|i'm|i've|i am|i have|been|started|starting|start|taking|take|takes|took|on|prescribed|given)\b[^.?!]{0,30}?\b(?:iron (?:tablets?|pills?|supplements?)|ferrous \w+|bismuth|pepto)|(?:吃|服|在吃|在补|补)[^。？！]{0,8}?(?:铁剂|铁片|亚铁)|补铁", re.IGNORECASE)
+@functools.lru_cache(maxsize=1)
+def _own_iron() -> re.Pattern[str]:
+    """The patient's own iron, ferrous salt or bismuth named in the message: the gi_bleeding concept's `unless_message`
+    (rules/concepts.yaml), one pattern for the meaning layer and the ladder."""
+    from rag.safety.meaning import load_bank
+
+    found = next((c.unless_message for c in load_bank().concepts if c.id == "gi_bleeding"), None)
+    if found is None:
+        raise ConfigError("rules/concepts.yaml: the gi_bleeding concept has no unless_message (the ladder reads it)")
+    return found
+
+
 _STOOL_WORD = re.compile(r"\b(?:poo\w*|stools?|motions?|bowel movements?)\b", re.IGNORECASE)
 _DARK = re.compile(r"\b(?:black|dark|tarry)\b", re.IGNORECASE)
 _STINGER = re.compile(r"\b(?:bee|bees|wasp\w*|hornet\w*|insect\w*|jelly ?fish|nettles?|scorpion\w*|ants?|stung|bug|bugs|bitten)\b|蜇|蜂",
@@ -253,7 +263,7 @@ _LOOKED_GREEN = re.compile(r"\b(?:i|he|she|they|we|you|face|faces|baby|kid|child
 
 
 def _tokens(text: str) -> set[str]:
-    if _IRON.search(text):
+    if _own_iron().search(text):
         # black stools with iron tablets, ferrous salts or bismuth named in the message are what those do (the red-flag
         # rules' and the meaning layer's `unless`), not a bleed: the colour word is kept out of the stool's description
         for m in list(_STOOL_WORD.finditer(text)):
