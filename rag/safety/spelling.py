@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -157,7 +156,7 @@ def correct_word(word: str) -> str | None:
     limit = _allowed(word)
     if limit:
         index = _delete_index()
-        terms = {**{k: 1 for k in TEXT_SPEAK}, **_terms()}
+        terms = _counts()
         found: dict[str, int] = {}
         for d in _deletes(word, limit):
             for term in index.get(d, ()):
@@ -173,6 +172,12 @@ def correct_word(word: str) -> str | None:
                     or terms[ranked[0]] > terms[ranked[1]]:
                 return _expand(ranked[0])
     return _split(word)
+
+
+@lru_cache(maxsize=1)
+def _counts() -> dict[str, int]:
+    """How often our sources use each term a word may be corrected to (text-speak forms count once)."""
+    return {**{k: 1 for k in TEXT_SPEAK}, **_terms()}
 
 
 def _expand(word: str) -> str:
@@ -238,8 +243,7 @@ def _cut_run_ons(text: str) -> str:
     return _STRETCH.sub(cut, text)
 
 
-def _ascii_words(text: str) -> Iterable[str]:
-    return re.findall(r"[A-Za-z]", text)
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 # Chinese typed without punctuation separates its clauses with spaces ("头突然像炸开一样疼 一下子就疼到顶了"): a space
@@ -256,14 +260,14 @@ def _zh(text: str) -> str:
     return _ZH_SPACE.sub("，", text)
 
 
-@lru_cache(maxsize=256)
 def normalise(text: str) -> str:
     """The text with text-speak written out, glued words split, misspellings corrected and run-ons cut (English);
-    in Chinese, spaces between clauses read as commas and pinyin initials for family members (bb, lg, lp) written out."""
+    in Chinese, spaces between clauses read as commas and pinyin initials for family members (bb, lg, lp) written out.
+    (Not cached: a cache keyed on the message would keep patients' text in the process.)"""
     if not text:
         return text
     if _CJK.search(text):
         text = _zh(text)
-    if not any(True for _ in _ascii_words(text[:2000])):
+    if not _ASCII_LETTER.search(text[:2000]):
         return text
     return _cut_run_ons(_BP_MEDS.sub("blood pressure ", _replace(text)))
