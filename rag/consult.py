@@ -630,10 +630,11 @@ def _degraded(trace_id: str, language: Language, tri: TriageResult, facts: Facts
     bare = _bare_advice(trace_id, language, tri, "", "", "", [note], _DEGRADED[language].format(what=what), status="degraded")
     try:
         advice = _decide(Composed(bare, "degraded"), tri, facts, evidence, language, record)
-    except Exception:  # the ladder itself failed: triage alone decides, and says so
+    except Exception:  # the ladder itself failed: triage alone decides, and says so (once: the bare reason is that)
         log.exception("urgency ladder failed for %s", trace_id)
         advice = bare
-    reason = f"{advice.seek_care.reason} {_DEGRADED[language].format(what=what)}"
+    said = _DEGRADED[language].format(what=what)
+    reason = advice.seek_care.reason if advice.seek_care.reason.endswith(said) else f"{advice.seek_care.reason} {said}"
     return advice.model_copy(update={"seek_care": advice.seek_care.model_copy(update={"reason": reason}),
                                      "evidence_sufficient": False, "status": "degraded"})
 

@@ -1486,3 +1486,92 @@ def test_round_14_a_stinging_feeling_is_not_an_insects_sting() -> None:
     assert "csting" not in extract_facts("touched the hot oven tray, small red patch, stings a bit", age=30).tokens
     assert "csting" in extract_facts("a wasp sting on my arm and it stings", age=30).tokens
     assert "curine_pain" in extract_facts("it stings when I wee", age=30).tokens
+
+
+def test_round_15_words_that_describe_one_noun_keep_it() -> None:
+    from rag.safety.urgency.criteria import _clauses
+
+    assert [c.text for c in _clauses("Bloody or black stools.")] == ["Bloody stools", "black stools"]
+    assert [c.text for c in _clauses("Confusion or extreme drowsiness.")] == ["Confusion", "extreme drowsiness"]
+    # blood in the urine of a pregnant woman with a UTI is not the diarrhoea guideline's bloody stools
+    urine = extract_facts("Pain when I pee for two days and now there's blood in it. 35 weeks pregnant", age=32)
+    assert not [m for m in match_criteria(urine, criteria_of([RED])) if m.level == "emergency"]
+    stools = extract_facts("diarrhoea since Monday and now there's blood in my poo", age=32)
+    assert [m for m in match_criteria(stools, criteria_of([RED])) if m.level == "emergency"]
+
+
+def test_round_15_how_often_is_not_how_long_and_nausea_is_not_vomiting() -> None:
+    assert extract_facts("偏头痛好多年了，一个月两三次").duration_days is None
+    assert extract_facts("migraines two or three times a month", age=40).duration_days is None
+    assert extract_facts("I get them once a week", age=40).duration_days is None
+    assert extract_facts("咳嗽一个月了", age=40).duration_days == pytest.approx(30)
+    assert extract_facts("coughing for a week", age=40).duration_days == pytest.approx(7)
+    feel = extract_facts("头疼 想吐", age=40)
+    assert "cnausea" in feel.tokens and "cvomit" not in feel.tokens
+    assert "cvomit" in extract_facts("吐了三次", age=40).tokens
+    assert extract_facts("偏头痛 想问有没有预防的药", age=33).asks_review
+    assert extract_facts("I'd like to ask about nicotine patches", age=58).asks_review
+
+
+def test_round_15_exertional_chest_pain_that_stops_when_standing_still_is_the_same_day_line() -> None:
+    chest = passage("5 When to see a clinician", "See a doctor today for new chest pain that comes on with exercise and "
+                    "settles with rest (possible angina).", doc_id="chest-test", title="Chest pain", n=80)
+    f = extract_facts("walking up the hill I get a tight band across my chest and have to stand still until it goes", age=62)
+    assert "crest_relief" in f.tokens
+    assert [m.level for m in match_criteria(f, criteria_of([chest]), frozenset({"chest-test"}))] == ["urgent"]
+
+
+def test_round_15_a_long_term_conditions_self_care_is_for_people_who_have_it() -> None:
+    copd_self = passage("4 Self-care at home", "- Pursed-lip breathing and pacing activities help with breathlessness.",
+                        doc_id="copd-test", title="Chronic obstructive pulmonary disease (COPD)", n=81)
+    copd_scope = passage("1 Who this applies to", "Adults with COPD, a long-term lung condition, who get breathless walking "
+                         "or climbing stairs.",
+                         doc_id="copd-test", title="Chronic obstructive pulmonary disease (COPD)", n=82)
+    new = extract_facts("out of breath walking up stairs for the last few weeks, more than before", age=64)
+    d = decide_urgency(new, [copd_scope, copd_self], red_flag_labels=[], language="en", ranked_doc_ids=["copd-test"])
+    assert d.level != "self_care"
+    known = extract_facts("I have COPD, a bit breathless on the stairs as usual", age=64)
+    d = decide_urgency(known, [copd_scope, copd_self], red_flag_labels=[], language="en", ranked_doc_ids=["copd-test"])
+    assert d.level == "self_care"
+
+
+def test_round_15_an_older_adult_with_a_long_term_condition_and_a_fever_is_seen_the_same_day() -> None:
+    f = extract_facts("有糖尿病，吃二甲双胍，咳嗽发烧3天，体温38.4，能吃饭", age=67)
+    d = decide_urgency(f, [], red_flag_labels=[], language="zh")
+    assert d.level == "urgent" and "慢性病" in d.reason
+    assert decide_urgency(extract_facts("cough and a fever of 38.4 for 3 days", age=67), [], red_flag_labels=[],
+                          language="en").level != "urgent"
+    assert decide_urgency(extract_facts("I have diabetes, fever of 38.4", age=45), [], red_flag_labels=[],
+                          language="en").level != "urgent"
+
+
+def test_round_15_a_ladder_failure_in_the_degraded_path_says_so_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.consult as rc
+    from rag.answer.schema import ConsultRequest
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("ladder broke")
+
+    monkeypatch.setattr(rc, "_decide", fail)
+    advice, record = rc.triage_only_advice(ConsultRequest(symptoms="a sore throat for two days", age=30), "t-1", "generate")
+    said = rc._DEGRADED["en"].format(what=rc._STEP_WORDS["en"]["generate"])
+    assert advice.seek_care.reason.count(said) == 1 and advice.status == "degraded"
+
+
+def test_round_15_self_care_from_a_guideline_that_names_the_known_condition_not_one_the_patient_denies() -> None:
+    palp = passage("4 Self-care at home", "- Manage stress: slow breathing, regular exercise, enough sleep.",
+                   doc_id="palp-test", title="Palpitations", n=83)
+    anx = passage("4 Self-care at home", "- For anxiety and panic: slow breathing, grounding, regular exercise.",
+                  doc_id="anx-test", title="Depression and anxiety", n=84)
+    anx_scope = passage("1 Who this applies to", "Low mood, anxiety, panic attacks (a pounding heart) and panic disorder.",
+                        doc_id="anx-test",
+                        title="Depression and anxiety", n=85)
+    f = extract_facts("another panic attack, heart thumping, passed in 10 minutes; the GP diagnosed panic attacks", age=23)
+    assert "panic disorder" in f.conditions
+    d = decide_urgency(f, [palp, anx, anx_scope], red_flag_labels=[], language="en", ranked_doc_ids=["palp-test", "anx-test"])
+    assert d.level == "self_care" and d.passage is not None and d.passage.doc_id == "anx-test"
+    chest = passage("4 Self-care at home", "- Mild chest wall pain from a strain may ease with rest.", doc_id="chest-test",
+                    title="Chest pain", n=86)
+    denied = extract_facts("out of breath on the stairs for a few weeks, no chest pain", age=64)
+    d = decide_urgency(denied, [chest], red_flag_labels=[], language="en", ranked_doc_ids=["chest-test"])
+    assert d.level != "self_care"

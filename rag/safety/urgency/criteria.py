@@ -233,7 +233,19 @@ def _distribute_or(m: re.Match[str]) -> str:
     tail_is_bracket = not tail.strip(" .;:。") or tail.strip().startswith("(")  # (a sentence's closing stop ends it too)
     if _VERB_NEXT.match(tail) or (_PREP_BEFORE.search(head) and tail_is_bracket):
         return f"{head}{x}{tail} or {head}{y}{tail}"
+    if not head.strip() and _DESCRIBING.fullmatch(x) and y.lower() not in _INTENSIFIERS \
+            and (noun := _ONE_NOUN.match(tail)) is not None:
+        # "Bloody or black stools.": two words that describe the one noun after them; each keeps the noun (blood in the
+        # urine is not "bloody" stools)
+        return f"{x} {noun.group(1)} or {y} {noun.group(1)}{noun.group(2)}"
     return seg
+
+
+_ONE_NOUN = re.compile(r"^\s+([a-z]{3,})(\s*[.:;。]?\s*)$", re.IGNORECASE)
+# a word that describes a noun rather than naming one ("bloody", "runny", "swollen", "black", "high-pitched")
+_DESCRIBING = re.compile(r"[a-z]+(?:y|ed|en)|[a-z]+-[a-z]+|black|brown|grey|gray|pale|red|white|yellow|green|blue|dark|little",
+                         re.IGNORECASE)
+_INTENSIFIERS = frozenset({"very", "extremely", "quite", "really", "more", "less", "most"})
 
 
 def _clauses(statement: str) -> tuple[_Clause, ...]:

@@ -21,7 +21,9 @@ from rag.safety.urgency.matching import (
     _ALARM,
     Match,
     _guideline_tokens,
+    _has_condition_of,
     _show,
+    _signs,
     _title_tokens,
     _zh_grounds,
     _zh_why,
@@ -203,9 +205,14 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
     def suitable(doc_id: str) -> list[tuple[str, Passage]]:
         return [sp for sp in by_doc[doc_id] if suits_patient(sp[0], facts.age_years, facts.sex, facts.pregnant)]
 
+    def has_condition(doc_id: str) -> bool:
+        first = by_doc[doc_id][0][1]
+        return _has_condition_of(first, facts, frozenset(_title_tokens(first)))
+
     def best(found: list[tuple[str, Passage]]) -> tuple[str, Passage]:
         return max(found, key=lambda sp: len(_guideline_tokens(sp[0]) & facts.tokens))
 
+    passed: set[str] = set()  # guidelines that never name a condition the patient has
     for doc_id in sorted(by_doc, key=lambda d: order.get(d, len(order))):
         if order and doc_id not in order:
             continue
@@ -218,18 +225,30 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
             # a guideline about something else; the answer's own guideline counts when the patient says it has
             # settled ("38.2 last night, playing fine after Calpol": no fever word, but the fever guideline's self-care)
             continue
+        if not has_condition(doc_id):
+            continue  # "pursed-lip breathing" in the COPD guideline is self-care for COPD, not for new breathlessness
+        if any(f"not_{t}" in facts.tokens and t not in facts.tokens
+               for t in _signs(_title_tokens(by_doc[doc_id][0][1]))):
+            continue  # the patient denies what the guideline is about ("no chest pain": not the chest-pain guideline's)
         fit = suitable(doc_id)
-        if fit and _uncovered(facts, [p for p in passages if p.doc_id == doc_id]):
+        if fit and (unsaid := _uncovered(facts, [p for p in passages if p.doc_id == doc_id])):
+            if set(unsaid) <= facts.conditions and not facts.tokens & _RISK:
+                # a known condition this guideline never names ("diagnosed panic attacks"): another guideline may name it
+                # (not a long-term condition or a weakened immune system: those make any illness a clinician's question)
+                passed.add(doc_id)
+                continue
             return None  # the patient names a sign or a condition this guideline's text never mentions
         if fit:
             if topic and doc_id not in topic:
-                own = [sp for d in sorted(topic & by_doc.keys(), key=lambda d: order.get(d, len(order))) for sp in suitable(d)]
+                own = [sp for d in sorted(topic & by_doc.keys(), key=lambda d: order.get(d, len(order)))
+                       if has_condition(d) and d not in passed for sp in suitable(d)]
                 if own:
                     return best(own)
             return best(fit)
     return None
 
 
+_RISK = frozenset({"clong_term", "chigh_risk", "cweak_immune"})
 # signs a self-care answer must have heard of: not how bad or how long, not who or where
 _NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
                                                      "cgood_spirit", "cpoor_spirit", "cfirst_time", "cmore_often",
@@ -341,6 +360,14 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         # NICE NG245 action plans: the "amber" zone, seen the same day); below half is the guideline's red flag
         return "您的峰流速低于个人最佳值的75%" if language == "zh" else "your peak flow is below 75% of your best"
     age = facts.age_years
+    feverish = "cfever" in facts.tokens or (facts.temperature_c is not None and facts.temperature_c >= 38.0)
+    if age is not None and age >= 65 and feverish and "clong_term" in facts.tokens and not facts.settled \
+            and not facts.improving:
+        # a fever at 65 or over with a long-term condition (diabetes, heart failure, COPD, kidney disease): both are the
+        # fever guidelines' risk factors ("make a fever more important"; 《成人发热》's 高危因素), and together a nurse line
+        # has it assessed the same day rather than within days
+        return "您65岁以上、有慢性病，并且发热" if language == "zh" else \
+            "you are 65 or over with a long-term condition and a fever"
     if not (facts.tokens & _DRY and facts.tokens & _LOSING) or age is None or 16 <= age < 65:
         return ""
     if language == "zh":

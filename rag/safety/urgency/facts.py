@@ -296,7 +296,7 @@ _ASKS_REVIEW = re.compile(
     r"\b(?:want|wanting|like|hoping|need|needs|planning)\s+to\s+(?:find out why|know why|work out why|come off|get off|stop taking|"
     r"cut down|taper|reduce|wean|be referred|get referred|get a referral|book|arrange|have (?:a|my|an) (?:review|check|test|scan|"
     r"referral|appointment)|get (?:a|my|an) (?:review|check|test|scan|referral|appointment)|ask about (?:[\w'-]+\s+){0,5}?"
-    r"(?:classes|class|referral|rehab|programme|program|course|tests?|scans?|check|review))|\bcan i (?:be referred|get referred|"
+    r"(?:classes|class|referral|rehab|programme|program|course|tests?|scans?|check|review|patches|nicotine\w*|quit\w*))|\bcan i (?:be referred|get referred|"
     r"book|get a referral|have a referral)|\b(?:due|overdue) (?:a|my|for (?:a|my)) (?:review|check|check-up)|"
     r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)|"
     # talking a plan through: "want to talk to someone about coming off it", "ask about getting them out", "how do I get
@@ -309,9 +309,13 @@ _ASKS_REVIEW = re.compile(
     r"\bask about (?:getting|having|starting|stopping|coming off)|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
     r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
     r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)|"
+    # asking for a preventive or regular treatment ("想问有没有预防的药", "ask about something to prevent them")
+    r"有没有(?:预防|长期吃)的?药|\bask about (?:\w+\s+){0,3}?(?:to prevent|preventive|preventative|prevention)\b|"
     # a check that is late: "haven't had an asthma check since before the pandemic", "just overdue", "眼底检查还没查"
     r"\b(?:haven'?t|have not|hasn'?t|has not|not) had (?:a|an|my|his|her|their) (?:[\w-]+ ){0,2}(?:check|check-up|checkup|review)\b|"
-    r"(?:要不要|需不需要|用不用|该不该)(?:去)?[^，。；,;？?]{0,8}?(?:看|查|挂|复查|就诊|找医生)|\boverdue\b|(?:检查|复查|体检|化验|筛查)[^，。；,;]{0,8}(?:还没|没有?)(?:查|做|去)|还没(?:去)?(?:复查|体检|检查)|该(?:复查|体检)了",
+    r"(?:要不要|需不需要|用不用|该不该)(?:去)?[^，。；,;？?]{0,8}?(?:看|查|挂|复查|就诊|找医生)|\boverdue\b|(?:检查|复查|体检|化验|筛查)[^，。；,;]{0,8}(?:还没|没有?)(?:查|做|去)|还没(?:去)?(?:复查|体检|检查)|该(?:复查|体检)了|"
+    # a check that is due, or signing up for a programme ("一年一次的复查也该做了", "肺康复训练怎么报名")
+    r"(?:复查|体检|检查)(?:也|又)?该(?:做|查|去)了|(?:怎么|想|如何)报名",
     re.IGNORECASE)
 # a count of episodes ("三回", "好几次", "3 hypos", "several times")
 _EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\s*(?:回|次)|\b(?:\d+|two|three|four|five|six|several|a few|few|many)\s+"
@@ -368,7 +372,10 @@ _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)
 _DROPS_BELOW_4 = re.compile(r"(?:under|below|less than|lower than|低于|不到|<)\s*(?:4|3(?:\.\d)?)(?:\.0)?(?![\d.])(?!\s*(?:years?|yrs?|y/o|months?|"
                             r"weeks?|days?|岁|个月|周|天|kg|%))", re.IGNORECASE)
 # "半年里第三回" / "一年内三次": a window in which something happened, not how long it has lasted
-_WINDOW = re.compile(r"(?:里|内|中)\S{0,4}?(?:第|\d+\s*(?:次|回)|[两三四五六七八九十几]\s*(?:次|回))")
+_WINDOW = re.compile(r"(?:里|内|中)\S{0,4}?(?:第|\d+\s*(?:次|回)|[两三四五六七八九十几]\s*(?:次|回))|"
+                     r"\s*(?:\d+|[一两二三四五六七八九十几]{1,2})\s*(?:次|回)")  # "一个月两三次": how often, not how long
+# "three times a month", "once a week": how often, not how long
+_HOW_OFTEN = re.compile(r"\b(?:times?|once|twice|x)\s+(?:(?:a|per|every)\s*)?$", re.IGNORECASE)
 _STARTED_AGO = re.compile(r"\b(?:started|began|begun|came on|kicked off)\s+(?:about |around |roughly |maybe |like )?$", re.IGNORECASE)
 
 
@@ -392,7 +399,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
                  and not _HABIT.search(re.split(r"[,.;!?，。；！？]", text[max(0, s.start - 40):s.start])[-1])
-                 and not _WINDOW.match(text, s.end)]
+                 and not _WINDOW.match(text, s.end) and not _HOW_OFTEN.search(text[max(0, s.start - 12):s.start])]
     # "cold started 12 days ago": what started then has lasted since (not "started amoxicillin 2 days ago": a medicine)
     durations += [s.days for s in spans if s.kind == "duration" and re.match(r"\s*ago\b", text[s.end:s.end + 5])
                   and _STARTED_AGO.search(text[max(0, s.start - 25):s.start]) and not _MEDICINE_WORD.search(text[max(0, s.start - 40):s.start])]
