@@ -1575,3 +1575,29 @@ def test_round_15_self_care_from_a_guideline_that_names_the_known_condition_not_
     denied = extract_facts("out of breath on the stairs for a few weeks, no chest pain", age=64)
     d = decide_urgency(denied, [chest], red_flag_labels=[], language="en", ranked_doc_ids=["chest-test"])
     assert d.level != "self_care"
+
+
+def test_round_15_new_pain_low_on_the_right_and_a_reliever_needed_several_times_a_day_are_same_day() -> None:
+    for text, lang in (("右下腹隐隐作痛两天了，不发烧，走路震着也疼", "zh"),
+                       ("pain started round my belly button, now it's moved to the bottom right", "en")):
+        d = decide_urgency(extract_facts(text, age=19), [], red_flag_labels=[], language=lang)
+        assert d.level == "urgent", text
+    # "左右下不来" (about 17, will not come down) is no lower right; a leg's lower right is not the tummy
+    assert "clower_right" not in extract_facts("血糖一直在17左右下不来", age=60).tokens
+    assert decide_urgency(extract_facts("a sore rash on my lower right leg", age=30), [], red_flag_labels=[],
+                          language="en").level != "urgent"
+    several = extract_facts("needing my blue puffer 4 or 5 times a day lately, I used to only need it about once a week",
+                            age=30)
+    assert decide_urgency(several, [], red_flag_labels=[], language="en").level == "urgent"
+    weekly = extract_facts("using my reliever about 3 times a week instead of once a fortnight", age=30)
+    assert "several_a_day" not in weekly.tokens
+    assert "several_a_day" in extract_facts("万托林一天要喷四五回，以前一周都用不了一次", age=31).tokens
+
+
+def test_round_15_food_that_sticks_on_the_way_down_is_never_self_care() -> None:
+    self_care = passage("4 Self-care at home", "- Antacids and smaller meals help indigestion.", doc_id="abdo-test",
+                        title="Indigestion", n=87)
+    f = extract_facts("indigestion for a month despite Gaviscon, and lately bread and meat stick halfway down", age=57)
+    assert "cswallow_trouble" in f.tokens
+    d = decide_urgency(f, [self_care], red_flag_labels=[], language="en", ranked_doc_ids=["abdo-test"])
+    assert d.level not in {"self_care", "routine"}

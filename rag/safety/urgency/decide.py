@@ -331,7 +331,8 @@ _ZH_ALARM = {"cjaundice": "皮肤或眼睛发黄", "ccough_blood": "咳血", "cw
              "cconfused": "意识模糊", "cfaint": "晕倒", "cnumb": "麻木", "cvision": "视力变化", "cnonblanch": "压之不褪色的皮疹",
              "cspeech": "说话不清", "cone_side_weak": "一侧无力", "cunresponsive": "没有反应", "cthunderclap": "突发剧烈头痛",
              "cdrowsy": "嗜睡", "cfloppy": "软弱无力", "cno_urine": "没有尿", "csaddle": "会阴部麻木", "cpee_trouble": "排尿困难",
-             "crigors": "寒战", "cfluid_leak": "阴道流水", "cshingles": "带状疱疹", "casleep_driving": "开车时打瞌睡"}
+             "crigors": "寒战", "cfluid_leak": "阴道流水", "cshingles": "带状疱疹", "casleep_driving": "开车时打瞌睡",
+             "cswallow_trouble": "吞咽困难"}
 
 
 _INFECTION = frozenset({"cfever", "csore_throat", "cdiarrhoea", "cvomit", "ccough", "curine_pain", "crigors", "cpus", "cphlegm"})
@@ -359,6 +360,16 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         # a peak flow between half and three quarters of the patient's best is a moderate asthma attack (BTS/SIGN 158;
         # NICE NG245 action plans: the "amber" zone, seen the same day); below half is the guideline's red flag
         return "您的峰流速低于个人最佳值的75%" if language == "zh" else "your peak flow is below 75% of your best"
+    if "creliever" in facts.tokens and "cmore_often" in facts.tokens and "several_a_day" in facts.tokens:
+        # a reliever needed several times a day where it used to be seldom: asthma out of control (BTS/SIGN 158: an
+        # urgent review the same day), more than the guideline's "more often than usual" (within days)
+        return "您的缓解药现在一天要用好几次" if language == "zh" else "you now need your reliever several times a day"
+    if "clower_right" in facts.tokens and (facts.duration_days is None or facts.duration_days <= 3) \
+            and not facts.settled and not facts.improving and _tummy_pain(facts.tokens):
+        # new pain low on the right of the tummy is a possible appendicitis (NICE CKS: same-day assessment), whichever
+        # guideline was retrieved (a Chinese question may retrieve none about the tummy)
+        return "您右下腹新出现疼痛（需排除阑尾炎）" if language == "zh" else \
+            "you have new pain low on the right of the tummy (a possible appendicitis)"
     age = facts.age_years
     feverish = "cfever" in facts.tokens or (facts.temperature_c is not None and facts.temperature_c >= 38.0)
     if age is not None and age >= 65 and feverish and "clong_term" in facts.tokens and not facts.settled \
@@ -374,6 +385,13 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         return "孩子有脱水迹象（尿少、口干或眼泪少）" if age < 16 else "老人有脱水迹象（尿少、口干）"
     return ("the child shows signs of dehydration (less urine, a dry mouth or fewer tears)" if age < 16 else
             "an older adult shows signs of dehydration (less urine or a dry mouth)")
+
+
+def _tummy_pain(tokens: frozenset[str]) -> bool:
+    """Pain, and no body part named but the tummy ("lower right" of a leg or a tooth is not the tummy's)."""
+    pained = any(t in {"pain", "ctummy_pain", "sore", "hurt"} or "痛" in t or "疼" in t for t in tokens)
+    elsewhere = tokens & (_body_words() | {"tooth", "teeth", "cback_pain"}) - {"tummy", "belly", "肚子"}
+    return pained and not elsewhere
 
 
 _CHANGED = frozenset({"cworse", "cpattern_change", "cfirst_time"})

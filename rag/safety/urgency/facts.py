@@ -374,6 +374,10 @@ _DROPS_BELOW_4 = re.compile(r"(?:under|below|less than|lower than|低于|不到|
 # "半年里第三回" / "一年内三次": a window in which something happened, not how long it has lasted
 _WINDOW = re.compile(r"(?:里|内|中)\S{0,4}?(?:第|\d+\s*(?:次|回)|[两三四五六七八九十几]\s*(?:次|回))|"
                      r"\s*(?:\d+|[一两二三四五六七八九十几]{1,2})\s*(?:次|回)")  # "一个月两三次": how often, not how long
+# three or more times a day ("needing it 4 or 5 times a day", "一天要喷四五回", "每天用好几次")
+_SEVERAL_A_DAY = re.compile(r"\b(?:[3-9]|1\d|three|four|five|six|seven|eight|several|many)\b(?:\s*(?:or|-|to)\s*\w+)?\s*"
+                            r"(?:times|goes|puffs|doses)\s*(?:a|per|each|every)\s*day\b|"
+                            r"(?:一天|每天|一日)[^，。,；;]{0,4}?(?:[三四五六七八九十]|好几|\d+)\S{0,2}?(?:回|次|下)", re.IGNORECASE)
 # "three times a month", "once a week": how often, not how long
 _HOW_OFTEN = re.compile(r"\b(?:times?|once|twice|x)\s+(?:(?:a|per|every)\s*)?$", re.IGNORECASE)
 _STARTED_AGO = re.compile(r"\b(?:started|began|begun|came on|kicked off)\s+(?:about |around |roughly |maybe |like )?$", re.IGNORECASE)
@@ -450,6 +454,8 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.update({"cbreathless", "breath_on_exertion"})
     elif _breathless_on_exertion_only(symptoms):
         tokens.add("breath_on_exertion")
+    if _SEVERAL_A_DAY.search(symptoms):
+        tokens.add("several_a_day")  # "4 or 5 times a day", "一天要喷四五回": how often it is needed each day
     if "crefuse_drink" in tokens:
         tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
     if _AFTER_MEAL.search(symptoms):

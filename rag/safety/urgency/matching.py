@@ -452,7 +452,8 @@ _SOONER = frozenset({"cbleeding", "cblood_urine", "clump", "cchest_pain", "cfeve
 
 _ALARM = frozenset({"cjaundice", "ccough_blood", "cweight_loss", "cnight_sweats", "cconfused", "cfaint", "cnumb", "cvision",
                     "cnonblanch", "cspeech", "cone_side_weak", "cunresponsive", "cthunderclap", "cdrowsy", "cfloppy",
-                    "cno_urine", "csaddle", "cpee_trouble", "crigors", "cfluid_leak", "cshingles", "casleep_driving"})
+                    "cno_urine", "csaddle", "cpee_trouble", "crigors", "cfluid_leak", "cshingles", "casleep_driving",
+                    "cswallow_trouble"})
 
 
 def _improving(facts: Facts) -> bool:
