@@ -1601,3 +1601,20 @@ def test_round_15_food_that_sticks_on_the_way_down_is_never_self_care() -> None:
     assert "cswallow_trouble" in f.tokens
     d = decide_urgency(f, [self_care], red_flag_labels=[], language="en", ranked_doc_ids=["abdo-test"])
     assert d.level not in {"self_care", "routine"}
+
+
+def test_round_15_sunburn_is_a_burn_and_a_later_meter_reading_is_no_number_left_over() -> None:
+    assert "cburn" in extract_facts("bit of sunburn on my shoulders, pink and warm, no blisters", age=25).tokens
+    assert "cburn" in extract_facts("去海边玩晒伤了，后背红红的", age=19).tokens
+    hypo = extract_facts("on insulin, felt shaky and sugar was 3.6, had 4 glucose tablets and 15 min later its 5.8, feel fine",
+                         age=45)
+    assert hypo.glucose_mmol == 3.6 and hypo.readings == () and hypo.settled
+    zh = extract_facts("吃二甲双胍的，跑完步有点手抖，测了3.8，喝了半杯果汁，15分钟后测5.6，现在好了", age=50)
+    assert zh.glucose_mmol is not None and zh.readings == ()
+    assert extract_facts("my sugar is 15.2 mmol and my HbA1c was 7.8", age=45).readings == ("7.8",)
+
+
+def test_round_15_a_concept_is_named_in_chinese_by_what_it_is_not_by_its_first_example() -> None:
+    from rag.safety.urgency.matching import _zh_grounds
+
+    assert _zh_grounds("age; you mention long term") == "年龄符合；您提到慢性病"

@@ -134,7 +134,8 @@ def _temperatures(text: str) -> list[float]:
 
 # "165/104." ends a sentence; "150-something over 95" is a reading of at least 150
 _BP = re.compile(r"(?<![\d.])(\d{2,3})(?:\s*-?\s*(?:something|odd|ish))?\s*(?:/|over)\s*(\d{2,3})(?!\d|\.\d)", re.IGNORECASE)
-_GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|血糖|糖尿病|胰岛素", re.IGNORECASE)
+_GLUCOSE_CONTEXT = re.compile(r"sugar|glucose|\bbms?\b|mmol|mg\s*/\s*dl|diabet|insulin|metformin|gliclazide|血糖|糖尿病|胰岛素|"
+                              r"二甲双胍|格列|降糖", re.IGNORECASE)
 _GLUCOSE_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mmol(?:\s*/\s*l)?|mg\s*/\s*dl)", re.IGNORECASE)
 # (in a message about diabetes, "测了3.6", "再测5.8", "tested 3.4": the meter's reading)
 _GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?|meter|血糖|测了|再测|测的|测出|\btested\b|\bchecked\b|\bwent low at|\blow at|\bhypo at|dropped to|低到|降到)"
@@ -142,6 +143,15 @@ _GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?
                            r"(\d+(?:\.\d+)?|[一二两三四五六七八九十几]+(?=[多左上了的点，,。；\s]|$))(点几|点[0-9一二三四五六七八九])?(s\b)?",
                            re.IGNORECASE)
 _GLUCOSE_HI = re.compile(r"\b(?:says|reads|reading|shows?|just)\s+[\"']?HI\b|\bHI\b[\"']?\s+on\s+(?:the|my|his|her)\s+meter")
+
+
+def _later_sugar(text: str, number: str) -> bool:
+    """A bare meter reading in a message whose sugars were read ("sugar was 3.6, … 15 min later its 5.8"): one more
+    sugar, not a number left for a clinician to interpret (an HbA1c, a ketone or an INR still is)."""
+    if "/" in number or not 1.0 <= float(number) <= 33.3:
+        return False
+    return not any(re.search(r"a1c|糖化|ketone|酮|inr|potassium|钾|bmi|weigh|体重|temp|体温", text[max(0, at.start() - 14):at.start()],
+                             re.IGNORECASE) for at in re.finditer(rf"(?<![\d.]){re.escape(number)}(?![\d])", text))
 
 
 def blood_pressures(text: str) -> list[tuple[int, int]]:
@@ -494,7 +504,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     for sp in sorted(spans, key=lambda x: -x.start):
         rest = rest[:sp.start] + " " + rest[sp.end:]
     readings = tuple(m.group(0) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s*/\s*\d+)?", rest)
-                     if "/" in m.group(0) or "." in m.group(0))
+                     if ("/" in m.group(0) or "." in m.group(0)) and not (sugars and _later_sugar(text, m.group(0))))
     from rag.terms import lexicon
 
     named = frozenset(m.name for m in lexicon.conditions_in(symptoms) if m.kind == "condition"

@@ -279,7 +279,12 @@ def _zh_names() -> dict[str, str]:
         zh = next((str(f) for f in forms if _CJK.search(str(f))), None)
         if zh is not None and "+" not in name:
             out[name.replace("_", " ")] = zh
+    # where the first Chinese form names one example, not the concept (long_term's first is "透析", dialysis)
+    out.update(_ZH_CONCEPT_NAMES)
     return out
+
+
+_ZH_CONCEPT_NAMES = {"long term": "慢性病", "high risk": "高危因素", "stool": "大便"}
 
 
 def _zh_grounds(grounds: str) -> str:
