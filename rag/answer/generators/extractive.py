@@ -234,7 +234,7 @@ def _flu(low: str) -> bool:
 @functools.lru_cache(maxsize=256)
 def _syndromes(query: str, zh: bool) -> frozenset[str]:
     """The topic terms a reading of the whole presentation adds: a panic attack in lay words ("panic", "anxiety"),
-    shingles ("shingles", a skin rash)."""
+    shingles ("shingles", a skin rash), skin reddened by the sun (a sunburn)."""
     if zh:
         return frozenset()
     low = affirmed_text(query).lower()
@@ -247,6 +247,10 @@ def _syndromes(query: str, zh: bool) -> frozenset[str]:
         out.add("cold")
     if _flu(low):
         out.add("influenza")
+    if _SUN.search(low) and _SUN_SKIN.search(low):
+        # skin reddened by the sun is a sunburn wherever else the complaint goes ("fell asleep at the beach, shoulders
+        # bright red and sore. Also a bit of a headache from the sun" is the burns guideline's before the headache one's)
+        out |= {"sunburn", "burn"}
     return frozenset(out)
 
 
@@ -326,7 +330,7 @@ _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "toda
             # "type 1" names no "Type 2 diabetes" (the title's number is no word)
             "type",
             # contractions written without the apostrophe ("theres a blister", "shes fine")
-            "between", "there", "theres", "shes", "hes", "thats", "im", "youre", "theyre", "isnt", "doesnt", "dont", "didnt", "cant",
+            "too", "also", "between", "there", "theres", "shes", "hes", "thats", "im", "youre", "theyre", "isnt", "doesnt", "dont", "didnt", "cant",
             "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
             "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
             "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
@@ -536,7 +540,7 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     if _REFLUX_EN.search(low):
         low += " reflux "
     if _SUN.search(low) and _SUN_SKIN.search(low):
-        low += " sunburn "
+        low += " sunburn burn "  # (a sunburn is a burn: the burns guideline's title names it, as the lay table's rows do)
     low = _BURNING.sub(" pain ", low)  # "burning in my upper chest" is a sensation; "burned my hand" is a burn
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
@@ -1105,7 +1109,10 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # with it, while retrieval ranked another candidate higher ("come off it" is no sprain; "之后" no blood pressure
     # when the right guideline is in the other language): an answer from it would be another condition's advice
     top = max(best.values())
-    thin = {d for d in ordered if title[d] == 0 and len(units(d, topic[d])) == 1 and not emergency[d] and not group[d]
+    # (a guideline whose warning signs merely share a word of the red flag's label is no emergency's guideline either:
+    # "肚子胀，三天没大便" with a possible bowel obstruction shares 大便 with the diarrhoea guideline, whose stool tests are
+    # not this emergency's; a guideline whose title the label names still anchors)
+    thin = {d for d in ordered if title[d] == 0 and len(units(d, topic[d])) == 1 and emergency[d] < 0.3 and not group[d]
             and best[d] < top - THIN_MARGIN}
     if explain is not None:
         for d in thin:
