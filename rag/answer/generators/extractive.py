@@ -937,6 +937,7 @@ def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
 
 def matching_documents(passages: list[Passage], query: str, language: str, patient: set[str] | None = None, *,
                        context: Sequence[Passage] = (), red_flags: Sequence[str] = (),
+                       pressing: AbstractSet[str] = frozenset(),
                        explain: dict[str, dict[str, object]] | None = None) -> list[str]:
     """Documents that match the complaint, best first: the anchor, then any other that covers a part of the
     complaint the anchor does not, or that is written for this patient's group alone.
@@ -944,7 +945,8 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     `passages` are the numbered passages (their documents are the candidates); `context` may hold every passage
     of those documents, so that what a document is about is read from all of it rather than from the chunks
     retrieval happened to rank; `red_flags` are the labels of the red flags that fired (an emergency answer is
-    anchored on the guideline about that emergency)."""
+    anchored on the guideline about that emergency); `pressing` are the candidates whose own criteria, met by this
+    patient's facts, send them to a clinician the same day or sooner (the urgency ladder's, read by the caller)."""
     best: dict[str, float] = {}
     titles: dict[str, str] = {}
     groups: dict[str, tuple[str, ...]] = {}
@@ -1097,6 +1099,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         first = whole_named[0] if len(whole_named) == 1 else None
     chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
     score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] + chief[d] for d in best}
+    # the chief complaint whose own guideline sends the patient to a clinician the same day or sooner leads, where the
+    # best-scored candidate's does not, however far retrieval ranked it behind: "嗓子有点痒，偶尔咳两声。另外…小便又疼又急，
+    # …烧到39度" is 《成人发热》's kidney infection, not 《咳嗽》's, though the question ends on cough medicine
+    leader = max(best, key=lambda d: (score[d], d))
+    if first is not None and first in pressing and leader not in pressing and first != leader and not emergency[leader]:
+        score[first] = score[leader] + 0.01
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
@@ -1104,7 +1112,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         for d in ordered:
             explain[d] = {"score": round(score[d], 4), "passage": round(best[d], 4), "title": round(title[d], 3),
                           "topic": sorted(topic[d]), "weight": round(weight[d], 3), "emergency": emergency[d],
-                          "group": group[d], "chief": chief[d]}
+                          "group": group[d], "chief": chief[d], "pressing": d in pressing}
     # thin evidence is no anchor: a guideline whose title the complaint does not name and that shares one topic word
     # with it, while retrieval ranked another candidate higher ("come off it" is no sprain; "之后" no blood pressure
     # when the right guideline is in the other language): an answer from it would be another condition's advice
