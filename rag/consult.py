@@ -449,9 +449,13 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         # equally urgent criteria: one in the answer's language is quoted before another language's (a Chinese question
         # about a fever with high sugars quotes 《成人发热》 or 《2型糖尿病》, not an English guideline, when one says as much);
         # the level is the ladder's either way
+        # (but not another complaint's guideline over the complaint's own: a known asthmatic child's night cough told in
+        # Chinese quotes the English asthma guideline's criterion, not 《儿童发热》's "孩子有慢性病", when the two are equally
+        # urgent; the answer already says it quotes a guideline in another language)
         same = decide_urgency(facts, [p for p in passages if p.language == language], red_flag_labels=labels,
                               language=language, ranked_doc_ids=ranked, topic_doc_ids=topic)
-        if same.level == decision.level and same.basis == "criterion" and same.passage is not None:
+        if same.level == decision.level and same.basis == "criterion" and same.passage is not None and (
+                decision.passage.doc_id not in topic or same.passage.doc_id in topic):
             decision = same
     if composed.status == "abstained" and decision.basis == "no_criterion":
         # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
