@@ -148,6 +148,22 @@ _REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常
 _SLEEP_LOST_ZH = re.compile(r"得(?:整晚|整夜|晚上|一晚上|夜里)?(?:都|也)?睡不(?:着|好)觉?")
 _SLEEP_LOST_EN = re.compile(r"\b(?:keeps?|kept|keeping) (?:me|him|her|them|us) (?:up|awake)\b|"
                             r"\b(?:can'?t|cannot|couldn'?t|unable to) (?:get to )?sleep(?= (?:for|because of|with|due to) (?:the|my|his|her|this) )")
+# a parent's own lost sleep in a question about their baby or child is not the child's complaint ("宝宝三周大，晚上一放下就哭，
+# 我也好几天没睡好" asks about the baby, not about insomnia)
+_CARER_ZH = re.compile(r"宝宝|婴儿|新生儿|孩子|小孩|儿子|女儿|闺女")
+_CARER_SLEEP_ZH = re.compile(r"[^，,。；;！？]*我[^，,。；;！？]*(?:睡不着|睡不好|没睡好|没怎么睡|失眠)[^，,。；;！？]*(?:[，,][^，,。；;！？]*(?:睡|翻来覆去)[^，,。；;！？]*)*")
+_CARER_EN = re.compile(r"\bmy (?:baby|newborn|son|daughter|child|toddler|little one|boy|girl)\b|\b(?:baby|newborn) is\b", re.I)
+_CARER_SLEEP_EN = re.compile(r"\b(?:i|i'?m|i am|i'?ve|i have|we|we'?re|we'?ve)\b[^.;,!?]{0,25}?\b(?:not sleeping|haven'?t slept|have not slept|"
+                             r"can'?t sleep|cannot sleep|no sleep|sleep[- ]deprived|exhausted|shattered)\b[^.;,!?]*", re.I)
+
+
+def _without_carer_sleep(text: str, zh: bool) -> str:
+    """The complaint without the parent's own lost sleep, where it is about a baby or child."""
+    if zh:
+        return _CARER_SLEEP_ZH.sub("，", text) if _CARER_ZH.search(text) else text
+    return _CARER_SLEEP_EN.sub(", ", text) if _CARER_EN.search(text) else text
+
+
 _SLEEP_PLACE = re.compile(r"\bsleep(?:s|ing)? (?:on (?:his|her|their) (?:side|back|front|tummy|stomach)|in (?:our|their|his|her) "
                           r"(?:bed|cot|crib|room))\b")
 _TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|bollocks?|testes)\b")
@@ -333,7 +349,7 @@ _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "toda
             "too", "also", "between", "there", "theres", "shes", "hes", "thats", "im", "youre", "theyre", "isnt", "doesnt", "dont", "didnt", "cant",
             "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
             "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
-            "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
+            "一样", "几天", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +542,7 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
     # sleep lost to another complaint is that complaint's, not insomnia ("牙疼得睡不着", "the cough keeps him awake")
     query = (_SLEEP_LOST_ZH if zh else _SLEEP_LOST_EN).sub("，" if zh else ", ", query)
+    query = _without_carer_sleep(query, zh)
     if zh:
         query = _ZH_SOAK.sub("水浸", query)
         query = _ZH_FLUSH.sub("潮热", query)
@@ -830,7 +847,7 @@ def english_bridge(query: str) -> str:
     # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint; nor
     # sleep lost to another complaint: "痒得睡不着" is no insomnia)
     text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))
-    return ", ".join(english_terms(_SLEEP_LOST_ZH.sub("，", text)))
+    return ", ".join(english_terms(_without_carer_sleep(_SLEEP_LOST_ZH.sub("，", text), True)))
 
 
 @functools.lru_cache(maxsize=256)
