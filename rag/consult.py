@@ -454,8 +454,9 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         # urgent; the answer already says it quotes a guideline in another language)
         same = decide_urgency(facts, [p for p in passages if p.language == language], red_flag_labels=labels,
                               language=language, ranked_doc_ids=ranked, topic_doc_ids=topic)
+        # (nor where the own guideline's grounds would be told in its language: "依据：您提到severe" is no Chinese reason)
         if same.level == decision.level and same.basis == "criterion" and same.passage is not None and (
-                decision.passage.doc_id not in topic or same.passage.doc_id in topic):
+                decision.passage.doc_id not in topic or same.passage.doc_id in topic or _foreign_grounds(decision.reason, language)):
             decision = same
     if composed.status == "abstained" and decision.basis == "no_criterion":
         # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
@@ -526,6 +527,15 @@ def _about_another_complaint(decision: UrgencyDecision, own: UrgencyDecision, te
     from rag.answer.generators.extractive import names_subject
 
     return decision if names_subject(text, p.title, language, p.language) else own
+
+
+_QUOTED = re.compile(r"“[^”]*”|《[^》]*》|\"[^\"]*\"")
+
+
+def _foreign_grounds(reason: str, language: str) -> bool:
+    """True when a Chinese reason holds English words outside its quotations and titles (the grounds of an English
+    criterion's match)."""
+    return language == "zh" and bool(re.search(r"[A-Za-z]{2,}", _QUOTED.sub(" ", reason)))
 
 
 def _one_word(decision: UrgencyDecision) -> bool:
