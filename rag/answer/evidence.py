@@ -123,9 +123,10 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
             continue
         group = for_group(v)
         # (a baby under 3 months is the newborn guideline's, written for that age alone, where the question's language
-        # has only a children's guideline that covers babies among others and the complaint names no retrieved guideline's
-        # title: a 3-week-old's crying and bed-sharing; a fever at two months stays 《儿童发热》's)
-        newborn = group and not titled and "young_infant" in patient and set(v.groups) == {"infant"}
+        # has only children's guidelines that cover babies among others and the complaint names none of their titles: a
+        # 3-week-old's crying and bed-sharing; a fever at two months stays 《儿童发热》's)
+        newborn = group and not titled and "young_infant" in patient and set(v.groups) == {"infant"} and not any(
+            names_title(query, w.title, language) for w in versions if w.language == language and "infant" in w.groups)
         if v.language != language and (not group or own_group or (set(v.groups) - {"female"} <= groups_here and not newborn)):
             continue
         # (a reading of the whole presentation names its guideline whatever else is named: a strip of blisters after a
