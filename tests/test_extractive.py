@@ -1610,10 +1610,11 @@ def test_a_guideline_sharing_only_a_word_of_the_red_flag_through_its_warning_sig
     whose title the red flag's label names still anchors."""
     from rag.answer.generators.extractive import matching_documents
 
-    query = "肚子胀，三天没大便了，放屁也少，就是不舒服。"
+    query = "肚子胀，三天没大便了，放屁也少，没有发烧没有吐，就是不舒服。"
     label = ["可能肠梗阻（不排便不排气，伴呕吐或腹胀）"]
     passages = [
-        passage("diarrhoea-zh", "腹泻与脱水", "3 危险信号：立即就医", "- 大便带血或呈黑色柏油样；\n- 呕吐频繁，喝什么吐什么。", 0.62,
+        passage("diarrhoea-zh", "腹泻与脱水", "2 评估", "腹泻指大便次数增多、大便稀薄。", 0.62, language="zh"),
+        passage("diarrhoea-zh", "腹泻与脱水", "3 危险信号：立即就医", "- 大便带血或呈黑色柏油样；\n- 呕吐频繁，喝什么吐什么。", 0.6,
                 language="zh"),
         passage("fever-zh", "成人发热", "2 评估", "发热指腋温37.3 ℃以上。", 0.69, language="zh"),
     ]
