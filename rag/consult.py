@@ -269,7 +269,7 @@ def _patient(request: ConsultRequest) -> PatientContext:
 
 
 def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embedder: Embedder | None = None,
-              red_flags: tuple[str, ...] = ()) -> Evidence:
+              red_flags: tuple[str, ...] = (), facts: Facts | None = None) -> Evidence:
     patient = _patient(request)
     found = retrieve(intake.query, embedder or backends.embedder, backends.store, backends.settings, patient)
     ranked = list(dict.fromkeys(p.doc_id for p in found.passages))
@@ -301,8 +301,11 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
         # the guidelines about this complaint (the answer's own choice, read from the whole of each candidate
         # guideline), then retrieval's order: where two guidelines' criteria are equally urgent, the one about
         # the complaint is quoted
+        # the candidates whose own criteria, met by the patient's facts, send them to a clinician the same day or sooner:
+        # the chief complaint's guideline among them leads the answer (matching_documents)
+        pressing = frozenset(_pressing(facts, context, intake.language)) if facts is not None else frozenset()
         topic = matching_documents([*found.passages, *extra], intake.query, intake.language, groups, context=context,
-                                   red_flags=red_flags)
+                                   red_flags=red_flags, pressing=pressing)
         named = [p for p in extra if p.doc_id in topic]
         # read from the whole anchor guideline, as the choice was
         weak = topic[:1] if topic and weak_anchor([*context, *found.passages, *extra], topic[0], intake.query, intake.language) else []
@@ -310,6 +313,12 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
         ranked = list(dict.fromkeys([*topic, *ranked]))
     return Evidence(found=found, criteria_passages=criteria, ranked_doc_ids=ranked, topic_doc_ids=topic, named=named,
                     warning_signs_only=weak)
+
+
+def _pressing(facts: Facts, passages: list[Passage], language: str) -> set[str]:
+    """The guidelines among `passages` with a criterion the patient's facts meet at the same-day or emergency level."""
+    decision = decide_urgency(facts, passages, red_flag_labels=[], language=language)
+    return {m.criterion.passage.doc_id for m in decision.matches if m.level in {"emergency", "urgent"}}
 
 
 def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evidence, tri: TriageResult,
@@ -440,9 +449,14 @@ def _decide(composed: Composed, tri: TriageResult, facts: Facts, evidence: Evide
         # equally urgent criteria: one in the answer's language is quoted before another language's (a Chinese question
         # about a fever with high sugars quotes 《成人发热》 or 《2型糖尿病》, not an English guideline, when one says as much);
         # the level is the ladder's either way
+        # (but not another complaint's guideline over the complaint's own: a known asthmatic child's night cough told in
+        # Chinese quotes the English asthma guideline's criterion, not 《儿童发热》's "孩子有慢性病", when the two are equally
+        # urgent; the answer already says it quotes a guideline in another language)
         same = decide_urgency(facts, [p for p in passages if p.language == language], red_flag_labels=labels,
                               language=language, ranked_doc_ids=ranked, topic_doc_ids=topic)
-        if same.level == decision.level and same.basis == "criterion" and same.passage is not None:
+        # (nor where the own guideline's grounds would be told in its language: "依据：您提到severe" is no Chinese reason)
+        if same.level == decision.level and same.basis == "criterion" and same.passage is not None and (
+                decision.passage.doc_id not in topic or same.passage.doc_id in topic or _foreign_grounds(decision.reason, language)):
             decision = same
     if composed.status == "abstained" and decision.basis == "no_criterion":
         # nothing in the guidelines and nothing clinical in the question: outside what clinrag covers
@@ -513,6 +527,15 @@ def _about_another_complaint(decision: UrgencyDecision, own: UrgencyDecision, te
     from rag.answer.generators.extractive import names_subject
 
     return decision if names_subject(text, p.title, language, p.language) else own
+
+
+_QUOTED = re.compile(r"“[^”]*”|《[^》]*》|\"[^\"]*\"")
+
+
+def _foreign_grounds(reason: str, language: str) -> bool:
+    """True when a Chinese reason holds English words outside its quotations and titles (the grounds of an English
+    criterion's match)."""
+    return language == "zh" and bool(re.search(r"[A-Za-z]{2,}", _QUOTED.sub(" ", reason)))
 
 
 def _one_word(decision: UrgencyDecision) -> bool:
@@ -690,7 +713,7 @@ def consult(request: ConsultRequest, backends: Backends, *, caller: str = "cli",
     evidence: Evidence | None = None
     try:
         clock.start("retrieve")
-        evidence = _retrieve(request, intake, backends, embedder, tuple(f.label for f in tri.red_flags))
+        evidence = _retrieve(request, intake, backends, embedder, tuple(f.label for f in tri.red_flags), facts)
         record.retrieval = _retrieval_part(evidence.found)
         clock.lap("retrieve")
         tri = _guideline_red_flags(request, intake, evidence, tri, embedder, record)

@@ -387,3 +387,25 @@ def test_the_nearest_same_day_criterion_of_a_similar_cases_raise_is_quoted_from_
     _decide(Composed(advice, "ok"), TriageResult(urgency=None, red_flags=[], rules_version="t"), extract_facts(text), evidence,
             "en", ConsultationRecord(), text, similar_cases=True)
     assert seen == [{"chest-pain"}]
+
+
+# --- round 14 of docs/answers.md: the own guideline's criterion over an equally urgent one in the answer's language ------
+
+
+def test_a_chinese_reason_with_english_grounds_outside_its_quotations_is_foreign() -> None:
+    from rag.consult import _foreign_grounds
+
+    assert _foreign_grounds("急诊：《Warning signs》：“severe vomiting”。依据：您提到severe、呕吐。", "zh")
+    assert not _foreign_grounds("几天内就医：《Asthma》：“See them soon if you need your reliever more often.”。依据：您提到缓解药（指南写明“soon”）。", "zh")
+    assert not _foreign_grounds("Within a few days: the guideline says “x” (Asthma). This applies because you mention inhaler.", "en")
+
+
+def test_a_known_asthmatic_childs_night_cough_in_chinese_quotes_the_asthma_guideline_not_the_childrens_fever_one(starter_kb):
+    """The answer rests on the English asthma guideline, whose "see them soon if you need your reliever more often than
+    usual" is as urgent as 《儿童发热》's "孩子有慢性病或免疫力低下"; before, the Chinese criterion of the other complaint's guideline
+    was quoted because it is in the answer's language."""
+    a = ask(starter_kb, "儿子7岁，有哮喘，最近两周晚上老咳醒，蓝色喷雾一周要用四五次，以前很少用。", age=7)
+    cited = {c.n: c.doc_id for c in a.citations}
+    assert a.urgency == "soon"
+    assert {cited[n] for n in a.seek_care.citations} == {"asthma"}
+    assert "儿童发热" not in a.seek_care.reason

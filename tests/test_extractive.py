@@ -1568,3 +1568,117 @@ def test_a_group_guideline_whose_advice_alone_matches_anchors_when_nothing_else_
     assert matching_documents([insomnia, preg], q, "zh", {"pregnant"}) == ["pregnancy-warning-signs"]
     assert matching_documents([insomnia, preg], q, "zh", set()) == []
     assert matching_documents([insomnia, preg], "怀孕22周，这两天牙疼，能忍着吗？", "zh", {"pregnant"}) == []
+
+
+# --- round 14 (docs/answers.md): a sunburn beside a headache; a red flag's word; the pressing chief complaint; a parent's
+# own sleep; a newborn's guideline in another language -------------------------------------------------------------------
+
+SUNBURN = "Fell asleep at the beach and my shoulders are bright red and sore, no blisters. Also got a bit of a headache from the sun."
+
+
+def test_skin_reddened_by_the_sun_is_read_as_a_sunburn_that_names_the_burns_guideline() -> None:
+    """A sunburn told in lay words is a burn wherever the complaint goes (beside "a bit of a headache"); a headache from the
+    sun with no skin words is not, and "too"/"also" name no topic."""
+    from rag.answer.generators.extractive import _query_terms, names_by_reading, names_title
+
+    assert names_by_reading(SUNBURN, "Burns and scalds", "en")
+    assert names_title(SUNBURN, "Burns and scalds", "en")
+    assert {"burn", "sunburn"} <= _query_terms(SUNBURN, False)
+    assert not {"also", "too"} & _query_terms(SUNBURN + " My arms are sore too.", False)
+    assert not names_by_reading("Been out in the sun all day and now I have a headache.", "Burns and scalds", "en")
+
+
+def test_a_sunburn_beside_a_minor_headache_is_anchored_on_the_burns_guideline() -> None:
+    """Retrieval ranked the headache guideline first; the reading of the presentation (a sunburn) names the burns guideline,
+    which leads as the chief complaint; the headache said as "a bit of a headache" is not the chief one."""
+    from rag.answer.generators.extractive import matching_documents
+
+    passages = [
+        passage("headache-migraine", "Headache and migraine", "2 Assessment",
+                "Tension-type headache: a band-like pressure on both sides; migraine: a throbbing headache with nausea.", 0.55),
+        passage("burns", "Burns and scalds", "2 Assessment",
+                "Superficial (first-degree) burn: red, painful, no blisters, like mild sunburn.", 0.45),
+    ]
+    assert matching_documents(passages, SUNBURN, "en")[0] == "burns"
+    # control: a headache said as the complaint, with no sunburn, stays the headache guideline's
+    assert matching_documents(passages, "Bad headache since this morning, throbbing, feel sick.", "en")[0] == "headache-migraine"
+
+
+def test_a_guideline_sharing_only_a_word_of_the_red_flag_through_its_warning_signs_is_no_anchor() -> None:
+    """A possible bowel obstruction ("肚子胀，三天没大便") shares 大便 with the diarrhoea guideline's warning signs; retrieval
+    ranked another guideline higher, so it is thin evidence (before: its stool tests were the emergency's items). A guideline
+    whose title the red flag's label names still anchors."""
+    from rag.answer.generators.extractive import matching_documents
+
+    query = "肚子胀，三天没大便了，放屁也少，没有发烧没有吐，就是不舒服。"
+    label = ["可能肠梗阻（不排便不排气，伴呕吐或腹胀）"]
+    passages = [
+        passage("diarrhoea-zh", "腹泻与脱水", "2 评估", "腹泻指大便次数增多、大便稀薄。", 0.62, language="zh"),
+        passage("diarrhoea-zh", "腹泻与脱水", "3 危险信号：立即就医", "- 大便带血或呈黑色柏油样；\n- 呕吐频繁，喝什么吐什么。", 0.6,
+                language="zh"),
+        passage("fever-zh", "成人发热", "2 评估", "发热指腋温37.3 ℃以上。", 0.69, language="zh"),
+    ]
+    assert matching_documents(passages, query, "zh", red_flags=label) == []
+    named = [*passages, passage("bowel-zh", "肠梗阻", "2 评估", "肠梗阻表现为肚子胀、没大便、不放屁，可伴呕吐。", 0.5, language="zh")]
+    assert matching_documents(named, query, "zh", red_flags=label)[0] == "bowel-zh"
+
+
+FEVER_THROAT = [
+    passage("sore-throat", "Sore throat", "2 Assessment",
+            "Most sore throats are viral; a tickly throat and a little cough often come with a cold.", 0.75),
+    passage("fever-adults", "Fever in adults", "2 Assessment",
+            "A fever is a temperature of 38 °C or more; shivers and chills are common with a high temperature.", 0.45),
+]
+FEVER_THROAT_Q = "Temperature of 39 since this afternoon with shivers, pain when I pee. And a sore throat. Can I take lozenges?"
+
+
+def test_the_chief_complaint_whose_guideline_sends_the_patient_the_same_day_leads() -> None:
+    """Two titles named: the fever is said first. Retrieval ranked the sore-throat guideline far ahead, more than the chief
+    complaint's bonus; where the fever guideline's own criteria send this patient the same day (`pressing`) and the sore-throat
+    guideline's do not, the fever guideline anchors the answer."""
+    from rag.answer.generators.extractive import matching_documents
+
+    assert matching_documents(FEVER_THROAT, FEVER_THROAT_Q, "en")[0] == "sore-throat"
+    assert matching_documents(FEVER_THROAT, FEVER_THROAT_Q, "en", pressing=frozenset({"fever-adults"}))[0] == "fever-adults"
+    # controls: both guidelines send the patient the same day (the score decides), and the pressing guideline is not the
+    # complaint said first
+    both = frozenset({"fever-adults", "sore-throat"})
+    assert matching_documents(FEVER_THROAT, FEVER_THROAT_Q, "en", pressing=both)[0] == "sore-throat"
+    later = "A sore throat since yesterday. Also a temperature of 39 with shivers. Can I take lozenges?"
+    assert matching_documents(FEVER_THROAT, later, "en", pressing=frozenset({"fever-adults"}))[0] == "sore-throat"
+
+
+def test_a_parents_own_lost_sleep_is_not_the_babys_complaint() -> None:
+    """"我也好几天没睡好，睡不着" in a question about a 3-week-old names no 失眠 (nor insomnia in English terms); the same words
+    from an adult about themselves still do, and a child's own sleep is kept."""
+    from rag.answer.generators.extractive import _query_terms, english_bridge
+
+    baby = "宝宝三周大，晚上一放下就哭，我也好几天没睡好，睡不着老翻来覆去。想抱着他在大床上一起睡，这样行吗？"
+    assert "失眠" not in _query_terms(baby, True)
+    assert "insomnia" not in english_bridge(baby)
+    assert "失眠" in _query_terms("我也好几天没睡好，睡不着老翻来覆去。", True)
+    assert "失眠" in _query_terms("孩子8岁，最近晚上老睡不着。", True)
+    en = "My baby is 3 weeks old and cries whenever I put him down, I haven't slept properly in days. Can he sleep in our bed?"
+    assert "insomnia" not in _query_terms(en, False) and "slept" not in " ".join(_query_terms(en, False))
+
+
+def test_a_baby_under_three_months_is_offered_the_newborn_guideline_in_another_language_when_no_title_is_named() -> None:
+    """A 3-week-old's crying in Chinese: 《儿童发热》 covers babies among others, but the complaint names no fever, so the English
+    newborn guideline is offered (it was not: round 13's "3-week-old's bed-sharing"); a fever at two months names 《儿童发热》
+    and is not (test_a_group_guideline_in_another_language_is_offered_when_none_in_the_questions_language_covers_the_group)."""
+    from types import SimpleNamespace
+
+    from rag.answer.evidence import candidate_documents
+
+    got = [passage("insomnia-zh", "失眠", "2 评估", "失眠指入睡困难、易醒。", 0.7, language="zh")]
+    baby = passage("newborn-warning-signs", "Newborn care and warning signs in babies", "5 Self-care",
+                   "Never shake a baby. If crying is overwhelming, put the baby safely in the cot and take a break.", 0.0,
+                   groups=("infant",))
+    versions = [SimpleNamespace(doc_id="newborn-warning-signs", language="en", title=baby.title, groups=("infant",), content_hash="b"),
+                SimpleNamespace(doc_id="fever-children-zh", language="zh", title="儿童发热", groups=("child", "infant"), content_hash="f")]
+    store = _Store({"b": [baby], "f": []})
+    query = "宝宝三周大，晚上一放下就哭，我也好几天没睡好。"
+    out = candidate_documents(got, versions, store, query, "zh", patient={"infant", "young_infant"})  # type: ignore[arg-type]
+    assert [p.doc_id for p in out] == ["newborn-warning-signs"]
+    # not for an older baby (the newborn guideline is written for the first 3 months)
+    assert candidate_documents(got, versions, store, query, "zh", patient={"infant"}) == []  # type: ignore[arg-type]

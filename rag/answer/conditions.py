@@ -103,7 +103,7 @@ def _days(query: str) -> float | None:
 
 # words of a complaint that say nothing about which condition it is
 _WEAK = frozenset("need needs all go going time times feel feeling felt very had have been day days week weeks two three "
-                  "get got since also just really much lot like bit some still keep keeps now today yesterday last "
+                  "get got too since also just really much lot like bit some still keep keeps now today yesterday last "
                   "started start getting think not no myself lately weird "
                   # how long and how often: a duration is no symptom ("for about 20 minutes" names no arrhythmia's "minutes")
                   "minute minutes hour hours month months year years every afterwards come comes came".split())

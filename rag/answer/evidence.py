@@ -122,7 +122,12 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
         if v.doc_id in have or len(out) >= limit:
             continue
         group = for_group(v)
-        if v.language != language and (not group or own_group or set(v.groups) - {"female"} <= groups_here):
+        # (a baby under 3 months is the newborn guideline's, written for that age alone, where the question's language
+        # has only children's guidelines that cover babies among others and the complaint names none of their titles: a
+        # 3-week-old's crying and bed-sharing; a fever at two months stays 《儿童发热》's)
+        newborn = group and not titled and "young_infant" in patient and set(v.groups) == {"infant"} and not any(
+            names_title(query, w.title, language) for w in versions if w.language == language and "infant" in w.groups)
+        if v.language != language and (not group or own_group or (set(v.groups) - {"female"} <= groups_here and not newborn)):
             continue
         # (a reading of the whole presentation names its guideline whatever else is named: a strip of blisters after a
         # burning pain in the chest is shingles, a skin rash, beside "Chest pain")

@@ -148,6 +148,22 @@ _REASSURED_ZH = re.compile(r"精神[还都也挺很]*(?:可以|好|不错|正常
 _SLEEP_LOST_ZH = re.compile(r"得(?:整晚|整夜|晚上|一晚上|夜里)?(?:都|也)?睡不(?:着|好)觉?")
 _SLEEP_LOST_EN = re.compile(r"\b(?:keeps?|kept|keeping) (?:me|him|her|them|us) (?:up|awake)\b|"
                             r"\b(?:can'?t|cannot|couldn'?t|unable to) (?:get to )?sleep(?= (?:for|because of|with|due to) (?:the|my|his|her|this) )")
+# a parent's own lost sleep in a question about their baby or child is not the child's complaint ("宝宝三周大，晚上一放下就哭，
+# 我也好几天没睡好" asks about the baby, not about insomnia)
+_CARER_ZH = re.compile(r"宝宝|婴儿|新生儿|孩子|小孩|儿子|女儿|闺女")
+_CARER_SLEEP_ZH = re.compile(r"[^，,。；;！？]*我[^，,。；;！？]*(?:睡不着|睡不好|没睡好|没怎么睡|失眠)[^，,。；;！？]*(?:[，,][^，,。；;！？]*(?:睡|翻来覆去)[^，,。；;！？]*)*")
+_CARER_EN = re.compile(r"\bmy (?:baby|newborn|son|daughter|child|toddler|little one|boy|girl)\b|\b(?:baby|newborn) is\b", re.I)
+_CARER_SLEEP_EN = re.compile(r"\b(?:i|i'?m|i am|i'?ve|i have|we|we'?re|we'?ve)\b[^.;,!?]{0,25}?\b(?:not sleeping|haven'?t slept|have not slept|"
+                             r"can'?t sleep|cannot sleep|no sleep|sleep[- ]deprived|exhausted|shattered)\b[^.;,!?]*", re.I)
+
+
+def _without_carer_sleep(text: str, zh: bool) -> str:
+    """The complaint without the parent's own lost sleep, where it is about a baby or child."""
+    if zh:
+        return _CARER_SLEEP_ZH.sub("，", text) if _CARER_ZH.search(text) else text
+    return _CARER_SLEEP_EN.sub(", ", text) if _CARER_EN.search(text) else text
+
+
 _SLEEP_PLACE = re.compile(r"\bsleep(?:s|ing)? (?:on (?:his|her|their) (?:side|back|front|tummy|stomach)|in (?:our|their|his|her) "
                           r"(?:bed|cot|crib|room))\b")
 _TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|bollocks?|testes)\b")
@@ -234,7 +250,7 @@ def _flu(low: str) -> bool:
 @functools.lru_cache(maxsize=256)
 def _syndromes(query: str, zh: bool) -> frozenset[str]:
     """The topic terms a reading of the whole presentation adds: a panic attack in lay words ("panic", "anxiety"),
-    shingles ("shingles", a skin rash)."""
+    shingles ("shingles", a skin rash), skin reddened by the sun (a sunburn)."""
     if zh:
         return frozenset()
     low = affirmed_text(query).lower()
@@ -247,6 +263,10 @@ def _syndromes(query: str, zh: bool) -> frozenset[str]:
         out.add("cold")
     if _flu(low):
         out.add("influenza")
+    if _SUN.search(low) and _SUN_SKIN.search(low):
+        # skin reddened by the sun is a sunburn wherever else the complaint goes ("fell asleep at the beach, shoulders
+        # bright red and sore. Also a bit of a headache from the sun" is the burns guideline's before the headache one's)
+        out |= {"sunburn", "burn"}
     return frozenset(out)
 
 
@@ -326,10 +346,10 @@ _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "toda
             # "type 1" names no "Type 2 diabetes" (the title's number is no word)
             "type",
             # contractions written without the apostrophe ("theres a blister", "shes fine")
-            "between", "there", "theres", "shes", "hes", "thats", "im", "youre", "theyre", "isnt", "doesnt", "dont", "didnt", "cant",
+            "too", "also", "between", "there", "theres", "shes", "hes", "thats", "im", "youre", "theyre", "isnt", "doesnt", "dont", "didnt", "cant",
             "早上", "上午", "中午", "下午", "晚上", "白天", "夜里", "经常", "一直", "有点", "有些", "两三", "三个", "星期", "礼拜",
             "平时", "特别", "几次", "好几", "厉害", "小时", "分钟", "时候", "感觉", "觉得", "现在", "刚才", "昨天", "还是", "就是", "没有", "不是", "好像", "比较",
-            "一样", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
+            "一样", "几天", "怎么", "最好", "好看", "推荐", "明天", "今天", "天气", "最近", "已经", "两天", "一个", "这两", "多月", "个多"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,6 +542,7 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
     # sleep lost to another complaint is that complaint's, not insomnia ("牙疼得睡不着", "the cough keeps him awake")
     query = (_SLEEP_LOST_ZH if zh else _SLEEP_LOST_EN).sub("，" if zh else ", ", query)
+    query = _without_carer_sleep(query, zh)
     if zh:
         query = _ZH_SOAK.sub("水浸", query)
         query = _ZH_FLUSH.sub("潮热", query)
@@ -536,7 +557,7 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     if _REFLUX_EN.search(low):
         low += " reflux "
     if _SUN.search(low) and _SUN_SKIN.search(low):
-        low += " sunburn "
+        low += " sunburn burn "  # (a sunburn is a burn: the burns guideline's title names it, as the lay table's rows do)
     low = _BURNING.sub(" pain ", low)  # "burning in my upper chest" is a sensation; "burned my hand" is a burn
     low = _COLD_THING.sub(" ", low)  # "cold water", "a cold sweat", "feels cold": not a cold
     low = _SCALD.sub(r"\g<0> burn ", low)  # "spilt hot tea on my tummy", "boiling water", "a hot oven tray": a burn
@@ -826,7 +847,7 @@ def english_bridge(query: str) -> str:
     # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint; nor
     # sleep lost to another complaint: "痒得睡不着" is no insomnia)
     text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))
-    return ", ".join(english_terms(_SLEEP_LOST_ZH.sub("，", text)))
+    return ", ".join(english_terms(_without_carer_sleep(_SLEEP_LOST_ZH.sub("，", text), True)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -933,6 +954,7 @@ def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
 
 def matching_documents(passages: list[Passage], query: str, language: str, patient: set[str] | None = None, *,
                        context: Sequence[Passage] = (), red_flags: Sequence[str] = (),
+                       pressing: AbstractSet[str] = frozenset(),
                        explain: dict[str, dict[str, object]] | None = None) -> list[str]:
     """Documents that match the complaint, best first: the anchor, then any other that covers a part of the
     complaint the anchor does not, or that is written for this patient's group alone.
@@ -940,7 +962,8 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     `passages` are the numbered passages (their documents are the candidates); `context` may hold every passage
     of those documents, so that what a document is about is read from all of it rather than from the chunks
     retrieval happened to rank; `red_flags` are the labels of the red flags that fired (an emergency answer is
-    anchored on the guideline about that emergency)."""
+    anchored on the guideline about that emergency); `pressing` are the candidates whose own criteria, met by this
+    patient's facts, send them to a clinician the same day or sooner (the urgency ladder's, read by the caller)."""
     best: dict[str, float] = {}
     titles: dict[str, str] = {}
     groups: dict[str, tuple[str, ...]] = {}
@@ -1093,6 +1116,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         first = whole_named[0] if len(whole_named) == 1 else None
     chief = {d: CHIEF_BONUS if d == first else 0.0 for d in best}
     score = {d: best[d] + 0.15 * title[d] + 0.04 * min(4.0, weight[d]) + emergency[d] + group[d] + chief[d] for d in best}
+    # the chief complaint whose own guideline sends the patient to a clinician the same day or sooner leads, where the
+    # best-scored candidate's does not, however far retrieval ranked it behind: "嗓子有点痒，偶尔咳两声。另外…小便又疼又急，
+    # …烧到39度" is 《成人发热》's kidney infection, not 《咳嗽》's, though the question ends on cough medicine
+    leader = max(best, key=lambda d: (score[d], d))
+    if first is not None and first in pressing and leader not in pressing and first != leader and not emergency[leader]:
+        score[first] = score[leader] + 0.01
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
@@ -1100,12 +1129,15 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         for d in ordered:
             explain[d] = {"score": round(score[d], 4), "passage": round(best[d], 4), "title": round(title[d], 3),
                           "topic": sorted(topic[d]), "weight": round(weight[d], 3), "emergency": emergency[d],
-                          "group": group[d], "chief": chief[d]}
+                          "group": group[d], "chief": chief[d], "pressing": d in pressing}
     # thin evidence is no anchor: a guideline whose title the complaint does not name and that shares one topic word
     # with it, while retrieval ranked another candidate higher ("come off it" is no sprain; "之后" no blood pressure
     # when the right guideline is in the other language): an answer from it would be another condition's advice
     top = max(best.values())
-    thin = {d for d in ordered if title[d] == 0 and len(units(d, topic[d])) == 1 and not emergency[d] and not group[d]
+    # (a guideline whose warning signs merely share a word of the red flag's label is no emergency's guideline either:
+    # "肚子胀，三天没大便" with a possible bowel obstruction shares 大便 with the diarrhoea guideline, whose stool tests are
+    # not this emergency's; a guideline whose title the label names still anchors)
+    thin = {d for d in ordered if title[d] == 0 and len(units(d, topic[d])) == 1 and emergency[d] < 0.3 and not group[d]
             and best[d] < top - THIN_MARGIN}
     if explain is not None:
         for d in thin:
