@@ -1618,3 +1618,13 @@ def test_round_15_a_concept_is_named_in_chinese_by_what_it_is_not_by_its_first_e
     from rag.safety.urgency.matching import _zh_grounds
 
     assert _zh_grounds("age; you mention long term") == "年龄符合；您提到慢性病"
+
+
+def test_round_15_a_raised_levels_note_of_the_level_it_came_from_is_no_stand_down() -> None:
+    from rag.safety.screen import contradicts_urgency
+
+    raised = ("Same day: no guideline criterion matched exactly (the ladder said “Routine appointment”), but presentations "
+              "like this one needed a same-day assessment")
+    assert contradicts_urgency(raised, "urgent") is None
+    assert contradicts_urgency("当天就医：没有完全相符的指南就医标准（阶梯判断为“择期门诊”），但与您的描述相似的已标注病例需要当天评估", "urgent") is None
+    assert contradicts_urgency("Book a routine appointment with your doctor.", "urgent")

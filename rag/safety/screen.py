@@ -185,6 +185,11 @@ _EMERGENCY_ACTION = _rx(r"\b(?:call|dial|phone)\b", r"\bemergency\b", r"\bambula
                         r"急救|急诊|120|救护车|心肺复苏|肾上腺素")
 
 
+# how a raised level's reason names the level it was raised from (rag.safety.similar_cases): "(the ladder said
+# “Routine appointment”)", "（阶梯判断为“择期门诊”）"
+_LADDER_SAID = re.compile(r"\(the ladder said “[^”]{1,40}”\)|（阶梯判断为“[^”]{1,20}”）")
+
+
 def contradicts_urgency(text: str, urgency: str | None) -> str | None:
     """Why an answer item's text contradicts the triage urgency, or None.
 
@@ -192,6 +197,7 @@ def contradicts_urgency(text: str, urgency: str | None) -> str | None:
     "routine appointment", "no need to call") contradicts it, whatever red flag it names."""
     if urgency not in {"emergency", "urgent"}:
         return None
+    text = _LADDER_SAID.sub(" ", text)  # the reason's own note of the level it raised from is no stand-down
     for sentence in _SENTENCES.split(text):
         if phrase := _stand_down(sentence):
             return f"says {phrase!r} but triage says {urgency}"
