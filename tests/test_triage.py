@@ -535,3 +535,82 @@ def test_round_14_iron_tablets_someone_else_takes_do_not_explain_a_black_stool()
     text = ("I take naproxen and a baby aspirin. Last 2 days my poo has been black and sticky like tar. Could it be the iron "
             "tablets my wife takes? I don't take them.")
     assert any(f.rule_id == "gi_bleeding" for f in triage(text, age=71, pregnant=None).red_flags)
+
+
+# round 15 (rules 2026.12.14): the decisive sign told by its consequence or by what someone sees. Our own wordings of the
+# kinds urgency_dev17 and earlier development sets missed (never their text), each family with look-alikes below.
+ROUND_15_FIRES = [
+    # stroke: an object slipping out of one hand; words that come out in the wrong order
+    ("the spoon kept falling out of her right hand at breakfast, started half an hour ago", 75, None, "stroke_befast"),
+    ("when he tried to speak the sentence came out scrambled, all the words in a jumble", 70, None, "stroke_befast"),
+    ("she keeps dropping her cup from her left hand", 80, None, "stroke_befast"),
+    ("筷子老从右手滑掉，刚开始的", 70, None, "stroke_befast"),
+    # cardiac without the word chest: a squeeze spreading into the neck or jaw, with sweat or a grey face
+    ("he thinks it's indigestion but there's a heaviness going up into his jaw and he is drenched in sweat", 60, None,
+     "chest_pain_cardiac"),
+    ("tight pressure that's spreading into my neck and left arm, clammy and a horrible colour", 55, None, "chest_pain_cardiac"),
+    ("一股攥着的劲往脖子上窜，一身冷汗", 60, None, "chest_pain_cardiac"),
+    # suicide: a plan worked out in the third person, possessions given away
+    ("my son told me he's worked out how he'd do it", 50, None, "suicide_self_harm"),
+    ("he's been giving all his things away and saying goodbye to people", 30, None, "suicide_self_harm"),
+    ("他说已经想好了怎么死", 30, None, "suicide_self_harm"),
+    # sepsis: a dry pad, staring at the wall, muddled, cold blotchy hands, with an infection
+    ("my gran has a chest infection and since this morning she just stares into space, her pad has been dry since last night",
+     86, None, "sepsis"),
+    ("Gran has a water infection, since this morning she's really muddled", 84, None, "sepsis"),
+    ("老人发烧，今天一直盯着墙，尿垫一上午都是干的", 88, None, "sepsis"),
+    # hypoglycaemia told by behaviour; breathing by what is heard and seen
+    ("my husband takes insulin, skipped lunch, now he's sweating buckets and acting really strange", 60, None,
+     "severe_hypoglycaemia"),
+    ("he has to stop halfway through every sentence to get his breath", 70, None, "breathing_difficulty"),
+    ("can only say three or four words and then has to stop for a breath", 40, None, "breathing_difficulty"),
+    ("讲三四个字就要喘一下", 60, None, "breathing_difficulty"),
+    ("my 2 year old has a fever, breathing fast and grunting with every breath", 2, None, "breathing_difficulty"),
+    ("孩子发烧，一吸气肋骨下面就陷进去", 3, None, "breathing_difficulty"),
+    ("My husband has asthma, wheezing all day and now he's really drowsy", 50, None, "breathing_difficulty"),
+    ("she's so drowsy I can't keep her awake", 70, None, "collapse_unresponsive"),
+    # coffee grounds in Chinese; cauda equina told by wiping; counted wet nappies
+    ("吐出来的东西像咖啡渣一样", 50, None, "gi_bleeding"),
+    ("since the fall i can't feel the toilet paper when i wipe and my back is agony", 45, None, "cauda_equina"),
+    ("Hurt my back lifting and I didn't realise I'd wet myself", 45, None, "cauda_equina"),
+    ("my little boy has only had one wet nappy since this morning and just lies there", 1.5, None, "child_dehydration"),
+    ("宝宝从早上到现在只换过一次湿尿布，没精神", 0.8, None, "child_dehydration"),
+]
+
+ROUND_15_LOOK_ALIKES = [
+    ("the cup slipped out of my wet hand and smashed", 40, None),
+    ("my toddler gets his words in the wrong order sometimes when he's excited", 3, None),
+    ("my left hand went dead after I slept on it, came back after a couple of minutes", 57, None),
+    ("my neck muscles feel tight after the gym and I'm sweaty", 30, None),
+    ("I'm giving away my old clothes to charity", 30, None),
+    ("my son has worked out how to do his maths homework", 40, None),
+    ("my grandad's pad was dry this morning but he's drinking fine and is his usual self", 88, None),
+    ("he had a chesty cough last week and is confused about his appointment", 80, None),
+    ("喝了咖啡之后吐了，吐出来是咖啡色的", 30, None),
+    ("ran up three flights of stairs, gasping at the top, fine again after a minute", 30, None),
+    ("I had to stop mid-sentence to catch my breath after the run, fine now", 30, None),
+    ("had a bad asthma attack last night, sorted it with about 10 puffs of my blue inhaler, fine today", 30, None),
+    ("my smartwatch says irregular rhythm and my heart feels like it's fluttering, no chest pain", 68, None),
+    ("my 4 year old has a cough and a wheeze but he's talking in full sentences and playing with his lego", 4, None),
+    ("I keep nodding off in front of the telly in the evenings", 60, None),
+    ("my granddad has copd and keeps dozing off after lunch, otherwise well", 80, None),
+    ("I'm asthmatic and a bit confused about which inhaler to use", 30, None),
+    ("the baby grunts in his sleep, feeding well, breathing normal", 0.3, None),
+    ("宝宝今天尿布换了好几次，精神很好", 1, None),
+]
+
+
+@pytest.mark.parametrize("text, age, pregnant, rule", ROUND_15_FIRES)
+def test_round_15_red_flags_told_by_consequence(text: str, age: float, pregnant: bool | None, rule: str) -> None:
+    assert rule in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}
+
+
+@pytest.mark.parametrize("text, age, pregnant", ROUND_15_LOOK_ALIKES)
+def test_round_15_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
+    assert triage(text, age=age, pregnant=pregnant).red_flags == []
+
+
+def test_round_15_a_wheeze_beside_lego_fires_only_with_a_sudden_start_or_something_inhaled() -> None:
+    assert any(f.rule_id == "choking_foreign_body" for f in triage(
+        "playing with lego and suddenly he's wheezing and can't stop coughing", age=3).red_flags)
+    assert triage("he's had a cold all week and a bit of a wheeze, happily playing lego", age=4).red_flags == []
