@@ -575,6 +575,15 @@ ROUND_15_FIRES = [
     ("Hurt my back lifting and I didn't realise I'd wet myself", 45, None, "cauda_equina"),
     ("my little boy has only had one wet nappy since this morning and just lies there", 1.5, None, "child_dehydration"),
     ("宝宝从早上到现在只换过一次湿尿布，没精神", 0.8, None, "child_dehydration"),
+    # a severe headache and then a faint; chest pressure for "twenty-odd minutes"; amounts as "a load of", "a handful of my"
+    ("terrible headache this morning and then she collapsed in the kitchen", 50, None, "thunderclap_headache"),
+    ("头疼得厉害，刚才突然晕倒了", 50, None, "thunderclap_headache"),
+    ("胸口闷得慌，像压了块大石头，已经二十多分钟了还没好", 60, None, "chest_pain_persisting"),
+    ("took a load of paracetamol on Sunday", 30, None, "poisoning_overdose"),
+    ("took a handful of my sleeping tablets with a bottle of wine", 30, None, "poisoning_overdose"),
+    ("Gave birth a week ago, bleeding is soaking a pad every hour with big clots.", 30, None, "major_bleeding"),
+    # an activity noun is an event, not talk about a subject ("football training" is not "a training course on ...")
+    ("My 15 year old collapsed during football training", 15, None, "exertional_collapse"),
 ]
 
 ROUND_15_LOOK_ALIKES = [
@@ -597,6 +606,10 @@ ROUND_15_LOOK_ALIKES = [
     ("I'm asthmatic and a bit confused about which inhaler to use", 30, None),
     ("the baby grunts in his sleep, feeding well, breathing normal", 0.3, None),
     ("宝宝今天尿布换了好几次，精神很好", 1, None),
+    ("a load of my tablets were out of date so I threw them away", 60, None),
+    ("my period is heavy, changing a pad every 3 hours", 30, None),
+    ("took a handful of vitamins", 30, None),
+    ("we had a first aid training session about heart attacks and crushing chest pain", 30, None),
 ]
 
 
