@@ -584,6 +584,18 @@ ROUND_15_FIRES = [
     ("Gave birth a week ago, bleeding is soaking a pad every hour with big clots.", 30, None, "major_bleeding"),
     # an activity noun is an event, not talk about a subject ("football training" is not "a training course on ...")
     ("My 15 year old collapsed during football training", 15, None, "exertional_collapse"),
+    # what is heard and seen: a hot-potato voice and a mouth that will not open (new rule throat_abscess), stridor, a bulging
+    # soft spot, a racing heart with a blackout, coffee granules, a weight on the middle of the chest, a pressure not letting up
+    ("tonsils are huge, I can hardly open my mouth and my voice sounds like I've a hot potato in there", 25, None, "throat_abscess"),
+    ("sore throat and he's drooling because he can't bear to swallow his spit", 30, None, "throat_abscess"),
+    ("嗓子疼了五天，现在嘴都张不开，口水咽不下往外流", 30, None, "throat_abscess"),
+    ("croup for two days and now a harsh crowing sound every time she breathes in", 2, None, "breathing_difficulty"),
+    ("the soft spot on my 5 week old's head looks tense and is bulging", 0.1, None, "meningitis"),
+    ("my heart was hammering away and then I blacked out on the stairs", 40, None, "very_fast_heart"),
+    ("threw up twice, it looked like coffee granules", 70, None, "gi_bleeding"),
+    ("grey and sweaty, says there's a weight sitting on the middle of his chest", 70, None, "chest_pain_cardiac"),
+    ("there's a pressure on my chest that hasn't let up since lunch", 60, None, "chest_pain_persisting"),
+    ("bad headache, a temperature and a stiff neck, and she's being sick", 19, None, "meningitis"),
 ]
 
 ROUND_15_LOOK_ALIKES = [
@@ -610,6 +622,12 @@ ROUND_15_LOOK_ALIKES = [
     ("my period is heavy, changing a pad every 3 hours", 30, None),
     ("took a handful of vitamins", 30, None),
     ("we had a first aid training session about heart attacks and crushing chest pain", 30, None),
+    ("sore throat and my baby is dribbling a lot, teething", 30, None),
+    ("there's a whistling noise when he breathes in through his nose, it's blocked", 5, None),
+    ("the soft spot on my baby's head is a bit sunken", 0.5, None),
+    ("no temperature, stiff neck from sleeping funny, bit of a headache", 30, None),
+    ("a weight on my mind all week", 40, None),
+    ("my chest has felt tight all day since I started the new gym routine, no other symptoms", 30, None),
 ]
 
 
