@@ -596,6 +596,12 @@ ROUND_15_FIRES = [
     ("grey and sweaty, says there's a weight sitting on the middle of his chest", 70, None, "chest_pain_cardiac"),
     ("there's a pressure on my chest that hasn't let up since lunch", 60, None, "chest_pain_persisting"),
     ("bad headache, a temperature and a stiff neck, and she's being sick", 19, None, "meningitis"),
+    ("my 9 month old has had two wet nappies in 24 hours and she's very quiet", 0.75, None, "child_dehydration"),
+    ("宝宝今天只尿了一次，哭的时候也没有眼泪", 0.5, None, "child_dehydration"),
+    ("my grandad has a fever and hasn't passed any water since yesterday morning", 84, None, "sepsis"),
+    ("back pain and I've lost feeling between my legs", 45, None, "cauda_equina"),
+    ("奶奶拿着杯子突然就掉了，右手使不上劲", 80, None, "stroke_befast"),
+    ("发烧，浑身发抖停不下来，皮肤一块一块的发花", 70, None, "sepsis"),
 ]
 
 ROUND_15_LOOK_ALIKES = [
@@ -628,6 +634,12 @@ ROUND_15_LOOK_ALIKES = [
     ("no temperature, stiff neck from sleeping funny, bit of a headache", 30, None),
     ("a weight on my mind all week", 40, None),
     ("my chest has felt tight all day since I started the new gym routine, no other symptoms", 30, None),
+    ("my 1 year old had two wet nappies in 24 hours but she's drinking well and happy", 1, None),
+    ("my friend is not making sense about the flu jab", 30, None),
+    ("back ache, the toilet paper feels rough when I wipe", 40, None),
+    # a quinsy picture with fluids going down and breathing fine is a same-day assessment, not 999
+    ("tonsil on the left is massive and I can barely open my mouth. I can still drink water and my breathing is fine", 25, None),
+    ("sore throat for a week, the glands in my neck are swollen, swallowing is ok", 30, None),
 ]
 
 
