@@ -105,6 +105,8 @@ _TOPIC = re.compile(
     # film about a stroke"); "collapsed during football training", "fainted in class", "a course of antibiotics" are events
     r"|(?:lesson|lecture|seminar|film|movie|training|course|class(?:es)?)\W+(?:[\w'-]+\W+){0,3}?(?:about|covering|on (?:suicide|self[- ]harm"
     r"|strokes?|heart attacks?|sepsis|overdoses?|mental health|first aid|cpr|anaphylaxis|meningitis|seizures|epilepsy|resuscitation))"
+    # ... or when it is what the patient asks about ("I'd like to ask about those breathing rehab classes")
+    r"|(?:ask\w*|enquir\w*|inquir\w*|info\w* on|know more) about (?:[\w'-]+\s+){0,4}?(?:lessons?|classes|class|courses?|training|sessions?)"
     r"|article|podcast|discuss\w*|talk(?:ing)? (?:about|with \w+ about)|prevention|awareness|statistics|rates? of"
     r"|suicide rates|scared of (?:having|getting)|afraid of (?:having|getting)|worried about (?:having|getting)|fear of (?:having|getting)"
     r"|at risk of|risk of (?:having|getting))\b"
