@@ -535,3 +535,125 @@ def test_round_14_iron_tablets_someone_else_takes_do_not_explain_a_black_stool()
     text = ("I take naproxen and a baby aspirin. Last 2 days my poo has been black and sticky like tar. Could it be the iron "
             "tablets my wife takes? I don't take them.")
     assert any(f.rule_id == "gi_bleeding" for f in triage(text, age=71, pregnant=None).red_flags)
+
+
+# round 15 (rules 2026.12.14): the decisive sign told by its consequence or by what someone sees. Our own wordings of the
+# kinds urgency_dev17 and earlier development sets missed (never their text), each family with look-alikes below.
+ROUND_15_FIRES = [
+    # stroke: an object slipping out of one hand; words that come out in the wrong order
+    ("the spoon kept falling out of her right hand at breakfast, started half an hour ago", 75, None, "stroke_befast"),
+    ("when he tried to speak the sentence came out scrambled, all the words in a jumble", 70, None, "stroke_befast"),
+    ("she keeps dropping her cup from her left hand", 80, None, "stroke_befast"),
+    ("筷子老从右手滑掉，刚开始的", 70, None, "stroke_befast"),
+    # cardiac without the word chest: a squeeze spreading into the neck or jaw, with sweat or a grey face
+    ("he thinks it's indigestion but there's a heaviness going up into his jaw and he is drenched in sweat", 60, None,
+     "chest_pain_cardiac"),
+    ("tight pressure that's spreading into my neck and left arm, clammy and a horrible colour", 55, None, "chest_pain_cardiac"),
+    ("一股攥着的劲往脖子上窜，一身冷汗", 60, None, "chest_pain_cardiac"),
+    # suicide: a plan worked out in the third person, possessions given away
+    ("my son told me he's worked out how he'd do it", 50, None, "suicide_self_harm"),
+    ("he's been giving all his things away and saying goodbye to people", 30, None, "suicide_self_harm"),
+    ("他说已经想好了怎么死", 30, None, "suicide_self_harm"),
+    # sepsis: a dry pad, staring at the wall, muddled, cold blotchy hands, with an infection
+    ("my gran has a chest infection and since this morning she just stares into space, her pad has been dry since last night",
+     86, None, "sepsis"),
+    ("Gran has a water infection, since this morning she's really muddled", 84, None, "sepsis"),
+    ("老人发烧，今天一直盯着墙，尿垫一上午都是干的", 88, None, "sepsis"),
+    # hypoglycaemia told by behaviour; breathing by what is heard and seen
+    ("my husband takes insulin, skipped lunch, now he's sweating buckets and acting really strange", 60, None,
+     "severe_hypoglycaemia"),
+    ("he has to stop halfway through every sentence to get his breath", 70, None, "breathing_difficulty"),
+    ("can only say three or four words and then has to stop for a breath", 40, None, "breathing_difficulty"),
+    ("讲三四个字就要喘一下", 60, None, "breathing_difficulty"),
+    ("my 2 year old has a fever, breathing fast and grunting with every breath", 2, None, "breathing_difficulty"),
+    ("孩子发烧，一吸气肋骨下面就陷进去", 3, None, "breathing_difficulty"),
+    ("My husband has asthma, wheezing all day and now he's really drowsy", 50, None, "breathing_difficulty"),
+    ("she's so drowsy I can't keep her awake", 70, None, "collapse_unresponsive"),
+    # coffee grounds in Chinese; cauda equina told by wiping; counted wet nappies
+    ("吐出来的东西像咖啡渣一样", 50, None, "gi_bleeding"),
+    ("since the fall i can't feel the toilet paper when i wipe and my back is agony", 45, None, "cauda_equina"),
+    ("Hurt my back lifting and I didn't realise I'd wet myself", 45, None, "cauda_equina"),
+    ("my little boy has only had one wet nappy since this morning and just lies there", 1.5, None, "child_dehydration"),
+    ("宝宝从早上到现在只换过一次湿尿布，没精神", 0.8, None, "child_dehydration"),
+    # a severe headache and then a faint; chest pressure for "twenty-odd minutes"; amounts as "a load of", "a handful of my"
+    ("terrible headache this morning and then she collapsed in the kitchen", 50, None, "thunderclap_headache"),
+    ("头疼得厉害，刚才突然晕倒了", 50, None, "thunderclap_headache"),
+    ("胸口闷得慌，像压了块大石头，已经二十多分钟了还没好", 60, None, "chest_pain_persisting"),
+    ("took a load of paracetamol on Sunday", 30, None, "poisoning_overdose"),
+    ("took a handful of my sleeping tablets with a bottle of wine", 30, None, "poisoning_overdose"),
+    ("Gave birth a week ago, bleeding is soaking a pad every hour with big clots.", 30, None, "major_bleeding"),
+    # an activity noun is an event, not talk about a subject ("football training" is not "a training course on ...")
+    ("My 15 year old collapsed during football training", 15, None, "exertional_collapse"),
+    # what is heard and seen: a hot-potato voice and a mouth that will not open (new rule throat_abscess), stridor, a bulging
+    # soft spot, a racing heart with a blackout, coffee granules, a weight on the middle of the chest, a pressure not letting up
+    ("tonsils are huge, I can hardly open my mouth and my voice sounds like I've a hot potato in there", 25, None, "throat_abscess"),
+    ("sore throat and he's drooling because he can't bear to swallow his spit", 30, None, "throat_abscess"),
+    ("嗓子疼了五天，现在嘴都张不开，口水咽不下往外流", 30, None, "throat_abscess"),
+    ("croup for two days and now a harsh crowing sound every time she breathes in", 2, None, "breathing_difficulty"),
+    ("the soft spot on my 5 week old's head looks tense and is bulging", 0.1, None, "meningitis"),
+    ("my heart was hammering away and then I blacked out on the stairs", 40, None, "very_fast_heart"),
+    ("threw up twice, it looked like coffee granules", 70, None, "gi_bleeding"),
+    ("grey and sweaty, says there's a weight sitting on the middle of his chest", 70, None, "chest_pain_cardiac"),
+    ("there's a pressure on my chest that hasn't let up since lunch", 60, None, "chest_pain_persisting"),
+    ("bad headache, a temperature and a stiff neck, and she's being sick", 19, None, "meningitis"),
+    ("my 9 month old has had two wet nappies in 24 hours and she's very quiet", 0.75, None, "child_dehydration"),
+    ("宝宝今天只尿了一次，哭的时候也没有眼泪", 0.5, None, "child_dehydration"),
+    ("my grandad has a fever and hasn't passed any water since yesterday morning", 84, None, "sepsis"),
+    ("back pain and I've lost feeling between my legs", 45, None, "cauda_equina"),
+    ("奶奶拿着杯子突然就掉了，右手使不上劲", 80, None, "stroke_befast"),
+    ("发烧，浑身发抖停不下来，皮肤一块一块的发花", 70, None, "sepsis"),
+]
+
+ROUND_15_LOOK_ALIKES = [
+    ("the cup slipped out of my wet hand and smashed", 40, None),
+    ("my toddler gets his words in the wrong order sometimes when he's excited", 3, None),
+    ("my left hand went dead after I slept on it, came back after a couple of minutes", 57, None),
+    ("my neck muscles feel tight after the gym and I'm sweaty", 30, None),
+    ("I'm giving away my old clothes to charity", 30, None),
+    ("my son has worked out how to do his maths homework", 40, None),
+    ("my grandad's pad was dry this morning but he's drinking fine and is his usual self", 88, None),
+    ("he had a chesty cough last week and is confused about his appointment", 80, None),
+    ("喝了咖啡之后吐了，吐出来是咖啡色的", 30, None),
+    ("ran up three flights of stairs, gasping at the top, fine again after a minute", 30, None),
+    ("I had to stop mid-sentence to catch my breath after the run, fine now", 30, None),
+    ("had a bad asthma attack last night, sorted it with about 10 puffs of my blue inhaler, fine today", 30, None),
+    ("my smartwatch says irregular rhythm and my heart feels like it's fluttering, no chest pain", 68, None),
+    ("my 4 year old has a cough and a wheeze but he's talking in full sentences and playing with his lego", 4, None),
+    ("I keep nodding off in front of the telly in the evenings", 60, None),
+    ("my granddad has copd and keeps dozing off after lunch, otherwise well", 80, None),
+    ("I'm asthmatic and a bit confused about which inhaler to use", 30, None),
+    ("the baby grunts in his sleep, feeding well, breathing normal", 0.3, None),
+    ("宝宝今天尿布换了好几次，精神很好", 1, None),
+    ("a load of my tablets were out of date so I threw them away", 60, None),
+    ("my period is heavy, changing a pad every 3 hours", 30, None),
+    ("took a handful of vitamins", 30, None),
+    ("we had a first aid training session about heart attacks and crushing chest pain", 30, None),
+    ("sore throat and my baby is dribbling a lot, teething", 30, None),
+    ("there's a whistling noise when he breathes in through his nose, it's blocked", 5, None),
+    ("the soft spot on my baby's head is a bit sunken", 0.5, None),
+    ("no temperature, stiff neck from sleeping funny, bit of a headache", 30, None),
+    ("a weight on my mind all week", 40, None),
+    ("my chest has felt tight all day since I started the new gym routine, no other symptoms", 30, None),
+    ("my 1 year old had two wet nappies in 24 hours but she's drinking well and happy", 1, None),
+    ("my friend is not making sense about the flu jab", 30, None),
+    ("back ache, the toilet paper feels rough when I wipe", 40, None),
+    # a quinsy picture with fluids going down and breathing fine is a same-day assessment, not 999
+    ("tonsil on the left is massive and I can barely open my mouth. I can still drink water and my breathing is fine", 25, None),
+    ("sore throat for a week, the glands in my neck are swollen, swallowing is ok", 30, None),
+]
+
+
+@pytest.mark.parametrize("text, age, pregnant, rule", ROUND_15_FIRES)
+def test_round_15_red_flags_told_by_consequence(text: str, age: float, pregnant: bool | None, rule: str) -> None:
+    assert rule in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}
+
+
+@pytest.mark.parametrize("text, age, pregnant", ROUND_15_LOOK_ALIKES)
+def test_round_15_rules_stay_quiet_on_look_alikes(text: str, age: float, pregnant: bool | None) -> None:
+    assert triage(text, age=age, pregnant=pregnant).red_flags == []
+
+
+def test_round_15_a_wheeze_beside_lego_fires_only_with_a_sudden_start_or_something_inhaled() -> None:
+    assert any(f.rule_id == "choking_foreign_body" for f in triage(
+        "playing with lego and suddenly he's wheezing and can't stop coughing", age=3).red_flags)
+    assert triage("he's had a cold all week and a bit of a wheeze, happily playing lego", age=4).red_flags == []

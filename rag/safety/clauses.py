@@ -100,8 +100,14 @@ _HYPOTHETICAL = re.compile(
     r"|如果|假如|万一|要是.{0,20}(?:怎么办|怎么|会怎样)|有(?:什么|哪些)(?:症状|表现|征兆|信号)|(?:症状|表现)(?:是什么|有哪些)|怎么(?:判断|识别|知道)"
 )
 _TOPIC = re.compile(
-    r"\b(?:essay|dissertation|thesis|research\w*|studying|study on|lesson|lecture|seminar|documentary|novel|book club|film|movie"
-    r"|article|podcast|training|course|class(?:es)?|discuss\w*|talk(?:ing)? (?:about|with \w+ about)|prevention|awareness|statistics|rates? of"
+    r"\b(?:essay|dissertation|thesis|research\w*|studying|study on|documentary|novel|book club"
+    # round 15: an activity noun is talk about a subject only when the subject follows ("a training course on suicide", "a
+    # film about a stroke"); "collapsed during football training", "fainted in class", "a course of antibiotics" are events
+    r"|(?:lesson|lecture|seminar|film|movie|training|course|class(?:es)?)\W+(?:[\w'-]+\W+){0,3}?(?:about|covering|on (?:suicide|self[- ]harm"
+    r"|strokes?|heart attacks?|sepsis|overdoses?|mental health|first aid|cpr|anaphylaxis|meningitis|seizures|epilepsy|resuscitation))"
+    # ... or when it is what the patient asks about ("I'd like to ask about those breathing rehab classes")
+    r"|(?:ask\w*|enquir\w*|inquir\w*|info\w* on|know more) about (?:[\w'-]+\s+){0,4}?(?:lessons?|classes|class|courses?|training|sessions?)"
+    r"|article|podcast|discuss\w*|talk(?:ing)? (?:about|with \w+ about)|prevention|awareness|statistics|rates? of"
     r"|suicide rates|scared of (?:having|getting)|afraid of (?:having|getting)|worried about (?:having|getting)|fear of (?:having|getting)"
     r"|at risk of|risk of (?:having|getting))\b"
     r"|论文|课上|课堂|讲座|研究|文章|电影|小说|纪录片|讨论|预防|科普|统计|担心(?:会|得)|害怕(?:会|得)"
