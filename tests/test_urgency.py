@@ -1628,3 +1628,15 @@ def test_round_15_a_raised_levels_note_of_the_level_it_came_from_is_no_stand_dow
     assert contradicts_urgency(raised, "urgent") is None
     assert contradicts_urgency("当天就医：没有完全相符的指南就医标准（阶梯判断为“择期门诊”），但与您的描述相似的已标注病例需要当天评估", "urgent") is None
     assert contradicts_urgency("Book a routine appointment with your doctor.", "urgent")
+
+
+def test_round_15_a_rash_with_a_fever_is_never_self_care() -> None:
+    self_care = passage("4 Self-care at home", "- Rest at home and drink fluids while you have a fever.", doc_id="fever-test",
+                        title="Fever in adults", n=88)
+    scope = passage("1 Who this applies to", "Adults with a fever or a rash.", doc_id="fever-test", title="Fever in adults", n=89)
+    f = extract_facts("身上起疹子，还发烧38度5", age=29)
+    d = decide_urgency(f, [scope, self_care], red_flag_labels=[], language="zh", ranked_doc_ids=["fever-test"])
+    assert d.level not in {"self_care", "routine"} and "疹" in d.reason
+    calm = extract_facts("a fever of 38.5 since yesterday", age=29)
+    assert decide_urgency(calm, [scope, self_care], red_flag_labels=[], language="en", ranked_doc_ids=["fever-test"]).level \
+        == "self_care"

@@ -316,6 +316,10 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         # low mood in the year after a birth: postnatal depression is assessed by a clinician, not left to sleep advice
         # (pregnancy warning signs: "postpartum depression ... up to a year after delivery")
         return "您在产后情绪低落（产后抑郁需要医生评估）" if zh else "you feel low after having a baby (postnatal depression needs a clinician)"
+    if "crash" in facts.tokens and ("cfever" in facts.tokens or (facts.temperature_c or 0) >= 38.0) and not facts.settled:
+        # a rash with a fever is assessed by a clinician (an infection that causes both, or a drug reaction), whichever
+        # guideline's self-care was retrieved (no development vignette accepts self-care or routine for it)
+        return "您出疹子并且发热" if zh else "you have a rash and a fever"
     alarm = sorted(facts.tokens & _ALARM)
     if alarm:
         # a sign no guideline here calls self-care ("my eyes have gone yellow"): never left at home on a guideline's silence
