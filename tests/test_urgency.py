@@ -1640,3 +1640,19 @@ def test_round_15_a_rash_with_a_fever_is_never_self_care() -> None:
     calm = extract_facts("a fever of 38.5 since yesterday", age=29)
     assert decide_urgency(calm, [scope, self_care], red_flag_labels=[], language="en", ranked_doc_ids=["fever-test"]).level \
         == "self_care"
+
+
+def test_round_15_a_past_reaction_to_a_medicine_or_food_is_assessed_not_self_care() -> None:
+    self_care = passage("4 Self-care at home", "- Antihistamines can ease itchy welts (hives).", doc_id="rash-test",
+                        title="Rash and allergic reactions", n=90)
+    scope = passage("1 Who this applies to", "Rashes, hives, itching and allergic reactions.", doc_id="rash-test",
+                    title="Rash and allergic reactions", n=91)
+    for text, lang in (("came out in itchy welts after my last course of amoxicillin", "en"),
+                       ("上次吃头孢身上起了一片红疙瘩，奇痒", "zh")):
+        f = extract_facts(text, age=30)
+        assert f.past_reaction, text
+        d = decide_urgency(f, [scope, self_care], red_flag_labels=[], language=lang, ranked_doc_ids=["rash-test"])
+        assert d.level == "routine", text
+    assert not extract_facts("itchy eyes after cutting the grass", age=30).past_reaction
+    assert not extract_facts("came up in itchy hives an hour after eating prawns, breathing fine", age=30).past_reaction
+    assert not extract_facts("took ibuprofen for a headache", age=30).past_reaction

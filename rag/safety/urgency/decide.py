@@ -407,6 +407,11 @@ def _review_without_criterion(facts: Facts, language: str) -> str:
     zh = language == "zh"
     if "cnot_improving" in facts.tokens:
         return "您说症状没有好转" if zh else "you say it is not improving"
+    if facts.past_reaction:
+        # a reaction after a medicine or a food: the guidelines send a suspected drug or food allergy to a clinician (an
+        # allergy clinic) to be confirmed or ruled out, not left to self-care
+        return "您描述了用药或进食后的疑似过敏反应，需要医生评估" if zh else \
+            "you describe what may be an allergic reaction to a medicine or a food, which a clinician should assess"
     if "crecur" in facts.tokens and not (facts.usual_pattern and not facts.tokens & _CHANGED):
         # (a known pattern the patient recognises, "my usual migraine, same as always", is what the self-care is for;
         # not when it is worse, different or new this time)

@@ -240,6 +240,7 @@ class Facts:
     asks_review: bool = False  # the patient asks for an appointment, a referral, a check or help stopping a medicine
     improving: bool = False  # getting better on its own ("slowly getting better", "在好转"; not "not getting better")
     usual_pattern: bool = False  # "my usual migraine, same as always", "跟以前一模一样": a pattern the patient knows
+    past_reaction: bool = False  # an allergic-looking reaction to a medicine or food ("itchy welts after amoxicillin")
     settled: bool = False  # the patient says it has settled or they are well now ("gone in seconds", "playing fine", "好多了")
 
     def describe(self, language: str) -> str:
@@ -393,6 +394,24 @@ _HOW_OFTEN = re.compile(r"\b(?:times?|once|twice|x)\s+(?:(?:a|per|every)\s*)?$",
 _STARTED_AGO = re.compile(r"\b(?:started|began|begun|came on|kicked off)\s+(?:about |around |roughly |maybe |like )?$", re.IGNORECASE)
 
 
+# an allergic-looking reaction after a medicine or a food: what came out, and what it came after
+_REACTION = re.compile(r"\b(?:welts?|hives|rash|swell\w*|itch\w*|tingl\w*|anaphyla\w*|allergic)\b|过敏|风团|疙瘩|疹子|发麻|发痒|奇痒|"
+                       r"休克|肿", re.IGNORECASE)
+_AFTER_TRIGGER = re.compile(
+    r"\b(?:(?:after|since)\s+(?:my |the |his |her )?(?:last|previous)|(?:whenever|every time) (?:i|he|she) (?:eat|eats|have|has|take|takes))"
+    r"\s+(?:course of |dose of )?(?:[a-z]+(?:cillin|mycin|cycline|floxacin|sporin|sulfa\w*)|antibiotics?|penicillin|aspirin|ibuprofen|"
+    r"codeine|prawns?|shrimps?|shellfish|peanuts?|nuts|eggs?)\b|"
+    r"(?:上次|以前|去年|之前|每次)(?:吃|用|打|输)[^，。,；]{0,6}?(?:药|头孢|青霉素|阿莫西林|抗生素|虾|蟹|海鲜|花生|芒果|鸡蛋)",
+    re.IGNORECASE)
+
+
+def _past_reaction(text: str) -> bool:
+    """An allergic-looking reaction to a medicine or food, told as past or recurring in the same sentence ("came out in
+    itchy welts after my last course of amoxicillin", "每次吃虾嘴唇就发麻发痒"): an allergy a clinician should assess, not
+    self-care (a mild reaction happening now, "hives an hour after eating prawns, breathing fine", is the guideline's)."""
+    return any(_REACTION.search(s) and _AFTER_TRIGGER.search(s) for s in re.split(r"[.!?。！？]", text))
+
+
 def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
                   duration: str | None = None) -> Facts:
     """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
@@ -516,7 +535,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
-                 usual_pattern=bool(_USUAL_PATTERN.search(symptoms)),
+                 usual_pattern=bool(_USUAL_PATTERN.search(symptoms)), past_reaction=_past_reaction(symptoms),
                  improving=_says_improving(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
                  duration_days=max(durations) if durations else None, tokens=frozenset(tokens), readings=readings,
