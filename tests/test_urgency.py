@@ -1656,3 +1656,11 @@ def test_round_15_a_past_reaction_to_a_medicine_or_food_is_assessed_not_self_car
     assert not extract_facts("itchy eyes after cutting the grass", age=30).past_reaction
     assert not extract_facts("came up in itchy hives an hour after eating prawns, breathing fine", age=30).past_reaction
     assert not extract_facts("took ibuprofen for a headache", age=30).past_reaction
+
+
+def test_round_15_a_cough_with_a_fever_and_breathlessness_is_same_day() -> None:
+    d = decide_urgency(extract_facts("咳了五天，痰是黄绿色的，今天走几步路就喘，体温38.4", age=48), [], red_flag_labels=[],
+                       language="zh")
+    assert d.level == "urgent" and "肺炎" in d.reason
+    assert decide_urgency(extract_facts("cough and a fever of 38.4 for 3 days, breathing fine", age=48), [],
+                          red_flag_labels=[], language="en").level != "urgent"

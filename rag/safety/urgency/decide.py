@@ -364,10 +364,16 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         # a peak flow between half and three quarters of the patient's best is a moderate asthma attack (BTS/SIGN 158;
         # NICE NG245 action plans: the "amber" zone, seen the same day); below half is the guideline's red flag
         return "您的峰流速低于个人最佳值的75%" if language == "zh" else "your peak flow is below 75% of your best"
+    feverish = "cfever" in facts.tokens or (facts.temperature_c is not None and facts.temperature_c >= 38.0)
     if "creliever" in facts.tokens and "cmore_often" in facts.tokens and "several_a_day" in facts.tokens:
         # a reliever needed several times a day where it used to be seldom: asthma out of control (BTS/SIGN 158: an
         # urgent review the same day), more than the guideline's "more often than usual" (within days)
         return "您的缓解药现在一天要用好几次" if language == "zh" else "you now need your reliever several times a day"
+    if {"ccough", "cbreathless"} <= facts.tokens and feverish and not facts.settled:
+        # a cough with a fever and breathlessness is a possible pneumonia (NICE CKS: assessed the same day), more than
+        # the cough or fever guidelines' "breathless: see a chest clinic" (within days)
+        return "您咳嗽、发热并且气促（需排除肺炎）" if language == "zh" else \
+            "you have a cough, a fever and breathlessness (a possible chest infection such as pneumonia)"
     if "clower_right" in facts.tokens and (facts.duration_days is None or facts.duration_days <= 3) \
             and not facts.settled and not facts.improving and _tummy_pain(facts.tokens):
         # new pain low on the right of the tummy is a possible appendicitis (NICE CKS: same-day assessment), whichever
@@ -375,7 +381,6 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         return "您右下腹新出现疼痛（需排除阑尾炎）" if language == "zh" else \
             "you have new pain low on the right of the tummy (a possible appendicitis)"
     age = facts.age_years
-    feverish = "cfever" in facts.tokens or (facts.temperature_c is not None and facts.temperature_c >= 38.0)
     if age is not None and age >= 65 and feverish and "clong_term" in facts.tokens and not facts.settled \
             and not facts.improving:
         # a fever at 65 or over with a long-term condition (diabetes, heart failure, COPD, kidney disease): both are the
