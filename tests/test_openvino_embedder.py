@@ -206,6 +206,7 @@ def test_int8_is_made_offline_from_the_packaged_model_once_then_read_from_the_ca
         raise AssertionError("the cached int8 model was made again")
 
     monkeypatch.setattr(nncf, "quantize", no_quantize)
+    monkeypatch.setitem(sys.modules, "nncf", None)  # nor imported: a cached model needs neither nncf nor torch loaded
     again = OpenVinoEmbedder(quantize="int8", cache_dir=cache)
     assert again.path == emb.path
     assert np.array_equal(np.asarray(again.embed_documents(texts[:50])), np.asarray(emb.embed_documents(texts[:50])))

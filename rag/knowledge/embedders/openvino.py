@@ -83,21 +83,30 @@ def int8_model_file(folder: Path, batches: Callable[[list[str]], Iterable[dict[s
     """The NNCF int8 OpenVINO IR (.xml, its .bin beside it) of a model folder; made on first use, then read from the cache.
 
     `batches` turns texts into the model's padded inputs (the embedder's own tokenisation), for calibration."""
+    from importlib import metadata
+
+    def no_nncf(exc: Exception) -> ConfigError:
+        return ConfigError(f"CLINRAG_EMBED_QUANTIZE=int8 on CLINRAG_EMBED_BACKEND=openvino needs nncf ({exc}); install it with "
+                           "`pip install 'nncf>=3.4'`, or use CLINRAG_EMBED_BACKEND=onnx for onnxruntime int8")
+
     try:
-        import nncf
-    except ImportError as exc:
-        raise ConfigError(f"CLINRAG_EMBED_QUANTIZE=int8 on CLINRAG_EMBED_BACKEND=openvino needs nncf ({exc}); install it with "
-                          "`pip install 'nncf>=3.4'`, or use CLINRAG_EMBED_BACKEND=onnx for onnxruntime int8") from None
+        nncf_version = metadata.version("nncf")  # not `import nncf` (3 s, and it loads torch): a cached model needs neither
+    except metadata.PackageNotFoundError as exc:
+        raise no_nncf(exc) from None
     cache = (cache_dir or default_cache_dir()) / "openvino"
     cache.mkdir(parents=True, exist_ok=True)
     recipe = hashlib.sha256(_CALIBRATION.read_bytes()).hexdigest()[:12]
-    key = _model_key(folder, f"openvino-int8|{_INT8_VERSION}|{recipe}|nncf-{nncf.__version__}")
+    key = _model_key(folder, f"openvino-int8|{_INT8_VERSION}|{recipe}|nncf-{nncf_version}")
     target = cache / f"{folder.name}-{key}-int8.xml"
     if target.exists():
         return target
     with _export_lock(cache / ".export.lock"):
         if target.exists():  # another process made it while we waited
             return target
+        try:
+            import nncf
+        except ImportError as exc:
+            raise no_nncf(exc) from None
         import openvino as ov
 
         log.info("making the int8 OpenVINO model of %s once (NNCF, %d calibration texts), into %s", folder,
