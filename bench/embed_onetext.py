@@ -31,7 +31,11 @@ def main() -> None:
 
     from rag.knowledge.embedders.openvino import OpenVinoEmbedder
 
+    if not Path(args.pdfs).is_dir():
+        sys.exit(f"no PDF folder at {args.pdfs}")
     qs = [" ".join(t.split()[:12]) for t in chunk_texts(Path(args.pdfs))[:args.queries]]
+    if not qs:
+        sys.exit(f"no PDF text in {args.pdfs}")
     embs = {"bf16 (auto)": OpenVinoEmbedder(quantize="auto", threads=1), "int8": OpenVinoEmbedder(quantize="int8", threads=1)}
     for e in embs.values():
         for q in qs[:20]:
