@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     embed_quantize: str = Field("auto", pattern="^(auto|none|fp32|bf16|int8)$",
                                 description="'auto': bf16 matrix products on openvino where the CPU has bf16 instructions (AVX512-BF16, "
                                 "AMX), else fp32; 'none' or 'fp32': fp32; 'bf16': bf16 (openvino only); 'int8': int8 weights (onnx: "
-                                "onnxruntime dynamic quantization, also what 'auto' backend picks; torch: dynamic int8 Linear layers), "
+                                "onnxruntime dynamic quantization, also what 'auto' backend picks; openvino: NNCF static int8, made once from the "
+                                "packaged model into model_cache_dir, needs nncf; torch: dynamic int8 Linear layers), "
                                 "faster but different vectors, so a separate knowledge base (bench/RESULTS.md)")
     embed_threads: int = Field(0, ge=0, le=256, description="embedder CPU threads; 0 = the runtime's default (1 in `clinrag serve`, "
                                "whose concurrent requests keep the other cores busy)")
@@ -167,10 +168,11 @@ class Settings(BaseSettings):
     def collection_name(self) -> str:
         """Changing the embedder or chunking never reuses a stale collection."""
         # fp32 and bf16 vectors agree from every backend (tests/test_onnx_embedder.py, tests/test_openvino_embedder.py), so
-        # they share a collection under the key fp32 always had; int8 ones differ by backend, and the torch int8 key is the
-        # one it always had
+        # they share a collection under the key fp32 always had; int8 ones differ by backend (openvino int8 is NNCF's static
+        # quantisation, only with CLINRAG_EMBED_BACKEND=openvino; 'auto' int8 is onnxruntime's), and the torch int8 key is
+        # the one it always had
         if self.embed_quantize == "int8":
-            quantize = "int8" if self.embed_backend == "torch" else "onnx-int8"
+            quantize = {"torch": "int8", "openvino": "openvino-int8"}.get(self.embed_backend, "onnx-int8")
         else:
             quantize = "none"
         key = f"{self.embedder}|{quantize}|{self.chunk_tokens}|{self.chunk_overlap}|v2"

@@ -15,6 +15,7 @@ pooling overlapped with inference), compiled on first use. CLINRAG_EMBED_THREADS
 
 Identity, decided: every precision keeps the embedder name `sentence-transformers:<model>`, the name of
 the torch and onnx fp32 backends, so stored vectors, the embedding cache and the collection are shared.
+int8 (CLINRAG_EMBED_QUANTIZE=int8 with CLINRAG_EMBED_BACKEND=openvino) is the exception: see below.
 bf16 vectors differ from fp32 by about 1e-3 per component, but their cosine to torch fp32 stays
 >= 0.9999 on real guideline passages (tests/test_openvino_embedder.py; lowest measured 0.99997) and
 MEDIQA nDCG@10 moves by -0.0010 (bench/RESULTS.md, the default requires 0.005), far below the
@@ -22,13 +23,25 @@ differences ranking and the calibrated thresholds resolve. A name of its own wou
 CPU, so one configuration would name two collections, and a knowledge base built on one machine would
 look empty on another (or after OpenVINO is installed or removed) until it was re-ingested. int8 is
 different vectors (cosine ~0.988) and keeps its own name on the onnx backend.
+
+int8 on OpenVINO (opt-in: CLINRAG_EMBED_BACKEND=openvino CLINRAG_EMBED_QUANTIZE=int8): post-training static
+quantisation by NNCF (`nncf.quantize`, transformer preset: int8 weights and activations of every MatMul), made
+once on this machine from the packaged fp32 model: the plain torch.onnx export of onnx.py (not the onnxruntime-fused
+file, whose graph NNCF cannot read), activation ranges measured on the texts of int8_calibration.txt (packaged), the
+result saved as an OpenVINO IR in CLINRAG_MODEL_CACHE_DIR/openvino, keyed by the model's files, the recipe, the
+calibration texts and the NNCF version. Nothing is downloaded. Its vectors differ (cosine to fp32 >= 0.98), so it has
+its own name (`#openvino-int8`) and collection. bench/RESULTS.md ("round 3") has its speed and MEDIQA figures.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import queue
+import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -37,19 +50,80 @@ import numpy as np
 
 from rag.errors import ConfigError
 from rag.knowledge.embedders.exported import ExportedEmbedder, Sink
-from rag.knowledge.embedders.onnx import onnx_model_file
+from rag.knowledge.embedders.onnx import _export, _export_lock, _model_key, default_cache_dir, onnx_model_file
 
-__all__ = ["OpenVinoEmbedder", "precision_hint"]
+__all__ = ["OpenVinoEmbedder", "calibration_texts", "int8_model_file", "precision_hint"]
 
-_PRECISIONS = {"auto": "auto", "none": "f32", "fp32": "f32", "bf16": "bf16"}
+log = logging.getLogger(__name__)
+
+_PRECISIONS = {"auto": "auto", "none": "f32", "fp32": "f32", "bf16": "bf16", "int8": "int8"}
+
+# bump when the int8 recipe changes: every cached int8 model is then made again
+_INT8_VERSION = "1"
+_CALIBRATION = Path(__file__).with_name("int8_calibration.txt")
+_CALIBRATION_BATCH = 8
 
 
 def precision_hint(quantize: str) -> str:
-    """CLINRAG_EMBED_QUANTIZE as OpenVINO's precision: 'auto', 'f32' or 'bf16'."""
+    """CLINRAG_EMBED_QUANTIZE as OpenVINO's precision: 'auto', 'f32', 'bf16' or 'int8'."""
     if quantize not in _PRECISIONS:
         raise ConfigError(f"CLINRAG_EMBED_QUANTIZE={quantize!r}: CLINRAG_EMBED_BACKEND=openvino runs 'auto' (bf16 where the CPU "
-                          "has it, else fp32), 'bf16' or 'none' (fp32); int8 runs on CLINRAG_EMBED_BACKEND=onnx")
+                          "has it, else fp32), 'bf16', 'none' (fp32) or 'int8'")
     return _PRECISIONS[quantize]
+
+
+def calibration_texts() -> list[str]:
+    """The packaged texts the int8 model's activation ranges are measured on (one a line, '#' lines are comments)."""
+    lines = _CALIBRATION.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def int8_model_file(folder: Path, batches: Callable[[list[str]], Iterable[dict[str, np.ndarray]]],
+                    cache_dir: Path | None = None) -> Path:
+    """The NNCF int8 OpenVINO IR (.xml, its .bin beside it) of a model folder; made on first use, then read from the cache.
+
+    `batches` turns texts into the model's padded inputs (the embedder's own tokenisation), for calibration."""
+    from importlib import metadata
+
+    def no_nncf(exc: Exception) -> ConfigError:
+        return ConfigError(f"CLINRAG_EMBED_QUANTIZE=int8 on CLINRAG_EMBED_BACKEND=openvino needs nncf ({exc}); install it with "
+                           "`pip install 'nncf>=3.4'`, or use CLINRAG_EMBED_BACKEND=onnx for onnxruntime int8")
+
+    try:
+        nncf_version = metadata.version("nncf")  # not `import nncf` (3 s, and it loads torch): a cached model needs neither
+    except metadata.PackageNotFoundError as exc:
+        raise no_nncf(exc) from None
+    cache = (cache_dir or default_cache_dir()) / "openvino"
+    cache.mkdir(parents=True, exist_ok=True)
+    recipe = hashlib.sha256(_CALIBRATION.read_bytes()).hexdigest()[:12]
+    key = _model_key(folder, f"openvino-int8|{_INT8_VERSION}|{recipe}|nncf-{nncf_version}")
+    target = cache / f"{folder.name}-{key}-int8.xml"
+    if target.exists():
+        return target
+    with _export_lock(cache / ".export.lock"):
+        if target.exists():  # another process made it while we waited
+            return target
+        try:
+            import nncf
+        except ImportError as exc:
+            raise no_nncf(exc) from None
+        import openvino as ov
+
+        log.info("making the int8 OpenVINO model of %s once (NNCF, %d calibration texts), into %s", folder,
+                 len(calibration_texts()), cache)
+        nncf.set_log_level(logging.ERROR)
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            raw = Path(tmp) / "raw.onnx"
+            _export(folder, raw)
+            model = ov.Core().read_model(str(raw))
+            feeds = list(batches(calibration_texts()))
+            quantized = nncf.quantize(model, nncf.Dataset(feeds), model_type=nncf.ModelType.TRANSFORMER,
+                                      preset=nncf.QuantizationPreset.MIXED, subset_size=len(feeds))
+            xml = Path(tmp) / "int8.xml"
+            ov.save_model(quantized, str(xml), compress_to_fp16=False)  # the fp32 parts (embeddings, norms) stay fp32
+            os.replace(xml.with_suffix(".bin"), target.with_suffix(".bin"))
+            os.replace(xml, target)  # last: a reader that sees the .xml finds its .bin
+    return target
 
 
 class OpenVinoEmbedder(ExportedEmbedder):
@@ -72,16 +146,32 @@ class OpenVinoEmbedder(ExportedEmbedder):
         if precision == "bf16" and not has_bf16:
             raise ConfigError("CLINRAG_EMBED_QUANTIZE=bf16: this CPU has no bf16 instructions (AVX512-BF16 or AMX); "
                               "use 'auto' or 'none' (fp32)")
-        self.precision = precision if precision != "auto" else ("bf16" if has_bf16 else "f32")
         self.quantize = quantize
-        # the fp32 name whatever the precision: see the module docstring
-        self.name = f"sentence-transformers:{model}"
-        self.path = onnx_model_file(self.folder, "none", cache_dir)
+        if precision == "int8":
+            # int8 MatMuls; what NNCF leaves in floating point runs in the CPU's precision (bf16 where it has it)
+            self.int8 = True
+            self.precision = "bf16" if has_bf16 else "f32"
+            self.name = f"sentence-transformers:{model}#openvino-int8"
+            self._inputs = {"input_ids", "attention_mask", "token_type_ids"}  # the export's inputs, for calibration batches
+            self.path = int8_model_file(self.folder, self._calibration_batches, cache_dir)
+        else:
+            self.int8 = False
+            self.precision = precision if precision != "auto" else ("bf16" if has_bf16 else "f32")
+            # the fp32 name whatever the precision: see the module docstring
+            self.name = f"sentence-transformers:{model}"
+            self.path = onnx_model_file(self.folder, "none", cache_dir)
         self._model = self._core.read_model(str(self.path))
         self._inputs = {n for port in self._model.inputs for n in port.get_names()}
         self._streams = streams  # 0: the THROUGHPUT hint's choice (one per core) for multi-batch calls; 1: never
         self._threads = threads
         self._open(threads)
+
+    def _calibration_batches(self, texts: list[str]) -> Iterable[dict[str, np.ndarray]]:
+        size, self._batch_size = self._batch_size, _CALIBRATION_BATCH
+        try:
+            return [feed for feed, _ in self._batches(texts)]
+        finally:
+            self._batch_size = size
 
     def _open(self, threads: int) -> None:
         config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"}
