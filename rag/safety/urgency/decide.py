@@ -348,7 +348,9 @@ _LOSING = frozenset({"cdrink_less", "crefuse_drink", "cvomit", "cdiarrhoea", "cf
 def _same_day_without_criterion(facts: Facts, language: str) -> str:
     """Signs of dehydration (less urine, a dry mouth, fewer tears) while drinking less or losing fluid, in a child or an
     older adult: every starter guideline that names them sends them for same-day assessment, whichever was retrieved.
-    So does a weakened immune system with signs of an infection."""
+    So do a weakened immune system with signs of an infection, an infection in pregnancy, a peak flow below 75 % of the
+    best, a reliever needed several times a day, a cough with a fever and breathlessness, new pain low on the right of
+    the tummy, and a fever at 65 or over with a long-term condition."""
     if "cweak_immune" in facts.tokens and facts.tokens & _INFECTION:
         # chemotherapy, a transplant or immunosuppressants with a fever, sore throat or loose stools: an infection can
         # become sepsis within hours (NHS, NICE NG151 neutropenic sepsis); same-day assessment whatever else matched
@@ -407,8 +409,9 @@ _CHANGED = frozenset({"cworse", "cpattern_change", "cfirst_time"})
 
 
 def _review_without_criterion(facts: Facts, language: str) -> str:
-    """Why a presentation the guideline gives self-care for still wants a routine appointment: it has lasted four
-    weeks or more, keeps coming back, or is not improving. Empty when none of these holds."""
+    """Why a presentation the guideline gives self-care for still wants a routine appointment: it is not improving, it
+    may be an allergy to a medicine or a food, it keeps coming back, or it has lasted four weeks or more. Empty when none
+    of these holds."""
     zh = language == "zh"
     if "cnot_improving" in facts.tokens:
         return "您说症状没有好转" if zh else "you say it is not improving"
