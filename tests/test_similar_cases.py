@@ -121,3 +121,14 @@ def test_through_consult_the_floor_raises_and_the_setting_turns_it_off(starter_k
     monkeypatch.setattr(starter_kb.settings, "similar_cases", False)
     off = consult(request, starter_kb).advice
     assert off.urgency == "soon" and "similar-cases model" not in off.seek_care.reason
+
+
+def test_a_booking_the_patient_asks_for_stays_a_routine_appointment() -> None:
+    text = "我妈70岁糖尿病，一年多没查眼底和脚了，想预约一下"
+    facts = extract_facts(text, age=70)
+    assert facts.asks_review
+    d = _decision("routine", "no_criterion")
+    assert raise_by_similar_cases(d, text, facts, [PASSAGE], "zh") is d
+    # the floor still reads a within-days answer with the same words
+    assert raise_by_similar_cases(_decision("soon"), URGENT_TEXT, extract_facts(URGENT_TEXT, age=31, sex="female"),
+                                  [PASSAGE], "en").level == "urgent"
