@@ -1595,8 +1595,9 @@ def test_round_15_new_pain_low_on_the_right_and_a_reliever_needed_several_times_
 
 
 def test_round_15_food_that_sticks_on_the_way_down_is_never_self_care() -> None:
-    self_care = passage("4 Self-care at home", "- Antacids and smaller meals help indigestion.", doc_id="abdo-test",
-                        title="Indigestion", n=87)
+    # (the self-care names the swallowing, so that only the alarm sign, not an unheard-of sign, keeps it from the patient)
+    self_care = passage("4 Self-care at home", "- Antacids and smaller meals help indigestion; eat slowly if food sticks "
+                        "when you swallow.", doc_id="abdo-test", title="Indigestion", n=87)
     f = extract_facts("indigestion for a month despite Gaviscon, and lately bread and meat stick halfway down", age=57)
     assert "cswallow_trouble" in f.tokens
     d = decide_urgency(f, [self_care], red_flag_labels=[], language="en", ranked_doc_ids=["abdo-test"])
