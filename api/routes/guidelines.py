@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Request, Response, UploadFile
 
 from api.auth import Caller
 from api.deps import IngestCaller, ReaderCaller, StateDep
@@ -146,7 +146,9 @@ def retire_guideline(doc_id: DOC_ID, caller: IngestCaller, state: StateDep) -> G
 
 @router.get("/v1/guidelines/flagged", response_model=list[FlaggedPassageOut],
             summary="Passages ingest screening held back from search, with reasons and decisions (ingest role)")
-def list_flagged(caller: IngestCaller, state: StateDep, doc_id: str | None = None) -> list[FlaggedPassageOut]:
+def list_flagged(caller: IngestCaller, state: StateDep, request: Request, doc_id: str | None = None) -> list[FlaggedPassageOut]:
+    if len(request.query_params.getlist("doc_id")) > 1:
+        raise HTTPException(422, "doc_id given more than once: give one document id, or none for every flagged passage")
     entries = state.backends.store.quarantine_entries(doc_id=doc_id) if doc_id else state.backends.store.quarantine_entries()
     return [FlaggedPassageOut(**e.to_json()) for e in entries]
 
