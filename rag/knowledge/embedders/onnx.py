@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +71,24 @@ def _export_lock(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def made_once(target: Path, build: Callable[[], None]) -> Path:
+    """`target` in a model cache: returned when it exists, else built by `build` under the cache's lock (one process
+    builds; the others wait, then find it)."""
+    if target.exists():
+        return target
+    with _export_lock(target.parent / ".export.lock"):
+        if not target.exists():  # (another process may have made it while we waited)
+            build()
+    return target
+
+
 def onnx_model_file(folder: Path, quantize: str = "none", cache_dir: Path | None = None) -> Path:
     """The exported (and, for int8, quantized) ONNX file of a model folder; made on first use."""
     cache = (cache_dir or default_cache_dir()) / "onnx"
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / f"{folder.name}-{_model_key(folder, quantize)}-{quantize}.onnx"
-    if target.exists():
-        return target
-    with _export_lock(cache / ".export.lock"):
-        if target.exists():  # another process made it while we waited
-            return target
+
+    def build() -> None:
         log.info("exporting %s to ONNX (%s) once, into %s", folder, quantize, cache)
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
             raw = Path(tmp) / "raw.onnx"
@@ -92,7 +100,8 @@ def onnx_model_file(folder: Path, quantize: str = "none", cache_dir: Path | None
                 final = Path(tmp) / "int8.onnx"
                 _quantize(fused, final)
             os.replace(final, target)  # atomic: a reader sees the whole file or none
-    return target
+
+    return made_once(target, build)
 
 
 def _export(folder: Path, out: Path) -> None:

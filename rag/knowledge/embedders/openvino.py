@@ -50,7 +50,7 @@ import numpy as np
 
 from rag.errors import ConfigError
 from rag.knowledge.embedders.exported import ExportedEmbedder, Sink
-from rag.knowledge.embedders.onnx import _export, _export_lock, _model_key, default_cache_dir, onnx_model_file
+from rag.knowledge.embedders.onnx import _export, _model_key, default_cache_dir, made_once, onnx_model_file
 
 __all__ = ["OpenVinoEmbedder", "calibration_texts", "int8_model_file", "precision_hint"]
 
@@ -98,11 +98,8 @@ def int8_model_file(folder: Path, batches: Callable[[list[str]], Iterable[dict[s
     recipe = hashlib.sha256(_CALIBRATION.read_bytes()).hexdigest()[:12]
     key = _model_key(folder, f"openvino-int8|{_INT8_VERSION}|{recipe}|nncf-{nncf_version}")
     target = cache / f"{folder.name}-{key}-int8.xml"
-    if target.exists():
-        return target
-    with _export_lock(cache / ".export.lock"):
-        if target.exists():  # another process made it while we waited
-            return target
+
+    def build() -> None:
         try:
             import nncf
         except ImportError as exc:
@@ -123,7 +120,8 @@ def int8_model_file(folder: Path, batches: Callable[[list[str]], Iterable[dict[s
             ov.save_model(quantized, str(xml), compress_to_fp16=False)  # the fp32 parts (embeddings, norms) stay fp32
             os.replace(xml.with_suffix(".bin"), target.with_suffix(".bin"))
             os.replace(xml, target)  # last: a reader that sees the .xml finds its .bin
-    return target
+
+    return made_once(target, build)
 
 
 class OpenVinoEmbedder(ExportedEmbedder):

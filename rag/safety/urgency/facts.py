@@ -145,13 +145,17 @@ _GLUCOSE_NEAR = re.compile(r"(?:blood sugars?|sugars?|glucose|\bbms?\b|readings?
 _GLUCOSE_HI = re.compile(r"\b(?:says|reads|reading|shows?|just)\s+[\"']?HI\b|\bHI\b[\"']?\s+on\s+(?:the|my|his|her)\s+meter")
 
 
+# what a bare number with a tenth is when these come just before it: not a blood sugar
+_NOT_A_SUGAR_BEFORE = re.compile(r"a1c|糖化|ketone|酮|inr|potassium|钾|bmi|weigh|体重|temp|体温|fever|发烧|thermometer", re.IGNORECASE)
+
+
 def _later_sugar(text: str, number: str) -> bool:
     """A bare meter reading in a message whose sugars were read ("sugar was 3.6, … 15 min later its 5.8"): one more
     sugar, not a number left for a clinician to interpret (an HbA1c, a ketone or an INR still is)."""
     if "/" in number or not 1.0 <= float(number) <= 33.3:
         return False
-    return not any(re.search(r"a1c|糖化|ketone|酮|inr|potassium|钾|bmi|weigh|体重|temp|体温", text[max(0, at.start() - 14):at.start()],
-                             re.IGNORECASE) for at in re.finditer(rf"(?<![\d.]){re.escape(number)}(?![\d])", text))
+    return not any(_NOT_A_SUGAR_BEFORE.search(text[max(0, at.start() - 14):at.start()])
+                   for at in re.finditer(rf"(?<![\d.]){re.escape(number)}(?![\d])", text))
 
 
 def blood_pressures(text: str) -> list[tuple[int, int]]:
@@ -209,7 +213,7 @@ def glucose_values(text: str) -> list[float]:
             before = text[max(0, m.start() - 14):m.start()].lower()
             if re.match(r"\s*(%|°|℃|度|years?|岁|days?|天|weeks?|周|months?|个月|hours?|小时|min|分钟|kg|g\b|mg|ml|l\b|litres?|"
                         r"units?|iu|stone|st\b|公斤|斤|克|毫升|单位|mmhg|c\b|f\b)", after) or \
-                    re.search(r"a1c|糖化|ketone|酮|inr|potassium|钾|bmi|weigh|体重|temp|体温|fever|发烧|thermometer", before):
+                    _NOT_A_SUGAR_BEFORE.search(before):
                 continue
             v = float(m.group(1))
             if 1.0 <= v <= 33.3:

@@ -284,7 +284,7 @@ def _zh_names() -> dict[str, str]:
     return out
 
 
-_ZH_CONCEPT_NAMES = {"long term": "慢性病", "high risk": "高危因素", "stool": "大便"}
+_ZH_CONCEPT_NAMES = {"long term": "慢性病", "high risk": "高危因素"}
 
 
 def _zh_grounds(grounds: str) -> str:
