@@ -657,3 +657,51 @@ def test_round_15_a_wheeze_beside_lego_fires_only_with_a_sudden_start_or_somethi
     assert any(f.rule_id == "choking_foreign_body" for f in triage(
         "playing with lego and suddenly he's wheezing and can't stop coughing", age=3).red_flags)
     assert triage("he's had a cold all week and a bit of a wheeze, happily playing lego", age=4).red_flags == []
+
+
+# round 16 (rules 2026.12.15): overwhelming tiredness after a birth (CDC urgent maternal warning signs: possible
+# postpartum haemorrhage, infection or severe anaemia), in paraphrase and in both languages, told by what the mother can
+# no longer do. Only with the birth: a tired new mother who is otherwise fine, or the same words with no birth, stay quiet.
+ROUND_16_FIRES = [
+    ("Gave birth twelve days ago and I'm so exhausted I can't raise my head from the pillow", 31, None),
+    ("my wife had our baby last week and she's too weak to get out of bed", 30, None),
+    ("my wife had our baby last week and she's so weak she can't get out of bed", 30, None),
+    ("c-section 9 days ago, I'm so weak I can't even hold the baby", 34, None),
+    ("since the birth I'm so weak my legs keep giving way", 29, None),
+    ("new mum here, this exhaustion is overwhelming", 27, None),
+    ("baby was born 12 days ago and I keep nearly passing out when I get up", 33, None),
+    ("gave birth 10 days ago, I feel dizzy and faint whenever I stand up", 30, None),
+    ("postnatal, 3 weeks, the tiredness is way beyond normal and I'm too shaky to climb the stairs", 36, None),
+    ("生完孩子两周了，累得头都抬不起来", 28, None),
+    ("产后十天，浑身没劲，起不来床", 30, None),
+    ("剖腹产一周，虚得连孩子都抱不动", 32, None),
+    ("还在坐月子，一站起来就眼前发黑", 27, None),
+]
+
+ROUND_16_LOOK_ALIKES = [
+    ("had my baby 3 weeks ago, shattered from the night feeds but otherwise fine", 30, None),
+    ("new mum, so tired, baby feeds every two hours, but I'm eating well and getting up fine", 29, None),
+    ("gave birth last month, too tired to go to the gym", 33, None),
+    ("had my baby 5 weeks ago, too tired to get out of bed for the morning feed", 31, None),
+    ("had my baby 2 weeks ago, feeling weak and can't stand the crying", 30, None),
+    ("my 2 week old can't lift his head yet, is that normal?", 0.04, None),
+    ("my sister gave birth last week and I'm exhausted from helping", 35, None),
+    ("had a baby 10 years ago and I've been tired ever since", 45, None),
+    ("so tired I can't lift my head off the pillow, been doing night shifts all week", 40, None),
+    ("8 weeks pregnant and so exhausted I can barely get out of bed", 29, True),
+    ("刚生完孩子两周，晚上喂奶特别累，不过吃饭睡觉都还行", 28, None),
+    ("生完孩子一个月，带娃累得不行", 30, None),
+    ("产后在婆家总觉得抬不起头", 30, None),
+    ("最近加班累得头都抬不起来", 35, None),
+    ("怀孕八周，累得下不了床", 29, True),
+]
+
+
+@pytest.mark.parametrize("text, age, pregnant", ROUND_16_FIRES)
+def test_round_16_overwhelming_tiredness_after_a_birth_fires(text: str, age: float, pregnant: bool | None) -> None:
+    assert "postnatal_exhaustion" in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}
+
+
+@pytest.mark.parametrize("text, age, pregnant", ROUND_16_LOOK_ALIKES)
+def test_round_16_ordinary_tiredness_stays_quiet(text: str, age: float, pregnant: bool | None) -> None:
+    assert triage(text, age=age, pregnant=pregnant).red_flags == []
