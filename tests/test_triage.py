@@ -705,3 +705,55 @@ def test_round_16_overwhelming_tiredness_after_a_birth_fires(text: str, age: flo
 @pytest.mark.parametrize("text, age, pregnant", ROUND_16_LOOK_ALIKES)
 def test_round_16_ordinary_tiredness_stays_quiet(text: str, age: float, pregnant: bool | None) -> None:
     assert triage(text, age=age, pregnant=pregnant).red_flags == []
+
+
+# round 16: false alarms of the rules on development rows, fixed by kind (each look-alike below fires on the rules before
+# round 16), with the emergencies beside them that must still fire
+ROUND_16_FALSE_ALARM_LOOK_ALIKES = [
+    # "not breathing fast" denies fast breathing
+    ("my daughter has a stuffy nose but she's not breathing fast and she's eating fine", 4, None),
+    # skin scratched till it bleeds, a cracked nipple: not bleeding from the womb
+    ("28 weeks pregnant, the eczema on my arms is so bad I keep scratching till it bleeds", 30, True),
+    ("I'm pregnant and my nipples are cracked and bleeding", 30, True),
+    # many puffs in an attack that has passed, told in the next sentence
+    ("Bad asthma attack yesterday evening, used about 12 puffs of salbutamol. It eased off after half an hour, but I'm "
+     "still tight this morning", 30, None),
+    # a very high reading with the warning signs named and called normal (AHA: recheck and call the doctor)
+    ("home BP monitor says 184/121 twice, no headache, vision normal, no chest pain", 60, None),
+    # flecks of blood with a chest infection and breathless only on a hill or the stairs
+    ("there are flecks of blood in my sputum with this chest infection and I get out of breath walking uphill", 45, None),
+    # a worried question about ordinary doses; a decimal that is not 5 g
+    ("Is that an overdose? I had 2 ibuprofen at breakfast and 2 more at lunch", 30, None),
+    ("Did I overdose? 2 paracetamol at 9 and 2 more at 1, nothing else today", 30, None),
+    ("吃了对乙酰氨基酚，总共2.5克，会不会有事", 30, None),
+    ("took 1.5 g of paracetamol over the day", 30, None),
+]
+
+ROUND_16_STILL_FIRE = [
+    ("my son is not breathing properly", 4, None, "breathing_difficulty"),
+    ("he's not responding ok what do i do", 70, None, "collapse_unresponsive"),
+    ("30 weeks pregnant and I'm bleeding, my skin is pale and clammy", 30, True, "pregnancy_bleeding"),
+    ("pregnant, itchy down below and some bleeding", 30, True, "pregnancy_bleeding"),
+    ("took 10 puffs and it still hasn't settled", 30, None, "reliever_not_working"),
+    ("used my inhaler twice, still really tight and breathless", 30, None, "reliever_not_working"),
+    ("BP 190/125 and my vision is blurry", 60, None, "hypertensive_emergency"),
+    ("coughing up blood and short of breath", 45, None, "pulmonary_embolism"),
+    ("streaks of blood in my phlegm and I'm short of breath sitting still", 45, None, "pulmonary_embolism"),
+    ("coughing up blood, a bit breathless on the stairs", 45, None, "pulmonary_embolism"),
+    ("I took a whole packet of paracetamol, have I overdosed?", 30, None, "poisoning_overdose"),
+    ("took 20 paracetamol, have I overdosed?", 30, None, "poisoning_overdose"),
+    ("Have I overdosed?? I've had 2 x 500mg paracetamol five times today, so 5000mg.", 30, None, "paracetamol_staggered"),
+    ("今天对乙酰氨基酚一共吃了6000毫克", 30, None, "paracetamol_staggered"),
+    ("一天吃了对乙酰氨基酚加起来6克", 30, None, "paracetamol_staggered"),
+    ("took 7.5g of paracetamol yesterday", 30, None, "paracetamol_staggered"),
+]
+
+
+@pytest.mark.parametrize("text, age, pregnant", ROUND_16_FALSE_ALARM_LOOK_ALIKES)
+def test_round_16_false_alarm_kinds_stay_quiet(text: str, age: float, pregnant: bool | None) -> None:
+    assert triage(text, age=age, pregnant=pregnant).red_flags == []
+
+
+@pytest.mark.parametrize("text, age, pregnant, rule", ROUND_16_STILL_FIRE)
+def test_round_16_the_emergencies_beside_them_still_fire(text: str, age: float, pregnant: bool | None, rule: str) -> None:
+    assert rule in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}

@@ -231,6 +231,11 @@ _EN_PSEUDO = re.compile(
 # narrower than the clause table (rag.safety.clauses.CLAUSE_DENIALS): here a cue must also stand within a few
 # words before the rule's term, and modal cues ("shouldn't have taken 30 tablets") are not denials
 _RULE_DENIALS = DenialTable(_EN_CUE, _EN_PSEUDO, CLAUSE_DENIALS.zh, ZH_RULE_PSEUDO)
+# "vision fine", "breathing is normal", "speech completely normal": the sign a rule matched, named and at once called fine
+# (a telegraphic denial, the rule-side twin of the clause table's "X is fine"); only at the end of a clause, and not
+# "ok"/"alright", which a hurried writer uses as a filler ("he's not responding ok what do i do")
+_POST_FINE = re.compile(r"\s+(?:(?:is|are|was|were|seems?|looks?|feels?|all|totally|completely|perfectly|absolutely|quite)\s+){0,2}"
+                        r"(?:fine|normal|unaffected|unchanged)\b(?=\s*(?:[,.;!\n]|$|and\b|but\b|no\b|too\b))")
 _NEVER_AFFIRM = re.compile(r"[^.;!?,\n]{0,40}?\b(?:like (?:this|that)|this bad|so bad|this severe|until (?:now|today)|till (?:now|today))\b")
 _POST_NEG = re.compile(r"[^\n.;,:=\-]{0,30}?\s*[:=\-]\s*(?:no|none|nil|negative|denied|denies|absent|无|没有|否认)\b")
 _TOKEN = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
@@ -240,7 +245,7 @@ _ZH_WINDOW = 6  # characters allowed between a Chinese cue and the term
 
 def _negated(norm: str, start: int, end: int) -> bool:
     """Whether the span [start, end) sits in the scope of a preceding negation cue."""
-    if _POST_NEG.match(norm, end):
+    if _POST_NEG.match(norm, end) or _POST_FINE.match(norm, end):
         return True
     window_start = max(0, start - 80)
     prefix = norm[window_start:start]
