@@ -319,3 +319,21 @@ def test_round_14_meaning_layer_lay_exemplars_and_severity_gates(minilm):
     assert "severe_hypoglycaemia" in {f.concept for f in triage("我妈有点糊涂 一直答非所问 她打胰岛素").red_flags}
     assert triage("打胰岛素，血糖3.5，吃了糖好了").red_flags == []
     assert triage("宝宝嘴唇发灰").red_flags == []  # a colour alone, no breathing sign
+
+
+def test_round_16_chest_wall_strain_and_a_child_drinking_little_are_not_red_flags(minilm):
+    # concepts 2026.12.7 / rules 2026.12.15: pain a press or a twist brings on after a strain, no alarm sign affirmed, is
+    # chest-wall strain, for the rule ("having a heart attack?") and the meaning layer (aortic dissection) alike
+    strain = ("could I be having a heart attack? pain in my chest gets worse when I press on it, moved furniture all "
+              "weekend, no other symptoms")
+    assert triage(strain, age=35, embedder=minilm).red_flags == []
+    # a feverish toddler drinking little, with nothing said of tone, waking or response, is not an unrousable child
+    assert triage("my daughter is 2, fever of 38.9 since yesterday and she's barely drinking anything", age=2,
+                  embedder=minilm).red_flags == []
+    # the same pain with a grey sweaty face, and a floppy child hard to wake, still fire
+    grey = "pain in my chest when I press on it after lifting boxes, and I'm grey and sweating"
+    assert "chest_pain_cardiac" in {f.concept for f in triage(grey, age=55, embedder=minilm).red_flags}
+    assert "unrousable_child" in {f.concept for f in triage("my little one has a fever and is floppy and hard to wake",
+                                                               age=2, embedder=minilm).red_flags}
+    assert "chest_pain_cardiac" in {f.concept for f in triage("am I having a heart attack? my chest hurts", age=55,
+                                                               embedder=minilm).red_flags}
