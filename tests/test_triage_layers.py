@@ -337,3 +337,17 @@ def test_round_16_chest_wall_strain_and_a_child_drinking_little_are_not_red_flag
                                                                age=2, embedder=minilm).red_flags}
     assert "chest_pain_cardiac" in {f.concept for f in triage("am I having a heart attack? my chest hurts", age=55,
                                                                embedder=minilm).red_flags}
+
+
+def test_round_16_dosing_questions_and_a_blocked_nose_stay_quiet_in_every_layer(minilm):
+    # concepts 2026.12.7: the false alarms the rules gave up must not come back through the meaning layer
+    for text in ("had 2 ibuprofen this morning and 2 more at lunch, 8 tablets in all by tonight, am I overdosing?",
+                 "Did I overdose? 2 paracetamol at 9 and 2 more at 1, nothing else today",
+                 "my little girl has a cold and a stuffy nose so her breathing sounds snorty, but she's not breathing fast"):
+        assert triage(text, age=30, embedder=minilm).red_flags == [], text
+    # the same words beside dying, doing it on purpose or a whole packet still fire
+    for text, concept in (("took my tablets on purpose to end it, 8 paracetamol, did I overdose?", "poisoning_overdose"),
+                          ("I want to die, took 8 paracetamol today, have I overdosed?", "suicide_self_harm"),
+                          ("I took a whole packet of paracetamol, have I overdosed?", "poisoning_overdose"),
+                          ("he's not breathing", "breathing_difficulty")):
+        assert concept in {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}, text

@@ -41,8 +41,9 @@ _EN_DENIAL = re.compile(
 # "no response", "hasn't come round"), not the absence of a symptom
 _EN_DENIAL_PSEUDO = re.compile(
     r"\s*(?:(?:properly|fully|really|even|yet|at all|been|be|got|getting|any|being|able to|going to|gonna|quite)\s+)*"
-    # round 14: "not (quite) with it", "not all there" are a change of consciousness, not a denial
-    r"(?:with it|all there|respon\w*|wak\w*|woke\w*|breath\w*|mov\w*|react\w*|eat\w*|drink\w*|feed\w*|pee\w*|wee\w*|urinat\w*|pass\w*"
+    # round 14: "not (quite) with it", "not all there" are a change of consciousness, not a denial; round 16: "not breathing
+    # fast" denies fast breathing
+    r"(?:with it|all there|respon\w*|wak\w*|woke\w*|breath\w*(?!\s+(?:(?:too|that|as|very|really|any)\s+)?(?:fast|quick\w*|rapid\w*|heav\w*|hard|noisily|loudly))|mov\w*|react\w*|eat\w*|drink\w*|feed\w*|pee\w*|wee\w*|urinat\w*|pass\w*"
     r"|com\w* (?:round|to)|came (?:round|to)|mak\w* sense|stop\w*|improv\w*|better|help\w*|work\w*|able|well|himself|herself"
     r"|myself|themselves|sure|longer|point|reason|way|hope|energy|sensation|strength|control|idea|clue|relief|change|sign"
     r"|future|more|matter|doubt|warning|sleep|sooner|end|choice|air|breath|one|pulse|urine|wet|go\w* away|fad\w*"
