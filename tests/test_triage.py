@@ -727,6 +727,8 @@ ROUND_16_FALSE_ALARM_LOOK_ALIKES = [
     ("Did I overdose? 2 paracetamol at 9 and 2 more at 1, nothing else today", 30, None),
     ("吃了对乙酰氨基酚，总共2.5克，会不会有事", 30, None),
     ("took 1.5 g of paracetamol over the day", 30, None),
+    # "constant" said of something other than the pain
+    ("I've had tummy ache and I'm needing the loo constantly", 30, None),
 ]
 
 ROUND_16_STILL_FIRE = [
@@ -746,6 +748,8 @@ ROUND_16_STILL_FIRE = [
     ("今天对乙酰氨基酚一共吃了6000毫克", 30, None, "paracetamol_staggered"),
     ("一天吃了对乙酰氨基酚加起来6克", 30, None, "paracetamol_staggered"),
     ("took 7.5g of paracetamol yesterday", 30, None, "paracetamol_staggered"),
+    ("constant tummy pain since this morning, really bad", 30, None, "abdominal_pain_red"),
+    ("belly ache, it's been constant all day and I've got a temperature", 30, None, "abdominal_pain_red"),
 ]
 
 
