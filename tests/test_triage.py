@@ -761,3 +761,51 @@ def test_round_16_false_alarm_kinds_stay_quiet(text: str, age: float, pregnant: 
 @pytest.mark.parametrize("text, age, pregnant, rule", ROUND_16_STILL_FIRE)
 def test_round_16_the_emergencies_beside_them_still_fire(text: str, age: float, pregnant: bool | None, rule: str) -> None:
     assert rule in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}
+
+
+# round 16: emergencies the triage layer missed on development rows (the guideline layer or the ladder caught them end to
+# end, which a retrieval failure would lose), by kind and in paraphrase; each fails on the rules before round 16
+ROUND_16_NEW_KINDS_FIRE = [
+    # cauda equina: the area named before the numbness, sciatica as the back, both legs giving way; 下身发麻
+    ("sciatica flared up at the weekend and since this morning my backside feels numb", 45, None, "cauda_equina"),
+    ("bad back for a fortnight, now both legs are weak and giving way", 50, None, "cauda_equina"),
+    ("腰疼了一个星期，现在下身发麻", 50, None, "cauda_equina"),
+    # CDC urgent maternal warning signs: a faint, a swollen hot or painful calf, breathlessness after a birth
+    ("32 weeks pregnant and I passed out in the supermarket", 30, None, "maternal_warning_signs"),
+    ("gave birth 3 weeks ago and my right calf is swollen and hot", 30, None, "maternal_warning_signs"),
+    ("baby was born 6 days ago and I'm suddenly breathless", 30, None, "maternal_warning_signs"),
+    ("怀孕30周，刚才在厨房晕倒了", 30, None, "maternal_warning_signs"),
+    ("剖腹产两周，左小腿又肿又疼", 30, None, "maternal_warning_signs"),
+    ("36 weeks pregnant and my fingers have puffed right up, can't get my rings off", 30, None, "pre_eclampsia"),
+    # NHS dehydration: a faint, or no pee all day, with vomiting or diarrhoea
+    ("tummy bug for two days, I fainted getting off the toilet", 40, None, "dehydration_shock"),
+    ("sickness bug, haven't peed since yesterday", 40, None, "dehydration_shock"),
+    ("上吐下泻一整天，到现在一次尿都没有", 40, None, "dehydration_shock"),
+]
+
+ROUND_16_NEW_KINDS_LOOK_ALIKES = [
+    ("back ache from the long drive and my bum is numb from sitting", 40, None),
+    ("my bum went numb sitting on the bike saddle for 3 hours", 40, None),
+    ("28 weeks pregnant and I felt a bit faint in the queue but was fine after sitting down", 30, None),
+    ("pregnant, my ankles are a bit swollen at the end of the day", 30, None),
+    ("34 weeks and a bit short of breath going upstairs", 30, None),
+    ("I fainted 3 years ago when I was pregnant with my son", 35, None),
+    ("gave birth 2 weeks ago, a bit out of breath carrying the pram up the hill", 30, None),
+    ("been sick twice and weeing less than usual", 40, None),
+    ("diarrhoea since yesterday, a bit dizzy when I stand up", 40, None),
+    ("been throwing up since lunch and haven't had a wee since this morning", 40, None),
+    ("拉肚子两天，尿少，站起来有点头晕", 40, None),
+    ("吐了一天，一天都没怎么尿", 40, None),
+    ("怀孕七个月，脚踝傍晚有点肿", 30, None),
+    ("以前怀孕的时候晕倒过一次", 35, None),
+]
+
+
+@pytest.mark.parametrize("text, age, pregnant, rule", ROUND_16_NEW_KINDS_FIRE)
+def test_round_16_missed_kinds_fire(text: str, age: float, pregnant: bool | None, rule: str) -> None:
+    assert rule in {f.rule_id for f in triage(text, age=age, pregnant=pregnant).red_flags}
+
+
+@pytest.mark.parametrize("text, age, pregnant", ROUND_16_NEW_KINDS_LOOK_ALIKES)
+def test_round_16_missed_kinds_look_alikes_stay_quiet(text: str, age: float, pregnant: bool | None) -> None:
+    assert triage(text, age=age, pregnant=pregnant).red_flags == []
