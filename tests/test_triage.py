@@ -780,7 +780,16 @@ ROUND_16_NEW_KINDS_FIRE = [
     # NHS dehydration: a faint, or no pee all day, with vomiting or diarrhoea
     ("tummy bug for two days, I fainted getting off the toilet", 40, None, "dehydration_shock"),
     ("sickness bug, haven't peed since yesterday", 40, None, "dehydration_shock"),
-    ("上吐下泻一整天，到现在一次尿都没有", 40, None, "dehydration_shock"),
+    ("上吐下泻一整天，到现在一次尿都没有", 40, None, "dehydration_shock"),    # torsion with the time of waking between; a scald from a mug of tea bigger than the hand; a burn with signs of shock
+    ("my boy is 13, woke up about 4am with terrible pain in one testicle", 13, None, "testicular_torsion"),
+    ("my 2 year old tipped a cup of coffee down her front, the blistered area is bigger than her hand", 2, None, "serious_burn"),
+    ("scalded my leg with the kettle and now I'm cold and clammy and breathing really fast", 40, None, "serious_burn"),
+    # a leaking aneurysm: sudden or severe tummy pain through to the back with an age of 60+, a known aneurysm or shock
+    ("my husband is 71 and has sudden terrible pain in his belly going through to his back", 71, None, "aortic_aneurysm"),
+    ("爸爸72岁，突然肚子剧痛，疼到后背", 72, None, "aortic_aneurysm"),
+    # pregnancy said only as weeks; a baby that "hasn't really moved"
+    ("35 weeks. the baby hasn't really moved since yesterday evening", 30, None, "reduced_fetal_movements"),
+    ("I'm 29 weeks and bleeding", 30, None, "pregnancy_bleeding"),
 ]
 
 ROUND_16_NEW_KINDS_LOOK_ALIKES = [
@@ -797,7 +806,12 @@ ROUND_16_NEW_KINDS_LOOK_ALIKES = [
     ("拉肚子两天，尿少，站起来有点头晕", 40, None),
     ("吐了一天，一天都没怎么尿", 40, None),
     ("怀孕七个月，脚踝傍晚有点肿", 30, None),
-    ("以前怀孕的时候晕倒过一次", 35, None),
+    ("以前怀孕的时候晕倒过一次", 35, None),    ("woke up at 7 with a sore throat and sore ears", 30, None),
+    ("burnt my finger on the kettle, it's red and sore", 30, None),
+    ("I'm 30, bad back ache and tummy pain with this stomach bug", 30, None),
+    ("12 weeks of physio and my knee still hurts, some bleeding from the graze", 40, None),
+    ("I'm 20 weeks post-op and bleeding a little from the wound", 50, None),
+    ("my baby hasn't really moved his bowels today", 0.5, None),
 ]
 
 

@@ -358,6 +358,10 @@ def extract_age_years(text: str) -> list[float]:
 _PREGNANT = re.compile(
     r"\bpregnan(?:t|cy)\b(?!\s*test)|\bpositive pregnancy test\b|\bexpecting a baby\b|\b\d+\s*weeks?\s*(?:gestation|along)\b"
     r"|怀孕|孕期|孕早期|孕中期|孕晚期|孕\d+周|妊娠|孕妇|有身孕|怀了(?:宝宝|孩子|二胎)"
+    # round 16: the weeks said as a pregnancy is ("34 weeks. baby hasn't moved", "I'm 26 weeks and ..."): at the start of
+    # the message or after "I'm / she's", 12-42 weeks, not "weeks ago / old / post-op / of physio"
+    r"|(?:^\W*|\b(?:i\W?m|i am|she\W?s|she is|my wife is|my partner is)\s+)(?:1[2-9]|[23]\d|4[0-2])\s?(?:weeks?|wks?)\b"
+    r"(?![\s-]*(?:ago|old|post|after|since|into|of|later|on|off|in|now|running|straight|late|overdue|behind|left))"
 )
 
 
