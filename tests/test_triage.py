@@ -727,8 +727,6 @@ ROUND_16_FALSE_ALARM_LOOK_ALIKES = [
     ("Did I overdose? 2 paracetamol at 9 and 2 more at 1, nothing else today", 30, None),
     ("吃了对乙酰氨基酚，总共2.5克，会不会有事", 30, None),
     ("took 1.5 g of paracetamol over the day", 30, None),
-    # "constant" said of something other than the pain
-    ("I've had tummy ache and I'm needing the loo constantly", 30, None),
 ]
 
 ROUND_16_STILL_FIRE = [
