@@ -1665,3 +1665,231 @@ def test_round_15_a_cough_with_a_fever_and_breathlessness_is_same_day() -> None:
     assert d.level == "urgent" and "肺炎" in d.reason
     assert decide_urgency(extract_facts("cough and a fever of 38.4 for 3 days, breathing fine", age=48), [],
                           red_flag_labels=[], language="en").level != "urgent"
+
+
+# --- round 16 (2026-12-02): criteria about daily life, restless legs, a qualifier that is one part's own, new urine
+# symptoms, a course that gets stronger, and persistent hoarseness at 45+ or in a smoker
+
+SLEEP_SEEK = passage("5 When to see a clinician", "See your primary care doctor if poor sleep lasts more than a few weeks, "
+                     "affects your daytime life, or if you suspect sleep apnoea, restless legs or depression.",
+                     doc_id="insomnia-test", title="Insomnia (trouble sleeping)", n=100)
+
+
+def test_round_16_sleep_that_spoils_the_working_day_meets_affects_your_daytime_life() -> None:
+    for text in ("haven't slept properly for ten days and I'm making mistakes at work", "can't sleep, keep falling asleep at my desk",
+                 "睡不着快两周了，上班老出错"):
+        f = extract_facts(text, age=41)
+        assert "cdaily_impact" in f.tokens, text
+        assert [m.level for m in match_criteria(f, criteria_of([SLEEP_SEEK]), frozenset({"insomnia-test"}))] == ["soon"], text
+    # poor sleep alone, for a few nights, is what the self-care is for
+    assert not match_criteria(extract_facts("slept badly for three nights before an exam", age=20), criteria_of([SLEEP_SEEK]))
+
+
+def test_round_16_restless_legs_in_lay_words() -> None:
+    f = extract_facts("a crawly feeling in my legs every night, I have to keep moving my legs and can't drop off", age=55)
+    assert "crestless_legs" in f.tokens
+    assert [m.level for m in match_criteria(f, criteria_of([SLEEP_SEEK]), frozenset({"insomnia-test"}))] == ["soon"]
+
+
+def test_round_16_a_closing_qualifier_stays_with_a_last_part_that_is_its_own_condition() -> None:
+    from rag.safety.urgency.criteria import _clauses
+
+    clauses = _clauses("See your primary care doctor or a physiotherapist if pain is not improving after a few weeks, is severe, "
+                       "stops you working or sleeping, or if you have sciatica that is not settling.")
+    severe = next(c for c in clauses if c.text.strip().startswith("is severe"))
+    assert "cnot_improving" not in severe.tokens  # "is severe" is not "is severe that is not settling"
+    back = passage("5 When to see a clinician", "See your primary care doctor or a physiotherapist if pain is not improving "
+                   "after a few weeks, is severe, stops you working or sleeping, or if you have sciatica that is not settling.",
+                   doc_id="back-test", title="Low back pain", n=101)
+    f = extract_facts("my lower back pain is really severe since yesterday", age=44)
+    assert match_criteria(f, criteria_of([back]), frozenset({"back-test"}))
+    # the burns form still shares its qualifier: every part "causes blisters"
+    burns = _clauses("Go to A&E for burns to the face, hands, feet or genitals that cause blisters.")
+    assert all("blister" in " ".join(sorted(c.tokens)) for c in burns)
+
+
+def test_round_16_new_burning_when_passing_urine_is_checked_not_left_to_self_care() -> None:
+    scope = passage("1 Who this applies to", "Anyone with symptoms of a water infection: burning when peeing, needing to pee "
+                    "often.", doc_id="uti-test", title="Urinary tract infection", n=102)
+    self_care = passage("4 Self-care at home", "- Drink enough fluids to keep your urine pale.", doc_id="uti-test",
+                        title="Urinary tract infection", n=103)
+    for text, lang in (("it burns when I pee and I'm going every hour since this morning", "en"), ("这两天小便痛，老想上厕所", "zh")):
+        d = decide_urgency(extract_facts(text, age=34, sex="female"), [scope, self_care], red_flag_labels=[], language=lang,
+                           ranked_doc_ids=["uti-test"])
+        assert d.level == "soon", text
+    usual = extract_facts("burning when I pee again, same as always, drinking lots", age=34, sex="female")
+    assert decide_urgency(usual, [scope, self_care], red_flag_labels=[], language="en", ranked_doc_ids=["uti-test"]).level \
+        == "self_care"
+
+
+def test_round_16_a_course_that_gets_stronger_or_more_frequent_is_worse() -> None:
+    assert "cworse" in extract_facts("the flutters are stronger and more frequent than in the summer", age=50).tokens
+    assert "cworse" in extract_facts("心慌越来越频繁", age=50).tokens
+    assert "cworse" not in extract_facts("the flutters come now and then, same as always", age=50).tokens
+
+
+def test_round_16_persistent_hoarseness_at_45_or_in_a_smoker_is_not_a_routine_booking() -> None:
+    ent = passage("5 何时就诊及科室", "鼻塞流涕、鼻后滴漏、声音嘶哑超过3周：可看耳鼻喉科。", doc_id="cough-test", title="咳嗽", n=104)
+    older = extract_facts("声音哑了五个星期了，还没好", age=58)
+    assert [m.level for m in match_criteria(older, criteria_of([ent]), frozenset({"cough-test"}))] == ["soon"]
+    smoker = extract_facts("嗓子哑了一个月，抽烟十年了", age=36)
+    assert [m.level for m in match_criteria(smoker, criteria_of([ent]), frozenset({"cough-test"}))] == ["soon"]
+    young = extract_facts("声音哑了一个多月，不抽烟", age=28)
+    assert [m.level for m in match_criteria(young, criteria_of([ent]), frozenset({"cough-test"}))] == ["routine"]
+
+
+NEWBORN_NORMAL = passage("2 Assessment", "**Normal things that worry parents:** sneezing, hiccups, irregular breathing with "
+                         "short pauses under a few seconds, small white spots on the nose (milia), and some spitting up after "
+                         "feeds.", doc_id="newborn-test", title="Newborn warning signs", n=105)
+PREGNANCY_NORMAL = passage("2 Assessment", "Common, usually normal pregnancy discomforts: morning sickness (nausea) in early "
+                           "pregnancy, tiredness, mild ankle swelling at the end of the day, heartburn, backache.",
+                           doc_id="pregnancy-test", title="Warning signs in pregnancy", n=106)
+
+
+def test_round_16_what_the_complaints_own_guideline_lists_as_normal_is_self_care() -> None:
+    for text, age, pregnant, doc in (
+            ("our 5 week old sneezes loads and gets hiccups after every feed, feeding well, plenty of wet nappies", 0.1, None,
+             "newborn-test"),
+            ("30 weeks pregnant, ankles a bit swollen by the end of the day, they go down overnight", 30, True,
+             "pregnancy-test")):
+        d = decide_urgency(extract_facts(text, age=age, pregnant=pregnant), [NEWBORN_NORMAL, PREGNANCY_NORMAL],
+                           red_flag_labels=[], language="en", ranked_doc_ids=[doc], topic_doc_ids=[doc])
+        assert (d.level, d.basis) == ("self_care", "normal"), text
+        assert "normal things" in d.reason and d.passage is not None and d.passage.doc_id == doc
+    # anything the list does not name, a fever, a worsening or a reading keeps the clinician the guideline's silence asks for
+    for text, age, pregnant, doc in (
+            ("our 5 week old sneezes loads and has a temperature of 37.9", 0.1, None, "newborn-test"),
+            ("our 5 week old sneezes a lot and has been vomiting after every feed", 0.1, None, "newborn-test"),
+            ("my 3 week old keeps sneezing and is feeding less than usual", 0.06, None, "newborn-test"),
+            ("white patches on my 5 week old's tongue that don't wipe off", 0.1, None, "newborn-test"),
+            ("30 weeks pregnant, ankles swollen and getting worse every day", 30, True, "pregnancy-test"),
+            ("30 weeks pregnant, ankles a bit swollen in the evening, BP 150/95 at the pharmacy", 30, True, "pregnancy-test")):
+        d = decide_urgency(extract_facts(text, age=age, pregnant=pregnant), [NEWBORN_NORMAL, PREGNANCY_NORMAL],
+                           red_flag_labels=[], language="en", ranked_doc_ids=[doc], topic_doc_ids=[doc])
+        assert d.basis != "normal" and d.level != "self_care", text
+    # only the complaint's own guideline speaks for it
+    d = decide_urgency(extract_facts("our 5 week old sneezes loads and gets hiccups", age=0.1), [NEWBORN_NORMAL],
+                       red_flag_labels=[], language="en", ranked_doc_ids=["newborn-test"], topic_doc_ids=["other-test"])
+    assert d.basis != "normal"
+
+
+def test_round_16_the_similar_cases_floor_leaves_what_the_guideline_calls_normal() -> None:
+    from rag.safety.similar_cases import raise_by_similar_cases
+
+    text = "My 10 day old sneezes loads and when asleep her breathing goes irregular with little pauses"
+    facts = extract_facts(text, age=0.03)
+    d = decide_urgency(facts, [NEWBORN_NORMAL], red_flag_labels=[], language="en", ranked_doc_ids=["newborn-test"],
+                       topic_doc_ids=["newborn-test"])
+    assert d.basis == "normal"
+    assert raise_by_similar_cases(d, text, facts, [NEWBORN_NORMAL], "en") is d
+
+
+def test_round_16_lows_that_keep_happening_are_seen_within_days() -> None:
+    hypo = passage("5 When to see a clinician", "Contact your diabetes team or primary care doctor if you have had a severe "
+                   "low needing help from another person, frequent lows, lows at night, or loss of warning signs — your "
+                   "medicines may need adjusting.", doc_id="hypo-test", title="Low blood sugar (hypoglycaemia)", n=107)
+    f = extract_facts("my sugars keep dropping under 4 most days this week", age=60)
+    assert [m.level for m in match_criteria(f, criteria_of([hypo]), frozenset({"hypo-test"}))] == ["soon"]
+
+
+def test_round_16_pus_in_diarrhoea_is_pus_in_the_stool() -> None:
+    seek = passage("5 When to see a clinician", "See a doctor (primary care, or paediatrics for children) if:\n- there is pus "
+                   "in the stool;", doc_id="diarrhoea-test", title="Diarrhoea and dehydration", n=108)
+    f = extract_facts("diarrhoea with what looks like pus or yellow slime in it", age=45)
+    assert [m.level for m in match_criteria(f, criteria_of([seek]), frozenset({"diarrhoea-test"}))] == ["soon"]
+    assert not match_criteria(extract_facts("diarrhoea since yesterday, no blood", age=45), criteria_of([seek]),
+                              frozenset({"diarrhoea-test"}))
+
+
+def test_round_16_a_raised_dose_is_a_changed_medicine() -> None:
+    for text in ("Since the doctor upped my amlodipine I go woozy for a few seconds when I stand up quickly",
+                 "since my blood pressure tablets were increased last week I get dizzy when I stand up",
+                 "血压药加量以后站起来头晕"):
+        f = extract_facts(text, age=74)
+        assert f.new_medicine, text
+        d = decide_urgency(f, [], red_flag_labels=[], language="en")
+        assert d.level == "soon" and "changing a medicine" in d.reason, text
+    assert not extract_facts("I increased my walking and feel great, a bit stiff", age=60).new_medicine
+
+
+def test_round_16_home_from_hospital_with_asthma_is_after_an_asthma_attack() -> None:
+    asthma = passage("5 When to see a clinician", "See your primary care doctor or asthma nurse within 2 days if you have just "
+                     "left hospital after an asthma attack.", doc_id="asthma-test", title="Asthma", n=109)
+    f = extract_facts("got discharged from hospital yesterday after they kept me in 3 nights with my asthma", age=44)
+    assert [m.level for m in match_criteria(f, criteria_of([asthma]), frozenset({"asthma-test"}))] == ["soon"]
+    assert "attack" not in extract_facts("discharged from hospital after my hip operation", age=70).tokens
+
+
+def test_round_16_a_burns_criterion_is_for_burns() -> None:
+    burns = passage("3 Red flags: seek emergency care now", "- burns to the face, hands, arms, feet, legs, genitals or "
+                    "across a joint that cause blisters;", doc_id="burns-test", title="Burns and scalds", n=110)
+    for text in ("little blisters came up on my penis", "Painful band of little blisters across the left side of my back"):
+        assert not match_criteria(extract_facts(text, age=40), criteria_of([burns]), frozenset({"sti-test"})), text
+    for text in ("splashed hot oil on the back of my hand, blister the size of a 50p", "got an electric shock from a plug, "
+                 "blister on my hand"):
+        assert [m.level for m in match_criteria(extract_facts(text, age=40), criteria_of([burns]), frozenset({"burns-test"}))] \
+            == ["emergency"], text
+
+
+def test_round_16_suspected_sleep_apnoea_is_a_routine_appointment_unless_sleepy_at_the_wheel() -> None:
+    for text in ("Wife says I stop breathing in my sleep and snore like a freight train. I'm shattered all day.",
+                 "老公打呼噜很响，晚上好像会憋气，白天老犯困，不开车"):
+        levels = [m.level for m in match_criteria(extract_facts(text, age=50), criteria_of([SLEEP_SEEK]),
+                                                  frozenset({"insomnia-test"}))]
+        assert levels == ["routine"], text
+    driving = extract_facts("I snore loudly and I nod off at the wheel at traffic lights", age=50)
+    assert "casleep_driving" in driving.tokens
+    assert [m.level for m in match_criteria(driving, criteria_of([SLEEP_SEEK]), frozenset({"insomnia-test"}))] != ["routine"]
+
+
+def test_round_16_a_check_without_symptoms_is_routine_and_sex_alone_is_not_pain_during_sex() -> None:
+    sti = passage("5 When to see a clinician", "See a sexual health clinic or your primary care doctor within a few days if "
+                  "you have:\n- pain during sex or bleeding after sex;\n- a partner has told you they have an STI (testing and "
+                  "treatment are needed even when you have no symptoms).\n\nSee a sexual health (GUM) clinic or primary care "
+                  "doctor if you have symptoms, a partner with an STI, or have had sex without a condom with a new partner.",
+                  doc_id="sti-test", title="Sexually transmitted infections (STIs)", n=111)
+    screening = extract_facts("Had sex without a condom with someone new 2 weeks ago. No symptoms, just want a check-up.", age=24)
+    assert "no_symptoms" in screening.tokens
+    assert [m.level for m in match_criteria(screening, criteria_of([sti]), frozenset({"sti-test"}))] == ["routine"]
+    for text in ("my girlfriend has just told me she's got chlamydia, I haven't got any symptoms", "我老公说他查出来淋病了，我现在没什么症状",
+                 "Ex just texted to say she's tested positive for chlamydia. I've got no symptoms at all"):
+        told = extract_facts(text, age=24)
+        assert match_criteria(told, criteria_of([sti]), frozenset({"sti-test"}))[0].level == "soon", text
+    for text in ("it hurts during sex since last week", "I bleed a bit after sex with my boyfriend"):
+        assert match_criteria(extract_facts(text, age=30, sex="female"), criteria_of([sti]), frozenset({"sti-test"}))[0].level \
+            == "soon", text
+
+
+def test_round_16_history_that_has_been_fine_since_is_no_duration() -> None:
+    f = extract_facts("Had a heart attack 12 years ago and a stent, all fine since. Now just got a streaming cold", age=64)
+    assert f.duration_days is None or f.duration_days < 10
+    assert extract_facts("twisted my knee 6 weeks ago, it still clicks", age=30).duration_days == 42
+
+
+def test_round_16_a_palpitation_of_hours_lasts_a_long_time_and_low_and_hopeless_is_low_mood() -> None:
+    palp = passage("5 When to see a clinician", "See your primary care doctor if palpitations keep coming back, last a long "
+                   "time, are getting worse, feel irregular, or if you have heart disease.", doc_id="palp-test",
+                   title="Palpitations", n=112)
+    f = extract_facts("racing heart went on for about 2 hours yesterday before it settled", age=50)
+    assert [m.level for m in match_criteria(f, criteria_of([palp]), frozenset({"palp-test"}))] == ["soon"]
+    assert not match_criteria(extract_facts("my heart raced for a few seconds after a coffee", age=30), criteria_of([palp]),
+                              frozenset({"palp-test"}))
+    g = extract_facts("can't sleep, waking at 4am every day and feel low and hopeless", age=40)
+    assert [m.level for m in match_criteria(g, criteria_of([SLEEP_SEEK]), frozenset({"insomnia-test"}))] == ["soon"]
+
+
+def test_round_16_jet_lag_and_waking_too_early_are_trouble_sleeping() -> None:
+    for text in ("出差倒时差，这三四天晚上两三点就醒，睁眼到天亮，白天犯困", "back from Singapore, jet lag is killing me, waking too early"):
+        assert "cinsomnia" in extract_facts(text, age=35).tokens, text
+
+
+def test_round_16_a_long_cough_at_40_or_over_with_a_second_symptom_or_smoking_is_checked_within_days() -> None:
+    acute = passage("5 When to see a clinician", "See your primary care doctor if:\n- the cough has lasted more than 3 weeks;",
+                    doc_id="cough-test", title="Acute cough", n=113)
+    for text, age in (("Mum is 88. Dry cough for 3 weeks, eating less, seems more tired. No fever.", 88),
+                      ("cough for a month now, I smoke 10 a day", 52)):
+        assert [m.level for m in match_criteria(extract_facts(text, age=age), criteria_of([acute]), frozenset({"cough-test"}))] \
+            == ["soon"], text
+    well = extract_facts("Dry cough for 5 weeks, non-smoker, 52, no fever, no weight loss, otherwise well", age=52)
+    assert "csmoker" not in well.tokens
+    assert [m.level for m in match_criteria(well, criteria_of([acute]), frozenset({"cough-test"}))] == ["routine"]

@@ -188,7 +188,8 @@ def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[
     from rag.safety.urgency.decide import _quote
     from rag.safety.urgency.terms import _LABEL
 
-    if not text.strip() or decision.basis == "out_of_scope" or LEVEL_RANK[decision.level] <= LEVEL_RANK["urgent"]:
+    if not text.strip() or decision.basis in {"out_of_scope", "normal"} or LEVEL_RANK[decision.level] <= LEVEL_RANK["urgent"]:
+        # (nor what the complaint's own guideline lists, sign by sign, among normal things: the guideline's word is read)
         return decision
     if decision.level == "routine" and getattr(facts, "asks_review", False):
         # a booking the patient asks for ("his COPD review is overdue, just want it booked", "想预约一下") that the ladder

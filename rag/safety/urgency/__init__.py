@@ -22,6 +22,7 @@ from __future__ import annotations
 from rag.safety.urgency.criteria import (
     Criterion,
     criteria_of,
+    normal_of,
     self_care_of,
 )
 from rag.safety.urgency.decide import (
@@ -55,6 +56,7 @@ __all__ = [
     "UrgencyDecision",
     "extract_facts",
     "criteria_of",
+    "normal_of",
     "self_care_of",
     "decide_urgency",
     "out_of_scope",

@@ -298,7 +298,9 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         parts = [p if p is parts[-1] or len(p.split()) > 2 or any(w.lower() in _body_words() for w in p.split())
                  else f"{p.rstrip()}{place.group(0)}" for p in parts]
     # "burns to the face, hands, ... that cause blisters": the closing qualifier belongs to every part
-    qualifier = re.search(r"\b(that|which|who)\b.*$", parts[-1]) if len(parts) > 1 else None
+    # but not a last part that is a condition of its own ("..., is severe, or if you have sciatica that is not settling")
+    qualifier = (re.search(r"\b(that|which|who)\b.*$", parts[-1])
+                 if len(parts) > 1 and not re.match(r"\s*(?:if|when|you)\b", parts[-1], re.I) else None)
     if qualifier:
         parts = [p if p is parts[-1] or re.search(r"\b(that|which|who)\b", p) else f"{p} {qualifier.group(0)}" for p in parts]
     # "In pregnancy, a reading of 140/90 or higher, or a severe headache ...": the opening group holds for every part
@@ -453,6 +455,22 @@ def _lead_tokens(lead: str) -> set[str]:
     cleaned = re.sub(r"\b(your|the|a|an)?\s*(bab(y|ies)|infants?|young child|child(ren)?|toddler|adults?|newborn|you|come|comes|"
                      r"have|has|are|and|any|of|these|following)\b", " ", conditions[1], flags=re.IGNORECASE)
     return _tokens(cleaned)
+
+
+# a list the guideline calls normal ("Normal things that worry parents: sneezing, hiccups, ..."; "Common, usually normal
+# pregnancy discomforts: ..."; "Normal local reaction: redness, a raised bump, ..."): reassurance, not a reason to be seen
+_NORMAL_LIST = re.compile(r"^(?:common,?\s+)?(?:usually\s+)?normal\b[^:：]{0,50}[:：]|\busually normal\b[^:：]{0,50}[:：]|"
+                          r"属于正常现象|是正常现象|都是正常的", re.IGNORECASE)
+
+
+def normal_of(passages: list[Passage]) -> list[tuple[str, Passage]]:
+    """Statements of these passages that list what is normal (outside the red-flag and seek-care sections), in order."""
+    out: list[tuple[str, Passage]] = []
+    for p in passages:
+        if _section_role(p.section) in {"red_flag", "seek_care"}:
+            continue
+        out += [(s, p) for _, s in _statements(p.text) if _NORMAL_LIST.search(s) and not _SEEK_VERB.search(s)]
+    return out
 
 
 def self_care_of(passages: list[Passage]) -> list[tuple[str, Passage]]:

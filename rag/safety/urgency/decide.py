@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from rag.safety.urgency.criteria import (
     Criterion,
     criteria_of,
+    normal_of,
     self_care_of,
 )
 from rag.safety.urgency.facts import (
@@ -19,6 +21,7 @@ from rag.safety.urgency.facts import (
 )
 from rag.safety.urgency.matching import (
     _ALARM,
+    _CAUSES,
     Match,
     _guideline_tokens,
     _has_condition_of,
@@ -51,7 +54,7 @@ class UrgencyDecision:
 
     level: str
     reason: str
-    basis: str  # red_flag | criterion | self_care | no_criterion | model | out_of_scope
+    basis: str  # red_flag | criterion | self_care | normal | no_criterion | model | out_of_scope
     passage: Passage | None = None
     quote: str = ""
     matches: tuple[Match, ...] = ()
@@ -114,6 +117,20 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
                   "see this today.")
         return UrgencyDecision("urgent", reason, "no_criterion", None, "", ())
     risk = _risk_without_criterion(facts, language) or _part_of_a_warning_sign(facts, criteria, language)
+    normal = _normal_for(facts, passages, topic) if not _part_of_a_warning_sign(facts, criteria, language) else None
+    if normal is not None:
+        # the complaint's own guideline lists everything the patient describes among normal things ("sneezing, hiccups,
+        # ... small white spots on the nose": a 10-day-old who feeds well; "mild ankle swelling at the end of the day"
+        # at 30 weeks): reassurance with the guideline's words, where being a young baby or pregnant would otherwise
+        # ask for a clinician on the guideline's silence (nothing else about the patient does: no fever, reading, new
+        # medicine, alarm sign, worsening or failure to improve)
+        text, p = normal
+        reason = (f"{label['self_care']}：检索到的指南中没有与您的情况相符的就医标准，而且指南把您描述的情况列为正常现象："
+                  f"{_quote(p, text, language)}" if zh else
+                  f"{label['self_care']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                  f"describe{f' ({understood})' if understood else ''}, and the guideline lists what you describe among "
+                  f"normal things: {_quote(p, text, language)}")
+        return UrgencyDecision("self_care", reason, "normal", p, text, ())
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
     review = _review_without_criterion(facts, language)
     if self_care is not None and not risk and not review and facts.asks_review:
@@ -227,6 +244,9 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
             continue
         if not has_condition(doc_id):
             continue  # "pursed-lip breathing" in the COPD guideline is self-care for COPD, not for new breathlessness
+        cause = _title_tokens(by_doc[doc_id][0][1]) & _CAUSES
+        if cause and not cause & facts.tokens:
+            continue  # a burns guideline's "stop the burning" is no self-care for a red, weeping c-section scar
         if any(f"not_{t}" in facts.tokens and t not in facts.tokens
                for t in _signs(_title_tokens(by_doc[doc_id][0][1]))):
             continue  # the patient denies what the guideline is about ("no chest pain": not the chest-pain guideline's)
@@ -253,9 +273,49 @@ _RISK = frozenset({"clong_term", "chigh_risk", "cweak_immune"})
 _NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
                                                      "cgood_spirit", "cpoor_spirit", "cfirst_time", "cmore_often",
                                                      "cfrequent", "cmost_days", "citch", "credness", "cdrink_less",
-                                                     "ccommon_cold"})
+                                                     "ccommon_cold", "clong_time"})
 # everyday conditions a self-care answer need not name (a cold, hay fever)
 _EVERYDAY = frozenset({"acute nasopharyngitis", "allergic rhinitis"})
+
+
+# what a guideline's list of normal things never covers: a fever, how bad or fast, a course that is not settling,
+# drinking or feeding less, fewer wet nappies
+_NOT_NORMAL = frozenset({"cfever", "severe", "csevere_pain", "rapid", "cworse", "cnot_improving", "cnot_come_down",
+                         "cpattern_change", "cdrink_less", "crefuse_drink", "cless_urine", "cno_urine", "cbreathless"})
+
+
+def _near(token: str, said: AbstractSet[str]) -> bool:
+    """The same word as one of `said`, allowing for its ending ("ankl" and "ankle", "hiccups" and "hiccup")."""
+    if token in said:
+        return True
+    return token.isascii() and len(token) >= 4 and any(s.isascii() and len(s) >= 4 and (s.startswith(token[:4]) and
+                                                                                        token.startswith(s[:4])) for s in said)
+
+
+def _normal_for(facts: Facts, passages: list[Passage], topic: AbstractSet[str]) -> tuple[str, Passage] | None:
+    """A statement of the complaint's own guideline (`topic`) that lists everything the patient describes among normal
+    things, when nothing else about the patient asks for a clinician; None otherwise. Every sign of the concept table and
+    every part of the body the patient names must be in the list (a fever or vomiting is not "some spitting up"), and a
+    telling word of the list must be the patient's."""
+    if not topic or facts.tokens & (_NOT_NORMAL | _ALARM) or facts.readings or facts.new_medicine or facts.past_reaction:
+        return None
+    if (facts.temperature_c is not None and facts.temperature_c >= 37.5) or facts.glucose_mmol is not None or (
+            facts.blood_pressure is not None and (facts.blood_pressure[0] >= 140 or facts.blood_pressure[1] >= 90)):
+        return None
+    if _risk_without_criterion(dataclasses.replace(facts, pregnant=False, age_years=None), "en"):
+        return None  # something beyond being a young baby or pregnant (a reading, a medicine, an alarm sign, a worsening)
+    # (and every part of the body the patient names: "small white spots on the nose" is not white patches on the tongue,
+    # and a bite's normal local reaction is not tender glands in the armpit)
+    signs = ({t for t in facts.tokens if t in _concept_tokens()} - _NOT_A_SIGN - _body_words()) | (facts.tokens & _body_words())
+    for text, p in normal_of([q for q in passages if q.doc_id in topic]):
+        cause = _title_tokens(p) & _CAUSES
+        if cause and not cause & facts.tokens:
+            continue  # a bite's "normal local reaction" is for a bite
+        said = _guideline_tokens(text)
+        telling = {t for t in facts.tokens if not t.startswith("not_") and t not in _WEAK and _near(t, said)} - {"normal"}
+        if all(_near(t, said) for t in signs) and telling and not (facts.conditions - _EVERYDAY):
+            return text, p
+    return None
 
 
 def _uncovered(facts: Facts, doc_passages: list[Passage]) -> list[str]:
@@ -309,8 +369,8 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         # home; a child, an older adult or someone whose age we do not know is seen)
         return f"体温达{facts.temperature_c:g} °C" if zh else f"the temperature is {facts.temperature_c:g} °C"
     if facts.new_medicine:
-        return ("症状是在开始用一种药之后出现的（可能是副作用或过敏），应由开药医生或药师评估" if zh else
-                "it began after starting a medicine (a possible side effect or allergy), which the prescriber or a "
+        return ("症状是在开始用药或调整药量之后出现的（可能是副作用或过敏），应由开药医生或药师评估" if zh else
+                "it began after starting or changing a medicine (a possible side effect or allergy), which the prescriber or a "
                 "pharmacist should assess")
     if "cmood" in facts.tokens and "cpostnatal" in facts.tokens:
         # low mood in the year after a birth: postnatal depression is assessed by a clinician, not left to sleep advice
@@ -320,6 +380,12 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         # a rash with a fever is assessed by a clinician (an infection that causes both, or a drug reaction), whichever
         # guideline's self-care was retrieved (no development vignette accepts self-care or routine for it)
         return "您出疹子并且发热" if zh else "you have a rash and a fever"
+    if "curine_pain" in facts.tokens and not (facts.usual_pattern or facts.settled or facts.improving):
+        # a urine infection is treated by a clinician or a pharmacist who can prescribe (the UTI guideline's "see ... a
+        # pharmacist who can treat UTIs if you have symptoms for the first time"); the self-care is what helps meanwhile
+        return ("排尿时疼痛或烧灼（可能是尿路感染）需要医生或能处理尿路感染的药师评估" if zh else
+                "burning or pain when passing urine (a possible urine infection) should be checked by a clinician or a "
+                "pharmacist who can treat urine infections")
     alarm = sorted(facts.tokens & _ALARM)
     if alarm:
         # a sign no guideline here calls self-care ("my eyes have gone yellow"): never left at home on a guideline's silence

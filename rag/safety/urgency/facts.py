@@ -440,7 +440,10 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     # "cold started 12 days ago": what started then has lasted since (not "started amoxicillin 2 days ago": a medicine)
     durations += [s.days for s in spans if s.kind == "duration" and re.match(r"\s*ago\b", text[s.end:s.end + 5])
                   and _STARTED_AGO.search(text[max(0, s.start - 25):s.start]) and not _MEDICINE_WORD.search(text[max(0, s.start - 40):s.start])]
-    if re.search(r"\bstill\b|\bkeeps?\b|\bsince\b|还是|仍然|一直|从那以后|到现在", text, re.IGNORECASE):
+    # (not "a heart attack 12 years ago and a stent, all fine since": what has been fine since is history, not the complaint)
+    if re.search(r"\bstill\b|\bkeeps?\b|\bsince\b|还是|仍然|一直|从那以后|到现在",
+                 re.sub(r"\b(?:fine|well|ok|okay|good|no (?:problems?|trouble|issues))(?: ever)? since\b", " ", text, flags=re.IGNORECASE),
+                 re.IGNORECASE):
         # "twisted my knee 6 weeks ago, it still clicks": what is still there has lasted since then (and so has
         # "back from Egypt 4 days ago, had the runs ever since")
         durations += [s.days for s in spans if s.kind == "duration" and re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])]
@@ -489,6 +492,18 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("breath_on_exertion")
     if _SEVERAL_A_DAY.search(symptoms):
         tokens.add("several_a_day")  # "4 or 5 times a day", "一天要喷四五回": how often it is needed each day
+    if _HOURS_LONG.search(symptoms):
+        tokens.add("clong_time")  # "racing heart went on for about 2 hours": an episode of an hour or more lasts a long time
+    if "csmoker" in tokens and re.search(r"\bnon[- ]?smok|\bnever smoked\b", symptoms, re.IGNORECASE) \
+            and not re.search(r"\b(?:ex-?smoker|used to smoke|i smoke|still smoking)\b", symptoms, re.IGNORECASE):
+        tokens.discard("csmoker")  # "non-smoker" is not a smoker
+        tokens.add("not_csmoker")
+    if _NO_SYMPTOMS.search(symptoms):
+        tokens.add("no_symptoms")  # "no symptoms, just want a check-up", "目前没有任何症状": a check, not an illness
+    if "cdischarged" in tokens and re.search(r"asthma|哮喘", symptoms, re.IGNORECASE):
+        tokens.add("attack")  # "discharged yesterday after they kept me in 3 nights with my asthma": after an asthma attack
+    if {"cdiarrhoea", "cpus"} <= tokens:
+        tokens.add("cstool")  # "diarrhoea with pus or yellow slime in it" is the guideline's "pus in the stool"
     if "crefuse_drink" in tokens:
         tokens.add("cdrink_less")  # refusing to drink is drinking less too ("your child is not drinking well")
     if _AFTER_MEAL.search(symptoms):
@@ -584,8 +599,20 @@ def _breathless_on_exertion_only(symptoms: str) -> bool:
     return bool(parts) and all(_EXERTION.search(c) and not _AT_REST.search(c) for c in parts)
 
 
+# an episode told as lasting an hour or more ("went on for about 2 hours", "持续了两个多小时"), not "an hour before"
+_HOURS_LONG = re.compile(r"\b(?:for|lasted|lasting|lasts)\s+(?:about |around |over |nearly |almost |a good |more than )?"
+                         r"(?:an|one|two|three|four|five|six|several|a few|a couple of|\d+(?:\.\d+)?)\s*(?:hours?|hrs?)\b|"
+                         r"持续了?(?:一|两|三|四|五|几|好几|\d+)个?多?小时", re.IGNORECASE)
+_NO_SYMPTOMS = re.compile(r"\bno symptoms\b|\b(?:haven't|have not|hasn't|has not|don't|do not|doesn't|does not) (?:got |have )?"
+                          r"any symptoms\b|\bnot got any symptoms\b|\bsymptom[- ]free\b|\basymptomatic\b|"
+                          r"没有任何症状|没什么症状|没有症状|无症状|没有什么症状|什么症状都没有", re.IGNORECASE)
 _STARTED = re.compile(r"\b(?:started|starting|began|begun|since (?:i )?(?:started|starting|going on|taking)|put me on|switched to|"
-                      r"changed to|new (?:tablets?|medicines?|medication|pills?))\b|开始吃|开始服|开始用|换了.{0,4}药|新开的药|新换的药",
+                      r"changed to|new (?:tablets?|medicines?|medication|pills?)|"
+                      # a dose raised or a medicine added is a change too ("since the doctor upped my amlodipine",
+                      # "since my blood pressure tablets were increased", "put my water tablet up", "added doxazosin")
+                      r"upped|(?:was|were|been|got) (?:increased|doubled|raised)|increased (?:my|the|his|her) (?:dose|\w+)|"
+                      r"doubled (?:my|the|his|her)|put (?:my|his|her|the) (?:\w+ ){1,2}up|(?:doctor|gp|nurse|consultant) added)\b|"
+                      r"开始吃|开始服|开始用|换了.{0,4}药|新开的药|新换的药|加量|加了量|加大了?剂量|剂量加大|药量加",
                       re.IGNORECASE)
 _MEDICINE_WORD = re.compile(r"\b(?:tablets?|pills?|medicines?|medications?|antibiotics?|capsules?|inhalers?|injections?|"
                             r"the pill|statins?|jabs?|vaccines?)\b|药|针", re.IGNORECASE)
@@ -613,7 +640,8 @@ def _lowest_percent(symptoms: str) -> float | None:
 
 
 def _after_new_medicine(symptoms: str) -> bool:
-    """A new symptom after starting a medicine ("started amoxicillin 2 days ago, now a rash all over")."""
+    """A new symptom after starting or changing a medicine ("started amoxicillin 2 days ago, now a rash all over";
+    "since the doctor upped my amlodipine I go woozy when I stand")."""
     from rag.terms import lexicon
 
     started = _STARTED.search(symptoms)

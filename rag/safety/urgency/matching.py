@@ -217,6 +217,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     # how much of the clause the patient must share, counted on its telling words when it has any ("pain that is much
     # worse at night" is met by "my back is way worse at night": the pain goes without saying in a back-pain guideline)
     counted = (content - _WEAK) or content
+    if counted <= _NOT_ALONE:
+        counted = content  # "pain during sex": sex alone is not the pain (the clause's weak word is its sign here)
     need = len(counted) if len(counted) <= 2 else max(2, math.ceil(0.4 * len(counted)))
     if len(shared) < need:
         return None
@@ -252,8 +254,22 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
 
 
 _POSTNATAL_WHY = "low mood after having a baby is assessed within days (postnatal depression needs a clinician)"
+_HOARSE_WHY = ("a hoarse voice for three weeks or more, at 45 or over or in a smoker, is checked within days (NICE NG12 lists "
+               "persistent hoarseness for a suspected-cancer referral)")
+_HYPOS_WHY = ("lows that keep happening need the diabetes medicines reviewed within days (a low can become a severe one); "
+              "the guideline gives no time frame")
+_COUGH_WHY = ("a cough of three weeks or more at 40 or over, in a smoker or with tiredness, weight loss, breathlessness or chest "
+              "pain, is checked within days (NICE NG12 offers a chest X-ray within 2 weeks)")
+_APNOEA_WHY = ("suspected sleep apnoea is assessed at a routine appointment (a referral for a sleep study); sleepiness "
+               "while driving would make it sooner")
+_NO_SYMPTOMS_WHY = "you say you have no symptoms, and the guideline gives no time frame: a check at a routine appointment"
 _ZH_WHY = {
+    _COUGH_WHY: "40岁以上咳嗽3周以上，吸烟或伴乏力、体重下降、气短或胸痛，需要几天内请医生检查（NICE NG12 建议2周内拍胸片）",
+    _NO_SYMPTOMS_WHY: "您说目前没有症状，指南也未给出时限：预约门诊检查即可",
+    _APNOEA_WHY: "疑似睡眠呼吸暂停可预约门诊评估（转诊做睡眠监测）；如开车时犯困则需更早就医",
+    _HYPOS_WHY: "低血糖反复发生，需要几天内请医生调整降糖药（低血糖可能发展为严重低血糖）；指南未给出时限",
     _POSTNATAL_WHY: "产后情绪低落需要几天内请医生评估（产后抑郁需要医生评估）",
+    _HOARSE_WHY: "45岁以上或吸烟者声音嘶哑超过3周，需要几天内请医生检查（NICE NG12 将持续声音嘶哑列为需排查肿瘤的转诊指征）",
     "it is listed under the guideline's red flags (seek emergency care)": "指南把它列为危险信号（需要急诊）",
     "the criterion is about recurring, long-standing or regularly measured findings": "该标准针对反复出现、长期存在或定期测量的情况",
     _WEEKS_WHY: "该标准针对持续数周的症状",
@@ -363,6 +379,13 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
             continue  # "contact primary care if ankles swell" in the COPD guideline is for people with COPD
         # the guideline's own subject goes without saying only for a patient who has it
         topic = set(title & facts.tokens)  # (a title with two subjects, "2型糖尿病与低血糖": only the one the patient has)
+        if cr.level == "emergency" and topic_doc_ids and cr.passage.doc_id not in topic_doc_ids and title & _CAUSES \
+                and not title & _CAUSES & facts.tokens:
+            # a guideline about what happened to the patient (a burn, a bite or sting), when the answer is about another
+            # complaint, calls an ambulance only for those it happened to: "burns to the face, hands, ... or genitals that
+            # cause blisters" is not blisters on the penis or a band of shingles blisters on the back (below an emergency
+            # its criteria still count: a red, hot, weeping wound is infected whatever caused it)
+            continue
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
         # the patient has this guideline's subject: the answer is about it and a sign the patient names is in its text
@@ -438,6 +461,23 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 # "see your primary care doctor if palpitations keep coming back" for months of skipped beats: an
                 # appointment, not a visit within days (nothing the patient says asks for sooner)
                 level, why = "routine", "you describe it as going on for weeks or months, and the guideline gives no time frame"
+            if level == "routine" and _persistent_hoarseness_at_risk(facts):
+                level, why = "soon", _HOARSE_WHY
+            if level == "routine" and _persistent_cough_at_risk(facts):
+                level, why = "soon", _COUGH_WHY
+            if level == "soon" and "no time frame" in why and "capnoea" in cr.tokens & facts.tokens \
+                    and "casleep_driving" not in facts.tokens:
+                # snoring with pauses in breathing: a routine appointment (a referral for a sleep study, NICE NG202), not
+                # one within days; sleepiness at the wheel is what makes it sooner
+                level, why = "routine", _APNOEA_WHY
+            if level == "soon" and "no time frame" in why and "no_symptoms" in facts.tokens:
+                # "had sex without a condom with someone new, no symptoms, just want a check-up": a criterion with no time
+                # frame, for someone who says they have no symptoms, is a check at a routine appointment
+                level, why = "routine", _NO_SYMPTOMS_WHY
+            if level == "routine" and "chypo" in facts.tokens and facts.tokens & _AGAIN and (facts.duration_days or 0) < 28:
+                # "my sugars keep dropping under 4 most days this week": the hypoglycaemia guideline's "frequent lows"
+                # (no time frame) is a medicine to adjust within days, not a booking weeks away
+                level, why = "soon", _HYPOS_WHY
             if level != "emergency" and off_topic and not title & facts.tokens and _ONE_SIGN.fullmatch(grounds):
                 # below an emergency, a guideline the answer is not about, whose subject the patient does not name,
                 # does not decide on one shared word: "back pain" in the UTI guideline's list is a UTI's back pain, not a
@@ -459,6 +499,28 @@ _ALARM = frozenset({"cjaundice", "ccough_blood", "cweight_loss", "cnight_sweats"
                     "cnonblanch", "cspeech", "cone_side_weak", "cunresponsive", "cthunderclap", "cdrowsy", "cfloppy",
                     "cno_urine", "csaddle", "cpee_trouble", "crigors", "cfluid_leak", "cshingles", "casleep_driving",
                     "cswallow_trouble"})
+
+
+_AGAIN = frozenset({"crecur", "cfrequent", "cmost_days"})
+_NOT_ALONE = frozenset({"sex"})  # what someone does, not a sign: a clause's sign goes with it
+_CAUSES = frozenset({"cburn", "cbite", "csting"})
+
+
+# a second unexplained symptom with a long cough (NICE NG12): tiredness, weight or appetite loss, breathlessness, chest pain
+_WITH_COUGH = frozenset({"tired", "shatter", "exhaust", "fatigu", "appetit", "cweight_loss", "cbreathless", "cchest_pain",
+                         "乏力", "没胃口", "没力气"})
+
+
+def _persistent_cough_at_risk(facts: Facts) -> bool:
+    """A cough for three weeks or more at 40 or over, in a smoker or with a second unexplained symptom: not a routine booking."""
+    return ("ccough" in facts.tokens and (facts.duration_days or 0) >= 21 and (facts.age_years or 0) >= 40
+            and ("csmoker" in facts.tokens or bool(facts.tokens & _WITH_COUGH)))
+
+
+def _persistent_hoarseness_at_risk(facts: Facts) -> bool:
+    """A hoarse voice for three weeks or more in someone 45 or over or who smokes: not a routine ENT booking."""
+    return ("choarse" in facts.tokens and (facts.duration_days or 0) >= 21
+            and ("csmoker" in facts.tokens or (facts.age_years or 0) >= 45))
 
 
 def _improving(facts: Facts) -> bool:

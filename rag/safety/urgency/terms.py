@@ -73,7 +73,7 @@ _ZH_GENERIC = frozenset("疑似 发生 出现 情况 症状 就医 医生 门诊
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
 _COURSE = frozenset({"cnot_improving", "cworse", "crecur", "cnot_come_down", "cnot_helping"})  # how it goes, which a criterion that names it needs
 # concepts that say who or when, not a sign ("your partner notices loud snoring", "comes on with exercise")
-_CONTEXT = frozenset({"cpartner", "cbp", "cglucose", "cexertion", "crest_relief"})
+_CONTEXT = frozenset({"cpartner", "ctold", "cbp", "cglucose", "cexertion", "crest_relief"})
 # how bad it is: "Severe neck swelling" is not met by "lumps in my neck are swollen"; a patient says it in many ways
 _SEVERITY = frozenset({"severe", "剧烈", "csevere_pain"})
 # and how fast it goes: "a rapidly spreading red, hot, painful area with fever" is not met by "spreading" alone
