@@ -1893,3 +1893,21 @@ def test_round_16_a_long_cough_at_40_or_over_with_a_second_symptom_or_smoking_is
     well = extract_facts("Dry cough for 5 weeks, non-smoker, 52, no fever, no weight loss, otherwise well", age=52)
     assert "csmoker" not in well.tokens
     assert [m.level for m in match_criteria(well, criteria_of([acute]), frozenset({"cough-test"}))] == ["routine"]
+
+
+def test_round_16_tightenings_that_come_regularly_are_not_normal_discomforts() -> None:
+    braxton = passage("2 Assessment", "Common, usually normal pregnancy discomforts: morning sickness (nausea) in early "
+                      "pregnancy, tiredness, mild ankle swelling at the end of the day, heartburn, backache, mild Braxton Hicks "
+                      "tightenings.", doc_id="pregnancy-test", title="Warning signs in pregnancy", n=114)
+    for text in ("33 weeks pregnant, tightenings every 10 minutes for the last hour", "32 weeks, regular tightenings tonight"):
+        d = decide_urgency(extract_facts(text, age=29, pregnant=True), [braxton], red_flag_labels=[], language="en",
+                           ranked_doc_ids=["pregnancy-test"], topic_doc_ids=["pregnancy-test"])
+        assert d.basis != "normal" and d.level != "self_care", text
+
+
+def test_round_16_no_symptoms_makes_only_an_exposure_routine_not_a_reading() -> None:
+    bp = passage("5 When to see a clinician", "See your primary care doctor if your home readings average 135/85 or higher.",
+                 doc_id="bp-test", title="High blood pressure", n=115)
+    f = extract_facts("home readings around 165/102 every morning, no symptoms at all", age=55)
+    assert "no_symptoms" in f.tokens
+    assert [m.level for m in match_criteria(f, criteria_of([bp]), frozenset({"bp-test"}))] == ["soon"]

@@ -284,6 +284,9 @@ _NOT_NORMAL = frozenset({"cfever", "severe", "csevere_pain", "rapid", "cworse", 
                          "cpattern_change", "cdrink_less", "crefuse_drink", "cless_urine", "cno_urine", "cbreathless"})
 
 
+_IN_LABOUR = frozenset({"regular", "contraction", "ccontraction", "every_minutes", "cwaters", "cfluid_leak", "cbleeding"})
+
+
 def _near(token: str, said: AbstractSet[str]) -> bool:
     """The same word as one of `said`, allowing for its ending ("ankl" and "ankle", "hiccups" and "hiccup")."""
     if token in said:
@@ -299,6 +302,8 @@ def _normal_for(facts: Facts, passages: list[Passage], topic: AbstractSet[str]) 
     telling word of the list must be the patient's."""
     if not topic or facts.tokens & (_NOT_NORMAL | _ALARM) or facts.readings or facts.new_medicine or facts.past_reaction:
         return None
+    if facts.pregnant and facts.tokens & _IN_LABOUR:
+        return None  # tightenings that come regularly or are contractions are not "mild Braxton Hicks" (preterm labour)
     if (facts.temperature_c is not None and facts.temperature_c >= 37.5) or facts.glucose_mmol is not None or (
             facts.blood_pressure is not None and (facts.blood_pressure[0] >= 140 or facts.blood_pressure[1] >= 90)):
         return None

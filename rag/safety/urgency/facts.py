@@ -498,6 +498,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
             and not re.search(r"\b(?:ex-?smoker|used to smoke|i smoke|still smoking)\b", symptoms, re.IGNORECASE):
         tokens.discard("csmoker")  # "non-smoker" is not a smoker
         tokens.add("not_csmoker")
+    if re.search(r"\bevery (?:\d+|few|couple of|five|ten|fifteen|twenty)\s*(?:-\s*\d+\s*)?(?:min|mins|minutes)\b|每隔?\s*\d+\s*分钟|"
+                 r"隔\s*\d+\s*分钟", symptoms, re.IGNORECASE):
+        tokens.add("every_minutes")  # "tightenings every 10 minutes": a rhythm (labour), not a discomfort now and then
     if _NO_SYMPTOMS.search(symptoms):
         tokens.add("no_symptoms")  # "no symptoms, just want a check-up", "目前没有任何症状": a check, not an illness
     if "cdischarged" in tokens and re.search(r"asthma|哮喘", symptoms, re.IGNORECASE):

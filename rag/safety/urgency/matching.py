@@ -470,7 +470,10 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 # snoring with pauses in breathing: a routine appointment (a referral for a sleep study, NICE NG202), not
                 # one within days; sleepiness at the wheel is what makes it sooner
                 level, why = "routine", _APNOEA_WHY
-            if level == "soon" and "no time frame" in why and "no_symptoms" in facts.tokens:
+            if level == "soon" and "no time frame" in why and "no_symptoms" in facts.tokens and not _signs(cl.tokens) \
+                    and cl.min_temp is None and cl.min_bp is None and cl.glucose is None:
+                # (only a criterion about an exposure, "sex without a condom with a new partner": not a finding such as a
+                # blood pressure reading or a sign, which "no symptoms" does not make less pressing)
                 # "had sex without a condom with someone new, no symptoms, just want a check-up": a criterion with no time
                 # frame, for someone who says they have no symptoms, is a check at a routine appointment
                 level, why = "routine", _NO_SYMPTOMS_WHY
