@@ -1682,3 +1682,38 @@ def test_a_baby_under_three_months_is_offered_the_newborn_guideline_in_another_l
     assert [p.doc_id for p in out] == ["newborn-warning-signs"]
     # not for an older baby (the newborn guideline is written for the first 3 months)
     assert candidate_documents(got, versions, store, query, "zh", patient={"infant"}) == []  # type: ignore[arg-type]
+
+
+COLD_FLU = [passage("cold-flu", "Common cold and influenza (flu)", "2 Assessment",
+                    "- Flu often starts suddenly with a high fever, aching muscles and a cough.\n"
+                    "- A cold starts gradually with a runny nose and sneezing.", 0.62),
+            passage("cold-flu", "Common cold and influenza (flu)", "4 Self-care at home",
+                    "- Rest and drink plenty of fluids.", 0.6)]
+COUGH_ZH = [passage("cough-zh", "咳嗽", "2 评估", "- 流感常突然发烧、全身酸痛、咳嗽。\n- 普通感冒多为流鼻涕、打喷嚏、咽痛。", 0.62,
+                    language="zh"),
+            passage("cough-zh", "咳嗽", "4 居家自我护理", "- 多休息，多喝水。", 0.6, language="zh")]
+
+
+def test_a_condition_whose_sentence_is_about_what_the_patient_denies_is_not_named() -> None:
+    """The flu sentence shares the patient's denials (no fever, no aches) more than their complaint: no influenza."""
+    d = compose("Runny nose and sneezing for two days. No fever, no aching muscles, no cough.", COLD_FLU, age=30.0,
+                sex="female")
+    assert "influenza" not in [c.name for c in d.possible_conditions]
+    # said as present, the same sentence names it
+    d = compose("Runny nose and sneezing for two days, with a high fever and aching muscles.", COLD_FLU, age=30.0,
+                sex="female")
+    assert "influenza" in [c.name for c in d.possible_conditions]
+
+
+def test_a_condition_whose_sentence_is_about_what_the_patient_denies_is_not_named_in_chinese() -> None:
+    d = compose("我咳嗽两天了，没有发烧，没有全身酸痛。", COUGH_ZH, age=30.0, sex="female", language="zh")
+    assert "流行性感冒" not in [c.name for c in d.possible_conditions]
+    d = compose("我咳嗽两天了，还发烧、全身酸痛。", COUGH_ZH, age=30.0, sex="female", language="zh")
+    assert "流行性感冒" in [c.name for c in d.possible_conditions]
+
+
+def test_denials_said_with_bu_and_yemeiyou_count_too() -> None:
+    """"不发烧，也没有全身酸痛": the same denials in other words; the cold's sentence, which shares none, stays."""
+    d = compose("我咳嗽两天了，不发烧，也没有全身酸痛", COUGH_ZH, age=30.0, sex="female", language="zh")
+    names = [c.name for c in d.possible_conditions]
+    assert "流行性感冒" not in names and "普通感冒" in names

@@ -1537,6 +1537,7 @@ class ExtractiveGenerator:
         qc = _query_terms(request.query, zh) - _GROUP_WORDS
         keep = set(docs)
         uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
+        denied = _denied_terms(request.query, zh)
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
@@ -1556,6 +1557,11 @@ class ExtractiveGenerator:
                 return False
             # matched on who the patient is ("You mention baby") rather than on what they have
             if c.matched and all(_stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS for w in c.matched):
+                return False
+            # denied outright: the sentence that names it is more about what the patient says is not there than about
+            # what they have ("sudden throat pain, fever, swollen glands and no cough" for a sore throat with no fever
+            # and no swollen glands)
+            if denied and len(_shared(denied, c.quote, zh)) > len(_shared(qc, c.quote, zh)):
                 return False
             # another matched guideline names conditions only for the part of the complaint it joined for (and a weak
             # anchor only where its sentence is about the complaint)
