@@ -1703,6 +1703,11 @@ def test_a_condition_whose_sentence_is_about_what_the_patient_denies_is_not_name
     d = compose("Runny nose and sneezing for two days, with a high fever and aching muscles.", COLD_FLU, age=30.0,
                 sex="female")
     assert "influenza" in [c.name for c in d.possible_conditions]
+    # a clause that only holds a negation denies nothing outright; a sentence's own "no nausea" is not the patient's denial
+    from rag.answer.generators.extractive import _denied_outright
+
+    assert _denied_outright("Back pain, and I didn't realise I needed to pee until I'd wet myself.", False) == set()
+    assert _denied_outright("Back pain. No fever, no weight loss.", False) >= {"fever", "weight"}
 
 
 def test_a_condition_whose_sentence_is_about_what_the_patient_denies_is_not_named_in_chinese() -> None:

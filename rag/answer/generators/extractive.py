@@ -941,6 +941,24 @@ def _denied_terms(query: str, zh: bool) -> set[str]:
     return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
 
 
+# a clause that is a denial from its first words ("no fever", "not sick", "without a rash", "没有发烧", "也不怕光"), not one
+# that merely holds a negation ("I didn't realise I needed to pee until I'd wet myself")
+_OUTRIGHT_EN = re.compile(r"^\W*(?:(?:and|but|also|or|i have|i've had|i've|i have had|there's|there is|there was|i had|has|have|had"
+                          r"|with)\s+)?(?:no|not|never|nor|without|denies|denied|neither|no sign of|no signs of)\b", re.I)
+_OUTRIGHT_ZH = re.compile(r"^\W*(?:[他她我孩子宝宝]{0,2}(?:也|还|都|并|倒是)?)(?:没有|没|不|无|未)")
+
+
+def _denied_outright(query: str, zh: bool) -> set[str]:
+    """The terms of the complaint's clauses that deny something outright (_OUTRIGHT_EN/_ZH), that the rest of it does
+    not say: what the patient says is not there."""
+    parts = [c for c in re.split(r"[,，;；.。!！?？、]|\bbut\b|\band\b", denied_text(query)) if c.strip()]
+    outright = [c for c in parts if (_OUTRIGHT_ZH if zh else _OUTRIGHT_EN).match(c.strip())]
+    if not outright:
+        return set()
+    terms = set(_query_terms(("，" if zh else ", ").join(outright), zh, lay=False)) - set(_query_terms(query, zh)) - _GENERIC
+    return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
+
+
 # the signs a red flag's label lists in brackets; a bracket that names the emergency ("possible torsion", "疑似主动脉夹层") stays
 _LABEL_SIGNS = re.compile(r"\((?!\s*(?:possible|probable|suspected|likely)\b)[^)]*\)|（(?!\s*(?:可能|疑似))[^）]*）", re.I)
 
@@ -1537,7 +1555,7 @@ class ExtractiveGenerator:
         qc = _query_terms(request.query, zh) - _GROUP_WORDS
         keep = set(docs)
         uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
-        denied = _denied_terms(request.query, zh)
+        denied = _denied_outright(request.query, zh)
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
@@ -1561,7 +1579,7 @@ class ExtractiveGenerator:
             # denied outright: the sentence that names it is more about what the patient says is not there than about
             # what they have ("sudden throat pain, fever, swollen glands and no cough" for a sore throat with no fever
             # and no swollen glands)
-            if denied and len(_shared(denied, c.quote, zh)) > len(_shared(qc, c.quote, zh)):
+            if denied and len(_shared(denied, affirmed_text(c.quote), zh)) > len(_shared(qc, c.quote, zh)):
                 return False
             # another matched guideline names conditions only for the part of the complaint it joined for (and a weak
             # anchor only where its sentence is about the complaint)
