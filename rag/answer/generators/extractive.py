@@ -959,6 +959,43 @@ def _denied_outright(query: str, zh: bool) -> set[str]:
     return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
 
 
+# a criterion's own note of the serious cause it is there to find ("(possible giant cell arteritis)", "（需要排查肺结核等疾病）")
+_RULE_OUT = re.compile(r"[(（]\s*(?:possible|probable|suspected|may be|could be|signs? of|to rule out|可能是|可能为|疑似|怀疑|需要?排查)"
+                       r"[^)）]{2,40}[)）]", re.I)
+
+
+def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Sentence], query: str, zh: bool) -> bool:
+    """True when the patient matches one of the anchor's referral criteria whose note names a serious cause to rule out
+    (_RULE_OUT: "（可能是巨细胞动脉炎）", "（需要排查肺结核等疾病）"): two of the patient's words, other than the guideline's
+    title words, in the signs it lists (not in its referral: "几天内尽快到呼吸内科就诊" is no sign)."""
+    from rag.answer.conditions import said_in
+    from rag.terms import find_conditions
+
+    mine = [p for p in passages if p.doc_id == anchor]
+    title = _guideline_terms(mine[0].title, zh) if mine else frozenset()
+    for s in criteria:
+        note = _RULE_OUT.search(s.text)
+        if passages[s.n - 1].doc_id != anchor or not note or not find_conditions(note.group(0)):
+            continue
+        signs = []
+        for part in re.split(r"[:：]", _RULE_OUT.sub(" ", s.text)):
+            if not _REFERRAL.search(part):
+                signs.append(part)
+            elif (m := re.search(r"\bif\b", part, re.I)) is not None:
+                signs.append(part[m.end():])
+        # the patient's words, not who they are, a number, a function word ("行吗": "流行") or the guideline's subject
+        said = {w for w in said_in(query, " ".join(signs)) if not (
+            _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS
+            or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
+        if len(said) >= 2:
+            return True
+    return False
+
+
+# the words of a referral ("see your doctor", "请当天就医", "到呼吸内科就诊")
+_REFERRAL = re.compile(r"就医|就诊|看医生|拨打|急诊|\b(?:see|call|go to|get|contact|appointment|seek)\b", re.I)
+
+
 # the signs a red flag's label lists in brackets; a bracket that names the emergency ("possible torsion", "疑似主动脉夹层") stays
 _LABEL_SIGNS = re.compile(r"\((?!\s*(?:possible|probable|suspected|likely)\b)[^)]*\)|（(?!\s*(?:可能|疑似))[^）]*）", re.I)
 
@@ -1530,6 +1567,11 @@ class ExtractiveGenerator:
                 tests, conditions = [], []
         else:
             reasons = seek
+        if not emergency and _to_rule_out(request.passages, docs[0], take("seek_care", 50), request.query, zh):
+            # the patient matches the anchor's own criterion that names a serious cause to rule out ("头痛并且头皮一碰就痛
+            # （可能是巨细胞动脉炎）", "痰中带血、夜间盗汗（需要排查肺结核等疾病）"): the guideline's self-care is for its common,
+            # benign causes (a dark quiet room, honey for a cough), no care for what the clinician is to rule out
+            self_care = []
         # self-care addressed to people with another condition than the complaint's and the answer's (see
         # for_named_condition)
         names = tuple(c.name for c in conditions)
