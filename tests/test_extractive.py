@@ -1682,3 +1682,78 @@ def test_a_baby_under_three_months_is_offered_the_newborn_guideline_in_another_l
     assert [p.doc_id for p in out] == ["newborn-warning-signs"]
     # not for an older baby (the newborn guideline is written for the first 3 months)
     assert candidate_documents(got, versions, store, query, "zh", patient={"infant"}) == []  # type: ignore[arg-type]
+
+
+COLD_FLU = [passage("cold-flu", "Common cold and influenza (flu)", "2 Assessment",
+                    "- Flu often starts suddenly with a high fever, aching muscles and a cough.\n"
+                    "- A cold starts gradually with a runny nose and sneezing.", 0.62),
+            passage("cold-flu", "Common cold and influenza (flu)", "4 Self-care at home",
+                    "- Rest and drink plenty of fluids.", 0.6)]
+COUGH_ZH = [passage("cough-zh", "咳嗽", "2 评估", "- 流感常突然发烧、全身酸痛、咳嗽。\n- 普通感冒多为流鼻涕、打喷嚏、咽痛。", 0.62,
+                    language="zh"),
+            passage("cough-zh", "咳嗽", "4 居家自我护理", "- 多休息，多喝水。", 0.6, language="zh")]
+
+
+def test_a_condition_whose_sentence_is_about_what_the_patient_denies_is_not_named() -> None:
+    """The flu sentence shares the patient's denials (no fever, no aches) more than their complaint: no influenza."""
+    d = compose("Runny nose and sneezing for two days. No fever, no aching muscles, no cough.", COLD_FLU, age=30.0,
+                sex="female")
+    assert "influenza" not in [c.name for c in d.possible_conditions]
+    # said as present, the same sentence names it
+    d = compose("Runny nose and sneezing for two days, with a high fever and aching muscles.", COLD_FLU, age=30.0,
+                sex="female")
+    assert "influenza" in [c.name for c in d.possible_conditions]
+    # a clause that only holds a negation denies nothing outright; a sentence's own "no nausea" is not the patient's denial
+    from rag.answer.generators.extractive import _denied_outright
+
+    assert _denied_outright("Back pain, and I didn't realise I needed to pee until I'd wet myself.", False) == set()
+    assert _denied_outright("Back pain. No fever, no weight loss.", False) >= {"fever", "weight"}
+
+
+def test_a_condition_whose_sentence_is_about_what_the_patient_denies_is_not_named_in_chinese() -> None:
+    d = compose("我咳嗽两天了，没有发烧，没有全身酸痛。", COUGH_ZH, age=30.0, sex="female", language="zh")
+    assert "流行性感冒" not in [c.name for c in d.possible_conditions]
+    d = compose("我咳嗽两天了，还发烧、全身酸痛。", COUGH_ZH, age=30.0, sex="female", language="zh")
+    assert "流行性感冒" in [c.name for c in d.possible_conditions]
+
+
+def test_denials_said_with_bu_and_yemeiyou_count_too() -> None:
+    """"不发烧，也没有全身酸痛": the same denials in other words; the cold's sentence, which shares none, stays."""
+    d = compose("我咳嗽两天了，不发烧，也没有全身酸痛", COUGH_ZH, age=30.0, sex="female", language="zh")
+    names = [c.name for c in d.possible_conditions]
+    assert "流行性感冒" not in names and "普通感冒" in names
+
+
+COUGH_TB_ZH = [
+    passage("cough-zh", "咳嗽", "2 评估", "- 急性咳嗽多由感冒引起，一般2–3周内好转。", 0.62, language="zh"),
+    passage("cough-zh", "咳嗽", "4 居家自我护理", "- 多休息、多喝温水，保持室内空气湿润。\n- 1岁以上儿童和成人可用蜂蜜温水缓解咳嗽。", 0.6,
+            language="zh"),
+    passage("cough-zh", "咳嗽", "5 何时就医",
+            "- 痰中带血、夜间盗汗（需要排查肺结核等疾病）：几天内尽快到呼吸内科就诊。\n"
+            "- 咳嗽超过3周、反复发热、体重下降：到呼吸内科就诊。", 0.58, language="zh"),
+]
+HEADACHE_GCA = [
+    passage("headache-migraine", "Headache and migraine", "2 Assessment", "Most headaches are tension-type headaches or migraine.",
+            0.62),
+    passage("headache-migraine", "Headache and migraine", "4 Self-care at home",
+            "- Rest in a quiet, dark room and drink water.\n- Paracetamol or ibuprofen early in a headache.", 0.6),
+    passage("headache-migraine", "Headache and migraine", "5 When to see a clinician",
+            "See a GP the same day if: a headache with a tender scalp or jaw pain when chewing (possible giant cell "
+            "arteritis).", 0.58),
+]
+
+
+def test_no_self_care_for_a_serious_cause_the_guideline_sends_on_to_rule_out() -> None:
+    """The patient matches a referral criterion whose note names a serious cause to rule out: the guideline's self-care
+    (honey, a dark room) is for its common causes, not for that one."""
+    d = compose("咳嗽一个多月了，最近痰里有血丝，晚上睡觉一身汗，人也瘦了", COUGH_TB_ZH, age=70.0, sex="male", language="zh")
+    assert d.self_care == []
+    assert "肺结核" in [c.name for c in d.possible_conditions]
+    d = compose("At 72 I get headaches on the side of my head, my scalp is tender when I comb it and my jaw aches when I chew",
+                HEADACHE_GCA, age=72.0, sex="female")
+    assert d.self_care == []
+    # an ordinary cough, or a criterion shared only through the guideline's own subject ("headache"), keeps it
+    d = compose("咳嗽三天了，嗓子有点痒，有痰", COUGH_TB_ZH, age=30.0, sex="male", language="zh")
+    assert any("多喝温水" in s.advice for s in d.self_care)
+    d = compose("I've had a headache since this morning after a long day at the screen", HEADACHE_GCA, age=35.0, sex="female")
+    assert any("quiet, dark room" in s.advice for s in d.self_care)

@@ -190,6 +190,13 @@ def _match(text: str, concepts: list[_Concept]) -> tuple[float, list[str]]:
     return len(found) / len(concepts), found
 
 
+def said_in(query: str, text: str) -> list[str]:
+    """The patient's words (as they said them, denials left out) that `text` says, with their synonyms."""
+    from rag.safety.clauses import affirmed_text
+
+    return _match(text, patient_terms(affirmed_text(query)))[1]
+
+
 def _shown(query: str, matched: list[str]) -> list[str]:
     """The matched terms the patient wrote, longest first kept, words inside a kept phrase dropped."""
     low = query.lower()

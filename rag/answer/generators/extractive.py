@@ -941,6 +941,61 @@ def _denied_terms(query: str, zh: bool) -> set[str]:
     return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
 
 
+# a clause that is a denial from its first words ("no fever", "not sick", "without a rash", "没有发烧", "也不怕光"), not one
+# that merely holds a negation ("I didn't realise I needed to pee until I'd wet myself")
+_OUTRIGHT_EN = re.compile(r"^\W*(?:(?:and|but|also|or|i have|i've had|i've|i have had|there's|there is|there was|i had|has|have|had"
+                          r"|with)\s+)?(?:no|not|never|nor|without|denies|denied|neither|no sign of|no signs of)\b", re.I)
+_OUTRIGHT_ZH = re.compile(r"^\W*(?:[他她我孩子宝宝]{0,2}(?:也|还|都|并|倒是)?)(?:没有|没|不|无|未)")
+
+
+def _denied_outright(query: str, zh: bool) -> set[str]:
+    """The terms of the complaint's clauses that deny something outright (_OUTRIGHT_EN/_ZH), that the rest of it does
+    not say: what the patient says is not there."""
+    parts = [c for c in re.split(r"[,，;；.。!！?？、]|\bbut\b|\band\b", denied_text(query)) if c.strip()]
+    outright = [c for c in parts if (_OUTRIGHT_ZH if zh else _OUTRIGHT_EN).match(c.strip())]
+    if not outright:
+        return set()
+    terms = set(_query_terms(("，" if zh else ", ").join(outright), zh, lay=False)) - set(_query_terms(query, zh)) - _GENERIC
+    return {w for w in terms if len(w) >= (2 if zh else 3) and w not in QUESTION_STOP and w not in {"no", "not", "没有", "没", "不"}}
+
+
+# a criterion's own note of the serious cause it is there to find ("(possible giant cell arteritis)", "（需要排查肺结核等疾病）")
+_RULE_OUT = re.compile(r"[(（]\s*(?:possible|probable|suspected|may be|could be|signs? of|to rule out|可能是|可能为|疑似|怀疑|需要?排查)"
+                       r"[^)）]{2,40}[)）]", re.I)
+
+
+def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Sentence], query: str, zh: bool) -> bool:
+    """True when the patient matches one of the anchor's referral criteria whose note names a serious cause to rule out
+    (_RULE_OUT: "（可能是巨细胞动脉炎）", "（需要排查肺结核等疾病）"): two of the patient's words, other than the guideline's
+    title words, in the signs it lists (not in its referral: "几天内尽快到呼吸内科就诊" is no sign)."""
+    from rag.answer.conditions import said_in
+    from rag.terms import find_conditions
+
+    mine = [p for p in passages if p.doc_id == anchor]
+    title = _guideline_terms(mine[0].title, zh) if mine else frozenset()
+    for s in criteria:
+        note = _RULE_OUT.search(s.text)
+        if passages[s.n - 1].doc_id != anchor or not note or not find_conditions(note.group(0)):
+            continue
+        signs = []
+        for part in re.split(r"[:：]", _RULE_OUT.sub(" ", s.text)):
+            if not _REFERRAL.search(part):
+                signs.append(part)
+            elif (m := re.search(r"\bif\b", part, re.I)) is not None:
+                signs.append(part[m.end():])
+        # the patient's words, not who they are, a number, a function word ("行吗": "流行") or the guideline's subject
+        said = {w for w in said_in(query, " ".join(signs)) if not (
+            _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS
+            or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
+        if len(said) >= 2:
+            return True
+    return False
+
+
+# the words of a referral ("see your doctor", "请当天就医", "到呼吸内科就诊")
+_REFERRAL = re.compile(r"就医|就诊|看医生|拨打|急诊|\b(?:see|call|go to|get|contact|appointment|seek)\b", re.I)
+
+
 # the signs a red flag's label lists in brackets; a bracket that names the emergency ("possible torsion", "疑似主动脉夹层") stays
 _LABEL_SIGNS = re.compile(r"\((?!\s*(?:possible|probable|suspected|likely)\b)[^)]*\)|（(?!\s*(?:可能|疑似))[^）]*）", re.I)
 
@@ -1512,6 +1567,11 @@ class ExtractiveGenerator:
                 tests, conditions = [], []
         else:
             reasons = seek
+        if not emergency and _to_rule_out(request.passages, docs[0], take("seek_care", 50), request.query, zh):
+            # the patient matches the anchor's own criterion that names a serious cause to rule out ("头痛并且头皮一碰就痛
+            # （可能是巨细胞动脉炎）", "痰中带血、夜间盗汗（需要排查肺结核等疾病）"): the guideline's self-care is for its common,
+            # benign causes (a dark quiet room, honey for a cough), no care for what the clinician is to rule out
+            self_care = []
         # self-care addressed to people with another condition than the complaint's and the answer's (see
         # for_named_condition)
         names = tuple(c.name for c in conditions)
@@ -1537,6 +1597,7 @@ class ExtractiveGenerator:
         qc = _query_terms(request.query, zh) - _GROUP_WORDS
         keep = set(docs)
         uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
+        denied = _denied_outright(request.query, zh)
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
@@ -1556,6 +1617,11 @@ class ExtractiveGenerator:
                 return False
             # matched on who the patient is ("You mention baby") rather than on what they have
             if c.matched and all(_stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS for w in c.matched):
+                return False
+            # denied outright: the sentence that names it is more about what the patient says is not there than about
+            # what they have ("sudden throat pain, fever, swollen glands and no cough" for a sore throat with no fever
+            # and no swollen glands)
+            if denied and len(_shared(denied, affirmed_text(c.quote), zh)) > len(_shared(qc, c.quote, zh)):
                 return False
             # another matched guideline names conditions only for the part of the complaint it joined for (and a weak
             # anchor only where its sentence is about the complaint)
