@@ -116,8 +116,9 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
                   f"{label['urgent']}: no retrieved guideline criterion matched exactly, but {same_day}, so a clinician should "
                   "see this today.")
         return UrgencyDecision("urgent", reason, "no_criterion", None, "", ())
-    risk = _risk_without_criterion(facts, language) or _part_of_a_warning_sign(facts, criteria, language)
-    normal = _normal_for(facts, passages, topic) if not _part_of_a_warning_sign(facts, criteria, language) else None
+    warning = _part_of_a_warning_sign(facts, criteria, language)
+    risk = _risk_without_criterion(facts, language) or warning
+    normal = _normal_for(facts, passages, topic) if not warning else None
     if normal is not None:
         # the complaint's own guideline lists everything the patient describes among normal things ("sneezing, hiccups,
         # ... small white spots on the nose": a 10-day-old who feeds well; "mild ankle swelling at the end of the day"
