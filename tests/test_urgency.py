@@ -1911,3 +1911,27 @@ def test_round_16_no_symptoms_makes_only_an_exposure_routine_not_a_reading() -> 
     f = extract_facts("home readings around 165/102 every morning, no symptoms at all", age=55)
     assert "no_symptoms" in f.tokens
     assert [m.level for m in match_criteria(f, criteria_of([bp]), frozenset({"bp-test"}))] == ["soon"]
+
+
+def test_round_16_chinese_denials_and_local_heat_are_read_as_said() -> None:
+    f = extract_facts("头痛，没有呕吐，没有手脚麻木，视力也正常。", age=33)
+    assert {"not_cnumb", "not_cvision"} <= f.tokens and not f.tokens & {"cnumb", "cvision"}
+    g = extract_facts("发烧五天了，没有咳嗽，也没有尿痛，就是浑身没劲", age=36)
+    assert "cno_urine" not in g.tokens and "not_curine_pain" in g.tokens
+    assert "cno_urine" in extract_facts("孩子一天没尿了", age=2).tokens
+    assert "cburn" in extract_facts("不小心烫到手了，起了水泡", age=30).tokens  # a cue word with no sign after it denies nothing
+    bite = extract_facts("bite on my forearm, red and itchy and about 4cm across, hot to touch. No fever, feel well.", age=40)
+    assert "cfever" not in bite.tokens
+    assert "cfever" in extract_facts("my 2 year old is hot to touch and floppy", age=2).tokens
+
+
+def test_round_16_a_heart_that_suddenly_went_really_fast_in_episodes_keeps_coming_back() -> None:
+    palp = passage("5 When to see a clinician", "See your primary care doctor if palpitations keep coming back, last a long "
+                   "time, are getting worse, feel irregular, or if you have heart disease.", doc_id="palp-test",
+                   title="Palpitations", n=116)
+    f = extract_facts("I had a couple of episodes this week where my heart suddenly went really fast, about 160, for 10 or 20 "
+                      "minutes, then stopped as suddenly as it started. Fine now.", age=47)
+    assert {"cpalpitation", "crecur"} <= f.tokens
+    # the criterion holds (it was self-care); "keep coming back" reads as a routine booking, where the development label
+    # asks for soon (left: docs/urgency.md round 16)
+    assert [m.level for m in match_criteria(f, criteria_of([palp]), frozenset({"palp-test"}))] == ["routine"]

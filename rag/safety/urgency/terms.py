@@ -156,7 +156,10 @@ def _clause_tokens(clause: str) -> set[str]:
             continue
         if tok in _concept_tokens():
             # "没有胸闷气短": a cue before a run of concepts denies each of them
-            zh_neg = bool(re.search("(没有|没|无|不|未|否认)[出有起见长]?\\s*(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
+            zh_neg = bool(re.search("(没有|没|无|不|未|否认)[出有起见长]?(?:手脚|手指|脚趾|手|脚|腿|胳膊|脸|嘴唇|嘴|身上|全身)?\\s*"
+                                    "(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
+            # "视力也正常", "胸口都没问题": a sign said to be normal is denied
+            zh_neg = zh_neg or bool(re.match("\\s*(?:也|都|还|一切)?(?:正常|没问题|没有问题|挺好)", clause[m.end():m.end() + 8]))
             denied = zh_neg or (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or tok in _FACULTY))
             out.add(f"not_{tok}" if denied else tok)
             continue
@@ -276,6 +279,11 @@ def _tokens(text: str) -> set[str]:
     # "a band of blisters, it burns": a feeling, not a burn injury (next to a wee it is the wee's: "pinkish and it burns")
     text = _BURNING_FEELING.sub(lambda m: m.group(0) if _URINE_NEAR.search(text[max(0, m.start() - 60):m.end() + 30])
                                 else m.group(1) + " burning", text)
+    # "the bite is red and itchy, hot to touch": the heat of an inflamed spot, not a fever
+    text = re.sub(r"(\b(?:bite|sting|swelling|swollen|lump|wound|cut|scar|joint|knee|ankle|elbow|wrist|calf|breast|area|patch|"
+                  r"boil|spot)\b[^.;!?]{0,60}?)\b(?:hot|warm) to (?:the )?touch\b", r"\1 warm spot", text, flags=re.IGNORECASE)
+    # "也没有尿痛" denies a pain on passing urine; it is not "没有尿" (no urine), a sign of shock
+    text = re.sub(r"(没有|没)(?=尿[痛频急血])", r"\1 ", text)
     norm = _NOT_THE_BACK.sub(lambda m: (m.group(1) or m.group(2) or "") + " ", _normalise(text))
     norm = _LOOKED_GREEN.sub(" pale ", norm)  # "went green as a frog" is a colour of the face, not of the vomit
     # "hands and face fine": each of them is fine ("and" ends a clause below)
