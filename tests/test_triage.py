@@ -821,3 +821,29 @@ def test_round_16_missed_kinds_fire(text: str, age: float, pregnant: bool | None
 @pytest.mark.parametrize("text, age, pregnant", ROUND_16_NEW_KINDS_LOOK_ALIKES)
 def test_round_16_missed_kinds_look_alikes_stay_quiet(text: str, age: float, pregnant: bool | None) -> None:
     assert triage(text, age=age, pregnant=pregnant).red_flags == []
+
+
+# round 16 (lead, from urgency_dev20 and emerg17's note): a feverish child told as what the parent sees, not by the word
+ROUND_16_FEVERISH_CHILD_FIRES = [
+    ("My son is 3 and has had a temperature since yesterday. I tried to get him up for tea and he just groans and his eyes "
+     "close again.", 3),
+    ("our toddler has a fever of 39, she just lies there and won't look at us", 2),
+    ("my 4 year old is burning up, 39.4, and I can't get her to respond properly, she won't open her eyes", 4),
+    ("baby has a temperature of 38.6 and his eyes rolled back for a second, he doesn't seem to know me", 0.8),
+]
+ROUND_16_FEVERISH_CHILD_LOOK_ALIKES = [
+    ("my son just groans when I ask him to tidy his room", 12),
+    ("my daughter (4) has a temperature, tired but chatting and watching telly", 4),
+    ("my 5 year old has a temperature and is grumpy, just lies there watching cartoons and eating crisps", 5),
+    ("toddler with a temp, eyes keep closing, it's his nap time", 2),
+]
+
+
+@pytest.mark.parametrize("text, age", ROUND_16_FEVERISH_CHILD_FIRES)
+def test_round_16_a_feverish_child_who_does_not_respond_fires(text: str, age: float) -> None:
+    assert "unrousable_child" in {f.rule_id for f in triage(text, age=age).red_flags}
+
+
+@pytest.mark.parametrize("text, age", ROUND_16_FEVERISH_CHILD_LOOK_ALIKES)
+def test_round_16_a_feverish_child_who_responds_stays_quiet(text: str, age: float) -> None:
+    assert triage(text, age=age).red_flags == []
