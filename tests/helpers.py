@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from api.serve import free_port
 
-__all__ = ["free_port", "live_server", "milvus_lite_server"]
+__all__ = ["free_port", "free_slots", "live_server", "milvus_lite_server"]
 
 
 @contextlib.contextmanager
@@ -70,3 +70,20 @@ def milvus_lite_server(data_dir: Path) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def free_slots(slots: threading.Semaphore | threading.BoundedSemaphore, want: int, *, wait_s: float = 10.0) -> int:
+    """How many admission slots are free, once the server has given back those it still holds: the admission middleware
+    gives a slot back in a `finally` after the response went out, so a client can read its answer a moment before the
+    slot is free. Waits (up to `wait_s`) until `want` are free; this waits for an event and times nothing."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        free = 0
+        while slots.acquire(blocking=False):
+            free += 1
+        for _ in range(free):
+            slots.release()
+        if free >= want or time.monotonic() > deadline:
+            return free
+        time.sleep(0.01)
+

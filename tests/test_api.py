@@ -17,7 +17,7 @@ from api.keys import KeyStore
 from rag.audit.trail import SqliteAuditStore
 from rag.backends import Backends
 from rag.settings import Settings
-from tests.helpers import live_server
+from tests.helpers import free_slots, live_server
 
 pytestmark = pytest.mark.slow
 
@@ -271,6 +271,7 @@ def test_overload_answers_503_with_retry_after(api: Api) -> None:
 
 def test_full_service_says_503_before_body_and_key_checks(api: Api) -> None:
     state = api.app.state.clinrag  # type: ignore[attr-defined]
+    assert free_slots(state.slots, api.settings.max_concurrency) == api.settings.max_concurrency  # an earlier answer's slot back
     taken = 0
     while state.slots.acquire(blocking=False):  # every admission slot held, as by running consultations
         taken += 1
@@ -310,12 +311,7 @@ def test_refusal_while_the_pool_spins_and_failed_checks_give_their_slot_back(api
             assert c.post("/v1/consultations", json={"symptoms": "fever for two days"}).status_code == 401
             assert c.post("/v1/consultations", content=b'{"symptoms": "fev').status_code in {400, 401, 422}
             assert c.post("/v1/summaries", json={"text": "x"}).status_code == 401
-    taken = 0
-    while state.slots.acquire(blocking=False):
-        taken += 1
-    for _ in range(taken):
-        state.slots.release()
-    assert taken == limit
+    assert free_slots(state.slots, limit) == limit
 
     # the pool saturated with Python work (as by running consultations, which hold the slots) and every slot held:
     # a consultation is still refused, on the event loop, while the spinning tasks go on

@@ -20,7 +20,7 @@ from rag.answer.schema import ConsultRequest
 from rag.backends import Backends
 from rag.consult import consult
 from rag.settings import Settings
-from tests.helpers import live_server, milvus_lite_server
+from tests.helpers import free_slots, live_server, milvus_lite_server
 from tests.test_api import FEVER_EN, FEVER_ZH, THROAT_V1
 
 pytestmark = pytest.mark.slow
@@ -138,12 +138,7 @@ def test_full_service_answers_503_while_the_child_cannot_run(served: Served) -> 
         t.join()
     assert sorted(r.status_code for r in answers) == [200] * limit
     assert child.pending == 0
-    taken = 0
-    while state.slots.acquire(blocking=False):  # every slot given back when the child answered
-        taken += 1
-    for _ in range(taken):
-        state.slots.release()
-    assert taken == limit
+    assert free_slots(state.slots, limit) == limit  # every slot given back when the child answered
 
 
 def test_a_lost_child_answers_its_consultation_with_the_triage_result_and_the_server_goes_on(served: Served) -> None:
