@@ -1966,3 +1966,19 @@ def test_round_17_the_day_an_illness_has_reached_is_how_long_it_has_lasted() -> 
     # a day of something else is not the illness's day
     assert extract_facts("first day back at work and my ankle aches", age=30).duration_days is None
     assert extract_facts("day 3 of my period, cramps", age=30).duration_days is None
+
+
+def test_round_17_listless_is_poor_spirits_and_a_sign_with_alternatives_keeps_the_sign() -> None:
+    # 蔫 (listless, droopy) is NICE's amber "decreased activity", not floppy (red); the fever guideline's 精神极差 is its red flag
+    f = extract_facts("孩子发烧，不肯吃饭，蔫蔫的，跟平时不一样", age=3)
+    assert "cpoor_spirit" in f.tokens and "cfloppy" not in f.tokens
+    assert "cfloppy" in extract_facts("孩子发烧，精神极差", age=3).tokens
+    assert "cfloppy" in extract_facts("一岁的宝宝拉肚子，现在软趴趴的", age=1).tokens
+    # "皮疹按压不褪色伴发热或精神差": a non-blanching rash with a fever, or with poor spirits; never poor spirits alone
+    rash = passage("3 危险信号", "其他急症：皮疹按压不褪色伴发热或精神差；用新药后出现皮疹伴发热。", doc_id="rash-zh",
+                   title="皮疹与过敏反应", n=118)
+    listless = extract_facts("吃了美林两个钟头了还是39.6，蔫蔫的靠在沙发上，饭也不吃", age=4)
+    assert "cpoor_spirit" in listless.tokens
+    assert match_criteria(listless, criteria_of([rash]), frozenset({"rash-zh"})) == []
+    spots = extract_facts("孩子身上起了皮疹，按压不褪色，精神差", age=4)
+    assert [m.level for m in match_criteria(spots, criteria_of([rash]), frozenset({"rash-zh"}))] == ["emergency"]
