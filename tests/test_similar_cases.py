@@ -132,3 +132,32 @@ def test_a_booking_the_patient_asks_for_stays_a_routine_appointment() -> None:
     # the floor still reads a within-days answer with the same words
     assert raise_by_similar_cases(_decision("soon"), URGENT_TEXT, extract_facts(URGENT_TEXT, age=31, sex="female"),
                                   [PASSAGE], "en").level == "urgent"
+
+
+def test_a_feverish_child_the_carer_says_is_well_keeps_the_ladders_self_care() -> None:
+    # NICE NG143's "green" child: 3 months to 15 years (under 39 °C below 6 months), fever under 5 days, well in themselves,
+    # nothing else told. The floor raised such children to same day (nine development vignettes labelled self-care)
+    for text, age in (("our 3 year old had 39.1 overnight, had some calpol and now she's running around the garden, "
+                       "drinking squash, wet nappy at breakfast", 3),
+                      ("孩子两岁，昨晚烧到39度，吃了退烧药现在跑来跑去，喝水尿尿都正常", 2),
+                      ("my 4 month old is 38.3 tonight after her jabs, still feeding and smiling", 0.33)):
+        facts = extract_facts(text, age=age)
+        score, _, model = same_day_score(text, age, None, facts, "self_care", "self_care")
+        assert score >= model.threshold, text  # the model alone would raise it
+        d = _decision("self_care", "self_care")
+        assert raise_by_similar_cases(d, text, facts, [PASSAGE], "zh" if age == 2 else "en") is d, text
+
+
+def test_an_amber_sign_beside_a_well_looking_feverish_child_keeps_the_floor() -> None:
+    # what NICE calls amber, or anything the carer says that is not "well", leaves the floor to raise as before
+    for text, age in (("our 3 year old had 39.1 overnight, had some calpol and now she's running around the garden but "
+                       "drinking much less than usual", 3),
+                      ("our 3 year old had 39.1 overnight, had some calpol and now she's running around the garden but "
+                       "she's not herself", 3),
+                      ("my 4 month old is 39.2 tonight after her jabs, still feeding and smiling", 0.33),  # 3-6 months, >= 39
+                      ("It's day 6 of his fever, 38.5 this morning, still playing and drinking", 4),  # five days or more
+                      ("our 3 year old had 39.1 overnight, had some calpol and now she's running around but keeps pulling "
+                       "at her ear", 3)):
+        facts = extract_facts(text, age=age)
+        raised = raise_by_similar_cases(_decision("self_care", "self_care"), text, facts, [PASSAGE], "en")
+        assert raised.level == "urgent" and raised.basis == "similar_cases", text

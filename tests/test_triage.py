@@ -847,3 +847,12 @@ def test_round_16_a_feverish_child_who_does_not_respond_fires(text: str, age: fl
 @pytest.mark.parametrize("text, age", ROUND_16_FEVERISH_CHILD_LOOK_ALIKES)
 def test_round_16_a_feverish_child_who_responds_stays_quiet(text: str, age: float) -> None:
     assert triage(text, age=age).red_flags == []
+
+
+def test_round_17_spots_whose_colour_does_not_go_under_a_pressed_glass_in_chinese() -> None:
+    from rag.safety.triage import triage
+
+    text = "今天身上出了些小红点，刚才拿杯子压了一下那些点颜色不退，还是紫红的。他精神还可以，就是有点蔫。"
+    assert "meningitis" in {f.rule_id for f in triage(text, age=2.5).red_flags}
+    for quiet in ("压了一下，疼痛不退", "蚊子包按了一下颜色就退了"):
+        assert triage(quiet, age=2.5).red_flags == [], quiet

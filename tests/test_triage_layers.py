@@ -351,3 +351,13 @@ def test_round_16_dosing_questions_and_a_blocked_nose_stay_quiet_in_every_layer(
                           ("I took a whole packet of paracetamol, have I overdosed?", "poisoning_overdose"),
                           ("he's not breathing", "breathing_difficulty")):
         assert concept in {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}, text
+
+
+def test_round_17_a_medicine_named_without_anything_taken_is_not_an_overdose(minilm):
+    # a dev21 78-year-old with flu went to an ambulance on "her carer says paracetamol and rest is all she needs"
+    for text in ("My mum is 78 and has flu. Her carer says paracetamol and rest is all she needs. Is that right?",
+                 "Is paracetamol and rest enough for her?"):
+        assert "poisoning_overdose" not in {f.concept for f in triage(text, age=78, embedder=minilm).red_flags}, text
+    for text in ("she took a large number of paracetamol tablets", "I swallowed far too many pills on purpose",
+                 "my toddler got into the cupboard and drank some bleach"):
+        assert "poisoning_overdose" in {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}, text

@@ -1935,3 +1935,50 @@ def test_round_16_a_heart_that_suddenly_went_really_fast_in_episodes_keeps_comin
     # the criterion holds (it was self-care); "keep coming back" reads as a routine booking, where the development label
     # asks for soon (left: docs/urgency.md round 16)
     assert [m.level for m in match_criteria(f, criteria_of([palp]), frozenset({"palp-test"}))] == ["routine"]
+
+
+# --- round 17 (dev21: follow-ups, change over time, third parties) ------------------------------------------------
+
+
+def test_round_17_a_count_per_period_above_the_usual_one_is_more_often_than_usual() -> None:
+    asthma = passage("5 When to see a clinician", "See them soon if you need your reliever more often than usual.",
+                     doc_id="asthma-test", title="Asthma", n=117)
+    text = ("My daughter's 12 and has asthma. Over the last 2 weeks she's needed her blue inhaler 4 or 5 times a week when "
+            "it's usually once a fortnight. She's fine right now, talking normally, no wheeze.")
+    f = extract_facts(text, age=12)
+    assert "cmore_often" in f.tokens
+    assert [m.level for m in match_criteria(f, criteria_of([asthma]), frozenset({"asthma-test"}))] == ["soon"]
+    for said in ("I use it twice a day now, I used to use it once a week", "平时两周用一次，这两周一周用四五次",
+                 "这周每天都要喷三次，以前一周一次", "以前一个月犯一次，现在一周两三次"):
+        assert "cmore_often" in extract_facts(said, age=40).tokens, said
+    # the same count, a count only as usual, or a rise short of double: not more often than usual
+    for said in ("I take it twice a day as usual", "once a week usually, and once a week now",
+                 "headaches 3 times a week, normally 2 times a week"):
+        assert "cmore_often" not in extract_facts(said, age=40).tokens, said
+
+
+def test_round_17_the_day_an_illness_has_reached_is_how_long_it_has_lasted() -> None:
+    f = extract_facts("It's now day 5 of my son's fever. 38.7 this morning when the Calpol wore off. He's drinking and "
+                      "playing between doses", age=3)
+    assert f.duration_days == 5.0
+    assert extract_facts("fourth day of this cold and still rough", age=30).duration_days == 4.0
+    assert extract_facts("she is on day 1", age=30).duration_days == 1.0
+    # a day of something else is not the illness's day
+    assert extract_facts("first day back at work and my ankle aches", age=30).duration_days is None
+    assert extract_facts("day 3 of my period, cramps", age=30).duration_days is None
+
+
+def test_round_17_listless_is_poor_spirits_and_a_sign_with_alternatives_keeps_the_sign() -> None:
+    # 蔫 (listless, droopy) is NICE's amber "decreased activity", not floppy (red); the fever guideline's 精神极差 is its red flag
+    f = extract_facts("孩子发烧，不肯吃饭，蔫蔫的，跟平时不一样", age=3)
+    assert "cpoor_spirit" in f.tokens and "cfloppy" not in f.tokens
+    assert "cfloppy" in extract_facts("孩子发烧，精神极差", age=3).tokens
+    assert "cfloppy" in extract_facts("一岁的宝宝拉肚子，现在软趴趴的", age=1).tokens
+    # "皮疹按压不褪色伴发热或精神差": a non-blanching rash with a fever, or with poor spirits; never poor spirits alone
+    rash = passage("3 危险信号", "其他急症：皮疹按压不褪色伴发热或精神差；用新药后出现皮疹伴发热。", doc_id="rash-zh",
+                   title="皮疹与过敏反应", n=118)
+    listless = extract_facts("吃了美林两个钟头了还是39.6，蔫蔫的靠在沙发上，饭也不吃", age=4)
+    assert "cpoor_spirit" in listless.tokens
+    assert match_criteria(listless, criteria_of([rash]), frozenset({"rash-zh"})) == []
+    spots = extract_facts("孩子身上起了皮疹，按压不褪色，精神差", age=4)
+    assert [m.level for m in match_criteria(spots, criteria_of([rash]), frozenset({"rash-zh"}))] == ["emergency"]

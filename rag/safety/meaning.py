@@ -51,6 +51,9 @@ class Concept:
     # `needs_any`: the patient's text must hold one of these cues (a sting is anaphylaxis only with a body-wide sign)
     not_when: re.Pattern[str] | None = None
     needs_any: re.Pattern[str] | None = None
+    # `needs_in_clause`: the matched clause itself must hold one of these cues ("is paracetamol and rest enough for her?"
+    # names a medicine but no taking of anything, no amount: not an overdose)
+    needs_in_clause: re.Pattern[str] | None = None
     # `unless`: a benign explanation anywhere in the clause's sentence cancels it, as a rule's `unless` does (black
     # stools "because I take iron tablets")
     unless: re.Pattern[str] | None = None
@@ -167,6 +170,7 @@ def load_bank() -> ConceptBank:
             en=en, zh=zh, zh_text=zh_text,
             not_when=_pattern(raw.get("not_when"), f"{where} not_when"),
             needs_any=_pattern(raw.get("needs_any"), f"{where} needs_any"),
+            needs_in_clause=_pattern(raw.get("needs_in_clause"), f"{where} needs_in_clause"),
             unless=_pattern(raw.get("unless"), f"{where} unless"),
             unless_message=_pattern(raw.get("unless_message"), f"{where} unless_message"),
         ))
@@ -273,6 +277,8 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
         if concept.unless_message is not None and concept.unless_message.search(everything) and not _BROUGHT_UP.search(text):
             return  # (blood brought up is never explained by a tablet taken: only what the stools look like is)
         if concept.needs_any is not None and not concept.needs_any.search(whole):
+            return
+        if concept.needs_in_clause is not None and not concept.needs_in_clause.search(text):
             return
         if cid not in best or score > best[cid].score:
             best[cid] = MeaningHit(concept=by_id[cid], score=round(score, 4), text=text, exemplar=exemplar)

@@ -176,6 +176,49 @@ def _told_as_now(text: str) -> str:
     return text if len(kept) == len(clauses) else " ".join(kept).strip()
 
 
+# NICE NG143's "green" feverish child, as a carer tells it: well in themselves now (playing, feeding, smiling, wet nappies)
+_WELL_CHILD = re.compile(
+    r"\b(?:feeding (?:well|normally|fine|ok|as normal)|(?:eating|drinking) (?:well|normally|fine|ok)|smiling|smiley|giggl\w*|"
+    r"laughing|kicking (?:about|around|on)|plenty of wet|wet nappies (?:as|are) normal|normal wet nappies|playing\b)|"
+    r"吃奶(?:很好|正常|都好|挺好)|吃喝(?:正常|都正常)|喝水尿尿都正常|有说有笑|又蹦又跳|跑来跑去|玩得挺好|照常玩|精神(?:还可以|挺好|很好|好|不错)", re.I)
+# what may be told beside the fever of a green child: a cold, and signs that all is well
+_GREEN_CONCEPTS = frozenset({"cfever", "crunny_nose", "ccommon_cold", "ccough", "cgood_spirit", "cfluids_down", "csore_throat"})
+_EAR = re.compile(r"\bears?\b|耳", re.I)
+# anything a carer says that is not "well": less, fewer or hardly any of something, refusing, sleepy, floppy, pale or
+# mottled, breathing, a rash, being sick, crying that will not settle, getting worse (kept even when the table has no word
+# for it: any of these keeps the floor)
+_NOT_GREEN = re.compile(r"\b(?:less|fewer|hardly|barely|won'?t|wont|refus\w*|not (?:drinking|feeding|eating|weeing|peeing|"
+                        r"himself|herself|right)|sleep(?:y|ier)|drows\w*|flopp\w*|letharg\w*|listless|limp|pale|mottled|blotchy|"
+                        r"grey|blue|breath\w*|rash|spots?|stiff|vomit\w*|sick|diarrh\w*|whimper\w*|grunt\w*|inconsolable|"
+                        r"worse|worried|concerned|fit|seizure|shak\w*|shiver\w*|cold hands|cold feet)\b|"
+                        r"少|不肯|不愿|没精神|蔫|嗜睡|昏|软|苍白|发紫|发灰|花斑|喘|皮疹|疹|吐|拉|抽|哭闹不止|越来越|加重|担心", re.I)
+
+
+def _green_feverish_child(text: str, facts: Any) -> bool:
+    """A feverish child the carer says is well in themselves, with nothing NICE NG143 calls amber or red that the ladder
+    reads: 3 months to 15 years (and under 39 °C below 6 months), fever under 5 days, nothing told beside the fever but a
+    cold and signs of being well (no pain, no ear, no rash, no drinking less, no drowsiness: any other concept keeps the
+    floor). Such a child is the fever guideline's self-care (home care with a safety net), not a same-day assessment;
+    before this, the floor raised 9 such development vignettes labelled self-care by five writers."""
+    from rag.safety.urgency.terms import _concept_tokens
+
+    age = facts.age_years
+    if age is None or not 0.25 <= age < 16:
+        return False
+    temp = facts.temperature_c
+    if not ("cfever" in facts.tokens or (temp or 0.0) >= 38.0):
+        return False
+    if age < 0.5 and (temp is None or temp >= 39.0):
+        return False
+    days = facts.duration_days
+    if days is not None and days >= 5 and days < 0.9 * age * 365:  # (an infant's "five months" is the age, not the fever)
+        return False
+    if not (facts.settled or "cgood_spirit" in facts.tokens or _WELL_CHILD.search(text)):
+        return False
+    told = {t for t in facts.tokens if t in _concept_tokens()}
+    return told <= _GREEN_CONCEPTS and not facts.conditions and not _EAR.search(text) and not _NOT_GREEN.search(text)
+
+
 def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[Any], language: str,
                            ranked_doc_ids: list[str] | None = None) -> Any:
     """The ladder's decision, raised to same day where the similar-cases model is sure enough; otherwise unchanged.
@@ -195,6 +238,8 @@ def raise_by_similar_cases(decision: Any, text: str, facts: Any, passages: list[
         # a booking the patient asks for ("his COPD review is overdue, just want it booked", "想预约一下") that the ladder
         # already answers with a routine appointment: every such raise on the development sets was wrong (5 of 5)
         return decision
+    if _green_feverish_child(text, facts):
+        return decision  # the fever guideline's self-care with its safety net, as the ladder said
     told = _told_as_now(text)
     if not told:
         return decision  # every clause is a hypothetical question or talk about a subject: nothing is happening to score

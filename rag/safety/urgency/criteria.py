@@ -223,6 +223,19 @@ _VERB_NEXT = re.compile(r"\s+(?:has|have|had|is|are|was|were|gets?|getting|got|s
 _PREP_BEFORE = re.compile(r"\b(?:around|in|on|after|near|from|of|to|into|at|under|over)\s+(?:the |a |an |your |his |her )?$", re.I)
 
 
+_ZH_WITH = re.compile(r"(.+?伴有?)(.+)")
+
+
+def _distribute_zh_with(m: re.Match[str]) -> str:
+    """"皮疹按压不褪色伴发热或精神差": a sign that comes WITH one of several others keeps the sign in every alternative
+    ("皮疹按压不褪色伴精神差", not "精神差" alone: a listless feverish child without a rash is not this red flag)."""
+    seg = m.group(0)
+    w = _ZH_WITH.match(seg)
+    if not w or not re.search(r"或(?!更)", w.group(2)):
+        return seg
+    return "或".join(w.group(1) + alt for alt in re.split(r"或(?!更)", w.group(2)) if alt)
+
+
 def _distribute_or(m: re.Match[str]) -> str:
     """One list segment with "X or Y" between two single words that share the phrase around them, as two alternatives."""
     seg = m.group(0)
@@ -267,6 +280,7 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     # "the bite or sting has not started to get better", "redness spreads around the bite or sting": the "or" joins two
     # words, not two conditions; each word gets the rest of the phrase
     conditions = re.sub(r"[^;,；，、]+", _distribute_or, conditions)
+    conditions = re.sub(r"[^;,；，、]+", _distribute_zh_with, conditions)
     # a group that opens a list of what it is ("A baby or young child who is floppy, unusually sleepy, or refusing to drink")
     # holds for every part
     who = re.match(r"\s*(?:an? |the |your )?((?:bab(?:y|ies)|infants?|young child(?:ren)?|child(?:ren)?|toddlers?|older adults?)"

@@ -63,6 +63,15 @@ class _Span:
     end: int
 
 
+# the day of an illness it has reached: "it's now day 5 of my son's fever", "on day 3", "the fourth day of this cold"
+_ORDINAL = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5,
+            "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "tenth": 10, "10th": 10}
+_DAY_N = re.compile(r"\bday (\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?! (?:ago|before|after|post|of (?:my|her|his|the) "
+                    r"(?:period|cycle|antibiotics?|tablets?|course|treatment|holiday|trip)))|"
+                    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{1,2}(?:st|nd|rd|th)) day\b"
+                    r"(?! (?:of (?:my|her|his|the) (?:period|cycle|antibiotics?|course|treatment|holiday|trip)|back|at))", re.IGNORECASE)
+
+
 def _spans(text: str) -> list[_Span]:
     out: list[_Span] = []
     for m in _EN_SPAN.finditer(text):
@@ -79,6 +88,10 @@ def _spans(text: str) -> list[_Span]:
         if kind == "duration" and re.match(r"[\s-]*old\b", text[m.end():m.end() + 6], re.IGNORECASE):
             kind = "age"
         out.append(_Span(n * _UNIT_DAYS[unit], kind, m.start(), m.end()))
+    for m in _DAY_N.finditer(text):
+        n = _num(m.group(1) or "") if m.group(1) else _ORDINAL.get((m.group(2) or "").lower())
+        if n:
+            out.append(_Span(float(n), "duration", m.start(), m.end()))
     for m in _ZH_SPAN.finditer(text):
         n = _num(m.group(2))
         if n is None:
@@ -553,7 +566,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     if _POSTNATAL.search(symptoms) or (sex == "female" and age is not None and age >= 16 and _OWN_BABY.search(symptoms)):
         tokens.add("cpostnatal")  # a mother telling us her baby is 5 weeks old: she gave birth within the year
     if named & _CHRONIC:
-        tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
+        tokens.add("clong_term")
+    if _more_often_than_usual(symptoms):
+        tokens.add("cmore_often")  # "4 or 5 times a week when it's usually once a fortnight": more often than usual  # "I have heart failure": a long-term condition, as the guidelines' criteria say
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
@@ -564,6 +579,44 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  blood_pressure=(pressures[-1] if len(pressures) > 1 and _REMEASURED.search(text) else
                                  (max(p[0] for p in pressures), max(p[1] for p in pressures))) if pressures else None,
                  glucose_mmol=max(sugars) if sugars else None)
+
+
+# how often, told as a count per period ("4 or 5 times a week", "once a fortnight", "twice a day", "一周四五次",
+# "两周一次"), and whether the count is what is usual ("usually", "normally", "used to", "平时", "以前")
+_COUNT_WORDS = {"once": 1, "twice": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10, "a couple of": 2, "a few": 3, "several": 4, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5,
+                "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "几": 3}
+_PERIOD_DAYS = {"day": 1, "night": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365, "天": 1, "晚": 1, "日": 1, "周": 7,
+                "星期": 7, "礼拜": 7, "月": 30, "年": 365}
+_COUNT = r"(\d+|once|twice|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few|several)"
+_FREQ_EN = re.compile(_COUNT + r"(?:\s*(?:or|to|-)\s*(?:\d+|two|three|four|five|six|seven|eight|nine|ten))?(?:\s*times?)?\s+"
+                      r"(?:a|per|each|every)\s+(day|night|week|fortnight|month|year)\b", re.I)
+_FREQ_ZH = re.compile(r"(?:每|一)?(?:(\d+|[一两二三四五六七八九十])个?)?(天|晚|日|周|星期|礼拜|月|年)(?:都|要|得|会|就)*(?:用|发作?|犯|喷|吃|来)?(?:了)?"
+                      r"(\d+|[一两二三四五六七八九十几])[一两二三四五六七八九十]?次")
+_USUAL_MARK = re.compile(r"\b(?:usually|normally|typically|used to(?: be)?|before|would be|instead of)\b|平时|平常|以前|原来|之前|往常", re.I)
+
+
+def _rate(m: re.Match[str], zh: bool) -> float:
+    if zh:
+        per = _COUNT_WORDS.get(m.group(1) or "一", None) if not (m.group(1) or "").isdigit() else int(m.group(1))
+        count = int(m.group(3)) if m.group(3).isdigit() else _COUNT_WORDS.get(m.group(3), 1)
+        return count / ((per or 1) * _PERIOD_DAYS[m.group(2)])
+    word = m.group(1).lower()
+    count = int(word) if word.isdigit() else _COUNT_WORDS.get(word, 1)
+    return count / _PERIOD_DAYS[m.group(2).lower()]
+
+
+def _more_often_than_usual(symptoms: str) -> bool:
+    """A count per period said now is at least twice one said as usual: "her blue inhaler 4 or 5 times a week when it's
+    usually once a fortnight", "平时两周用一次，这两周一周用四五次". A usual count is one a usual-word ("usually", "used
+    to", "平时") comes just before, in the same clause."""
+    now: list[float] = []
+    usual: list[float] = []
+    for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)):
+        for m in rx.finditer(symptoms):
+            before = re.split(r"[,.;!?，。；！？]", symptoms[max(0, m.start() - 18):m.start()])[-1]
+            (usual if _USUAL_MARK.search(before) else now).append(_rate(m, zh))
+    return bool(now and usual and max(now) >= 2 * max(usual))
 
 
 # a reading taken again after sitting quietly is the one that counts (NICE NG136: repeat a high first reading and
