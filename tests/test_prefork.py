@@ -158,3 +158,26 @@ def test_prefork_blocker_says_why_workers_are_spawned() -> None:
 
     assert _prefork_blocker(Settings(prefork=False)) == "CLINRAG_PREFORK=false"
     assert _prefork_blocker(Settings()) == ""
+
+
+_FAILING_APP = """
+import sys
+from api.prefork import Supervisor
+import uvicorn
+
+async def app(scope, receive, send):  # an ASGI app whose startup fails
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no backends"})
+
+sys.exit(Supervisor(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), lifespan="on"), 2).run())
+"""
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor_with_an_error() -> None:
+    # uvicorn's startup-failure status from a worker: no endless re-forking, exit 1 and a message saying why
+    run = subprocess.run([sys.executable, "-c", _FAILING_APP, str(free_port())], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert "failed to start (uvicorn's startup-failure status 3)" in run.stderr
+    assert 1 <= run.stderr.count("Started server process") <= 2  # the first workers, no replacement
