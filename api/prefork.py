@@ -16,7 +16,7 @@ It waits for signals with `signal.set_wakeup_fd` and a short `select`, and:
   did not start) stops the service instead, as uvicorn's own supervisor does, since a replacement would fail the
   same way;
 - forks the shared embedder process again, on the same socket path, when it dies (the workers' `SharedEmbedder`
-  connects again on their next call; consultations made meanwhile fail as when it is down);
+  connects again on their next call; consultations made meanwhile fail as when it is down), at most once every 5 s;
 - on SIGTERM or SIGINT, sends SIGTERM to every worker (uvicorn's graceful shutdown: in-flight requests finish
   within `grace_s`), waits, SIGKILLs what is left after `grace_s + 10` s, and returns 0.
 
@@ -97,6 +97,8 @@ class Supervisor:
         self.pending: dict[int, float] = {}  # slot -> when to fork its replacement
         self.restarts = 0
         self.embedder_restarts = 0
+        self.embedder_restart_interval_s = 5.0
+        self._embedder_due = 0.0
         self._stop: int | None = None
         self._failed = ""
         self._sock: socket.socket | None = None
@@ -184,7 +186,10 @@ class Supervisor:
                 self.restarts += 1
                 self._fork_worker(slot)
         if self.embedder_alive is not None and self.restart_embedder is not None and self._stop is None \
-                and not self.embedder_alive():
+                and now >= self._embedder_due and not self.embedder_alive():
+            # at most one embedder start per embedder_restart_interval_s: one that dies while loading its model
+            # (memory, a broken model file) is not re-forked in a tight loop
+            self._embedder_due = now + self.embedder_restart_interval_s
             keep_out = [fd for fd in (self._wake_r, self._wake_w) if fd >= 0]
             if self._sock is not None:
                 keep_out.append(self._sock.fileno())
@@ -192,6 +197,10 @@ class Supervisor:
             try:
                 _flush()
                 pid = self.restart_embedder(keep_out)
+            except Exception as exc:  # fork failed (memory, process limit): try again later, keep the workers
+                log.error("the shared embedder process died and could not be started again (%s: %s); next try in "
+                          "%.0f s", type(exc).__name__, exc, self.embedder_restart_interval_s)
+                return
             finally:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
             self.embedder_restarts += 1
