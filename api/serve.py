@@ -147,12 +147,14 @@ class EmbedServer:
     def alive(self) -> bool:
         return bool(self.proc.is_alive()) if hasattr(self.proc, "is_alive") else self.proc.poll() is None
 
-    def stop(self) -> None:
+    def stop(self, *, keep_folder: bool = False) -> None:
         for attempt in ("terminate", "kill"):
             if self.alive():
                 getattr(self.proc, attempt)()
                 self._wait(15 if attempt == "terminate" else 5)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self._wait(0)  # reap it
+        if not keep_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _wait(self, timeout: float) -> None:
         if hasattr(self.proc, "join"):
@@ -274,16 +276,11 @@ def preload_for_workers() -> list[str]:
     return sorted(m for m in sys.modules if m.split(".")[0] in _NOT_BEFORE_FORK)
 
 
-def _fork_workers_from_here(embed_socket: str | None) -> None:
-    """Make uvicorn fork its workers from this process (warmed by `preload_for_workers`) instead of spawning
-    fresh interpreters. uvicorn's supervisor runs only its main thread, so the fork copies no thread state;
-    each worker then builds its own backends (Milvus channel, audit store; the model when not shared) in its
-    lifespan, as before. With a shared embedder, the meaning layer's exemplar vectors are computed here once.
-    `gc.freeze()` keeps the collector from touching (and so copying) the shared objects."""
+def _prepare_fork(embed_socket: str | None) -> None:
+    """Last steps in the supervisor before it forks the workers (after `preload_for_workers`): with a shared
+    embedder, the meaning layer's exemplar vectors are computed here once; the collector is frozen
+    (`gc.freeze()` keeps it from touching, and so copying, the shared objects) and freed heap handed back."""
     import gc
-    import multiprocessing
-
-    import uvicorn._subprocess as sub
 
     if embed_socket:
         from rag.knowledge.embedders.shared import SharedEmbedder
@@ -297,7 +294,44 @@ def _fork_workers_from_here(embed_socket: str | None) -> None:
     from rag.knowledge.embedders.shared import release_free_memory
 
     release_free_memory()  # what the imports and the ICD-10 build freed is not copied into every worker
-    sub.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+
+
+def _embed_child_again(socket_path: str, close_fds: list[int]) -> None:
+    """A shared embedder forked again by the supervisor (api.prefork) after the first one died: without the
+    supervisor's listening socket and signal wake-up pipe, with the default signal state."""
+    signal.set_wakeup_fd(-1)
+    for fd in close_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    for sig in (signal.SIGCHLD, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD})
+    _embed_child(socket_path)
+
+
+def restart_embed_server(server: EmbedServer, close_fds: list[int]) -> int:
+    """Fork the shared embedder process again on the same socket path (the workers reconnect to the path on their
+    next call); returns its pid. Does not wait for the model to load: the supervisor goes on tending the workers."""
+    import multiprocessing
+
+    server.stop(keep_folder=True)  # reap the dead one
+    server.socket.unlink(missing_ok=True)
+    proc = multiprocessing.get_context("fork").Process(target=_embed_child_again, args=(str(server.socket), close_fds),
+                                                       name="clinrag-embedder", daemon=False)
+    proc.start()
+    server.proc = proc
+    return int(proc.pid or 0)
+
+
+def _prefork_blocker(settings: Settings) -> str:
+    """Why `--workers N` cannot fork its workers from a warmed supervisor here ('' when it can)."""
+    from api.prefork import fork_unavailable
+
+    if not settings.prefork:
+        return "CLINRAG_PREFORK=false"
+    return fork_unavailable()
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
@@ -315,6 +349,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     server: LiteServer | None = None
     embed_server: EmbedServer | None = None
     multiproc_dir: str | None = None
+    set_workers_env: str | None = "(unset)"
     if not settings.milvus_uri:
         shared = lite_server_address(settings.data_dir)
         if shared:
@@ -335,14 +370,21 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         # uvicorn re-raises the signal that stopped it once it has shut down; turn that into a normal
         # return so the finally block below still removes the server file and stops Milvus
         signal.signal(signal.SIGTERM, _exit_on_signal)
-        forking = workers > 1 and settings.prefork
-        if forking:
-            import uvicorn._subprocess as sub
-
-            loaded = preload_for_workers() if hasattr(sub, "spawn") else ["(this uvicorn has no _subprocess.spawn)"]
-            if loaded:
-                log.warning("workers are spawned, not forked: %s loaded before the fork", ", ".join(loaded))
-                forking = False
+        forking = False
+        if workers > 1:
+            # each worker's settings say it is one of several (so it starts no consultation child process of its own)
+            set_workers_env = os.environ.get("CLINRAG_WORKERS")
+            os.environ["CLINRAG_WORKERS"] = str(workers)
+            blocker = _prefork_blocker(settings)
+            if not blocker:
+                loaded = preload_for_workers()
+                if loaded:
+                    blocker = (f"{', '.join(loaded)} loaded before the fork (a model runtime starts threads a fork would "
+                               "not copy)")
+            if blocker:
+                print(f"warning: workers are spawned by uvicorn, not forked from a warmed supervisor ({blocker}): each "
+                      "loads everything itself, which costs more memory per worker", file=sys.stderr)
+            forking = not blocker
         if workers > 1 and settings.share_embedder and not settings.embed_socket:
             try:
                 embed_server = start_embed_server(settings, fork=forking)
@@ -351,18 +393,35 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
                 return 2
             os.environ["CLINRAG_EMBED_SOCKET"] = str(embed_server.socket)  # every worker's settings read it
             print(f"shared embedder process at {embed_server.socket} (pid {embed_server.pid})", file=sys.stderr)
+        uv_options: dict[str, Any] = {
+            "factory": True, "host": host, "port": port, "workers": workers, "access_log": False,
+            "log_config": _log_config(), "timeout_graceful_shutdown": max(5, int(settings.request_deadline_s)),
+            "proxy_headers": False}
         if forking:
-            _fork_workers_from_here(str(embed_server.socket) if embed_server is not None else None)
+            from api.prefork import Supervisor
+
+            _prepare_fork(str(embed_server.socket) if embed_server is not None else None)
+            supervisor = Supervisor(uvicorn.Config("api.app:create_app", **uv_options), workers,
+                                    grace_s=uv_options["timeout_graceful_shutdown"])
+            if embed_server is not None:
+                es = embed_server
+                supervisor.embedder_alive = es.alive
+                supervisor.restart_embedder = lambda fds: restart_embed_server(es, fds)
+            print(f"workers forked from this supervisor (pid {os.getpid()})", file=sys.stderr)
+            return supervisor.run()
         try:
-            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False,
-                        log_config=_log_config(), timeout_graceful_shutdown=max(5, int(settings.request_deadline_s)),
-                        proxy_headers=False)
+            uvicorn.run("api.app:create_app", **uv_options)
         except SystemExit as exc:  # uvicorn exits this way when it cannot bind; we on SIGTERM
             return int(exc.code or 0) if isinstance(exc.code, int) else 1
         except KeyboardInterrupt:
             return 0
         return 0
     finally:
+        if set_workers_env != "(unset)":
+            if set_workers_env is None:
+                os.environ.pop("CLINRAG_WORKERS", None)
+            else:
+                os.environ["CLINRAG_WORKERS"] = set_workers_env
         if embed_server is not None:
             embed_server.stop()
             os.environ.pop("CLINRAG_EMBED_SOCKET", None)

@@ -90,6 +90,10 @@ def measure(args: argparse.Namespace, workers: int) -> list[tuple[str, dict[str,
 
     env = {**os.environ, "CLINRAG_DATA_DIR": str(args.data_dir), "HF_HUB_OFFLINE": "1", "CLINRAG_RATE_LIMIT_PER_MIN": "0",
            "CLINRAG_WORKERS": str(workers)}
+    flag: list[str] = []
+    if args.workers_flag:  # as a user starts it: `clinrag serve --workers N`, nothing in the environment
+        env.pop("CLINRAG_WORKERS")
+        flag = ["--workers", str(workers)]
     py = args.server_python or sys.executable
     cwd = args.server_cwd or str(ROOT)
     key = subprocess.run([py, "-m", "clinrag.cli", "keys", "create", "--name", f"mem-{os.getpid()}-{time.time_ns()}",
@@ -99,7 +103,7 @@ def measure(args: argparse.Namespace, workers: int) -> list[tuple[str, dict[str,
     port = free_port()
     log_path = args.data_dir / f"workers-memory-{workers}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([py, "-m", "clinrag.cli", "serve", "--port", str(port)], env=env, cwd=cwd, stdout=log,
+        proc = subprocess.Popen([py, "-m", "clinrag.cli", "serve", "--port", str(port), *flag], env=env, cwd=cwd, stdout=log,
                                 stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + args.timeout
@@ -124,6 +128,8 @@ def measure(args: argparse.Namespace, workers: int) -> list[tuple[str, dict[str,
                 maps = ""
             if "milvus-lite" in cmd or "milvus_lite" in cmd:
                 name = "Milvus Lite server"
+            elif "api.offload" in cmd:
+                name = "consultation process"  # one worker's consultations run in a child (round 10)
             elif "resource_tracker" in cmd:
                 name = "resource tracker"
             elif "rag.knowledge.embedders.shared" in cmd or (
@@ -131,6 +137,8 @@ def measure(args: argparse.Namespace, workers: int) -> list[tuple[str, dict[str,
                 name = "shared embedder"  # forked from serve (same command line): the one child with the model's runtime
             elif "multiprocessing" in cmd or child.ppid() == proc.pid:
                 name = "worker"
+            elif child.ppid() != proc.pid and "openvino" not in maps and "onnxruntime" not in maps:
+                name = "other (a worker's child)"
             else:
                 name = f"other ({child.name()})"
             rows.append((name, memory(child.pid, copy_dir)))
@@ -152,6 +160,8 @@ def main() -> int:
     ap.add_argument("--server-python", default="", help="interpreter of the checkout to measure (default this one)")
     ap.add_argument("--server-cwd", default="", help="checkout to measure (default this one)")
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--workers-flag", action="store_true",
+                    help="start serve with --workers N instead of CLINRAG_WORKERS=N (what a user types)")
     args = ap.parse_args()
     args.data_dir = args.data_dir.resolve()
     if not (args.data_dir / "milvus.db").exists():
