@@ -1982,3 +1982,36 @@ def test_round_17_listless_is_poor_spirits_and_a_sign_with_alternatives_keeps_th
     assert match_criteria(listless, criteria_of([rash]), frozenset({"rash-zh"})) == []
     spots = extract_facts("孩子身上起了皮疹，按压不褪色，精神差", age=4)
     assert [m.level for m in match_criteria(spots, criteria_of([rash]), frozenset({"rash-zh"}))] == ["emergency"]
+
+
+def _burns_red_flags() -> Passage:
+    return passage("3 Red flags: seek emergency care now", "Call emergency services or go to the emergency department for:\n"
+                   "- burns to the face, hands, arms, feet, legs, genitals or across a joint that cause blisters;\n"
+                   "- burns that go all the way around a limb or the chest;\n"
+                   "- burns with breathing difficulty, a hoarse voice, or after being in a smoke-filled room;",
+                   doc_id="burns-test", title="Burns and scalds", n=119)
+
+
+def test_round_17_a_burn_red_flag_needs_a_burn_the_place_it_names_and_all_the_way_around() -> None:
+    burns = _burns_red_flags()
+    quiet = ("little blisters came up on my penis",  # blisters, no burn
+             "spilt boiling water on my tummy, there's a blister about 4cm across",  # a size, not "across a joint"
+             "the burn on my chest from 4 days ago is getting more sore and going redder round the edge")  # not all around
+    for text in quiet:
+        f = extract_facts(text, age=30)
+        assert [m for m in match_criteria(f, criteria_of([burns]), frozenset({"burns-test"})) if m.level == "emergency"] == [], text
+    for text in ("burnt my forearm on the oven shelf, there's a blister the size of a 50p",
+                 "a burn that goes all the way round her chest", "scalded his hand with the kettle and it's blistered"):
+        f = extract_facts(text, age=30)
+        assert [m.level for m in match_criteria(f, criteria_of([burns]), frozenset({"burns-test"}))][:1] == ["emergency"], text
+
+
+def test_round_17_in_the_last_72_hours_is_a_window_not_a_duration() -> None:
+    hiv = passage("3 Red flags: seek emergency care now", "Possible exposure to HIV in the last 72 hours (for example a condom "
+                  "broke with a partner who may have HIV, or sexual assault): go to an emergency department or sexual health "
+                  "clinic immediately.", doc_id="sti-test", title="Sexually transmitted infections (STIs)", n=120)
+    f = extract_facts("I'm HIV positive and have had a constant headache for a week", age=35)
+    assert match_criteria(f, criteria_of([hiv]), frozenset({"sti-test"})) == []
+    # (before, the window read as "at least 3 days", so an exposure last night never met it)
+    g = extract_facts("worried about HIV exposure, the condom broke last night", age=25)
+    assert [m.level for m in match_criteria(g, criteria_of([hiv]), frozenset({"sti-test"}))] == ["emergency"]

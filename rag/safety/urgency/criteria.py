@@ -148,8 +148,9 @@ def _temp_constraint(text: str) -> float | None:
 
 def _days_constraint(text: str) -> float | None:
     # (words, not pieces of words: "overdue" says nothing about how long)
-    if not re.search(r"\b(?:more than|longer than|over|at least|or more|after|lasts?|lasting)\b|持续|超过|以上|及以上|多于|未见好转|还没好",
-                     text, re.IGNORECASE):
+    # ("in the last 72 hours" is a window the event falls in, not how long it has lasted)
+    if not re.search(r"\b(?:more than|longer than|over|at least|or more|after|(?<!the )(?<!the past )lasts?|lasting)\b|持续|超过|以上|及以上|多于|"
+                     r"未见好转|还没好", text, re.IGNORECASE):
         return None
     # minutes and seconds time an event ("a fit longer than 5 minutes"), not how long the illness lasted
     days = [s.days for s in _spans(text) if s.kind == "duration" and s.days >= 1 / 24]
@@ -293,6 +294,13 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         who_age = None
     parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
                         conditions) if p and p.strip()]
+    # "burns that go all the way around a limb or the chest": a last part that is only a body part ("the chest") is the
+    # same phrase about that part, not the body part alone (a burn on the chest is not one all the way around it)
+    for i in range(1, len(parts)):
+        bare = re.fullmatch(r"\s*(?:the|a|an|your|one)\s+([a-z]+)\s*[.;]?\s*", parts[i], re.IGNORECASE)
+        lead = re.search(r"^(.*\s)(?:the|a|an|your|one)\s+([a-z]+)\s*$", parts[i - 1], re.IGNORECASE)
+        if bare and lead and {bare.group(1).lower(), lead.group(2).lower()} <= _body_words() and len(lead.group(1).split()) >= 2:
+            parts[i] = f"{lead.group(1)}{parts[i].strip()}"
     # "painful skin with blistering or peeling and sore mouth or eyes after a new medicine": every part of that list
     # (up to its semicolon) is about a new medicine
     new_med = [p.strip() for seg in re.split(r"[;；]", conditions) if _NEW_MED.search(seg)

@@ -282,6 +282,8 @@ def _tokens(text: str) -> set[str]:
     # "the bite is red and itchy, hot to touch": the heat of an inflamed spot, not a fever
     text = re.sub(r"(\b(?:bite|sting|swelling|swollen|lump|wound|cut|scar|joint|knee|ankle|elbow|wrist|calf|breast|area|patch|"
                   r"boil|spot)\b[^.;!?]{0,60}?)\b(?:hot|warm) to (?:the )?touch\b", r"\1 warm spot", text, flags=re.IGNORECASE)
+    # "a blister about 4cm across": a size, not "across a joint"
+    text = re.sub(r"(\d\s*(?:cm|mm|centimet\w*|millimet\w*|inch\w*|in\b)?)\s*(?:across|wide)\b", r"\1", text, flags=re.IGNORECASE)
     # "也没有尿痛" denies a pain on passing urine; it is not "没有尿" (no urine), a sign of shock
     text = re.sub(r"(没有|没)(?=尿[痛频急血])", r"\1 ", text)
     norm = _NOT_THE_BACK.sub(lambda m: (m.group(1) or m.group(2) or "") + " ", _normalise(text))
