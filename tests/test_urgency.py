@@ -2015,3 +2015,46 @@ def test_round_17_in_the_last_72_hours_is_a_window_not_a_duration() -> None:
     # (before, the window read as "at least 3 days", so an exposure last night never met it)
     g = extract_facts("worried about HIV exposure, the condom broke last night", age=25)
     assert [m.level for m in match_criteria(g, criteria_of([hiv]), frozenset({"sti-test"}))] == ["emergency"]
+
+
+def test_round_17_another_guidelines_red_flag_is_about_its_own_subject() -> None:
+    fever = passage("3 危险信号", "出现以下任一情况请立即就医：呼吸困难、胸痛、心跳非常快；", doc_id="fever-zh-test", title="成人发热",
+                    n=121)
+    angina = extract_facts("这个礼拜开始，走路快一点或者爬楼梯胸口就发紧，歇个两三分钟就好了，之前从来没有过", age=60)
+    assert "cfever" not in angina.tokens
+    # the answer is about the chest-pain guideline: the fever guideline's chest pain is chest pain with a fever
+    chest = passage("1 适用范围", "胸痛、胸闷或胸口发紧的成年人。", doc_id="chest-pain-zh", title="胸痛", n=124)
+    assert match_criteria(angina, criteria_of([fever]), frozenset({"chest-pain-zh"}), [fever, chest]) == []
+    febrile = extract_facts("发烧39度，咳嗽，一咳胸口就疼", age=40)
+    assert [m.level for m in match_criteria(febrile, criteria_of([fever]), frozenset({"chest-pain-zh"}),
+                                            [fever, chest])] == ["emergency"]
+
+
+def test_round_17_sciatica_in_lay_words_is_reviewed_and_not_really_better_is_not_improving() -> None:
+    back = passage("4 Self-care at home", "Keep moving; ibuprofen may help for a short time. Most back pain and sciatica "
+                   "improve within a few weeks.", doc_id="back-test", title="Low back pain", n=122)
+    scope = passage("1 Who this applies to", "Adults with pain in the lower back, or pain, tingling or numbness travelling "
+                    "down the leg (sciatica).", doc_id="back-test", title="Low back pain", n=123)
+    text = ("hurt my back lifting a sofa 10 days ago, pain shoots down the back of my left leg to the calf, bit of tingling "
+            "in the foot. peeing and pooing normal")
+    f = extract_facts(text, age=44)
+    assert "csciatica" in f.tokens
+    d = decide_urgency(f, [back, scope], red_flag_labels=[], language="en", ranked_doc_ids=["back-test"],
+                       topic_doc_ids=["back-test"])
+    assert d.level == "routine" and "sciatica" in d.reason
+    assert "cnot_improving" in extract_facts("Sciatica for 3 weeks, not really getting better", age=47).tokens
+
+
+def test_round_17_self_care_a_guideline_keeps_for_assessed_pain_is_none_for_new_pain() -> None:
+    gate = passage("4 居家自我护理", "居家处理只适用于已经医生评估过的胸痛。轻度胸壁肌肉拉伤可休息并按说明书使用止痛药。",
+                   doc_id="chest-zh-test", title="胸痛", n=125)
+    scope = passage("1 适用范围", "胸痛、胸闷或胸口发紧的成年人。", doc_id="chest-zh-test", title="胸痛", n=126)
+    new = extract_facts("前天骑电动车摔了一跤，右边肋骨这里一按就痛，深吸气也有点痛", age=40)
+    d = decide_urgency(new, [gate, scope], red_flag_labels=[], language="zh", ranked_doc_ids=["chest-zh-test"],
+                       topic_doc_ids=["chest-zh-test"])
+    assert d.level != "self_care" and "只适用于" not in d.reason
+    strain = extract_facts("做了好多俯卧撑，胸口肌肉一按就痛", age=25)
+    d2 = decide_urgency(strain, [gate, scope], red_flag_labels=[], language="zh", ranked_doc_ids=["chest-zh-test"],
+                        topic_doc_ids=["chest-zh-test"])
+    assert d2.level == "self_care"  # the guideline's own chest-wall strain
+    assert "crest_relief" in extract_facts("一爬楼梯就胸口发紧，歇个两三分钟就好了", age=60).tokens

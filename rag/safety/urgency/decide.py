@@ -245,6 +245,11 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
             continue
         if not has_condition(doc_id):
             continue  # "pursed-lip breathing" in the COPD guideline is self-care for COPD, not for new breathlessness
+        if any(_ASSESSED_FIRST.search(t) for t, _ in by_doc[doc_id]) and not (facts.conditions or facts.tokens & {"ctold", "cdischarged"}) \
+                and not (facts.tokens & _MECHANICAL and "cinjury" not in facts.tokens):
+            # "Self-care is only for pain that a clinician has already assessed": none for new, unassessed pain, except the
+            # same guideline's "mild chest-wall muscle strain" (pain a press or a twist brings on; not after an injury)
+            continue
         cause = _title_tokens(by_doc[doc_id][0][1]) & _CAUSES
         if cause and not cause & facts.tokens:
             continue  # a burns guideline's "stop the burning" is no self-care for a red, weeping c-section scar
@@ -270,6 +275,11 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
 
 
 _RISK = frozenset({"clong_term", "chigh_risk", "cweak_immune"})
+# pain a press, a twist or a strained muscle brings on
+_MECHANICAL = frozenset({"pres", "twist", "muscl", "一按", "按着", "按压"})
+# a guideline's self-care that holds only after a clinician has assessed the complaint (chest pain)
+_ASSESSED_FIRST = re.compile(r"\bonly for \w+(?: \w+)? that a (?:clinician|doctor) has (?:already )?(?:assessed|checked|diagnosed)\b|"
+                             r"只适用于已经(?:医生|医师)?(?:评估|诊断|检查)过", re.IGNORECASE)
 # signs a self-care answer must have heard of: not how bad or how long, not who or where
 _NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
                                                      "cgood_spirit", "cpoor_spirit", "cfirst_time", "cmore_often",
@@ -496,6 +506,12 @@ def _review_without_criterion(facts: Facts, language: str) -> str:
         # (a known pattern the patient recognises, "my usual migraine, same as always", is what the self-care is for;
         # not when it is worse, different or new this time)
         return "症状反复出现" if zh else "it keeps coming back"
+    if "sciatica" in facts.tokens or "csciatica" in facts.tokens:
+        # pain, tingling or numbness going down the leg from the back (sciatica): the back-pain guideline's self-care
+        # helps, and a clinician or physiotherapist should see it (every development writer labelled it routine or
+        # sooner, none self-care)
+        return "您描述的是坐骨神经痛（疼痛或麻木沿腿往下走），需要医生或理疗师评估" if zh else \
+            "pain or tingling going down the leg from the back (sciatica) is worth a clinician's or physiotherapist's review"
     if facts.duration_days is not None and facts.duration_days >= 28:
         said = _days_text(facts.duration_days, zh)
         return f"症状已{said}" if zh else f"it has lasted {said.removeprefix('for ')}"
