@@ -2058,3 +2058,18 @@ def test_round_17_self_care_a_guideline_keeps_for_assessed_pain_is_none_for_new_
                         topic_doc_ids=["chest-zh-test"])
     assert d2.level == "self_care"  # the guideline's own chest-wall strain
     assert "crest_relief" in extract_facts("一爬楼梯就胸口发紧，歇个两三分钟就好了", age=60).tokens
+
+
+def test_round_17_brief_episodes_that_keep_coming_back_are_a_routine_appointment() -> None:
+    palp = passage("5 When to see a clinician", "See your primary care doctor if palpitations keep coming back, last a long "
+                   "time, are getting worse, feel irregular, or if you have heart disease.", doc_id="palp-test",
+                   title="Palpitations", n=127)
+
+    def levels(text: str) -> list[str]:
+        return [m.level for m in match_criteria(extract_facts(text, age=35), criteria_of([palp]), frozenset({"palp-test"}))]
+
+    # weeks, not months: before, "within a few days"
+    assert levels("my heart skips a beat and gives a big thump a few times a week, for the last 2 weeks") == ["routine"]
+    # with something a clinician wants sooner, or new within the week: not a pattern to book
+    assert levels("my heart skips a beat a few times a week for the last 2 weeks, and now chest pain with it")[:1] != ["routine"]
+    assert levels("my heart skips a beat a few times a week, it started 3 days ago")[:1] != ["routine"]

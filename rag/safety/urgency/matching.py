@@ -462,7 +462,7 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 level, why = "routine", _WEEKS_WHY
             elif level == "soon" and cl.routine_cue and "no time frame" in why:
                 level, why = "routine", "the criterion is about recurring or long-standing symptoms"
-            elif level == "soon" and "no time frame" in why and _long_standing(facts):
+            elif level == "soon" and "no time frame" in why and (_long_standing(facts) or _recurring_episodes(facts)):
                 # "see your primary care doctor if palpitations keep coming back" for months of skipped beats: an
                 # appointment, not a visit within days (nothing the patient says asks for sooner)
                 level, why = "routine", "you describe it as going on for weeks or months, and the guideline gives no time frame"
@@ -548,6 +548,20 @@ def _long_standing(facts: Facts) -> bool:
     if "cbreathless" in facts.tokens and "breath_on_exertion" not in facts.tokens:
         return False
     return not (facts.pregnant or (facts.age_years is not None and (facts.age_years < 2 or facts.age_years >= 75)))
+
+
+def _recurring_episodes(facts: Facts) -> bool:
+    """Brief episodes that keep coming back ("a skipped beat a few times a week", "thrush for the third time this year"),
+    between which the patient is well, with nothing a clinician would want to see sooner: an appointment, as for a
+    complaint of weeks (round 17: development writers labelled such episodes routine). Not headaches: a new pattern, night
+    waking or worse on coughing are what the headache guideline sends sooner."""
+    if not facts.tokens & {"crecur", "cfrequent"} or facts.tokens & (_ALARM | _SOONER | {"cmore_often", "cbreathless", "cheadache", "not_cheadache"}):
+        return False
+    if facts.new_medicine or facts.pregnant or facts.tokens & {"clong_term", "cfirst_time"}:
+        return False
+    if facts.duration_days is not None and facts.duration_days < 7:
+        return False  # "a couple of episodes this week": new, not a pattern yet
+    return facts.age_years is None or 2 <= facts.age_years < 75
 
 
 def _longest_duration_only(matches: list[Match]) -> list[Match]:
