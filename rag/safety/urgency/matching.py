@@ -559,8 +559,8 @@ def _recurring_episodes(facts: Facts) -> bool:
         return False
     if facts.new_medicine or facts.pregnant or facts.tokens & {"clong_term", "cfirst_time"}:
         return False
-    if facts.duration_days is not None and facts.duration_days < 7:
-        return False  # "a couple of episodes this week": new, not a pattern yet
+    if facts.duration_days is None or facts.duration_days < 7:
+        return False  # "a couple of episodes this week": new, not a pattern yet (and how long is not said: not known to be one)
     return facts.age_years is None or 2 <= facts.age_years < 75
 
 
