@@ -1992,10 +1992,9 @@ def _burns_red_flags() -> Passage:
                    doc_id="burns-test", title="Burns and scalds", n=119)
 
 
-def test_round_17_a_burn_red_flag_needs_a_burn_the_place_it_names_and_all_the_way_around() -> None:
+def test_round_17_a_burn_red_flag_needs_the_place_it_names_and_all_the_way_around() -> None:
     burns = _burns_red_flags()
-    quiet = ("little blisters came up on my penis",  # blisters, no burn
-             "spilt boiling water on my tummy, there's a blister about 4cm across",  # a size, not "across a joint"
+    quiet = ("spilt boiling water on my tummy, there's a blister about 4cm across",  # a size, not "across a joint"
              "the burn on my chest from 4 days ago is getting more sore and going redder round the edge")  # not all around
     for text in quiet:
         f = extract_facts(text, age=30)
