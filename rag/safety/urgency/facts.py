@@ -566,9 +566,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     if _POSTNATAL.search(symptoms) or (sex == "female" and age is not None and age >= 16 and _OWN_BABY.search(symptoms)):
         tokens.add("cpostnatal")  # a mother telling us her baby is 5 weeks old: she gave birth within the year
     if named & _CHRONIC:
-        tokens.add("clong_term")
+        tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
     if _more_often_than_usual(symptoms):
-        tokens.add("cmore_often")  # "4 or 5 times a week when it's usually once a fortnight": more often than usual  # "I have heart failure": a long-term condition, as the guidelines' criteria say
+        tokens.add("cmore_often")  # "4 or 5 times a week when it's usually once a fortnight": more often than usual
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
                  asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
