@@ -2072,3 +2072,30 @@ def test_round_17_brief_episodes_that_keep_coming_back_are_a_routine_appointment
     # with something a clinician wants sooner, or new within the week: not a pattern to book
     assert levels("my heart skips a beat a few times a week for the last 2 weeks, and now chest pain with it")[:1] != ["routine"]
     assert levels("my heart skips a beat a few times a week, it started 3 days ago")[:1] != ["routine"]
+
+
+def _guideline_sections(path: str, doc_id: str, title: str) -> list[Passage]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8")
+    parts = re.split(r"^## ", text, flags=re.MULTILINE)[1:]
+    return [passage(part.split("\n", 1)[0].strip(), part.split("\n", 1)[1], doc_id=doc_id, title=title, n=130 + k)
+            for k, part in enumerate(parts)]
+
+
+def test_round_17_a_well_babys_fever_after_the_jabs_is_self_care() -> None:
+    cases = {"en": ("guidelines/en/fever-children.md", "fever-children", "Fever in children"),
+             "zh": ("guidelines/zh/fever-children-zh.md", "fever-children-zh", "儿童发热")}
+
+    def level(text: str, age: float, lang: str) -> str:
+        path, doc_id, title = cases[lang]
+        return decide_urgency(extract_facts(text, age=age), _guideline_sections(path, doc_id, title), red_flag_labels=[],
+                              language=lang, ranked_doc_ids=[doc_id], topic_doc_ids=[doc_id]).level
+
+    assert "cvaccinated" in extract_facts("my 5 month old has 38.1 after her jabs today, feeding well", age=0.42).tokens
+    assert level("my 5 month old has 38.1 after her jabs today, feeding well", 0.42, "en") == "self_care"
+    assert level("孩子10个月，今天上午打完疫苗，晚上低烧37.8，吃奶正常，精神好", 0.83, "zh") == "self_care"
+    # 39 °C or more, a sign beside it, or under 3 months: a clinician as before
+    assert level("my 5 month old has 39.2 after her jabs today, feeding well", 0.42, "en") != "self_care"
+    assert level("my 5 month old has 38.1 after her jabs today, not feeding and very sleepy", 0.42, "en") != "self_care"
+    assert level("my 8 week old has 38.1 after her jabs today, feeding well", 0.15, "en") != "self_care"

@@ -182,8 +182,9 @@ _WELL_CHILD = re.compile(
     r"laughing|kicking (?:about|around|on)|plenty of wet|wet nappies (?:as|are) normal|normal wet nappies|playing\b)|"
     r"吃奶(?:很好|正常|都好|挺好)|吃喝(?:正常|都正常)|喝水尿尿都正常|有说有笑|又蹦又跳|跑来跑去|玩得挺好|照常玩|精神(?:还可以|挺好|很好|好|不错)", re.I)
 # what may be told beside the fever of a green child: a cold, and signs that all is well
-_GREEN_CONCEPTS = frozenset({"cfever", "crunny_nose", "ccommon_cold", "ccough", "cgood_spirit", "cfluids_down", "csore_throat"})
-_EAR = re.compile(r"\bears?\b|耳", re.I)
+_GREEN_CONCEPTS = frozenset({"cfever", "crunny_nose", "ccommon_cold", "ccough", "cgood_spirit", "cfluids_down", "csore_throat",
+                             "cvaccinated"})
+_EAR = re.compile(r"\bears?\b(?! ?thermometer)|耳(?!温)", re.I)  # (an ear thermometer reads a temperature)
 # anything a carer says that is not "well": less, fewer or hardly any of something, refusing, sleepy, floppy, pale or
 # mottled, breathing, a rash, being sick, crying that will not settle, getting worse (kept even when the table has no word
 # for it: any of these keeps the floor)

@@ -281,7 +281,7 @@ _MECHANICAL = frozenset({"pres", "twist", "muscl", "一按", "按着", "按压"}
 _ASSESSED_FIRST = re.compile(r"\bonly for \w+(?: \w+)? that a (?:clinician|doctor) has (?:already )?(?:assessed|checked|diagnosed)\b|"
                              r"只适用于已经(?:医生|医师)?(?:评估|诊断|检查)过", re.IGNORECASE)
 # signs a self-care answer must have heard of: not how bad or how long, not who or where
-_NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
+_NOT_A_SIGN = _WEAK | _CONTEXT | _COURSE | frozenset({"cvaccinated", "ctravel", "cinjury", "chigh_risk", "csevere_pain", "breath_on_exertion", "rapid", "severe",
                                                      "cgood_spirit", "cpoor_spirit", "cfirst_time", "cmore_often",
                                                      "cfrequent", "cmost_days", "citch", "credness", "cdrink_less",
                                                      "ccommon_cold", "clong_time"})
@@ -365,6 +365,25 @@ def _part_of_a_warning_sign(facts: Facts, criteria: list[Criterion], language: s
     return ""
 
 
+# what may be told beside a baby's fever after the jabs, for it to be the expected reaction
+_VACCINE_FEVER_ONLY = frozenset({"cvaccinated", "cfever", "cgood_spirit", "cfluids_down", "crunny_nose", "not_crash", "not_cvomit"})
+
+
+def _expected_vaccine_fever(facts: Facts) -> bool:
+    """A fever under 39 °C in a baby of 3 months to 2 years who had the jabs within the last two days and is otherwise
+    well (nothing else told): the expected reaction the NHS says to treat at home (paracetamol, fluids), not a reason for
+    a clinician within days; every development writer (six vignettes, four writers) labelled it self-care."""
+    if "cvaccinated" not in facts.tokens or facts.age_years is None or not 0.25 <= facts.age_years < 2:
+        return False
+    if facts.temperature_c is not None and facts.temperature_c >= 39.0:
+        return False
+    if facts.duration_days is not None and 2 < facts.duration_days < 0.9 * facts.age_years * 365:
+        return False  # (an infant's "five months" is the age, not the fever)
+    from rag.safety.urgency.terms import _concept_tokens
+
+    return {t for t in facts.tokens if t in _concept_tokens() or t.startswith("not_c")} <= _VACCINE_FEVER_ONLY
+
+
 def _risk_without_criterion(facts: Facts, language: str) -> str:
     zh = language == "zh"
     if facts.readings:
@@ -374,7 +393,7 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
         return "您正在怀孕" if zh else "you are pregnant"
     if facts.age_years is not None and facts.age_years < 0.25:
         return "宝宝不到3个月大" if zh else "the baby is under 3 months old"
-    if facts.age_years is not None and facts.age_years < 2:
+    if facts.age_years is not None and facts.age_years < 2 and not _expected_vaccine_fever(facts):
         # a toddler dehydrates and worsens faster than the adult wording of most criteria says; a nurse line
         # does not leave a child under two at home on a guideline's silence
         return "孩子不到2岁" if zh else "the child is under two"
