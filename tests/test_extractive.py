@@ -1757,3 +1757,76 @@ def test_no_self_care_for_a_serious_cause_the_guideline_sends_on_to_rule_out() -
     assert any("多喝温水" in s.advice for s in d.self_care)
     d = compose("I've had a headache since this morning after a long day at the screen", HEADACHE_GCA, age=35.0, sex="female")
     assert any("quiet, dark room" in s.advice for s in d.self_care)
+
+
+# --- round 17 (docs/answers.md "Round 17") -------------------------------------------------------------
+
+CHEST_ZH = [
+    passage("chest-pain-zh", "胸痛", "3 危险信号：立即就医",
+            "请立即拨打**120**，不要自己开车去医院：\n\n- 胸痛持续超过几分钟不缓解，或反复发作；\n"
+            "- 伴呼吸困难、大汗淋漓、恶心呕吐、晕厥、心跳快或不规则；", 0.55, language="zh"),
+    passage("chest-pain-zh", "胸痛", "4 居家自我护理",
+            "居家处理只适用于已经医生评估过的胸痛。轻度胸壁肌肉拉伤可休息并按说明书使用止痛药。"
+            "反酸烧心者少量多餐、饭后不要马上躺下、睡前3小时不进食。", 0.55, language="zh"),
+]
+
+
+def test_a_gated_step_for_a_benign_cause_is_not_given_beside_the_guidelines_own_warning_signs() -> None:
+    """Self-care the guideline keeps for pain a clinician has assessed: the step for the cause the patient's words suggest
+    (heartburn) is not given when the patient also says two signs of the same guideline's red flags (a cold sweat, feeling
+    sick); a burning after a hotpot with sour reflux and no such sign still gets it."""
+    d = compose("我妈70岁，有糖尿病。半小时前说心口烧、胃里难受，出了一身冷汗，还想吐，吃了胃药没用", CHEST_ZH,
+                age=70.0, sex="female", language="zh")
+    assert [s.advice for s in d.self_care] == ["居家处理只适用于已经医生评估过的胸痛。"]
+    d = compose("每次吃完火锅，心口就烧得慌，酸水往上返，晚上躺下更厉害", CHEST_ZH, age=45.0, sex="male", language="zh")
+    assert any(s.advice.startswith("反酸烧心者") for s in d.self_care)
+    burning = "After a big dinner I get a burning behind my breastbone, and now I'm sweating and feel sick with it"
+    en = [passage("chest-pain", "Chest pain", "3 Red flags: seek emergency care now",
+                  "Call emergency services if:\n\n- it comes with breathlessness, sweating, nausea, fainting or a racing "
+                  "heartbeat;", 0.55), CHEST_SELF_CARE]
+    assert [s.advice for s in compose(burning, en, age=60.0, sex="male").self_care] == [
+        "Self-care is only for pain that a clinician has already assessed."]
+
+
+def test_the_red_flag_section_is_added_even_when_the_self_care_section_holds_an_emergency_line() -> None:
+    """The self-care section ends with "call 120 if it is not relieved", a red-flag line: it was taken for the red-flag
+    role too (more words shared), and the guideline's red-flag section, where its warning signs are listed, never
+    reached the answer."""
+    from dataclasses import replace
+
+    from rag.answer.evidence import complete_sections
+
+    about = passage("chest-pain-zh", "胸痛", "1 适用人群", "本指南适用于出现胸口疼痛、胸闷、烧灼感的人。", 0.5, language="zh")
+    red = replace(CHEST_ZH[0], content_hash="h-chest")
+    care = passage("chest-pain-zh", "胸痛", "4 居家自我护理",
+                   "居家处理只适用于已经医生评估过的胸痛。已确诊心绞痛者按医嘱使用硝酸甘油；疼痛仍不缓解，立即拨打120。"
+                   "反酸烧心者少量多餐、饭后不要马上躺下。", 0.5, language="zh")
+    doc = [replace(p, content_hash="h-chest") for p in (about, red, care)]
+
+    class Reader:
+        def document_passages(self, content_hash: str) -> list[Passage]:
+            return [replace(p) for p in doc] if content_hash == "h-chest" else []
+
+    out = complete_sections([replace(about, content_hash="h-chest")], Reader(), "饭后心口烧，反酸烧心，躺下更难受，吃了胃药不缓解", "zh",
+                            documents=["chest-pain-zh"])
+    assert {p.section.split(" > ")[-1] for p in out} >= {"3 危险信号：立即就医", "4 居家自我护理"}
+
+
+PALPITATIONS = [
+    passage("palpitations", "Palpitations", "2 Assessment", "Palpitations are a pounding, fluttering or skipped heartbeat.", 0.6),
+    passage("palpitations", "Palpitations", "3 Red flags: seek emergency care now",
+            "Call emergency services if palpitations come with:\n\n- chest pain, fainting or severe breathlessness;\n"
+            "- a very fast heartbeat that does not settle;\n"
+            "- new weakness of one side, face drooping or trouble speaking (possible stroke).", 0.55),
+    passage("palpitations", "Palpitations", "4 Self-care at home", "- Cut down on caffeine and alcohol.", 0.55),
+]
+
+
+def test_outside_an_emergency_a_warning_sign_names_its_emergency_only_for_the_patient_who_says_that_sign() -> None:
+    """A heartbeat after coffee matches the red-flag list only through its lead-in ("palpitations"): the stroke its
+    other line names is no condition for them; in an emergency (a red flag fired) the list's conditions stay."""
+    q = "Too much coffee lately and my heartbeat pounds when I lie down at night, sometimes it skips"
+    assert "stroke" not in [c.name for c in compose(q, PALPITATIONS, age=30.0, sex="female").possible_conditions]
+    q = "My heartbeat is racing and since 10 minutes my face droops and I have trouble speaking"
+    d = compose(q, PALPITATIONS, age=70.0, sex="male", triage_urgency="emergency", red_flags=("Possible stroke",))
+    assert "stroke" in [c.name for c in d.possible_conditions]

@@ -968,7 +968,6 @@ def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Se
     """True when the patient matches one of the anchor's referral criteria whose note names a serious cause to rule out
     (_RULE_OUT: "（可能是巨细胞动脉炎）", "（需要排查肺结核等疾病）"): two of the patient's words, other than the guideline's
     title words, in the signs it lists (not in its referral: "几天内尽快到呼吸内科就诊" is no sign)."""
-    from rag.answer.conditions import said_in
     from rag.terms import find_conditions
 
     mine = [p for p in passages if p.doc_id == anchor]
@@ -977,19 +976,37 @@ def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Se
         note = _RULE_OUT.search(s.text)
         if passages[s.n - 1].doc_id != anchor or not note or not find_conditions(note.group(0)):
             continue
-        signs = []
-        for part in re.split(r"[:：]", _RULE_OUT.sub(" ", s.text)):
-            if not _REFERRAL.search(part):
-                signs.append(part)
-            elif (m := re.search(r"\bif\b", part, re.I)) is not None:
-                signs.append(part[m.end():])
-        # the patient's words, not who they are, a number, a function word ("行吗": "流行") or the guideline's subject
-        said = {w for w in said_in(query, " ".join(signs)) if not (
-            _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS
-            or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
-        if len(said) >= 2:
+        if len(_signs_said(query, _RULE_OUT.sub(" ", s.text), title, zh)) >= 2:
             return True
     return False
+
+
+def _signs_said(query: str, criterion: str, title: AbstractSet[str], zh: bool) -> set[str]:
+    """The patient's words (their synonyms too) among the signs a criterion lists, read without its referral part
+    ("几天内尽快到呼吸内科就诊", "See a GP the same day if", "Call emergency services if"), and without who the patient
+    is, a number, a function word ("行吗": "流行") or the guideline's own subject (`title`)."""
+    from rag.answer.conditions import said_in
+
+    signs = []
+    for part in re.split(r"[:：]", criterion):
+        if not _REFERRAL.search(part):
+            signs.append(part)
+        elif (m := re.search(r"\bif\b", part, re.I)) is not None:
+            signs.append(part[m.end():])
+    return {w for w in said_in(query, " ".join(signs)) if not (
+        _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS
+        or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
+
+
+def _says_warning_signs(passages: Sequence[Passage], anchor: str, query: str, zh: bool) -> bool:
+    """True when the patient says two signs of one of the anchor's own red-flag (emergency) lines ("伴呼吸困难、大汗淋漓、
+    恶心呕吐…" for "出了一身冷汗，还想吐"; "it comes with breathlessness, sweating, nausea…" for "sweating and feel sick")."""
+    mine = [p for p in passages if p.doc_id == anchor]
+    if not mine:
+        return False
+    title = _guideline_terms(mine[0].title, zh)
+    return any(len(_signs_said(query, text, title, zh)) >= 2
+               for p in mine for text in guideline_sentences(p.text) if sentence_role(text, p.section) == "red_flag")
 
 
 # the words of a referral ("see your doctor", "请当天就医", "到呼吸内科就诊")
@@ -1442,6 +1459,9 @@ class ExtractiveGenerator:
         assessed = bool(_SAYS_ASSESSED.search(request.query))
         gated: set[int] = set()
         title_words = _guideline_terms(next(p.title for p in request.passages if p.doc_id == docs[0]), zh)
+        # nor when the patient also says two signs of the same guideline's red flags: the cause their words suggest
+        # ("心口烧" as heartburn) is then what a clinician has to tell from the serious one ("出了一身冷汗，还想吐" at 70)
+        warned = not assessed and _says_warning_signs(request.passages, docs[0], request.query, zh)
         held_tests: list[tuple[tuple[float, ...], Sentence]] = []
         for n, p in enumerate(request.passages, start=1):
             if p.doc_id not in rank:
@@ -1457,7 +1477,7 @@ class ExtractiveGenerator:
                     continue
                 seen.append(text)
                 s = Sentence(text=text, n=n, position=pos, role=sentence_role(text, p.section))
-                if s.role == "self_care" and n in gated and not _shared(q - title_words, _subject(text), zh):
+                if s.role == "self_care" and n in gated and (warned or not _shared(q - title_words, _subject(text), zh)):
                     continue
                 if s.role == "self_care" and not assessed and _ONLY_AFTER_ASSESSMENT.search(text):
                     gated.add(n)
@@ -1608,7 +1628,13 @@ class ExtractiveGenerator:
                 return False
             # a vaccine or a test named in a sentence is no diagnosis ("vaccines in pregnancy, such as flu";
             # "a rapid flu/COVID-19 test")
-            if sentence_role(c.quote, p.section) in {"prevention", "tests", "treatment"}:
+            role = sentence_role(c.quote, p.section)
+            if role in {"prevention", "tests", "treatment"}:
+                return False
+            # outside an emergency, a warning sign names its emergency for the patient who says that sign, not for one
+            # who matches only elsewhere in the warning-sign list ("new weakness of face, arm or leg… (possible stroke)"
+            # for a heartbeat after coffee)
+            if role == "red_flag" and request.triage_urgency != "emergency" and not _shared(qc, c.quote, zh):
                 return False
             # nor a risk a prohibition warns of ("Do not give honey to babies under 12 months (risk of infant botulism)"),
             # nor a treatment ("prescribed triptans work best"): they name what to avoid or how it is treated, not what
