@@ -1830,3 +1830,25 @@ def test_outside_an_emergency_a_warning_sign_names_its_emergency_only_for_the_pa
     q = "My heartbeat is racing and since 10 minutes my face droops and I have trouble speaking"
     d = compose(q, PALPITATIONS, age=70.0, sex="male", triage_urgency="emergency", red_flags=("Possible stroke",))
     assert "stroke" in [c.name for c in d.possible_conditions]
+
+
+def test_a_vaccine_names_no_illness() -> None:
+    """"He had his flu jab last week" is no flu complaint (the cold and flu guideline joined a 72-year-old's exertional
+    chest heaviness and its "over 65 and have flu" became the reason to see a clinician); flu itself still is."""
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "flu" not in _query_terms("He had his flu jab last week and his arm was sore for a day", False)
+    assert "vaccine" in _query_terms("should she have the flu vaccine this year?", False)
+    assert not {"流感"} & _query_terms("我爸上周打了流感疫苗，胳膊疼了一天", True)
+    assert "疫苗" in _query_terms("我爸上周打了流感疫苗", True)
+    assert "flu" in _query_terms("I think I have flu, it came on suddenly and I'm aching all over with a fever", False)
+
+
+def test_the_patients_own_reading_is_no_clinicians_assessment() -> None:
+    """Self-care the chest-pain guideline keeps for pain a clinician has assessed: "he says it's indigestion" is the
+    patient's reading, not an assessment; "the GP said it's a strained muscle" is one."""
+    own = compose("My dad is 72. Yesterday his chest felt heavy walking back from the shop and went when he sat down. "
+                  "He says it's nothing, just his age.", [CHEST_SELF_CARE], age=72.0, sex="male")
+    assert [s.advice for s in own.self_care] == ["Self-care is only for pain that a clinician has already assessed."]
+    gp = compose("My chest aches when I twist; the GP said it's a strained muscle.", [CHEST_SELF_CARE])
+    assert any("chest wall pain from a strain" in s.advice for s in gp.self_care)

@@ -178,6 +178,9 @@ _SAYS_LOW = re.compile(r"\bhypos?\b|\blow (?:blood )?(?:sugars?|glucose)\b|\b(?:
 _ONLY_AFTER_ASSESSMENT = re.compile(r"\bonly (?:for|after|once|when)\b[^.;]{0,60}\b(?:assessed|diagnosed|examined|checked|ruled out)\b|"
                                     r"只适用于[^。；]{0,10}(?:评估|诊断|确诊|检查)过", re.I)
 _SAYS_ASSESSED = re.compile(r"\b(?:diagnosed|assessed|examined|checked (?:me|him|her|them|it|out)|ruled out|been told|"
+                            # what a clinician said, not the patient's own reading ("he says it's indigestion")
+                            r"(?:doctors?|gp|dr|nurses?|pharmacists?|consultants?|specialists?|cardiologists?|paramedics?|"
+                            r"hospital|a&e|er|clinic|they)(?:\s+[\w']+){0,3}?\s+"
                             r"(?:said|says|told (?:me|him|her|us)) (?:it'?s|it is|it was|that|my|his|her)|"
                             r"i have (?:angina|reflux)|(?:my|his|her) (?:angina|reflux))\b|确诊|诊断|医生说|看过医生|检查过|评估过|"
                             r"有心绞痛|有反流", re.I)
@@ -529,6 +532,11 @@ def _stem(w: str) -> str:
     return w.rstrip("s") if len(w) > 4 else w
 
 
+_VACCINE = re.compile(r"\b(?:flu|influenza|covid(?:-19)?|coronavirus|pneumonia|pneumococcal|shingles|whooping cough|rsv)\s+"
+                      r"(?:jabs?|shots?|vaccines?|vaccinations?|boosters?|injections?)\b|(?:流感|新冠|肺炎|带状疱疹)(?:疫苗|加强针)",
+                      re.I)
+
+
 @functools.lru_cache(maxsize=256)
 def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
@@ -537,6 +545,8 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
+    # a vaccine names no illness: "had his flu jab last week" is no flu complaint, "打了流感疫苗" no 流感
+    query = _VACCINE.sub("疫苗" if zh else " vaccine ", query)
     if zh:
         query = _ZH_FEELS_HOT.sub("发热", _ZH_DIFFERS.sub("有差异", query))
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
