@@ -1852,3 +1852,19 @@ def test_the_patients_own_reading_is_no_clinicians_assessment() -> None:
     assert [s.advice for s in own.self_care] == ["Self-care is only for pain that a clinician has already assessed."]
     gp = compose("My chest aches when I twist; the GP said it's a strained muscle.", [CHEST_SELF_CARE])
     assert any("chest wall pain from a strain" in s.advice for s in gp.self_care)
+
+
+def test_an_episode_the_patient_says_is_over_is_history_not_the_complaint() -> None:
+    """"She had a cold last week, runny nose, bit of a cough, all fine. Now she keeps pulling at her ear…" is a child's
+    earache and fever: the cold is over and names no topic; a cold that goes on ("but I still have a cough") does."""
+    from rag.answer.generators.extractive import _query_terms
+
+    q = ("My daughter is 3. She had a cold last week, runny nose, bit of a cough, all fine. Now she keeps pulling at "
+         "her right ear and cried all night, temp 38.6 this morning.")
+    terms = _query_terms(q, False)
+    assert "ear" in terms and not {"cold", "cough", "runny"} & terms
+    assert {"cold", "cough"} <= _query_terms("I had a cold last week but I still have a cough.", False)
+    assert {"cold", "cough"} <= _query_terms("She had a cold last week, runny nose, bit of a cough, all fine.", False)
+    zh = _query_terms("孩子5岁，上周感冒了，已经好了。今天开始说耳朵疼，一直哭，发烧38.5度。", True)
+    assert "感冒" not in zh and "耳朵" in zh
+    assert "感冒" in _query_terms("上周感冒了，现在还咳嗽。", True)

@@ -164,6 +164,33 @@ def _without_carer_sleep(text: str, zh: bool) -> str:
     return _CARER_SLEEP_EN.sub(", ", text) if _CARER_EN.search(text) else text
 
 
+# an episode the patient says is over ("She had a cold last week, runny nose, bit of a cough, all fine."; "上周感冒了，
+# 已经好了"): the sentence is history, the complaint is what follows it. A sentence that goes on ("but", "still", "now",
+# "again") is kept whole.
+_PAST_WHEN = re.compile(r"\b(?:last (?:week|month|weekend|year)|(?:a|one|two|three|a few|a couple of|few|couple of) (?:days|weeks|"
+                        r"months) ago|earlier this (?:week|month|year)|over the (?:holidays|weekend))\b", re.I)
+_PAST_OVER = re.compile(r"\b(?:all fine(?: now)?|(?:that'?s|that is|it'?s|it is|which is|she'?s|he'?s|i'?m) (?:all )?(?:fine|better|ok|okay|"
+                        r"gone|over) now|(?:cleared|cleared up|went away|got better|settled|resolved|recovered)"
+                        r"(?: (?:on its own|by itself|after a (?:day|few days|week)))?)\s*$", re.I)
+_PAST_GOES_ON = re.compile(r"\b(?:but|still|now|again|since then|ever since|keeps?|however)\b", re.I)
+_PAST_WHEN_ZH = re.compile(r"上周|上个?星期|上个?礼拜|上个?月|前几天|前段时间|前阵子")
+_PAST_OVER_ZH = re.compile(r"(?:现在|已经|早就|都)*(?:好了|没事了|痊愈了|好利索了)\s*$")
+_PAST_GOES_ON_ZH = re.compile(r"但|可是|还|又|现在|这两天|今天")
+
+
+def _without_past_episodes(text: str, zh: bool) -> str:
+    """The complaint without the sentences of an episode the patient says is over (_PAST_WHEN, _PAST_OVER)."""
+    kept = []
+    for part in re.split(r"(?<=[.!?。！？])", text):
+        body = part.strip().rstrip(".!?。！？ ")
+        when, over, goes_on = (_PAST_WHEN_ZH, _PAST_OVER_ZH, _PAST_GOES_ON_ZH) if zh else (_PAST_WHEN, _PAST_OVER, _PAST_GOES_ON)
+        end = over.search(body)
+        past = bool(when.search(body) and end and not goes_on.search(body[:end.start()]))
+        kept.append(" " if past else part)
+    rest = "".join(kept)
+    return rest if rest.strip() else text
+
+
 _SLEEP_PLACE = re.compile(r"\bsleep(?:s|ing)? (?:on (?:his|her|their) (?:side|back|front|tummy|stomach)|in (?:our|their|his|her) "
                           r"(?:bed|cot|crib|room))\b")
 _TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|bollocks?|testes)\b")
@@ -547,6 +574,7 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     readings = _reading_terms(query, zh)
     # a vaccine names no illness: "had his flu jab last week" is no flu complaint, "打了流感疫苗" no 流感
     query = _VACCINE.sub("疫苗" if zh else " vaccine ", query)
+    query = _without_past_episodes(query, zh)
     if zh:
         query = _ZH_FEELS_HOT.sub("发热", _ZH_DIFFERS.sub("有差异", query))
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
@@ -1630,7 +1658,9 @@ class ExtractiveGenerator:
         denied = _denied_outright(request.query, zh)
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
-        found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
+        # (an episode the patient says is over names no condition: "上周感冒了，已经好了" is no cold now)
+        found = conditions_from_evidence(_without_past_episodes(request.query, zh), shown, request.language,
+                                         limit=3 * MAX_CONDITIONS, age=request.age)
 
         def fits(c: ConditionCandidate) -> bool:
             p = request.passages[c.passage - 1]
