@@ -1868,3 +1868,37 @@ def test_an_episode_the_patient_says_is_over_is_history_not_the_complaint() -> N
     zh = _query_terms("孩子5岁，上周感冒了，已经好了。今天开始说耳朵疼，一直哭，发烧38.5度。", True)
     assert "感冒" not in zh and "耳朵" in zh
     assert "感冒" in _query_terms("上周感冒了，现在还咳嗽。", True)
+
+
+UTI_FEVER = [
+    passage("fever-adults", "Fever in adults", "2 Assessment",
+            "A fever is a temperature of 38 °C or more; shivers are common. Causes include a urine infection.", 0.55),
+    passage("urinary-tract-infection", "Urinary tract infection (UTI, bladder infection)", "2 Assessment",
+            "A burning pain when you pee and needing to pee often; pain in your side under the ribs with a fever can "
+            "mean a kidney infection.", 0.55),
+]
+UTI_FEVER_Q = ("The last 2 days I've had a burning when I wee, I'm going constantly, and now a fever of 39 with shivering "
+               "and pain in my side under the ribs.")
+
+
+def test_a_close_guideline_about_more_of_the_complaint_that_sends_the_patient_the_same_day_leads() -> None:
+    """No complaint said first by two titles; the fever guideline scores a little higher (its title is named), the UTI
+    guideline is about more of the complaint and its own criterion sends this patient the same day: it leads. Where it
+    is not pressing, or is far behind, the score decides."""
+    from dataclasses import replace
+
+    from rag.answer.generators.extractive import matching_documents
+
+    assert matching_documents(UTI_FEVER, UTI_FEVER_Q, "en")[0] == "fever-adults"
+    pressing = frozenset({"urinary-tract-infection"})
+    assert matching_documents(UTI_FEVER, UTI_FEVER_Q, "en", pressing=pressing)[0] == "urinary-tract-infection"
+    far = [UTI_FEVER[0], replace(UTI_FEVER[1], score=0.45)]
+    assert matching_documents(far, UTI_FEVER_Q, "en", pressing=pressing)[0] == "fever-adults"
+
+
+def test_runny_nappies_are_diarrhoea() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "diarrhoea" in _query_terms("today she's had 6 runny nappies and vomited twice", False)
+    assert "diarrhoea" in _query_terms("loose poos three times a day since starting metformin", False)
+    assert "diarrhoea" not in _query_terms("a runny nose and a wet nappy", False)

@@ -943,6 +943,8 @@ _MINOR_EN = re.compile(r"\b(?:mild|slight|minor|touch of an?|bit of an?)\s+[a-z]
 CROSS_MARGIN = 0.1
 # how far below the best-retrieved candidate a guideline that shares one topic word and no title word may not anchor
 THIN_MARGIN = 0.05
+# how far behind the best-scored candidate a pressing one about more of the complaint may be and still lead
+PRESSING_MARGIN = 0.05
 _UNSAID = 10**6
 
 
@@ -1232,6 +1234,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     leader = max(best, key=lambda d: (score[d], d))
     if first is not None and first in pressing and leader not in pressing and first != leader and not emergency[leader]:
         score[first] = score[leader] + 0.01
+    elif first is None and leader not in pressing and not emergency[leader]:
+        # with no complaint said first, a close candidate about more of the complaint whose own criterion sends this
+        # patient the same day or sooner leads a guideline that does not (a burning wee, loin pain and a fever of 39 is
+        # the UTI guideline's kidney infection before the adult fever guideline's list of causes)
+        close = [d for d in pressing if d in best and d != leader and topic[d] and weight[d] > weight[leader]
+                 and score[d] >= score[leader] - PRESSING_MARGIN]
+        if close:
+            score[max(close, key=lambda d: (score[d], d))] = score[leader] + 0.01
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
