@@ -1902,3 +1902,28 @@ def test_runny_nappies_are_diarrhoea() -> None:
     assert "diarrhoea" in _query_terms("today she's had 6 runny nappies and vomited twice", False)
     assert "diarrhoea" in _query_terms("loose poos three times a day since starting metformin", False)
     assert "diarrhoea" not in _query_terms("a runny nose and a wet nappy", False)
+
+
+def test_in_an_emergency_a_warning_sign_names_only_what_the_patient_says_or_the_red_flag_is_about() -> None:
+    """An overdose emergency: the medication guideline's "Signs of a serious allergic reaction" shares nothing with the
+    patient's words or with the red flag that fired, so it names no allergic reaction; the red flag's own emergency
+    (a stroke for "Possible stroke") stays, as in the test above."""
+    meds = [
+        passage("medication-safety", "Medication safety: paracetamol and ibuprofen", "2 Assessment",
+                "Paracetamol is safe at the right dose; an overdose can damage the liver.", 0.6),
+        passage("medication-safety", "Medication safety: paracetamol and ibuprofen", "3 Red flags: seek emergency care now",
+                "- Anyone who has taken more than the maximum dose of paracetamol, even if they feel well: call emergency "
+                "services.\n- Signs of a serious allergic reaction: swelling of the face or throat, wheeze, widespread rash.\n"
+                "- Yellowing of the skin or eyes, or pain under the right ribs after taking paracetamol.", 0.55),
+    ]
+    q = "I've just taken a whole packet of paracetamol about 3 hours ago after a row with my parents"
+    d = compose(q, meds, age=16.0, sex="female", triage_urgency="emergency", red_flags=("Poisoning or overdose",))
+    assert "allergic reaction" not in [c.name for c in d.possible_conditions]
+
+
+def test_a_step_kept_for_what_a_clinician_assessed_names_no_condition() -> None:
+    """"轻度胸壁肌肉拉伤可休息…" is a step the chest-pain guideline keeps for pain a clinician has assessed: it names no sprain
+    for a chest pain never assessed."""
+    d = compose("胸口像被压着一样痛，出冷汗，左胳膊发麻", CHEST_ZH, age=62.0, sex="male", language="zh",
+                triage_urgency="emergency", red_flags=("胸痛伴心梗特征（压榨感、放射痛、出冷汗、气短）",))
+    assert "扭伤" not in " ".join(c.name for c in d.possible_conditions)

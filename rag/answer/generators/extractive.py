@@ -1021,12 +1021,17 @@ def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Se
     return False
 
 
+_ZH_SWEAT = re.compile(r"(?:出了?)?一?身?(?:冷汗|大汗)")
+
+
 def _signs_said(query: str, criterion: str, title: AbstractSet[str], zh: bool) -> set[str]:
     """The patient's words (their synonyms too) among the signs a criterion lists, read without its referral part
     ("几天内尽快到呼吸内科就诊", "See a GP the same day if", "Call emergency services if"), and without who the patient
     is, a number, a function word ("行吗": "流行") or the guideline's own subject (`title`)."""
     from rag.answer.conditions import said_in
 
+    if zh:  # a cold sweat is the sweating a warning-sign list names ("出了一身冷汗" for "大汗淋漓")
+        query = _ZH_SWEAT.sub("大汗淋漓", query)
     signs = []
     for part in re.split(r"[:：]", criterion):
         if not _REFERRAL.search(part):
@@ -1666,6 +1671,8 @@ class ExtractiveGenerator:
         keep = set(docs)
         uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
         denied = _denied_outright(request.query, zh)
+        flagged = _label_terms(request.red_flags, zh)
+        assessed = bool(_SAYS_ASSESSED.search(request.query))
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         # (an episode the patient says is over names no condition: "上周感冒了，已经好了" is no cold now)
@@ -1681,10 +1688,16 @@ class ExtractiveGenerator:
             role = sentence_role(c.quote, p.section)
             if role in {"prevention", "tests", "treatment"}:
                 return False
-            # outside an emergency, a warning sign names its emergency for the patient who says that sign, not for one
-            # who matches only elsewhere in the warning-sign list ("new weakness of face, arm or leg… (possible stroke)"
-            # for a heartbeat after coffee)
-            if role == "red_flag" and request.triage_urgency != "emergency" and not _shared(qc, c.quote, zh):
+            # a warning sign names its emergency for the patient who says that sign, or in an emergency for the one the
+            # red flag that fired is about, not for one who matches only elsewhere in the warning-sign list ("new
+            # weakness of face, arm or leg… (possible stroke)" for a heartbeat after coffee; "a tender scalp (possible
+            # giant cell arteritis)" for a thunderclap headache; "Signs of a serious allergic reaction" for an overdose)
+            if role == "red_flag" and not _shared(qc, c.quote, zh) and not (
+                    request.triage_urgency == "emergency" and _shared(flagged, c.quote, zh)):
+                return False
+            # nor does a step the guideline keeps for what a clinician has assessed name what the patient may have
+            # ("轻度胸壁肌肉拉伤可休息…" names no sprain for a crushing chest pain never assessed)
+            if role == "self_care" and not assessed and _ONLY_AFTER_ASSESSMENT.search(p.text):
                 return False
             # nor a risk a prohibition warns of ("Do not give honey to babies under 12 months (risk of infant botulism)"),
             # nor a treatment ("prescribed triptans work best"): they name what to avoid or how it is treated, not what
