@@ -1927,3 +1927,64 @@ def test_a_step_kept_for_what_a_clinician_assessed_names_no_condition() -> None:
     d = compose("胸口像被压着一样痛，出冷汗，左胳膊发麻", CHEST_ZH, age=62.0, sex="male", language="zh",
                 triage_urgency="emergency", red_flags=("胸痛伴心梗特征（压榨感、放射痛、出冷汗、气短）",))
     assert "扭伤" not in " ".join(c.name for c in d.possible_conditions)
+
+
+def test_a_burning_said_after_the_wee_is_dysuria() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms("Since yesterday I've been needing a wee every ten minutes and it burns like mad", False)
+    assert {"urinary", "dysuria"} <= terms and "burn" not in terms
+    assert "urinary" not in _query_terms("I spilt the kettle and it burns my hand", False)
+
+
+def test_a_situation_named_in_two_words_is_not_described_by_one() -> None:
+    """"For motion sickness:" is no advice for someone who has "been sick" four times with norovirus."""
+    vomiting = [passage("vomiting", "Nausea and vomiting", "4 Self-care at home",
+                        "- Rest, and take small frequent sips of water.\n- For motion sickness: look at the horizon, sit in the "
+                        "front, fresh air.\n- Wash hands well with soap and water.", 0.6)]
+    sick = [s.advice for s in compose("half my office has norovirus and now its me, been sick 4 times since 6am", vomiting,
+                                      age=30.0, sex="female").self_care]
+    assert sick and not any("motion sickness" in a for a in sick)
+    car = [s.advice for s in compose("I get motion sickness on long car journeys and feel sick", vomiting, age=30.0).self_care]
+    assert any("motion sickness" in a for a in car)
+
+
+def test_what_the_patient_does_with_a_medicine_names_no_condition() -> None:
+    from rag.answer.conditions import conditions_from_evidence
+
+    p = passage("vomiting", "Nausea and vomiting", "5 When to see a clinician",
+                "See a doctor if you have diabetes, kidney disease or take medicines that may be affected.", 0.6)
+    found = conditions_from_evidence("8 weeks pregnant, can't keep anything down. Can I take ginger tea?", [p], "en")
+    assert "chronic kidney disease" not in [c.canonical for c in found]
+
+
+@pytest.mark.parametrize(("query", "zh", "gone", "kept"), [
+    ("Loin pain and a fever of 39 since yesterday. Could it be my back again?", False, "back", "fever"),
+    ("My heart races and skips for hours. Is it just anxiety?", False, "anxiety", "heart"),
+    ("这两周老是心慌慌的，心跳一会快一会慢。是不是焦虑了？", True, "焦虑", "心跳"),
+    ("天旋地转，右耳朵嗡嗡响。这是颈椎病吗？", True, "颈椎病", "耳朵"),
+    ("后背像被撕开一样疼。他说是闪了腰，让我给他贴张膏药。", True, "闪了腰", "后背"),
+])
+def test_the_patients_own_guess_names_no_topic(query: str, zh: bool, gone: str, kept: str) -> None:
+    """A guess at the cause, asked or reported by the patient or a carer, is no symptom; a clinician's word, and a question
+    about a medicine, stay."""
+    from rag.answer.generators.extractive import _query_terms, _without_guesses
+
+    assert gone not in _without_guesses(query, zh) and kept in _without_guesses(query, zh)
+    assert any(kept in t for t in _query_terms(query, zh))
+    assert _without_guesses("Is it safe to take ibuprofen with my warfarin?", False).endswith("warfarin?")
+    assert "咽炎" in _without_guesses("社区医生说是咽炎", True)
+    assert "扛着" in _without_guesses("孕妇能吃布洛芬吗？还是扛着？", True)
+
+
+def test_a_long_rule_out_note_and_a_sign_said_in_another_form() -> None:
+    """"pain in the jaw when chewing (possible giant cell arteritis, which needs treatment quickly to protect the
+    eyesight)" names its serious cause in a note longer than 40 characters, and "her jaw aches when she chews" says
+    two of its signs: no headache self-care."""
+    gca = [HEADACHE_GCA[0], HEADACHE_GCA[1], passage(
+        "headache-migraine", "Headache and migraine", "5 When to see a clinician",
+        "Get an urgent appointment today if you have a severe headache and:\n\n- pain in the jaw when chewing (possible "
+        "giant cell arteritis, which needs treatment quickly to protect the eyesight);", 0.58)]
+    d = compose("Writing for my mother, 74. Over the past fortnight she's had a new headache on the right temple. "
+                "She also says her jaw aches when she chews her dinner.", gca, age=74.0, sex="female")
+    assert d.self_care == []

@@ -178,6 +178,37 @@ _PAST_OVER_ZH = re.compile(r"(?:现在|已经|早就|都)*(?:好了|没事了|�
 _PAST_GOES_ON_ZH = re.compile(r"但|可是|还|又|现在|这两天|今天")
 
 
+# the patient's (or a carer's) own guess at what it is, asked or reported ("is it just my back?", "could it be anxiety?",
+# "he says it's a pulled muscle", "是不是焦虑了？", "这是颈椎病吗？", "他说是闪了腰"): a hypothesis, no symptom, so it names
+# no topic (the messages that end on one are often wrong: loin pain with a fever "is it my back again?"). A clinician's
+# word stays ("the GP said it's viral"), and so does a question about a medicine or an action ("is it safe to take…").
+_GUESS_EN = re.compile(
+    r"\b(?:is|could|might|can|would) (?:it|this|that|these|they) (?:just |only |simply |all |really |still )*(?:be |been )?"
+    r"(?:just |only |simply )?(?P<a>[a-z][a-z' -]{1,40}?)\s*\?"
+    r"|(?<!\bgp )(?<!doctor )(?<!nurse )(?<!they )(?<!consultant )\b(?:says|said|thinks|thought|reckons|reckoned|swears) "
+    r"(?:it'?s|it is|it was|it'?ll be|that'?s|she'?s|he'?s|i'?ve|i have|i'?m|i am) (?:just |only |probably |definitely |got )*"
+    r"(?P<b>[a-z][a-z' -]{1,30}?)(?=\s*(?:[,.;!?]|$|\band\b|\bbut\b|\bso\b))", re.I)
+_GUESS_EN_KEEP = re.compile(r"^(?:safe|ok|okay|alright|fine|normal|serious|dangerous|bad|worth|possible|likely|better|worse|"
+                            r"too|something|anything|nothing|contagious|catching|infectious|ok to|fine to)\b|\b(?:to|if)\b", re.I)
+_GUESS_ZH = re.compile(r"(?:是不是|会不会是|会不会|难道是|该不会是|这是|(?<![还就可但总要])是)(?P<a>[^，。？！?、；]{1,12}?)(?:了|引起的|造成的|犯了)?(?:吗|呢|吧)?[？?]"
+                       r"|(?<!医生)(?<!大夫)(?<!社区)(?<!医院)(?:说|觉得|以为|认为)(?:是|就是|只是)(?P<b>[^，。？！?、；]{1,10})")
+_GUESS_ZH_KEEP = re.compile(r"能|可以|行|要紧|严重|正常|需要|要不要|该|安全|危险|吃|用")
+
+
+def _without_guesses(text: str, zh: bool) -> str:
+    """The complaint without the patient's or a carer's own guess at the cause (_GUESS_EN, _GUESS_ZH)."""
+    rx, keep = (_GUESS_ZH, _GUESS_ZH_KEEP) if zh else (_GUESS_EN, _GUESS_EN_KEEP)
+
+    def cut(m: re.Match[str]) -> str:
+        guess = m.group("a") or m.group("b") or ""
+        if keep.search(guess):
+            return m.group(0)
+        start, end = m.span("a") if m.group("a") else m.span("b")
+        whole = m.group(0)
+        return whole[:start - m.start()] + " " + whole[end - m.start():]
+    return rx.sub(cut, text)
+
+
 def _without_past_episodes(text: str, zh: bool) -> str:
     """The complaint without the sentences of an episode the patient says is over (_PAST_WHEN, _PAST_OVER)."""
     kept = []
@@ -195,6 +226,8 @@ _SLEEP_PLACE = re.compile(r"\bsleep(?:s|ing)? (?:on (?:his|her|their) (?:side|ba
                           r"(?:bed|cot|crib|room))\b")
 _TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|bollocks?|testes)\b")
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
+_DYSURIA_AFTER = re.compile(r"\b(?:pee|wee|urinat)\w*\b[^.;!?]{0,40}?\b(?:it |that )?(?:burns|burning|stings|stinging|hurts)\b"
+                            r"(?! (?:my|the|his|her) (?:skin|hand|arm|leg|finger))")
 _METER = re.compile(r"(?:\b(?:meter|glucometer|monitor|sensor|libre|cgm)\b|血糖仪)[^.;,，。；0-9]{0,25}?(\d{1,2}\.\d)(?!\d)", re.I)
 _LOW_SUGAR = re.compile(r"hypoglyc|low blood sugar|rule of 15|\b15 ?g(?:rams)?\b|glucagon|fast-acting|低血糖|15 ?克|胰高血糖素", re.I)
 # a low the patient describes ("having a hypo", "sugar dropped low", "shaky and sweaty", "血糖偏低", "手抖出汗")
@@ -575,6 +608,7 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     # a vaccine names no illness: "had his flu jab last week" is no flu complaint, "打了流感疫苗" no 流感
     query = _VACCINE.sub("疫苗" if zh else " vaccine ", query)
     query = _without_past_episodes(query, zh)
+    query = _without_guesses(query, zh)
     if zh:
         query = _ZH_FEELS_HOT.sub("发热", _ZH_DIFFERS.sub("有差异", query))
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
@@ -589,6 +623,9 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
         return frozenset(terms - _GENERIC | readings)
     # "it burns when I pee" is about urine, not about burns
     low = _DYSURIA.sub(" urinary pee ", query.lower())
+    # the same said the other way round ("needing a wee every ten minutes and it burns like mad"): the lay table's
+    # "burns when I wee" terms
+    low = _DYSURIA_AFTER.sub(" urinary pee dysuria pain passing urine urinary tract infection ", low)
     # "feels hot" is a fever, a hot oven tray is not; "it stings" is a sensation, not an insect sting
     low = _FEELS_HOT.sub(" fever ", low)
     low = _STINGING.sub(" sore ", low)
@@ -1001,7 +1038,7 @@ def _denied_outright(query: str, zh: bool) -> set[str]:
 
 # a criterion's own note of the serious cause it is there to find ("(possible giant cell arteritis)", "（需要排查肺结核等疾病）")
 _RULE_OUT = re.compile(r"[(（]\s*(?:possible|probable|suspected|may be|could be|signs? of|to rule out|可能是|可能为|疑似|怀疑|需要?排查)"
-                       r"[^)）]{2,40}[)）]", re.I)
+                       r"[^)）]{2,90}[)）]", re.I)
 
 
 def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Sentence], query: str, zh: bool) -> bool:
@@ -1038,9 +1075,15 @@ def _signs_said(query: str, criterion: str, title: AbstractSet[str], zh: bool) -
             signs.append(part)
         elif (m := re.search(r"\bif\b", part, re.I)) is not None:
             signs.append(part[m.end():])
-    return {w for w in said_in(query, " ".join(signs)) if not (
-        _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS
-        or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
+    found = set(said_in(query, " ".join(signs)))
+    if not zh:  # a word said in another form ("chews" for "chewing")
+        stems = {_stem(w) for w in content_words(" ".join(signs), QUESTION_STOP)}
+        found |= {w for w in content_words(affirmed_text(query), QUESTION_STOP) if _stem(w) in stems}
+    kept = {w for w in found if not (
+        _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in title or _stem(w.lower()) in _GROUP_WORDS
+        or w in _GROUP_WORDS or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
+    # one word said in two forms is one sign ("sting", "stings")
+    return set({(w if zh else _stem(w.lower())): w for w in kept}.values())
 
 
 def _says_warning_signs(passages: Sequence[Passage], anchor: str, query: str, zh: bool) -> bool:
@@ -1548,6 +1591,12 @@ class ExtractiveGenerator:
                 # (the guideline's own topic words do not describe the situation: "胃食管反流引起的咳嗽" in the cough guideline is
                 # about reflux)
                 off_situation = bool(lead and not _shared(q - _guideline_terms(p.title, zh), lead.group(1) or lead.group(2), zh))
+                if lead and not off_situation and not zh:
+                    # a situation named in two words is not described by one of them: "For motion sickness:" is not about
+                    # a pregnant woman who has "been sick" (the words for who the patient is are not required)
+                    named = _text_terms(lead.group(1) or "", zh) - _guideline_terms(p.title, zh) - _GROUP_WORDS - _GENERIC
+                    named -= {_stem(w) for w in ("for", "if", "in", "with", "when", "after", "you", "your", "have", "are")}
+                    off_situation = len(named) >= 2 and not named <= q
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
                 if off_situation and s.role == "self_care":
                     # a step for a situation the patient did not describe is no advice for them, even to fill the list
