@@ -1988,3 +1988,26 @@ def test_a_long_rule_out_note_and_a_sign_said_in_another_form() -> None:
     d = compose("Writing for my mother, 74. Over the past fortnight she's had a new headache on the right temple. "
                 "She also says her jaw aches when she chews her dinner.", gca, age=74.0, sex="female")
     assert d.self_care == []
+
+
+def test_the_guideline_whose_warning_sign_names_the_suspected_emergency_anchors_it() -> None:
+    """"突发撕裂样胸背痛（疑似主动脉夹层）" fired: 《胸痛》's warning sign names 主动脉夹层, so it anchors the emergency, not
+    《高血压》 said first as background (its title is not in the label; "胸背痛" holds no "胸痛")."""
+    from rag.answer.generators.extractive import matching_documents
+
+    q = "他68了，高血压十几年，血压经常一百七八。今天突然说后背像被撕开一样疼，一直窜到胸口，满头冷汗。"
+    passages = [
+        passage("hypertension-zh", "高血压", "2 评估", "高血压指血压持续升高，胸痛、突然头痛时要警惕。", 0.64, language="zh"),
+        passage("chest-pain-zh", "胸痛", "3 危险信号：立即就医", "- 突发撕裂样胸背痛（可能是主动脉夹层）。\n- 胸痛突然发作。", 0.57,
+                language="zh"),
+    ]
+    assert matching_documents(passages, q, "zh")[0] == "hypertension-zh"
+    assert matching_documents(passages, q, "zh", red_flags=["突发撕裂样胸背痛（疑似主动脉夹层）"])[0] == "chest-pain-zh"
+
+
+def test_a_medicine_named_by_what_it_is_for_names_no_complaint() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "sleep" not in _query_terms("I found she's been saving up her sleeping tablets and painkillers in a drawer", False)
+    assert "sleep" in _query_terms("I can't sleep at night", False)
+    assert "安眠药" not in "".join(_query_terms("想让我给他买点安眠药", True))

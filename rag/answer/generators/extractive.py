@@ -597,6 +597,11 @@ _VACCINE = re.compile(r"\b(?:flu|influenza|covid(?:-19)?|coronavirus|pneumonia|p
                       re.I)
 
 
+_MEDICINE_FOR = re.compile(r"\b(?:sleeping|sleep|blood pressure|bp|diabetes|diabetic|heart|water|thyroid|travel sickness|"
+                           r"motion sickness|sea ?sickness|anxiety|cholesterol|statin)\s+(?:tablets?|pills?|meds|medicines?|"
+                           r"medication|drugs?|capsules?)\b|安眠药|安定片|助眠药|催眠药", re.I)
+
+
 @functools.lru_cache(maxsize=256)
 def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
@@ -607,6 +612,9 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     readings = _reading_terms(query, zh)
     # a vaccine names no illness: "had his flu jab last week" is no flu complaint, "打了流感疫苗" no 流感
     query = _VACCINE.sub("疫苗" if zh else " vaccine ", query)
+    # a medicine named by what it is for names no complaint: "saving up her sleeping tablets" is no insomnia,
+    # "想让我给他买点安眠药" asks for a medicine for what the message goes on to describe
+    query = _MEDICINE_FOR.sub("药" if zh else " medicine ", query)
     query = _without_past_episodes(query, zh)
     query = _without_guesses(query, zh)
     if zh:
@@ -1105,6 +1113,19 @@ _REFERRAL = re.compile(r"就医|就诊|看医生|拨打|急诊|\b(?:see|call|go 
 _LABEL_SIGNS = re.compile(r"\((?!\s*(?:possible|probable|suspected|likely)\b)[^)]*\)|（(?!\s*(?:可能|疑似))[^）]*）", re.I)
 
 
+_LABEL_SUSPECTED = re.compile(r"[(（]\s*(?:possible|probable|suspected|likely|可能是?|疑似)\s*([^)）,，;；]{2,40})[)）]|"
+                              r"^\s*(?:possible|probable|suspected)\s+([a-z][a-z -]{2,40})$", re.I)
+
+
+def _label_conditions(labels: Sequence[str]) -> set[str]:
+    """The conditions red-flag labels say are suspected ("（疑似主动脉夹层）": 主动脉夹层; "Possible anaphylaxis": anaphylaxis)."""
+    out = set()
+    for label in labels:
+        for m in _LABEL_SUSPECTED.finditer(label.strip()):
+            out.add((m.group(1) or m.group(2)).strip().lower())
+    return {c for c in out if len(c) >= 2}
+
+
 def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
     """What the red flags that fired are about ("Possible anaphylaxis": anaphylaxis), without the words every label has."""
     text = " ".join(labels)
@@ -1200,8 +1221,16 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         return bool(_shared(heads, titles[d], zh)) or (zh and not cross[d] and any(
             w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
 
-    emergency = {d: 0.3 if names_in_label(d) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
-                 for d in best} if flags else dict.fromkeys(best, 0.0)
+    # (so is a guideline whose warning sign names the emergency the label names: "突发撕裂样胸背痛（疑似主动脉夹层）" is
+    # 《胸痛》's "突发撕裂样胸背痛（可能是主动脉夹层）", though "胸背痛" holds no "胸痛"; not 《高血压》's, said first as background)
+    suspected = _label_conditions(red_flags)
+
+    def names_labels_condition(d: str) -> bool:
+        signs = " ".join(flag_texts[d]).lower()
+        return any(c in signs for c in suspected)
+
+    emergency = {d: 0.3 if names_in_label(d) or names_labels_condition(d) else 0.05 if _shared(
+        flags, " ".join(flag_texts[d]), zh) else 0.0 for d in best} if flags else dict.fromkeys(best, 0.0)
     # an emergency of the patient's own group ("可能先兆子痫（孕期或产后…）" at 33 weeks) is the emergency of the guideline
     # written for that group, not of one that shares a symptom word of the label (a headache guideline's "头痛")
     in_group = {"pregnant": "pregnant" in patient, "infant": "young_infant" in patient}
