@@ -1997,8 +1997,8 @@ def test_the_guideline_whose_warning_sign_names_the_suspected_emergency_anchors_
 
     q = "他68了，高血压十几年，血压经常一百七八。今天突然说后背像被撕开一样疼，一直窜到胸口，满头冷汗。"
     passages = [
-        passage("hypertension-zh", "高血压", "2 评估", "高血压指血压持续升高，胸痛、突然头痛时要警惕。", 0.64, language="zh"),
-        passage("chest-pain-zh", "胸痛", "3 危险信号：立即就医", "- 突发撕裂样胸背痛（可能是主动脉夹层）。\n- 胸痛突然发作。", 0.57,
+        passage("hypertension-zh", "高血压", "2 评估", "高血压指血压持续升高。", 0.70, language="zh"),
+        passage("chest-pain-zh", "胸痛", "3 危险信号：立即就医", "- 突发撕裂样胸背痛（可能是主动脉夹层）。\n- 胸痛突然发作，后背痛，冷汗。", 0.57,
                 language="zh"),
     ]
     assert matching_documents(passages, q, "zh")[0] == "hypertension-zh"

@@ -602,6 +602,10 @@ _MEDICINE_FOR = re.compile(r"\b(?:sleeping|sleep|blood pressure|bp|diabetes|diab
                            r"medication|drugs?|capsules?)\b|安眠药|安定片|助眠药|催眠药", re.I)
 
 
+_MEDICINE_CHANGED = re.compile(r"\b(?:new|started|starting|added|changed|increased|doubled|switched|stopped|upped|"
+                               r"dose)\b|新|刚开始|换了|加了|加量|停了", re.I)
+
+
 @functools.lru_cache(maxsize=256)
 def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
@@ -614,7 +618,9 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     query = _VACCINE.sub("疫苗" if zh else " vaccine ", query)
     # a medicine named by what it is for names no complaint: "saving up her sleeping tablets" is no insomnia,
     # "想让我给他买点安眠药" asks for a medicine for what the message goes on to describe
-    query = _MEDICINE_FOR.sub("药" if zh else " medicine ", query)
+    # (a medicine just started or changed is the question: "added a new blood pressure tablet and since then I go woozy")
+    query = _MEDICINE_FOR.sub(lambda m: m.group(0) if _MEDICINE_CHANGED.search(m.string[max(0, m.start() - 30):m.start()])
+                              else ("药" if zh else " medicine "), query)
     query = _without_past_episodes(query, zh)
     query = _without_guesses(query, zh)
     if zh:
@@ -1229,7 +1235,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         signs = " ".join(flag_texts[d]).lower()
         return any(c in signs for c in suspected)
 
-    emergency = {d: 0.3 if names_in_label(d) or names_labels_condition(d) else 0.05 if _shared(
+    emergency = {d: 0.3 if names_in_label(d) else 0.05 if _shared(
         flags, " ".join(flag_texts[d]), zh) else 0.0 for d in best} if flags else dict.fromkeys(best, 0.0)
     # an emergency of the patient's own group ("可能先兆子痫（孕期或产后…）" at 33 weeks) is the emergency of the guideline
     # written for that group, not of one that shares a symptom word of the label (a headache guideline's "头痛")
@@ -1256,6 +1262,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     described = {d: _shared(qz(d, q)[0], " ".join(t for t in texts[d] if t not in set(flag_texts[d])) + " " + titles[d], qz(d, q)[1])
                  for d in best}
     weight = {d: sum((1.0 if w in units(d, described[d]) else 0.5) / holders[w] for w in units(d, topic[d])) for d in best}
+    # (the suspected emergency's guideline leads only where no other candidate is more about the complaint: "vomiting for
+    # 3 days… on metformin" with a possible DKA stays the vomiting guideline's, whose words the complaint says more of)
+    if flags:
+        for d in best:
+            if emergency[d] < 0.3 and names_labels_condition(d) and weight[d] >= max(weight.values()):
+                emergency[d] = 0.3
     # a guideline written for this patient's own group that is about the complaint too reads it as that group's
     # problem: a headache with swelling at 34 weeks is the pregnancy guideline's warning sign before the headache
     # guideline's
