@@ -1757,3 +1757,257 @@ def test_no_self_care_for_a_serious_cause_the_guideline_sends_on_to_rule_out() -
     assert any("多喝温水" in s.advice for s in d.self_care)
     d = compose("I've had a headache since this morning after a long day at the screen", HEADACHE_GCA, age=35.0, sex="female")
     assert any("quiet, dark room" in s.advice for s in d.self_care)
+
+
+# --- round 17 (docs/answers.md "Round 17") -------------------------------------------------------------
+
+CHEST_ZH = [
+    passage("chest-pain-zh", "胸痛", "3 危险信号：立即就医",
+            "请立即拨打**120**，不要自己开车去医院：\n\n- 胸痛持续超过几分钟不缓解，或反复发作；\n"
+            "- 伴呼吸困难、大汗淋漓、恶心呕吐、晕厥、心跳快或不规则；", 0.55, language="zh"),
+    passage("chest-pain-zh", "胸痛", "4 居家自我护理",
+            "居家处理只适用于已经医生评估过的胸痛。轻度胸壁肌肉拉伤可休息并按说明书使用止痛药。"
+            "反酸烧心者少量多餐、饭后不要马上躺下、睡前3小时不进食。", 0.55, language="zh"),
+]
+
+
+def test_a_gated_step_for_a_benign_cause_is_not_given_beside_the_guidelines_own_warning_signs() -> None:
+    """Self-care the guideline keeps for pain a clinician has assessed: the step for the cause the patient's words suggest
+    (heartburn) is not given when the patient also says two signs of the same guideline's red flags (a cold sweat, feeling
+    sick); a burning after a hotpot with sour reflux and no such sign still gets it."""
+    d = compose("我妈70岁，有糖尿病。半小时前说心口烧、胃里难受，出了一身冷汗，还想吐，吃了胃药没用", CHEST_ZH,
+                age=70.0, sex="female", language="zh")
+    assert [s.advice for s in d.self_care] == ["居家处理只适用于已经医生评估过的胸痛。"]
+    d = compose("每次吃完火锅，心口就烧得慌，酸水往上返，晚上躺下更厉害", CHEST_ZH, age=45.0, sex="male", language="zh")
+    assert any(s.advice.startswith("反酸烧心者") for s in d.self_care)
+    burning = "After a big dinner I get a burning behind my breastbone, and now I'm sweating and feel sick with it"
+    en = [passage("chest-pain", "Chest pain", "3 Red flags: seek emergency care now",
+                  "Call emergency services if:\n\n- it comes with breathlessness, sweating, nausea, fainting or a racing "
+                  "heartbeat;", 0.55), CHEST_SELF_CARE]
+    assert [s.advice for s in compose(burning, en, age=60.0, sex="male").self_care] == [
+        "Self-care is only for pain that a clinician has already assessed."]
+
+
+def test_the_red_flag_section_is_added_even_when_the_self_care_section_holds_an_emergency_line() -> None:
+    """The self-care section ends with "call 120 if it is not relieved", a red-flag line: it was taken for the red-flag
+    role too (more words shared), and the guideline's red-flag section, where its warning signs are listed, never
+    reached the answer."""
+    from dataclasses import replace
+
+    from rag.answer.evidence import complete_sections
+
+    about = passage("chest-pain-zh", "胸痛", "1 适用人群", "本指南适用于出现胸口疼痛、胸闷、烧灼感的人。", 0.5, language="zh")
+    red = replace(CHEST_ZH[0], content_hash="h-chest")
+    care = passage("chest-pain-zh", "胸痛", "4 居家自我护理",
+                   "居家处理只适用于已经医生评估过的胸痛。已确诊心绞痛者按医嘱使用硝酸甘油；疼痛仍不缓解，立即拨打120。"
+                   "反酸烧心者少量多餐、饭后不要马上躺下。", 0.5, language="zh")
+    doc = [replace(p, content_hash="h-chest") for p in (about, red, care)]
+
+    class Reader:
+        def document_passages(self, content_hash: str) -> list[Passage]:
+            return [replace(p) for p in doc] if content_hash == "h-chest" else []
+
+    out = complete_sections([replace(about, content_hash="h-chest")], Reader(), "饭后心口烧，反酸烧心，躺下更难受，吃了胃药不缓解", "zh",
+                            documents=["chest-pain-zh"])
+    assert {p.section.split(" > ")[-1] for p in out} >= {"3 危险信号：立即就医", "4 居家自我护理"}
+
+
+PALPITATIONS = [
+    passage("palpitations", "Palpitations", "2 Assessment", "Palpitations are a pounding, fluttering or skipped heartbeat.", 0.6),
+    passage("palpitations", "Palpitations", "3 Red flags: seek emergency care now",
+            "Call emergency services if palpitations come with:\n\n- chest pain, fainting or severe breathlessness;\n"
+            "- a very fast heartbeat that does not settle;\n"
+            "- new weakness of one side, face drooping or trouble speaking (possible stroke).", 0.55),
+    passage("palpitations", "Palpitations", "4 Self-care at home", "- Cut down on caffeine and alcohol.", 0.55),
+]
+
+
+def test_outside_an_emergency_a_warning_sign_names_its_emergency_only_for_the_patient_who_says_that_sign() -> None:
+    """A heartbeat after coffee matches the red-flag list only through its lead-in ("palpitations"): the stroke its
+    other line names is no condition for them; in an emergency (a red flag fired) the list's conditions stay."""
+    q = "Too much coffee lately and my heartbeat pounds when I lie down at night, sometimes it skips"
+    assert "stroke" not in [c.name for c in compose(q, PALPITATIONS, age=30.0, sex="female").possible_conditions]
+    q = "My heartbeat is racing and since 10 minutes my face droops and I have trouble speaking"
+    d = compose(q, PALPITATIONS, age=70.0, sex="male", triage_urgency="emergency", red_flags=("Possible stroke",))
+    assert "stroke" in [c.name for c in d.possible_conditions]
+
+
+def test_a_vaccine_names_no_illness() -> None:
+    """"He had his flu jab last week" is no flu complaint (the cold and flu guideline joined a 72-year-old's exertional
+    chest heaviness and its "over 65 and have flu" became the reason to see a clinician); flu itself still is."""
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "flu" not in _query_terms("He had his flu jab last week and his arm was sore for a day", False)
+    assert "vaccine" in _query_terms("should she have the flu vaccine this year?", False)
+    assert not {"流感"} & _query_terms("我爸上周打了流感疫苗，胳膊疼了一天", True)
+    assert "疫苗" in _query_terms("我爸上周打了流感疫苗", True)
+    assert "flu" in _query_terms("I think I have flu, it came on suddenly and I'm aching all over with a fever", False)
+
+
+def test_the_patients_own_reading_is_no_clinicians_assessment() -> None:
+    """Self-care the chest-pain guideline keeps for pain a clinician has assessed: "he says it's indigestion" is the
+    patient's reading, not an assessment; "the GP said it's a strained muscle" is one."""
+    own = compose("My dad is 72. Yesterday his chest felt heavy walking back from the shop and went when he sat down. "
+                  "He says it's nothing, just his age.", [CHEST_SELF_CARE], age=72.0, sex="male")
+    assert [s.advice for s in own.self_care] == ["Self-care is only for pain that a clinician has already assessed."]
+    gp = compose("My chest aches when I twist; the GP said it's a strained muscle.", [CHEST_SELF_CARE])
+    assert any("chest wall pain from a strain" in s.advice for s in gp.self_care)
+
+
+def test_an_episode_the_patient_says_is_over_is_history_not_the_complaint() -> None:
+    """"She had a cold last week, runny nose, bit of a cough, all fine. Now she keeps pulling at her ear…" is a child's
+    earache and fever: the cold is over and names no topic; a cold that goes on ("but I still have a cough") does."""
+    from rag.answer.generators.extractive import _query_terms
+
+    q = ("My daughter is 3. She had a cold last week, runny nose, bit of a cough, all fine. Now she keeps pulling at "
+         "her right ear and cried all night, temp 38.6 this morning.")
+    terms = _query_terms(q, False)
+    assert "ear" in terms and not {"cold", "cough", "runny"} & terms
+    assert {"cold", "cough"} <= _query_terms("I had a cold last week but I still have a cough.", False)
+    assert {"cold", "cough"} <= _query_terms("She had a cold last week, runny nose, bit of a cough, all fine.", False)
+    zh = _query_terms("孩子5岁，上周感冒了，已经好了。今天开始说耳朵疼，一直哭，发烧38.5度。", True)
+    assert "感冒" not in zh and "耳朵" in zh
+    assert "感冒" in _query_terms("上周感冒了，现在还咳嗽。", True)
+
+
+UTI_FEVER = [
+    passage("fever-adults", "Fever in adults", "2 Assessment",
+            "A fever is a temperature of 38 °C or more; shivers are common. Causes include a urine infection.", 0.55),
+    passage("urinary-tract-infection", "Urinary tract infection (UTI, bladder infection)", "2 Assessment",
+            "A burning pain when you pee and needing to pee often; pain in your side under the ribs with a fever can "
+            "mean a kidney infection.", 0.55),
+]
+UTI_FEVER_Q = ("The last 2 days I've had a burning when I wee, I'm going constantly, and now a fever of 39 with shivering "
+               "and pain in my side under the ribs.")
+
+
+def test_a_close_guideline_about_more_of_the_complaint_that_sends_the_patient_the_same_day_leads() -> None:
+    """No complaint said first by two titles; the fever guideline scores a little higher (its title is named), the UTI
+    guideline is about more of the complaint and its own criterion sends this patient the same day: it leads. Where it
+    is not pressing, or is far behind, the score decides."""
+    from dataclasses import replace
+
+    from rag.answer.generators.extractive import matching_documents
+
+    assert matching_documents(UTI_FEVER, UTI_FEVER_Q, "en")[0] == "fever-adults"
+    pressing = frozenset({"urinary-tract-infection"})
+    assert matching_documents(UTI_FEVER, UTI_FEVER_Q, "en", pressing=pressing)[0] == "urinary-tract-infection"
+    far = [UTI_FEVER[0], replace(UTI_FEVER[1], score=0.45)]
+    assert matching_documents(far, UTI_FEVER_Q, "en", pressing=pressing)[0] == "fever-adults"
+
+
+def test_runny_nappies_are_diarrhoea() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "diarrhoea" in _query_terms("today she's had 6 runny nappies and vomited twice", False)
+    assert "diarrhoea" in _query_terms("loose poos three times a day since starting metformin", False)
+    assert "diarrhoea" not in _query_terms("a runny nose and a wet nappy", False)
+
+
+def test_in_an_emergency_a_warning_sign_names_only_what_the_patient_says_or_the_red_flag_is_about() -> None:
+    """An overdose emergency: the medication guideline's "Signs of a serious allergic reaction" shares nothing with the
+    patient's words or with the red flag that fired, so it names no allergic reaction; the red flag's own emergency
+    (a stroke for "Possible stroke") stays, as in the test above."""
+    meds = [
+        passage("medication-safety", "Medication safety: paracetamol and ibuprofen", "2 Assessment",
+                "Paracetamol is safe at the right dose; an overdose can damage the liver.", 0.6),
+        passage("medication-safety", "Medication safety: paracetamol and ibuprofen", "3 Red flags: seek emergency care now",
+                "- Anyone who has taken more than the maximum dose of paracetamol, even if they feel well: call emergency "
+                "services.\n- Signs of a serious allergic reaction: swelling of the face or throat, wheeze, widespread rash.\n"
+                "- Yellowing of the skin or eyes, or pain under the right ribs after taking paracetamol.", 0.55),
+    ]
+    q = "I've just taken a whole packet of paracetamol about 3 hours ago after a row with my parents"
+    d = compose(q, meds, age=16.0, sex="female", triage_urgency="emergency", red_flags=("Poisoning or overdose",))
+    assert "allergic reaction" not in [c.name for c in d.possible_conditions]
+
+
+def test_a_step_kept_for_what_a_clinician_assessed_names_no_condition() -> None:
+    """"轻度胸壁肌肉拉伤可休息…" is a step the chest-pain guideline keeps for pain a clinician has assessed: it names no sprain
+    for a chest pain never assessed."""
+    d = compose("胸口像被压着一样痛，出冷汗，左胳膊发麻", CHEST_ZH, age=62.0, sex="male", language="zh",
+                triage_urgency="emergency", red_flags=("胸痛伴心梗特征（压榨感、放射痛、出冷汗、气短）",))
+    assert "扭伤" not in " ".join(c.name for c in d.possible_conditions)
+
+
+def test_a_burning_said_after_the_wee_is_dysuria() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms("Since yesterday I've been needing a wee every ten minutes and it burns like mad", False)
+    assert {"urinary", "dysuria"} <= terms and "burn" not in terms
+    assert "urinary" not in _query_terms("I spilt the kettle and it burns my hand", False)
+
+
+def test_a_situation_named_in_two_words_is_not_described_by_one() -> None:
+    """"For motion sickness:" is no advice for someone who has "been sick" four times with norovirus."""
+    vomiting = [passage("vomiting", "Nausea and vomiting", "4 Self-care at home",
+                        "- Rest, and take small frequent sips of water.\n- For motion sickness: look at the horizon, sit in the "
+                        "front, fresh air.\n- Wash hands well with soap and water.", 0.6)]
+    sick = [s.advice for s in compose("half my office has norovirus and now its me, been sick 4 times since 6am", vomiting,
+                                      age=30.0, sex="female").self_care]
+    assert sick and not any("motion sickness" in a for a in sick)
+    car = [s.advice for s in compose("I get motion sickness on long car journeys and feel sick", vomiting, age=30.0).self_care]
+    assert any("motion sickness" in a for a in car)
+
+
+def test_what_the_patient_does_with_a_medicine_names_no_condition() -> None:
+    from rag.answer.conditions import conditions_from_evidence
+
+    p = passage("vomiting", "Nausea and vomiting", "5 When to see a clinician",
+                "See a doctor if you have diabetes, kidney disease or take medicines that may be affected.", 0.6)
+    found = conditions_from_evidence("8 weeks pregnant, can't keep anything down. Can I take ginger tea?", [p], "en")
+    assert "chronic kidney disease" not in [c.canonical for c in found]
+
+
+@pytest.mark.parametrize(("query", "zh", "gone", "kept"), [
+    ("Loin pain and a fever of 39 since yesterday. Could it be my back again?", False, "back", "fever"),
+    ("My heart races and skips for hours. Is it just anxiety?", False, "anxiety", "heart"),
+    ("这两周老是心慌慌的，心跳一会快一会慢。是不是焦虑了？", True, "焦虑", "心跳"),
+    ("天旋地转，右耳朵嗡嗡响。这是颈椎病吗？", True, "颈椎病", "耳朵"),
+    ("后背像被撕开一样疼。他说是闪了腰，让我给他贴张膏药。", True, "闪了腰", "后背"),
+])
+def test_the_patients_own_guess_names_no_topic(query: str, zh: bool, gone: str, kept: str) -> None:
+    """A guess at the cause, asked or reported by the patient or a carer, is no symptom; a clinician's word, and a question
+    about a medicine, stay."""
+    from rag.answer.generators.extractive import _query_terms, _without_guesses
+
+    assert gone not in _without_guesses(query, zh) and kept in _without_guesses(query, zh)
+    assert any(kept in t for t in _query_terms(query, zh))
+    assert _without_guesses("Is it safe to take ibuprofen with my warfarin?", False).endswith("warfarin?")
+    assert "咽炎" in _without_guesses("社区医生说是咽炎", True)
+    assert "扛着" in _without_guesses("孕妇能吃布洛芬吗？还是扛着？", True)
+
+
+def test_a_long_rule_out_note_and_a_sign_said_in_another_form() -> None:
+    """"pain in the jaw when chewing (possible giant cell arteritis, which needs treatment quickly to protect the
+    eyesight)" names its serious cause in a note longer than 40 characters, and "her jaw aches when she chews" says
+    two of its signs: no headache self-care."""
+    gca = [HEADACHE_GCA[0], HEADACHE_GCA[1], passage(
+        "headache-migraine", "Headache and migraine", "5 When to see a clinician",
+        "Get an urgent appointment today if you have a severe headache and:\n\n- pain in the jaw when chewing (possible "
+        "giant cell arteritis, which needs treatment quickly to protect the eyesight);", 0.58)]
+    d = compose("Writing for my mother, 74. Over the past fortnight she's had a new headache on the right temple. "
+                "She also says her jaw aches when she chews her dinner.", gca, age=74.0, sex="female")
+    assert d.self_care == []
+
+
+def test_the_guideline_whose_warning_sign_names_the_suspected_emergency_anchors_it() -> None:
+    """"突发撕裂样胸背痛（疑似主动脉夹层）" fired: 《胸痛》's warning sign names 主动脉夹层, so it anchors the emergency, not
+    《高血压》 said first as background (its title is not in the label; "胸背痛" holds no "胸痛")."""
+    from rag.answer.generators.extractive import matching_documents
+
+    q = "他68了，高血压十几年，血压经常一百七八。今天突然说后背像被撕开一样疼，一直窜到胸口，满头冷汗。"
+    passages = [
+        passage("hypertension-zh", "高血压", "2 评估", "高血压指血压持续升高。", 0.70, language="zh"),
+        passage("chest-pain-zh", "胸痛", "3 危险信号：立即就医", "- 突发撕裂样胸背痛（可能是主动脉夹层）。\n- 胸痛突然发作，后背痛，冷汗。", 0.57,
+                language="zh"),
+    ]
+    assert matching_documents(passages, q, "zh")[0] == "hypertension-zh"
+    assert matching_documents(passages, q, "zh", red_flags=["突发撕裂样胸背痛（疑似主动脉夹层）"])[0] == "chest-pain-zh"
+
+
+def test_a_medicine_named_by_what_it_is_for_names_no_complaint() -> None:
+    from rag.answer.generators.extractive import _query_terms
+
+    assert "sleep" not in _query_terms("I found she's been saving up her sleeping tablets and painkillers in a drawer", False)
+    assert "sleep" in _query_terms("I can't sleep at night", False)
+    assert "安眠药" not in "".join(_query_terms("想让我给他买点安眠药", True))

@@ -106,7 +106,9 @@ _WEAK = frozenset("need needs all go going time times feel feeling felt very had
                   "get got too since also just really much lot like bit some still keep keeps now today yesterday last "
                   "started start getting think not no myself lately weird "
                   # how long and how often: a duration is no symptom ("for about 20 minutes" names no arrhythmia's "minutes")
-                  "minute minutes hour hours month months year years every afterwards come comes came".split())
+                  "minute minutes hour hours month months year years every afterwards come comes came "
+                  # what the patient does with a medicine names no condition ("take medicines that may be affected")
+                  "take takes taking took taken give gives giving gave given".split())
 # a condition named as a risk group or history ("people with diabetes", "糖尿病患者") is not offered as a cause
 _RISK_BEFORE = re.compile(r"(?:people|those|patients|anyone|someone|adults|children|women|men)\s+(?:who\s+have\s+|with\s+)"
                           r"(?:\w+\s+){0,2}$|(?:history\s+of|known|have\s+had|if\s+you\s+have|living\s+with)\s+(?:\w+\s+){0,2}$"

@@ -22,7 +22,7 @@ from rag.answer.generators.extractive import (
     names_by_reading,
     names_title,
 )
-from rag.knowledge.roles import sentence_role
+from rag.knowledge.roles import heading_role, sentence_role
 from rag.text import content_words, guideline_words
 from rag.types import Passage
 
@@ -67,18 +67,22 @@ def complete_sections(passages: list[Passage], store: DocumentReader, query: str
             continue
         present = set().union(*(_passage_roles(p.text, p.section) for p in mine))
         floor = min(p.score for p in mine)
-        best: dict[str, tuple[int, int, Passage]] = {}
+        best: dict[str, tuple[bool, int, int, Passage]] = {}
         for pos, p in enumerate(store.document_passages(content_hash)):
             if p.chunk_id in have or p.chunk_id in blocked:  # held back by screening: never searched, never added
                 continue
             roles = _passage_roles(p.text, p.section)
             overlap = len(q & guideline_words(p.text))
+            # the section whose heading is the role first: a self-care section that ends with "call 120 if it is not
+            # relieved" holds a red-flag line, but the red-flag section is where the guideline lists its warning signs
+            # (the self-care section is added for its own role)
+            headed = heading_role(p.section.split(" > ")[-1])
             for role in roles & set(wanted) - present:
-                if role not in best or (overlap, -pos) > best[role][:2]:
-                    best[role] = (overlap, -pos, p)
+                if role not in best or (headed == role, overlap, -pos) > best[role][:3]:
+                    best[role] = (headed == role, overlap, -pos, p)
         for role in wanted:
-            if role in best and len(added) < max_added and best[role][2].chunk_id not in have:
-                p = best[role][2]
+            if role in best and len(added) < max_added and best[role][3].chunk_id not in have:
+                p = best[role][3]
                 p.score = floor  # it belongs to a matched guideline; it was not itself retrieved higher
                 p.extra["via"] = "matched document"
                 have.add(p.chunk_id)

@@ -164,10 +164,70 @@ def _without_carer_sleep(text: str, zh: bool) -> str:
     return _CARER_SLEEP_EN.sub(", ", text) if _CARER_EN.search(text) else text
 
 
+# an episode the patient says is over ("She had a cold last week, runny nose, bit of a cough, all fine."; "上周感冒了，
+# 已经好了"): the sentence is history, the complaint is what follows it. A sentence that goes on ("but", "still", "now",
+# "again") is kept whole.
+_PAST_WHEN = re.compile(r"\b(?:last (?:week|month|weekend|year)|(?:a|one|two|three|a few|a couple of|few|couple of) (?:days|weeks|"
+                        r"months) ago|earlier this (?:week|month|year)|over the (?:holidays|weekend))\b", re.I)
+_PAST_OVER = re.compile(r"\b(?:all fine(?: now)?|(?:that'?s|that is|it'?s|it is|which is|she'?s|he'?s|i'?m) (?:all )?(?:fine|better|ok|okay|"
+                        r"gone|over) now|(?:cleared|cleared up|went away|got better|settled|resolved|recovered)"
+                        r"(?: (?:on its own|by itself|after a (?:day|few days|week)))?)\s*$", re.I)
+_PAST_GOES_ON = re.compile(r"\b(?:but|still|now|again|since then|ever since|keeps?|however)\b", re.I)
+_PAST_WHEN_ZH = re.compile(r"上周|上个?星期|上个?礼拜|上个?月|前几天|前段时间|前阵子")
+_PAST_OVER_ZH = re.compile(r"(?:现在|已经|早就|都)*(?:好了|没事了|痊愈了|好利索了)\s*$")
+_PAST_GOES_ON_ZH = re.compile(r"但|可是|还|又|现在|这两天|今天")
+
+
+# the patient's (or a carer's) own guess at what it is, asked or reported ("is it just my back?", "could it be anxiety?",
+# "he says it's a pulled muscle", "是不是焦虑了？", "这是颈椎病吗？", "他说是闪了腰"): a hypothesis, no symptom, so it names
+# no topic (the messages that end on one are often wrong: loin pain with a fever "is it my back again?"). A clinician's
+# word stays ("the GP said it's viral"), and so does a question about a medicine or an action ("is it safe to take…").
+_GUESS_EN = re.compile(
+    r"\b(?:is|could|might|can|would) (?:it|this|that|these|they) (?:just |only |simply |all |really |still )*(?:be |been )?"
+    r"(?:just |only |simply )?(?P<a>[a-z][a-z' -]{1,40}?)\s*\?"
+    r"|(?<!\bgp )(?<!doctor )(?<!nurse )(?<!they )(?<!consultant )\b(?:says|said|thinks|thought|reckons|reckoned|swears) "
+    r"(?:it'?s|it is|it was|it'?ll be|that'?s|she'?s|he'?s|i'?ve|i have|i'?m|i am) (?:just |only |probably |definitely |got )*"
+    r"(?P<b>[a-z][a-z' -]{1,30}?)(?=\s*(?:[,.;!?]|$|\band\b|\bbut\b|\bso\b))", re.I)
+_GUESS_EN_KEEP = re.compile(r"^(?:safe|ok|okay|alright|fine|normal|serious|dangerous|bad|worth|possible|likely|better|worse|"
+                            r"too|something|anything|nothing|contagious|catching|infectious|ok to|fine to)\b|\b(?:to|if)\b", re.I)
+_GUESS_ZH = re.compile(r"(?:是不是|会不会是|会不会|难道是|该不会是|这是|(?<![还就可但总要])是)(?P<a>[^，。？！?、；]{1,12}?)(?:了|引起的|造成的|犯了)?(?:吗|呢|吧)?[？?]"
+                       r"|(?<!医生)(?<!大夫)(?<!社区)(?<!医院)(?:说|觉得|以为|认为)(?:是|就是|只是)(?P<b>[^，。？！?、；]{1,10})")
+_GUESS_ZH_KEEP = re.compile(r"能|可以|行|要紧|严重|正常|需要|要不要|该|安全|危险|吃|用")
+
+
+def _without_guesses(text: str, zh: bool) -> str:
+    """The complaint without the patient's or a carer's own guess at the cause (_GUESS_EN, _GUESS_ZH)."""
+    rx, keep = (_GUESS_ZH, _GUESS_ZH_KEEP) if zh else (_GUESS_EN, _GUESS_EN_KEEP)
+
+    def cut(m: re.Match[str]) -> str:
+        guess = m.group("a") or m.group("b") or ""
+        if keep.search(guess):
+            return m.group(0)
+        start, end = m.span("a") if m.group("a") else m.span("b")
+        whole = m.group(0)
+        return whole[:start - m.start()] + " " + whole[end - m.start():]
+    return rx.sub(cut, text)
+
+
+def _without_past_episodes(text: str, zh: bool) -> str:
+    """The complaint without the sentences of an episode the patient says is over (_PAST_WHEN, _PAST_OVER)."""
+    kept = []
+    for part in re.split(r"(?<=[.!?。！？])", text):
+        body = part.strip().rstrip(".!?。！？ ")
+        when, over, goes_on = (_PAST_WHEN_ZH, _PAST_OVER_ZH, _PAST_GOES_ON_ZH) if zh else (_PAST_WHEN, _PAST_OVER, _PAST_GOES_ON)
+        end = over.search(body)
+        past = bool(when.search(body) and end and not goes_on.search(body[:end.start()]))
+        kept.append(" " if past else part)
+    rest = "".join(kept)
+    return rest if rest.strip() else text
+
+
 _SLEEP_PLACE = re.compile(r"\bsleep(?:s|ing)? (?:on (?:his|her|their) (?:side|back|front|tummy|stomach)|in (?:our|their|his|her) "
                           r"(?:bed|cot|crib|room))\b")
 _TESTICLE = re.compile(r"\b(?:my|his|your|left|right|one|both) (?:balls?|nuts?|bollocks?|testes)\b")
 _DYSURIA = re.compile(r"\b(?:it )?(?:burns|burning|stings|stinging|hurts) when (?:i |he |she |they |you )?(?:pee|wee|urinat)\w*")
+_DYSURIA_AFTER = re.compile(r"\b(?:pee|wee|urinat)\w*\b[^.;!?]{0,40}?\b(?:it |that )?(?:burns|burning|stings|stinging|hurts)\b"
+                            r"(?! (?:my|the|his|her) (?:skin|hand|arm|leg|finger))")
 _METER = re.compile(r"(?:\b(?:meter|glucometer|monitor|sensor|libre|cgm)\b|血糖仪)[^.;,，。；0-9]{0,25}?(\d{1,2}\.\d)(?!\d)", re.I)
 _LOW_SUGAR = re.compile(r"hypoglyc|low blood sugar|rule of 15|\b15 ?g(?:rams)?\b|glucagon|fast-acting|低血糖|15 ?克|胰高血糖素", re.I)
 # a low the patient describes ("having a hypo", "sugar dropped low", "shaky and sweaty", "血糖偏低", "手抖出汗")
@@ -178,6 +238,9 @@ _SAYS_LOW = re.compile(r"\bhypos?\b|\blow (?:blood )?(?:sugars?|glucose)\b|\b(?:
 _ONLY_AFTER_ASSESSMENT = re.compile(r"\bonly (?:for|after|once|when)\b[^.;]{0,60}\b(?:assessed|diagnosed|examined|checked|ruled out)\b|"
                                     r"只适用于[^。；]{0,10}(?:评估|诊断|确诊|检查)过", re.I)
 _SAYS_ASSESSED = re.compile(r"\b(?:diagnosed|assessed|examined|checked (?:me|him|her|them|it|out)|ruled out|been told|"
+                            # what a clinician said, not the patient's own reading ("he says it's indigestion")
+                            r"(?:doctors?|gp|dr|nurses?|pharmacists?|consultants?|specialists?|cardiologists?|paramedics?|"
+                            r"hospital|a&e|er|clinic|they)(?:\s+[\w']+){0,3}?\s+"
                             r"(?:said|says|told (?:me|him|her|us)) (?:it'?s|it is|it was|that|my|his|her)|"
                             r"i have (?:angina|reflux)|(?:my|his|her) (?:angina|reflux))\b|确诊|诊断|医生说|看过医生|检查过|评估过|"
                             r"有心绞痛|有反流", re.I)
@@ -529,6 +592,20 @@ def _stem(w: str) -> str:
     return w.rstrip("s") if len(w) > 4 else w
 
 
+_VACCINE = re.compile(r"\b(?:flu|influenza|covid(?:-19)?|coronavirus|pneumonia|pneumococcal|shingles|whooping cough|rsv)\s+"
+                      r"(?:jabs?|shots?|vaccines?|vaccinations?|boosters?|injections?)\b|(?:流感|新冠|肺炎|带状疱疹)(?:疫苗|加强针)",
+                      re.I)
+
+
+_MEDICINE_FOR = re.compile(r"\b(?:sleeping|sleep|blood pressure|bp|diabetes|diabetic|heart|water|thyroid|travel sickness|"
+                           r"motion sickness|sea ?sickness|anxiety|cholesterol|statin)\s+(?:tablets?|pills?|meds|medicines?|"
+                           r"medication|drugs?|capsules?)\b|安眠药|安定片|助眠药|催眠药", re.I)
+
+
+_MEDICINE_CHANGED = re.compile(r"\b(?:new|started|starting|added|changed|increased|doubled|switched|stopped|upped|"
+                               r"dose)\b|新|刚开始|换了|加了|加量|停了", re.I)
+
+
 @functools.lru_cache(maxsize=256)
 def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     """The complaint's topic terms (cached: one request asks for them from retrieval, the evidence completion and
@@ -537,6 +614,15 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
     # what the complaint is about: "不发烧" and "no blood" do not make it a fever or a bleeding question (a reading is
     # read in the whole text: "readings are good at about 135/85" is about blood pressure)
     readings = _reading_terms(query, zh)
+    # a vaccine names no illness: "had his flu jab last week" is no flu complaint, "打了流感疫苗" no 流感
+    query = _VACCINE.sub("疫苗" if zh else " vaccine ", query)
+    # a medicine named by what it is for names no complaint: "saving up her sleeping tablets" is no insomnia,
+    # "想让我给他买点安眠药" asks for a medicine for what the message goes on to describe
+    # (a medicine just started or changed is the question: "added a new blood pressure tablet and since then I go woozy")
+    query = _MEDICINE_FOR.sub(lambda m: m.group(0) if _MEDICINE_CHANGED.search(m.string[max(0, m.start() - 30):m.start()])
+                              else ("药" if zh else " medicine "), query)
+    query = _without_past_episodes(query, zh)
+    query = _without_guesses(query, zh)
     if zh:
         query = _ZH_FEELS_HOT.sub("发热", _ZH_DIFFERS.sub("有差异", query))
     query = (_REASSURED_ZH if zh else _REASSURED_EN).sub("，" if zh else ", ", affirmed_text(query))
@@ -551,6 +637,9 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
         return frozenset(terms - _GENERIC | readings)
     # "it burns when I pee" is about urine, not about burns
     low = _DYSURIA.sub(" urinary pee ", query.lower())
+    # the same said the other way round ("needing a wee every ten minutes and it burns like mad"): the lay table's
+    # "burns when I wee" terms
+    low = _DYSURIA_AFTER.sub(" urinary pee dysuria pain passing urine urinary tract infection ", low)
     # "feels hot" is a fever, a hot oven tray is not; "it stings" is a sensation, not an insect sting
     low = _FEELS_HOT.sub(" fever ", low)
     low = _STINGING.sub(" sore ", low)
@@ -905,6 +994,8 @@ _MINOR_EN = re.compile(r"\b(?:mild|slight|minor|touch of an?|bit of an?)\s+[a-z]
 CROSS_MARGIN = 0.1
 # how far below the best-retrieved candidate a guideline that shares one topic word and no title word may not anchor
 THIN_MARGIN = 0.05
+# how far behind the best-scored candidate a pressing one about more of the complaint may be and still lead
+PRESSING_MARGIN = 0.05
 _UNSAID = 10**6
 
 
@@ -961,14 +1052,13 @@ def _denied_outright(query: str, zh: bool) -> set[str]:
 
 # a criterion's own note of the serious cause it is there to find ("(possible giant cell arteritis)", "（需要排查肺结核等疾病）")
 _RULE_OUT = re.compile(r"[(（]\s*(?:possible|probable|suspected|may be|could be|signs? of|to rule out|可能是|可能为|疑似|怀疑|需要?排查)"
-                       r"[^)）]{2,40}[)）]", re.I)
+                       r"[^)）]{2,90}[)）]", re.I)
 
 
 def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Sentence], query: str, zh: bool) -> bool:
     """True when the patient matches one of the anchor's referral criteria whose note names a serious cause to rule out
     (_RULE_OUT: "（可能是巨细胞动脉炎）", "（需要排查肺结核等疾病）"): two of the patient's words, other than the guideline's
     title words, in the signs it lists (not in its referral: "几天内尽快到呼吸内科就诊" is no sign)."""
-    from rag.answer.conditions import said_in
     from rag.terms import find_conditions
 
     mine = [p for p in passages if p.doc_id == anchor]
@@ -977,19 +1067,48 @@ def _to_rule_out(passages: Sequence[Passage], anchor: str, criteria: Sequence[Se
         note = _RULE_OUT.search(s.text)
         if passages[s.n - 1].doc_id != anchor or not note or not find_conditions(note.group(0)):
             continue
-        signs = []
-        for part in re.split(r"[:：]", _RULE_OUT.sub(" ", s.text)):
-            if not _REFERRAL.search(part):
-                signs.append(part)
-            elif (m := re.search(r"\bif\b", part, re.I)) is not None:
-                signs.append(part[m.end():])
-        # the patient's words, not who they are, a number, a function word ("行吗": "流行") or the guideline's subject
-        said = {w for w in said_in(query, " ".join(signs)) if not (
-            _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in _GROUP_WORDS or w in _GROUP_WORDS
-            or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
-        if len(said) >= 2:
+        if len(_signs_said(query, _RULE_OUT.sub(" ", s.text), title, zh)) >= 2:
             return True
     return False
+
+
+_ZH_SWEAT = re.compile(r"(?:出了?)?一?身?(?:冷汗|大汗)")
+
+
+def _signs_said(query: str, criterion: str, title: AbstractSet[str], zh: bool) -> set[str]:
+    """The patient's words (their synonyms too) among the signs a criterion lists, read without its referral part
+    ("几天内尽快到呼吸内科就诊", "See a GP the same day if", "Call emergency services if"), and without who the patient
+    is, a number, a function word ("行吗": "流行") or the guideline's own subject (`title`)."""
+    from rag.answer.conditions import said_in
+
+    if zh:  # a cold sweat is the sweating a warning-sign list names ("出了一身冷汗" for "大汗淋漓")
+        query = _ZH_SWEAT.sub("大汗淋漓", query)
+    signs = []
+    for part in re.split(r"[:：]", criterion):
+        if not _REFERRAL.search(part):
+            signs.append(part)
+        elif (m := re.search(r"\bif\b", part, re.I)) is not None:
+            signs.append(part[m.end():])
+    found = set(said_in(query, " ".join(signs)))
+    if not zh:  # a word said in another form ("chews" for "chewing")
+        stems = {_stem(w) for w in content_words(" ".join(signs), QUESTION_STOP)}
+        found |= {w for w in content_words(affirmed_text(query), QUESTION_STOP) if _stem(w) in stems}
+    kept = {w for w in found if not (
+        _query_terms(w, zh, lay=False) & title or _stem(w.lower()) in title or _stem(w.lower()) in _GROUP_WORDS
+        or w in _GROUP_WORDS or re.fullmatch(r"[\d.]+", w) or w.lower() in QUESTION_STOP or set(w) <= _ZH_FUNCTION)}
+    # one word said in two forms is one sign ("sting", "stings")
+    return set({(w if zh else _stem(w.lower())): w for w in kept}.values())
+
+
+def _says_warning_signs(passages: Sequence[Passage], anchor: str, query: str, zh: bool) -> bool:
+    """True when the patient says two signs of one of the anchor's own red-flag (emergency) lines ("伴呼吸困难、大汗淋漓、
+    恶心呕吐…" for "出了一身冷汗，还想吐"; "it comes with breathlessness, sweating, nausea…" for "sweating and feel sick")."""
+    mine = [p for p in passages if p.doc_id == anchor]
+    if not mine:
+        return False
+    title = _guideline_terms(mine[0].title, zh)
+    return any(len(_signs_said(query, text, title, zh)) >= 2
+               for p in mine for text in guideline_sentences(p.text) if sentence_role(text, p.section) == "red_flag")
 
 
 # the words of a referral ("see your doctor", "请当天就医", "到呼吸内科就诊")
@@ -998,6 +1117,19 @@ _REFERRAL = re.compile(r"就医|就诊|看医生|拨打|急诊|\b(?:see|call|go 
 
 # the signs a red flag's label lists in brackets; a bracket that names the emergency ("possible torsion", "疑似主动脉夹层") stays
 _LABEL_SIGNS = re.compile(r"\((?!\s*(?:possible|probable|suspected|likely)\b)[^)]*\)|（(?!\s*(?:可能|疑似))[^）]*）", re.I)
+
+
+_LABEL_SUSPECTED = re.compile(r"[(（]\s*(?:possible|probable|suspected|likely|可能是?|疑似)\s*([^)）,，;；]{2,40})[)）]|"
+                              r"^\s*(?:possible|probable|suspected)\s+([a-z][a-z -]{2,40})$", re.I)
+
+
+def _label_conditions(labels: Sequence[str]) -> set[str]:
+    """The conditions red-flag labels say are suspected ("（疑似主动脉夹层）": 主动脉夹层; "Possible anaphylaxis": anaphylaxis)."""
+    out = set()
+    for label in labels:
+        for m in _LABEL_SUSPECTED.finditer(label.strip()):
+            out.add((m.group(1) or m.group(2)).strip().lower())
+    return {c for c in out if len(c) >= 2}
 
 
 def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
@@ -1095,8 +1227,16 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         return bool(_shared(heads, titles[d], zh)) or (zh and not cross[d] and any(
             w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
 
-    emergency = {d: 0.3 if names_in_label(d) else 0.05 if _shared(flags, " ".join(flag_texts[d]), zh) else 0.0
-                 for d in best} if flags else dict.fromkeys(best, 0.0)
+    # (so is a guideline whose warning sign names the emergency the label names: "突发撕裂样胸背痛（疑似主动脉夹层）" is
+    # 《胸痛》's "突发撕裂样胸背痛（可能是主动脉夹层）", though "胸背痛" holds no "胸痛"; not 《高血压》's, said first as background)
+    suspected = _label_conditions(red_flags)
+
+    def names_labels_condition(d: str) -> bool:
+        signs = " ".join(flag_texts[d]).lower()
+        return any(c in signs for c in suspected)
+
+    emergency = {d: 0.3 if names_in_label(d) else 0.05 if _shared(
+        flags, " ".join(flag_texts[d]), zh) else 0.0 for d in best} if flags else dict.fromkeys(best, 0.0)
     # an emergency of the patient's own group ("可能先兆子痫（孕期或产后…）" at 33 weeks) is the emergency of the guideline
     # written for that group, not of one that shares a symptom word of the label (a headache guideline's "头痛")
     in_group = {"pregnant": "pregnant" in patient, "infant": "young_infant" in patient}
@@ -1122,6 +1262,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     described = {d: _shared(qz(d, q)[0], " ".join(t for t in texts[d] if t not in set(flag_texts[d])) + " " + titles[d], qz(d, q)[1])
                  for d in best}
     weight = {d: sum((1.0 if w in units(d, described[d]) else 0.5) / holders[w] for w in units(d, topic[d])) for d in best}
+    # (the suspected emergency's guideline leads only where no other candidate is more about the complaint: "vomiting for
+    # 3 days… on metformin" with a possible DKA stays the vomiting guideline's, whose words the complaint says more of)
+    if flags:
+        for d in best:
+            if emergency[d] < 0.3 and names_labels_condition(d) and weight[d] >= max(weight.values()):
+                emergency[d] = 0.3
     # a guideline written for this patient's own group that is about the complaint too reads it as that group's
     # problem: a headache with swelling at 34 weeks is the pregnancy guideline's warning sign before the headache
     # guideline's
@@ -1177,6 +1323,14 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     leader = max(best, key=lambda d: (score[d], d))
     if first is not None and first in pressing and leader not in pressing and first != leader and not emergency[leader]:
         score[first] = score[leader] + 0.01
+    elif first is None and leader not in pressing and not emergency[leader]:
+        # with no complaint said first, a close candidate about more of the complaint whose own criterion sends this
+        # patient the same day or sooner leads a guideline that does not (a burning wee, loin pain and a fever of 39 is
+        # the UTI guideline's kidney infection before the adult fever guideline's list of causes)
+        close = [d for d in pressing if d in best and d != leader and topic[d] and weight[d] > weight[leader]
+                 and score[d] >= score[leader] - PRESSING_MARGIN]
+        if close:
+            score[max(close, key=lambda d: (score[d], d))] = score[leader] + 0.01
     # the anchor must share a topic word with the complaint: an off-topic question ("best recipe for
     # chocolate cake") reaches some passage, but not one that is about what was asked
     ordered = sorted(best, key=lambda d: (-score[d], d))
@@ -1442,6 +1596,9 @@ class ExtractiveGenerator:
         assessed = bool(_SAYS_ASSESSED.search(request.query))
         gated: set[int] = set()
         title_words = _guideline_terms(next(p.title for p in request.passages if p.doc_id == docs[0]), zh)
+        # nor when the patient also says two signs of the same guideline's red flags: the cause their words suggest
+        # ("心口烧" as heartburn) is then what a clinician has to tell from the serious one ("出了一身冷汗，还想吐" at 70)
+        warned = not assessed and _says_warning_signs(request.passages, docs[0], request.query, zh)
         held_tests: list[tuple[tuple[float, ...], Sentence]] = []
         for n, p in enumerate(request.passages, start=1):
             if p.doc_id not in rank:
@@ -1457,7 +1614,7 @@ class ExtractiveGenerator:
                     continue
                 seen.append(text)
                 s = Sentence(text=text, n=n, position=pos, role=sentence_role(text, p.section))
-                if s.role == "self_care" and n in gated and not _shared(q - title_words, _subject(text), zh):
+                if s.role == "self_care" and n in gated and (warned or not _shared(q - title_words, _subject(text), zh)):
                     continue
                 if s.role == "self_care" and not assessed and _ONLY_AFTER_ASSESSMENT.search(text):
                     gated.add(n)
@@ -1475,6 +1632,12 @@ class ExtractiveGenerator:
                 # (the guideline's own topic words do not describe the situation: "胃食管反流引起的咳嗽" in the cough guideline is
                 # about reflux)
                 off_situation = bool(lead and not _shared(q - _guideline_terms(p.title, zh), lead.group(1) or lead.group(2), zh))
+                if lead and not off_situation and not zh:
+                    # a situation named in two words is not described by one of them: "For motion sickness:" is not about
+                    # a pregnant woman who has "been sick" (the words for who the patient is are not required)
+                    named = _text_terms(lead.group(1) or "", zh) - _guideline_terms(p.title, zh) - _GROUP_WORDS - _GENERIC
+                    named -= {_stem(w) for w in ("for", "if", "in", "with", "when", "after", "you", "your", "have", "are")}
+                    off_situation = len(named) >= 2 and not named <= q
                 # the anchor guideline first, then the passage's own order (guidelines put the main advice first)
                 if off_situation and s.role == "self_care":
                     # a step for a situation the patient did not describe is no advice for them, even to fill the list
@@ -1598,9 +1761,13 @@ class ExtractiveGenerator:
         keep = set(docs)
         uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
         denied = _denied_outright(request.query, zh)
+        flagged = _label_terms(request.red_flags, zh)
+        assessed = bool(_SAYS_ASSESSED.search(request.query))
         # only the matched guidelines' passages may name a condition; numbering stays the prompt's
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
-        found = conditions_from_evidence(request.query, shown, request.language, limit=3 * MAX_CONDITIONS, age=request.age)
+        # (an episode the patient says is over names no condition: "上周感冒了，已经好了" is no cold now)
+        found = conditions_from_evidence(_without_past_episodes(request.query, zh), shown, request.language,
+                                         limit=3 * MAX_CONDITIONS, age=request.age)
 
         def fits(c: ConditionCandidate) -> bool:
             p = request.passages[c.passage - 1]
@@ -1608,7 +1775,19 @@ class ExtractiveGenerator:
                 return False
             # a vaccine or a test named in a sentence is no diagnosis ("vaccines in pregnancy, such as flu";
             # "a rapid flu/COVID-19 test")
-            if sentence_role(c.quote, p.section) in {"prevention", "tests", "treatment"}:
+            role = sentence_role(c.quote, p.section)
+            if role in {"prevention", "tests", "treatment"}:
+                return False
+            # a warning sign names its emergency for the patient who says that sign, or in an emergency for the one the
+            # red flag that fired is about, not for one who matches only elsewhere in the warning-sign list ("new
+            # weakness of face, arm or leg… (possible stroke)" for a heartbeat after coffee; "a tender scalp (possible
+            # giant cell arteritis)" for a thunderclap headache; "Signs of a serious allergic reaction" for an overdose)
+            if role == "red_flag" and not _shared(qc, c.quote, zh) and not (
+                    request.triage_urgency == "emergency" and _shared(flagged, c.quote, zh)):
+                return False
+            # nor does a step the guideline keeps for what a clinician has assessed name what the patient may have
+            # ("轻度胸壁肌肉拉伤可休息…" names no sprain for a crushing chest pain never assessed)
+            if role == "self_care" and not assessed and _ONLY_AFTER_ASSESSMENT.search(p.text):
                 return False
             # nor a risk a prohibition warns of ("Do not give honey to babies under 12 months (risk of infant botulism)"),
             # nor a treatment ("prescribed triptans work best"): they name what to avoid or how it is treated, not what
