@@ -388,11 +388,6 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
             # retrieval's choice stands in for words the concept table lacks ("pulled the kettle over"): round 17 widened
             # this to every answer and took it back (a safety net for a scald told in unlisted words)
             continue
-        if cr.level == "emergency" and off_topic and (subject := (title & _concept_tokens()) - _CONTEXT) \
-                and not subject & facts.tokens:
-            # another guideline's red flags are about its own subject: the adult fever guideline's "呼吸困难、胸痛、心跳非常快"
-            # is chest pain WITH a fever, not chest tightness on the stairs that passes with rest and no fever (round 17)
-            continue
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
         # the patient has this guideline's subject: the answer is about it and a sign the patient names is in its text
