@@ -211,8 +211,10 @@ def _green_feverish_child(text: str, facts: Any) -> bool:
         return False
     if age < 0.5 and (temp is None or temp >= 39.0):
         return False
-    days = facts.duration_days
-    if days is not None and days >= 5 and days < 0.9 * age * 365:  # (an infant's "five months" is the age, not the fever)
+    from rag.safety.urgency.facts import illness_days
+
+    days = illness_days(facts)
+    if days is not None and days >= 5:
         return False
     if not (facts.settled or "cgood_spirit" in facts.tokens or _WELL_CHILD.search(text)):
         return False

@@ -18,6 +18,7 @@ from rag.safety.urgency.facts import (
     _ASKS_REVIEW_TEXT,
     Facts,
     _days_text,
+    illness_days,
 )
 from rag.safety.urgency.matching import (
     _ALARM,
@@ -377,8 +378,9 @@ def _expected_vaccine_fever(facts: Facts) -> bool:
         return False
     if facts.temperature_c is not None and facts.temperature_c >= 39.0:
         return False
-    if facts.duration_days is not None and 2 < facts.duration_days < 0.9 * facts.age_years * 365:
-        return False  # (an infant's "five months" is the age, not the fever)
+    days = illness_days(facts)
+    if days is not None and days > 2:
+        return False
     from rag.safety.urgency.terms import _concept_tokens
 
     return {t for t in facts.tokens if t in _concept_tokens() or t.startswith("not_c")} <= _VACCINE_FEVER_ONLY
@@ -525,7 +527,7 @@ def _review_without_criterion(facts: Facts, language: str) -> str:
         # (a known pattern the patient recognises, "my usual migraine, same as always", is what the self-care is for;
         # not when it is worse, different or new this time)
         return "症状反复出现" if zh else "it keeps coming back"
-    if "sciatica" in facts.tokens or "csciatica" in facts.tokens:
+    if "csciatica" in facts.tokens:
         # pain, tingling or numbness going down the leg from the back (sciatica): the back-pain guideline's self-care
         # helps, and a clinician or physiotherapist should see it (every development writer labelled it routine or
         # sooner, none self-care)

@@ -581,13 +581,18 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  glucose_mmol=max(sugars) if sugars else None)
 
 
+def illness_days(facts: Facts) -> float | None:
+    """How long the complaint has lasted, or None: not a baby's age read as a duration ("she's five months")."""
+    days, age = facts.duration_days, facts.age_years
+    if days is not None and age is not None and days >= 0.9 * age * 365:
+        return None
+    return days
+
+
 # how often, told as a count per period ("4 or 5 times a week", "once a fortnight", "twice a day", "一周四五次",
 # "两周一次"), and whether the count is what is usual ("usually", "normally", "used to", "平时", "以前")
-_COUNT_WORDS = {"once": 1, "twice": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                "nine": 9, "ten": 10, "a couple of": 2, "a few": 3, "several": 4, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5,
-                "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "几": 3}
-_PERIOD_DAYS = {"day": 1, "night": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365, "天": 1, "晚": 1, "日": 1, "周": 7,
-                "星期": 7, "礼拜": 7, "月": 30, "年": 365}
+_TIMES = {"once": 1.0, "twice": 2.0}
+_PERIOD_DAYS = {**_UNIT_DAYS, "fortnight": 14}
 _COUNT = r"(\d+|once|twice|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few|several)"
 _FREQ_EN = re.compile(_COUNT + r"(?:\s*(?:or|to|-)\s*(?:\d+|two|three|four|five|six|seven|eight|nine|ten))?(?:\s*times?)?\s+"
                       r"(?:a|per|each|every)\s+(day|night|week|fortnight|month|year)\b", re.I)
@@ -597,13 +602,12 @@ _USUAL_MARK = re.compile(r"\b(?:usually|normally|typically|used to(?: be)?|befor
 
 
 def _rate(m: re.Match[str], zh: bool) -> float:
+    """Times per day of one count per period (numbers read by `_num`, as for durations)."""
     if zh:
-        per = _COUNT_WORDS.get(m.group(1) or "一", None) if not (m.group(1) or "").isdigit() else int(m.group(1))
-        count = int(m.group(3)) if m.group(3).isdigit() else _COUNT_WORDS.get(m.group(3), 1)
-        return count / ((per or 1) * _PERIOD_DAYS[m.group(2)])
+        per = _num(m.group(1) or "一") or 1
+        return (_num(m.group(3)) or 1) / (per * _PERIOD_DAYS[m.group(2)])
     word = m.group(1).lower()
-    count = int(word) if word.isdigit() else _COUNT_WORDS.get(word, 1)
-    return count / _PERIOD_DAYS[m.group(2).lower()]
+    return (_TIMES.get(word) or _num(word) or 1) / _PERIOD_DAYS[m.group(2).lower()]
 
 
 def _more_often_than_usual(symptoms: str) -> bool:
