@@ -2086,3 +2086,52 @@ def test_round_17_a_well_babys_fever_after_the_jabs_is_self_care() -> None:
     assert level("my 5 month old has 39.2 after her jabs today, feeding well", 0.42, "en") != "self_care"
     assert level("my 5 month old has 38.1 after her jabs today, not feeding and very sleepy", 0.42, "en") != "self_care"
     assert level("my 8 week old has 38.1 after her jabs today, feeding well", 0.15, "en") != "self_care"
+
+
+def test_round_18_a_season_or_a_month_named_then_and_now_is_how_long_it_has_lasted() -> None:
+    f = extract_facts("Menopause is wrecking my sleep, hot flushes wake me 3 or 4 times a night, been going on since the spring",
+                      age=51)
+    assert f.duration_days == 30.0
+    assert extract_facts("从过年到现在一直睡不好", age=40).duration_days == 30.0
+    covid = extract_facts("Had covid in June, it's now October and I'm still shattered after a short walk", age=41)
+    assert covid.duration_days == 120.0
+    assert "for about 4 months" in covid.describe("en")
+    assert "持续约2个月" in extract_facts("咳嗽两个月了", age=40).describe("zh")
+    # a month named once, or two months with no "now", is not a span
+    assert extract_facts("my holiday in June was great, now I have a cough", age=30).duration_days is None
+    assert extract_facts("booked for June, seen in October", age=30).duration_days is None
+
+
+def test_round_18_a_sprain_is_the_injury_a_criterion_below_an_emergency_names() -> None:
+    sprains = passage("5 When to see a clinician", "See your primary care doctor or a physiotherapist if pain and swelling are "
+                      "not improving after a week of self-care, if the joint keeps giving way, or if the injury stops you "
+                      "working or playing sport.", doc_id="sprains-test", title="Sprains and strains", n=120)
+    f = extract_facts("pulled my hamstring 2 weeks ago and still can't play football", age=22)
+    assert {"csprain", "cdaily_impact"} <= f.tokens and "cinjury" not in f.tokens
+    assert [m.level for m in match_criteria(f, criteria_of([sprains]), frozenset({"sprains-test"}))] == ["soon"]
+    # an emergency's "after an injury" keeps its own word: a sprain is not a head injury's criterion
+    head = passage("3 Red flags", "Call an ambulance for a severe headache after an injury.", doc_id="headache-test",
+                   title="Headache", n=121)
+    sprain = extract_facts("sprained my ankle, and I have a severe headache", age=30)
+    assert [m for m in match_criteria(sprain, criteria_of([head]), frozenset({"headache-test"})) if m.level == "emergency"] == []
+
+
+def test_round_18_unusual_for_you_and_most_weeks_in_patients_words() -> None:
+    sti = passage("5 When to see a clinician", "See a sexual health clinic within a few days if you have a vaginal discharge "
+                  "that is unusual for you.", doc_id="sti-test", title="Sexually transmitted infections", n=122)
+    f = extract_facts("my discharge has changed, yellowy and fishy smelling, not like normal for me", age=28, sex="female")
+    assert "cunusual" in f.tokens
+    assert [m.level for m in match_criteria(f, criteria_of([sti]), frozenset({"sti-test"}))] == ["soon"]
+    assert "cunusual" not in extract_facts("my discharge is normal for me, no smell", age=28).tokens
+    assert "crecur" in extract_facts("I get heartburn most weeks, Gaviscon helps", age=46).tokens
+    assert "cwheeze" in extract_facts("咳嗽，嗓子里呼噜呼噜的像拉风箱", age=30).tokens  # breathing like a bellows
+
+
+def test_round_18_a_headache_with_an_adverb_between_and_one_never_had_before() -> None:
+    assert "cheadache" in extract_facts("一咳嗽脑袋就疼得厉害", age=40).tokens
+    assert "cheadache" in extract_facts("一低头头都痛", age=40).tokens
+    assert "cheadache" not in extract_facts("头不疼", age=40).tokens
+    for said in ("I've never had a headache like this, came on in seconds", "I'm not a headache person but this one is bad"):
+        f = extract_facts(said, age=45)
+        assert "cheadache" in f.tokens and "not_cheadache" not in f.tokens, said
+    assert "not_cheadache" in extract_facts("no headache, never had one", age=45).tokens

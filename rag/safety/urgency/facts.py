@@ -299,6 +299,9 @@ def _days_text(days: float, zh: bool) -> str:
         return f"持续{v}小时" if zh else f"for {v} hours"
     if days >= 365 and days % 365 == 0:  # "five years" was read as 1825 days: say it as the patient did
         return f"持续{days / 365:g}年" if zh else f"for {days / 365:g} year{'s' if days > 365 else ''}"
+    if days >= 30 and days % 30 == 0:  # "since the spring", "in June, now October", "two months": months, not days
+        n = int(days // 30)
+        return f"持续约{n}个月" if zh else f"for about {'a month' if n == 1 else f'{n} months'}"
     return f"持续{days:g}天" if zh else f"for {days:g} days"
 
 
@@ -482,6 +485,10 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  r"november|december)\b|\b(?:for|over|during|in) (?:the )?(?:past|last) month\b|\bfor (?:a|about a|over a) month\b|"
                  r"(?:从|打从|自从)上个?月|上个?月(?:开始|以来|到现在)|这一?个月(?:来|以来)", low):
         durations.append(30.0)
+    if _SINCE_SEASON.search(low):
+        durations.append(30.0)  # "since the spring", "since Christmas", "从过年到现在": a season or a holiday ago, a month at least
+    if (months := _months_between(low)) is not None:
+        durations.append(30.0 * months)  # "had covid in June, it's now October": four months
     if re.search(r"\b(?:for|over|past|last) (?:the )?(?:past |last )?(?:few |several |many )?months\b|\bmonths now\b|"
                  r"\b(?:a few|several|a couple of) months\b|好几个月|几个月了|这几个月", low):
         durations.append(60.0)
@@ -579,6 +586,25 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                  blood_pressure=(pressures[-1] if len(pressures) > 1 and _REMEASURED.search(text) else
                                  (max(p[0] for p in pressures), max(p[1] for p in pressures))) if pressures else None,
                  glucose_mmol=max(sugars) if sugars else None)
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+           "december")
+_SINCE_SEASON = re.compile(r"\bsince (?:the |last )?(?:spring|summer|autumn|fall|winter|christmas|xmas|easter|new year|"
+                           r"(?:summer |easter |christmas )?holidays?|half[- ]term)\b|(?:从|打从|自从)(?:春天|夏天|秋天|冬天|过年|春节|国庆|暑假|寒假)|"
+                           r"(?:春天|夏天|秋天|冬天|过年|春节|国庆|暑假|寒假)(?:以后|以来|开始|到现在)", re.IGNORECASE)
+_MONTH_THEN_NOW = re.compile(r"\b(?:in|since|back in|from|early|late|mid)[- ](" + "|".join(_MONTHS) + r")\b.{0,120}?"
+                             r"\b(?:now|it'?s|it is)\s+(?:already\s+|nearly\s+|almost\s+)?(" + "|".join(_MONTHS) + r")\b",
+                             re.IGNORECASE | re.DOTALL)
+
+
+def _months_between(low: str) -> int | None:
+    """"in June ... it's now October": the months from the one named first to the one said to be now."""
+    m = _MONTH_THEN_NOW.search(low)
+    if not m:
+        return None
+    gap = (_MONTHS.index(m.group(2)) - _MONTHS.index(m.group(1))) % 12
+    return gap or None
 
 
 def illness_days(facts: Facts) -> float | None:

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.safety.urgency.criteria import (
     _WEEKS_WHY,
@@ -360,6 +360,10 @@ def _has_condition_of(p: Passage, facts: Facts, title: frozenset[str]) -> bool:
     return any(_IMPLIES[c] & facts.tokens for c in subject)
 
 
+# a subject a criterion names, and the patient's concepts that are a kind of it
+_SUBJECT_IS = {"cinjury": frozenset({"csprain"})}
+
+
 def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: AbstractSet[str] = frozenset(),
                    passages: Sequence[Passage] = ()) -> list[Match]:
     """Every criterion one of whose clauses holds for the patient, most urgent first (topic_doc_ids: the guidelines
@@ -372,7 +376,12 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
     # the answer's own guideline is about what the patient says (its title names something of it): another guideline is
     # then "off topic" (a c-section wound answered from the adult fever guideline, "no temperature", is not)
     topic_named = any(p.doc_id in topic_doc_ids and _title_tokens(p) & facts.tokens for p in passages)
+    # what the patient's complaint is, as a criterion below an emergency names it: a sprain or a strain is an injury ("if
+    # the injury stops you working or playing sport"); an emergency's "after an injury" keeps its own word
+    below = replace(facts, tokens=facts.tokens | {sub for sub, kinds in _SUBJECT_IS.items() if kinds & facts.tokens})
+    every = facts
     for cr in criteria:
+        facts = every if cr.level == "emergency" else below
         title = frozenset(_title_tokens(cr.passage))
         off_topic = bool(topic_doc_ids) and cr.passage.doc_id not in topic_doc_ids and (topic_named or not passages)
         if cr.level != "emergency" and not _has_condition_of(cr.passage, facts, title):

@@ -131,9 +131,17 @@ def _normalise(text: str) -> str:
         form = m.group(0)
         return f" {lookup.get(form) or lookup.get(form[:-1]) or lookup[form[:-2]]} "
 
-    return rx.sub(token, text.lower().replace("’", "'"))
+    return rx.sub(token, _ZH_HEAD_ADVERB.sub(r"\1\2", text.lower().replace("’", "'")))
 
 
+# "一咳嗽脑袋就疼", "一低头头都痛": an adverb between the head and its pain still makes a headache
+_ZH_HEAD_ADVERB = re.compile("(头|脑袋|脑壳)(?:就|都|也|又|还|会|立马|马上)+(疼|痛)")
+
+
+_NEVER_LIKE = re.compile(r"\b(?:never|not ever)\s+(?:had|felt|experienced|known|get|got)\s+(?:a |an |any |one )?(?:c[a-z_]+|[a-z]+)"
+                         r"(?:\s+[a-z]+)?\s+like\s+(?:this|it|that)\b|"
+                         r"\b(?:not|never been|never|isn't|am not|i'm not)\s+(?:really\s+|usually\s+)?(?:a|an)\s+(?:c[a-z_]+|[a-z]+)\s+"
+                         r"(?:person|sufferer|type)\b")
 _FACULTY = frozenset({"cvision", "vision", "sleep", "breath", "hear", "hearing", "speech", "eating", "eat", "drink", "walk", "weeing",
                       "peeing", "wee", "pee", "urine", "balance"})
 
@@ -141,7 +149,8 @@ _FACULTY = frozenset({"cvision", "vision", "sleep", "breath", "hear", "hearing",
 def _clause_tokens(clause: str) -> set[str]:
     """Content tokens of one clause; words under a negation cue become "not_<word>"."""
     out: set[str] = set()
-    neg_en = _EN_NEG.search(clause)
+    # "never had a headache like this", "I'm not a headache person": said to tell the sign is new, not to deny it
+    neg_en = _EN_NEG.search(_NEVER_LIKE.sub(lambda m: " " * len(m.group(0)), clause))
     neg_start = neg_en.end() if neg_en else None
     # "hands and face fine": the body parts it names are reported as normal ("asthma is mostly ok" still has asthma)
     fine = bool(_FINE_AFTER.search(clause))
