@@ -2135,3 +2135,44 @@ def test_round_18_a_headache_with_an_adverb_between_and_one_never_had_before() -
         f = extract_facts(said, age=45)
         assert "cheadache" in f.tokens and "not_cheadache" not in f.tokens, said
     assert "not_cheadache" in extract_facts("no headache, never had one", age=45).tokens
+
+
+def test_round_18_a_forms_answers_are_statements() -> None:
+    from rag.safety.spelling import normalise
+
+    qa = normalise("Q: Main symptom? A: sore throat. Q: How long? A: 2 days. Q: Fever? A: no. "
+                   "Q: Trouble swallowing saliva or breathing? A: no")
+    f = extract_facts(qa, age=30)
+    assert "cswallow_trouble" not in f.tokens and "not_cswallow_trouble" in f.tokens
+    assert "cfever" not in f.tokens
+    # a "yes" states the sign (a question left as a question would read as a hypothetical)
+    assert "cchest_pain" in extract_facts(normalise("Any chest pain? Yes. Vomiting: none"), age=50).tokens
+    assert "not_cvomit" in extract_facts(normalise("Any chest pain? Yes. Vomiting: none"), age=50).tokens
+    assert "not_cfever" in extract_facts(normalise("Age: 67 / Fever: no / Cough: yes, 3 weeks"), age=67).tokens
+    zh = extract_facts(normalise("问：发烧吗？答：没有。问：有没有呕吐？答：有"), age=30)
+    assert "cfever" not in zh.tokens and "cvomit" in zh.tokens
+    # not an answer: "no idea", a question the patient asks
+    assert normalise("do I need antibiotics? no idea") == "do I need antibiotics? no idea"
+    assert normalise("Is it serious? I have a rash") == "Is it serious? I have a rash"
+
+
+def test_round_18_unable_to_pass_stool_or_wind_is_not_passing_wind() -> None:
+    belly = passage("3 Red flags: seek emergency care now", "Call an ambulance for:\n- Being unable to pass stool or wind, with "
+                    "vomiting and a swollen belly (possible bowel blockage).", doc_id="abdo-test", title="Abdominal pain", n=123)
+    quiet = extract_facts("Crampy tummy ache and bloated after a huge dinner, passed wind and it eased, no vomiting", age=26)
+    assert [m for m in match_criteria(quiet, criteria_of([belly]), frozenset({"abdo-test"})) if m.level == "emergency"] == []
+    blocked = extract_facts("can't pass wind or poo since yesterday, being sick, tummy swollen and hard", age=60)
+    assert [m.level for m in match_criteria(blocked, criteria_of([belly]), frozenset({"abdo-test"}))] == ["emergency"]
+
+
+def test_round_18_what_the_patient_wonders_is_not_what_they_report() -> None:
+    f = extract_facts("Mosquito bites on legs, red itchy bumps, no fever. Could these be infected with something terrible?", age=30)
+    assert "cpus" not in f.tokens and "cbite" in f.tokens
+    assert "cpus" in extract_facts("the bite looks infected, there's pus in it", age=30).tokens
+
+
+def test_round_18_south_east_asia_is_a_malaria_area() -> None:
+    fever = passage("5 何时就诊及科室", "去过疟疾流行地区后发热（需要排查疟疾）：请当天到发热门诊就医。", doc_id="fever-zh",
+                    title="成人发热", n=124)
+    f = extract_facts("刚从东南亚回来一周，发烧39度，全身酸痛，头痛", age=35)
+    assert [m.level for m in match_criteria(f, criteria_of([fever]), frozenset({"fever-zh"}))] == ["urgent"]

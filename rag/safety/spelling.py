@@ -260,12 +260,44 @@ def _zh(text: str) -> str:
     return _ZH_SPACE.sub("，", text)
 
 
+# a symptom checker's or a form's questions answered: "Q: Fever? A: no", "Trouble swallowing? No.", "Vomiting: none",
+# "问：发烧吗？答：没有". The answer is what the patient says: a "no" denies the question's sign, a "yes" states it
+# (a question left as a question reads as a hypothetical, and a "no" after it would be lost)
+_QA_NO = re.compile(r"(?:\bQ\s*\d*\s*[:.)]\s*)?([^?？\n:：.。!！]{2,80}?)\s*[?？]\s*(?:A\s*\d*\s*[:.)]\s*)?"
+                    r"(?:(no|nope|none|never|nil|not really|negative)|(yes|yeah|yep))(?=\s*(?:[.!,;/|\n]|$|Q\b))[.!,;]?", re.IGNORECASE)
+_QA_NO_ZH = re.compile("(?:问\\s*[:：]\\s*)?([^?？\\n:：。！]{1,40}?)\\s*[?？]\\s*(?:答\\s*[:：]\\s*)?(?:(没有|没|无|否|不是|不)|(有|是的|是))(?=[。，,.；;\\s]|$)[。，,.；;]?")
+_FIELD_NO = re.compile(r"((?:^|(?<=[\n.;/|]))\s*)([A-Za-z][A-Za-z '-]{1,40}?)\s*[:=-]\s*(?:no|none|nil|denies|negative|absent)"
+                       r"(?=\s*(?:[.,;/|\n]|$))[.,;]?",
+                       re.IGNORECASE | re.MULTILINE)
+
+
+def _zh_asked(question: str) -> str:
+    """What a Chinese yes/no question asks about: "有没有呕吐" and "发烧吗" ask about 呕吐 and 发烧."""
+    q = question.strip().removesuffix("吗").removesuffix("没有")
+    for lead in ("有没有", "是不是", "有无", "有"):
+        if q.startswith(lead) and len(q) > len(lead):
+            return q[len(lead):]
+    return q
+
+
+def _answered(text: str) -> str:
+    """Questions with their answers written as statements: "Q: Fever? A: no" is "no Fever."; "A: yes" is "Fever."."""
+    if "?" not in text and "？" not in text and ":" not in text and "：" not in text:
+        return text
+    text = _QA_NO.sub(lambda m: f"no {m.group(1).strip()}. " if m.group(2) else f"{m.group(1).strip()}. ", text)
+    text = _QA_NO_ZH.sub(lambda m: f"没有{_zh_asked(m.group(1))}。" if m.group(2)
+                         else f"{_zh_asked(m.group(1))}。", text)
+    return _FIELD_NO.sub(lambda m: f"{m.group(1)}no {m.group(2).strip()}. ", text)
+
+
 def normalise(text: str) -> str:
     """The text with text-speak written out, glued words split, misspellings corrected and run-ons cut (English);
-    in Chinese, spaces between clauses read as commas and pinyin initials for family members (bb, lg, lp) written out.
+    in Chinese, spaces between clauses read as commas and pinyin initials for family members (bb, lg, lp) written out;
+    a form's questions with their answers written as statements.
     (Not cached: a cache keyed on the message would keep patients' text in the process.)"""
     if not text:
         return text
+    text = _answered(text)
     if _CJK.search(text):
         text = _zh(text)
     if not _ASCII_LETTER.search(text[:2000]):

@@ -221,6 +221,8 @@ _WORD_OR_WORD = re.compile(r"^(.*?)\b([a-z][\w-]+) or ([a-z][\w-]+)\b(.*)$", re.
 _NOT_A_NOUN = frozenset("a an the your you if it they this that any other more less if when which who".split())
 _VERB_NEXT = re.compile(r"\s+(?:has|have|had|is|are|was|were|gets?|getting|got|spreads?|spreading|keeps?|lasts?|lasting|"
                         r"becomes?|becoming|that|which|who|does|do|did|will|won't|doesn't|hasn't|isn't|looks?|feels?)\b", re.I)
+_UNABLE_BEFORE = re.compile(r"\b(?:unable to|not able to|cannot|can't|can not|could not|couldn't)\s+[a-z]+\s+(?:the |a |any |your )?$",
+                            re.IGNORECASE)
 _PREP_BEFORE = re.compile(r"\b(?:around|in|on|after|near|from|of|to|into|at|under|over)\s+(?:the |a |an |your |his |her )?$", re.I)
 
 
@@ -245,7 +247,8 @@ def _distribute_or(m: re.Match[str]) -> str:
         return seg
     head, x, y, tail = w.groups()
     tail_is_bracket = not tail.strip(" .;:。") or tail.strip().startswith("(")  # (a sentence's closing stop ends it too)
-    if _VERB_NEXT.match(tail) or (_PREP_BEFORE.search(head) and tail_is_bracket):
+    if _VERB_NEXT.match(tail) or ((_PREP_BEFORE.search(head) or _UNABLE_BEFORE.search(head)) and tail_is_bracket):
+        # ("being unable to pass stool or wind": unable to pass either; "wind" alone is no red flag)
         return f"{head}{x}{tail} or {head}{y}{tail}"
     if not head.strip() and _DESCRIBING.fullmatch(x) and y.lower() not in _INTENSIFIERS \
             and (noun := _ONE_NOUN.match(tail)) is not None:

@@ -432,6 +432,13 @@ def _past_reaction(text: str) -> bool:
     return any(_REACTION.search(s) and _AFTER_TRIGGER.search(s) for s in re.split(r"[.!?。！？]", text))
 
 
+# what the patient wonders about is not what they report: "could these be infected with something?", "might it be
+# cancer?", "会不会是感染了？" (the signs they tell elsewhere still count; red flags are triage's, which reads every word)
+_WONDERS = re.compile(r"\b(?:could|can|might|may|would)\s+(?:it|this|these|that|they|those)\s+be\s+[^?.!\n]{1,60}\?|"
+                      r"\b(?:is|are)\s+(?:it|this|these|that|they|those)\s+(?:\w+\s+)?(?:infected|serious|cancer|contagious|"
+                      r"dangerous)\b[^?.!\n]{0,30}\?|(?:会不会|是不是|难道)(?:是|得了|感染了)?[^？?。！\n]{1,20}[？?]", re.IGNORECASE)
+
+
 def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
                   duration: str | None = None) -> Facts:
     """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
@@ -499,7 +506,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     said = any(not denies_pregnancy(low, m.start()) for m in re.finditer(r"\bpregnant\b|怀孕|孕\d|孕期", low))
     if is_pregnant is None and (preg or said):
         is_pregnant = True
-    tokens = set(_tokens(symptoms))
+    tokens = set(_tokens(_WONDERS.sub(" ", symptoms)))
     if _INTENSE.search(symptoms):
         tokens.add("severe")  # "really bad", "unbearable", "痛得受不了": the patient says how bad it is
     if _FAST.search(symptoms):
