@@ -2176,3 +2176,10 @@ def test_round_18_south_east_asia_is_a_malaria_area() -> None:
                     title="成人发热", n=124)
     f = extract_facts("刚从东南亚回来一周，发烧39度，全身酸痛，头痛", age=35)
     assert [m.level for m in match_criteria(f, criteria_of([fever]), frozenset({"fever-zh"}))] == ["urgent"]
+
+
+def test_round_18_pain_that_comes_in_waves_since_last_night_does_not_keep_coming_back() -> None:
+    assert "crecur" not in extract_facts("Crampy tummy ache after a huge dinner last night, comes and goes, passed wind", age=26).tokens
+    # over days, or with no time said, it is still pain that keeps coming back (the safer reading)
+    assert "crecur" in extract_facts("tummy pain comes and goes for 3 days now", age=26).tokens
+    assert "crecur" in extract_facts("tummy pain comes and goes", age=26).tokens

@@ -432,6 +432,8 @@ def _past_reaction(text: str) -> bool:
     return any(_REACTION.search(s) and _AFTER_TRIGGER.search(s) for s in re.split(r"[.!?。！？]", text))
 
 
+_JUST_NOW = re.compile(r"\b(?:last night|this morning|this afternoon|this evening|tonight|today|an hour ago|few hours)\b", re.I)
+_INTERMITTENT = re.compile(r"\b(?:comes? and goes?|coming and going|on and off|off and on|now and then)\b", re.IGNORECASE)
 # what the patient wonders about is not what they report: "could these be infected with something?", "might it be
 # cancer?", "会不会是感染了？" (the signs they tell elsewhere still count; red flags are triage's, which reads every word)
 _WONDERS = re.compile(r"\b(?:could|can|might|may|would)\s+(?:it|this|these|that|they|those)\s+be\s+[^?.!\n]{1,60}\?|"
@@ -507,6 +509,12 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     if is_pregnant is None and (preg or said):
         is_pregnant = True
     tokens = set(_tokens(_WONDERS.sub(" ", symptoms)))
+    if "crecur" in tokens and _INTERMITTENT.search(symptoms) \
+            and (max(durations) < 2 if durations else bool(_JUST_NOW.search(symptoms))) \
+            and "crecur" not in _tokens(_INTERMITTENT.sub(" ", _WONDERS.sub(" ", symptoms))):
+        # "crampy, comes and goes, since last night": a pain that comes in waves within one short illness is not one that
+        # keeps coming back (over days, weeks: "hives coming and going for 8 weeks" still is)
+        tokens.discard("crecur")
     if _INTENSE.search(symptoms):
         tokens.add("severe")  # "really bad", "unbearable", "痛得受不了": the patient says how bad it is
     if _FAST.search(symptoms):
