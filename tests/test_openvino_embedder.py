@@ -197,8 +197,12 @@ def test_int8_is_made_offline_from_the_packaged_model_once_then_read_from_the_ca
     a = np.asarray(emb.embed_documents(texts))
     b = np.asarray(torch_minilm.embed_documents(texts))
     cos = (a * b).sum(axis=1)
-    # int8 vectors differ from fp32 (hence their own name), but stay close on every real passage
-    assert cos.min() >= 0.98 and cos.mean() >= 0.995, f"lowest cosine {cos.min():.6f}, mean {cos.mean():.6f}"
+    # int8 vectors differ from fp32 (hence their own name), but stay close on every real passage. How close depends on the
+    # CPU's int8 instructions: with VNNI (AVX-512 VNNI / AVX-VNNI) the mean was >= 0.995; on an AVX2-only AMD EPYC (no VNNI:
+    # u8 x s8 products summed in 16 bits) the same model, texts and packages gave 0.994108, lowest 0.986044 (2026-12-04)
+    cpu = Path("/proc/cpuinfo").read_text(encoding="utf-8") if Path("/proc/cpuinfo").exists() else ""
+    mean_floor = 0.995 if "vnni" in cpu else 0.99
+    assert cos.min() >= 0.98 and cos.mean() >= mean_floor, f"lowest cosine {cos.min():.6f}, mean {cos.mean():.6f}"
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert float(np.asarray(emb.embed_query(texts[7])) @ a[7]) >= 0.999  # the query path and the batch path agree
 
