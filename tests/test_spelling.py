@@ -126,6 +126,8 @@ def test_not_quite_with_it_is_a_sign_not_a_denial() -> None:
     ("BG 2.8 and shaky", "blood sugar 2.8 and shaky"),
     ("pain down my L arm, v sweaty", "pain down my left arm, very sweaty"),
     ("diahrea and nausious", "diarrhoea and nauseous"),
+    ("worst ha of my life", "worst headache of my life"),
+    ("ds 2 hot and floppy", "my son 2 hot and floppy"),
 ])
 def test_clinical_and_chat_shorthand_is_written_out(typed: str, meant: str) -> None:
     assert normalise(typed) == meant
@@ -133,7 +135,8 @@ def test_clinical_and_chat_shorthand_is_written_out(typed: str, meant: str) -> N
 
 def test_shorthand_leaves_ordinary_words_and_numbers_alone() -> None:
     for text in ("my 8 month old has a cold", "had a 3D scan at 20 weeks", "took 2 x 500mg", "she was sobbing",
-                 "I sob at night", "the bg music was loud", "Dr L Smith", "a very hard day"):
+                 "I sob at night", "the bg music was loud", "Dr L Smith", "a very hard day", "ha ha very funny",
+                 "date as dd/mm/yyyy"):
         assert normalise(text) == text, text
     assert normalise("1 hr 20 minutes") == "1 hour 20 minutes"
 

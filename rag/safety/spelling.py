@@ -64,6 +64,9 @@ _SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.
     (r"\bd\s*[/&+]\s*v\b", "diarrhoea and vomiting"),
     (r"\bv\s*[/&+]\s*d\b", "vomiting and diarrhoea"),
     (r"\bh/a\b", "headache"),
+    (r"\b(bad|worst|severe|terrible|awful|splitting|thumping|pounding|sudden|my|the|this) ha\b(?!-)", "\\1 headache"),
+    # a parents' forum's initials: dear son, daughter, husband, wife ("ds 2 hot and floppy", "DD1")
+    (r"\bds\d?\b(?!/)", "my son"), (r"\bdd\d?\b(?!/)", "my daughter"), (r"\bdh\b", "my husband"), (r"\bdw\b", "my wife"),
     (r"\bc/o\b", "complaining of"),
     (r"\bs\.o\.b\b\.?", "short of breath"),
     (r"\bsoboe\b", "short of breath on exertion"),
