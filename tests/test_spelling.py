@@ -152,3 +152,13 @@ def test_triage_reads_shorthand() -> None:
     assert triage("SOB at rest since 1h").urgency == "emergency"
     assert triage("short of breath even sitting still").urgency == "emergency"
     assert triage("SOB on stairs, better with rest, no cp").urgency is None
+
+
+def test_what_follows_just_or_only_after_a_denial_is_what_the_patient_has() -> None:
+    # round 19: "no fever no rash just coughing up blood" denied the blood along with the fever
+    assert normalise("no fever no rash just coughing up lots of blood") == "no fever no rash, just coughing up lots of blood"
+    assert triage("no fever no rash just coughing up lots of blood").urgency == "emergency"
+    assert triage("not breathless only vomiting blood").urgency == "emergency"
+    # "not just", and "only when" (when the pain comes) are left as written
+    assert normalise("not just a cold") == "not just a cold"
+    assert normalise("no pain only when I press on it") == "no pain only when I press on it"

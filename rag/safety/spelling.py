@@ -83,9 +83,10 @@ _SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.
     (r"(?<![\d.])(?<![\d.]\s)\bhr\b(?=\s*(?:of|was|is|at|:|=)?\s*\d{2,3}\b)", "heart rate"),
     (r"\bv\b(?=\s+(?:bad|sore|painful|high|low|weak|tired|sleepy|drowsy|dizzy|ill|unwell|sick|hot|short|swollen|itchy|red|pale|cold|worried|poorly|little|much|sweaty|clammy|breathless|confused|faint|hard|fast|slow)\b)", "very"),
 ))
-# shorthand written in capitals only (in lower case each is a word or a common name): SOB, LOC, RIF, MI, L/R arm
+# shorthand matched case-sensitively (in another case each is a word or a name): SOB, LOC, RIF, MI, L/R arm; w (with)
 _SHORTHAND_CAPS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
     (r"\bSOB\b", "short of breath"),
+    (r"(?<![/&+])\bw\b(?= [a-z])", "with"),  # lower case only: "a W shape"
     (r"\bLOC\b", "loss of consciousness"),
     (r"\b(?:RIF|RLQ)\b", "lower right side of the belly"),
     (r"\b(?:LIF|LLQ)\b", "lower left side of the belly"),
@@ -307,6 +308,12 @@ def _replace(text: str) -> str:
 _BP_MEDS = re.compile(r"\bbp (?=(?:tablets|tabs|medicines|meds|pills|medication|tablet)\b)", re.IGNORECASE)
 
 
+# "no fever no rash just coughing up blood", "not breathless only vomiting blood": what comes after "just"/"only" is
+# what the patient has, not more of what they deny; a comma keeps the denial in its own clause for every layer
+_ONLY_AFTER_DENIAL = re.compile(r"\b((?:no|not|without|never|nothing)\s+\w[^,.;:!?\n]{0,60}?)\s+(just|only)\b"
+                                r"(?!\s+(?:when|if|after|at|on|in)\b)", re.IGNORECASE)
+
+
 def _cut_run_ons(text: str) -> str:
     def cut(m: re.Match[str]) -> str:
         stretch = m.group(0)
@@ -404,4 +411,5 @@ def normalise(text: str) -> str:
         text = _zh(text)
     if not _ASCII_LETTER.search(text[:2000]):
         return text
-    return _cut_run_ons(_BP_MEDS.sub("blood pressure ", _replace(expand_shorthand(text))))
+    text = _ONLY_AFTER_DENIAL.sub(r"\1, \2", _BP_MEDS.sub("blood pressure ", _replace(expand_shorthand(text))))
+    return _cut_run_ons(text)
