@@ -870,3 +870,10 @@ def test_a_heart_attack_told_without_chest_pain() -> None:
     for text in ("heartburn after a curry most nights, no sweating", "heartburn and night sweats for a month, feel sick after meals",
                  "my jaw aches after the dentist pulled a tooth, sweaty and sick with nerves", "jaw ache and feeling sick"):
         assert "heart_attack_no_chest_pain" not in {f.rule_id for f in triage(text).red_flags}, text
+
+
+def test_a_sudden_headache_said_to_kill_in_chinese() -> None:
+    # rules 2026.12.17 (round 19): 突然 + 头疼得要命/要死 is a thunderclap headache; English typed for the idiom (要die) too
+    for text in ("头突然疼得要命", "突然头疼得要死，一直吐", "头疼得要die，突然的，一直吐"):
+        assert "thunderclap_headache" in {f.rule_id for f in triage(text).red_flags}, text
+    assert triage("头疼得要死，感冒三天了").urgency is None  # severe but not sudden: not this rule

@@ -353,8 +353,13 @@ _ZH_TYPOS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) fo
 ))
 
 
+# English words typed into a Chinese sentence for a Chinese idiom: 疼得要die, 想die (死)
+_ZH_ENGLISH = re.compile(r"(?<=[\u3400-\u9fff])\s*die\b", re.IGNORECASE)
+
+
 def _zh(text: str) -> str:
     text = _ZH_PINYIN_RX.sub(lambda m: _ZH_PINYIN[m.group(1).lower()], text)
+    text = _ZH_ENGLISH.sub("死", text)
     for rx, word in _ZH_TYPOS:
         text = rx.sub(word, text)
     return _ZH_SPACE.sub("，", text)
