@@ -233,7 +233,10 @@ def _deidentify(request: ConsultRequest, sessions: SessionMemory | None, caller:
         earlier = sessions.earlier(request.session_id, owner=caller)
         if earlier:
             context["earlier turns"] = " | ".join(earlier)
-    query = " ".join([symptoms, context.get("duration", ""), *earlier]).strip()
+    # the search reads shorthand in words ("SOB", "cp x2h", "N/V") and a pinyin keyboard's typos corrected (头通 -> 头痛)
+    from rag.safety.spelling import search_words
+
+    query = search_words(" ".join([symptoms, context.get("duration", ""), *earlier]).strip())
     return Intake(language=language, symptoms=symptoms, context=context, earlier=earlier, condensed_away=condensed_away,
                   query=query)
 

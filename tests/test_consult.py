@@ -409,3 +409,12 @@ def test_a_known_asthmatic_childs_night_cough_in_chinese_quotes_the_asthma_guide
     assert a.urgency == "soon"
     assert {cited[n] for n in a.seek_care.citations} == {"asthma"}
     assert "儿童发热" not in a.seek_care.reason
+
+
+def test_shorthand_and_keyboard_typos_are_read_end_to_end(starter_kb):
+    # round 19: the red-flag layers, the ladder and the search read "cp", "SOB", "D&V", "x3d" and 头通 as words
+    assert ask(starter_kb, "cp since 2h, sweaty, feel sick", age=58, sex="male").urgency == "emergency"
+    assert ask(starter_kb, "胸口通，出冷汗，60岁", age=60, sex="male").urgency == "emergency"
+    a = ask(starter_kb, "D&V since yday, ok drinking", age=30)
+    assert "outside what clinrag covers" not in a.seek_care.reason
+    assert "diarrhoea-dehydration" in {c.doc_id for c in a.citations if c.support != "not_cited"}

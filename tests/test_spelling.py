@@ -49,7 +49,8 @@ def test_text_speak_is_written_out() -> None:
 def test_names_short_words_and_numbers_are_left_alone() -> None:
     # a capitalised word inside a sentence is a name; words under five letters are not corrected; digits stay
     assert normalise("my daughter Bellla has a cold") == "my daughter Bellla has a cold"
-    assert normalise("his hr is 120 and bp 90/60") == "his hr is 120 and bp 90/60"
+    # (round 19: "hr" before a number is the heart rate, written out; the reading itself stays as typed)
+    assert normalise("his hr is 120 and bp 90/60") == "his heart rate is 120 and bp 90/60"
     assert normalise("temp 38.9 since 2am") == "temp 38.9 since 2am"
 
 
@@ -113,3 +114,51 @@ def test_not_quite_with_it_is_a_sign_not_a_denial() -> None:
     assert not split_clauses("he's been not quite with it since lunch")[0].negated
     assert triage("dad's on insulin and hes been not quite with it since lunch").urgency == "emergency"
     assert triage("I am not quite with it today after a bad night, just tired").urgency is None
+
+
+@pytest.mark.parametrize("typed,meant", [
+    ("cp since 2h, sweaty", "chest pain since 2 hours, sweaty"),
+    ("SOB on exertion x2wks", "short of breath on exertion for 2 weeks"),
+    ("N/V x3d", "nausea and vomiting for 3 days"),  # not "and/V": the text-speak "n" is read after shorthand
+    ("D&V since yday", "diarrhoea and vomiting since yesterday"),
+    ("abd pain RIF since this am", "abdominal pain lower right side of the belly since this morning"),
+    ("hr 150 at rest, sats 88%", "heart rate 150 at rest, oxygen level 88%"),
+    ("BG 2.8 and shaky", "blood sugar 2.8 and shaky"),
+    ("pain down my L arm, v sweaty", "pain down my left arm, very sweaty"),
+    ("diahrea and nausious", "diarrhoea and nauseous"),
+    ("worst ha of my life", "worst headache of my life"),
+    ("ds 2 hot and floppy", "my son 2 hot and floppy"),
+])
+def test_clinical_and_chat_shorthand_is_written_out(typed: str, meant: str) -> None:
+    assert normalise(typed) == meant
+
+
+def test_shorthand_leaves_ordinary_words_and_numbers_alone() -> None:
+    for text in ("my 8 month old has a cold", "had a 3D scan at 20 weeks", "took 2 x 500mg", "she was sobbing",
+                 "I sob at night", "the bg music was loud", "Dr L Smith", "a very hard day", "ha ha very funny",
+                 "date as dd/mm/yyyy"):
+        assert normalise(text) == text, text
+    assert normalise("1 hr 20 minutes") == "1 hour 20 minutes"
+
+
+def test_pinyin_keyboard_typos_of_symptom_words() -> None:
+    assert normalise("胸口通，出冷汗") == "胸口痛，出冷汗"
+    assert normalise("发骚39度，咳漱一周") == "发烧39度，咳嗽一周"
+    # 通 that is not a typo for 痛 stays
+    assert normalise("普通感冒，肠子通了") == "普通感冒，肠子通了"
+
+
+def test_triage_reads_shorthand() -> None:
+    assert triage("SOB at rest since 1h").urgency == "emergency"
+    assert triage("short of breath even sitting still").urgency == "emergency"
+    assert triage("SOB on stairs, better with rest, no cp").urgency is None
+
+
+def test_what_follows_just_or_only_after_a_denial_is_what_the_patient_has() -> None:
+    # round 19: "no fever no rash just coughing up blood" denied the blood along with the fever
+    assert normalise("no fever no rash just coughing up lots of blood") == "no fever no rash, just coughing up lots of blood"
+    assert triage("no fever no rash just coughing up lots of blood").urgency == "emergency"
+    assert triage("not breathless only vomiting blood").urgency == "emergency"
+    # "not just", and "only when" (when the pain comes) are left as written
+    assert normalise("not just a cold") == "not just a cold"
+    assert normalise("no pain only when I press on it") == "no pain only when I press on it"

@@ -856,3 +856,24 @@ def test_round_17_spots_whose_colour_does_not_go_under_a_pressed_glass_in_chines
     assert "meningitis" in {f.rule_id for f in triage(text, age=2.5).red_flags}
     for quiet in ("压了一下，疼痛不退", "蚊子包按了一下颜色就退了"):
         assert triage(quiet, age=2.5).red_flags == [], quiet
+
+
+def test_a_heart_attack_told_without_chest_pain() -> None:
+    # rules 2026.12.17 (round 19): jaw, arm or "indigestion" discomfort with sweat or a grey colour and sickness,
+    # breathlessness or a sudden start (AHA/ACC 2021's anginal equivalents), in English and Chinese
+    for text in ("since this morning I feel really unwell, sick and clammy, my jaw aches and I'm exhausted",
+                 "feel sick and sweaty, heavy feeling in both arms, came on an hour ago while gardening",
+                 "indigestion that wont go away with gaviscon, sweaty and grey, came on 40 min ago",
+                 "下巴酸，出冷汗，恶心"):
+        assert "heart_attack_no_chest_pain" in {f.rule_id for f in triage(text).red_flags}, text
+    # one or two of the parts, night sweats, or a jaw ache after the dentist are not it
+    for text in ("heartburn after a curry most nights, no sweating", "heartburn and night sweats for a month, feel sick after meals",
+                 "my jaw aches after the dentist pulled a tooth, sweaty and sick with nerves", "jaw ache and feeling sick"):
+        assert "heart_attack_no_chest_pain" not in {f.rule_id for f in triage(text).red_flags}, text
+
+
+def test_a_sudden_headache_said_to_kill_in_chinese() -> None:
+    # rules 2026.12.17 (round 19): 突然 + 头疼得要命/要死 is a thunderclap headache; English typed for the idiom (要die) too
+    for text in ("头突然疼得要命", "突然头疼得要死，一直吐", "头疼得要die，突然的，一直吐"):
+        assert "thunderclap_headache" in {f.rule_id for f in triage(text).red_flags}, text
+    assert triage("头疼得要死，感冒三天了").urgency is None  # severe but not sudden: not this rule

@@ -26,7 +26,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["normalise", "correct_word", "known_word", "TEXT_SPEAK"]
+__all__ = ["normalise", "correct_word", "known_word", "expand_shorthand", "search_words", "TEXT_SPEAK", "MISSPELT"]
 
 # whole tokens (lower case) -> what they stand for; only forms that are not English words themselves
 # ("wont" is, but is written for "won't" far more often than for a habit)
@@ -45,6 +45,89 @@ TEXT_SPEAK: dict[str, str] = {
     "wen": "when", "wat": "what", "nite": "night", "nd": "and", "ya": "you", "yr": "year", "yrs": "years",
     "tabs": "tablets", "meds": "medicines", "yo": "years old", "y/o": "years old", "gf": "girlfriend", "bf": "boyfriend", "bro": "brother", "sis": "sister",
 }
+# frequent misspellings of medical words that the distance rules below cannot reach (two or more edits, or a word
+# under five letters); each key is not an English word
+MISSPELT: dict[str, str] = {
+    "diahrea": "diarrhoea", "diarea": "diarrhoea", "diahorrea": "diarrhoea", "diarreah": "diarrhoea", "diahrrea": "diarrhoea",
+    "diareha": "diarrhoea", "diarhoea": "diarrhoea", "diarrhoe": "diarrhoea", "nausious": "nauseous", "nauseus": "nauseous",
+    "nausous": "nauseous", "asma": "asthma", "azma": "asthma", "asthama": "asthma", "siezure": "seizure", "seizur": "seizure",
+    "siezures": "seizures", "pian": "pain", "painn": "pain", "headach": "headache", "hedache": "headache",
+    "migrane": "migraine", "migrain": "migraine", "caugh": "cough", "coff": "cough", "cought": "cough", "coughin": "coughing",
+    "vommit": "vomit", "vomitted": "vomited", "vommiting": "vomiting",
+    "tempreture": "temperature", "temperture": "temperature", "breatheing": "breathing",
+    "brething": "breathing", "breating": "breathing", "brethe": "breathe", "breth": "breath", "stomache": "stomach ache",
+    "tummyache": "tummy ache", "bellyache": "belly ache", "throwup": "throw up",
+}
+# clinical and chat shorthand, read before text-speak and typos ("N/V" is not "and/V"): (pattern, words)
+_SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
+    (r"\bn\s*[/&+]\s*v\b", "nausea and vomiting"),
+    (r"\bd\s*[/&+]\s*v\b", "diarrhoea and vomiting"),
+    (r"\bv\s*[/&+]\s*d\b", "vomiting and diarrhoea"),
+    (r"\bh/a\b", "headache"),
+    (r"\b(bad|worst|severe|terrible|awful|splitting|thumping|pounding|sudden|my|the|this) ha\b(?!-)", "\\1 headache"),
+    # a parents' forum's initials: dear son, daughter, husband, wife ("ds 2 hot and floppy", "DD1")
+    (r"\bds\d?\b(?!/)", "my son"), (r"\bdd\d?\b(?!/)", "my daughter"), (r"\bdh\b", "my husband"), (r"\bdw\b", "my wife"),
+    (r"\bc/o\b", "complaining of"),
+    (r"\bs\.o\.b\b\.?", "short of breath"),
+    (r"\bsoboe\b", "short of breath on exertion"),
+    (r"\bcp\b", "chest pain"),
+    (r"\babdo?\b\.?", "abdominal"),
+    (r"\bab pain\b", "abdominal pain"),
+    (r"\bhart attack", "heart attack"),
+    (r"\b(?:yday|ystday|yest|yesterdy)\b", "yesterday"),
+    (r"\bthis am\b", "this morning"),
+    (r"\bthis pm\b", "this afternoon"),
+    (r"\bpreg\b", "pregnant"),
+    (r"\b(?:spo2|o2 sats?|sats|o2 level|o2)\b", "oxygen level"),
+    (r"\b(?:bg|bs|bm|bsl)\b(?=\s*(?:of|was|is|at|reading|:|=)?\s*\d)", "blood sugar"),
+    (r"(?<![\d.])(?<![\d.]\s)\bhr\b(?=\s*(?:of|was|is|at|:|=)?\s*\d{2,3}\b)", "heart rate"),
+    (r"\bv\b(?=\s+(?:bad|sore|painful|high|low|weak|tired|sleepy|drowsy|dizzy|ill|unwell|sick|hot|short|swollen|itchy|red|pale|cold|worried|poorly|little|much|sweaty|clammy|breathless|confused|faint|hard|fast|slow)\b)", "very"),
+))
+# shorthand matched case-sensitively (in another case each is a word or a name): SOB, LOC, RIF, MI, L/R arm; w (with)
+_SHORTHAND_CAPS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+    (r"\bSOB\b", "short of breath"),
+    (r"(?<![/&+])\bw\b(?= [a-z])", "with"),  # lower case only: "a W shape"
+    (r"\bLOC\b", "loss of consciousness"),
+    (r"\b(?:RIF|RLQ)\b", "lower right side of the belly"),
+    (r"\b(?:LIF|LLQ)\b", "lower left side of the belly"),
+    (r"\bRUQ\b", "upper right side of the belly"),
+    (r"\bLUQ\b", "upper left side of the belly"),
+    (r"\bMI\b", "heart attack"),
+    (r"\bPV (?=bleed)", "vaginal "),
+    (r"\bPR (?=bleed)", "rectal "),
+    (r"\bL(?= (?:arm|leg|side|chest|shoulder|hand|foot|eye|ear|jaw|calf|knee|hip|flank|loin)s?\b)", "left"),
+    (r"\bR(?= (?:arm|leg|side|chest|shoulder|hand|foot|eye|ear|jaw|calf|knee|hip|flank|loin)s?\b)", "right"),
+))
+# durations: "x3d", "x 2 wks" (for 3 days, for 2 weeks); "3d", "2h", "2wks", "3mo" (3 days, 2 hours, ...); not "3D"
+# or a number with a slash or point after it ("3d/7")
+_DURATION = re.compile(r"\b(?:(x\s?)(\d+)\s?(d|h|hrs?|w|wks?|mo|mos|mths?|days?|hours?|weeks?|months?)"
+                       r"|()(\d+)\s?(d|h|hrs?|w|wks?|mo|mos|mths?))\b(?![/.]?\d)", re.IGNORECASE)
+_UNIT_WORD = {"d": "days", "day": "days", "days": "days", "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours",
+              "hours": "hours", "w": "weeks", "wk": "weeks", "wks": "weeks", "week": "weeks", "weeks": "weeks",
+              "mo": "months", "mos": "months", "mth": "months", "mths": "months", "month": "months", "months": "months"}
+
+
+def expand_shorthand(text: str) -> str:
+    """Clinical and chat shorthand in words: "cp x2h, SOB, N/V" -> "chest pain for 2 hours, short of breath, nausea and
+    vomiting"; "abd pain RIF since yday" -> "abdominal pain lower right side of the belly since yesterday"; "sats 88" -> "oxygen
+    level 88". English only (Chinese text is returned as it is); the retrieval query reads it too."""
+    if not _ASCII_LETTER.search(text):
+        return text
+    for rx, words in _SHORTHAND_CAPS:
+        text = rx.sub(words, text)
+    for rx, words in _SHORTHAND_I:
+        text = rx.sub(words, text)
+    return _DURATION.sub(_duration, text)
+
+
+def _duration(m: re.Match[str]) -> str:
+    x, n, short = (m.group(1), m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5), m.group(6))
+    if short == "D":
+        return m.group(0)  # "3D": a scan or a film, not three days
+    unit = _UNIT_WORD[short.lower()]
+    return f"{'for ' if x else ''}{n} {unit.removesuffix('s') if n == '1' else unit}"
+
+
 # a token: letters (with an inner apostrophe), or one of the text-speak forms with a slash or digit
 _TOKEN = re.compile(r"\b(?:w/o|w/|y/o|b4|2day|2nite)(?=\s|$|[.,;!?])|[A-Za-z]+(?:'[A-Za-z]+)?|&(?=\s)")
 _SENT_START = re.compile(r"(?:^|[.!?\n]\s*|[\"'(]\s*)$")
@@ -206,7 +289,7 @@ def _replace(text: str) -> str:
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         low = tok.lower()
-        new: str | None = TEXT_SPEAK.get(low)
+        new: str | None = TEXT_SPEAK.get(low) or MISSPELT.get(low)
         if new is None and len(low) >= 5 and low not in lay:
             # a capitalised word inside a sentence is a name ("Bella"), not a typo
             inner_capital = tok[0].isupper() and not _SENT_START.search(text[max(0, m.start() - 3):m.start()])
@@ -223,6 +306,12 @@ def _replace(text: str) -> str:
 
 # "bp tabs", "bp meds": the blood pressure's, not a reading ("bp 150/95" stays as written)
 _BP_MEDS = re.compile(r"\bbp (?=(?:tablets|tabs|medicines|meds|pills|medication|tablet)\b)", re.IGNORECASE)
+
+
+# "no fever no rash just coughing up blood", "not breathless only vomiting blood": what comes after "just"/"only" is
+# what the patient has, not more of what they deny; a comma keeps the denial in its own clause for every layer
+_ONLY_AFTER_DENIAL = re.compile(r"\b((?:no|not|without|never|nothing)\s+\w[^,.;:!?\n]{0,60}?)\s+(just|only)\b"
+                                r"(?!\s+(?:when|if|after|at|on|in)\b)", re.IGNORECASE)
 
 
 def _cut_run_ons(text: str) -> str:
@@ -255,8 +344,24 @@ _ZH_PINYIN_RX = re.compile(r"(?<![A-Za-z])(bb|lg|lp)(?![A-Za-z])(?=\s*[\u3400-\u
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+# what a pinyin keyboard types for a symptom word by mistake (a homophone, or the wrong one of two close
+# characters): 头通 is 头痛, 发骚 发烧, 咳漱 咳嗽, 呕土 呕吐, 抽蓄 抽搐, 昏米 昏迷, 呼吸困南 呼吸困难, 头运 头晕, 心荒 心慌
+_ZH_TYPOS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+    ("(头|胸口|胸|胃|肚子|小肚子|肚|腰|背|牙|嗓子|喉咙|关节|心口|耳朵|眼睛|肚脐)通(?![过知讯信常畅])", "\\1痛"),
+    ("发骚", "发烧"), ("(?:咳漱|咳簌|咳速|咳数|磕嗽)", "咳嗽"), ("(?:呕土|欧吐|殴吐)", "呕吐"), ("(?:抽蓄|抽畜)", "抽搐"),
+    ("(?:昏米|昏谜)", "昏迷"), ("呼吸困南", "呼吸困难"), ("头(?:运|云)(?![动气])", "头晕"), ("心荒", "心慌"), ("拉杜子", "拉肚子"),
+))
+
+
+# English words typed into a Chinese sentence for a Chinese idiom: 疼得要die, 想die (死)
+_ZH_ENGLISH = re.compile(r"(?<=[\u3400-\u9fff])\s*die\b", re.IGNORECASE)
+
+
 def _zh(text: str) -> str:
     text = _ZH_PINYIN_RX.sub(lambda m: _ZH_PINYIN[m.group(1).lower()], text)
+    text = _ZH_ENGLISH.sub("死", text)
+    for rx, word in _ZH_TYPOS:
+        text = rx.sub(word, text)
     return _ZH_SPACE.sub("，", text)
 
 
@@ -290,6 +395,15 @@ def _answered(text: str) -> str:
     return _FIELD_NO.sub(lambda m: f"{m.group(1)}no {m.group(2).strip()}. ", text)
 
 
+def search_words(text: str) -> str:
+    """The patient's text as the guideline search reads it: shorthand written out (English) and a pinyin keyboard's
+    symptom typos corrected (Chinese); nothing else of `normalise` (the search is tuned on the words as written)."""
+    if _CJK.search(text):
+        for rx, word in _ZH_TYPOS:
+            text = rx.sub(word, text)
+    return expand_shorthand(text)
+
+
 def normalise(text: str) -> str:
     """The text with text-speak written out, glued words split, misspellings corrected and run-ons cut (English);
     in Chinese, spaces between clauses read as commas and pinyin initials for family members (bb, lg, lp) written out;
@@ -302,4 +416,5 @@ def normalise(text: str) -> str:
         text = _zh(text)
     if not _ASCII_LETTER.search(text[:2000]):
         return text
-    return _cut_run_ons(_BP_MEDS.sub("blood pressure ", _replace(text)))
+    text = _ONLY_AFTER_DENIAL.sub(r"\1, \2", _BP_MEDS.sub("blood pressure ", _replace(expand_shorthand(text))))
+    return _cut_run_ons(text)
