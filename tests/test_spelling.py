@@ -128,6 +128,7 @@ def test_not_quite_with_it_is_a_sign_not_a_denial() -> None:
     ("diahrea and nausious", "diarrhoea and nauseous"),
     ("worst ha of my life", "worst headache of my life"),
     ("ds 2 hot and floppy", "my son 2 hot and floppy"),
+    ("DS1 has a rash, on o2 at home", "my son has a rash, on oxygen at home"),
 ])
 def test_clinical_and_chat_shorthand_is_written_out(typed: str, meant: str) -> None:
     assert normalise(typed) == meant
@@ -136,7 +137,7 @@ def test_clinical_and_chat_shorthand_is_written_out(typed: str, meant: str) -> N
 def test_shorthand_leaves_ordinary_words_and_numbers_alone() -> None:
     for text in ("my 8 month old has a cold", "had a 3D scan at 20 weeks", "took 2 x 500mg", "she was sobbing",
                  "I sob at night", "the bg music was loud", "Dr L Smith", "a very hard day", "ha ha very funny",
-                 "date as dd/mm/yyyy"):
+                 "date as dd/mm/yyyy", "my son has DS and a cold"):
         assert normalise(text) == text, text
     assert normalise("1 hr 20 minutes") == "1 hour 20 minutes"
 

@@ -3,6 +3,9 @@
 Patients write "brethless", "dizzey", "chestpain", "cant breathe", "u", "bc", and whole messages without a stop.
 `normalise` returns the text with
 
+* clinical and chat shorthand written out first ("cp" -> "chest pain", "SOB" -> "short of breath", "N/V", "x3d" ->
+  "for 3 days", "sats 88" -> "oxygen level 88"; `expand_shorthand`, which the guideline search reads too), and
+  frequent misspellings no distance rule reaches ("diahrea", "asma": `MISSPELT`);
 * text-speak written out ("cant" -> "can't", "u" -> "you", "bc" -> "because", "rn" -> "right now");
 * words glued together split where both halves are words and one is a term ("chestpain" -> "chest pain");
 * misspellings corrected, only for a word that is NOT a word: not in the general English word list
@@ -12,10 +15,12 @@ Patients write "brethless", "dizzey", "chestpain", "cant breathe", "u", "bc", an
   A correction is a word of our term list within Damerau-Levenshtein distance 1 (words of 5-8 letters) or 2
   (9 letters or more), the closest, then the one our sources use most; a tie stays as written. Capitalised
   words inside a sentence (names) and words with digits are left alone;
+* a comma before "just"/"only" after a denial ("no fever no rash, just coughing up blood"): what follows is affirmed;
 * a long unpunctuated run-on cut into clauses with a comma before a connective ("and then", "but", "because",
   "so", "and she ...") so that negation and the meaning layer read one clause at a time.
 
-Chinese text and everything else passes through unchanged. The raw text is never logged and stays as the
+In Chinese, a pinyin keyboard's typos of symptom words are corrected (头通 -> 头痛, 发骚 -> 发烧), and "die" typed into
+a sentence is 死; everything else passes through unchanged. The raw text is never logged and stays as the
 patient wrote it in the audit record; only the safety layers read this version.
 """
 
@@ -65,8 +70,6 @@ _SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.
     (r"\bv\s*[/&+]\s*d\b", "vomiting and diarrhoea"),
     (r"\bh/a\b", "headache"),
     (r"\b(bad|worst|severe|terrible|awful|splitting|thumping|pounding|sudden|my|the|this) ha\b(?!-)", "\\1 headache"),
-    # a parents' forum's initials: dear son, daughter, husband, wife ("ds 2 hot and floppy", "DD1")
-    (r"\bds\d?\b(?!/)", "my son"), (r"\bdd\d?\b(?!/)", "my daughter"), (r"\bdh\b", "my husband"), (r"\bdw\b", "my wife"),
     (r"\bc/o\b", "complaining of"),
     (r"\bs\.o\.b\b\.?", "short of breath"),
     (r"\bsoboe\b", "short of breath on exertion"),
@@ -78,7 +81,8 @@ _SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.
     (r"\bthis am\b", "this morning"),
     (r"\bthis pm\b", "this afternoon"),
     (r"\bpreg\b", "pregnant"),
-    (r"\b(?:spo2|o2 sats?|sats|o2 level|o2)\b", "oxygen level"),
+    (r"\b(?:spo2|o2 sats?|sats|o2 level)\b", "oxygen level"),
+    (r"\bo2\b", "oxygen"),
     (r"\b(?:bg|bs|bm|bsl)\b(?=\s*(?:of|was|is|at|reading|:|=)?\s*\d)", "blood sugar"),
     (r"(?<![\d.])(?<![\d.]\s)\bhr\b(?=\s*(?:of|was|is|at|:|=)?\s*\d{2,3}\b)", "heart rate"),
     (r"\bv\b(?=\s+(?:bad|sore|painful|high|low|weak|tired|sleepy|drowsy|dizzy|ill|unwell|sick|hot|short|swollen|itchy|red|pale|cold|worried|poorly|little|much|sweaty|clammy|breathless|confused|faint|hard|fast|slow)\b)", "very"),
@@ -87,6 +91,10 @@ _SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.
 _SHORTHAND_CAPS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
     (r"\bSOB\b", "short of breath"),
     (r"(?<![/&+])\bw\b(?= [a-z])", "with"),  # lower case only: "a W shape"
+    # a parents' forum's initials, dear son, daughter, husband, wife ("ds 2 hot and floppy", "DD1"): in lower case, or
+    # in capitals with a number ("DS" alone is also Down syndrome)
+    (r"\b(?:ds\d?|DS\d)\b(?!/)", "my son"), (r"\b(?:dd\d?|DD\d)\b(?!/)", "my daughter"), (r"\bdh\b", "my husband"),
+    (r"\bdw\b", "my wife"),
     (r"\bLOC\b", "loss of consciousness"),
     (r"\b(?:RIF|RLQ)\b", "lower right side of the belly"),
     (r"\b(?:LIF|LLQ)\b", "lower left side of the belly"),
