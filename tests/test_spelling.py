@@ -145,6 +145,7 @@ def test_shorthand_leaves_ordinary_words_and_numbers_alone() -> None:
 def test_pinyin_keyboard_typos_of_symptom_words() -> None:
     assert normalise("胸口通，出冷汗") == "胸口痛，出冷汗"
     assert normalise("发骚39度，咳漱一周") == "发烧39度，咳嗽一周"
+    assert normalise("今天拉肚紫3次") == "今天拉肚子3次"
     # 通 that is not a typo for 痛 stays
     assert normalise("普通感冒，肠子通了") == "普通感冒，肠子通了"
 

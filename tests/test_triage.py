@@ -877,3 +877,11 @@ def test_a_sudden_headache_said_to_kill_in_chinese() -> None:
     for text in ("头突然疼得要命", "突然头疼得要死，一直吐", "头疼得要die，突然的，一直吐"):
         assert "thunderclap_headache" in {f.rule_id for f in triage(text).red_flags}, text
     assert triage("头疼得要死，感冒三天了").urgency is None  # severe but not sudden: not this rule
+
+
+def test_a_heart_attack_in_a_diabetic_without_chest_pain_or_sweat() -> None:
+    # rules 2026.12.17 (round 19, dev23): arm, back or jaw discomfort, sickness and weakness in someone with diabetes
+    for text in ("我妈68 糖尿病 今天一直说没力气 恶心想吐 左边胳膊酸 后背也不得劲 她说胸口不疼应该不是心脏吧",
+                 "my mum is diabetic, feels weak and sick today, her left arm aches"):
+        assert "heart_attack_no_chest_pain" in {f.rule_id for f in triage(text).red_flags}, text
+    assert triage("my mum feels weak and sick today, her left arm aches").urgency is None  # no diabetes named
