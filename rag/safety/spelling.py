@@ -64,7 +64,11 @@ MISSPELT: dict[str, str] = {
     "tummyache": "tummy ache", "bellyache": "belly ache", "throwup": "throw up",
 }
 # clinical and chat shorthand, read before text-speak and typos ("N/V" is not "and/V"): (pattern, words)
-_SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
+def _compiled(pairs: tuple[tuple[str, str], ...], flags: int = 0) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(p, flags), r) for p, r in pairs)
+
+
+_SHORTHAND_I = _compiled((
     (r"\bn\s*[/&+]\s*v\b", "nausea and vomiting"),
     (r"\bd\s*[/&+]\s*v\b", "diarrhoea and vomiting"),
     (r"\bv\s*[/&+]\s*d\b", "vomiting and diarrhoea"),
@@ -86,9 +90,9 @@ _SHORTHAND_I: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.
     (r"\b(?:bg|bs|bm|bsl)\b(?=\s*(?:of|was|is|at|reading|:|=)?\s*\d)", "blood sugar"),
     (r"(?<![\d.])(?<![\d.]\s)\bhr\b(?=\s*(?:of|was|is|at|:|=)?\s*\d{2,3}\b)", "heart rate"),
     (r"\bv\b(?=\s+(?:bad|sore|painful|high|low|weak|tired|sleepy|drowsy|dizzy|ill|unwell|sick|hot|short|swollen|itchy|red|pale|cold|worried|poorly|little|much|sweaty|clammy|breathless|confused|faint|hard|fast|slow)\b)", "very"),
-))
+), re.IGNORECASE)
 # shorthand matched case-sensitively (in another case each is a word or a name): SOB, LOC, RIF, MI, L/R arm; w (with)
-_SHORTHAND_CAPS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+_SHORTHAND_CAPS = _compiled((
     (r"\bSOB\b", "short of breath"),
     (r"(?<![/&+])\bw\b(?= [a-z])", "with"),  # lower case only: "a W shape"
     # a parents' forum's initials, dear son, daughter, husband, wife ("ds 2 hot and floppy", "DD1"): in lower case, or
@@ -354,11 +358,17 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 # what a pinyin keyboard types for a symptom word by mistake (a homophone, or the wrong one of two close
 # characters): 头通 is 头痛, 发骚 发烧, 咳漱 咳嗽, 呕土 呕吐, 抽蓄 抽搐, 昏米 昏迷, 呼吸困南 呼吸困难, 头运 头晕, 心荒 心慌
-_ZH_TYPOS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+_ZH_TYPOS = _compiled((
     ("(头|胸口|胸|胃|肚子|小肚子|肚|腰|背|牙|嗓子|喉咙|关节|心口|耳朵|眼睛|肚脐)通(?![过知讯信常畅])", "\\1痛"),
     ("发骚", "发烧"), ("(?:咳漱|咳簌|咳速|咳数|磕嗽)", "咳嗽"), ("(?:呕土|欧吐|殴吐)", "呕吐"), ("(?:抽蓄|抽畜)", "抽搐"),
     ("(?:昏米|昏谜)", "昏迷"), ("呼吸困南", "呼吸困难"), ("头(?:运|云)(?![动气])", "头晕"), ("心荒", "心慌"), ("(?:拉杜子|拉肚紫)", "拉肚子"), ("肚紫(?=[疼痛])", "肚子"),
 ))
+
+
+def _zh_typos(text: str) -> str:
+    for rx, word in _ZH_TYPOS:
+        text = rx.sub(word, text)
+    return text
 
 
 # English words typed into a Chinese sentence for a Chinese idiom: 疼得要die, 想die (死)
@@ -367,9 +377,7 @@ _ZH_ENGLISH = re.compile(r"(?<=[\u3400-\u9fff])\s*die\b", re.IGNORECASE)
 
 def _zh(text: str) -> str:
     text = _ZH_PINYIN_RX.sub(lambda m: _ZH_PINYIN[m.group(1).lower()], text)
-    text = _ZH_ENGLISH.sub("死", text)
-    for rx, word in _ZH_TYPOS:
-        text = rx.sub(word, text)
+    text = _zh_typos(_ZH_ENGLISH.sub("死", text))
     return _ZH_SPACE.sub("，", text)
 
 
@@ -406,10 +414,7 @@ def _answered(text: str) -> str:
 def search_words(text: str) -> str:
     """The patient's text as the guideline search reads it: shorthand written out (English) and a pinyin keyboard's
     symptom typos corrected (Chinese); nothing else of `normalise` (the search is tuned on the words as written)."""
-    if _CJK.search(text):
-        for rx, word in _ZH_TYPOS:
-            text = rx.sub(word, text)
-    return expand_shorthand(text)
+    return expand_shorthand(_zh_typos(text) if _CJK.search(text) else text)
 
 
 def normalise(text: str) -> str:
