@@ -885,3 +885,24 @@ def test_a_heart_attack_in_a_diabetic_without_chest_pain_or_sweat() -> None:
                  "my mum is diabetic, feels weak and sick today, her left arm aches"):
         assert "heart_attack_no_chest_pain" in {f.rule_id for f in triage(text).red_flags}, text
     assert triage("my mum feels weak and sick today, her left arm aches").urgency is None  # no diabetes named
+
+
+def test_a_head_injury_told_with_the_part_of_the_head_or_on_a_blood_thinner() -> None:
+    # rules 2026.12.18 (round 20): "banged the back of my head" (four words between the verb and "head"), 后脑勺磕了
+    # (the head before the verb), and any head injury on an anticoagulant (NICE NG232: current anticoagulant treatment)
+    for text in ("I fell and banged the back of my head yesterday, got a lump, today I've been sick twice and keep dozing off",
+                 "昨天摔了一跤，后脑勺磕了个包，今天吐了两次，一直想睡",
+                 "bumped my head on a kitchen cupboard an hour ago, I'm on warfarin, feel ok just a bit of a headache",
+                 "我爸72岁，吃着华法林，今天早上摔了一跤磕到头了，现在说头有点疼"):
+        assert "head_injury" in {f.rule_id for f in triage(text).red_flags}, text
+    for text in ("bumped my head on the car door, small lump, not sick, feel fine",
+                 "I'm on warfarin and my INR check is due next week", "后脑勺有点疼，昨晚没睡好"):
+        assert triage(text).urgency is None, text
+
+
+def test_worried_it_is_a_heart_attack_about_chest_wall_pain_in_chinese() -> None:
+    # rules 2026.12.18 (round 20, dev24): 会不会是心梗 about pain a press or a turn brings on after lifting, with no alarm sign
+    # (the English rule's chest_wall, in Chinese)
+    assert triage("搬了一天家，今天左边胸口按着一个地方就疼，转身也疼，不按就不疼。我才26，会不会是心梗啊？不喘也不出汗").urgency is None
+    for text in ("搬了一天家，胸口按着疼，会不会是心梗，出了一身冷汗", "胸口疼了一个小时，会不会是心梗"):
+        assert triage(text).urgency == "emergency", text

@@ -361,3 +361,13 @@ def test_round_17_a_medicine_named_without_anything_taken_is_not_an_overdose(min
     for text in ("she took a large number of paracetamol tablets", "I swallowed far too many pills on purpose",
                  "my toddler got into the cupboard and drank some bleach"):
         assert "poisoning_overdose" in {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}, text
+
+
+def test_round_20_a_question_about_carrying_on_with_ones_medicine_is_no_plan(minilm):
+    # concepts 2026.12.9 (dev24): "Do I keep taking my tablets?" from a diabetic who is being sick reached
+    # suicide_self_harm at 0.69 (threshold 0.60)
+    text = ("Type 2 diabetic on metformin and gliclazide. Been sick four times since last night. "
+            "No bad tummy pain and I'm not drowsy. Do I keep taking my tablets?")
+    assert "suicide_self_harm" not in {f.concept for f in triage(text, age=60, embedder=minilm).red_flags}
+    assert "suicide_self_harm" in {f.concept for f in triage("I have been hoarding pills to take them all at once", age=30,
+                                                              embedder=minilm).red_flags}

@@ -2183,3 +2183,44 @@ def test_round_18_pain_that_comes_in_waves_since_last_night_does_not_keep_coming
     # over days, or with no time said, it is still pain that keeps coming back (the safer reading)
     assert "crecur" in extract_facts("tummy pain comes and goes for 3 days now", age=26).tokens
     assert "crecur" in extract_facts("tummy pain comes and goes", age=26).tokens
+
+
+CALF_SELF = passage("4 Self-care at home", "- Rest, ice, compression and elevation for a strained calf muscle.",
+                    doc_id="sprains-test", title="Sprains and strains", n=30)
+
+
+def test_one_swollen_leg_after_a_long_journey_or_an_operation_is_seen_the_same_day() -> None:
+    # urgency terms 2026.12.15 (round 20, a possible DVT: NHS, NICE NG158): before, the first was self-care (a strain)
+    for text in ("Flew back from Singapore yesterday, 13 hours on the plane. My left calf has ached since I landed and tonight "
+                 "it's swollen and warm. I assumed I'd pulled something hauling the suitcases.",
+                 "had my hip replaced 2 weeks ago, calf now swollen and painful", "刚坐了十几个小时飞机回来，右小腿肿了还疼"):
+        d = decide_urgency(extract_facts(text, age=48), [CALF_SELF], red_flag_labels=[], language="en")
+        assert d.level == "urgent", text
+    # both legs after a flight, or a swollen calf with no such risk, are not this
+    for text in ("ankles and legs a bit puffy after the long flight, both legs", "my calf is swollen after I strained it at football"):
+        d = decide_urgency(extract_facts(text, age=48), [CALF_SELF], red_flag_labels=[], language="en")
+        assert d.level != "urgent", text
+
+
+def test_a_feared_condition_or_a_vaccine_is_not_a_condition_the_patient_has() -> None:
+    # round 20 (dev24): health anxiety ("I keep reading about brain tumours") and "my flu jab" named conditions the patient
+    # does not have, which cost them the guideline's self-care or met "over 65 and have flu"
+    assert extract_facts("headache after a long day on the laptop, I keep reading about brain tumours").conditions == frozenset()
+    assert extract_facts("I'm terrified I've got bowel cancer, had the runs for a day").conditions == frozenset()
+    facts = extract_facts("Had my flu and Covid jabs yesterday, arm sore", age=70)
+    assert facts.conditions == frozenset() and "cvaccinated" in facts.tokens
+    assert "chronic obstructive pulmonary disease" in extract_facts("I have COPD and a bad chest").conditions
+
+
+def test_both_legs_is_not_weakness_in_both_legs() -> None:
+    # round 20: sore calves in both legs after the gym met the back-pain guideline's "weakness in both legs" on "both, leg"
+    red = passage("3 Red flags", "- weakness in both legs, or rapidly worsening weakness in one leg, or unsteadiness walking;",
+                  doc_id="back-test", title="Low back pain", n=31)
+    assert _levels("calves ache after leg day at the gym yesterday, both legs, no swelling", [red], age=28) == []
+
+
+def test_a_place_of_care_is_no_sign() -> None:
+    # round 20 (dev24): "晚上用去急诊吗" met 《失眠》's "…或到医院急诊科" on the word 急诊
+    red = passage("3 危险信号", "- 有自杀或自伤念头：立即告诉身边的人，拨打120或110，或到医院急诊科/精神专科医院急诊。",
+                  doc_id="insomnia-test", title="失眠", n=32)
+    assert _levels("闺女三岁半，发烧38.5，现在在搭积木，能吃能喝。晚上用去急诊吗", [red], age=3.5) == []

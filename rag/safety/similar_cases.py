@@ -179,7 +179,9 @@ def _told_as_now(text: str) -> str:
 # NICE NG143's "green" feverish child, as a carer tells it: well in themselves now (playing, feeding, smiling, wet nappies)
 _WELL_CHILD = re.compile(
     r"\b(?:feeding (?:well|normally|fine|ok|as normal)|(?:eating|drinking) (?:well|normally|fine|ok)|smiling|smiley|giggl\w*|"
-    r"laughing|kicking (?:about|around|on)|plenty of wet|wet nappies (?:as|are) normal|normal wet nappies|playing\b)|"
+    r"laughing|kicking (?:about|around|on)|plenty of wet|wet nappies (?:as|are) normal|normal wet nappies|playing\b|"
+    r"(?:racing|running|charging|tearing) (?:round|around|about)|wee(?:ing|s)? (?:as )?(?:normal(?:ly)?|fine)|"
+    r"drinking (?:his|her|their) (?:juice|milk|water|squash|bottle))|"
     r"吃奶(?:很好|正常|都好|挺好)|吃喝(?:正常|都正常)|喝水尿尿都正常|有说有笑|又蹦又跳|跑来跑去|玩得挺好|照常玩|精神(?:还可以|挺好|很好|好|不错)", re.I)
 # what may be told beside the fever of a green child: a cold, and signs that all is well
 _GREEN_CONCEPTS = frozenset({"cfever", "crunny_nose", "ccommon_cold", "ccough", "cgood_spirit", "cfluids_down", "csore_throat",

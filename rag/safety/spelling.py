@@ -368,7 +368,18 @@ _ZH_TYPOS = _compiled((
 def _zh_typos(text: str) -> str:
     for rx, word in _ZH_TYPOS:
         text = rx.sub(word, text)
-    return text
+    return _ZH_SPLIT_VERB.sub(r"\1\3\2", text)
+
+
+# separable verbs (离合词) told with an aspect word or an amount between their halves: 发了三天烧 is a fever for three
+# days, 咳了几口血 is coughing blood, 拉了三次稀 diarrhoea, 没发过烧 no fever. The halves are put back together with the
+# amount after them (发烧了三天, 咳血了几口, 没发烧过), so that the symptom word, its negation and its duration all read
+_ZH_SPLIT_VERB = re.compile(
+    "(发|咳|咯|吐|呕|尿|便|拉|流|出|抽|打|受|中|落|起|摔)"
+    "((?:了|过|着)(?:[0-9一二两三四五六七八九十几好半整这那]+|好多|很多|不少|这么多|那么多|一点|点|些)?"
+    "(?:大|小)?(?:天|次|回|口|趟|阵|下|点|些|身|个|场|晚|夜|宿|礼拜|星期|周|小时|多)?(?:多)?(?:的)?)"
+    # (only where the object ends the word: 量了血压, 扭了一下脚踝 and 受了伤口感染 are left alone)
+    "(烧|血|稀|肚子|筋|喷嚏|汗|伤|暑|枕|炎|疹子|水泡|泡|跤)(?![压糖管检常脂型丝口疤衫])")
 
 
 # English words typed into a Chinese sentence for a Chinese idiom: 疼得要die, 想die (死)
@@ -413,7 +424,7 @@ def _answered(text: str) -> str:
 
 def search_words(text: str) -> str:
     """The patient's text as the guideline search reads it: shorthand written out (English) and a pinyin keyboard's
-    symptom typos corrected (Chinese); nothing else of `normalise` (the search is tuned on the words as written)."""
+    symptom typos corrected and separable verbs put back together (Chinese); nothing else of `normalise` (the search is tuned on the words as written)."""
     return expand_shorthand(_zh_typos(text) if _CJK.search(text) else text)
 
 

@@ -465,6 +465,12 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         # at once; a fever in pregnancy needs checking for infection): "soon" is what a non-pregnant adult gets
         return "您怀孕了，并有感染迹象（发热或尿痛）" if language == "zh" else \
             "you are pregnant and have signs of an infection (a fever or pain passing urine)"
+    if {"cleg", "cswelling", "cclot_risk"} <= facts.tokens and not facts.tokens & {"both", "两条", "双腿", "两腿"}:
+        # one swollen leg after a long flight or journey, an operation, a plaster cast or days in bed is a possible deep
+        # vein thrombosis (NHS: an urgent GP appointment or 111; NICE NG158: assessed and scanned the same day), whatever
+        # else the patient blames it on ("I assumed I'd pulled something hauling the suitcases")
+        return "您一条腿肿，并且最近长途旅行、做过手术、打过石膏或长时间卧床（需排除深静脉血栓）" if language == "zh" else \
+            "one leg is swollen after a long journey, an operation, a plaster cast or time laid up in bed (a possible blood clot, DVT)"
     if facts.percent is not None and facts.percent < 75 and (_PEAK_FLOW <= facts.tokens or "峰流" in facts.tokens):
         # a peak flow between half and three quarters of the patient's best is a moderate asthma attack (BTS/SIGN 158;
         # NICE NG245 action plans: the "amber" zone, seen the same day); below half is the guideline's red flag

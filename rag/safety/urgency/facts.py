@@ -397,6 +397,14 @@ _STILL = re.compile(r"\bstill\b|\beven after\b|\bdespite\b|还是|仍然|仍|也
 _FEVER_MEDICINE = re.compile(r"calpol|paracetamol|acetaminophen|tylenol|panadol|nurofen|ibuprofen|motrin|advil|fever medicine|"
                              r"退烧药|退热药|美林|泰诺林|布洛芬|对乙酰氨基酚|扑热息痛", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)\b[^,.;]*$|(?:没有|没|无|不是)\s*$", re.I)
+# a condition the patient fears or has read about ("terrified I've got bowel cancer", "I keep reading about brain tumours",
+# "googled it", 担心是癌症) is health anxiety, not a condition they have (a guess, "could it be shingles?", stays: it names
+# the guideline the question is about)
+_FEARED_BEFORE = re.compile(r"\b(?:terrified|scared|afraid|frightened|worried|worrying|panick\w*|paranoid|convinced|"
+                            r"reading about|read about|read up on|googl\w*|looked up|searched)\b[^.;!?]{0,30}$|"
+                            r"(?:担心|害怕|怕|吓得|百度|搜了|查了)[^，。；！？]{0,8}$", re.I)
+# a vaccine against it ("my flu and Covid jabs", 流感疫苗) is not the illness
+_JAB_AFTER = re.compile(r"(?:\s*(?:and|&|\+)\s*\w+)?\s*(?:jabs?|vaccin\w*|shots?|boosters?|immunis\w*|immuniz\w*)\b|疫苗", re.I)
 
 
 # sugars going below 4 mmol/L, said as a bound ("dropping under 4", "低于4"), not an age ("under 4 years")
@@ -584,7 +592,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     from rag.terms import lexicon
 
     named = frozenset(m.name for m in lexicon.conditions_in(symptoms) if m.kind == "condition"
-                      and not _NEGATED_BEFORE.search(symptoms[max(0, m.start - 12):m.start]))
+                      and not _NEGATED_BEFORE.search(symptoms[max(0, m.start - 12):m.start])
+                      and not _FEARED_BEFORE.search(symptoms[max(0, m.start - 40):m.start])
+                      and not _JAB_AFTER.match(symptoms[m.end:m.end + 30]))
     if _POSTNATAL.search(symptoms) or (sex == "female" and age is not None and age >= 16 and _OWN_BABY.search(symptoms)):
         tokens.add("cpostnatal")  # a mother telling us her baby is 5 weeks old: she gave birth within the year
     if named & _CHRONIC:

@@ -235,9 +235,11 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if shared <= _WEAK and not content <= _WEAK:
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
-    if shared <= _body_words() | _WEAK | {"back"} and (content - _body_words() - _WEAK - _COURSE - {"back"}) \
+    if shared <= _body_words() | _WEAK | _HOW_MANY | {"back"} and (content - _body_words() - _WEAK - _COURSE - _HOW_MANY - {"back"}) \
             and len(content) >= 3:
-        return None  # "a sudden tearing pain going through to the back" is not any back pain: its telling words are missing
+        # "a sudden tearing pain going through to the back" is not any back pain, nor "weakness in both legs" sore calves
+        # in both legs: the telling words are missing
+        return None
     if content <= _body_words() | _WEAK and any(sentence & q and not facts.tokens & q for q in (_SEVERITY, _SPEED)):
         return None  # "hot", cut from "a rapidly spreading red, hot, painful area": the list's "rapidly" holds for it too
     if content <= _body_words() | _WEAK and not c.tokens & topic and not sentence & topic \
@@ -251,6 +253,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None  # "especially with swelling", cut from "pain in a testicle, ...": not an ankle's swelling
     grounds.append("you mention " + ", ".join(sorted(_show(t) for t in shared)))
     return "; ".join(grounds)
+
+
+# how many, which one: words that place a sign ("both legs") but are none
+_HOW_MANY = frozenset({"both", "one", "either", "each", "all"})
 
 
 _POSTNATAL_WHY = "low mood after having a baby is assessed within days (postnatal depression needs a clinician)"
