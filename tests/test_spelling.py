@@ -168,19 +168,21 @@ def test_what_follows_just_or_only_after_a_denial_is_what_the_patient_has() -> N
 
 def test_chinese_separable_verbs_are_put_back_together() -> None:
     # round 20: 发了三天烧 is a fever for three days and 咳了几口血 is coughing blood; before, neither word was read
-    assert normalise("孩子发了三天烧了") == "孩子发烧了三天了"
-    assert normalise("今天早上咳了几口血") == "今天早上咳血了几口"
-    assert normalise("没发过烧") == "没发烧过"
-    assert normalise("拉了两天肚子") == "拉肚子了两天"
+    assert normalise("孩子发了三天烧了") == "孩子发烧发了三天烧了"
+    assert normalise("今天早上咳了几口血") == "今天早上咳血咳了几口血"
+    assert normalise("没发过烧") == "没发烧发过烧"
+    assert normalise("拉了两天肚子") == "拉肚子拉了两天肚子"
     # the search reads it the same way (拉了三次稀 found no diarrhoea guideline)
     from rag.safety.spelling import search_words
 
-    assert search_words("拉了三次稀") == "拉稀了三次"
+    assert search_words("拉了三次稀") == "拉稀拉了三次稀"
     # verbs with other objects stay as written
     for text in ("出了车祸", "打了针", "吐了两次", "抽了一根烟"):
         assert normalise(text) == text
     assert triage("今天早上咳了几口血").urgency == "emergency"
     assert triage("咳了好多痰").urgency is None  # phlegm, not blood
+    # the words as told stay for the rules written for them
+    assert triage("流了好多血止不住，菜刀切到手").urgency == "emergency"
     # the object must end the word: a twisted ankle (扭了一下脚踝) and a blood-pressure reading (量了血压) stay as written
     for text in ("昨天打羽毛球扭了一下脚踝，有点肿", "早上量了血压", "吐了点血丝"):
         assert normalise(text) == text

@@ -2224,3 +2224,19 @@ def test_a_place_of_care_is_no_sign() -> None:
     red = passage("3 危险信号", "- 有自杀或自伤念头：立即告诉身边的人，拨打120或110，或到医院急诊科/精神专科医院急诊。",
                   doc_id="insomnia-test", title="失眠", n=32)
     assert _levels("闺女三岁半，发烧38.5，现在在搭积木，能吃能喝。晚上用去急诊吗", [red], age=3.5) == []
+
+
+def test_chest_pain_a_press_a_twist_a_cough_or_a_breath_brings_on_is_not_the_emergency_chest_pain() -> None:
+    # round 20 (dev sets): rib pain after a fall "when I twist or cough", "一咳胸口就疼" met the guidelines' emergency
+    # "chest pain" (the adult fever guideline's 胸痛, the chronic cough guideline's "chest pain")
+    red = passage("3 危险信号", "- 呼吸困难、胸痛、心跳非常快；", doc_id="fever-test", title="成人发热", n=33)
+    red_en = passage("3 Red flags", "- Severe shortness of breath, blue lips, or chest pain.", doc_id="cough-test",
+                     title="Chronic cough", n=34)
+    assert _levels("fell off bike 2 days ago, left ribs sore esp when i twist or cough, breathing fine", [red_en], age=30) == []
+    assert _levels("前天摔了一跤，右边肋骨这里一按就痛，深吸气也有点痛，不喘", [red], age=45) == []
+    # with a sweat or breathlessness, or told plainly, it is the criterion's chest pain
+    assert _levels("chest pain when I breathe in, sweating", [red_en], age=60) == ["emergency"]
+    assert _levels("胸口疼，喘不上气", [red], age=60) == ["emergency"]
+    # a fever and a cough with pain on coughing or breathing in is seen the same day (a possible pneumonia)
+    d = decide_urgency(extract_facts("咳嗽发烧38度5，一咳胸口就疼", age=35), [red], red_flag_labels=[], language="zh")
+    assert d.level == "urgent"

@@ -403,6 +403,16 @@ _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)
 _FEARED_BEFORE = re.compile(r"\b(?:terrified|scared|afraid|frightened|worried|worrying|panick\w*|paranoid|convinced|"
                             r"reading about|read about|read up on|googl\w*|looked up|searched)\b[^.;!?]{0,30}$|"
                             r"(?:担心|害怕|怕|吓得|百度|搜了|查了)[^，。；！？]{0,8}$", re.I)
+# chest or rib pain brought on by a press, a twist or turn, a cough or a deep breath (round 20: "ribs sore when I twist or
+# cough", "一按就痛，深吸气也有点痛", "一咳胸口就疼")
+_CHEST_WALL = re.compile(
+    r"\b(?:hurts?|hurting|sore|pain\w*|tender|worse|sharp|stabb\w*|catch\w*|twinge\w*|aches?|aching)\b[^.;!?]{0,40}?\b(?:when|if|as|on)\b "
+    r"(?:i |you |he |she |they )?(?:press\w*|push\w*|touch\w*|prod\w*|poke\w*|twist\w*|turn\w*|mov\w*|cough\w*|sneez\w*|"
+    r"laugh\w*|breathe in|breathing in|take a (?:deep |big )?breath|deep breath\w*|breathe deep\w*)|"
+    r"\b(?:press\w*|push\w*|prod\w*|poke\w*) (?:on|at) (?:it|the (?:spot|area|bone)|one spot|my (?:ribs?|breast ?bone|sternum|chest))|"
+    r"(?:一按|按着|按压|按一下|一碰|碰一下|转身|扭身|翻身|一咳|咳嗽(?:的)?时(?:候)?|咳的时候|咳得|深吸气|吸气(?:的)?时(?:候)?|深呼吸|一吸气)"
+    r"[^，。；！？,.;!?]{0,6}(?:疼|痛)|咳嗽咳得[^，。；！？]{0,6}(?:疼|痛)", re.I)
+_CHEST_ALARM = frozenset({"csweat", "cbreathless", "cfaint", "ccough_blood", "cgrey", "cpale"})
 # a vaccine against it ("my flu and Covid jabs", 流感疫苗) is not the illness
 _JAB_AFTER = re.compile(r"(?:\s*(?:and|&|\+)\s*\w+)?\s*(?:jabs?|vaccin\w*|shots?|boosters?|immunis\w*|immuniz\w*)\b|疫苗", re.I)
 
@@ -597,6 +607,11 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                       and not _JAB_AFTER.match(symptoms[m.end:m.end + 30]))
     if _POSTNATAL.search(symptoms) or (sex == "female" and age is not None and age >= 16 and _OWN_BABY.search(symptoms)):
         tokens.add("cpostnatal")  # a mother telling us her baby is 5 weeks old: she gave birth within the year
+    if "cchest_pain" in tokens and _CHEST_WALL.search(symptoms) and not tokens & _CHEST_ALARM:
+        # pain in the chest or ribs that a press, a twist, a cough or a deep breath brings on, with no sweat, breathlessness,
+        # faint or blood: the chest wall or the lining of the lung, not the guidelines' emergency "chest pain" (matching
+        # reads it so; a fever and a cough with it are seen the same day, decide.py)
+        tokens.add("cchest_wall")
     if named & _CHRONIC:
         tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
     if _more_often_than_usual(symptoms):

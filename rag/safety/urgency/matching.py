@@ -158,8 +158,13 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     if any((f"not_{t}" in facts.tokens and t not in facts.tokens) or (t.startswith("not_") and t[4:] in facts.tokens)
            for t in c.tokens):
         return None
+    if title & _CAUSES and not title & _CAUSES & facts.tokens and not about:
+        return None  # the burns guideline's "burns ... that cause blisters" is not little blisters on the penis
     content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
     shared = content & facts.tokens
+    if "cchest_wall" in facts.tokens and "cchest_pain" in content:
+        # pain a press, a twist, a cough or a deep breath brings on (facts.py) is not the criterion's chest pain
+        return None
     if numeric:
         # a number matched: the clause's words must not be about something else (a temperature threshold is
         # about fever whatever else the sentence says; a duration needs the clause's own words too)
