@@ -2240,3 +2240,19 @@ def test_chest_pain_a_press_a_twist_a_cough_or_a_breath_brings_on_is_not_the_eme
     # a fever and a cough with pain on coughing or breathing in is seen the same day (a possible pneumonia)
     d = decide_urgency(extract_facts("咳嗽发烧38度5，一咳胸口就疼", age=35), [red], red_flag_labels=[], language="zh")
     assert d.level == "urgent"
+
+
+def test_weeks_of_an_unchanged_complaint_are_not_a_same_day_not_settling_after_a_few_days() -> None:
+    # round 20 (dev sets): "the tummy pain has not gone away after a few days" (same day) met six weeks of an unchanged
+    # change in bowel habit (42 days >= 3 days) and made it urgent
+    seek = passage("5 When to see a clinician", "Get an appointment today if:\n\n- the tummy pain has not gone away after a few days;",
+                   doc_id="abdo-test", title="Abdominal pain (stomach ache)", n=35)
+    assert _levels("tummy pain on and off for 6 weeks, no different, eating fine", [seek], age=40) == ["soon"]
+    assert _levels("tummy pain for 4 days, not going away", [seek], age=40) == ["urgent"]
+    assert _levels("tummy pain for 6 weeks and getting worse", [seek], age=40) == ["urgent"]
+
+
+def test_a_tight_banded_head_is_a_headache_in_chinese() -> None:
+    # round 20 (dev sets): "加班对着电脑一天，脑袋发紧" was told it was outside what clinrag covers
+    assert "cheadache" in extract_facts("加班对着电脑一天，脑袋发紧，睡一觉就好了").tokens
+    assert "cheadache" in extract_facts("加班一整天，头像被箍住一样紧紧的").tokens

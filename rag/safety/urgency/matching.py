@@ -264,6 +264,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
 _HOW_MANY = frozenset({"both", "one", "either", "each", "all"})
 
 
+_CHRONIC_WHY = ("the criterion is about a new complaint that has not settled after a few days; weeks or months of it, not "
+                "worse and not severe, are seen within days")
 _POSTNATAL_WHY = "low mood after having a baby is assessed within days (postnatal depression needs a clinician)"
 _HOARSE_WHY = ("a hoarse voice for three weeks or more, at 45 or over or in a smoker, is checked within days (NICE NG12 lists "
                "persistent hoarseness for a suspected-cancer referral)")
@@ -279,6 +281,7 @@ _ZH_WHY = {
     _NO_SYMPTOMS_WHY: "您说目前没有症状，指南也未给出时限：预约门诊检查即可",
     _APNOEA_WHY: "疑似睡眠呼吸暂停可预约门诊评估（转诊做睡眠监测）；如开车时犯困则需更早就医",
     _HYPOS_WHY: "低血糖反复发生，需要几天内请医生调整降糖药（低血糖可能发展为严重低血糖）；指南未给出时限",
+    _CHRONIC_WHY: "该标准针对新出现、几天不见好转的情况；已持续数周或数月、没有加重也不严重的，几天内就医即可",
     _POSTNATAL_WHY: "产后情绪低落需要几天内请医生评估（产后抑郁需要医生评估）",
     _HOARSE_WHY: "45岁以上或吸烟者声音嘶哑超过3周，需要几天内请医生检查（NICE NG12 将持续声音嘶哑列为需排查肿瘤的转诊指征）",
     "it is listed under the guideline's red flags (seek emergency care)": "指南把它列为危险信号（需要急诊）",
@@ -472,6 +475,12 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
                 # low mood in the year after a birth: a clinician within days, not a routine appointment (the ladder's
                 # own fallback for it says as much: postnatal depression needs a clinician)
                 level, why = "soon", _POSTNATAL_WHY
+            if level == "urgent" and cl.min_days is not None and cl.min_days <= 7 and (facts.duration_days or 0) >= 28 \
+                    and "no time frame" not in why and not facts.tokens & {"cworse", "csevere_pain"}:
+                # "the tummy pain has not gone away after a few days" (same day) is an acute pain that lingers; the same
+                # complaint unchanged for weeks or months is seen within days, not today (NICE CKS: chronic abdominal
+                # pain, a tick bite's rash, without an alarm sign)
+                level, why = "soon", _CHRONIC_WHY
             if level not in {"emergency", "urgent"} and cl.min_days is not None and _improving(facts):
                 continue  # "cough since a cold 2 weeks ago, slowly getting better": past "more than 10 days", on its way out
             if level not in {"emergency", "urgent"} and cl.min_days is not None and cl.min_days >= 14 and "no time frame" in why:
