@@ -2237,8 +2237,13 @@ def test_chest_pain_a_press_a_twist_a_cough_or_a_breath_brings_on_is_not_the_eme
     # with a sweat or breathlessness, or told plainly, it is the criterion's chest pain
     assert _levels("chest pain when I breathe in, sweating", [red_en], age=60) == ["emergency"]
     assert _levels("胸口疼，喘不上气", [red], age=60) == ["emergency"]
-    # a fever and a cough with pain on coughing or breathing in is seen the same day (a possible pneumonia)
-    d = decide_urgency(extract_facts("咳嗽发烧38度5，一咳胸口就疼", age=35), [red], red_flag_labels=[], language="zh")
+    # pain on breathing in with nothing to explain it (no press, twist, fall, strain or cold) stays the criterion's chest
+    # pain: a clot in the lung or a collapsed lung start that way
+    assert _levels("chest pain when I breathe in, started suddenly this morning", [red_en], age=30) \
+        == ["emergency"]
+    # a fever and a cough with chest-wall pain is seen the same day (a possible pneumonia)
+    d = decide_urgency(extract_facts("发烧38度5，咳嗽一周了，咳得太厉害，胸口一按就疼", age=35), [red], red_flag_labels=[],
+                       language="zh")
     assert d.level == "urgent"
 
 

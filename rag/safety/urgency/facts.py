@@ -412,6 +412,15 @@ _CHEST_WALL = re.compile(
     r"\b(?:press\w*|push\w*|prod\w*|poke\w*) (?:on|at) (?:it|the (?:spot|area|bone)|one spot|my (?:ribs?|breast ?bone|sternum|chest))|"
     r"(?:一按|按着|按压|按一下|一碰|碰一下|转身|扭身|翻身|一咳|咳嗽(?:的)?时(?:候)?|咳的时候|咳得|深吸气|吸气(?:的)?时(?:候)?|深呼吸|一吸气)"
     r"[^，。；！？,.;!?]{0,6}(?:疼|痛)|咳嗽咳得[^，。；！？]{0,6}(?:疼|痛)", re.I)
+# the part of it that a press or a twist brings on (tenderness: the chest wall whatever else is told)
+_CHEST_PRESSED = re.compile(
+    r"\b(?:hurts?|hurting|sore|pain\w*|tender|worse|sharp|twinge\w*|aches?|aching)\b[^.;!?]{0,40}?\b(?:when|if|as|on)\b "
+    r"(?:i |you |he |she |they )?(?:press\w*|push\w*|touch\w*|prod\w*|poke\w*|twist\w*|turn\w*)|"
+    r"\b(?:press\w*|push\w*|prod\w*|poke\w*) (?:on|at) (?:it|the (?:spot|area|bone)|one spot|my (?:ribs?|breast ?bone|sternum|chest))|"
+    r"(?:一按|按着|按压|按一下|一碰|碰一下|转身|扭身)[^，。；！？,.;!?]{0,6}(?:疼|痛)", re.I)
+# a strain or the coughing of a cold (咳嗽咳得肋骨疼)
+_STRAINED = re.compile(r"\b(?:lift\w*|gym|weights|press-?ups|push-?ups|work-?out|moving (?:house|furniture)|coughing (?:so much|a lot|loads|fit))\b|"
+                       r"咳嗽咳得|咳得(?:太|很|厉害)|搬|健身|俯卧撑|举重", re.I)
 _CHEST_ALARM = frozenset({"csweat", "cbreathless", "cfaint", "ccough_blood", "cgrey", "cpale"})
 # a vaccine against it ("my flu and Covid jabs", 流感疫苗) is not the illness
 _JAB_AFTER = re.compile(r"(?:\s*(?:and|&|\+)\s*\w+)?\s*(?:jabs?|vaccin\w*|shots?|boosters?|immunis\w*|immuniz\w*)\b|疫苗", re.I)
@@ -607,10 +616,13 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
                       and not _JAB_AFTER.match(symptoms[m.end:m.end + 30]))
     if _POSTNATAL.search(symptoms) or (sex == "female" and age is not None and age >= 16 and _OWN_BABY.search(symptoms)):
         tokens.add("cpostnatal")  # a mother telling us her baby is 5 weeks old: she gave birth within the year
-    if "cchest_pain" in tokens and _CHEST_WALL.search(symptoms) and not tokens & _CHEST_ALARM:
-        # pain in the chest or ribs that a press, a twist, a cough or a deep breath brings on, with no sweat, breathlessness,
-        # faint or blood: the chest wall or the lining of the lung, not the guidelines' emergency "chest pain" (matching
-        # reads it so; a fever and a cough with it are seen the same day, decide.py)
+    if "cchest_pain" in tokens and not tokens & _CHEST_ALARM and (
+            _CHEST_PRESSED.search(symptoms) or (_CHEST_WALL.search(symptoms) and (
+                tokens & {"cinjury", "ccommon_cold"} or _STRAINED.search(symptoms)))):
+        # pain in the chest or ribs that a press or a twist brings on, or a cough or a deep breath after a fall, a strain or
+        # a cold's coughing, with no sweat, breathlessness, faint or blood: the chest wall, not the guidelines' emergency
+        # "chest pain" (matching reads it so). Pain on breathing in with nothing to explain it stays chest pain: a clot in
+        # the lung or a collapsed lung start that way
         tokens.add("cchest_wall")
     if named & _CHRONIC:
         tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
