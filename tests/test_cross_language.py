@@ -107,3 +107,42 @@ def test_a_consultation_answers_a_chinese_question_from_the_english_guideline_an
     by_n = {c.n: c.doc_id for c in advice.citations}
     assert advice.self_care and {by_n[n] for s in advice.self_care for n in s.citations} == {"diarrhoea-zh"}
     assert not any(n.startswith("语言：") for n in advice.notes)
+
+
+# --- round 19 (docs/answers.md): wrong anchors for Chinese complaints whose guideline is English only ----------------
+
+def _version(doc_id: str, title: str, language: str) -> DocVersion:
+    return DocVersion(doc_id, f"h-{doc_id}", "1", title, "test", language, f"{doc_id}.md", "CC", "", "", (), "active", 2, 1,
+                      "", "")
+
+
+class _Reader:
+    def __init__(self, *docs: list[Passage]) -> None:
+        self.docs = {f"h-{d[0].doc_id}": d for d in docs}
+
+    def document_passages(self, content_hash: str) -> list[Passage]:
+        return self.docs.get(content_hash, [])
+
+
+PALPITATIONS = [passage("palpitations", "Palpitations (racing, pounding or fluttering heartbeat)", "2 Assessment",
+                        "Common triggers: caffeine, stress. An irregular heartbeat may be atrial fibrillation (an arrhythmia).",
+                        0.0)]
+ANXIETY = [passage("depression-anxiety", "Depression and anxiety", "2 Assessment",
+                   "Anxiety disorders cause worry, stress and panic.", 0.0)]
+FEVER_ZH = [passage("fever-zh", "成人发热", "2 评估", "发热伴心跳非常快，可能是脓毒症。", 0.63, language="zh")]
+
+
+def test_the_english_terms_of_a_chinese_complaint_leave_out_the_patients_own_guess() -> None:
+    # "是不是焦虑了？" is a guess at the cause, as the Chinese terms already read it: no "anxiety"
+    bridge = english_bridge("这两周老是心慌，是不是焦虑了？")
+    assert "palpitations" in bridge and "anxiety" not in bridge
+
+
+def test_of_two_english_titles_the_chinese_complaint_names_the_one_more_about_it_is_offered() -> None:
+    # "压力大" names "Depression and anxiety" through "stress", "心慌" names "Palpitations"; the palpitations guideline
+    # shares more of the complaint (palpitations, arrhythmia, stress), whatever the order of the versions
+    versions = [_version("depression-anxiety", "Depression and anxiety", "en"),
+                _version("palpitations", "Palpitations (racing, pounding or fluttering heartbeat)", "en")]
+    added = candidate_documents(FEVER_ZH, versions, _Reader(PALPITATIONS, ANXIETY), "工作压力大，这两周老是心慌，手表说心律不齐",
+                                "zh")
+    assert [(p.doc_id, p.extra["via"]) for p in added] == [("palpitations", "named in the complaint (English terms)")]

@@ -156,13 +156,20 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
         # in English. Only when no guideline retrieved, in either language, has its title named already
         if any(names_title(bridge, p.title, "en") for p in {p.doc_id: p for p in passages}.values() if p.language == "en"):
             return out
-        for v in versions:
-            if v.doc_id in have or v.language != "en" or len(out) >= 1 or not names_title(bridge, v.title, "en"):
+        # (where the English terms name two titles, the guideline more about the complaint is offered, read from the
+        # whole of each: "心慌…心律不齐…工作压力大" names "Palpitations" and, through "stress", "Depression and anxiety")
+        offered: list[tuple[int, int, Passage]] = []
+        for n, v in enumerate(versions):
+            if v.doc_id in have or v.language != "en" or not names_title(bridge, v.title, "en"):
                 continue
             chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
             if not chunks:
                 continue
-            pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
+            about = [about_terms(query, p, language) for p in chunks]
+            pos = max(range(len(chunks)), key=lambda i: (len(about[i]), -i))
+            offered.append((len(set().union(*about)), -n, chunks[pos]))
+        if offered:
+            best = max(offered, key=lambda t: t[:2])[2]
             best.score = floor
             best.extra["via"] = "named in the complaint (English terms)"
             out.append(best)

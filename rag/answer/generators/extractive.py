@@ -934,8 +934,10 @@ def english_bridge(query: str) -> str:
     if not _CJK.search(query):
         return ""
     # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint; nor
-    # sleep lost to another complaint: "痒得睡不着" is no insomnia)
-    text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))
+    # sleep lost to another complaint: "痒得睡不着" is no insomnia; nor the patient's own guess at the cause or an episode
+    # said to be over: "是不是焦虑了？" after palpitations names no anxiety)
+    text = _without_guesses(_without_past_episodes(query, True), True)
+    text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", text))))
     return ", ".join(english_terms(_without_carer_sleep(_SLEEP_LOST_ZH.sub("，", text), True)))
 
 
@@ -946,7 +948,7 @@ def _bridge_concepts(query: str) -> tuple[frozenset[str], ...]:
     from rag.terms import english_term_groups
 
     out = (frozenset(_query_terms(", ".join(g), False, lay=False) - _GROUP_WORDS - _QUALIFIERS)
-           for g in english_term_groups(affirmed_text(query)))
+           for g in english_term_groups(affirmed_text(_without_guesses(_without_past_episodes(query, True), True))))
     return tuple(c for c in out if c)
 
 
