@@ -146,3 +146,24 @@ def test_of_two_english_titles_the_chinese_complaint_names_the_one_more_about_it
     added = candidate_documents(FEVER_ZH, versions, _Reader(PALPITATIONS, ANXIETY), "工作压力大，这两周老是心慌，手表说心律不齐",
                                 "zh")
     assert [(p.doc_id, p.extra["via"]) for p in added] == [("palpitations", "named in the complaint (English terms)")]
+
+
+SCALD = "刚才倒开水的时候暖壶炸了，开水溅到小腿上，红了一大片，起了个比一元硬币大的水泡"
+BURN_FLAG = "大面积或深度烧烫伤（比伤者手掌大，或皮肤发白发硬像皮革、焦黑）"
+BURNS = [passage("burns", "Burns and scalds", "3 Red flags",
+                 "Call an ambulance for large or deep burns — any burn bigger than the injured person's hand.", 0.0),
+         passage("burns", "Burns and scalds", "4 Self-care at home", "- Cool the burn under cool running water for 20 minutes.",
+                 0.0)]
+RASH_ZH = [passage("rash-zh", "皮疹与过敏反应", "2 评估", "皮疹可由病毒感染、过敏、湿疹引起，可有水疱。", 0.70, language="zh")]
+
+
+def test_a_chinese_red_flag_names_the_english_guideline_about_its_emergency() -> None:
+    # "水泡" names 《皮疹与过敏反应》, so the complaint's own English terms offer nothing; the burn red flag that fired
+    # names "Burns and scalds" through its English terms (not through the signs it lists in brackets)
+    versions = [_version("burns", "Burns and scalds", "en"), _version("rash-zh", "皮疹与过敏反应", "zh")]
+    assert candidate_documents(RASH_ZH, versions, _Reader(BURNS), SCALD, "zh") == []
+    added = candidate_documents(RASH_ZH, versions, _Reader(BURNS), SCALD, "zh", red_flags=[BURN_FLAG])
+    assert [(p.doc_id, p.extra["via"]) for p in added] == [("burns", "named by a red flag (English terms)")]
+    # and the emergency's guideline anchors the answer, as a Chinese guideline the label names would
+    burns = [replace(p, score=0.6) for p in BURNS]
+    assert matching_documents([*RASH_ZH, *burns], SCALD, "zh", red_flags=[BURN_FLAG])[0] == "burns"

@@ -1134,6 +1134,19 @@ def _label_conditions(labels: Sequence[str]) -> set[str]:
     return {c for c in out if len(c) >= 2}
 
 
+def label_names_english_title(labels: Sequence[str], title: str) -> bool:
+    """True when what Chinese red-flag labels say the emergency is names, through its English terms, one topic of an
+    English title in full ("大面积或深度烧烫伤（比伤者手掌大…）" names "Burns and scalds"); the signs a label lists in
+    brackets name nothing, as in the question's own language."""
+    return _title_match(_label_english_terms(tuple(labels)), title, False) >= 1.0
+
+
+@functools.lru_cache(maxsize=256)
+def _label_english_terms(labels: tuple[str, ...]) -> frozenset[str]:
+    heads = "，".join(_LABEL_SIGNS.sub("，", label) for label in labels)
+    return frozenset(_query_terms(english_bridge(heads), False, lay=False) - _GROUP_WORDS - _QUALIFIERS)
+
+
 def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
     """What the red flags that fired are about ("Possible anaphylaxis": anaphylaxis), without the words every label has."""
     text = " ".join(labels)
@@ -1225,8 +1238,12 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     flags = _label_terms(red_flags, zh)
     heads = _label_terms([_LABEL_SIGNS.sub(" ", label) for label in red_flags], zh)
 
+    # (a Chinese label names an English guideline's title through its English terms: "大面积或深度烧烫伤" is "Burns and
+    # scalds"'s emergency, where no Chinese guideline is about burns)
     def names_in_label(d: str) -> bool:
-        return bool(_shared(heads, titles[d], zh)) or (zh and not cross[d] and any(
+        if cross[d]:
+            return label_names_english_title(red_flags, titles[d])
+        return bool(_shared(heads, titles[d], zh)) or (zh and any(
             w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
 
     # (so is a guideline whose warning sign names the emergency the label names: "突发撕裂样胸背痛（疑似主动脉夹层）" is
