@@ -167,3 +167,24 @@ def test_a_chinese_red_flag_names_the_english_guideline_about_its_emergency() ->
     # and the emergency's guideline anchors the answer, as a Chinese guideline the label names would
     burns = [replace(p, score=0.6) for p in BURNS]
     assert matching_documents([*RASH_ZH, *burns], SCALD, "zh", red_flags=[BURN_FLAG])[0] == "burns"
+
+
+VERTIGO = ("我70岁，有点血压高，吃着药控制在150/90左右。这半年时不时天旋地转，一转就是两三个小时，发作前右边耳朵发闷、嗡嗡响，"
+           "现在右耳朵听东西也不如以前了。")
+HYPERTENSION_ZH = [passage("hypertension-zh", "高血压", "2 评估", "高血压多数没有症状，需要长期服药控制血压。", 0.65, language="zh")]
+DIZZINESS = [passage("dizziness", "Dizziness and vertigo", "2 Assessment",
+                     "Spinning (vertigo) is usually from the inner ear; Meniere's disease causes vertigo with a full ear.", 0.60)]
+
+
+def test_a_long_term_condition_said_in_lay_words_is_background_beside_an_english_only_complaint() -> None:
+    from rag.answer.generators.extractive import _background_terms
+
+    # "有点血压高，吃着药控制在…" is who the patient is; the attacks of vertigo ("发作前…") are no flare of it
+    assert "高血压" in _background_terms(VERTIGO, True)
+    assert not _background_terms("我有哮喘，最近比平时发作得多", True)
+    assert matching_documents([*HYPERTENSION_ZH, *DIZZINESS], VERTIGO, "zh")[0] == "dizziness"
+    # a guideline about the background condition that is about the rest too still answers it, in either language
+    feet = "我有糖尿病十几年了，最近两只脚老是发麻，感觉不太到冷热"
+    diabetes_zh = [passage("diabetes-zh", "2型糖尿病与低血糖", "2 评估", "糖尿病可引起双脚麻木、感觉减退。", 0.62, language="zh")]
+    diabetes_en = [passage("type-2-diabetes", "Type 2 diabetes", "2 Assessment", "Diabetes can cause numb feet.", 0.70)]
+    assert matching_documents([*diabetes_zh, *diabetes_en], feet, "zh")[0] == "diabetes-zh"
