@@ -111,6 +111,7 @@ def test_a_consultation_answers_a_chinese_question_from_the_english_guideline_an
 
 # --- round 19 (docs/answers.md): wrong anchors for Chinese complaints whose guideline is English only ----------------
 
+
 def _version(doc_id: str, title: str, language: str) -> DocVersion:
     return DocVersion(doc_id, f"h-{doc_id}", "1", title, "test", language, f"{doc_id}.md", "CC", "", "", (), "active", 2, 1,
                       "", "")
