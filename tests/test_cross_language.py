@@ -189,3 +189,14 @@ def test_a_long_term_condition_said_in_lay_words_is_background_beside_an_english
     diabetes_zh = [passage("diabetes-zh", "2型糖尿病与低血糖", "2 评估", "糖尿病可引起双脚麻木、感觉减退。", 0.62, language="zh")]
     diabetes_en = [passage("type-2-diabetes", "Type 2 diabetes", "2 Assessment", "Diabetes can cause numb feet.", 0.70)]
     assert matching_documents([*diabetes_zh, *diabetes_en], feet, "zh")[0] == "diabetes-zh"
+
+
+def test_a_red_flag_that_names_a_guideline_in_the_questions_language_keeps_it() -> None:
+    # "疑似严重过敏反应" names 《皮疹与过敏反应》 (its 过敏反应): the English allergy guideline, whose title its English terms
+    # name too, gets no emergency weight over it
+    query = "吃了几只虾之后嘴唇和舌头肿起来了，嗓子发紧声音都哑了，喘不上气，身上起了一片片的包，头晕"
+    rash_zh = [passage("rash-zh", "皮疹与过敏反应", "3 危险信号", "嘴唇、舌头肿胀，头晕，呼吸困难：立即拨打120。", 0.585, language="zh")]
+    rash_en = [passage("rash-allergic-reactions", "Skin rash, hives and allergic reactions (including anaphylaxis)", "3 Red flags",
+                       "Anaphylaxis: swelling of the tongue, lips or throat, hoarse voice, dizziness; call an ambulance.", 0.49)]
+    flags = ["疑似严重过敏反应（过敏性休克）"]
+    assert matching_documents([*rash_zh, *rash_en], query, "zh", red_flags=flags)[0] == "rash-zh"

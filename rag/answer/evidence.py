@@ -19,6 +19,7 @@ from rag.answer.generators.extractive import (
     english_bridge,
     guideline_sentences,
     label_names_english_title,
+    label_names_title,
     matching_documents,
     names_by_reading,
     names_title,
@@ -152,7 +153,7 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
         best.extra["via"] = "named in the complaint" if named else "written for the patient's group"
         out.append(best)
     if bridge and red_flags and len(out) < limit and not any(
-            names_title(label, v.title, language) for label in red_flags for v in versions if v.language == language):
+            label_names_title(red_flags, v.title, True) for v in versions if v.language == language):
         # a red flag whose Chinese label names no guideline in the question's language may name an English one through
         # its English terms ("大面积或深度烧烫伤" names "Burns and scalds"): the emergency's guideline
         for v in versions:

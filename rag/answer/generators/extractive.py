@@ -1155,6 +1155,14 @@ def _label_conditions(labels: Sequence[str]) -> set[str]:
     return {c for c in out if len(c) >= 2}
 
 
+def label_names_title(labels: Sequence[str], title: str, zh: bool) -> bool:
+    """True when red-flag labels name a title in their own language by what they say the emergency is, not by the signs
+    they list in brackets; a Chinese label's word may hold a title's word ("严重过敏反应" names 《皮疹与过敏反应》)."""
+    heads = _label_terms([_LABEL_SIGNS.sub(" ", label) for label in labels], zh)
+    return bool(_shared(heads, title, zh)) or (zh and any(
+        w in f for w in _title_words(title, True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
+
+
 def label_names_english_title(labels: Sequence[str], title: str) -> bool:
     """True when what Chinese red-flag labels say the emergency is names, through its English terms, one topic of an
     English title in full ("大面积或深度烧烫伤（比伤者手掌大…）" names "Burns and scalds"); the signs a label lists in
@@ -1265,15 +1273,15 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # (a title is named by what the label says the emergency is, not by the signs it lists in brackets: "Breathed in
     # smoke in a fire (hoarse voice, soot, coughing)" is no acute-cough emergency; "(possible torsion)" still names one)
     flags = _label_terms(red_flags, zh)
-    heads = _label_terms([_LABEL_SIGNS.sub(" ", label) for label in red_flags], zh)
-
     # (a Chinese label names an English guideline's title through its English terms: "大面积或深度烧烫伤" is "Burns and
-    # scalds"'s emergency, where no Chinese guideline is about burns)
+    # scalds"'s emergency, where no candidate in the question's language is named by it: "疑似严重过敏反应" stays
+    # 《皮疹与过敏反应》's)
+    own_named = any(label_names_title(red_flags, titles[d], zh) for d in best if not cross[d]) if flags else False
+
     def names_in_label(d: str) -> bool:
         if cross[d]:
-            return label_names_english_title(red_flags, titles[d])
-        return bool(_shared(heads, titles[d], zh)) or (zh and any(
-            w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
+            return zh and not own_named and label_names_english_title(red_flags, titles[d])
+        return label_names_title(red_flags, titles[d], zh)
 
     # (so is a guideline whose warning sign names the emergency the label names: "突发撕裂样胸背痛（疑似主动脉夹层）" is
     # 《胸痛》's "突发撕裂样胸背痛（可能是主动脉夹层）", though "胸背痛" holds no "胸痛"; not 《高血压》's, said first as background)
