@@ -107,3 +107,96 @@ def test_a_consultation_answers_a_chinese_question_from_the_english_guideline_an
     by_n = {c.n: c.doc_id for c in advice.citations}
     assert advice.self_care and {by_n[n] for s in advice.self_care for n in s.citations} == {"diarrhoea-zh"}
     assert not any(n.startswith("语言：") for n in advice.notes)
+
+
+# --- round 19 (docs/answers.md): wrong anchors for Chinese complaints whose guideline is English only ----------------
+
+
+def _version(doc_id: str, title: str, language: str) -> DocVersion:
+    return DocVersion(doc_id, f"h-{doc_id}", "1", title, "test", language, f"{doc_id}.md", "CC", "", "", (), "active", 2, 1,
+                      "", "")
+
+
+class _Reader:
+    def __init__(self, *docs: list[Passage]) -> None:
+        self.docs = {f"h-{d[0].doc_id}": d for d in docs}
+
+    def document_passages(self, content_hash: str) -> list[Passage]:
+        return self.docs.get(content_hash, [])
+
+
+PALPITATIONS = [passage("palpitations", "Palpitations (racing, pounding or fluttering heartbeat)", "2 Assessment",
+                        "Common triggers: caffeine, stress. An irregular heartbeat may be atrial fibrillation (an arrhythmia).",
+                        0.0)]
+ANXIETY = [passage("depression-anxiety", "Depression and anxiety", "2 Assessment",
+                   "Anxiety disorders cause worry, stress and panic.", 0.0)]
+FEVER_ZH = [passage("fever-zh", "成人发热", "2 评估", "发热伴心跳非常快，可能是脓毒症。", 0.63, language="zh")]
+
+
+def test_the_english_terms_of_a_chinese_complaint_leave_out_the_patients_own_guess() -> None:
+    # "是不是焦虑了？" is a guess at the cause, as the Chinese terms already read it: no "anxiety"
+    bridge = english_bridge("这两周老是心慌，是不是焦虑了？")
+    assert "palpitations" in bridge and "anxiety" not in bridge
+
+
+def test_of_two_english_titles_the_chinese_complaint_names_the_one_more_about_it_is_offered() -> None:
+    # "压力大" names "Depression and anxiety" through "stress", "心慌" names "Palpitations"; the palpitations guideline
+    # shares more of the complaint (palpitations, arrhythmia, stress), whatever the order of the versions
+    versions = [_version("depression-anxiety", "Depression and anxiety", "en"),
+                _version("palpitations", "Palpitations (racing, pounding or fluttering heartbeat)", "en")]
+    added = candidate_documents(FEVER_ZH, versions, _Reader(PALPITATIONS, ANXIETY), "工作压力大，这两周老是心慌，手表说心律不齐",
+                                "zh")
+    assert [(p.doc_id, p.extra["via"]) for p in added] == [("palpitations", "named in the complaint (English terms)")]
+
+
+SCALD = "刚才倒开水的时候暖壶炸了，开水溅到小腿上，红了一大片，起了个比一元硬币大的水泡"
+BURN_FLAG = "大面积或深度烧烫伤（比伤者手掌大，或皮肤发白发硬像皮革、焦黑）"
+BURNS = [passage("burns", "Burns and scalds", "3 Red flags",
+                 "Call an ambulance for large or deep burns — any burn bigger than the injured person's hand.", 0.0),
+         passage("burns", "Burns and scalds", "4 Self-care at home", "- Cool the burn under cool running water for 20 minutes.",
+                 0.0)]
+RASH_ZH = [passage("rash-zh", "皮疹与过敏反应", "2 评估", "皮疹可由病毒感染、过敏、湿疹引起，可有水疱。", 0.70, language="zh")]
+
+
+def test_a_chinese_red_flag_names_the_english_guideline_about_its_emergency() -> None:
+    # "水泡" names 《皮疹与过敏反应》, so the complaint's own English terms offer nothing; the burn red flag that fired
+    # names "Burns and scalds" through its English terms (not through the signs it lists in brackets)
+    versions = [_version("burns", "Burns and scalds", "en"), _version("rash-zh", "皮疹与过敏反应", "zh")]
+    assert candidate_documents(RASH_ZH, versions, _Reader(BURNS), SCALD, "zh") == []
+    added = candidate_documents(RASH_ZH, versions, _Reader(BURNS), SCALD, "zh", red_flags=[BURN_FLAG])
+    assert [(p.doc_id, p.extra["via"]) for p in added] == [("burns", "named by a red flag (English terms)")]
+    # and the emergency's guideline anchors the answer, as a Chinese guideline the label names would
+    burns = [replace(p, score=0.6) for p in BURNS]
+    assert matching_documents([*RASH_ZH, *burns], SCALD, "zh", red_flags=[BURN_FLAG])[0] == "burns"
+
+
+VERTIGO = ("我70岁，有点血压高，吃着药控制在150/90左右。这半年时不时天旋地转，一转就是两三个小时，发作前右边耳朵发闷、嗡嗡响，"
+           "现在右耳朵听东西也不如以前了。")
+HYPERTENSION_ZH = [passage("hypertension-zh", "高血压", "2 评估", "高血压多数没有症状，需要长期服药控制血压。", 0.65, language="zh")]
+DIZZINESS = [passage("dizziness", "Dizziness and vertigo", "2 Assessment",
+                     "Spinning (vertigo) is usually from the inner ear; Meniere's disease causes vertigo with a full ear.", 0.60)]
+
+
+def test_a_long_term_condition_said_in_lay_words_is_background_beside_an_english_only_complaint() -> None:
+    from rag.answer.generators.extractive import _background_terms
+
+    # "有点血压高，吃着药控制在…" is who the patient is; the attacks of vertigo ("发作前…") are no flare of it
+    assert "高血压" in _background_terms(VERTIGO, True)
+    assert not _background_terms("我有哮喘，最近比平时发作得多", True)
+    assert matching_documents([*HYPERTENSION_ZH, *DIZZINESS], VERTIGO, "zh")[0] == "dizziness"
+    # a guideline about the background condition that is about the rest too still answers it, in either language
+    feet = "我有糖尿病十几年了，最近两只脚老是发麻，感觉不太到冷热"
+    diabetes_zh = [passage("diabetes-zh", "2型糖尿病与低血糖", "2 评估", "糖尿病可引起双脚麻木、感觉减退。", 0.62, language="zh")]
+    diabetes_en = [passage("type-2-diabetes", "Type 2 diabetes", "2 Assessment", "Diabetes can cause numb feet.", 0.70)]
+    assert matching_documents([*diabetes_zh, *diabetes_en], feet, "zh")[0] == "diabetes-zh"
+
+
+def test_a_red_flag_that_names_a_guideline_in_the_questions_language_keeps_it() -> None:
+    # "疑似严重过敏反应" names 《皮疹与过敏反应》 (its 过敏反应): the English allergy guideline, whose title its English terms
+    # name too, gets no emergency weight over it
+    query = "吃了几只虾之后嘴唇和舌头肿起来了，嗓子发紧声音都哑了，喘不上气，身上起了一片片的包，头晕"
+    rash_zh = [passage("rash-zh", "皮疹与过敏反应", "3 危险信号", "嘴唇、舌头肿胀，头晕，呼吸困难：立即拨打120。", 0.585, language="zh")]
+    rash_en = [passage("rash-allergic-reactions", "Skin rash, hives and allergic reactions (including anaphylaxis)", "3 Red flags",
+                       "Anaphylaxis: swelling of the tongue, lips or throat, hoarse voice, dizziness; call an ambulance.", 0.49)]
+    flags = ["疑似严重过敏反应（过敏性休克）"]
+    assert matching_documents([*rash_zh, *rash_en], query, "zh", red_flags=flags)[0] == "rash-zh"

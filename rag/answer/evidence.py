@@ -18,6 +18,8 @@ from rag.answer.generators.extractive import (
     about_terms,
     english_bridge,
     guideline_sentences,
+    label_names_english_title,
+    label_names_title,
     matching_documents,
     names_by_reading,
     names_title,
@@ -150,19 +152,41 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
         best.score = top if reading else floor
         best.extra["via"] = "named in the complaint" if named else "written for the patient's group"
         out.append(best)
+    if bridge and red_flags and len(out) < limit and not any(
+            label_names_title(red_flags, v.title, True) for v in versions if v.language == language):
+        # a red flag whose Chinese label names no guideline in the question's language may name an English one through
+        # its English terms ("大面积或深度烧烫伤" names "Burns and scalds"): the emergency's guideline
+        for v in versions:
+            if (v.doc_id in have or v.language != "en" or v.doc_id in {p.doc_id for p in out} or len(out) >= limit
+                    or not label_names_english_title(red_flags, v.title)):
+                continue
+            chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
+            if not chunks:
+                continue
+            pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
+            best.score = floor
+            best.extra["via"] = "named by a red flag (English terms)"
+            out.append(best)
     if bridge and not out and not titled:
         # a Chinese complaint that names no Chinese guideline may name an English one through its English terms
         # (english_bridge: "嗓子疼" -> "sore throat" names "Sore throat"); it then competes in matching_documents, read
         # in English. Only when no guideline retrieved, in either language, has its title named already
         if any(names_title(bridge, p.title, "en") for p in {p.doc_id: p for p in passages}.values() if p.language == "en"):
             return out
-        for v in versions:
-            if v.doc_id in have or v.language != "en" or len(out) >= 1 or not names_title(bridge, v.title, "en"):
+        # (where the English terms name two titles, the guideline more about the complaint is offered, read from the
+        # whole of each: "心慌…心律不齐…工作压力大" names "Palpitations" and, through "stress", "Depression and anxiety")
+        offered: list[tuple[int, int, Passage]] = []
+        for n, v in enumerate(versions):
+            if v.doc_id in have or v.language != "en" or not names_title(bridge, v.title, "en"):
                 continue
             chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
             if not chunks:
                 continue
-            pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
+            about = [about_terms(query, p, language) for p in chunks]
+            pos = max(range(len(chunks)), key=lambda i: (len(about[i]), -i))
+            offered.append((len(set().union(*about)), -n, chunks[pos]))
+        if offered:
+            best = max(offered, key=lambda t: t[:2])[2]
             best.score = floor
             best.extra["via"] = "named in the complaint (English terms)"
             out.append(best)

@@ -750,7 +750,10 @@ _BACKGROUND_ZH = re.compile(rf"(?:本身|平时|一直|患|本来)?有(?:[12一�
                             rf"|(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*病史"
                             # the long-term medicine for it ("一直吃二甲双胍") and control said to be fine ("血糖控制得还行")
                             rf"|(?:一直|长期|平时|每天)(?:在)?(?:吃|服用?|用|打)(?:{_ZH_STANDING_DRUG})"
-                            r"|(?:血糖|血压)(?:一直)?控制得?(?:都|也|还)?(?:行|还行|还好|挺好|不错|可以|稳定|平稳|正常)")
+                            r"|(?:血糖|血压)(?:一直)?控制得?(?:都|也|还)?(?:行|还行|还好|挺好|不错|可以|稳定|平稳|正常)"
+                            # the lay form, with the medicine that keeps it in range ("有点血压高，吃着药控制在150/90左右")
+                            r"|(?:本身|平时|一直|本来)?有(?:点|些)?(?:血压|血糖)(?:有点|偏)?高"
+                            r"|(?:吃着?药|用着?药|服药)(?:一直)?控制在[^，。；！？]{0,12}")
 _BACKGROUND_LIST_ZH = re.compile(rf"(?<=[，,；;。：:])(?:{_ZH_STANDING})(?:[和、及跟](?:{_ZH_STANDING}))*(?=[，,；;。])")
 
 
@@ -764,6 +767,16 @@ _FLARE = re.compile(r"\bthan (?:usual|normal)\b|\bflare[sd]?(?: up|-up)?\b|\bexa
 _ZH_OWN_SYMPTOM = {"哮喘": re.compile(r"(?<![不没])(?:气喘|喘)(?![不]?上气)")}
 
 
+def _flare(query: str, zh: bool) -> bool:
+    """True when the complaint says its long-term condition is worse than usual (_FLARE). In Chinese only in a sentence
+    that names the condition: 发作 and 加重 are said of any episode ("有点血压高，吃着药控制在150/90左右。这半年…天旋地转，
+    …发作前右边耳朵发闷" is a vertigo's attacks, not the blood pressure's)."""
+    if not zh:
+        return bool(_FLARE.search(query))
+    return any(_FLARE.search(s) and (_BACKGROUND_ZH.search(s) or re.search(_ZH_STANDING, s))
+               for s in re.split(r"(?<=[。！？!?；;\n])", query))
+
+
 def _background_terms(query: str, zh: bool) -> frozenset[str]:
     """The complaint's terms that come only from a long-term condition named as background ("I'm 80 and diabetic. Spilt
     hot soup on my tummy": diabetes is who she is, the burn is what is wrong). A word said again elsewhere stays
@@ -771,7 +784,7 @@ def _background_terms(query: str, zh: bool) -> frozenset[str]:
     rx = _BACKGROUND_ZH if zh else _BACKGROUND_EN
     listed = [m for m in (_BACKGROUND_LIST_ZH if zh else _BACKGROUND_LIST_EN).finditer(query)
               if _WHO_BEFORE.search(query[max(0, m.start() - 25):m.start()])]
-    if not (rx.search(query) or listed) or _FLARE.search(query) or _NEW_MEDICINE.search(query):
+    if not (rx.search(query) or listed) or _flare(query, zh) or _NEW_MEDICINE.search(query):
         return frozenset()
     rest = rx.sub("，" if zh else ", ", query)
     for m in reversed(listed):
@@ -782,6 +795,14 @@ def _background_terms(query: str, zh: bool) -> frozenset[str]:
         out -= {c for c, rx in _ZH_OWN_SYMPTOM.items() if rx.search(rest)} | {w for w in out if any(
             c in w for c, rx in _ZH_OWN_SYMPTOM.items() if rx.search(rest))}
     return frozenset(out)
+
+
+def _background_english(query: str, background: AbstractSet[str]) -> frozenset[str]:
+    """The English terms that come only from a Chinese complaint's long-term condition named as background."""
+    if not background:
+        return frozenset()
+    return (_query_terms(english_bridge("，".join(sorted(background))), False, lay=False)
+            - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False, lay=False))
 
 
 def _own_flare(query: str) -> frozenset[str]:
@@ -934,8 +955,10 @@ def english_bridge(query: str) -> str:
     if not _CJK.search(query):
         return ""
     # (what the patient says is fine names nothing either, as in the Chinese terms: "大小便正常" is no urine complaint; nor
-    # sleep lost to another complaint: "痒得睡不着" is no insomnia)
-    text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", query))))
+    # sleep lost to another complaint: "痒得睡不着" is no insomnia; nor the patient's own guess at the cause or an episode
+    # said to be over: "是不是焦虑了？" after palpitations names no anxiety)
+    text = _without_guesses(_without_past_episodes(query, True), True)
+    text = _REASSURED_ZH.sub("，", affirmed_text(_ZH_DIFFERS.sub("有差异", _ZH_FEELS_HOT.sub("发热", text))))
     return ", ".join(english_terms(_without_carer_sleep(_SLEEP_LOST_ZH.sub("，", text), True)))
 
 
@@ -946,7 +969,7 @@ def _bridge_concepts(query: str) -> tuple[frozenset[str], ...]:
     from rag.terms import english_term_groups
 
     out = (frozenset(_query_terms(", ".join(g), False, lay=False) - _GROUP_WORDS - _QUALIFIERS)
-           for g in english_term_groups(affirmed_text(query)))
+           for g in english_term_groups(affirmed_text(_without_guesses(_without_past_episodes(query, True), True))))
     return tuple(c for c in out if c)
 
 
@@ -1132,6 +1155,27 @@ def _label_conditions(labels: Sequence[str]) -> set[str]:
     return {c for c in out if len(c) >= 2}
 
 
+def label_names_title(labels: Sequence[str], title: str, zh: bool) -> bool:
+    """True when red-flag labels name a title in their own language by what they say the emergency is, not by the signs
+    they list in brackets; a Chinese label's word may hold a title's word ("严重过敏反应" names 《皮疹与过敏反应》)."""
+    heads = _label_terms([_LABEL_SIGNS.sub(" ", label) for label in labels], zh)
+    return bool(_shared(heads, title, zh)) or (zh and any(
+        w in f for w in _title_words(title, True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
+
+
+def label_names_english_title(labels: Sequence[str], title: str) -> bool:
+    """True when what Chinese red-flag labels say the emergency is names, through its English terms, one topic of an
+    English title in full ("大面积或深度烧烫伤（比伤者手掌大…）" names "Burns and scalds"); the signs a label lists in
+    brackets name nothing, as in the question's own language."""
+    return _title_match(_label_english_terms(tuple(labels)), title, False) >= 1.0
+
+
+@functools.lru_cache(maxsize=256)
+def _label_english_terms(labels: tuple[str, ...]) -> frozenset[str]:
+    heads = "，".join(_LABEL_SIGNS.sub("，", label) for label in labels)
+    return frozenset(_query_terms(english_bridge(heads), False, lay=False) - _GROUP_WORDS - _QUALIFIERS)
+
+
 def _label_terms(labels: Sequence[str], zh: bool) -> set[str]:
     """What the red flags that fired are about ("Possible anaphylaxis": anaphylaxis), without the words every label has."""
     text = " ".join(labels)
@@ -1180,9 +1224,17 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # (unless the guideline about that condition is about the rest too: "我有糖尿病十几年了，最近两只脚老是发麻" asks about
     # diabetic feet, and the diabetes guideline lists numb feet)
     # (as much as any other guideline is: a positive covid test or an aching jaw beside "diabetic on tablets" is not)
-    rest_shared = {d: len(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh)) for d in best} if background else {}
-    if any(rest_shared.values()) and not any(n >= max(rest_shared.values()) and _title_terms(background, titles[d], zh)
-                                             for d, n in rest_shared.items() if langs[d] == language):
+    # (an English guideline is read through the English terms of the rest: "有点血压高，吃着药…这半年时不时天旋地转" shares
+    # vertigo with "Dizziness and vertigo", and nothing of the rest with 《高血压》)
+    rest_en = (_doc_terms(query, zh, "en")[0] - _background_english(query, background)) if background and zh else frozenset()
+    # (counted in Chinese terms, one per term however many English words it has, as the document score counts them)
+    rest_shared = {d: sum(1 for c in _bridge_concepts(query) if c & _shared(rest_en, " ".join(texts[d]) + " " + titles[d], False))
+                   if zh and langs[d] == "en" else len(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh))
+                   for d in best} if background else {}
+    bg_title_en = _background_english(query, background) if rest_en else frozenset()
+    if any(rest_shared.values()) and not any(n >= max(rest_shared.values()) and (
+            _title_terms(background, titles[d], zh) if langs[d] == language else _title_terms(bg_title_en, titles[d], False))
+            for d, n in rest_shared.items()):
         q = q - background
         q_all = q_all - background
     # an English guideline meets a Chinese complaint through the complaint's English terms (english_bridge): it
@@ -1221,11 +1273,15 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # (a title is named by what the label says the emergency is, not by the signs it lists in brackets: "Breathed in
     # smoke in a fire (hoarse voice, soot, coughing)" is no acute-cough emergency; "(possible torsion)" still names one)
     flags = _label_terms(red_flags, zh)
-    heads = _label_terms([_LABEL_SIGNS.sub(" ", label) for label in red_flags], zh)
+    # (a Chinese label names an English guideline's title through its English terms: "大面积或深度烧烫伤" is "Burns and
+    # scalds"'s emergency, where no candidate in the question's language is named by it: "疑似严重过敏反应" stays
+    # 《皮疹与过敏反应》's)
+    own_named = any(label_names_title(red_flags, titles[d], zh) for d in best if not cross[d]) if flags else False
 
     def names_in_label(d: str) -> bool:
-        return bool(_shared(heads, titles[d], zh)) or (zh and not cross[d] and any(
-            w in f for w in _title_words(titles[d], True) - _GROUP_WORDS if len(w) >= 2 for f in heads))
+        if cross[d]:
+            return zh and not own_named and label_names_english_title(red_flags, titles[d])
+        return label_names_title(red_flags, titles[d], zh)
 
     # (so is a guideline whose warning sign names the emergency the label names: "突发撕裂样胸背痛（疑似主动脉夹层）" is
     # 《胸痛》's "突发撕裂样胸背痛（可能是主动脉夹层）", though "胸背痛" holds no "胸痛"; not 《高血压》's, said first as background)
@@ -1365,8 +1421,7 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         # (the English terms of a long-term condition named as background name no title: "我妈有糖尿病，今天量血压195/125"
         # is the blood-pressure guideline's, not "Type 2 diabetes"; and the topic said first leads: "发烧…嗓子疼" is the
         # fever guideline's)
-        bg_en = (_query_terms(english_bridge("，".join(sorted(background))), False, lay=False)
-                 - _query_terms(english_bridge(_BACKGROUND_ZH.sub("，", query)), False, lay=False)) if background else frozenset()
+        bg_en = _background_english(query, background)
         own_at = min((_first_named(query, _title_terms(q, titles[d], zh), zh) for d in named_own), default=_UNSAID)
 
         own_terms: dict[str, frozenset[str]] = {}
