@@ -2210,6 +2210,9 @@ def test_a_feared_condition_or_a_vaccine_is_not_a_condition_the_patient_has() ->
     facts = extract_facts("Had my flu and Covid jabs yesterday, arm sore", age=70)
     assert facts.conditions == frozenset() and "cvaccinated" in facts.tokens
     assert "chronic obstructive pulmonary disease" in extract_facts("I have COPD and a bad chest").conditions
+    # worry said beside a condition the patient has is not fear of it
+    assert "chronic obstructive pulmonary disease" in extract_facts("I'm worried, I have COPD and a cough").conditions
+    assert "chronic obstructive pulmonary disease" in extract_facts("I'm worried about my COPD").conditions
 
 
 def test_both_legs_is_not_weakness_in_both_legs() -> None:
@@ -2217,6 +2220,8 @@ def test_both_legs_is_not_weakness_in_both_legs() -> None:
     red = passage("3 Red flags", "- weakness in both legs, or rapidly worsening weakness in one leg, or unsteadiness walking;",
                   doc_id="back-test", title="Low back pain", n=31)
     assert _levels("calves ache after leg day at the gym yesterday, both legs, no swelling", [red], age=28) == []
+    # with back pain, symptoms in both legs are a cauda equina warning sign (NICE: bilateral leg symptoms): still met
+    assert _levels("low back pain since yesterday and now both my legs feel numb and heavy", [red], age=50) == ["emergency"]
 
 
 def test_a_place_of_care_is_no_sign() -> None:

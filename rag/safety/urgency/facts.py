@@ -400,9 +400,11 @@ _NEGATED_BEFORE = re.compile(r"\b(?:no|not|never|without|don't have|do not have)
 # a condition the patient fears or has read about ("terrified I've got bowel cancer", "I keep reading about brain tumours",
 # "googled it", 担心是癌症) is health anxiety, not a condition they have (a guess, "could it be shingles?", stays: it names
 # the guideline the question is about)
-_FEARED_BEFORE = re.compile(r"\b(?:terrified|scared|afraid|frightened|worried|worrying|panick\w*|paranoid|convinced|"
-                            r"reading about|read about|read up on|googl\w*|looked up|searched)\b[^.;!?]{0,30}$|"
-                            r"(?:担心|害怕|怕|吓得|百度|搜了|查了)[^，。；！？]{0,8}$", re.I)
+_FEARED_BEFORE = re.compile(
+    r"\b(?:terrified|scared|afraid|frightened|worried|worrying|panick\w*|paranoid|convinced)\s+(?:that\s+)?"
+    r"(?:it'?s|it is|it'?s got to be|i'?ve got|i have got|i might have|i may have|i'?ve|i have|of|about)\s+(?:a |an |the |got )?$|"
+    r"\b(?:reading about|read about|read up on|googl\w*(?: about)?|looked up|searched(?: for)?)\s+(?:a |an |the )?$|"
+    r"(?:担心|害怕|怕)(?:是|自己)?(?:得了)?$", re.I)
 # chest or rib pain brought on by a press, a twist or turn, a cough or a deep breath (round 20: "ribs sore when I twist or
 # cough", "一按就痛，深吸气也有点痛", "一咳胸口就疼")
 _CHEST_WALL = re.compile(

@@ -240,7 +240,10 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if shared <= _WEAK and not content <= _WEAK:
         return None  # "sinus pain with high fever" is not met by aches and a fever: the word that places it is missing
-    if shared <= _body_words() | _WEAK | _HOW_MANY | {"back"} and (content - _body_words() - _WEAK - _COURSE - _HOW_MANY - {"back"}) \
+    # ("both legs" with back pain is bilateral leg symptoms, a cauda equina warning sign: only where the patient does not
+    # have the guideline's subject is "both" no sign)
+    how_many = _HOW_MANY if not (title - _WEAK - {"low", "high"}) & facts.tokens else frozenset()
+    if shared <= _body_words() | _WEAK | how_many | {"back"} and (content - _body_words() - _WEAK - _COURSE - how_many - {"back"}) \
             and len(content) >= 3:
         # "a sudden tearing pain going through to the back" is not any back pain, nor "weakness in both legs" sore calves
         # in both legs: the telling words are missing
