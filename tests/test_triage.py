@@ -906,3 +906,24 @@ def test_worried_it_is_a_heart_attack_about_chest_wall_pain_in_chinese() -> None
     assert triage("搬了一天家，今天左边胸口按着一个地方就疼，转身也疼，不按就不疼。我才26，会不会是心梗啊？不喘也不出汗").urgency is None
     for text in ("搬了一天家，胸口按着疼，会不会是心梗，出了一身冷汗", "胸口疼了一个小时，会不会是心梗"):
         assert triage(text).urgency == "emergency", text
+
+
+def test_reactions_to_a_medicine_that_are_emergencies() -> None:
+    # rules 2026.12.19 (round 21, medicines; probes written before the round's sets were seen)
+    cases = (("a week after starting lamotrigine I've got a rash with blisters, sore mouth and sore red eyes and a temperature",
+              "severe_drug_reaction"),
+             ("started amoxicillin, rash all over now blistering and peeling, mouth ulcers", "severe_drug_reaction"),
+             ("吃了别嘌醇一周，全身起疹子还起水泡，嘴里都烂了，发烧", "severe_drug_reaction"),
+             ("on lisinopril, bottom lip a bit puffy this morning, breathing fine", "ace_inhibitor_angioedema"),
+             ("吃了依那普利半年了，今天早上起来嘴唇肿了", "ace_inhibitor_angioedema"),
+             ("on morphine for my back, my husband says my breathing is slow and shallow", "opioid_toxicity"),
+             ("我爸吃了止痛药（曲马多）以后一直很困，叫他反应慢，呼吸很浅", "opioid_toxicity"))
+    for text, rule in cases:
+        assert rule in {f.rule_id for f in triage(text).red_flags}, text
+    # look-alikes: a cold sore's blisters with a flu-like feeling, blisters from new shoes, a lip swollen after a sting
+    # with no ACE inhibitor, a bit sleepy on co-codamol, and "April"
+    for text in ("cold sore blisters on my lip, started yesterday, feel a bit flu-like", "blisters on my heel from new shoes",
+                 "April, my lip is swollen after a bee sting, breathing fine", "a bit sleepy on co-codamol but fine otherwise",
+                 "嘴唇上起了几个小水泡，有点发烧"):
+        assert not {"severe_drug_reaction", "ace_inhibitor_angioedema", "opioid_toxicity"} & \
+            {f.rule_id for f in triage(text).red_flags}, text

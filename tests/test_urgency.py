@@ -2266,3 +2266,12 @@ def test_a_tight_banded_head_is_a_headache_in_chinese() -> None:
     # round 20 (dev sets): "加班对着电脑一天，脑袋发紧" was told it was outside what clinrag covers
     assert "cheadache" in extract_facts("加班对着电脑一天，脑袋发紧，睡一觉就好了").tokens
     assert "cheadache" in extract_facts("加班一整天，头像被箍住一样紧紧的").tokens
+
+
+def test_a_reaction_after_a_medicine_in_chinese_is_a_new_medicine() -> None:
+    # round 21 (probes): "吃头孢第二天，身上起了疹子" was self-care with an antihistamine; a reaction after a medicine is
+    # the prescriber's or a pharmacist's to assess
+    assert extract_facts("吃头孢第二天，身上起了一片片红疹子，痒，不喘").new_medicine
+    assert extract_facts("吃了氨氯地平以后脚踝肿").new_medicine
+    assert not extract_facts("吃了退烧药以后还是烧").new_medicine
+    assert not extract_facts("吃了药以后好多了").new_medicine

@@ -752,10 +752,13 @@ _STARTED = re.compile(r"\b(?:started|starting|began|begun|since (?:i )?(?:starte
                       # "since my blood pressure tablets were increased", "put my water tablet up", "added doxazosin")
                       r"upped|(?:was|were|been|got) (?:increased|doubled|raised)|increased (?:my|the|his|her) (?:dose|\w+)|"
                       r"doubled (?:my|the|his|her)|put (?:my|his|her|the) (?:\w+ ){1,2}up|(?:doctor|gp|nurse|consultant) added)\b|"
-                      r"开始吃|开始服|开始用|换了.{0,4}药|新开的药|新换的药|加量|加了量|加大了?剂量|剂量加大|药量加",
+                      r"开始吃|开始服|开始用|换了.{0,4}药|新开的药|新换的药|加量|加了量|加大了?剂量|剂量加大|药量加|"
+                      # round 21: a reaction told after the medicine in Chinese ("吃头孢第二天，身上起了疹子", "吃了氨氯地平以后脚踝肿")
+                      r"(?:吃|服|用|打)(?:了)?[^，。；]{1,8}?(?:第[一二两三四五六七八九十\d]+天|以后|之后)[^。；]{0,12}?"
+                      r"(?:疹|痒|肿|风团|过敏|干咳|晕|起泡|水泡)",
                       re.IGNORECASE)
 _MEDICINE_WORD = re.compile(r"\b(?:tablets?|pills?|medicines?|medications?|antibiotics?|capsules?|inhalers?|injections?|"
-                            r"the pill|statins?|jabs?|vaccines?)\b|药|针", re.IGNORECASE)
+                            r"the pill|statins?|jabs?|vaccines?)\b|药|针|头孢|青霉素|阿莫西林|抗生素", re.IGNORECASE)
 
 
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%|百分之(\d+(?:\.\d+)?)")
