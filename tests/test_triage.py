@@ -927,3 +927,19 @@ def test_reactions_to_a_medicine_that_are_emergencies() -> None:
                  "嘴唇上起了几个小水泡，有点发烧"):
         assert not {"severe_drug_reaction", "ace_inhibitor_angioedema", "opioid_toxicity"} & \
             {f.rule_id for f in triage(text).red_flags}, text
+
+
+def test_overdoses_told_as_a_count_at_once_a_missing_strip_or_too_much_insulin() -> None:
+    # rules 2026.12.19 (round 21, dev25)
+    for text in ("I took 8 paracetamol 500mg all in one go about an hour ago because my migraine was so bad",
+                 "My 2 year old got into his nan's handbag and we've found her amlodipine strip with 3 tablets missing. "
+                 "He might have eaten them, we're not sure.",
+                 "my husband accidentally took a double dose of his insulin tonight",
+                 "我老公晚上不小心打了两次长效胰岛素，多打了16个单位，现在还没有不舒服",
+                 "我老婆跟我吵完架把一整盒对乙酰氨基酚都吃了，二十片左右，一个小时前吃的",
+                 "Been on ramipril for two years. Since this morning my top lip feels tingly and a tiny bit puffy.",
+                 "儿子吃阿莫西林一个礼拜了，今天烧到39度，全身红疹子，嘴里烂了好几块，眼睛红红的，有的地方起水泡了"):
+        assert triage(text).urgency == "emergency", text
+    for text in ("took 2 paracetamol and then 2 more 6 hours later", "吃了二十多天药了，没什么效果",
+                 "took 2 paracetamol at once for my headache", "my insulin pen is running out, when do I reorder"):
+        assert triage(text).urgency is None, text

@@ -371,3 +371,10 @@ def test_round_20_a_question_about_carrying_on_with_ones_medicine_is_no_plan(min
     assert "suicide_self_harm" not in {f.concept for f in triage(text, age=60, embedder=minilm).red_flags}
     assert "suicide_self_harm" in {f.concept for f in triage("I have been hoarding pills to take them all at once", age=30,
                                                               embedder=minilm).red_flags}
+
+
+def test_round_21_a_reliever_inhalers_side_effects_are_no_breathing_difficulty(minilm):
+    # concepts 2026.12.10 (dev25): "when I use my blue inhaler my hands go shaky and my heart races" reached
+    # breathing_difficulty at 0.615
+    text = "When I use my blue inhaler my hands go shaky and my heart races for a few minutes afterwards. My asthma is fine."
+    assert "breathing_difficulty" not in {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}

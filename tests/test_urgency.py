@@ -2275,3 +2275,11 @@ def test_a_reaction_after_a_medicine_in_chinese_is_a_new_medicine() -> None:
     assert extract_facts("吃了氨氯地平以后脚踝肿").new_medicine
     assert not extract_facts("吃了退烧药以后还是烧").new_medicine
     assert not extract_facts("吃了药以后好多了").new_medicine
+
+
+def test_a_rash_and_a_fever_after_a_new_medicine_is_seen_the_same_day() -> None:
+    # round 21 (dev25): trimethoprim, then a widespread rash and 38.3 °C, was "within a few days"
+    text = "Started trimethoprim 8 days ago for a water infection. Now a red rash over most of my body and a temperature of 38.3"
+    assert decide_urgency(extract_facts(text, age=40), [SELF], red_flag_labels=[], language="en").level == "urgent"
+    assert decide_urgency(extract_facts("Started trimethoprim 8 days ago, now an itchy rash, no temperature", age=40), [SELF],
+                          red_flag_labels=[], language="en").level != "urgent"

@@ -465,6 +465,11 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         # at once; a fever in pregnancy needs checking for infection): "soon" is what a non-pregnant adult gets
         return "您怀孕了，并有感染迹象（发热或尿痛）" if language == "zh" else \
             "you are pregnant and have signs of an infection (a fever or pain passing urine)"
+    if facts.new_medicine and "crash" in facts.tokens and (facts.temperature_c or 0) >= 38.0:
+        # a rash with a fever after starting a medicine is a drug reaction until shown otherwise (NICE CKS: drug
+        # reactions with systemic features are assessed the same day); the blistering kind is a red flag (triage)
+        return "您开始用药后出现皮疹并且发热（可能是药物反应）" if language == "zh" else \
+            "you have a rash and a fever after starting a medicine (a possible drug reaction)"
     if {"cleg", "cswelling", "cclot_risk"} <= facts.tokens and not facts.tokens & {"both", "两条", "双腿", "两腿"}:
         # one swollen leg after a long flight or journey, an operation, a plaster cast or days in bed is a possible deep
         # vein thrombosis (NHS: an urgent GP appointment or 111; NICE NG158: assessed and scanned the same day), whatever
