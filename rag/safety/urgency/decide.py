@@ -491,10 +491,11 @@ def _same_day_without_criterion(facts: Facts, language: str) -> str:
         return "您咳嗽、发热并且气促（需排除肺炎）" if language == "zh" else \
             "you have a cough, a fever and breathlessness (a possible chest infection such as pneumonia)"
     if {"ccough", "cchest_wall"} <= facts.tokens and feverish and not facts.settled and "cinjury" not in facts.tokens:
-        # a fever and a cough with chest pain on coughing or breathing in is a possible pneumonia or pleurisy (NICE CKS:
-        # assessed the same day), not the emergency "chest pain" of the guidelines (facts.py reads it as chest-wall pain)
-        return "您发热、咳嗽，并且咳嗽或吸气时胸痛（需排除肺炎或胸膜炎）" if language == "zh" else \
-            "you have a fever and a cough with chest pain when you cough or breathe in (a possible chest infection such as pneumonia)"
+        # a fever and a cough with chest pain that facts.py reads as the chest wall's (tender to a press, or after a cold's
+        # coughing) is still a possible pneumonia (NICE CKS: assessed the same day), though not the guidelines' emergency
+        # "chest pain"
+        return "您发热、咳嗽，并且胸口疼（需排除肺炎）" if language == "zh" else \
+            "you have a fever and a cough with chest pain (a possible chest infection such as pneumonia)"
     if "clower_right" in facts.tokens and (facts.duration_days is None or facts.duration_days <= 3) \
             and not facts.settled and not facts.improving and _tummy_pain(facts.tokens):
         # new pain low on the right of the tummy is a possible appendicitis (NICE CKS: same-day assessment), whichever

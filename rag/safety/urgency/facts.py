@@ -406,7 +406,7 @@ _FEARED_BEFORE = re.compile(
     r"\b(?:reading about|read about|read up on|googl\w*(?: about)?|looked up|searched(?: for)?)\s+(?:a |an |the )?$|"
     r"(?:担心|害怕|怕)(?:是|自己)?(?:得了)?$", re.I)
 # chest or rib pain brought on by a press, a twist or turn, a cough or a deep breath (round 20: "ribs sore when I twist or
-# cough", "一按就痛，深吸气也有点痛", "一咳胸口就疼")
+# cough", "一按就痛，深吸气也有点痛"); on its own (no press or twist) it counts only after a fall, a strain or a cold's coughing
 _CHEST_WALL = re.compile(
     r"\b(?:hurts?|hurting|sore|pain\w*|tender|worse|sharp|stabb\w*|catch\w*|twinge\w*|aches?|aching)\b[^.;!?]{0,40}?\b(?:when|if|as|on)\b "
     r"(?:i |you |he |she |they )?(?:press\w*|push\w*|touch\w*|prod\w*|poke\w*|twist\w*|turn\w*|mov\w*|cough\w*|sneez\w*|"

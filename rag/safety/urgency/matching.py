@@ -163,7 +163,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
     shared = content & facts.tokens
     if "cchest_wall" in facts.tokens and "cchest_pain" in content:
-        # pain a press, a twist, a cough or a deep breath brings on (facts.py) is not the criterion's chest pain
+        # chest-wall pain (tender to a press or a twist, or a cough or a deep breath after a fall, a strain or a cold's
+        # coughing, with no alarm sign: facts.py) is not the criterion's chest pain
         return None
     if numeric:
         # a number matched: the clause's words must not be about something else (a temperature threshold is
