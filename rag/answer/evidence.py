@@ -115,6 +115,14 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
     bridge = english_bridge(query) if language == "zh" else ""
     out: list[Passage] = []
 
+    def best_passage(v: DocVersion) -> Passage | None:
+        """The guideline's passage (not held back by screening) that shares most of the complaint's words, the first
+        such in document order; None when screening holds back all of it."""
+        chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
+        if not chunks:
+            return None
+        return max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))[1]
+
     def for_group(v: DocVersion) -> bool:
         return set(v.groups) <= {"pregnant", "infant", "female"} and bool(
             ("pregnant" in v.groups and "pregnant" in patient) or ("infant" in v.groups and "young_infant" in patient))
@@ -142,10 +150,9 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
                  or any(names_title(label, v.title, language) for label in red_flags))
         if not (named or group):
             continue
-        chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
-        if not chunks:
+        best = best_passage(v)
+        if best is None:
             continue
-        pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
         # it was not retrieved higher; the choice of guideline rests on its title or its group (scored at the floor),
         # or on what the whole presentation is (scored as the best retrieved passage: the passages retrieval ranked
         # first are about the words of the presentation, a burning pain in the chest, not about what it is)
@@ -160,10 +167,9 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
             if (v.doc_id in have or v.language != "en" or v.doc_id in {p.doc_id for p in out} or len(out) >= limit
                     or not label_names_english_title(red_flags, v.title)):
                 continue
-            chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
-            if not chunks:
+            best = best_passage(v)
+            if best is None:
                 continue
-            pos, best = max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))
             best.score = floor
             best.extra["via"] = "named by a red flag (English terms)"
             out.append(best)

@@ -1226,12 +1226,15 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
     # (as much as any other guideline is: a positive covid test or an aching jaw beside "diabetic on tablets" is not)
     # (an English guideline is read through the English terms of the rest: "有点血压高，吃着药…这半年时不时天旋地转" shares
     # vertigo with "Dizziness and vertigo", and nothing of the rest with 《高血压》)
-    rest_en = (_doc_terms(query, zh, "en")[0] - _background_english(query, background)) if background and zh else frozenset()
+    # (the background's English terms, read once: this test, the title test below it and the cross-language choice use them)
+    bg_en = _background_english(query, background)
+    rest_en = (_doc_terms(query, zh, "en")[0] - bg_en) if background and zh else frozenset()
     # (counted in Chinese terms, one per term however many English words it has, as the document score counts them)
-    rest_shared = {d: sum(1 for c in _bridge_concepts(query) if c & _shared(rest_en, " ".join(texts[d]) + " " + titles[d], False))
+    rest_concepts = _bridge_concepts(query) if rest_en else ()
+    rest_shared = {d: sum(1 for c in rest_concepts if c & _shared(rest_en, " ".join(texts[d]) + " " + titles[d], False))
                    if zh and langs[d] == "en" else len(_shared(q - background, " ".join(texts[d]) + " " + titles[d], zh))
                    for d in best} if background else {}
-    bg_title_en = _background_english(query, background) if rest_en else frozenset()
+    bg_title_en = bg_en if rest_en else frozenset()
     if any(rest_shared.values()) and not any(n >= max(rest_shared.values()) and (
             _title_terms(background, titles[d], zh) if langs[d] == language else _title_terms(bg_title_en, titles[d], False))
             for d, n in rest_shared.items()):
@@ -1421,7 +1424,6 @@ def matching_documents(passages: list[Passage], query: str, language: str, patie
         # (the English terms of a long-term condition named as background name no title: "我妈有糖尿病，今天量血压195/125"
         # is the blood-pressure guideline's, not "Type 2 diabetes"; and the topic said first leads: "发烧…嗓子疼" is the
         # fever guideline's)
-        bg_en = _background_english(query, background)
         own_at = min((_first_named(query, _title_terms(q, titles[d], zh), zh) for d in named_own), default=_UNSAID)
 
         own_terms: dict[str, frozenset[str]] = {}

@@ -405,21 +405,21 @@ _FEARED_BEFORE = re.compile(
     r"(?:it'?s|it is|it'?s got to be|i'?ve got|i have got|i might have|i may have|i'?ve|i have|of|about)\s+(?:a |an |the |got )?$|"
     r"\b(?:reading about|read about|read up on|googl\w*(?: about)?|looked up|searched(?: for)?)\s+(?:a |an |the )?$|"
     r"(?:担心|害怕|怕)(?:是|自己)?(?:得了)?$", re.I)
-# chest or rib pain brought on by a press, a twist or turn, a cough or a deep breath (round 20: "ribs sore when I twist or
-# cough", "一按就痛，深吸气也有点痛"); on its own (no press or twist) it counts only after a fall, a strain or a cold's coughing
+# chest or rib pain brought on by a press or a twist (_CHEST_PRESSED: tenderness, the chest wall whatever else is told), or
+# also by a move, a cough or a deep breath (_CHEST_WALL, round 20: "ribs sore when I twist or cough", "一按就痛，深吸气也有点痛"),
+# which counts only after a fall, a strain or a cold's coughing (_STRAINED); both are built from the same parts
+_HURTS_WHEN = r"\b(?:{})\b[^.;!?]{{0,40}}?\b(?:when|if|as|on)\b (?:i |you |he |she |they )?"
+_HURT_WORDS = r"hurts?|hurting|sore|pain\w*|tender|worse|sharp|twinge\w*|aches?|aching"
+_PRESS = r"press\w*|push\w*|touch\w*|prod\w*|poke\w*|twist\w*|turn\w*"
+_PRESS_ON = r"\b(?:press\w*|push\w*|prod\w*|poke\w*) (?:on|at) (?:it|the (?:spot|area|bone)|one spot|my (?:ribs?|breast ?bone|sternum|chest))"
+_ZH_PRESS = "一按|按着|按压|按一下|一碰|碰一下|转身|扭身"
+_ZH_HURTS = "[^，。；！？,.;!?]{0,6}(?:疼|痛)"
+_CHEST_PRESSED = re.compile(f"{_HURTS_WHEN.format(_HURT_WORDS)}(?:{_PRESS})|{_PRESS_ON}|(?:{_ZH_PRESS}){_ZH_HURTS}", re.I)
 _CHEST_WALL = re.compile(
-    r"\b(?:hurts?|hurting|sore|pain\w*|tender|worse|sharp|stabb\w*|catch\w*|twinge\w*|aches?|aching)\b[^.;!?]{0,40}?\b(?:when|if|as|on)\b "
-    r"(?:i |you |he |she |they )?(?:press\w*|push\w*|touch\w*|prod\w*|poke\w*|twist\w*|turn\w*|mov\w*|cough\w*|sneez\w*|"
-    r"laugh\w*|breathe in|breathing in|take a (?:deep |big )?breath|deep breath\w*|breathe deep\w*)|"
-    r"\b(?:press\w*|push\w*|prod\w*|poke\w*) (?:on|at) (?:it|the (?:spot|area|bone)|one spot|my (?:ribs?|breast ?bone|sternum|chest))|"
-    r"(?:一按|按着|按压|按一下|一碰|碰一下|转身|扭身|翻身|一咳|咳嗽(?:的)?时(?:候)?|咳的时候|咳得|深吸气|吸气(?:的)?时(?:候)?|深呼吸|一吸气)"
-    r"[^，。；！？,.;!?]{0,6}(?:疼|痛)|咳嗽咳得[^，。；！？]{0,6}(?:疼|痛)", re.I)
-# the part of it that a press or a twist brings on (tenderness: the chest wall whatever else is told)
-_CHEST_PRESSED = re.compile(
-    r"\b(?:hurts?|hurting|sore|pain\w*|tender|worse|sharp|twinge\w*|aches?|aching)\b[^.;!?]{0,40}?\b(?:when|if|as|on)\b "
-    r"(?:i |you |he |she |they )?(?:press\w*|push\w*|touch\w*|prod\w*|poke\w*|twist\w*|turn\w*)|"
-    r"\b(?:press\w*|push\w*|prod\w*|poke\w*) (?:on|at) (?:it|the (?:spot|area|bone)|one spot|my (?:ribs?|breast ?bone|sternum|chest))|"
-    r"(?:一按|按着|按压|按一下|一碰|碰一下|转身|扭身)[^，。；！？,.;!?]{0,6}(?:疼|痛)", re.I)
+    _HURTS_WHEN.format(_HURT_WORDS + r"|stabb\w*|catch\w*")
+    + rf"(?:{_PRESS}|mov\w*|cough\w*|sneez\w*|laugh\w*|breathe in|breathing in|take a (?:deep |big )?breath|deep breath\w*|"
+    rf"breathe deep\w*)|{_PRESS_ON}|(?:{_ZH_PRESS}|翻身|一咳|咳嗽(?:的)?时(?:候)?|咳的时候|咳得|深吸气|吸气(?:的)?时(?:候)?|深呼吸|"
+    rf"一吸气){_ZH_HURTS}|咳嗽咳得[^，。；！？]{{0,6}}(?:疼|痛)", re.I)
 # a strain or the coughing of a cold (咳嗽咳得肋骨疼)
 _STRAINED = re.compile(r"\b(?:lift\w*|gym|weights|press-?ups|push-?ups|work-?out|moving (?:house|furniture)|coughing (?:so much|a lot|loads|fit))\b|"
                        r"咳嗽咳得|咳得(?:太|很|厉害)|搬|健身|俯卧撑|举重", re.I)
