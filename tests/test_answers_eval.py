@@ -52,3 +52,24 @@ def test_the_aggregate_counts_the_violations_and_the_said_items_apart() -> None:
     assert report["other_language_items_noted"] == 2
     assert report["mixed_language_breakdown"] == {"other_language_not_noted": 1, "mixed_wording": 1}
     assert report["mixed_language_items"] == 2
+
+
+def cited(doc_id: str, text: str) -> Advice:
+    """A Chinese answer whose one self-care line cites one passage of `doc_id`."""
+    a = advice("zh", [text]).model_dump()
+    a["self_care"][0]["citations"] = [1]
+    a["citations"] = [{"n": 1, "chunk_id": "c1", "doc_id": doc_id, "title": "t", "publisher": "p", "version": "1",
+                       "source": "s", "section": "4", "pages": "1", "quote": text, "retrieval_score": 0.7}]
+    return Advice.model_validate(a)
+
+
+def test_a_guidelines_chinese_version_is_the_same_guideline_unless_scored_as_written() -> None:
+    zh = cited("sprains-strains-zh", "崴脚后48小时内冰敷。")
+    s = score_answer(V, zh)  # V is labelled sprains-strains, written before a Chinese version existed
+    assert s.cited_right_doc is True and not s.unrelated_items
+    strict = score_answer(V, zh, translations=False)
+    assert strict.cited_right_doc is False and len(strict.unrelated_items) == 1
+    # and the other way round; an unrelated guideline stays unrelated in either language
+    assert score_answer(Vignette(symptoms="烫伤", docs=("burns-zh",)), cited("burns", "Cool the burn.")).cited_right_doc
+    other = score_answer(V, cited("burns-zh", "烫伤后用凉水冲洗。"))
+    assert other.cited_right_doc is False and len(other.unrelated_items) == 1

@@ -15,6 +15,11 @@ Language (issue 12: "an answer never mixes languages unless it says it quotes a 
 them); `other_language_items_noted` counts the said ones apart. Before round 9 of docs/answers.md the measure was the
 other-language items whether said or not, and no mixed wording: that is `other_language_not_noted` plus
 `other_language_items_noted`.
+
+Translations: the starter set names a guideline's Chinese version `<id>-zh` (burns and burns-zh). By default a label
+names the guideline, whichever language it is cited in: a Chinese answer that cites burns-zh for a vignette labelled
+`burns` (written before the Chinese version existed) cites the right guideline. `translations=False` scores the labels
+as written.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from rag.answer.schema import OTHER_LANGUAGE_NOTES, Advice, ConsultRequest
 from rag.text import CJK_RANGE
 
 __all__ = ["Vignette", "ItemView", "answer_items", "adult_only", "mixed_wording", "says_other_language", "score_answer",
-           "evaluate_answers", "load_vignettes"]
+           "evaluate_answers", "load_vignettes", "same_guidelines"]
 
 _CJK = re.compile(f"[{CJK_RANGE}]")
 # quotations and titles: a quoted guideline sentence or a 《title》 keeps its own language
@@ -145,16 +150,24 @@ class AnswerScore:
     support: Counter[str] = field(default_factory=Counter)
 
 
-def score_answer(v: Vignette, advice: Advice) -> AnswerScore:
-    """Compare one answer with its vignette's labels."""
+def same_guidelines(doc_ids: Iterable[str]) -> set[str]:
+    """The ids with their other-language versions by the starter set's naming (`burns` and `burns-zh`)."""
+    out: set[str] = set()
+    for d in doc_ids:
+        out |= {d, d.removesuffix("-zh") if d.endswith("-zh") else f"{d}-zh"}
+    return out
+
+
+def score_answer(v: Vignette, advice: Advice, translations: bool = True) -> AnswerScore:
+    """Compare one answer with its vignette's labels (see the module docstring for `translations`)."""
     items = answer_items(advice)
     text = _answer_text(advice)
     cited = {d for it in items for d in it.docs}
-    s = AnswerScore(cited_right_doc=bool(cited & set(v.docs)) if v.docs else None)
+    related = same_guidelines(v.docs) if translations else set(v.docs)
+    s = AnswerScore(cited_right_doc=bool(cited & related) if v.docs else None)
     for phrase in v.must:
         (s.must_found if phrase.lower() in text else s.must_missing).append(phrase)
     s.must_not_found = [p for p in v.must_not if p.lower() in text]
-    related = set(v.docs)
     noted = says_other_language(advice)
     for it in items:
         s.roles[it.role] += 1
@@ -175,7 +188,8 @@ def score_answer(v: Vignette, advice: Advice) -> AnswerScore:
     return s
 
 
-def evaluate_answers(vignettes: list[Vignette], answer: Callable[[ConsultRequest], Advice]) -> dict[str, Any]:
+def evaluate_answers(vignettes: list[Vignette], answer: Callable[[ConsultRequest], Advice],
+                     translations: bool = True) -> dict[str, Any]:
     """Run every vignette through `answer` and aggregate the measures (see the module docstring)."""
     rows: list[dict[str, Any]] = []
     roles: Counter[str] = Counter()
@@ -186,7 +200,7 @@ def evaluate_answers(vignettes: list[Vignette], answer: Callable[[ConsultRequest
     for v in vignettes:
         req = ConsultRequest.model_validate({"symptoms": v.symptoms, "age": v.age, "sex": v.sex, "pregnant": v.pregnant})
         advice = answer(req)
-        s = score_answer(v, advice)
+        s = score_answer(v, advice, translations)
         roles.update(s.roles)
         support.update(s.support)
         if v.docs:
