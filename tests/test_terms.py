@@ -79,6 +79,10 @@ def test_every_starter_guideline_names_a_condition_of_its_topic():
         "fever-zh": "fever", "cough-zh": "acute bronchitis", "diabetes-zh": "type 2 diabetes mellitus",
         "chest-pain-zh": "acute myocardial infarction", "rash-zh": "urticaria", "hypertension-zh": "essential hypertension",
         "headache-zh": "migraine", "insomnia-zh": "insomnia", "diarrhoea-zh": "diarrhea", "fever-children-zh": "febrile seizure",
+        "burns-zh": "burn", "sprains-strains-zh": "sprain", "back-pain-zh": "low back pain",
+        "palpitations-zh": "atrial fibrillation", "abdominal-pain-zh": "appendicitis", "dizziness-zh": "benign paroxysmal positional vertigo",
+        "pregnancy-warning-signs-zh": "pre-eclampsia", "sore-throat-zh": "acute pharyngitis",
+        "urinary-tract-infection-zh": "urinary tract infection",
     }
     missing = {}
     for doc, name in topics.items():
