@@ -330,7 +330,8 @@ def _guideline_red_flags(request: ConsultRequest, intake: Intake, evidence: Evid
     clauses, escalate to emergency and are cited (a new guideline extends triage without a code change)."""
     from rag.safety.guideline_flags import guideline_red_flags
 
-    found = _scrubbed(guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, embedder))
+    found = _scrubbed(guideline_red_flags(request.symptoms, evidence.criteria_passages, intake.language, embedder,
+                                           request.age))
     if not found:
         return tri
     tri = dataclasses.replace(tri, urgency="emergency", red_flags=[*tri.red_flags, *found])

@@ -136,6 +136,7 @@ def evaluate_triage(rows: list[dict[str, Any]], embedder: Any | None = None) -> 
 
 def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str, Any]:
     """Urgency ladder on labelled vignettes: within the accepted levels, under/over-triage, right guideline cited."""
+    from rag.answer.quality import same_guidelines
     from rag.answer.schema import URGENCY_ORDER, ConsultRequest
     from rag.consult import consult
 
@@ -149,7 +150,7 @@ def evaluate_urgency(rows: list[dict[str, Any]], backends: Backends) -> dict[str
         advice = consult(request, backends, caller="eval").advice
         accept = [str(a) for a in row["accept"]]
         got_docs = sorted({c.doc_id for c in advice.citations})
-        doc_ok = bool(set(got_docs) & set(row.get("docs", [])))
+        doc_ok = bool(set(got_docs) & same_guidelines(row.get("docs", [])))  # burns-zh is the burns guideline
         cited += doc_ok
         rank = URGENCY_ORDER.index(advice.urgency)
         strictest = min(accept, key=URGENCY_ORDER.index)

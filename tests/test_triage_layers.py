@@ -378,3 +378,14 @@ def test_round_21_a_reliever_inhalers_side_effects_are_no_breathing_difficulty(m
     # breathing_difficulty at 0.615
     text = "When I use my blue inhaler my hands go shaky and my heart races for a few minutes afterwards. My asthma is fine."
     assert "breathing_difficulty" not in {f.concept for f in triage(text, age=30, embedder=minilm).red_flags}
+
+
+def test_a_chinese_guideline_red_flag_for_an_age_group_is_not_another_ages():
+    """Round 22: "3个月以下的婴儿发烧，请立即到急诊科" (the Chinese UTI guideline) fired for every feverish child, 4 months to
+    5 years old, once the Chinese guidelines of round 22 were added; with the patient's age it holds for its group only."""
+    passages = [p for p in starter_passages(GUIDELINES) if p.doc_id == "urinary-tract-infection-zh"]
+    text = "孩子发烧，39度，吃奶还行"
+    assert guideline_red_flags(text, passages, "zh")  # no age given: the sentence is read as it stands
+    assert guideline_red_flags(text, passages, "zh", age=0.15)  # a 2-month-old: the red flag
+    assert guideline_red_flags(text, passages, "zh", age=0.42) == []  # 5 months
+    assert guideline_red_flags(text, passages, "zh", age=5) == []

@@ -2283,3 +2283,103 @@ def test_a_rash_and_a_fever_after_a_new_medicine_is_seen_the_same_day() -> None:
     assert decide_urgency(extract_facts(text, age=40), [SELF], red_flag_labels=[], language="en").level == "urgent"
     assert decide_urgency(extract_facts("Started trimethoprim 8 days ago, now an itchy rash, no temperature", age=40), [SELF],
                           red_flag_labels=[], language="en").level != "urgent"
+
+
+# --- round 22 (docs/urgency.md "Round 22"): Chinese guidelines for complaints that had only an English one ---------------
+
+def _clause_tokens(statement: str) -> list[set[str]]:
+    from rag.safety.urgency.criteria import _clauses
+
+    return [set(c.tokens) for c in _clauses(statement)]
+
+
+def test_a_chinese_list_part_that_goes_on_with_tongshi_or_houlai_is_no_alternative_of_its_own():
+    obstruction = _clause_tokens("不能排便也不能排气（放屁），同时呕吐、肚子胀大，可能是肠梗阻，请立即就医。")
+    assert not any(t == {"cvomit"} for t in obstruction)  # vomiting alone is not a bowel obstruction
+    assert any({"cvomit", "not_排气"} <= t for t in obstruction)
+    appendix = _clause_tokens("肚子疼从肚脐周围开始、后来转移到右下腹，可能是阑尾炎，请立即就医。")
+    assert any({"clower_right", "ctummy_pain"} <= t for t in appendix)
+    assert not any("clower_right" not in t and "ctummy_pain" in t and len(t) < 4 for t in appendix)
+    # what comes after 伴 keeps the sign before it in every alternative
+    with_pain = _clause_tokens("心慌（心悸）同时伴有胸痛、胸口压迫感或胸口发紧，请立即拨打120。")
+    assert all("cpalpitation" in t for t in with_pain if t)
+    # "请当天就医" is what to do, no condition: a woman with period pain does not meet "阴道出血" through it
+    bleed = passage("5 何时就诊及科室", "- 肚子疼并且有不是正常月经的阴道出血，请当天就医。", doc_id="abdominal-pain-zh",
+                    title="腹痛（肚子疼、胃疼）")
+    facts = extract_facts("来姨妈肚子疼，老样子了，每个月都这样，可以吃布洛芬吗", age=30, sex="female", pregnant=False)
+    assert not match_criteria(facts, criteria_of([bleed]), {"abdominal-pain-zh"})
+
+
+def test_a_very_high_temperature_is_39_and_a_high_one_any_fever():
+    from rag.safety.urgency.criteria import _clauses
+
+    assert [c.min_temp for c in _clauses("嗓子疼并且发高烧（体温很高），请当天就医。") if c.tokens][0] == 39.0
+    assert _clauses("a very high temperature;")[0].min_temp == 39.0
+    assert all(c.min_temp is None for c in _clauses("发高烧并且呕吐，可能是肾脏感染，需要当天就医。"))
+
+
+def test_an_open_invitation_and_a_pharmacist_first_are_no_criteria():
+    anytime = passage("5 何时就诊及科室", "孕妇或产妇有任何担心，都可以随时联系产检医生、助产士或医院的产科急诊（产科分诊台），不必等到下一次产检。",
+                      doc_id="pregnancy-warning-signs-zh", title="孕期及产后危险信号")
+    ask = passage("5 When to see a clinician", "Ask a pharmacist or your primary care doctor before starting a painkiller if "
+                  "you have a long-term condition, are pregnant or breastfeeding, or take other medicines.",
+                  doc_id="medication-safety", title="Medication safety")
+    assert criteria_of([anytime]) == [] and criteria_of([ask]) == []
+
+
+def test_a_warning_sign_set_apart_from_the_normal_kind_is_not_met_by_the_normal_kind():
+    from rag.safety.urgency.decide import _part_of_a_warning_sign
+
+    red = passage("3 危险信号：立即就医", "- 孕期或产后一年内出现严重的恶心呕吐，与平常的孕吐明显不同，需立即就医。",
+                  doc_id="pregnancy-warning-signs-zh", title="孕期及产后危险信号")
+    facts = extract_facts("怀孕八周，每天早上起来就恶心想吐，有时候吐一次，还能吃点饼干喝水", age=28, sex="female", pregnant=True)
+    assert _part_of_a_warning_sign(facts, criteria_of([red]), "zh") == ""
+
+
+def test_it_in_a_chest_pain_criterion_is_the_chest_pain_the_patient_denies():
+    red = passage("3 Red flags", "- it comes with breathlessness, sweating, nausea, fainting or a racing or irregular heartbeat;",
+                  doc_id="chest-pain", title="Chest pain")
+    denied = extract_facts("Had 2 energy drinks and now my heart's racing a bit, no chest pain or dizziness", age=30)
+    assert not match_criteria(denied, criteria_of([red]), {"chest-pain"})
+    said = extract_facts("chest pain and I'm sweating and feel sick", age=60)
+    assert match_criteria(said, criteria_of([red]), {"chest-pain"})
+
+
+def test_a_deformed_joint_in_lay_chinese_and_a_foot_that_cannot_touch_the_ground():
+    red = passage("3 危险信号：立即就医", "- 受伤后肢体或关节外观明显变形，或能看到骨头露出，需要立即去急诊科。",
+                  doc_id="sprains-strains-zh", title="扭伤与拉伤")
+    facts = extract_facts("打篮球落地踩别人脚上了，听见咔一声，现在脚踝明显歪到一边去了，脚一点都不敢着地", age=22)
+    assert {"cdeformed", "csnap", "cweight_bear"} <= facts.tokens
+    assert [m.level for m in match_criteria(facts, criteria_of([red]), {"sprains-strains-zh"})] == ["emergency"]
+
+
+def test_buttock_pain_is_no_alarm_and_a_back_tweaked_in_chinese_is_a_strain():
+    from rag.safety.urgency.decide import _risk_without_criterion
+
+    sciatica = extract_facts("坐骨神经疼一个多月了，从左边屁股一直串到小腿肚子，没有大小便的问题", age=45)
+    assert "csciatica" in sciatica.tokens and _risk_without_criterion(sciatica, "zh") == ""
+    assert "csprain" in extract_facts("搬花盆的时候闪了一下腰，弯腰起身都疼", age=50).tokens
+    numb = extract_facts("back pain and my bum feels numb", age=50)
+    assert _risk_without_criterion(numb, "en")  # numbness still is
+
+
+def test_blood_on_the_loo_roll_with_stomach_cramps_is_the_abdominal_guidelines_same_day_bleeding():
+    seek = passage("5 When to see a clinician", "Get an urgent appointment today if you have tummy pain and:\n\n"
+                   "- you are bleeding from your bottom;\n- the tummy pain keeps coming back;", doc_id="abdominal-pain",
+                   title="Abdominal pain (stomach ache)")
+    facts = extract_facts("stomach cramps and there's been blood on the loo roll when I wipe my bum", age=38)
+    assert [m.level for m in match_criteria(facts, criteria_of([seek]), {"abdominal-pain"})] == ["urgent"]
+
+
+def test_a_guideline_that_shares_only_a_medicines_name_does_not_veto_another_guidelines_self_care():
+    from rag.safety.urgency.decide import _by_medicine_only
+
+    assert _by_medicine_only({"paracetamol", "ibuprofen", "take"})
+    assert not _by_medicine_only({"chest"}) and not _by_medicine_only({"ibuprofen", "csore_throat"})
+    assert not _by_medicine_only(set())
+
+
+def test_a_chinese_answer_names_a_sign_in_chinese():
+    from rag.safety.urgency.decide import _zh_show
+
+    assert _zh_show("cnausea") == "想吐" and _zh_show("cjaundice") == "皮肤或眼睛发黄"

@@ -185,9 +185,12 @@ def _agrees(clause: str, matched: str, sentence: str) -> bool:
 
 
 def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None = None,
-                        embedder: Any | None = None) -> list[RedFlag]:
-    """Flags for patient clauses that match a red-flag sentence of the retrieved passages (one per document)."""
+                        embedder: Any | None = None, age: float | None = None) -> list[RedFlag]:
+    """Flags for patient clauses that match a red-flag sentence of the retrieved passages (one per document); with the
+    patient's age in years, a sentence about another age group is left out ("3个月以下的婴儿发烧" is no 5-month-old's fever)."""
     crit = criteria(passages)
+    if age is not None:
+        crit = [c for c in crit if _for_age(c.sentence, age)]
     if not text or not text.strip() or not crit:
         return []
     text = normalise(text)  # typos, text-speak and run-ons (rag.safety.spelling), as triage reads them
@@ -224,3 +227,11 @@ def guideline_red_flags(text: str, passages: Sequence[Any], language: str | None
                 if _agrees(low, texts[j].lower(), crit[owners[j]].sentence.lower()):
                     keep(crit[owners[j]], u, float(sims[i, j]), texts[j])
     return [f for _, f in sorted(best.values(), key=lambda x: -x[0])]
+
+
+def _for_age(sentence: str, age: float) -> bool:
+    """False when the sentence names an age group ("under 3 months", "3个月以下") the patient is outside of."""
+    from rag.safety.urgency.criteria import _age_constraint
+
+    group = _age_constraint(sentence)
+    return group is None or group[0] <= age < group[1]

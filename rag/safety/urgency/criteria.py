@@ -12,6 +12,7 @@ from rag.safety.urgency.facts import (
     _temperatures,
 )
 from rag.safety.urgency.terms import (
+    _CJK,
     _body_words,
     _tokens,
 )
@@ -20,6 +21,11 @@ from rag.types import Passage
 # --- criteria from guideline passages -----------------------------------------------------------
 
 _POINTER = re.compile(r"red flag|any emergency|emergencies (go|need|belong)|emergency symptoms need|任何危险信号|出现危险信号|属于急症", re.IGNORECASE)
+# an open invitation ("contact your midwife for any concern, you do not need to wait"; 有任何担心都可以随时联系): no criterion
+_OPEN_INVITATION = re.compile(r"\bfor any concerns?\b|\bany time you are worried\b|有任何担心|有任何疑虑|都可以随时联系", re.IGNORECASE)
+# a pharmacist named first ("Ask a pharmacist or your doctor before starting a painkiller if ..."): advice on taking a
+# medicine, which a pharmacist gives, not a reason to be seen (a pharmacist's advice is self-care)
+_PHARMACIST_FIRST = re.compile(r"^(?:ask|check with|speak to|talk to) (?:a|your) pharmacist\b|^(?:请)?先?(?:咨询|问问?)药师", re.IGNORECASE)
 _URGENT_CUE = re.compile(r"same[- ]day|same or next day|today|urgently|urgent medical|immediate|straight away|right away|"
                          r"minor injuries unit|emergency department|within 24 hours|当天|立即|急诊|马上", re.IGNORECASE)
 _SOON_CUE = re.compile(r"\bsoon\b|sooner|prompt(ly)?\b|within days|\bearly\b|within (the first )?(a )?few days|within \d+ days|尽快|及早|尽早|几天内|数天内", re.IGNORECASE)
@@ -139,7 +145,12 @@ def _age_constraint(text: str) -> tuple[float, float] | None:
     return (lo or 0.0, hi or 200.0)
 
 
+_VERY_HIGH_TEMP = re.compile(r"\bvery high (?:temperature|fever)\b|体温很高|体温非常高", re.IGNORECASE)
+
+
 def _temp_constraint(text: str) -> float | None:
+    if _VERY_HIGH_TEMP.search(text) and not _temperatures(text):
+        return 39.0  # "a very high temperature" with no number: 39 °C, where a fever is called high (高热 39.1-41 ℃)
     if not re.search(r"or higher|or more|or above|and above|≥|以上|及以上|或更高|达到|above|over", text, re.IGNORECASE):
         return None
     temps = _temperatures(text.replace("≥", " "))
@@ -265,6 +276,35 @@ _DESCRIBING = re.compile(r"[a-z]+(?:y|ed|en)|[a-z]+-[a-z]+|black|brown|grey|gray
 _INTENSIFIERS = frozenset({"very", "extremely", "quite", "really", "more", "less", "most"})
 
 
+# Chinese list parts that continue the one before ("…排气，同时呕吐、肚子胀大", "从肚脐周围开始、后来转移到右下腹"), a sign
+# that comes with others ("心慌同时伴有胸痛、胸口压迫感或胸口发紧"), and where the conditions end (可能是…, 请…)
+_ZH_THEN = re.compile(r"\s*(?:同时|并且|而且|后来|然后|之后|随后)")
+_ZH_HEAD_WITH = re.compile(r"^(.+?(?:同时)?伴有?)(?=.)")
+_ZH_ADVICE = re.compile(r"就医|就诊|拨打|急诊|门诊|联系|看医生")
+_ZH_END = re.compile(r"\s*(?:可能是|可能为|提示|请|需要|需|应)")
+
+
+def _zh_joined(parts: list[str]) -> list[str]:
+    """Chinese list parts as conditions: a part that opens with 同时/并且/后来 joins the one before, with every part after
+    it up to the advice; the sign before 伴 heads every alternative after it."""
+    out: list[str] = []
+    joining, head = False, ""
+    for p in parts:
+        if _ZH_END.match(p) or not _CJK.search(p):
+            joining, head = False, ""
+            out.append(p)
+        elif out and (joining or _ZH_THEN.match(p)):
+            out[-1] = f"{out[-1]}，{p.strip()}"
+            joining = True
+        elif head:
+            out.append(p if p.strip().startswith(head) else head + p.strip())
+        else:
+            w = _ZH_HEAD_WITH.match(p.strip())
+            head = w.group(1) if w and not _ZH_END.match(w.group(1)) else ""
+            out.append(p)
+    return out
+
+
 def _clauses(statement: str) -> tuple[_Clause, ...]:
     # "Hypoglycaemia in someone without diabetes should be investigated by a doctor": the condition comes first
     if (late_verb := _LATE_SEEK.match(statement)) is not None:
@@ -297,6 +337,7 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         who_age = None
     parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
                         conditions) if p and p.strip()]
+    parts = _zh_joined(parts)
     # "burns that go all the way around a limb or the chest": a last part that is only a body part ("the chest") is the
     # same phrase about that part, not the body part alone (a burn on the chest is not one all the way around it)
     for i in range(1, len(parts)):
@@ -351,8 +392,8 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     out: list[_Clause] = []
     for raw in parts:
         text = raw.strip(" .。:：")
-        if len(text) < 2:
-            continue
+        if len(text) < 2 or (_ZH_END.match(text) and _ZH_ADVICE.search(text)):
+            continue  # ("请当天就医" is what to do: no condition, whatever the sentence says about who)
         age_range = _age_constraint(text) or age_all or group_age
         # a bracketed label ("(chronic)", "（可能是肺栓塞）") names the cause, not something the patient says
         words_only = _NUMERIC_PHRASE.sub(" ", _DEPT_PHRASE.sub(" ", re.sub(r"\([^)]*\)|（[^）]*）", " ", text)))
@@ -442,7 +483,8 @@ def _criteria_of_passage(p: Passage) -> list[Criterion]:
     role = _section_role(p.section)
     if role != "self_care":
         for lead, statement in _statements(p.text):
-            if statement in seen or statement.endswith((":", "：")) or (_POINTER.search(statement) and not lead):
+            if statement in seen or statement.endswith((":", "：")) or (_POINTER.search(statement) and not lead) \
+                    or _OPEN_INVITATION.search(statement) or _PHARMACIST_FIRST.search(statement):
                 continue
             seen.add(statement)
             own_cue = _SEEK_VERB.search(statement) and (_SOON_CUE.search(statement) or _ROUTINE_CUE.search(statement))

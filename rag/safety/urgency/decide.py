@@ -30,6 +30,7 @@ from rag.safety.urgency.matching import (
     _signs,
     _title_tokens,
     _zh_grounds,
+    _zh_names,
     _zh_why,
     match_criteria,
 )
@@ -259,6 +260,11 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
             continue  # the patient denies what the guideline is about ("no chest pain": not the chest-pain guideline's)
         fit = suitable(doc_id)
         if fit and (unsaid := _uncovered(facts, [p for p in passages if p.doc_id == doc_id])):
+            if _by_medicine_only(scope & facts.tokens):
+                # the guideline shares only a medicine's name with the patient ("can I take paracetamol and ibuprofen
+                # together" and the medicines guideline), not the complaint: another guideline may be about it
+                passed.add(doc_id)
+                continue
             if set(unsaid) <= facts.conditions and not facts.tokens & _RISK:
                 # a known condition this guideline never names ("diagnosed panic attacks"): another guideline may name it
                 # (not a long-term condition or a weakened immune system: those make any illness a clinician's question)
@@ -276,6 +282,15 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
 
 
 _RISK = frozenset({"clong_term", "chigh_risk", "cweak_immune"})
+_MEDICINE_WORDS = frozenset({"take", "taking", "medicin", "tablet", "pill", "dose"})
+
+
+def _by_medicine_only(shared: AbstractSet[str]) -> bool:
+    """True when the words a guideline shares with the patient are medicines' names (and words about taking them)."""
+    from rag.terms import normalise_drug
+
+    drugs = {t for t in shared if normalise_drug(t)}
+    return bool(drugs) and shared - drugs <= _MEDICINE_WORDS
 # pain a press, a twist or a strained muscle brings on
 _MECHANICAL = frozenset({"pres", "twist", "muscl", "一按", "按着", "按压"})
 # a guideline's self-care that holds only after a clinician has assessed the complaint (chest pain)
@@ -349,18 +364,23 @@ def _uncovered(facts: Facts, doc_passages: list[Passage]) -> list[str]:
     return sorted((signs - said) | (facts.conditions - named - _EVERYDAY))
 
 
+# a warning sign set apart from the normal form of the same signs
+_UNLIKE_NORMAL = re.compile(r"\bunlike (?:normal|usual|your usual)\b|\bdifferent from (?:normal|usual)\b|与平常的?.{0,6}(?:明显)?不同|"
+                            r"和平时的?.{0,6}不一样", re.IGNORECASE)
+
+
 def _part_of_a_warning_sign(facts: Facts, criteria: list[Criterion], language: str) -> str:
     """Every sign (two or more) of a retrieved emergency or same-day criterion clause that the patient names, although the
     whole clause did not hold ("tummy pain and vomiting" against "severe tummy pain with vomiting"): not self-care."""
     for cr in criteria:
-        if cr.level not in {"emergency", "urgent"}:
-            continue
+        if cr.level not in {"emergency", "urgent"} or _UNLIKE_NORMAL.search(cr.text):
+            continue  # ("severe vomiting, unlike normal morning sickness": its signs told plainly are the normal kind)
         title = frozenset(_title_tokens(cr.passage))
         for cl in cr.clauses:
             signs = {t for t in cl.tokens if t in _concept_tokens()} - _NOT_A_SIGN - _body_words() - title
             named = sorted(signs & facts.tokens)
             if len(named) >= 2 and len(named) == len(signs):  # one sign alone (swelling, a headache) says too little
-                shown = "、".join(_ZH_ALARM.get(a, _show(a)) for a in named) if language == "zh" else ", ".join(_show(a) for a in named)
+                shown = "、".join(_zh_show(a) for a in named) if language == "zh" else ", ".join(_show(a) for a in named)
                 return (f"您提到{shown}，指南把它列为需要尽快就医的情况之一" if language == "zh" else
                         f"you mention {shown}, which the guideline lists among the signs to be seen for")
     return ""
@@ -426,11 +446,16 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
     alarm = sorted(facts.tokens & _ALARM)
     if alarm:
         # a sign no guideline here calls self-care ("my eyes have gone yellow"): never left at home on a guideline's silence
-        shown = "、".join(_ZH_ALARM.get(a, _show(a)) for a in alarm) if zh else ", ".join(_show(a) for a in alarm)
+        shown = "、".join(_zh_show(a) for a in alarm) if zh else ", ".join(_show(a) for a in alarm)
         return f"您提到{shown}，这需要医生评估" if zh else f"you mention {shown}, which a clinician should assess"
     if "cworse" in facts.tokens:
         return "您说症状在加重" if zh else "you say it is getting worse"
     return ""
+
+
+def _zh_show(token: str) -> str:
+    """A sign as a Chinese reader is shown it (not the English concept name: "nausea" is 恶心)."""
+    return _ZH_ALARM.get(token) or _zh_names().get(_show(token)) or _show(token)
 
 
 # signs that are never self-care, whatever the retrieved guideline says or does not say

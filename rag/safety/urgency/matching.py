@@ -161,6 +161,13 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     if title & _CAUSES and not title & _CAUSES & facts.tokens and not about:
         return None  # the burns guideline's "burns ... that cause blisters" is not little blisters on the penis
     content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
+    if _CJK.search(c.text) and title & _concept_tokens() and not title & facts.tokens \
+            and not content - _SEVERITY - _SPEED - _COURSE - _WEAK - _HOW_BAD_ZH:
+        # how bad or how fast alone, cut from a Chinese list ("肚子突然剧痛、疼得很厉害或迅速加重"), is about the guideline's
+        # subject, which the patient lacks (a headache "疼得厉害" is not the abdominal guideline's)
+        return None
+    if "cdeformed" in content & facts.tokens:
+        content -= _LIMB_PARTS  # a deformed limb or joint: the deformity is the sign, whichever part it is (脚踝, a finger)
     shared = content & facts.tokens
     if "cchest_wall" in facts.tokens and "cchest_pain" in content:
         # chest-wall pain (tender to a press or a twist, or a cough or a deep breath after a fall, a strain or a cold's
@@ -417,6 +424,11 @@ def match_criteria(facts: Facts, criteria: list[Criterion], topic_doc_ids: Abstr
             continue
         if cr.lead_tokens and not (cr.lead_tokens & facts.tokens):
             continue  # the list is about a condition the patient does not have
+        if _PRONOUN_SUBJECT.match(cr.text) and any(f"not_{t}" in facts.tokens and t not in facts.tokens for t in title) \
+                and not facts.tokens & _PAIN_OF_ITS_OWN:
+            # "it comes with ... a racing heart" is the chest pain's, not for a patient who says "no chest pain" and tells
+            # of no pain or pressure of another name ("no chest pain as such, more a pressure ... and my jaw" still is)
+            continue
         # the patient has this guideline's subject: the answer is about it and a sign the patient names is in its text
         # ("it burns when I pee" and the UTI guideline's criteria; not "dark wee after a hot day" alone)
         about = cr.passage.doc_id in topic_doc_ids and bool(
@@ -535,13 +547,19 @@ _SOONER = frozenset({"cbleeding", "cblood_urine", "clump", "cchest_pain", "cfeve
 
 _ALARM = frozenset({"cjaundice", "ccough_blood", "cweight_loss", "cnight_sweats", "cconfused", "cfaint", "cnumb", "cvision",
                     "cnonblanch", "cspeech", "cone_side_weak", "cunresponsive", "cthunderclap", "cdrowsy", "cfloppy",
-                    "cno_urine", "csaddle", "cpee_trouble", "crigors", "cfluid_leak", "cshingles", "casleep_driving",
+                    "cno_urine", "cpee_trouble", "crigors", "cfluid_leak", "cshingles", "casleep_driving",
                     "cswallow_trouble"})
 
 
 _AGAIN = frozenset({"crecur", "cfrequent", "cmost_days"})
 _NOT_ALONE = frozenset({"sex"})  # what someone does, not a sign: a clause's sign goes with it
 _CAUSES = frozenset({"cburn", "cbite", "csting"})
+_LIMB_PARTS = frozenset({"cjoint", "cleg", "carm"})
+_PAIN_OF_ITS_OWN = frozenset({"pain", "pressure", "tight", "heavi", "squeez", "crush", "discomfort", "ache", "csevere_pain",
+                              "ctummy_pain", "cloin_pain"})
+_HOW_BAD_ZH = frozenset({"厉害", "很厉", "not_能动"})
+# a criterion whose subject is the guideline's own ("it spreads to the arm", "they are not better after 2 days")
+_PRONOUN_SUBJECT = re.compile(r"(?:it|they|this|these)\b", re.IGNORECASE)
 
 
 # a second unexplained symptom with a long cough (NICE NG12): tiredness, weight or appetite loss, breathlessness, chest pain
