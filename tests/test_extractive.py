@@ -541,7 +541,7 @@ def test_answer_quality_on_the_frozen_vignettes(starter_kb) -> None:
 # base; the floors above still hold and are left as they are.
 # Round 22 of urgency (2026-12-04): nine Chinese versions of English starter guidelines (burns-zh, sore-throat-zh, ...)
 # were added after this set's labels were written: right 0.935 -> 0.871 and unrelated items 5 -> 20. Counted without
-# reading a case (an aggregate script, docs/answers.md "Round 20"): 15 of the 20 items come from a new Chinese guideline
+# reading a case (bench/answers_label_scope.py, docs/answers.md "Round 20"): 15 of the 20 items come from a new Chinese guideline
 # on a complaint the patient names (嗓子, 腰, 肚子...), which the labels could not list, and 2 of the 4 misses cite one;
 # without those, right 0.935 and 5 unrelated as before. The floors follow the measurement.
 FROZEN_FLOOR = {"must_not_violations": 2, "right_guideline_cited": 0.87, "items_from_unrelated_documents": 20}
