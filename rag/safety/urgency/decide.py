@@ -291,6 +291,8 @@ def _by_medicine_only(shared: AbstractSet[str]) -> bool:
 
     drugs = {t for t in shared if normalise_drug(t)}
     return bool(drugs) and shared - drugs <= _MEDICINE_WORDS
+
+
 # pain a press, a twist or a strained muscle brings on
 _MECHANICAL = frozenset({"pres", "twist", "muscl", "一按", "按着", "按压"})
 # a guideline's self-care that holds only after a clinician has assessed the complaint (chest pain)
@@ -454,7 +456,7 @@ def _risk_without_criterion(facts: Facts, language: str) -> str:
 
 
 def _zh_show(token: str) -> str:
-    """A sign as a Chinese reader is shown it (not the English concept name: "nausea" is 恶心)."""
+    """A sign as a Chinese reader is shown it, by the concept's first Chinese form (nausea is 想吐), not its English name."""
     return _ZH_ALARM.get(token) or _zh_names().get(_show(token)) or _show(token)
 
 
