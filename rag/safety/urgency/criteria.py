@@ -237,19 +237,6 @@ _UNABLE_BEFORE = re.compile(r"\b(?:unable to|not able to|cannot|can't|can not|co
 _PREP_BEFORE = re.compile(r"\b(?:around|in|on|after|near|from|of|to|into|at|under|over)\s+(?:the |a |an |your |his |her )?$", re.I)
 
 
-_ZH_WITH = re.compile(r"(.+?伴有?)(.+)")
-
-
-def _distribute_zh_with(m: re.Match[str]) -> str:
-    """"皮疹按压不褪色伴发热或精神差": a sign that comes WITH one of several others keeps the sign in every alternative
-    ("皮疹按压不褪色伴精神差", not "精神差" alone: a listless feverish child without a rash is not this red flag)."""
-    seg = m.group(0)
-    w = _ZH_WITH.match(seg)
-    if not w or not re.search(r"或(?!更)", w.group(2)):
-        return seg
-    return "或".join(w.group(1) + alt for alt in re.split(r"或(?!更)", w.group(2)) if alt)
-
-
 def _distribute_or(m: re.Match[str]) -> str:
     """One list segment with "X or Y" between two single words that share the phrase around them, as two alternatives."""
     seg = m.group(0)
@@ -277,7 +264,8 @@ _INTENSIFIERS = frozenset({"very", "extremely", "quite", "really", "more", "less
 
 
 # Chinese list parts that continue the one before ("…排气，同时呕吐、肚子胀大", "从肚脐周围开始、后来转移到右下腹"), a sign
-# that comes with others ("心慌同时伴有胸痛、胸口压迫感或胸口发紧"), and where the conditions end (可能是…, 请…)
+# that comes with others ("心慌同时伴有胸痛、胸口压迫感或胸口发紧"; "皮疹按压不褪色伴发热或精神差": a listless feverish child
+# without a rash is not this red flag), and where the conditions end (可能是…, 请…)
 _ZH_THEN = re.compile(r"\s*(?:同时|并且|而且|后来|然后|之后|随后)")
 _ZH_HEAD_WITH = re.compile(r"^(.+?(?:同时)?伴有?)(?=.)")
 _ZH_ADVICE = re.compile(r"就医|就诊|拨打|急诊|门诊|联系|看医生")
@@ -324,7 +312,6 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     # "the bite or sting has not started to get better", "redness spreads around the bite or sting": the "or" joins two
     # words, not two conditions; each word gets the rest of the phrase
     conditions = re.sub(r"[^;,；，、]+", _distribute_or, conditions)
-    conditions = re.sub(r"[^;,；，、]+", _distribute_zh_with, conditions)
     # a group that opens a list of what it is ("A baby or young child who is floppy, unusually sleepy, or refusing to drink")
     # holds for every part
     who = re.match(r"\s*(?:an? |the |your )?((?:bab(?:y|ies)|infants?|young child(?:ren)?|child(?:ren)?|toddlers?|older adults?)"
