@@ -95,10 +95,15 @@ def assert_valid_draft(draft: DraftAdvice | None, n_passages: int) -> None:
 
 
 def test_tiny_random_model_output_parses_thanks_to_the_grammar(tiny_checkpoint: Path) -> None:
+    import torch
+
     from rag.answer.generators.transformers import TransformersGenerator
 
     gen = TransformersGenerator(str(tiny_checkpoint), max_new_tokens=512, temperature=0.0, schema=TINY_SCHEMA)
-    assert gen.device == "cpu" and gen.backend == "transformers"
+    # device auto: cuda (bf16) where torch sees a GPU, else cpu (fp32)
+    assert gen.device == ("cuda" if torch.cuda.is_available() else "cpu") and gen.backend == "transformers"
+    weights = next(gen._model.parameters())
+    assert weights.device.type == gen.device and str(weights.dtype).removeprefix("torch.") == gen.dtype
     result = gen.generate(make_request())
     assert result.error is None, result.error
     assert_valid_draft(result.draft, 2)
@@ -143,6 +148,28 @@ def test_concurrent_calls_are_serialised(tiny_checkpoint: Path) -> None:
         t.join(timeout=120)
     assert len(results) == 3
     assert len({r.raw_output for r in results}) == 1  # type: ignore[attr-defined]
+
+
+def test_generation_runs_without_cudnn_attention(tiny_checkpoint: Path) -> None:
+    """cuDNN SDPA rebuilds a graph per key length and thread on Hopper (seconds per new request); the
+    generator decodes with flash / memory-efficient / math attention only, and restores the flags after."""
+    import torch
+
+    from rag.answer.generators.transformers import TransformersGenerator
+
+    gen = TransformersGenerator(str(tiny_checkpoint), max_new_tokens=64, schema=TINY_SCHEMA, device="cpu")
+    seen: list[tuple[bool, bool]] = []
+    original = gen._model.generate
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append((torch.backends.cuda.cudnn_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled()))
+        return original(*args, **kwargs)
+
+    gen._model.generate = spy
+    before = torch.backends.cuda.cudnn_sdp_enabled()
+    gen.generate(make_request())
+    assert seen and all(flags == (False, True) for flags in seen)
+    assert torch.backends.cuda.cudnn_sdp_enabled() == before
 
 
 def test_bad_paths_are_config_errors(tmp_path: Path) -> None:

@@ -217,7 +217,7 @@ class TransformersGenerator:
         else:
             gen_kwargs["do_sample"] = False
         started = time.monotonic()
-        with torch.inference_mode():
+        with torch.inference_mode(), _attention_without_cudnn():
             out = self._model.generate(**enc, **gen_kwargs)
         new_tokens = out[0, prompt_len:].tolist()
         finished = bool(new_tokens) and new_tokens[-1] in self.stop_token_ids
@@ -299,6 +299,19 @@ class TransformersGenerator:
     def description(self) -> str:
         return (f"local language model {self.model} (transformers on {self.device}), "
                 "decoding constrained to the answer schema")
+
+
+def _attention_without_cudnn() -> Any:
+    """torch's SDPA with cuDNN attention left out (flash, memory-efficient, math remain).
+
+    On Hopper/Blackwell, torch puts cuDNN attention first for bf16; it builds an execution graph per
+    key length and per thread (~45 ms each on an H200), and decoding meets a new key length at every
+    token: a request whose lengths the thread had not seen yet took 7.6-10.7 s instead of 0.5-0.8 s for
+    ~200 tokens of the tiny test model (bench/RESULTS.md, "GPU check of the model path"). No effect on
+    CPU, where cuDNN is not a backend."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
 def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
