@@ -389,3 +389,14 @@ def test_a_chinese_guideline_red_flag_for_an_age_group_is_not_another_ages():
     assert guideline_red_flags(text, passages, "zh", age=0.15)  # a 2-month-old: the red flag
     assert guideline_red_flags(text, passages, "zh", age=0.42) == []  # 5 months
     assert guideline_red_flags(text, passages, "zh", age=5) == []
+
+
+def test_round_23_a_sign_called_fine_inside_a_longer_clause_is_not_affirmed(minilm):
+    # "He's breathing ok and drinking fluids" reached breathing difficulty: the encoder read the sign, not the "ok"
+    text = ("My father is 83 and has heart failure. He came down with flu yesterday: fever 101.8F, aches all over, "
+            "cough. He's breathing ok and drinking fluids.")
+    assert triage(text, age=83, embedder=minilm).red_flags == []
+    # what is left once the sign called fine is taken out still counts on its own
+    concepts = {f.concept for f in triage("he's breathing ok but he is struggling to get his breath when he talks",
+                                          age=83, embedder=minilm).red_flags}
+    assert "breathing_difficulty" in concepts

@@ -2383,3 +2383,21 @@ def test_a_chinese_answer_names_a_sign_in_chinese():
     from rag.safety.urgency.decide import _zh_show
 
     assert _zh_show("cnausea") == "想吐" and _zh_show("cjaundice") == "皮肤或眼睛发黄"
+
+
+def test_round_23_an_overdose_criterion_needs_the_overdose_not_only_the_tablets():
+    red = passage("3 Red flags: seek emergency care now",
+                  "- An overdose of sleeping tablets, especially with alcohol — call emergency services or Poison Help.",
+                  doc_id="insomnia", title="Insomnia (trouble sleeping)")
+    asking = extract_facts("I'm 80 and for months I've been waking at 3 or 4am and can't get back off, tired in the day. "
+                           "Can I get sleeping tablets?", age=80)
+    assert not match_criteria(asking, criteria_of([red]), {"insomnia"})
+    took = extract_facts("my husband took an overdose of his sleeping tablets with whisky", age=70)
+    assert [m.level for m in match_criteria(took, criteria_of([red]), {"insomnia"})] == ["emergency"]
+
+
+def test_round_23_more_ways_to_say_a_foot_cannot_bear_weight():
+    for text in ("Went over on my ankle playing 5-a-side. Can't take more than a couple of steps on it",
+                 "went over on my ankle, couldn't put it down to walk off and still can't",
+                 "下楼梯崴了一下 现在脚根本踩不了地"):
+        assert "cweight_bear" in extract_facts(text, age=30).tokens, text

@@ -115,9 +115,15 @@ _NORMAL = re.compile(r"\b(?:fine|normal(?:ly)?|ok|okay|all right|alright)\b|正�
 # a short clause that names a sign and calls it fine ("breathing fine", "lips normal", "呼吸正常"): a sign reported as
 # absent, not affirmed, whatever it sounds like to the encoder
 _SIGN_FINE = re.compile(r"^(?!.*\b(?:not|no|isn'?t|aren'?t|never|hardly|barely|far from)\b)(?!.*[不没未])\W*(?:"
-                        r"(?:(?:his|her|my|their|the|and|but|otherwise|still)\s+)*[a-z]+(?:\s+[a-z]+)?\s+(?:is\s+|are\s+|all\s+|both\s+)?"
+                        r"(?:(?:his|her|my|their|the|and|but|otherwise|still|he'?s|she'?s|they'?re|i'?m|he|she|they|i)\s+)*"
+                        r"[a-z]+(?:\s+[a-z]+)?\s+(?:is\s+|are\s+|all\s+|both\s+)?"
                         r"(?:fine|normal|ok|okay|all right|alright|good|clear)|[\u3400-\u9fff]{1,4}(?:都|也|还)?(?:正常|没事|挺好|还好))\W*$",
                         re.IGNORECASE)
+
+
+# the parts of a unit that may each call a sign fine: comma-separated, or joined by "and" / "but"
+_PARTS = re.compile(r"[,，]|\s+(?:and|but)\s+", re.IGNORECASE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _pattern(raw: Any, where: str) -> re.Pattern[str] | None:
@@ -268,8 +274,17 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
 
     def keep(cid: str, score: float, text: str, exemplar: str) -> None:
         concept = by_id[cid]
-        if all(_SIGN_FINE.match(part) for part in re.split(r"[,，]", text)):
+        parts = _PARTS.split(text)
+        fine = [part for part in parts if _SIGN_FINE.match(part)]
+        if len(fine) == len(parts):
             return
+        if fine and embedder is not None and not _CJK.search(text):
+            # "He's breathing ok and drinking fluids": the encoder reads the sign, not the "ok"; what is left once the
+            # signs called fine are taken out must reach the concept on its own
+            rest = ", ".join(part for part in parts if not _SIGN_FINE.match(part))
+            again = en_scores([rest], embedder, bank)[0].get(cid)
+            if again is None or again[0] < concept.threshold_en:
+                return
         if concept.not_when is not None and concept.not_when.search(text):
             return
         if concept.unless is not None and concept.unless.search(sentence_of.get(text, text)):
