@@ -245,6 +245,8 @@ def _distribute_or(m: re.Match[str]) -> str:
         return seg
     head, x, y, tail = w.groups()
     tail_is_bracket = not tail.strip(" .;:。") or tail.strip().startswith("(")  # (a sentence's closing stop ends it too)
+    # ("cannot keep food or drink down": the particle closes the phrase, so it goes with both)
+    tail_is_bracket = tail_is_bracket or _PARTICLE_TAIL.match(tail) is not None
     if _VERB_NEXT.match(tail) or ((_PREP_BEFORE.search(head) or _UNABLE_BEFORE.search(head)) and tail_is_bracket):
         # ("being unable to pass stool or wind": unable to pass either; "wind" alone is no red flag)
         return f"{head}{x}{tail} or {head}{y}{tail}"
@@ -256,6 +258,7 @@ def _distribute_or(m: re.Match[str]) -> str:
     return seg
 
 
+_PARTICLE_TAIL = re.compile(r"^\s+(?:down|up|out|off)\s*[.;:。]?\s*$", re.IGNORECASE)
 _ONE_NOUN = re.compile(r"^\s+([a-z]{3,})(\s*[.:;。]?\s*)$", re.IGNORECASE)
 # a word that describes a noun rather than naming one ("bloody", "runny", "swollen", "black", "high-pitched")
 _DESCRIBING = re.compile(r"[a-z]+(?:y|ed|en)|[a-z]+-[a-z]+|black|brown|grey|gray|pale|red|white|yellow|green|blue|dark|little",
