@@ -2401,3 +2401,49 @@ def test_round_23_more_ways_to_say_a_foot_cannot_bear_weight():
                  "went over on my ankle, couldn't put it down to walk off and still can't",
                  "下楼梯崴了一下 现在脚根本踩不了地"):
         assert "cweight_bear" in extract_facts(text, age=30).tokens, text
+
+
+def test_round_23_yellow_alone_is_no_jaundice():
+    assert "cjaundice" not in extract_facts("这几天白带变多了，发黄有异味，下面痒", age=30, sex="female").tokens
+    assert "cjaundice" not in extract_facts("coughing up yellowish phlegm for 3 days", age=40).tokens
+    assert "cjaundice" in extract_facts("宝宝出生10天了，皮肤还是黄黄的，眼白也发黄", age=0.03).tokens
+    assert "cjaundice" in extract_facts("his skin looks a bit yellow and so do his eyes", age=70).tokens
+
+
+def test_round_23_aged_55_or_over_is_an_age_and_a_temperature_of_38_or_over_is_not():
+    from rag.safety.urgency.criteria import _age_constraint
+
+    assert _age_constraint("you are aged 55 or over and have lost weight") == (55.0, 200.0)
+    assert _age_constraint("people 65 years or older") == (65.0, 200.0)
+    assert _age_constraint("a temperature of 38 or over") is None
+
+
+def _guideline_passages(path: str) -> list[Passage]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8")
+    doc = re.search(r"^id: (\S+)", text, re.M).group(1)  # type: ignore[union-attr]
+    parts = re.split(r"^(## .*)$", text, flags=re.M)
+    return [passage(parts[i][3:], parts[i + 1], doc_id=doc, title=doc, n=i) for i in range(1, len(parts), 2)
+            if re.match(r"## [35] ", parts[i])]
+
+
+def test_round_23_the_medicines_guideline_criteria_need_their_own_subject():
+    found = criteria_of(_guideline_passages("guidelines-drafts/en/medicines-questions.md"))
+    docs = {"medicines-questions"}
+    for text in ("I've been taking ibuprofen 400mg most days for my knees for about 2 months. is that ok long term?",
+                 "Period pains as usual, crampy, day 1. Just checking it's ok to take ibuprofen with paracetamol",
+                 "back from Thailand last week, runny poo for 4 days now, no blood, eating and drinking ok"):
+        assert not match_criteria(extract_facts(text, age=40), found, docs), text
+    # (an overdose is the red-flag rules' and the medication-safety guideline's: this guideline names none)
+    reaction = extract_facts("I think I'm having a serious allergic reaction after taking a medicine, amoxicillin", age=30)
+    assert "emergency" in {m.level for m in match_criteria(reaction, found, docs)}
+    found_zh = criteria_of(_guideline_passages("guidelines-drafts/zh/medicines-questions-zh.md"))
+    for text in ("咳嗽，嗓子里呼噜呼噜的像拉风箱", "拉肚子5天了，一天三四回，稀水样的，不发烧，能吃能喝，没看到血"):
+        assert not match_criteria(extract_facts(text, age=40), found_zh, {"medicines-questions-zh"}), text
+
+
+def test_round_23_a_burning_chest_is_no_fever():
+    facts = extract_facts("吃完火锅胸口后面烧得慌，反酸，老毛病了，吃点胃药就好", age=40)
+    assert "cfever" not in facts.tokens
+    assert "cfever" in extract_facts("孩子烧得厉害，39度5", age=4).tokens

@@ -128,9 +128,10 @@ def _age_constraint(text: str) -> tuple[float, float] | None:
         else:
             n, unit = float(m.group(1)), m.group(2)
         hi = n * {"week": 7, "month": 30, "year": 365, "个月": 30, "岁": 365, "周": 7}[unit] / 365
-    m = re.search(r"(over|older than|aged over|above)\s+(\d+)", low) or re.search(r"(\d+)\s*岁(以上|以后)", low)
+    m = re.search(r"(over|older than|aged over|above)\s+(\d+)", low) or re.search(r"(\d+)\s*岁(以上|以后)", low) or \
+        re.search(r"(?:aged?\s+(\d+)|(\d+)\s+years?(?: old)?)\s+(?:or over|or older|and over|or above)", low)  # "aged 55 or over"
     if m:
-        lo = float(m.group(2) if m.re.pattern.startswith("(over") else m.group(1))
+        lo = float(m.group(2) if m.re.pattern.startswith("(over") else m.group(1) or m.group(2))
     m = re.search(r"(\d+)\s*(?:to|–|-|至)\s*(\d+)\s*(months?|个月)", low)
     if m and not re.search(r"(every|each|每)\s*$", low[:m.start()]):  # "每3–6个月查一次" is how often, not an age
         lo, hi = float(m.group(1)) * 30 / 365, float(m.group(2)) * 30 / 365
