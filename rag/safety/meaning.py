@@ -272,6 +272,8 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
     for text, parts in units(clauses):
         sentence_of.setdefault(text, " ".join(c.text for c in clauses if c.sentence == parts[0].sentence and not c.negated))
 
+    rescored: dict[str, dict[str, tuple[float, str]]] = {}  # a unit's text less its parts called fine, scored once
+
     def keep(cid: str, score: float, text: str, exemplar: str) -> None:
         concept = by_id[cid]
         parts = _PARTS.split(text)
@@ -282,7 +284,9 @@ def meaning_hits(clauses: list[Clause], embedder: Any | None = None) -> list[Mea
             # "He's breathing ok and drinking fluids": the encoder reads the sign, not the "ok"; what is left once the
             # signs called fine are taken out must reach the concept on its own
             rest = ", ".join(part for part in parts if not _SIGN_FINE.match(part))
-            again = en_scores([rest], embedder, bank)[0].get(cid)
+            if rest not in rescored:
+                rescored[rest] = en_scores([rest], embedder, bank)[0]
+            again = rescored[rest].get(cid)
             if again is None or again[0] < concept.threshold_en:
                 return
         if concept.not_when is not None and concept.not_when.search(text):
