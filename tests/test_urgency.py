@@ -2447,3 +2447,13 @@ def test_round_23_a_burning_chest_is_no_fever():
     facts = extract_facts("吃完火锅胸口后面烧得慌，反酸，老毛病了，吃点胃药就好", age=40)
     assert "cfever" not in facts.tokens
     assert "cfever" in extract_facts("孩子烧得厉害，39度5", age=4).tokens
+
+
+def test_round_23_the_sti_guidelines_red_flags_are_whole_criteria():
+    # its red-flag list parsed into fragments ("vomiting", "which must start within 72 hours") that met any vomiting
+    found = criteria_of(_guideline_passages("guidelines/en/sti-symptoms.md"))
+    docs = {"sti-symptoms"}
+    for text in ("I've been vomiting since last night", "I have a discharge and I must start treatment soon"):
+        assert "emergency" not in {m.level for m in match_criteria(extract_facts(text, age=30), found, docs)}, text
+    severe = extract_facts("really severe lower tummy pain and I keep vomiting", age=25, sex="female")
+    assert "emergency" in {m.level for m in match_criteria(severe, found, docs)}
