@@ -6,8 +6,9 @@ Prints, per guideline, each clause the ladder parses from the red-flag section (
 section (5), with its level and the tokens a patient's words must reach. With --short, only clauses that need one
 token or none: list fragments ("vomiting", "jaw", "which must start within 72 hours") that can be met by a single word
 of a patient wherever the guideline is retrieved, which is what made the STI guideline's red flags fire on any vomiting
-(docs/urgency.md, round 23). Each section is read whole; at query time the ladder reads the chunks ingest made, so a
-lead-in cut off from its list by the chunker reads differently (write lead-ins next to their items)."""
+(docs/urgency.md, round 23). The file is read as ingest reads it (ingest.formats.read_file, ingest.chunk.sections)
+and each section whole; at query time the ladder reads the chunks ingest made, so a lead-in cut off from its list by
+the chunker reads differently (write lead-ins next to their items)."""
 
 from __future__ import annotations
 
@@ -15,28 +16,28 @@ import argparse
 import re
 from pathlib import Path
 
+from ingest.chunk import sections
+from ingest.formats import read_file
+from ingest.pdf import PdfLimits
 from rag.safety.urgency import criteria_of
+from rag.settings import load_settings
 from rag.types import Passage
 
-_SECTION = re.compile(r"^(## .*)$", re.MULTILINE)
-_WANTED = re.compile(r"## [35]\s")
+_WANTED = re.compile(r"[35]\s")  # the red-flag and the when-to-see-a-clinician sections of the starter format
 
 
 def section_passages(path: Path) -> list[Passage]:
-    """Sections 3 and 5 of one starter-format guideline, as the passages the ladder reads."""
-    text = path.read_text(encoding="utf-8")
-    found = re.search(r"^id:\s*(\S+)", text, re.MULTILINE)
-    doc = found.group(1).strip("\"'") if found else path.stem
-    parts = _SECTION.split(text)
-    out = []
-    for i in range(1, len(parts), 2):
-        if not _WANTED.match(parts[i]):
-            continue
-        body = parts[i + 1]
-        out.append(Passage(chunk_id=f"{doc}-review-{i}", doc_id=doc, title=doc, publisher="review", version="review",
-                           source=str(path), section=f"{doc} > {parts[i][3:].strip()}", page_start=1, page_end=1,
-                           text=body, language="zh" if re.search(r"[\u4e00-\u9fff]", body) else "en"))
-    return out
+    """Sections 3 and 5 of a guideline file read as ingest reads it (front matter, sections by heading), one passage
+    per whole section."""
+    settings = load_settings()
+    limits = PdfLimits(settings.max_pdf_pages, settings.parse_timeout_s, settings.parse_memory_mb)
+    parsed = read_file(path, limits, int(settings.max_file_mb * 1e6))
+    doc = str(parsed.metadata.get("id") or path.stem)
+    return [Passage(chunk_id=f"{doc}-review-{i}", doc_id=doc, title=str(parsed.metadata.get("title") or doc),
+                    publisher="review", version="review", source=parsed.source, section=sec.path, page_start=1,
+                    page_end=1, text=sec.text, language=str(parsed.metadata.get("language") or "en"))
+            for i, sec in enumerate(sections(parsed.pages, parsed.fmt))
+            if _WANTED.match(sec.path.split(" > ")[-1])]
 
 
 def main() -> None:

@@ -2419,13 +2419,15 @@ def test_round_23_aged_55_or_over_is_an_age_and_a_temperature_of_38_or_over_is_n
 
 
 def _guideline_passages(path: str) -> list[Passage]:
+    """Sections 3 and 5 of a guideline file, as scripts/criteria_review.py reads them for a reviewer."""
+    import sys
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8")
-    doc = re.search(r"^id: (\S+)", text, re.M).group(1)  # type: ignore[union-attr]
-    parts = re.split(r"^(## .*)$", text, flags=re.M)
-    return [passage(parts[i][3:], parts[i + 1], doc_id=doc, title=doc, n=i) for i in range(1, len(parts), 2)
-            if re.match(r"## [35] ", parts[i])]
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "scripts"))
+    from criteria_review import section_passages
+
+    return section_passages(root / path)
 
 
 def test_round_23_the_medicines_guideline_criteria_need_their_own_subject():

@@ -123,7 +123,6 @@ _SIGN_FINE = re.compile(r"^(?!.*\b(?:not|no|isn'?t|aren'?t|never|hardly|barely|f
 
 # the parts of a unit that may each call a sign fine: comma-separated, or joined by "and" / "but"
 _PARTS = re.compile(r"[,，]|\s+(?:and|but)\s+", re.IGNORECASE)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _pattern(raw: Any, where: str) -> re.Pattern[str] | None:

@@ -131,7 +131,7 @@ def _age_constraint(text: str) -> tuple[float, float] | None:
     m = re.search(r"(over|older than|aged over|above)\s+(\d+)", low) or re.search(r"(\d+)\s*岁(以上|以后)", low) or \
         re.search(r"(?:aged?\s+(\d+)|(\d+)\s+years?(?: old)?)\s+(?:or over|or older|and over|or above)", low)  # "aged 55 or over"
     if m:
-        lo = float(m.group(2) if m.re.pattern.startswith("(over") else m.group(1) or m.group(2))
+        lo = float(next(g for g in m.groups() if g and g.isdigit()))
     m = re.search(r"(\d+)\s*(?:to|–|-|至)\s*(\d+)\s*(months?|个月)", low)
     if m and not re.search(r"(every|each|每)\s*$", low[:m.start()]):  # "每3–6个月查一次" is how often, not an age
         lo, hi = float(m.group(1)) * 30 / 365, float(m.group(2)) * 30 / 365
@@ -245,10 +245,10 @@ def _distribute_or(m: re.Match[str]) -> str:
     if not w or w.group(2).lower() in _NOT_A_NOUN or w.group(3).lower() in _NOT_A_NOUN:
         return seg
     head, x, y, tail = w.groups()
-    tail_is_bracket = not tail.strip(" .;:。") or tail.strip().startswith("(")  # (a sentence's closing stop ends it too)
-    # ("cannot keep food or drink down": the particle closes the phrase, so it goes with both)
-    tail_is_bracket = tail_is_bracket or _PARTICLE_TAIL.match(tail) is not None
-    if _VERB_NEXT.match(tail) or ((_PREP_BEFORE.search(head) or _UNABLE_BEFORE.search(head)) and tail_is_bracket):
+    # the phrase ends after Y: a closing stop, a bracket, or a particle that goes with both ("cannot keep food or
+    # drink down")
+    tail_closes = not tail.strip(" .;:。") or tail.strip().startswith("(") or _PARTICLE_TAIL.match(tail) is not None
+    if _VERB_NEXT.match(tail) or ((_PREP_BEFORE.search(head) or _UNABLE_BEFORE.search(head)) and tail_closes):
         # ("being unable to pass stool or wind": unable to pass either; "wind" alone is no red flag)
         return f"{head}{x}{tail} or {head}{y}{tail}"
     if not head.strip() and _DESCRIBING.fullmatch(x) and y.lower() not in _INTENSIFIERS \
