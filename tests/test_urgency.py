@@ -2459,3 +2459,96 @@ def test_round_23_the_sti_guidelines_red_flags_are_whole_criteria():
         assert "emergency" not in {m.level for m in match_criteria(extract_facts(text, age=30), found, docs)}, text
     severe = extract_facts("really severe lower tummy pain and I keep vomiting", age=25, sex="female")
     assert "emergency" in {m.level for m in match_criteria(severe, found, docs)}
+
+
+def test_round_24_a_baby_not_felt_yet_before_24_weeks_is_no_reduced_movement():
+    from rag.safety.triage import triage
+    from rag.safety.urgency.facts import gestation_weeks
+
+    early = "14 weeks with my first and i havent felt the baby move at all yet. 12 wk scan was all fine"
+    assert gestation_weeks(early, True) == 14 and gestation_weeks("怀孕17周了还没感觉到胎动", True) == 17
+    assert "creduced_movements" not in extract_facts(early, age=30, sex="female", pregnant=True).tokens
+    assert not triage(early, age=30, pregnant=True).red_flags
+    assert not triage("怀孕17周了还没感觉到胎动，上周产检B超和胎心都好", age=30, pregnant=True).red_flags
+    # once movements have started, their stopping is still a reason to be seen, whatever the week
+    stopped = "22 weeks, baby has been kicking every day for two weeks but today I've felt nothing at all"
+    assert "creduced_movements" in extract_facts(stopped, age=30, sex="female", pregnant=True).tokens
+    late = triage("34 weeks, usually she kicks all evening but tonight I've felt nothing", age=30, pregnant=True)
+    assert [f.rule_id for f in late.red_flags] == ["reduced_fetal_movements"]
+    assert [f.rule_id for f in triage("怀孕32周，今天胎动明显少了", age=30, pregnant=True).red_flags] == ["reduced_fetal_movements"]
+
+
+def test_round_24_not_feeling_something_happen_is_no_numbness():
+    assert "cnumb" not in extract_facts("怀孕17周了还没感觉到胎动", age=30, pregnant=True).tokens
+    assert "cnumb" not in extract_facts("I can't feel the baby kicking today", age=30, pregnant=True).tokens
+    assert "cnumb" in extract_facts("左手突然没感觉了", age=60).tokens
+    assert "cnumb" in extract_facts("I can't feel my left arm", age=60).tokens
+    assert "cnumb" in extract_facts("my foot, I can't feel it when I touch my toes", age=60).tokens
+    assert "cnumb" in extract_facts("脚趾头碰了都没感觉到", age=60).tokens
+
+
+def test_round_24_who_sees_a_complaint_and_a_named_department_are_no_criterion():
+    found = criteria_of(_guideline_passages("guidelines/zh/pregnancy-warning-signs-zh.md"))
+    booking = extract_facts("验孕两条杠，末次月经算下来9周了，没啥不舒服。第一次怀孕，啥时候去建档，要挂产科哪个号",
+                            age=30, sex="female", pregnant=True)
+    assert booking.asks_review
+    assert not match_criteria(booking, found, {"pregnancy-warning-signs-zh"})
+
+
+def test_round_24_asking_to_talk_it_through_or_look_for_a_cause_is_a_review():
+    for text in ("headaches in my pill free week, paracetamol sorts them. would like to chat about switching pills at some point",
+                 "半年里尿路感染三次了，现在没症状。想问问能不能查查原因",
+                 "my periods are really painful. mum said to ask about going on the pill for it",
+                 "had sex without a condom with someone new 2 weeks ago, no symptoms, want to get checked"):
+        assert extract_facts(text, age=20, sex="female").asks_review, text
+    assert extract_facts("换了新男朋友，想去做个性病检查，没有任何症状", age=20, sex="female").asks_review
+    # asking which clinic or that one wants to talk is no booking in itself
+    for text in ("period pain as usual, can I take ibuprofen with paracetamol?", "胸口疼得厉害，该去看什么科",
+                 "I feel hopeless and I want to talk to someone"):
+        assert not extract_facts(text, age=20, sex="female").asks_review, text
+
+
+def test_round_24_normal_things_and_a_booking_asked_for_is_a_routine_appointment():
+    normal = passage("2 Assessment", "Common, usually normal pregnancy discomforts: morning sickness (nausea) in early "
+                     "pregnancy, tiredness, mild ankle swelling at the end of the day, heartburn, backache.",
+                     doc_id="preg-test", title="Warning signs during and after pregnancy", n=30)
+    asks = extract_facts("8 weeks pregnant, bit of morning sickness, when should I book in with the midwife? "
+                         "would like to book an appointment", age=30, sex="female", pregnant=True)
+    d = decide_urgency(asks, [normal], red_flag_labels=[], language="en", ranked_doc_ids=["preg-test"], topic_doc_ids=["preg-test"])
+    assert d.level == "routine" and "normal things" in d.reason
+    quiet = extract_facts("8 weeks pregnant, bit of morning sickness, is that normal?", age=30, sex="female", pregnant=True)
+    assert decide_urgency(quiet, [normal], red_flag_labels=[], language="en", ranked_doc_ids=["preg-test"], topic_doc_ids=["preg-test"]).level == "self_care"
+    # being pregnant is no telling word: a day of keeping nothing down is not among normal discomforts
+    sick = extract_facts("9 weeks gone. Nothing has stayed down since yesterday breakfast, not even ice chips, and the "
+                         "little I wee is the colour of strong tea. Room swims when I get up.", age=29, sex="female", pregnant=True)
+    assert decide_urgency(sick, [normal], red_flag_labels=[], language="en", ranked_doc_ids=["preg-test"], topic_doc_ids=["preg-test"]).level != "self_care"
+
+
+def test_round_24_the_sti_guidelines_same_day_and_no_symptom_lists():
+    found = criteria_of(_guideline_passages("guidelines/en/sti-symptoms.md"))
+    docs = {"sti-symptoms"}
+
+    def levels(text: str) -> set[str]:
+        return {m.level for m in match_criteria(extract_facts(text, age=26, sex="female", pregnant=False), found, docs)}
+
+    # possible pelvic inflammatory disease told in Chinese words (discharge, an odd smell, pain with sex)
+    assert "urgent" in levels("小肚子两边隐隐的疼了四五天，这两天白带发黄有异味，同房的时候很痛，量了体温37.8")
+    assert "urgent" in levels("pain low down in my tummy on both sides and it hurts during sex, some green discharge too")
+    assert "soon" in levels("白带发黄有股怪味，下面痒")
+    assert "soon" in levels("it hurts deep inside when I have sex")
+    # the check-up list is for people without symptoms: spotting after sex is bleeding after sex, not a check-up
+    assert levels("new partner since september, spotting after sex the last couple of times") == {"soon"}
+    assert levels("had unprotected sex with a new partner last month, no symptoms at all, want to get checked") == {"routine"}
+
+
+def test_round_24_a_long_seizure_needs_a_fit_told_and_being_overwhelmed_is_no_breathlessness():
+    from rag.safety.meaning import load_bank
+    from rag.safety.triage import triage
+
+    seizure = next(c for c in load_bank().concepts if c.id == "prolonged_seizure")
+    assert seizure.needs_any is not None
+    assert not seizure.needs_any.search("zigzags in her vision for 20 minutes, then a headache. She slept it off")
+    assert seizure.needs_any.search("she was fitting for ages and still isn't awake")
+    assert not triage("最近一个月老是心慌手抖，有时候喘不过气想哭。没有胸口疼也没晕过", age=17).red_flags
+    assert [f.rule_id for f in triage("喘不过气，嘴唇发紫", age=60).red_flags] == ["breathing_difficulty"]
+    assert "breathing_difficulty" in {f.rule_id for f in triage("胸口像被石头压得喘不过气", age=60).red_flags}
