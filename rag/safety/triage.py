@@ -3,7 +3,7 @@
 Rules live in ``rag/safety/rules/redflags.{en,zh}.yaml``. Every rule of both languages is matched whatever
 the query's language (patients mix languages). A rule fires when one of its ``patterns`` matches, or
 when every group of one of its ``combinations`` matches somewhere in the text, and its conditions
-(``max_age_years``, ``requires_pregnant``, ``min_pregnancy_weeks``) hold. A match preceded by a negation cue in the same clause
+(``max_age_years``, ``requires_pregnant``) hold. A match preceded by a negation cue in the same clause
 ("no chest pain", "denies ...", "没有胸痛", "否认呕血") does not count.
 """
 
@@ -59,9 +59,6 @@ class Rule:
     combinations: tuple[tuple[tuple[re.Pattern[str], ...], ...], ...]
     max_age_years: float | None = None
     requires_pregnant: bool = False
-    # the rule holds only from this week of pregnancy when the text says how far along she is ("baby not moving" at 14
-    # weeks is a baby not felt yet)
-    min_pregnancy_weeks: float | None = None
     # per pattern: a benign explanation in the same sentence that cancels it ("black stools ... iron tablets")
     unless: tuple[re.Pattern[str] | None, ...] = ()
     # searched in the whole message, not only the match's sentence: an explanation often comes in the next one ("my poo
@@ -171,7 +168,6 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
                 combinations=combos,
                 max_age_years=float(max_age) if max_age is not None else None,
                 requires_pregnant=bool(raw.get("requires_pregnant", False)),
-                min_pregnancy_weeks=float(raw["min_pregnancy_weeks"]) if raw.get("min_pregnancy_weeks") is not None else None,
                 unless=unless,
                 unless_message=unless_message,
                 any_pattern=_any_pattern(patterns + tuple(p for combo in combos for group in combo for p in group)),
@@ -379,14 +375,6 @@ def denies_pregnancy(text: str, at: int) -> bool:
     return bool(_NOT_PREGNANT.search(text[max(0, at - 30):at]))
 
 
-def _gestation_weeks(norm: str, is_pregnant: bool) -> float | None:
-    """How far along she is, read as the ladder reads it ("14 weeks with my first"); imported here because the ladder's
-    facts module imports this one."""
-    from rag.safety.urgency.facts import gestation_weeks
-
-    return gestation_weeks(norm, True) if is_pregnant else None
-
-
 def _pregnant_in_text(norm: str) -> bool:
     for m in _PREGNANT.finditer(norm):
         if denies_pregnancy(norm, m.start()):
@@ -453,7 +441,6 @@ def triage(
     if age is not None:
         ages.append(float(age))
     is_pregnant = bool(pregnant) or _pregnant_in_text(norm)
-    weeks = _gestation_weeks(norm, is_pregnant)
     order = sorted(RULE_LANGUAGES, key=lambda lang: lang != language)
     flags: list[RedFlag] = []
     seen: set[str] = set()
@@ -464,8 +451,6 @@ def triage(
             if rule.requires_pregnant and not is_pregnant:
                 continue
             if rule.max_age_years is not None and not any(0 <= a <= rule.max_age_years for a in ages):
-                continue
-            if rule.min_pregnancy_weeks is not None and weeks is not None and weeks < rule.min_pregnancy_weeks:
                 continue
             matched = _match_rule(rule, norm, text, clauses)
             if matched is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
@@ -412,11 +411,6 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     return tuple(out)
 
 
-# a list for people without symptoms ("With no symptoms, book a routine appointment ... for: a check-up after unprotected sex
-# with a new partner"): its items hold only for a patient who says so (facts' `no_symptoms`), not for one with a bleed
-_NO_SYMPTOMS_HEAD = re.compile(r"\b(?:with|if you have|when you have) no symptoms\b|没有(?:任何)?症状(?:时|的话)?[，,]|无症状时", re.IGNORECASE)
-
-
 # a time frame the sentence rules out is not its time frame: "请预约门诊（一般不需要当天就医）", "does not need same-day care"
 _NOT_CUE = re.compile(r"(?:一般)?(?:不需要|不必|不用|无需)(?:当天|立即|马上|急诊)(?:就医|就诊)?|"
                       r"(?:usually )?(?:does not|doesn't|do not|don't|no) need (?:to be seen )?(?:the )?(?:same[- ]day|urgent|emergency)\w*"
@@ -499,8 +493,6 @@ def _criteria_of_passage(p: Passage) -> list[Criterion]:
             clauses = _clauses(statement)
             if not clauses:
                 continue
-            if _NO_SYMPTOMS_HEAD.search(lead):
-                clauses = tuple(dataclasses.replace(c, needs_word="no_symptoms") for c in clauses)
             if not level:
                 days = [c.min_days for c in clauses if c.min_days is not None]
                 level, why = _seek_level(statement, lead, min(days) if days else None, False)

@@ -29,31 +29,6 @@ _ZH_NUMBER = r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十半几�
 _ZH_SPAN = re.compile("(第)?" + _ZH_NUMBER + "(多)?(个多|个)?(分钟|小时|天|日|晚|周|星期|礼拜|个月|月|年|岁)(多)?(大)?")
 
 
-def _gestation_spans(text: str, pregnant: bool | None) -> list[_Span]:
-    """The text's spans, with a bare count of weeks read as how far along a pregnancy is when she is pregnant."""
-    spans = _spans(text)
-    if pregnant or (pregnant is None and re.search(r"\bpregnant\b|怀孕|孕\d|孕期", text, re.IGNORECASE)):
-        # "32 weeks, my palms are itchy" / "31 wks pregnant": in pregnancy a bare count of weeks is how far along she is,
-        # unless it says how long something has lasted ("for 3 weeks", "since 2 weeks ago")
-        spans = [_Span(s.days, "pregnancy", s.start, s.end)
-                 if s.kind == "duration" and text[s.start:s.end].rstrip().lower().endswith(("week", "weeks", "wk", "wks", "周"))
-                 and 28 <= s.days <= 42 * 7 and not re.search(r"(?:for|last|past|over|since|about|almost|nearly|持续|已经|了)\s*$",
-                                                              text[max(0, s.start - 8):s.start], re.IGNORECASE)
-                 and not re.match(r"\s*(?:ago|now|之前|前|了)", text[s.end:s.end + 6]) else s for s in spans]
-    return spans
-
-
-# from this week of pregnancy a baby moving less is an emergency (RCOG Green-top 57: from 24+0 weeks; before, movements
-# have no pattern yet and their absence is not a warning sign on its own)
-FETAL_MOVEMENTS_FROM_WEEKS = 24
-
-
-def gestation_weeks(text: str, pregnant: bool | None) -> float | None:
-    """How many weeks pregnant the text says she is (the most it names), or None ("14 weeks with my first", "怀孕17周")."""
-    weeks = [s.days / 7 for s in _gestation_spans(text, pregnant) if s.kind == "pregnancy"]
-    return max(weeks) if weeks else None
-
-
 def _num(s: str) -> float | None:
     s = s.strip().lower()
     if s in _EN_NUM:
@@ -351,7 +326,7 @@ _CHRONIC = frozenset({"asthma", "chronic obstructive pulmonary disease", "lung c
 _ASKS_REVIEW = re.compile(
     r"\b(?:want|wanting|like|hoping|need|needs|planning)\s+to\s+(?:find out why|know why|work out why|come off|get off|stop taking|"
     r"cut down|taper|reduce|wean|be referred|get referred|get a referral|book|arrange|have (?:a|my|an) (?:review|check|test|scan|"
-    r"referral|appointment)|get (?:a|my|an) (?:review|check|test|scan|referral|appointment)|get (?:checked|tested|screened|checked out)\b|ask about (?:[\w'-]+\s+){0,5}?"
+    r"referral|appointment)|get (?:a|my|an) (?:review|check|test|scan|referral|appointment)|ask about (?:[\w'-]+\s+){0,5}?"
     r"(?:classes|class|referral|rehab|programme|program|course|tests?|scans?|check|review|patches|nicotine\w*|quit\w*))|\bcan i (?:be referred|get referred|"
     r"book|get a referral|have a referral)|\b(?:due|overdue) (?:a|my|for (?:a|my)) (?:review|check|check-up)|"
     r"想(?:约|预约|挂号|复查|查一?查|做个?检查|停药|减药|换药|转诊)|约个时间|该不该(?:去)?(?:查|检查)|需不需要(?:去)?(?:查|检查|复查)|"
@@ -362,15 +337,7 @@ _ASKS_REVIEW = re.compile(
     r"\b(?:like|want|need)\s+(?:someone|somebody|a nurse|a doctor|the nurse|the doctor|a gp|my gp)\s+to\s+(?:check|look at|review|go over|"
     r"give me)\b|"
     r"\b(?:talk|speak|chat) to (?:someone|somebody|a doctor|the doctor|my doctor|a gp|my gp|a nurse|the nurse) about|"
-    r"\bask about (?:getting|having|starting|stopping|coming off|going on|going onto|switching|changing|trying)|"
-    # a change of plan talked through at some point: "would like to chat about switching pills", "want to discuss options"
-    # (not "I want to talk to someone": that is no booking)
-    r"\b(?:like|want|wanting|hoping)\s+to\s+(?:chat|talk)\s+about\s+(?:switching|changing|options|coming off|going on|starting|"
-    r"stopping|trying)\b|\b(?:like|want|wanting|hoping)\s+to\s+discuss\s+(?:switching|changing|options|other)\b|"
-    # the cause of something that keeps coming back looked into: "想问问能不能查查原因", "想查一下是什么原因"
-    r"(?:查查|查一?下|找找|检查一?下)(?:是什么)?原因|想去(?:查一?下|查查|做个?检查|检查一?下)|(?:想去?|顺便)做个?[^，。；,;？?]{0,4}(?:检查|筛查)|"
-    # a booking: "啥时候去建档" (a pregnancy's first booking), "要去哪个科预约" (not "该去看什么科", asked of anything)
-    r"建档|(?:哪个|什么)科[^，。；,;？?]{0,3}预约|预约[^，。；,;？?]{0,3}(?:哪个|什么)科|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
+    r"\bask about (?:getting|having|starting|stopping|coming off)|\bhow (?:do|can) i get (?:on|onto|referred|a referral)\b|"
     r"\b(?:check|review|check-up|checkup) (?:is|was) (?:due|overdue)|\b(?:review|check|check-up) (?:hasn't|has not|hasnt) happened|"
     r"想看看有没有(?:预防|根治|治疗|别的)?的?(?:办法|方法)|想咨询一下|想问问(?:医生|大夫)|"
     # asking for a preventive or regular treatment ("想问有没有预防的药", "ask about something to prevent them")
@@ -510,7 +477,15 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     if sex is None:  # "I'm a bloke and it burns when I pee": the patient's own word for their sex
         sex = "male" if _SAYS_MALE.search(symptoms) else "female" if _SAYS_FEMALE.search(symptoms) else None
     text = " ".join(t for t in (symptoms, duration or "") if t)
-    spans = _gestation_spans(text, pregnant)
+    spans = _spans(text)
+    if pregnant or (pregnant is None and re.search(r"\bpregnant\b|怀孕|孕\d|孕期", text, re.IGNORECASE)):
+        # "32 weeks, my palms are itchy" / "31 wks pregnant": in pregnancy a bare count of weeks is how far along she is,
+        # unless it says how long something has lasted ("for 3 weeks", "since 2 weeks ago")
+        spans = [_Span(s.days, "pregnancy", s.start, s.end)
+                 if s.kind == "duration" and text[s.start:s.end].rstrip().lower().endswith(("week", "weeks", "wk", "wks", "周"))
+                 and 28 <= s.days <= 42 * 7 and not re.search(r"(?:for|last|past|over|since|about|almost|nearly|持续|已经|了)\s*$",
+                                                              text[max(0, s.start - 8):s.start], re.IGNORECASE)
+                 and not re.match(r"\s*(?:ago|now|之前|前|了)", text[s.end:s.end + 6]) else s for s in spans]
     ages = [s.days / 365 for s in spans if s.kind == "age"]
     preg = [s.days for s in spans if s.kind == "pregnancy"]
     durations = [s.days for s in spans if s.kind == "duration" and not re.search(r"\bago\b|之前|前$", text[s.end:s.end + 5])
@@ -602,19 +577,10 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("after_meal")  # a sugar "two hours after lunch" is not a fasting reading
     if _CLIMB.search(symptoms):
         tokens.add("cexertion")  # "爬四楼爬到一半", "three flights of stairs": the effort of climbing, whatever the floor
-    if _SEX_PAIN.search(symptoms):
-        tokens.add("csex_pain")  # "it hurts deep inside when I have sex", "同房以后小肚子疼": the pain is with sex
-    if _SPOTTING_AFTER_SEX.search(symptoms):
-        tokens.add("cbleeding")  # "spotting after sex the last couple of times" is bleeding after sex (not in pregnancy's words)
     if _LOST_WEIGHT.search(symptoms):
         tokens.add("cweight_loss")  # "I've lost 5 kilos", "瘦了十来斤"
     if is_pregnant:
         tokens.add("pregnant")  # the request's flag says it as well as the word would ("if you are pregnant:" lists)
-    if preg and max(preg) < FETAL_MOVEMENTS_FROM_WEEKS * 7 and _NOT_YET.search(symptoms):
-        # a baby not felt yet at 14 or 17 weeks is not a baby moving less: movements are first felt at about 16-24 weeks
-        # and a change in them is judged once they have a pattern (RCOG Green-top 57). Movements that had started and
-        # then stopped at 22 weeks stay a reason to be seen.
-        tokens.discard("creduced_movements")
     if "cweak_immune" in tokens or (age is not None and age >= 65) or pregnant:
         tokens.add("chigh_risk")  # "if you test positive and are at higher risk"
     t = max(temps) if temps else None
@@ -777,13 +743,6 @@ def _breathless_on_exertion_only(symptoms: str) -> bool:
 _HOURS_LONG = re.compile(r"\b(?:for|lasted|lasting|lasts)\s+(?:about |around |over |nearly |almost |a good |more than )?"
                          r"(?:an|one|two|three|four|five|six|several|a few|a couple of|\d+(?:\.\d+)?)\s*(?:hours?|hrs?)\b|"
                          r"持续了?(?:一|两|三|四|五|几|好几|\d+)个?多?小时", re.IGNORECASE)
-# pain with sex, however it is told (the sex_pain concept's forms are the fixed phrases)
-_SEX_PAIN = re.compile(r"\b(?:pain\w*|hurts?|hurting|sore|ache\w*|sting\w*)\b[^.;,!?]{0,30}\b(?:during|when|while|after|with)\b[^.;,!?]{0,12}"
-                       r"\b(?:sex|intercourse)\b|(?:同房|性生活|性交|做爱)[^，。；,;！？]{0,8}(?:痛|疼)", re.IGNORECASE)
-# never felt yet, as opposed to felt and then less ("还没感觉到胎动", "haven't felt the baby move at all yet")
-_NOT_YET = re.compile(r"\byet\b|\bnot (?:felt|feeling) (?:anything|any movements?|the baby|baby|him|her|it) (?:so far|at all)|还没|从来没|一直没|还不会|还没有", re.IGNORECASE)
-_SPOTTING_AFTER_SEX = re.compile(r"\bspott\w*\b[^.;,!?]{0,20}\bafter (?:sex|intercourse)\b|同房(?:后|以后|之后)[^，。；,;！？]{0,6}(?:见红|有点血|有血丝)",
-                                 re.IGNORECASE)
 _NO_SYMPTOMS = re.compile(r"\bno symptoms\b|\b(?:haven't|have not|hasn't|has not|don't|do not|doesn't|does not) (?:got |have )?"
                           r"any symptoms\b|\bnot got any symptoms\b|\bsymptom[- ]free\b|\basymptomatic\b|"
                           r"没有任何症状|没什么症状|没有症状|无症状|没有什么症状|什么症状都没有", re.IGNORECASE)

@@ -103,23 +103,11 @@ _ROUTING = re.compile(r"(?:到|去|看|挂)[^，。；,;]{0,10}(?:科|门诊|医
                       r"\b(?:paediatric\w*|pediatric\w*|gastroenterolog\w*|clinic|department|service)\s*$", re.IGNORECASE)
 
 
-# a sentence about who sees a complaint, not about when to be seen: "孕期的急症一般由产科（妇产科）评估处理" (a patient asking
-# which obstetric clinic to book has not met it by naming 产科)
-_WHO_HANDLES = re.compile(r"由[^，。；,;]{0,12}(?:科|门诊|医院|中心|医生|助产士)[）)]?[^，。；,;]{0,6}(?:评估|处理|负责|诊治|管理)"
-                          r"(?:处理)?[。.]?\s*$|\b(?:is|are) (?:usually |normally |generally )?(?:assessed|managed|handled|seen) by\b"
-                          r"[^,;.]{0,40}(?:team|service|unit|department|midwi\w*|obstetric\w*)\s*[.]?\s*$", re.IGNORECASE)
-
-
-_CLINIC = re.compile(r"[\u4e00-\u9fff]{0,3}(?:科|门诊)")
-
-
 def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset[str] = frozenset(),
                   title: frozenset[str] = frozenset(), about: bool = False, off_topic: bool = False) -> str | None:
     """Why this clause holds for the patient, or None (sentence: the tokens of the whole criterion; title: of the
     guideline's title; about: the guideline is the one the answer is about, i.e. the patient has its subject; off_topic:
     the answer is about other guidelines)."""
-    if _WHO_HANDLES.search(c.text):
-        return None
     grounds: list[str] = []
     if c.needs_pregnant:
         if not facts.pregnant:
@@ -172,9 +160,7 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if title & _CAUSES and not title & _CAUSES & facts.tokens and not about:
         return None  # the burns guideline's "burns ... that cause blisters" is not little blisters on the penis
-    # (a department named is where to be seen, not a sign: "产后的急症请按当地安排到急诊科或产科就诊" is not met by a patient
-    # asking which 产科 clinic to book)
-    content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic and not _CLINIC.fullmatch(t)}
+    content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
     if _CJK.search(c.text) and title & _concept_tokens() and not title & facts.tokens \
             and not content - _SEVERITY - _SPEED - _COURSE - _WEAK - _HOW_BAD_ZH:
         # how bad or how fast alone, cut from a Chinese list ("肚子突然剧痛、疼得很厉害或迅速加重"), is about the guideline's

@@ -73,9 +73,8 @@ _ZH_GENERIC = frozenset("疑似 发生 出现 情况 症状 就医 医生 门诊
 
 _WEAK = frozenset({"pain", "cfever", "high", "bad", "severe", "sore"})  # too common to place a criterion on their own
 _COURSE = frozenset({"cnot_improving", "cworse", "crecur", "cnot_come_down", "cnot_helping"})  # how it goes, which a criterion that names it needs
-# concepts that say who, when or what exposure, not a sign ("your partner notices loud snoring", "comes on with exercise",
-# "after unprotected sex")
-_CONTEXT = frozenset({"cpartner", "cunprotected", "ctold", "cbp", "cglucose", "cexertion", "crest_relief", "cclot_risk"})
+# concepts that say who or when, not a sign ("your partner notices loud snoring", "comes on with exercise")
+_CONTEXT = frozenset({"cpartner", "ctold", "cbp", "cglucose", "cexertion", "crest_relief", "cclot_risk"})
 # how bad it is: "Severe neck swelling" is not met by "lumps in my neck are swollen"; a patient says it in many ways
 _SEVERITY = frozenset({"severe", "剧烈", "csevere_pain"})
 # and how fast it goes: "a rapidly spreading red, hot, painful area with fever" is not met by "spreading" alone
@@ -295,12 +294,6 @@ def _tokens(text: str) -> set[str]:
                   r"boil|spot)\b[^.;!?]{0,60}?)\b(?:hot|warm) to (?:the )?touch\b", r"\1 warm spot", text, flags=re.IGNORECASE)
     # "a blister about 4cm across": a size, not "across a joint"
     text = re.sub(r"(\d\s*(?:cm|mm|centimet\w*|millimet\w*|inch\w*|in\b)?)\s*(?:across|wide)\b", r"\1", text, flags=re.IGNORECASE)
-    # "还没感觉到胎动", "can't feel the baby move": not feeling something happen is no numbness (the numb concept's
-    # "没感觉", "can't feel")
-    # (only the baby's movements: "脚碰了都没感觉到", "I can't feel it when I touch my toes" stay numbness)
-    text = re.sub(r"没(有)?感觉到(?=[^，。；,;]{0,4}(?:胎动|宝宝|孩子|他动|她动|动静))", "没察觉到", text)
-    text = re.sub(r"\b(can't|cannot|can not|couldn't|haven't|have not|not) (feel|felt) (?=(?:the |my |any |a )?(?:baby|bump|kicks?|movements?)\b)",
-                  r"\1 noticed ", text, flags=re.IGNORECASE)
     # "也没有尿痛" denies a pain on passing urine; it is not "没有尿" (no urine), a sign of shock
     text = re.sub(r"(没有|没)(?=尿[痛频急血])", r"\1 ", text)
     norm = _NOT_THE_BACK.sub(lambda m: (m.group(1) or m.group(2) or "") + " ", _normalise(text))
