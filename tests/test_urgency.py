@@ -2459,3 +2459,57 @@ def test_round_23_the_sti_guidelines_red_flags_are_whole_criteria():
         assert "emergency" not in {m.level for m in match_criteria(extract_facts(text, age=30), found, docs)}, text
     severe = extract_facts("really severe lower tummy pain and I keep vomiting", age=25, sex="female")
     assert "emergency" in {m.level for m in match_criteria(severe, found, docs)}
+
+
+def test_round_24_asking_to_book_or_look_for_a_cause_lifts_self_care_only():
+    for text in ("headaches in my pill free week, paracetamol sorts them. would like to chat about switching pills at some point",
+                 "半年里尿路感染三次了，现在没症状。想问问能不能查查原因",
+                 "my periods are really painful. mum said to ask about going on the pill for it",
+                 "换了新男朋友，想去做个性病检查，没有任何症状",
+                 "第一次怀孕，啥时候去建档"):
+        assert extract_facts(text, age=20, sex="female").asks_booking, text
+    for text in ("period pain as usual, can I take ibuprofen with paracetamol?", "胸口疼得厉害，该去看什么科",
+                 "I feel hopeless and I want to talk to someone"):
+        assert not extract_facts(text, age=20, sex="female").asks_booking, text
+    # a booking asked for turns the guideline's self-care into a routine appointment; with no self-care and no criterion
+    # the answer stays "within a few days" (asks_booking never lowers)
+    self_care = passage("4 Self-care at home", "- Drink plenty of water and do not hold in your wee.", doc_id="uti-test",
+                        title="Urinary tract infection", n=40)
+    asks = extract_facts("UTIs three times in six months, fine now. 想问问能不能查查原因", age=28, sex="female")
+    assert decide_urgency(asks, [self_care], red_flag_labels=[], language="en", ranked_doc_ids=["uti-test"],
+                          topic_doc_ids=["uti-test"]).level == "routine"
+    bare = extract_facts("a new rash on my arm for a day, 想去查一下原因", age=28, sex="female")
+    assert decide_urgency(bare, [], red_flag_labels=[], language="en").level == "soon"
+
+
+def test_round_24_normal_things_and_a_booking_asked_for_is_a_routine_appointment():
+    normal = passage("2 Assessment", "Common, usually normal pregnancy discomforts: morning sickness (nausea) in early "
+                     "pregnancy, tiredness, mild ankle swelling at the end of the day, heartburn, backache.",
+                     doc_id="preg-test", title="Warning signs during and after pregnancy", n=30)
+    kw = {"red_flag_labels": [], "language": "en", "ranked_doc_ids": ["preg-test"], "topic_doc_ids": ["preg-test"]}
+    asks = extract_facts("8 weeks pregnant, bit of morning sickness, when should I book in with the midwife? "
+                         "would like to book an appointment", age=30, sex="female", pregnant=True)
+    d = decide_urgency(asks, [normal], **kw)  # type: ignore[arg-type]
+    assert d.level == "routine" and "normal things" in d.reason
+    quiet = extract_facts("8 weeks pregnant, bit of morning sickness, is that normal?", age=30, sex="female", pregnant=True)
+    assert decide_urgency(quiet, [normal], **kw).level == "self_care"  # type: ignore[arg-type]
+    # being pregnant is no telling word: a day of keeping nothing down is not among normal discomforts
+    sick = extract_facts("9 weeks gone. Nothing has stayed down since yesterday breakfast, not even ice chips, and the "
+                         "little I wee is the colour of strong tea. Room swims when I get up.", age=29, sex="female", pregnant=True)
+    assert decide_urgency(sick, [normal], **kw).level != "self_care"  # type: ignore[arg-type]
+
+
+def test_round_24_the_sti_guidelines_same_day_list_in_english_and_chinese_words():
+    found = criteria_of(_guideline_passages("guidelines/en/sti-symptoms.md"))
+    docs = {"sti-symptoms"}
+
+    def levels(text: str) -> set[str]:
+        return {m.level for m in match_criteria(extract_facts(text, age=26, sex="female", pregnant=False), found, docs)}
+
+    # possible pelvic inflammatory disease told in Chinese words (discharge, an odd smell, pain with sex)
+    assert "urgent" in levels("小肚子两边隐隐的疼了四五天，这两天白带发黄有异味，同房的时候很痛，量了体温37.8")
+    assert "urgent" in levels("pain low down in my tummy on both sides and it hurts during sex, some green discharge too")
+    assert "soon" in levels("白带发黄有股怪味，下面痒")
+    assert "soon" in levels("it hurts deep inside when I have sex") and "soon" in levels("sex has been painful lately")
+    assert "soon" in levels("spotting after sex the last couple of times")
+    assert "urgent" not in levels("白带有点多，没有异味，肚子不疼")

@@ -128,6 +128,15 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
         # ask for a clinician on the guideline's silence (nothing else about the patient does: no fever, reading, new
         # medicine, alarm sign, worsening or failure to improve)
         text, p = normal
+        if facts.asks_review or facts.asks_booking:
+            # normal, and the patient asks to book (a first pregnancy's booking visit, "啥时候去建档"): an appointment,
+            # with the guideline's reassurance
+            reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，指南把您描述的情况列为正常现象："
+                      f"{_quote(p, text, language)}；{_ASKS_REVIEW_TEXT['zh']}，因此建议预约门诊。" if zh else
+                      f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
+                      f"describe, and the guideline lists what you describe among normal things: {_quote(p, text, language)}; "
+                      f"{_ASKS_REVIEW_TEXT['en']}, so book a routine appointment.")
+            return UrgencyDecision("routine", reason, "no_criterion", p, text, ())
         reason = (f"{label['self_care']}：检索到的指南中没有与您的情况相符的就医标准，而且指南把您描述的情况列为正常现象："
                   f"{_quote(p, text, language)}" if zh else
                   f"{label['self_care']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
@@ -136,7 +145,7 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
         return UrgencyDecision("self_care", reason, "normal", p, text, ())
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
     review = _review_without_criterion(facts, language)
-    if self_care is not None and not risk and not review and facts.asks_review:
+    if self_care is not None and not risk and not review and (facts.asks_review or facts.asks_booking):
         review = _ASKS_REVIEW_TEXT["zh" if zh else "en"]
     if self_care is not None and not risk and review:
         # self-care was given for this presentation, but it has lasted, keeps coming back or is not improving:
@@ -346,7 +355,10 @@ def _normal_for(facts: Facts, passages: list[Passage], topic: AbstractSet[str]) 
         if cause and not cause & facts.tokens:
             continue  # a bite's "normal local reaction" is for a bite
         said = _guideline_tokens(text)
-        telling = {t for t in facts.tokens if not t.startswith("not_") and t not in _WEAK and _near(t, said)} - {"normal"}
+        # (being pregnant is no telling word: "normal pregnancy discomforts" names every pregnant patient, and one who
+        # has kept nothing down for a day has none of them)
+        telling = {t for t in facts.tokens if not t.startswith("not_") and t not in _WEAK and _near(t, said)} \
+            - {"normal", "pregnant", "chigh_risk"}
         if all(_near(t, said) for t in signs) and telling and not (facts.conditions - _EVERYDAY):
             return text, p
     return None

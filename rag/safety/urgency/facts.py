@@ -255,6 +255,9 @@ class Facts:
     percent: float | None = None  # the lowest percentage reported ("peak flow about 60% of my best")
     conditions: frozenset[str] = frozenset()  # conditions (not symptoms) the patient names: "heart failure", "epilepsy"
     asks_review: bool = False  # the patient asks for an appointment, a referral, a check or help stopping a medicine
+    # more ways to ask for a booking ("would like to chat about switching pills", "想问问能不能查查原因", "啥时候去建档"):
+    # they only turn self-care into a routine appointment, never a visit within days into one
+    asks_booking: bool = False
     improving: bool = False  # getting better on its own ("slowly getting better", "在好转"; not "not getting better")
     usual_pattern: bool = False  # "my usual migraine, same as always", "跟以前一模一样": a pattern the patient knows
     past_reaction: bool = False  # an allergic-looking reaction to a medicine or food ("itchy welts after amoxicillin")
@@ -347,6 +350,14 @@ _ASKS_REVIEW = re.compile(
     r"(?:要不要|需不需要|用不用|该不该)(?:去)?[^，。；,;？?]{0,8}?(?:看|查|挂|复查|就诊|找医生)|\boverdue\b|(?:检查|复查|体检|化验|筛查)[^，。；,;]{0,8}(?:还没|没有?)(?:查|做|去)|还没(?:去)?(?:复查|体检|检查)|该(?:复查|体检)了|"
     # a check that is due, or signing up for a programme ("一年一次的复查也该做了", "肺康复训练怎么报名")
     r"(?:复查|体检|检查)(?:也|又)?该(?:做|查|去)了|(?:怎么|想|如何)报名",
+    re.IGNORECASE)
+_ASKS_BOOKING = re.compile(
+    r"\bask about (?:going on|going onto|switching|changing|trying)\b|"
+    r"\b(?:like|want|wanting|hoping)\s+to\s+(?:chat|talk)\s+about\s+(?:switching|changing|options|coming off|going on|starting|"
+    r"stopping|trying)\b|\b(?:like|want|wanting|hoping)\s+to\s+discuss\s+(?:switching|changing|options|other)\b|"
+    r"\b(?:like|want|wanting|hoping|need)\s+to\s+get\s+(?:checked|tested|screened|checked out)\b|"
+    r"(?:能不能|想|要)(?:去)?(?:查查|查一?下|找找|检查一?下)(?:是什么)?原因|想去(?:查一?下|查查|检查一?下)|(?:想去?|顺便)做个?[^，。；,;？?]{0,4}(?:检查|筛查)|"
+    r"建档|(?:哪个|什么)科[^，。；,;？?]{0,3}预约|预约[^，。；,;？?]{0,3}(?:哪个|什么)科",
     re.IGNORECASE)
 # a count of episodes ("三回", "好几次", "3 hypos", "several times")
 _EPISODES = re.compile(r"(?:\d+|[两三四五六七八九十几]|好几|很多)\s*(?:回|次)|\b(?:\d+|two|three|four|five|six|several|a few|few|many)\s+"
@@ -577,6 +588,10 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("after_meal")  # a sugar "two hours after lunch" is not a fasting reading
     if _CLIMB.search(symptoms):
         tokens.add("cexertion")  # "爬四楼爬到一半", "three flights of stairs": the effort of climbing, whatever the floor
+    if _SEX_PAIN.search(symptoms):
+        tokens.add("csex_pain")  # "it hurts deep inside when I have sex", "sex is painful", "同房以后小肚子疼"
+    if _SPOTTING_AFTER_SEX.search(symptoms):
+        tokens.add("cbleeding")  # "spotting after sex the last couple of times" is bleeding after sex
     if _LOST_WEIGHT.search(symptoms):
         tokens.add("cweight_loss")  # "I've lost 5 kilos", "瘦了十来斤"
     if is_pregnant:
@@ -632,7 +647,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("cmore_often")  # "4 or 5 times a week when it's usually once a fortnight": more often than usual
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
                  new_medicine=_after_new_medicine(symptoms), percent=_lowest_percent(symptoms),
-                 asks_review=bool(_ASKS_REVIEW.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
+                 asks_review=bool(_ASKS_REVIEW.search(symptoms)), asks_booking=bool(_ASKS_BOOKING.search(symptoms)), settled=bool(_SETTLED.search(symptoms)),
                  usual_pattern=bool(_USUAL_PATTERN.search(symptoms)), past_reaction=_past_reaction(symptoms),
                  improving=_says_improving(symptoms),
                  pregnancy_weeks=max(preg) if preg else None, temperature_c=t,
@@ -743,6 +758,12 @@ def _breathless_on_exertion_only(symptoms: str) -> bool:
 _HOURS_LONG = re.compile(r"\b(?:for|lasted|lasting|lasts)\s+(?:about |around |over |nearly |almost |a good |more than )?"
                          r"(?:an|one|two|three|four|five|six|several|a few|a couple of|\d+(?:\.\d+)?)\s*(?:hours?|hrs?)\b|"
                          r"持续了?(?:一|两|三|四|五|几|好几|\d+)个?多?小时", re.IGNORECASE)
+# pain with sex, however it is told (the sex_pain concept's forms are the fixed phrases)
+_SEX_PAIN = re.compile(r"\b(?:pain\w*|hurts?|hurting|sore|ache\w*|sting\w*)\b[^.;,!?]{0,30}\b(?:during|when|while|after|with)\b[^.;,!?]{0,12}"
+                       r"\b(?:sex|intercourse)\b|\b(?:sex|intercourse)\b[^.;,!?]{0,20}\b(?:pain\w*|hurts?|hurting|sore)\b|"
+                       r"(?:同房|性生活|性交|做爱)[^，。；,;！？]{0,8}(?:痛|疼)", re.IGNORECASE)
+_SPOTTING_AFTER_SEX = re.compile(r"\bspott\w*\b[^.;,!?]{0,20}\bafter (?:sex|intercourse)\b|同房(?:后|以后|之后)[^，。；,;！？]{0,6}(?:见红|有点血|有血丝)",
+                                 re.IGNORECASE)
 _NO_SYMPTOMS = re.compile(r"\bno symptoms\b|\b(?:haven't|have not|hasn't|has not|don't|do not|doesn't|does not) (?:got |have )?"
                           r"any symptoms\b|\bnot got any symptoms\b|\bsymptom[- ]free\b|\basymptomatic\b|"
                           r"没有任何症状|没什么症状|没有症状|无症状|没有什么症状|什么症状都没有", re.IGNORECASE)
