@@ -2513,3 +2513,13 @@ def test_round_24_the_sti_guidelines_same_day_list_in_english_and_chinese_words(
     assert "soon" in levels("it hurts deep inside when I have sex") and "soon" in levels("sex has been painful lately")
     assert "soon" in levels("spotting after sex the last couple of times")
     assert "urgent" not in levels("白带有点多，没有异味，肚子不疼")
+
+
+def test_round_24_a_racing_heart_with_a_near_faint_in_chinese_is_an_emergency():
+    from rag.safety.triage import triage
+
+    af = triage("我妈70岁有房颤一直吃着药，今天下午心跳突然快得不行，一直停不下来，刚才站起来眼前一黑差点栽倒，说胸口也发紧。", age=70)
+    assert {"chest_pain_persisting", "very_fast_heart"} <= {f.rule_id for f in af.red_flags}
+    assert [f.rule_id for f in triage("心慌得厉害，刚才晕倒了一下", age=40).red_flags] == ["very_fast_heart"]
+    for text in ("蹲着玩手机久了一站起来眼前发黑，扶一下墙几秒钟就好了", "喝了咖啡心跳有点快，别的没事", "最近老是心慌手抖，晚上睡不着"):
+        assert not triage(text, age=16).red_flags, text
