@@ -128,20 +128,17 @@ def decide_urgency(facts: Facts, passages: list[Passage], *, red_flag_labels: li
         # ask for a clinician on the guideline's silence (nothing else about the patient does: no fever, reading, new
         # medicine, alarm sign, worsening or failure to improve)
         text, p = normal
+        said = (f"检索到的指南中没有与您的情况相符的就医标准，而且指南把您描述的情况列为正常现象：{_quote(p, text, language)}" if zh else
+                f"none of the retrieved guidelines' criteria for seeing a clinician match what you describe"
+                f"{f' ({understood})' if understood else ''}, and the guideline lists what you describe among normal things: "
+                f"{_quote(p, text, language)}")
         if facts.asks_review or facts.asks_booking:
             # normal, and the patient asks to book (a first pregnancy's booking visit, "啥时候去建档"): an appointment,
             # with the guideline's reassurance
-            reason = (f"{label['routine']}：检索到的指南中没有与您的情况相符的就医标准，指南把您描述的情况列为正常现象："
-                      f"{_quote(p, text, language)}；{_ASKS_REVIEW_TEXT['zh']}，因此建议预约门诊。" if zh else
-                      f"{label['routine']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
-                      f"describe, and the guideline lists what you describe among normal things: {_quote(p, text, language)}; "
-                      f"{_ASKS_REVIEW_TEXT['en']}, so book a routine appointment.")
+            reason = (f"{label['routine']}：{said}；{_ASKS_REVIEW_TEXT['zh']}，因此建议预约门诊。" if zh else
+                      f"{label['routine']}: {said}; {_ASKS_REVIEW_TEXT['en']}, so book a routine appointment.")
             return UrgencyDecision("routine", reason, "no_criterion", p, text, ())
-        reason = (f"{label['self_care']}：检索到的指南中没有与您的情况相符的就医标准，而且指南把您描述的情况列为正常现象："
-                  f"{_quote(p, text, language)}" if zh else
-                  f"{label['self_care']}: none of the retrieved guidelines' criteria for seeing a clinician match what you "
-                  f"describe{f' ({understood})' if understood else ''}, and the guideline lists what you describe among "
-                  f"normal things: {_quote(p, text, language)}")
+        reason = f"{label['self_care']}：{said}" if zh else f"{label['self_care']}: {said}"
         return UrgencyDecision("self_care", reason, "normal", p, text, ())
     self_care = _self_care_for(facts, passages, ranked_doc_ids or [], topic)
     review = _review_without_criterion(facts, language)
