@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.chunk import chunk_document
 from ingest.document import ParsedFile
@@ -32,6 +32,9 @@ from rag.errors import ClinragError
 from rag.knowledge.roles import tag_roles
 from rag.safety.screen import ChunkFlag, screen_chunks
 from rag.types import Chunk, GuidelineDoc
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 __all__ = ["ChunkParams", "PreparePool", "Read", "TokenizerCounter", "chunk_and_screen", "content_hash", "prepare_text",
            "read_document", "token_counter"]
@@ -46,6 +49,13 @@ class ChunkParams:
     max_tokens: int
     max_bytes: int
     limits: PdfLimits
+
+    @classmethod
+    def from_settings(cls, settings: Settings, max_tokens: int) -> ChunkParams:
+        """The configured chunk size, overlap, file size and PDF limits, with the embedder's window."""
+        return cls(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap, max_tokens=max_tokens,
+                   max_bytes=int(settings.max_file_mb * 1e6),
+                   limits=PdfLimits(settings.max_pdf_pages, settings.parse_timeout_s, settings.parse_memory_mb))
 
 
 @dataclass(slots=True)

@@ -649,7 +649,6 @@ def ingest_paths(
     t0 = time.perf_counter()
     report = IngestReport()
     found = list(discover(paths))
-    limits = PdfLimits(settings.max_pdf_pages, settings.parse_timeout_s, settings.parse_memory_mb)
     seen_ids: dict[str, str] = {}
     cached: CachedEmbedder | None = None
     # unchanged PDF pages keep their extracted text, beside the embedding cache (the same switch)
@@ -661,8 +660,7 @@ def ingest_paths(
     files = [item for item in found if not isinstance(item, tuple)]
     bar = _Progress(len(found), {str(item if isinstance(item, Path) else item[0]): _size(item) for item in found},
                     progress, on_progress)
-    params = ChunkParams(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap, max_tokens=embedder.max_tokens,
-                         max_bytes=int(settings.max_file_mb * 1e6), limits=limits)
+    params = ChunkParams.from_settings(settings, embedder.max_tokens)
     # one warm parse server per process (it stays up for the next run, e.g. in the API)
     parser = shared_parser() if any(f.suffix.lower() == ".pdf" for f in files) else None
     # many text files: read, chunk, tag and screen them in worker processes ahead of their turn
@@ -671,7 +669,7 @@ def ingest_paths(
     pool = PreparePool(_prepare_workers(settings), params, overrides or {}, counter) \
         if counter is not None and texts >= _POOL_MIN_FILES else None
     window = max(8, settings.ingest_round_docs * (2 if pool is not None else 1))  # the workers keep a round ahead
-    ahead = _Lookahead(files, store, overrides or {}, limits, parser, window=window, pdfs=settings.ingest_parse_ahead,
+    ahead = _Lookahead(files, store, overrides or {}, params.limits, parser, window=window, pdfs=settings.ingest_parse_ahead,
                        max_bytes=params.max_bytes, page_cache=page_cache, pool=pool)
 
     sealer = _Sealer(store, _SEAL_CHUNKS, _SEAL_S, end_min=_SEAL_END_MIN,

@@ -16,27 +16,32 @@ in urgency round 24: "When you have no symptoms, book …:" and its items landed
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from ingest.chunk import sections
 from ingest.formats import read_file
-from ingest.pdf import PdfLimits
 from ingest.prepare import ChunkParams, prepare_text
 from rag.safety.urgency import criteria_of
+from rag.safety.urgency.criteria import LIST_ITEM
 from rag.settings import load_settings
 from rag.types import Passage
 
 _WANTED = re.compile(r"[35]\s")  # the red-flag and the when-to-see-a-clinician sections of the starter format
 
 
+@functools.lru_cache(maxsize=8)
+def _params(max_tokens: int = 0) -> ChunkParams:
+    """What ingest reads and chunks with, from the settings (read once a run)."""
+    return ChunkParams.from_settings(load_settings(), max_tokens)
+
+
 def section_passages(path: Path) -> list[Passage]:
     """Sections 3 and 5 of a guideline file read as ingest reads it (front matter, sections by heading), one passage
     per whole section."""
-    settings = load_settings()
-    limits = PdfLimits(settings.max_pdf_pages, settings.parse_timeout_s, settings.parse_memory_mb)
-    parsed = read_file(path, limits, int(settings.max_file_mb * 1e6))
+    parsed = read_file(path, _params().limits, _params().max_bytes)
     doc = str(parsed.metadata.get("id") or path.stem)
     return [Passage(chunk_id=f"{doc}-review-{i}", doc_id=doc, title=str(parsed.metadata.get("title") or doc),
                     publisher="review", version="review", source=parsed.source, section=sec.path, page_start=1,
@@ -45,17 +50,10 @@ def section_passages(path: Path) -> list[Passage]:
             if _WANTED.match(sec.path.split(" > ")[-1])]
 
 
-_ITEM = re.compile(r"\s*(?:[-*•]|\d+[.)])\s+")
-
-
 def split_lists(path: Path, count_tokens: Callable[[str], int], max_tokens: int) -> list[tuple[str, str]]:
     """(section, first item) for each list of sections 3 and 5 that a chunk boundary cuts from its lead-in, with the
     file chunked as ingest chunks it."""
-    settings = load_settings()
-    params = ChunkParams(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap, max_tokens=max_tokens,
-                         max_bytes=int(settings.max_file_mb * 1e6),
-                         limits=PdfLimits(settings.max_pdf_pages, settings.parse_timeout_s, settings.parse_memory_mb))
-    prepared = prepare_text(path, params, {}, count_tokens)
+    prepared = prepare_text(path, _params(max_tokens), {}, count_tokens)
     if prepared.error:
         raise SystemExit(f"{path}: {prepared.error}")
     out: list[tuple[str, str]] = []
@@ -64,10 +62,10 @@ def split_lists(path: Path, count_tokens: Callable[[str], int], max_tokens: int)
         section = chunk.section.split(" > ")[-1]
         lines = [ln for ln in chunk.text.splitlines() if ln.strip()]
         before = previous.get(chunk.section)
-        if _WANTED.match(section) and lines and _ITEM.match(lines[0]) and before is not None:
+        if _WANTED.match(section) and lines and LIST_ITEM.match(lines[0].strip()) and before is not None:
             # the list goes on from the chunk before: its lead-in (a line ending in a colon) is there, not here
             last = [ln for ln in before.splitlines() if ln.strip()]
-            if last and (last[-1].rstrip().endswith((":", "：")) or _ITEM.match(last[-1])):
+            if last and (last[-1].rstrip().endswith((":", "：")) or LIST_ITEM.match(last[-1].strip())):
                 out.append((section, lines[0].strip()))
         previous[chunk.section] = chunk.text
     return out

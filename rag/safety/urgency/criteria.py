@@ -87,6 +87,10 @@ def _section_role(section: str) -> str:
     return role if role in {"red_flag", "self_care", "seek_care"} else "other"
 
 
+# a list item's marker ("- ", "* ", "• ", "1. ", "2) ")
+LIST_ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
+
+
 def _statements(text: str) -> list[tuple[str, str]]:
     """(lead-in, statement) pairs: list items carry the line that introduced them, sentences stand alone."""
     out: list[tuple[str, str]] = []
@@ -95,7 +99,7 @@ def _statements(text: str) -> list[tuple[str, str]]:
     for raw in text.splitlines():
         line = raw.strip()
         # PDF text wraps mid-sentence: a line that neither starts an item nor follows a finished one continues it
-        if line and lines and lines[-1] and not re.match(r"^([-*•]|\d+[.)])\s+", line) \
+        if line and lines and lines[-1] and not LIST_ITEM.match(line) \
                 and not lines[-1].endswith((".", "。", ":", "：", "!", "?", "；", ";")):
             lines[-1] = f"{lines[-1]} {line}"
         else:
@@ -103,7 +107,7 @@ def _statements(text: str) -> list[tuple[str, str]]:
     for line in lines:
         if not line:
             continue
-        item = re.match(r"^([-*•]|\d+[.)])\s+", line)
+        item = LIST_ITEM.match(line)
         body = line[item.end():] if item else line
         body = body.replace("**", "")
         if item:
