@@ -2523,3 +2523,32 @@ def test_round_24_a_racing_heart_with_a_near_faint_in_chinese_is_an_emergency():
     assert [f.rule_id for f in triage("心慌得厉害，刚才晕倒了一下", age=40).red_flags] == ["very_fast_heart"]
     for text in ("蹲着玩手机久了一站起来眼前发黑，扶一下墙几秒钟就好了", "喝了咖啡心跳有点快，别的没事", "最近老是心慌手抖，晚上睡不着"):
         assert not triage(text, age=16).red_flags, text
+
+
+def test_round_25_spotting_is_bleeding_and_never_a_normal_pregnancy_discomfort():
+    spotting = extract_facts("6 weeks pregnant and had some light brown spotting this morning, no pain", age=28, sex="female",
+                             pregnant=True)
+    assert "cbleeding" in spotting.tokens
+    assert "cbleeding" in extract_facts("怀孕7周，今天早上见红了一点", age=26, sex="female", pregnant=True).tokens
+    # "this morning" shares a word with "morning sickness"; spotting in pregnancy is no normal discomfort
+    normal = passage("2 Assessment", "Common, usually normal pregnancy discomforts: morning sickness (nausea) in early "
+                     "pregnancy, tiredness, mild ankle swelling at the end of the day, heartburn, backache.",
+                     doc_id="preg-test", title="Warning signs during and after pregnancy", n=30)
+    kw = {"red_flag_labels": [], "language": "en", "ranked_doc_ids": ["preg-test"], "topic_doc_ids": ["preg-test"]}
+    assert decide_urgency(spotting, [normal], **kw).level != "self_care"  # type: ignore[arg-type]
+
+
+def test_round_25_after_sex_is_one_concept_in_english_and_chinese():
+    found = criteria_of([passage("5 When to see a clinician and which department",
+                                 "See a sexual health clinic or your primary care doctor within a few days if you have:\n\n"
+                                 "- pain during sex or bleeding after sex;", doc_id="sti-test", title="STIs", n=41),
+                         passage("5 何时就诊及科室", "出现以下情况，请几天内到全科或妇科门诊就诊：\n\n- 同房后出血，请几天内就医。",
+                                 doc_id="gyn-zh-test", title="月经问题", n=42)])
+
+    def levels(text: str) -> set[str]:
+        return {m.level for m in match_criteria(extract_facts(text, age=30, sex="female", pregnant=False), found)}
+
+    assert "soon" in levels("最近白带变多了，发黄还有股味道，前两天同房以后还有点出血，不疼")
+    assert "soon" in levels("I've noticed some bleeding after having sex the last couple of times")
+    assert "cafter_sex" in extract_facts("性生活以后有点出血", age=30, sex="female").tokens
+    assert not levels("nosebleed after a long run, stopped after ten minutes")
