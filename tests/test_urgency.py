@@ -2552,3 +2552,14 @@ def test_round_25_after_sex_is_one_concept_in_english_and_chinese():
     assert "soon" in levels("I've noticed some bleeding after having sex the last couple of times")
     assert "cafter_sex" in extract_facts("性生活以后有点出血", age=30, sex="female").tokens
     assert not levels("nosebleed after a long run, stopped after ten minutes")
+
+
+def test_round_25_very_bad_pain_in_one_testicle_told_plainly_is_an_emergency():
+    from rag.safety.triage import triage
+
+    told = triage("my 10 yr old woke me at 5 saying tummy ache and feels sick. took a while to get it out of him but its "
+                  "actually his left ball that hurts, really bad, and hes walking funny", age=10)
+    assert "testicular_torsion" in {f.rule_id for f in told.red_flags}
+    for text in ("he got hit by the ball at football and his knee hurts really bad",
+                 "one of my balls aches a bit after the gym, not bad", "my testicle has a small lump, not painful"):
+        assert "testicular_torsion" not in {f.rule_id for f in triage(text, age=15).red_flags}, text
