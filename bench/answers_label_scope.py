@@ -26,6 +26,8 @@ TOPIC_WORDS = {"burns-zh": "烫|烧伤|晒", "sprains-strains-zh": "扭|崴|拉�
                "palpitations-zh": "心慌|心跳|心悸", "abdominal-pain-zh": "肚子|腹|胃", "dizziness-zh": "晕|眩",
                "pregnancy-warning-signs-zh": "孕|产后", "sore-throat-zh": "嗓子|喉咙|咽|扁桃体",
                "urinary-tract-infection-zh": "尿"}
+# the women's-health guidelines of urgency round 25 (2026-12-04), added after every answers set's labels were written
+ROUND25 = frozenset({"early-pregnancy-problems", "early-pregnancy-problems-zh", "period-problems", "period-problems-zh"})
 
 
 def main() -> None:
@@ -37,7 +39,7 @@ def main() -> None:
         path = DATA / f"{name}.jsonl"
         if not path.is_file():
             raise SystemExit(f"no such set: {path} (give a name under tests/data without .jsonl)")
-        unrelated = named = not_named = missed = missed_named = 0
+        unrelated = named = not_named = missed = missed_named = r25 = r25_missed = 0
         for v in load_vignettes(path.read_text(encoding="utf-8").splitlines()):
             request = ConsultRequest.model_validate({"symptoms": v.symptoms, "age": v.age, "sex": v.sex, "pregnant": v.pregnant})
             items = answer_items(consult(request, backends, caller="eval").advice)
@@ -49,13 +51,16 @@ def main() -> None:
                     new = set(it.docs) & TOPIC_WORDS.keys()
                     named += bool(new & said)
                     not_named += bool(new) and not new & said
+                    r25 += bool(set(it.docs) & ROUND25)
             cited = {d for it in items for d in it.docs}
             if v.docs and not cited & related:
                 missed += 1
                 missed_named += bool(cited & said)
+                r25_missed += bool(cited & ROUND25)
         print(f"{name}: unrelated items {unrelated} (from a new Chinese guideline on a complaint the patient names: {named}; "
               f"on one not named: {not_named}); right guideline missed {missed} (citing a new Chinese guideline on a "
-              f"named complaint: {missed_named})", flush=True)
+              f"named complaint: {missed_named}); from a round-25 women's-health guideline: {r25} items, {r25_missed} misses citing "
+              f"one", flush=True)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,17 @@ def test_allowed_documents_logic():
     assert keep(age=30, sex="female", pregnant=True) == ["all", "preg", "adult-f"]
 
 
+def test_a_document_for_children_and_adults_is_not_for_babies():
+    # periods and early pregnancy ([female, adult, child]) are for girls and women past infancy, not a two-week-old
+    # girl's answer; a children's document ([child]) is for babies too
+    docs = [_doc("periods", ("female", "adult", "child")), _doc("kids", ("child",)), _doc("all", ())]
+    keep = lambda **kw: [d.doc_id for d in allowed_documents(docs, PatientContext(**kw))[0]]  # noqa: E731
+    assert keep(age=0.04, sex="female") == ["kids", "all"]
+    assert keep(age=14, sex="female") == ["periods", "kids", "all"]
+    assert keep(age=30, sex="female") == ["periods", "all"]
+    assert keep(age=9, sex="male") == ["kids", "all"]
+
+
 def test_metrics_arithmetic():
     m = retrieval_metrics(["a", "b", "c"], {"b"}, k=3)
     assert m["recall"] == 1.0 and m["mrr"] == 0.5 and 0.6 < m["ndcg"] < 0.64

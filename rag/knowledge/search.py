@@ -53,7 +53,9 @@ def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tupl
         ages = groups & {"adult", "child", "infant"}
         sexes = groups & {"female", "male"}
         ok = True
-        if group and ages and group not in ages and not (group == "infant" and "child" in ages):
+        # a children's document ([child] or [child, infant]) is for babies too; one for children and adults alike
+        # ([adult, child]: periods, early pregnancy) is for everyone past infancy, not a two-week-old girl
+        if group and ages and group not in ages and not (group == "infant" and "child" in ages and "adult" not in ages):
             ok = False
         if patient.sex in {"female", "male"} and sexes and patient.sex not in sexes:
             ok = False
