@@ -591,7 +591,9 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     if _SEX_PAIN.search(symptoms):
         tokens.add("csex_pain")  # "it hurts deep inside when I have sex", "sex is painful", "同房以后小肚子疼"
     if _SPOTTING_AFTER_SEX.search(symptoms):
-        tokens.add("cbleeding")  # "spotting after sex the last couple of times" is bleeding after sex
+        # "spotted after sex", "同房后有点血": bleeding after sex in words the bleeding concept does not hold alone (plain
+        # "spotting" and 见红 are its forms since urgency terms 2026.12.19; "spotted" alone is noticing)
+        tokens.add("cbleeding")
     if _LOST_WEIGHT.search(symptoms):
         tokens.add("cweight_loss")  # "I've lost 5 kilos", "瘦了十来斤"
     if is_pregnant:
