@@ -22,7 +22,8 @@ class GuidelineDoc:
     content_hash: str = ""
     date: str = ""
     topic: str = ""
-    # who the document is about: any of "adult", "child", "infant", "pregnant", "female", "male";
+    # who the document is about: any of "adult", "adolescent" (a child aged 10+), "child", "infant", "pregnant",
+    # "female", "male";
     # empty means everyone
     patient_groups: tuple[str, ...] = ()
     metadata_origin: str = ""  # where the metadata came from: front matter, sidecar, pdf, flags

@@ -56,14 +56,29 @@ def test_allowed_documents_logic():
 
 
 def test_a_document_for_children_and_adults_is_not_for_babies():
-    # periods and early pregnancy ([female, adult, child]) are for girls and women past infancy, not a two-week-old
-    # girl's answer; a children's document ([child]) is for babies too
+    # a document for children and adults ([female, adult, child]) is for girls and women past infancy, not a
+    # two-week-old girl's answer; a children's document ([child]) is for babies too
     docs = [_doc("periods", ("female", "adult", "child")), _doc("kids", ("child",)), _doc("all", ())]
     keep = lambda **kw: [d.doc_id for d in allowed_documents(docs, PatientContext(**kw))[0]]  # noqa: E731
     assert keep(age=0.04, sex="female") == ["kids", "all"]
     assert keep(age=14, sex="female") == ["periods", "kids", "all"]
     assert keep(age=30, sex="female") == ["periods", "all"]
     assert keep(age=9, sex="male") == ["kids", "all"]
+
+
+def test_a_document_for_adolescents_and_adults_is_not_for_young_children():
+    # periods and early pregnancy ([female, adult, adolescent]) are for girls from 10 (WHO's adolescence) and women:
+    # not for a girl of 3 with a sore bottom or a baby; a child of unknown age keeps them (only what is known filters)
+    docs = [_doc("periods", ("female", "adult", "adolescent")), _doc("kids", ("child",)), _doc("all", ())]
+    keep = lambda **kw: [d.doc_id for d in allowed_documents(docs, PatientContext(**kw))[0]]  # noqa: E731
+    assert keep(age=3, sex="female") == ["kids", "all"]
+    assert keep(age=0.5, sex="female") == ["kids", "all"]
+    assert keep(age=9.9, sex="female") == ["kids", "all"]
+    assert keep(age=10, sex="female") == ["periods", "kids", "all"]
+    assert keep(age=15, sex="female") == ["periods", "kids", "all"]
+    assert keep(age=40, sex="female") == ["periods", "all"]
+    assert keep(age=12, sex="male") == ["kids", "all"]
+    assert keep(sex="female") == ["periods", "kids", "all"]
 
 
 def test_metrics_arithmetic():

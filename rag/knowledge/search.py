@@ -43,6 +43,9 @@ class Retrieval:
     filtered_out_docs: list[str] = field(default_factory=list)
 
 
+ADOLESCENT_FROM = 10  # years: WHO counts adolescence from 10; a document for "adolescent" suits a child this old
+
+
 def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tuple[list[DocVersion], list[str]]:
     """Skip documents whose declared patient groups exclude this patient, judging only what we know."""
     group = age_group(patient.age)
@@ -50,12 +53,14 @@ def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tupl
     dropped: list[DocVersion] = []
     for doc in active:
         groups = set(doc.groups)
-        ages = groups & {"adult", "child", "infant"}
+        ages = groups & {"adult", "child", "infant", "adolescent"}
         sexes = groups & {"female", "male"}
         ok = True
         # a children's document ([child] or [child, infant]) is for babies too; one for children and adults alike
-        # ([adult, child]: periods, early pregnancy) is for everyone past infancy, not a two-week-old girl
-        if group and ages and group not in ages and not (group == "infant" and "child" in ages and "adult" not in ages):
+        # ([adult, child]) is for everyone past infancy, not a two-week-old girl; "adolescent" is a child aged 10 or
+        # more (WHO's adolescence), so [adult, adolescent] (periods, early pregnancy) is not for a girl of 3
+        if group and ages and group not in ages and not (group == "infant" and "child" in ages and "adult" not in ages) \
+                and not (group == "child" and "adolescent" in ages and patient.age is not None and patient.age >= ADOLESCENT_FROM):
             ok = False
         if patient.sex in {"female", "male"} and sexes and patient.sex not in sexes:
             ok = False
