@@ -2563,3 +2563,98 @@ def test_round_25_very_bad_pain_in_one_testicle_told_plainly_is_an_emergency():
     for text in ("he got hit by the ball at football and his knee hurts really bad",
                  "one of my balls aches a bit after the gym, not bad", "my testicle has a small lump, not painful"):
         assert "testicular_torsion" not in {f.rule_id for f in triage(text, age=15).red_flags}, text
+
+
+def test_round_26_a_sign_named_and_denied_in_one_breath_is_no_red_flag():
+    from rag.safety.triage import triage
+
+    # the gap between a body part and its sign does not run over a denial
+    for text in ("自己摸脉搏是有点乱，心慌一阵一阵的，胸口不疼，不喘，也没晕过",
+                 "腰疼一个多月了，屁股到大腿后面窜着疼，大小便正常，屁股那块也不麻，腿也有劲"):
+        assert not triage(text, age=55).red_flags, text
+    # a gap that says "keeps on" still counts, and so does the sign told plainly
+    assert "chest_pain_persisting" in {f.rule_id for f in triage("胸口不停地疼，心慌得厉害", age=60).red_flags}
+    assert "cauda_equina" in {f.rule_id for f in triage("腰疼三天了，今天屁股那块有点麻，尿不出来", age=50).red_flags}
+    assert "cauda_equina" in {f.rule_id for f in triage("bad back again since lifting, and now it's gone numb round my backside", age=50).red_flags}
+    # where the sign itself is a denial ("叫不醒"), a 不 in the gap is the sign's own
+    assert triage("宝宝出生十几天，今天吃奶很少，叫她也不怎么醒", age=0.04).red_flags
+
+
+def test_round_26_paracetamol_with_a_cold_remedy_that_holds_it_too_is_an_emergency():
+    from rag.safety.triage import triage
+
+    told = triage("腰疼一直在吃扑热息痛，一次两片，一天四次。昨天感冒又吃了泰诺，刚发现泰诺里面也有对乙酰氨基酚", age=50)
+    assert "paracetamol_staggered" in {f.rule_id for f in told.red_flags}
+    assert "paracetamol_staggered" in {f.rule_id for f in triage("扑热息痛每天吃4次，这两天感冒又喝了白加黑", age=30).red_flags}
+    # without the day's full dose it is within the limit: one of each, or two tablets and a sachet
+    for text in ("发烧吃了一片扑热息痛，现在退了", "孩子发烧能不能吃对乙酰氨基酚", "吃了感冒灵，嗓子还是疼",
+                 "上午吃了一片泰诺，下午头疼又吃了一片扑热息痛，会不会过量",
+                 "吃了两片扑热息痛，晚上又喝了一包感冒灵，说明书上说里面也有对乙酰氨基酚，要紧吗"):
+        assert "paracetamol_staggered" not in {f.rule_id for f in triage(text, age=30).red_flags}, text
+
+
+def test_round_26_the_back_pain_guidelines_red_flags_are_whole_signs():
+    # "numbness", "会阴", "臀部", "肚子痛" and "accident" had been criteria of their own: a buttock mentioned with back pain,
+    # or any tummy pain, was an emergency wherever the back-pain guideline was retrieved
+    for path, doc, texts in (
+            ("guidelines/en/back-pain.md", "back-pain",
+             ("back pain for a month, my left leg goes numb sometimes after sitting", "lower back ache and a bit of tummy pain",
+              "sore back since the car accident last year, physio helping")),
+            ("guidelines/zh/back-pain-zh.md", "back-pain-zh",
+             ("开出租的，腰疼一个多月了，右边屁股到大腿后面一直窜着疼，大小便正常，屁股那块也不麻", "腰有点酸，肚子也有点疼"))):
+        found = criteria_of(_guideline_passages(path))
+        for text in texts:
+            assert "emergency" not in {m.level for m in match_criteria(extract_facts(text, age=45), found, {doc})}, text
+    found = criteria_of(_guideline_passages("guidelines/zh/back-pain-zh.md"))
+    saddle = extract_facts("腰疼三天了，今天发现会阴部和屁股那块麻木", age=45)
+    assert "emergency" in {m.level for m in match_criteria(saddle, found, {"back-pain-zh"})}
+    night = extract_facts("腰疼一个多月了，晚上躺下疼得更厉害，经常疼醒，躺着歇着也不管用。最近也没减肥，瘦了七八斤", age=58)
+    assert "urgent" in {m.level for m in match_criteria(night, found, {"back-pain-zh"})}
+
+
+def test_round_26_a_sprain_not_better_after_a_week_and_a_reliever_needed_more_than_usual():
+    found = criteria_of(_guideline_passages("guidelines/zh/sprains-strains-zh.md"))
+    week = extract_facts("打羽毛球崴了左脚，已经十天了还是肿的，能走但是一瘸一拐的。在家冰敷、垫高都弄了，没啥好转", age=29)
+    assert "soon" in {m.level for m in match_criteria(week, found, {"sprains-strains-zh"})}
+    fresh = extract_facts("昨天打羽毛球崴了左脚，有点肿，能走", age=29)
+    assert not {m.level for m in match_criteria(fresh, found, {"sprains-strains-zh"})} & {"urgent", "soon"}
+    more = extract_facts("normally only need the blue inhaler maybe once a month. last 3 weeks ive been using it most days", age=34)
+    assert "cmore_often" in more.tokens
+
+
+def test_round_26_a_risk_alone_is_a_criterion_only_with_the_guidelines_complaint():
+    # "you have a long-term lung condition" in the acute-cough guideline's list is about a cough in such a patient
+    found = criteria_of(_guideline_passages("guidelines/en/cough-acute.md"))
+    cold = extract_facts("asthmatic, on a brown preventer. got a stinking cold, blocked nose and sore throat, chest is fine", age=45)
+    assert "clong_term" in cold.tokens
+    assert not match_criteria(cold, found, {"cold-flu"})
+    cough = extract_facts("asthmatic, had a chesty cough for 5 days now", age=45)
+    assert "soon" in {m.level for m in match_criteria(cough, found, {"cough-acute"})}
+
+
+def test_round_26_sleeping_badly_in_chinese_forms_is_insomnia():
+    for text in ("这一个礼拜睡不太好，躺下一个多钟头才睡着", "最近睡得不好，老做梦"):
+        assert "cinsomnia" in extract_facts(text, age=40).tokens, text
+
+
+def test_round_26_the_sprains_guidelines_red_flags_are_whole_signs_and_name_the_sprain():
+    # "麻木", "numb", "pale" had been criteria of their own: a diabetic's numb feet or lips tingling after prawns were
+    # the sprains guideline's emergency wherever it was retrieved
+    for path, doc, hurt, other in (
+            ("guidelines/en/sprains-strains.md", "sprains-strains", "twisted my ankle playing football and now my foot is numb",
+             ("diabetic for years, numb feet for months, no cuts", "my lips tingle whenever I eat prawns")),
+            ("guidelines/zh/sprains-strains-zh.md", "sprains-strains-zh", "崴了脚以后脚趾麻木",
+             ("得糖尿病八年了，这几个月两个脚底老是发麻", "每次吃虾嘴唇就发麻发痒"))):
+        found = criteria_of(_guideline_passages(path))
+        assert "emergency" in {m.level for m in match_criteria(extract_facts(hurt, age=30), found)}, hurt
+        for text in other:
+            assert "emergency" not in {m.level for m in match_criteria(extract_facts(text, age=60), found)}, text
+
+
+def test_round_26_a_body_part_cut_from_another_guidelines_list_needs_that_guidelines_subject():
+    # "back", cut from the chest-pain guideline's "it spreads to the arm, jaw, neck or back", is not back pain
+    found = criteria_of(_guideline_passages("guidelines/en/chest-pain.md"))
+    back = extract_facts("breastfeeding my 2 month old and need something for my back pain", age=30, sex="female")
+    assert "emergency" not in {m.level for m in match_criteria(back, found)}
+    spreads = extract_facts("crushing chest pain that goes into my back and jaw, sweating", age=60)
+    assert "emergency" in {m.level for m in match_criteria(spreads, found)}
