@@ -248,19 +248,9 @@ def split_units(clauses: list[Clause]) -> tuple[list[str], list[str]]:
     for text, _parts in units(clauses):
         if _CJK.search(text):
             zh.append(text)
-        elif len(words := re.findall(r"[a-z]+", text.lower())) >= 2 and not set(words) <= _BARE_MEDICINE:
+        elif len(re.findall(r"[a-z]+", text.lower())) >= 2:
             en.append(text)
     return en, zh
-
-
-# a unit that only names the patient's medicines ("tablets only", "on my tablets", "just pills") says nothing about a
-# sign: the encoder put "tablets only" at 0.64 to "I have been saving up tablets..." (urgency round 26, a diabetic's
-# "type 2 for 8 yrs, tablets only" raised as suicidal); a number, "all", a verb or any other word keeps the unit
-_BARE_MEDICINE = frozenset({
-    "tablet", "tablets", "pill", "pills", "meds", "med", "medicine", "medicines", "medication", "medications", "insulin",
-    "only", "just", "my", "the", "on", "his", "her", "their", "your", "our", "a", "an", "still", "usual", "normal",
-    "regular", "daily", "some", "and", "s",
-})
 
 
 _BROUGHT_UP = re.compile(r"vomit|\bsick\b|thr(?:ew|ow\w*) up|brought up|bringing up|cough\w* up|呕|吐|咳", re.IGNORECASE)

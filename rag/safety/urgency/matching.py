@@ -160,23 +160,6 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if title & _CAUSES and not title & _CAUSES & facts.tokens and not about:
         return None  # the burns guideline's "burns ... that cause blisters" is not little blisters on the penis
-    if c.tokens & _RISK_ONLY and c.tokens <= _RISK_ONLY | _body_words() | _WEAK and title & _concept_tokens() \
-            and not title & _concept_tokens() & facts.tokens and not about:
-        # a risk alone ("you have a long-term lung condition", cut from the acute-cough guideline's list) is a reason to
-        # be seen with the guideline's complaint: an asthmatic with a cold and no cough is not the cough guideline's
-        return None
-    if c.tokens & (_body_words() | {"back"}) and c.tokens <= _body_words() | _WEAK | {"back"} and title & _concept_tokens() \
-            and not title & _concept_tokens() & facts.tokens and not about \
-            and not (sentence - c.tokens - title - _body_words() - _WEAK) & facts.tokens:
-        # so is a body part alone ("back", cut from the chest-pain guideline's "it spreads to the arm, jaw, neck or
-        # back"): where the pain spreads from is the guideline's subject, which this patient does not have (the rest of
-        # the sentence may still place the part: "嘴唇" cut from the rash guideline's lips, tongue or throat that swell)
-        return None
-    if c.tokens & title & _concept_tokens() and not title & _concept_tokens() & facts.tokens and not about \
-            and c.min_temp is None and c.min_bp is None and c.glucose is None and c.min_days is None:
-        # the clause names the guideline's subject ("numbness in the foot after an injury or sprain"): a diabetic's numb
-        # feet are not it (a threshold's number is its own evidence: "家庭血压经常≥140/90" is met by a reading)
-        return None
     content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
     if _CJK.search(c.text) and title & _concept_tokens() and not title & facts.tokens \
             and not content - _SEVERITY - _SPEED - _COURSE - _WEAK - _HOW_BAD_ZH:
@@ -571,8 +554,6 @@ _ALARM = frozenset({"cjaundice", "ccough_blood", "cweight_loss", "cnight_sweats"
 _AGAIN = frozenset({"crecur", "cfrequent", "cmost_days"})
 _NOT_ALONE = frozenset({"sex"})  # what someone does, not a sign: a clause's sign goes with it
 _CAUSES = frozenset({"cburn", "cbite", "csting"})
-# who is at risk, not what they have: a criterion of these words alone needs the guideline's subject
-_RISK_ONLY = frozenset({"clong_term", "chigh_risk", "cweak_immune", "csmoker"})
 _LIMB_PARTS = frozenset({"cjoint", "cleg", "carm"})
 _PAIN_OF_ITS_OWN = frozenset({"pain", "pressure", "tight", "heavi", "squeez", "crush", "discomfort", "ache", "csevere_pain",
                               "ctummy_pain", "cloin_pain"})

@@ -66,7 +66,7 @@ _GENERIC = frozenset(
     "symptom possible especially other new last lasts lasted lasting persist persists more longer least same next "
     "concern concerns just something wrong health visitor suspect way all too bit through cause causes caused "
     "develop develops developed developing follow follows followed following "
-    "going around near patient someone anyone during need needs needed needing time times again within short appointment example together".split())
+    "around near patient someone anyone during need needs needed needing time times again within short appointment example together".split())
 _ZH_GENERIC = frozenset("疑似 发生 出现 情况 症状 就医 医生 门诊 就诊 急诊 诊科 医院 看病 挂号 急救 立即 尽快 或者 以及 已经 现在 最近 感觉 有点 比较 明显 孩子 宝宝 患者 婴儿 儿童 并且 而且 同时 请 并 和 或 也 及 有 迹象 多小 小时 个小".split())  # also connectives: "小便疼痛并且发烧" needs no "并且" from the patient; and places of care, as
 # "emergency" and "hospital" in English: "晚上用去急诊吗" asks where to go, it is no sign a criterion can name
 
