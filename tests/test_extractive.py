@@ -327,6 +327,16 @@ def test_chinese_lay_words_name_the_topic(query: str, term: str) -> None:
     assert term in _query_terms(query, True)
 
 
+def test_who_the_patient_is_names_no_topic_in_chinese() -> None:
+    # "宝宝" is who is ill, not what: shared with "暖宝宝" (a heat pack) it drew the Chinese period guideline into a
+    # two-week-old girl's answer (answers_dev10, urgency round 25)
+    from rag.answer.generators.extractive import _query_terms
+
+    terms = _query_terms("宝宝两周大，今天吐奶好几次", True)
+    assert "宝宝" not in terms and not {"小孩", "小朋友"} & _query_terms("小孩发烧38度5，小朋友精神还行", True)
+    assert "发热" in _query_terms("小孩发烧38度5", True)
+
+
 def test_conditions_come_from_what_the_guideline_says_of_the_complaint() -> None:
     """No condition from a vaccine or a test sentence, nor one matched only on who the patient is."""
     pregnancy = [passage("pregnancy-warning-signs", "Warning signs during and after pregnancy", "4 Self-care at home",

@@ -395,6 +395,9 @@ _GROUP_WORDS = frozenset({"pregnant", "pregnancy", "newborn", "baby", "babie", "
                           "怀孕", "孕妇", "孕期", "妊娠", "宝宝", "婴儿", "新生儿", "孩子", "儿童"})
 # the words of a Chinese title that say who it is for ("成人发热", "儿童发热"), left out as "adults"/"children" are in English
 _ZH_WHO = frozenset({"成人", "成年人", "儿童", "小儿", "婴儿", "婴幼儿", "新生儿", "孩子", "老年人", "老人", "孕妇"})
+# who the patient is, in a parent's words: no topic of its own in a complaint ("宝宝" shared with "暖宝宝", a heat pack,
+# drew the Chinese period guideline into a two-week-old's answer, answers_dev10, urgency round 25)
+_ZH_WHO_COMPLAINT = _ZH_WHO | {"宝宝", "宝贝", "小孩", "小朋友", "娃娃", "小宝"}
 # qualifiers the complaint's duration adds (rag.answer: _reading_terms): they choose between titles, they name no topic
 _QUALIFIERS = frozenset({"acute", "chronic"})
 _GENERIC = {"best", "day", "days", "week", "year", "time", "good", "make", "today", "one", "two", "old", "since", "feel", "get",
@@ -634,7 +637,7 @@ def _query_terms(query: str, zh: bool, lay: bool = True) -> frozenset[str]:
         query = _ZH_FLUSH.sub("潮热", query)
         terms = chinese_content_words(query) | _bigrams(query)
         terms |= {v for k, v in _ZH_SYNONYMS.items() if k in query} | {v for rx, v in _ZH_PAIN if rx.search(query)}
-        return frozenset(terms - _GENERIC | readings)
+        return frozenset(terms - _GENERIC - _ZH_WHO_COMPLAINT | readings)
     # "it burns when I pee" is about urine, not about burns
     low = _DYSURIA.sub(" urinary pee ", query.lower())
     # the same said the other way round ("needing a wee every ten minutes and it burns like mad"): the lay table's
