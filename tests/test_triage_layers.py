@@ -86,6 +86,16 @@ def test_a_denied_list_is_left_out_of_the_affirmed_text():
     assert "头晕" not in affirmed_text(text) and "头晕" in denied_text(text)
 
 
+def test_a_fever_denied_at_the_end_of_a_parents_list_is_no_topic():
+    # "能吃能玩不发烧": how the child is, ending in a denied fever; the fever guideline is not what the complaint is about
+    from rag.safety.clauses import affirmed_text
+
+    assert "发烧" not in affirmed_text("5岁儿子肚子疼，能吃能玩不发烧。能用开塞露吗")
+    assert "发烧" not in affirmed_text("宝宝肚脐周围红了，吃奶还行没发烧")
+    assert "发烧" in affirmed_text("孩子咳嗽，晚上发烧，白天不发烧")
+    assert "吃不下" in affirmed_text("这两天吃不下，睡不着")  # a denial that is the symptom itself stays
+
+
 def test_clause_offsets_index_the_input():
     text = "Chest pain, but no sweating. 今天头晕"
     for c in split_clauses(text):
