@@ -96,6 +96,9 @@ class Passage:
 
 
 
+ADOLESCENT_FROM = 10  # years: WHO counts adolescence from 10; a document for "adolescent" suits a child this old
+
+
 def age_group(age: float | None) -> str | None:
     """Map an age in years to the patient group used to filter documents."""
     if age is None:

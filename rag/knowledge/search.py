@@ -23,7 +23,7 @@ from rag.knowledge.embedders.base import Embedder
 from rag.knowledge.query import understand
 from rag.settings import Settings
 from rag.text import chinese_content_words, detect_language, guideline_words, has_cjk
-from rag.types import Passage, age_group
+from rag.types import ADOLESCENT_FROM, Passage, age_group
 
 __all__ = ["Candidates", "PatientContext", "Retrieval", "abstains", "allowed_documents", "candidates", "read_passages", "retrieve"]
 
@@ -43,25 +43,27 @@ class Retrieval:
     filtered_out_docs: list[str] = field(default_factory=list)
 
 
-ADOLESCENT_FROM = 10  # years: WHO counts adolescence from 10; a document for "adolescent" suits a child this old
+def _age_fits(age: float | None, ages: set[str]) -> bool:
+    """Whether a document declared for these age groups suits a patient of this age (unknown: it does)."""
+    group = age_group(age)
+    if not group or not ages or group in ages:
+        return True
+    # a children's document ([child] or [child, infant]) is for babies too; one for children and adults alike
+    # ([adult, child]) is for everyone past infancy, not a two-week-old girl; "adolescent" is a child aged 10 or
+    # more (WHO's adolescence), so [adult, adolescent] (periods, early pregnancy) is not for a girl of 3
+    if group == "infant":
+        return "child" in ages and "adult" not in ages
+    return group == "child" and "adolescent" in ages and age is not None and age >= ADOLESCENT_FROM
 
 
 def allowed_documents(active: list[DocVersion], patient: PatientContext) -> tuple[list[DocVersion], list[str]]:
     """Skip documents whose declared patient groups exclude this patient, judging only what we know."""
-    group = age_group(patient.age)
     keep: list[DocVersion] = []
     dropped: list[DocVersion] = []
     for doc in active:
         groups = set(doc.groups)
-        ages = groups & {"adult", "child", "infant", "adolescent"}
         sexes = groups & {"female", "male"}
-        ok = True
-        # a children's document ([child] or [child, infant]) is for babies too; one for children and adults alike
-        # ([adult, child]) is for everyone past infancy, not a two-week-old girl; "adolescent" is a child aged 10 or
-        # more (WHO's adolescence), so [adult, adolescent] (periods, early pregnancy) is not for a girl of 3
-        if group and ages and group not in ages and not (group == "infant" and "child" in ages and "adult" not in ages) \
-                and not (group == "child" and "adolescent" in ages and patient.age is not None and patient.age >= ADOLESCENT_FROM):
-            ok = False
+        ok = _age_fits(patient.age, groups & {"adult", "child", "infant", "adolescent"})
         if patient.sex in {"female", "male"} and sexes and patient.sex not in sexes:
             ok = False
         if "pregnant" in groups and (patient.pregnant is False or patient.sex == "male"):

@@ -281,14 +281,14 @@ _EN_NOT_DONE = re.compile(r"\b(?:didn'?t|did not|haven'?t|have not|hasn'?t|has n
 # "能吃能玩不发烧", "吃奶还行没发烧": a fever denied at the end of a run of how the child is, after a word _ZH_DENIES does not
 # expect before its cue (a parent's list of reassurances; the fever guideline had been the anchor of a constipated
 # five-year-old's answer, answers_dev10)
-_ZH_NO_FEVER_AT_END = re.compile(r"(?:不|没|没有)(?:发烧|发热|发高烧)了?$")
+_ZH_NO_FEVER_AT_END = re.compile(r"(?:不|没|没有)(?:发烧|发热|发高烧)了?[~ ]*$")
 
 
 def _denies_symptom(clause: str) -> bool:
     if not has_cjk(clause):
         return not _EN_NOT_DONE.search(clause.replace("\u2019", "'"))
     bare = _ZH_PERSISTS.sub("", clause.strip())
-    return bool(_ZH_DENIES.search(bare) or _ZH_NO_FEVER_AT_END.search(bare.rstrip("。.!！~ ")))
+    return bool(_ZH_DENIES.search(bare) or _ZH_NO_FEVER_AT_END.search(bare))
 
 
 def affirmed_text(text: str) -> str:
