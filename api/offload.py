@@ -65,7 +65,7 @@ def offload_wanted(settings: Settings, owns_backends: bool) -> bool:
     each worker is a process already), backends of its own (a test's shared backends live in the test's process),
     and a Milvus that two processes can use (a server, or the Lite server `clinrag serve` starts; an embedded Lite
     folder opens in one process only)."""
-    if settings.consult_processes <= 0 or settings.workers > 1 or not owns_backends:
+    if settings.consult_process_count() <= 0 or settings.workers > 1 or not owns_backends:
         return False
     if settings.milvus_uri:  # a server; a local file path would be a Lite folder opened by one process
         return "://" in settings.milvus_uri and not settings.milvus_uri.startswith("file:")
@@ -222,7 +222,7 @@ class Offload:
 
     @classmethod
     async def start(cls, settings: Settings, timeout_s: float = 600.0) -> Offload:
-        procs = [ConsultProcess(settings, i) for i in range(settings.consult_processes)]
+        procs = [ConsultProcess(settings, i) for i in range(settings.consult_process_count())]
         started: list[ConsultProcess] = []
         try:
             for p in procs:  # one after the other: two model loads at once on a small machine take as long, with more memory
@@ -313,7 +313,8 @@ def serve_consultations(channel: _Channel) -> int:
     _warm(backends)
     release_free_memory()
     gate = PythonGate(settings.consult_python)
-    pool = GatedPool(gate, max_workers=min(settings.max_concurrency, settings.consult_threads), thread_name_prefix="consult")
+    pool = GatedPool(gate, max_workers=min(settings.max_concurrency, settings.consult_process_threads),
+                      thread_name_prefix="consult")
     gated = gated_backends(backends, gate)
     channel.write(("ready", os.getpid(), backends.embedder.dim))
     try:

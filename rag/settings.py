@@ -133,16 +133,22 @@ class Settings(BaseSettings):
     max_body_kb: int = Field(256, ge=1, le=102_400, description="request body limit for JSON endpoints (413 above)")
     max_upload_mb: float = Field(50.0, gt=0, description="upload limit for POST /v1/guidelines")
     max_concurrency: int = Field(8, ge=1, le=1024, description="consultations in flight per worker; more get 503")
-    consult_threads: int = Field(8, ge=1, le=1024, description="threads that run a worker's consultations (at most "
-                                 "max_concurrency); admitted consultations beyond them wait their turn in arrival order")
+    consult_threads: int = Field(8, ge=1, le=1024, description="threads that run a worker's consultations in its "
+                                 "own process (consult processes 0, or workers > 1; at most max_concurrency); admitted "
+                                 "consultations beyond them wait their turn in arrival order")
     consult_python: int = Field(1, ge=0, le=1024, description="of the consultation threads, how many run Python at a "
                                 "time (the rest wait for the model or the audit commit, or for their turn): few, so the "
                                 "event loop gets the interpreter lock at once and a full service answers 503 quickly; "
                                 "0 = no limit")
-    consult_processes: int = Field(1, ge=0, le=64, description="with one API worker and a Milvus server (the one `clinrag "
-                                   "serve` starts included): child processes that run the consultations, so the serving "
-                                   "process's event loop never waits for their Python and a full service answers 503 at "
-                                   "once; each loads its own embedder. 0 = in the serving process's own threads")
+    consult_processes: int = Field(-1, ge=-1, le=64, description="with one API worker and a Milvus server (the one "
+                                   "`clinrag serve` starts included): child processes that run the consultations, so the "
+                                   "serving process's event loop never waits for their Python and a full service answers "
+                                   "503 at once; each loads its own embedder (~0.5 GB). -1 = one per CPU core this process "
+                                   "may use, at most 2 (scale further with --workers); 0 = in the serving process's own "
+                                   "threads")
+    consult_process_threads: int = Field(4, ge=1, le=1024, description="threads that run consultations in each "
+                                         "consultation process (at most max_concurrency): enough to overlap the model "
+                                         "and the audit commit, few enough that consultations finish in arrival order")
     rate_limit_per_min: int = Field(120, ge=0, description="requests per minute per API key; 0 = unlimited")
     redis_url: str = Field("", description="redis://host:6379/0 to share rate limits between workers; empty = per process")
     request_deadline_s: float = Field(90.0, gt=0, description="overall deadline for one consultation")
@@ -177,6 +183,18 @@ class Settings(BaseSettings):
             quantize = "none"
         key = f"{self.embedder}|{quantize}|{self.chunk_tokens}|{self.chunk_overlap}|v2"
         return f"{self.collection_prefix}_{sha256(key.encode()).hexdigest()[:12]}"
+
+    def consult_process_count(self) -> int:
+        """How many consultation processes `consult_processes` asks for: -1 is one per usable CPU core, at most 2 (with
+        one process the consultations' Python runs on one core; a second doubles that for ~0.5 GB; bench/RESULTS.md,
+        "Consultation throughput, round 12")."""
+        if self.consult_processes >= 0:
+            return self.consult_processes
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # not Linux
+            cores = os.cpu_count() or 1
+        return max(1, min(2, cores))
 
     def lite_path(self) -> Path:
         return self.data_dir / "milvus.db"

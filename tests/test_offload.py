@@ -184,3 +184,14 @@ def test_offload_only_where_two_processes_can_share_the_backends(tmp_path: Path)
     assert not wanted(False, milvus_uri="http://milvus:19530")  # a test's backends live in its own process
     assert not wanted(milvus_uri=str(tmp_path / "milvus.db"))  # a Lite file: one process opens it
     assert not wanted()  # embedded Lite, no server advertised for the folder
+
+
+def test_consult_processes_default_is_one_per_usable_core_at_most_two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert settings.consult_processes == -1
+    for cores, expected in ((1, 1), (2, 2), (16, 2)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert settings.consult_process_count() == expected
+    # an explicit number is taken as it is, 0 included (consultations in the serving process)
+    assert Settings(data_dir=tmp_path, consult_processes=3).consult_process_count() == 3
+    assert Settings(data_dir=tmp_path, consult_processes=0).consult_process_count() == 0
