@@ -2563,3 +2563,50 @@ def test_round_25_very_bad_pain_in_one_testicle_told_plainly_is_an_emergency():
     for text in ("he got hit by the ball at football and his knee hurts really bad",
                  "one of my balls aches a bit after the gym, not bad", "my testicle has a small lump, not painful"):
         assert "testicular_torsion" not in {f.rule_id for f in triage(text, age=15).red_flags}, text
+
+
+# --- round 31 (docs/urgency.md "Round 27"): injuries, accidents and mishaps --------------------------------------------
+
+
+def test_round_31_a_bashed_head_and_a_battery_told_apart_from_its_swallowing_fire() -> None:
+    from rag.safety.triage import triage
+
+    assert "head_injury" in {f.rule_id for f in triage(
+        "he bashed his head on the side bar at soft play, now he's been sick twice and keeps nodding off", age=6).red_flags}
+    assert "button_battery" in {f.rule_id for f in triage(
+        "the little round flat battery from the kitchen scales has gone, she said 'I ate it' and laughed", age=3).red_flags}
+    for text in ("the battery in the smoke alarm has gone flat, she ate her tea fine", "bashed my elbow on the door, sore"):
+        assert {"head_injury", "button_battery"}.isdisjoint({f.rule_id for f in triage(text, age=3).red_flags}), text
+    assert triage("我儿子咬破了手，烫伤的地方边上有一圈发红，没流脓").urgency is None  # a ring of redness is no burn all the way round
+    assert "circumferential_burn" in {f.rule_id for f in triage("开水烫伤了胳膊，绕了一圈都起泡了").red_flags}
+
+
+def test_round_31_a_colour_cut_from_a_list_needs_what_it_describes() -> None:
+    found = criteria_of([passage("3 Red flags: seek emergency care now",
+                                 "- Vomiting blood or material like coffee grounds, or black, tarry or bloody stools.",
+                                 doc_id="tummy-test", title="Abdominal pain", n=51)])
+
+    def levels(text: str) -> set[str]:
+        return {m.level for m in match_criteria(extract_facts(text, age=40, sex="male"), found)}
+
+    assert not levels("dropped a tin of paint on my big toe, the nail's gone black and it's purple and swollen")
+    assert "emergency" in levels("my poo has been black since yesterday")
+
+
+def test_round_31_a_knee_that_gives_way_or_locks_and_a_bite_whose_red_ring_grows() -> None:
+    assert "clocking" in extract_facts("going downstairs it gives way, and twice it's locked bent", age=29).tokens
+    found = criteria_of(_guideline_passages("guidelines/en/insect-bites-stings.md"))
+    facts = extract_facts("前天小腿被虫子咬了一口，本来一个小红包，今天红的那圈比昨天大了好多，摸着热乎乎的", age=35, sex="male")
+    assert "urgent" in {m.level for m in match_criteria(facts, found)}
+
+
+def test_round_31_sunburn_with_blisters_over_a_large_area_or_feeling_ill_is_same_day() -> None:
+    # the burns guidelines (en, zh) now name sunburn's same-day signs (NHS: sunburn; possible heat exhaustion)
+    zh = criteria_of(_guideline_passages("guidelines/zh/burns-zh.md"))
+    facts = extract_facts("昨天在海边晒了一下午，今天后背和肩膀红的发紫，起了好几个水泡，头疼，恶心，一阵阵发冷", age=30, sex="female")
+    assert "c发紫" not in facts.tokens and "credness" in facts.tokens  # 红的发紫 is how red, not purple skin
+    assert "urgent" in {m.level for m in match_criteria(facts, zh)}
+    en = criteria_of(_guideline_passages("guidelines/en/burns.md"))
+    ill = extract_facts("sunburnt shoulders from the beach yesterday, today a headache and feel sick and shivery", age=30)
+    assert "urgent" in {m.level for m in match_criteria(ill, en)}
+    assert "cnot_improving" in extract_facts("脚崴了十来天了，现在还是肿，感觉跟上周比没怎么好", age=30).tokens
