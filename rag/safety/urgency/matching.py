@@ -258,13 +258,8 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if content <= _body_words() | _WEAK and any(sentence & q and not facts.tokens & q for q in (_SEVERITY, _SPEED)):
         return None  # "hot", cut from "a rapidly spreading red, hot, painful area": the list's "rapidly" holds for it too
-    # (a colour alone is placed by the body part or substance it describes: "black", cut from "black, tarry or bloody
-    # stools", needs the stools, and is not a black toenail)
-    # and a colour with what it describes, both the patient's ("black stools"), is a whole sign)
-    placing = _COLOURS if content <= _COLOURS else _body_words()
-    whole = bool(content & _COLOURS) and bool(content - _COLOURS - _WEAK) and content <= facts.tokens
-    if content <= _body_words() | _WEAK and not whole and not c.tokens & topic and not sentence & topic \
-            and not ((sentence - content - topic - placing - _WEAK) & facts.tokens):
+    if content <= _body_words() | _WEAK and not c.tokens & topic and not sentence & topic \
+            and not ((sentence - content - topic - _body_words() - _WEAK) & facts.tokens):
         # (a clause that names the guideline's subject is whole: "a high temperature after a bite")
         # "lips" alone, cut from "blue ... lips or tongue", or "painful", cut from "a rash that is widespread, painful,
         # blistering": the sentence's symptom word is missing
@@ -559,7 +554,6 @@ _ALARM = frozenset({"cjaundice", "ccough_blood", "cweight_loss", "cnight_sweats"
 _AGAIN = frozenset({"crecur", "cfrequent", "cmost_days"})
 _NOT_ALONE = frozenset({"sex"})  # what someone does, not a sign: a clause's sign goes with it
 _CAUSES = frozenset({"cburn", "cbite", "csting"})
-_COLOURS = frozenset("hot cold red pale blue grey gray green white dark black purple blotchy".split())  # body_words that describe
 _LIMB_PARTS = frozenset({"cjoint", "cleg", "carm"})
 _PAIN_OF_ITS_OWN = frozenset({"pain", "pressure", "tight", "heavi", "squeez", "crush", "discomfort", "ache", "csevere_pain",
                               "ctummy_pain", "cloin_pain"})
