@@ -2563,3 +2563,49 @@ def test_round_25_very_bad_pain_in_one_testicle_told_plainly_is_an_emergency():
     for text in ("he got hit by the ball at football and his knee hurts really bad",
                  "one of my balls aches a bit after the gym, not bad", "my testicle has a small lump, not painful"):
         assert "testicular_torsion" not in {f.rule_id for f in triage(text, age=15).red_flags}, text
+
+
+# --- round 32 (docs/urgency.md "Round 28"): whole signs for injuries and mishaps, nothing taken away ------------------
+
+
+def test_round_32_a_bashed_head_and_a_battery_told_apart_from_its_swallowing_fire() -> None:
+    from rag.safety.triage import triage
+
+    assert "head_injury" in {f.rule_id for f in triage(
+        "he bashed his head on the side bar at soft play, now he's been sick twice and keeps nodding off", age=6).red_flags}
+    assert "button_battery" in {f.rule_id for f in triage(
+        "the little round flat battery from the kitchen scales has gone, she said 'I ate it' and laughed", age=3).red_flags}
+    for text in ("the battery in the smoke alarm has gone flat, she ate her tea fine", "bashed my elbow on the door, sore"):
+        assert {"head_injury", "button_battery"}.isdisjoint({f.rule_id for f in triage(text, age=3).red_flags}), text
+    for text, age in (("kicked in the calf at football yesterday, now it's swollen, really tight and the pain is getting worse "
+                       "and worse, painkillers not touching it", 30), ("小腿被砸了一下，现在肿得厉害，发紧，越来越疼，止痛药也不管用", 45)):
+        assert "compartment_syndrome" in {f.rule_id for f in triage(text, age=age).red_flags}, text
+    # dev32 (bystanders): a splash told before the chemical is named; a grandchild beside a bottle with tablets counted
+    # missing; the side of a head caught on a sink on warfarin
+    told = (("我同事在车间兑清洗剂，手套破了，液体溅到手背跟手腕上，是那种强碱的管道疏通剂", 30, "chemical_burn"),
+            ("孙女3岁，刚才在她爷爷床头柜翻出药瓶，我数了少了两三粒，是降糖药。她现在还在玩", 3, "poisoning_overdose"),
+            ("my mum slipped getting out the bath and caught the side of her head on the sink, little lump. she's on warfarin",
+             84, "head_injury"))
+    for text, age, rule in told:
+        assert rule in {f.rule_id for f in triage(text, age=age).red_flags}, text
+    assert triage("药瓶里的药快吃完了，少了几粒要去开", age=60).urgency is None
+    for text in ("my calf feels tight after running, a bit sore", "tight calves after the marathon, getting better",
+                 "早上小腿撞到洗碗机门上了，青了一大块，有点肿，走路没问题"):
+        assert "compartment_syndrome" not in {f.rule_id for f in triage(text, age=40).red_flags}, text
+
+
+def test_round_32_a_knee_that_gives_way_or_locks_and_a_bite_whose_red_ring_grows() -> None:
+    assert "clocking" in extract_facts("going downstairs it gives way, and twice it's locked bent", age=29).tokens
+    found = criteria_of(_guideline_passages("guidelines/en/insect-bites-stings.md"))
+    facts = extract_facts("前天小腿被虫子咬了一口，本来一个小红包，今天红的那圈比昨天大了好多，摸着热乎乎的", age=35, sex="male")
+    assert "urgent" in {m.level for m in match_criteria(facts, found)}
+
+
+def test_round_32_sunburn_with_blisters_over_a_large_area_or_feeling_ill_is_same_day() -> None:
+    # the burns guidelines (en, zh) now name sunburn's same-day signs (NHS: sunburn; possible heat exhaustion)
+    zh = criteria_of(_guideline_passages("guidelines/zh/burns-zh.md"))
+    facts = extract_facts("昨天在海边晒了一下午，今天后背和肩膀红的发紫，起了好几个水泡，头疼，恶心，一阵阵发冷", age=30, sex="female")
+    assert "urgent" in {m.level for m in match_criteria(facts, zh)}
+    en = criteria_of(_guideline_passages("guidelines/en/burns.md"))
+    ill = extract_facts("sunburnt shoulders from the beach yesterday, today a headache and feel sick and shivery", age=30)
+    assert "urgent" in {m.level for m in match_criteria(ill, en)}
