@@ -2565,10 +2565,10 @@ def test_round_25_very_bad_pain_in_one_testicle_told_plainly_is_an_emergency():
         assert "testicular_torsion" not in {f.rule_id for f in triage(text, age=15).red_flags}, text
 
 
-# --- round 32 (docs/urgency.md "Round 28"): whole signs for injuries and mishaps, nothing taken away ------------------
+# --- round 28 (docs/urgency.md "Round 28"): whole signs for injuries and mishaps, nothing taken away ------------------
 
 
-def test_round_32_a_bashed_head_and_a_battery_told_apart_from_its_swallowing_fire() -> None:
+def test_round_28_a_bashed_head_and_a_battery_told_apart_from_its_swallowing_fire() -> None:
     from rag.safety.triage import triage
 
     assert "head_injury" in {f.rule_id for f in triage(
@@ -2594,14 +2594,14 @@ def test_round_32_a_bashed_head_and_a_battery_told_apart_from_its_swallowing_fir
         assert "compartment_syndrome" not in {f.rule_id for f in triage(text, age=40).red_flags}, text
 
 
-def test_round_32_a_knee_that_gives_way_or_locks_and_a_bite_whose_red_ring_grows() -> None:
+def test_round_28_a_knee_that_gives_way_or_locks_and_a_bite_whose_red_ring_grows() -> None:
     assert "clocking" in extract_facts("going downstairs it gives way, and twice it's locked bent", age=29).tokens
     found = criteria_of(_guideline_passages("guidelines/en/insect-bites-stings.md"))
     facts = extract_facts("前天小腿被虫子咬了一口，本来一个小红包，今天红的那圈比昨天大了好多，摸着热乎乎的", age=35, sex="male")
     assert "urgent" in {m.level for m in match_criteria(facts, found)}
 
 
-def test_round_32_sunburn_with_blisters_over_a_large_area_or_feeling_ill_is_same_day() -> None:
+def test_round_28_sunburn_with_blisters_over_a_large_area_or_feeling_ill_is_same_day() -> None:
     # the burns guidelines (en, zh) now name sunburn's same-day signs (NHS: sunburn; possible heat exhaustion)
     zh = criteria_of(_guideline_passages("guidelines/zh/burns-zh.md"))
     facts = extract_facts("昨天在海边晒了一下午，今天后背和肩膀红的发紫，起了好几个水泡，头疼，恶心，一阵阵发冷", age=30, sex="female")
