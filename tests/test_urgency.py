@@ -2609,3 +2609,83 @@ def test_round_28_sunburn_with_blisters_over_a_large_area_or_feeling_ill_is_same
     en = criteria_of(_guideline_passages("guidelines/en/burns.md"))
     ill = extract_facts("sunburnt shoulders from the beach yesterday, today a headache and feel sick and shivery", age=30)
     assert "urgent" in {m.level for m in match_criteria(ill, en)}
+
+
+def test_round_29_a_chinese_pair_joined_by_or_shares_its_phrase_and_a_time_frame_holds_for_the_part_after_it() -> None:
+    # "居家护理1周后，扭伤或拉伤的疼痛和肿胀仍没有好转": the week belongs to the sprain's pain and swelling, and 扭伤或拉伤 are
+    # two words for one phrase, not "扭伤" beside a "拉伤…" with no time frame and a time frame that is a criterion alone
+    found = criteria_of(_guideline_passages("guidelines/zh/sprains-strains-zh.md"))
+    texts = {c.text: c for cr in found for c in cr.clauses}
+    assert "居家护理1周后" not in texts and "拉伤的疼痛和肿胀仍没有好转" not in texts
+    week = texts["居家护理1周后，扭伤的疼痛和肿胀仍没有好转"]
+    assert week.min_days == 7 and "csprain" in week.tokens
+    late = extract_facts("打羽毛球崴了左脚，以经十天了还是肿的，能走但是一瘸一拐的，下楼梯疼。在家冰敷、垫高都弄了，没啥好转", age=30)
+    assert "cnot_improving" in late.tokens and "cswelling" in late.tokens
+    assert "soon" in {m.level for m in match_criteria(late, found)}
+    early = extract_facts("昨天打球崴了脚，有点肿，能走", age=30)
+    assert not [m for m in match_criteria(early, found) if m.level == "soon"]
+    # "婴儿或幼儿的烧烫伤起了水疱", "发棕或焦黑的烧伤": each word keeps the phrase (no bare "婴儿", no bare colour "发棕")
+    burns = {c.text for cr in criteria_of(_guideline_passages("guidelines/zh/burns-zh.md")) for c in cr.clauses}
+    assert {"婴儿的烧烫伤起了水疱", "幼儿的烧烫伤起了水疱", "发棕的烧伤", "焦黑的烧伤"} <= burns
+    assert not {"婴儿", "发棕"} & burns
+    # "反复发作或复杂的尿路感染": the pair does not open the segment, so nothing is distributed ("反复复杂…" is no phrase)
+    uti = {c.text for cr in criteria_of(_guideline_passages("guidelines/zh/urinary-tract-infection-zh.md")) for c in cr.clauses}
+    assert not any(t.startswith("反复复杂") for t in uti)
+
+
+def test_round_29_a_ring_of_redness_round_a_small_burn_is_no_burn_that_circles_a_limb() -> None:
+    from rag.safety.triage import triage
+
+    for text in ("上礼拜用热水袋把胳膊烫了个泡，泡破了，这两天发现边上有一圈发红，比前几天疼一点",
+                 "烫伤在手背，周围一圈红"):
+        assert "circumferential_burn" not in {f.rule_id for f in triage(text, age=30).red_flags}, text
+    for text in ("开水烫伤了，胳膊一圈都起泡了", "手腕被烫了一圈，起了水泡", "烧伤绕了一圈", "手臂烫伤一圈，起泡了", "胳膊被开水烫得一圈都是泡"):
+        assert "circumferential_burn" in {f.rule_id for f in triage(text, age=30).red_flags}, text
+    # the Chinese compartment item is two whole signs (calf, forearm), not "肿胀的小腿" and "前臂疼痛" alone
+    found = criteria_of(_guideline_passages("guidelines/zh/sprains-strains-zh.md"))
+    bruised = extract_facts("早上在厨房小腿撞到洗碗机门上了，青了一大块，有点肿，走路没问题", age=40)
+    assert "emergency" not in {m.level for m in match_criteria(bruised, found)}
+    tight = extract_facts("小腿被砸了一下，现在肿得厉害，发紧，越来越疼", age=45)
+    assert "emergency" in {m.level for m in match_criteria(tight, found)}
+
+
+def test_round_29_a_severe_hypo_told_as_over_is_not_an_emergency_and_last_august_is_history() -> None:
+    from rag.safety.clauses import split_clauses
+    from rag.safety.triage import triage
+
+    def rules(text: str) -> set[str]:
+        return {f.rule_id for f in triage(text, age=60).red_flags}
+
+    over = ("Colleague on insulin had a hypo in the meeting, went sweaty and started talking rubbish, I squeezed the gel "
+            "into his mouth. came right in 15 mins, ate a sandwich, back to normal now",
+            "老公打胰岛素的，刚才低血糖说胡话，喂了糖水，十几分钟就缓过来了，现在跟平时一样了")
+    for text in over:
+        assert "severe_hypoglycaemia" not in rules(text), text
+    # still, again or now wrong, or never said to be over: the emergency stays
+    for text in ("my dad is diabetic, had a hypo, we gave him juice, he came round but he's still confused and slurring",
+                 "he had a hypo and was talking rubbish, gave him sweets, back to normal now but now he's drowsy again",
+                 "husband on insulin, sugar 1.9, he's confused and sweaty, gave him lucozade 10 min ago",
+                 "我爸糖尿病，低血糖迷迷糊糊的，喂了糖水还是迷糊", "妈妈糖尿病，血糖2.1，叫不醒"):
+        assert "severe_hypoglycaemia" in rules(text), text
+    assert "severe_hypoglycaemia" not in rules("she's confused about which insulin pen to use")
+    clause = split_clauses("Last August I got stung on the hand & within minutes my throat closed up")[0]
+    assert clause.history
+    assert "anaphylaxis" not in rules("Last August I got stung on the hand & within minutes my throat closed up. "
+                                      "Can I get tested before I go back to my bees?")
+    assert "anaphylaxis" in rules("got stung by a wasp 10 min ago and my throat is closing up")
+
+
+def test_round_29_no_movements_felt_yet_at_14_weeks_is_no_slowing_of_movements() -> None:
+    from rag.safety.triage import pregnancy_weeks, triage
+
+    early = ("14 weeks with my first and i havent felt the baby move at all yet, my friend felt hers really early",
+             "怀孕17周了还没感觉到胎动，上周产检B超和胎心都好")
+    for text in early:
+        assert "reduced_fetal_movements" not in {f.rule_id for f in triage(text, age=30, pregnant=True).red_flags}, text
+        assert "creduced_movements" not in extract_facts(text, age=30, sex="female", pregnant=True).tokens, text
+    for text in ("I'm 34 weeks and the baby hasn't moved since last night", "怀孕32周，今天胎动明显少了",
+                 "baby hasn't really moved today, I'm pregnant with my second",  # weeks not said: the rule holds
+                 "haven't felt the baby move for 2 weeks, 30 weeks pregnant"):
+        assert "reduced_fetal_movements" in {f.rule_id for f in triage(text, age=30, pregnant=True).red_flags}, text
+    assert pregnancy_weeks("9+3 weeks. been sick since yesterday") == 9.0
+    assert pregnancy_weeks("had the runs for 2 weeks") is None
