@@ -59,17 +59,11 @@ class Rule:
     combinations: tuple[tuple[tuple[re.Pattern[str], ...], ...], ...]
     max_age_years: float | None = None
     requires_pregnant: bool = False
-    # a sign that means something only from this week of pregnancy on ("the baby moving less" from 24 weeks, NICE NG201 /
-    # RCOG GTG 57: before that, movements may not yet be felt); the rule holds when the weeks are not said
-    min_pregnancy_weeks: float | None = None
     # per pattern: a benign explanation in the same sentence that cancels it ("black stools ... iron tablets")
     unless: tuple[re.Pattern[str] | None, ...] = ()
     # searched in the whole message, not only the match's sentence: an explanation often comes in the next one ("my poo
     # has gone black. I started iron tablets last week")
     unless_message: tuple[re.Pattern[str] | None, ...] = ()
-    # the rule's own `unless_message`, for every pattern and combination: the whole message says the episode is over in a
-    # way that, for this rule only, stands it down ("came right after the glucose gel, back to normal now" for a hypo)
-    resolved: re.Pattern[str] | None = None
     # all its patterns (and its combinations') as one alternation: no match of it, no match of any of them, so the
     # rule is skipped with one scan of the text instead of one per pattern (None when they cannot be joined)
     any_pattern: LiteralGate | None = None
@@ -174,10 +168,8 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
                 combinations=combos,
                 max_age_years=float(max_age) if max_age is not None else None,
                 requires_pregnant=bool(raw.get("requires_pregnant", False)),
-                min_pregnancy_weeks=float(raw["min_pregnancy_weeks"]) if raw.get("min_pregnancy_weeks") is not None else None,
                 unless=unless,
                 unless_message=unless_message,
-                resolved=_compile(raw["unless_message"], defs, where) if raw.get("unless_message") else None,
                 any_pattern=_any_pattern(patterns + tuple(p for combo in combos for group in combo for p in group)),
             )
         )
@@ -399,8 +391,6 @@ def _match_rule(rule: Rule, norm: str, text: str, clauses: list[Clause]) -> str 
     """The original-text span that made the rule fire, or None."""
     if rule.any_pattern is not None and rule.any_pattern.search(norm) is None:
         return None
-    if rule.resolved is not None and rule.resolved.search(norm):
-        return None
     for i, p in enumerate(rule.patterns):
         m = _find(p, norm, clauses)
         if m:
@@ -425,23 +415,6 @@ def _match_rule(rule: Rule, norm: str, text: str, clauses: list[Clause]) -> str 
                 return text[lo:hi]
             return " … ".join(text[s:e] for s, e in spans)
     return None
-
-
-# how far along a pregnancy is, as people say it: "14 weeks pregnant", "I'm 31 weeks", "at 20+3", "9+3 weeks", "怀孕17周",
-# "孕22周" (not a duration: "for 2 weeks", "2 weeks ago")
-_PREGNANCY_WEEKS = re.compile(
-    r"\b(\d{1,2})(?:\+\d)?\s*(?:weeks?|wks?)\s*(?:pregnant|gestation|along|with (?:my|our|baby|twins|the))\b"
-    r"|\b(?:i\W?m|i am|she\W?s|she is|now|at)\s+(\d{1,2})(?:\+\d)?\s*(?:weeks?|wks?)\b(?!\s*(?:ago|old|post|of|later|since|after))"
-    r"|\b(\d{1,2})\+\d\s*(?:weeks?|wks?)?\b"
-    r"|(?:怀孕|孕)(?:了|期)?\s*(\d{1,2})\s*(?:周|个?星期)")
-
-
-def pregnancy_weeks(text: str) -> float | None:
-    """The week of pregnancy the text states (the first one said), or None."""
-    m = _PREGNANCY_WEEKS.search(text)
-    if m is None:
-        return None
-    return float(next(g for g in m.groups() if g is not None))
 
 
 def triage(
@@ -478,9 +451,6 @@ def triage(
             if rule.requires_pregnant and not is_pregnant:
                 continue
             if rule.max_age_years is not None and not any(0 <= a <= rule.max_age_years for a in ages):
-                continue
-            if rule.min_pregnancy_weeks is not None and (weeks := pregnancy_weeks(norm)) is not None \
-                    and weeks < rule.min_pregnancy_weeks:
                 continue
             matched = _match_rule(rule, norm, text, clauses)
             if matched is None:

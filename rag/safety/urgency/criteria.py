@@ -166,7 +166,7 @@ def _days_constraint(text: str) -> float | None:
     # (words, not pieces of words: "overdue" says nothing about how long)
     # ("in the last 72 hours" is a window the event falls in, not how long it has lasted)
     if not re.search(r"\b(?:more than|longer than|over|at least|or more|after|(?<!the )(?<!the past )lasts?|lasting)\b|持续|超过|以上|及以上|多于|"
-                     r"未见好转|还没好|(?:周|天|日)(?:后|以后|之后)", text, re.IGNORECASE):
+                     r"未见好转|还没好", text, re.IGNORECASE):
         return None
     # minutes and seconds time an event ("a fit longer than 5 minutes"), not how long the illness lasted
     days = [s.days for s in _spans(text) if s.kind == "duration" and s.days >= 1 / 24]
@@ -271,25 +271,6 @@ _DESCRIBING = re.compile(r"[a-z]+(?:y|ed|en)|[a-z]+-[a-z]+|black|brown|grey|gray
 _INTENSIFIERS = frozenset({"very", "extremely", "quite", "really", "more", "less", "most"})
 
 
-# "扭伤或拉伤的疼痛和肿胀仍没有好转", "婴儿或幼儿的烧烫伤起了水疱": two two-character words joined by 或 that share the 的
-# phrase after them (a sprain's or a strain's pain; an infant's or a toddler's burn), not two conditions
-_ZH_WORD_OR_WORD = re.compile(r"^(.*?)([\u4e00-\u9fff]{2})或([\u4e00-\u9fff]{2})(的[\u4e00-\u9fff].*)$", re.DOTALL)
-
-
-def _zh_distribute_or(m: re.Match[str]) -> str:
-    """One Chinese list segment with "X或Y的…" as two alternatives that each keep the phrase ("X的…或Y的…")."""
-    seg = m.group(0)
-    w = _ZH_WORD_OR_WORD.match(seg)
-    if not w or w.group(1).strip(" -*"):
-        return seg  # (only where the pair opens the segment: "反复发作或复杂的尿路感染" is recurrent, or complicated, UTI)
-    head, x, y, tail = w.groups()
-    return f"{head}{x}{tail}或{head}{y}{tail}"
-
-
-# a Chinese part that only says when ("居家护理1周后", "3天后"): the time frame of the part after it, not a condition
-_ZH_WHEN = re.compile(r"^\s*[\u4e00-\u9fff]{0,6}?[0-9一二两三四五六七八九十]+\s*(?:个)?(?:周|天|日|月|小时)(?:后|以后|之后)\s*$")
-
-
 # Chinese list parts that continue the one before ("…排气，同时呕吐、肚子胀大", "从肚脐周围开始、后来转移到右下腹"), a sign
 # that comes with others ("心慌同时伴有胸痛、胸口压迫感或胸口发紧"; "皮疹按压不褪色伴发热或精神差": a listless feverish child
 # without a rash is not this red flag), and where the conditions end (可能是…, 请…)
@@ -304,17 +285,6 @@ def _zh_joined(parts: list[str]) -> list[str]:
     it up to the advice; the sign before 伴 heads every alternative after it."""
     out: list[str] = []
     joining, head = False, ""
-    parts = [p for p in parts]
-    for i in range(len(parts) - 1):
-        if _ZH_WHEN.match(parts[i]) and _CJK.search(parts[i + 1]) and not _ZH_END.match(parts[i + 1]):
-            # every alternative after the time frame holds after it ("居家护理1周后，扭伤的…或拉伤的…")
-            when = parts[i].strip()
-            parts[i] = ""
-            j = i + 1
-            while j < len(parts) and _CJK.search(parts[j]) and not _ZH_END.match(parts[j]):
-                parts[j] = f"{when}，{parts[j].strip()}"
-                j += 1
-    parts = [p for p in parts if p]
     for p in parts:
         if _ZH_END.match(p) or not _CJK.search(p):
             joining, head = False, ""
@@ -350,7 +320,6 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     # "the bite or sting has not started to get better", "redness spreads around the bite or sting": the "or" joins two
     # words, not two conditions; each word gets the rest of the phrase
     conditions = re.sub(r"[^;,；，、]+", _distribute_or, conditions)
-    conditions = re.sub(r"[^;,；，、]+", _zh_distribute_or, conditions)
     # a group that opens a list of what it is ("A baby or young child who is floppy, unusually sleepy, or refusing to drink")
     # holds for every part
     who = re.match(r"\s*(?:an? |the |your )?((?:bab(?:y|ies)|infants?|young child(?:ren)?|child(?:ren)?|toddlers?|older adults?)"

@@ -645,11 +645,6 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
         tokens.add("cchest_wall")
     if named & _CHRONIC:
         tokens.add("clong_term")  # "I have heart failure": a long-term condition, as the guidelines' criteria say
-    if preg and max(preg) < 24 * 7:
-        # no movements felt yet at 14 or 17 weeks is no slowing of movements: "reduced movements" means a change from a
-        # pattern that is felt from about 24 weeks (NICE NG201; RCOG GTG 57; the pregnancy guidelines: "after you have
-        # started feeling regular movements"); the red-flag rule holds the same line (min_pregnancy_weeks)
-        tokens.discard("creduced_movements")
     if _more_often_than_usual(symptoms):
         tokens.add("cmore_often")  # "4 or 5 times a week when it's usually once a fortnight": more often than usual
     return Facts(conditions=named, age_years=age if age is not None else (min(ages) if ages else None), sex=sex, pregnant=is_pregnant,
