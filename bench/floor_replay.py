@@ -19,7 +19,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-LEVELS = ["self_care", "routine", "soon", "urgent", "emergency"]
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 
@@ -63,9 +62,12 @@ def collect(out: Path, names: list[str]) -> None:
 
 
 def _verdict(level: str, accept: list[str]) -> str:
+    """Within, under or over the accepted levels, as rag.evaluation.evaluate_urgency counts them."""
+    from rag.answer.schema import URGENCY_ORDER
+
     if level in accept:
         return "within"
-    return "under" if LEVELS.index(level) < LEVELS.index(accept[-1]) else "over"
+    return "under" if URGENCY_ORDER.index(level) > max(URGENCY_ORDER.index(a) for a in accept) else "over"
 
 
 def _level(row: dict[str, Any], threshold: float, self_care_threshold: float | None = None) -> str:
