@@ -2609,3 +2609,52 @@ def test_round_28_sunburn_with_blisters_over_a_large_area_or_feeling_ill_is_same
     en = criteria_of(_guideline_passages("guidelines/en/burns.md"))
     ill = extract_facts("sunburnt shoulders from the beach yesterday, today a headache and feel sick and shivery", age=30)
     assert "urgent" in {m.level for m in match_criteria(ill, en)}
+
+
+# --- round 30 (docs/urgency.md "Round 30"): whole signs told in other words, and fears that are not findings ---------
+
+
+def test_round_30_chest_ache_on_a_hill_that_stops_when_standing_still_is_possible_angina() -> None:
+    from rag.safety.urgency.terms import _tokens
+
+    for text in ("a heavy ache in the middle of my chest walking up the hill, settles after a minute standing still",
+                 "my chest gets a squeezing pressure when i walk up the hill, it goes when i rest"):
+        tokens = _tokens(text)
+        assert {"cchest_pain", "cexertion", "crest_relief"} <= tokens, (text, tokens)
+        found = criteria_of(_guideline_passages("guidelines/en/chest-pain.md"))
+        levels = {m.level for m in match_criteria(extract_facts(text, age=60, sex="male"), found)}
+        assert "urgent" in levels and "emergency" not in levels, (text, levels)
+    # the chest named with a word for something else is no chest pain: heartburn, a chest infection, an itchy rash
+    for text in ("burning in my chest after a curry", "my chest infection is aching a bit", "an itchy rash on my chest"):
+        assert "cchest_pain" not in _tokens(text), text
+    # "week" is not "wee": an ache told with how many weeks is no pain on peeing
+    assert "curine_pain" not in _tokens("a dull ache in my knee for two weeks")
+    assert "curine_pain" in _tokens("it stings when i wee")
+
+
+def test_round_30_a_reliever_used_most_days_when_it_is_normally_once_a_month_is_more_often() -> None:
+    assert "cmore_often" in extract_facts("I normally only use my blue inhaler about once a month, but this fortnight it's "
+                                          "been most days", age=30).tokens
+    assert "cmore_often" not in extract_facts("I use my blue inhaler most days, same as always", age=30).tokens
+
+
+def test_round_30_meningitis_asked_about_or_read_in_the_news_is_a_fear_not_a_finding() -> None:
+    from rag.safety.triage import triage
+
+    for text, age in (("is it meningitis? she's 5, temp 38.9, spotty rash on her back but they do fade with the glass", 5),
+                      ("刚刷到新闻说一个孩子得了脑膜炎，我家老二6岁，就是流鼻涕，不发烧，玩得挺好", 6)):
+        assert "meningitis" not in {f.rule_id for f in triage(text, age=age).red_flags}, text
+    # the word said as what a doctor found, and the signs themselves, still fire
+    for text, age in (("the GP thinks he has meningitis and sent us in", 7), ("he has a fever and the spots don't fade when "
+                                                                              "I press a glass on them", 7),
+                      ("could this be meningitis? fever and her neck is so stiff she can't look down", 9)):
+        assert "meningitis" in {f.rule_id for f in triage(text, age=age).red_flags}, text
+
+
+def test_round_30_paracetamol_taken_in_full_doses_and_again_in_a_cold_remedy_is_a_staggered_overdose() -> None:
+    from rag.safety.triage import triage
+
+    told = "这几天牙疼一直吃扑热息痛，一天吃四次，每次两片。今天又吃了白加黑，说明书上也有对乙酰氨基酚"
+    assert "paracetamol_staggered" in {f.rule_id for f in triage(told, age=40).red_flags}
+    once = "中午吃了一片扑热息痛，晚上又喝了一包感冒灵，加起来不到一克，没事吧"
+    assert "paracetamol_staggered" not in {f.rule_id for f in triage(once, age=40).red_flags}

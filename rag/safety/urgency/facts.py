@@ -715,9 +715,19 @@ def _more_often_than_usual(symptoms: str) -> bool:
     usual: list[float] = []
     for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)):
         for m in rx.finditer(symptoms):
-            before = re.split(r"[,.;!?，。；！？]", symptoms[max(0, m.start() - 18):m.start()])[-1]
+            before = re.split(r"[,.;!?，。；！？]", symptoms[max(0, m.start() - 50):m.start()])[-1]
             (usual if _USUAL_MARK.search(before) else now).append(_rate(m, zh))
+    if usual:
+        # "normally maybe once a fortnight ... using it most days": a daily word said as now is once a day
+        for m in _DAILY.finditer(symptoms):
+            before = re.split(r"[,.;!?，。；！？]", symptoms[max(0, m.start() - 50):m.start()])[-1]
+            if not _USUAL_MARK.search(before):
+                now.append(1.0)
     return bool(now and usual and max(now) >= 2 * max(usual))
+
+
+_DAILY = re.compile(r"\b(?:most days|every day|everyday|daily|every night|nearly every day|almost every day|most nights)\b|"
+                    r"天天|每天|每晚|几乎每天", re.I)
 
 
 # a reading taken again after sitting quietly is the one that counts (NICE NG136: repeat a high first reading and

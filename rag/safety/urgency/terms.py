@@ -191,7 +191,20 @@ def _clause_tokens(clause: str) -> set[str]:
         for rx, concept in _PART_PAIN:
             if rx.search(clause) and f"not_{concept}" not in out:
                 out.add(concept)
+    # "a tight ache in the middle of my chest", "chest feels heavy and squeezed": the chest and a word for its pain,
+    # tightness or pressure in one clause, undenied (not "burning": heartburn; not a chest infection or a chesty cough)
+    if ("cchest_pain" not in out and "not_cchest_pain" not in out and not neg_en and _CHEST_WORD.search(clause)
+            and _CHEST_HURT.search(clause) and not _CHEST_NOT.search(clause)):
+        out.add("cchest_pain")
+        out.discard("chest")  # as a concept form would: the words are the concept now, not a second match on "chest"
     return out
+
+
+_CHEST_WORD = re.compile(r"\b(?:middle of (?:my|his|her|the) chest|(?:my|his|her|the|centre of (?:my|his|her)) chest)\b", re.I)
+_CHEST_HURT = re.compile(r"\b(?:ach(?:e|es|ing|y)|hurt\w*|pain\w*|tight\w*|pressure|squeez\w*|crush\w*|heavy|heaviness|"
+                         r"pressing|band)\b", re.I)
+_CHEST_NOT = re.compile(r"\b(?:infection|chesty|burn\w*|heartburn|reflux|indigestion|rash|spots?|itch\w*|bruis\w*|"
+                        r"cut|scratch\w*|sunburn\w*|hair|x-?ray|clinic)\b", re.I)
 
 
 _PAINISH = re.compile(r"\b(?:hurt\w*|ach(?:e|es|ing|y)|sore|burn\w*|sting\w*|cburn|csting|pound\w*|throb\w*)\b|疼|痛")
@@ -203,7 +216,7 @@ def _affirmed_pain(clause: str) -> bool:
                for m in _PAINISH.finditer(clause))
 _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
-    (re.compile(r"\b(?:pee\w*|wee\w*|urin\w*|cpee_trouble|cblood_urine)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
+    (re.compile(r"\b(?:pee(?:s|d|ing)?|wee(?:s|d|ing|ed|y)?|urin\w*|cpee_trouble|cblood_urine)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
     (re.compile(r"\bhead\b|脑袋"), "cheadache"),
     (re.compile(r"\bribs?\b|\bribcage\b|肋骨|肋下|胸口|胸部"), "cchest_pain"),  # "sore ribs when I twist": chest (wall) pain
     (re.compile(r"\bthroat\b|嗓子|喉咙"), "csore_throat"),  # "my throat has gone sore"
