@@ -2658,3 +2658,30 @@ def test_round_30_paracetamol_taken_in_full_doses_and_again_in_a_cold_remedy_is_
     assert "paracetamol_staggered" in {f.rule_id for f in triage(told, age=40).red_flags}
     once = "中午吃了一片扑热息痛，晚上又喝了一包感冒灵，加起来不到一克，没事吧"
     assert "paracetamol_staggered" not in {f.rule_id for f in triage(once, age=40).red_flags}
+
+
+# --- round 31 (docs/urgency.md "Round 31"): burns to each part, and a temperature taken below a fever -------------------
+
+
+def test_round_31_blisters_on_a_part_are_an_emergency_only_when_they_are_a_burn() -> None:
+    found = criteria_of(_guideline_passages("guidelines/en/burns.md"))
+    burn = extract_facts("burnt my hand on the oven and it has come up in blisters", age=40, sex="male")
+    assert "emergency" in {m.level for m in match_criteria(burn, found)}
+    for text in ("a few little blisters came up on my penis, tingly first", "blisters on my feet from new walking boots"):
+        assert "emergency" not in {m.level for m in match_criteria(extract_facts(text, age=30, sex="male"), found)}, text
+
+
+def test_round_31_a_temperature_taken_below_a_fever_gets_the_fever_guidelines_self_care() -> None:
+    from pathlib import Path
+
+    from rag.safety.urgency.decide import _self_care_for
+
+    text = Path("guidelines/zh/fever-zh.md").read_text(encoding="utf-8")
+    self_care = text.split("## 4 居家自我护理", 1)[1].split("## 5", 1)[0].strip()
+    passages = [passage("4 居家自我护理", self_care, doc_id="fever-zh", title="成人发热", n=1)]
+    facts = extract_facts("昨晚量了37.9度，吃了一片布洛芬，今天早上36.8了，还能去上班吗", age=30, sex="male")
+    assert "cfever" not in facts.tokens and facts.temperature_c is not None
+    assert _self_care_for(facts, passages, ["fever-zh"]) is not None
+    # the same text without the reading is about no guideline's subject here: no self-care to quote
+    unmeasured = extract_facts("昨晚吃了一片布洛芬，今天早上好了，还能去上班吗", age=30, sex="male")
+    assert _self_care_for(unmeasured, passages, ["fever-zh"]) is None

@@ -340,6 +340,16 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
         lead = re.search(r"^(.*\s)(?:the|a|an|your|one)\s+([a-z]+)\s*$", parts[i - 1], re.IGNORECASE)
         if bare and lead and {bare.group(1).lower(), lead.group(2).lower()} <= _body_words() and len(lead.group(1).split()) >= 2:
             parts[i] = f"{lead.group(1)}{parts[i].strip()}"
+    # "burns to the face, hands, arms, feet, legs, genitals or across a joint": a list of bare body parts after an opening
+    # "burns to the <part>" is burns to each part (blisters on the hands are not burns to the hands). Burns only: "it spreads
+    # to the arm, jaw, neck" and "swelling of the lips, tongue" keep their bare parts, which the chest-pain and allergy
+    # guidelines' emergencies rest on
+    opening_head = re.match(r"^(\s*(?:burns?|scalds?)\s+(?:to|on)\s+(?:the|your)\s+)([a-z]+)\s*$", parts[0], re.I) \
+        if len(parts) > 2 else None
+    if opening_head and opening_head.group(2).lower() in _body_words():
+        parts = [parts[0]] + [f"{opening_head.group(1)}{p.strip()}"
+                              if re.fullmatch(r"\s*[a-z]+\s*", p, re.I) and p.strip().lower().rstrip("s") in
+                              {w.rstrip("s") for w in _body_words()} | {"genital", "feet", "teeth"} else p for p in parts[1:]]
     # "painful skin with blistering or peeling and sore mouth or eyes after a new medicine": every part of that list
     # (up to its semicolon) is about a new medicine
     new_med = [p.strip() for seg in re.split(r"[;；]", conditions) if _NEW_MED.search(seg)

@@ -247,7 +247,9 @@ def _self_care_for(facts: Facts, passages: list[Passage], ranked_doc_ids: list[s
             if p.doc_id == doc_id and re.search(r"who this applies|scope|适用", p.section, re.IGNORECASE):
                 # concepts and English words only: shared Chinese character pairs say little about the topic
                 scope |= {t for t in _guideline_tokens(p.text) if t in _concept_tokens() or not _CJK.search(t)}
-        if not (scope & facts.tokens) and not (facts.settled and doc_id in topic):
+        # a temperature taken ("量了37.9度") is what a fever guideline is about, even below the fever it names
+        measured = facts.temperature_c is not None and "cfever" in scope
+        if not (scope & facts.tokens) and not (facts.settled and doc_id in topic) and not measured:
             # a guideline about something else; the answer's own guideline counts when the patient says it has
             # settled ("38.2 last night, playing fine after Calpol": no fever word, but the fever guideline's self-care)
             continue
