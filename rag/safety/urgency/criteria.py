@@ -347,9 +347,9 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     opening_head = re.match(r"^(\s*(?:burns?|scalds?)\s+(?:to|on)\s+(?:the|your)\s+)([a-z]+)\s*$", parts[0], re.I) \
         if len(parts) > 2 else None
     if opening_head and opening_head.group(2).lower() in _body_words():
-        parts = [parts[0]] + [f"{opening_head.group(1)}{p.strip()}"
-                              if re.fullmatch(r"\s*[a-z]+\s*", p, re.I) and p.strip().lower().rstrip("s") in
-                              {w.rstrip("s") for w in _body_words()} | {"genital", "feet", "teeth"} else p for p in parts[1:]]
+        singular = {w.rstrip("s") for w in _body_words()} | {"genital"}
+        parts = [parts[0]] + [f"{opening_head.group(1)}{p.strip()}" if p.strip().lower().rstrip("s") in singular else p
+                              for p in parts[1:]]
     # "painful skin with blistering or peeling and sore mouth or eyes after a new medicine": every part of that list
     # (up to its semicolon) is about a new medicine
     new_med = [p.strip() for seg in re.split(r"[;；]", conditions) if _NEW_MED.search(seg)

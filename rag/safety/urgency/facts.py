@@ -715,15 +715,16 @@ def _more_often_than_usual(symptoms: str) -> bool:
     usual: list[float] = []
     for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)):
         for m in rx.finditer(symptoms):
-            before = re.split(r"[,.;!?，。；！？]", symptoms[max(0, m.start() - 50):m.start()])[-1]
-            (usual if _USUAL_MARK.search(before) else now).append(_rate(m, zh))
+            (usual if _said_as_usual(symptoms, m.start()) else now).append(_rate(m, zh))
     if usual:
         # "normally maybe once a fortnight ... using it most days": a daily word said as now is once a day
-        for m in _DAILY.finditer(symptoms):
-            before = re.split(r"[,.;!?，。；！？]", symptoms[max(0, m.start() - 50):m.start()])[-1]
-            if not _USUAL_MARK.search(before):
-                now.append(1.0)
+        now += [1.0 for m in _DAILY.finditer(symptoms) if not _said_as_usual(symptoms, m.start())]
     return bool(now and usual and max(now) >= 2 * max(usual))
+
+
+def _said_as_usual(symptoms: str, start: int) -> bool:
+    """A usual-word ("usually", "平时") within 50 characters before `start`, in the same clause."""
+    return bool(_USUAL_MARK.search(re.split(r"[,.;!?，。；！？]", symptoms[max(0, start - 50):start])[-1]))
 
 
 _DAILY = re.compile(r"\b(?:most days|every day|everyday|daily|every night|nearly every day|almost every day|most nights)\b|"
