@@ -2685,3 +2685,68 @@ def test_round_31_a_temperature_taken_below_a_fever_gets_the_fever_guidelines_se
     # the same text without the reading is about no guideline's subject here: no self-care to quote
     unmeasured = extract_facts("昨晚吃了一片布洛芬，今天早上好了，还能去上班吗", age=30, sex="male")
     assert _self_care_for(unmeasured, passages, ["fever-zh"]) is None
+
+
+# --- round 32 (docs/urgency.md "Round 32"): a limb and the list of what it is, a course said once for a list, and
+# look-alikes of rules and fragments ------------------------------------------------------------------------------------
+
+
+def test_round_32_the_limb_below_an_injury_needs_its_colour_or_feeling_and_the_injury() -> None:
+    for path in ("guidelines/en/sprains-strains.md", "guidelines/zh/sprains-strains-zh.md"):
+        found = criteria_of(_guideline_passages(path))
+        limb = [c for c in found if c.level == "emergency" and ("below the injury" in c.text or "受伤部位以下" in c.text)]
+        assert limb, path
+    en = criteria_of(_guideline_passages("guidelines/en/sprains-strains.md"))
+    zh = criteria_of(_guideline_passages("guidelines/zh/sprains-strains-zh.md"))
+    # the sign beside an injury (or a limb that hurts) is the emergency
+    for text, found in (("twisted my ankle an hour ago and now my toes are cold and pale", en),
+                        ("Hurt my ankle and now my foot is cold, pale and numb.", en),
+                        ("崴了脚以后脚发凉发紫", zh)):
+        assert "emergency" in {m.level for m in match_criteria(extract_facts(text, age=30, sex="male"), found)}, text
+    # the injured hand alone, the sign without an injury, and "nothing felt wrong in the legs" are not
+    for text, found in (("fell off her bike onto her hand, wrist swollen and sore, fingers pink and she can wiggle them", en),
+                        ("knees went blotchy after wading in the cold river, fingers white, fine after 20 minutes in the car", en),
+                        ("刚搬了桶水 腰咯噔一下 现在弯腰有点疼 能走能动 腿上没感觉有啥", zh)):
+        assert "emergency" not in {m.level for m in match_criteria(extract_facts(text, age=30, sex="male"), found)}, text
+
+
+def test_round_32_getting_worse_said_at_the_end_of_a_chinese_list_is_said_of_every_part() -> None:
+    zh = criteria_of(_guideline_passages("guidelines/zh/sprains-strains-zh.md"))
+    bump = extract_facts("早上在厨房 小腿撞到洗碗机门上了 青了一大块 有点肿 走路没问题", age=40, sex="female")
+    assert "emergency" not in {m.level for m in match_criteria(bump, zh)}
+    worse = extract_facts("小腿被踢了一脚，现在小腿肿得发亮，疼得越来越厉害，发紧", age=30, sex="male")
+    assert "emergency" in {m.level for m in match_criteria(worse, zh)}
+    # the English: "not eased by painkillers" is a treatment not helping, not a denial of getting worse
+    en = criteria_of(_guideline_passages("guidelines/en/sprains-strains.md"))
+    clause = next(c for c in en if c.text.startswith("Severe pain not eased"))
+    assert "not_cworse" not in clause.tokens and {"cnot_helping", "cworse"} <= clause.tokens
+    forearm = extract_facts("landed on her forearm in a tackle, it's swelling up more, way tighter and more painful than at "
+                            "training, calpol and ibuprofen havent touched it", age=14, sex="female")
+    assert "emergency" in {m.level for m in match_criteria(forearm, en)}
+
+
+def test_round_32_rule_and_fragment_look_alikes() -> None:
+    from rag.safety.triage import triage
+    from rag.safety.urgency.terms import _tokens
+
+    # a throat that goes tight on the stairs and settles after a few minutes standing is effort angina, not anaphylaxis
+    angina = "我62，最近半个月上楼或者走快了，嗓子眼这块发紧，胸口有点闷，站一会儿两三分钟就好了。坐着躺着都没事"
+    assert "anaphylaxis" not in {f.rule_id for f in triage(angina, age=62).red_flags}
+    assert "anaphylaxis" in {f.rule_id for f in triage("吃了虾以后嗓子发紧，喘不上气", age=30).red_flags}
+    assert "anaphylaxis" in {f.rule_id for f in triage("刚才突然嗓子发紧，说话都费劲", age=30).red_flags}
+    # "think I've overdosed?" about two ordinary doses is a dosing question; a handful of tablets is not
+    asked = ("think ive overdosed?? took 2 paracetamol (500mg) at 8 for toothache then my girlfriend gave me another 2 at 10. "
+             "i feel fine")
+    assert "poisoning_overdose" not in {f.rule_id for f in triage(asked, age=30).red_flags}
+    assert "poisoning_overdose" in {f.rule_id for f in triage("think ive overdosed, took a handful of paracetamol", age=30).red_flags}
+    # "说不清具体哪块" (cannot say exactly where) is no slurred speech
+    assert "meaning:stroke_befast" not in {f.rule_id for f in triage("爷爷这5天一直说肚子隐隐的疼，说不清具体哪块", age=80).red_flags}
+    # the loin under the ribs at the back is no chest; "it's back every day" is no back
+    assert "cchest_pain" not in _tokens("右边后腰肋骨下面那块一直疼") and "cchest_pain" in _tokens("肋骨这里一按就疼")
+    assert "back" not in _tokens("gaviscon takes the edge off but its back every day")
+    # a soft belly shares 肚子 with "肚子摸起来硬邦邦" and is not it
+    ab = criteria_of(_guideline_passages("guidelines/zh/abdominal-pain-zh.md"))
+    soft = extract_facts("肚子隐隐的疼，没吐，肚子摸着是软的", age=80, sex="male")
+    assert "emergency" not in {m.level for m in match_criteria(soft, ab)}
+    hard = extract_facts("肚子疼得厉害，摸着硬邦邦的，一碰就疼得叫", age=50, sex="male")
+    assert "emergency" in {m.level for m in match_criteria(hard, ab)}
