@@ -60,9 +60,6 @@ class _Clause:
     max_percent: float | None = None  # "below 50% of your best": a reading at or above this does not meet the clause
     needs_new_medicine: bool = False  # "... sore mouth or eyes after a new medicine": only since a new medicine
     needs_word: str = ""  # "... after taking paracetamol": the patient must name it
-    # "the foot or hand below the injury is cold, pale, blue ...": the colour or feeling is the sign; the patient must say
-    # one of its words (the limb and the injury alone are any injured limb)
-    needs_one_of: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,50 +301,6 @@ def _zh_joined(parts: list[str]) -> list[str]:
     return out
 
 
-# "The foot or hand below the injury is cold, pale, blue, numb or tingling", "受伤部位以下的脚或手发凉、苍白、发青发紫、麻木或有针刺感":
-# a limb (the subject) and a list of what it is; the list's words are the signs
-_LIMB = r"(?:foot|feet|hands?|arms?|legs?|limbs?|toes?|fingers?)"
-_LIMB_BELOW = re.compile(rf"^\s*(?P<subj>(?:the |a |your )?{_LIMB}(?: or {_LIMB})?(?: [a-z]+){{1,4}}?) (?P<verb>is|are|looks|feels|turns) "
-                         r"(?P<list>[a-z-]+(?:\s*,\s*[a-z-]+)+,?\s+or\s+[a-z-]+)\s*[.;]?\s*$", re.IGNORECASE)
-_LIMB_BELOW_ZH = re.compile(r"^\s*(?P<subj>[^，、；。]{0,12}(?:以下|远端)的?(?:脚|手|肢体|腿|胳膊)(?:或(?:脚|手|腿|胳膊))?)(?P<verb>)"
-                            r"(?P<list>[^，；。、]+(?:[、或][^，；。、]+)+?)(?P<tail>[，；。].*)?$")
-
-
-def _limb_below(conditions: str, parts: list[str]) -> tuple[list[str], dict[str, frozenset[str]]]:
-    """A limb and the list of what it is, as one part per sign with the limb named in each ("foot/hand below the injury
-    is pale"), and for each part the sign's own words, one of which the patient must say: before, the list was cut into
-    "The foot", "hand below the injury is cold", "pale", "numb", and a wrist hurt in a fall ("hand", "injury") or a back
-    with "no feeling of anything wrong in the legs" (腿上没感觉) was an emergency."""
-    m = _LIMB_BELOW.match(conditions) or _LIMB_BELOW_ZH.match(conditions)
-    if m is None:
-        return parts, {}
-    zh = bool(_CJK.search(conditions))
-    subject = re.sub(r"\s+or\s+|或", "/", m.group("subj").strip())
-    signs = [w.strip() for w in re.split(r"、|或|,|\bor\b", m.group("list")) if w.strip()]
-    joint = "" if zh else f" {m.group('verb')} "
-    out = [f"{subject}{joint}{w}" for w in signs]
-    needs = {p: frozenset(_tokens(w)) for p, w in zip(out, signs)}
-    tail = (m.groupdict().get("tail") or "").strip("，；。 ")
-    return out + ([tail] if tail else []), {p: n for p, n in needs.items() if n}
-
-
-# an injury, as a patient names it (a sprain, a fall, a break): cold fingers after a cold river are no injured hand's
-_INJURY = frozenset({"cinjury", "csprain", "cfracture"})
-
-
-# "肿胀的小腿或前臂疼痛、发紧并且越来越重": getting worse, said once at the end of a list, is said of every part of it (the
-# English sentence says it of each: "pain and tightness in a swollen calf that gets worse")
-_ZH_COURSE_TAIL = re.compile(r"(?:并且|而且)(?:越来越(?:重|厉害)|不断加重|加重)")
-
-
-def _course_for_all(parts: list[str]) -> list[str]:
-    tail = next(((i, m.group(0)) for i, p in enumerate(parts) if i and (m := _ZH_COURSE_TAIL.search(p))), None)
-    if tail is None:
-        return parts
-    last, course = tail
-    return [f"{p.rstrip()}{course}" if i < last and _CJK.search(p) and not _ZH_END.match(p) else p for i, p in enumerate(parts)]
-
-
 def _clauses(statement: str) -> tuple[_Clause, ...]:
     # "Hypoglycaemia in someone without diabetes should be investigated by a doctor": the condition comes first
     if (late_verb := _LATE_SEEK.match(statement)) is not None:
@@ -380,8 +333,6 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
     parts = [p for p in re.split(r"[;；、]|,(?![^()]*\))|，|\bor\b(?!\s+(?:higher|more|above|older|over|less|longer|worse))|或(?!更)",
                         conditions) if p and p.strip()]
     parts = _zh_joined(parts)
-    parts, predicates = _limb_below(conditions, parts)
-    parts = _course_for_all(parts)
     # "burns that go all the way around a limb or the chest": a last part that is only a body part ("the chest") is the
     # same phrase about that part, not the body part alone (a burn on the chest is not one all the way around it)
     for i in range(1, len(parts)):
@@ -461,8 +412,6 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
                                 r"pregnant people)\b|婴幼儿|婴儿|儿童|孩子|宝宝|成人|新生儿|老人|老年人", " ", words_only, flags=re.IGNORECASE))
         needs_pregnant = pregnant_all or bool(re.search(r"\bpregnan|孕妇|怀孕|孕期", text, re.IGNORECASE))
         tokens = {t for t in tokens if not t.startswith(("pregnan", "孕"))}
-        if raw in predicates:
-            tokens |= _INJURY | predicates[raw]  # the injury, in any of its words, and the sign
         sex = "male" if re.search(r"\byou are a man\b|\bmen\b|男性", text, re.IGNORECASE) else sex_all
         if sex is not None:  # "you are a man": the request's sex says it, not a word the patient must use
             tokens -= {"man", "men", "male", "woman", "women", "female"}
@@ -471,7 +420,6 @@ def _clauses(statement: str) -> tuple[_Clause, ...]:
                            routine_cue=bool(_ROUTINE_CUE.search(text)), head=head, min_bp=_bp_constraint(text), max_percent=_percent_constraint(text),
                            glucose=_glucose_constraint(text),
                            needs_new_medicine=any(raw.strip().startswith(p) or p.startswith(raw.strip()) for p in new_med),
-                           needs_one_of=predicates.get(raw, frozenset()),
                            needs_word=next((min(_tokens(w), default="") for p, w in after_drug
                                             if raw.strip().startswith(p) or p.startswith(raw.strip())), "")))
     return tuple(out)

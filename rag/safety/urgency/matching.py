@@ -160,15 +160,6 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
         return None
     if title & _CAUSES and not title & _CAUSES & facts.tokens and not about:
         return None  # the burns guideline's "burns ... that cause blisters" is not little blisters on the penis
-    if c.needs_one_of:
-        # "foot/hand below the injury is pale": the sign (one of its words) and the injury (any of its words, or a limb
-        # that hurts or swells: "hurt my ankle and now my foot is cold"); the limb and the injury alone are any injured
-        # limb, the colour or the cold alone anyone's (knees gone blotchy in a cold river)
-        shared = c.needs_one_of & facts.tokens
-        injured = (c.tokens - c.needs_one_of - _body_words()) & facts.tokens
-        if not shared or not (injured or (facts.tokens & _LIMB and facts.tokens & {"pain", "cswelling", "csevere_pain"})):
-            return None
-        return "; ".join([*grounds, "you mention " + ", ".join(sorted(_show(t) for t in shared))])
     content = {t for t in c.tokens if t not in topic and t.removeprefix("not_") not in topic}
     if _CJK.search(c.text) and title & _concept_tokens() and not title & facts.tokens \
             and not content - _SEVERITY - _SPEED - _COURSE - _WEAK - _HOW_BAD_ZH:
@@ -280,8 +271,6 @@ def _match_clause(c: _Clause, facts: Facts, topic: set[str], sentence: frozenset
     return "; ".join(grounds)
 
 
-# a limb, as the patient's words give it (an injured one's distal colour or feeling is the sprains guideline's emergency)
-_LIMB = frozenset({"cfoot", "chand", "cleg", "carm", "ankle", "wrist", "knee", "elbow", "toe", "toes", "finger", "fingers"})
 # how many, which one: words that place a sign ("both legs") but are none
 _HOW_MANY = frozenset({"both", "one", "either", "each", "all"})
 

@@ -218,8 +218,7 @@ _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
     (re.compile(r"\b(?:pee(?:s|d|ing)?|wee(?:s|d|ing|ed|y)?|urin\w*|cpee_trouble|cblood_urine)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
     (re.compile(r"\bhead\b|脑袋"), "cheadache"),
-    # (not 后腰肋骨下面: the loin under the ribs at the back is a kidney's, not the chest's)
-    (re.compile(r"\bribs?\b|\bribcage\b|(?<!腰)肋骨|(?<!腰)肋下|胸口|胸部"), "cchest_pain"),  # "sore ribs when I twist": chest (wall) pain
+    (re.compile(r"\bribs?\b|\bribcage\b|肋骨|肋下|胸口|胸部"), "cchest_pain"),  # "sore ribs when I twist": chest (wall) pain
     (re.compile(r"\bthroat\b|嗓子|喉咙"), "csore_throat"),  # "my throat has gone sore"
 )
 
