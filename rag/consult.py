@@ -267,8 +267,14 @@ def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None =
 
 
 def _patient(request: ConsultRequest) -> PatientContext:
-    return PatientContext(age=request.age, sex=request.sex if request.sex in {"female", "male"} else None,
-                          pregnant=request.pregnant)
+    from rag.safety.urgency.facts import recently_pregnant
+
+    pregnant = request.pregnant
+    if pregnant is False and request.sex != "male" and recently_pregnant(request.symptoms):
+        # not pregnant now, but a pregnancy has just ended (a miscarriage 17 days ago, a birth 6 days ago): the pregnancy
+        # guidelines' after-a-miscarriage and after-birth criteria are about her, so they are not filtered out
+        pregnant = None
+    return PatientContext(age=request.age, sex=request.sex if request.sex in {"female", "male"} else None, pregnant=pregnant)
 
 
 def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embedder: Embedder | None = None,

@@ -2685,3 +2685,68 @@ def test_round_31_a_temperature_taken_below_a_fever_gets_the_fever_guidelines_se
     # the same text without the reading is about no guideline's subject here: no self-care to quote
     unmeasured = extract_facts("昨晚吃了一片布洛芬，今天早上好了，还能去上班吗", age=30, sex="male")
     assert _self_care_for(unmeasured, passages, ["fever-zh"]) is None
+
+
+# --- round 33 (docs/urgency.md "Round 33"): a pregnancy that has just ended, a change told after the usual count, and
+# the c-section wound ------------------------------------------------------------------------------------------------
+
+
+def test_round_33_a_pregnancy_that_has_just_ended_keeps_the_pregnancy_guidelines() -> None:
+    from rag.answer.schema import ConsultRequest
+    from rag.consult import _patient
+    from rag.knowledge.search import allowed_documents
+    from rag.safety.urgency.facts import recently_pregnant
+
+    for text in ("i had a miscarriage at 9 weeks, 17 days ago, still bleeding", "流产两周多了，还在出血", "had a c-section 2 weeks ago"):
+        assert recently_pregnant(text), text
+        request = ConsultRequest.model_validate({"symptoms": text, "age": 30, "sex": "female", "pregnant": False})
+        assert _patient(request).pregnant is None, text
+    assert not recently_pregnant("my period is 5 days late, two tests negative")
+    plain = ConsultRequest.model_validate({"symptoms": "period pain again", "age": 30, "sex": "female", "pregnant": False})
+    assert _patient(plain).pregnant is False
+
+    class Doc:  # the two fields allowed_documents reads
+        def __init__(self, doc_id: str, groups: list[str]) -> None:
+            self.doc_id, self.groups = doc_id, groups
+
+    early = Doc("early-pregnancy-problems", ["pregnant", "female", "adult", "adolescent"])
+    request = ConsultRequest.model_validate({"symptoms": "had a miscarriage 3 weeks ago and the bleeding never really stopped",
+                                             "age": 30, "sex": "female", "pregnant": False})
+    kept, dropped = allowed_documents([early], _patient(request))  # type: ignore[list-item]
+    assert [d.doc_id for d in kept] == ["early-pregnancy-problems"] and not dropped
+    # bleeding that has not stopped, said plainly, is the guideline's "has not settled"
+    found = criteria_of(_guideline_passages("guidelines/en/early-pregnancy-problems.md"))
+    facts = extract_facts("i had a miscarriage 17 days ago, still bleeding, lighter now, no pain", age=30, sex="female", pregnant=False)
+    assert {"cbleeding", "cunsettled"} <= facts.tokens
+    assert "soon" in {m.level for m in match_criteria(facts, found)}
+
+
+def test_round_33_a_count_before_a_change_is_the_usual_one() -> None:
+    told = ("asthma normally really well controlled, i use my blue inhaler maybe once a month. since a cold 2 weeks ago im "
+            "needing it every day, sometimes twice.")
+    assert "cmore_often" in extract_facts(told, age=26).tokens
+    assert "cmore_often" in extract_facts("喷雾一个月用一次，这两周天天都要喷", age=30).tokens
+    # a daily word in another sentence after "since" is not the count now
+    other = ("only needs the blue one maybe once a month. her asthma review hasnt happened since 2024. also is she meant to "
+             "still use the brown one every day?")
+    assert "cmore_often" not in extract_facts(other, age=9).tokens
+    assert "cmore_often" not in extract_facts("I use my blue inhaler every day since 2019", age=40).tokens
+
+
+def test_round_33_a_sprain_still_swollen_after_ten_days_of_home_care_is_seen_within_days() -> None:
+    zh = criteria_of(_guideline_passages("guidelines/zh/sprains-strains-zh.md"))
+    facts = extract_facts("打羽毛球崴了左脚，已经十天了还是肿的，能走。在家冰敷、垫高都弄了，没啥好转", age=30, sex="male")
+    assert {"csprain", "cswelling", "cnot_improving"} <= facts.tokens
+    assert "soon" in {m.level for m in match_criteria(facts, zh)}
+
+
+def test_round_33_a_red_caesarean_wound_is_same_day() -> None:
+    for path, text in (("guidelines/en/pregnancy-warning-signs.md", "had a c-section 2 weeks ago, one end of the scar has gone red and hot"),
+                       ("guidelines/zh/pregnancy-warning-signs-zh.md", "剖腹产两周了，刀口有一头发红，流了点脓")):
+        found = criteria_of(_guideline_passages(path))
+        facts = extract_facts(text, age=30, sex="female", pregnant=False)
+        assert "urgent" in {m.level for m in match_criteria(facts, found)}, text
+        # the caesarean without a sign of infection is not
+        calm = extract_facts("had a c-section 2 weeks ago, the scar looks fine, just tired" if "en/" in path else "剖腹产两周了，刀口长得挺好",
+                             age=30, sex="female", pregnant=False)
+        assert "urgent" not in {m.level for m in match_criteria(calm, found)}, path

@@ -395,6 +395,17 @@ _USUAL_PATTERN = re.compile(r"\b(?:same as (?:always|usual|ever|before|last time
 _POSTNATAL = re.compile(r"\b(?:given birth|gave birth|had my baby|since (?:the birth|having (?:the|my) baby|i had (?:the|my) baby)|"
                         r"after the birth|post-?natal|post-?partum|c-? ?section|ca?esarean)\b|生完(?:孩子|宝宝)|生了孩子|产后|坐月子|月子里|出了月子|剖腹产|剖宫产",
                         re.I)
+# a pregnancy that has just ended: a birth, a miscarriage, an ectopic pregnancy or a termination. Not pregnant now, and
+# still who the pregnancy guidelines (early-pregnancy problems, warning signs during and after pregnancy) are written for
+_PREGNANCY_ENDED = re.compile(r"\b(?:miscarr\w*|ectopic|termination|abortion|lost the baby|lost my baby|erpc)\b|流产|小产|宫外孕|"
+                              r"人流|药流|清宫|胎停", re.I)
+
+
+def recently_pregnant(symptoms: str) -> bool:
+    """True when the message tells of a pregnancy that has just ended (a birth, a miscarriage, an ectopic pregnancy)."""
+    return bool(_POSTNATAL.search(symptoms) or _PREGNANCY_ENDED.search(symptoms))
+
+
 # a woman's own baby of weeks or months ("my baby is 5 weeks old", "宝宝两个月大"): she gave birth within the year
 _OWN_BABY = re.compile(r"\b(?:my )?(?:baby|newborn|son|daughter|little one) (?:is|was born) (?:\d+|a few|two|three|four|five|six|seven|eight|nine|ten|eleven) "
                        r"(?:weeks?|months?)(?: old| ago)?\b|(?:宝宝|孩子|娃)(?:才|刚)?(?:\d+|[一二两三四五六七八九十]+)(?:个)?(?:周|星期|月)大?", re.I)
@@ -719,7 +730,21 @@ def _more_often_than_usual(symptoms: str) -> bool:
     if usual:
         # "normally maybe once a fortnight ... using it most days": a daily word said as now is once a day
         now += [1.0 for m in _DAILY.finditer(symptoms) if not _said_as_usual(symptoms, m.start())]
+    elif (change := _CHANGE.search(symptoms)) is not None:
+        # no usual-word at the count, but a change told after it: "i use my blue inhaler maybe once a month. since a cold
+        # 2 weeks ago im needing it every day" (the count before the change is the usual one, what follows is now)
+        # (what is now is told in the change's own sentence: "hasn't happened since 2024. also ... every day" is not)
+        cut = change.start()
+        end = next((m.start() for m in re.finditer(r"[.!?。！？]", symptoms) if m.start() > cut), len(symptoms))
+        counts = [(m.start(), _rate(m, zh)) for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)) for m in rx.finditer(symptoms)]
+        usual = [r for at, r in counts if at < cut]
+        now = [r for at, r in counts if cut < at < end] + [1.0 for m in _DAILY.finditer(symptoms) if cut < m.start() < end]
     return bool(now and usual and max(now) >= 2 * max(usual))
+
+
+# where a message turns from how things were to how they are now
+_CHANGE = re.compile(r"\b(?:since|but now|lately|these days|this week|the last (?:few|couple of) (?:days|weeks))\b|最近|这几天|"
+                     r"这两天|这周|这两周|这个礼拜|这礼拜", re.I)
 
 
 def _said_as_usual(symptoms: str, start: int) -> bool:
