@@ -168,9 +168,8 @@ def _clause_tokens(clause: str) -> set[str]:
             # "没有胸闷气短": a cue before a run of concepts denies each of them
             zh_neg = bool(re.search("(没有|没|无|不|未|否认)[出有起见长]?(?:手脚|手指|脚趾|手|脚|腿|胳膊|脸|嘴唇|嘴|身上|全身)?\\s*"
                                     "(c[a-z_]+\\s*)*$", clause[max(0, m.start() - 60):m.start()]))
-            # "视力也正常", "胸口都没问题", "视力没变化": a sign said to be normal or unchanged is denied
-            zh_neg = zh_neg or bool(re.match("\\s*(?:也|都|还|一切)?(?:正常|没问题|没有问题|挺好|没(?:有|什么|啥)?(?:变化|改变)|没变)",
-                                             clause[m.end():m.end() + 8]))
+            # "视力也正常", "胸口都没问题": a sign said to be normal is denied
+            zh_neg = zh_neg or bool(re.match("\\s*(?:也|都|还|一切)?(?:正常|没问题|没有问题|挺好)", clause[m.end():m.end() + 8]))
             denied = zh_neg or (neg_start is not None and m.start() >= neg_start) or (fine and (tok in _body_words() or tok in _FACULTY))
             out.add(f"not_{tok}" if denied else tok)
             continue
