@@ -722,11 +722,9 @@ def _more_often_than_usual(symptoms: str) -> bool:
     """A count per period said now is at least twice one said as usual: "her blue inhaler 4 or 5 times a week when it's
     usually once a fortnight", "平时两周用一次，这两周一周用四五次". A usual count is one a usual-word ("usually", "used
     to", "平时") comes just before, in the same clause."""
-    now: list[float] = []
-    usual: list[float] = []
-    for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)):
-        for m in rx.finditer(symptoms):
-            (usual if _said_as_usual(symptoms, m.start()) else now).append(_rate(m, zh))
+    counts = [(m.start(), _rate(m, zh)) for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)) for m in rx.finditer(symptoms)]
+    usual = [r for at, r in counts if _said_as_usual(symptoms, at)]
+    now = [r for at, r in counts if not _said_as_usual(symptoms, at)]
     if usual:
         # "normally maybe once a fortnight ... using it most days": a daily word said as now is once a day
         now += [1.0 for m in _DAILY.finditer(symptoms) if not _said_as_usual(symptoms, m.start())]
@@ -736,7 +734,6 @@ def _more_often_than_usual(symptoms: str) -> bool:
         # (what is now is told in the change's own sentence: "hasn't happened since 2024. also ... every day" is not)
         cut = change.start()
         end = next((m.start() for m in re.finditer(r"[.!?。！？]", symptoms) if m.start() > cut), len(symptoms))
-        counts = [(m.start(), _rate(m, zh)) for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)) for m in rx.finditer(symptoms)]
         usual = [r for at, r in counts if at < cut]
         now = [r for at, r in counts if cut < at < end] + [1.0 for m in _DAILY.finditer(symptoms) if cut < m.start() < end]
     return bool(now and usual and max(now) >= 2 * max(usual))
