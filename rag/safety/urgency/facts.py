@@ -723,8 +723,10 @@ def _more_often_than_usual(symptoms: str) -> bool:
     usually once a fortnight", "平时两周用一次，这两周一周用四五次". A usual count is one a usual-word ("usually", "used
     to", "平时") comes just before, in the same clause."""
     counts = [(m.start(), _rate(m, zh)) for rx, zh in ((_FREQ_EN, False), (_FREQ_ZH, True)) for m in rx.finditer(symptoms)]
-    usual = [r for at, r in counts if _said_as_usual(symptoms, at)]
-    now = [r for at, r in counts if not _said_as_usual(symptoms, at)]
+    usual: list[float] = []
+    now: list[float] = []
+    for at, rate in counts:
+        (usual if _said_as_usual(symptoms, at) else now).append(rate)
     if usual:
         # "normally maybe once a fortnight ... using it most days": a daily word said as now is once a day
         now += [1.0 for m in _DAILY.finditer(symptoms) if not _said_as_usual(symptoms, m.start())]
