@@ -2750,3 +2750,65 @@ def test_round_33_a_red_caesarean_wound_is_same_day() -> None:
         calm = extract_facts("had a c-section 2 weeks ago, the scar looks fine, just tired" if "en/" in path else "剖腹产两周了，刀口长得挺好",
                              age=30, sex="female", pregnant=False)
         assert "urgent" not in {m.level for m in match_criteria(calm, found)}, path
+
+
+# --- round 35 (docs/urgency.md "Round 35"): denials inside a Chinese rule's gap, shivering and the loin in lay Chinese,
+# a kitchen full of smoke, a safety net heard, "bring them back", and the c-section wound list whole in every chunk ------
+
+
+def test_round_35_a_chinese_rule_gap_holds_no_denial() -> None:
+    from rag.safety.triage import triage
+
+    calm = "我妈74，今天早上量了185/125，再量还是182/121。她说没头晕没头疼，胸口也不闷，该干啥干啥。"
+    assert "hypertensive_emergency" not in {f.rule_id for f in triage(calm, age=74).red_flags}
+    assert "hypertensive_emergency" in {f.rule_id for f in triage("我妈74，量了185/125，胸口很闷，头疼", age=74).red_flags}
+    hives = "荨麻疹反反复复两个多月了，吃氯雷他定就能压住。嘴唇喉咙从来没肿过，喘气也正常。"
+    assert "anaphylaxis" not in {f.rule_id for f in triage(hives, age=35).red_flags}
+
+
+def test_round_35_lay_chinese_shivering_and_loin_pain_and_english_smoke_and_a_rough_voice() -> None:
+    from rag.safety.urgency.terms import _tokens
+
+    kidney = _tokens("今天左边后腰 肋骨下面那块疼 下午烧到38.8 冷的直打哆嗦")
+    assert {"cloin_pain", "crigors"} <= kidney and "cchest_pain" not in kidney
+    assert "cchest_pain" in _tokens("右边肋骨疼，一按就疼")  # the ribs themselves are still the chest wall
+    assert {"csmoke_filled", "choarse"} <= _tokens("kitchen was full of smoke for a few mins, today my voice is going rough")
+    assert "back" not in _tokens("the form says bring them back in 4 weeks") and "back" in _tokens("my back hurts")
+    assert "cdrowsy" in _tokens("宝宝出生20天，叫她也不怎么醒")
+
+
+def test_round_35_a_kitchen_full_of_smoke_after_a_burn_is_an_emergency() -> None:
+    found = criteria_of(_guideline_passages("guidelines/en/burns.md"))
+    facts = extract_facts("pan caught fire last night, burnt my hand, the kitchen was full of smoke for a few minutes", age=40)
+    assert "emergency" in {m.level for m in match_criteria(facts, found)}
+
+
+def test_round_35_a_safety_net_heard_is_no_worsening() -> None:
+    told = "tummy bug since yesterday, keeping drinks down. the 111 site said come back if it gets worse - how would I know?"
+    assert "cworse" not in extract_facts(told, age=30).tokens
+    assert "cworse" not in extract_facts("女儿感冒第四天，医生说不好再来，这样算好了吧", age=4).tokens
+    assert "cworse" in extract_facts("it's getting worse, and the GP said come back if it gets worse", age=30).tokens
+
+
+def test_round_35_pus_with_no_cough_is_one_sore_throat_criterion() -> None:
+    found = criteria_of(_guideline_passages("guidelines/zh/sore-throat-zh.md"))
+    no_cough = extract_facts("嗓子疼第二天，没发烧，不咳嗽，喝水吃饭都还行", age=30)
+    assert "soon" not in {m.level for m in match_criteria(no_cough, found)}
+    pus = extract_facts("嗓子疼第二天，照镜子看扁桃体上有脓，不咳嗽", age=30)
+    assert "soon" in {m.level for m in match_criteria(pus, found)}
+
+
+def test_round_35_every_chunk_of_the_chinese_caesarean_list_is_same_day(minilm) -> None:
+    from pathlib import Path
+
+    from ingest.prepare import ChunkParams, prepare_text
+    from rag.settings import load_settings
+
+    path = Path(__file__).resolve().parent.parent / "guidelines/zh/pregnancy-warning-signs-zh.md"
+    prepared = prepare_text(path, ChunkParams.from_settings(load_settings(), minilm.max_tokens), {}, minilm.count_tokens)
+    assert not prepared.error
+    passages = [Passage(chunk_id=f"c{i}", doc_id="pregnancy-warning-signs-zh", title="孕期及产后危险信号", publisher="t",
+                        version="t", source=str(path), section=c.section, page_start=1, page_end=1, text=c.text, language="zh")
+                for i, c in enumerate(prepared.chunks)]
+    wound = [c for c in criteria_of(passages) if "剖宫产伤口" in c.text]
+    assert len(wound) >= 4 and {c.level for c in wound} == {"urgent"}, [(c.level, c.text) for c in wound]
