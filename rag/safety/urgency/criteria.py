@@ -274,7 +274,7 @@ _INTENSIFIERS = frozenset({"very", "extremely", "quite", "really", "more", "less
 # Chinese list parts that continue the one before ("…排气，同时呕吐、肚子胀大", "从肚脐周围开始、后来转移到右下腹"), a sign
 # that comes with others ("心慌同时伴有胸痛、胸口压迫感或胸口发紧"; "皮疹按压不褪色伴发热或精神差": a listless feverish child
 # without a rash is not this red flag), and where the conditions end (可能是…, 请…)
-_ZH_THEN = re.compile(r"\s*(?:同时|并且|而且|后来|然后|之后|随后|又(?!或))")
+_ZH_THEN = re.compile(r"\s*(?:同时|并且|而且|后来|然后|之后|随后)")
 _ZH_HEAD_WITH = re.compile(r"^(.+?(?:同时)?伴有?)(?=.)")
 _ZH_ADVICE = re.compile(r"就医|就诊|拨打|急诊|门诊|联系|看医生")
 _ZH_END = re.compile(r"\s*(?:可能是|可能为|提示|请|需要|需|应)")

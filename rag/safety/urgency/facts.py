@@ -492,12 +492,6 @@ _WONDERS = re.compile(r"\b(?:could|can|might|may|would)\s+(?:it|this|these|that|
                       r"dangerous)\b[^?.!\n]{0,30}\?|(?:会不会|是不是|难道)(?:是|得了|感染了)?[^？?。！\n]{1,20}[？?]", re.IGNORECASE)
 
 
-# the safety net someone gave ("come back if it gets worse", "不好再来"): advice heard, not a course the patient reports
-_SAFETY_NET = re.compile(r"\b(?:come|go|call|ring|phone|get|check) back(?: in| to (?:us|them|the \w+))?\s+(?:if|should)\s+"
-                         r"(?:it|things|this|that|she|he|they|you|symptoms?|anything)\s+(?:gets?|get|goes|go|becomes?|turns?)\s+worse\b|"
-                         r"(?:如果|要是)?(?:不好|加重|严重|厉害)了?(?:再|就)(?:来|去|复诊|回来|找)", re.IGNORECASE)
-
-
 def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = None, pregnant: bool | None = None,
                   duration: str | None = None) -> Facts:
     """Numbers and words of the patient's own text, with the request's structured fields taking precedence."""
@@ -565,7 +559,7 @@ def extract_facts(symptoms: str, *, age: float | None = None, sex: str | None = 
     said = any(not denies_pregnancy(low, m.start()) for m in re.finditer(r"\bpregnant\b|怀孕|孕\d|孕期", low))
     if is_pregnant is None and (preg or said):
         is_pregnant = True
-    tokens = set(_tokens(_SAFETY_NET.sub(" ", _WONDERS.sub(" ", symptoms))))
+    tokens = set(_tokens(_WONDERS.sub(" ", symptoms)))
     if "crecur" in tokens and _INTERMITTENT.search(symptoms) \
             and (max(durations) < 2 if durations else bool(_JUST_NOW.search(symptoms))) \
             and "crecur" not in _tokens(_INTERMITTENT.sub(" ", _WONDERS.sub(" ", symptoms))):

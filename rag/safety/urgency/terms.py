@@ -218,8 +218,7 @@ _PART_PAIN = (
     (re.compile(r"\b(?:belly|stomach|tummy|abdomen|abdominal|gut)\b|肚子|胃|小腹|下腹"), "ctummy_pain"),
     (re.compile(r"\b(?:pee(?:s|d|ing)?|wee(?:s|d|ing|ed|y)?|urin\w*|cpee_trouble|cblood_urine)\b|小便|撒尿|尿尿|排尿"), "curine_pain"),
     (re.compile(r"\bhead\b|脑袋"), "cheadache"),
-    (re.compile(r"\bribs?\b|\bribcage\b|肋骨(?!下)|胸口|胸部"), "cchest_pain"),  # "sore ribs when I twist": chest (wall) pain;
-    # under the ribs (肋骨下面, 肋下) is the belly or the loin, not the chest
+    (re.compile(r"\bribs?\b|\bribcage\b|肋骨|肋下|胸口|胸部"), "cchest_pain"),  # "sore ribs when I twist": chest (wall) pain
     (re.compile(r"\bthroat\b|嗓子|喉咙"), "csore_throat"),  # "my throat has gone sore"
 )
 
@@ -256,10 +255,10 @@ def _bigrams(s: str, keep_single: bool = False) -> set[str]:
 _ZH_FUNCTION = re.compile("[的了着和与及或并且也还又就都很太更最把让给在是有要可先时伴起到得之其而但却吧吗呢啊请如]")
 
 
-# "the results came back", "back from Spain", "a while back", "bring them back": not the back of the body
+# "the results came back", "back from Spain", "a while back": not the back of the body
 _NOT_THE_BACK = re.compile(r"\b(came|come|comes|got|get|gets|getting|went|go|goes|going|been|brought|bring|called|rang|ring|wrote|write|"
                            r"sent|send|looked|look|results?|tests?|bloods?|cblood_test|stepped|step|fight|fought|hold|held|cut|cutting|"
-                           r"pay|paid|put|moved|move|settle|settled|take|took|give|gave|hand|handed)\s+(?:(?:it|them|him|her|me|us|these|those)\s+)?back\b(?!\s*(?:pain|ache|aches|spasms?|problems?|trouble|injur\w*|"
+                           r"pay|paid|put|moved|move|settle|settled)\s+back\b(?!\s*(?:pain|ache|aches|spasms?|problems?|trouble|injur\w*|"
                            r"muscles?|of\b|is\b|was\b|has\b|hurts?\b|went\b|cpain))|\bback\s+(?=from\b|home\b|to (?:work|normal|school|bed|sleep)\b)|"
                            r"\b(a while|years|months|weeks|way|days|ages)\s+back\b|\b(?:there|and)\s+back\b(?=\s*(?:$|[.,;!?]|again))", re.IGNORECASE)
 
