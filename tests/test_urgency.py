@@ -2750,3 +2750,41 @@ def test_round_33_a_red_caesarean_wound_is_same_day() -> None:
         calm = extract_facts("had a c-section 2 weeks ago, the scar looks fine, just tired" if "en/" in path else "剖腹产两周了，刀口长得挺好",
                              age=30, sex="female", pregnant=False)
         assert "urgent" not in {m.level for m in match_criteria(calm, found)}, path
+
+
+# --- round 36 (docs/urgency.md "Round 36"): recognitions added, nothing taken away: shivering in lay Chinese, a voice
+# going rough, a kitchen full of smoke, a baby that does not really wake, and the c-section wound list whole in every chunk
+
+
+def test_round_36_lay_words_for_rigors_hoarseness_smoke_and_a_drowsy_baby() -> None:
+    from rag.safety.urgency.terms import _tokens
+
+    assert "crigors" in _tokens("下午烧到38.8 冷的直打哆嗦")
+    assert {"csmoke_filled", "choarse"} <= _tokens("kitchen was full of smoke for a few mins, today my voice is going rough")
+    assert "csmoke_filled" in _tokens("屋里全是烟，呛了半天")
+    assert "cdrowsy" in _tokens("宝宝出生20天，叫她也不怎么醒")
+    assert "csmoke_filled" not in _tokens("he smokes twenty a day and the car smells of smoke")
+
+
+def test_round_36_a_kitchen_full_of_smoke_after_a_burn_is_an_emergency() -> None:
+    found = criteria_of(_guideline_passages("guidelines/en/burns.md"))
+    facts = extract_facts("pan caught fire last night, burnt my hand, the kitchen was full of smoke for a few minutes", age=40)
+    assert "emergency" in {m.level for m in match_criteria(facts, found)}
+    small = extract_facts("splashed hot water on my hand making tea, small red patch, no blister", age=40)
+    assert "emergency" not in {m.level for m in match_criteria(small, found)}
+
+
+def test_round_36_every_chunk_of_the_chinese_caesarean_list_is_same_day(minilm) -> None:
+    from pathlib import Path
+
+    from ingest.prepare import ChunkParams, prepare_text
+    from rag.settings import load_settings
+
+    path = Path(__file__).resolve().parent.parent / "guidelines/zh/pregnancy-warning-signs-zh.md"
+    prepared = prepare_text(path, ChunkParams.from_settings(load_settings(), minilm.max_tokens), {}, minilm.count_tokens)
+    assert not prepared.error
+    passages = [Passage(chunk_id=f"c{i}", doc_id="pregnancy-warning-signs-zh", title="孕期及产后危险信号", publisher="t",
+                        version="t", source=str(path), section=c.section, page_start=1, page_end=1, text=c.text, language="zh")
+                for i, c in enumerate(prepared.chunks)]
+    wound = [c for c in criteria_of(passages) if "剖宫产伤口" in c.text]
+    assert len(wound) >= 4 and {c.level for c in wound} == {"urgent"}, [(c.level, c.text) for c in wound]
