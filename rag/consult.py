@@ -65,6 +65,7 @@ from rag.safety.urgency import (
     fallback_department,
     valid_department,
 )
+from rag.safety.urgency.facts import recently_pregnant
 from rag.text import detect_language, words
 from rag.types import Passage
 
@@ -267,8 +268,6 @@ def _triage(request: ConsultRequest, intake: Intake, embedder: Embedder | None =
 
 
 def _patient(request: ConsultRequest) -> PatientContext:
-    from rag.safety.urgency.facts import recently_pregnant
-
     pregnant = request.pregnant
     if pregnant is False and request.sex != "male" and recently_pregnant(request.symptoms):
         # not pregnant now, but a pregnancy has just ended (a miscarriage 17 days ago, a birth 6 days ago): the pregnancy

@@ -718,6 +718,11 @@ def _rate(m: re.Match[str], zh: bool) -> float:
     return (_TIMES.get(word) or _num(word) or 1) / _PERIOD_DAYS[m.group(2).lower()]
 
 
+# where a message turns from how things were to how they are now
+_CHANGE = re.compile(r"\b(?:since|but now|lately|these days|this week|the last (?:few|couple of) (?:days|weeks))\b|最近|这几天|"
+                     r"这两天|这周|这两周|这个礼拜|这礼拜", re.I)
+
+
 def _more_often_than_usual(symptoms: str) -> bool:
     """A count per period said now is at least twice one said as usual: "her blue inhaler 4 or 5 times a week when it's
     usually once a fortnight", "平时两周用一次，这两周一周用四五次". A usual count is one a usual-word ("usually", "used
@@ -739,11 +744,6 @@ def _more_often_than_usual(symptoms: str) -> bool:
         usual = [r for at, r in counts if at < cut]
         now = [r for at, r in counts if cut < at < end] + [1.0 for m in _DAILY.finditer(symptoms) if cut < m.start() < end]
     return bool(now and usual and max(now) >= 2 * max(usual))
-
-
-# where a message turns from how things were to how they are now
-_CHANGE = re.compile(r"\b(?:since|but now|lately|these days|this week|the last (?:few|couple of) (?:days|weeks))\b|最近|这几天|"
-                     r"这两天|这周|这两周|这个礼拜|这礼拜", re.I)
 
 
 def _said_as_usual(symptoms: str, start: int) -> bool:
