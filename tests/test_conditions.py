@@ -101,3 +101,34 @@ def test_every_drafted_condition_survives_verification_with_its_code():
 
 def test_no_passages_no_conditions():
     assert conditions_from_evidence("fever", [], "en") == []
+
+
+def test_chinese_words_that_name_no_symptom_are_no_evidence_and_not_shown():
+    # "一天比一天好" holds 多/比/天, "行吗" 行: none is a symptom, and "多" matched the cough guideline's "多由感冒…引起"; the
+    # rationale said "您提到的多、咳嗽"
+    from rag.answer.conditions import _names_nothing
+
+    assert all(_names_nothing(w) for w in ("多", "比", "天", "第", "行", "急", "有点", "感觉", "整体", "一天", "医院", "宝宝"))
+    assert not any(_names_nothing(w) for w in ("咳嗽", "嗓子哑", "疼", "腿", "肿", "痒", "cough"))
+    got = conditions_from_evidence("阳了第5天，烧退了一天多了，就是还有点咳嗽嗓子哑，整体感觉一天比一天好",
+                                   _guideline("cough-zh", "zh"), "zh", limit=6)
+    assert got and all(c.matched for c in got)
+    assert not any(w in c.matched for c in got for w in ("多", "比", "天", "一天", "整体", "有点", "感觉"))
+    # a sentence that shares only such words with the complaint offers no condition: "用" is all that "用很烫的水泡脚"
+    # shares with the sprains guideline's "可以使用护具"
+    ps = [Passage(chunk_id="c", doc_id="d", title="t", publisher="p", version="1", source="s", section="x", page_start=1,
+                  page_end=1, text="扭伤后可以使用护具保护。", language="zh", score=0.8)]
+    assert conditions_from_evidence("冬天天天晚上用很烫的水泡脚", ps, "zh") == []
+
+
+def test_what_a_medicine_treats_is_no_cause():
+    # the sore-throat guideline's same-day item about carbimazole, "一种治疗甲亢的甲状腺药物", names no 甲亢 as the cause of a
+    # pregnant woman's sore throat
+    ps = _guideline("sore-throat-zh", "zh")
+    names = {c.canonical for c in conditions_from_evidence("怀孕5个月了，这两天嗓子疼，低烧37.8", ps, "zh", limit=8)}
+    assert names and "hyperthyroidism" not in names
+    en = [Passage(chunk_id="c", doc_id="d", title="t", publisher="p", version="1", source="s", section="x", page_start=1,
+                  page_end=1, text="A sore throat in someone taking a medicine used to treat an overactive thyroid needs a "
+                  "blood test the same day. Glandular fever causes a sore throat.", language="en", score=0.8)]
+    got = {c.canonical for c in conditions_from_evidence("sore throat", en, "en", limit=6)}
+    assert "hyperthyroidism" not in got and "infectious mononucleosis" in got

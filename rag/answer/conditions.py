@@ -108,7 +108,9 @@ _WEAK = frozenset("need needs all go going time times feel feeling felt very had
                   # how long and how often: a duration is no symptom ("for about 20 minutes" names no arrhythmia's "minutes")
                   "minute minutes hour hours month months year years every afterwards come comes came "
                   # what the patient does with a medicine names no condition ("take medicines that may be affected")
-                  "take takes taking took taken give gives giving gave given".split())
+                  "take takes taking took taken give gives giving gave given "
+                  # where the patient is or goes: "when can I go back to work" names no cause
+                  "work office job school".split())
 # a condition named as a risk group or history ("people with diabetes", "糖尿病患者") is not offered as a cause
 _RISK_BEFORE = re.compile(r"(?:people|those|patients|anyone|someone|adults|children|women|men)\s+(?:who\s+have\s+|with\s+)"
                           r"(?:\w+\s+){0,2}$|(?:history\s+of|known|have\s+had|if\s+you\s+have|living\s+with)\s+(?:\w+\s+){0,2}$"
@@ -117,9 +119,26 @@ _RISK_AFTER = re.compile(r"^(?:患者|病人|人群|病史|的人|者)")
 _PREVENT = re.compile(r"(?:avoid|prevent|preventing|reduce\s+the\s+risk\s+of|protect\s+against|预防|避免|防止)\s*(?:\w+\s+){0,3}$",
                       re.IGNORECASE)
 
+# a condition named as what a medicine treats ("一种治疗甲亢的药物", "a medicine used to treat an overactive thyroid")
+_TREATS = re.compile(r"治疗\s*$|\b(?:used (?:to treat|for)|to treat|medicines? for|tablets? for|drugs? for)\s+(?:\w+\s+){0,2}$",
+                     re.IGNORECASE)
+
 
 # Chinese words that are grammar, not symptoms ("胸口像被压着一样痛" is not like a headache "像被箍住一样")
 _ZH_FUNCTION = frozenset("的了着过是在有和就不也都很吗呢吧啊像被把一样些个这那我你他她它们得地么什怎还又再才")
+# a one-character Chinese word is a symptom or a body part only when it is one of these ("痒", "吐", "肿", "腿"); the rest ("多" in 一天比一天好,
+# "行" in 行吗, "急" in 又疼又急, "天", "第", "度") are grammar, counts or units, and matched a guideline's 急性 or 多数
+_ZH_SIGN_CHARS = frozenset("痒疼痛晕吐咳喘肿胀麻烫酸泻抖闷烧红黄血痰汗尿脓渴哑累困冷热青紫肥瘦"
+                           "头脸眼耳鼻嘴牙舌喉颈胸背腰腹肚胃肝肾肺心手臂腿膝脚足皮")
+# Chinese words of a complaint that say nothing about which condition it is, as _WEAK for English: when, how much,
+# how it feels to be asking, who was asked, where the patient is
+_ZH_WEAK = frozenset(
+    "已经 有点 有些 一点 一些 感觉 觉得 整体 开始 今天 昨天 前天 明天 后天 上午 中午 下午 晚上 早上 早晨 夜里 半夜 最近 "
+    "这两天 这几天 前几天 这阵子 偶尔 另外 还是 就是 但是 可是 因为 所以 然后 现在 以前 之前 之后 后来 一直 一阵阵 一阵 "
+    "加点 右边 左边 两边 一下 怎么办 需要 可以 能不能 要不要 是不是 应该 医生 医院 看病 问问 一天 整天 每天 平时 时候 "
+    "时不时 经常 总是 老是 不知道 怎么 什么 为什么 担心 害怕 请问 谢谢 家里 家里人 上班 单位 领导 学校 不要 "
+    # who the patient is or who asks
+    "宝宝 宝贝 孩子 小孩 儿子 女儿 老公 老婆 婆婆 奶奶 爷爷 姥姥 姥爷 我爸 我妈 爸爸 妈妈".split())
 
 
 def _words(text: str) -> set[str]:
@@ -128,6 +147,13 @@ def _words(text: str) -> set[str]:
     if has_cjk(text):
         out |= {w for w in chinese_content_words(text) if not set(w) <= _ZH_FUNCTION}
     return out
+
+
+def _names_nothing(label: str) -> bool:
+    """A Chinese word of the complaint that names no symptom, sign or body part ("多", "行", "有点", "医院"): it still
+    counts in how much of the complaint a sentence shares, as it always has, but it is no evidence that a sentence is
+    about the complaint, and a rationale does not say the patient mentioned it."""
+    return has_cjk(label) and (label in _ZH_WEAK or (len(label) == 1 and label not in _ZH_SIGN_CHARS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +276,8 @@ def _passage_mentions(text: str) -> tuple[tuple[str, bool, tuple[tuple[terms.Con
             before = sentence[max(0, m.start - 40):m.start]
             if _PREVENT.search(before):
                 continue  # "avoid long periods of dehydration" names no cause
+            if _TREATS.search(before) and (not has_cjk(m.alias) or sentence[m.end:m.end + 1] == "的"):
+                continue  # what a medicine is for is no cause: "卡比马唑（一种治疗甲亢的甲状腺药物…）的人嗓子疼" names no 甲亢
             risk = bool(_RISK_BEFORE.search(before) or _RISK_AFTER.match(sentence[m.end:m.end + 3]))
             # chronic illness, said of this mention (its clause) or of the whole list (the lead-in)
             clause = _clause_of(sentence, m.start, m.end)
@@ -276,9 +304,11 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
     best: dict[str, ConditionCandidate] = {}
     for n, p in enumerate(passages, start=1):
         p_score, p_found = _match(p.text, concepts)
+        p_told = [w for w in p_found if not _names_nothing(w)]
         for sentence, child, mentions in _passage_mentions(p.text):
             s_score, s_found = _match(sentence, concepts)
-            if not s_found and not p_found:
+            s_found = [w for w in s_found if not _names_nothing(w)]
+            if not s_found and not p_told:
                 continue
             score = 0.55 * s_score + 0.30 * p_score + 0.15 * max(0.0, min(1.0, p.score))
             if age is not None and age >= 16 and child:
@@ -298,9 +328,9 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
                 if quote != sentence:
                     # the patient's words said in the quoted item (else those its passage shares)
                     _, q_found = _match(quote, concepts)
-                    s_found = q_found
+                    s_found = [w for w in q_found if not _names_nothing(w)]
                 in_sentence = bool(s_found)
-                shown = _shown(query, [w for w in (s_found or p_found)
+                shown = _shown(query, [w for w in (s_found or p_told)
                                        if getattr(terms.condition(w), "name", None) != m.name])
                 best[m.name] = ConditionCandidate(
                     name=m.name_zh if language == "zh" else m.name, canonical=m.name, icd10=m.icd10,
