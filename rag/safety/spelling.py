@@ -19,8 +19,9 @@ Patients write "brethless", "dizzey", "chestpain", "cant breathe", "u", "bc", an
 * a long unpunctuated run-on cut into clauses with a comma before a connective ("and then", "but", "because",
   "so", "and she ...") so that negation and the meaning layer read one clause at a time.
 
-In Chinese, a pinyin keyboard's typos of symptom words are corrected (头通 -> 头痛, 发骚 -> 发烧), and "die" typed into
-a sentence is 死; everything else passes through unchanged. The raw text is never logged and stays as the
+In Chinese, a pinyin keyboard's typos of symptom words are corrected (头通 -> 头痛, 发骚 -> 发烧), "die" typed into
+a sentence is 死, and Cantonese typed as spoken is written in Mandarin words (冇力 -> 没力, 叫唔醒 -> 叫不醒, 透唔到气 ->
+喘不上气) when the message holds a character only Cantonese uses; everything else passes through unchanged. The raw text is never logged and stays as the
 patient wrote it in the audit record; only the safety layers read this version.
 """
 
@@ -383,12 +384,38 @@ _ZH_SPLIT_VERB = re.compile(
     "(烧|血|稀|肚子|筋|喷嚏|汗|伤|暑|枕|炎|疹子|水泡|泡|跤)(?![压糖管检常脂型丝口疤衫])")
 
 
+# Cantonese typed as it is spoken (冇 for 没, 唔 for 不, 咗 for 了, 叫唔醒, 透唔到气, 有咗bb): written in the Mandarin words the
+# rules and the ladder know, only where a character that written Mandarin never uses marks the message as Cantonese.
+# Phrases first, then single words; 食 and 饮 only as eating and drinking (not 食物, 饮食), 痕 only as an itch (not 疤痕)
+_YUE_MARK = re.compile(r"[冇咗嘢佢喺啲嘅嚟睇瞓攰唔嘥冚攞揸乜嗰]|琴日|寻日|而家|啱啱|点算|头赤")
+_YUE = _compiled((
+    (r"有咗(?:bb|BB|个bb|个BB|bb仔|BB仔|个仔|个女)?", "怀孕了"), (r"唔该", "麻烦"), (r"唔知", "不知道"), (r"唔係|唔系", "不是"),
+    (r"(?:透|唞|抖)(?:唔|不)(?:到|过|切)气", "喘不上气"), (r"叫(?:极|咗好耐)?都?(?:唔|不)醒", "叫不醒"),
+    (r"讲(?:嘢|野)?(?:唔|不)(?:清|清楚)", "说话不清"), (r"讲唔(?:到|出)嘢", "说不出话"), (r"讲(?:嘢|野)", "说话"),
+    (r"(?<=心口|胸口)(好|很|有啲|有点|成日)?翳", r"\1闷"), (r"头赤", "头痛"), (r"肚屙", "拉肚子"), (r"屙(?=屎|血|水|稀|到)", "拉"),
+    (r"跌亲", "摔伤"), (r"跌低", "摔倒"), (r"撞亲", "撞伤"), (r"整亲", "弄伤"), (r"(?:琴|寻)晚", "昨晚"), (r"(?:琴|寻)日", "昨天"),
+    (r"而家", "现在"), (r"啱啱", "刚刚"), (r"头先", "刚才"), (r"成日", "总是"), (r"点(?:算|办)", "怎么办"), (r"乜嘢", "什么"),
+    (r"(?:半边|一边)面", "半边脸"), (r"面(?=歪|肿|麻)", "脸"), (r"半边身(?!体|子)", "半边身体"),
+    (r"食(?=咗|了|完|唔|不|嘢|药|饭|过|多|少|得|咩|乜|野)|(?<=[唔冇没不])食", "吃"), (r"饮(?=咗|了|完|水|奶|唔|不|多|少|得|过)|(?<=[唔冇没不])饮", "喝"),
+    (r"(?<![疤伤刀抓划])痕(?!迹)", "痒"), (r"冇", "没"), (r"唔", "不"), (r"咗", "了"), (r"嘢", "东西"), (r"佢", "他"), (r"喺", "在"),
+    (r"啲", "些"), (r"嘅", "的"), (r"嚟", "来"), (r"睇", "看"), (r"瞓", "睡"), (r"攰", "累"), (r"係", "是"), (r"咁", "这么"),
+))
+
+
+def _cantonese(text: str) -> str:
+    if not _YUE_MARK.search(text):
+        return text
+    for rx, word in _YUE:
+        text = rx.sub(word, text)
+    return text
+
+
 # English words typed into a Chinese sentence for a Chinese idiom: 疼得要die, 想die (死)
 _ZH_ENGLISH = re.compile(r"(?<=[\u3400-\u9fff])\s*die\b", re.IGNORECASE)
 
 
 def _zh(text: str) -> str:
-    text = _ZH_PINYIN_RX.sub(lambda m: _ZH_PINYIN[m.group(1).lower()], text)
+    text = _ZH_PINYIN_RX.sub(lambda m: _ZH_PINYIN[m.group(1).lower()], _cantonese(text))
     text = _zh_typos(_ZH_ENGLISH.sub("死", text))
     return _ZH_SPACE.sub("，", text)
 
