@@ -74,7 +74,9 @@ def test_adult_patient_ranks_child_sentences_lower():
     ps = _guideline("cough-zh", "zh")
     adult = [c.canonical for c in conditions_from_evidence("咳嗽", ps, "zh", limit=8, age=40)]
     anyone = [c.canonical for c in conditions_from_evidence("咳嗽", ps, "zh", limit=8)]
-    assert adult.index("croup") > anyone.index("croup")
+    assert adult.index("pertussis") > anyone.index("pertussis")
+    # croup, named in the same children's sentences, is not offered to an adult at all (can_have)
+    assert "croup" in anyone and "croup" not in adult
 
 
 def test_condition_from_a_risk_group_or_prevention_sentence_is_not_a_cause():
@@ -132,3 +134,24 @@ def test_what_a_medicine_treats_is_no_cause():
                   "blood test the same day. Glandular fever causes a sore throat.", language="en", score=0.8)]
     got = {c.canonical for c in conditions_from_evidence("sore throat", en, "en", limit=6)}
     assert "hyperthyroidism" not in got and "infectious mononucleosis" in got
+
+
+def test_a_condition_the_patient_cannot_have_is_not_offered():
+    from rag.answer.conditions import can_have
+
+    assert not can_have("chronic obstructive pulmonary disease", 6, "male")
+    assert can_have("chronic obstructive pulmonary disease", 60, None)
+    assert not can_have("giant cell arteritis", 39, "female") and can_have("giant cell arteritis", 72, "female")
+    assert not can_have("hyperemesis gravidarum", 0.08, "male") and not can_have("hyperemesis gravidarum", 30, "male")
+    assert not can_have("prostatitis", 40, "female") and not can_have("febrile seizure", 30, None)
+    assert can_have("migraine", None, None) and can_have("pre-eclampsia", None, None)
+    cough = _guideline("cough-zh", "zh")
+    child = [c.canonical for c in conditions_from_evidence("嗓子疼，还流清鼻涕咳嗽，低烧37.8", cough, "zh", limit=8, age=6)]
+    older = [c.canonical for c in conditions_from_evidence("嗓子疼，还流清鼻涕咳嗽，低烧37.8", cough, "zh", limit=8, age=60)]
+    assert "chronic obstructive pulmonary disease" not in child and "chronic obstructive pulmonary disease" in older
+    headache = _guideline("headache-zh", "zh")
+    q = "这一个月头疼的次数越来越多，一周三四次，布洛芬几乎天天吃"
+    assert "giant cell arteritis" not in {c.canonical for c in conditions_from_evidence(q, headache, "zh", limit=8, age=39,
+                                                                                        sex="female")}
+    assert "giant cell arteritis" in {c.canonical for c in conditions_from_evidence(q, headache, "zh", limit=8, age=72,
+                                                                                    sex="female")}

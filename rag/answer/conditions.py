@@ -26,7 +26,7 @@ from rag.answer.schema import Confidence, DraftCondition
 from rag.text import QUESTION_STOP, chinese_content_words, content_words, has_cjk
 from rag.types import Passage
 
-__all__ = ["ConditionCandidate", "conditions_from_evidence", "draft_conditions", "patient_terms"]
+__all__ = ["ConditionCandidate", "can_have", "conditions_from_evidence", "draft_conditions", "patient_terms"]
 
 _SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s+|(?<=[。！？；])|\n+")
 _MARKUP = re.compile(r"^\s*(?:[-*•#]+|\d+[.)])\s*|\*\*|__|\*")
@@ -254,6 +254,35 @@ def _rationale(language: str, matched: list[str], quote: str, in_sentence: bool)
     return template.format(said=joiner.join(shown), quote=quote)
 
 
+# who can have a condition at all, by canonical name: (lowest age, age it no longer occurs from, sex). A candidate the
+# patient cannot have is not offered, however well the words match ("COPD" for a six-year-old's cold, "giant cell
+# arteritis" for a 23-year-old's tension headaches, "hyperemesis gravidarum" for a four-week-old boy who vomits feeds)
+_PREGNANCY = (10.0, 60.0, "female")
+_WHO_CAN_HAVE: dict[str, tuple[float | None, float | None, str | None]] = {
+    "chronic obstructive pulmonary disease": (35.0, None, None),  # NICE NG115: considered over 35 with a risk factor
+    "giant cell arteritis": (50.0, None, None),  # ACR/EULAR 2022 classification: age 50 or over at diagnosis
+    "lung cancer": (18.0, None, None), "acute myocardial infarction": (18.0, None, None), "angina pectoris": (18.0, None, None),
+    "coronary artery disease": (18.0, None, None), "atrial fibrillation": (18.0, None, None), "osteoporosis": (18.0, None, None),
+    "prostatitis": (12.0, None, "male"),
+    "gestational diabetes": _PREGNANCY, "ectopic pregnancy": _PREGNANCY, "miscarriage": _PREGNANCY, "pre-eclampsia": _PREGNANCY,
+    "eclampsia": _PREGNANCY, "placental abruption": _PREGNANCY, "hyperemesis gravidarum": _PREGNANCY,
+    "postpartum hemorrhage": _PREGNANCY, "postpartum depression": (10.0, None, "female"),
+    "pelvic inflammatory disease": (10.0, None, "female"), "bacterial vaginosis": (10.0, None, "female"),
+    # conditions of babies and young children (NICE: bronchiolitis under 2, febrile seizures 6 months to 6 years)
+    "neonatal sepsis": (None, 0.25, None), "neonatal jaundice": (None, 0.25, None), "infant botulism": (None, 1.0, None),
+    "bronchiolitis": (None, 2.0, None), "roseola infantum": (None, 4.0, None), "febrile seizure": (None, 6.0, None),
+    "croup": (None, 16.0, None), "Kawasaki disease": (None, 16.0, None),
+}
+
+
+def can_have(canonical: str, age: float | None, sex: str | None) -> bool:
+    """False when the patient's age or sex rules the condition out (unknown age or sex rules nothing out)."""
+    low, high, only = _WHO_CAN_HAVE.get(canonical, (None, None, None))
+    if age is not None and ((low is not None and age < low) or (high is not None and age >= high)):
+        return False
+    return not (only and sex in {"male", "female"} and sex != only)
+
+
 def _level(score: float) -> Confidence:
     return "high" if score >= 0.5 else "medium" if score >= 0.25 else "low"
 
@@ -289,13 +318,14 @@ def _passage_mentions(text: str) -> tuple[tuple[str, bool, tuple[tuple[terms.Con
 
 
 def conditions_from_evidence(query: str, passages: list[Passage], language: str, *, limit: int = 3,
-                             age: float | None = None, exclude_patient_named: bool = False) -> list[ConditionCandidate]:
+                             age: float | None = None, exclude_patient_named: bool = False,
+                             sex: str | None = None) -> list[ConditionCandidate]:
     """Conditions named in the passages, best match to the patient's words first, one per condition.
 
     A sentence about chronic illness counts half for a complaint of two weeks or less (an acute cause,
     said in the mention's clause, a quarter more), and one about children half for a patient aged 16
     or more. `exclude_patient_named` leaves out conditions the
-    patient already named ("I have asthma")."""
+    patient already named ("I have asthma"); a condition the patient's age or sex rules out (`can_have`) is never offered."""
     from rag.safety.clauses import affirmed_text
 
     concepts = patient_terms(affirmed_text(query))  # "没有血" names no symptom to match
@@ -314,7 +344,7 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
             if age is not None and age >= 16 and child:
                 score *= 0.5
             for m, risk, chronic, acute, quote in mentions:
-                if exclude_patient_named and m.name in named:
+                if (exclude_patient_named and m.name in named) or not can_have(m.name, age, sex):
                     continue
                 m_score = score * (0.4 if risk else 1.0)
                 if days is not None and days <= 14 and chronic:
@@ -342,6 +372,6 @@ def conditions_from_evidence(query: str, passages: list[Passage], language: str,
 
 
 def draft_conditions(query: str, passages: list[Passage], language: str, *, limit: int = 3,
-                     age: float | None = None) -> list[DraftCondition]:
+                     age: float | None = None, sex: str | None = None) -> list[DraftCondition]:
     """conditions_from_evidence() as draft items for a generator."""
-    return [c.draft() for c in conditions_from_evidence(query, passages, language, limit=limit, age=age)]
+    return [c.draft() for c in conditions_from_evidence(query, passages, language, limit=limit, age=age, sex=sex)]

@@ -1827,7 +1827,7 @@ class ExtractiveGenerator:
         shown = [p if p.doc_id in keep else replace(p, text="") for p in request.passages]
         # (an episode the patient says is over names no condition: "上周感冒了，已经好了" is no cold now)
         found = conditions_from_evidence(_without_past_episodes(request.query, zh), shown, request.language,
-                                         limit=3 * MAX_CONDITIONS, age=request.age)
+                                         limit=3 * MAX_CONDITIONS, age=request.age, sex=request.sex)
 
         def fits(c: ConditionCandidate) -> bool:
             p = request.passages[c.passage - 1]
