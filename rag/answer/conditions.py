@@ -131,12 +131,13 @@ _ZH_FUNCTION = frozenset("的了着过是在有和就不也都很吗呢吧啊像
 _ZH_SIGN_CHARS = frozenset("痒疼痛晕吐咳喘肿胀麻烫酸泻抖闷烧红黄血痰汗尿脓渴哑累困冷热青紫肥瘦"
                            "头脸眼耳鼻嘴牙舌喉颈胸背腰腹肚胃肝肾肺心手臂腿膝脚足皮")
 # Chinese words of a complaint that say nothing about which condition it is, as _WEAK for English: when, how much,
-# how it feels to be asking, who was asked, where the patient is
+# how it feels to be asking, who was asked, where the patient is (question words such as 怎么办, 可以, 应该 never get
+# here: rag.text.chinese_content_words leaves them out)
 _ZH_WEAK = frozenset(
     "已经 有点 有些 一点 一些 感觉 觉得 整体 开始 今天 昨天 前天 明天 后天 上午 中午 下午 晚上 早上 早晨 夜里 半夜 最近 "
     "这两天 这几天 前几天 这阵子 偶尔 另外 还是 就是 但是 可是 因为 所以 然后 现在 以前 之前 之后 后来 一直 一阵阵 一阵 "
-    "加点 右边 左边 两边 一下 怎么办 需要 可以 能不能 要不要 是不是 应该 医生 医院 看病 问问 一天 整天 每天 平时 时候 "
-    "时不时 经常 总是 老是 不知道 怎么 什么 为什么 担心 害怕 请问 谢谢 家里 家里人 上班 单位 领导 学校 不要 "
+    "加点 右边 左边 两边 能不能 要不要 医生 医院 看病 问问 一天 整天 每天 平时 时候 "
+    "时不时 经常 总是 老是 不知道 担心 害怕 请问 谢谢 家里 家里人 上班 单位 领导 学校 不要 "
     # who the patient is or who asks
     "宝宝 宝贝 孩子 小孩 儿子 女儿 老公 老婆 婆婆 奶奶 爷爷 姥姥 姥爷 我爸 我妈 爸爸 妈妈".split())
 
