@@ -2788,17 +2788,3 @@ def test_round_36_every_chunk_of_the_chinese_caesarean_list_is_same_day(minilm) 
                 for i, c in enumerate(prepared.chunks)]
     wound = [c for c in criteria_of(passages) if "剖宫产伤口" in c.text]
     assert len(wound) >= 4 and {c.level for c in wound} == {"urgent"}, [(c.level, c.text) for c in wound]
-
-
-# --- round 39 (docs/urgency.md "Round 39"): recognitions added, nothing taken away: a foot that cannot be stepped on,
-# a finger that touched the iron
-
-
-def test_round_39_a_foot_not_stepped_on_and_a_touch_of_the_iron() -> None:
-    from rag.safety.urgency.terms import _tokens
-
-    assert "cweight_bear" in _tokens("football, ankle went over, now cannot step on it at all")
-    assert "cweight_bear" in _tokens("twisted it, can't step on my foot")
-    assert "cweight_bear" not in _tokens("twisted my ankle, swollen, can step on it but sore")
-    assert "cburn" in _tokens("the iron touched my wrist, red, small pain")
-    assert "cburn" not in _tokens("on iron tablets, my wrist is red")

@@ -92,24 +92,11 @@ def _expand(pattern: str, defs: dict[str, str], where: str) -> str:
     raise ConfigError(f"{where}: definitions nest too deeply")
 
 
-# an English pattern matches from the start of a word, never from inside one ("ripping" is not in "dripping", "red" not
-# in "tired", "son" not in "reason", "regular" not in "irregular"): either the character before the match is no letter
-# or the match starts with no letter; the compounds a patient writes as one word keep their second half ("grandson",
-# "tummyache", "bellyache", "stomachache")
-_WORD_START = r"(?:(?<![a-z])|(?![a-z])|(?<=grand)|(?<=tummy)|(?<=belly)|(?<=stomach))"
-_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
-
-
-def _compile(pattern: Any, defs: dict[str, str], where: str, language: str = "") -> re.Pattern[str]:
+def _compile(pattern: Any, defs: dict[str, str], where: str) -> re.Pattern[str]:
     if not isinstance(pattern, str) or not pattern.strip():
         raise ConfigError(f"{where}: a pattern must be a non-empty string")
     try:
-        expanded = _expand(pattern, defs, where)
-        if language == "en":  # (a pattern's global flags stay first)
-            flags = _GLOBAL_FLAGS.match(expanded)
-            head = flags.group(0) if flags else ""
-            expanded = f"{head}{_WORD_START}(?:{expanded[len(head):]})"
-        return re.compile(expanded, re.IGNORECASE)
+        return re.compile(_expand(pattern, defs, where), re.IGNORECASE)
     except re.error as exc:
         raise ConfigError(f"{where}: bad regex {pattern!r}: {exc}") from exc
 
@@ -158,12 +145,12 @@ def _parse(data: Any, language: str, name: str) -> RuleSet:
             raise ConfigError(f"{where}: source must name entries of the top-level sources")
         source = "; ".join(_format_source(sources[r], f"{name} source {r}") for r in refs)
         raw_patterns = [p if isinstance(p, dict) else {"pattern": p} for p in raw.get("patterns") or []]
-        patterns = tuple(_compile(p.get("pattern"), defs, where, language) for p in raw_patterns)
-        unless = tuple(_compile(p["unless"], defs, where, language) if p.get("unless") else None for p in raw_patterns)
-        unless_message = tuple(_compile(p["unless_message"], defs, where, language) if p.get("unless_message") else None
+        patterns = tuple(_compile(p.get("pattern"), defs, where) for p in raw_patterns)
+        unless = tuple(_compile(p["unless"], defs, where) if p.get("unless") else None for p in raw_patterns)
+        unless_message = tuple(_compile(p["unless_message"], defs, where) if p.get("unless_message") else None
                                for p in raw_patterns)
         combos = tuple(
-            tuple(tuple(_compile(p, defs, where, language) for p in (g if isinstance(g, list) else [g])) for g in combo)
+            tuple(tuple(_compile(p, defs, where) for p in (g if isinstance(g, list) else [g])) for g in combo)
             for combo in raw.get("combinations") or []
         )
         if not patterns and not combos:
