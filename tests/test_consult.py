@@ -418,3 +418,16 @@ def test_shorthand_and_keyboard_typos_are_read_end_to_end(starter_kb):
     a = ask(starter_kb, "D&V since yday, ok drinking", age=30)
     assert "outside what clinrag covers" not in a.seek_care.reason
     assert "diarrhoea-dehydration" in {c.doc_id for c in a.citations if c.support != "not_cited"}
+
+
+def test_a_pregnant_womans_medicine_question_gets_the_pregnancy_guidelines_line_on_it(starter_kb):
+    """Answers round 26: "怀孕20周…能不能吃布洛芬" retrieves the pregnancy guideline only by its scope; its line on ibuprofen is
+    offered and chosen before another guideline's line that shares fewer words with the question (docs/answers.md)."""
+    a = ask(starter_kb, "怀孕20周，这两天感冒嗓子疼，今天体温37.8，能不能吃布洛芬？", age=30, sex="female", pregnant=True)
+    lines = {s.advice: _docs(a, s.citations) for s in a.self_care}
+    assert any("布洛芬" in text and docs == {"pregnancy-warning-signs-zh"} for text, docs in lines.items()), lines
+    # no line offering ibuprofen to her ("可按说明书服用…布洛芬" is held back for pregnancy)
+    assert not any("布洛芬" in text and "避免" not in text for text in lines), lines
+    # the same question without a medicine named keeps the answer's other lines
+    b = ask(starter_kb, "怀孕20周，这两天感冒嗓子疼，今天体温37.8", age=30, sex="female", pregnant=True)
+    assert not any("布洛芬" in s.advice for s in b.self_care)

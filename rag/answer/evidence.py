@@ -26,6 +26,7 @@ from rag.answer.generators.extractive import (
 )
 from rag.knowledge.roles import heading_role, sentence_role
 from rag.text import content_words, guideline_words
+from rag.terms import find_drugs
 from rag.types import Passage
 
 if TYPE_CHECKING:
@@ -115,13 +116,21 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
     bridge = english_bridge(query) if language == "zh" else ""
     out: list[Passage] = []
 
-    def best_passage(v: DocVersion) -> Passage | None:
+    def best_passage(v: DocVersion, drugs: AbstractSet[str] = frozenset()) -> Passage | None:
         """The guideline's passage (not held back by screening) that shares most of the complaint's words, the first
-        such in document order; None when screening holds back all of it."""
+        such in document order; where `drugs` are given, the first passage that names one of them; None when screening
+        holds back all of it."""
         chunks = [p for p in store.document_passages(v.content_hash) if p.chunk_id not in blocked]
         if not chunks:
             return None
+        for p in chunks if drugs else ():
+            if drugs & {m.name for m in find_drugs(p.text)}:
+                return p
         return max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))[1]
+
+    # the medicines the patient asks about: a guideline written for the patient's group offers its passage on them
+    # ("怀孕20周…能不能吃布洛芬" meets the pregnancy guideline's "孕妇…应避免使用布洛芬")
+    asked = frozenset(m.name for m in find_drugs(query))
 
     def for_group(v: DocVersion) -> bool:
         return set(v.groups) <= {"pregnant", "infant", "female"} and bool(
@@ -132,10 +141,22 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
     # 《儿童发热》 covers)
     groups_here = {g for v in versions if v.language == language for g in v.groups}
     own_group = any(for_group(v) for v in versions if v.language == language)
+    retrieved = {p.chunk_id for p in passages}
     for v in versions:
-        if v.doc_id in have or len(out) >= limit:
+        if len(out) >= limit:
             continue
         group = for_group(v)
+        if v.doc_id in have:
+            # a guideline written for this patient's group that retrieval reached only by another passage (its scope)
+            # offers the passage about the complaint too: a pregnant woman's question about ibuprofen meets the
+            # pregnancy guideline's own medicine advice
+            if group and v.language == language and asked:
+                best = best_passage(v, asked)
+                if best is not None and best.chunk_id not in retrieved:
+                    best.score = floor
+                    best.extra["via"] = "written for the patient's group"
+                    out.append(best)
+            continue
         # (a baby under 3 months is the newborn guideline's, written for that age alone, where the question's language
         # has only children's guidelines that cover babies among others and the complaint names none of their titles: a
         # 3-week-old's crying and bed-sharing; a fever at two months stays 《儿童发热》's)
@@ -150,7 +171,7 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
                  or any(names_title(label, v.title, language) for label in red_flags))
         if not (named or group):
             continue
-        best = best_passage(v)
+        best = best_passage(v, asked if group else frozenset())
         if best is None:
             continue
         # it was not retrieved higher; the choice of guideline rests on its title or its group (scored at the floor),

@@ -18,6 +18,7 @@ from rag.answer.generators.base import GenerationRequest, GenerationResult
 from rag.answer.schema import Confidence, DraftAdvice, DraftCondition, DraftSeekCare, DraftSelfCare, DraftTest, Urgency
 from rag.knowledge.roles import sentence_role
 from rag.safety.clauses import affirmed_text, denied_text
+from rag.terms import find_drugs
 from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_words, detect_language, guideline_words, words
 from rag.types import Passage, age_group
 
@@ -1028,8 +1029,6 @@ _UNSAID = 10**6
 @functools.lru_cache(maxsize=4096)
 def _is_drug(term: str, language: str) -> bool:
     """True when a complaint term is a medicine's name (rag.terms drug table: "ibuprofen", "calpol", "布洛芬")."""
-    from rag.terms import find_drugs
-
     return bool(find_drugs(term, language))
 
 
@@ -1729,8 +1728,11 @@ class ExtractiveGenerator:
         # the anchor guideline's main advice, then the best-matching line of another matched guideline
         # (a pregnancy guideline's medicine advice for a pregnant woman with a cold), then the rest
         first = [s for key, s in pool if key[0] == 0][:MAX_SELF_CARE - 1]
+        # (a line about a medicine the patient asks about first: "能不能吃布洛芬" at 20 weeks is answered by the pregnancy
+        # guideline's "孕妇…应避免使用布洛芬", not by the fever guideline's rest)
+        asked = {m.name for m in find_drugs(request.query)}
         extra = sorted((s for key, s in pool if key[0] > 0 and _shared(qc, s.text, zh) and not key[1]),
-                       key=lambda s: -len(_shared(qc, s.text, zh)))[:1]
+                       key=lambda s: (not asked & {m.name for m in find_drugs(s.text)}, -len(_shared(qc, s.text, zh))))[:1]
         self_care = first + extra + [s for _, s in pool if s not in first and s not in extra]
         anchor_title = next(p.title for p in request.passages if p.doc_id == docs[0])
         if not (q & {"hypoglycaemia", "低血糖"} or _SAYS_LOW.search(request.query)
