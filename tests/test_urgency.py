@@ -2788,3 +2788,33 @@ def test_round_36_every_chunk_of_the_chinese_caesarean_list_is_same_day(minilm) 
                 for i, c in enumerate(prepared.chunks)]
     wound = [c for c in criteria_of(passages) if "剖宫产伤口" in c.text]
     assert len(wound) >= 4 and {c.level for c in wound} == {"urgent"}, [(c.level, c.text) for c in wound]
+
+
+# --- round 40 (docs/urgency.md "Round 40"): a foot that cannot be stepped on, a finger that touched the iron; the
+# tearing word of aortic dissection starts a word
+
+
+def test_round_40_a_foot_not_stepped_on_and_a_touch_of_the_iron() -> None:
+    from rag.safety.urgency.terms import _tokens
+
+    assert "cweight_bear" in _tokens("football, ankle went over, now cannot step on it at all")
+    assert "cweight_bear" in _tokens("twisted it, can't step on my foot")
+    assert "cweight_bear" not in _tokens("twisted my ankle, swollen, can step on it but sore")
+    assert "cburn" in _tokens("the iron touched my wrist, red, small pain")
+    assert "cburn" not in _tokens("on iron tablets, my wrist is red")
+
+
+@pytest.mark.parametrize("text", ["dry cough for 2 months, nose dripping down the back of my throat",
+                                  "cough 6 weeks, mucus dripping back into throat at night"])
+def test_round_40_a_post_nasal_drip_is_no_tearing_pain(text: str) -> None:
+    from rag.safety.triage import triage
+
+    assert "aortic_dissection" not in {f.rule_id for f in triage(text).red_flags}
+
+
+@pytest.mark.parametrize("text", ["sudden ripping pain going through to my back",
+                                  "tearing pain in my chest going through to my back"])
+def test_round_40_a_tearing_pain_to_the_back_still_fires(text: str) -> None:
+    from rag.safety.triage import triage
+
+    assert "aortic_dissection" in {f.rule_id for f in triage(text).red_flags}
