@@ -302,6 +302,11 @@ def _retrieve(request: ConsultRequest, intake: Intake, backends: Backends, embed
         # guidelines retrieval did not reach that the complaint names by title, or that are written for this
         # patient's group, may be chosen too (Chinese retrieval often ranks other guidelines first)
         groups = patient_groups(request.age, request.sex, request.pregnant, intake.query)
+        if patient.pregnant is None and request.pregnant is False:
+            # a pregnancy that has just ended (see _patient): the pregnancy guidelines, written for pregnancy and the
+            # year after a birth, are her group's when the answer chooses its guidelines ("生完孩子第6天…头疼…血压150/100");
+            # which of their sentences suit her is still read from what she said (not pregnant now)
+            groups.add("pregnant")
         extra = candidate_documents(found.passages, allowed, backends.store, intake.query, intake.language, patient=groups,
                                     red_flags=red_flags, blocked=blocked)
         extra_docs = [v for v in allowed if v.doc_id in {p.doc_id for p in extra} and v.doc_id not in {w.doc_id for w in wanted}]

@@ -431,3 +431,24 @@ def test_a_pregnant_womans_medicine_question_gets_the_pregnancy_guidelines_line_
     # the same question without a medicine named keeps the answer's other lines
     b = ask(starter_kb, "怀孕20周，这两天感冒嗓子疼，今天体温37.8", age=30, sex="female", pregnant=True)
     assert not any("布洛芬" in s.advice for s in b.self_care)
+
+
+def test_a_birth_days_ago_makes_the_pregnancy_guidelines_her_groups(starter_kb):
+    """Answers round 27: six days after a birth (not pregnant now) a bad headache with a blood pressure of 150/100 is the
+    pregnancy and after-birth guideline's emergency, not the headache guideline's head injury (docs/answers.md)."""
+    a = ask(starter_kb, "生完孩子第6天，从昨天开始头疼得厉害，一直不好，吃了扑热息痛也没用，刚量血压150/100",
+            age=29, sex="female", pregnant=False)
+    assert a.urgency == "emergency"
+    items = [n for item in [*a.possible_conditions, *a.self_care, *a.suggested_tests] for n in item.citations]
+    cited = _docs(a, [*items, *a.seek_care.citations])
+    assert cited and cited <= {"pregnancy-warning-signs", "pregnancy-warning-signs-zh"}, cited
+    assert not any("外伤" in c.name for c in a.possible_conditions)
+
+
+def test_a_medicine_asked_by_its_brand_meets_the_line_that_names_it_otherwise(starter_kb):
+    """Answers round 27: "泰诺" in the question is the "对乙酰氨基酚" of the pregnancy guideline's line, which shares no other
+    word with it; that line answers her question."""
+    a = ask(starter_kb, "怀孕8周，感冒了鼻塞流涕嗓子也疼，有点头疼，想吃片感冒灵或者泰诺，孕早期能吃吗",
+            age=30, sex="female", pregnant=True)
+    lines = {s.advice: _docs(a, s.citations) for s in a.self_care}
+    assert any("对乙酰氨基酚" in text and docs == {"pregnancy-warning-signs-zh"} for text, docs in lines.items()), lines

@@ -1645,6 +1645,13 @@ class ExtractiveGenerator:
         # keeps its care for the group ("avoid ibuprofen in pregnancy") but names conditions only for that part too
         uncovered = anchor_uncovered(request.passages, docs[0], qc, zh)
         group_docs = {d for d in docs[1:] if _written_for(request.passages, d, patient)}
+        # a medicine the patient asks about, by any of its names ("泰诺" is the "对乙酰氨基酚" of "孕妇…通常首选对乙酰氨基酚"): a
+        # line of the group's guideline that names it answers the question, whatever other words it shares
+        asked = {m.name for m in find_drugs(request.query)}
+
+        def answers_drug(text: str) -> bool:
+            return bool(asked) and bool(asked & {m.name for m in find_drugs(text)})
+
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
         # a self-care passage that says its advice is only for what a clinician has already assessed ("Self-care is only
@@ -1704,7 +1711,8 @@ class ExtractiveGenerator:
                     continue
                 key = (float(rank[p.doc_id]), float(off_situation), float(n), float(pos))
                 joined_terms = qc if p.doc_id == docs[0] or p.doc_id in group_docs else uncovered
-                if p.doc_id in strict and (off_situation or not _shared(joined_terms, text, zh)):
+                if p.doc_id in strict and (off_situation or not (_shared(joined_terms, text, zh)
+                                                                 or (p.doc_id in group_docs and answers_drug(text)))):
                     # another guideline joined for a part of the complaint: only its sentences about that complaint
                     # ("Feed on demand" from a newborn guideline is not about a 4-month-old's fever); a weak anchor's other
                     # tests are kept aside for an emergency it turns out to be about
@@ -1730,9 +1738,8 @@ class ExtractiveGenerator:
         first = [s for key, s in pool if key[0] == 0][:MAX_SELF_CARE - 1]
         # (a line about a medicine the patient asks about first: "能不能吃布洛芬" at 20 weeks is answered by the pregnancy
         # guideline's "孕妇…应避免使用布洛芬", not by the fever guideline's rest)
-        asked = {m.name for m in find_drugs(request.query)}
-        extra = sorted((s for key, s in pool if key[0] > 0 and _shared(qc, s.text, zh) and not key[1]),
-                       key=lambda s: (not asked & {m.name for m in find_drugs(s.text)}, -len(_shared(qc, s.text, zh))))[:1]
+        extra = sorted((s for key, s in pool if key[0] > 0 and (_shared(qc, s.text, zh) or answers_drug(s.text)) and not key[1]),
+                       key=lambda s: (not answers_drug(s.text), -len(_shared(qc, s.text, zh))))[:1]
         self_care = first + extra + [s for _, s in pool if s not in first and s not in extra]
         anchor_title = next(p.title for p in request.passages if p.doc_id == docs[0])
         if not (q & {"hypoglycaemia", "低血糖"} or _SAYS_LOW.search(request.query)
