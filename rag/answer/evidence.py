@@ -25,8 +25,8 @@ from rag.answer.generators.extractive import (
     names_title,
 )
 from rag.knowledge.roles import heading_role, sentence_role
-from rag.text import content_words, guideline_words
 from rag.terms import find_drugs
+from rag.text import content_words, guideline_words
 from rag.types import Passage
 
 if TYPE_CHECKING:
