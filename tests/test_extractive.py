@@ -2031,3 +2031,21 @@ def test_a_medicine_named_by_what_it_is_for_names_no_complaint() -> None:
     assert "sleep" not in _query_terms("I found she's been saving up her sleeping tablets and painkillers in a drawer", False)
     assert "sleep" in _query_terms("I can't sleep at night", False)
     assert "安眠药" not in "".join(_query_terms("想让我给他买点安眠药", True))
+
+
+@pytest.mark.parametrize(("text", "term", "named"), [
+    ("娃3岁 烧了两天 腿上好多紫红小点点", "发热", True),  # a fever told by its length, without 发
+    ("烧39度了 浑身疼", "发热", True),
+    ("烧到半夜才退", "发热", True),
+    ("被开水烧了一下手背", "发热", False),  # a burn
+    ("烧心两天了", "发热", False),  # heartburn
+    ("火烧火燎的疼", "发热", False),
+    ("每天晚上脑壳痛 痛醒", "头痛", True),  # the head in regional words
+    ("脑瓜子疼了三天", "头痛", True),
+    ("脑子糊涂 记不住事", "头痛", False),
+])
+def test_round_28_terse_and_regional_chinese_name_their_topic(text: str, term: str, named: bool) -> None:
+    """Answers round 28: terse and regional Chinese (answers_dev11's register) names a fever or a headache."""
+    from rag.answer.generators.extractive import _query_terms
+
+    assert (term in _query_terms(text, True)) is named

@@ -119,8 +119,13 @@ _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
 # a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
 # (头 that ends another word is no head: "骨头" a bone, "指头" a finger, "舌头" a tongue, "前头" ahead; a pain said not to be
 # there is none: "按骨头不怎么疼")
-_ZH_HEAD = r"(?<![骨指趾舌拳石枕乳奶码罐馒锄镜前后里外上下个心喉])头"
-_ZH_PAIN = ((re.compile(_ZH_HEAD + r"[^，。,.；;不没无]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;不没无]{0,3}[痛疼闷]"), "胸痛"))
+# (and the head in regional words: south-western 脑壳, northern 脑瓜, 脑袋; answers round 28)
+_ZH_HEAD = r"(?:(?<![骨指趾舌拳石枕乳奶码罐馒锄镜前后里外上下个心喉])头|脑壳|脑瓜|脑袋)"
+# a fever told tersely by its length or its reading, without 发 ("烧了两天", "烧39度", "烧到半夜"): not a burn or heartburn
+# ("被开水烧了", "火烧", "烧心"), which name no number or time after the word
+_ZH_TERSE_FEVER = re.compile(r"(?<![火开心])烧(?:了|得|到|起来)?(?:[一二两三四五六七八九十几半好\d]+(?:天|日|个|度|多|晚|夜|点)|半夜|一晚上?|一整天|一天)")
+_ZH_PAIN = ((re.compile(_ZH_HEAD + r"[^，。,.；;不没无]{0,3}[痛疼]"), "头痛"), (re.compile(r"胸[^，。,.；;不没无]{0,3}[痛疼闷]"), "胸痛"),
+            (_ZH_TERSE_FEVER, "发热"))
 
 
 # what is fine ("feeding well", "breathing fine", "otherwise ok", "精神还可以", "能吃能喝") reassures; it names no complaint
