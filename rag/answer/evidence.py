@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 from rag.answer.generators.extractive import _patient_groups as patient_groups
 from rag.answer.generators.extractive import (
     about_terms,
+    drugs_named,
     english_bridge,
+    guideline_drugs,
     guideline_sentences,
     label_names_english_title,
     label_names_title,
@@ -25,7 +27,6 @@ from rag.answer.generators.extractive import (
     names_title,
 )
 from rag.knowledge.roles import heading_role, sentence_role
-from rag.terms import find_drugs
 from rag.text import content_words, guideline_words
 from rag.types import Passage
 
@@ -124,13 +125,13 @@ def candidate_documents(passages: list[Passage], versions: Sequence[DocVersion],
         if not chunks:
             return None
         for p in chunks if drugs else ():
-            if drugs & {m.name for m in find_drugs(p.text)}:
+            if drugs & guideline_drugs(p.text):
                 return p
         return max(enumerate(chunks), key=lambda t: (len(about_terms(query, t[1], language)), -t[0]))[1]
 
     # the medicines the patient asks about: a guideline written for the patient's group offers its passage on them
     # ("怀孕20周…能不能吃布洛芬" meets the pregnancy guideline's "孕妇…应避免使用布洛芬")
-    asked = frozenset(m.name for m in find_drugs(query))
+    asked = drugs_named(query)
 
     def for_group(v: DocVersion) -> bool:
         return set(v.groups) <= {"pregnant", "infant", "female"} and bool(

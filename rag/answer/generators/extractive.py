@@ -23,7 +23,8 @@ from rag.text import CJK_RANGE, QUESTION_STOP, chinese_content_words, content_wo
 from rag.types import Passage, age_group
 
 __all__ = ["ExtractiveGenerator", "split_sentences", "suits_patient", "fitting_part", "matching_documents", "names_title", "about_terms",
-           "weak_anchor", "anchor_uncovered", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis"]
+           "weak_anchor", "anchor_uncovered", "DESCRIPTION", "Sentence", "NO_TESTS", "RED_FLAG_TESTS", "in_written_group", "without_prognosis",
+           "drugs_named", "guideline_drugs"]
 
 DESCRIPTION = "extractive: sentences quoted from the cited guideline passages, no language model"
 # at most what a phone screen shows
@@ -116,7 +117,8 @@ _ZH_SYNONYMS = {"发烧": "发热", "烧到": "发热", "高烧": "发热", "低
                 # snoring and pauses in breathing in lay words ("打呼噜", "憋住不喘气")
                 "打呼噜": "打鼾", "呼噜": "打鼾", "不喘气": "憋气"}
 _ZH_TOPIC_WORDS = frozenset(_ZH_SYNONYMS.values())
-# a pain said with a word between ("头好痛", "肚子特别疼"): the body part's pain
+# a topic said with a word between, each pattern with the topic term it names: a pain ("头好痛", "肚子特别疼": the body
+# part's pain) and a fever told by its length (_ZH_TERSE_FEVER below)
 # (头 that ends another word is no head: "骨头" a bone, "指头" a finger, "舌头" a tongue, "前头" ahead; a pain said not to be
 # there is none: "按骨头不怎么疼")
 # (and the head in regional words: south-western 脑壳, northern 脑瓜, 脑袋; answers round 28)
@@ -1031,6 +1033,17 @@ PRESSING_MARGIN = 0.05
 _UNSAID = 10**6
 
 
+def drugs_named(text: str) -> frozenset[str]:
+    """The medicines a text names, by their canonical generic names ("泰诺" and "对乙酰氨基酚" are both "paracetamol")."""
+    return frozenset(m.name for m in find_drugs(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def guideline_drugs(sentence: str) -> frozenset[str]:
+    """drugs_named for guideline text, once per sentence or passage and process (the same text request after request)."""
+    return drugs_named(sentence)
+
+
 @functools.lru_cache(maxsize=4096)
 def _is_drug(term: str, language: str) -> bool:
     """True when a complaint term is a medicine's name (rag.terms drug table: "ibuprofen", "calpol", "布洛芬")."""
@@ -1652,10 +1665,10 @@ class ExtractiveGenerator:
         group_docs = {d for d in docs[1:] if _written_for(request.passages, d, patient)}
         # a medicine the patient asks about, by any of its names ("泰诺" is the "对乙酰氨基酚" of "孕妇…通常首选对乙酰氨基酚"): a
         # line of the group's guideline that names it answers the question, whatever other words it shares
-        asked = {m.name for m in find_drugs(request.query)}
+        asked = drugs_named(request.query)
 
         def answers_drug(text: str) -> bool:
-            return bool(asked) and bool(asked & {m.name for m in find_drugs(text)})
+            return bool(asked & guideline_drugs(text)) if asked else False
 
         seen: list[str] = []
         by_role: dict[str, list[tuple[tuple[float, ...], Sentence]]] = {}
